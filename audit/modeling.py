@@ -1,0 +1,111 @@
+"""How rai-audit reads a binary classifier's output.
+
+A model may end in one logit (shape ``(n,)`` or ``(n, 1)``) or two class
+logits (shape ``(n, 2)``). Everything that trains, predicts or explains goes
+through these helpers so the three agree on what "the positive score" is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from audit.exceptions import ModelError
+
+__all__ = [
+    "MLP",
+    "positive_logit",
+    "binary_loss",
+    "predict_proba",
+    "check_output_shape",
+    "count_parameters",
+]
+
+_BAD_OUTPUT = (
+    "The model's output has shape {shape} for a batch of {n} rows. Expected a binary "
+    "classifier: shape ({n},), ({n}, 1) (one logit) or ({n}, 2) (two class logits). "
+    "Fix: end the model with nn.Linear(hidden, 1)."
+)
+
+
+class MLP(nn.Module):
+    """The built-in tabular model: Linear-ReLU blocks ending in one logit.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of encoded input columns.
+    hidden : sequence of int
+        Width of each hidden layer, e.g. ``(64, 32)``.
+    dropout : float
+        Dropout after each hidden layer (0 disables it).
+
+    Examples
+    --------
+    >>> MLP(10, hidden=(8,))(torch.zeros(3, 10)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_features: int, hidden: tuple[int, ...] | list[int] = (64, 32), dropout: float = 0.0) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for h in hidden:
+            layers += [nn.Linear(width, int(h)), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = int(h)
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.net(x)
+
+
+def check_output_shape(output: torch.Tensor, n: int) -> None:
+    """Raise :class:`ModelError` unless ``output`` is a binary classifier's output for ``n`` rows."""
+    shape = tuple(output.shape)
+    if shape not in {(n,), (n, 1), (n, 2)}:
+        raise ModelError(_BAD_OUTPUT.format(shape=shape, n=n))
+
+
+def positive_logit(output: torch.Tensor) -> torch.Tensor:
+    """The log-odds of the positive class, shape ``(n,)``, from any accepted output shape."""
+    if output.ndim == 2 and output.shape[1] == 2:
+        return output[:, 1] - output[:, 0]
+    return output.reshape(-1)
+
+
+def binary_loss(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy for labels ``y`` in {0, 1}, whatever the output shape."""
+    return nn.functional.binary_cross_entropy_with_logits(positive_logit(output), y.float().reshape(-1))
+
+
+@torch.inference_mode()
+def predict_proba(model: nn.Module, X: np.ndarray | torch.Tensor, *, batch_size: int = 8192) -> np.ndarray:
+    """Probability of the positive class for each row of ``X``.
+
+    Examples
+    --------
+    >>> p = predict_proba(MLP(4, hidden=(3,)), np.zeros((5, 4), dtype=np.float32))
+    >>> p.shape
+    (5,)
+    """
+    was_training = model.training
+    model.eval()
+    X_t = torch.as_tensor(X, dtype=torch.float32)
+    out = []
+    for start in range(0, len(X_t), batch_size):
+        chunk = model(X_t[start : start + batch_size])
+        check_output_shape(chunk, len(X_t[start : start + batch_size]))
+        out.append(torch.sigmoid(positive_logit(chunk)))
+    model.train(was_training)
+    if not out:
+        return np.zeros(0, dtype=np.float64)
+    return torch.cat(out).double().numpy()
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
