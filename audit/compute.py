@@ -1,0 +1,127 @@
+"""Compute footprint: time per stage, FLOPs, memory, energy and CO2, honestly labelled.
+
+Energy is *measured* only when Intel RAPL counters are readable
+(``/sys/class/powercap/intel-rapl:*/energy_uj``); otherwise it is *estimated*
+as stated power × wall time and labelled so. CO2 is energy × a configurable
+grid carbon intensity and is always an estimate.
+
+Examples
+--------
+>>> timer = StageTimer()
+>>> with timer.stage("work"):
+...     _ = sum(range(1000))
+>>> "work" in timer.to_dict()
+True
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["StageTimer", "RaplReader", "flops_per_example", "peak_memory_mb", "energy_and_co2"]
+
+_RAPL_ROOT = Path("/sys/class/powercap")
+
+
+class RaplReader:
+    """Reads package energy counters when the kernel exposes them and they are readable."""
+
+    def __init__(self, root: Path = _RAPL_ROOT) -> None:
+        self.files = sorted(p / "energy_uj" for p in root.glob("intel-rapl:[0-9]*") if (p / "energy_uj").is_file()) if root.is_dir() else []
+        self.available = bool(self.files) and self.read() is not None
+
+    def read(self) -> float | None:
+        """Total energy in joules across packages, or None when unreadable."""
+        try:
+            return sum(int(f.read_text().strip()) for f in self.files) / 1e6
+        except (OSError, ValueError):
+            return None
+
+
+class StageTimer:
+    """Wall time, CPU time and (where readable) RAPL energy per named stage."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, dict[str, Any]] = {}
+        self._rapl = RaplReader()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the enclosed block under ``name`` (repeated names accumulate)."""
+        w0, c0 = time.perf_counter(), time.process_time()
+        e0 = self._rapl.read() if self._rapl.available else None
+        try:
+            yield
+        finally:
+            e1 = self._rapl.read() if e0 is not None else None
+            entry = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "energy_j_measured": None})
+            entry["wall_s"] += time.perf_counter() - w0
+            entry["cpu_s"] += time.process_time() - c0
+            if e0 is not None and e1 is not None and e1 >= e0:  # counters wrap; a wrap leaves it unmeasured
+                entry["energy_j_measured"] = (entry["energy_j_measured"] or 0.0) + (e1 - e0)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Per-stage timings as plain data."""
+        return {k: dict(v) for k, v in self.stages.items()}
+
+    @property
+    def rapl_available(self) -> bool:
+        """Whether energy is measured rather than estimated."""
+        return self._rapl.available
+
+
+def flops_per_example(model: nn.Module, n_features: int) -> int | None:
+    """Forward FLOPs for one example, counted by ``torch.utils.flop_counter``.
+
+    Returns None when the model cannot be traced by the counter.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()
+    try:
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            model(torch.zeros(1, n_features))
+        return int(counter.get_total_flops())
+    except Exception:  # exotic ops: report unknown rather than a wrong number
+        return None
+    finally:
+        model.train(was_training)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (ru_maxrss)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def energy_and_co2(*, wall_s: float, measured_j: float | None, power_watts: float, carbon_intensity_g_per_kwh: float) -> dict[str, Any]:
+    """Energy (kWh) and CO2 (kg) for a stage, with the basis stated.
+
+    Examples
+    --------
+    >>> energy_and_co2(wall_s=3600, measured_j=None, power_watts=100, carbon_intensity_g_per_kwh=500)["co2_kg"]
+    0.05
+    """
+    if measured_j is not None:
+        kwh, basis = measured_j / 3.6e6, "measured (RAPL package counters)"
+    else:
+        kwh, basis = power_watts * wall_s / 3.6e6, f"estimated ({power_watts:g} W × wall time)"
+    return {
+        "energy_kwh": kwh,
+        "energy_basis": basis,
+        "energy_measured": measured_j is not None,
+        "co2_kg": kwh * carbon_intensity_g_per_kwh / 1000.0,
+        "co2_basis": f"estimated ({carbon_intensity_g_per_kwh:g} gCO2e/kWh grid intensity)",
+    }

@@ -1,0 +1,412 @@
+"""The audit configuration: TOML in, a typed and fully validated :class:`AuditConfig` out.
+
+Validation never stops at the first problem: every unknown key, wrong type and
+out-of-range value is collected and reported in one :class:`~audit.exceptions.ConfigError`,
+each naming the key, what was expected, what was found and how to fix it.
+
+Examples
+--------
+>>> cfg = config_from_dict({"data": {"bundled": "adult", "target": "income",
+...     "positive_label": ">50K", "sensitive_features": ["sex"]}})
+>>> cfg.privacy.target_epsilon
+1.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from audit.exceptions import ConfigError
+
+__all__ = [
+    "AuditConfig",
+    "CardSection",
+    "ComputeSection",
+    "DataSection",
+    "ExplainSection",
+    "FairnessSection",
+    "GateSpec",
+    "ModelSection",
+    "PrivacySection",
+    "SplitSection",
+    "TrainingSection",
+    "config_from_dict",
+    "load_config",
+]
+
+_HEADER = "The audit config {source} has {n} problem{s}:\n{body}"
+_UNKNOWN_KEY = "unknown key '{key}'{hint}. Valid keys here: {valid}."
+_WRONG_TYPE = "'{key}': expected {expected}, found {found!r}."
+_BAD_VALUE = "'{key}': expected {expected}, found {found!r}. {fix}"
+_MISSING = "'{key}' is required: {expected}."
+_NOT_TOML = "Cannot parse {path} as TOML: {error}. Fix the syntax at that position."
+_NO_FILE = "Config file {path} does not exist. Give the path to an audit TOML file (see examples/adult/audit.toml)."
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _spec(expected: str, *, check=None, fix: str = "", required: bool = False, **kw):
+    """Attach validation metadata to a dataclass field."""
+    return field(metadata={"expected": expected, "check": check, "fix": fix, "required": required}, **kw)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) and x for x in v)
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """Where the data comes from and which columns mean what."""
+
+    bundled: str | None = _spec("the name of a bundled dataset (\"adult\")", check=lambda v: isinstance(v, str), default=None)
+    path: str | None = _spec("a path to a CSV or Parquet file", check=lambda v: isinstance(v, str) and v != "", default=None)
+    test_path: str | None = _spec("a path to a CSV or Parquet test file", check=lambda v: isinstance(v, str) and v != "", default=None)
+    target: str = _spec("the name of the label column", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
+    positive_label: Any = _spec("the label value that counts as positive (string or number)",
+                                check=lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), required=True, default=None)
+    sensitive_features: list[str] = _spec("a non-empty list of column names", check=lambda v: _is_str_list(v) and len(v) > 0,
+                                          required=True, default_factory=list)
+    intersections: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    drop_columns: list[str] = _spec("a list of column names", check=_is_str_list, default_factory=list)
+    use_sensitive_as_features: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    max_rows: int | None = _spec("a positive integer (subsample the training rows, for quick runs)",
+                                 check=lambda v: _is_int(v) and v >= 100, fix="Use at least 100 rows or remove the key.", default=None)
+
+
+@dataclass(frozen=True)
+class SplitSection:
+    """How to get a test split when the data has none."""
+
+    test_size: float = _spec("a fraction strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.3)
+    validation_size: float = _spec("a fraction in [0, 0.5) of the training split held out for mitigation fitting",
+                                   check=lambda v: _is_num(v) and 0 <= v < 0.5, default=0.2)
+    seed: int = _spec("an integer", check=_is_int, default=0)
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """The built-in MLP, or a factory returning the user's module."""
+
+    kind: str = _spec("\"mlp\" or \"factory\"", check=lambda v: v in ("mlp", "factory"), default="mlp")
+    hidden: list[int] = _spec("a list of positive integers (hidden layer widths)",
+                              check=lambda v: isinstance(v, list) and all(_is_int(x) and x > 0 for x in v), default_factory=lambda: [64, 32])
+    dropout: float = _spec("a number in [0, 1)", check=lambda v: _is_num(v) and 0 <= v < 1, default=0.0)
+    factory: str | None = _spec("\"package.module:function\" returning an nn.Module; it is called with n_features=<int>",
+                                check=lambda v: isinstance(v, str) and re.fullmatch(r"[\w.]+:\w+", v) is not None,
+                                fix="Write it as module:function, e.g. mymodels:make_model.", default=None)
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    """Training of the non-private reference model."""
+
+    epochs: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=10)
+    batch_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=256)
+    learning_rate: float = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=1e-3)
+    seed: int = _spec("an integer", check=_is_int, default=0)
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """DP training of the private model and the empirical privacy audit."""
+
+    enabled: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    target_epsilon: float = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0,
+                                  fix="Typical values are 0.5 to 8; smaller is more private.", default=1.0)
+    delta: float | None = _spec("a number strictly between 0 and 1 (and below 1/n)", check=lambda v: _is_num(v) and 0 < v < 1,
+                                fix="Leave it out to use a delta below 1/n.", default=None)
+    max_grad_norm: float | None = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=None)
+    accountant: str | None = _spec("\"prv\" or \"rdp\"", check=lambda v: v in ("prv", "rdp"), default=None)
+    epochs: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
+    batch_size: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
+    learning_rate: float | None = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=None)
+    membership_inference: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    canary_audit: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=False)
+    canaries: int = _spec("an integer >= 100", check=lambda v: _is_int(v) and v >= 100, default=1000)
+    utility_curve: list[float] = _spec("a list of numbers > 0 (epsilons to train at)",
+                                       check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v), default_factory=list)
+    identifier_scan: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+
+
+@dataclass(frozen=True)
+class FairnessSection:
+    """Fairness metrics, confidence intervals and mitigation."""
+
+    n_boot: int = _spec("an integer >= 0 (0 disables confidence intervals)", check=lambda v: _is_int(v) and v >= 0, default=1000)
+    ci_level: float = _spec("a number strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.95)
+    stratified: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    min_group_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=30)
+    mitigation: str = _spec("\"none\", \"demographic_parity\" or \"equalized_odds\"",
+                            check=lambda v: v in ("none", "demographic_parity", "equalized_odds"), default="demographic_parity")
+
+
+@dataclass(frozen=True)
+class ExplainSection:
+    """Which attribution method, on which models, with which checks."""
+
+    enabled: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    method: str = _spec("one of integrated_gradients, deeplift, gradient_shap, feature_ablation, permutation",
+                        check=lambda v: v in ("integrated_gradients", "deeplift", "gradient_shap", "feature_ablation", "permutation"),
+                        default="integrated_gradients")
+    baseline: str = _spec("\"training_mean\" or \"training_sample\"", check=lambda v: v in ("training_mean", "training_sample"),
+                          default="training_mean")
+    n_examples: int = _spec("an integer >= 0", check=lambda v: _is_int(v) and v >= 0, default=8)
+    max_rows: int | None = _spec("an integer >= 10 (attribute at most this many test rows)", check=lambda v: _is_int(v) and v >= 10, default=None)
+    checks: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+
+
+@dataclass(frozen=True)
+class ComputeSection:
+    """Stated figures for the energy and CO2 estimate when nothing can be measured."""
+
+    power_watts: float = _spec("a number > 0 (average machine power draw in W)", check=lambda v: _is_num(v) and v > 0, default=65.0)
+    carbon_intensity_g_per_kwh: float = _spec("a number >= 0 (grid carbon intensity, gCO2e/kWh)",
+                                              check=lambda v: _is_num(v) and v >= 0, default=475.0)
+
+
+@dataclass(frozen=True)
+class CardSection:
+    """Text the user supplies for the model card."""
+
+    model_name: str | None = _spec("a string", check=lambda v: isinstance(v, str), default=None)
+    description: str = _spec("a string", check=lambda v: isinstance(v, str), default="")
+    intended_use: str = _spec("a string", check=lambda v: isinstance(v, str), default="")
+    out_of_scope_uses: list[str] = _spec("a list of strings", check=_is_str_list, default_factory=list)
+    limitations: str = _spec("a string", check=lambda v: isinstance(v, str), default="")
+    ethical_considerations: str = _spec("a string", check=lambda v: isinstance(v, str), default="")
+    authors: list[str] = _spec("a list of strings", check=_is_str_list, default_factory=list)
+    license: str | None = _spec("a license identifier, e.g. \"apache-2.0\"", check=lambda v: isinstance(v, str), default=None)
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One policy gate: a metric, a bound and a severity."""
+
+    metric: str = _spec("a metric name (see audit.gates.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
+    model: str = _spec("\"private\" or \"reference\"", check=lambda v: v in ("private", "reference"), default="private")
+    feature: str | None = _spec("a sensitive feature name (for fairness and reliance metrics)", check=lambda v: isinstance(v, str), default=None)
+    max: float | None = _spec("a number (the metric must be <= max)", check=_is_num, default=None)
+    min: float | None = _spec("a number (the metric must be >= min)", check=_is_num, default=None)
+    severity: str = _spec("\"error\" (fails the audit) or \"warning\" (reported only)", check=lambda v: v in ("error", "warning"), default="error")
+    use_ci_bound: bool = _spec("true or false (gate on the pessimistic confidence bound when there is one)",
+                               check=lambda v: isinstance(v, bool), default=False)
+    name: str | None = _spec("a short label for the gate", check=lambda v: isinstance(v, str), default=None)
+
+    @property
+    def label(self) -> str:
+        """A readable name: the user's label or metric[feature]@model."""
+        if self.name:
+            return self.name
+        feat = f"[{self.feature}]" if self.feature else ""
+        return f"{self.metric}{feat}@{self.model}"
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """The whole, validated audit configuration."""
+
+    name: str
+    data: DataSection
+    split: SplitSection = field(default_factory=SplitSection)
+    model: ModelSection = field(default_factory=ModelSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    privacy: PrivacySection = field(default_factory=PrivacySection)
+    fairness: FairnessSection = field(default_factory=FairnessSection)
+    explain: ExplainSection = field(default_factory=ExplainSection)
+    compute: ComputeSection = field(default_factory=ComputeSection)
+    card: CardSection = field(default_factory=CardSection)
+    gates: tuple[GateSpec, ...] = ()
+    source_path: str | None = None
+    base_dir: str = "."
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (as normalised, defaults filled in), for the audit record."""
+        out = dataclasses.asdict(self)
+        out["gates"] = [dataclasses.asdict(g) for g in self.gates]
+        out.pop("base_dir")
+        out.pop("source_path")
+        return out
+
+    def fingerprint(self) -> str:
+        """sha256 of the normalised config, to tie checkpoints and runs to it."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+_SECTIONS: dict[str, type] = {
+    "data": DataSection,
+    "split": SplitSection,
+    "model": ModelSection,
+    "training": TrainingSection,
+    "privacy": PrivacySection,
+    "fairness": FairnessSection,
+    "explain": ExplainSection,
+    "compute": ComputeSection,
+    "card": CardSection,
+}
+
+
+def _unknown(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], valid, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return _UNKNOWN_KEY.format(key=key, hint=hint, valid=", ".join(valid))
+
+
+def _build_section(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any:
+    if not isinstance(raw, dict):
+        problems.append(_WRONG_TYPE.format(key=prefix, expected="a table", found=raw))
+        return None
+    valid = [f.name for f in fields(cls)]
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in valid:
+            problems.append(_unknown(f"{prefix}.{key}", valid))
+            continue
+        meta = next(f for f in fields(cls) if f.name == key).metadata
+        if value is None or not meta["check"](value):
+            problems.append(_BAD_VALUE.format(key=f"{prefix}.{key}", expected=meta["expected"], found=value, fix=meta["fix"]).rstrip())
+            continue
+        values[key] = value
+    for f in fields(cls):
+        if f.metadata.get("required") and f.name not in raw:
+            problems.append(_MISSING.format(key=f"{prefix}.{f.name}", expected=f.metadata["expected"]))
+    try:
+        return cls(**values)
+    except TypeError:  # pragma: no cover - only if a required field was missing; already reported
+        return None
+
+
+def _cross_checks(cfg: dict[str, Any], problems: list[str]) -> None:
+    """Rules that span keys (each still reported alongside the others)."""
+    data = cfg.get("data")
+    if isinstance(data, DataSection):
+        if (data.bundled is None) == (data.path is None):
+            problems.append(
+                "'data': expected exactly one of 'bundled' (e.g. \"adult\") or 'path' (a CSV/Parquet file), "
+                f"found {'both' if data.bundled else 'neither'}."
+            )
+        if data.bundled is not None and data.test_path is not None:
+            problems.append("'data.test_path' only applies with 'data.path'; bundled datasets bring their own test split.")
+        overlap = set(data.drop_columns) & ({data.target} | set(data.sensitive_features))
+        if overlap:
+            problems.append(f"'data.drop_columns': cannot drop the target or a sensitive feature, found {sorted(overlap)}.")
+        if data.target in data.sensitive_features:
+            problems.append(f"'data.sensitive_features': the target '{data.target}' cannot also be a sensitive feature.")
+        if len(set(data.sensitive_features)) != len(data.sensitive_features):
+            problems.append(f"'data.sensitive_features': expected distinct names, found {data.sensitive_features}.")
+    model = cfg.get("model")
+    if isinstance(model, ModelSection):
+        if model.kind == "factory" and not model.factory:
+            problems.append("'model.factory' is required when model.kind = \"factory\": \"module:function\" returning an nn.Module.")
+        if model.kind == "mlp" and model.factory:
+            problems.append("'model.factory' is set but model.kind is \"mlp\"; set kind = \"factory\" to use it.")
+    priv = cfg.get("privacy")
+    if isinstance(priv, PrivacySection) and priv.canary_audit and not priv.enabled:
+        problems.append("'privacy.canary_audit' needs privacy.enabled = true (it audits the DP training).")
+    for i, gate in enumerate(cfg.get("gates") or []):
+        if isinstance(gate, GateSpec) and gate.max is None and gate.min is None:
+            problems.append(f"'gates[{i}]' ({gate.metric}): expected a bound, 'max' or 'min', found neither.")
+
+
+def _validate_gate_metrics(gates: list[GateSpec], problems: list[str]) -> None:
+    from audit.gates import GATE_METRICS  # local: gates imports config types
+
+    for i, gate in enumerate(gates):
+        if not isinstance(gate, GateSpec):
+            continue
+        spec = GATE_METRICS.get(gate.metric)
+        if spec is None:
+            close = difflib.get_close_matches(gate.metric, list(GATE_METRICS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"'gates[{i}].metric': unknown metric '{gate.metric}'{hint}. Valid metrics: {', '.join(sorted(GATE_METRICS))}.")
+        elif spec.needs_feature and not gate.feature:
+            problems.append(f"'gates[{i}]' ({gate.metric}): expected 'feature' naming a sensitive feature, found none.")
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".") -> AuditConfig:
+    """Validate a parsed config mapping and build the typed :class:`AuditConfig`.
+
+    Raises
+    ------
+    ConfigError
+        With every problem found, one per line.
+    """
+    problems: list[str] = []
+    valid_top = ["name", *list(_SECTIONS), "gates"]
+    built: dict[str, Any] = {}
+    for key in raw:
+        if key not in valid_top:
+            problems.append(_unknown(key, valid_top))
+    name = raw.get("name", Path(source).stem if source != "<dict>" else "audit")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        problems.append(_BAD_VALUE.format(key="name", expected="letters, digits, '.', '_' or '-' (at most 64)", found=name,
+                                          fix="It names the run directory."))
+        name = "audit"
+    for key, cls in _SECTIONS.items():
+        if key == "data" and "data" not in raw:
+            problems.append(_MISSING.format(key="data", expected="a [data] table with target, positive_label and sensitive_features"))
+            continue
+        section = _build_section(cls, raw.get(key, {}), key, problems)
+        if section is not None:
+            built[key] = section
+    gates_raw = raw.get("gates", [])
+    gates: list[GateSpec] = []
+    if not isinstance(gates_raw, list):
+        problems.append(_WRONG_TYPE.format(key="gates", expected="an array of tables ([[gates]])", found=gates_raw))
+    else:
+        for i, g in enumerate(gates_raw):
+            gate = _build_section(GateSpec, g, f"gates[{i}]", problems)
+            if gate is not None:
+                gates.append(gate)
+    built["gates"] = gates
+    _cross_checks(built, problems)
+    _validate_gate_metrics(gates, problems)
+    if problems:
+        body = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(_HEADER.format(source=source, n=len(problems), s="s" if len(problems) > 1 else "", body=body), problems=problems)
+    return AuditConfig(name=name, gates=tuple(gates), source_path=None if source == "<dict>" else source,
+                       base_dir=str(base_dir), **{k: v for k, v in built.items() if k != "gates"})
+
+
+def load_config(path: str | Path) -> AuditConfig:
+    """Read and validate an audit TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file. Relative data paths inside it are resolved against its directory.
+
+    Examples
+    --------
+    >>> cfg = load_config("examples/adult/audit.toml")  # doctest: +SKIP
+    >>> cfg.data.target  # doctest: +SKIP
+    'income'
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(_NO_FILE.format(path=p))
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(_NOT_TOML.format(path=p, error=exc)) from None
+    return config_from_dict(raw, source=str(p), base_dir=p.resolve().parent)

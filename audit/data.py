@@ -1,0 +1,330 @@
+"""Load, check, split and encode tabular data.
+
+The :class:`TabularPreprocessor` follows scikit-learn's conventions (``fit`` on
+the training split only, then ``transform``), keeps the mapping from each
+encoded column back to its original feature, and saves to plain JSON (never
+pickle) so a run directory can be reloaded safely.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"age": [20, 30, 40], "sex": ["F", "M", "F"]})
+>>> pre = TabularPreprocessor().fit(df)
+>>> pre.feature_names_
+['age', 'sex=F', 'sex=M']
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import DataError
+
+__all__ = [
+    "MISSING_CATEGORY",
+    "PreparedData",
+    "TabularPreprocessor",
+    "check_table",
+    "encode_target",
+    "file_sha256",
+    "read_table",
+    "split_train_test",
+]
+
+MISSING_CATEGORY = "<missing>"
+MAX_SENSITIVE_GROUPS = 100
+
+_EMPTY_FILE = "{path} is empty. Expected a CSV with a header row and at least one data row."
+_NO_ROWS = "{path} has a header but no data rows. Expected at least one data row."
+_BAD_FORMAT = "{path}: expected a .csv, .parquet or .pq file, found '{suffix}'. Convert the data to CSV or Parquet."
+_UNREADABLE = "Cannot read {path}: {error}. Check that it is a valid {kind} file."
+_MISSING_FILE = "Data file {path} does not exist. Fix data.path (relative paths are resolved against the config file's folder)."
+_ONE_COLUMN = (
+    "{path} parsed into a single column {column!r}: the delimiter is probably not a comma "
+    "(found {delim!r} in the header). Save the file as comma-separated CSV."
+)
+_DUPLICATE_COLUMNS = "{path} has duplicated column names {names}. Expected unique names; rename the duplicates."
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        return next(csv.reader(fh), [])
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a user's CSV or Parquet file with clear errors for the usual mistakes.
+
+    Raises
+    ------
+    DataError
+        Missing, empty or header-only file; unknown format; wrong delimiter; duplicated columns.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(_MISSING_FILE.format(path=p))
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataError(_BAD_FORMAT.format(path=p, suffix=suffix or "(none)"))
+    if p.stat().st_size == 0:
+        raise DataError(_EMPTY_FILE.format(path=p))
+    if suffix == ".csv":
+        header = _csv_header(p)
+        dupes = sorted({c for c in header if header.count(c) > 1})
+        if dupes:
+            raise DataError(_DUPLICATE_COLUMNS.format(path=p, names=dupes))
+        try:
+            frame = pd.read_csv(p, skipinitialspace=True, na_values=["?", ""], keep_default_na=True)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip(), kind="CSV")) from None
+        except pd.errors.EmptyDataError:
+            raise DataError(_EMPTY_FILE.format(path=p)) from None
+        if frame.shape[1] == 1:
+            col = str(frame.columns[0])
+            delim = next((d for d in (";", "\t", "|") if d in col), None)
+            if delim is not None:
+                raise DataError(_ONE_COLUMN.format(path=p, column=col[:60], delim=delim))
+    else:
+        try:
+            frame = pd.read_parquet(p)
+        except Exception as exc:  # pyarrow raises many types for a corrupt file
+            raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip()[:200], kind="Parquet")) from None
+        dupes = sorted({str(c) for c in frame.columns if list(frame.columns).count(c) > 1})
+        if dupes:
+            raise DataError(_DUPLICATE_COLUMNS.format(path=p, names=dupes))
+    if len(frame) == 0:
+        raise DataError(_NO_ROWS.format(path=p))
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _label_matches(series: pd.Series, positive_label: Any) -> pd.Series:
+    """Compare labels to the configured positive label, tolerating 1 vs '1' and stray spaces."""
+    if pd.api.types.is_numeric_dtype(series) and isinstance(positive_label, str):
+        try:
+            positive_label = float(positive_label)
+        except ValueError:
+            return pd.Series(False, index=series.index)
+    if not pd.api.types.is_numeric_dtype(series):
+        return series.astype("string").str.strip() == str(positive_label).strip()
+    return series == positive_label
+
+
+def check_table(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    positive_label: Any,
+    sensitive_features: list[str],
+    drop_columns: list[str] = (),
+    label: str = "data",
+    min_group_rows: int = 2,
+) -> None:
+    """Check a table against the config before any work; report every problem at once.
+
+    Raises
+    ------
+    DataError
+        Listing each problem (missing columns, labels that are not binary, an absent
+        positive label, NaN targets, sensitive columns with one group or too many,
+        all-missing or non-numeric-looking numeric columns).
+    """
+    problems: list[str] = []
+    cols = set(frame.columns)
+    for name, what in [(target, "target"), *[(s, "sensitive feature") for s in sensitive_features]]:
+        if name not in cols:
+            close = [c for c in frame.columns if c.lower() == name.lower()]
+            hint = f" (a column {close[0]!r} exists: names are case-sensitive)" if close else ""
+            problems.append(f"{what} column {name!r} is missing from the {label}{hint}. Columns found: {list(frame.columns)[:30]}.")
+    for name in drop_columns:
+        if name not in cols:
+            problems.append(f"data.drop_columns names {name!r}, which is not a column of the {label}.")
+    if target in cols:
+        y = frame[target]
+        n_nan = int(y.isna().sum())
+        if n_nan:
+            problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
+        values = sorted(map(str, y.dropna().unique()))
+        if len(values) != 2:
+            shown = values[:10] + (["..."] if len(values) > 10 else [])
+            problems.append(
+                f"target column {target!r} must have exactly 2 classes (binary classification); found {len(values)}: {shown}."
+            )
+        if not _label_matches(y.dropna(), positive_label).any():
+            problems.append(f"positive_label {positive_label!r} does not occur in target column {target!r}; values found: {values[:10]}.")
+    for s in sensitive_features:
+        if s not in cols:
+            continue
+        n_groups = frame[s].astype("string").fillna(MISSING_CATEGORY).nunique()
+        if n_groups < 2:
+            problems.append(f"sensitive feature {s!r} has a single group in the {label}; fairness needs at least 2 groups.")
+        elif n_groups > MAX_SENSITIVE_GROUPS:
+            problems.append(
+                f"sensitive feature {s!r} has {n_groups} distinct values (at most {MAX_SENSITIVE_GROUPS} supported): "
+                "is it an identifier or a continuous column? Bin it into groups first."
+            )
+    for c in frame.columns:
+        if c in (target,) or c in drop_columns:
+            continue
+        if frame[c].isna().all():
+            problems.append(f"column {c!r} is entirely missing in the {label}; drop it (data.drop_columns).")
+    if problems:
+        body = "\n".join(f"  - {p}" for p in problems)
+        raise DataError(f"The {label} cannot be audited as configured ({len(problems)} problem(s)):\n{body}", problems=problems)
+
+
+def encode_target(series: pd.Series, positive_label: Any) -> np.ndarray:
+    """Binary labels as int64 0/1, 1 where the value equals ``positive_label``."""
+    return _label_matches(series, positive_label).to_numpy(dtype=np.int64)
+
+
+def split_train_test(frame: pd.DataFrame, *, y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stratified split; returns the row positions of train and test."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(frame))
+    try:
+        train_idx, test_idx = train_test_split(idx, test_size=test_size, random_state=seed, stratify=y)
+    except ValueError as exc:
+        raise DataError(f"Cannot make a stratified split of {len(frame)} rows with test_size={test_size}: {exc}.") from None
+    return np.sort(train_idx), np.sort(test_idx)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+class TabularPreprocessor:
+    """One-hot categoricals, standardised numerics; fitted on training rows only.
+
+    Missing numerics are filled with the training median; missing categoricals
+    become their own category ``<missing>``; categories unseen in training
+    encode as all zeros.
+
+    Parameters
+    ----------
+    categorical : list of str, optional
+        Columns to treat as categorical even if numeric.
+    """
+
+    def __init__(self, *, categorical: list[str] | None = None) -> None:
+        self.categorical = categorical
+
+    def fit(self, frame: pd.DataFrame) -> TabularPreprocessor:
+        """Learn column kinds, medians, means, standard deviations and categories."""
+        forced = set(self.categorical or [])
+        self.columns_: list[str] = list(frame.columns)
+        self.numeric_: dict[str, dict[str, float]] = {}
+        self.categories_: dict[str, list[str]] = {}
+        for c in self.columns_:
+            s = frame[c]
+            if _is_numeric(s) and c not in forced:
+                med = float(s.median()) if s.notna().any() else 0.0
+                filled = s.astype("float64").fillna(med)
+                std = float(filled.std(ddof=0))
+                self.numeric_[c] = {"median": med, "mean": float(filled.mean()), "std": std if std > 0 else 1.0}
+            else:
+                cats = sorted(s.astype("string").fillna(MISSING_CATEGORY).unique().tolist())
+                self.categories_[c] = [str(x) for x in cats]
+        self._build_names()
+        return self
+
+    def _build_names(self) -> None:
+        self.feature_names_: list[str] = []
+        self.feature_groups_: dict[str, list[int]] = {}
+        for c in self.columns_:
+            start = len(self.feature_names_)
+            if c in self.numeric_:
+                self.feature_names_.append(c)
+            else:
+                self.feature_names_.extend(f"{c}={v}" for v in self.categories_[c])
+            self.feature_groups_[c] = list(range(start, len(self.feature_names_)))
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Encode rows into a float32 matrix with the fitted layout."""
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise DataError(f"Columns {missing} seen in training are missing here; the test data must have the training columns.")
+        blocks = []
+        for c in self.columns_:
+            s = frame[c]
+            if c in self.numeric_:
+                stats = self.numeric_[c]
+                try:
+                    values = pd.to_numeric(s, errors="raise").astype("float64")
+                except (ValueError, TypeError):
+                    bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()].astype(str).unique()[:5].tolist()
+                    raise DataError(
+                        f"Column {c!r} is numeric in training but has non-numeric values here: {bad}. "
+                        "Clean the column or make it categorical in both files."
+                    ) from None
+                blocks.append(((values.fillna(stats["median"]) - stats["mean"]) / stats["std"]).to_numpy()[:, None])
+            else:
+                cats = self.categories_[c]
+                codes = pd.Categorical(s.astype("string").fillna(MISSING_CATEGORY).astype(object), categories=cats).codes
+                onehot = np.zeros((len(frame), len(cats)), dtype=np.float64)
+                rows = np.nonzero(codes >= 0)[0]
+                onehot[rows, codes[rows]] = 1.0
+                blocks.append(onehot)
+        if not blocks:
+            return np.zeros((len(frame), 0), dtype=np.float32)
+        return np.hstack(blocks).astype(np.float32)
+
+    def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """``fit`` then ``transform`` the same rows."""
+        return self.fit(frame).transform(frame)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form for ``preprocessor.json``."""
+        return {"columns": self.columns_, "numeric": self.numeric_, "categories": self.categories_, "categorical": self.categorical}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TabularPreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`to_dict` output."""
+        pre = cls(categorical=data.get("categorical"))
+        pre.columns_ = list(data["columns"])
+        pre.numeric_ = {k: dict(v) for k, v in data["numeric"].items()}
+        pre.categories_ = {k: list(v) for k, v in data["categories"].items()}
+        pre._build_names()
+        return pre
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted state as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> TabularPreprocessor:
+        """Read a preprocessor saved by :meth:`save`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass
+class PreparedData:
+    """Everything downstream steps need, split and encoded."""
+
+    raw_train: pd.DataFrame
+    raw_test: pd.DataFrame
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    sensitive_train: pd.DataFrame
+    sensitive_test: pd.DataFrame
+    preprocessor: TabularPreprocessor
+    summary: dict[str, Any]

@@ -1,0 +1,286 @@
+"""Run directories: written atomically, described by a manifest, verified on demand.
+
+A run is built in a hidden temporary sibling (``.<name>.tmp-<pid>-<random>``)
+and renamed into place only once every file and the manifest are written, so
+a run directory that exists under its final name is always complete. A crash
+leaves at most a hidden temporary folder, which readers ignore.
+
+Layout of a run directory::
+
+    audit.json         the AuditResult
+    manifest.json      sha256 and size of every other file (except reviews.jsonl)
+    predictions.csv    one row per test example and model
+    models/            weights (state dicts) and preprocessor.json
+    model_card.{md,html,json}
+    reviews.jsonl      append-only review record (hash-chained; see audit.review)
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> with RunDirWriter(root / "run1") as w:
+...     _ = (w.path / "audit.json").write_text('{"schema_version": "1.0"}')
+>>> verify_run(root / "run1")["ok"]
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from audit.exceptions import RunDirError
+
+__all__ = [
+    "AUDIT_FILE",
+    "MANIFEST_FILE",
+    "REVIEWS_FILE",
+    "RunDirWriter",
+    "confine",
+    "is_complete_run",
+    "list_runs",
+    "load_result",
+    "manifest_sha256",
+    "read_manifest",
+    "verify_run",
+]
+
+AUDIT_FILE = "audit.json"
+MANIFEST_FILE = "manifest.json"
+REVIEWS_FILE = "reviews.jsonl"
+# Files that legitimately change after the run is sealed; they carry their own integrity checks.
+_UNSEALED = {MANIFEST_FILE, REVIEWS_FILE}
+MAX_AUDIT_BYTES = 256 * 1024 * 1024
+
+_EXISTS = "Run directory {path} already exists. Choose another --out, or remove the old run first."
+_UNWRITABLE = "Cannot write the run under {parent}: {error}. Choose a writable --out directory."
+_NOT_A_RUN = "{path} is not a run directory: {why}. Expected a folder written by 'rai-audit run' with audit.json and manifest.json."
+_CORRUPT = "{path}: audit.json is not valid JSON ({error}). The run is corrupt; re-run the audit."
+_ESCAPES = "{path} is outside the runs root {root}. Only runs under the root can be opened."
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sealed_files(directory: Path) -> dict[str, Path]:
+    out = {}
+    for p in sorted(directory.rglob("*")):
+        if p.is_symlink():
+            raise RunDirError(f"{p} is a symbolic link; run directories must contain regular files only.")
+        if p.is_file():
+            rel = p.relative_to(directory).as_posix()
+            if rel not in _UNSEALED:
+                out[rel] = p
+    return out
+
+
+def _build_manifest(directory: Path) -> dict[str, Any]:
+    files = {rel: {"sha256": _sha256(p), "bytes": p.stat().st_size} for rel, p in _sealed_files(directory).items()}
+    return {"manifest_version": 1, "algorithm": "sha256", "files": files}
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class RunDirWriter:
+    """Context manager that builds a run directory in a temporary folder and renames it into place.
+
+    Parameters
+    ----------
+    final_path : Path
+        Where the complete run will appear. Must not exist yet.
+
+    Notes
+    -----
+    Write files under :attr:`path` inside the ``with`` block. On success the
+    manifest is written, files are fsynced and the folder renamed (atomic on
+    one filesystem). On any exception the temporary folder is removed.
+    """
+
+    def __init__(self, final_path: str | Path) -> None:
+        self.final_path = Path(final_path)
+        self.path: Path | None = None
+
+    def __enter__(self) -> RunDirWriter:
+        if self.final_path.exists():
+            raise RunDirError(_EXISTS.format(path=self.final_path))
+        parent = self.final_path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            tmp = parent / f".{self.final_path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            tmp.mkdir()
+        except OSError as exc:
+            raise RunDirError(_UNWRITABLE.format(parent=parent, error=exc.strerror or exc)) from None
+        self.path = tmp
+        return self
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write ``data`` as indented UTF-8 JSON (NaN refused) under the run."""
+        assert self.path is not None
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+        return target
+
+    def seal(self) -> None:
+        """Write the manifest and fsync everything; called on successful exit."""
+        assert self.path is not None
+        manifest = _build_manifest(self.path)
+        (self.path / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+        for p in self.path.rglob("*"):
+            if p.is_file():
+                with open(p, "rb") as fh:
+                    os.fsync(fh.fileno())
+        _fsync_dir(self.path)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.path is not None
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        try:
+            if not (self.path / AUDIT_FILE).is_file():
+                raise RunDirError(f"Internal error: the run in {self.path} has no {AUDIT_FILE}; nothing was published.")
+            self.seal()
+            if self.final_path.exists():
+                raise RunDirError(_EXISTS.format(path=self.final_path))
+            os.rename(self.path, self.final_path)
+            _fsync_dir(self.final_path.parent)
+        except OSError as exc:
+            shutil.rmtree(self.path, ignore_errors=True)
+            if isinstance(exc, RunDirError):
+                raise
+            raise RunDirError(_UNWRITABLE.format(parent=self.final_path.parent, error=exc.strerror or exc)) from None
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+
+
+def confine(path: str | Path, root: str | Path) -> Path:
+    """Resolve ``path`` (relative paths against ``root``) and refuse it unless it lies under ``root``.
+
+    Symbolic links are resolved first, so a link pointing outside is refused too.
+    """
+    root_r = Path(root).resolve()
+    p = Path(path)
+    resolved = (p if p.is_absolute() else root_r / p).resolve()
+    if resolved != root_r and root_r not in resolved.parents:
+        raise RunDirError(_ESCAPES.format(path=path, root=root_r))
+    return resolved
+
+
+def is_complete_run(path: Path) -> bool:
+    """A published run: a visible folder with audit.json and manifest.json."""
+    return path.is_dir() and not path.name.startswith(".") and (path / AUDIT_FILE).is_file() and (path / MANIFEST_FILE).is_file()
+
+
+def list_runs(root: str | Path) -> list[Path]:
+    """Complete runs directly under ``root`` (temporary and partial folders skipped), newest first."""
+    r = Path(root)
+    if not r.is_dir():
+        return []
+    runs = [p for p in r.iterdir() if is_complete_run(p)]
+    return sorted(runs, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+
+def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[str, Any]:
+    """Read ``audit.json`` of a run as a dict, with clear errors for missing or corrupt runs.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run directory.
+    root : path, optional
+        When given, ``run_dir`` must lie under it (the dashboard passes its runs root).
+    """
+    path = confine(run_dir, root) if root is not None else Path(run_dir)
+    if not path.is_dir():
+        raise RunDirError(_NOT_A_RUN.format(path=path, why="no such directory"))
+    audit = path / AUDIT_FILE
+    if not audit.is_file():
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is missing"))
+    if audit.stat().st_size > MAX_AUDIT_BYTES:
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is larger than {MAX_AUDIT_BYTES} bytes"))
+    try:
+        data = json.loads(audit.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirError(_CORRUPT.format(path=path, error=exc)) from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} has no schema_version"))
+    return data
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """The run's manifest as a dict."""
+    p = Path(run_dir) / MANIFEST_FILE
+    if not p.is_file():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{p} is not valid JSON ({exc}); the run cannot be verified.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise RunDirError(f"{p} has no 'files' table; the run cannot be verified.")
+    return data
+
+
+def manifest_sha256(run_dir: str | Path) -> str:
+    """sha256 of the manifest file's bytes: the identity of a sealed run (reviews sign it)."""
+    p = Path(run_dir) / MANIFEST_FILE
+    if not p.is_file():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
+    return _sha256(p)
+
+
+def verify_run(run_dir: str | Path) -> dict[str, Any]:
+    """Compare a run directory with its manifest.
+
+    Returns
+    -------
+    dict
+        ``ok`` (bool), ``added``, ``removed`` and ``changed`` (lists of relative paths),
+        ``manifest_sha256`` and ``reviews`` (the review-chain check, when reviews exist).
+    """
+    path = Path(run_dir)
+    manifest = read_manifest(path)
+    recorded: dict[str, Any] = manifest["files"]
+    present = _sealed_files(path)
+    added = sorted(set(present) - set(recorded))
+    removed = sorted(set(recorded) - set(present))
+    changed = sorted(rel for rel in set(present) & set(recorded) if _sha256(present[rel]) != recorded[rel].get("sha256"))
+    report: dict[str, Any] = {
+        "run_dir": str(path),
+        "manifest_sha256": manifest_sha256(path),
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "files_checked": len(recorded),
+    }
+    ok = not (added or removed or changed)
+    if (path / REVIEWS_FILE).exists():
+        from audit.review import verify_reviews  # local: review imports this module
+
+        report["reviews"] = verify_reviews(path)
+        ok = ok and report["reviews"]["ok"]
+    report["ok"] = ok
+    return report
