@@ -277,7 +277,7 @@ class TabularPreprocessor:
                 blocks.append(((values.fillna(stats["median"]) - stats["mean"]) / stats["std"]).to_numpy()[:, None])
             else:
                 cats = self.categories_[c]
-                codes = pd.Categorical(s.astype("string").fillna(MISSING_CATEGORY).astype(object), categories=cats).codes
+                codes = pd.Index(cats).get_indexer(s.astype("string").fillna(MISSING_CATEGORY).astype(object))
                 onehot = np.zeros((len(frame), len(cats)), dtype=np.float64)
                 rows = np.nonzero(codes >= 0)[0]
                 onehot[rows, codes[rows]] = 1.0

@@ -1,0 +1,54 @@
+"""Policy gates: bounds, severities, CI bounds, and never passing a missing metric."""
+
+from __future__ import annotations
+
+from audit.config import GateSpec
+from audit.gates import GATE_METRICS, evaluate_gates, verdict
+
+RESULT = {
+    "models": {"reference": {"test_accuracy": 0.85}, "private": {"test_accuracy": 0.84, "n_parameters": 100}},
+    "fairness": {"private": {"by_feature": {"sex": {
+        "disparities": {"demographic_parity_difference": {"value": 0.15, "ci": [0.12, 0.19]}},
+        "four_fifths_rule": {"selection_rate_ratio": 0.35, "passed": False}}}}},
+    "privacy": {"dp": {"epsilon_spent": 0.98},
+                "membership_inference": {"private": {"attacks": {"loss_threshold": {"auc": 0.51}, "score": {"auc": 0.53}}}}},
+}
+
+
+def test_min_and_max_bounds():
+    gates = [GateSpec(metric="accuracy", min=0.8), GateSpec(metric="epsilon_spent", max=0.5)]
+    out = evaluate_gates(gates, RESULT)
+    assert [g["passed"] for g in out] == [True, False]
+    assert "0.98" in out[1]["message"] and "<= 0.5" in out[1]["message"]
+
+
+def test_fairness_gate_reads_feature_and_ci_bound():
+    plain = GateSpec(metric="demographic_parity_difference", feature="sex", max=0.18)
+    pessimistic = GateSpec(metric="demographic_parity_difference", feature="sex", max=0.18, use_ci_bound=True)
+    a, b = evaluate_gates([plain, pessimistic], RESULT)
+    assert a["passed"] and a["compared"] == 0.15
+    assert not b["passed"] and b["compared"] == 0.19
+
+
+def test_missing_metric_is_not_a_pass():
+    out = evaluate_gates([GateSpec(metric="canary_epsilon_lower_bound", max=1.0)], RESULT)
+    assert out[0]["passed"] is False and "not computed" in out[0]["message"]
+
+
+def test_warning_gates_do_not_fail_verdict():
+    out = evaluate_gates([GateSpec(metric="accuracy", min=0.99, severity="warning")], RESULT)
+    assert not out[0]["passed"] and verdict(out) == "pass"
+    out = evaluate_gates([GateSpec(metric="accuracy", min=0.99)], RESULT)
+    assert verdict(out) == "fail"
+
+
+def test_accuracy_drop_and_mia_take_worst_attack():
+    out = evaluate_gates([GateSpec(metric="accuracy_drop", max=0.015), GateSpec(metric="membership_inference_auc", max=0.6)], RESULT)
+    assert abs(out[0]["value"] - 0.01) < 1e-12 and out[0]["passed"]
+    assert out[1]["value"] == 0.53
+
+
+def test_every_metric_resolves_without_error_on_empty_result():
+    for name, spec in GATE_METRICS.items():
+        gate = GateSpec(metric=name, max=1.0, feature="sex" if spec.needs_feature else None)
+        assert evaluate_gates([gate], {})[0]["passed"] is False
