@@ -107,6 +107,8 @@ class ModelSection:
     hidden: list[int] = _spec("a list of positive integers (hidden layer widths)",
                               check=lambda v: isinstance(v, list) and all(_is_int(x) and x > 0 for x in v), default_factory=lambda: [64, 32])
     dropout: float = _spec("a number in [0, 1)", check=lambda v: _is_num(v) and 0 <= v < 1, default=0.0)
+    weights: str | None = _spec("a path to a state-dict file (.pt) to audit instead of training the reference model",
+                                check=lambda v: isinstance(v, str) and v != "", default=None)
     factory: str | None = _spec("\"package.module:function\" returning an nn.Module; it is called with n_features=<int>",
                                 check=lambda v: isinstance(v, str) and re.fullmatch(r"[\w.]+:\w+", v) is not None,
                                 fix="Write it as module:function, e.g. mymodels:make_model.", default=None)

@@ -7,6 +7,8 @@ through these helpers so the three agree on what "the positive score" is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
@@ -20,6 +22,7 @@ __all__ = [
     "predict_proba",
     "check_output_shape",
     "count_parameters",
+    "load_weights",
 ]
 
 _BAD_OUTPUT = (
@@ -109,3 +112,59 @@ def predict_proba(model: nn.Module, X: np.ndarray | torch.Tensor, *, batch_size:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+_WEIGHTS_MISSING = "Weights file {path} does not exist. Fix model.weights (relative to the config file)."
+_WEIGHTS_UNSAFE = (
+    "Refused to load {path}: it contains pickled Python objects beyond tensors ({error}). rai-audit only "
+    "loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
+    "Save the weights with torch.save(model.state_dict(), path)."
+)
+_WEIGHTS_BAD = "Cannot read {path} as a torch state dict: {error}. The file may be truncated or not a .pt file; save it again."
+_WEIGHTS_MISMATCH = (
+    "The weights in {path} do not fit the configured model: missing keys {missing}, unexpected keys {unexpected}"
+    "{shapes}. Check model.hidden / model.factory match the model that was saved."
+)
+
+
+def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load a state dict into ``model`` safely (``weights_only=True``), with clear errors.
+
+    Raises
+    ------
+    UnsafeFileError
+        The file holds a pickle payload (arbitrary objects); it is never executed.
+    ModelError
+        Missing, truncated or mismatched weights.
+    """
+    import pickle
+    import zipfile
+
+    from audit.exceptions import UnsafeFileError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(_WEIGHTS_MISSING.format(path=p))
+    try:
+        state = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "Weights only load failed" in text or "Unsupported global" in text or "weights_only" in text:
+            first = next((line.strip() for line in text.splitlines() if "Unsupported" in line or "GLOBAL" in line), text.splitlines()[0])
+            raise UnsafeFileError(_WEIGHTS_UNSAFE.format(path=p, error=first[:200])) from None
+        raise ModelError(_WEIGHTS_BAD.format(path=p, error=text.splitlines()[0][:200])) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
+        raise ModelError(_WEIGHTS_BAD.format(path=p, error=first[:200])) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(_WEIGHTS_BAD.format(path=p, error=f"expected a dict of tensors, found {type(state).__name__}"))
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}" for k in set(own) & set(state)
+              if tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        raise ModelError(_WEIGHTS_MISMATCH.format(path=p, missing=missing[:5], unexpected=unexpected[:5],
+                                                  shapes=f", shape mismatches {shapes[:3]}" if shapes else ""))
+    model.load_state_dict(state)
+    return model

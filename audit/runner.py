@@ -378,12 +378,22 @@ def run_audit(
     tcfg = config.training
     models: dict[str, nn.Module] = {}
     train_info: dict[str, Any] = {}
-    with progress.stage("train reference model (non-private)"), timer.stage("train_reference"):
-        ref = build_model(config.model, n_features=n_features, seed=tcfg.seed)
-        models["reference"], train_info["reference"] = train_reference(
-            ref, prepared.X_train, prepared.y_train, epochs=tcfg.epochs, batch_size=tcfg.batch_size,
-            learning_rate=tcfg.learning_rate, seed=tcfg.seed, progress=progress.epochs("reference"),
-        )
+    if config.model.weights:
+        from audit.modeling import load_weights
+
+        with progress.stage(f"load reference model weights {config.model.weights}"), timer.stage("train_reference"):
+            weights_path = config.resolve(config.model.weights)
+            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed)
+            models["reference"] = load_weights(ref, weights_path).eval()
+            train_info["reference"] = {"trained_by": "user (weights loaded)", "weights_file": str(config.model.weights),
+                                       "weights_file_sha256": file_sha256(weights_path)}
+    else:
+        with progress.stage("train reference model (non-private)"), timer.stage("train_reference"):
+            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed)
+            models["reference"], train_info["reference"] = train_reference(
+                ref, prepared.X_train, prepared.y_train, epochs=tcfg.epochs, batch_size=tcfg.batch_size,
+                learning_rate=tcfg.learning_rate, seed=tcfg.seed, progress=progress.epochs("reference"),
+            )
     dp_section = None
     pcfg = config.privacy
     if pcfg.enabled:
