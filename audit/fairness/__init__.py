@@ -3,6 +3,7 @@
 Group confusion counts are computed in one vectorised pass; every metric and
 disparity follows Fairlearn's definitions (checked against Fairlearn to 1e-12
 in the tests); intervals come from a multinomial bootstrap of the counts.
+Missing values in a sensitive feature form their own group, ``"<missing>"``.
 
 Examples
 --------
@@ -16,10 +17,19 @@ True
 
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._metrics import RATE_METRICS
+from audit.fairness._mitigation import ScoreAsFeature, mitigation_report
 from audit.fairness._report import fairness_report
+from audit.fairness._representation import representation_report
+from audit.fairness._thresholds import equalizing_thresholds, rates_at_threshold, threshold_analysis
 
 __all__ = [
     "MISSING_GROUP",
     "RATE_METRICS",
+    "ScoreAsFeature",
+    "equalizing_thresholds",
     "fairness_report",
+    "mitigation_report",
+    "rates_at_threshold",
+    "representation_report",
+    "threshold_analysis",
 ]
