@@ -1,0 +1,107 @@
+"""Crash-safe checkpoints for private training.
+
+A checkpoint holds everything needed to continue *the same* DP-SGD run: model
+and optimizer state, the accountant's history (so ε is never reset), the
+random generators for sampling and noise, and a fingerprint of the settings
+and data, so a checkpoint written for another configuration is refused rather
+than silently spending a different budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from audit.exceptions import PrivacyError
+
+__all__ = ["CHECKPOINT_NAME", "load_checkpoint", "save_checkpoint", "training_fingerprint"]
+
+CHECKPOINT_NAME = "dp_checkpoint.pt"
+_FORMAT = 1
+
+_CORRUPT = (
+    "The DP checkpoint {path} cannot be read ({error}). Expected a checkpoint written by "
+    "rai-audit's train_private. Fix: delete it to start training from scratch (the budget of "
+    "the interrupted run is then not reused), or restore the file."
+)
+_MISMATCH = (
+    "The DP checkpoint {path} was written for another training configuration (fingerprint "
+    "{found}, this run {expected}); resuming it would mix two budgets. Fix: use a fresh "
+    "checkpoint_dir for this configuration, or rerun with the original settings and data."
+)
+_BROKEN_ACCOUNTANT = (
+    "The DP checkpoint {path} says {epochs} epoch(s) were trained but its accountant records "
+    "{found} step(s) instead of {expected}; resuming would understate the privacy spent. Fix: "
+    "delete the checkpoint and retrain from scratch."
+)
+
+
+def training_fingerprint(
+    *, model: nn.Module, X: torch.Tensor, y: torch.Tensor, settings: dict, config_fingerprint: str | None
+) -> str:
+    """sha256 over what decides the privacy spent and the result: settings, data, architecture.
+
+    Weights are left out on purpose: the checkpoint carries them, and an unseeded
+    factory must still be able to resume.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    h.update(json.dumps(config_fingerprint).encode())
+    h.update(type(model).__module__.encode() + b"." + type(model).__qualname__.encode())
+    for name, tensor in model.state_dict().items():
+        h.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype};".encode())
+    for t in (X, y):
+        arr = np.ascontiguousarray(t.detach().cpu().numpy())
+        h.update(f"{arr.dtype}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
+    """Write ``state`` atomically (temp file, fsync, rename) so a kill never leaves half a file."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / CHECKPOINT_NAME
+    tmp = directory / (CHECKPOINT_NAME + f".tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        torch.save({"format": _FORMAT, **state}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def load_checkpoint(directory: Path, *, fingerprint: str, steps_per_epoch: int) -> dict[str, Any] | None:
+    """The checkpoint in ``directory`` if there is one, validated; ``None`` if there is none.
+
+    Raises
+    ------
+    PrivacyError
+        If the file is unreadable, from another configuration, or its accountant
+        history does not match the epochs it claims.
+    """
+    path = Path(directory) / CHECKPOINT_NAME
+    if not path.exists():
+        return None
+    try:
+        # weights_only: a checkpoint is data; never execute a pickle from disk.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to read means the same thing here
+        raise PrivacyError(_CORRUPT.format(path=path, error=f"{type(exc).__name__}: {exc}")) from exc
+    if not isinstance(state, dict) or state.get("format") != _FORMAT:
+        raise PrivacyError(_CORRUPT.format(path=path, error="unknown format"))
+    if state.get("fingerprint") != fingerprint:
+        raise PrivacyError(_MISMATCH.format(path=path, found=state.get("fingerprint"), expected=fingerprint))
+    history = state["accountant"].get("history", [])
+    recorded = int(sum(int(entry[2]) for entry in history))
+    expected = int(state["epoch"]) * steps_per_epoch
+    if recorded != expected:
+        raise PrivacyError(_BROKEN_ACCOUNTANT.format(path=path, epochs=state["epoch"], found=recorded, expected=expected))
+    return state

@@ -1,0 +1,443 @@
+"""DP-SGD training through Opacus, with defaults that work and a budget that holds.
+
+``train_private`` is a facade in the spirit of Opacus's ``PrivacyEngine``: it
+validates the settings, prepares the module (fixing what ModuleValidator can
+fix), resolves the per-sample-gradient mode, resumes from a checkpoint if one
+matches, and trains with Poisson sampling, clipping and calibrated noise. The
+noise multiplier is the one ``make_private_with_epsilon`` would choose (the same
+binary search over the same accountant), computed once during validation.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from audit.exceptions import DataError, PrivacyError
+from audit.modeling import binary_loss, positive_logit
+from audit.privacy._checkpoint import load_checkpoint, save_checkpoint, training_fingerprint
+from audit.privacy._settings import (
+    DELTA_RULE,
+    DP_DEFAULTS,
+    default_delta,
+    steps_per_epoch,
+    validate_privacy_settings,
+)
+
+__all__ = ["PrivateTrainingResult", "prepare_module", "resolve_grad_sample_mode", "train_private"]
+
+ProgressFn = Callable[[int, int, dict], None]
+
+_BAD_X = "X must be a 2-D or higher array of finite numbers with one row per example; found {what}. Fix: encode and impute the features first."
+_BAD_Y = "y must have one label per row of X ({n}); found {what}. Fix: pass the training labels aligned with X."
+_UNSUPPORTED = (
+    "The model has {count} layer(s) Opacus cannot train privately, even after its automatic "
+    "fixes:\n- {lines}\nFix: replace each as suggested (e.g. BatchNorm -> GroupNorm, "
+    "nn.LSTM -> opacus.layers.DPLSTM, nn.MultiheadAttention -> opacus.layers.DPMultiheadAttention) "
+    "or freeze it (requires_grad=False)."
+)
+_NO_PARAMS = "The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with parameters that require gradients."
+_GHOST_LOSS = (
+    "grad_sample_mode='ghost' needs a loss that can return per-example values; found {loss!r}. "
+    "Fix: use the default binary_loss, an nn.Module loss with a 'reduction' attribute "
+    "(e.g. nn.CrossEntropyLoss()), or grad_sample_mode='hooks'."
+)
+_OVERSPENT = (
+    "Private training would report epsilon={spent:.4f} above the target {target}; refusing to "
+    "label this model as ({target}, {delta:.3g})-DP. Fix: report this as a bug; lower epsilon "
+    "slightly as a workaround."
+)
+_MODE_FAILED = (
+    "Per-example gradients with grad_sample_mode={mode!r} failed on this model and data "
+    "({error}). Expected the model to run on a batch of X and the loss to accept (output, y). "
+    "Fix: check the model and loss on one batch without DP, or try grad_sample_mode='hooks'."
+)
+_RESUMED_SIGMA = (
+    "The checkpoint's noise multiplier {found:.6g} differs from the one this configuration "
+    "needs ({expected:.6g}). Fix: delete the checkpoint and retrain."
+)
+
+
+@dataclass(frozen=True)
+class PrivateTrainingResult:
+    """What :func:`train_private` returns: the trained model and how private it is.
+
+    ``model`` is a plain ``nn.Module`` (the caller's architecture after the
+    replacements listed in ``module_fixes``), unwrapped from Opacus. Everything
+    else is plain data; :meth:`to_dict` gives the JSON-serialisable record.
+    """
+
+    model: nn.Module
+    module_fixes: list[str]
+    epsilon_target: float
+    epsilon_spent: float
+    delta: float
+    delta_rule: str
+    accountant: str
+    max_grad_norm: float
+    noise_multiplier: float
+    sample_rate: float
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    optimizer: str
+    poisson_sampling: bool
+    grad_sample_mode: str
+    n_train: int
+    steps: int
+    epsilon_history: list[float] = field(default_factory=list)
+    loss_history: list[float | None] = field(default_factory=list)
+    resumed_from_epoch: int | None = None
+    seconds_per_epoch: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable record of the private training (no model weights).
+
+        Examples
+        --------
+        >>> import json  # doctest: +SKIP
+        >>> json.dumps(result.to_dict())  # doctest: +SKIP
+        """
+        keys = (
+            "epsilon_target", "epsilon_spent", "delta", "delta_rule", "accountant", "max_grad_norm",
+            "noise_multiplier", "sample_rate", "epochs", "batch_size", "learning_rate", "optimizer",
+            "poisson_sampling", "grad_sample_mode", "n_train", "steps", "epsilon_history",
+            "loss_history", "module_fixes", "resumed_from_epoch", "seconds_per_epoch",
+        )
+        return {k: copy.deepcopy(getattr(self, k)) for k in keys}
+
+
+class _RowDataset(TensorDataset):
+    """TensorDataset that fetches a whole batch with one indexing op.
+
+    The default DataLoader path indexes row by row and collates; for tabular data
+    that costs more than the DP-SGD step itself (about 7x per epoch on Adult).
+    """
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, ...]]:
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return [tuple(t[idx] for t in self.tensors)]
+
+
+def _first(batch: list) -> Any:
+    # Pairs with _RowDataset.__getitems__: the batch is already collated.
+    return batch[0]
+
+
+class _PerSampleLoss:
+    """A criterion with a ``reduction`` attribute, as Opacus's ghost clipping requires."""
+
+    def __init__(self, loss_fn: Callable) -> None:
+        self.loss_fn = loss_fn
+        self.reduction = "mean"
+
+    @staticmethod
+    def supports(loss_fn: Callable) -> bool:
+        return loss_fn is binary_loss or (isinstance(loss_fn, nn.Module) and hasattr(loss_fn, "reduction"))
+
+    def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.loss_fn is binary_loss:
+            per = nn.functional.binary_cross_entropy_with_logits(
+                positive_logit(output), y.float().reshape(-1), reduction="none"
+            )
+        else:
+            old = self.loss_fn.reduction
+            self.loss_fn.reduction = "none"
+            try:
+                per = self.loss_fn(output, y)
+            finally:
+                self.loss_fn.reduction = old
+        if self.reduction == "none":
+            return per
+        return per.sum() if self.reduction == "sum" else per.mean()
+
+
+def _as_tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    try:
+        X_t = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X).float()
+    except (TypeError, ValueError) as exc:
+        raise DataError(_BAD_X.format(what=f"values that are not numbers ({exc})")) from exc
+    if X_t.ndim < 2 or len(X_t) == 0:
+        raise DataError(_BAD_X.format(what=f"shape {tuple(X_t.shape)}"))
+    if not torch.isfinite(X_t).all():
+        raise DataError(_BAD_X.format(what=f"{int((~torch.isfinite(X_t)).sum())} NaN or infinite values"))
+    y_t = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y)
+    if y_t.ndim != 1 or len(y_t) != len(X_t):
+        raise DataError(_BAD_Y.format(n=len(X_t), what=f"shape {tuple(y_t.shape)}"))
+    # Float labels stay float (binary loss); integer labels become long (cross-entropy).
+    y_t = y_t.float() if y_t.is_floating_point() or y_t.dtype == torch.bool else y_t.long()
+    return X_t.contiguous(), y_t.contiguous()
+
+
+def prepare_module(model: nn.Module) -> tuple[nn.Module, list[str]]:
+    """A DP-trainable copy of ``model`` and the list of layer replacements made.
+
+    Runs Opacus's ``ModuleValidator``; applies its fixes (e.g. BatchNorm to
+    GroupNorm) and reports each; refuses what cannot be fixed with one message.
+
+    Examples
+    --------
+    >>> fixed, fixes = prepare_module(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)))
+    >>> fixes
+    ['1: BatchNorm1d -> GroupNorm']
+    """
+    from opacus.validators import ModuleValidator
+
+    module = copy.deepcopy(model)
+    if not any(p.requires_grad for p in module.parameters()):
+        raise PrivacyError(_NO_PARAMS)
+    if not ModuleValidator.validate(module, strict=False):
+        return module, []
+    before = dict(module.named_modules())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fixed = ModuleValidator.fix(module)
+    fixes = []
+    for name, sub in fixed.named_modules():
+        old = before.get(name)
+        if name and old is not None and type(old) is not type(sub):
+            fixes.append(f"{name}: {type(old).__name__} -> {type(sub).__name__}")
+    remaining = ModuleValidator.validate(fixed, strict=False)
+    if remaining:
+        lines = [str(e).strip().replace("\n", " ") for e in remaining]
+        raise PrivacyError(_UNSUPPORTED.format(count=len(lines), lines="\n- ".join(lines)), problems=lines)
+    return fixed, fixes
+
+
+def resolve_grad_sample_mode(mode: str, loss_fn: Callable) -> str:
+    """The per-sample-gradient mode to use: ``'auto'`` picks ghost clipping when the loss allows.
+
+    Ghost clipping (Li et al. 2022; Opacus ``grad_sample_mode='ghost'``) computes
+    per-example gradient *norms* without materialising per-example gradients;
+    measured fastest here (``benchmarks/bench_privacy.py``). It needs per-example
+    losses, so other losses fall back to hooks.
+    """
+    ghost_ok = _PerSampleLoss.supports(loss_fn)
+    if mode == "auto":
+        return "ghost" if ghost_ok else "hooks"
+    if mode == "ghost" and not ghost_ok:
+        raise PrivacyError(_GHOST_LOSS.format(loss=loss_fn))
+    return mode
+
+
+def _epsilon(engine: Any, delta: float) -> float:
+    with warnings.catch_warnings():
+        # PRV bounds its domain with RDP, which warns when the best order is at the grid's edge.
+        warnings.simplefilter("ignore")
+        return float(engine.accountant.get_epsilon(delta=delta))
+
+
+def _make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return torch.optim.Adam(params, lr=lr)
+
+
+def train_private(
+    model: nn.Module,
+    X: Any,
+    y: Any,
+    *,
+    epsilon: float,
+    delta: float | None = None,
+    max_grad_norm: float = DP_DEFAULTS["max_grad_norm"],
+    epochs: int = DP_DEFAULTS["epochs"],
+    batch_size: int = DP_DEFAULTS["batch_size"],
+    learning_rate: float = DP_DEFAULTS["learning_rate"],
+    optimizer: str = DP_DEFAULTS["optimizer"],
+    seed: int = 0,
+    accountant: str = DP_DEFAULTS["accountant"],
+    poisson_sampling: bool = DP_DEFAULTS["poisson_sampling"],
+    max_physical_batch_size: int = DP_DEFAULTS["max_physical_batch_size"],
+    grad_sample_mode: str = DP_DEFAULTS["grad_sample_mode"],
+    loss_fn: Callable = binary_loss,
+    checkpoint_dir: Path | str | None = None,
+    config_fingerprint: str | None = None,
+    progress: ProgressFn | None = None,
+) -> PrivateTrainingResult:
+    """Train ``model`` with DP-SGD so that it is (``epsilon``, ``delta``)-differentially private.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The architecture to train (not modified; a copy is trained).
+    X, y : array-like or Tensor
+        Encoded float features and labels (0/1 for the default loss; class indices
+        for ``nn.CrossEntropyLoss()``).
+    epsilon : float
+        Target ε; training never spends more.
+    delta : float, optional
+        Target δ, below 1/n. Default: the largest power of ten not above 1/(10 n).
+    max_grad_norm, epochs, batch_size, learning_rate, optimizer
+        DP-SGD settings; defaults in :data:`DP_DEFAULTS` (see docs/privacy.md for why).
+    seed : int
+        Seeds Poisson sampling and the noise, so a run is reproducible.
+    accountant : {'prv', 'rdp', 'gdp'}
+        Privacy accountant used to calibrate the noise and report ε.
+    poisson_sampling : bool
+        Sample each row independently per step (what the accountants assume). With
+        ``False`` batches are shuffled partitions and the reported ε is an approximation.
+    max_physical_batch_size : int
+        Largest batch computed at once; larger logical batches are split (memory only).
+    grad_sample_mode : {'auto', 'hooks', 'functorch', 'ew', 'ghost'}
+        How per-example gradients are computed; ``'auto'`` picks the fastest that applies.
+    loss_fn : callable
+        ``loss_fn(output, y) -> scalar`` mean loss.
+    checkpoint_dir : path, optional
+        Write a checkpoint after every epoch and resume from it if present.
+    config_fingerprint : str, optional
+        The caller's config hash, mixed into the checkpoint fingerprint.
+    progress : callable, optional
+        ``progress(epoch, total_epochs, {"loss", "epsilon", "seconds"})`` after each epoch.
+
+    Returns
+    -------
+    PrivateTrainingResult
+
+    Raises
+    ------
+    PrivacyError
+        Invalid settings (all listed), a model Opacus cannot handle, or a checkpoint
+        from another configuration. Never returns a non-private model.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP
+    >>> X = np.random.default_rng(0).normal(size=(512, 5)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.float32)
+    >>> res = train_private(MLP(5, hidden=(8,)), X, y, epsilon=2.0, epochs=2, batch_size=128)
+    >>> res.epsilon_spent <= 2.0
+    True
+    """
+    from opacus import PrivacyEngine
+    from opacus.utils.batch_memory_manager import BatchMemoryManager
+
+    X_t, y_t = _as_tensors(X, y)
+    n = len(X_t)
+    sigma = validate_privacy_settings(
+        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, n_train=n, epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, accountant=accountant,
+        grad_sample_mode=grad_sample_mode, optimizer=optimizer, max_physical_batch_size=max_physical_batch_size,
+    )
+    assert sigma is not None and sigma > 0  # validation guarantees it; a zero would be non-private
+    delta_used, delta_rule = (default_delta(n), DELTA_RULE) if delta is None else (float(delta), "given by the caller")
+    sample_rate, per_epoch = steps_per_epoch(n, batch_size)
+    module, fixes = prepare_module(model)
+    mode = resolve_grad_sample_mode(grad_sample_mode, loss_fn)
+
+    settings = {
+        "epsilon": float(epsilon), "delta": delta_used, "max_grad_norm": float(max_grad_norm), "epochs": int(epochs),
+        "batch_size": int(batch_size), "learning_rate": float(learning_rate), "optimizer": optimizer, "seed": int(seed),
+        "accountant": accountant, "poisson_sampling": bool(poisson_sampling), "loss": getattr(loss_fn, "__qualname__", repr(loss_fn)),
+    }
+    state = None
+    fingerprint = None
+    if checkpoint_dir is not None:
+        fingerprint = training_fingerprint(model=module, X=X_t, y=y_t, settings=settings, config_fingerprint=config_fingerprint)
+        state = load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint, steps_per_epoch=per_epoch)
+    if state is not None:
+        if not math.isclose(float(state["noise_multiplier"]), sigma, rel_tol=1e-9):
+            raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
+        module.load_state_dict(state["model"])
+
+    sample_gen = torch.Generator().manual_seed(int(seed))
+    noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
+    loader = DataLoader(
+        _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
+        shuffle=not poisson_sampling, generator=sample_gen,
+    )
+    opt = _make_optimizer(optimizer, module.parameters(), learning_rate)
+    criterion = _PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
+    with warnings.catch_warnings():
+        # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
+        # for reproducible audits (documented in docs/privacy.md).
+        warnings.simplefilter("ignore")
+        engine = PrivacyEngine(accountant=accountant)
+        made = engine.make_private(
+            module=module, optimizer=opt, criterion=criterion, data_loader=loader, noise_multiplier=sigma,
+            max_grad_norm=max_grad_norm, poisson_sampling=poisson_sampling, grad_sample_mode=mode,
+            noise_generator=noise_gen,
+        )
+    if mode == "ghost":
+        dp_model, dp_opt, criterion, dp_loader = made
+    else:
+        dp_model, dp_opt, dp_loader = made
+    if poisson_sampling:
+        dp_loader.batch_sampler.generator = sample_gen
+
+    start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
+    if state is not None:
+        dp_opt.original_optimizer.load_state_dict(state["optimizer"])
+        engine.accountant.load_state_dict(state["accountant"])
+        sample_gen.set_state(state["sample_rng"])
+        noise_gen.set_state(state["noise_rng"])
+        start_epoch = int(state["epoch"])
+        eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
+
+    first_step = True
+    for epoch in range(start_epoch, epochs):
+        t0 = time.perf_counter()
+        dp_model.train()
+        loss_sum, count = 0.0, 0
+        with warnings.catch_warnings(), BatchMemoryManager(
+            data_loader=dp_loader, max_physical_batch_size=max_physical_batch_size, optimizer=dp_opt
+        ) as batches:
+            # Ghost clipping's double backward triggers a harmless PyTorch hook warning per step.
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            for xb, yb in batches:
+                dp_opt.zero_grad(set_to_none=True)
+                if first_step:
+                    try:
+                        loss = criterion(dp_model(xb), yb)
+                        loss.backward()
+                    except (RuntimeError, ValueError, NotImplementedError, TypeError) as exc:
+                        raise PrivacyError(
+                            _MODE_FAILED.format(mode=mode, error=f"{type(exc).__name__}: {exc}")
+                        ) from exc
+                    first_step = False
+                else:
+                    loss = criterion(dp_model(xb), yb)
+                    loss.backward()
+                # An empty Poisson batch still takes a (pure-noise) step: the accountant
+                # assumes every step happens, so skipping it would misstate the privacy.
+                dp_opt.step()
+                if len(yb):
+                    loss_sum += float(loss.item()) * len(yb)
+                    count += len(yb)
+        secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
+        eps_now = _epsilon(engine, delta_used)
+        eps_hist.append(eps_now)
+        loss_hist.append(loss_sum / count if count else None)
+        if checkpoint_dir is not None:
+            save_checkpoint(Path(checkpoint_dir), {
+                "fingerprint": fingerprint, "epoch": epoch + 1, "model": dp_model._module.state_dict(),
+                "optimizer": dp_opt.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
+                "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
+                "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
+            })
+        if progress is not None:
+            progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
+
+    spent = _epsilon(engine, delta_used) if eps_hist else 0.0
+    if spent > epsilon * (1 + 1e-6):
+        raise PrivacyError(_OVERSPENT.format(spent=spent, target=epsilon, delta=delta_used))
+    trained = dp_model.to_standard_module() if hasattr(dp_model, "to_standard_module") else dp_model._module
+    trained.eval()
+    return PrivateTrainingResult(
+        model=trained, module_fixes=fixes, epsilon_target=float(epsilon), epsilon_spent=spent, delta=delta_used,
+        delta_rule=delta_rule, accountant=accountant, max_grad_norm=float(max_grad_norm), noise_multiplier=float(sigma),
+        sample_rate=float(sample_rate), epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+        optimizer=optimizer, poisson_sampling=bool(poisson_sampling), grad_sample_mode=mode, n_train=n,
+        steps=int(epochs * per_epoch), epsilon_history=eps_hist, loss_history=loss_hist,
+        resumed_from_epoch=start_epoch if state is not None else None, seconds_per_epoch=secs,
+    )
