@@ -52,6 +52,17 @@ _ONE_COLUMN = (
     "(found {delim!r} in the header). Save the file as comma-separated CSV."
 )
 _DUPLICATE_COLUMNS = "{path} has duplicated column names {names}. Expected unique names; rename the duplicates."
+_MOSTLY_NUMERIC = (
+    "column {column!r} looks numeric ({n_num} of {n_all} values are numbers) but has non-numeric values {bad} "
+    "in the {label}. Expected numbers only; clean those values (or leave the cells empty to mark them missing)."
+)
+_INFINITE = (
+    "numeric column {column!r} has {n} infinite value(s) in the {label}. Expected finite numbers; "
+    "replace them with empty cells (missing) or clip them to a finite value."
+)
+# A text column whose values are at least this share numbers is taken for a numeric column with typos:
+# encoding it as categories would silently turn every distinct number into its own feature.
+_NUMERIC_SHARE = 0.9
 
 
 def file_sha256(path: str | Path) -> str:
@@ -143,7 +154,7 @@ def check_table(
     DataError
         Listing each problem (missing columns, labels that are not binary, an absent
         positive label, NaN targets, sensitive columns with one group or too many,
-        all-missing or non-numeric-looking numeric columns).
+        all-missing columns, numeric columns with infinities or a few non-numeric values).
     """
     problems: list[str] = []
     cols = set(frame.columns)
@@ -184,9 +195,33 @@ def check_table(
             continue
         if frame[c].isna().all():
             problems.append(f"column {c!r} is entirely missing in the {label}; drop it (data.drop_columns).")
+            continue
+        if c in sensitive_features:
+            continue  # sensitive values are group labels, never parsed as numbers
+        problem = _numeric_problem(frame[c], c, label)
+        if problem:
+            problems.append(problem)
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise DataError(f"The {label} cannot be audited as configured ({len(problems)} problem(s)):\n{body}", problems=problems)
+
+
+def _numeric_problem(series: pd.Series, column: str, label: str) -> str | None:
+    """A message when a numeric column has infinities or a text column is numbers with a few typos."""
+    if _is_numeric(series):
+        n_inf = int(np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).sum())
+        return _INFINITE.format(column=column, n=n_inf, label=label) if n_inf else None
+    if pd.api.types.is_bool_dtype(series):
+        return None
+    values = series.dropna()
+    text = values.astype("string").str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    n_num = int(parsed.notna().sum())
+    if n_num == len(values) or n_num < _NUMERIC_SHARE * len(values):
+        return None
+    bad = text[parsed.isna()].unique().tolist()
+    shown = [str(b) for b in bad[:5]] + (["..."] if len(bad) > 5 else [])
+    return _MOSTLY_NUMERIC.format(column=column, n_num=n_num, n_all=len(values), bad=shown, label=label)
 
 
 def encode_target(series: pd.Series, positive_label: Any) -> np.ndarray:
