@@ -155,11 +155,11 @@ def encode_labels(y_true, y_pred, *, pos_label, problems: list[str]) -> tuple[np
         n_na = int(yp.isna().sum())
         if n_na:
             problems.append(_NAN_LABELS.format(name="y_pred", count=n_na))
-        elif labels:
+        elif yt01 is not None:  # y_pred is judged against valid y_true labels only
             pred_vals = _sorted_unique(yp)
             allowed = set(labels) | {pos_label}
             outside = [v for v in pred_vals if v not in allowed]
-            if len(labels) <= 2 and outside:
+            if outside:
                 problems.append(_PRED_OUTSIDE.format(values=_fmt_values(outside), labels=_fmt_values(labels)))
             elif len(set(pred_vals) | set(labels)) > 2:
                 problems.append(_NOT_BINARY.format(name="y_pred", k=len(pred_vals), values=_fmt_values(pred_vals)))

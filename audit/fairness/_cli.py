@@ -1,0 +1,192 @@
+"""``rai-audit fairness FILE ...``: audit predictions from any framework.
+
+The file (CSV or Parquet) holds one row per example: the true label, the
+predicted label, optionally the score, and the sensitive columns. The result is
+the same :func:`fairness_report` as inside ``rai-audit run``: a table on the
+terminal, or the whole result as JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from audit.exceptions import DataError
+from audit.fairness._report import fairness_report
+
+_NO_FILE = "Predictions file {path} does not exist. Expected a CSV or Parquet file. Fix: check the path."
+_BAD_SUFFIX = "Predictions file {path} has suffix {suffix!r}. Expected .csv or .parquet. Fix: convert the file."
+_UNREADABLE = "Could not read {path} as {kind}: {error}. Fix: check that the file is a valid {kind} file."
+_MISSING_COLS = (
+    "Column(s) {missing} not found in {path}. Its columns are {columns}. Fix: pass the column names "
+    "with --y-true, --y-pred, --y-score and --sensitive."
+)
+_NO_MODEL = (
+    "--model {model!r} matches no row of column 'model' (values: {values}). Fix: pick one of those values."
+)
+_SEVERAL_MODELS = (
+    "note: column 'model' holds {k} models {values}; their rows are pooled. Pass --model NAME to audit one."
+)
+
+TABLE_METRICS = ("selection_rate", "tpr", "fpr", "accuracy", "precision")
+TABLE_DISPARITIES = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "predictive_parity_difference",
+    "accuracy_difference",
+)
+
+
+def add_subparser(subparsers) -> None:
+    """Add the ``fairness`` subcommand to an argparse ``subparsers`` object.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="rai-audit")
+    >>> add_subparser(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["fairness", "p.csv", "--y-true", "y", "--y-pred", "p", "--sensitive", "sex"]).n_boot
+    1000
+    """
+    p = subparsers.add_parser(
+        "fairness",
+        help="group metrics, disparities and CIs for a predictions file (CSV or Parquet)",
+        description="Audit predictions from any framework: group metrics, Fairlearn disparities with "
+        "bootstrap confidence intervals, each sensitive feature alone and their intersection.",
+    )
+    p.add_argument("file", type=Path, help="CSV or Parquet file with one row per example")
+    p.add_argument("--y-true", required=True, metavar="COL", help="column of true labels")
+    p.add_argument("--y-pred", required=True, metavar="COL", help="column of predicted labels")
+    p.add_argument("--y-score", metavar="COL", help="column of positive-class probabilities (adds AUC, ECE)")
+    p.add_argument("--sensitive", required=True, nargs="+", metavar="COL", help="sensitive feature column(s)")
+    p.add_argument("--pos-label", default=None, metavar="V",
+                   help="the positive label (default: 1 for numeric labels; read as the column's type)")
+    p.add_argument("--n-boot", type=int, default=1000, metavar="N", help="bootstrap resamples (0: no CIs)")
+    p.add_argument("--ci-level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--no-stratify", action="store_true", help="plain instead of group-stratified bootstrap")
+    p.add_argument("--min-group-size", type=int, default=30, help="flag smaller groups (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--model", metavar="NAME", help="keep rows whose 'model' column equals NAME (predictions.csv)")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.set_defaults(func=handler)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet predictions file, raising :class:`DataError` on failure."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(_NO_FILE.format(path=path))
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataError(_BAD_SUFFIX.format(path=path, suffix=suffix))
+    kind = "CSV" if suffix == ".csv" else "Parquet"
+    try:
+        return pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
+    except Exception as exc:  # pandas raises many types for a bad file; all mean "unreadable"
+        raise DataError(_UNREADABLE.format(path=path, kind=kind, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from exc
+
+
+def _coerce_label(text: str | None, column: pd.Series):
+    """The --pos-label text as a value of the label column's type."""
+    if text is None:
+        return 1 if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) else None
+    if pd.api.types.is_bool_dtype(column):
+        return text.strip().lower() in ("1", "true", "yes")
+    if pd.api.types.is_integer_dtype(column):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if pd.api.types.is_float_dtype(column):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _fmt(entry) -> str:
+    if entry is None or entry.get("value") is None:
+        return "n/a"
+    s = f"{entry['value']:.3f}"
+    if entry.get("ci"):
+        s += f" [{entry['ci'][0]:.3f}, {entry['ci'][1]:.3f}]"
+    return s
+
+
+def render_table(result: dict) -> str:
+    """A readable plain-text summary of :func:`fairness_report`'s result."""
+    lines = [
+        f"n = {result['n']}, positive label = {result['pos_label']!r}; "
+        f"CIs: {result['ci']['level']:.0%} {result['ci']['method']}, n_boot = {result['ci']['n_boot']}"
+        + (", stratified" if result["ci"]["stratified"] else ""),
+        "Overall: " + ", ".join(f"{m} {_fmt(result['overall']['metrics'][m])}" for m in TABLE_METRICS),
+    ]
+    for key, block in result["by_feature"].items():
+        lines += ["", f"== {key} =="]
+        header = ["group", "count", *TABLE_METRICS]
+        rows = []
+        for g in block["groups"]:
+            flag = " (!)" if g["insufficient_data"] else ""
+            rows.append([g["group"] + flag, str(g["count"]), *(_fmt(g["metrics"][m]) for m in TABLE_METRICS)])
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for r in [header, *rows]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        for d in TABLE_DISPARITIES:
+            lines.append(f"  {d}: {_fmt(block['disparities'][d])}")
+        ff = block["four_fifths_rule"]
+        verdict = "n/a" if ff["passed"] is None else ("passed" if ff["passed"] else "FAILED")
+        lines.append(f"  four-fifths rule (selection-rate ratio >= 0.8): {verdict}")
+        if block["insufficient_groups"]:
+            lines.append(f"  (!) fewer than {result['min_group_size']} rows, insufficient data: "
+                         + ", ".join(block["insufficient_groups"]))
+        if block["undefined_rates"]:
+            lines.append(f"  undefined rates reported as 0 (Fairlearn's convention): "
+                         + ", ".join(f"{u['metric']} of {u['group']} ({u['reason']})" for u in block["undefined_rates"]))
+    return "\n".join(lines)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run the ``fairness`` subcommand; returns the exit code (0)."""
+    df = read_table(args.file)
+    wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise DataError(_MISSING_COLS.format(missing=missing, path=args.file, columns=[str(c) for c in df.columns][:30]))
+    if args.model is not None:
+        if "model" not in df.columns:
+            raise DataError(_MISSING_COLS.format(missing=["model"], path=args.file, columns=list(map(str, df.columns))[:30]))
+        values = sorted(map(str, df["model"].dropna().unique()))
+        df = df[df["model"].astype(str) == args.model].reset_index(drop=True)
+        if df.empty:
+            raise DataError(_NO_MODEL.format(model=args.model, values=values))
+    elif "model" in df.columns and "model" not in wanted and df["model"].nunique() > 1:
+        values = sorted(map(str, df["model"].dropna().unique()))
+        print(_SEVERAL_MODELS.format(k=len(values), values=values), file=sys.stderr)
+    pos_label = _coerce_label(args.pos_label, df[args.y_true])
+    if pos_label is None:
+        values = sorted(map(str, df[args.y_true].dropna().unique()))[:10]
+        raise DataError(f"--pos-label is required: {args.y_true!r} holds non-numeric labels {values}. "
+                        f"Fix: pass e.g. --pos-label {values[-1] if values else 'VALUE'!r}.")
+    result = fairness_report(
+        y_true=df[args.y_true],
+        y_pred=df[args.y_pred],
+        y_score=df[args.y_score] if args.y_score else None,
+        sensitive=df[list(args.sensitive)],
+        pos_label=pos_label,
+        n_boot=args.n_boot,
+        ci_level=args.ci_level,
+        stratified=not args.no_stratify,
+        min_group_size=args.min_group_size,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print(render_table(result))
+    return 0
