@@ -7,6 +7,7 @@ through these helpers so the three agree on what "the positive score" is.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -116,8 +117,8 @@ def count_parameters(model: nn.Module) -> int:
 
 _WEIGHTS_MISSING = "Weights file {path} does not exist. Fix model.weights (relative to the config file)."
 _WEIGHTS_UNSAFE = (
-    "Refused to load {path}: it contains pickled Python objects beyond tensors ({error}). rai-audit only "
-    "loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
+    "Refused to load {path}: it contains pickled Python objects beyond tensors ({error}); nothing in it was run. "
+    "rai-audit only loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
     "Save the weights with torch.save(model.state_dict(), path)."
 )
 _WEIGHTS_BAD = "Cannot read {path} as a torch state dict: {error}. The file may be truncated or not a .pt file; save it again."
@@ -138,6 +139,7 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
         Missing, truncated or mismatched weights.
     """
     import pickle
+    import warnings
     import zipfile
 
     from audit.exceptions import UnsafeFileError
@@ -146,12 +148,18 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     if not p.is_file():
         raise ModelError(_WEIGHTS_MISSING.format(path=p))
     try:
-        state = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about pickle protocols of hostile files; the error below says all the user needs.
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         if "Weights only load failed" in text or "Unsupported global" in text or "weights_only" in text:
-            first = next((line.strip() for line in text.splitlines() if "Unsupported" in line or "GLOBAL" in line), text.splitlines()[0])
-            raise UnsafeFileError(_WEIGHTS_UNSAFE.format(path=p, error=first[:200])) from None
+            # Name only the refused global: torch's own text goes on to suggest allow-listing it, which
+            # for a file of unknown origin is exactly the wrong advice.
+            found = re.search(r"GLOBAL\s+([\w.]+)", text)
+            what = f"it references {found.group(1)}" if found else "it is not a plain tensor file"
+            raise UnsafeFileError(_WEIGHTS_UNSAFE.format(path=p, error=what)) from None
         raise ModelError(_WEIGHTS_BAD.format(path=p, error=text.splitlines()[0][:200])) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
