@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 import traceback
 from collections.abc import Callable
@@ -126,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
         add: Callable | None = getattr(module, "add_subparser", None)
         if add is not None:
             add(sub)
+    # Accept --debug after the subcommand too (rai-audit run cfg.toml --debug).
+    for subparser in sub.choices.values():
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
     return parser
 
 

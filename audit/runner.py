@@ -365,7 +365,7 @@ def run_audit(
     progress = progress or Progress(total=0, enabled=False)
     timer = StageTimer()
     created = _dt.datetime.now(_dt.timezone.utc)
-    n_stages = 4 + config.privacy.enabled + config.explain.enabled + (config.fairness.mitigation != "none") \
+    n_stages = 3 + config.privacy.enabled + config.explain.enabled + (config.fairness.mitigation != "none") \
         + config.privacy.membership_inference + config.privacy.canary_audit + bool(config.privacy.utility_curve) + write
     progress.total = n_stages
     with progress.stage("load and prepare data"), timer.stage("prepare_data"):
