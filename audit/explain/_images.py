@@ -1,0 +1,3 @@
+"""Placeholder replaced below."""
+def explain_images(*a, **k):
+    raise NotImplementedError
