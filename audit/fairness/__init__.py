@@ -11,8 +11,8 @@ Examples
 >>> from audit.fairness import fairness_report
 >>> r = fairness_report(y_true=[0, 1, 1, 0, 1, 0], y_pred=[0, 1, 0, 0, 1, 1],
 ...                     sensitive=pd.DataFrame({"sex": list("FFFMMM")}), n_boot=0)
->>> r["by_feature"]["sex"]["four_fifths_rule"]["passed"]
-True
+>>> r["by_feature"]["sex"]["four_fifths_rule"]  # selection rates 1/3 vs 2/3
+{'selection_rate_ratio': 0.5, 'passed': False, 'threshold': 0.8}
 """
 
 from audit.fairness._inputs import MISSING_GROUP
