@@ -1,0 +1,276 @@
+"""Pure data helpers of the dashboard: no Streamlit here, so each is unit-testable.
+
+Everything reads an ``audit.json`` dict (see ``docs/audit_result.md``) that may lack
+any section or key: other parts of the pipeline fill them as they land, and a run
+without privacy has no ``privacy.dp``. Every accessor therefore returns ``None``
+for what is absent instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import DataError, RunDirError
+from audit.rundir import confine
+
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "dig",
+    "fmt",
+    "fmt_ci",
+    "gaps",
+    "md_escape",
+    "read_predictions",
+    "run_file",
+    "run_summary",
+    "rates_table",
+]
+
+PREDICTION_COLUMNS = ("model", "y_true", "y_pred", "y_score")
+MAX_PREDICTION_BYTES = 512 * 1024 * 1024
+
+_PRED_MISSING = (
+    "{path}: predictions.csv lacks the column(s) {missing}. Expected {expected} and the sensitive "
+    "features. Fix: re-run the audit so the pipeline writes a complete predictions file."
+)
+_PRED_BAD = (
+    "{path}: predictions.csv has {problem}. Expected y_true and y_pred in {{0, 1}} and y_score in [0, 1]. "
+    "Fix: re-run the audit; the file may have been edited (run 'rai-audit verify')."
+)
+_PRED_TOO_BIG = "{path}: predictions.csv is {size} bytes, more than the {limit} the dashboard reads. Fix: audit a sample of the test set."
+_NOT_IN_RUN = "The run lists {rel!r} as an artifact, but {why}. Fix: re-run the audit, or run 'rai-audit verify' to see what changed."
+
+# CommonMark lets any ASCII punctuation be backslash-escaped; escaping all of the characters
+# that start markup (and '$', which Streamlit reads as LaTeX) makes data render as literal text.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=\"'])")
+
+
+def md_escape(value: Any) -> str:
+    """Text from a run, safe to interpolate into Streamlit Markdown: shown literally, never as markup.
+
+    Examples
+    --------
+    >>> md_escape("<script>alert(1)</script>")
+    '\\\\<script\\\\>alert\\\\(1\\\\)\\\\</script\\\\>'
+    """
+    text = "" if value is None else str(value)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+
+
+def dig(data: Any, *keys: Any) -> Any:
+    """Nested lookup that returns None at the first missing key or non-container.
+
+    Examples
+    --------
+    >>> dig({"a": {"b": [1, 2]}}, "a", "b", 1)
+    2
+    >>> dig({"a": None}, "a", "b") is None
+    True
+    """
+    cur = data
+    for key in keys:
+        if isinstance(cur, dict):
+            cur = cur.get(key)
+        elif isinstance(cur, list) and isinstance(key, int) and -len(cur) <= key < len(cur):
+            cur = cur[key]
+        else:
+            return None
+        if cur is None:
+            return None
+    return cur
+
+
+def _finite(x: Any) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def fmt(value: Any, *, digits: int = 3, missing: str = "—") -> str:
+    """A number for display: ``missing`` for None/NaN, integers without decimals, small/large in e-notation.
+
+    Examples
+    --------
+    >>> fmt(0.81234), fmt(None), fmt(12), fmt(1.5e-7)
+    ('0.812', '—', '12', '1.50e-07')
+    """
+    if isinstance(value, str):
+        return value
+    x = _finite(value)
+    if x is None:
+        return missing
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if x != 0 and (abs(x) < 10 ** (-digits) or abs(x) >= 1e6):
+        return f"{x:.{max(digits - 1, 1)}e}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_ci(entry: Any, *, digits: int = 3) -> str:
+    """A ``{"value", "ci"}`` metric as ``0.812 [0.801, 0.823]`` (value alone when there is no interval).
+
+    Examples
+    --------
+    >>> fmt_ci({"value": 0.5, "ci": [0.4, 0.6]}), fmt_ci({"value": None, "ci": None})
+    ('0.500 [0.400, 0.600]', '—')
+    """
+    if not isinstance(entry, dict):
+        return fmt(entry, digits=digits)
+    value = fmt(entry.get("value"), digits=digits)
+    ci = entry.get("ci")
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_finite(c) is not None for c in ci):
+        return f"{value} [{fmt(ci[0], digits=digits)}, {fmt(ci[1], digits=digits)}]"
+    return value
+
+
+def _worst_disparity(fairness_model: Any, name: str) -> tuple[float | None, str | None]:
+    """Largest value of one disparity over the sensitive features (and which feature)."""
+    best: tuple[float | None, str | None] = (None, None)
+    for feature, block in (dig(fairness_model, "by_feature") or {}).items():
+        v = _finite(dig(block, "disparities", name, "value"))
+        if v is not None and (best[0] is None or v > best[0]):
+            best = (v, feature)
+    return best
+
+
+def run_summary(result: dict[str, Any], *, name: str) -> dict[str, Any]:
+    """One row of the Runs table: verdict, date, models, ε and the worst disparities.
+
+    Parameters
+    ----------
+    result : dict
+        A run's ``audit.json``.
+    name : str
+        The run directory's name.
+
+    Returns
+    -------
+    dict
+        Flat, display-ready values (None where the run lacks them).
+
+    Examples
+    --------
+    >>> run_summary({"verdict": "pass", "models": {"reference": {"test_accuracy": 0.85}}}, name="r1")["accuracy reference"]
+    0.85
+    """
+    models = dig(result, "models") or {}
+    gates = dig(result, "gates") or []
+    failed = [g for g in gates if isinstance(g, dict) and g.get("passed") is False]
+    row: dict[str, Any] = {
+        "run": name,
+        "verdict": dig(result, "verdict"),
+        "created": dig(result, "run", "created_at"),
+        "task": dig(result, "task"),
+        "model": dig(result, "run", "card", "model_name") or dig(result, "run", "name"),
+        "models": ", ".join(str(m) for m in models) if isinstance(models, dict) else None,
+        "accuracy reference": _finite(dig(models, "reference", "test_accuracy")),
+        "accuracy private": _finite(dig(models, "private", "test_accuracy")),
+        "ε spent": _finite(dig(result, "privacy", "dp", "epsilon_spent")),
+        "ε target": _finite(dig(result, "privacy", "dp", "epsilon_target")),
+        "gates failed": len(failed),
+        "gates": len(gates),
+    }
+    primary = "private" if isinstance(models, dict) and "private" in models else "reference"
+    for metric, label in (("demographic_parity_difference", "max DP difference"),
+                          ("equalized_odds_difference", "max EO difference")):
+        value, feature = _worst_disparity(dig(result, "fairness", primary), metric)
+        row[label] = value
+        row[f"{label} feature"] = feature
+    return row
+
+
+def run_file(run_dir: Path, rel: Any) -> Path:
+    """A file the run lists as an artifact, confined to the run directory.
+
+    Raises
+    ------
+    RunDirError
+        When ``rel`` is not a string, escapes the run (``../``, absolute, symbolic link) or is missing.
+    """
+    if not isinstance(rel, str) or not rel:
+        raise RunDirError(_NOT_IN_RUN.format(rel=rel, why="it is not a relative path"))
+    path = confine(rel, run_dir)
+    if not path.is_file():
+        raise RunDirError(_NOT_IN_RUN.format(rel=rel, why="the file is missing"))
+    return path
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    """Read and check ``predictions.csv``: one row per test example and model.
+
+    Sensitive columns are read as strings (missing stays missing), so a group
+    called ``"1"`` is not turned into a number.
+
+    Raises
+    ------
+    DataError
+        When a required column is missing or labels/scores are out of range; every problem is listed.
+    """
+    size = path.stat().st_size
+    if size > MAX_PREDICTION_BYTES:
+        raise DataError(_PRED_TOO_BIG.format(path=path, size=size, limit=MAX_PREDICTION_BYTES))
+    header = pd.read_csv(path, nrows=0).columns.tolist()
+    missing = [c for c in PREDICTION_COLUMNS if c not in header]
+    if missing:
+        raise DataError(_PRED_MISSING.format(path=path, missing=missing, expected=list(PREDICTION_COLUMNS)))
+    dtypes = {c: "string" for c in header if c not in PREDICTION_COLUMNS[1:]}
+    frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
+    problems = []
+    for col in ("y_true", "y_pred"):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if values.isna().any() or not values.isin([0, 1]).all():
+            problems.append(f"{col} values other than 0 and 1")
+        frame[col] = values.fillna(-1).astype(np.int8)
+    score = pd.to_numeric(frame["y_score"], errors="coerce").astype(np.float64)
+    if score.isna().any() or (score < 0).any() or (score > 1).any():
+        problems.append("y_score values missing or outside [0, 1]")
+    frame["y_score"] = score
+    if problems:
+        raise DataError(_PRED_BAD.format(path=path, problem="; ".join(problems)), problems=problems)
+    return frame
+
+
+def rates_table(rates: dict[str, dict[str, Any]], *, positives: dict[str, int] | None = None) -> pd.DataFrame:
+    """Per-group rates at a threshold as a table, with the gaps Fairlearn reports across groups.
+
+    Parameters
+    ----------
+    rates : dict
+        ``{group: {"count", "selected", "selection_rate", "tpr", "fpr", ...}}`` (``rates_at_threshold``'s result).
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``group``, ``count``, ``selected``, ``selection_rate``, ``tpr``, ``fpr``.
+    """
+    rows = [
+        {"group": str(g), "count": r.get("count"), "selected": r.get("selected"),
+         "selection_rate": r.get("selection_rate"), "tpr": r.get("tpr"), "fpr": r.get("fpr")}
+        for g, r in rates.items()
+    ]
+    return pd.DataFrame(rows, columns=["group", "count", "selected", "selection_rate", "tpr", "fpr"])
+
+
+def gaps(table: pd.DataFrame) -> dict[str, float | None]:
+    """Demographic-parity and equalized-odds differences (max minus min over groups), Fairlearn's definitions.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"selection_rate": [0.2, 0.5], "tpr": [0.6, 0.9], "fpr": [0.1, 0.15]})
+    >>> {k: round(v, 3) for k, v in gaps(t).items()}
+    {'demographic_parity_difference': 0.3, 'equalized_odds_difference': 0.3}
+    """
+    def spread(col: str) -> float | None:
+        s = pd.to_numeric(table[col], errors="coerce").dropna() if col in table else pd.Series(dtype=float)
+        return float(s.max() - s.min()) if len(s) else None
+
+    dp, tpr, fpr = spread("selection_rate"), spread("tpr"), spread("fpr")
+    eo = None if tpr is None and fpr is None else max(v for v in (tpr, fpr) if v is not None)
+    return {"demographic_parity_difference": dp, "equalized_odds_difference": eo}

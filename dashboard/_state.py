@@ -1,0 +1,140 @@
+"""Which runs root and run are open, and the cached loaders every page shares.
+
+Caching: a sealed run is identified by its path and the sha256 of its
+``manifest.json`` (which covers every file but the review record), so a run
+re-written under the same name is loaded afresh while page switches and slider
+moves reuse what is in memory. Large objects (the predictions frame, threshold
+curves) use ``st.cache_resource`` so a cache hit does not copy them; pages
+treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError, RunDirError
+from audit.fairness import MISSING_GROUP, threshold_analysis
+from audit.rundir import confine, list_runs, load_result, manifest_sha256
+from dashboard._data import dig, read_predictions, run_file, run_summary
+
+__all__ = ["Run", "ROOT_ENV", "current_run", "list_run_names", "load_run", "predictions", "runs_root", "summaries", "threshold_curves"]
+
+ROOT_ENV = "RAI_AUDIT_RUNS_ROOT"
+_ROOT_KEY = "_runs_root"
+RUN_KEY = "run"
+
+_NO_ROOT = "The runs root {root} is not a directory. Fix: start the dashboard with 'rai-audit dashboard PATH' naming the folder that holds your run directories."
+
+
+@dataclass(frozen=True)
+class Run:
+    """An opened run: where it is, its identity and its ``audit.json``."""
+
+    name: str
+    path: Path
+    sha: str
+    result: dict[str, Any]
+
+
+def runs_root() -> Path:
+    """The runs root fixed at start-up: ``--runs-root`` after ``--`` on the command line, else $RAI_AUDIT_RUNS_ROOT, else ``runs``.
+
+    Read once per session and kept; nothing in the UI can change it.
+    """
+    if _ROOT_KEY not in st.session_state:
+        parser = argparse.ArgumentParser(add_help=False)
+        parser.add_argument("--runs-root")
+        known, _ = parser.parse_known_args(sys.argv[1:])
+        root = known.runs_root or os.environ.get(ROOT_ENV) or "runs"
+        st.session_state[_ROOT_KEY] = str(Path(root).resolve())
+    return Path(st.session_state[_ROOT_KEY])
+
+
+def list_run_names(root: Path) -> list[str]:
+    """Names of the complete runs directly under ``root``, newest first."""
+    return [p.name for p in list_runs(root)]
+
+
+def _open(root: Path, name: str) -> tuple[Path, str]:
+    path = confine(name, root)
+    if path.parent != Path(root).resolve():
+        raise RunDirError(f"{name!r} is not a run directly under the runs root {root}. Fix: pick a run from the list.")
+    return path, manifest_sha256(path)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _load_result(path: str, sha: str) -> dict[str, Any]:
+    return load_result(path)
+
+
+def load_run(root: Path, name: str) -> Run:
+    """Open the run ``name`` under ``root`` (confined: ``..``, absolute paths and links out are refused).
+
+    Raises
+    ------
+    RunDirError
+        When the name escapes the root or the run is incomplete or corrupt.
+    """
+    path, sha = _open(root, name)
+    return Run(name=path.name, path=path, sha=sha, result=_load_result(str(path), sha))
+
+
+def summaries(root: Path, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The Runs table, and a message for each run that could not be read (shown, not raised)."""
+    rows, errors = [], []
+    for name in names:
+        try:
+            rows.append(run_summary(load_run(root, name).result, name=name))
+        except AuditError as exc:
+            errors.append(f"{name}: {exc}")
+    return pd.DataFrame(rows), errors
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _predictions(path: str, sha: str, rel: str) -> pd.DataFrame:
+    return read_predictions(run_file(Path(path), rel))
+
+
+def predictions(run: Run) -> pd.DataFrame:
+    """The run's ``predictions.csv`` (cached per run; do not modify the frame)."""
+    rel = dig(run.result, "artifacts", "predictions") or "predictions.csv"
+    return _predictions(str(run.path), run.sha, rel)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _curves(path: str, sha: str, model: str, feature: str) -> dict[str, Any]:
+
+    frame = _predictions(path, sha, _pred_rel(path, sha))
+    part = frame[frame["model"] == model]
+    if " & " in feature and feature not in part:
+        cols = [c.strip() for c in feature.split(" & ")]
+        sensitive = part[cols].astype("string").fillna(MISSING_GROUP).agg(" & ".join, axis=1).rename(feature)
+    else:
+        sensitive = part[feature].rename(feature)
+    return threshold_analysis(y_true=part["y_true"].to_numpy(), y_score=part["y_score"].to_numpy(),
+                              sensitive=sensitive, thresholds=None, pos_label=1)
+
+
+def _pred_rel(path: str, sha: str) -> str:
+    return dig(_load_result(path, sha), "artifacts", "predictions") or "predictions.csv"
+
+
+def threshold_curves(run: Run, *, model: str, feature: str) -> dict[str, Any]:
+    """Per-group cumulative counts at every distinct score (one sort per group), cached per run, model and feature."""
+    return _curves(str(run.path), run.sha, model, feature)
+
+
+def current_run() -> Run | None:
+    """The run picked in the sidebar, or None (pages then say so and stop)."""
+    name = st.session_state.get(RUN_KEY)
+    if not name:
+        return None
+    return load_run(runs_root(), name)

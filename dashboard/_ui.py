@@ -1,0 +1,71 @@
+"""Small UI pieces shared by the pages: the run guard, "not run" notices, pickers, tables.
+
+Data from a run is never passed to Markdown unescaped (see :func:`dashboard._data.md_escape`)
+and never with ``unsafe_allow_html``; tables and charts render values as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError
+from dashboard._data import dig, md_escape
+from dashboard._state import Run, current_run
+
+__all__ = ["ci_parts", "error", "model_picker", "not_run", "require_run", "table"]
+
+NOT_RUN = "**{what}: not run.** {why}"
+_NO_RUN = "No run selected. Pick one in the sidebar (runs are read from **{root}**)."
+
+
+def error(exc: BaseException | str) -> None:
+    """Show an error message, its text escaped (it may quote names from the run)."""
+    st.error(md_escape(exc))
+
+
+def not_run(what: str, why: str = "") -> None:
+    """Say plainly that a part of the audit is absent from this run."""
+    st.info(NOT_RUN.format(what=what, why=why))
+
+
+def require_run() -> Run:
+    """The selected run, or a notice and ``st.stop()`` when none is selected or it cannot be read."""
+    from dashboard._state import runs_root
+
+    try:
+        run = current_run()
+    except AuditError as exc:
+        error(exc)
+        st.stop()
+    if run is None:
+        st.info(_NO_RUN.format(root=md_escape(runs_root())))
+        st.stop()
+    return run
+
+
+def model_picker(models: list[str], *, key: str, label: str = "Model") -> str:
+    """Pick one of the run's models (reference / private), private first as it is the one that ships."""
+    ordered = sorted(models, key=lambda m: (m != "private", m))
+    if len(ordered) == 1:
+        return ordered[0]
+    return st.radio(label, ordered, key=key, horizontal=True)
+
+
+def ci_parts(entry: Any) -> tuple[float | None, float | None, float | None]:
+    """``(value, lo, hi)`` of a ``{"value", "ci"}`` metric; Nones where absent."""
+    value = dig(entry, "value") if isinstance(entry, dict) else entry
+    ci = dig(entry, "ci") if isinstance(entry, dict) else None
+    lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
+    return value, lo, hi
+
+
+def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, height: int | None = None) -> None:
+    """A read-only table (values render as text, never as HTML); ``formats`` maps columns to printf formats."""
+    config = {col: st.column_config.NumberColumn(format=f) for col, f in (formats or {}).items() if col in frame}
+    kwargs: dict[str, Any] = {"hide_index": True, "column_config": config}
+    if height is not None:
+        kwargs["height"] = height
+    st.dataframe(frame, **kwargs)

@@ -1,0 +1,53 @@
+"""rai-audit review dashboard: the Streamlit entry point (``st.navigation`` multipage).
+
+Start it with ``rai-audit dashboard RUNS_ROOT``; it runs
+``streamlit run dashboard/app.py -- --runs-root RUNS_ROOT``. It reads run
+directories under RUNS_ROOT only and never trains or imports training code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard._data import md_escape
+from dashboard._state import RUN_KEY, list_run_names, runs_root
+
+_PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py
+
+st.set_page_config(page_title="rai-audit review", page_icon=":material/verified_user:", layout="wide")
+
+root = runs_root()
+names = list_run_names(root) if root.is_dir() else []
+
+with st.sidebar:
+    st.markdown("### rai-audit review")
+    if not root.is_dir():
+        st.error(f"The runs root **{md_escape(root)}** is not a directory. Start the dashboard with "
+                 "`rai-audit dashboard PATH` naming the folder that holds your run directories.")
+    elif not names:
+        st.warning(f"No complete run under **{md_escape(root)}**. Create one with `rai-audit run CONFIG --out "
+                   f"{md_escape(root)}/NAME`.")
+    else:
+        # A deep link ?run=NAME preselects a run; it must be one of the listed runs (no paths).
+        wanted = st.query_params.get("run")
+        if RUN_KEY not in st.session_state or st.session_state[RUN_KEY] not in names:
+            st.session_state[RUN_KEY] = wanted if wanted in names else names[0]
+        st.selectbox("Run", names, key=RUN_KEY, help="Runs under the runs root, newest first.")
+        if wanted is not None and wanted not in names:
+            st.error(f"The run **{md_escape(wanted)}** from the link is not a run under the runs root; showing "
+                     f"**{md_escape(st.session_state[RUN_KEY])}** instead.")
+    st.caption(f"Runs root: {md_escape(root)}")
+
+pages = [
+    st.Page(_PAGES / "runs.py", title="Runs", icon=":material/list:", default=True),
+    st.Page(_PAGES / "overview.py", title="Overview", icon=":material/fact_check:"),
+    st.Page(_PAGES / "fairness.py", title="Fairness", icon=":material/balance:"),
+    st.Page(_PAGES / "privacy.py", title="Privacy", icon=":material/lock:"),
+    st.Page(_PAGES / "explainability.py", title="Explainability", icon=":material/insights:"),
+    st.Page(_PAGES / "compute.py", title="Compute", icon=":material/bolt:"),
+    st.Page(_PAGES / "card.py", title="Model card", icon=":material/description:"),
+    st.Page(_PAGES / "review.py", title="Review", icon=":material/rate_review:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,72 @@
+"""Model card: the run's rendered card, with downloads of the Markdown, HTML and JSON files.
+
+The card is shown from its Markdown file. Streamlit renders no raw HTML there (no
+``unsafe_allow_html``), and images are replaced by their alt text, so a card that was
+tampered with can neither run script nor make the browser fetch anything. The HTML card,
+with its charts, is offered as a download rather than rendered inside the app: an
+embedded document would share the app's origin.
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from audit.exceptions import AuditError
+from dashboard._data import dig, md_escape, run_file
+from dashboard._ui import error, not_run, require_run
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MIME = {"markdown": ("text/markdown", "md"), "html": ("text/html", "html"), "json": ("application/json", "json")}
+
+
+def _readable(markdown: str) -> str:
+    """The card body for display: front matter dropped (shown separately), images as their alt text."""
+    return _IMAGE.sub(lambda m: f"[image: {md_escape(m.group(1))}]", _FRONT_MATTER.sub("", markdown, count=1))
+
+
+run = require_run()
+r = run.result
+st.title("Model card")
+listed = dig(r, "artifacts", "cards") or {}
+files = {}
+for fmt_name in ("markdown", "html", "json"):
+    rel = listed.get(fmt_name) if isinstance(listed, dict) else None
+    if rel is None:
+        continue
+    try:
+        files[fmt_name] = run_file(run.path, rel)
+    except AuditError as exc:
+        error(exc)
+
+cols = st.columns(3)
+for i, fmt_name in enumerate(("markdown", "html", "json")):
+    mime, ext = _MIME[fmt_name]
+    if fmt_name in files:
+        cols[i].download_button(f"Download {fmt_name.upper() if fmt_name != 'markdown' else 'Markdown'}",
+                                data=files[fmt_name].read_bytes(), file_name=f"model_card.{ext}", mime=mime,
+                                key=f"dl_{fmt_name}", width="stretch")
+    else:
+        cols[i].caption(f"No {fmt_name} card in this run.")
+
+if "markdown" in files:
+    text = files["markdown"].read_text(encoding="utf-8", errors="replace")
+    meta = _FRONT_MATTER.match(text)
+    if meta:
+        with st.expander("Hugging Face metadata (YAML front matter)"):
+            st.code(meta.group(0).strip("-\n "), language="yaml")
+    with st.container(border=True):
+        st.markdown(_readable(text))
+else:
+    not_run("Model card", "The run has no Markdown card; re-render it with `rai-audit card RUN_DIR`.")
+    try:
+        from reports import render_markdown
+    except ImportError:
+        render_markdown = None
+    if render_markdown is not None and st.button("Render a card from audit.json now", key="card_render"):
+        try:
+            st.markdown(_readable(render_markdown(r)))
+        except Exception as exc:  # the card renderer is another part; its failure must not break the page
+            error(f"The card could not be rendered: {exc}")

@@ -1,0 +1,188 @@
+"""Fairness: group table with CIs, disparities with error bars, intersectional heatmap, small groups,
+a threshold slider over the run's predictions, and the mitigation before/after table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError
+from audit.fairness import rates_at_threshold
+from dashboard import _charts as charts
+from dashboard._data import dig, fmt, fmt_ci, gaps, md_escape, rates_table
+from dashboard._state import Run, threshold_curves
+from dashboard._ui import ci_parts, error, model_picker, not_run, require_run, table
+
+_TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
+_HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_rate"]
+
+run = require_run()
+r = run.result
+st.title("Fairness")
+fair = dig(r, "fairness")
+models = [m for m in (dig(r, "models") or {}) if isinstance(dig(fair, m), dict)]
+if not models:
+    not_run("Fairness audit", "This run has no fairness section.")
+    st.stop()
+
+model = model_picker(models, key="fair_model")
+F = fair[model]
+by_feature = dig(F, "by_feature") or {}
+ci_info = dig(F, "ci") or {}
+st.caption(f"Intervals: {md_escape(ci_info.get('method') or 'none')}, level {fmt(ci_info.get('level'))}, "
+           f"{fmt(ci_info.get('n_boot'))} resamples. Groups under {fmt(dig(F, 'min_group_size'))} rows are flagged.")
+if not by_feature:
+    not_run("Group metrics", "No sensitive feature was audited.")
+    st.stop()
+
+feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
+block = by_feature[feature] or {}
+groups = [g for g in (block.get("groups") or []) if isinstance(g, dict)]
+
+# --- small groups and the four-fifths rule -------------------------------------------------------
+small = [g for g in groups if g.get("insufficient_data")]
+if small:
+    st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
+               + ", ".join(f"**{md_escape(g.get('group'))}** ({fmt(g.get('count'))} rows)" for g in small))
+ff = block.get("four_fifths_rule") or {}
+c1, c2, c3 = st.columns(3)
+c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.get("selection_rate_ratio")),
+          help="Lowest group selection rate divided by the highest; the rule asks for at least 0.8.")
+c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.get("passed"), "—"))
+c3.metric("rows", fmt(dig(F, "n")))
+
+# --- by-group table ------------------------------------------------------------------------------
+st.subheader("By group")
+rows = []
+for g in groups:
+    row = {"group": str(g.get("group")), "count": g.get("count"), "share": g.get("share"),
+           "small group": bool(g.get("insufficient_data"))}
+    for m in _TABLE_METRICS:
+        if m in (g.get("metrics") or {}):
+            row[m] = fmt_ci(g["metrics"][m])
+    rows.append(row)
+if rows:
+    table(pd.DataFrame(rows), formats={"share": "%.3f"})
+    st.caption("Each cell: value [interval].")
+else:
+    not_run("Group table", "The feature has no groups recorded.")
+
+# --- disparities -----------------------------------------------------------------------------------
+st.subheader("Disparities")
+disp = block.get("disparities") or {}
+drows = []
+for name, entry in disp.items():
+    v, lo, hi = ci_parts(entry)
+    if v is not None:
+        drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
+if drows:
+    dframe = pd.DataFrame(drows)
+    is_ratio = dframe["disparity"].str.endswith("ratio")
+    diffs, ratios = dframe[~is_ratio], dframe[is_ratio]
+    left, right = st.columns(2)
+    if not diffs.empty:
+        left.altair_chart(charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
+                                                title="Differences (0 = parity)", rule_at=0.0), width="stretch")
+    if not ratios.empty:
+        right.altair_chart(charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
+                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8), width="stretch")
+else:
+    not_run("Disparities", "None were computed for this feature.")
+
+# --- intersectional heatmap ------------------------------------------------------------------------
+inter = [k for k, b in by_feature.items() if len((b or {}).get("features") or []) == 2]
+st.subheader("Intersections")
+if not inter:
+    not_run("Intersectional analysis", "Needs two sensitive features with intersections = true in the config.")
+else:
+    key = inter[0] if len(inter) == 1 else st.selectbox("Intersection", inter, key="fair_inter")
+    ib = by_feature[key]
+    fx, fy = ib["features"]
+    metric = st.selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric")
+    hrows = []
+    for g in ib.get("groups") or []:
+        vals = g.get("values") or {}
+        hrows.append({fx: str(vals.get(fx)), fy: str(vals.get(fy)), metric: dig(g, "metrics", metric, "value"),
+                      "count": g.get("count"), "small": bool(g.get("insufficient_data"))})
+    hframe = pd.DataFrame(hrows)
+    if hframe.empty or hframe[metric].isna().all():
+        not_run(f"{metric} by intersection")
+    else:
+        st.altair_chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count",
+                                       title=f"{metric} by {fx} × {fy} (hover for counts)"), width="stretch")
+        if hframe["small"].any():
+            st.caption("Cells with fewer rows than the minimum group size: "
+                       + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
+
+# --- calibration -----------------------------------------------------------------------------------
+cal = block.get("calibration") or {}
+if cal:
+    with st.expander("Calibration by group"):
+        crows = [{"group": str(grp), "mean score": b.get("mean_score"), "fraction positive": b.get("fraction_positive"),
+                  "count": b.get("count")}
+                 for grp, c in cal.items() for b in (c or {}).get("bins") or [] if b.get("count")]
+        if crows:
+            st.altair_chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
+                                         title="Reliability (diagonal = calibrated)"), width="stretch")
+        table(pd.DataFrame([{"group": str(g), "ECE": (c or {}).get("ece")} for g, c in cal.items()]), formats={"ECE": "%.4f"})
+
+
+# --- threshold slider ------------------------------------------------------------------------------
+@st.fragment
+def threshold_explorer(run: Run, model: str, feature: str) -> None:
+    """Rates per group at a chosen threshold; a fragment, so a slider move reruns only this block."""
+    st.subheader("Decision threshold")
+    try:
+        curves = threshold_curves(run, model=model, feature=feature)
+    except AuditError as exc:
+        error(exc)
+        return
+    except KeyError:
+        not_run("Threshold explorer", f"predictions.csv has no column for {md_escape(feature)}.")
+        return
+    t = st.slider("Threshold (selected when score ≥ threshold)", 0.0, 1.0, 0.5, 0.01, key="fair_threshold")
+    rates = rates_at_threshold(curves, float(t))
+    tab = rates_table(rates)
+    g = gaps(tab)
+    a, b = st.columns(2)
+    a.metric("demographic parity difference", fmt(g["demographic_parity_difference"], digits=4))
+    b.metric("equalized odds difference", fmt(g["equalized_odds_difference"], digits=4))
+    long = tab.melt(id_vars=["group"], value_vars=["selection_rate", "tpr", "fpr"], var_name="rate", value_name="value")
+    st.altair_chart(charts.bars_with_ci(long.dropna(), category="group", value="value", color="rate",
+                                        title=f"Rates at threshold {t:.2f}"), width="stretch")
+    table(tab, formats={"selection_rate": "%.4f", "tpr": "%.4f", "fpr": "%.4f"})
+
+
+threshold_explorer(run, model, feature)
+
+# --- mitigation ------------------------------------------------------------------------------------
+st.subheader("Mitigation: before and after")
+mit = dig(F, "mitigation")
+if not isinstance(mit, dict) or not mit.get("rows"):
+    not_run("Mitigation", "Set [fairness] mitigation in the config to compare mitigations.")
+else:
+    st.caption(f"Constraint {md_escape(mit.get('constraint'))} on {md_escape(mit.get('sensitive_feature'))}.")
+    mrows = []
+    for row in mit["rows"]:
+        m = {"method": row.get("method"), "description": row.get("description")}
+        for name, entry in (row.get("metrics") or {}).items():
+            if name != "groups" and isinstance(entry, dict):
+                m[name] = fmt_ci(entry, digits=4)
+        mrows.append(m)
+    table(pd.DataFrame(mrows))
+    for note in mit.get("notes") or []:
+        st.caption(md_escape(note))
+
+rep = dig(fair, "representation")
+if isinstance(rep, dict) and rep.get("features"):
+    with st.expander("Representation: group sizes and base rates, train vs test"):
+        rrows = []
+        for feat, info in rep["features"].items():
+            for grp, splits in (info.get("groups") or {}).items():
+                for split, s in (splits or {}).items():
+                    rrows.append({"feature": feat, "group": str(grp), "split": split, "count": dig(s, "count"),
+                                  "share": dig(s, "share"), "base rate": dig(s, "base_rate"),
+                                  "missing share": dig(s, "missing_share")})
+        table(pd.DataFrame(rrows), formats={"share": "%.3f", "base rate": "%.3f", "missing share": "%.3f"})
+        for w in rep.get("warnings") or []:
+            st.warning(md_escape(w))

@@ -1,0 +1,79 @@
+"""Review: integrity of the run (``rai-audit verify``), the review history, and a form that appends a
+review through the same function as ``rai-audit review``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError
+from audit.rundir import verify_run
+from dashboard._data import fmt, md_escape
+from dashboard._ui import error, not_run, require_run, table
+
+run = require_run()
+st.title("Review")
+st.caption(f"Run **{md_escape(run.name)}**, manifest sha256 `{run.sha}`")
+
+try:
+    from audit.review import add_review, read_reviews
+except ImportError:  # the review record ships with the cards part; say so rather than fail
+    add_review = read_reviews = None
+
+# --- integrity ---------------------------------------------------------------------------------------
+st.subheader("Integrity")
+try:
+    report = verify_run(run.path)
+except AuditError as exc:
+    report = None
+    error(exc)
+if report is not None:
+    if report.get("ok"):
+        st.success(f"**verify passed**: {fmt(report.get('files_checked'))} files match the manifest"
+                   + ("; the review chain is intact." if report.get("reviews") else "."))
+    else:
+        lines = [f"{what}: {', '.join(md_escape(p) for p in report.get(what) or [])}"
+                 for what in ("added", "removed", "changed") if report.get(what)]
+        chain = report.get("reviews") or {}
+        if chain and not chain.get("ok"):
+            lines.append("review record: " + md_escape("; ".join(map(str, chain.get("problems") or ["the hash chain is broken"]))))
+        st.error("**verify failed**: the run differs from what was sealed. " + " · ".join(lines)
+                 + ". New reviews are refused until the run is restored or re-run.")
+
+# --- history -----------------------------------------------------------------------------------------
+st.subheader("Review history")
+if read_reviews is None:
+    not_run("Review record", "audit.review is not installed in this environment.")
+    st.stop()
+try:
+    history = read_reviews(run.path)
+except AuditError as exc:
+    history = []
+    error(exc)
+if history:
+    cols = ["time", "reviewer", "decision", "comment", "signed", "manifest_sha256", "entry_sha256"]
+    frame = pd.DataFrame([{c: (e.get(c) if c != "signed" else bool(e.get("signature"))) for c in cols} for e in history])
+    table(frame)
+else:
+    st.info("No review yet.")
+
+# --- form --------------------------------------------------------------------------------------------
+st.subheader("Add a review")
+with st.form("review_form", clear_on_submit=True):
+    reviewer = st.text_input("Reviewer", max_chars=200, placeholder="your name")
+    decision = st.radio("Decision", ["approve", "reject"], horizontal=True)
+    comment = st.text_area("Comment", max_chars=5000, placeholder="what you checked and why you decided so")
+    submitted = st.form_submit_button("Record review", type="primary")
+if submitted:
+    if not reviewer.strip():
+        st.error("Enter the reviewer's name: a review without one cannot be attributed.")
+    else:
+        try:
+            entry = add_review(run.path, reviewer=reviewer.strip(), decision=decision, comment=comment)
+        except AuditError as exc:
+            error(exc)
+        else:
+            st.session_state["review_recorded"] = f"{entry.get('reviewer')} — {entry.get('decision')}"
+            st.rerun()
+if st.session_state.get("review_recorded"):
+    st.success(f"Review recorded: {md_escape(st.session_state.pop('review_recorded'))}")
