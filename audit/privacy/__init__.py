@@ -1,5 +1,10 @@
 """Privacy: DP training through Opacus, and an audit of what a model actually leaks.
 
+The formal half trains with differential privacy (:func:`train_private`); the
+empirical half measures leakage (:func:`membership_inference`,
+:func:`canary_audit`) and scans the input for identifiers (:func:`identifier_scan`).
+:func:`privacy_utility_curve` shows what each ε costs in accuracy and fairness.
+
 Examples
 --------
 >>> from audit.privacy import DP_DEFAULTS, train_private
@@ -7,6 +12,11 @@ Examples
 1024
 """
 
+from audit.privacy._canary import canary_audit, epsilon_lower_bound
+from audit.privacy._curve import privacy_utility_curve
+from audit.privacy._membership import confidence_score, membership_inference, per_example_loss
+from audit.privacy._plain import train_non_private
+from audit.privacy._scan import identifier_scan
 from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, default_delta, validate_privacy_settings
 from audit.privacy._train import PrivateTrainingResult, prepare_module, resolve_grad_sample_mode, train_private
 
@@ -14,9 +24,17 @@ __all__ = [
     "DELTA_RULE",
     "DP_DEFAULTS",
     "PrivateTrainingResult",
+    "canary_audit",
+    "confidence_score",
     "default_delta",
+    "epsilon_lower_bound",
+    "identifier_scan",
+    "membership_inference",
+    "per_example_loss",
     "prepare_module",
+    "privacy_utility_curve",
     "resolve_grad_sample_mode",
+    "train_non_private",
     "train_private",
     "validate_privacy_settings",
 ]

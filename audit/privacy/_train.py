@@ -62,6 +62,15 @@ _MODE_FAILED = (
     "({error}). Expected the model to run on a batch of X and the loss to accept (output, y). "
     "Fix: check the model and loss on one batch without DP, or try grad_sample_mode='hooks'."
 )
+_DIST_CHECKPOINT = (
+    "checkpoint_dir is not supported with distributed training: the sampling generators differ "
+    "per process, so one checkpoint cannot resume them all. Fix: pass checkpoint_dir=None or "
+    "train in one process."
+)
+_DIST_POISSON = (
+    "Distributed DP training needs poisson_sampling=True (Opacus shards the data and samples "
+    "each shard). Fix: set poisson_sampling=True."
+)
 _RESUMED_SIGMA = (
     "The checkpoint's noise multiplier {found:.6g} differs from the one this configuration "
     "needs ({expected:.6g}). Fix: delete the checkpoint and retrain."
@@ -196,7 +205,7 @@ def prepare_module(model: nn.Module) -> tuple[nn.Module, list[str]]:
     module = copy.deepcopy(model)
     if not any(p.requires_grad for p in module.parameters()):
         raise PrivacyError(_NO_PARAMS)
-    if not ModuleValidator.validate(module, strict=False):
+    if not ModuleValidator.validate(module, strict=False) and not _batchnorm_subclasses(module):
         return module, []
     before = dict(module.named_modules())
     with warnings.catch_warnings():
@@ -207,11 +216,23 @@ def prepare_module(model: nn.Module) -> tuple[nn.Module, list[str]]:
         old = before.get(name)
         if name and old is not None and type(old) is not type(sub):
             fixes.append(f"{name}: {type(old).__name__} -> {type(sub).__name__}")
-    remaining = ModuleValidator.validate(fixed, strict=False)
-    if remaining:
-        lines = [str(e).strip().replace("\n", " ") for e in remaining]
+    lines = [str(e).strip().replace("\n", " ") for e in ModuleValidator.validate(fixed, strict=False)]
+    lines += _batchnorm_subclasses(fixed)
+    if lines:
         raise PrivacyError(_UNSUPPORTED.format(count=len(lines), lines="\n- ".join(lines)), problems=lines)
     return fixed, fixes
+
+
+def _batchnorm_subclasses(module: nn.Module) -> list[str]:
+    # ModuleValidator matches exact types, so a BatchNorm subclass slips through and would
+    # silently mix examples within a batch (no per-example gradient, no DP guarantee).
+    exact = {nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm}
+    return [
+        f"{name}: {type(sub).__name__} is a BatchNorm subclass; batch statistics mix examples, so "
+        "per-example gradients (and DP) are undefined. Use nn.GroupNorm or nn.LayerNorm instead."
+        for name, sub in module.named_modules()
+        if isinstance(sub, nn.modules.batchnorm._BatchNorm) and type(sub) not in exact
+    ]
 
 
 def resolve_grad_sample_mode(mode: str, loss_fn: Callable) -> str:
@@ -264,6 +285,7 @@ def train_private(
     checkpoint_dir: Path | str | None = None,
     config_fingerprint: str | None = None,
     progress: ProgressFn | None = None,
+    distributed: bool | None = None,
 ) -> PrivateTrainingResult:
     """Train ``model`` with DP-SGD so that it is (``epsilon``, ``delta``)-differentially private.
 
@@ -299,6 +321,11 @@ def train_private(
         The caller's config hash, mixed into the checkpoint fingerprint.
     progress : callable, optional
         ``progress(epoch, total_epochs, {"loss", "epsilon", "seconds"})`` after each epoch.
+    distributed : bool, optional
+        Train with Opacus's ``DPDDP`` across the processes of the initialised
+        ``torch.distributed`` group (default: whenever one is initialised). Every
+        process passes the same full ``X``, ``y`` and the *global* ``batch_size``;
+        each samples its own shard, so ε equals the single-process ε.
 
     Returns
     -------
@@ -350,7 +377,19 @@ def train_private(
             raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
         module.load_state_dict(state["model"])
 
-    sample_gen = torch.Generator().manual_seed(int(seed))
+    if distributed is None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    rank = 0
+    if distributed:
+        if checkpoint_dir is not None:
+            raise PrivacyError(_DIST_CHECKPOINT)
+        from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+
+        rank = torch.distributed.get_rank()
+        module = DPDDP(module)
+
+    # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
+    sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
     noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
     loader = DataLoader(
         _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
@@ -374,6 +413,8 @@ def train_private(
         dp_model, dp_opt, dp_loader = made
     if poisson_sampling:
         dp_loader.batch_sampler.generator = sample_gen
+    elif distributed:
+        raise PrivacyError(_DIST_POISSON)
 
     start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
     if state is not None:
@@ -432,6 +473,8 @@ def train_private(
     if spent > epsilon * (1 + 1e-6):
         raise PrivacyError(_OVERSPENT.format(spent=spent, target=epsilon, delta=delta_used))
     trained = dp_model.to_standard_module() if hasattr(dp_model, "to_standard_module") else dp_model._module
+    if distributed:
+        trained = trained.module  # unwrap DPDDP too
     trained.eval()
     return PrivateTrainingResult(
         model=trained, module_fixes=fixes, epsilon_target=float(epsilon), epsilon_spent=spent, delta=delta_used,

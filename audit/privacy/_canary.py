@@ -1,0 +1,219 @@
+"""One-run privacy audit (Steinke, Nasr & Jagielski 2023, "Privacy Auditing with One (1) Training Run").
+
+Insert ``m`` canaries, each independently included in training with
+probability 1/2; train once; rank the canaries by a membership score; guess
+"in" for the top ``k+`` and "out" for the bottom ``k-`` and abstain on the
+rest. Under (ε, δ)-DP the number of correct guesses is (up to the δ term)
+dominated by Binomial(r, e^ε / (1 + e^ε)), so a surprising number of correct
+guesses *proves* the training is not (ε, δ)-DP for any ε below a bound: an
+empirical lower bound to set beside the accountant's upper bound.
+
+Canaries here are training rows with their label flipped: an input-space,
+black-box audit, the weakest-assumption setting of the paper. Its bound is
+valid but usually far below the accountant's ε for DP-SGD (the paper's
+Figure 1 shows the gap); a bound well above 0 on a "private" model, or above
+the accountant's ε, means something is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from audit.exceptions import DataError, PrivacyError
+from audit.modeling import binary_loss
+from audit.privacy._membership import per_example_loss
+from audit.privacy._plain import train_non_private
+from audit.privacy._train import _as_tensors, train_private
+
+__all__ = ["canary_audit", "epsilon_lower_bound", "p_value"]
+
+_COUNTS = (
+    "epsilon_lower_bound needs 0 <= n_correct <= n_guesses <= m; found m={m}, "
+    "n_guesses={r}, n_correct={v}. Fix: pass the counts from the audit."
+)
+_LEVEL = "{name} must be in {interval}; found {value!r}. Fix: use e.g. {example}."
+_CANARIES = (
+    "canary_audit needs 2 <= m <= half the training rows ({half}); found m={m}. Fix: use a "
+    "smaller m (e.g. {suggest}) or more training rows."
+)
+
+_EPS_MAX = 50.0  # beyond this e^eps/(1+e^eps) is 1 to double precision
+
+
+def p_value(*, m: int, n_guesses: int, n_correct: int, epsilon: float, delta: float) -> float:
+    """P[at least ``n_correct`` of ``n_guesses`` guesses are right] under (ε, δ)-DP.
+
+    The paper's Theorem 5.2 bound: the binomial tail at q = e^ε / (1 + e^ε) plus
+    the δ term 2 m δ · max_{1<=i<=v} P[v - i <= Binomial(r, q) < v] / i.
+    """
+    from scipy.stats import binom
+
+    r, v = int(n_guesses), int(n_correct)
+    q = 1.0 / (1.0 + math.exp(-epsilon))
+    tail = float(binom.sf(v - 1, r, q))  # P[Bin(r, q) >= v]
+    if delta <= 0 or v == 0:
+        return min(tail, 1.0)
+    pmf = binom.pmf(np.arange(v - 1, -1, -1), r, q)  # P[Bin = v-1], P[Bin = v-2], ..., P[Bin = 0]
+    alpha = float(np.max(np.cumsum(pmf) / np.arange(1, v + 1)))
+    return min(tail + 2.0 * m * delta * alpha, 1.0)
+
+
+def epsilon_lower_bound(*, m: int, n_guesses: int, n_correct: int, delta: float, confidence: float = 0.95) -> float:
+    """Largest ε such that (ε, δ)-DP is rejected at ``confidence`` by this many correct guesses.
+
+    Parameters
+    ----------
+    m : int
+        Number of canaries (each included with probability 1/2).
+    n_guesses, n_correct : int
+        Guesses made (excluding abstentions) and how many were right.
+    delta : float
+        The δ of the guarantee being tested.
+    confidence : float
+        e.g. 0.95: the bound is wrong with probability at most 5%.
+
+    Returns
+    -------
+    float
+        0.0 when the guesses are no better than chance could explain.
+
+    Examples
+    --------
+    >>> round(epsilon_lower_bound(m=1000, n_guesses=100, n_correct=100, delta=0.0), 2)
+    3.49
+    >>> epsilon_lower_bound(m=1000, n_guesses=100, n_correct=50, delta=0.0)
+    0.0
+    """
+    r, v = n_guesses, n_correct
+    if not all(isinstance(x, (int, np.integer)) for x in (m, r, v)) or not 0 <= v <= r <= m:
+        raise DataError(_COUNTS.format(m=m, r=r, v=v))
+    if not (isinstance(delta, (int, float)) and 0 <= delta < 1):
+        raise DataError(_LEVEL.format(name="delta", interval="[0, 1)", value=delta, example="1e-5"))
+    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+        raise DataError(_LEVEL.format(name="confidence", interval="(0, 1)", value=confidence, example="0.95"))
+    alpha = 1.0 - confidence
+    if r == 0 or p_value(m=m, n_guesses=r, n_correct=v, epsilon=0.0, delta=delta) >= alpha:
+        return 0.0
+    lo, hi = 0.0, 1.0  # invariant: p(lo) < alpha <= p(hi)
+    while p_value(m=m, n_guesses=r, n_correct=v, epsilon=hi, delta=delta) < alpha:
+        lo, hi = hi, 2 * hi
+        if hi > _EPS_MAX:
+            return _EPS_MAX
+    for _ in range(50):  # the p-value increases with eps, so bisection finds the crossing
+        mid = (lo + hi) / 2
+        if p_value(m=m, n_guesses=r, n_correct=v, epsilon=mid, delta=delta) < alpha:
+            lo = mid
+        else:
+            hi = mid
+    return float(lo)
+
+
+def _flip(y: torch.Tensor, rng: np.random.Generator, n_classes: int) -> torch.Tensor:
+    if y.is_floating_point():
+        return 1.0 - y
+    shift = torch.as_tensor(rng.integers(1, n_classes, size=len(y)))
+    return (y + shift) % n_classes
+
+
+def canary_audit(
+    model_factory: Callable[[], nn.Module],
+    X_train: Any,
+    y_train: Any,
+    *,
+    m: int = 1000,
+    epsilon: float | None,
+    delta: float | None = None,
+    seed: int = 0,
+    confidence: float = 0.95,
+    guess_fractions: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5),
+    loss_fn: Callable = binary_loss,
+    **training_kwargs: Any,
+) -> dict:
+    """Train once with ``m`` label-flipped canaries and turn membership guesses into an ε lower bound.
+
+    Parameters
+    ----------
+    model_factory : callable
+        Returns a fresh, untrained model.
+    X_train, y_train : array-like
+        Training data; ``m`` rows become canaries, the rest are always included.
+    m : int
+        Number of canaries (each included with probability 1/2).
+    epsilon : float or None
+        Train privately at this target ε (with :func:`train_private`); ``None`` trains
+        without DP (to audit a non-private model).
+    delta : float, optional
+        δ for training and for the bound (default: the :func:`default_delta` rule).
+    seed : int
+        Seeds canary choice, inclusion and training.
+    confidence : float
+        Confidence of the lower bound, after a Bonferroni correction over ``guess_fractions``.
+    guess_fractions : tuple of float
+        Candidate numbers of guesses, as fractions of ``m`` split evenly between
+        "in" (top scores) and "out" (bottom scores); the best is reported.
+    **training_kwargs
+        Passed to the trainer (epochs, batch_size, learning_rate, ...).
+
+    Returns
+    -------
+    dict
+        ``{"method", "m", "k_plus", "k_minus", "n_guesses", "n_correct", "epsilon_lower_bound",
+        "confidence", "delta", "epsilon_accountant", "private"}``.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP  # doctest: +SKIP
+    >>> canary_audit(lambda: MLP(10), X, y, m=500, epsilon=1.0)["epsilon_lower_bound"]  # doctest: +SKIP
+    0.0
+    """
+    from audit.privacy._settings import default_delta
+
+    X_t, y_t = _as_tensors(X_train, y_train)
+    n = len(X_t)
+    if not (isinstance(m, int) and 2 <= m <= n // 2):
+        raise PrivacyError(_CANARIES.format(half=n // 2, m=m, suggest=max(2, min(1000, n // 10))))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    canary_idx, rest_idx = order[:m], order[m:]
+    n_classes = int(y_t.max().item()) + 1 if not y_t.is_floating_point() else 2
+    X_c = X_t[canary_idx]
+    y_c = _flip(y_t[canary_idx], rng, n_classes)
+    included = rng.random(m) < 0.5
+    X_fit = torch.cat([X_t[rest_idx], X_c[torch.as_tensor(included)]])
+    y_fit = torch.cat([y_t[rest_idx], y_c[torch.as_tensor(included)]])
+    d = default_delta(len(X_fit)) if delta is None else float(delta)
+
+    torch.manual_seed(seed)
+    model = model_factory()
+    eps_acc = None
+    if epsilon is None:
+        trained = train_non_private(model, X_fit, y_fit, seed=seed, loss_fn=loss_fn, **training_kwargs)
+    else:
+        res = train_private(model, X_fit, y_fit, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn, **training_kwargs)
+        trained, eps_acc = res.model, res.epsilon_spent
+
+    scores = -per_example_loss(trained, X_c, y_c, loss_fn=loss_fn)  # high = looks like a member
+    ranked = np.argsort(-scores, kind="stable")
+    level = 1.0 - (1.0 - confidence) / len(guess_fractions)  # Bonferroni over the candidates
+    best = None
+    for frac in guess_fractions:
+        k = max(1, int(round(frac * m / 2)))
+        guess_in, guess_out = ranked[:k], ranked[m - k :] if k < m else ranked[:0]
+        v = int(included[guess_in].sum() + (~included[guess_out]).sum())
+        bound = epsilon_lower_bound(m=m, n_guesses=2 * k, n_correct=v, delta=d, confidence=level)
+        if best is None or bound > best["epsilon_lower_bound"]:
+            best = {"k_plus": k, "k_minus": k, "n_guesses": 2 * k, "n_correct": v, "epsilon_lower_bound": bound}
+    return {
+        "method": "one-run canary audit (Steinke, Nasr & Jagielski 2023), label-flipped input canaries, loss score",
+        "m": int(m),
+        **best,
+        "confidence": float(confidence),
+        "delta": d,
+        "epsilon_accountant": eps_acc,
+        "private": epsilon is not None,
+    }

@@ -1,0 +1,168 @@
+"""Membership inference: does the model treat its training rows differently?
+
+Two black-box attacks, both threshold attacks over one score per example:
+
+- ``loss_threshold`` (Yeom et al. 2018): members tend to have lower loss, so the
+  score is ``-loss(model(x), y)``; it needs the true label.
+- ``score`` (Salem et al. 2019, "ML-Leaks"): members tend to get more confident
+  predictions, so the score is the top predicted probability; it needs no label.
+
+Each is summarised by ROC AUC, TPR at 1% and 0.1% FPR (Carlini et al. 2022:
+what matters is confident identification of a few members) and the membership
+advantage max(TPR - FPR).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from audit.exceptions import DataError
+from audit.modeling import binary_loss, positive_logit
+from audit.privacy._train import _PerSampleLoss, _as_tensors
+
+__all__ = ["attack_summary", "membership_inference", "per_example_loss", "confidence_score"]
+
+_TOO_FEW = (
+    "membership inference needs at least one member and one non-member; found {m} member(s) "
+    "and {n} non-member(s). Fix: pass training rows as members and held-out rows as non-members."
+)
+_ROC_POINTS = "max_roc_points must be an integer >= 2; found {value!r}. Fix: use e.g. 200."
+
+
+@torch.no_grad()
+def _outputs(model: nn.Module, X: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]) if len(X) else torch.zeros(0)
+    model.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def per_example_loss(model: nn.Module, X: Any, y: Any, *, loss_fn: Callable = binary_loss) -> np.ndarray:
+    """Loss of each example under ``model`` (float64 array of length ``len(X)``).
+
+    Vectorised for :func:`binary_loss` and ``nn.Module`` losses with a ``reduction``
+    attribute; any other ``loss_fn`` is called once per row.
+    """
+    X_t, y_t = _as_tensors(X, y)
+    out = _outputs(model, X_t)
+    if _PerSampleLoss.supports(loss_fn):
+        crit = _PerSampleLoss(loss_fn)
+        crit.reduction = "none"
+        return crit(out, y_t).double().reshape(-1).numpy()
+    return np.array([float(loss_fn(out[i : i + 1], y_t[i : i + 1])) for i in range(len(X_t))], dtype=np.float64)
+
+
+@torch.no_grad()
+def confidence_score(model: nn.Module, X: Any) -> np.ndarray:
+    """The model's top predicted probability per row (binary: max(p, 1 - p))."""
+    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X).float()
+    out = _outputs(model, X_t)
+    if out.ndim == 2 and out.shape[1] > 2:
+        return torch.softmax(out.double(), dim=1).max(dim=1).values.numpy()
+    p = torch.sigmoid(positive_logit(out).double())
+    return torch.maximum(p, 1 - p).numpy()
+
+
+def _downsample(fpr: np.ndarray, tpr: np.ndarray, max_points: int) -> tuple[list[float], list[float]]:
+    if len(fpr) <= max_points:
+        return fpr.tolist(), tpr.tolist()
+    # Keep the ends and evenly spaced points along the curve, so the plot keeps its shape.
+    idx = np.unique(np.linspace(0, len(fpr) - 1, max_points).round().astype(int))
+    return fpr[idx].tolist(), tpr[idx].tolist()
+
+
+def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
+    # The best TPR among thresholds whose FPR does not exceed the target (no interpolation,
+    # which would claim a threshold that does not exist).
+    ok = fpr <= target + 1e-12
+    return float(tpr[ok].max()) if ok.any() else 0.0
+
+
+def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, max_roc_points: int = 200) -> dict:
+    """AUC, TPR at 1% and 0.1% FPR, advantage and a down-sampled ROC for one attack score.
+
+    Higher scores mean "member". Examples
+    --------
+    >>> s = attack_summary(np.array([3.0, 2.0]), np.array([1.0, 0.0]))
+    >>> s["auc"], s["advantage"]
+    (1.0, 1.0)
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    labels = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
+    scores = np.r_[member_scores, nonmember_scores].astype(np.float64)
+    fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+    roc_fpr, roc_tpr = _downsample(fpr, tpr, max_roc_points)
+    return {
+        "auc": float(roc_auc_score(labels, scores)),
+        "tpr_at_1pct_fpr": _tpr_at(fpr, tpr, 0.01),
+        "tpr_at_0.1pct_fpr": _tpr_at(fpr, tpr, 0.001),
+        "advantage": float(np.max(tpr - fpr)),
+        "roc": {"fpr": roc_fpr, "tpr": roc_tpr},
+    }
+
+
+def membership_inference(
+    model: nn.Module,
+    *,
+    X_members: Any,
+    y_members: Any,
+    X_nonmembers: Any,
+    y_nonmembers: Any,
+    loss_fn: Callable = binary_loss,
+    max_roc_points: int = 200,
+) -> dict:
+    """Loss-threshold and confidence-score membership inference against ``model``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The trained model.
+    X_members, y_members : array-like
+        Rows the model was trained on.
+    X_nonmembers, y_nonmembers : array-like
+        Held-out rows from the same distribution (e.g. the test split).
+    loss_fn : callable
+        The training loss.
+    max_roc_points : int
+        The ROC curve is down-sampled to at most this many points.
+
+    Returns
+    -------
+    dict
+        ``{"n_members", "n_nonmembers", "attacks": {"loss_threshold": {...}, "score": {...}}}``,
+        each attack with ``auc``, ``tpr_at_1pct_fpr``, ``tpr_at_0.1pct_fpr``, ``advantage``
+        and ``roc`` (``fpr``, ``tpr`` lists). AUC 0.5 means no measurable leakage.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP
+    >>> X = np.zeros((4, 3), dtype=np.float32); y = np.array([0, 1, 0, 1], dtype=np.float32)
+    >>> r = membership_inference(MLP(3, hidden=(2,)), X_members=X, y_members=y,
+    ...                          X_nonmembers=X, y_nonmembers=y)
+    >>> r["attacks"]["loss_threshold"]["auc"]
+    0.5
+    """
+    if not (isinstance(max_roc_points, int) and max_roc_points >= 2):
+        raise DataError(_ROC_POINTS.format(value=max_roc_points))
+    n_m, n_n = len(X_members), len(X_nonmembers)
+    if n_m == 0 or n_n == 0:
+        raise DataError(_TOO_FEW.format(m=n_m, n=n_n))
+    loss_m = per_example_loss(model, X_members, y_members, loss_fn=loss_fn)
+    loss_n = per_example_loss(model, X_nonmembers, y_nonmembers, loss_fn=loss_fn)
+    conf_m = confidence_score(model, X_members)
+    conf_n = confidence_score(model, X_nonmembers)
+    return {
+        "n_members": int(n_m),
+        "n_nonmembers": int(n_n),
+        "attacks": {
+            "loss_threshold": attack_summary(-loss_m, -loss_n, max_roc_points=max_roc_points),
+            "score": attack_summary(conf_m, conf_n, max_roc_points=max_roc_points),
+        },
+    }
