@@ -1,0 +1,2 @@
+def make_model(n_features):
+    raise AssertionError

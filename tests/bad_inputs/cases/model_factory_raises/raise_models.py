@@ -1,0 +1,2 @@
+def make(n_features):
+    raise ValueError('width must be even')

@@ -1,0 +1,2 @@
+def make(n_features):
+    return {'layers': n_features}

@@ -1,0 +1,4 @@
+import torch.nn as nn
+
+def make(n_features):
+    return nn.Linear(n_features, 3)
