@@ -478,7 +478,9 @@ def _bias(result: dict) -> dict[str, Any]:
         rows = []
         for row in map(_dict, _list(mit.get("rows"))):
             rows.append({"method": _text(row.get("method")), "description": _text(row.get("description")),
-                         "metrics": {str(k): _vci(v) for k, v in _dict(row.get("metrics")).items()}})
+                         # per-group breakdowns ride along in "metrics"; the table shows the metric-shaped entries
+                         "metrics": {str(k): _vci(v) for k, v in _dict(row.get("metrics")).items()
+                                     if (isinstance(v, dict) and "value" in v) or _num(v) is not None}})
         columns = []
         for r in rows:
             columns += [k for k in r["metrics"] if k not in columns]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "md_cell", "md_escape", "short_hash"]
+__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "label", "md_cell", "md_escape", "short_hash"]
 
 NA = "n/a"
 
@@ -130,6 +130,12 @@ def md_cell(x: Any) -> str:
     return " ".join(md_escape(x).split())
 
 
+def label(x: Any) -> str:
+    """A metric key as a column heading: ``equal_opportunity_difference`` → ``equal opportunity difference``; TPR etc. upper-cased."""
+    words = str(x).split("_")
+    return " ".join(w.upper() if w in ("tpr", "fpr", "tnr", "fnr", "roc", "auc", "ece") else w for w in words)
+
+
 def short_hash(x: Any, n: int = 12) -> str:
     """The first ``n`` hex digits of a hash, or "n/a"."""
     return NA if not x else str(x)[:n]
@@ -148,4 +154,5 @@ FILTERS = {
     "mass": fmt_mass,
     "short_hash": short_hash,
     "cell": md_cell,
+    "label": label,
 }
