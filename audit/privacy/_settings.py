@@ -98,6 +98,23 @@ def _is_pos_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+def _reachable(*, epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str) -> bool:
+    """One accountant call: does even the largest noise we allow get below ``epsilon``?"""
+    from opacus.accountants import create_accountant
+
+    for name in (accountant, "rdp"):  # RDP upper-bounds the others; a fallback if one fails
+        acc = create_accountant(mechanism=name)
+        acc.history = [(_MAX_SIGMA, sample_rate, steps)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                eps = float(acc.get_epsilon(delta=delta))
+        except (ValueError, RuntimeError, OverflowError, ZeroDivisionError, FloatingPointError):
+            continue
+        return math.isfinite(eps) and eps < epsilon
+    return False
+
+
 def noise_multiplier_for(
     *, epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str = "prv"
 ) -> float | None:
@@ -105,10 +122,12 @@ def noise_multiplier_for(
 
     Returns ``None`` when no noise multiplier up to the search ceiling reaches it.
     This is the binary search Opacus's ``make_private_with_epsilon`` runs, so a
-    target accepted here is accepted there.
+    target accepted here is accepted there and gets the same noise.
     """
     from opacus.accountants.utils import get_noise_multiplier
 
+    if not _reachable(epsilon=epsilon, delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -135,14 +154,14 @@ def _unreachable_suggestion(*, epsilon, delta, n, epochs, batch_size, accountant
         if e >= epochs:
             continue
         q, per = steps_per_epoch(n, batch_size)
-        if noise_multiplier_for(epsilon=epsilon, delta=delta, sample_rate=q, steps=e * per, accountant=accountant):
+        if _reachable(epsilon=epsilon, delta=delta, sample_rate=q, steps=e * per, accountant=accountant):
             options.append(f"epochs={e}")
             break
     b = batch_size
     while b > 1 and len(options) < 2:
         b //= 2
         q, per = steps_per_epoch(n, b)
-        if noise_multiplier_for(epsilon=epsilon, delta=delta, sample_rate=q, steps=epochs * per, accountant=accountant):
+        if _reachable(epsilon=epsilon, delta=delta, sample_rate=q, steps=epochs * per, accountant=accountant):
             options.append(f"batch_size={b}")
             break
     if not options:
