@@ -19,12 +19,15 @@ from dashboard._ui import error, not_run, require_run
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _MIME = {"markdown": ("text/markdown", "md"), "html": ("text/html", "html"), "json": ("application/json", "json")}
 
 
 def _readable(markdown: str) -> str:
-    """The card body for display: front matter dropped (shown separately), images as their alt text."""
-    return _IMAGE.sub(lambda m: f"[image: {md_escape(m.group(1))}]", _FRONT_MATTER.sub("", markdown, count=1))
+    """The card body for display: front matter dropped (shown separately), images as their alt text,
+    and any raw HTML tag shown as text (the card renderer escapes data; a card edited by hand may not)."""
+    body = _IMAGE.sub(lambda m: f"[image: {md_escape(m.group(1))}]", _FRONT_MATTER.sub("", markdown, count=1))
+    return _TAG_START.sub(r"\\<", body)
 
 
 run = require_run()

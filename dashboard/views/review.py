@@ -16,9 +16,10 @@ st.title("Review")
 st.caption(f"Run **{md_escape(run.name)}**, manifest sha256 `{run.sha}`")
 
 try:
-    from audit.review import add_review, read_reviews
+    from audit.review import MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS, add_review, read_reviews
 except ImportError:  # the review record ships with the cards part; say so rather than fail
     add_review = read_reviews = None
+    MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS = 20_000, 200
 
 # --- integrity ---------------------------------------------------------------------------------------
 st.subheader("Integrity")
@@ -51,19 +52,27 @@ except AuditError as exc:
     history = []
     error(exc)
 if history:
-    cols = ["time", "reviewer", "decision", "comment", "signed", "manifest_sha256", "entry_sha256"]
-    frame = pd.DataFrame([{c: (e.get(c) if c != "signed" else bool(e.get("signature"))) for c in cols} for e in history])
+    frame = pd.DataFrame([{"#": e.get("index"), "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
+                           "decision": e.get("decision"), "comment": e.get("comment"),
+                           "signed": bool(e.get("signature")), "reviewed manifest": str(e.get("manifest_sha256"))[:16],
+                           "entry hash": str(e.get("entry_hash"))[:16]} for e in history])
     table(frame)
+    head = (report or {}).get("reviews", {}).get("head") if report else None
+    if head:
+        st.caption(f"Head of the chain: `{md_escape(head)}`. Pin it in a ticket or CI log: a chain cannot show that its "
+                   "last entries were cut off.")
 else:
     st.info("No review yet.")
 
 # --- form --------------------------------------------------------------------------------------------
 st.subheader("Add a review")
 with st.form("review_form", clear_on_submit=True):
-    reviewer = st.text_input("Reviewer", max_chars=200, placeholder="your name")
+    reviewer = st.text_input("Reviewer", max_chars=MAX_REVIEWER_CHARS, placeholder="your name")
     decision = st.radio("Decision", ["approve", "reject"], horizontal=True)
-    comment = st.text_area("Comment", max_chars=5000, placeholder="what you checked and why you decided so")
+    comment = st.text_area("Comment", max_chars=MAX_COMMENT_CHARS, placeholder="what you checked and why you decided so")
     submitted = st.form_submit_button("Record review", type="primary")
+st.caption("Reviews recorded here are hash-chained but unsigned; sign one with "
+           "`rai-audit review RUN_DIR --reviewer NAME --decision approve --key KEY.pem`.")
 if submitted:
     if not reviewer.strip():
         st.error("Enter the reviewer's name: a review without one cannot be attributed.")

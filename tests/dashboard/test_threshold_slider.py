@@ -1,0 +1,55 @@
+"""The threshold slider's group rates and gaps equal Fairlearn's on the run's predictions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+
+
+def _reference(root, model, feature, t):
+    pred = pd.read_csv(root / "full" / "predictions.csv", dtype={feature: "string"})
+    part = pred[pred["model"] == model]
+    y, yhat, s = part["y_true"].to_numpy(), (part["y_score"] >= t).astype(int).to_numpy(), part[feature].to_numpy()
+    mf = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
+                     y_true=y, y_pred=yhat, sensitive_features=s)
+    return (mf.by_group, demographic_parity_difference(y, yhat, sensitive_features=s),
+            equalized_odds_difference(y, yhat, sensitive_features=s))
+
+
+@pytest.mark.parametrize("t", [0.5, 0.23, 0.81])
+def test_slider_rates_match_fairlearn(app, synthetic_root, t):
+    at = app(synthetic_root, run="full", page="fairness")
+    at.slider(key="fair_threshold").set_value(t).run()
+    assert not at.exception
+    model = at.radio(key="fair_model").value
+    by_group, dp, eo = _reference(synthetic_root, model, "sex", t)
+    shown = {m.label: float(m.value) for m in at.metric if "difference" in m.label}
+    assert shown["demographic parity difference"] == pytest.approx(dp, abs=5e-5)
+    assert shown["equalized odds difference"] == pytest.approx(eo, abs=5e-5)
+    table = next(d.value for d in at.dataframe if "selected" in d.value.columns).set_index("group")
+    for metric in ("selection_rate", "tpr", "fpr"):
+        for group, value in by_group[metric].items():
+            assert table.loc[group, metric] == pytest.approx(value, abs=1e-12), (metric, group)
+
+
+def test_slider_on_intersection_and_other_model(app, synthetic_root):
+    at = app(synthetic_root, run="full", page="fairness")
+    at.radio(key="fair_model").set_value("reference")
+    at.selectbox(key="fair_feature").set_value("sex & race").run()
+    at.slider(key="fair_threshold").set_value(0.4).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "selected" in d.value.columns)
+    assert table["group"].str.contains(" & ").all()
+    pred = pd.read_csv(synthetic_root / "full" / "predictions.csv", dtype={"sex": "string", "race": "string"})
+    part = pred[pred["model"] == "reference"]
+    expected = (part["y_score"] >= 0.4).groupby(part["sex"] + " & " + part["race"]).mean()
+    got = table.set_index("group")["selection_rate"]
+    assert got.to_dict() == pytest.approx({str(k): v for k, v in expected.items()}, abs=1e-12)
