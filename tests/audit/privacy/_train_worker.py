@@ -1,0 +1,49 @@
+"""Subprocess body for the kill test and the 2-process DPDDP test (not a test module)."""
+
+import json
+import sys
+
+import numpy as np
+import torch
+
+
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 6)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.float32)
+    return X, y
+
+
+SETTINGS = dict(epsilon=2.0, epochs=5, batch_size=100, accountant="rdp", seed=3)
+
+
+def run_checkpointed(ckpt_dir: str) -> None:
+    from audit.modeling import MLP
+    from audit.privacy import train_private
+
+    torch.manual_seed(0)
+    X, y = data()
+    train_private(MLP(6, hidden=(32, 32)), X, y, checkpoint_dir=ckpt_dir, **SETTINGS)
+
+
+def run_distributed(rank: int, world: int, port: int, out: str) -> None:
+    import torch.distributed as dist
+
+    from audit.modeling import MLP
+    from audit.privacy import train_private
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    X, y = data()
+    res = train_private(MLP(6, hidden=(8,)), X, y, epsilon=2.0, epochs=2, batch_size=200, accountant="rdp")
+    weights = torch.cat([p.flatten() for p in res.model.parameters()]).tolist()
+    with open(f"{out}/rank{rank}.json", "w") as fh:
+        json.dump({"result": res.to_dict(), "weights": weights}, fh)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "checkpointed":
+        run_checkpointed(sys.argv[2])
+    else:
+        run_distributed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
