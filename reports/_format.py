@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from markupsafe import Markup
+
 __all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "label", "md_cell", "md_escape", "short_hash"]
 
 NA = "n/a"
@@ -125,9 +127,9 @@ def md_escape(x: Any) -> str:
     return "" if x is None else str(x).translate(_MD_SPECIAL)
 
 
-def md_cell(x: Any) -> str:
-    """Like :func:`md_escape`, on one line (table cells)."""
-    return " ".join(md_escape(x).split())
+def md_cell(x: Any) -> Markup:
+    """Like :func:`md_escape`, on one line (table cells); marked as already escaped so it is not escaped twice."""
+    return Markup(" ".join(md_escape(x).split()))
 
 
 def label(x: Any) -> str:
