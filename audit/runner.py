@@ -48,6 +48,7 @@ from audit.rundir import AUDIT_FILE, RunDirWriter
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
 
+MITIGATION_FIT_ROWS = 5000
 _LIBRARIES = ["torch", "captum", "fairlearn", "opacus", "pandas", "numpy", "scikit-learn", "streamlit", "rai-audit"]
 
 
@@ -242,13 +243,21 @@ def _audit_models(
     if fairness_cfg.mitigation != "none":
         with progress.stage(f"fairness mitigation ({fairness_cfg.mitigation})"), timer.stage("audit_mitigation"):
             first = list(p.sensitive_test.columns)[0]
+            # Mitigations are fitted on a seeded sample of training rows: ExponentiatedGradient refits its
+            # stand-in model dozens of times, and its row does not depend on the audited model, so it is
+            # run once, for the model that would ship (private when there is one).
+            fit_rows = np.sort(np.random.default_rng(seed).choice(len(p.X_train), size=min(len(p.X_train), MITIGATION_FIT_ROWS),
+                                                                  replace=False))
+            shipping = "private" if "private" in models else next(iter(models))
             for name, model in models.items():
+                with_X = {"X_fit": p.X_train[fit_rows], "X_test": p.X_test} if name == shipping else {}
                 fairness[name]["mitigation"] = mitigation_report(
-                    y_fit=p.y_train, scores_fit=predict_proba(model, p.X_train), sensitive_fit=p.sensitive_train[first],
+                    y_fit=p.y_train[fit_rows], scores_fit=predict_proba(model, p.X_train[fit_rows]),
+                    sensitive_fit=p.sensitive_train[first].iloc[fit_rows].reset_index(drop=True),
                     y_test=p.y_test, scores_test=scores[name], sensitive_test=p.sensitive_test[first],
-                    X_fit=p.X_train, X_test=p.X_test, constraint=fairness_cfg.mitigation,
-                    n_boot=min(fairness_cfg.n_boot, 200), seed=seed,
+                    constraint=fairness_cfg.mitigation, n_boot=min(fairness_cfg.n_boot, 200), seed=seed, **with_X,
                 )
+                fairness[name]["mitigation"]["fit_rows"] = int(len(fit_rows))
     privacy_audits: dict[str, Any] = {}
     if identifier_scan:
         from audit.privacy import identifier_scan as scan
