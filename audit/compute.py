@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["StageTimer", "RaplReader", "flops_per_example", "peak_memory_mb", "energy_and_co2"]
+__all__ = ["StageTimer", "RaplReader", "flops_per_example", "training_flops_per_example", "peak_memory_mb", "energy_and_co2"]
 
 _RAPL_ROOT = Path("/sys/class/powercap")
 
@@ -97,6 +97,39 @@ def flops_per_example(model: nn.Module, n_features: int) -> int | None:
         return None
     finally:
         model.train(was_training)
+
+
+def training_flops_per_example(model: nn.Module, n_features: int, *, batch_size: int = 32) -> int | None:
+    """Forward + backward FLOPs per example for one training step, counted by ``torch.utils.flop_counter``.
+
+    Measured on a copy of the model (the model itself is untouched). DP-SGD computes the same
+    matrix products per example instead of summed over the batch, so its counted FLOPs are
+    the same (checked with Opacus's GradSampleModule); its extra cost is memory and element-wise
+    clipping and noise, which the per-stage wall and CPU times show. Returns None when the counter
+    cannot trace the model.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP
+    >>> m = MLP(10, hidden=(8,))
+    >>> training_flops_per_example(m, 10) > flops_per_example(m, 10)
+    True
+    """
+    import copy
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    work = copy.deepcopy(model).train()
+    x = torch.zeros(batch_size, n_features)
+    try:
+        counter = FlopCounterMode(display=False)
+        with counter:
+            out = work(x)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(out.reshape(batch_size, -1)[:, -1], torch.zeros(batch_size))
+            loss.backward()
+        return int(counter.get_total_flops()) // batch_size
+    except Exception:  # exotic ops or a non-binary head: report unknown rather than a wrong number
+        return None
 
 
 def peak_memory_mb() -> float:

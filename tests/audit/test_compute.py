@@ -1,0 +1,70 @@
+"""Compute footprint: FLOPs match hand counts, energy/CO2 arithmetic and labels, stage timing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from torch import nn
+
+from audit.compute import StageTimer, energy_and_co2, flops_per_example, peak_memory_mb, training_flops_per_example
+from audit.modeling import MLP
+
+
+def _linear_flops(sizes):
+    return sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def test_forward_flops_match_hand_count():
+    assert flops_per_example(MLP(86, hidden=(64, 32)), 86) == _linear_flops([86, 64, 32, 1])
+
+
+def test_training_flops_are_forward_plus_backward():
+    sizes = [20, 16, 1]
+    fwd = _linear_flops(sizes)
+    # backward: weight grads for every layer (2ab each) + input grads for all but the first layer
+    bwd = fwd + _linear_flops(sizes[1:])
+    assert training_flops_per_example(MLP(20, hidden=(16,)), 20) == fwd + bwd
+
+
+def test_training_flops_leave_the_model_untouched():
+    m = MLP(5, hidden=(4,))
+    before = [p.detach().clone() for p in m.parameters()]
+    training_flops_per_example(m, 5)
+    assert all(p.grad is None for p in m.parameters())
+    assert all((a == b).all() for a, b in zip(before, m.parameters()))
+
+
+def test_untraceable_model_reports_none():
+    class Bad(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("no")
+
+    assert flops_per_example(Bad(), 3) is None and training_flops_per_example(Bad(), 3) is None
+
+
+def test_energy_estimate_is_labelled_and_exact():
+    e = energy_and_co2(wall_s=7200, measured_j=None, power_watts=50, carbon_intensity_g_per_kwh=400)
+    assert e["energy_kwh"] == pytest.approx(0.1) and e["co2_kg"] == pytest.approx(0.04)
+    assert e["energy_measured"] is False and e["energy_basis"].startswith("estimated")
+
+
+def test_measured_energy_is_used_when_given():
+    e = energy_and_co2(wall_s=1.0, measured_j=3.6e6, power_watts=50, carbon_intensity_g_per_kwh=100)
+    assert e["energy_kwh"] == pytest.approx(1.0) and e["energy_measured"] and "RAPL" in e["energy_basis"]
+    assert e["co2_kg"] == pytest.approx(0.1) and e["co2_basis"].startswith("estimated")
+
+
+def test_stage_timer_accumulates_wall_and_cpu():
+    t = StageTimer()
+    for _ in range(2):
+        with t.stage("s"):
+            time.sleep(0.02)
+            sum(range(20000))
+    d = t.to_dict()["s"]
+    assert d["wall_s"] >= 0.04 and d["cpu_s"] >= 0.0
+    assert (d["energy_j_measured"] is None) == (not t.rapl_available)
+
+
+def test_peak_memory_is_plausible():
+    assert 10 < peak_memory_mb() < 1e6
