@@ -173,6 +173,9 @@ class Explainer:
     completeness: ClassVar[bool] = False
     #: Whether the method uses the baseline at all (permutation does not).
     uses_baseline: ClassVar[bool] = True
+    #: Whether attributions are global (input-scaled, like IG) rather than local (like gradients):
+    #: decides how Captum's infidelity expresses a perturbation.
+    multiplies_by_inputs: ClassVar[bool] = True
 
     def __init__(
         self,

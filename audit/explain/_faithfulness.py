@@ -129,7 +129,8 @@ def infidelity_score(
     Each perturbation removes a random subset of features (each with
     probability ``p_remove``), setting their columns to the baseline. Following
     Captum's convention for attributions that multiply by inputs (IG, DeepLift,
-    ablation), the perturbation passed to Captum is the 0/1 removal mask, so
+    ablation), the perturbation passed to Captum is the 0/1 removal mask (for
+    gradient-like methods such as saliency, the input change itself), so
     ``I . attr`` is the attribution of the removed features and infidelity is
     the mean squared gap between that and the true output change
     ``f(x) - f(x_removed)``. Units: squared explained output.
@@ -158,7 +159,10 @@ def infidelity_score(
         for g, cols in enumerate(groups):
             mask[:, cols] = keep[:, g : g + 1].to(inputs.dtype)
         mask = mask.view_as(inputs).to(inputs.device)
-        return mask, inputs - mask * (inputs - baselines)
+        removed = mask * (inputs - baselines)
+        # Captum's convention: global attributions pair with the 0/1 mask, local ones
+        # (gradients) with the actual input change.
+        return (mask if explainer.multiplies_by_inputs else removed), inputs - removed
 
     forward, captum_target = explainer._forward_fn(target)
     attr_t = torch.as_tensor(np.asarray(attributions, dtype=np.float32)).to(X_t.device).view_as(X_t)

@@ -26,6 +26,7 @@ class Saliency(Explainer):
     name = "saliency"
     needs_gradients = True
     uses_baseline = False
+    multiplies_by_inputs = False
 
     def _attribute(self, X: torch.Tensor, baselines: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         from captum.attr import Saliency as CaptumSaliency
