@@ -71,10 +71,12 @@ def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) ->
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
-    from audit.rundir import load_result
-    from reports import write_cards
+    from audit.review import read_reviews
+    from audit.rundir import REVIEWS_FILE, load_result
+    from reports import validate_result, write_cards
 
     result = load_result(args.run_dir)
+    validate_result(result)
     out_dir = Path(args.out) if args.out else Path(args.run_dir)
     if args.out:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +84,8 @@ def _cmd_card(args: argparse.Namespace) -> int:
         # Re-rendering inside a sealed run changes files the manifest covers; verify would then fail.
         out_dir = Path(args.run_dir) / "cards-rerendered"
         out_dir.mkdir(exist_ok=True)
-    written = write_cards(result, out_dir, template=args.template)
+    reviews = read_reviews(args.run_dir) if (Path(args.run_dir) / REVIEWS_FILE).exists() else []
+    written = write_cards(result, out_dir, template=args.template, reviews=reviews)
     for fmt, path in written.items():
         sys.stdout.write(f"Model card ({fmt}): {path}\n")
     return EXIT_OK

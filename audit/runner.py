@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from audit.compute import StageTimer, energy_and_co2, flops_per_example, peak_memory_mb
+from audit.compute import StageTimer, energy_and_co2, flops_per_example, peak_memory_mb, training_flops_per_example
 from audit.config import AuditConfig, DataSection, ExplainSection, FairnessSection
 from audit.data import (
     PreparedData,
@@ -314,12 +314,14 @@ def _compute_section(timer: StageTimer, models: dict[str, nn.Module], n_features
         info = train_info.get(name, {})
         epochs = info.get("epochs")
         stage = stages.get(f"train_{name}", {})
+        tfpe = training_flops_per_example(model, n_features)
         per_model[name] = {
             "n_parameters": count_parameters(model),
             "flops_per_example": fpe,
-            # forward + backward ≈ 3 × forward FLOPs per example per epoch (standard estimate; per-sample
-            # gradient clipping in DP adds work this does not count).
-            "training_flops_estimate": (3 * fpe * n_train * epochs) if (fpe is not None and epochs) else None,
+            # Counted forward + backward FLOPs × examples seen. DP's per-sample clipping and noise add
+            # time and memory (see train_wall_s) but the same matrix products, so they are not counted here.
+            "training_flops_per_example": tfpe,
+            "training_flops_estimate": (tfpe * n_train * epochs) if (tfpe is not None and epochs) else None,
             "train_wall_s": stage.get("wall_s"),
             "train_cpu_s": stage.get("cpu_s"),
             "energy_kwh": stage.get("energy_kwh"),
