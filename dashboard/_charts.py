@@ -34,7 +34,7 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
     'bar'
     """
     order = frame.groupby(category, sort=False)[value].max().sort_values(ascending=False).index.tolist()
-    y = alt.Y(f"{category}:N", sort=order, title=None)
+    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=".4f")]
     if lo and hi:
         tooltip += [alt.Tooltip(f"{lo}:Q", format=".4f"), alt.Tooltip(f"{hi}:Q", format=".4f")]
@@ -58,7 +58,7 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
 def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, hi: str, color: str | None = None,
                    title: str = "", rule_at: float | None = None) -> alt.Chart:
     """A dot per ``category`` with its interval (disparities), optionally a reference line at ``rule_at``."""
-    enc: dict = {"y": alt.Y(f"{category}:N", title=None)}
+    enc: dict = {"y": alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=260))}
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=".4f"),
                alt.Tooltip(f"{lo}:Q", format=".4f"), alt.Tooltip(f"{hi}:Q", format=".4f")]
     if color:

@@ -15,10 +15,16 @@ from audit.exceptions import AuditError
 from dashboard._data import dig, md_escape
 from dashboard._state import Run, current_run
 
-__all__ = ["ci_parts", "error", "model_picker", "not_run", "require_run", "table"]
+__all__ = ["chart", "ci_parts", "error", "model_picker", "not_run", "require_run", "table"]
 
 NOT_RUN = "**{what}: not run.** {why}"
 _NO_RUN = "No run selected. Pick one in the sidebar (runs are read from **{root}**)."
+
+
+def chart(c: Any, *, where: Any = None) -> None:
+    """Show an Altair chart. The spec is built without Altair's JSON-schema validation, which costs
+    25-45 ms per chart on every rerun; the builders' specs are validated once in the tests instead."""
+    (where or st).vega_lite_chart(c.to_dict(validate=False), width="stretch")
 
 
 def error(exc: BaseException | str) -> None:

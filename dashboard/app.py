@@ -16,7 +16,8 @@ from dashboard._state import RUN_KEY, list_run_names, runs_root
 
 _PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py
 
-st.set_page_config(page_title="rai-audit review", page_icon=":material/verified_user:", layout="wide")
+# No page_icon: an icon favicon is fetched from a Google CDN, and the app must make no external request.
+st.set_page_config(page_title="rai-audit review", layout="wide")
 
 root = runs_root()
 names = list_run_names(root) if root.is_dir() else []
@@ -40,14 +41,15 @@ with st.sidebar:
                      f"**{md_escape(st.session_state[RUN_KEY])}** instead.")
     st.caption(f"Runs root: {md_escape(root)}")
 
+# No page icons: Streamlit sets each as the favicon, fetched from a Google CDN; the app makes no external request.
 pages = [
-    st.Page(_PAGES / "runs.py", title="Runs", icon=":material/list:", default=True),
-    st.Page(_PAGES / "overview.py", title="Overview", icon=":material/fact_check:"),
-    st.Page(_PAGES / "fairness.py", title="Fairness", icon=":material/balance:"),
-    st.Page(_PAGES / "privacy.py", title="Privacy", icon=":material/lock:"),
-    st.Page(_PAGES / "explainability.py", title="Explainability", icon=":material/insights:"),
-    st.Page(_PAGES / "compute.py", title="Compute", icon=":material/bolt:"),
-    st.Page(_PAGES / "card.py", title="Model card", icon=":material/description:"),
-    st.Page(_PAGES / "review.py", title="Review", icon=":material/rate_review:"),
+    st.Page(_PAGES / "runs.py", title="Runs", default=True),
+    st.Page(_PAGES / "overview.py", title="Overview"),
+    st.Page(_PAGES / "fairness.py", title="Fairness"),
+    st.Page(_PAGES / "privacy.py", title="Privacy"),
+    st.Page(_PAGES / "explainability.py", title="Explainability"),
+    st.Page(_PAGES / "compute.py", title="Compute"),
+    st.Page(_PAGES / "card.py", title="Model card"),
+    st.Page(_PAGES / "review.py", title="Review"),
 ]
 st.navigation(pages).run()

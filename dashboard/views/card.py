@@ -50,7 +50,7 @@ for i, fmt_name in enumerate(("markdown", "html", "json")):
     if fmt_name in files:
         cols[i].download_button(f"Download {fmt_name.upper() if fmt_name != 'markdown' else 'Markdown'}",
                                 data=files[fmt_name].read_bytes(), file_name=f"model_card.{ext}", mime=mime,
-                                key=f"dl_{fmt_name}", width="stretch")
+                                key=f"dl_{fmt_name}")
     else:
         cols[i].caption(f"No {fmt_name} card in this run.")
 

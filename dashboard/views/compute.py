@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import _charts as charts
 from dashboard._data import dig, fmt, md_escape
-from dashboard._ui import not_run, require_run, table
+from dashboard._ui import chart, not_run, require_run, table
 
 run = require_run()
 r = run.result
@@ -37,8 +37,8 @@ else:
                            "energy": "measured" if dig(s, "energy_measured") else "estimated",
                            "CO2 (kg)": dig(s, "co2_kg")} for name, s in stages.items()])
     left, right = st.columns([2, 3])
-    left.altair_chart(charts.bars_with_ci(frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
-                                          title="Wall time per stage"), width="stretch")
+    chart(where=left, c=charts.bars_with_ci(frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
+                                          title="Wall time per stage"))
     with right:
         table(frame, formats={"wall (s)": "%.2f", "CPU (s)": "%.2f", "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
 

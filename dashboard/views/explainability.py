@@ -9,7 +9,7 @@ import streamlit as st
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._data import dig, fmt, md_escape, run_file
-from dashboard._ui import error, model_picker, not_run, require_run, table
+from dashboard._ui import chart, error, model_picker, not_run, require_run, table
 
 run = require_run()
 r = run.result
@@ -39,10 +39,10 @@ else:
                            "lo": (g.get("ci") or [None, None])[0], "hi": (g.get("ci") or [None, None])[1],
                            "mean signed": g.get("mean_signed")} for g in imp])
     left, right = st.columns(2)
-    left.altair_chart(charts.bars_with_ci(frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
-                                          title="Mean |attribution| with interval"), width="stretch")
-    right.altair_chart(charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
-                                          title="Mean signed effect"), width="stretch")
+    chart(where=left, c=charts.bars_with_ci(frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
+                                          title="Mean |attribution| with interval"))
+    chart(where=right, c=charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
+                                          title="Mean signed effect"))
 
 # --- per-example ---------------------------------------------------------------------------------
 st.subheader("Per-example explanations")
@@ -58,8 +58,8 @@ else:
         not_run("Contributions for this example")
     else:
         left, right = st.columns([3, 2])
-        left.altair_chart(charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
-                                             detail="value", title="Contribution to the score"), width="stretch")
+        chart(where=left, c=charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
+                                             detail="value", title="Contribution to the score"))
         with right:
             table(contrib, formats={"attribution": "%.4f"})
 
@@ -75,8 +75,8 @@ for feat, info in rel.items():
     profiles = info.get("profiles") or {}
     if profiles:
         prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v} for g, p in profiles.items() for f, v in (p or {}).items()]
-        st.altair_chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
-                                       title=f"Attribution profile by {feat}"), width="stretch")
+        chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
+                                       title=f"Attribution profile by {feat}"))
     proxies = [p for p in info.get("proxies") or [] if isinstance(p, dict)]
     if proxies:
         pframe = pd.DataFrame([{"feature": str(p.get("feature")), "proxy AUC": p.get("proxy_auc"),
@@ -110,7 +110,7 @@ else:
         parts = [pd.DataFrame({"k": k, "change": dc["top"], "order": "top features first"})]
         if len(dc.get("random") or []) == len(k):
             parts.append(pd.DataFrame({"k": k, "change": dc["random"], "order": "random order"}))
-        st.altair_chart(charts.deletion_curve(pd.concat(parts, ignore_index=True)), width="stretch")
+        chart(charts.deletion_curve(pd.concat(parts, ignore_index=True)))
 
 # --- image maps ------------------------------------------------------------------------------------
 maps = [m for m in (X.get("image_maps") or []) if isinstance(m, dict)]

@@ -11,9 +11,14 @@ from audit.fairness import rates_at_threshold
 from dashboard import _charts as charts
 from dashboard._data import dig, fmt, fmt_ci, gaps, md_escape, rates_table
 from dashboard._state import Run, threshold_curves
-from dashboard._ui import ci_parts, error, model_picker, not_run, require_run, table
+from dashboard._ui import chart, ci_parts, error, model_picker, not_run, require_run, table
 
 _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
+_HEADLINE_DISPARITIES = {
+    "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio",
+    "equal_opportunity_difference", "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio",
+    "accuracy_difference",
+}
 _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_rate"]
 
 run = require_run()
@@ -70,22 +75,24 @@ else:
 # --- disparities -----------------------------------------------------------------------------------
 st.subheader("Disparities")
 disp = block.get("disparities") or {}
+show_all = st.toggle("Show every disparity the engine computed", key="fair_all_disp",
+                     help="By default: the headline disparities of Fairlearn's definitions.")
 drows = []
 for name, entry in disp.items():
     v, lo, hi = ci_parts(entry)
-    if v is not None:
+    if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
         drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
 if drows:
     dframe = pd.DataFrame(drows)
-    is_ratio = dframe["disparity"].str.endswith("ratio")
+    is_ratio = dframe["disparity"].str.contains("ratio")
     diffs, ratios = dframe[~is_ratio], dframe[is_ratio]
     left, right = st.columns(2)
     if not diffs.empty:
-        left.altair_chart(charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                title="Differences (0 = parity)", rule_at=0.0), width="stretch")
+        chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
+                                                title="Differences (0 = parity)", rule_at=0.0))
     if not ratios.empty:
-        right.altair_chart(charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
-                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8), width="stretch")
+        chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
+                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8))
 else:
     not_run("Disparities", "None were computed for this feature.")
 
@@ -108,8 +115,8 @@ else:
     if hframe.empty or hframe[metric].isna().all():
         not_run(f"{metric} by intersection")
     else:
-        st.altair_chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count",
-                                       title=f"{metric} by {fx} × {fy} (hover for counts)"), width="stretch")
+        chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count",
+                                       title=f"{metric} by {fx} × {fy} (hover for counts)"))
         if hframe["small"].any():
             st.caption("Cells with fewer rows than the minimum group size: "
                        + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
@@ -122,8 +129,8 @@ if cal:
                   "count": b.get("count")}
                  for grp, c in cal.items() for b in (c or {}).get("bins") or [] if b.get("count")]
         if crows:
-            st.altair_chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
-                                         title="Reliability (diagonal = calibrated)"), width="stretch")
+            chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
+                                         title="Reliability (diagonal = calibrated)"))
         table(pd.DataFrame([{"group": str(g), "ECE": (c or {}).get("ece")} for g, c in cal.items()]), formats={"ECE": "%.4f"})
 
 
@@ -144,12 +151,14 @@ def threshold_explorer(run: Run, model: str, feature: str) -> None:
     rates = rates_at_threshold(curves, float(t))
     tab = rates_table(rates)
     g = gaps(tab)
+    st.caption(f"At threshold {t:.2f}: selected when score ≥ {t:.2f}; rates from {fmt(sum(r['count'] for r in rates.values()))} "
+               "test rows, exact at every threshold (one sort per group, cached).")
     a, b = st.columns(2)
     a.metric("demographic parity difference", fmt(g["demographic_parity_difference"], digits=4))
     b.metric("equalized odds difference", fmt(g["equalized_odds_difference"], digits=4))
     long = tab.melt(id_vars=["group"], value_vars=["selection_rate", "tpr", "fpr"], var_name="rate", value_name="value")
-    st.altair_chart(charts.bars_with_ci(long.dropna(), category="group", value="value", color="rate",
-                                        title=f"Rates at threshold {t:.2f}"), width="stretch")
+    chart(charts.bars_with_ci(long.dropna(), category="group", value="value", color="rate",
+                                        title=f"Rates at threshold {t:.2f}"))
     table(tab, formats={"selection_rate": "%.4f", "tpr": "%.4f", "fpr": "%.4f"})
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import _charts as charts
 from dashboard._data import dig, fmt, md_escape
-from dashboard._ui import not_run, require_run, table
+from dashboard._ui import chart, not_run, require_run, table
 
 run = require_run()
 r = run.result
@@ -41,7 +41,7 @@ else:
         hist = dp.get("epsilon_history") or []
         if hist:
             eps = pd.DataFrame({"epoch": range(1, len(hist) + 1), "ε spent": hist})
-            st.altair_chart(charts.lines(eps, x="epoch", y="ε spent", title="ε spent after each epoch"), width="stretch")
+            chart(charts.lines(eps, x="epoch", y="ε spent", title="ε spent after each epoch"))
         else:
             not_run("ε per epoch", "The accountant history was not recorded.")
 
@@ -54,12 +54,12 @@ else:
     finite = pd.DataFrame([{"ε": p["epsilon"], "accuracy": p.get("accuracy")} for p in curve if p.get("epsilon") is not None])
     nonpriv = [p.get("accuracy") for p in curve if p.get("epsilon") is None]
     if not finite.empty:
-        chart = charts.lines(finite, x="ε", y="accuracy", title="Test accuracy against ε (dashed: non-private)")
+        utility = charts.lines(finite, x="ε", y="accuracy", title="Test accuracy against ε (dashed: non-private)")
         if nonpriv and nonpriv[0] is not None:
             import altair as alt
 
-            chart = chart + alt.Chart(pd.DataFrame({"accuracy": [nonpriv[0]]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="accuracy:Q")
-        st.altair_chart(chart, width="stretch")
+            utility = utility + alt.Chart(pd.DataFrame({"accuracy": [nonpriv[0]]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="accuracy:Q")
+        chart(utility)
     rows = []
     for p in curve:
         row = {"ε": "non-private" if p.get("epsilon") is None else fmt(p.get("epsilon")), "accuracy": p.get("accuracy")}
@@ -87,8 +87,7 @@ else:
                 curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))
     left, right = st.columns([3, 2])
     if curves:
-        left.altair_chart(charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"),
-                          width="stretch")
+        chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
     with right:
         table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "TPR at 1% FPR", "TPR at 0.1% FPR", "advantage")})
         st.caption("An AUC near 0.5 and a TPR at low FPR near the FPR mean the attack cannot tell members from non-members.")

@@ -1,0 +1,94 @@
+"""Pure helpers: formatting, nested access, run summaries, prediction files, gaps (vs Fairlearn), chart specs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+from audit.exceptions import DataError
+from audit.fairness import rates_at_threshold, threshold_analysis
+from dashboard import _charts as charts
+from dashboard._data import dig, fmt, fmt_ci, gaps, rates_table, read_predictions, run_summary
+
+
+def test_fmt_and_fmt_ci_handle_missing_values():
+    assert fmt(None) == fmt(float("nan")) == "—"
+    assert fmt(True) == "—"  # a bool is not a figure
+    assert fmt_ci({"value": 0.25, "ci": None}) == "0.250"
+    assert fmt_ci({"value": 0.25, "ci": [None, 0.3]}) == "0.250"
+    assert fmt_ci("n/a") == "n/a"
+
+
+def test_dig_never_raises():
+    assert dig(None, "a") is None
+    assert dig({"a": [1]}, "a", 5) is None
+    assert dig({"a": {"b": 0}}, "a", "b") == 0
+
+
+def test_run_summary_of_an_almost_empty_result():
+    row = run_summary({"schema_version": "1.0"}, name="x")
+    assert row["run"] == "x" and row["verdict"] is None and row["max DP difference"] is None and row["gates"] == 0
+
+
+def test_run_summary_picks_the_worst_feature():
+    result = {"models": {"reference": {}}, "fairness": {"reference": {"by_feature": {
+        "sex": {"disparities": {"demographic_parity_difference": {"value": 0.1}}},
+        "race": {"disparities": {"demographic_parity_difference": {"value": 0.3}}}}}}}
+    row = run_summary(result, name="r")
+    assert (row["max DP difference"], row["max DP difference feature"]) == (0.3, "race")
+
+
+def _write(tmp_path, frame):
+    path = tmp_path / "predictions.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_read_predictions_lists_every_problem(tmp_path):
+    bad = pd.DataFrame({"model": ["m"] * 3, "y_true": [0, 2, 1], "y_pred": [0, 1, 1], "y_score": [0.1, 1.5, 0.2]})
+    with pytest.raises(DataError) as exc:
+        read_predictions(_write(tmp_path, bad))
+    assert len(exc.value.problems) == 2
+
+
+def test_read_predictions_requires_columns(tmp_path):
+    with pytest.raises(DataError, match="y_score"):
+        read_predictions(_write(tmp_path, pd.DataFrame({"model": ["m"], "y_true": [0], "y_pred": [0]})))
+
+
+def test_read_predictions_keeps_group_labels_as_text(tmp_path):
+    frame = pd.DataFrame({"model": ["m"] * 3, "y_true": [0, 1, 1], "y_pred": [0, 1, 0], "y_score": [0.1, 0.9, 0.4],
+                          "grp": ["01", "1", None]})
+    got = read_predictions(_write(tmp_path, frame))
+    assert list(got["grp"].iloc[:2]) == ["01", "1"] and pd.isna(got["grp"].iloc[2])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gaps_equal_fairlearn(seed):
+    rng = np.random.default_rng(seed)
+    n = 500
+    y, s = rng.integers(0, 2, n), rng.choice(["a", "b", "c"], n)
+    score = np.clip(rng.normal(0.4 + 0.2 * y, 0.25), 0, 1)
+    t = float(rng.uniform(0.2, 0.8))
+    table = rates_table(rates_at_threshold(threshold_analysis(y_true=y, y_score=score, sensitive=pd.Series(s, name="g")), t))
+    g = gaps(table)
+    yhat = (score >= t).astype(int)
+    assert g["demographic_parity_difference"] == pytest.approx(demographic_parity_difference(y, yhat, sensitive_features=s), abs=1e-12)
+    assert g["equalized_odds_difference"] == pytest.approx(equalized_odds_difference(y, yhat, sensitive_features=s), abs=1e-12)
+
+
+def test_every_chart_builder_makes_a_valid_vega_lite_spec():
+    df = pd.DataFrame({"c": ["a", "b"], "v": [0.1, -0.2], "lo": [0.0, -0.3], "hi": [0.2, -0.1], "m": ["x", "y"]})
+    specs = [
+        charts.bars_with_ci(df, category="c", value="v", lo="lo", hi="hi", color="m"),
+        charts.points_with_ci(df, category="c", value="v", lo="lo", hi="hi", rule_at=0.0),
+        charts.heatmap(df, x="c", y="m", value="v"),
+        charts.lines(pd.DataFrame({"x": [1, 2], "y": [0.1, 0.2]}), x="x", y="y"),
+        charts.roc_curves(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1], "curve": ["a", "a"]})),
+        charts.signed_bars(df, category="c", value="v", detail="m"),
+        charts.deletion_curve(pd.DataFrame({"k": [0, 1], "change": [0, 0.2], "order": ["top", "top"]})),
+    ]
+    for c in specs:
+        c.to_dict(validate=True)  # raises on an invalid spec; the app skips this for speed
