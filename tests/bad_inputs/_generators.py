@@ -181,3 +181,15 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}
 }
+
+
+def runs_root_with_symlinked_audit(target: Path, work: Path) -> None:
+    """A run inside the root whose audit.json is a link to a file outside it."""
+    secret = work / "outside.json"
+    secret.write_text(json.dumps({"schema_version": "1.0", "secret": "read from outside the root"}), encoding="utf-8")
+    sealed_run(target / "run", work)
+    (target / "run" / "audit.json").unlink()
+    os.symlink(secret, target / "run" / "audit.json")
+
+
+GENERATORS["runs_root_with_symlinked_audit"] = runs_root_with_symlinked_audit
