@@ -1,0 +1,121 @@
+"""Privacy benchmark on Adult: DP vs non-private epoch time per grad-sample mode, accuracy per ε, audit time.
+
+Run: .venv/bin/python benchmarks/bench_privacy.py [--quick]
+Ratios are of medians over epochs; the non-private loop is the same minibatch Adam loop
+without per-example gradients, clipping or noise, at the same batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+warnings.filterwarnings("ignore")
+
+from audit.modeling import MLP, predict_proba  # noqa: E402
+from audit.privacy import (  # noqa: E402
+    DP_DEFAULTS,
+    canary_audit,
+    identifier_scan,
+    membership_inference,
+    privacy_utility_curve,
+    train_non_private,
+    train_private,
+)
+from tests.audit.privacy.conftest import encode_adult  # noqa: E402
+
+
+def nonprivate_epoch_times(X, y, *, batch_size, epochs):
+    X_t, y_t = torch.tensor(X), torch.tensor(y)
+    model = MLP(X.shape[1])
+    opt = torch.optim.Adam(model.parameters(), lr=DP_DEFAULTS["learning_rate"])
+    from audit.modeling import binary_loss
+
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(X_t))
+        for s in range(0, len(X_t), batch_size):
+            idx = perm[s : s + batch_size]
+            opt.zero_grad()
+            binary_loss(model(X_t[idx]), y_t[idx]).backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def accuracy(model, X, y):
+    return float(((predict_proba(model, X) >= 0.5) == y).mean())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer epochs and ε values")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    X, y, Xt, yt, sens = encode_adult()
+    print(f"Adult: {X.shape[0]} train x {X.shape[1]} features, {len(Xt)} test; torch threads {torch.get_num_threads()}")
+
+    print("\n## Epoch time, private / non-private (median over epochs, training only)")
+    for bs in (256, DP_DEFAULTS["batch_size"]):
+        base = statistics.median(nonprivate_epoch_times(X, y, batch_size=bs, epochs=4))
+        for mode in ("hooks", "functorch", "ghost", "ew"):
+            torch.manual_seed(0)
+            res = train_private(MLP(X.shape[1]), X, y, epsilon=8.0, epochs=3, batch_size=bs, grad_sample_mode=mode, accountant="rdp")
+            med = statistics.median(res.seconds_per_epoch)
+            print(f"batch {bs:5d}  {mode:9s}  DP {med:6.3f} s  non-private {base:6.3f} s  ratio {med / base:5.2f}x")
+
+    print("\n## Accuracy at each ε (defaults: " + ", ".join(f"{k}={v}" for k, v in DP_DEFAULTS.items()) + ")")
+    t0 = time.perf_counter()
+    eps_grid = (1.0,) if args.quick else (0.5, 1.0, 2.0, 4.0, 8.0)
+    curve = privacy_utility_curve(model_factory=lambda: MLP(X.shape[1]), X_train=X, y_train=y, X_test=Xt, y_test=yt,
+                                  sensitive_test=sens, epsilons=eps_grid)
+    ref = curve[-1]["accuracy"]
+    for p in curve:
+        label = "non-private" if p["epsilon"] is None else f"eps={p['epsilon']:<4}"
+        print(f"{label:12s} accuracy {p['accuracy']:.4f} (ref - this = {100 * (ref - p['accuracy']):+.2f} pts)  "
+              f"DPD sex {p['demographic_parity_difference']['sex']:.3f}  EOD sex {p['equalized_odds_difference']['sex']:.3f}")
+    print(f"curve wall time {time.perf_counter() - t0:.1f} s")
+
+    print("\n## Whole privacy audit at ε=1 (train private, membership inference x2 models, canary audit, scan)")
+    from audit.datasets import load_adult
+
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    priv = train_private(MLP(X.shape[1]), X, y, epsilon=1.0)
+    t_train = time.perf_counter() - t0
+    torch.manual_seed(0)
+    ref_model = train_non_private(MLP(X.shape[1]), X, y)
+    t1 = time.perf_counter()
+    mi = {name: membership_inference(m, X_members=X[: len(Xt)], y_members=y[: len(Xt)], X_nonmembers=Xt, y_nonmembers=yt)
+          for name, m in (("private", priv.model), ("reference", ref_model))}
+    t_mi = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    can = canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0)
+    t_can = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    scan = identifier_scan(load_adult()[0])
+    t_scan = time.perf_counter() - t1
+    total = time.perf_counter() - t0
+    print(f"private accuracy {accuracy(priv.model, Xt, yt):.4f}, reference {accuracy(ref_model, Xt, yt):.4f}, eps spent {priv.epsilon_spent:.4f}")
+    for name, r in mi.items():
+        a = r["attacks"]
+        print(f"MI {name:9s} loss AUC {a['loss_threshold']['auc']:.4f}  score AUC {a['score']['auc']:.4f}  "
+              f"TPR@1%FPR {a['loss_threshold']['tpr_at_1pct_fpr']:.4f}")
+    print(f"canary: eps lower bound {can['epsilon_lower_bound']:.3f} vs accountant {can['epsilon_accountant']:.3f} "
+          f"({can['n_correct']}/{can['n_guesses']} correct)")
+    print(f"identifier scan flags: {len(scan)}")
+    print(f"timings: private training {t_train:.1f} s, MI {t_mi:.1f} s, canary {t_can:.1f} s, scan {t_scan:.2f} s; "
+          f"whole audit (incl. reference training) {total:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
