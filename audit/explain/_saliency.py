@@ -36,5 +36,6 @@ class Saliency(Explainer):
         parts = []
         for start in range(0, len(X), _CHUNK_ROWS):
             t = None if target is None else target[start : start + _CHUNK_ROWS]
-            parts.append(method.attribute(X[start : start + _CHUNK_ROWS], target=t, abs=True))
+            x = X[start : start + _CHUNK_ROWS].clone().requires_grad_()  # Captum warns otherwise
+            parts.append(method.attribute(x, target=t, abs=True))
         return torch.cat(parts)
