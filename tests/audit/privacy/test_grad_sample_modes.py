@@ -33,6 +33,7 @@ def test_hooks_and_functorch_per_sample_gradients_match_torch_func(synthetic, fo
         assert torch.allclose(p.grad_sample, ref[name], atol=1e-6), name
 
 
+@pytest.mark.slow
 def test_all_modes_train_to_the_same_model(synthetic):
     X, y = synthetic
     results = {}
