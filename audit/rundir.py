@@ -157,6 +157,9 @@ class RunDirWriter:
         assert self.path is not None
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+            if issubclass(exc_type, OSError) and not issubclass(exc_type, RunDirError):
+                # A full disk or a vanished folder while writing files: a clear error, nothing published.
+                raise RunDirError(_UNWRITABLE.format(parent=self.final_path.parent, error=exc.strerror or exc)) from None
             return
         try:
             if not (self.path / AUDIT_FILE).is_file():
@@ -217,6 +220,8 @@ def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[
     if not path.is_dir():
         raise RunDirError(_NOT_A_RUN.format(path=path, why="no such directory"))
     audit = path / AUDIT_FILE
+    if audit.is_symlink():
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is a symbolic link (runs hold regular files only)"))
     if not audit.is_file():
         raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is missing"))
     if audit.stat().st_size > MAX_AUDIT_BYTES:

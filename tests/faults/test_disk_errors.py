@@ -117,9 +117,6 @@ def test_full_disk_while_writing_weights_leaves_nothing(config, tmp_path, capsys
     assert not any((tmp_path / "runs").iterdir()), "a temporary run folder was left behind"
 
 
-@pytest.mark.xfail(strict=True, reason="an OSError raised inside RunDirWriter's with-block (torch.save, to_csv, cards) "
-                   "propagates raw: the CLI prints 'unexpected OSError ... likely a bug' instead of the RunDirError "
-                   "message. Fix in audit/rundir.py RunDirWriter.__exit__ (see docs/reliability.md)")
 def test_full_disk_while_writing_weights_says_what_to_do(config, tmp_path, capsys, monkeypatch):
     import torch
 
