@@ -18,9 +18,6 @@ import pandas as pd
 from audit.exceptions import DataError
 from audit.fairness._report import fairness_report
 
-_NO_FILE = "Predictions file {path} does not exist. Expected a CSV or Parquet file. Fix: check the path."
-_BAD_SUFFIX = "Predictions file {path} has suffix {suffix!r}. Expected .csv or .parquet. Fix: convert the file."
-_UNREADABLE = "Could not read {path} as {kind}: {error}. Fix: check that the file is a valid {kind} file."
 _MISSING_COLS = (
     "Column(s) {missing} not found in {path}. Its columns are {columns}. Fix: pass the column names "
     "with --y-true, --y-pred, --y-score and --sensitive."
@@ -77,18 +74,14 @@ def add_subparser(subparsers) -> None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet predictions file, raising :class:`DataError` on failure."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(_NO_FILE.format(path=path))
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise DataError(_BAD_SUFFIX.format(path=path, suffix=suffix))
-    kind = "CSV" if suffix == ".csv" else "Parquet"
-    try:
-        return pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
-    except Exception as exc:  # pandas raises many types for a bad file; all mean "unreadable"
-        raise DataError(_UNREADABLE.format(path=path, kind=kind, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from exc
+    """Read a CSV or Parquet predictions file, raising :class:`DataError` on failure.
+
+    The same reader as ``rai-audit run`` (empty files, wrong delimiters and duplicated
+    columns are named as such).
+    """
+    from audit.data import read_table as read_user_table
+
+    return read_user_table(path)
 
 
 def _coerce_label(text: str | None, column: pd.Series):
@@ -146,7 +139,7 @@ def render_table(result: dict) -> str:
             lines.append(f"  (!) fewer than {result['min_group_size']} rows, insufficient data: "
                          + ", ".join(block["insufficient_groups"]))
         if block["undefined_rates"]:
-            lines.append(f"  undefined rates reported as 0 (Fairlearn's convention): "
+            lines.append("  undefined rates reported as 0 (Fairlearn's convention): "
                          + ", ".join(f"{u['metric']} of {u['group']} ({u['reason']})" for u in block["undefined_rates"]))
     return "\n".join(lines)
 

@@ -158,6 +158,9 @@ def encode_labels(y_true, y_pred, *, pos_label, problems: list[str]) -> tuple[np
         elif yt01 is not None:  # y_pred is judged against valid y_true labels only
             pred_vals = _sorted_unique(yp)
             allowed = set(labels) | {pos_label}
+            if len(labels) == 1:
+                # y_true holds one class only: the one other value y_pred uses is the second class (as Fairlearn accepts).
+                allowed |= set(pred_vals[:2]) if len(set(pred_vals) | allowed) <= 2 else set()
             outside = [v for v in pred_vals if v not in allowed]
             if outside:
                 problems.append(_PRED_OUTSIDE.format(values=_fmt_values(outside), labels=_fmt_values(labels)))
