@@ -28,10 +28,11 @@ _PLUGGABLE = ["audit.fairness._cli", "audit.review_cli", "dashboard.launch"]
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from audit.config import load_config
+
+    config = load_config(args.config)  # validate before importing torch: config errors are instant
     from audit.progress import Progress
     from audit.runner import run_audit
 
-    config = load_config(args.config)
     progress = Progress(total=0, enabled=not args.quiet)
     outcome = run_audit(config, out=args.out, seed=args.seed, progress=progress)
     result = outcome.result

@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -394,32 +396,39 @@ def run_audit(
 
         with progress.stage(f"load reference model weights {config.model.weights}"), timer.stage("train_reference"):
             weights_path = config.resolve(config.model.weights)
-            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed)
+            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
             models["reference"] = load_weights(ref, weights_path).eval()
             train_info["reference"] = {"trained_by": "user (weights loaded)", "weights_file": str(config.model.weights),
                                        "weights_file_sha256": file_sha256(weights_path)}
     else:
         with progress.stage("train reference model (non-private)"), timer.stage("train_reference"):
-            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed)
+            ref = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
             models["reference"], train_info["reference"] = train_reference(
                 ref, prepared.X_train, prepared.y_train, epochs=tcfg.epochs, batch_size=tcfg.batch_size,
                 learning_rate=tcfg.learning_rate, seed=tcfg.seed, progress=progress.epochs("reference"),
             )
     dp_section = None
     pcfg = config.privacy
+    stamp = created.strftime("%Y%m%dT%H%M%SZ")
+    target = Path(out) if out is not None else Path(runs_root) / f"{config.name}-{stamp}"
+    # Private training checkpoints every epoch beside the runs; the same config re-run after a crash resumes
+    # from them (never resetting the accountant), and they are removed once the run is published.
+    checkpoint_dir = (target.parent / ".checkpoints" / f"{config.fingerprint()[:16]}") if write else None
     if pcfg.enabled:
         from audit.privacy import DP_DEFAULTS, train_private
 
         dp_kwargs = _dp_kwargs(config, n_train=len(prepared.X_train), DP_DEFAULTS=DP_DEFAULTS)
         with progress.stage(f"train private model (DP-SGD, target ε={pcfg.target_epsilon:g})"), timer.stage("train_private"):
-            priv = build_model(config.model, n_features=n_features, seed=tcfg.seed)
-            outcome = train_private(priv, prepared.X_train, prepared.y_train, seed=tcfg.seed,
+            priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
+            outcome = train_private(priv, prepared.X_train, prepared.y_train, seed=tcfg.seed, checkpoint_dir=checkpoint_dir,
                                     config_fingerprint=config.fingerprint(), progress=progress.epochs("private"), **dp_kwargs)
             models["private"] = outcome.model.eval()
             dp_section = outcome.to_dict()
             train_info["private"] = {"epochs": dp_section.get("epochs"), "batch_size": dp_section.get("batch_size"),
                                      "learning_rate": dp_section.get("learning_rate"), "optimizer": dp_section.get("optimizer"),
                                      "loss_history": dp_section.get("loss_history")}
+            if dp_section.get("resumed_from_epoch"):
+                progress.note(f"resumed from the checkpoint after epoch {dp_section['resumed_from_epoch']}")
             progress.note(f"ε spent {dp_section['epsilon_spent']:.3f} of {pcfg.target_epsilon:g} (δ={dp_section['delta']:.2e})")
     model_info, fairness, extra, arrays, predictions = _audit_models(
         models, prepared, fairness_cfg=config.fairness, explain_cfg=config.explain,
@@ -435,7 +444,7 @@ def run_audit(
 
         with progress.stage(f"canary audit ({pcfg.canaries} canaries, one training run)"), timer.stage("audit_canary"):
             privacy["canary_audit"] = canary_audit(
-                model_factory(config.model, n_features=n_features), prepared.X_train, prepared.y_train,
+                model_factory(config.model, n_features=n_features, base_dir=config.base_dir), prepared.X_train, prepared.y_train,
                 m=pcfg.canaries, seed=tcfg.seed, **dp_kwargs,
             )
     if pcfg.utility_curve:
@@ -445,7 +454,7 @@ def run_audit(
             kwargs = dict(dp_kwargs)
             kwargs.pop("epsilon", None)
             privacy["utility_curve"] = privacy_utility_curve(
-                model_factory=model_factory(config.model, n_features=n_features), X_train=prepared.X_train,
+                model_factory=model_factory(config.model, n_features=n_features, base_dir=config.base_dir), X_train=prepared.X_train,
                 y_train=prepared.y_train, X_test=prepared.X_test, y_test=prepared.y_test,
                 sensitive_test=prepared.sensitive_test, epsilons=tuple(pcfg.utility_curve), seed=tcfg.seed, **kwargs,
             )
@@ -478,11 +487,13 @@ def run_audit(
     result.verdict = verdict(result.gates)
     if not write:
         return RunOutcome(result=result, run_dir=None, cards={})
-    stamp = created.strftime("%Y%m%dT%H%M%SZ")
-    target = Path(out) if out is not None else Path(runs_root) / f"{config.name}-{stamp}"
     with progress.stage(f"write run directory {target}"):
         cards = write_run(result, target, models=models, preprocessor=prepared.preprocessor,
                           predictions=predictions, arrays=arrays)
+    if checkpoint_dir is not None and checkpoint_dir.exists():
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            checkpoint_dir.parent.rmdir()  # only when no other run's checkpoints remain
     return RunOutcome(result=result, run_dir=target, cards=cards)
 
 

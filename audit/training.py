@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import importlib
 import random
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ __all__ = ["build_model", "model_factory", "seed_everything", "train_reference"]
 
 _FACTORY_IMPORT = (
     "model.factory {spec!r}: cannot import module {module!r} ({error}). Expected an importable "
-    "'module:function'; run from the folder that contains the module or install it."
+    "'module:function': put the module next to the config file or in the working directory, or install it."
 )
 _FACTORY_ATTR = "model.factory {spec!r}: module {module!r} has no function {name!r}. Check the spelling."
 _FACTORY_RAISED = "model.factory {spec!r} raised {kind}: {error}. It is called as {name}(n_features=<int>)."
@@ -53,7 +55,23 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def model_factory(section: ModelSection | None, *, n_features: int) -> Callable[[], nn.Module]:
+def _import_user_module(module_name: str, search_dirs: list[str]) -> object:
+    """Import the factory's module, looking first in the config's folder and the working directory.
+
+    Under the ``rai-audit`` console script neither is on ``sys.path``; a model module kept
+    next to the config is the common case.
+    """
+    added = [d for d in search_dirs if d not in sys.path]
+    sys.path[:0] = added
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        for d in added:
+            if d in sys.path:
+                sys.path.remove(d)
+
+
+def model_factory(section: ModelSection | None, *, n_features: int, base_dir: str | None = None) -> Callable[[], nn.Module]:
     """A zero-argument callable that builds a fresh, untrained model each time.
 
     The user's factory is imported here (this runs their code: only configs the
@@ -65,7 +83,7 @@ def model_factory(section: ModelSection | None, *, n_features: int) -> Callable[
     spec = section.factory or ""
     module_name, _, func_name = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = _import_user_module(module_name, [str(Path(base_dir or ".").resolve()), str(Path.cwd())])
     except Exception as exc:  # any import-time failure in user code
         raise ModelError(_FACTORY_IMPORT.format(spec=spec, module=module_name, error=f"{type(exc).__name__}: {exc}")) from None
     func = getattr(module, func_name, None)
@@ -84,10 +102,10 @@ def model_factory(section: ModelSection | None, *, n_features: int) -> Callable[
     return build
 
 
-def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0) -> nn.Module:
+def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0, base_dir: str | None = None) -> nn.Module:
     """Build a seeded model and check it accepts the encoded features and outputs a binary score."""
     seed_everything(seed)
-    model = model_factory(section, n_features=n_features)()
+    model = model_factory(section, n_features=n_features, base_dir=base_dir)()
     probe = torch.zeros(4, n_features)
     try:
         with torch.no_grad():
