@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from audit.explain._base import Explainer, register
@@ -37,9 +39,13 @@ class DeepLift(Explainer):
         forward, _ = self._forward_fn(target)
         method = CaptumDeepLift(forward)
         total = torch.zeros_like(X)
-        for b in baselines:
-            for start in range(0, len(X), _CHUNK_ROWS):
-                x = X[start : start + _CHUNK_ROWS]
-                t = None if target is None else target[start : start + _CHUNK_ROWS]
-                total[start : start + _CHUNK_ROWS] += method.attribute(x, baselines=b.unsqueeze(0).expand_as(x), target=t)
+        with warnings.catch_warnings():
+            # Captum announces, every call, that it hooks the activations (and removes the hooks after).
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+            for b in baselines:
+                for start in range(0, len(X), _CHUNK_ROWS):
+                    x = X[start : start + _CHUNK_ROWS].clone().requires_grad_()
+                    t = None if target is None else target[start : start + _CHUNK_ROWS]
+                    total[start : start + _CHUNK_ROWS] += method.attribute(
+                        x, baselines=b.unsqueeze(0).expand_as(x), target=t).detach()
         return total / len(baselines)
