@@ -81,9 +81,9 @@ def convergence_delta(explainer: Explainer, X: np.ndarray, attributions: np.ndar
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from torch import nn
     >>> from audit.explain import IntegratedGradients
-    >>> ig = IntegratedGradients(MLP(3, hidden=(4,)))
+    >>> ig = IntegratedGradients(nn.Linear(3, 1))  # linear: IG is exact, delta ~ 0
     >>> X = np.ones((2, 3), dtype=np.float32)
     >>> d = convergence_delta(ig, X, ig.attribute(X, baselines=np.zeros(3)), baselines=np.zeros(3))
     >>> bool(np.abs(d).max() < 1e-3)
