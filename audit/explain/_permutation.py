@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from audit.exceptions import ExplainError
 from audit.explain._base import Explainer, register
 from audit.explain._feature_ablation import feature_mask, spread_over_groups
 
@@ -11,6 +12,10 @@ __all__ = ["FeaturePermutation"]
 
 # Values are shuffled within a chunk, so a chunk must be a fair sample of rows.
 _CHUNK_ROWS = 4096
+_ONE_ROW = (
+    "permutation needs at least 2 rows to shuffle values between; found {n}. "
+    "Fix: explain more rows, or use method=\"feature_ablation\" for a single row."
+)
 
 
 @register
@@ -35,6 +40,8 @@ class FeaturePermutation(Explainer):
     def _attribute(self, X: torch.Tensor, baselines: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         from captum.attr import FeaturePermutation as CaptumFeaturePermutation
 
+        if len(X) < 2:
+            raise ExplainError(_ONE_ROW.format(n=len(X)))
         forward, _ = self._forward_fn(target)
         method = CaptumFeaturePermutation(forward)
         mask = feature_mask(self.feature_groups, X.shape[1]).to(X.device) if X.ndim == 2 else None

@@ -87,6 +87,13 @@ def test_wrong_shaped_baseline_is_refused(shape):
         IntegratedGradients(nn.Linear(4, 1)).attribute(X, baselines=np.zeros(shape))
 
 
+def test_permutation_of_a_single_row_is_refused():
+    from audit.explain import FeaturePermutation
+
+    with pytest.raises(ExplainError, match="at least 2 rows"):
+        FeaturePermutation(nn.Linear(4, 1)).attribute(X[:1])
+
+
 def test_unknown_method_lists_the_valid_ones():
     with pytest.raises(ExplainError, match="integrated_gradients") as err:
         make_explainer("shap_magic", nn.Linear(4, 1))
