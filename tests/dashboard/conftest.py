@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import ALL_SECTIONS, make_run  # noqa: E402
+from tests.dashboard._synthetic import ALL_SECTIONS, make_run
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ["runs", "overview", "fairness", "privacy", "explainability", "compute", "card", "review"]

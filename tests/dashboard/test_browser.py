@@ -9,8 +9,6 @@ and prints the timings. Skipped when /usr/bin/chromium or Playwright is absent.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -21,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from _synthetic import make_run
-from conftest import APP
+from tests.dashboard._synthetic import make_run
+from tests.dashboard.conftest import APP
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"

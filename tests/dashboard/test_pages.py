@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PAGES, texts
+from tests.dashboard.conftest import PAGES, texts
 
 
 def _ok(at) -> None:

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from _synthetic import SCRIPT, make_run
+from tests.dashboard._synthetic import SCRIPT, make_run
 from audit.exceptions import RunDirError
-from conftest import PAGES, texts
+from tests.dashboard.conftest import PAGES, texts
 from dashboard._data import md_escape, run_file
 
 HOSTILE_DIR = "<img src=x onerror=alert(1)> run"  # a directory name cannot hold '/', so no closing tags

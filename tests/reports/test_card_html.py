@@ -9,7 +9,7 @@ import pytest
 
 from audit.exceptions import ConfigError
 from reports import render_html, write_cards
-from _card_fixtures import make_result
+from tests.reports._card_fixtures import make_result
 
 _PNG_1PX = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 

@@ -6,20 +6,7 @@ check are stable.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-
-# pytest's "prepend" import mode puts tests/ on sys.path, where tests/audit (no
-# __init__.py) shadows the real package as a namespace. Put the repository root
-# first and drop a shadowing namespace module (the fairness tests do the same;
-# project-wide fix: pytest `pythonpath = ["."]` in pyproject.toml).
-_REPO = str(Path(__file__).resolve().parents[3])
-if sys.path[:1] != [_REPO]:
-    sys.path.insert(0, _REPO)
-if getattr(sys.modules.get("audit"), "__file__", "") is None:
-    for _name in [m for m in sys.modules if m == "audit" or m.startswith("audit.")]:
-        del sys.modules[_name]
 
 import numpy as np
 import pandas as pd

@@ -2,20 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# pytest's default "prepend" import mode puts tests/ on sys.path, where the folder tests/audit
-# (no __init__.py) is found before the editable install and shadows the package as a namespace,
-# so `audit.fairness` would resolve to this test folder. Put the repository root first and drop
-# a shadowing namespace module so `audit` is the real package. (Project-wide fix: pytest
-# `pythonpath = ["."]` in pyproject.toml.)
-_REPO = str(Path(__file__).resolve().parents[3])
-if sys.path[:1] != [_REPO]:
-    sys.path.insert(0, _REPO)
-if getattr(sys.modules.get("audit"), "__file__", "") is None:
-    for _name in [m for m in sys.modules if m == "audit" or m.startswith("audit.")]:
-        del sys.modules[_name]
 
 import numpy as np
 import pandas as pd

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
-
-# pytest's "prepend" import mode puts tests/ on sys.path, where tests/audit (no __init__.py)
-# shadows the editable install as a namespace package. Put the repository root first and drop
-# a shadowing namespace module (same workaround as tests/audit/fairness; project-wide fix:
-# `pythonpath = ["."]` under [tool.pytest.ini_options]).
-_REPO = str(Path(__file__).resolve().parents[3])
-if sys.path[:1] != [_REPO]:
-    sys.path.insert(0, _REPO)
-if getattr(sys.modules.get("audit"), "__file__", "") is None:
-    for _name in [m for m in sys.modules if m == "audit" or m.startswith("audit.")]:
-        del sys.modules[_name]
 
 import numpy as np
 import pandas as pd
