@@ -94,8 +94,6 @@ class SplitSection:
     """How to get a test split when the data has none."""
 
     test_size: float = _spec("a fraction strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.3)
-    validation_size: float = _spec("a fraction in [0, 0.5) of the training split held out for mitigation fitting",
-                                   check=lambda v: _is_num(v) and 0 <= v < 0.5, default=0.2)
     seed: int = _spec("an integer", check=_is_int, default=0)
 
 

@@ -83,7 +83,7 @@ def test_missing_file_and_wrong_suffix(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         _run(["fairness", str(tmp_path / "x.csv"), "--y-true", "a", "--y-pred", "b", "--sensitive", "c"])
     (tmp_path / "x.txt").write_text("a,b\n")
-    with pytest.raises(DataError, match="Expected .csv or .parquet"):
+    with pytest.raises(DataError, match="expected a .csv, .parquet or .pq file"):
         _run(["fairness", str(tmp_path / "x.txt"), "--y-true", "a", "--y-pred", "b", "--sensitive", "c"])
 
 
