@@ -238,6 +238,8 @@ def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     """The run's manifest as a dict."""
     p = Path(run_dir) / MANIFEST_FILE
+    if p.is_symlink():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is a symbolic link (runs hold regular files only)"))
     if not p.is_file():
         raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
     try:
