@@ -98,11 +98,13 @@ def fmt(value: Any, *, digits: int = 3, missing: str = "—") -> str:
 
     Examples
     --------
-    >>> fmt(0.81234), fmt(None), fmt(12), fmt(1.5e-7)
-    ('0.812', '—', '12', '1.50e-07')
+    >>> fmt(0.81234), fmt(None), fmt(12), fmt(1.5e-7), fmt(True)
+    ('0.812', '—', '12', '1.50e-07', 'yes')
     """
     if isinstance(value, str):
         return value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     x = _finite(value)
     if x is None:
         return missing
