@@ -86,7 +86,7 @@ def _cmd_card(args: argparse.Namespace) -> int:
         out_dir = Path(args.run_dir) / "cards-rerendered"
         out_dir.mkdir(exist_ok=True)
     reviews = read_reviews(args.run_dir) if (Path(args.run_dir) / REVIEWS_FILE).exists() else []
-    written = write_cards(result, out_dir, template=args.template, reviews=reviews)
+    written = write_cards(result, out_dir, template=args.template, reviews=reviews, assets_dir=args.run_dir)
     for fmt, path in written.items():
         sys.stdout.write(f"Model card ({fmt}): {path}\n")
     return EXIT_OK

@@ -450,6 +450,7 @@ def _privacy(result: dict) -> dict[str, Any]:
         "membership_inference": mia,
         "canary_audit": {k: _plain(v) for k, v in canary.items()} if canary else None,
         "identifier_scan": [_plain(s) for s in scan],
+        "identifier_scan_run": "identifier_scan" in p or "identifier_scan" in _dict(result.get("data")),
         "utility_curve": curve,
     }
 
@@ -534,9 +535,9 @@ def _explainability(result: dict) -> dict[str, Any]:
                                                 "attribution": _num(c.get("attribution"))} for c in contribs]})
         models.append({
             "model": model,
-            "method": _text(x.get("method")),
+            "method": _text(x.get("method")) or (", ".join(map(str, x["methods"])) if isinstance(x.get("methods"), list) else None),
             "baseline": _text(_get(x, "baseline", "description")) or _text(_get(x, "baseline", "kind")) or _text(x.get("baseline")),
-            "n_rows": _num(x.get("n_rows")),
+            "n_rows": _num(x.get("n_rows")) if x.get("n_rows") is not None else _num(x.get("n_images")),
             "test_rows": _text(x.get("test_rows")),
             "global_importance": [{"feature": str(g.get("feature")), "mean_abs": _num(g.get("mean_abs")), "ci": _ci(g.get("ci")),
                                    "mean_signed": _num(g.get("mean_signed"))} for g in map(_dict, _list(x.get("global_importance")))],
@@ -557,6 +558,19 @@ def _explainability(result: dict) -> dict[str, Any]:
             },
             "group_reliance": reliance,
             "examples": examples,
+            # Image runs (explain_images) report faithfulness per method instead of one block.
+            "per_method_faithfulness": [
+                {"method": str(meth), "n_images": _num(f.get("n_images")), "infidelity": _num(f.get("infidelity")),
+                 "sensitivity_max": _num(f.get("sensitivity_max")),
+                 "deletion_area_top": _num(_get(f, "deletion_curve", "area_top")),
+                 "deletion_area_random": _num(_get(f, "deletion_curve", "area_random")),
+                 "randomization_spearman": _num(_get(f, "randomization_test", "spearman")),
+                 "randomization_threshold": _num(_get(f, "randomization_test", "threshold")),
+                 "randomization_flagged": _get(f, "randomization_test", "flagged") if isinstance(_get(f, "randomization_test", "flagged"), bool) else None}
+                for meth, f in ((k, _dict(v)) for k, v in faith.items()) if isinstance(x.get("methods"), list) and meth in x["methods"]
+            ],
+            "per_class_accuracy": [{"class": str(k), "accuracy": _num(_dict(v).get("accuracy")), "n": _num(_dict(v).get("n"))}
+                                   for k, v in _dict(x.get("per_class_accuracy")).items()],
             "image_maps": [{"path": str(m.get("path")), "method": _text(m.get("method")), "label": _plain(m.get("label")),
                             "prediction": _plain(m.get("prediction")), "caption": _text(m.get("caption"))}
                            for m in map(_dict, _list(x.get("image_maps"))) if m.get("path")],

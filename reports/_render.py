@@ -321,6 +321,7 @@ def write_cards(
     *,
     template: str | Path | None = None,
     reviews: list[dict[str, Any]] | None = None,
+    assets_dir: str | Path | None = None,
 ) -> dict[str, Path]:
     """Write ``model_card.md``, ``model_card.html`` and ``model_card.json`` into ``directory``.
 
@@ -335,6 +336,9 @@ def write_cards(
         A custom Jinja2 HTML template (see :func:`render_html`).
     reviews : list of dict, optional
         Review entries to show; by default read from ``directory/reviews.jsonl`` when present.
+    assets_dir : path, optional
+        Where the referenced PNG images live when the cards are written outside the run
+        (``rai-audit card RUN --out DIR``); default ``directory``.
 
     Returns
     -------
@@ -358,7 +362,7 @@ def write_cards(
             reviews = None  # a broken review file is reported by verify, not by the card writer
     card = build_card_data(result, reviews=reviews)
     markdown = render_markdown(result, card=card)
-    html = render_html(result, template=template, directory=directory, card=card)
+    html = render_html(result, template=template, directory=Path(assets_dir) if assets_dir is not None else directory, card=card)
     payload = json.dumps(card, indent=1, ensure_ascii=False, allow_nan=False)
     paths = {fmt: directory / name for fmt, name in CARD_FILES.items()}
     try:

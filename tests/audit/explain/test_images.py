@@ -99,3 +99,18 @@ def test_digits_example_writes_a_verifiable_run_directory(tmp_path):
 
     AuditResult.from_dict(result)
     assert verify_run(run)["ok"]
+    # The run's cards embed the maps and report image faithfulness per method; they validate against the schema.
+    from reports import schema_problems
+
+    assert schema_problems(result) == []
+    html = (run / "model_card.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 4 and "image not available" not in html
+    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
+    methods = [f["method"] for m in card["explainability"]["models"] for f in m["per_method_faithfulness"]]
+    assert sorted(methods) == ["occlusion", "saliency"]
+    assert "Identifier scan:** not run" in (run / "model_card.md").read_text(encoding="utf-8")
+    # Re-rendered elsewhere, the card still finds the maps in the run directory.
+    from audit.cli import main
+
+    assert main(["card", str(run), "--out", str(tmp_path / "cards")]) == 0
+    assert (tmp_path / "cards" / "model_card.html").read_text(encoding="utf-8").count("data:image/png;base64,") >= 4
