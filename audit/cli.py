@@ -69,6 +69,8 @@ def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) ->
         out.write(f"Run directory: {run_dir}\n")
         for fmt, path in cards.items():
             out.write(f"Model card ({fmt}): {path}\n")
+        out.write(f"\nNext: rai-audit dashboard {run_dir.parent}   (review every finding in the browser)\n"
+                  f"      rai-audit verify {run_dir}   (check nothing changed since it was written)\n")
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
