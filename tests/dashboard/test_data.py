@@ -15,7 +15,7 @@ from dashboard._data import dig, fmt, fmt_ci, gaps, rates_table, read_prediction
 
 def test_fmt_and_fmt_ci_handle_missing_values():
     assert fmt(None) == fmt(float("nan")) == "—"
-    assert fmt(True) == "—"  # a bool is not a figure
+    assert (fmt(True), fmt(False)) == ("yes", "no")  # a setting such as poisson_sampling, shown as words
     assert fmt_ci({"value": 0.25, "ci": None}) == "0.250"
     assert fmt_ci({"value": 0.25, "ci": [None, 0.3]}) == "0.250"
     assert fmt_ci("n/a") == "n/a"
