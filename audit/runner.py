@@ -526,7 +526,7 @@ def write_run(
     arrays: dict[str, np.ndarray] | None = None,
 ) -> dict[str, str]:
     """Write a complete run directory atomically; returns the card paths (final locations)."""
-    from reports import write_cards
+    from reports import CARD_FILES, write_cards
 
     target = Path(target)
     with RunDirWriter(target) as w:
@@ -547,13 +547,11 @@ def write_run(
         for rel, arr in (arrays or {}).items():
             (w.path / rel).parent.mkdir(parents=True, exist_ok=True)
             np.save(w.path / rel, np.asarray(arr), allow_pickle=False)
+        result.artifacts["cards"] = dict(CARD_FILES)
         result_dict = result.to_dict()
-        card_files = write_cards(result_dict, w.path)
-        result.artifacts["cards"] = {fmt: Path(p).name for fmt, p in card_files.items()}
-        w.write_json(AUDIT_FILE, result.to_dict())
-        # Cards were rendered before artifacts listed them; re-render so every format agrees with audit.json.
-        write_cards(result.to_dict(), w.path)
-    return {fmt: str(target / Path(p).name) for fmt, p in card_files.items()}
+        w.write_json(AUDIT_FILE, result_dict)
+        write_cards(result_dict, w.path)
+    return {fmt: str(target / name) for fmt, name in CARD_FILES.items()}
 
 
 def audit_model(
@@ -603,17 +601,18 @@ def audit_model(
     features = list(preprocessor.columns_)
     train_df = (train if train is not None else test).reset_index(drop=True)
     test_df = test.reset_index(drop=True)
+    y_test = encode_target(test_df[target], positive_label)
     prepared = PreparedData(
         raw_train=train_df, raw_test=test_df,
         X_train=preprocessor.transform(train_df[features]), X_test=preprocessor.transform(test_df[features]),
-        y_train=encode_target(train_df[target], positive_label), y_test=encode_target(test_df[target], positive_label),
+        y_train=encode_target(train_df[target], positive_label), y_test=y_test,
         sensitive_train=_sensitive_frame(train_df, sensitive_features), sensitive_test=_sensitive_frame(test_df, sensitive_features),
         preprocessor=preprocessor,
         summary={"source": "DataFrame (audit_model)", "n_train": int(len(train_df)) if train is not None else 0,
                  "n_test": int(len(test_df)), "target": target, "positive_label": to_jsonable(positive_label),
                  "sensitive_features": list(sensitive_features), "features": features,
                  "n_encoded_features": len(preprocessor.feature_names_), "encoded_feature_names": list(preprocessor.feature_names_),
-                 "base_rate_test": float(encode_target(test_df[target], positive_label).mean()),
+                 "base_rate_test": float(y_test.mean()),
                  "training_rows_given": train is not None},
     )
     timer = StageTimer()

@@ -32,7 +32,7 @@ from audit.gates import evaluate_gates, verdict
 from audit.modeling import count_parameters
 from audit.result import AuditResult
 from audit.rundir import AUDIT_FILE, RunDirWriter
-from reports import write_cards
+from reports import CARD_FILES, write_cards
 
 # Measured: at epsilon=4 these reach ~0.90 accuracy (30 epochs, batch 256, Adam 1e-2);
 # an AdaptiveAvgPool head lost too much at this noise level (~0.69).
@@ -107,9 +107,10 @@ def run(
         gates = [GateSpec(metric="accuracy", min=min_accuracy), GateSpec(metric="epsilon_spent", max=epsilon)]
         result.gates = evaluate_gates(gates, result.to_dict())
         result.verdict = verdict(result.gates)
-        result.artifacts["cards"] = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}
-        writer.write_json(AUDIT_FILE, result.to_dict())
-        write_cards(result.to_dict(), writer.path)  # the card embeds the saliency/occlusion PNGs
+        result.artifacts["cards"] = dict(CARD_FILES)
+        record = result.to_dict()
+        writer.write_json(AUDIT_FILE, record)
+        write_cards(record, writer.path)  # the card embeds the saliency/occlusion PNGs
     return out
 
 
