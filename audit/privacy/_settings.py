@@ -47,7 +47,7 @@ DP_DEFAULTS: dict = {
 }
 
 ACCOUNTANTS = ("prv", "rdp", "gdp")
-GRAD_SAMPLE_MODES = ("auto", "hooks", "functorch", "ew", "ghost")
+GRAD_SAMPLE_MODES = ("auto", "bookkeeping", "ghost", "hooks", "functorch", "ew")
 OPTIMIZERS = ("adam", "sgd")
 
 DELTA_RULE = "largest power of ten not above 1/(10 n), n = number of training rows"

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from audit.exceptions import DataError, PrivacyError
 from audit.modeling import binary_loss, positive_logit
+from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
 from audit.privacy._checkpoint import load_checkpoint, save_checkpoint, training_fingerprint
 from audit.privacy._settings import (
     DELTA_RULE,
@@ -48,9 +49,13 @@ _UNSUPPORTED = (
 )
 _NO_PARAMS = "The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with parameters that require gradients."
 _GHOST_LOSS = (
-    "grad_sample_mode='ghost' needs a loss that can return per-example values; found {loss!r}. "
+    "grad_sample_mode={mode!r} needs a loss that can return per-example values; found {loss!r}. "
     "Fix: use the default binary_loss, an nn.Module loss with a 'reduction' attribute "
     "(e.g. nn.CrossEntropyLoss()), or grad_sample_mode='hooks'."
+)
+_BOOKKEEPING = (
+    "grad_sample_mode='bookkeeping' cannot train this model:\n- {lines}\n"
+    "Fix: use grad_sample_mode='auto', which falls back to Opacus's ghost clipping or hooks."
 )
 _OVERSPENT = (
     "Private training would report epsilon={spent:.4f} above the target {target}; refusing to "
@@ -235,19 +240,47 @@ def _batchnorm_subclasses(module: nn.Module) -> list[str]:
     ]
 
 
-def resolve_grad_sample_mode(mode: str, loss_fn: Callable) -> str:
-    """The per-sample-gradient mode to use: ``'auto'`` picks ghost clipping when the loss allows.
+def resolve_grad_sample_mode(
+    mode: str,
+    loss_fn: Callable,
+    *,
+    module: nn.Module | None = None,
+    sample: torch.Tensor | None = None,
+    distributed: bool = False,
+) -> str:
+    """The per-sample-gradient mode to use; ``'auto'`` picks the fastest that applies.
 
-    Ghost clipping (Li et al. 2022; Opacus ``grad_sample_mode='ghost'``) computes
-    per-example gradient *norms* without materialising per-example gradients;
-    measured fastest here (``benchmarks/bench_privacy.py``). It needs per-example
-    losses, so other losses fall back to hooks.
+    ``'auto'`` chooses, in order of measured speed (``benchmarks/bench_privacy.py``):
+
+    1. ``'bookkeeping'``: one backward pass, clipped sums formed from each Linear
+       layer's inputs and output gradients (Bu et al. 2023), when ``module`` is
+       given, every trainable parameter is in a plain ``nn.Linear`` called once per
+       forward pass (checked on ``sample``), the loss gives per-example values and
+       training is not distributed;
+    2. ``'ghost'``: Opacus's ghost clipping (Li et al. 2022), which computes
+       per-example gradient *norms* without materialising per-example gradients
+       but runs two backward passes; needs per-example losses;
+    3. ``'hooks'`` otherwise.
+
+    Examples
+    --------
+    >>> resolve_grad_sample_mode("auto", binary_loss)
+    'ghost'
+    >>> resolve_grad_sample_mode("auto", binary_loss, module=nn.Linear(3, 1))
+    'bookkeeping'
     """
-    ghost_ok = _PerSampleLoss.supports(loss_fn)
+    per_example_ok = _PerSampleLoss.supports(loss_fn)
     if mode == "auto":
-        return "ghost" if ghost_ok else "hooks"
-    if mode == "ghost" and not ghost_ok:
-        raise PrivacyError(_GHOST_LOSS.format(loss=loss_fn))
+        if per_example_ok and module is not None and not distributed and not bookkeeping_problems(module, sample):
+            return "bookkeeping"
+        return "ghost" if per_example_ok else "hooks"
+    if mode in ("ghost", "bookkeeping") and not per_example_ok:
+        raise PrivacyError(_GHOST_LOSS.format(mode=mode, loss=loss_fn))
+    if mode == "bookkeeping":
+        problems = ["distributed training (DPDDP) is not supported; use 'ghost'"] if distributed else []
+        problems += bookkeeping_problems(module, sample) if module is not None else []
+        if problems:
+            raise PrivacyError(_BOOKKEEPING.format(lines="\n- ".join(problems)), problems=problems)
     return mode
 
 
@@ -262,6 +295,157 @@ def _make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     return torch.optim.Adam(params, lr=lr)
+
+
+def _run_first_step(mode: str, step: Callable[[], Any]) -> Any:
+    # The first step is where an unsuitable model or loss shows itself; say which mode failed.
+    try:
+        return step()
+    except (RuntimeError, ValueError, NotImplementedError, TypeError) as exc:
+        raise PrivacyError(_MODE_FAILED.format(mode=mode, error=f"{type(exc).__name__}: {exc}")) from exc
+
+
+class _OpacusTrainer:
+    """DP-SGD through ``PrivacyEngine.make_private`` and ``BatchMemoryManager`` (Opacus's modes)."""
+
+    def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
+                 mode, noise_gen, sample_gen, max_physical_batch_size) -> None:
+        self.mode = mode
+        criterion = _PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
+        made = engine.make_private(
+            module=module, optimizer=optimizer, criterion=criterion, data_loader=loader, noise_multiplier=sigma,
+            max_grad_norm=max_grad_norm, poisson_sampling=poisson_sampling, grad_sample_mode=mode,
+            noise_generator=noise_gen,
+        )
+        if mode == "ghost":
+            self.model, self.optimizer, self.criterion, self.loader = made
+        else:
+            self.model, self.optimizer, self.loader = made
+            self.criterion = criterion
+        if poisson_sampling:
+            self.loader.batch_sampler.generator = sample_gen
+        self.max_physical_batch_size = max_physical_batch_size
+        self._first = True
+
+    def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.criterion(self.model(xb), yb)
+        loss.backward()
+        return loss
+
+    def run_epoch(self) -> tuple[float, int]:
+        from opacus.utils.batch_memory_manager import BatchMemoryManager
+
+        self.model.train()
+        loss_sum, count = 0.0, 0
+        with warnings.catch_warnings(), BatchMemoryManager(
+            data_loader=self.loader, max_physical_batch_size=self.max_physical_batch_size, optimizer=self.optimizer
+        ) as batches:
+            # Ghost clipping's double backward triggers a harmless PyTorch hook warning per step.
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            for xb, yb in batches:
+                if self._first:
+                    loss = _run_first_step(self.mode, lambda: self._step(xb, yb))
+                    self._first = False
+                else:
+                    loss = self._step(xb, yb)
+                # An empty Poisson batch still takes a (pure-noise) step: the accountant
+                # assumes every step happens, so skipping it would misstate the privacy.
+                self.optimizer.step()
+                if len(yb):
+                    loss_sum += float(loss.item()) * len(yb)
+                    count += len(yb)
+        return loss_sum, count
+
+    def plain_module(self) -> nn.Module:
+        return self.model._module
+
+    def close(self) -> None:
+        if hasattr(self.model, "to_standard_module"):
+            self.model.to_standard_module()  # removes Opacus's hooks from the module
+
+
+def _clipped_sum_optimizer(**kwargs: Any) -> Any:
+    """Opacus's ``DPOptimizerFastGradientClipping`` that takes ``p.grad`` as the clipped sum.
+
+    Identical to Opacus's except that ``accumulate`` clones instead of deep-copying
+    (a measurable share of a 1.5 ms step); noise, scaling and the accountant hook are Opacus's.
+    """
+    from opacus.optimizers import DPOptimizerFastGradientClipping
+
+    class _ClippedSumOptimizer(DPOptimizerFastGradientClipping):
+        def accumulate(self) -> None:
+            for p in self.params:
+                if p.summed_grad is not None:
+                    p.summed_grad.add_(p.grad)
+                else:
+                    p.summed_grad = p.grad.detach().clone()
+
+    return _ClippedSumOptimizer(**kwargs)
+
+
+class _BookkeepingTrainer:
+    """DP-SGD with book-keeping clipping: Opacus's sampler, noise and accountant, one backward pass.
+
+    The parts are the ones ``make_private`` would build for ghost clipping (a
+    ``DPDataLoader`` with Poisson sampling, ``DPOptimizerFastGradientClipping``
+    with the same expected batch size, the accountant's step hook at the same
+    sample rate); only the clipped gradient sum comes from
+    :class:`~audit.privacy._bookkeeping.BookkeepingClipper`. Logical batches larger
+    than ``max_physical_batch_size`` are processed in slices and summed, which is
+    exact because clipping is per example.
+    """
+
+    def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
+                 mode, noise_gen, sample_gen, max_physical_batch_size) -> None:
+        from opacus.data_loader import DPDataLoader
+
+        self.mode = mode
+        self.module = module
+        self.loader = DPDataLoader.from_data_loader(loader, generator=sample_gen) if poisson_sampling else loader
+        sample_rate = 1 / len(self.loader)
+        self.optimizer = _clipped_sum_optimizer(
+            optimizer=optimizer, noise_multiplier=sigma, max_grad_norm=max_grad_norm,
+            expected_batch_size=int(len(self.loader.dataset) * sample_rate), loss_reduction="mean",
+            generator=noise_gen,
+        )
+        self.optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
+        self.clipper = BookkeepingClipper(module, max_grad_norm=max_grad_norm)
+        self.loss = _PerSampleLoss(loss_fn)
+        self.loss.reduction = "none"
+        self.max_physical_batch_size = max_physical_batch_size
+        self._first = True
+
+    def _slice(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
+        with self.clipper.capture():
+            per_example = self.loss(self.module(xb), yb)
+            per_example.sum().backward()  # a sum, so each example's gradient is its own
+        self.clipper.accumulate()
+        return float(per_example.detach().sum())
+
+    def run_epoch(self) -> tuple[float, int]:
+        self.module.train()
+        loss_sum, count = 0.0, 0
+        for xb, yb in self.loader:
+            self.optimizer.zero_grad(set_to_none=True)
+            for start in range(0, len(yb), self.max_physical_batch_size):
+                xs, ys = xb[start : start + self.max_physical_batch_size], yb[start : start + self.max_physical_batch_size]
+                if self._first:
+                    loss_sum += _run_first_step(self.mode, lambda: self._slice(xs, ys))
+                    self._first = False
+                else:
+                    loss_sum += self._slice(xs, ys)
+            count += len(yb)
+            # An empty Poisson batch gives zero gradients and still takes a (pure-noise) step.
+            self.clipper.write_grads()
+            self.optimizer.step()
+        return loss_sum, count
+
+    def plain_module(self) -> nn.Module:
+        return self.module
+
+    def close(self) -> None:
+        self.clipper.close()
 
 
 def train_private(
@@ -311,8 +495,10 @@ def train_private(
         ``False`` batches are shuffled partitions and the reported ε is an approximation.
     max_physical_batch_size : int
         Largest batch computed at once; larger logical batches are split (memory only).
-    grad_sample_mode : {'auto', 'hooks', 'functorch', 'ew', 'ghost'}
-        How per-example gradients are computed; ``'auto'`` picks the fastest that applies.
+    grad_sample_mode : {'auto', 'bookkeeping', 'ghost', 'hooks', 'functorch', 'ew'}
+        How per-example gradients are clipped; ``'auto'`` picks the fastest that
+        applies (see :func:`resolve_grad_sample_mode`). ``'bookkeeping'`` is ours
+        (one backward pass, Linear layers only); the others are Opacus's.
     loss_fn : callable
         ``loss_fn(output, y) -> scalar`` mean loss.
     checkpoint_dir : path, optional
@@ -347,7 +533,6 @@ def train_private(
     True
     """
     from opacus import PrivacyEngine
-    from opacus.utils.batch_memory_manager import BatchMemoryManager
 
     X_t, y_t = _as_tensors(X, y)
     n = len(X_t)
@@ -360,7 +545,9 @@ def train_private(
     delta_used, delta_rule = (default_delta(n), DELTA_RULE) if delta is None else (float(delta), "given by the caller")
     sample_rate, per_epoch = steps_per_epoch(n, batch_size)
     module, fixes = prepare_module(model)
-    mode = resolve_grad_sample_mode(grad_sample_mode, loss_fn)
+    if distributed is None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    mode = resolve_grad_sample_mode(grad_sample_mode, loss_fn, module=module, sample=X_t[:2], distributed=bool(distributed))
 
     settings = {
         "epsilon": float(epsilon), "delta": delta_used, "max_grad_norm": float(max_grad_norm), "epochs": int(epochs),
@@ -377,12 +564,12 @@ def train_private(
             raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
         module.load_state_dict(state["model"])
 
-    if distributed is None:
-        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     rank = 0
     if distributed:
         if checkpoint_dir is not None:
             raise PrivacyError(_DIST_CHECKPOINT)
+        if not poisson_sampling:
+            raise PrivacyError(_DIST_POISSON)
         from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
 
         rank = torch.distributed.get_rank()
@@ -396,83 +583,51 @@ def train_private(
         shuffle=not poisson_sampling, generator=sample_gen,
     )
     opt = _make_optimizer(optimizer, module.parameters(), learning_rate)
-    criterion = _PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
+    make = _BookkeepingTrainer if mode == "bookkeeping" else _OpacusTrainer
     with warnings.catch_warnings():
         # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
         # for reproducible audits (documented in docs/privacy.md).
         warnings.simplefilter("ignore")
         engine = PrivacyEngine(accountant=accountant)
-        made = engine.make_private(
-            module=module, optimizer=opt, criterion=criterion, data_loader=loader, noise_multiplier=sigma,
-            max_grad_norm=max_grad_norm, poisson_sampling=poisson_sampling, grad_sample_mode=mode,
-            noise_generator=noise_gen,
+        trainer = make(
+            engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
+            max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
+            noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
         )
-    if mode == "ghost":
-        dp_model, dp_opt, criterion, dp_loader = made
-    else:
-        dp_model, dp_opt, dp_loader = made
-    if poisson_sampling:
-        dp_loader.batch_sampler.generator = sample_gen
-    elif distributed:
-        raise PrivacyError(_DIST_POISSON)
 
     start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
     if state is not None:
-        dp_opt.original_optimizer.load_state_dict(state["optimizer"])
+        trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
         engine.accountant.load_state_dict(state["accountant"])
         sample_gen.set_state(state["sample_rng"])
         noise_gen.set_state(state["noise_rng"])
         start_epoch = int(state["epoch"])
         eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
 
-    first_step = True
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter()
-        dp_model.train()
-        loss_sum, count = 0.0, 0
-        with warnings.catch_warnings(), BatchMemoryManager(
-            data_loader=dp_loader, max_physical_batch_size=max_physical_batch_size, optimizer=dp_opt
-        ) as batches:
-            # Ghost clipping's double backward triggers a harmless PyTorch hook warning per step.
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            for xb, yb in batches:
-                dp_opt.zero_grad(set_to_none=True)
-                if first_step:
-                    try:
-                        loss = criterion(dp_model(xb), yb)
-                        loss.backward()
-                    except (RuntimeError, ValueError, NotImplementedError, TypeError) as exc:
-                        raise PrivacyError(
-                            _MODE_FAILED.format(mode=mode, error=f"{type(exc).__name__}: {exc}")
-                        ) from exc
-                    first_step = False
-                else:
-                    loss = criterion(dp_model(xb), yb)
-                    loss.backward()
-                # An empty Poisson batch still takes a (pure-noise) step: the accountant
-                # assumes every step happens, so skipping it would misstate the privacy.
-                dp_opt.step()
-                if len(yb):
-                    loss_sum += float(loss.item()) * len(yb)
-                    count += len(yb)
-        secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
-        eps_now = _epsilon(engine, delta_used)
-        eps_hist.append(eps_now)
-        loss_hist.append(loss_sum / count if count else None)
-        if checkpoint_dir is not None:
-            save_checkpoint(Path(checkpoint_dir), {
-                "fingerprint": fingerprint, "epoch": epoch + 1, "model": dp_model._module.state_dict(),
-                "optimizer": dp_opt.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
-                "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
-                "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
-            })
-        if progress is not None:
-            progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
+    try:
+        for epoch in range(start_epoch, epochs):
+            t0 = time.perf_counter()
+            loss_sum, count = trainer.run_epoch()
+            secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
+            eps_now = _epsilon(engine, delta_used)
+            eps_hist.append(eps_now)
+            loss_hist.append(loss_sum / count if count else None)
+            if checkpoint_dir is not None:
+                save_checkpoint(Path(checkpoint_dir), {
+                    "fingerprint": fingerprint, "epoch": epoch + 1, "model": trainer.plain_module().state_dict(),
+                    "optimizer": trainer.optimizer.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
+                    "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
+                    "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
+                })
+            if progress is not None:
+                progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
+    finally:
+        trainer.close()
 
     spent = _epsilon(engine, delta_used) if eps_hist else 0.0
     if spent > epsilon * (1 + 1e-6):
         raise PrivacyError(_OVERSPENT.format(spent=spent, target=epsilon, delta=delta_used))
-    trained = dp_model.to_standard_module() if hasattr(dp_model, "to_standard_module") else dp_model._module
+    trained = trainer.plain_module()
     if distributed:
         trained = trained.module  # unwrap DPDDP too
     trained.eval()

@@ -1,4 +1,4 @@
-"""Opacus's per-sample-gradient modes must agree; 'auto' may pick any of them."""
+"""The per-sample-gradient modes (Opacus's four and our book-keeping) must agree; 'auto' may pick any of them."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def test_hooks_and_functorch_per_sample_gradients_match_torch_func(synthetic, fo
 def test_all_modes_train_to_the_same_model(synthetic):
     X, y = synthetic
     results = {}
-    for mode in ("hooks", "functorch", "ghost", "ew"):
+    for mode in ("hooks", "functorch", "ghost", "ew", "bookkeeping"):
         torch.manual_seed(0)
         res = train_private(MLP(6, hidden=(8,)), X, y, epsilon=2.0, epochs=2, batch_size=64, accountant="rdp", grad_sample_mode=mode)
         results[mode] = (np.array(res.loss_history), torch.cat([p.flatten() for p in res.model.parameters()]))
