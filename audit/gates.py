@@ -94,6 +94,10 @@ GATE_METRICS: dict[str, GateMetric] = {
         "empirical ε lower bound from the one-run canary audit",
         lambda r, g: (_get(r, "privacy", "canary_audit", "epsilon_lower_bound"), None),
     ),
+    "canary_noise_ratio": GateMetric(
+        "noise released on the gradient canaries over the noise the accountant assumed (about 1 when correct)",
+        lambda r, g: (_get(r, "privacy", "canary_audit", "score_noise_ratio"), None),
+    ),
     "four_fifths_ratio": GateMetric("selection-rate ratio (four-fifths rule)", _four_fifths, needs_feature=True),
     "sensitive_feature_share": GateMetric("share of attribution on the sensitive feature", _reliance, needs_feature=True),
     "n_parameters": GateMetric("trainable parameters", _model_field("n_parameters")),

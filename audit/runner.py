@@ -41,7 +41,7 @@ from audit.data import (
     read_table,
     split_train_test,
 )
-from audit.exceptions import DataError, ModelError
+from audit.exceptions import ConfigError, DataError, ModelError
 from audit.gates import evaluate_gates, verdict
 from audit.modeling import count_parameters, predict_proba
 from audit.progress import Progress
@@ -345,6 +345,27 @@ def _compute_section(timer: StageTimer, models: dict[str, nn.Module], n_features
     }
 
 
+_GRADIENT_CANARIES = (
+    "privacy.canary_kind = \"gradient\" needs a model whose trainable layers are all nn.Linear, each "
+    "used once per forward pass; this model has:\n- {lines}\nFix: set canary_kind = \"input\" (black-box "
+    "canaries, any model) or \"auto\"."
+)
+
+
+def _canary_kind(pcfg: Any, model: nn.Module, sample: Any) -> str:
+    """'gradient' (white-box Dirac canaries) where the model allows it, else 'input'; checked before training."""
+    from audit.privacy._bookkeeping import bookkeeping_problems
+
+    if pcfg.canary_kind == "input":
+        return "input"
+    problems = bookkeeping_problems(model, torch.as_tensor(sample))
+    if not problems:
+        return "gradient"
+    if pcfg.canary_kind == "gradient":
+        raise ConfigError(_GRADIENT_CANARIES.format(lines="\n- ".join(problems)), problems=problems)
+    return "input"
+
+
 def run_audit(
     config: AuditConfig,
     *,
@@ -418,8 +439,9 @@ def run_audit(
         from audit.privacy import DP_DEFAULTS, train_private
 
         dp_kwargs = _dp_kwargs(config, n_train=len(prepared.X_train), DP_DEFAULTS=DP_DEFAULTS)
+        priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
+        canary_kind = _canary_kind(pcfg, priv, prepared.X_train[:2]) if pcfg.canary_audit else None
         with progress.stage(f"train private model (DP-SGD, target ε={pcfg.target_epsilon:g})"), timer.stage("train_private"):
-            priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
             outcome = train_private(priv, prepared.X_train, prepared.y_train, seed=tcfg.seed, checkpoint_dir=checkpoint_dir,
                                     config_fingerprint=config.fingerprint(), progress=progress.epochs("private"), **dp_kwargs)
             models["private"] = outcome.model.eval()
@@ -440,10 +462,11 @@ def run_audit(
         model_info[name]["train_wall_s"] = timer.stages[f"train_{name}"]["wall_s"]
     privacy: dict[str, Any] = {"dp": dp_section, **extra["privacy_audits"]}
     if pcfg.enabled and pcfg.canary_audit:
-        from audit.privacy import canary_audit
+        from audit.privacy import canary_audit, gradient_canary_audit
 
-        with progress.stage(f"canary audit ({pcfg.canaries} canaries, one training run)"), timer.stage("audit_canary"):
-            privacy["canary_audit"] = canary_audit(
+        audit_fn = gradient_canary_audit if canary_kind == "gradient" else canary_audit
+        with progress.stage(f"canary audit ({pcfg.canaries} {canary_kind} canaries, one training run)"), timer.stage("audit_canary"):
+            privacy["canary_audit"] = audit_fn(
                 model_factory(config.model, n_features=n_features, base_dir=config.base_dir), prepared.X_train, prepared.y_train,
                 m=pcfg.canaries, seed=tcfg.seed, **dp_kwargs,
             )

@@ -24,6 +24,7 @@ from audit.modeling import MLP, predict_proba  # noqa: E402
 from audit.privacy import (  # noqa: E402
     DP_DEFAULTS,
     canary_audit,
+    gradient_canary_audit,
     identifier_scan,
     membership_inference,
     privacy_utility_curve,
@@ -85,7 +86,7 @@ def main() -> None:
               f"DPD sex {p['demographic_parity_difference']['sex']:.3f}  EOD sex {p['equalized_odds_difference']['sex']:.3f}")
     print(f"curve wall time {time.perf_counter() - t0:.1f} s")
 
-    print("\n## Whole privacy audit at ε=1 (train private, membership inference x2 models, canary audit, scan)")
+    print("\n## Whole privacy audit at ε=1 (train private, membership inference x2 models, both canary audits, scan)")
     from audit.datasets import load_adult
 
     t0 = time.perf_counter()
@@ -99,6 +100,9 @@ def main() -> None:
           for name, m in (("private", priv.model), ("reference", ref_model))}
     t_mi = time.perf_counter() - t1
     t1 = time.perf_counter()
+    gcan = gradient_canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0)
+    t_gcan = time.perf_counter() - t1
+    t1 = time.perf_counter()
     can = canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0)
     t_can = time.perf_counter() - t1
     t1 = time.perf_counter()
@@ -110,10 +114,14 @@ def main() -> None:
         a = r["attacks"]
         print(f"MI {name:9s} loss AUC {a['loss_threshold']['auc']:.4f}  score AUC {a['score']['auc']:.4f}  "
               f"TPR@1%FPR {a['loss_threshold']['tpr_at_1pct_fpr']:.4f}")
-    print(f"canary: eps lower bound {can['epsilon_lower_bound']:.3f} vs accountant {can['epsilon_accountant']:.3f} "
-          f"({can['n_correct']}/{can['n_guesses']} correct)")
+    print(f"white-box gradient canaries: eps lower bound {gcan['epsilon_lower_bound']:.3f} vs accountant "
+          f"{gcan['epsilon_accountant']:.3f} ({gcan['n_correct']}/{gcan['n_guesses']} correct); released noise / claimed "
+          f"{gcan['score_noise_ratio']:.3f}")
+    print(f"black-box input canaries:    eps lower bound {can['epsilon_lower_bound']:.3f} vs accountant "
+          f"{can['epsilon_accountant']:.3f} ({can['n_correct']}/{can['n_guesses']} correct)")
     print(f"identifier scan flags: {len(scan)}")
-    print(f"timings: private training {t_train:.1f} s, MI {t_mi:.1f} s, canary {t_can:.1f} s, scan {t_scan:.2f} s; "
+    print(f"timings: private training {t_train:.1f} s, MI {t_mi:.1f} s, gradient canaries {t_gcan:.1f} s, "
+          f"input canaries {t_can:.1f} s, scan {t_scan:.2f} s; "
           f"whole audit (incl. reference training) {total:.1f} s")
 
 

@@ -2,7 +2,7 @@
 
 The formal half trains with differential privacy (:func:`train_private`); the
 empirical half measures leakage (:func:`membership_inference`,
-:func:`canary_audit`) and scans the input for identifiers (:func:`identifier_scan`).
+:func:`canary_audit`, :func:`gradient_canary_audit`) and scans the input for identifiers (:func:`identifier_scan`).
 :func:`privacy_utility_curve` shows what each ε costs in accuracy and fairness.
 
 Examples
@@ -13,6 +13,7 @@ Examples
 """
 
 from audit.privacy._canary import canary_audit, epsilon_lower_bound
+from audit.privacy._canary_gradient import gradient_canary_audit
 from audit.privacy._curve import privacy_utility_curve
 from audit.privacy._membership import confidence_score, membership_inference, per_example_loss
 from audit.privacy._plain import train_non_private
@@ -28,6 +29,7 @@ __all__ = [
     "confidence_score",
     "default_delta",
     "epsilon_lower_bound",
+    "gradient_canary_audit",
     "identifier_scan",
     "membership_inference",
     "per_example_loss",

@@ -30,7 +30,7 @@ from audit.privacy._membership import per_example_loss
 from audit.privacy._plain import train_non_private
 from audit.privacy._train import _as_tensors, train_private
 
-__all__ = ["canary_audit", "epsilon_lower_bound", "p_value"]
+__all__ = ["best_guesses", "canary_audit", "epsilon_lower_bound", "p_value"]
 
 _COUNTS = (
     "epsilon_lower_bound needs 0 <= n_correct <= n_guesses <= m; found m={m}, "
@@ -111,6 +111,39 @@ def epsilon_lower_bound(*, m: int, n_guesses: int, n_correct: int, delta: float,
         else:
             hi = mid
     return float(lo)
+
+
+def best_guesses(
+    scores: np.ndarray,
+    included: np.ndarray,
+    *,
+    delta: float,
+    confidence: float,
+    guess_fractions: tuple[float, ...],
+) -> dict:
+    """Guess "in" for the top-k and "out" for the bottom-k scores; keep the k with the best bound.
+
+    The confidence is Bonferroni-corrected over ``guess_fractions``, so trying
+    several k keeps the overall level.
+
+    Examples
+    --------
+    >>> included = np.array([True] * 50 + [False] * 50)
+    >>> best_guesses(np.arange(100.0)[::-1], included, delta=0.0, confidence=0.95, guess_fractions=(0.5,))["n_correct"]
+    50
+    """
+    m = len(scores)
+    ranked = np.argsort(-np.asarray(scores), kind="stable")
+    level = 1.0 - (1.0 - confidence) / len(guess_fractions)
+    best = None
+    for frac in guess_fractions:
+        k = max(1, int(round(frac * m / 2)))
+        guess_in, guess_out = ranked[:k], ranked[m - k :] if k < m else ranked[:0]
+        v = int(included[guess_in].sum() + (~included[guess_out]).sum())
+        bound = epsilon_lower_bound(m=m, n_guesses=2 * k, n_correct=v, delta=delta, confidence=level)
+        if best is None or bound > best["epsilon_lower_bound"]:
+            best = {"k_plus": k, "k_minus": k, "n_guesses": 2 * k, "n_correct": v, "epsilon_lower_bound": bound}
+    return best
 
 
 def _flip(y: torch.Tensor, rng: np.random.Generator, n_classes: int) -> torch.Tensor:
@@ -198,16 +231,7 @@ def canary_audit(
         trained, eps_acc = res.model, res.epsilon_spent
 
     scores = -per_example_loss(trained, X_c, y_c, loss_fn=loss_fn)  # high = looks like a member
-    ranked = np.argsort(-scores, kind="stable")
-    level = 1.0 - (1.0 - confidence) / len(guess_fractions)  # Bonferroni over the candidates
-    best = None
-    for frac in guess_fractions:
-        k = max(1, int(round(frac * m / 2)))
-        guess_in, guess_out = ranked[:k], ranked[m - k :] if k < m else ranked[:0]
-        v = int(included[guess_in].sum() + (~included[guess_out]).sum())
-        bound = epsilon_lower_bound(m=m, n_guesses=2 * k, n_correct=v, delta=d, confidence=level)
-        if best is None or bound > best["epsilon_lower_bound"]:
-            best = {"k_plus": k, "k_minus": k, "n_guesses": 2 * k, "n_correct": v, "epsilon_lower_bound": bound}
+    best = best_guesses(scores, included, delta=d, confidence=confidence, guess_fractions=guess_fractions)
     return {
         "method": "one-run canary audit (Steinke, Nasr & Jagielski 2023), label-flipped input canaries, loss score",
         "m": int(m),

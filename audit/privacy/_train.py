@@ -57,6 +57,11 @@ _BOOKKEEPING = (
     "grad_sample_mode='bookkeeping' cannot train this model:\n- {lines}\n"
     "Fix: use grad_sample_mode='auto', which falls back to Opacus's ghost clipping or hooks."
 )
+_STEP_HOOK_MODE = (
+    "A step hook (used by the white-box canary audit) needs grad_sample_mode='bookkeeping'; "
+    "found {mode!r}. Fix: audit a model whose trainable layers are nn.Linear, or use the "
+    "input-space canary audit."
+)
 _OVERSPENT = (
     "Private training would report epsilon={spent:.4f} above the target {target}; refusing to "
     "label this model as ({target}, {delta:.3g})-DP. Fix: report this as a bug; lower epsilon "
@@ -309,7 +314,9 @@ class _OpacusTrainer:
     """DP-SGD through ``PrivacyEngine.make_private`` and ``BatchMemoryManager`` (Opacus's modes)."""
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size) -> None:
+                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
+        if step_hook is not None:
+            raise PrivacyError(_STEP_HOOK_MODE.format(mode=mode))
         self.mode = mode
         criterion = _PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
         made = engine.make_private(
@@ -397,7 +404,7 @@ class _BookkeepingTrainer:
     """
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size) -> None:
+                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
         from opacus.data_loader import DPDataLoader
 
         self.mode = mode
@@ -415,6 +422,9 @@ class _BookkeepingTrainer:
         self.loss.reduction = "none"
         self.max_physical_batch_size = max_physical_batch_size
         self._first = True
+        self.step_hook = step_hook
+        if step_hook is not None:
+            step_hook.attach(sample_rate=sample_rate, max_grad_norm=max_grad_norm)
 
     def _slice(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         with self.clipper.capture():
@@ -438,7 +448,11 @@ class _BookkeepingTrainer:
             count += len(yb)
             # An empty Poisson batch gives zero gradients and still takes a (pure-noise) step.
             self.clipper.write_grads()
+            if self.step_hook is not None:
+                self.step_hook.before_noise()  # p.grad holds the clipped sum
             self.optimizer.step()
+            if self.step_hook is not None:
+                self.step_hook.after_step()  # p.grad holds the released, noisy average
         return loss_sum, count
 
     def plain_module(self) -> nn.Module:
@@ -532,6 +546,40 @@ def train_private(
     >>> res.epsilon_spent <= 2.0
     True
     """
+    # locals() here holds exactly the parameters above.
+    return _train_private(**locals())
+
+
+def _train_private(
+    model: nn.Module,
+    X: Any,
+    y: Any,
+    *,
+    epsilon: float,
+    delta: float | None,
+    max_grad_norm: float,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    optimizer: str,
+    seed: int,
+    accountant: str,
+    poisson_sampling: bool,
+    max_physical_batch_size: int,
+    grad_sample_mode: str,
+    loss_fn: Callable,
+    checkpoint_dir: Path | str | None,
+    config_fingerprint: str | None,
+    progress: ProgressFn | None,
+    distributed: bool | None,
+    step_hook: Any = None,
+) -> PrivateTrainingResult:
+    """:func:`train_private`, plus a private ``step_hook`` that sees each step's clipped sum and release.
+
+    The hook (``parameters()``, trained and noised with the model's;
+    ``attach(sample_rate, max_grad_norm)``; ``before_noise()``; ``after_step()``) is how the white-box canary audit inserts canary gradients; it
+    is not public because a hook that adds unclipped gradients would void the guarantee.
+    """
     from opacus import PrivacyEngine
 
     X_t, y_t = _as_tensors(X, y)
@@ -582,7 +630,9 @@ def train_private(
         _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
         shuffle=not poisson_sampling, generator=sample_gen,
     )
-    opt = _make_optimizer(optimizer, module.parameters(), learning_rate)
+    # A step hook's own parameters (the canary audit's) are noised and released like the model's.
+    extra = list(step_hook.parameters()) if step_hook is not None else []
+    opt = _make_optimizer(optimizer, list(module.parameters()) + extra, learning_rate)
     make = _BookkeepingTrainer if mode == "bookkeeping" else _OpacusTrainer
     with warnings.catch_warnings():
         # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
@@ -593,6 +643,7 @@ def train_private(
             engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
             max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
             noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
+            step_hook=step_hook,
         )
 
     start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
