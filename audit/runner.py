@@ -437,6 +437,12 @@ def run_audit(
     checkpoint_dir = (target.parent / ".checkpoints" / f"{config.fingerprint()[:16]}") if write else None
     if pcfg.enabled:
         from audit.privacy import DP_DEFAULTS, train_private
+        from audit.privacy._checkpoint import checkpoint_in_use
+
+        if checkpoint_dir is not None and checkpoint_in_use(checkpoint_dir):
+            progress.note(f"another run of this config is training with {checkpoint_dir}; this run trains without "
+                          "checkpoints (same result; no resume after a crash)")
+            checkpoint_dir = None
 
         dp_kwargs = _dp_kwargs(config, n_train=len(prepared.X_train), DP_DEFAULTS=DP_DEFAULTS)
         priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
@@ -518,11 +524,17 @@ def run_audit(
     with progress.stage(f"write run directory {target}"):
         cards = write_run(result, target, models=models, preprocessor=prepared.preprocessor,
                           predictions=predictions, arrays=arrays)
-    if checkpoint_dir is not None and checkpoint_dir.exists():
+    if checkpoint_dir is not None and checkpoint_dir.exists() and not _checkpoint_busy(checkpoint_dir):
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             checkpoint_dir.parent.rmdir()  # only when no other run's checkpoints remain
     return RunOutcome(result=result, run_dir=target, cards=cards)
+
+
+def _checkpoint_busy(directory: Path) -> bool:
+    from audit.privacy._checkpoint import checkpoint_in_use
+
+    return checkpoint_in_use(directory)
 
 
 def _dp_kwargs(config: AuditConfig, *, n_train: int, DP_DEFAULTS: dict[str, Any]) -> dict[str, Any]:

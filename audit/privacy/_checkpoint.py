@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -21,9 +22,10 @@ from torch import nn
 
 from audit.exceptions import PrivacyError
 
-__all__ = ["CHECKPOINT_NAME", "load_checkpoint", "save_checkpoint", "training_fingerprint"]
+__all__ = ["CHECKPOINT_NAME", "checkpoint_in_use", "checkpoint_lock", "load_checkpoint", "save_checkpoint", "training_fingerprint"]
 
 CHECKPOINT_NAME = "dp_checkpoint.pt"
+LOCK_NAME = "train.lock"
 _FORMAT = 1
 
 _CORRUPT = (
@@ -41,6 +43,81 @@ _BROKEN_ACCOUNTANT = (
     "{found} step(s) instead of {expected}; resuming would understate the privacy spent. Fix: "
     "delete the checkpoint and retrain from scratch."
 )
+
+
+_BUSY = (
+    "The DP checkpoint directory {path} is in use by another training process{who}. Two processes "
+    "resuming and rewriting one checkpoint could interleave their states. Fix: wait for the other "
+    "run to finish, or pass a different checkpoint_dir."
+)
+
+
+def _lock_module() -> Any:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX (Windows): no advisory locks; documented in docs/privacy.md
+        return None
+    return fcntl
+
+
+@contextmanager
+def checkpoint_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``directory`` while training with it.
+
+    The lock is ``flock`` on ``directory/train.lock``; the OS releases it when the
+    process dies, so a killed run never leaves a stale lock.
+
+    Raises
+    ------
+    PrivacyError
+        If another process holds it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d, checkpoint_lock(Path(d)):
+    ...     checkpoint_in_use(Path(d))
+    True
+    """
+    fcntl = _lock_module()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    fh = open(directory / LOCK_NAME, "a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            raise PrivacyError(_BUSY.format(path=directory, who=f" (pid {holder})" if holder.isdigit() else "")) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    finally:
+        fh.close()
+
+
+def checkpoint_in_use(directory: Path) -> bool:
+    """Whether some process holds :func:`checkpoint_lock` on ``directory`` (this one included)."""
+    fcntl = _lock_module()
+    path = Path(directory) / LOCK_NAME
+    if fcntl is None or not path.exists():
+        return False
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def training_fingerprint(

@@ -10,6 +10,7 @@ binary search over the same accountant), computed once during validation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -26,7 +27,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from audit.exceptions import DataError, PrivacyError
 from audit.modeling import binary_loss, positive_logit
 from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
-from audit.privacy._checkpoint import load_checkpoint, save_checkpoint, training_fingerprint
+from audit.privacy._checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint, training_fingerprint
 from audit.privacy._settings import (
     DELTA_RULE,
     DP_DEFAULTS,
@@ -602,78 +603,85 @@ def _train_private(
         "batch_size": int(batch_size), "learning_rate": float(learning_rate), "optimizer": optimizer, "seed": int(seed),
         "accountant": accountant, "poisson_sampling": bool(poisson_sampling), "loss": getattr(loss_fn, "__qualname__", repr(loss_fn)),
     }
-    state = None
-    fingerprint = None
-    if checkpoint_dir is not None:
-        fingerprint = training_fingerprint(model=module, X=X_t, y=y_t, settings=settings, config_fingerprint=config_fingerprint)
-        state = load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint, steps_per_epoch=per_epoch)
-    if state is not None:
-        if not math.isclose(float(state["noise_multiplier"]), sigma, rel_tol=1e-9):
-            raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
-        module.load_state_dict(state["model"])
-
-    rank = 0
-    if distributed:
+    if distributed and checkpoint_dir is not None:
+        raise PrivacyError(_DIST_CHECKPOINT)
+    with contextlib.ExitStack() as held:
         if checkpoint_dir is not None:
-            raise PrivacyError(_DIST_CHECKPOINT)
-        if not poisson_sampling:
-            raise PrivacyError(_DIST_POISSON)
-        from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+            # One process per checkpoint directory: two runs resuming and rewriting the same
+            # checkpoint could interleave their states.
+            held.enter_context(checkpoint_lock(Path(checkpoint_dir)))
+        state = None
+        fingerprint = None
+        if checkpoint_dir is not None:
+            fingerprint = training_fingerprint(model=module, X=X_t, y=y_t, settings=settings, config_fingerprint=config_fingerprint)
+            state = load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint, steps_per_epoch=per_epoch)
+        if state is not None:
+            if not math.isclose(float(state["noise_multiplier"]), sigma, rel_tol=1e-9):
+                raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
+            module.load_state_dict(state["model"])
 
-        rank = torch.distributed.get_rank()
-        module = DPDDP(module)
-
-    # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
-    sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
-    noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
-    loader = DataLoader(
-        _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
-        shuffle=not poisson_sampling, generator=sample_gen,
-    )
-    # A step hook's own parameters (the canary audit's) are noised and released like the model's.
-    extra = list(step_hook.parameters()) if step_hook is not None else []
-    opt = _make_optimizer(optimizer, list(module.parameters()) + extra, learning_rate)
-    make = _BookkeepingTrainer if mode == "bookkeeping" else _OpacusTrainer
-    with warnings.catch_warnings():
-        # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
-        # for reproducible audits (documented in docs/privacy.md).
-        warnings.simplefilter("ignore")
-        engine = PrivacyEngine(accountant=accountant)
-        trainer = make(
-            engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
-            max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
-            noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
-            step_hook=step_hook,
-        )
-
-    start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
-    if state is not None:
-        trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
-        engine.accountant.load_state_dict(state["accountant"])
-        sample_gen.set_state(state["sample_rng"])
-        noise_gen.set_state(state["noise_rng"])
-        start_epoch = int(state["epoch"])
-        eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
-
-    try:
-        for epoch in range(start_epoch, epochs):
-            t0 = time.perf_counter()
-            loss_sum, count = trainer.run_epoch()
-            secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
-            eps_now = _epsilon(engine, delta_used)
-            eps_hist.append(eps_now)
-            loss_hist.append(loss_sum / count if count else None)
+        rank = 0
+        if distributed:
             if checkpoint_dir is not None:
-                save_checkpoint(Path(checkpoint_dir), {
-                    "fingerprint": fingerprint, "epoch": epoch + 1, "model": trainer.plain_module().state_dict(),
-                    "optimizer": trainer.optimizer.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
-                    "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
-                    "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
-                })
-            if progress is not None:
-                progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
-    finally:
-        trainer.close()
+                raise PrivacyError(_DIST_CHECKPOINT)
+            if not poisson_sampling:
+                raise PrivacyError(_DIST_POISSON)
+            from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+
+            rank = torch.distributed.get_rank()
+            module = DPDDP(module)
+
+        # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
+        sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
+        noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
+        loader = DataLoader(
+            _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
+            shuffle=not poisson_sampling, generator=sample_gen,
+        )
+        # A step hook's own parameters (the canary audit's) are noised and released like the model's.
+        extra = list(step_hook.parameters()) if step_hook is not None else []
+        opt = _make_optimizer(optimizer, list(module.parameters()) + extra, learning_rate)
+        make = _BookkeepingTrainer if mode == "bookkeeping" else _OpacusTrainer
+        with warnings.catch_warnings():
+            # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
+            # for reproducible audits (documented in docs/privacy.md).
+            warnings.simplefilter("ignore")
+            engine = PrivacyEngine(accountant=accountant)
+            trainer = make(
+                engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
+                max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
+                noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
+                step_hook=step_hook,
+            )
+
+        start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
+        if state is not None:
+            trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
+            engine.accountant.load_state_dict(state["accountant"])
+            sample_gen.set_state(state["sample_rng"])
+            noise_gen.set_state(state["noise_rng"])
+            start_epoch = int(state["epoch"])
+            eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
+
+        try:
+            for epoch in range(start_epoch, epochs):
+                t0 = time.perf_counter()
+                loss_sum, count = trainer.run_epoch()
+                secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
+                eps_now = _epsilon(engine, delta_used)
+                eps_hist.append(eps_now)
+                loss_hist.append(loss_sum / count if count else None)
+                if checkpoint_dir is not None:
+                    save_checkpoint(Path(checkpoint_dir), {
+                        "fingerprint": fingerprint, "epoch": epoch + 1, "model": trainer.plain_module().state_dict(),
+                        "optimizer": trainer.optimizer.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
+                        "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
+                        "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
+                    })
+                if progress is not None:
+                    progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
+        finally:
+            trainer.close()
 
     spent = _epsilon(engine, delta_used) if eps_hist else 0.0
     if spent > epsilon * (1 + 1e-6):

@@ -91,3 +91,25 @@ def test_same_config_and_seed_give_same_numbers(tiny_config_path, tiny_run, tmp_
         assert again["fairness"][model] == first["fairness"][model]
     assert again["privacy"]["dp"]["epsilon_spent"] == first["privacy"]["dp"]["epsilon_spent"]
     assert again["gates"] == first["gates"]
+
+
+def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny_config_path, tiny_run, tmp_path):
+    # Two runs of one config share a checkpoint folder; the second must neither fail nor touch
+    # the first's checkpoint, and its numbers are those of an ordinary run.
+    import io
+
+    from audit.privacy._checkpoint import checkpoint_lock
+    from audit.progress import Progress
+    from audit.runner import run_audit
+
+    config = load_config(tiny_config_path)
+    busy = tmp_path / ".checkpoints" / config.fingerprint()[:16]
+    stream = io.StringIO()
+    with checkpoint_lock(busy):  # what the first run holds while it trains
+        outcome = run_audit(config, out=tmp_path / "second", progress=Progress(total=0, stream=stream))
+        assert busy.is_dir()  # left for its owner
+    assert "another run of this config is training" in stream.getvalue()
+    first = json.loads((tiny_run / "audit.json").read_text())
+    assert outcome.result.privacy["dp"]["epsilon_spent"] == first["privacy"]["dp"]["epsilon_spent"]
+    assert outcome.result.models["private"]["test_accuracy"] == first["models"]["private"]["test_accuracy"]
+    assert verify_run(outcome.run_dir)["ok"]

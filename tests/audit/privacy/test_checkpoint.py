@@ -91,3 +91,28 @@ def test_corrupt_checkpoint_is_refused(tmp_path, synthetic):
     (tmp_path / "dp_checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(PrivacyError, match="cannot be read"):
         train_private(MLP(6, hidden=(4,)), X, y, epsilon=2.0, epochs=1, batch_size=64, accountant="rdp", checkpoint_dir=tmp_path)
+
+
+def test_a_checkpoint_directory_in_use_by_another_process_is_refused_until_it_exits(tmp_path, synthetic):
+    from audit.privacy._checkpoint import checkpoint_in_use
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from audit.privacy._checkpoint import checkpoint_lock\n"
+         "with checkpoint_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[3], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert checkpoint_in_use(tmp_path)
+        X, y = synthetic
+        kw = dict(epsilon=2.0, epochs=1, batch_size=64, accountant="rdp", checkpoint_dir=tmp_path)
+        with pytest.raises(PrivacyError, match=rf"in use by another training process \(pid {holder.pid}\)"):
+            train_private(MLP(6, hidden=(4,)), X, y, **kw)
+    finally:
+        holder.kill()  # the OS drops a dead process's lock: no stale lock file can block a resume
+        holder.wait()
+    assert not checkpoint_in_use(tmp_path)
+    res = train_private(MLP(6, hidden=(4,)), X, y, **kw)
+    assert res.epsilon_spent > 0 and not checkpoint_in_use(tmp_path)  # released after training too
