@@ -73,11 +73,13 @@ _MODE_FAILED = (
     "({error}). Expected the model to run on a batch of X and the loss to accept (output, y). "
     "Fix: check the model and loss on one batch without DP, or try grad_sample_mode='hooks'."
 )
-_DIST_CHECKPOINT = (
-    "checkpoint_dir is not supported with distributed training: the sampling generators differ "
-    "per process, so one checkpoint cannot resume them all. Fix: pass checkpoint_dir=None or "
-    "train in one process."
+_DIST_DISAGREE = (
+    "The processes of this distributed run see different checkpoints in {path} (epoch per rank: "
+    "{seen}); resuming them would mix states. Expected one folder shared by every process (a "
+    "shared filesystem). Fix: put checkpoint_dir on storage every rank reads, or delete the "
+    "checkpoints to start over."
 )
+_DIST_PEER = "Another process of this distributed run failed: {message}"
 _DIST_POISSON = (
     "Distributed DP training needs poisson_sampling=True (Opacus shards the data and samples "
     "each shard). Fix: set poisson_sampling=True."
@@ -303,6 +305,36 @@ def _make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr)
 
 
+def _all_agree(distributed: bool, action: Callable[[], Any]) -> Any:
+    """Run ``action`` here; under DPDDP, raise on every rank if it failed on any.
+
+    A rank that raised alone would leave the others blocked in the next collective
+    call; instead all ranks learn of the failure and raise the same error.
+    """
+    if not distributed:
+        return action()
+    value, message = None, None
+    try:
+        value = action()
+    except PrivacyError as exc:
+        message = str(exc)
+    except OSError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    messages = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(messages, message)
+    failed = [m for m in messages if m is not None]
+    if message is not None:
+        raise PrivacyError(message)
+    if failed:
+        raise PrivacyError(_DIST_PEER.format(message=failed[0]))
+    return value
+
+
+def _unwrapped(module: nn.Module, distributed: bool) -> nn.Module:
+    # The caller's module inside Opacus's DPDDP wrapper (its state_dict keys carry no "module." prefix).
+    return module.module if distributed else module
+
+
 def _run_first_step(mode: str, step: Callable[[], Any]) -> Any:
     # The first step is where an unsuitable model or loss shows itself; say which mode failed.
     try:
@@ -517,7 +549,8 @@ def train_private(
     loss_fn : callable
         ``loss_fn(output, y) -> scalar`` mean loss.
     checkpoint_dir : path, optional
-        Write a checkpoint after every epoch and resume from it if present.
+        Write a checkpoint after every epoch and resume from it if present. Under
+        DPDDP every process must see the same folder (rank 0 writes it).
     config_fingerprint : str, optional
         The caller's config hash, mixed into the checkpoint fingerprint.
     progress : callable, optional
@@ -603,32 +636,35 @@ def _train_private(
         "batch_size": int(batch_size), "learning_rate": float(learning_rate), "optimizer": optimizer, "seed": int(seed),
         "accountant": accountant, "poisson_sampling": bool(poisson_sampling), "loss": getattr(loss_fn, "__qualname__", repr(loss_fn)),
     }
-    if distributed and checkpoint_dir is not None:
-        raise PrivacyError(_DIST_CHECKPOINT)
+    rank, world = 0, 1
+    if distributed:
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        settings["world_size"] = world  # a resume must shard the data the same way
     with contextlib.ExitStack() as held:
-        if checkpoint_dir is not None:
-            # One process per checkpoint directory: two runs resuming and rewriting the same
-            # checkpoint could interleave their states.
-            held.enter_context(checkpoint_lock(Path(checkpoint_dir)))
         state = None
         fingerprint = None
         if checkpoint_dir is not None:
+            # One process (rank 0 under DPDDP) holds the checkpoint folder: two runs resuming and
+            # rewriting one checkpoint could interleave their states.
+            _all_agree(distributed, lambda: held.enter_context(checkpoint_lock(Path(checkpoint_dir))) if rank == 0 else None)
             fingerprint = training_fingerprint(model=module, X=X_t, y=y_t, settings=settings, config_fingerprint=config_fingerprint)
-            state = load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint, steps_per_epoch=per_epoch)
+            state = _all_agree(distributed, lambda: load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint,
+                                                                    steps_per_epoch=per_epoch))
+            if distributed:
+                epochs_seen = [None] * world
+                torch.distributed.all_gather_object(epochs_seen, None if state is None else int(state["epoch"]))
+                if len(set(epochs_seen)) > 1:
+                    raise PrivacyError(_DIST_DISAGREE.format(path=checkpoint_dir, seen=epochs_seen))
         if state is not None:
             if not math.isclose(float(state["noise_multiplier"]), sigma, rel_tol=1e-9):
                 raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
             module.load_state_dict(state["model"])
 
-        rank = 0
         if distributed:
-            if checkpoint_dir is not None:
-                raise PrivacyError(_DIST_CHECKPOINT)
             if not poisson_sampling:
                 raise PrivacyError(_DIST_POISSON)
             from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
 
-            rank = torch.distributed.get_rank()
             module = DPDDP(module)
 
         # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
@@ -658,7 +694,8 @@ def _train_private(
         if state is not None:
             trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
             engine.accountant.load_state_dict(state["accountant"])
-            sample_gen.set_state(state["sample_rng"])
+            # Under DPDDP each rank samples its own shard: it resumes its own generator.
+            sample_gen.set_state(state["sample_rngs"][rank] if distributed else state["sample_rng"])
             noise_gen.set_state(state["noise_rng"])
             start_epoch = int(state["epoch"])
             eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
@@ -672,12 +709,20 @@ def _train_private(
                 eps_hist.append(eps_now)
                 loss_hist.append(loss_sum / count if count else None)
                 if checkpoint_dir is not None:
-                    save_checkpoint(Path(checkpoint_dir), {
-                        "fingerprint": fingerprint, "epoch": epoch + 1, "model": trainer.plain_module().state_dict(),
+                    rngs = [sample_gen.get_state()]
+                    if distributed:
+                        rngs = [None] * world
+                        torch.distributed.all_gather_object(rngs, sample_gen.get_state())
+                    # Rank 0 writes for all (the replicas are identical; rank 0 holds the noise);
+                    # every rank learns whether it worked, so none waits on a failed peer.
+                    _all_agree(distributed, lambda: save_checkpoint(Path(checkpoint_dir), {
+                        "fingerprint": fingerprint, "epoch": epoch + 1,
+                        "model": _unwrapped(trainer.plain_module(), distributed).state_dict(),
                         "optimizer": trainer.optimizer.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
-                        "sample_rng": sample_gen.get_state(), "noise_rng": noise_gen.get_state(), "noise_multiplier": sigma,
-                        "epsilon_history": eps_hist, "loss_history": loss_hist, "seconds_per_epoch": secs,
-                    })
+                        "sample_rng": rngs[0], "sample_rngs": rngs, "noise_rng": noise_gen.get_state(),
+                        "noise_multiplier": sigma, "epsilon_history": eps_hist, "loss_history": loss_hist,
+                        "seconds_per_epoch": secs,
+                    }) if rank == 0 else None)
                 if progress is not None:
                     progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
         finally:
@@ -686,9 +731,7 @@ def _train_private(
     spent = _epsilon(engine, delta_used) if eps_hist else 0.0
     if spent > epsilon * (1 + 1e-6):
         raise PrivacyError(_OVERSPENT.format(spent=spent, target=epsilon, delta=delta_used))
-    trained = trainer.plain_module()
-    if distributed:
-        trained = trained.module  # unwrap DPDDP too
+    trained = _unwrapped(trainer.plain_module(), distributed)
     trained.eval()
     return PrivateTrainingResult(
         model=trained, module_fixes=fixes, epsilon_target=float(epsilon), epsilon_spent=spent, delta=delta_used,

@@ -26,7 +26,12 @@ def run_checkpointed(ckpt_dir: str) -> None:
     train_private(MLP(6, hidden=(32, 32)), X, y, checkpoint_dir=ckpt_dir, **SETTINGS)
 
 
-def run_distributed(rank: int, world: int, port: int, out: str) -> None:
+DIST_SETTINGS = dict(epsilon=2.0, epochs=2, batch_size=200, accountant="rdp")
+
+
+def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None = None, epochs: int = 2) -> None:
+    import time
+
     import torch.distributed as dist
 
     from audit.modeling import MLP
@@ -35,7 +40,10 @@ def run_distributed(rank: int, world: int, port: int, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     torch.manual_seed(0)
     X, y = data()
-    res = train_private(MLP(6, hidden=(8,)), X, y, epsilon=2.0, epochs=2, batch_size=200, accountant="rdp")
+    # With a checkpoint folder, pause after each epoch so the kill test can land mid-training.
+    pause = (lambda *_: time.sleep(0.3)) if ckpt else None
+    ckpt = ckpt.format(rank=rank) if ckpt else None  # "{rank}" in the path: one folder per process
+    res = train_private(MLP(6, hidden=(8,)), X, y, **{**DIST_SETTINGS, "epochs": epochs}, checkpoint_dir=ckpt, progress=pause)
     weights = torch.cat([p.flatten() for p in res.model.parameters()]).tolist()
     with open(f"{out}/rank{rank}.json", "w") as fh:
         json.dump({"result": res.to_dict(), "weights": weights}, fh)
@@ -46,4 +54,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "checkpointed":
         run_checkpointed(sys.argv[2])
     else:
-        run_distributed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        ckpt = sys.argv[6] if len(sys.argv) > 6 else None
+        epochs = int(sys.argv[7]) if len(sys.argv) > 7 else 2
+        run_distributed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], ckpt, epochs)
