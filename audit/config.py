@@ -172,6 +172,10 @@ class ExplainSection:
     n_examples: int = _spec("an integer >= 0", check=lambda v: _is_int(v) and v >= 0, default=8)
     max_rows: int | None = _spec("an integer >= 10 (attribute at most this many test rows)", check=lambda v: _is_int(v) and v >= 10, default=None)
     checks: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    delta_tolerance: float = _spec("a number > 0 (mean |completeness delta| in log-odds that raises a warning)",
+                                   check=lambda v: _is_num(v) and v > 0, default=0.05)
+    randomization_threshold: float = _spec("a number in (0, 1] (rank correlation with a re-initialised model that flags the method)",
+                                           check=lambda v: _is_num(v) and 0 < v <= 1, default=0.5)
 
 
 @dataclass(frozen=True)

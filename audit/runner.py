@@ -290,7 +290,8 @@ def _audit_models(
                     y_explain=p.y_test[rows], sensitive_explain=p.sensitive_test.iloc[rows],
                     raw_train=p.raw_train[p.summary["features"]], sensitive_train=p.sensitive_train,
                     method=explain_cfg.method, baseline=explain_cfg.baseline, n_examples=explain_cfg.n_examples,
-                    checks=explain_cfg.checks, seed=seed,
+                    checks=explain_cfg.checks, delta_tolerance=explain_cfg.delta_tolerance,
+                    randomization_threshold=explain_cfg.randomization_threshold, seed=seed,
                 )
                 section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
                 section.setdefault("artifacts", {})

@@ -36,8 +36,15 @@ _NOT_CLASSIFIER = ("the model's output has shape {shape} for {n} images; expecte
                    "end the model with nn.Linear(hidden, n_classes)")
 
 
-def _validate(images: torch.Tensor, labels: np.ndarray, methods: Sequence[str], n_images: Any) -> list[str]:
+_BAD_THRESHOLD = "randomization_threshold must be a number in (0, 1]; found {found!r}. Fix: use e.g. {example}."
+
+
+def _validate(images: torch.Tensor, labels: np.ndarray, methods: Sequence[str], n_images: Any,
+              randomization_threshold: Any = DEFAULT_RANDOMIZATION_THRESHOLD) -> list[str]:
     problems = []
+    if (not isinstance(randomization_threshold, (int, float)) or isinstance(randomization_threshold, bool)
+            or not 0 < randomization_threshold <= 1):
+        problems.append(_BAD_THRESHOLD.format(found=randomization_threshold, example=DEFAULT_RANDOMIZATION_THRESHOLD))
     if images.ndim != 4 or len(images) == 0:
         problems.append(_BAD_IMAGES.format(shape=tuple(images.shape)))
     elif len(labels) != len(images):
@@ -95,6 +102,7 @@ def explain_images(
     out_dir: Path,
     methods: Sequence[str] = ("saliency", "occlusion"),
     n_images: int = 8,
+    randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD,
     seed: int = 0,
 ) -> dict:
     """Explain an image classifier: maps as PNG, faithfulness per method, per-class accuracy.
@@ -116,6 +124,9 @@ def explain_images(
         Any of ``saliency``, ``occlusion``, ``integrated_gradients``.
     n_images : int
         Images to render (one per class first).
+    randomization_threshold : float
+        Mean rank correlation with re-initialised models at or above which a
+        method is flagged (Adebayo et al. 2018).
     seed : int
         Seeds the choice of images and the checks.
 
@@ -137,7 +148,7 @@ def explain_images(
     """
     images = torch.as_tensor(images, dtype=torch.float32).detach()
     y = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64).reshape(-1)
-    problems = _validate(images, y, methods, n_images)
+    problems = _validate(images, y, methods, n_images, randomization_threshold)
     if problems:
         raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
     model = _unwrap(model)
@@ -180,7 +191,7 @@ def explain_images(
             "sensitivity_max": sensitivity_score(few_explainer, images[few], baselines=baseline, seed=seed),
             "deletion_curve": deletion_curve(checker, images[check_rows], check_attr, baseline=baseline, seed=seed),
             "randomization_test": randomization_test(checker, images[check_rows], baselines=baseline, reference=check_attr,
-                                                     threshold=DEFAULT_RANDOMIZATION_THRESHOLD, seed=seed),
+                                                     threshold=randomization_threshold, seed=seed),
         }
     return {
         "methods": list(methods),

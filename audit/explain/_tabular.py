@@ -38,6 +38,7 @@ _TARGET_TEXT = "positive_logit"
 _TARGET_DESCRIPTION = "log-odds of the positive class; attributions are in logit units"
 
 _INVALID = "explain_tabular cannot run: {problems}"
+_BAD_LEVEL = "{name} must be a number {interval}; found {found!r}. Fix: use e.g. {example}."
 _BAD_METHOD = "method {found!r} is not one of {valid}; pick one of these"
 _BAD_BASELINE_KIND = "baseline {found!r} is not one of {valid}; pick one of these"
 _ROWS_MISMATCH = "{name} has {found} rows but X_explain has {n}; pass the same rows, in the same order"
@@ -55,8 +56,15 @@ _SAMPLE_BASELINES = 16
 
 
 def _validate(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
-              n_examples, n_boot) -> list[str]:
+              n_examples, n_boot, delta_tolerance=DEFAULT_DELTA_TOLERANCE,
+              randomization_threshold=DEFAULT_RANDOMIZATION_THRESHOLD) -> list[str]:
     problems: list[str] = []
+    if not isinstance(delta_tolerance, (int, float)) or isinstance(delta_tolerance, bool) or not delta_tolerance > 0:
+        problems.append(_BAD_LEVEL.format(name="delta_tolerance", interval="> 0", found=delta_tolerance, example=DEFAULT_DELTA_TOLERANCE))
+    if (not isinstance(randomization_threshold, (int, float)) or isinstance(randomization_threshold, bool)
+            or not 0 < randomization_threshold <= 1):
+        problems.append(_BAD_LEVEL.format(name="randomization_threshold", interval="in (0, 1]", found=randomization_threshold,
+                                          example=DEFAULT_RANDOMIZATION_THRESHOLD))
     if method not in TABULAR_METHODS:
         problems.append(_BAD_METHOD.format(found=method, valid=", ".join(TABULAR_METHODS)))
     if baseline not in BASELINES:
@@ -146,6 +154,8 @@ def explain_tabular(
     n_examples: int = 8,
     n_boot: int = 200,
     checks: bool = True,
+    delta_tolerance: float = DEFAULT_DELTA_TOLERANCE,
+    randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD,
     seed: int = 0,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Explain a binary tabular model: attributions, views, group reliance and faithfulness.
@@ -182,6 +192,11 @@ def explain_tabular(
         Bootstrap resamples for the importance CIs (0 disables them).
     checks : bool
         Run the faithfulness checks (on a subsample of at most 256 rows).
+    delta_tolerance : float
+        Mean |completeness delta| (in log-odds) above which a warning is raised.
+    randomization_threshold : float
+        Mean rank correlation with re-initialised models at or above which the
+        method is flagged as not reflecting the model (Adebayo et al. 2018).
     seed : int
         Seeds every random choice.
 
@@ -209,7 +224,7 @@ def explain_tabular(
     X_train = np.asarray(X_train, dtype=np.float32)
     y = np.asarray(y_explain)
     problems = _validate(X_explain, X_train, feature_names, raw_explain, y, sensitive_explain, method, baseline,
-                         n_examples, n_boot)
+                         n_examples, n_boot, delta_tolerance, randomization_threshold)
     if problems:
         raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
     groups = check_feature_groups(feature_groups, X_explain.shape[1])
@@ -252,14 +267,15 @@ def explain_tabular(
     faith: dict[str, Any] = {}
     if explainer.completeness:
         delta = convergence_delta(explainer, X_explain, encoded, baselines=B)
-        faith["convergence_delta"] = convergence_summary(delta, tolerance=DEFAULT_DELTA_TOLERANCE, method=method)
+        faith["convergence_delta"] = convergence_summary(delta, tolerance=delta_tolerance, method=method)
         arrays["convergence_delta"] = delta.astype(np.float32)
         if faith["convergence_delta"]["warning"]:
             warnings.append(faith["convergence_delta"]["message"])
     else:
         faith["convergence_delta"] = None
     if checks:
-        faith.update(_checks(explainer, X_explain, encoded, grouped, B, groups, seed=seed, warnings=warnings))
+        faith.update(_checks(explainer, X_explain, encoded, grouped, B, groups, seed=seed, warnings=warnings,
+                                     randomization_threshold=randomization_threshold))
     section["faithfulness"] = faith
     section["warnings"] = warnings
     section["timing"] = {"attribution_s": float(attribution_s), "rows_per_s": float(len(X_explain) / max(attribution_s, 1e-9)),
@@ -267,7 +283,8 @@ def explain_tabular(
     return section, arrays
 
 
-def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: list[str]) -> dict[str, Any]:
+def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: list[str],
+            randomization_threshold: float) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(_CHECK_ROWS, len(X)), replace=False))
     few = rows[np.sort(rng.choice(len(rows), size=min(_SENSITIVITY_ROWS, len(rows)), replace=False))]
@@ -283,7 +300,7 @@ def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: l
                                    "largest relative change of the feature-level explanation",
         "deletion_curve": deletion_curve(explainer, X[rows], grouped[rows], baseline=mean_b, feature_groups=groups, seed=seed),
         "randomization_test": randomization_test(explainer, X[rows], baselines=B, feature_groups=groups, reference=encoded[rows],
-                                                 threshold=DEFAULT_RANDOMIZATION_THRESHOLD, seed=seed),
+                                                 threshold=randomization_threshold, seed=seed),
     }
     if not out["deletion_curve"]["top_beats_random"]:
         warnings.append("Deletion check: removing the most important features first moves the prediction no more than "

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from audit.exceptions import ExplainError
 from audit.explain import IntegratedGradients, aggregate_groups, explain_tabular
 
 
@@ -97,3 +98,26 @@ def test_checks_can_be_switched_off(adult):
     section, _ = _call(adult, checks=False, n=100, n_boot=0)
     assert "deletion_curve" not in section["faithfulness"]
     assert all(r["ci"] is None for r in section["global_importance"])
+
+
+def test_check_thresholds_are_settings_with_validated_values(adult):
+    # A stricter randomisation threshold flags what the default passes; the verdicts follow the setting.
+    section, _ = _call(adult, n=120, n_boot=0)
+    rand = section["faithfulness"]["randomization_test"]
+    strict, _ = _call(adult, n=120, n_boot=0, randomization_threshold=max(1e-6, rand["spearman"] / 2),
+                      delta_tolerance=1e-9)
+    srand = strict["faithfulness"]["randomization_test"]
+    assert srand["spearman"] == rand["spearman"]
+    assert srand["threshold"] < rand["threshold"] and srand["flagged"] and not rand["flagged"]
+    assert strict["faithfulness"]["convergence_delta"]["tolerance"] == 1e-9
+    with pytest.raises(ExplainError) as err:
+        _call(adult, n=50, randomization_threshold=1.5, delta_tolerance=0)
+    assert {"randomization_threshold", "delta_tolerance"} <= {p.split(" ")[0] for p in err.value.problems}
+
+
+def test_config_defaults_are_the_library_defaults():
+    from audit.config import ExplainSection
+    from audit.explain._faithfulness import DEFAULT_DELTA_TOLERANCE, DEFAULT_RANDOMIZATION_THRESHOLD
+
+    assert ExplainSection().delta_tolerance == DEFAULT_DELTA_TOLERANCE
+    assert ExplainSection().randomization_threshold == DEFAULT_RANDOMIZATION_THRESHOLD
