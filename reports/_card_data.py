@@ -492,6 +492,7 @@ def _bias(result: dict) -> dict[str, Any]:
     return {
         "status": "ok",
         "ci_method": _text(ci.get("method")),
+        "disparity_ci_method": _text(ci.get("disparity_method")),
         "ci_level": _num(ci.get("level")),
         "n_boot": _num(ci.get("n_boot")),
         "min_group_size": _num(_get(fair, models[0], "min_group_size")),

@@ -20,6 +20,11 @@ from collections.abc import Iterator
 import numpy as np
 
 CI_METHOD = "bootstrap (multinomial cell counts)"
+DISPARITY_CI_METHOD = (
+    "union of the percentile and basic (reverse-percentile) bootstrap intervals, clipped to [0, 1]: a "
+    "disparity is a max/min over group estimates, biased away from parity, so a percentile interval "
+    "alone would exclude parity even when the groups are equal"
+)
 VANISHED_POLICY = (
     "In a resample where a group draws no rows (possible only without stratification) its metrics "
     "are undefined: that resample is left out of the group's interval, and the resample's "
@@ -62,4 +67,31 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         lo, hi = np.nanquantile(samples, [alpha, 1.0 - alpha], axis=0)
+    return lo, hi
+
+
+def disparity_interval(samples: np.ndarray, estimate, level: float, *, bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for a disparity: the union of the percentile and basic bootstrap intervals.
+
+    A disparity (max - min, or min / max, over group estimates) is biased away from
+    parity, and its resampled values more so. The percentile interval
+    ``[q_lo, q_hi]`` then misses parity when the groups are equal (measured: 0% of
+    the time); the basic (reverse-percentile) interval ``[2θ̂ - q_hi, 2θ̂ - q_lo]``
+    removes that first-order bias but undercovers just off parity (77% at a
+    difference of 1.4 standard errors). Each fails where the other holds, so the
+    union is reported, clipped to ``bounds`` and containing the estimate
+    (coverage table in docs/fairness.md; tested in tests/audit/fairness/test_bootstrap.py).
+
+    Examples
+    --------
+    >>> lo, hi = disparity_interval(np.array([[0.05], [0.07], [0.09]]), np.array([0.04]), 0.95, bounds=(0.0, 1.0))
+    >>> float(lo[0]), round(float(hi[0]), 3)
+    (0.0, 0.089)
+    """
+    q_lo, q_hi = percentile_interval(samples, level)
+    estimate = np.asarray(estimate, dtype=float)
+    with np.errstate(invalid="ignore"):
+        lo = np.fmin(np.clip(2 * estimate - q_hi, *bounds), q_lo)
+        hi = np.fmax(np.clip(2 * estimate - q_lo, *bounds), q_hi)
+        lo, hi = np.fmin(lo, estimate), np.fmax(hi, estimate)
     return lo, hi

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from audit.fairness._bootstrap import CI_METHOD, VANISHED_POLICY, draw_counts, percentile_interval
+from audit.fairness._disparity_ci import DISPARITY_CI_METHOD, disparity_intervals
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
 from audit.fairness._inputs import MISSING_GROUP, check_params, prepare
 from audit.fairness._metrics import (
@@ -138,7 +139,7 @@ def fairness_report(
     boot = None
     if n_boot > 0:
         rng = np.random.default_rng(seed)
-        boot = engine.bootstrap(n_boot=int(n_boot), stratified=stratified, rng=rng, level=ci_level)
+        boot = engine.bootstrap(n_boot=int(n_boot), stratified=stratified, rng=rng, level=ci_level, point=point)
     score_part = None
     if inp.score is not None:
         score_part = _score_metrics(inp.y, inp.score, cells, groupings, n_boot=int(n_boot), stratified=stratified,
@@ -150,6 +151,7 @@ def fairness_report(
     result = {
         "ci": {
             "method": CI_METHOD,
+            "disparity_method": DISPARITY_CI_METHOD,
             "stratified": bool(stratified),
             "n_boot": int(n_boot),
             "level": float(ci_level),
@@ -202,7 +204,7 @@ class _Engine:
                 out[(gi, "disparity", d)] = v
         return out
 
-    def bootstrap(self, *, n_boot: int, stratified: bool, rng: np.random.Generator, level: float) -> dict:
+    def bootstrap(self, *, n_boot: int, stratified: bool, rng: np.random.Generator, level: float, point: dict) -> dict:
         chunks: dict = {}
         vanished = np.zeros(len(self.groupings), dtype=np.int64)
         for draw in draw_counts(self.cells.counts, n_boot=n_boot, stratified=stratified, rng=rng):
@@ -212,7 +214,20 @@ class _Engine:
             if not stratified:
                 for gi, g in enumerate(self.groupings):
                     vanished[gi] += int((g.aggregate(draw).sum(axis=-1) == 0).any(axis=-1).sum())
-        out = {k: percentile_interval(np.concatenate(v), level) for k, v in chunks.items()}
+        reps = {k: np.concatenate(v) for k, v in chunks.items()}
+        out = {k: percentile_interval(v, level) for k, v in reps.items() if k[1] != "disparity"}
+        for gi in range(len(self.groupings)):
+            names = [k[2] for k in reps if k[0] == gi and k[1] == "disparity"]
+            ci = disparity_intervals(
+                {d: reps[(gi, "disparity", d)] for d in names},
+                {d: point[(gi, "disparity", d)][0] for d in names},
+                group_samples={m: reps[(gi, "group", m)] for m in RATE_METRICS},
+                group_estimates={m: point[(gi, "group", m)][0] for m in RATE_METRICS},
+                overall_samples={m: reps[("overall", m)] for m in RATE_METRICS},
+                overall_estimates={m: point[("overall", m)][0] for m in RATE_METRICS},
+                level=level,
+            )
+            out.update({(gi, "disparity", d): bounds for d, bounds in ci.items()})
         out["vanished"] = vanished
         return out
 

@@ -75,6 +75,8 @@ else:
 # --- disparities -----------------------------------------------------------------------------------
 st.subheader("Disparities")
 disp = block.get("disparities") or {}
+if ci_info.get("disparity_method"):
+    st.caption(f"Disparity intervals: {md_escape(ci_info['disparity_method'])}.")
 show_all = st.toggle("Show every disparity the engine computed", key="fair_all_disp",
                      help="By default: the headline disparities of Fairlearn's definitions.")
 drows = []
