@@ -82,6 +82,7 @@ _DISPARITIES = [
     "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
     "equalized_odds_ratio", "equalized_odds_difference_mean", "equal_opportunity_difference",
     "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio", "accuracy_difference",
+    "roc_auc_difference", "roc_auc_ratio",
 ]  # fmt: skip
 
 GATE_METRICS: dict[str, GateMetric] = {

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from audit.fairness._bootstrap import percentile_interval
-from audit.fairness._metrics import NAMED_DISPARITIES, RATE_METRICS
+from audit.fairness._metrics import NAMED_DISPARITIES
 
 __all__ = ["DISPARITY_CI_METHOD", "disparity_intervals"]
 
@@ -123,7 +123,7 @@ def disparity_intervals(
     box = {
         m: _box_bounds(group_samples[m], np.asarray(group_estimates[m], float), overall_samples[m],
                        float(overall_estimates[m]), level)
-        for m in RATE_METRICS if m in group_samples
+        for m in group_samples
     }
     out = {}
     for name, reps in samples.items():

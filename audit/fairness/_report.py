@@ -21,9 +21,11 @@ from audit.fairness._metrics import (
 )
 from audit.fairness._scores import (
     AUC_CI_METHOD,
+    AUC_DISPARITY_CI_METHOD,
     ECE_CI_METHOD,
     auc_by_group,
     auc_delong,
+    auc_disparities,
     calibration_cells,
     ece,
     reliability_bins,
@@ -259,13 +261,15 @@ def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot:
     for gi, g in enumerate(groupings):
         rg = g.row_groups(cells.row_cell)
         aucs = auc_by_group(y, score, rg, len(g.labels), level=level)
+        out.setdefault("disparities", []).append(
+            auc_disparities(aucs, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 2, gi])))
         gc, gs = g.aggregate(cal_counts), g.aggregate(cal_sums)
         eces = ece(gc, gs)
         blo, bhi = ece_boot_groups[gi] if ece_boot_groups[gi] is not None else (None, None)
         per_group = []
         for k, label in enumerate(g.labels):
             per_group.append({
-                "roc_auc": {**_entry(*aucs[k]), "ci_method": AUC_CI_METHOD},
+                "roc_auc": {**_entry(*aucs[k][:3]), "ci_method": AUC_CI_METHOD},
                 "ece": {**_entry(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
                         "ci_method": ECE_CI_METHOD},
                 "calibration": {"ece": _num(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
@@ -299,6 +303,13 @@ def _feature_block(gi: int, g: Grouping, cells: Cells, point: dict, boot: dict |
         })
     disp_names = [k[2] for k in point if k[0] == gi and k[1] == "disparity"]
     disp = {d: _pick(point, boot, (gi, "disparity", d)) for d in disp_names}
+    auc_excluded = None
+    if score_part:
+        auc_disp = score_part["disparities"][gi]
+        for name in ("roc_auc_difference", "roc_auc_ratio"):
+            disp[name] = {**_entry(auc_disp[name]["value"], *(auc_disp[name]["ci"] or (None, None))),
+                          "ci_method": AUC_DISPARITY_CI_METHOD}
+        auc_excluded = [g.labels[k] for k in auc_disp["excluded_groups"]]
     sr_ratio = disp["demographic_parity_ratio"]["value"]
     block = {
         "features": list(g.features),
@@ -316,4 +327,5 @@ def _feature_block(gi: int, g: Grouping, cells: Cells, point: dict, boot: dict |
         block["vanished_resamples"] = int(boot["vanished"][gi])
     if score_part:
         block["calibration"] = {label: score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
+        block["roc_auc_excluded_groups"] = auc_excluded  # one class only: AUC undefined (Fairlearn raises)
     return block

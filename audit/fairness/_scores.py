@@ -17,6 +17,10 @@ from scipy.stats import rankdata
 
 N_BINS = 10
 AUC_CI_METHOD = "DeLong"
+AUC_DISPARITY_CI_METHOD = (
+    "group AUCs drawn from their DeLong normal approximations (groups are disjoint, so independent); "
+    "intervals of the drawn disparities as for the rate disparities"
+)
 ECE_CI_METHOD = "bootstrap of (bin, label) cell counts, mean score within a cell held fixed"
 
 
@@ -29,31 +33,89 @@ def auc_delong(y: np.ndarray, score: np.ndarray, *, level: float) -> tuple[float
     >>> auc
     0.75
     """
-    pos, neg = score[y], score[~y]
-    n1, n0 = len(pos), len(neg)
-    if n1 == 0 or n0 == 0:
-        return np.nan, np.nan, np.nan
-    r_all = rankdata(score)
-    r_pos, r_neg = r_all[y], r_all[~y]
-    auc = (r_pos.sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0)
-    if n1 < 2 or n0 < 2:
-        return float(auc), np.nan, np.nan
-    v10 = (r_pos - rankdata(pos)) / n0  # share of negatives each positive beats
-    v01 = 1.0 - (r_neg - rankdata(neg)) / n1  # share of positives above each negative
-    se = np.sqrt(v10.var(ddof=1) / n1 + v01.var(ddof=1) / n0)
+    auc, se = auc_and_se(y, score)
+    if np.isnan(se):
+        return auc, np.nan, np.nan
     z = ndtri(0.5 + level / 2.0)
     return float(auc), float(max(0.0, auc - z * se)), float(min(1.0, auc + z * se))
 
 
+def auc_and_se(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """ROC AUC and DeLong's standard error (NaN where undefined)."""
+    pos, neg = score[y], score[~y]
+    n1, n0 = len(pos), len(neg)
+    if n1 == 0 or n0 == 0:
+        return np.nan, np.nan
+    r_all = rankdata(score)
+    r_pos, r_neg = r_all[y], r_all[~y]
+    auc = (r_pos.sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    if n1 < 2 or n0 < 2:
+        return float(auc), np.nan
+    v10 = (r_pos - rankdata(pos)) / n0  # share of negatives each positive beats
+    v01 = 1.0 - (r_neg - rankdata(neg)) / n1  # share of positives above each negative
+    return float(auc), float(np.sqrt(v10.var(ddof=1) / n1 + v01.var(ddof=1) / n0))
+
+
 def auc_by_group(y: np.ndarray, score: np.ndarray, row_group: np.ndarray, n_groups: int, *, level: float) -> np.ndarray:
-    """(G, 3) array of AUC, lower, upper per group (NaN where undefined)."""
+    """(G, 4) array of AUC, lower, upper and DeLong standard error per group (NaN where undefined)."""
     order = np.argsort(row_group, kind="stable")
     bounds = np.searchsorted(row_group[order], np.arange(n_groups + 1))
-    out = np.full((n_groups, 3), np.nan)
+    out = np.full((n_groups, 4), np.nan)
+    z = ndtri(0.5 + level / 2.0)
     for g in range(n_groups):
         idx = order[bounds[g] : bounds[g + 1]]
-        out[g] = auc_delong(y[idx], score[idx], level=level)
+        auc, se = auc_and_se(y[idx], score[idx])
+        out[g] = (auc, max(0.0, auc - z * se), min(1.0, auc + z * se), se) if not np.isnan(se) else (auc, np.nan, np.nan, np.nan)
     return out
+
+
+def auc_disparities(aucs: np.ndarray, *, level: float, n_draws: int, rng: np.random.Generator) -> dict:
+    """Fairlearn-style ``roc_auc`` difference (max - min) and ratio (min / max) between groups, with intervals.
+
+    Groups are disjoint, so their AUC estimates are independent; each is drawn from
+    its DeLong normal approximation ``n_draws`` times and the disparities of the draws
+    give the intervals (same rules as the rate disparities). Groups whose AUC is
+    undefined (one class present) are left out and named; a group with a single
+    positive or negative counts with standard deviation 0.5 (the largest possible).
+
+    Examples
+    --------
+    >>> aucs = np.array([[0.80, 0.75, 0.85, 0.025], [0.70, 0.65, 0.75, 0.025], [np.nan] * 4])
+    >>> out = auc_disparities(aucs, level=0.95, n_draws=2000, rng=np.random.default_rng(0))
+    >>> round(out["roc_auc_difference"]["value"], 2), out["excluded_groups"]
+    (0.1, [2])
+    """
+    from audit.fairness._disparity_ci import disparity_intervals
+
+    defined = ~np.isnan(aucs[:, 0])
+    excluded = [int(i) for i in np.flatnonzero(~defined)]
+    a = aucs[defined]
+    if len(a) == 0:
+        return {"roc_auc_difference": {"value": None, "ci": None}, "roc_auc_ratio": {"value": None, "ci": None},
+                "excluded_groups": excluded}
+    diff, rat = float(a[:, 0].max() - a[:, 0].min()), float(a[:, 0].min() / a[:, 0].max()) if a[:, 0].max() > 0 else np.nan
+    if n_draws <= 0:
+        return {"roc_auc_difference": {"value": diff, "ci": None}, "roc_auc_ratio": {"value": _finite(rat), "ci": None},
+                "excluded_groups": excluded}
+    # A group with a single positive or negative has no DeLong variance: give it the largest
+    # standard deviation an AUC estimate can have (0.5), so it widens the interval, never narrows it.
+    se = np.where(np.isnan(a[:, 3]), 0.5, a[:, 3])
+    draws = np.clip(a[:, 0] + se * rng.standard_normal((n_draws, len(a))), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        samples = {"roc_auc_difference": draws.max(1) - draws.min(1), "roc_auc_ratio": draws.min(1) / draws.max(1)}
+    ci = disparity_intervals(samples, {"roc_auc_difference": diff, "roc_auc_ratio": rat},
+                             group_samples={"roc_auc": draws}, group_estimates={"roc_auc": a[:, 0]},
+                             overall_samples={"roc_auc": draws.mean(1)}, overall_estimates={"roc_auc": float(a[:, 0].mean())},
+                             level=level)
+    return {
+        "roc_auc_difference": {"value": diff, "ci": [float(v) for v in ci["roc_auc_difference"]]},
+        "roc_auc_ratio": {"value": _finite(rat), "ci": [float(v) for v in ci["roc_auc_ratio"]] if np.isfinite(rat) else None},
+        "excluded_groups": excluded,
+    }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def bin_index(score: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:

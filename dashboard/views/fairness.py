@@ -17,7 +17,7 @@ _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "bala
 _HEADLINE_DISPARITIES = {
     "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio",
     "equal_opportunity_difference", "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio",
-    "accuracy_difference",
+    "accuracy_difference", "roc_auc_difference", "roc_auc_ratio",
 }
 _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_rate"]
 
