@@ -47,7 +47,9 @@ _BAD_UNDEFINED = "undefined = {value!r} is invalid. Expected one of {modes}. Fix
 
 
 def _num(x) -> float | None:
-    """A JSON-safe float: None for NaN/inf."""
+    """A JSON-safe float: None for None, NaN and inf."""
+    if x is None:
+        return None
     x = float(x)
     return x if math.isfinite(x) else None
 

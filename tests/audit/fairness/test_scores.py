@@ -89,3 +89,11 @@ def test_auc_disparity_interval_covers_the_true_gap():
         lo, hi = rep["by_feature"]["g"]["disparities"]["roc_auc_difference"]["ci"]
         hits += lo <= truth <= hi
     assert 0.9 <= hits / reps <= 0.99
+
+
+def test_auc_disparity_when_every_group_has_one_class():
+    rep = fairness_report(y_true=[0, 1, 0, 1], y_pred=[0, 1, 0, 1], y_score=[0.2, 0.9, 0.1, 0.8],
+                          sensitive=pd.DataFrame({"g": ["a", "b", "a", "b"]}), n_boot=50)
+    block = rep["by_feature"]["g"]
+    assert block["disparities"]["roc_auc_difference"] == {"value": None, "ci": None, "ci_method": block["disparities"]["roc_auc_difference"]["ci_method"]}
+    assert block["roc_auc_excluded_groups"] == ["a", "b"]
