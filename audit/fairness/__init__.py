@@ -15,9 +15,10 @@ Examples
 {'selection_rate_ratio': 0.5, 'passed': False, 'threshold': 0.8}
 """
 
+from typing import Any
+
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._metrics import RATE_METRICS
-from audit.fairness._mitigation import ScoreAsFeature, mitigation_report
 from audit.fairness._report import fairness_report
 from audit.fairness._representation import representation_report
 from audit.fairness._thresholds import equalizing_thresholds, rates_at_threshold, threshold_analysis
@@ -33,3 +34,13 @@ __all__ = [
     "representation_report",
     "threshold_analysis",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Mitigation needs scikit-learn and Fairlearn (about 0.6 s to import); the dashboard, which only
+    # reads results, should not pay for them on its first Fairness page.
+    if name in ("ScoreAsFeature", "mitigation_report"):
+        from audit.fairness import _mitigation
+
+        return getattr(_mitigation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
