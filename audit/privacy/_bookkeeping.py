@@ -184,10 +184,14 @@ class BookkeepingClipper:
             a, b = self._inputs[layer], self._grads[layer]
             w, bias = layer.weight.requires_grad, layer.bias is not None and layer.bias.requires_grad
             if a.ndim == 2:
-                b2 = b.pow(2).sum(1)
-                sq = a.pow(2).sum(1) * b2 if w else torch.zeros_like(b2)
-                if bias:
-                    sq = sq + b2
+                # ||b_i a_i^T||^2 = ||a_i||^2 ||b_i||^2, plus ||b_i||^2 for the bias; few ops, as this runs every step.
+                b2 = torch.linalg.vecdot(b, b)
+                if w and bias:
+                    sq = torch.addcmul(b2, torch.linalg.vecdot(a, a), b2)
+                elif w:
+                    sq = torch.linalg.vecdot(a, a) * b2
+                else:
+                    sq = b2
                 pieces.append((layer, a, b, None))
             else:
                 # (batch, ..., features): per-example gradients are sums over the extra dims.
