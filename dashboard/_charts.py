@@ -47,7 +47,6 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
             x=alt.X(f"{lo}:Q", title=value_title or value), x2=f"{hi}:Q", **{k: v for k, v in enc.items() if k != "color"},
         )
         layers.append(err)
-    n = frame[category].nunique() * (frame[color].nunique() if color else 1)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 
@@ -69,7 +68,6 @@ def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, h
     ]
     if rule_at is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4], color="gray").encode(x="x:Q"))
-    n = frame[category].nunique() * (frame[color].nunique() if color else 1)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 

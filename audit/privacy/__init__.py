@@ -19,7 +19,8 @@ from audit.privacy._membership import confidence_score, membership_inference, pe
 from audit.privacy._plain import train_non_private
 from audit.privacy._scan import identifier_scan
 from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, default_delta, validate_privacy_settings
-from audit.privacy._train import PrivateTrainingResult, prepare_module, resolve_grad_sample_mode, train_private
+from audit.privacy._prepare import prepare_module, resolve_grad_sample_mode
+from audit.privacy._train import PrivateTrainingResult, train_private
 
 __all__ = [
     "DELTA_RULE",

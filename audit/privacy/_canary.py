@@ -28,7 +28,8 @@ from audit.exceptions import DataError, PrivacyError
 from audit.modeling import binary_loss
 from audit.privacy._membership import per_example_loss
 from audit.privacy._plain import train_non_private
-from audit.privacy._train import _as_tensors, train_private
+from audit.privacy._prepare import as_tensors
+from audit.privacy._train import train_private
 
 __all__ = ["best_guesses", "canary_audit", "epsilon_lower_bound", "p_value"]
 
@@ -206,7 +207,7 @@ def canary_audit(
     """
     from audit.privacy._settings import default_delta
 
-    X_t, y_t = _as_tensors(X_train, y_train)
+    X_t, y_t = as_tensors(X_train, y_train)
     n = len(X_t)
     if not (isinstance(m, int) and 2 <= m <= n // 2):
         raise PrivacyError(_CANARIES.format(half=n // 2, m=m, suggest=max(2, min(1000, n // 10))))

@@ -36,7 +36,8 @@ from audit.exceptions import PrivacyError
 from audit.modeling import binary_loss
 from audit.privacy._canary import best_guesses
 from audit.privacy._settings import DP_DEFAULTS
-from audit.privacy._train import _as_tensors, _train_private
+from audit.privacy._prepare import as_tensors
+from audit.privacy._train import _train_private
 
 __all__ = ["gradient_canary_audit"]
 
@@ -156,7 +157,7 @@ def gradient_canary_audit(
     fixed = sorted({"grad_sample_mode", "checkpoint_dir", "distributed", "progress"} & set(training_kwargs))
     if fixed:
         raise PrivacyError(_TRAINING_KWARGS.format(keys=", ".join(fixed)))
-    X_t, y_t = _as_tensors(X_train, y_train)
+    X_t, y_t = as_tensors(X_train, y_train)
     if not isinstance(m, int) or m < 2:
         raise PrivacyError(_CANARY_COUNT.format(m=m))
     d = default_delta(len(X_t)) if delta is None else float(delta)

@@ -22,7 +22,7 @@ from torch import nn
 
 from audit.exceptions import DataError
 from audit.modeling import binary_loss, positive_logit
-from audit.privacy._train import _PerSampleLoss, _as_tensors
+from audit.privacy._prepare import PerSampleLoss, as_tensors
 
 __all__ = ["attack_summary", "membership_inference", "per_example_loss", "confidence_score"]
 
@@ -49,10 +49,10 @@ def per_example_loss(model: nn.Module, X: Any, y: Any, *, loss_fn: Callable = bi
     Vectorised for :func:`binary_loss` and ``nn.Module`` losses with a ``reduction``
     attribute; any other ``loss_fn`` is called once per row.
     """
-    X_t, y_t = _as_tensors(X, y)
+    X_t, y_t = as_tensors(X, y)
     out = _outputs(model, X_t)
-    if _PerSampleLoss.supports(loss_fn):
-        crit = _PerSampleLoss(loss_fn)
+    if PerSampleLoss.supports(loss_fn):
+        crit = PerSampleLoss(loss_fn)
         crit.reduction = "none"
         return crit(out, y_t).double().reshape(-1).numpy()
     return np.array([float(loss_fn(out[i : i + 1], y_t[i : i + 1])) for i in range(len(X_t))], dtype=np.float64)

@@ -14,7 +14,8 @@ from torch import nn
 
 from audit.modeling import binary_loss
 from audit.privacy._settings import DP_DEFAULTS
-from audit.privacy._train import _as_tensors, _make_optimizer
+from audit.privacy._prepare import as_tensors
+from audit.privacy._train import _make_optimizer
 
 __all__ = ["train_non_private"]
 
@@ -32,7 +33,7 @@ def train_non_private(
     loss_fn: Callable = binary_loss,
 ) -> nn.Module:
     """Train ``model`` in place with minibatch Adam/SGD on shuffled batches; return it."""
-    X_t, y_t = _as_tensors(X, y)
+    X_t, y_t = as_tensors(X, y)
     gen = torch.Generator().manual_seed(int(seed))
     opt = _make_optimizer(optimizer, model.parameters(), learning_rate)
     model.train()

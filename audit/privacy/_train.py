@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
-from audit.exceptions import DataError, PrivacyError
-from audit.modeling import binary_loss, positive_logit
-from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
+from audit.exceptions import PrivacyError
+from audit.modeling import binary_loss
 from audit.privacy._checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint, training_fingerprint
+from audit.privacy._prepare import as_tensors, prepare_module, resolve_grad_sample_mode
 from audit.privacy._settings import (
     DELTA_RULE,
     DP_DEFAULTS,
@@ -35,43 +34,16 @@ from audit.privacy._settings import (
     steps_per_epoch,
     validate_privacy_settings,
 )
+from audit.privacy._trainers import BookkeepingTrainer, OpacusTrainer, RowDataset, first_item
 
-__all__ = ["PrivateTrainingResult", "prepare_module", "resolve_grad_sample_mode", "train_private"]
+__all__ = ["PrivateTrainingResult", "train_private"]
 
 ProgressFn = Callable[[int, int, dict], None]
 
-_BAD_X = "X must be a 2-D or higher array of finite numbers with one row per example; found {what}. Fix: encode and impute the features first."
-_BAD_Y = "y must have one label per row of X ({n}); found {what}. Fix: pass the training labels aligned with X."
-_UNSUPPORTED = (
-    "The model has {count} layer(s) Opacus cannot train privately, even after its automatic "
-    "fixes:\n- {lines}\nFix: replace each as suggested (e.g. BatchNorm -> GroupNorm, "
-    "nn.LSTM -> opacus.layers.DPLSTM, nn.MultiheadAttention -> opacus.layers.DPMultiheadAttention) "
-    "or freeze it (requires_grad=False)."
-)
-_NO_PARAMS = "The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with parameters that require gradients."
-_GHOST_LOSS = (
-    "grad_sample_mode={mode!r} needs a loss that can return per-example values; found {loss!r}. "
-    "Fix: use the default binary_loss, an nn.Module loss with a 'reduction' attribute "
-    "(e.g. nn.CrossEntropyLoss()), or grad_sample_mode='hooks'."
-)
-_BOOKKEEPING = (
-    "grad_sample_mode='bookkeeping' cannot train this model:\n- {lines}\n"
-    "Fix: use grad_sample_mode='auto', which falls back to Opacus's ghost clipping or hooks."
-)
-_STEP_HOOK_MODE = (
-    "A step hook (used by the white-box canary audit) needs grad_sample_mode='bookkeeping'; "
-    "found {mode!r}. Fix: audit a model whose trainable layers are nn.Linear, or use the "
-    "input-space canary audit."
-)
 _OVERSPENT = (
     "Private training would report epsilon={spent:.4f} above the target {target}; refusing to "
     "label this model as ({target}, {delta:.3g})-DP. Fix: report this as a bug; lower epsilon "
     "slightly as a workaround."
-)
-_MODE_FAILED = (
-    "Per-example gradients with grad_sample_mode={mode!r} failed on this model and data "
-    "({error}). Expected the model to run on a batch of X and the loss to accept (output, y). "
-    "Fix: check the model and loss on one batch without DP, or try grad_sample_mode='hooks'."
 )
 _DIST_DISAGREE = (
     "The processes of this distributed run see different checkpoints in {path} (epoch per rank: "
@@ -139,159 +111,6 @@ class PrivateTrainingResult:
         return {k: copy.deepcopy(getattr(self, k)) for k in keys}
 
 
-class _RowDataset(TensorDataset):
-    """TensorDataset that fetches a whole batch with one indexing op.
-
-    The default DataLoader path indexes row by row and collates; for tabular data
-    that costs more than the DP-SGD step itself (about 7x per epoch on Adult).
-    """
-
-    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, ...]]:
-        idx = torch.as_tensor(indices, dtype=torch.long)
-        return [tuple(t[idx] for t in self.tensors)]
-
-
-def _first(batch: list) -> Any:
-    # Pairs with _RowDataset.__getitems__: the batch is already collated.
-    return batch[0]
-
-
-class _PerSampleLoss:
-    """A criterion with a ``reduction`` attribute, as Opacus's ghost clipping requires."""
-
-    def __init__(self, loss_fn: Callable) -> None:
-        self.loss_fn = loss_fn
-        self.reduction = "mean"
-
-    @staticmethod
-    def supports(loss_fn: Callable) -> bool:
-        return loss_fn is binary_loss or (isinstance(loss_fn, nn.Module) and hasattr(loss_fn, "reduction"))
-
-    def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.loss_fn is binary_loss:
-            per = nn.functional.binary_cross_entropy_with_logits(
-                positive_logit(output), y.float().reshape(-1), reduction="none"
-            )
-        else:
-            old = self.loss_fn.reduction
-            self.loss_fn.reduction = "none"
-            try:
-                per = self.loss_fn(output, y)
-            finally:
-                self.loss_fn.reduction = old
-        if self.reduction == "none":
-            return per
-        return per.sum() if self.reduction == "sum" else per.mean()
-
-
-def _as_tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    try:
-        X_t = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X).float()
-    except (TypeError, ValueError) as exc:
-        raise DataError(_BAD_X.format(what=f"values that are not numbers ({exc})")) from exc
-    if X_t.ndim < 2 or len(X_t) == 0:
-        raise DataError(_BAD_X.format(what=f"shape {tuple(X_t.shape)}"))
-    if not torch.isfinite(X_t).all():
-        raise DataError(_BAD_X.format(what=f"{int((~torch.isfinite(X_t)).sum())} NaN or infinite values"))
-    y_t = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y)
-    if y_t.ndim != 1 or len(y_t) != len(X_t):
-        raise DataError(_BAD_Y.format(n=len(X_t), what=f"shape {tuple(y_t.shape)}"))
-    # Float labels stay float (binary loss); integer labels become long (cross-entropy).
-    y_t = y_t.float() if y_t.is_floating_point() or y_t.dtype == torch.bool else y_t.long()
-    return X_t.contiguous(), y_t.contiguous()
-
-
-def prepare_module(model: nn.Module) -> tuple[nn.Module, list[str]]:
-    """A DP-trainable copy of ``model`` and the list of layer replacements made.
-
-    Runs Opacus's ``ModuleValidator``; applies its fixes (e.g. BatchNorm to
-    GroupNorm) and reports each; refuses what cannot be fixed with one message.
-
-    Examples
-    --------
-    >>> fixed, fixes = prepare_module(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)))
-    >>> fixes
-    ['1: BatchNorm1d -> GroupNorm']
-    """
-    from opacus.validators import ModuleValidator
-
-    module = copy.deepcopy(model)
-    if not any(p.requires_grad for p in module.parameters()):
-        raise PrivacyError(_NO_PARAMS)
-    if not ModuleValidator.validate(module, strict=False) and not _batchnorm_subclasses(module):
-        return module, []
-    before = dict(module.named_modules())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fixed = ModuleValidator.fix(module)
-    fixes = []
-    for name, sub in fixed.named_modules():
-        old = before.get(name)
-        if name and old is not None and type(old) is not type(sub):
-            fixes.append(f"{name}: {type(old).__name__} -> {type(sub).__name__}")
-    lines = [str(e).strip().replace("\n", " ") for e in ModuleValidator.validate(fixed, strict=False)]
-    lines += _batchnorm_subclasses(fixed)
-    if lines:
-        raise PrivacyError(_UNSUPPORTED.format(count=len(lines), lines="\n- ".join(lines)), problems=lines)
-    return fixed, fixes
-
-
-def _batchnorm_subclasses(module: nn.Module) -> list[str]:
-    # ModuleValidator matches exact types, so a BatchNorm subclass slips through and would
-    # silently mix examples within a batch (no per-example gradient, no DP guarantee).
-    exact = {nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm}
-    return [
-        f"{name}: {type(sub).__name__} is a BatchNorm subclass; batch statistics mix examples, so "
-        "per-example gradients (and DP) are undefined. Use nn.GroupNorm or nn.LayerNorm instead."
-        for name, sub in module.named_modules()
-        if isinstance(sub, nn.modules.batchnorm._BatchNorm) and type(sub) not in exact
-    ]
-
-
-def resolve_grad_sample_mode(
-    mode: str,
-    loss_fn: Callable,
-    *,
-    module: nn.Module | None = None,
-    sample: torch.Tensor | None = None,
-    distributed: bool = False,
-) -> str:
-    """The per-sample-gradient mode to use; ``'auto'`` picks the fastest that applies.
-
-    ``'auto'`` chooses, in order of measured speed (``benchmarks/bench_privacy.py``):
-
-    1. ``'bookkeeping'``: one backward pass, clipped sums formed from each Linear
-       layer's inputs and output gradients (Bu et al. 2023), when ``module`` is
-       given, every trainable parameter is in a plain ``nn.Linear`` called once per
-       forward pass (checked on ``sample``), the loss gives per-example values and
-       training is not distributed;
-    2. ``'ghost'``: Opacus's ghost clipping (Li et al. 2022), which computes
-       per-example gradient *norms* without materialising per-example gradients
-       but runs two backward passes; needs per-example losses;
-    3. ``'hooks'`` otherwise.
-
-    Examples
-    --------
-    >>> resolve_grad_sample_mode("auto", binary_loss)
-    'ghost'
-    >>> resolve_grad_sample_mode("auto", binary_loss, module=nn.Linear(3, 1))
-    'bookkeeping'
-    """
-    per_example_ok = _PerSampleLoss.supports(loss_fn)
-    if mode == "auto":
-        if per_example_ok and module is not None and not distributed and not bookkeeping_problems(module, sample):
-            return "bookkeeping"
-        return "ghost" if per_example_ok else "hooks"
-    if mode in ("ghost", "bookkeeping") and not per_example_ok:
-        raise PrivacyError(_GHOST_LOSS.format(mode=mode, loss=loss_fn))
-    if mode == "bookkeeping":
-        problems = ["distributed training (DPDDP) is not supported; use 'ghost'"] if distributed else []
-        problems += bookkeeping_problems(module, sample) if module is not None else []
-        if problems:
-            raise PrivacyError(_BOOKKEEPING.format(lines="\n- ".join(problems)), problems=problems)
-    return mode
-
-
 def _epsilon(engine: Any, delta: float) -> float:
     with warnings.catch_warnings():
         # PRV bounds its domain with RDP, which warns when the best order is at the grid's edge.
@@ -333,196 +152,6 @@ def _all_agree(distributed: bool, action: Callable[[], Any]) -> Any:
 def _unwrapped(module: nn.Module, distributed: bool) -> nn.Module:
     # The caller's module inside Opacus's DPDDP wrapper (its state_dict keys carry no "module." prefix).
     return module.module if distributed else module
-
-
-def _run_first_step(mode: str, step: Callable[[], Any]) -> Any:
-    # The first step is where an unsuitable model or loss shows itself; say which mode failed.
-    try:
-        return step()
-    except (RuntimeError, ValueError, NotImplementedError, TypeError) as exc:
-        raise PrivacyError(_MODE_FAILED.format(mode=mode, error=f"{type(exc).__name__}: {exc}")) from exc
-
-
-class _OpacusTrainer:
-    """DP-SGD through ``PrivacyEngine.make_private`` and ``BatchMemoryManager`` (Opacus's modes)."""
-
-    def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
-        if step_hook is not None:
-            raise PrivacyError(_STEP_HOOK_MODE.format(mode=mode))
-        self.mode = mode
-        criterion = _PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
-        made = engine.make_private(
-            module=module, optimizer=optimizer, criterion=criterion, data_loader=loader, noise_multiplier=sigma,
-            max_grad_norm=max_grad_norm, poisson_sampling=poisson_sampling, grad_sample_mode=mode,
-            noise_generator=noise_gen,
-        )
-        if mode == "ghost":
-            self.model, self.optimizer, self.criterion, self.loader = made
-        else:
-            self.model, self.optimizer, self.loader = made
-            self.criterion = criterion
-        if poisson_sampling:
-            self.loader.batch_sampler.generator = sample_gen
-        self.max_physical_batch_size = max_physical_batch_size
-        self._first = True
-
-    def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.criterion(self.model(xb), yb)
-        loss.backward()
-        return loss
-
-    def run_epoch(self) -> tuple[float, int]:
-        from opacus.utils.batch_memory_manager import BatchMemoryManager
-
-        self.model.train()
-        loss_sum, count = 0.0, 0
-        with warnings.catch_warnings(), BatchMemoryManager(
-            data_loader=self.loader, max_physical_batch_size=self.max_physical_batch_size, optimizer=self.optimizer
-        ) as batches:
-            # Ghost clipping's double backward triggers a harmless PyTorch hook warning per step.
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            for xb, yb in batches:
-                if self._first:
-                    loss = _run_first_step(self.mode, lambda: self._step(xb, yb))
-                    self._first = False
-                else:
-                    loss = self._step(xb, yb)
-                # An empty Poisson batch still takes a (pure-noise) step: the accountant
-                # assumes every step happens, so skipping it would misstate the privacy.
-                self.optimizer.step()
-                if len(yb):
-                    loss_sum += float(loss.item()) * len(yb)
-                    count += len(yb)
-        return loss_sum, count
-
-    def plain_module(self) -> nn.Module:
-        return self.model._module
-
-    def close(self) -> None:
-        if hasattr(self.model, "to_standard_module"):
-            self.model.to_standard_module()  # removes Opacus's hooks from the module
-
-
-def _clipped_sum_optimizer(**kwargs: Any) -> Any:
-    """Opacus's ``DPOptimizerFastGradientClipping`` that takes ``p.grad`` as the clipped sum.
-
-    Identical to Opacus's except that ``accumulate`` takes the gradient tensor itself
-    instead of a deep copy (a measurable share of a 1.4 ms step; the trainer writes a
-    fresh tensor every step); noise, scaling and the accountant hook are Opacus's.
-    """
-    from opacus.optimizers import DPOptimizerFastGradientClipping
-
-    class _ClippedSumOptimizer(DPOptimizerFastGradientClipping):
-        def accumulate(self) -> None:
-            for p in self.params:
-                if p.summed_grad is not None:
-                    p.summed_grad.add_(p.grad)
-                else:
-                    p.summed_grad = p.grad.detach()
-
-    return _ClippedSumOptimizer(**kwargs)
-
-
-def _index_sampler(**kwargs: Any) -> Any:
-    """Opacus's ``UniformWithReplacementSampler`` yielding index tensors instead of lists.
-
-    Same random draws (one ``torch.rand`` over all rows per step), same number of
-    steps; the rows are then taken with one indexing op, skipping the DataLoader.
-    """
-    from opacus.utils.uniform_sampler import UniformWithReplacementSampler
-
-    class _IndexTensorSampler(UniformWithReplacementSampler):
-        def __iter__(self):
-            for _ in range(self.steps):
-                yield (torch.rand(self.num_samples, generator=self.generator) < self.sample_rate).nonzero().reshape(-1)
-
-    return _IndexTensorSampler(**kwargs)
-
-
-class _BookkeepingTrainer:
-    """DP-SGD with book-keeping clipping: Opacus's sampler, noise and accountant, one backward pass.
-
-    The parts are the ones ``make_private`` would build for ghost clipping (Poisson
-    sampling at ``1 / len(loader)`` as ``DPDataLoader`` does, ``DPOptimizerFastGradientClipping``
-    with the same expected batch size, the accountant's step hook at the same
-    sample rate); only the clipped gradient sum comes from
-    :class:`~audit.privacy._bookkeeping.BookkeepingClipper`. Logical batches larger
-    than ``max_physical_batch_size`` are processed in slices and summed, which is
-    exact because clipping is per example.
-    """
-
-    def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
-        self.mode = mode
-        self.module = module
-        self.tensors = loader.dataset.tensors
-        n = len(loader.dataset)
-        # Poisson batches as Opacus's DPDataLoader draws them; shuffled partitions through the loader otherwise.
-        self.batches = _index_sampler(num_samples=n, sample_rate=1 / len(loader), generator=sample_gen) if poisson_sampling else None
-        self.loader = loader
-        sample_rate = 1 / (len(self.batches) if poisson_sampling else len(loader))
-        self.optimizer = _clipped_sum_optimizer(
-            optimizer=optimizer, noise_multiplier=sigma, max_grad_norm=max_grad_norm,
-            expected_batch_size=int(n * sample_rate), loss_reduction="mean", generator=noise_gen,
-        )
-        self.optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
-        self.clipper = BookkeepingClipper(module, max_grad_norm=max_grad_norm)
-        self.loss = _PerSampleLoss(loss_fn)
-        self.loss.reduction = "none"
-        self.max_physical_batch_size = max_physical_batch_size
-        self._first = True
-        self.step_hook = step_hook
-        if step_hook is not None:
-            step_hook.attach(sample_rate=sample_rate, max_grad_norm=max_grad_norm)
-
-    def _slice(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
-        with self.clipper.capture():
-            per_example = self.loss(self.module(xb), yb)
-            per_example.sum().backward()  # a sum, so each example's gradient is its own
-        self.clipper.accumulate()
-        return float(per_example.detach().sum())
-
-    def _epoch_batches(self):
-        if self.batches is None:
-            yield from self.loader
-            return
-        X, y = self.tensors
-        # A DataLoader draws a base seed from its generator (the sampling generator, which
-        # DPDataLoader shares) at the start of every epoch; so do we, so the batches are
-        # exactly those of Opacus's DPDataLoader.
-        torch.empty((), dtype=torch.int64).random_(generator=self.batches.generator)
-        for idx in self.batches:
-            yield X[idx], y[idx]
-
-    def run_epoch(self) -> tuple[float, int]:
-        self.module.train()
-        loss_sum, count = 0.0, 0
-        for xb, yb in self._epoch_batches():
-            self.optimizer.zero_grad(set_to_none=True)
-            for start in range(0, len(yb), self.max_physical_batch_size):
-                xs, ys = xb[start : start + self.max_physical_batch_size], yb[start : start + self.max_physical_batch_size]
-                if self._first:
-                    loss_sum += _run_first_step(self.mode, lambda: self._slice(xs, ys))
-                    self._first = False
-                else:
-                    loss_sum += self._slice(xs, ys)
-            count += len(yb)
-            # An empty Poisson batch gives zero gradients and still takes a (pure-noise) step.
-            self.clipper.write_grads()
-            if self.step_hook is not None:
-                self.step_hook.before_noise()  # p.grad holds the clipped sum
-            self.optimizer.step()
-            if self.step_hook is not None:
-                self.step_hook.after_step()  # p.grad holds the released, noisy average
-        return loss_sum, count
-
-    def plain_module(self) -> nn.Module:
-        return self.module
-
-    def close(self) -> None:
-        self.clipper.close()
 
 
 def train_private(
@@ -603,6 +232,7 @@ def train_private(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from audit.modeling import MLP
     >>> X = np.random.default_rng(0).normal(size=(512, 5)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.float32)
@@ -646,7 +276,7 @@ def _train_private(
     """
     from opacus import PrivacyEngine
 
-    X_t, y_t = _as_tensors(X, y)
+    X_t, y_t = as_tensors(X, y)
     n = len(X_t)
     sigma = validate_privacy_settings(
         epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, n_train=n, epochs=epochs,
@@ -701,13 +331,13 @@ def _train_private(
         sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
         noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
         loader = DataLoader(
-            _RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=_first,
+            RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=first_item,
             shuffle=not poisson_sampling, generator=sample_gen,
         )
         # A step hook's own parameters (the canary audit's) are noised and released like the model's.
         extra = list(step_hook.parameters()) if step_hook is not None else []
         opt = _make_optimizer(optimizer, list(module.parameters()) + extra, learning_rate)
-        make = _BookkeepingTrainer if mode == "bookkeeping" else _OpacusTrainer
+        make = BookkeepingTrainer if mode == "bookkeeping" else OpacusTrainer
         with warnings.catch_warnings():
             # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
             # for reproducible audits (documented in docs/privacy.md).
