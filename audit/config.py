@@ -136,6 +136,9 @@ class PrivacySection:
     epochs: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
     batch_size: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
     learning_rate: float | None = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=None)
+    secure_rng: bool = _spec("true or false", check=lambda v: isinstance(v, bool),
+                             fix="true draws sampling and noise from a CSPRNG (for a released model; not repeatable).",
+                             default=False)
     membership_inference: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     canary_audit: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=False)
     canaries: int = _spec("an integer >= 100", check=lambda v: _is_int(v) and v >= 100, default=1000)

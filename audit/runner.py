@@ -367,6 +367,23 @@ def _canary_kind(pcfg: Any, model: nn.Module, sample: Any) -> str:
     return "input"
 
 
+_SECURE_RNG = (
+    "privacy.secure_rng = true needs a model whose trainable layers are all nn.Linear, each used once "
+    "per forward pass (the trainer that draws noise from a CSPRNG); this model has:\n- {lines}\n"
+    "Fix: set secure_rng = false (seeded, reproducible; fine for audits, not for a released model), or "
+    "train the released model with Opacus's PrivacyEngine(secure_mode=True) and torchcsprng."
+)
+
+
+def _check_secure_rng(pcfg: Any, model: nn.Module, sample: Any) -> None:
+    """Refuse secure_rng for a model the book-keeping trainer cannot train, before any training."""
+    from audit.privacy._bookkeeping import bookkeeping_problems
+
+    problems = bookkeeping_problems(model, torch.as_tensor(sample)) if pcfg.secure_rng else []
+    if problems:
+        raise ConfigError(_SECURE_RNG.format(lines="\n- ".join(problems)), problems=problems)
+
+
 def run_audit(
     config: AuditConfig,
     *,
@@ -448,6 +465,7 @@ def run_audit(
         dp_kwargs = _dp_kwargs(config, n_train=len(prepared.X_train), DP_DEFAULTS=DP_DEFAULTS)
         priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
         canary_kind = _canary_kind(pcfg, priv, prepared.X_train[:2]) if pcfg.canary_audit else None
+        _check_secure_rng(pcfg, priv, prepared.X_train[:2])
         with progress.stage(f"train private model (DP-SGD, target ε={pcfg.target_epsilon:g})"), timer.stage("train_private"):
             outcome = train_private(priv, prepared.X_train, prepared.y_train, seed=tcfg.seed, checkpoint_dir=checkpoint_dir,
                                     config_fingerprint=config.fingerprint(), progress=progress.epochs("private"), **dp_kwargs)
@@ -548,6 +566,7 @@ def _dp_kwargs(config: AuditConfig, *, n_train: int, DP_DEFAULTS: dict[str, Any]
         "epochs": p.epochs or DP_DEFAULTS.get("epochs"),
         "batch_size": p.batch_size or DP_DEFAULTS.get("batch_size"),
         "learning_rate": p.learning_rate or DP_DEFAULTS.get("learning_rate"),
+        "secure_rng": p.secure_rng,
     }
     return {k: v for k, v in chosen.items() if v is not None}
 

@@ -441,7 +441,7 @@ def _privacy(result: dict) -> dict[str, Any]:
         dp_out = {k: _plain(dp.get(k)) for k in (
             "epsilon_target", "epsilon_spent", "delta", "delta_rule", "accountant", "max_grad_norm", "noise_multiplier",
             "sample_rate", "epochs", "batch_size", "learning_rate", "optimizer", "poisson_sampling", "grad_sample_mode",
-            "n_train", "steps", "module_fixes", "resumed_from_epoch")}  # fmt: skip
+            "n_train", "steps", "module_fixes", "resumed_from_epoch", "secure_rng")}  # fmt: skip
         dp_out["epsilon_history"] = [_num(v) for v in _list(dp.get("epsilon_history"))]
     return {
         "status": "ok",

@@ -43,6 +43,7 @@ DP_DEFAULTS: dict = {
     "poisson_sampling": True,
     "max_physical_batch_size": 4096,
     "grad_sample_mode": "auto",
+    "secure_rng": False,  # seeded PRNG: reproducible audits; True for a model that will be released
     "delta": None,  # None: the DELTA_RULE below, from the number of training rows
 }
 

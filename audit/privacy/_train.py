@@ -34,7 +34,9 @@ from audit.privacy._settings import (
     steps_per_epoch,
     validate_privacy_settings,
 )
-from audit.privacy._trainers import BookkeepingTrainer, OpacusTrainer, RowDataset, first_item
+from audit.privacy._bookkeeping import bookkeeping_problems
+from audit.privacy._secure_rng import SecureRandom
+from audit.privacy._trainers import SECURE_RNG_MODE, BookkeepingTrainer, OpacusTrainer, RowDataset, first_item
 
 __all__ = ["PrivateTrainingResult", "train_private"]
 
@@ -93,6 +95,7 @@ class PrivateTrainingResult:
     loss_history: list[float | None] = field(default_factory=list)
     resumed_from_epoch: int | None = None
     seconds_per_epoch: list[float] = field(default_factory=list)
+    secure_rng: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the private training (no model weights).
@@ -106,7 +109,7 @@ class PrivateTrainingResult:
             "epsilon_target", "epsilon_spent", "delta", "delta_rule", "accountant", "max_grad_norm",
             "noise_multiplier", "sample_rate", "epochs", "batch_size", "learning_rate", "optimizer",
             "poisson_sampling", "grad_sample_mode", "n_train", "steps", "epsilon_history",
-            "loss_history", "module_fixes", "resumed_from_epoch", "seconds_per_epoch",
+            "loss_history", "module_fixes", "resumed_from_epoch", "seconds_per_epoch", "secure_rng",
         )
         return {k: copy.deepcopy(getattr(self, k)) for k in keys}
 
@@ -176,6 +179,7 @@ def train_private(
     config_fingerprint: str | None = None,
     progress: ProgressFn | None = None,
     distributed: bool | None = None,
+    secure_rng: bool = DP_DEFAULTS["secure_rng"],
 ) -> PrivateTrainingResult:
     """Train ``model`` with DP-SGD so that it is (``epsilon``, ``delta``)-differentially private.
 
@@ -219,6 +223,11 @@ def train_private(
         ``torch.distributed`` group (default: whenever one is initialised). Every
         process passes the same full ``X``, ``y`` and the *global* ``batch_size``;
         each samples its own shard, so ε equals the single-process ε.
+    secure_rng : bool
+        Draw Poisson sampling and noise from a CSPRNG (ChaCha20 keyed by
+        ``os.urandom``) instead of the seeded PRNG: for a model that will be
+        released. Such runs cannot be repeated bit for bit. Needs the
+        book-keeping trainer (``nn.Linear`` models).
 
     Returns
     -------
@@ -266,6 +275,7 @@ def _train_private(
     config_fingerprint: str | None,
     progress: ProgressFn | None,
     distributed: bool | None,
+    secure_rng: bool = False,
     step_hook: Any = None,
 ) -> PrivateTrainingResult:
     """:func:`train_private`, plus a private ``step_hook`` that sees each step's clipped sum and release.
@@ -290,11 +300,16 @@ def _train_private(
     if distributed is None:
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     mode = resolve_grad_sample_mode(grad_sample_mode, loss_fn, module=module, sample=X_t[:2], distributed=bool(distributed))
+    if secure_rng and (mode != "bookkeeping" or not poisson_sampling):
+        why = ("poisson_sampling=False shuffles with the seeded PRNG" if mode == "bookkeeping"
+               else "; ".join(bookkeeping_problems(module, X_t[:2]) or ["see resolve_grad_sample_mode"]))
+        raise PrivacyError(SECURE_RNG_MODE.format(mode=mode, why=why))
 
     settings = {
         "epsilon": float(epsilon), "delta": delta_used, "max_grad_norm": float(max_grad_norm), "epochs": int(epochs),
         "batch_size": int(batch_size), "learning_rate": float(learning_rate), "optimizer": optimizer, "seed": int(seed),
         "accountant": accountant, "poisson_sampling": bool(poisson_sampling), "loss": getattr(loss_fn, "__qualname__", repr(loss_fn)),
+        "secure_rng": bool(secure_rng),
     }
     rank, world = 0, 1
     if distributed:
@@ -347,7 +362,7 @@ def _train_private(
                 engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
                 max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
                 noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
-                step_hook=step_hook,
+                step_hook=step_hook, secure=SecureRandom() if secure_rng else None,
             )
 
         start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
@@ -400,4 +415,5 @@ def _train_private(
         optimizer=optimizer, poisson_sampling=bool(poisson_sampling), grad_sample_mode=mode, n_train=n,
         steps=int(epochs * per_epoch), epsilon_history=eps_hist, loss_history=loss_hist,
         resumed_from_epoch=start_epoch if state is not None else None, seconds_per_epoch=secs,
+        secure_rng=bool(secure_rng),
     )

@@ -16,13 +16,20 @@ from torch.utils.data import TensorDataset
 from audit.exceptions import PrivacyError
 from audit.privacy._bookkeeping import BookkeepingClipper
 from audit.privacy._prepare import PerSampleLoss
+from audit.privacy._secure_rng import SecureRandom
 
-__all__ = ["BookkeepingTrainer", "OpacusTrainer", "RowDataset", "first_item"]
+__all__ = ["SECURE_RNG_MODE", "BookkeepingTrainer", "OpacusTrainer", "RowDataset", "first_item"]
 
 _STEP_HOOK_MODE = (
     "A step hook (used by the white-box canary audit) needs grad_sample_mode='bookkeeping'; "
     "found {mode!r}. Fix: audit a model whose trainable layers are nn.Linear, or use the "
     "input-space canary audit."
+)
+SECURE_RNG_MODE = (
+    "secure_rng=True needs grad_sample_mode='bookkeeping' (the trainer that can draw noise from a "
+    "CSPRNG here); this model and loss resolve to {mode!r}: {why}. Fix: use a model whose trainable "
+    "layers are nn.Linear with a per-example loss, or install torchcsprng and train with Opacus's "
+    "PrivacyEngine(secure_mode=True) directly."
 )
 _MODE_FAILED = (
     "Per-example gradients with grad_sample_mode={mode!r} failed on this model and data "
@@ -60,9 +67,11 @@ class OpacusTrainer:
     """DP-SGD through ``PrivacyEngine.make_private`` and ``BatchMemoryManager`` (Opacus's modes)."""
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
+                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None, secure=None) -> None:
         if step_hook is not None:
             raise PrivacyError(_STEP_HOOK_MODE.format(mode=mode))
+        if secure is not None:
+            raise PrivacyError(SECURE_RNG_MODE.format(mode=mode, why="Opacus's secure_mode needs torchcsprng"))
         self.mode = mode
         criterion = PerSampleLoss(loss_fn) if mode == "ghost" else loss_fn
         made = engine.make_private(
@@ -118,14 +127,17 @@ class OpacusTrainer:
             self.model.to_standard_module()  # removes Opacus's hooks from the module
 
 
-def _clipped_sum_optimizer(**kwargs: Any) -> Any:
+def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, **kwargs: Any) -> Any:
     """Opacus's ``DPOptimizerFastGradientClipping`` that takes ``p.grad`` as the clipped sum.
 
     Identical to Opacus's except that ``accumulate`` takes the gradient tensor itself
     instead of a deep copy (a measurable share of a 1.4 ms step; the trainer writes a
-    fresh tensor every step); noise, scaling and the accountant hook are Opacus's.
+    fresh tensor every step), and, with ``secure``, the noise comes from a CSPRNG
+    (Opacus's own ``secure_mode`` needs torchcsprng); scaling and the accountant hook
+    are Opacus's.
     """
     from opacus.optimizers import DPOptimizerFastGradientClipping
+    from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 
     class _ClippedSumOptimizer(DPOptimizerFastGradientClipping):
         def accumulate(self) -> None:
@@ -134,6 +146,16 @@ def _clipped_sum_optimizer(**kwargs: Any) -> Any:
                     p.summed_grad.add_(p.grad)
                 else:
                     p.summed_grad = p.grad.detach()
+
+        def add_noise(self) -> None:
+            if secure is None:
+                return super().add_noise()
+            for p in self.params:  # Opacus's add_noise, with the secure source
+                _check_processed_flag(p.summed_grad)
+                noise = secure.normal(p.summed_grad.shape, std=self.noise_multiplier * self.max_grad_norm,
+                                      dtype=p.summed_grad.dtype)
+                p.grad = (p.summed_grad + noise).view_as(p)
+                _mark_as_processed(p.summed_grad)
 
     return _ClippedSumOptimizer(**kwargs)
 
@@ -167,9 +189,11 @@ class BookkeepingTrainer:
     """
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None) -> None:
+                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None,
+                 secure: SecureRandom | None = None) -> None:
         self.mode = mode
         self.module = module
+        self.secure = secure
         self.tensors = loader.dataset.tensors
         n = len(loader.dataset)
         # Poisson batches as Opacus's DPDataLoader draws them; shuffled partitions through the loader otherwise.
@@ -177,7 +201,7 @@ class BookkeepingTrainer:
         self.loader = loader
         sample_rate = 1 / (len(self.batches) if poisson_sampling else len(loader))
         self.optimizer = _clipped_sum_optimizer(
-            optimizer=optimizer, noise_multiplier=sigma, max_grad_norm=max_grad_norm,
+            secure=secure, optimizer=optimizer, noise_multiplier=sigma, max_grad_norm=max_grad_norm,
             expected_batch_size=int(n * sample_rate), loss_reduction="mean", generator=noise_gen,
         )
         self.optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
@@ -202,6 +226,12 @@ class BookkeepingTrainer:
             yield from self.loader
             return
         X, y = self.tensors
+        if self.secure is not None:  # the same Poisson draw, from the CSPRNG
+            n, q = self.batches.num_samples, self.batches.sample_rate
+            for _ in range(self.batches.steps):
+                idx = (self.secure.uniform(n) < q).nonzero().reshape(-1)
+                yield X[idx], y[idx]
+            return
         # A DataLoader draws a base seed from its generator (the sampling generator, which
         # DPDataLoader shares) at the start of every epoch; so do we, so the batches are
         # exactly those of Opacus's DPDataLoader.

@@ -30,7 +30,7 @@ else:
     c[2].metric("δ", fmt(dp.get("delta"), digits=2), help=dp.get("delta_rule") and f"Rule: {md_escape(dp['delta_rule'])}")
     c[3].metric("accountant", str(dp.get("accountant") or "—"))
     settings = {k: dp.get(k) for k in ("noise_multiplier", "max_grad_norm", "sample_rate", "epochs", "steps", "batch_size",
-                                       "learning_rate", "optimizer", "poisson_sampling", "grad_sample_mode", "n_train",
+                                       "learning_rate", "optimizer", "poisson_sampling", "grad_sample_mode", "secure_rng", "n_train",
                                        "resumed_from_epoch")}
     left, right = st.columns([1, 2])
     with left:
