@@ -498,6 +498,9 @@ def run_audit(
             ca = privacy["canary_audit"]
             progress.note(f"{ca['n_correct']}/{ca['n_guesses']} canary guesses correct: empirical ε lower bound "
                           f"{ca['epsilon_lower_bound']:.3f} (accountant ε {ca['epsilon_accountant']:.3f})")
+            if ca.get("score_noise_ratio") is not None:
+                progress.note(f"noise released on the canary coordinates: {ca['score_noise_ratio']:.3f}× the noise "
+                              "the accountant assumed (1 expected)")
     if pcfg.utility_curve:
         from audit.privacy import privacy_utility_curve
 
@@ -507,10 +510,9 @@ def run_audit(
             privacy["utility_curve"] = privacy_utility_curve(
                 model_factory=model_factory(config.model, n_features=n_features, base_dir=config.base_dir), X_train=prepared.X_train,
                 y_train=prepared.y_train, X_test=prepared.X_test, y_test=prepared.y_test,
-                sensitive_test=prepared.sensitive_test, epsilons=tuple(pcfg.utility_curve), seed=tcfg.seed, **kwargs,
+                sensitive_test=prepared.sensitive_test, epsilons=tuple(pcfg.utility_curve), seed=tcfg.seed,
+                progress=progress.note, **kwargs,
             )
-            progress.note("accuracy by ε: " + ", ".join(
-                f"{'∞' if pt['epsilon'] is None else format(pt['epsilon'], 'g')}: {pt['accuracy']:.4f}" for pt in privacy["utility_curve"]))
     data_summary = dict(prepared.summary)
     if "identifier_scan" in privacy:
         data_summary["identifier_scan"] = privacy["identifier_scan"]

@@ -9,6 +9,7 @@ group's accuracy drop against it.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -67,6 +68,7 @@ def privacy_utility_curve(
     include_non_private: bool = True,
     seed: int = 0,
     threshold: float = 0.5,
+    progress: Callable[[str], None] | None = None,
     **training_kwargs: Any,
 ) -> list[dict]:
     """Train at each ε (and without DP) and report accuracy and fairness at each.
@@ -84,6 +86,8 @@ def privacy_utility_curve(
         Target ε values.
     include_non_private : bool
         Add a non-private point (``"epsilon": None``) trained with the same settings.
+    progress : callable, optional
+        Called with one line after each point (ε, accuracy, seconds): each point is a full training.
     **training_kwargs
         Passed to :func:`train_private` (and the shared ones to the non-private trainer).
 
@@ -110,7 +114,9 @@ def privacy_utility_curve(
     sensitive = sensitive_test.reset_index(drop=True)
     plain_keys = ("epochs", "batch_size", "learning_rate", "optimizer", "loss_fn")
     points = []
-    for eps in eps_list + ([None] if include_non_private else []):
+    grid = eps_list + ([None] if include_non_private else [])
+    for i, eps in enumerate(grid, start=1):
+        started = time.perf_counter()
         torch.manual_seed(seed)
         model = model_factory()
         if eps is None:
@@ -119,6 +125,10 @@ def privacy_utility_curve(
             trained = train_private(model, X_train, y_train, epsilon=float(eps), seed=seed, **training_kwargs).model
         y_pred = (predict_proba(trained, X_test) >= threshold).astype(np.int64)
         points.append(_point(eps, y_true, y_pred, sensitive))
+        if progress is not None:
+            label = "non-private" if eps is None else f"ε={eps:g}"
+            progress(f"point {i}/{len(grid)} ({label}): accuracy {points[-1]['accuracy']:.4f} "
+                     f"in {time.perf_counter() - started:.1f}s")
     if include_non_private:
         ref = points[-1]["by_group_accuracy"]
         for p in points[:-1]:

@@ -6,6 +6,7 @@ reported at once, with every other problem, instead of after minutes of work.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -116,6 +117,7 @@ def _reachable(*, epsilon: float, delta: float, sample_rate: float, steps: int, 
     return False
 
 
+@functools.lru_cache(maxsize=256)
 def noise_multiplier_for(
     *, epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str = "prv"
 ) -> float | None:
@@ -123,7 +125,9 @@ def noise_multiplier_for(
 
     Returns ``None`` when no noise multiplier up to the search ceiling reaches it.
     This is the binary search Opacus's ``make_private_with_epsilon`` runs, so a
-    target accepted here is accepted there and gets the same noise.
+    target accepted here is accepted there and gets the same noise. Memoised: the
+    answer depends only on the arguments, and one audit asks the same question for
+    the private model, the canary run and the curve (0.4 s at ε = 1, 1.8 s at ε = 8).
     """
     from opacus.accountants.utils import get_noise_multiplier
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import time
 import warnings
@@ -115,10 +116,26 @@ class PrivateTrainingResult:
 
 
 def _epsilon(engine: Any, delta: float) -> float:
+    history = tuple(tuple(entry) for entry in engine.accountant.history)  # entries reloaded from a checkpoint may be lists
+    return epsilon_after(engine.accountant.mechanism(), history, float(delta))
+
+
+@functools.lru_cache(maxsize=1024)
+def epsilon_after(mechanism: str, history: tuple, delta: float) -> float:
+    """ε of an accountant ``history`` at ``delta``; memoised, as it depends on nothing else.
+
+    One audit evaluates the same histories several times (the private model, the
+    canary run and the curve's matching point all record ε after every epoch), and
+    one PRV evaluation costs 0.03 s at ε = 1 and 0.13 s at ε = 8.
+    """
+    from opacus.accountants import create_accountant
+
+    accountant = create_accountant(mechanism=mechanism)
+    accountant.history = list(history)
     with warnings.catch_warnings():
         # PRV bounds its domain with RDP, which warns when the best order is at the grid's edge.
         warnings.simplefilter("ignore")
-        return float(engine.accountant.get_epsilon(delta=delta))
+        return float(accountant.get_epsilon(delta=delta))
 
 
 def _make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
