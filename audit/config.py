@@ -143,7 +143,7 @@ class PrivacySection:
     canary_audit: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=False)
     canaries: int = _spec("an integer >= 100", check=lambda v: _is_int(v) and v >= 100, default=1000)
     canary_kind: str = _spec("\"auto\", \"gradient\" or \"input\"", check=lambda v: v in ("auto", "gradient", "input"),
-                             fix="\"gradient\" (white-box, tighter) needs a model whose trainable layers are nn.Linear; "
+                             fix="\"gradient\" (white-box, tighter) needs a model whose trainable layers are nn.Linear or nn.Conv2d; "
                                  "\"auto\" uses it where possible.", default="auto")
     utility_curve: list[float] = _spec("a list of numbers > 0 (epsilons to train at)",
                                        check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v), default_factory=list)

@@ -347,7 +347,7 @@ def _compute_section(timer: StageTimer, models: dict[str, nn.Module], n_features
 
 
 _GRADIENT_CANARIES = (
-    "privacy.canary_kind = \"gradient\" needs a model whose trainable layers are all nn.Linear, each "
+    "privacy.canary_kind = \"gradient\" needs a model whose trainable layers are all nn.Linear or nn.Conv2d, each "
     "used once per forward pass; this model has:\n- {lines}\nFix: set canary_kind = \"input\" (black-box "
     "canaries, any model) or \"auto\"."
 )
@@ -368,7 +368,7 @@ def _canary_kind(pcfg: Any, model: nn.Module, sample: Any) -> str:
 
 
 _SECURE_RNG = (
-    "privacy.secure_rng = true needs a model whose trainable layers are all nn.Linear, each used once "
+    "privacy.secure_rng = true needs a model whose trainable layers are all nn.Linear or nn.Conv2d, each used once "
     "per forward pass (the trainer that draws noise from a CSPRNG); this model has:\n- {lines}\n"
     "Fix: set secure_rng = false (seeded, reproducible; fine for audits, not for a released model), or "
     "train the released model with Opacus's PrivacyEngine(secure_mode=True) and torchcsprng."

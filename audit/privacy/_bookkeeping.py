@@ -1,4 +1,4 @@
-"""Book-keeping per-example clipping: DP-SGD for Linear layers in one backward pass.
+"""Book-keeping per-example clipping: DP-SGD for Linear and Conv2d layers in one backward pass.
 
 For a Linear layer that sees one input vector ``a_i`` per example, the example's
 weight gradient is the outer product ``b_i a_iᵀ`` of its output gradient ``b_i``
@@ -7,17 +7,19 @@ and its input, so the gradient's norm is ``‖a_i‖·‖b_i‖`` without formin
 gradients is ``Bᵀ diag(c) A``: one matmul, the cost of the ordinary gradient.
 Book-keeping (Bu et al. 2023) keeps ``A`` and ``B`` from a single backward pass,
 where Opacus's ghost clipping runs a second backward pass to apply the clip
-factors. For inputs with extra dimensions (``(batch, tokens, features)``) the
-per-example gradients are formed with one ``einsum`` instead.
+factors. For inputs with extra dimensions (``(batch, tokens, features)``) and for
+``nn.Conv2d`` (through ``F.unfold``) the per-example gradients are formed explicitly
+instead, which is cheap for the small layers of tabular and small image models.
 
 The clip factor is Opacus's, ``min(1, C / (‖g_i‖ + 1e-6))``, and the clipped sum is
 handed to Opacus's ``DPOptimizerFastGradientClipping`` for noise, scaling and
 accounting, so the privacy mechanism is Opacus's own (tests check the clipped
 sums against Opacus's per-sample gradients).
 
-Only models whose trainable parameters all sit in plain ``nn.Linear`` layers, each
-called once per forward pass, qualify; :func:`bookkeeping_problems` says why a
-model does not, and the caller falls back to Opacus's grad-sample modes.
+Only models whose trainable parameters all sit in plain ``nn.Linear`` or ``nn.Conv2d``
+(groups 1, zero padding) layers, each called once per forward pass, qualify;
+:func:`bookkeeping_problems` says why a model does not, and the caller falls back
+to Opacus's grad-sample modes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,25 @@ _CALLED_TWICE = (
     "pass; its per-example gradients would be clipped wrongly. Fix: use grad_sample_mode='ghost' "
     "or 'hooks' for models that reuse a layer."
 )
-_NOT_LINEAR = "{name}: {kind} has trainable parameters; book-keeping clipping handles only nn.Linear"
+_NOT_LINEAR = "{name}: {kind} has trainable parameters; book-keeping clipping handles only nn.Linear and nn.Conv2d"
+_CONV_OPTIONS = (
+    "{name}: Conv2d with {what}; book-keeping clipping handles groups=1, padding_mode='zeros' and "
+    "numeric padding"
+)
+_SUPPORTED = (nn.Linear, nn.Conv2d)
+
+
+def _trainable(sub: nn.Module) -> bool:
+    return any(p.requires_grad for p in sub.parameters(recurse=False))
+
+
+def _conv_problem(name: str, conv: nn.Conv2d) -> str | None:
+    what = [w for w, bad in (
+        (f"groups={conv.groups}", conv.groups != 1),
+        (f"padding_mode={conv.padding_mode!r}", conv.padding_mode != "zeros"),
+        (f"padding={conv.padding!r}", isinstance(conv.padding, str)),
+    ) if bad]
+    return _CONV_OPTIONS.format(name=name or "<root>", what=", ".join(what)) if what else None
 
 
 def bookkeeping_problems(module: nn.Module, sample: torch.Tensor | None = None) -> list[str]:
@@ -51,20 +71,23 @@ def bookkeeping_problems(module: nn.Module, sample: torch.Tensor | None = None) 
     >>> bookkeeping_problems(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)))
     []
     >>> bookkeeping_problems(nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4)))
-    ['1: LayerNorm has trainable parameters; book-keeping clipping handles only nn.Linear']
+    ['1: LayerNorm has trainable parameters; book-keeping clipping handles only nn.Linear and nn.Conv2d']
     """
     problems = []
     for name, sub in module.named_modules():
-        own = [p for p in sub.parameters(recurse=False) if p.requires_grad]
-        if own and type(sub) is not nn.Linear:  # subclasses may change forward()
+        if not _trainable(sub):
+            continue
+        if type(sub) not in _SUPPORTED:  # exact types: subclasses may change forward()
             problems.append(_NOT_LINEAR.format(name=name or "<root>", kind=type(sub).__name__))
+        elif type(sub) is nn.Conv2d and _conv_problem(name, sub):
+            problems.append(_conv_problem(name, sub))
     if sample is None or problems:
         return problems
     calls: dict[str, int] = {}
     handles = [
         sub.register_forward_hook(lambda layer, _i, _o, name=name: calls.__setitem__(name, calls.get(name, 0) + 1))
         for name, sub in module.named_modules()
-        if type(sub) is nn.Linear and any(p.requires_grad for p in sub.parameters(recurse=False))
+        if type(sub) in _SUPPORTED and _trainable(sub)
     ]
     try:
         with torch.no_grad():
@@ -75,6 +98,24 @@ def bookkeeping_problems(module: nn.Module, sample: torch.Tensor | None = None) 
         for handle in handles:
             handle.remove()
     return problems + [_CALLED_TWICE.format(name=name, count=count) for name, count in calls.items() if count > 1]
+
+
+def _per_example(layer: nn.Module, a: torch.Tensor, b: torch.Tensor, *, weight: bool, bias: bool):
+    """Per-example weight gradients (batch, out, in) and bias gradients (batch, out), materialised.
+
+    Linear over (batch, ..., features): sums over the extra dims. Conv2d: the
+    output gradient times the unfolded input patches (``F.unfold``), summed over
+    positions; small for the kernels this is used with.
+    """
+    if type(layer) is nn.Conv2d:
+        patches = nn.functional.unfold(a, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
+                                       stride=layer.stride)  # (batch, in * kh * kw, positions)
+        b3 = b.reshape(len(b), b.shape[1], -1)  # (batch, out, positions)
+        gw = torch.bmm(b3, patches.transpose(1, 2)) if weight else None
+        return gw, (b3.sum(2) if bias else None)
+    a3, b3 = a.reshape(len(a), -1, a.shape[-1]), b.reshape(len(b), -1, b.shape[-1])
+    gw = torch.einsum("bti,bto->boi", a3, b3) if weight else None
+    return gw, (b3.sum(1) if bias else None)
 
 
 class BookkeepingClipper:
@@ -112,7 +153,7 @@ class BookkeepingClipper:
         self._names = {}
         self._layers: list[nn.Linear] = []
         for name, sub in module.named_modules():
-            if type(sub) is nn.Linear and any(p.requires_grad for p in sub.parameters(recurse=False)):
+            if type(sub) in _SUPPORTED and _trainable(sub):
                 self._layers.append(sub)
                 self._names[sub] = name
         self._params = [p for layer in self._layers for p in layer.parameters(recurse=False) if p.requires_grad]
@@ -183,7 +224,7 @@ class BookkeepingClipper:
                 continue  # unused this pass (or no gradient reached it): zero contribution
             a, b = self._inputs[layer], self._grads[layer]
             w, bias = layer.weight.requires_grad, layer.bias is not None and layer.bias.requires_grad
-            if a.ndim == 2:
+            if a.ndim == 2 and type(layer) is nn.Linear:
                 # ||b_i a_i^T||^2 = ||a_i||^2 ||b_i||^2, plus ||b_i||^2 for the bias; few ops, as this runs every step.
                 b2 = torch.linalg.vecdot(b, b)
                 if w and bias:
@@ -194,10 +235,7 @@ class BookkeepingClipper:
                     sq = b2
                 pieces.append((layer, a, b, None))
             else:
-                # (batch, ..., features): per-example gradients are sums over the extra dims.
-                a3, b3 = a.reshape(len(a), -1, a.shape[-1]), b.reshape(len(b), -1, b.shape[-1])
-                gw = torch.einsum("bti,bto->boi", a3, b3) if w else None
-                gb = b3.sum(1) if bias else None
+                gw, gb = _per_example(layer, a, b, weight=w, bias=bias)
                 sq = torch.zeros(len(a), dtype=b.dtype, device=b.device)
                 if gw is not None:
                     sq = sq + gw.pow(2).sum((1, 2))

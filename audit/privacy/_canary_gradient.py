@@ -106,7 +106,7 @@ def gradient_canary_audit(
     Parameters
     ----------
     model_factory : callable
-        Returns a fresh, untrained model whose trainable layers are ``nn.Linear``
+        Returns a fresh, untrained model whose trainable layers are ``nn.Linear`` or ``nn.Conv2d``
         (the book-keeping trainer inserts the canaries).
     X_train, y_train : array-like
         Training data, all of it used; the canaries are extra records.

@@ -146,7 +146,7 @@ def resolve_grad_sample_mode(
 
     1. ``'bookkeeping'``: one backward pass, clipped sums formed from each Linear
        layer's inputs and output gradients (Bu et al. 2023), when ``module`` is
-       given, every trainable parameter is in a plain ``nn.Linear`` called once per
+       given, every trainable parameter is in a plain ``nn.Linear`` or ``nn.Conv2d`` called once per
        forward pass (checked on ``sample``), the loss gives per-example values and
        training is not distributed;
     2. ``'ghost'``: Opacus's ghost clipping (Li et al. 2022), which computes

@@ -244,7 +244,7 @@ def train_private(
         Draw Poisson sampling and noise from a CSPRNG (ChaCha20 keyed by
         ``os.urandom``) instead of the seeded PRNG: for a model that will be
         released. Such runs cannot be repeated bit for bit. Needs the
-        book-keeping trainer (``nn.Linear`` models).
+        book-keeping trainer (``nn.Linear`` / ``nn.Conv2d`` models).
 
     Returns
     -------

@@ -28,7 +28,7 @@ _STEP_HOOK_MODE = (
 SECURE_RNG_MODE = (
     "secure_rng=True needs grad_sample_mode='bookkeeping' (the trainer that can draw noise from a "
     "CSPRNG here); this model and loss resolve to {mode!r}: {why}. Fix: use a model whose trainable "
-    "layers are nn.Linear with a per-example loss, or install torchcsprng and train with Opacus's "
+    "layers are nn.Linear or nn.Conv2d with a per-example loss, or install torchcsprng and train with Opacus's "
     "PrivacyEngine(secure_mode=True) directly."
 )
 _MODE_FAILED = (

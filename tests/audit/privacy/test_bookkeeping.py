@@ -106,6 +106,44 @@ def test_sequence_inputs_equal_opacus():
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+class _CNN(nn.Module):
+    """The digits example's shape: Conv-ReLU-MaxPool-Linear, plus a strided, dilated, rectangular conv."""
+
+    def __init__(self, bias=True):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, kernel_size=3, padding=1, bias=bias)
+        self.odd = nn.Conv2d(4, 3, kernel_size=(2, 3), stride=2, dilation=(1, 2), padding=(1, 2))
+        self.head = nn.Linear(3 * 3 * 2, 1)
+
+    def forward(self, x):
+        h = nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+        return self.head(torch.relu(self.odd(h)).flatten(1))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_convolutions_equal_opacus(bias):
+    torch.manual_seed(0)
+    theirs = _CNN(bias)
+    ours = _CNN(bias)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(16, 1, 8, 8) * torch.linspace(0.05, 3, 16)[:, None, None, None]
+    y = (torch.rand(16) > 0.5).float()
+    assert theirs(x).shape == (16, 1)
+    unclipped, _ = _opacus_clipped(_CNN(bias), x, _bce_sum(y))
+    ref_norms, ref_sums = _opacus_clipped(theirs, x, _bce_sum(y), clip=float(unclipped.median()))
+    norms, sums = _ours(ours, x, _bce_rows(y), slices=2, clip=float(unclipped.median()))
+    torch.testing.assert_close(norms, ref_norms, rtol=1e-5, atol=1e-6)
+    for a, b in zip(sums, ref_sums):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_convolutions_it_cannot_clip_exactly_are_named():
+    model = nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Conv2d(2, 2, 3, padding="same"), nn.Conv2d(2, 2, 3, padding_mode="reflect"))
+    problems = bookkeeping_problems(model)
+    assert ["groups=2" in problems[0], "padding='same'" in problems[1], "padding_mode='reflect'" in problems[2]] == [True] * 3
+    assert resolve_grad_sample_mode("auto", binary_loss, module=model) == "ghost"
+
+
 def test_parameters_and_hooks_are_restored():
     model = MLP(6, hidden=(8,))
     model.net[0].bias.requires_grad_(False)
@@ -176,6 +214,7 @@ def test_auto_picks_bookkeeping_only_where_it_is_exact():
     assert resolve_grad_sample_mode("auto", binary_loss, module=_Shared(), sample=x) == "ghost"
     norm = nn.Sequential(nn.Linear(6, 4), nn.LayerNorm(4), nn.Linear(4, 1))
     assert resolve_grad_sample_mode("auto", binary_loss, module=norm, sample=x) == "ghost"
+    assert resolve_grad_sample_mode("auto", binary_loss, module=_CNN(), sample=torch.zeros(2, 1, 8, 8)) == "bookkeeping"
     custom = lambda out, y: binary_loss(out, y)  # noqa: E731
     assert resolve_grad_sample_mode("auto", custom, module=MLP(6), sample=x) == "hooks"
     # A frozen LayerNorm holds no trainable parameters, so book-keeping still applies.
