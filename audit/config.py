@@ -331,8 +331,12 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str]) -> None:
         if model.kind == "mlp" and model.factory:
             problems.append("'model.factory' is set but model.kind is \"mlp\"; set kind = \"factory\" to use it.")
     priv = cfg.get("privacy")
-    if isinstance(priv, PrivacySection) and priv.canary_audit and not priv.enabled:
-        problems.append("'privacy.canary_audit' needs privacy.enabled = true (it audits the DP training).")
+    if isinstance(priv, PrivacySection) and not priv.enabled:
+        # Settings of the DP training that would silently do nothing without it.
+        for key, needs in (("canary_audit", "it audits the DP training"), ("secure_rng", "it randomises the DP training"),
+                           ("utility_curve", "it trains DP models at each ε")):
+            if getattr(priv, key):
+                problems.append(f"'privacy.{key}' needs privacy.enabled = true ({needs}). Fix: enable privacy or remove the key.")
     for i, gate in enumerate(cfg.get("gates") or []):
         if isinstance(gate, GateSpec) and gate.max is None and gate.min is None:
             problems.append(f"'gates[{i}]' ({gate.metric}): expected a bound, 'max' or 'min', found neither.")

@@ -96,3 +96,16 @@ def test_fingerprint_changes_with_settings():
     b = config_from_dict(_with(privacy={"target_epsilon": 2.0}))
     assert a.fingerprint() == config_from_dict(BASE).fingerprint()
     assert a.fingerprint() != b.fingerprint()
+
+
+def test_privacy_settings_that_need_dp_training_are_refused_without_it():
+    raw = _with(privacy={"enabled": False, "canary_audit": True, "secure_rng": True, "utility_curve": [1.0],
+                         "canary_kind": "gradient"})
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict(raw)
+    text = " ".join(exc.value.problems)
+    for key in ("privacy.canary_audit", "privacy.secure_rng", "privacy.utility_curve"):
+        assert f"'{key}' needs privacy.enabled = true" in text
+    raw = _with(privacy={"canary_kind": "whitebox"})
+    with pytest.raises(ConfigError, match=r"privacy.canary_kind.*\"auto\", \"gradient\" or \"input\""):
+        config_from_dict(raw)
