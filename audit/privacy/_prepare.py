@@ -147,8 +147,8 @@ def resolve_grad_sample_mode(
     1. ``'bookkeeping'``: one backward pass, clipped sums formed from each Linear
        layer's inputs and output gradients (Bu et al. 2023), when ``module`` is
        given, every trainable parameter is in a plain ``nn.Linear`` or ``nn.Conv2d`` called once per
-       forward pass (checked on ``sample``), the loss gives per-example values and
-       training is not distributed;
+       forward pass (checked on ``sample``) and the loss gives per-example values
+       (in one process or under DPDDP alike: ``distributed`` no longer changes the choice);
     2. ``'ghost'``: Opacus's ghost clipping (Li et al. 2022), which computes
        per-example gradient *norms* without materialising per-example gradients
        but runs two backward passes; needs per-example losses;
@@ -163,14 +163,13 @@ def resolve_grad_sample_mode(
     """
     per_example_ok = PerSampleLoss.supports(loss_fn)
     if mode == "auto":
-        if per_example_ok and module is not None and not distributed and not bookkeeping_problems(module, sample):
+        if per_example_ok and module is not None and not bookkeeping_problems(module, sample):
             return "bookkeeping"
         return "ghost" if per_example_ok else "hooks"
     if mode in ("ghost", "bookkeeping") and not per_example_ok:
         raise PrivacyError(_GHOST_LOSS.format(mode=mode, loss=loss_fn))
     if mode == "bookkeeping":
-        problems = ["distributed training (DPDDP) is not supported; use 'ghost'"] if distributed else []
-        problems += bookkeeping_problems(module, sample) if module is not None else []
+        problems = bookkeeping_problems(module, sample) if module is not None else []
         if problems:
             raise PrivacyError(_BOOKKEEPING.format(lines="\n- ".join(problems)), problems=problems)
     return mode

@@ -171,7 +171,9 @@ def _all_agree(distributed: bool, action: Callable[[], Any]) -> Any:
 
 def _unwrapped(module: nn.Module, distributed: bool) -> nn.Module:
     # The caller's module inside Opacus's DPDDP wrapper (its state_dict keys carry no "module." prefix).
-    return module.module if distributed else module
+    from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+
+    return module.module if distributed and isinstance(module, DPDDP) else module
 
 
 def train_private(
@@ -355,9 +357,15 @@ def _train_private(
         if distributed:
             if not poisson_sampling:
                 raise PrivacyError(_DIST_POISSON)
-            from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+            if mode == "bookkeeping":
+                # What DPDDP's constructor does; the book-keeping optimizer sums the gradients itself.
+                with torch.no_grad():
+                    for p in module.parameters():
+                        torch.distributed.broadcast(p.data, 0)
+            else:
+                from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
 
-            module = DPDDP(module)
+                module = DPDDP(module)
 
         # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
         sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
@@ -379,7 +387,7 @@ def _train_private(
                 engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
                 max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
                 noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
-                step_hook=step_hook, secure=SecureRandom() if secure_rng else None,
+                step_hook=step_hook, secure=SecureRandom() if secure_rng else None, rank=rank, world=world,
             )
 
         start_epoch, eps_hist, loss_hist, secs = 0, [], [], []

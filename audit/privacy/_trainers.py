@@ -67,7 +67,8 @@ class OpacusTrainer:
     """DP-SGD through ``PrivacyEngine.make_private`` and ``BatchMemoryManager`` (Opacus's modes)."""
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
-                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None, secure=None) -> None:
+                 mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None, secure=None,
+                 rank: int = 0, world: int = 1) -> None:
         if step_hook is not None:
             raise PrivacyError(_STEP_HOOK_MODE.format(mode=mode))
         if secure is not None:
@@ -127,7 +128,7 @@ class OpacusTrainer:
             self.model.to_standard_module()  # removes Opacus's hooks from the module
 
 
-def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, **kwargs: Any) -> Any:
+def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, distributed: bool = False, **kwargs: Any) -> Any:
     """Opacus's ``DPOptimizerFastGradientClipping`` that takes ``p.grad`` as the clipped sum.
 
     Identical to Opacus's except that ``accumulate`` takes the gradient tensor itself
@@ -136,10 +137,13 @@ def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, **kwargs: Any)
     (Opacus's own ``secure_mode`` needs torchcsprng); scaling and the accountant hook
     are Opacus's.
     """
-    from opacus.optimizers import DPOptimizerFastGradientClipping
+    from opacus.optimizers import DistributedDPOptimizerFastGradientClipping, DPOptimizerFastGradientClipping
     from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 
-    class _ClippedSumOptimizer(DPOptimizerFastGradientClipping):
+    # Under DPDDP Opacus's distributed variant adds the noise on rank 0 only and sums the gradients.
+    base = DistributedDPOptimizerFastGradientClipping if distributed else DPOptimizerFastGradientClipping
+
+    class _ClippedSumOptimizer(base):
         def accumulate(self) -> None:
             for p in self.params:
                 if p.summed_grad is not None:
@@ -150,6 +154,10 @@ def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, **kwargs: Any)
         def add_noise(self) -> None:
             if secure is None:
                 return super().add_noise()
+            if getattr(self, "rank", 0) != 0:  # noise is added once, on rank 0
+                for p in self.params:
+                    p.grad = p.summed_grad.view_as(p)
+                return None
             for p in self.params:  # Opacus's add_noise, with the secure source
                 _check_processed_flag(p.summed_grad)
                 noise = secure.normal(p.summed_grad.shape, std=self.noise_multiplier * self.max_grad_norm,
@@ -160,20 +168,38 @@ def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, **kwargs: Any)
     return _ClippedSumOptimizer(**kwargs)
 
 
-def _index_sampler(**kwargs: Any) -> Any:
-    """Opacus's ``UniformWithReplacementSampler`` yielding index tensors instead of lists.
+class _PoissonBatches:
+    """Opacus's Poisson sampling, drawn exactly as its data loaders draw it, as index tensors.
 
-    Same random draws (one ``torch.rand`` over all rows per step), same number of
-    steps; the rows are then taken with one indexing op, skipping the DataLoader.
+    One process: ``UniformWithReplacementSampler`` inside ``DPDataLoader``, including
+    the base seed a DataLoader draws from the same generator at every epoch start.
+    DPDDP: ``DistributedUniformWithReplacementSampler``, a fixed shuffled shard per
+    rank sampled at the same rate, except that an empty local batch is still a step
+    (Opacus skips it, which would leave the ranks' steps out of step). With a
+    CSPRNG the same draws come from it. Rows are then taken with one indexing op.
     """
-    from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 
-    class _IndexTensorSampler(UniformWithReplacementSampler):
-        def __iter__(self):
-            for _ in range(self.steps):
-                yield (torch.rand(self.num_samples, generator=self.generator) < self.sample_rate).nonzero().reshape(-1)
+    def __init__(self, *, n: int, sample_rate: float, generator: torch.Generator,
+                 secure: SecureRandom | None = None, rank: int = 0, world: int = 1) -> None:
+        self.steps = int(1 / sample_rate)  # as Opacus's samplers count them
+        self.sample_rate = sample_rate
+        self.generator = generator
+        self.secure = secure
+        self.shard = None
+        if world > 1:
+            self.shard = torch.randperm(n, generator=torch.Generator().manual_seed(0))[rank:n:world]
+        self.size = n if self.shard is None else len(self.shard)
 
-    return _IndexTensorSampler(**kwargs)
+    def __len__(self) -> int:
+        return self.steps
+
+    def epoch(self):
+        if self.secure is None:
+            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        for _ in range(self.steps):
+            u = self.secure.uniform(self.size) if self.secure is not None else torch.rand(self.size, generator=self.generator)
+            picked = (u < self.sample_rate).nonzero().reshape(-1)
+            yield picked if self.shard is None else self.shard[picked]
 
 
 class BookkeepingTrainer:
@@ -190,19 +216,21 @@ class BookkeepingTrainer:
 
     def __init__(self, *, engine, module, optimizer, loss_fn, loader, sigma, max_grad_norm, poisson_sampling,
                  mode, noise_gen, sample_gen, max_physical_batch_size, step_hook=None,
-                 secure: SecureRandom | None = None) -> None:
+                 secure: SecureRandom | None = None, rank: int = 0, world: int = 1) -> None:
         self.mode = mode
         self.module = module
-        self.secure = secure
         self.tensors = loader.dataset.tensors
         n = len(loader.dataset)
-        # Poisson batches as Opacus's DPDataLoader draws them; shuffled partitions through the loader otherwise.
-        self.batches = _index_sampler(num_samples=n, sample_rate=1 / len(loader), generator=sample_gen) if poisson_sampling else None
+        # Poisson batches as Opacus's data loaders draw them; shuffled partitions through the loader otherwise.
+        self.batches = (_PoissonBatches(n=n, sample_rate=1 / len(loader), generator=sample_gen, secure=secure,
+                                        rank=rank, world=world) if poisson_sampling else None)
         self.loader = loader
         sample_rate = 1 / (len(self.batches) if poisson_sampling else len(loader))
+        # make_private's expected batch size, per process under DPDDP.
+        expected = int(n * sample_rate) / world if world > 1 else int(n * sample_rate)
         self.optimizer = _clipped_sum_optimizer(
-            secure=secure, optimizer=optimizer, noise_multiplier=sigma, max_grad_norm=max_grad_norm,
-            expected_batch_size=int(n * sample_rate), loss_reduction="mean", generator=noise_gen,
+            secure=secure, distributed=world > 1, optimizer=optimizer, noise_multiplier=sigma,
+            max_grad_norm=max_grad_norm, expected_batch_size=expected, loss_reduction="mean", generator=noise_gen,
         )
         self.optimizer.attach_step_hook(engine.accountant.get_optimizer_hook_fn(sample_rate=sample_rate))
         self.clipper = BookkeepingClipper(module, max_grad_norm=max_grad_norm)
@@ -226,17 +254,7 @@ class BookkeepingTrainer:
             yield from self.loader
             return
         X, y = self.tensors
-        if self.secure is not None:  # the same Poisson draw, from the CSPRNG
-            n, q = self.batches.num_samples, self.batches.sample_rate
-            for _ in range(self.batches.steps):
-                idx = (self.secure.uniform(n) < q).nonzero().reshape(-1)
-                yield X[idx], y[idx]
-            return
-        # A DataLoader draws a base seed from its generator (the sampling generator, which
-        # DPDataLoader shares) at the start of every epoch; so do we, so the batches are
-        # exactly those of Opacus's DPDataLoader.
-        torch.empty((), dtype=torch.int64).random_(generator=self.batches.generator)
-        for idx in self.batches:
+        for idx in self.batches.epoch():
             yield X[idx], y[idx]
 
     def run_epoch(self) -> tuple[float, int]:

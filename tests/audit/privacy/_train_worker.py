@@ -29,7 +29,8 @@ def run_checkpointed(ckpt_dir: str) -> None:
 DIST_SETTINGS = dict(epsilon=2.0, epochs=2, batch_size=200, accountant="rdp")
 
 
-def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None = None, epochs: int = 2) -> None:
+def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None = None, epochs: int = 2,
+                    mode: str = "auto") -> None:
     import time
 
     import torch.distributed as dist
@@ -43,7 +44,8 @@ def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None
     # With a checkpoint folder, pause after each epoch so the kill test can land mid-training.
     pause = (lambda *_: time.sleep(0.3)) if ckpt else None
     ckpt = ckpt.format(rank=rank) if ckpt else None  # "{rank}" in the path: one folder per process
-    res = train_private(MLP(6, hidden=(8,)), X, y, **{**DIST_SETTINGS, "epochs": epochs}, checkpoint_dir=ckpt, progress=pause)
+    res = train_private(MLP(6, hidden=(8,)), X, y, **{**DIST_SETTINGS, "epochs": epochs}, checkpoint_dir=ckpt, progress=pause,
+                        grad_sample_mode=mode)
     weights = torch.cat([p.flatten() for p in res.model.parameters()]).tolist()
     with open(f"{out}/rank{rank}.json", "w") as fh:
         json.dump({"result": res.to_dict(), "weights": weights}, fh)
@@ -54,6 +56,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "checkpointed":
         run_checkpointed(sys.argv[2])
     else:
-        ckpt = sys.argv[6] if len(sys.argv) > 6 else None
+        ckpt = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] != "-" else None
         epochs = int(sys.argv[7]) if len(sys.argv) > 7 else 2
-        run_distributed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], ckpt, epochs)
+        mode = sys.argv[8] if len(sys.argv) > 8 else "auto"
+        run_distributed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], ckpt, epochs, mode)

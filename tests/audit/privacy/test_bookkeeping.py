@@ -210,7 +210,7 @@ class _Shared(nn.Module):
 def test_auto_picks_bookkeeping_only_where_it_is_exact():
     x = torch.zeros(2, 6)
     assert resolve_grad_sample_mode("auto", binary_loss, module=MLP(6), sample=x) == "bookkeeping"
-    assert resolve_grad_sample_mode("auto", binary_loss, module=MLP(6), sample=x, distributed=True) == "ghost"
+    assert resolve_grad_sample_mode("auto", binary_loss, module=MLP(6), sample=x, distributed=True) == "bookkeeping"
     assert resolve_grad_sample_mode("auto", binary_loss, module=_Shared(), sample=x) == "ghost"
     norm = nn.Sequential(nn.Linear(6, 4), nn.LayerNorm(4), nn.Linear(4, 1))
     assert resolve_grad_sample_mode("auto", binary_loss, module=norm, sample=x) == "ghost"
@@ -231,8 +231,6 @@ def test_explicit_bookkeeping_refuses_what_it_cannot_clip_exactly(synthetic):
     assert "1: LayerNorm" in str(err.value) and "'auto'" in str(err.value)
     with pytest.raises(PrivacyError, match="called 2 times"):
         train_private(_Shared(), X, y, **kw)
-    with pytest.raises(PrivacyError, match="distributed"):
-        resolve_grad_sample_mode("bookkeeping", binary_loss, module=MLP(6), distributed=True)
 
 
 def test_a_layer_reused_at_training_time_is_refused_not_misclipped():

@@ -50,6 +50,7 @@ def test_two_process_dpddp_matches_single_process_epsilon(tmp_path):
     procs = _launch(tmp_path)
     assert [p.wait(timeout=180) for p in procs] == [0, 0]
     ranks = _results(tmp_path)
+    assert ranks[0]["result"]["grad_sample_mode"] == "bookkeeping"  # auto, under DPDDP too
 
     X, y = worker.data()
     torch.manual_seed(0)
@@ -105,3 +106,15 @@ def test_ranks_that_see_different_checkpoints_all_stop_with_the_reason(tmp_path)
     assert all(p.returncode != 0 for p in second)
     for err in outputs:
         assert "see different checkpoints" in err and "[2, None]" in err and "shared filesystem" in err
+
+
+def test_bookkeeping_under_dpddp_equals_opacus_ghost_clipping_step_for_step(tmp_path):
+    # Same shards, same Poisson draws, noise once on rank 0, gradients summed: the same model.
+    for mode in ("ghost", "bookkeeping"):
+        procs = _launch(tmp_path / mode, "-", "2", mode)
+        assert [p.wait(timeout=180) for p in procs] == [0, 0]
+    ghost, book = _results(tmp_path / "ghost"), _results(tmp_path / "bookkeeping")
+    for a, b in zip(ghost, book):
+        assert (a["result"]["grad_sample_mode"], b["result"]["grad_sample_mode"]) == ("ghost", "bookkeeping")
+        assert a["result"]["epsilon_history"] == b["result"]["epsilon_history"]
+        assert b["weights"] == pytest.approx(a["weights"], abs=1e-5)
