@@ -18,7 +18,7 @@ from audit.exceptions import DataError, PrivacyError
 from audit.modeling import binary_loss, positive_logit
 from audit.privacy._bookkeeping import bookkeeping_problems
 
-__all__ = ["PerSampleLoss", "as_tensors", "prepare_module", "resolve_grad_sample_mode"]
+__all__ = ["PerSampleLoss", "as_tensors", "from_dataset", "is_dataset", "prepare_module", "resolve_grad_sample_mode"]
 
 _BAD_X = "X must be a 2-D or higher array of finite numbers with one row per example; found {what}. Fix: encode and impute the features first."
 _BAD_Y = "y must have one label per row of X ({n}); found {what}. Fix: pass the training labels aligned with X."
@@ -27,6 +27,19 @@ _UNSUPPORTED = (
     "fixes:\n- {lines}\nFix: replace each as suggested (e.g. BatchNorm -> GroupNorm, "
     "nn.LSTM -> opacus.layers.DPLSTM, nn.MultiheadAttention -> opacus.layers.DPMultiheadAttention) "
     "or freeze it (requires_grad=False)."
+)
+_ITERABLE = (
+    "train_private needs a map-style dataset (with __len__ and __getitem__): Poisson sampling draws "
+    "every row independently at every step; found {kind}. Fix: materialise it, e.g. "
+    "TensorDataset(X, y), or pass the X, y arrays."
+)
+_PAIRS = (
+    "every item of the dataset must be an (features, label) pair of numbers with a scalar label; "
+    "{kind} is not. Fix: return (x, y) from __getitem__, or pass the X, y arrays."
+)
+_Y_WITH_LOADER = (
+    "y was given with a DataLoader or Dataset, which already holds the labels. Fix: pass y=None "
+    "(or leave it out), or pass X as an array."
 )
 _NO_PARAMS = "The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with parameters that require gradients."
 _GHOST_LOSS = (
@@ -68,7 +81,50 @@ class PerSampleLoss:
         return per.sum() if self.reduction == "sum" else per.mean()
 
 
+def from_dataset(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features, labels) of a ``DataLoader``'s dataset or a map-style ``Dataset`` of (x, y) pairs.
+
+    DP-SGD's Poisson sampling draws every row independently at every step, so it
+    needs random access to the whole dataset: the rows are read once into memory
+    (a ``TensorDataset`` is used as it is). The loader's own sampler and batching
+    are not used; its ``batch_size`` is the logical batch size unless one is given.
+
+    Examples
+    --------
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> X, y = from_dataset(DataLoader(TensorDataset(torch.zeros(5, 3), torch.ones(5)), batch_size=2))
+    >>> tuple(X.shape), tuple(y.shape)
+    ((5, 3), (5,))
+    """
+    from torch.utils.data import DataLoader, IterableDataset, TensorDataset
+
+    dataset = data.dataset if isinstance(data, DataLoader) else data
+    if isinstance(dataset, IterableDataset) or not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+        raise DataError(_ITERABLE.format(kind=type(dataset).__name__))
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
+        return dataset.tensors[0], dataset.tensors[1]
+    rows = [dataset[i] for i in range(len(dataset))]
+    if not rows or not all(isinstance(r, (tuple, list)) and len(r) == 2 for r in rows):
+        raise DataError(_PAIRS.format(kind=type(dataset).__name__))
+    try:
+        return (torch.stack([torch.as_tensor(np.asarray(r[0], dtype=np.float32)) for r in rows]),
+                torch.as_tensor(np.asarray([np.asarray(r[1]).item() for r in rows])))
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise DataError(_PAIRS.format(kind=type(dataset).__name__) + f" ({exc})") from exc
+
+
+def is_dataset(X: Any) -> bool:
+    """Whether ``X`` is a DataLoader or a Dataset (rather than arrays or tensors)."""
+    from torch.utils.data import DataLoader, Dataset
+
+    return isinstance(X, (DataLoader, Dataset))
+
+
 def as_tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if is_dataset(X):
+        if y is not None:
+            raise DataError(_Y_WITH_LOADER)
+        X, y = from_dataset(X)
     try:
         X_t = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X).float()
     except (TypeError, ValueError) as exc:

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 from audit.exceptions import PrivacyError
 from audit.modeling import binary_loss
 from audit.privacy._checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint, training_fingerprint
-from audit.privacy._prepare import as_tensors, prepare_module, resolve_grad_sample_mode
+from audit.privacy._prepare import as_tensors, is_dataset, prepare_module, resolve_grad_sample_mode
 from audit.privacy._settings import (
     DELTA_RULE,
     DP_DEFAULTS,
@@ -179,13 +179,13 @@ def _unwrapped(module: nn.Module, distributed: bool) -> nn.Module:
 def train_private(
     model: nn.Module,
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
     epsilon: float,
     delta: float | None = None,
     max_grad_norm: float = DP_DEFAULTS["max_grad_norm"],
     epochs: int = DP_DEFAULTS["epochs"],
-    batch_size: int = DP_DEFAULTS["batch_size"],
+    batch_size: int | None = None,
     learning_rate: float = DP_DEFAULTS["learning_rate"],
     optimizer: str = DP_DEFAULTS["optimizer"],
     seed: int = 0,
@@ -206,15 +206,18 @@ def train_private(
     ----------
     model : nn.Module
         The architecture to train (not modified; a copy is trained).
-    X, y : array-like or Tensor
+    X, y : array-like or Tensor, or a DataLoader / Dataset and ``y=None``
         Encoded float features and labels (0/1 for the default loss; class indices
-        for ``nn.CrossEntropyLoss()``).
+        for ``nn.CrossEntropyLoss()``). A ``DataLoader`` or map-style ``Dataset`` of
+        (x, y) pairs is read once into memory (Poisson sampling needs every row at
+        every step); a loader's ``batch_size`` is then the logical batch size.
     epsilon : float
         Target ε; training never spends more.
     delta : float, optional
         Target δ, below 1/n. Default: the largest power of ten not above 1/(10 n).
     max_grad_norm, epochs, batch_size, learning_rate, optimizer
         DP-SGD settings; defaults in :data:`DP_DEFAULTS` (see docs/privacy.md for why).
+        ``batch_size=None``: the DataLoader's batch size, else the default.
     seed : int
         Seeds Poisson sampling and the noise, so a run is reproducible.
     accountant : {'prv', 'rdp', 'gdp'}
@@ -281,7 +284,7 @@ def _train_private(
     delta: float | None,
     max_grad_norm: float,
     epochs: int,
-    batch_size: int,
+    batch_size: int | None,
     learning_rate: float,
     optimizer: str,
     seed: int,
@@ -305,6 +308,9 @@ def _train_private(
     """
     from opacus import PrivacyEngine
 
+    if batch_size is None:
+        from_loader = getattr(X, "batch_size", None) if is_dataset(X) else None
+        batch_size = from_loader if isinstance(from_loader, int) else DP_DEFAULTS["batch_size"]
     X_t, y_t = as_tensors(X, y)
     n = len(X_t)
     sigma = validate_privacy_settings(
