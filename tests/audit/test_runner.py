@@ -113,3 +113,35 @@ def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny
     assert outcome.result.privacy["dp"]["epsilon_spent"] == first["privacy"]["dp"]["epsilon_spent"]
     assert outcome.result.models["private"]["test_accuracy"] == first["models"]["private"]["test_accuracy"]
     assert verify_run(outcome.run_dir)["ok"]
+
+
+@pytest.mark.parametrize("kind", ["auto", "input"])
+def test_canary_audits_and_secure_randomness_through_the_cli(tmp_path, kind):
+    # The privacy options a release audit turns on, end to end: config -> run -> audit.json -> card -> gates.
+    from tests.conftest import TINY_CONFIG
+
+    from audit.cli import main
+
+    extra = f'canary_audit = true\ncanaries = 200\ncanary_kind = "{kind}"\nsecure_rng = {str(kind == "auto").lower()}\n'
+    text = TINY_CONFIG.replace("membership_inference = true\n", "membership_inference = true\n" + extra)
+    text += '\n[[gates]]\nmetric = "canary_epsilon_lower_bound"\nmax = 2.0\n'
+    if kind == "auto":
+        text += '\n[[gates]]\nmetric = "canary_noise_ratio"\nmin = 0.85\n'
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text(text, encoding="utf-8")
+    out = tmp_path / "runs" / "release"
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    result = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    canary, dp = result["privacy"]["canary_audit"], result["privacy"]["dp"]
+    assert canary["m"] == 200 and 0 <= canary["epsilon_lower_bound"] <= canary["epsilon_accountant"] <= 2.0 + 1e-9
+    md = (out / "model_card.md").read_text(encoding="utf-8")
+    if kind == "auto":
+        assert "gradient canaries" in canary["method"] and dp["secure_rng"] is True
+        assert canary["score_noise_ratio"] == pytest.approx(1.0, abs=0.15)
+        assert "CSPRNG (ChaCha20)" in md and "noise released on the canary coordinates" in md
+    else:
+        assert "label-flipped" in canary["method"] and dp["secure_rng"] is False and "score_noise_ratio" not in canary
+        assert "seeded PRNG" in md
+    from reports import schema_problems
+
+    assert schema_problems(result) == [] and verify_run(out)["ok"]
