@@ -120,6 +120,8 @@ def render_table(result: dict) -> str:
         + (", stratified" if result["ci"]["stratified"] else ""),
         "Overall: " + ", ".join(f"{m} {_fmt(result['overall']['metrics'][m])}" for m in TABLE_METRICS),
     ]
+    if result["ci"]["n_boot"] and result["ci"].get("disparity_method"):
+        lines.insert(1, "Disparity intervals reach parity when the groups may be equal (method: docs/fairness.md).")
     for key, block in result["by_feature"].items():
         lines += ["", f"== {key} =="]
         header = ["group", "count", *TABLE_METRICS]
@@ -130,8 +132,11 @@ def render_table(result: dict) -> str:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        for d in TABLE_DISPARITIES:
+        for d in TABLE_DISPARITIES + (("roc_auc_difference",) if "roc_auc_difference" in block["disparities"] else ()):
             lines.append(f"  {d}: {_fmt(block['disparities'][d])}")
+        if block.get("roc_auc_excluded_groups"):
+            lines.append("  ROC AUC undefined (one class only), left out of roc_auc_difference: "
+                         + ", ".join(block["roc_auc_excluded_groups"]))
         ff = block["four_fifths_rule"]
         verdict = "n/a" if ff["passed"] is None else ("passed" if ff["passed"] else "FAILED")
         lines.append(f"  four-fifths rule (selection-rate ratio >= 0.8): {verdict}")

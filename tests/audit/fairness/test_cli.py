@@ -106,3 +106,26 @@ def test_through_rai_audit_cli_exit_codes(preds):
     bad = subprocess.run([*base, "--sensitive", "nope"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert "not found" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_table_lists_the_auc_disparity_and_says_how_disparity_intervals_work(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from audit.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.integers(0, 2, n)
+    score = np.clip(0.5 * y + 0.5 * rng.random(n), 0, 1)
+    path = tmp_path / "preds.csv"
+    pd.DataFrame({"y": y, "p": (score > 0.5).astype(int), "s": score, "g": rng.choice(["a", "b"], n)}).to_csv(path, index=False)
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fairness", str(path), "--y-true", "y", "--y-pred", "p", "--y-score", "s", "--sensitive", "g",
+                     "--pos-label", "1", "--n-boot", "100"]) == 0
+    text = out.getvalue()
+    assert "roc_auc_difference:" in text and "Disparity intervals reach parity" in text
