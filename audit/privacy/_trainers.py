@@ -22,7 +22,7 @@ __all__ = ["SECURE_RNG_MODE", "BookkeepingTrainer", "OpacusTrainer", "RowDataset
 
 _STEP_HOOK_MODE = (
     "A step hook (used by the white-box canary audit) needs grad_sample_mode='bookkeeping'; "
-    "found {mode!r}. Fix: audit a model whose trainable layers are nn.Linear, or use the "
+    "found {mode!r}. Fix: audit a model whose trainable layers are nn.Linear or nn.Conv2d, or use the "
     "input-space canary audit."
 )
 SECURE_RNG_MODE = (
