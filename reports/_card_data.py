@@ -57,9 +57,10 @@ GROUP_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_
 DISPARITIES = ["demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
                "equalized_odds_ratio", "equalized_odds_difference_mean", "equal_opportunity_difference",
                "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio",
-               "accuracy_difference"]  # fmt: skip
+               "accuracy_difference", "roc_auc_difference", "roc_auc_ratio"]  # fmt: skip
 HEADLINE_DISPARITIES = ["demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-                        "equal_opportunity_difference", "predictive_parity_difference", "accuracy_difference"]  # fmt: skip
+                        "equal_opportunity_difference", "predictive_parity_difference", "accuracy_difference",
+                        "roc_auc_difference"]  # fmt: skip
 METRIC_DEFINITIONS = {
     "accuracy": "share of test examples predicted correctly",
     "roc_auc": "area under the ROC curve of the positive-class score",
@@ -82,6 +83,8 @@ METRIC_DEFINITIONS = {
     "predictive_parity_difference": "largest gap in precision between groups",
     "predictive_parity_ratio": "smallest over largest group precision",
     "accuracy_difference": "largest gap in accuracy between groups",
+    "roc_auc_difference": "largest gap in ROC AUC between groups (Fairlearn's MetricFrame(roc_auc_score).difference())",
+    "roc_auc_ratio": "smallest over largest group ROC AUC",
 }
 _SECTION_ERROR = "This section could not be read from audit.json ({error}); the rest of the card is unaffected."
 
