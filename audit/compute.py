@@ -27,7 +27,10 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["StageTimer", "RaplReader", "flops_per_example", "training_flops_per_example", "peak_memory_mb", "energy_and_co2"]
+__all__ = [
+    "StageTimer", "RaplReader", "flops_per_example", "training_flops_per_example", "dp_step_flops_per_example",
+    "peak_memory_mb", "energy_and_co2",
+]
 
 _RAPL_ROOT = Path("/sys/class/powercap")
 
@@ -102,11 +105,9 @@ def flops_per_example(model: nn.Module, n_features: int) -> int | None:
 def training_flops_per_example(model: nn.Module, n_features: int, *, batch_size: int = 32) -> int | None:
     """Forward + backward FLOPs per example for one training step, counted by ``torch.utils.flop_counter``.
 
-    Measured on a copy of the model (the model itself is untouched). DP-SGD computes the same
-    matrix products per example instead of summed over the batch, so its counted FLOPs are
-    the same (checked with Opacus's GradSampleModule); its extra cost is memory and element-wise
-    clipping and noise, which the per-stage wall and CPU times show. Returns None when the counter
-    cannot trace the model.
+    Measured on a copy of the model (the model itself is untouched). For a model trained
+    with book-keeping DP-SGD, :func:`dp_step_flops_per_example` counts the DP step itself.
+    Returns None when the counter cannot trace the model.
 
     Examples
     --------
@@ -130,6 +131,52 @@ def training_flops_per_example(model: nn.Module, n_features: int, *, batch_size:
         return int(counter.get_total_flops()) // batch_size
     except Exception:  # exotic ops or a non-binary head: report unknown rather than a wrong number
         return None
+
+
+def dp_step_flops_per_example(model: nn.Module, n_features: int, *, batch_size: int = 32) -> int | None:
+    """FLOPs per example of one book-keeping DP-SGD step: forward, backward and the clipped sums.
+
+    Counted by ``torch.utils.flop_counter`` on a copy of the model with
+    :class:`~audit.privacy._bookkeeping.BookkeepingClipper`, the trainer ``train_private``
+    uses for Linear/Conv models. The counter counts matrix products; the element-wise
+    work (per-example norms, clip factors, noise: O(in + out) per example and layer)
+    is not counted. For an MLP the count equals the non-private step's: the clipped
+    sums replace the weight gradients. Returns None when the model does not qualify
+    for book-keeping or cannot be traced.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP
+    >>> m = MLP(10, hidden=(8,))
+    >>> dp_step_flops_per_example(m, 10) >= training_flops_per_example(m, 10)
+    True
+    """
+    import copy
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
+
+    work = copy.deepcopy(model).train()
+    x = torch.zeros(batch_size, n_features)
+    if bookkeeping_problems(work, x[:2]):
+        return None
+    clipper = BookkeepingClipper(work, max_grad_norm=1.0)
+    try:
+        counter = FlopCounterMode(display=False)
+        with counter:
+            with clipper.capture():
+                out = work(x)
+                per_example = torch.nn.functional.binary_cross_entropy_with_logits(
+                    out.reshape(batch_size, -1)[:, -1], torch.zeros(batch_size), reduction="none")
+                per_example.sum().backward()
+            clipper.accumulate()
+            clipper.write_grads()
+        return int(counter.get_total_flops()) // batch_size
+    except Exception:  # exotic ops or a non-binary head: report unknown rather than a wrong number
+        return None
+    finally:
+        clipper.close()
 
 
 def peak_memory_mb() -> float:

@@ -30,7 +30,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from audit.compute import StageTimer, energy_and_co2, flops_per_example, peak_memory_mb, training_flops_per_example
+from audit.compute import (
+    StageTimer,
+    dp_step_flops_per_example,
+    energy_and_co2,
+    flops_per_example,
+    peak_memory_mb,
+    training_flops_per_example,
+)
 from audit.config import AuditConfig, DataSection, ExplainSection, FairnessSection
 from audit.data import (
     PreparedData,
@@ -305,6 +312,12 @@ def _audit_models(
     return model_info, fairness, {"privacy_audits": privacy_audits, "explain": explain}, arrays, predictions
 
 
+_DP_FLOPS_BASIS = ("counted on one book-keeping DP-SGD step: its matrix products (forward, backward, clipped sums); "
+                   "the element-wise work (per-example norms, clip factors, noise) is small and not counted")
+_OPACUS_FLOPS_BASIS = ("counted on one non-private step (forward + backward); DP training with Opacus's {mode!r} mode "
+                       "does more (per-example gradients or a second backward pass), which the wall and CPU times show")
+
+
 def _compute_section(timer: StageTimer, models: dict[str, nn.Module], n_features: int, train_info: dict[str, Any],
                      n_train: int, power_watts: float, carbon: float) -> dict[str, Any]:
     stages = timer.to_dict()
@@ -318,12 +331,19 @@ def _compute_section(timer: StageTimer, models: dict[str, nn.Module], n_features
         epochs = info.get("epochs")
         stage = stages.get(f"train_{name}", {})
         tfpe = training_flops_per_example(model, n_features)
+        basis = "counted on one training step (forward + backward)"
+        if info.get("grad_sample_mode") == "bookkeeping":
+            counted = dp_step_flops_per_example(model, n_features)
+            if counted is not None:
+                tfpe, basis = counted, _DP_FLOPS_BASIS
+        elif info.get("grad_sample_mode"):
+            basis = _OPACUS_FLOPS_BASIS.format(mode=info["grad_sample_mode"])
         per_model[name] = {
             "n_parameters": count_parameters(model),
             "flops_per_example": fpe,
-            # Counted forward + backward FLOPs × examples seen. DP's per-sample clipping and noise add
-            # time and memory (see train_wall_s) but the same matrix products, so they are not counted here.
+            # Counted FLOPs per example of one step × examples seen (see training_flops_basis).
             "training_flops_per_example": tfpe,
+            "training_flops_basis": basis,
             "training_flops_estimate": (tfpe * n_train * epochs) if (tfpe is not None and epochs) else None,
             "train_wall_s": stage.get("wall_s"),
             "train_cpu_s": stage.get("cpu_s"),
@@ -472,6 +492,7 @@ def run_audit(
             models["private"] = outcome.model.eval()
             dp_section = outcome.to_dict()
             train_info["private"] = {"epochs": dp_section.get("epochs"), "batch_size": dp_section.get("batch_size"),
+                                     "grad_sample_mode": dp_section.get("grad_sample_mode"),
                                      "learning_rate": dp_section.get("learning_rate"), "optimizer": dp_section.get("optimizer"),
                                      "loss_history": dp_section.get("loss_history")}
             if dp_section.get("resumed_from_epoch"):

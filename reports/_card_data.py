@@ -597,7 +597,8 @@ def _compute(result: dict) -> dict[str, Any]:
         m = _dict(c["models"][name])
         models.append({"model": name, **{k: _num(m.get(k)) for k in (
             "n_parameters", "flops_per_example", "training_flops_per_example", "training_flops_estimate",
-            "train_wall_s", "train_cpu_s", "energy_kwh", "co2_kg")}, "energy_basis": _text(m.get("energy_basis"))})  # fmt: skip
+            "train_wall_s", "train_cpu_s", "energy_kwh", "co2_kg")}, "energy_basis": _text(m.get("energy_basis")),
+            "training_flops_basis": _text(m.get("training_flops_basis"))})  # fmt: skip
     by = {m["model"]: m for m in models}
     comparison = None
     if "reference" in by and "private" in by:

@@ -7,7 +7,14 @@ import time
 import pytest
 from torch import nn
 
-from audit.compute import StageTimer, energy_and_co2, flops_per_example, peak_memory_mb, training_flops_per_example
+from audit.compute import (
+    StageTimer,
+    dp_step_flops_per_example,
+    energy_and_co2,
+    flops_per_example,
+    peak_memory_mb,
+    training_flops_per_example,
+)
 from audit.modeling import MLP
 
 
@@ -25,6 +32,15 @@ def test_training_flops_are_forward_plus_backward():
     # backward: weight grads for every layer (2ab each) + input grads for all but the first layer
     bwd = fwd + _linear_flops(sizes[1:])
     assert training_flops_per_example(MLP(20, hidden=(16,)), 20) == fwd + bwd
+
+
+def test_dp_step_flops_are_counted_on_the_book_keeping_step():
+    # The clipped sums B^T diag(c) A replace the weight gradients: the same matrix products.
+    sizes = [20, 16, 1]
+    m = MLP(20, hidden=(16,))
+    assert dp_step_flops_per_example(m, 20) == 2 * _linear_flops(sizes) + _linear_flops(sizes[1:])
+    assert all(p.grad is None for p in m.parameters()) and not any(mod._forward_hooks for mod in m.modules())
+    assert dp_step_flops_per_example(nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.Linear(4, 1)), 4) is None
 
 
 def test_training_flops_leave_the_model_untouched():
