@@ -125,8 +125,7 @@ def main() -> None:
     from audit.datasets import load_adult
 
     # Cold: forget the noise calibrations and ε evaluations memoised by the sections above.
-    from audit.privacy._settings import noise_multiplier_for
-    from audit.privacy._train import epsilon_after
+    from audit.privacy._settings import epsilon_after, noise_multiplier_for
 
     noise_multiplier_for.cache_clear()
     epsilon_after.cache_clear()

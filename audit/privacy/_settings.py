@@ -18,6 +18,7 @@ __all__ = [
     "DP_DEFAULTS",
     "GRAD_SAMPLE_MODES",
     "default_delta",
+    "epsilon_after",
     "noise_multiplier_for",
     "validate_privacy_settings",
 ]
@@ -100,17 +101,34 @@ def _is_pos_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _reachable(*, epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str) -> bool:
-    """One accountant call: does even the largest noise we allow get below ``epsilon``?"""
+@functools.lru_cache(maxsize=1024)
+def epsilon_after(mechanism: str, history: tuple, delta: float) -> float:
+    """ε of an Opacus accountant ``history`` ((σ, q, steps), ...) at ``delta``; memoised.
+
+    It depends on nothing else, and one audit asks the same question many times (the
+    private model, the canary run and the curve's matching point each record ε after
+    every epoch); one PRV evaluation costs 0.03 s at ε = 1 and 0.13 s at ε = 8.
+
+    Examples
+    --------
+    >>> round(epsilon_after("rdp", ((1.0, 0.01, 100),), 1e-5), 3)
+    1.214
+    """
     from opacus.accountants import create_accountant
 
+    accountant = create_accountant(mechanism=mechanism)
+    accountant.history = list(history)
+    with warnings.catch_warnings():
+        # PRV bounds its domain with RDP, which warns when the best order is at the grid's edge.
+        warnings.simplefilter("ignore")
+        return float(accountant.get_epsilon(delta=delta))
+
+
+def _reachable(*, epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str) -> bool:
+    """One accountant call: does even the largest noise we allow get below ``epsilon``?"""
     for name in (accountant, "rdp"):  # RDP upper-bounds the others; a fallback if one fails
-        acc = create_accountant(mechanism=name)
-        acc.history = [(_MAX_SIGMA, sample_rate, steps)]
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                eps = float(acc.get_epsilon(delta=delta))
+            eps = epsilon_after(name, ((_MAX_SIGMA, sample_rate, steps),), delta)
         except (ValueError, RuntimeError, OverflowError, ZeroDivisionError, FloatingPointError):
             continue
         return math.isfinite(eps) and eps < epsilon
