@@ -20,11 +20,6 @@ from collections.abc import Iterator
 import numpy as np
 
 CI_METHOD = "bootstrap (multinomial cell counts)"
-DISPARITY_CI_METHOD = (
-    "union of the percentile and basic (reverse-percentile) bootstrap intervals, clipped to [0, 1]: a "
-    "disparity is a max/min over group estimates, biased away from parity, so a percentile interval "
-    "alone would exclude parity even when the groups are equal"
-)
 VANISHED_POLICY = (
     "In a resample where a group draws no rows (possible only without stratification) its metrics "
     "are undefined: that resample is left out of the group's interval, and the resample's "

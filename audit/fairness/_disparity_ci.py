@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from audit.fairness._bootstrap import percentile_interval
+from audit.fairness._bootstrap import disparity_interval
 from audit.fairness._metrics import NAMED_DISPARITIES
 
 __all__ = ["DISPARITY_CI_METHOD", "disparity_intervals"]
@@ -49,9 +49,9 @@ def _simultaneous(samples: np.ndarray, estimate: np.ndarray, level: float) -> tu
     return estimate - c * se, estimate + c * se
 
 
-def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray,
-                overall_estimate: float, level: float) -> dict[str, float]:
-    """Parity-side bounds for one metric's difference, ratio and difference to overall."""
+def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray | None,
+                overall_estimate: float | None, level: float) -> dict[str, float]:
+    """Parity-side bounds for one metric's difference, ratio and (given the overall rate) difference to overall."""
     present = np.isfinite(group_estimate)
     if present.sum() < 1:
         return {}
@@ -59,13 +59,15 @@ def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_s
     lo, hi = _simultaneous(gs, ge, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio_hi = float(np.min(hi) / np.max(lo)) if np.max(lo) > 0 else 1.0
-    d_lo, d_hi = _simultaneous(gs - overall_samples[:, None], ge - overall_estimate, level)
-    gap = np.maximum(0.0, np.maximum(d_lo, -d_hi))  # distance of each interval from zero
-    return {
+    bounds = {
         "difference": max(0.0, float(np.max(lo) - np.min(hi))),
         "ratio": min(1.0, ratio_hi) if np.isfinite(ratio_hi) else 1.0,
-        "difference_to_overall": float(np.max(gap)),
     }
+    if overall_samples is not None:
+        d_lo, d_hi = _simultaneous(gs - overall_samples[:, None], ge - overall_estimate, level)
+        gap = np.maximum(0.0, np.maximum(d_lo, -d_hi))  # distance of each interval from zero
+        bounds["difference_to_overall"] = float(np.max(gap))
+    return bounds
 
 
 def _parity_bound(name: str, box: dict[str, dict[str, float]]) -> tuple[str, float] | None:
@@ -92,8 +94,8 @@ def disparity_intervals(
     *,
     group_samples: dict[str, np.ndarray],
     group_estimates: dict[str, np.ndarray],
-    overall_samples: dict[str, np.ndarray],
-    overall_estimates: dict[str, float],
+    overall_samples: dict[str, np.ndarray] | None = None,
+    overall_estimates: dict[str, float] | None = None,
     level: float,
 ) -> dict[str, tuple[float, float]]:
     """Interval of every disparity of one grouping (see the module docstring).
@@ -104,8 +106,9 @@ def disparity_intervals(
         Bootstrap replicates (B,) and point estimate of each disparity.
     group_samples, group_estimates : dict
         Replicates (B, G) and estimates (G,) of each group rate metric.
-    overall_samples, overall_estimates : dict
-        Replicates (B,) and estimate of each overall rate metric.
+    overall_samples, overall_estimates : dict, optional
+        Replicates (B,) and estimate of each overall rate metric; needed only for the
+        ``*_to_overall`` disparities.
     level : float
         Confidence level.
 
@@ -121,8 +124,9 @@ def disparity_intervals(
     0.0
     """
     box = {
-        m: _box_bounds(group_samples[m], np.asarray(group_estimates[m], float), overall_samples[m],
-                       float(overall_estimates[m]), level)
+        m: _box_bounds(group_samples[m], np.asarray(group_estimates[m], float),
+                       None if overall_samples is None else overall_samples[m],
+                       None if overall_estimates is None else float(overall_estimates[m]), level)
         for m in group_samples
     }
     out = {}
@@ -131,14 +135,12 @@ def disparity_intervals(
         if not np.isfinite(est):
             out[name] = (np.nan, np.nan)
             continue
-        q_lo, q_hi = (float(v) for v in percentile_interval(reps, level))
-        lo = min(float(np.clip(2 * est - q_hi, 0.0, 1.0)), q_lo)
-        hi = max(float(np.clip(2 * est - q_lo, 0.0, 1.0)), q_hi)
+        lo, hi = (float(v) for v in disparity_interval(reps, est, level, bounds=(0.0, 1.0)))
         parity = _parity_bound(name, box)
         # Only a bound that reaches parity is used: away from it the box is wider than needed.
         if parity == ("lower", 0.0):
             lo = 0.0
         elif parity == ("upper", 1.0):
             hi = 1.0
-        out[name] = (min(lo, est), max(hi, est))
+        out[name] = (lo, hi)
     return out

@@ -32,11 +32,14 @@ def auc_delong(y: np.ndarray, score: np.ndarray, *, level: float) -> tuple[float
     >>> auc
     0.75
     """
-    auc, se = auc_and_se(y, score)
+    return _with_interval(*auc_and_se(y, score), z=ndtri(0.5 + level / 2.0))[:3]
+
+
+def _with_interval(auc: float, se: float, *, z: float) -> tuple[float, float, float, float]:
+    """(auc, lower, upper, se), the normal interval clipped to [0, 1]; NaN bounds where se is undefined."""
     if np.isnan(se):
-        return auc, np.nan, np.nan
-    z = ndtri(0.5 + level / 2.0)
-    return float(auc), float(max(0.0, auc - z * se)), float(min(1.0, auc + z * se))
+        return auc, np.nan, np.nan, np.nan
+    return float(auc), float(max(0.0, auc - z * se)), float(min(1.0, auc + z * se)), float(se)
 
 
 def auc_and_se(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
@@ -65,8 +68,7 @@ def auc_by_group(y: np.ndarray, score: np.ndarray, row_group: np.ndarray, n_grou
     z = ndtri(0.5 + level / 2.0)
     for g in range(n_groups):
         idx = order[bounds[g] : bounds[g + 1]]
-        auc, se = auc_and_se(y[idx], score[idx])
-        out[g] = (auc, max(0.0, auc - z * se), min(1.0, auc + z * se), se) if not np.isnan(se) else (auc, np.nan, np.nan, np.nan)
+        out[g] = _with_interval(*auc_and_se(y[idx], score[idx]), z=z)
     return out
 
 
@@ -105,9 +107,7 @@ def auc_disparities(aucs: np.ndarray, *, level: float, n_draws: int, rng: np.ran
     with np.errstate(divide="ignore", invalid="ignore"):
         samples = {"roc_auc_difference": draws.max(1) - draws.min(1), "roc_auc_ratio": draws.min(1) / draws.max(1)}
     ci = disparity_intervals(samples, {"roc_auc_difference": diff, "roc_auc_ratio": rat},
-                             group_samples={"roc_auc": draws}, group_estimates={"roc_auc": a[:, 0]},
-                             overall_samples={"roc_auc": draws.mean(1)}, overall_estimates={"roc_auc": float(a[:, 0].mean())},
-                             level=level)
+                             group_samples={"roc_auc": draws}, group_estimates={"roc_auc": a[:, 0]}, level=level)
     return {
         "roc_auc_difference": {"value": diff, "ci": [float(v) for v in ci["roc_auc_difference"]]},
         "roc_auc_ratio": {"value": _finite(rat), "ci": [float(v) for v in ci["roc_auc_ratio"]] if np.isfinite(rat) else None},
