@@ -371,22 +371,6 @@ _GRADIENT_CANARIES = (
     "used once per forward pass; this model has:\n- {lines}\nFix: set canary_kind = \"input\" (black-box "
     "canaries, any model) or \"auto\"."
 )
-
-
-def _canary_kind(pcfg: Any, model: nn.Module, sample: Any) -> str:
-    """'gradient' (white-box Dirac canaries) where the model allows it, else 'input'; checked before training."""
-    from audit.privacy._bookkeeping import bookkeeping_problems
-
-    if pcfg.canary_kind == "input":
-        return "input"
-    problems = bookkeeping_problems(model, torch.as_tensor(sample))
-    if not problems:
-        return "gradient"
-    if pcfg.canary_kind == "gradient":
-        raise ConfigError(_GRADIENT_CANARIES.format(lines="\n- ".join(problems)), problems=problems)
-    return "input"
-
-
 _SECURE_RNG = (
     "privacy.secure_rng = true needs a model whose trainable layers are all nn.Linear or nn.Conv2d, each used once "
     "per forward pass (the trainer that draws noise from a CSPRNG); this model has:\n- {lines}\n"
@@ -395,13 +379,25 @@ _SECURE_RNG = (
 )
 
 
-def _check_secure_rng(pcfg: Any, model: nn.Module, sample: Any) -> None:
-    """Refuse secure_rng for a model the book-keeping trainer cannot train, before any training."""
+def _bookkeeping_options(pcfg: Any, model: nn.Module, sample: Any) -> str | None:
+    """The canary kind to run (None: no canary audit), after refusing what the model cannot have.
+
+    White-box canaries and secure randomness both need the book-keeping trainer; whether
+    this model qualifies is checked once, before any training.
+    """
     from audit.privacy._bookkeeping import bookkeeping_problems
 
-    problems = bookkeeping_problems(model, torch.as_tensor(sample)) if pcfg.secure_rng else []
-    if problems:
+    wants_gradient = pcfg.canary_audit and pcfg.canary_kind != "input"
+    if not (wants_gradient or pcfg.secure_rng):
+        return "input" if pcfg.canary_audit else None
+    problems = bookkeeping_problems(model, torch.as_tensor(sample))
+    if problems and pcfg.canary_audit and pcfg.canary_kind == "gradient":
+        raise ConfigError(_GRADIENT_CANARIES.format(lines="\n- ".join(problems)), problems=problems)
+    if problems and pcfg.secure_rng:
         raise ConfigError(_SECURE_RNG.format(lines="\n- ".join(problems)), problems=problems)
+    if not pcfg.canary_audit:
+        return None
+    return "gradient" if wants_gradient and not problems else "input"
 
 
 def run_audit(
@@ -475,17 +471,14 @@ def run_audit(
     checkpoint_dir = (target.parent / ".checkpoints" / f"{config.fingerprint()[:16]}") if write else None
     if pcfg.enabled:
         from audit.privacy import DP_DEFAULTS, train_private
-        from audit.privacy._checkpoint import checkpoint_in_use
-
-        if checkpoint_dir is not None and checkpoint_in_use(checkpoint_dir):
+        if checkpoint_dir is not None and _checkpoint_busy(checkpoint_dir):
             progress.note(f"another run of this config is training with {checkpoint_dir}; this run trains without "
                           "checkpoints (same result; no resume after a crash)")
             checkpoint_dir = None
 
         dp_kwargs = _dp_kwargs(config, n_train=len(prepared.X_train), DP_DEFAULTS=DP_DEFAULTS)
         priv = build_model(config.model, n_features=n_features, seed=tcfg.seed, base_dir=config.base_dir)
-        canary_kind = _canary_kind(pcfg, priv, prepared.X_train[:2]) if pcfg.canary_audit else None
-        _check_secure_rng(pcfg, priv, prepared.X_train[:2])
+        canary_kind = _bookkeeping_options(pcfg, priv, prepared.X_train[:2])
         with progress.stage(f"train private model (DP-SGD, target ε={pcfg.target_epsilon:g})"), timer.stage("train_private"):
             outcome = train_private(priv, prepared.X_train, prepared.y_train, seed=tcfg.seed, checkpoint_dir=checkpoint_dir,
                                     config_fingerprint=config.fingerprint(), progress=progress.epochs("private"), **dp_kwargs)

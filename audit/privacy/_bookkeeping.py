@@ -79,8 +79,8 @@ def bookkeeping_problems(module: nn.Module, sample: torch.Tensor | None = None) 
             continue
         if type(sub) not in _SUPPORTED:  # exact types: subclasses may change forward()
             problems.append(_NOT_LINEAR.format(name=name or "<root>", kind=type(sub).__name__))
-        elif type(sub) is nn.Conv2d and _conv_problem(name, sub):
-            problems.append(_conv_problem(name, sub))
+        elif type(sub) is nn.Conv2d and (problem := _conv_problem(name, sub)):
+            problems.append(problem)
     if sample is None or problems:
         return problems
     calls: dict[str, int] = {}
