@@ -116,21 +116,7 @@ def training_flops_per_example(model: nn.Module, n_features: int, *, batch_size:
     >>> training_flops_per_example(m, 10) > flops_per_example(m, 10)
     True
     """
-    import copy
-
-    from torch.utils.flop_counter import FlopCounterMode
-
-    work = copy.deepcopy(model).train()
-    x = torch.zeros(batch_size, n_features)
-    try:
-        counter = FlopCounterMode(display=False)
-        with counter:
-            out = work(x)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(out.reshape(batch_size, -1)[:, -1], torch.zeros(batch_size))
-            loss.backward()
-        return int(counter.get_total_flops()) // batch_size
-    except Exception:  # exotic ops or a non-binary head: report unknown rather than a wrong number
-        return None
+    return _step_flops(model, n_features, batch_size, bookkeeping=False)
 
 
 def dp_step_flops_per_example(model: nn.Module, n_features: int, *, batch_size: int = 32) -> int | None:
@@ -151,32 +137,42 @@ def dp_step_flops_per_example(model: nn.Module, n_features: int, *, batch_size: 
     >>> dp_step_flops_per_example(m, 10) >= training_flops_per_example(m, 10)
     True
     """
+    return _step_flops(model, n_features, batch_size, bookkeeping=True)
+
+
+def _step_flops(model: nn.Module, n_features: int, batch_size: int, *, bookkeeping: bool) -> int | None:
+    """Counted FLOPs per example of one step on a copy of ``model``: plain, or book-keeping DP-SGD."""
+    import contextlib
     import copy
 
     from torch.utils.flop_counter import FlopCounterMode
 
-    from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
-
     work = copy.deepcopy(model).train()
     x = torch.zeros(batch_size, n_features)
-    if bookkeeping_problems(work, x[:2]):
-        return None
-    clipper = BookkeepingClipper(work, max_grad_norm=1.0)
+    clipper = None
+    if bookkeeping:
+        from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
+
+        if bookkeeping_problems(work, x[:2]):
+            return None
+        clipper = BookkeepingClipper(work, max_grad_norm=1.0)
     try:
         counter = FlopCounterMode(display=False)
         with counter:
-            with clipper.capture():
+            with clipper.capture() if clipper else contextlib.nullcontext():
                 out = work(x)
                 per_example = torch.nn.functional.binary_cross_entropy_with_logits(
                     out.reshape(batch_size, -1)[:, -1], torch.zeros(batch_size), reduction="none")
-                per_example.sum().backward()
-            clipper.accumulate()
-            clipper.write_grads()
+                per_example.sum().backward()  # a sum, as DP-SGD needs; the same products as a mean
+            if clipper:
+                clipper.accumulate()
+                clipper.write_grads()
         return int(counter.get_total_flops()) // batch_size
     except Exception:  # exotic ops or a non-binary head: report unknown rather than a wrong number
         return None
     finally:
-        clipper.close()
+        if clipper:
+            clipper.close()
 
 
 def peak_memory_mb() -> float:
