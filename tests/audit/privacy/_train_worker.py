@@ -1,7 +1,8 @@
-"""Subprocess body for the kill test and the 2-process DPDDP test (not a test module)."""
+"""Subprocess body for the kill tests and the 2-process DPDDP tests, and their shared helper (not a test module)."""
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,6 +13,14 @@ def data():
     X = rng.normal(size=(1000, 6)).astype(np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.float32)
     return X, y
+
+
+def epoch_in(ckpt: Path) -> int:
+    """Epochs recorded in the checkpoint in ``ckpt`` (0 before the first is written or while one is replaced)."""
+    try:
+        return int(torch.load(Path(ckpt) / "dp_checkpoint.pt", weights_only=True)["epoch"])
+    except Exception:  # not written yet, or being replaced
+        return 0
 
 
 SETTINGS = dict(epsilon=2.0, epochs=5, batch_size=100, accountant="rdp", seed=3)

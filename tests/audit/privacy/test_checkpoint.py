@@ -19,13 +19,6 @@ from . import _train_worker as worker
 pytestmark = pytest.mark.slow
 
 
-def _epoch_in(ckpt: Path) -> int:
-    try:
-        return int(torch.load(ckpt / "dp_checkpoint.pt", weights_only=True)["epoch"])
-    except Exception:  # not written yet, or being replaced
-        return 0
-
-
 def test_killed_run_resumes_with_the_same_epsilon_and_model(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
     proc = subprocess.Popen(
@@ -33,11 +26,11 @@ def test_killed_run_resumes_with_the_same_epsilon_and_model(tmp_path):
         cwd=Path(__file__).resolve().parents[3], env=env,
     )
     deadline = time.monotonic() + 120
-    while _epoch_in(tmp_path) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    while worker.epoch_in(tmp_path) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    killed_at = _epoch_in(tmp_path)
+    killed_at = worker.epoch_in(tmp_path)
     assert proc.returncode == -signal.SIGKILL and 2 <= killed_at < worker.SETTINGS["epochs"]
 
     X, y = worker.data()

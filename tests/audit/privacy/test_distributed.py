@@ -63,23 +63,16 @@ def test_two_process_dpddp_matches_single_process_epsilon(tmp_path):
     assert ranks[0]["weights"] == pytest.approx(ranks[1]["weights"], abs=1e-6)
 
 
-def _epoch_in(ckpt: Path) -> int:
-    try:
-        return int(torch.load(ckpt / "dp_checkpoint.pt", weights_only=True)["epoch"])
-    except Exception:  # not written yet, or being replaced
-        return 0
-
-
 def test_killed_two_process_run_resumes_with_the_same_epsilon_and_weights(tmp_path):
     ckpt, epochs = tmp_path / "ckpt", "5"
     procs = _launch(tmp_path / "killed", str(ckpt), epochs)
     deadline = time.monotonic() + 180
-    while _epoch_in(ckpt) < 2 and all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+    while worker.epoch_in(ckpt) < 2 and all(p.poll() is None for p in procs) and time.monotonic() < deadline:
         time.sleep(0.02)
     for p in procs:
         p.send_signal(signal.SIGKILL)
     assert [p.wait() for p in procs] == [-signal.SIGKILL] * 2
-    killed_at = _epoch_in(ckpt)
+    killed_at = worker.epoch_in(ckpt)
     assert 2 <= killed_at < int(epochs)
 
     resumed = _launch(tmp_path / "resumed", str(ckpt), epochs)
