@@ -18,16 +18,18 @@ from audit.privacy._curve import privacy_utility_curve
 from audit.privacy._membership import confidence_score, membership_inference, per_example_loss
 from audit.privacy._plain import train_non_private
 from audit.privacy._scan import identifier_scan
-from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, default_delta, validate_privacy_settings
+from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, DPSettings, default_batch_size, default_delta, validate_privacy_settings
 from audit.privacy._prepare import prepare_module, resolve_grad_sample_mode
-from audit.privacy._train import PrivateTrainingResult, train_private
+from audit.privacy._train import PrivateTrainingResult, train_private, train_with_settings
 
 __all__ = [
     "DELTA_RULE",
     "DP_DEFAULTS",
+    "DPSettings",
     "PrivateTrainingResult",
     "canary_audit",
     "confidence_score",
+    "default_batch_size",
     "default_delta",
     "epsilon_lower_bound",
     "gradient_canary_audit",
@@ -39,5 +41,6 @@ __all__ = [
     "resolve_grad_sample_mode",
     "train_non_private",
     "train_private",
+    "train_with_settings",
     "validate_privacy_settings",
 ]

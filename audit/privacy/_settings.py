@@ -6,6 +6,7 @@ reported at once, with every other problem, instead of after minutes of work.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -17,6 +18,8 @@ __all__ = [
     "DELTA_RULE",
     "DP_DEFAULTS",
     "GRAD_SAMPLE_MODES",
+    "DPSettings",
+    "default_batch_size",
     "default_delta",
     "epsilon_after",
     "noise_multiplier_for",
@@ -91,6 +94,19 @@ def default_delta(n: int) -> float:
     0.0001
     """
     return float(10.0 ** -math.ceil(math.log10(10 * n)))
+
+
+def default_batch_size(n: int) -> int:
+    """The logical batch size used when none is set: the default, or a tenth of the rows on small data.
+
+    A batch larger than the training set cannot be sampled; a tenth keeps ten steps per epoch.
+
+    Examples
+    --------
+    >>> default_batch_size(32561), default_batch_size(700)
+    (1024, 70)
+    """
+    return int(min(DP_DEFAULTS["batch_size"], max(1, n // 10)))
 
 
 def _is_pos_number(value: object) -> bool:
@@ -246,8 +262,30 @@ def validate_privacy_settings(
     audit.exceptions.PrivacyError: Invalid privacy settings (1 problem):
     - epsilon must be a finite number > 0; found -1. Fix: set a positive target, e.g. epsilon = 1.0.
     """
-    problems: list[str] = []
+    problems = _setting_problems(
+        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, n_train=n_train, epochs=epochs, batch_size=batch_size,
+        learning_rate=learning_rate, accountant=accountant, grad_sample_mode=grad_sample_mode, optimizer=optimizer,
+        max_physical_batch_size=max_physical_batch_size,
+    )
     sigma: float | None = None
+    if not problems and check_reachable:
+        sigma, problem = _calibrate(epsilon=epsilon, delta=delta, n_train=n_train, epochs=epochs, batch_size=batch_size,
+                                    accountant=accountant)
+        problems += [problem] if problem else []
+    if problems:
+        raise PrivacyError(
+            _SUMMARY.format(count=len(problems), s="" if len(problems) == 1 else "s", lines="\n- ".join(problems)),
+            problems=problems,
+        )
+    return sigma
+
+
+def _setting_problems(
+    *, epsilon, delta, max_grad_norm, n_train, epochs, batch_size, learning_rate, accountant, grad_sample_mode, optimizer,
+    max_physical_batch_size,
+) -> list[str]:
+    """Every setting that is out of range, without asking the accountant."""
+    problems: list[str] = []
     if not _is_pos_number(epsilon):
         problems.append(_EPS.format(value=epsilon))
     n_ok = _is_pos_int(n_train) and n_train >= 2
@@ -255,8 +293,7 @@ def validate_privacy_settings(
         problems.append(_N.format(value=n_train))
     if delta is not None:
         bound = 1.0 / n_train if n_ok else 1.0
-        ok = _is_pos_number(delta) and delta < bound
-        if not ok:
+        if not (_is_pos_number(delta) and delta < bound):
             problems.append(
                 _DELTA_RANGE.format(value=delta, bound=bound, n=n_train, default=default_delta(n_train) if n_ok else 0.0)
             )
@@ -265,36 +302,102 @@ def validate_privacy_settings(
     if not _is_pos_int(epochs):
         problems.append(_EPOCHS.format(value=epochs, default=DP_DEFAULTS["epochs"]))
     if not (_is_pos_int(batch_size) and (not n_ok or batch_size <= n_train)):
-        suggest = min(DP_DEFAULTS["batch_size"], max(1, n_train // 10)) if n_ok else DP_DEFAULTS["batch_size"]
+        suggest = default_batch_size(n_train) if n_ok else DP_DEFAULTS["batch_size"]
         problems.append(_BATCH.format(value=batch_size, n=n_train if n_ok else "?", suggest=suggest))
     if not _is_pos_number(learning_rate):
         problems.append(_LR.format(value=learning_rate, default=DP_DEFAULTS["learning_rate"]))
-    if accountant not in ACCOUNTANTS:
-        problems.append(_ACCOUNTANT.format(value=accountant, choices=", ".join(ACCOUNTANTS)))
-    if grad_sample_mode not in GRAD_SAMPLE_MODES:
-        problems.append(_MODE.format(value=grad_sample_mode, choices=", ".join(GRAD_SAMPLE_MODES)))
-    if optimizer not in OPTIMIZERS:
-        problems.append(_OPTIMIZER.format(value=optimizer, choices=", ".join(OPTIMIZERS)))
+    for value, choices, message in ((accountant, ACCOUNTANTS, _ACCOUNTANT), (grad_sample_mode, GRAD_SAMPLE_MODES, _MODE),
+                                    (optimizer, OPTIMIZERS, _OPTIMIZER)):
+        if value not in choices:
+            problems.append(message.format(value=value, choices=", ".join(choices)))
     if not _is_pos_int(max_physical_batch_size):
         problems.append(_PHYSICAL.format(value=max_physical_batch_size, default=DP_DEFAULTS["max_physical_batch_size"]))
+    return problems
 
-    if not problems and check_reachable:
-        d = default_delta(n_train) if delta is None else delta
-        q, per = steps_per_epoch(n_train, batch_size)
-        sigma = noise_multiplier_for(epsilon=epsilon, delta=d, sample_rate=q, steps=epochs * per, accountant=accountant)
-        if sigma is None:
-            problems.append(
-                _UNREACHABLE.format(
-                    eps=epsilon, accountant=accountant, delta=d, batch=batch_size, epochs=epochs,
-                    steps=epochs * per, q=q, max_sigma=_MAX_SIGMA,
-                    suggestion=_unreachable_suggestion(
-                        epsilon=epsilon, delta=d, n=n_train, epochs=epochs, batch_size=batch_size, accountant=accountant
-                    ),
-                )
-            )
-    if problems:
-        raise PrivacyError(
-            _SUMMARY.format(count=len(problems), s="" if len(problems) == 1 else "s", lines="\n- ".join(problems)),
-            problems=problems,
+
+def _calibrate(*, epsilon, delta, n_train, epochs, batch_size, accountant) -> tuple[float | None, str | None]:
+    """The noise multiplier reaching ``epsilon``, or None and the message saying what would work."""
+    d = default_delta(n_train) if delta is None else delta
+    q, per = steps_per_epoch(n_train, batch_size)
+    sigma = noise_multiplier_for(epsilon=epsilon, delta=d, sample_rate=q, steps=epochs * per, accountant=accountant)
+    if sigma is not None:
+        return sigma, None
+    suggestion = _unreachable_suggestion(epsilon=epsilon, delta=d, n=n_train, epochs=epochs, batch_size=batch_size,
+                                         accountant=accountant)
+    return None, _UNREACHABLE.format(eps=epsilon, accountant=accountant, delta=d, batch=batch_size, epochs=epochs,
+                                     steps=epochs * per, q=q, max_sigma=_MAX_SIGMA, suggestion=suggestion)
+
+
+@dataclasses.dataclass(frozen=True)
+class DPSettings:
+    """The DP-SGD settings of one audit, built once and passed to every private training.
+
+    The private model, the canary run and the privacy-utility curve all train with
+    these settings (the curve changes only ``epsilon``), so what the record states
+    is what each training used. :meth:`validate` checks them against the number of
+    training rows, with the accountant, before anything trains.
+
+    Examples
+    --------
+    >>> s = DPSettings(epsilon=1.0, epochs=2, batch_size=128)
+    >>> s.validate(n_train=1000) > 0
+    True
+    >>> s.with_epsilon(4.0).epsilon
+    4.0
+    """
+
+    epsilon: float
+    delta: float | None = None
+    max_grad_norm: float = DP_DEFAULTS["max_grad_norm"]
+    epochs: int = DP_DEFAULTS["epochs"]
+    batch_size: int = DP_DEFAULTS["batch_size"]
+    learning_rate: float = DP_DEFAULTS["learning_rate"]
+    optimizer: str = DP_DEFAULTS["optimizer"]
+    accountant: str = DP_DEFAULTS["accountant"]
+    poisson_sampling: bool = DP_DEFAULTS["poisson_sampling"]
+    max_physical_batch_size: int = DP_DEFAULTS["max_physical_batch_size"]
+    grad_sample_mode: str = DP_DEFAULTS["grad_sample_mode"]
+    secure_rng: bool = DP_DEFAULTS["secure_rng"]
+
+    @classmethod
+    def from_config(cls, privacy: object, *, n_train: int) -> DPSettings:
+        """Settings from a config's ``[privacy]`` section; unset keys take :data:`DP_DEFAULTS`.
+
+        An unset ``batch_size`` adapts to the data (:func:`default_batch_size`): a user who
+        never chose a batch size is never asked to fix it.
+        """
+        def chosen(key: str) -> object:
+            value = getattr(privacy, key)
+            return DP_DEFAULTS[key] if value is None else value
+
+        batch = getattr(privacy, "batch_size")
+        return cls(
+            epsilon=getattr(privacy, "target_epsilon"), delta=getattr(privacy, "delta"),
+            max_grad_norm=chosen("max_grad_norm"), epochs=chosen("epochs"),
+            batch_size=default_batch_size(n_train) if batch is None else batch,
+            learning_rate=chosen("learning_rate"), accountant=chosen("accountant"),
+            secure_rng=getattr(privacy, "secure_rng"),
         )
-    return sigma
+
+    def problems(self, *, n_train: int, check_reachable: bool = True) -> list[str]:
+        """Every problem with these settings for ``n_train`` rows (empty when they are fine)."""
+        try:
+            self.validate(n_train=n_train, check_reachable=check_reachable)
+        except PrivacyError as exc:
+            return list(exc.problems)
+        return []
+
+    def validate(self, *, n_train: int, check_reachable: bool = True) -> float | None:
+        """Check the settings (see :func:`validate_privacy_settings`); returns the noise multiplier."""
+        kwargs = self.as_kwargs()
+        kwargs.pop("poisson_sampling")
+        kwargs.pop("secure_rng")
+        return validate_privacy_settings(n_train=n_train, check_reachable=check_reachable, **kwargs)
+
+    def with_epsilon(self, epsilon: float) -> DPSettings:
+        """The same settings at another target ε (a point of the privacy-utility curve)."""
+        return dataclasses.replace(self, epsilon=float(epsilon))
+
+    def as_kwargs(self) -> dict[str, object]:
+        """The settings as keyword arguments of :func:`~audit.privacy.train_private`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

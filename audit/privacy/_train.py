@@ -27,19 +27,12 @@ from audit.exceptions import PrivacyError
 from audit.modeling import binary_loss
 from audit.privacy._checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint, training_fingerprint
 from audit.privacy._prepare import as_tensors, is_dataset, prepare_module, resolve_grad_sample_mode
-from audit.privacy._settings import (
-    DELTA_RULE,
-    DP_DEFAULTS,
-    default_delta,
-    epsilon_after,
-    steps_per_epoch,
-    validate_privacy_settings,
-)
+from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, DPSettings, default_delta, epsilon_after, steps_per_epoch
 from audit.privacy._bookkeeping import bookkeeping_problems
 from audit.privacy._secure_rng import SecureRandom
 from audit.privacy._trainers import SECURE_RNG_MODE, BookkeepingTrainer, OpacusTrainer, RowDataset, first_item
 
-__all__ = ["PrivateTrainingResult", "train_private"]
+__all__ = ["PrivateTrainingResult", "train_private", "train_with_settings"]
 
 ProgressFn = Callable[[int, int, dict], None]
 
@@ -58,6 +51,10 @@ _DIST_PEER = "Another process of this distributed run failed: {message}"
 _DIST_POISSON = (
     "Distributed DP training needs poisson_sampling=True (Opacus shards the data and samples "
     "each shard). Fix: set poisson_sampling=True."
+)
+_NO_NOISE = (
+    "DP training needs a positive noise multiplier; calibration gave {sigma!r}. Refusing to train a model "
+    "without noise and call it private. Fix: report this as a bug."
 )
 _RESUMED_SIGMA = (
     "The checkpoint's noise multiplier {found:.6g} differs from the one this configuration "
@@ -253,180 +250,284 @@ def train_private(
     >>> res.epsilon_spent <= 2.0
     True
     """
-    # locals() here holds exactly the parameters above.
-    return _train_private(**locals())
-
-
-def _train_private(
-    model: nn.Module,
-    X: Any,
-    y: Any,
-    *,
-    epsilon: float,
-    delta: float | None,
-    max_grad_norm: float,
-    epochs: int,
-    batch_size: int | None,
-    learning_rate: float,
-    optimizer: str,
-    seed: int,
-    accountant: str,
-    poisson_sampling: bool,
-    max_physical_batch_size: int,
-    grad_sample_mode: str,
-    loss_fn: Callable,
-    checkpoint_dir: Path | str | None,
-    config_fingerprint: str | None,
-    progress: ProgressFn | None,
-    distributed: bool | None,
-    secure_rng: bool = False,
-    step_hook: Any = None,
-) -> PrivateTrainingResult:
-    """:func:`train_private`, plus a private ``step_hook`` that sees each step's clipped sum and release.
-
-    The hook (``parameters()``, trained and noised with the model's;
-    ``attach(sample_rate, max_grad_norm)``; ``before_noise()``; ``after_step()``) is how the white-box canary audit inserts canary gradients; it
-    is not public because a hook that adds unclipped gradients would void the guarantee.
-    """
-    from opacus import PrivacyEngine
-
     if batch_size is None:
         from_loader = getattr(X, "batch_size", None) if is_dataset(X) else None
         batch_size = from_loader if isinstance(from_loader, int) else DP_DEFAULTS["batch_size"]
+    settings = DPSettings(
+        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs, batch_size=batch_size,
+        learning_rate=learning_rate, optimizer=optimizer, accountant=accountant, poisson_sampling=poisson_sampling,
+        max_physical_batch_size=max_physical_batch_size, grad_sample_mode=grad_sample_mode, secure_rng=secure_rng,
+    )
+    return train_with_settings(model, X, y, settings=settings, seed=seed, loss_fn=loss_fn, checkpoint_dir=checkpoint_dir,
+                               config_fingerprint=config_fingerprint, progress=progress, distributed=distributed)
+
+
+def train_with_settings(
+    model: nn.Module,
+    X: Any,
+    y: Any = None,
+    *,
+    settings: DPSettings,
+    seed: int = 0,
+    loss_fn: Callable = binary_loss,
+    checkpoint_dir: Path | str | None = None,
+    config_fingerprint: str | None = None,
+    progress: ProgressFn | None = None,
+    distributed: bool | None = None,
+) -> PrivateTrainingResult:
+    """:func:`train_private` with the DP settings as one :class:`~audit.privacy.DPSettings`.
+
+    The audit pipeline builds its settings once and trains every private model with them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from audit.modeling import MLP
+    >>> from audit.privacy import DPSettings
+    >>> X = np.random.default_rng(0).normal(size=(512, 5)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.float32)
+    >>> res = train_with_settings(MLP(5, hidden=(8,)), X, y, settings=DPSettings(epsilon=2.0, epochs=2, batch_size=128))
+    >>> res.epsilon_spent <= 2.0
+    True
+    """
+    return _train(model, X, y, settings=settings, options=_Options(
+        seed=int(seed), loss_fn=loss_fn, checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
+        config_fingerprint=config_fingerprint, progress=progress, distributed=distributed))
+
+
+def _train_private(model: nn.Module, X: Any, y: Any, *, seed: int, loss_fn: Callable, checkpoint_dir: Path | str | None,
+                   config_fingerprint: str | None, progress: ProgressFn | None, distributed: bool | None,
+                   step_hook: Any = None, **settings: Any) -> PrivateTrainingResult:
+    """:func:`train_private`, plus a private ``step_hook`` that sees each step's clipped sum and release.
+
+    The hook (``parameters()``, trained and noised with the model's;
+    ``attach(sample_rate, max_grad_norm)``; ``before_noise()``; ``after_step()``) is how the white-box canary audit
+    inserts canary gradients; it is not public because a hook that adds unclipped gradients would void the guarantee.
+    """
+    return _train(model, X, y, settings=DPSettings(**settings), options=_Options(
+        seed=int(seed), loss_fn=loss_fn, checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
+        config_fingerprint=config_fingerprint, progress=progress, distributed=distributed, step_hook=step_hook))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How to run a private training (not what makes it private: that is the DPSettings)."""
+
+    seed: int
+    loss_fn: Callable
+    checkpoint_dir: Path | None
+    config_fingerprint: str | None
+    progress: ProgressFn | None
+    distributed: bool | None
+    step_hook: Any = None
+
+
+@dataclass
+class _Plan:
+    """What validation and preparation settled before the first step."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    sigma: float
+    delta: float
+    delta_rule: str
+    sample_rate: float
+    steps_per_epoch: int
+    module: nn.Module
+    fixes: list[str]
+    mode: str
+    distributed: bool
+    rank: int = 0
+    world: int = 1
+
+
+def _plan(model: nn.Module, X: Any, y: Any, s: DPSettings, o: _Options) -> _Plan:
+    """Validate the settings for these rows, prepare the module and pick the clipping mode."""
     X_t, y_t = as_tensors(X, y)
     n = len(X_t)
-    sigma = validate_privacy_settings(
-        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, n_train=n, epochs=epochs,
-        batch_size=batch_size, learning_rate=learning_rate, accountant=accountant,
-        grad_sample_mode=grad_sample_mode, optimizer=optimizer, max_physical_batch_size=max_physical_batch_size,
-    )
-    assert sigma is not None and sigma > 0  # validation guarantees it; a zero would be non-private
-    delta_used, delta_rule = (default_delta(n), DELTA_RULE) if delta is None else (float(delta), "given by the caller")
-    sample_rate, per_epoch = steps_per_epoch(n, batch_size)
+    sigma = s.validate(n_train=n)
+    if sigma is None or not sigma > 0:  # validation guarantees it; a zero would train a non-private model
+        raise PrivacyError(_NO_NOISE.format(sigma=sigma))
+    delta_used, delta_rule = (default_delta(n), DELTA_RULE) if s.delta is None else (float(s.delta), "given by the caller")
+    sample_rate, per_epoch = steps_per_epoch(n, s.batch_size)
     module, fixes = prepare_module(model)
+    distributed = o.distributed
     if distributed is None:
         distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-    mode = resolve_grad_sample_mode(grad_sample_mode, loss_fn, module=module, sample=X_t[:2], distributed=bool(distributed))
-    if secure_rng and (mode != "bookkeeping" or not poisson_sampling):
+    mode = resolve_grad_sample_mode(s.grad_sample_mode, o.loss_fn, module=module, sample=X_t[:2], distributed=bool(distributed))
+    if s.secure_rng and (mode != "bookkeeping" or not s.poisson_sampling):
         why = ("poisson_sampling=False shuffles with the seeded PRNG" if mode == "bookkeeping"
                else "; ".join(bookkeeping_problems(module, X_t[:2]) or ["see resolve_grad_sample_mode"]))
         raise PrivacyError(SECURE_RNG_MODE.format(mode=mode, why=why))
+    plan = _Plan(X=X_t, y=y_t, sigma=float(sigma), delta=delta_used, delta_rule=delta_rule, sample_rate=sample_rate,
+                 steps_per_epoch=per_epoch, module=module, fixes=fixes, mode=mode, distributed=bool(distributed))
+    if plan.distributed:
+        plan.rank, plan.world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return plan
 
+
+def _fingerprint_settings(s: DPSettings, o: _Options, plan: _Plan) -> dict[str, Any]:
     settings = {
-        "epsilon": float(epsilon), "delta": delta_used, "max_grad_norm": float(max_grad_norm), "epochs": int(epochs),
-        "batch_size": int(batch_size), "learning_rate": float(learning_rate), "optimizer": optimizer, "seed": int(seed),
-        "accountant": accountant, "poisson_sampling": bool(poisson_sampling), "loss": getattr(loss_fn, "__qualname__", repr(loss_fn)),
-        "secure_rng": bool(secure_rng),
+        "epsilon": float(s.epsilon), "delta": plan.delta, "max_grad_norm": float(s.max_grad_norm), "epochs": int(s.epochs),
+        "batch_size": int(s.batch_size), "learning_rate": float(s.learning_rate), "optimizer": s.optimizer, "seed": o.seed,
+        "accountant": s.accountant, "poisson_sampling": bool(s.poisson_sampling),
+        "loss": getattr(o.loss_fn, "__qualname__", repr(o.loss_fn)), "secure_rng": bool(s.secure_rng),
     }
-    rank, world = 0, 1
-    if distributed:
-        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
-        settings["world_size"] = world  # a resume must shard the data the same way
-    with contextlib.ExitStack() as held:
-        state = None
-        fingerprint = None
-        if checkpoint_dir is not None:
-            # One process (rank 0 under DPDDP) holds the checkpoint folder: two runs resuming and
-            # rewriting one checkpoint could interleave their states.
-            _all_agree(distributed, lambda: held.enter_context(checkpoint_lock(Path(checkpoint_dir))) if rank == 0 else None)
-            fingerprint = training_fingerprint(model=module, X=X_t, y=y_t, settings=settings, config_fingerprint=config_fingerprint)
-            state = _all_agree(distributed, lambda: load_checkpoint(Path(checkpoint_dir), fingerprint=fingerprint,
-                                                                    steps_per_epoch=per_epoch))
-            if distributed:
-                epochs_seen = [None] * world
-                torch.distributed.all_gather_object(epochs_seen, None if state is None else int(state["epoch"]))
-                if len(set(epochs_seen)) > 1:
-                    raise PrivacyError(_DIST_DISAGREE.format(path=checkpoint_dir, seen=epochs_seen))
-        if state is not None:
-            if not math.isclose(float(state["noise_multiplier"]), sigma, rel_tol=1e-9):
-                raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=sigma))
-            module.load_state_dict(state["model"])
+    if plan.distributed:
+        settings["world_size"] = plan.world  # a resume must shard the data the same way
+    return settings
 
-        if distributed:
-            if not poisson_sampling:
-                raise PrivacyError(_DIST_POISSON)
-            if mode == "bookkeeping":
-                # What DPDDP's constructor does; the book-keeping optimizer sums the gradients itself.
-                with torch.no_grad():
-                    for p in module.parameters():
-                        torch.distributed.broadcast(p.data, 0)
-            else:
-                from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
 
-                module = DPDDP(module)
+def _open_checkpoint(held: contextlib.ExitStack, s: DPSettings, o: _Options, plan: _Plan) -> tuple[dict | None, str | None]:
+    """Lock the checkpoint folder and load a matching checkpoint; (None, None) without checkpoints."""
+    if o.checkpoint_dir is None:
+        return None, None
+    dist, rank, folder = plan.distributed, plan.rank, o.checkpoint_dir
+    # One process (rank 0 under DPDDP) holds the checkpoint folder: two runs resuming and
+    # rewriting one checkpoint could interleave their states.
+    _all_agree(dist, lambda: held.enter_context(checkpoint_lock(folder)) if rank == 0 else None)
+    fingerprint = training_fingerprint(model=plan.module, X=plan.X, y=plan.y, settings=_fingerprint_settings(s, o, plan),
+                                       config_fingerprint=o.config_fingerprint)
+    state = _all_agree(dist, lambda: load_checkpoint(folder, fingerprint=fingerprint, steps_per_epoch=plan.steps_per_epoch))
+    if dist:
+        epochs_seen = [None] * plan.world
+        torch.distributed.all_gather_object(epochs_seen, None if state is None else int(state["epoch"]))
+        if len(set(epochs_seen)) > 1:
+            raise PrivacyError(_DIST_DISAGREE.format(path=folder, seen=epochs_seen))
+    if state is not None:
+        if not math.isclose(float(state["noise_multiplier"]), plan.sigma, rel_tol=1e-9):
+            raise PrivacyError(_RESUMED_SIGMA.format(found=float(state["noise_multiplier"]), expected=plan.sigma))
+        plan.module.load_state_dict(state["model"])
+    return state, fingerprint
 
-        # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
-        sample_gen = torch.Generator().manual_seed(int(seed) + 7919 * rank)
-        noise_gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
-        loader = DataLoader(
-            RowDataset(X_t, y_t), batch_size=batch_size, collate_fn=first_item,
-            shuffle=not poisson_sampling, generator=sample_gen,
+
+def _distribute(plan: _Plan, s: DPSettings) -> nn.Module:
+    """The module to train: under DPDDP, replicas synchronised (book-keeping) or Opacus's DPDDP wrapper."""
+    if not plan.distributed:
+        return plan.module
+    if not s.poisson_sampling:
+        raise PrivacyError(_DIST_POISSON)
+    if plan.mode != "bookkeeping":
+        from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+
+        return DPDDP(plan.module)
+    # What DPDDP's constructor does; the book-keeping optimizer sums the gradients itself.
+    with torch.no_grad():
+        for p in plan.module.parameters():
+            torch.distributed.broadcast(p.data, 0)
+    return plan.module
+
+
+@dataclass
+class _Training:
+    """The live objects of one private training."""
+
+    engine: Any
+    trainer: Any
+    sample_gen: torch.Generator
+    noise_gen: torch.Generator
+
+
+def _build_trainer(module: nn.Module, s: DPSettings, o: _Options, plan: _Plan) -> _Training:
+    from opacus import PrivacyEngine
+
+    # Each rank draws its own Poisson batches from its shard; noise is added on rank 0 only.
+    sample_gen = torch.Generator().manual_seed(o.seed + 7919 * plan.rank)
+    noise_gen = torch.Generator().manual_seed(o.seed + 1_000_003)
+    loader = DataLoader(RowDataset(plan.X, plan.y), batch_size=s.batch_size, collate_fn=first_item,
+                        shuffle=not s.poisson_sampling, generator=sample_gen)
+    # A step hook's own parameters (the canary audit's) are noised and released like the model's.
+    extra = list(o.step_hook.parameters()) if o.step_hook is not None else []
+    opt = _make_optimizer(s.optimizer, list(module.parameters()) + extra, s.learning_rate)
+    make = BookkeepingTrainer if plan.mode == "bookkeeping" else OpacusTrainer
+    with warnings.catch_warnings():
+        # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
+        # for reproducible audits (documented in docs/privacy.md).
+        warnings.simplefilter("ignore")
+        engine = PrivacyEngine(accountant=s.accountant)
+        trainer = make(
+            engine=engine, module=module, optimizer=opt, loss_fn=o.loss_fn, loader=loader, sigma=plan.sigma,
+            max_grad_norm=float(s.max_grad_norm), poisson_sampling=s.poisson_sampling, mode=plan.mode,
+            noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(s.max_physical_batch_size),
+            step_hook=o.step_hook, secure=SecureRandom() if s.secure_rng else None, rank=plan.rank, world=plan.world,
         )
-        # A step hook's own parameters (the canary audit's) are noised and released like the model's.
-        extra = list(step_hook.parameters()) if step_hook is not None else []
-        opt = _make_optimizer(optimizer, list(module.parameters()) + extra, learning_rate)
-        make = BookkeepingTrainer if mode == "bookkeeping" else OpacusTrainer
-        with warnings.catch_warnings():
-            # Opacus warns that its RNG is not cryptographically secure; we seed it on purpose
-            # for reproducible audits (documented in docs/privacy.md).
-            warnings.simplefilter("ignore")
-            engine = PrivacyEngine(accountant=accountant)
-            trainer = make(
-                engine=engine, module=module, optimizer=opt, loss_fn=loss_fn, loader=loader, sigma=sigma,
-                max_grad_norm=float(max_grad_norm), poisson_sampling=poisson_sampling, mode=mode,
-                noise_gen=noise_gen, sample_gen=sample_gen, max_physical_batch_size=int(max_physical_batch_size),
-                step_hook=step_hook, secure=SecureRandom() if secure_rng else None, rank=rank, world=world,
-            )
+    return _Training(engine=engine, trainer=trainer, sample_gen=sample_gen, noise_gen=noise_gen)
 
-        start_epoch, eps_hist, loss_hist, secs = 0, [], [], []
-        if state is not None:
-            trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
-            engine.accountant.load_state_dict(state["accountant"])
-            # Under DPDDP each rank samples its own shard: it resumes its own generator.
-            sample_gen.set_state(state["sample_rngs"][rank] if distributed else state["sample_rng"])
-            noise_gen.set_state(state["noise_rng"])
-            start_epoch = int(state["epoch"])
-            eps_hist, loss_hist, secs = list(state["epsilon_history"]), list(state["loss_history"]), list(state["seconds_per_epoch"])
 
-        try:
-            for epoch in range(start_epoch, epochs):
-                t0 = time.perf_counter()
-                loss_sum, count = trainer.run_epoch()
-                secs.append(time.perf_counter() - t0)  # training only; accounting is timed apart
-                eps_now = _epsilon(engine, delta_used)
-                eps_hist.append(eps_now)
-                loss_hist.append(loss_sum / count if count else None)
-                if checkpoint_dir is not None:
-                    rngs = [sample_gen.get_state()]
-                    if distributed:
-                        rngs = [None] * world
-                        torch.distributed.all_gather_object(rngs, sample_gen.get_state())
-                    # Rank 0 writes for all (the replicas are identical; rank 0 holds the noise);
-                    # every rank learns whether it worked, so none waits on a failed peer.
-                    _all_agree(distributed, lambda: save_checkpoint(Path(checkpoint_dir), {
-                        "fingerprint": fingerprint, "epoch": epoch + 1,
-                        "model": _unwrapped(trainer.plain_module(), distributed).state_dict(),
-                        "optimizer": trainer.optimizer.original_optimizer.state_dict(), "accountant": engine.accountant.state_dict(),
-                        "sample_rng": rngs[0], "sample_rngs": rngs, "noise_rng": noise_gen.get_state(),
-                        "noise_multiplier": sigma, "epsilon_history": eps_hist, "loss_history": loss_hist,
-                        "seconds_per_epoch": secs,
-                    }) if rank == 0 else None)
-                if progress is not None:
-                    progress(epoch + 1, epochs, {"loss": loss_hist[-1], "epsilon": eps_now, "seconds": secs[-1]})
-        finally:
-            trainer.close()
+@dataclass
+class _History:
+    start_epoch: int = 0
+    epsilon: list[float] = field(default_factory=list)
+    loss: list[float | None] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
 
-    spent = _epsilon(engine, delta_used) if eps_hist else 0.0
-    if spent > epsilon * (1 + 1e-6):
-        raise PrivacyError(_OVERSPENT.format(spent=spent, target=epsilon, delta=delta_used))
-    trained = _unwrapped(trainer.plain_module(), distributed)
+
+def _restore(state: dict | None, t: _Training, plan: _Plan) -> _History:
+    """Continue from a checkpoint: optimizer, accountant, generators and histories."""
+    if state is None:
+        return _History()
+    t.trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
+    t.engine.accountant.load_state_dict(state["accountant"])
+    # Under DPDDP each rank samples its own shard: it resumes its own generator.
+    t.sample_gen.set_state(state["sample_rngs"][plan.rank] if plan.distributed else state["sample_rng"])
+    t.noise_gen.set_state(state["noise_rng"])
+    return _History(start_epoch=int(state["epoch"]), epsilon=list(state["epsilon_history"]),
+                    loss=list(state["loss_history"]), seconds=list(state["seconds_per_epoch"]))
+
+
+def _save(t: _Training, o: _Options, plan: _Plan, h: _History, *, epoch: int, fingerprint: str | None) -> None:
+    rngs = [t.sample_gen.get_state()]
+    if plan.distributed:
+        rngs = [None] * plan.world
+        torch.distributed.all_gather_object(rngs, t.sample_gen.get_state())
+    # Rank 0 writes for all (the replicas are identical; rank 0 holds the noise);
+    # every rank learns whether it worked, so none waits on a failed peer.
+    _all_agree(plan.distributed, lambda: save_checkpoint(o.checkpoint_dir, {
+        "fingerprint": fingerprint, "epoch": epoch + 1,
+        "model": _unwrapped(t.trainer.plain_module(), plan.distributed).state_dict(),
+        "optimizer": t.trainer.optimizer.original_optimizer.state_dict(), "accountant": t.engine.accountant.state_dict(),
+        "sample_rng": rngs[0], "sample_rngs": rngs, "noise_rng": t.noise_gen.get_state(),
+        "noise_multiplier": plan.sigma, "epsilon_history": h.epsilon, "loss_history": h.loss,
+        "seconds_per_epoch": h.seconds,
+    }) if plan.rank == 0 else None)
+
+
+def _run_epochs(t: _Training, s: DPSettings, o: _Options, plan: _Plan, h: _History, fingerprint: str | None) -> None:
+    try:
+        for epoch in range(h.start_epoch, s.epochs):
+            t0 = time.perf_counter()
+            loss_sum, count = t.trainer.run_epoch()
+            h.seconds.append(time.perf_counter() - t0)  # training only; accounting is timed apart
+            h.epsilon.append(_epsilon(t.engine, plan.delta))
+            h.loss.append(loss_sum / count if count else None)
+            if o.checkpoint_dir is not None:
+                _save(t, o, plan, h, epoch=epoch, fingerprint=fingerprint)
+            if o.progress is not None:
+                o.progress(epoch + 1, s.epochs, {"loss": h.loss[-1], "epsilon": h.epsilon[-1], "seconds": h.seconds[-1]})
+    finally:
+        t.trainer.close()
+
+
+def _train(model: nn.Module, X: Any, y: Any, *, settings: DPSettings, options: _Options) -> PrivateTrainingResult:
+    s, o = settings, options
+    plan = _plan(model, X, y, s, o)
+    with contextlib.ExitStack() as held:
+        state, fingerprint = _open_checkpoint(held, s, o, plan)
+        module = _distribute(plan, s)
+        t = _build_trainer(module, s, o, plan)
+        h = _restore(state, t, plan)
+        _run_epochs(t, s, o, plan, h, fingerprint)
+    spent = _epsilon(t.engine, plan.delta) if h.epsilon else 0.0
+    if spent > s.epsilon * (1 + 1e-6):
+        raise PrivacyError(_OVERSPENT.format(spent=spent, target=s.epsilon, delta=plan.delta))
+    trained = _unwrapped(t.trainer.plain_module(), plan.distributed)
     trained.eval()
     return PrivateTrainingResult(
-        model=trained, module_fixes=fixes, epsilon_target=float(epsilon), epsilon_spent=spent, delta=delta_used,
-        delta_rule=delta_rule, accountant=accountant, max_grad_norm=float(max_grad_norm), noise_multiplier=float(sigma),
-        sample_rate=float(sample_rate), epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-        optimizer=optimizer, poisson_sampling=bool(poisson_sampling), grad_sample_mode=mode, n_train=n,
-        steps=int(epochs * per_epoch), epsilon_history=eps_hist, loss_history=loss_hist,
-        resumed_from_epoch=start_epoch if state is not None else None, seconds_per_epoch=secs,
-        secure_rng=bool(secure_rng),
+        model=trained, module_fixes=plan.fixes, epsilon_target=float(s.epsilon), epsilon_spent=spent, delta=plan.delta,
+        delta_rule=plan.delta_rule, accountant=s.accountant, max_grad_norm=float(s.max_grad_norm),
+        noise_multiplier=plan.sigma, sample_rate=float(plan.sample_rate), epochs=int(s.epochs), batch_size=int(s.batch_size),
+        learning_rate=float(s.learning_rate), optimizer=s.optimizer, poisson_sampling=bool(s.poisson_sampling),
+        grad_sample_mode=plan.mode, n_train=len(plan.X), steps=int(s.epochs * plan.steps_per_epoch),
+        epsilon_history=h.epsilon, loss_history=h.loss, resumed_from_epoch=h.start_epoch if state is not None else None,
+        seconds_per_epoch=h.seconds, secure_rng=bool(s.secure_rng),
     )
