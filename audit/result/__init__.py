@@ -1,96 +1,107 @@
 """The :class:`AuditResult`: the one record every report and the dashboard read.
 
-It is plain, JSON-serialisable data with a ``schema_version``. Each concern has
-its own section (documented in ``docs/audit_result.md`` and by the JSON Schema
-shipped in ``reports/schema/``); a section that was not run is ``None`` and
+It is typed, JSON-serialisable data with a ``schema_version``. Each concern has
+its own section (a dataclass in this package, documented field by field in
+``docs/audit_result.md`` and by the JSON Schema in ``reports/schema/``, both
+generated from these classes); a section that was not run is ``None`` and
 renders as "not run", never as an error.
+
+Reading is tolerant (any 1.x record; unknown keys are kept in each section's
+``extra``) and writing is lossless (``AuditResult.from_dict(d).to_dict() == d``).
 
 Examples
 --------
->>> r = AuditResult(run={"name": "demo"}, data={}, models={})
->>> AuditResult.from_json(r.to_json()).run["name"]
+>>> r = AuditResult(run={"name": "demo", "created_at": "2024-01-01T00:00:00+00:00"}, data={}, models={})
+>>> AuditResult.from_json(r.to_json()).run.name
 'demo'
+>>> r.artifacts.weights["reference"] = "models/reference.pt"
+>>> r.run.weights_sha256 = {"reference": "0" * 64}
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
-
-import numpy as np
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from audit.exceptions import RunDirError
+from audit.result._base import Schema, Section, doc, to_jsonable
+from audit.result._common import CI, Count, Metric, MetricOrCount, Probability, RelPath, Sha256, ValueCI, as_metric
+from audit.result._compute import Compute, Energy, ModelCompute, Stage
+from audit.result._explain import (
+    Baseline, Contribution, ConvergenceDelta, DeletionCurve, Example, Faithfulness, FeatureImportance, GroupReliance,
+    ImageMap, ModelExplanation, Proxy, RandomizationTest,
+)  # fmt: skip
+from audit.result._fairness import (
+    CalibrationBin, CalibrationCurve, ConfidenceSettings, Fairness, FairnessBlock, FourFifthsRule, Group, Mitigation,
+    MitigationRow, ModelFairness, Overall, Representation,
+)  # fmt: skip
+from audit.result._gates import GateResult, Severity
+from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
+from audit.result._run import Artifacts, Card, CardFiles, Data, Environment, IdentifierFinding, ModelSummary, Run
 
-__all__ = ["SCHEMA_VERSION", "AuditResult", "to_jsonable"]
+__all__ = [
+    "CI", "SCHEMA_VERSION", "Artifacts", "Attack", "AuditResult", "Baseline", "CalibrationBin", "CalibrationCurve",
+    "CanaryAudit", "Card", "CardFiles", "Compute", "ConfidenceSettings", "Contribution", "ConvergenceDelta", "Count",
+    "DPTraining", "Data", "DeletionCurve", "Energy", "Environment", "Example", "Fairness", "FairnessBlock",
+    "Faithfulness", "FeatureImportance", "FourFifthsRule", "GateResult", "Group", "GroupReliance",
+    "IdentifierFinding", "ImageMap", "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationRow",
+    "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "Probability", "Proxy",
+    "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Section", "Severity", "Sha256",
+    "Stage", "Task", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
+]  # fmt: skip
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
+Task = Literal["binary-classification", "image-classification"]
+Verdict = Literal["pass", "fail"]
 
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and non-finite floats into plain JSON data.
-
-    NaN and infinities become ``None``: an undefined number is reported as
-    undefined, never as a number.
-    """
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    return obj
+_MISMATCH = ("audit.json has schema_version {found!r}; this rai-audit reads {major}.x ({version}). "
+             "Re-run the audit or use a matching rai-audit version.")
 
 
 @dataclass
-class AuditResult:
+class AuditResult(Section):
     """Everything one audit found.
+
+    Sections may be given as typed objects or as plain dicts (converted on
+    construction). The run writer records files and weight hashes on the typed
+    object: ``result.artifacts.weights[name] = rel``, ``result.artifacts.predictions = ...``,
+    ``result.artifacts.cards = CardFiles(...)`` and ``result.run.weights_sha256 = {...}``.
 
     Attributes
     ----------
-    run : dict
+    run : Run
         Name, created time, seed, config (normalised) and its sha256, data and weight
-        hashes, environment (Python, platform, library versions, git commit).
-    data : dict
-        Dataset, sizes, target, positive label, features, sensitive features, base rates,
-        representation audit and identifier scan.
-    models : dict
-        ``{"reference": {...}, "private": {...}}``: test accuracy, ROC AUC, parameters,
+        hashes, environment (Python, platform, library versions, git commit), card text.
+    data : Data
+        Dataset, sizes, target, positive label, features, sensitive features, base rates
+        and identifier scan.
+    models : dict of str to ModelSummary
+        ``{"reference": ..., "private": ...}``: test accuracy, ROC AUC, parameters,
         training settings and history.
-    fairness, privacy, explainability, compute : dict or None
+    fairness, privacy, explainability, compute : section or None
         One section per concern; ``None`` when not run.
-    gates : list of dict
+    gates : list of GateResult
         Each gate with value, bound and pass/fail.
     verdict : str
         ``"pass"`` or ``"fail"``.
-    artifacts : dict
+    artifacts : Artifacts
         Relative paths of files beside ``audit.json`` (predictions, weights, cards, arrays).
     """
 
-    run: dict[str, Any]
-    data: dict[str, Any]
-    models: dict[str, Any]
-    fairness: dict[str, Any] | None = None
-    privacy: dict[str, Any] | None = None
-    explainability: dict[str, Any] | None = None
-    compute: dict[str, Any] | None = None
-    gates: list[dict[str, Any]] = field(default_factory=list)
-    verdict: str = "pass"
-    artifacts: dict[str, Any] = field(default_factory=dict)
-    task: str = "binary-classification"
-    schema_version: str = SCHEMA_VERSION
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data (numpy converted, NaN as None)."""
-        return to_jsonable(asdict(self))
+    run: Run = field(metadata=doc("provenance of the run"))
+    data: Data = field(metadata=doc("the dataset"))
+    models: dict[str, ModelSummary] = field(metadata=doc("model name (reference, private) → summary"))
+    fairness: Fairness | None = field(default=None, metadata=doc("fairness audits; null when not run"))
+    privacy: Privacy | None = field(default=None, metadata=doc("privacy audits; null when not run"))
+    explainability: dict[str, ModelExplanation] | None = field(default=None, metadata=doc("model → explanations; null when not run"))
+    compute: Compute | None = field(default=None, metadata=doc("compute and environmental cost; null when not run"))
+    gates: list[GateResult] = field(default_factory=list, metadata=doc("evaluated policy gates", required=True))
+    verdict: Verdict = field(default="pass", metadata=doc("fail when an error-severity gate failed", required=True))
+    artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
+    task: Task = field(default="binary-classification", metadata=doc("the model's task"))
+    schema_version: str = field(default=SCHEMA_VERSION, metadata=doc("schema version, major.minor", pattern="^1\\.[0-9]+$", required=True))
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """Serialise to a JSON string; refuses NaN (there is none after :func:`to_jsonable`)."""
@@ -98,21 +109,25 @@ class AuditResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditResult:
-        """Rebuild from :meth:`to_dict` output; unknown keys are refused with their names."""
+        """Read any schema 1.x record (``audit.json`` as a dict); unknown keys are kept in ``extra``.
+
+        Raises
+        ------
+        RunDirError
+            When ``data`` is not an object, lacks ``run``/``data``/``models``, or has another major version.
+        """
         if not isinstance(data, dict):
             raise RunDirError(f"An audit result must be a JSON object, found {type(data).__name__}.")
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
         missing = sorted(n for n in ("run", "data", "models") if n not in data)
-        if unknown or missing:
-            raise RunDirError(f"audit.json does not match schema {SCHEMA_VERSION}: unknown keys {unknown}, missing keys {missing}.")
-        major = str(data.get("schema_version", "")).split(".")[0]
-        if major != SCHEMA_VERSION.split(".")[0]:
-            raise RunDirError(
-                f"audit.json has schema_version {data.get('schema_version')!r}; this rai-audit reads {SCHEMA_VERSION}. "
-                "Re-run the audit or use a matching rai-audit version."
-            )
-        return cls(**data)
+        if missing:
+            raise RunDirError(f"audit.json does not match schema {SCHEMA_VERSION}: missing keys {missing}.")
+        major = SCHEMA_VERSION.split(".")[0]
+        if str(data.get("schema_version", "")).split(".")[0] != major:
+            raise RunDirError(_MISMATCH.format(found=data.get("schema_version"), major=major, version=SCHEMA_VERSION))
+        try:
+            return super().from_dict(data)
+        except TypeError as exc:
+            raise RunDirError(f"audit.json does not match schema {SCHEMA_VERSION}: {exc}.") from None
 
     @classmethod
     def from_json(cls, text: str) -> AuditResult:
