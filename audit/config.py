@@ -18,12 +18,28 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
+import os
 import re
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from audit.choices import (
+    ACCOUNTANTS,
+    BUNDLED_DATASETS,
+    CANARY_KINDS,
+    EXPLAIN_BASELINES,
+    GATE_METRICS,
+    GATE_SEVERITIES,
+    MITIGATIONS,
+    MODEL_KINDS,
+    MODEL_ROLES,
+    TABULAR_METHODS,
+    one_of,
+)
 from audit.exceptions import ConfigError
 
 __all__ = [
@@ -46,16 +62,60 @@ _HEADER = "The audit config {source} has {n} problem{s}:\n{body}"
 _UNKNOWN_KEY = "unknown key '{key}'{hint}. Valid keys here: {valid}."
 _WRONG_TYPE = "'{key}': expected {expected}, found {found!r}."
 _BAD_VALUE = "'{key}': expected {expected}, found {found!r}. {fix}"
+_UNKNOWN_CHOICE = "'{key}': unknown {what} {found!r}{hint}. Expected {valid}. {fix}"
+_NOT_FINITE = "'{key}': expected {expected}, found {found!r}: inf and nan are never valid settings. Fix: write a finite number."
+_OVER_LIMIT = ("'{key}': {found} {what} is above the limit of {limit}: {why}. Fix: use at most {limit}, or, on a "
+               "machine that can afford it, raise the limit by setting the environment variable {env}={found}.")
+_BAD_LIMIT_ENV = "environment variable {env}: expected a positive integer (a raised limit for '{key}'), found {found!r}."
 _MISSING = "'{key}' is required: {expected}."
 _NOT_TOML = "Cannot parse {path} as TOML: {error}. Fix the syntax at that position."
 _NO_FILE = "Config file {path} does not exist. Give the path to an audit TOML file (see examples/adult/audit.toml)."
+_GATE_UNKNOWN_METRIC = "'gates[{i}].metric': unknown metric '{metric}'{hint}. Valid metrics: {valid}."
+_GATE_NEEDS_FEATURE = "'gates[{i}]' ({metric}): expected 'feature' naming a sensitive feature, found none."
+_GATE_NO_BOUND = "'gates[{i}]' ({metric}): expected a bound, 'max' or 'min', found neither."
+_GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = {min!r} > max = {max!r}, which no value "
+                     "can meet. Fix: swap them, or keep only the bound you mean.")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Seeds go to NumPy, pandas and scikit-learn, which take 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
+_LIMIT_ENV = "RAI_AUDIT_MAX_{name}"
 
 
-def _spec(expected: str, *, check=None, fix: str = "", required: bool = False, **kw):
+@dataclass(frozen=True)
+class Limit:
+    """A resource limit on a config value: the most a run on one machine should be asked for.
+
+    ``measure`` turns the value into the number limited (the value itself, a list's length,
+    its largest entry); ``name`` tells several limits on one key apart.
+    """
+
+    max: int
+    what: str
+    why: str
+    measure: Callable[[Any], int] = lambda v: v
+    name: str = ""
+
+    def env(self, key: str) -> str:
+        """The environment variable that raises this limit, e.g. RAI_AUDIT_MAX_FAIRNESS_N_BOOT."""
+        suffix = f"{key}_{self.name}" if self.name else key
+        return _LIMIT_ENV.format(name=re.sub(r"[^A-Za-z0-9]+", "_", suffix).upper())
+
+
+_EPOCH_LIMIT = Limit(10_000, "epochs", "each epoch is a full pass over the training data; 10,000 passes is days of CPU "
+                     "time for the bundled data, a value this large is almost always a typo")
+
+
+def _spec(expected: str, *, check=None, fix: str = "", required: bool = False, limits: Sequence[Limit] = (),
+          choices: Sequence[str] | None = None, what: str = "", **kw):
     """Attach validation metadata to a dataclass field."""
-    return field(metadata={"expected": expected, "check": check, "fix": fix, "required": required}, **kw)
+    return field(metadata={"expected": expected, "check": check, "fix": fix, "required": required,
+                           "limits": tuple(limits), "choices": choices, "what": what}, **kw)
+
+
+def _choice(what: str, choices: Sequence[str], *, fix: str = "", **kw):
+    """A field whose value must be one of ``choices`` (a tuple from :mod:`audit.choices`)."""
+    return _spec(one_of(choices), check=lambda v: v in choices, fix=fix, choices=tuple(choices), what=what, **kw)
 
 
 def _is_int(v: Any) -> bool:
@@ -63,18 +123,32 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_seed(v: Any) -> bool:
+    return _is_int(v) and 0 <= v <= MAX_SEED
 
 
 def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) and x for x in v)
 
 
+def _not_finite(v: Any) -> bool:
+    """A float that is inf or nan, anywhere in the value (lists included)."""
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, list):
+        return any(_not_finite(x) for x in v)
+    return False
+
+
 @dataclass(frozen=True)
 class DataSection:
     """Where the data comes from and which columns mean what."""
 
-    bundled: str | None = _spec("the name of a bundled dataset (\"adult\")", check=lambda v: isinstance(v, str), default=None)
+    bundled: str | None = _choice("bundled dataset", BUNDLED_DATASETS,
+                                  fix="Fix: name a bundled dataset, or give a file with data.path instead.", default=None)
     path: str | None = _spec("a path to a CSV or Parquet file", check=lambda v: isinstance(v, str) and v != "", default=None)
     test_path: str | None = _spec("a path to a CSV or Parquet test file", check=lambda v: isinstance(v, str) and v != "", default=None)
     target: str = _spec("the name of the label column", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
@@ -94,16 +168,22 @@ class SplitSection:
     """How to get a test split when the data has none."""
 
     test_size: float = _spec("a fraction strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.3)
-    seed: int = _spec("an integer", check=_is_int, default=0)
+    seed: int = _spec(f"an integer from 0 to {MAX_SEED}", check=_is_seed, default=0)
 
 
 @dataclass(frozen=True)
 class ModelSection:
     """The built-in MLP, or a factory returning the user's module."""
 
-    kind: str = _spec("\"mlp\" or \"factory\"", check=lambda v: v in ("mlp", "factory"), default="mlp")
+    kind: str = _choice("model kind", MODEL_KINDS, default="mlp")
     hidden: list[int] = _spec("a list of positive integers (hidden layer widths)",
-                              check=lambda v: isinstance(v, list) and all(_is_int(x) and x > 0 for x in v), default_factory=lambda: [64, 32])
+                              check=lambda v: isinstance(v, list) and all(_is_int(x) and x > 0 for x in v),
+                              limits=(Limit(16_384, "units in the widest layer", "a 16,384-wide layer after another holds 268M "
+                                            "weights (1 GiB in float32) and DP training keeps per-example gradient norms on top",
+                                            measure=lambda v: max(v, default=0), name="width"),
+                                      Limit(64, "hidden layers", "a tabular MLP deeper than 64 layers does not train without "
+                                            "normalisation layers, which DP-SGD does not support", measure=len, name="layers")),
+                              default_factory=lambda: [64, 32])
     dropout: float = _spec("a number in [0, 1)", check=lambda v: _is_num(v) and 0 <= v < 1, default=0.0)
     weights: str | None = _spec("a path to a state-dict file (.pt) to audit instead of training the reference model",
                                 check=lambda v: isinstance(v, str) and v != "", default=None)
@@ -116,10 +196,10 @@ class ModelSection:
 class TrainingSection:
     """Training of the non-private reference model."""
 
-    epochs: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=10)
+    epochs: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, limits=(_EPOCH_LIMIT,), default=10)
     batch_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=256)
     learning_rate: float = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=1e-3)
-    seed: int = _spec("an integer", check=_is_int, default=0)
+    seed: int = _spec(f"an integer from 0 to {MAX_SEED}", check=_is_seed, default=0)
 
 
 @dataclass(frozen=True)
@@ -132,8 +212,10 @@ class PrivacySection:
     delta: float | None = _spec("a number strictly between 0 and 1 (and below 1/n)", check=lambda v: _is_num(v) and 0 < v < 1,
                                 fix="Leave it out to use a delta below 1/n.", default=None)
     max_grad_norm: float | None = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=None)
-    accountant: str | None = _spec("\"prv\" or \"rdp\"", check=lambda v: v in ("prv", "rdp"), default=None)
-    epochs: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
+    accountant: str | None = _choice("accountant", ACCOUNTANTS,
+                                     fix="Fix: \"prv\" gives the tightest ε for the same noise; \"rdp\" and \"gdp\" are looser.",
+                                     default=None)
+    epochs: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, limits=(_EPOCH_LIMIT,), default=None)
     batch_size: int | None = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=None)
     learning_rate: float | None = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=None)
     secure_rng: bool = _spec("true or false", check=lambda v: isinstance(v, bool),
@@ -141,12 +223,18 @@ class PrivacySection:
                              default=False)
     membership_inference: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     canary_audit: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=False)
-    canaries: int = _spec("an integer >= 100", check=lambda v: _is_int(v) and v >= 100, default=1000)
-    canary_kind: str = _spec("\"auto\", \"gradient\" or \"input\"", check=lambda v: v in ("auto", "gradient", "input"),
-                             fix="\"gradient\" (white-box, tighter) needs a model whose trainable layers are nn.Linear or nn.Conv2d; "
-                                 "\"auto\" uses it where possible.", default="auto")
+    canaries: int = _spec("an integer >= 100", check=lambda v: _is_int(v) and v >= 100,
+                          limits=(Limit(100_000, "canaries", "each canary is one more record in the audited DP training, and the "
+                                        "bound stops tightening long before (it can never exceed the accountant's ε)"),),
+                          default=1000)
+    canary_kind: str = _choice("canary kind", CANARY_KINDS,
+                               fix="\"gradient\" (white-box, tighter) needs a model whose trainable layers are nn.Linear or nn.Conv2d; "
+                                   "\"auto\" uses it where possible.", default="auto")
     utility_curve: list[float] = _spec("a list of numbers > 0 (epsilons to train at)",
-                                       check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v), default_factory=list)
+                                       check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v),
+                                       limits=(Limit(20, "epsilons", "each ε on the curve trains one more DP model from scratch",
+                                                     measure=len),),
+                                       default_factory=list)
     identifier_scan: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
 
 
@@ -154,12 +242,17 @@ class PrivacySection:
 class FairnessSection:
     """Fairness metrics, confidence intervals and mitigation."""
 
-    n_boot: int = _spec("an integer >= 0 (0 disables confidence intervals)", check=lambda v: _is_int(v) and v >= 0, default=1000)
+    n_boot: int = _spec("an integer >= 0 (0 disables confidence intervals)", check=lambda v: _is_int(v) and v >= 0,
+                        limits=(Limit(100_000, "bootstrap resamples", "the Monte-Carlo error of a 95% percentile interval is "
+                                      "already negligible at 10,000 resamples, while every resample costs time and memory "
+                                      "for each group, metric and sensitive feature (10^8 exhausts memory)"),),
+                        default=1000)
     ci_level: float = _spec("a number strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.95)
     stratified: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     min_group_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=30)
-    mitigation: str = _spec("\"none\", \"demographic_parity\" or \"equalized_odds\"",
-                            check=lambda v: v in ("none", "demographic_parity", "equalized_odds"), default="demographic_parity")
+    mitigation: str = _choice("mitigation", MITIGATIONS,
+                              fix="Fix: name the disparity to reduce (Fairlearn's constraint), or \"none\" to skip mitigation.",
+                              default="demographic_parity")
 
 
 @dataclass(frozen=True)
@@ -167,12 +260,12 @@ class ExplainSection:
     """Which attribution method, on which models, with which checks."""
 
     enabled: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
-    method: str = _spec("one of integrated_gradients, deeplift, gradient_shap, feature_ablation, permutation",
-                        check=lambda v: v in ("integrated_gradients", "deeplift", "gradient_shap", "feature_ablation", "permutation"),
-                        default="integrated_gradients")
-    baseline: str = _spec("\"training_mean\" or \"training_sample\"", check=lambda v: v in ("training_mean", "training_sample"),
-                          default="training_mean")
-    n_examples: int = _spec("an integer >= 0", check=lambda v: _is_int(v) and v >= 0, default=8)
+    method: str = _choice("attribution method", TABULAR_METHODS, default="integrated_gradients")
+    baseline: str = _choice("baseline", EXPLAIN_BASELINES, default="training_mean")
+    n_examples: int = _spec("an integer >= 0", check=lambda v: _is_int(v) and v >= 0,
+                            limits=(Limit(1_000, "examples", "each local explanation is stored in audit.json and drawn in the "
+                                          "cards and the dashboard, which a reviewer reads one by one"),),
+                            default=8)
     max_rows: int | None = _spec("an integer >= 10 (attribute at most this many test rows)", check=lambda v: _is_int(v) and v >= 10, default=None)
     checks: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     delta_tolerance: float = _spec("a number > 0 (mean |completeness delta| in log-odds that raises a warning)",
@@ -208,12 +301,13 @@ class CardSection:
 class GateSpec:
     """One policy gate: a metric, a bound and a severity."""
 
-    metric: str = _spec("a metric name (see audit.gates.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
-    model: str = _spec("\"private\" or \"reference\"", check=lambda v: v in ("private", "reference"), default="private")
+    metric: str = _spec("a metric name (see audit.choices.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
+    model: str = _choice("model", MODEL_ROLES, default="private")
     feature: str | None = _spec("a sensitive feature name (for fairness and reliance metrics)", check=lambda v: isinstance(v, str), default=None)
     max: float | None = _spec("a number (the metric must be <= max)", check=_is_num, default=None)
     min: float | None = _spec("a number (the metric must be >= min)", check=_is_num, default=None)
-    severity: str = _spec("\"error\" (fails the audit) or \"warning\" (reported only)", check=lambda v: v in ("error", "warning"), default="error")
+    severity: str = _choice("severity", GATE_SEVERITIES, fix="Fix: \"error\" fails the audit, \"warning\" is reported only.",
+                            default="error")
     use_ci_bound: bool = _spec("true or false (gate on the pessimistic confidence bound when there is one)",
                                check=lambda v: isinstance(v, bool), default=False)
     name: str | None = _spec("a short label for the gate", check=lambda v: isinstance(v, str), default=None)
@@ -282,7 +376,46 @@ def _unknown(key: str, valid: list[str]) -> str:
     return _UNKNOWN_KEY.format(key=key, hint=hint, valid=", ".join(valid))
 
 
-def _build_section(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any:
+def _bad_value(key: str, value: Any, meta: Any) -> str:
+    choices = meta["choices"]
+    if choices is not None and isinstance(value, str):
+        close = difflib.get_close_matches(value, choices, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return _UNKNOWN_CHOICE.format(key=key, what=meta["what"], found=value, hint=hint, valid=meta["expected"], fix=meta["fix"]).rstrip()
+    return _BAD_VALUE.format(key=key, expected=meta["expected"], found=value, fix=meta["fix"]).rstrip()
+
+
+def _limit_for(key: str, limit: Limit, problems: list[str]) -> int:
+    """The limit, raised by its environment variable when that is set."""
+    env = limit.env(key)
+    text = os.environ.get(env)
+    if text is None:
+        return limit.max
+    try:
+        raised = int(text)
+    except ValueError:
+        raised = 0
+    if raised < 1:
+        problems.append(_BAD_LIMIT_ENV.format(env=env, key=key, found=text))
+        return limit.max
+    return max(raised, limit.max)
+
+
+def _over_limits(key: str, value: Any, limits: tuple[Limit, ...], problems: list[str]) -> bool:
+    """Report every limit ``value`` exceeds; whether it exceeded any."""
+    over = False
+    for limit in limits:
+        found = limit.measure(value)
+        allowed = _limit_for(key, limit, problems)
+        if found > allowed:
+            problems.append(_OVER_LIMIT.format(key=key, found=found, what=limit.what, limit=allowed, why=limit.why,
+                                               env=limit.env(key)))
+            over = True
+    return over
+
+
+def _build_section(cls: type, raw: Any, prefix: str, problems: list[str], refused: set[str]) -> Any:
+    """The section built from the keys that passed; every other key is a problem, and its name goes in ``refused``."""
     if not isinstance(raw, dict):
         problems.append(_WRONG_TYPE.format(key=prefix, expected="a table", found=raw))
         return None
@@ -292,11 +425,18 @@ def _build_section(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any
         if key not in valid:
             problems.append(_unknown(f"{prefix}.{key}", valid))
             continue
+        refused.add(f"{prefix}.{key}")  # until it passes every check below
         meta = next(f for f in fields(cls) if f.name == key).metadata
-        if value is None or not meta["check"](value):
-            problems.append(_BAD_VALUE.format(key=f"{prefix}.{key}", expected=meta["expected"], found=value, fix=meta["fix"]).rstrip())
+        if _not_finite(value):
+            problems.append(_NOT_FINITE.format(key=f"{prefix}.{key}", expected=meta["expected"], found=value))
             continue
-        values[key] = value
+        if value is None or not meta["check"](value):
+            problems.append(_bad_value(f"{prefix}.{key}", value, meta))
+            continue
+        over = _over_limits(f"{prefix}.{key}", value, meta["limits"], problems)
+        if not over:
+            values[key] = value
+            refused.discard(f"{prefix}.{key}")
     for f in fields(cls):
         if f.metadata.get("required") and f.name not in raw:
             problems.append(_MISSING.format(key=f"{prefix}.{f.name}", expected=f.metadata["expected"]))
@@ -306,11 +446,11 @@ def _build_section(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any
         return None
 
 
-def _cross_checks(cfg: dict[str, Any], problems: list[str]) -> None:
-    """Rules that span keys (each still reported alongside the others)."""
+def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -> None:
+    """Rules that span keys (each still reported alongside the others; a refused key is not judged twice)."""
     data = cfg.get("data")
     if isinstance(data, DataSection):
-        if (data.bundled is None) == (data.path is None):
+        if (data.bundled is None) == (data.path is None) and not {"data.bundled", "data.path"} & refused:
             problems.append(
                 "'data': expected exactly one of 'bundled' (e.g. \"adult\") or 'path' (a CSV/Parquet file), "
                 f"found {'both' if data.bundled else 'neither'}."
@@ -337,24 +477,27 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str]) -> None:
                            ("utility_curve", "it trains DP models at each ε")):
             if getattr(priv, key):
                 problems.append(f"'privacy.{key}' needs privacy.enabled = true ({needs}). Fix: enable privacy or remove the key.")
-    for i, gate in enumerate(cfg.get("gates") or []):
-        if isinstance(gate, GateSpec) and gate.max is None and gate.min is None:
-            problems.append(f"'gates[{i}]' ({gate.metric}): expected a bound, 'max' or 'min', found neither.")
-
-
-def _validate_gate_metrics(gates: list[GateSpec], problems: list[str]) -> None:
-    from audit.gates import GATE_METRICS  # local: gates imports config types
-
-    for i, gate in enumerate(gates):
-        if not isinstance(gate, GateSpec):
+    for i, gate in (cfg.get("gates") or {}).items():
+        if {f"gates[{i}].min", f"gates[{i}].max"} & refused:
             continue
-        spec = GATE_METRICS.get(gate.metric)
-        if spec is None:
+        if gate.max is None and gate.min is None:
+            problems.append(_GATE_NO_BOUND.format(i=i, metric=gate.metric))
+        elif gate.max is not None and gate.min is not None and gate.min > gate.max:
+            problems.append(_GATE_EMPTY_RANGE.format(i=i, metric=gate.metric, min=gate.min, max=gate.max))
+
+
+def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refused: set[str]) -> None:
+    """Each gate names a metric of :data:`audit.choices.GATE_METRICS`, with a feature when it needs one."""
+    for i, gate in gates.items():
+        if not gate.metric or f"gates[{i}].metric" in refused:
+            continue  # already reported as missing or of the wrong type
+        info = GATE_METRICS.get(gate.metric)
+        if info is None:
             close = difflib.get_close_matches(gate.metric, list(GATE_METRICS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"'gates[{i}].metric': unknown metric '{gate.metric}'{hint}. Valid metrics: {', '.join(sorted(GATE_METRICS))}.")
-        elif spec.needs_feature and not gate.feature:
-            problems.append(f"'gates[{i}]' ({gate.metric}): expected 'feature' naming a sensitive feature, found none.")
+            problems.append(_GATE_UNKNOWN_METRIC.format(i=i, metric=gate.metric, hint=hint, valid=", ".join(sorted(GATE_METRICS))))
+        elif info.needs_feature and not gate.feature:
+            problems.append(_GATE_NEEDS_FEATURE.format(i=i, metric=gate.metric))
 
 
 def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".") -> AuditConfig:
@@ -366,6 +509,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: s
         With every problem found, one per line.
     """
     problems: list[str] = []
+    refused: set[str] = set()
     valid_top = ["name", *list(_SECTIONS), "gates"]
     built: dict[str, Any] = {}
     for key in raw:
@@ -380,25 +524,25 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: s
         if key == "data" and "data" not in raw:
             problems.append(_MISSING.format(key="data", expected="a [data] table with target, positive_label and sensitive_features"))
             continue
-        section = _build_section(cls, raw.get(key, {}), key, problems)
+        section = _build_section(cls, raw.get(key, {}), key, problems, refused)
         if section is not None:
             built[key] = section
     gates_raw = raw.get("gates", [])
-    gates: list[GateSpec] = []
+    gates: dict[int, GateSpec] = {}  # by position in the file, so messages name the right [[gates]] entry
     if not isinstance(gates_raw, list):
         problems.append(_WRONG_TYPE.format(key="gates", expected="an array of tables ([[gates]])", found=gates_raw))
     else:
         for i, g in enumerate(gates_raw):
-            gate = _build_section(GateSpec, g, f"gates[{i}]", problems)
+            gate = _build_section(GateSpec, g, f"gates[{i}]", problems, refused)
             if gate is not None:
-                gates.append(gate)
+                gates[i] = gate
     built["gates"] = gates
-    _cross_checks(built, problems)
-    _validate_gate_metrics(gates, problems)
+    _cross_checks(built, problems, refused)
+    _validate_gate_metrics(gates, problems, refused)
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(_HEADER.format(source=source, n=len(problems), s="s" if len(problems) > 1 else "", body=body), problems=problems)
-    return AuditConfig(name=name, gates=tuple(gates), source_path=None if source == "<dict>" else source,
+    return AuditConfig(name=name, gates=tuple(gates.values()), source_path=None if source == "<dict>" else source,
                        base_dir=str(base_dir), **{k: v for k, v in built.items() if k != "gates"})
 
 

@@ -1,0 +1,139 @@
+"""Every list of allowed values, in one place.
+
+The config validates against these names, the command line offers them, the
+cards and the dashboard display them, and the library functions check their
+arguments against them. A name is added here once; a test holds each library
+registry (Opacus's accountants, Fairlearn's constraints, the explainers, the gate
+resolvers, the bundled datasets) equal to the names listed here.
+
+This module imports nothing but the standard library, so the CLI, the config and
+the dashboard can read it without importing torch.
+
+Examples
+--------
+>>> "equal_opportunity" in MITIGATION_CONSTRAINTS
+True
+>>> GATE_METRICS["four_fifths_ratio"].needs_feature
+True
+>>> one_of(("prv", "rdp", "gdp"))
+'"prv", "rdp" or "gdp"'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+__all__ = [
+    "ACCOUNTANTS",
+    "BUNDLED_DATASETS",
+    "CANARY_KINDS",
+    "EXPLAIN_BASELINES",
+    "FAIRNESS_DISPARITIES",
+    "GATE_METRICS",
+    "GATE_SEVERITIES",
+    "GRAD_SAMPLE_MODES",
+    "GateMetricInfo",
+    "IMAGE_METHODS",
+    "MITIGATIONS",
+    "MITIGATION_CONSTRAINTS",
+    "MODEL_KINDS",
+    "MODEL_ROLES",
+    "OPTIMIZERS",
+    "REVIEW_DECISIONS",
+    "TABULAR_METHODS",
+    "TASKS",
+    "UNDEFINED_MODES",
+    "VERDICTS",
+    "one_of",
+]
+
+# ------------------------------------------------------------------ data and models
+#: Datasets shipped with the package (``[data] bundled``); audit.datasets.BUNDLED_DATASETS loads them.
+BUNDLED_DATASETS = ("adult",)
+#: ``[model] kind``: the built-in MLP, or a user factory returning an nn.Module.
+MODEL_KINDS = ("mlp", "factory")
+#: The two models an audit trains and compares; gates name one of them.
+MODEL_ROLES = ("private", "reference")
+#: What the audited model does (``AuditResult.task``).
+TASKS = ("binary-classification", "image-classification")
+
+# ------------------------------------------------------------------ privacy (Opacus)
+#: Opacus accountants (``opacus.accountants.create_accountant`` mechanism names).
+ACCOUNTANTS = ("prv", "rdp", "gdp")
+#: How per-example gradients are computed: rai-audit's book-keeping trainer, or an Opacus GradSampleModule mode.
+GRAD_SAMPLE_MODES = ("auto", "bookkeeping", "ghost", "hooks", "functorch", "ew")
+#: Optimizers of the DP training.
+OPTIMIZERS = ("adam", "sgd")
+#: ``[privacy] canary_kind``: white-box gradient canaries, black-box input canaries, or the best available.
+CANARY_KINDS = ("auto", "gradient", "input")
+
+# ------------------------------------------------------------------ fairness (Fairlearn)
+#: Constraints the mitigation supports (ThresholdOptimizer and ExponentiatedGradient both offer each).
+MITIGATION_CONSTRAINTS = ("demographic_parity", "equalized_odds", "equal_opportunity")
+#: ``[fairness] mitigation``: a constraint, or "none" to skip mitigation.
+MITIGATIONS = ("none", *MITIGATION_CONSTRAINTS)
+#: How a rate undefined for a group (no positives, say) is reported: Fairlearn's 0, or None.
+UNDEFINED_MODES = ("zero", "none")
+#: Disparities computed per sensitive feature (each can be gated).
+FAIRNESS_DISPARITIES = (
+    "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+    "equalized_odds_ratio", "equalized_odds_difference_mean", "equal_opportunity_difference",
+    "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio", "accuracy_difference",
+    "roc_auc_difference", "roc_auc_ratio",
+)  # fmt: skip
+
+# ------------------------------------------------------------------ explanations (Captum)
+#: Attribution methods for tabular models, in the order the config lists them.
+TABULAR_METHODS = ("integrated_gradients", "deeplift", "gradient_shap", "feature_ablation", "permutation")
+#: Attribution methods for image models.
+IMAGE_METHODS = ("saliency", "occlusion", "integrated_gradients")
+#: ``[explain] baseline``: the reference input the attributions are measured against.
+EXPLAIN_BASELINES = ("training_mean", "training_sample")
+
+# ------------------------------------------------------------------ gates and governance
+#: ``[[gates]] severity``: an error fails the verdict, a warning is reported only.
+GATE_SEVERITIES = ("error", "warning")
+#: The verdict of an audit.
+VERDICTS = ("pass", "fail")
+#: A reviewer's decision on a run.
+REVIEW_DECISIONS = ("approve", "reject")
+
+
+class GateMetricInfo(NamedTuple):
+    """What a gate metric means, and whether a gate on it must name a sensitive ``feature``."""
+
+    description: str
+    needs_feature: bool = False
+
+
+#: Every metric a gate can name. audit.gates.GATE_METRICS resolves each of them in a result.
+GATE_METRICS: dict[str, GateMetricInfo] = {
+    "accuracy": GateMetricInfo("test accuracy of the model"),
+    "roc_auc": GateMetricInfo("test ROC AUC of the model"),
+    "accuracy_drop": GateMetricInfo("reference accuracy minus private accuracy"),
+    "epsilon_spent": GateMetricInfo("ε spent by DP training (accountant)"),
+    "membership_inference_auc": GateMetricInfo("highest membership-inference attack AUC"),
+    "canary_epsilon_lower_bound": GateMetricInfo("empirical ε lower bound from the one-run canary audit"),
+    "canary_noise_ratio": GateMetricInfo(
+        "noise released on the gradient canaries over the noise the accountant assumed (about 1 when correct)"),
+    "four_fifths_ratio": GateMetricInfo("selection-rate ratio (four-fifths rule)", needs_feature=True),
+    "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True),
+    "n_parameters": GateMetricInfo("trainable parameters"),
+    "training_time_s": GateMetricInfo("training wall time in seconds"),
+    **{name: GateMetricInfo(f"fairness disparity ({name})", needs_feature=True) for name in FAIRNESS_DISPARITIES},
+}
+
+
+def one_of(choices: Iterable[str]) -> str:
+    """The choices as readable text for a message: ``"a", "b" or "c"``.
+
+    Examples
+    --------
+    >>> one_of(["mlp", "factory"])
+    '"mlp" or "factory"'
+    >>> one_of(["adult"])
+    '"adult"'
+    """
+    quoted = [f'"{c}"' for c in choices]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

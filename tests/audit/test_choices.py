@@ -1,0 +1,102 @@
+"""audit.choices is the one list of allowed values: every library registry agrees with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit import choices
+from audit.config import config_from_dict
+
+BASE = {"data": {"bundled": "adult", "target": "income", "positive_label": ">50K", "sensitive_features": ["sex"]}}
+
+
+def test_gate_metrics_match_the_resolvers_in_gates():
+    from audit.gates import GATE_METRICS
+
+    assert set(GATE_METRICS) == set(choices.GATE_METRICS)
+    for name, metric in GATE_METRICS.items():
+        assert (metric.description, metric.needs_feature) == tuple(choices.GATE_METRICS[name]), name
+
+
+def test_accountants_are_opacus_mechanisms():
+    from opacus.accountants.registry import _ACCOUNTANTS
+
+    assert set(choices.ACCOUNTANTS) == set(_ACCOUNTANTS)
+
+
+def test_privacy_settings_validate_against_the_same_names():
+    from audit.privacy import _settings
+
+    assert tuple(_settings.ACCOUNTANTS) == choices.ACCOUNTANTS
+    assert tuple(_settings.GRAD_SAMPLE_MODES) == choices.GRAD_SAMPLE_MODES
+    assert tuple(_settings.OPTIMIZERS) == choices.OPTIMIZERS
+
+
+def test_mitigation_constraints_are_the_ones_fairlearn_is_called_with():
+    from fairlearn import reductions
+
+    from audit.fairness._mitigation import CONSTRAINTS
+
+    assert tuple(CONSTRAINTS) == choices.MITIGATION_CONSTRAINTS
+    for _, moment, _ in CONSTRAINTS.values():
+        assert hasattr(reductions, moment)
+    assert choices.MITIGATIONS == ("none", *choices.MITIGATION_CONSTRAINTS)
+
+
+def test_undefined_modes_match_the_fairness_report():
+    from audit.fairness._metrics import UNDEFINED_MODES
+
+    assert tuple(UNDEFINED_MODES) == choices.UNDEFINED_MODES
+
+
+def test_explanation_methods_and_baselines_are_registered():
+    from audit.explain import BASELINES, EXPLAINERS, IMAGE_METHODS, TABULAR_METHODS
+
+    assert tuple(TABULAR_METHODS) == choices.TABULAR_METHODS
+    assert tuple(IMAGE_METHODS) == choices.IMAGE_METHODS
+    assert set(choices.TABULAR_METHODS) | set(choices.IMAGE_METHODS) <= set(EXPLAINERS)
+    assert tuple(BASELINES) == choices.EXPLAIN_BASELINES
+
+
+def test_bundled_datasets_match_the_registry():
+    from audit.datasets import BUNDLED_DATASETS
+
+    assert tuple(BUNDLED_DATASETS) == choices.BUNDLED_DATASETS
+
+
+def test_review_decisions_match_the_review_record():
+    from audit.review import DECISIONS
+
+    assert tuple(DECISIONS) == choices.REVIEW_DECISIONS
+
+
+@pytest.mark.parametrize("section, key, values", [
+    ("fairness", "mitigation", choices.MITIGATIONS),
+    ("privacy", "accountant", choices.ACCOUNTANTS),
+    ("privacy", "canary_kind", choices.CANARY_KINDS),
+    ("explain", "method", choices.TABULAR_METHODS),
+    ("explain", "baseline", choices.EXPLAIN_BASELINES),
+    ("model", "kind", ("mlp",)),
+])
+def test_config_accepts_every_choice_the_library_offers(section, key, values):
+    for value in values:
+        cfg = config_from_dict({**BASE, section: {key: value}})
+        assert getattr(getattr(cfg, section), key) == value
+
+
+def test_config_accepts_every_gate_metric_severity_and_model():
+    gates = [{"metric": name, "max": 1.0, "feature": "sex"} for name in choices.GATE_METRICS]
+    gates += [{"metric": "accuracy", "min": 0.5, "severity": s, "model": m}
+              for s in choices.GATE_SEVERITIES for m in choices.MODEL_ROLES]
+    assert len(config_from_dict({**BASE, "gates": gates}).gates) == len(gates)
+
+
+def test_choices_imports_only_the_standard_library():
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(choices.__file__).read_text(encoding="utf-8"))
+    roots = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    roots |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert roots <= set(sys.stdlib_module_names) | {"__future__"}
