@@ -163,56 +163,22 @@ def mitigation_report(
     >>> [row["method"] for row in r["rows"]]
     ['unmitigated', 'threshold_optimizer']
     """
-    if constraint not in CONSTRAINTS:
-        raise ConfigError(_BAD_CONSTRAINT.format(value=constraint, valid=sorted(CONSTRAINTS)))
-    problems: list[str] = []
-    if (X_fit is None) != (X_test is None):
-        problems.append(_X_ONE_SIDED.format(given="X_fit" if X_fit is not None else "X_test"))
-    fit = _check("fit", y_fit, scores_fit, sensitive_fit, X_fit, pos_label, problems)
-    test = _check("test", y_test, scores_test, sensitive_test, X_test, pos_label, problems)
-    if problems:
-        raise DataError("\n".join(problems), problems=problems)
-    from fairlearn.postprocessing import ThresholdOptimizer  # heavy: imported when used
-
-    yf, sf, gf = fit
+    fit, test = _checked_splits(constraint=constraint, pos_label=pos_label,
+                                fit=(y_fit, scores_fit, sensitive_fit, X_fit), test=(y_test, scores_test, sensitive_test, X_test))
     yt, st, gt = test
-    to_name, moment_name, target = CONSTRAINTS[constraint]
+    _, moment_name, target = CONSTRAINTS[constraint]
     notes = [
         f"Every method is scored on {len(yt)} held-out rows; intervals: {n_boot} bootstrap resamples.",
         f"Unmitigated predictions: score >= {threshold}.",
     ]
     rows = [_row("unmitigated", f"The audited model, selecting score >= {threshold}.", yt,
                  (st >= threshold).astype(int), gt, n_boot=n_boot, seed=seed)]
-
-    to = ThresholdOptimizer(estimator=ScoreAsFeature(), constraints=to_name, objective="accuracy_score",
-                            prefit=True, predict_method="predict_proba")
-    to.fit(sf.reshape(-1, 1), yf, sensitive_features=gf)
-    pred_to = to.predict(st.reshape(-1, 1), sensitive_features=gt, random_state=seed)
-    rows.append(_row("threshold_optimizer",
-                     "Fairlearn ThresholdOptimizer on the audited model's scores: per-group (randomised) "
-                     "thresholds fitted on the fit rows; the model itself is unchanged.",
-                     yt, np.asarray(pred_to).astype(int), gt, n_boot=n_boot, seed=seed))
+    rows.append(_threshold_optimizer_row(fit, test, constraint=constraint, n_boot=n_boot, seed=seed))
     notes.append("ThresholdOptimizer needs the sensitive feature at prediction time and randomises between two "
                  f"thresholds for some groups (random_state={seed}).")
-
     if X_fit is not None:
-        from fairlearn import reductions
-        from sklearn.linear_model import LogisticRegression
-
-        Xf = np.asarray(X_fit, dtype=np.float64)
-        Xt = np.asarray(X_test, dtype=np.float64)
-        base = LogisticRegression(max_iter=1000)
-        stand_in = LogisticRegression(max_iter=1000).fit(Xf, yf)
-        rows.append(_row("stand_in_unmitigated",
-                         "Stand-in LogisticRegression on the encoded features, unmitigated (baseline for "
-                         "exponentiated_gradient).", yt, stand_in.predict(Xt), gt, n_boot=n_boot, seed=seed))
-        eg = reductions.ExponentiatedGradient(base, constraints=getattr(reductions, moment_name)(),
-                                              max_iter=eg_max_iter)
-        eg.fit(Xf, yf, sensitive_features=gf)
-        pred_eg = eg.predict(Xt, random_state=seed)
-        rows.append(_row("exponentiated_gradient",
-                         f"Fairlearn ExponentiatedGradient ({moment_name}) over a stand-in LogisticRegression.",
-                         yt, np.asarray(pred_eg).astype(int), gt, n_boot=n_boot, seed=seed))
+        rows += _exponentiated_gradient_rows(fit, test, X_fit, X_test, moment_name=moment_name, max_iter=eg_max_iter,
+                                             n_boot=n_boot, seed=seed)
         notes.append("ExponentiatedGradient mitigates a stand-in linear model (LogisticRegression on the encoded "
                      "features), not the audited torch model, which cannot be refitted with sample weights; "
                      "compare it with the stand_in_unmitigated row.")
@@ -225,3 +191,56 @@ def mitigation_report(
         "rows": rows,
         "notes": notes,
     }
+
+
+def _checked_splits(*, constraint: str, pos_label, fit: tuple, test: tuple) -> tuple[tuple, tuple]:
+    """Each split's (labels 0/1, scores, sensitive groups as strings), or every problem of both raised at once."""
+    if constraint not in CONSTRAINTS:
+        raise ConfigError(_BAD_CONSTRAINT.format(value=constraint, valid=sorted(CONSTRAINTS)))
+    problems: list[str] = []
+    X_fit, X_test = fit[3], test[3]
+    if (X_fit is None) != (X_test is None):
+        problems.append(_X_ONE_SIDED.format(given="X_fit" if X_fit is not None else "X_test"))
+    fit_part = _check("fit", *fit, pos_label, problems)
+    test_part = _check("test", *test, pos_label, problems)
+    if problems:
+        raise DataError("\n".join(problems), problems=problems)
+    return fit_part, test_part
+
+
+def _threshold_optimizer_row(fit: tuple, test: tuple, *, constraint: str, n_boot: int, seed: int) -> dict:
+    """Fairlearn's ThresholdOptimizer over the audited model's own scores, fitted on ``fit``, scored on ``test``."""
+    from fairlearn.postprocessing import ThresholdOptimizer  # heavy: imported when used
+
+    (yf, sf, gf), (yt, st, gt) = fit, test
+    to = ThresholdOptimizer(estimator=ScoreAsFeature(), constraints=CONSTRAINTS[constraint][0], objective="accuracy_score",
+                            prefit=True, predict_method="predict_proba")
+    to.fit(sf.reshape(-1, 1), yf, sensitive_features=gf)
+    pred_to = to.predict(st.reshape(-1, 1), sensitive_features=gt, random_state=seed)
+    return _row("threshold_optimizer",
+                "Fairlearn ThresholdOptimizer on the audited model's scores: per-group (randomised) "
+                "thresholds fitted on the fit rows; the model itself is unchanged.",
+                yt, np.asarray(pred_to).astype(int), gt, n_boot=n_boot, seed=seed)
+
+
+def _exponentiated_gradient_rows(fit: tuple, test: tuple, X_fit, X_test, *, moment_name: str, max_iter: int,
+                                 n_boot: int, seed: int) -> list[dict]:
+    """A stand-in LogisticRegression, unmitigated and mitigated by ExponentiatedGradient (a torch model takes no sample weights)."""
+    from fairlearn import reductions
+    from sklearn.linear_model import LogisticRegression
+
+    (yf, _, gf), (yt, _, gt) = fit, test
+    Xf = np.asarray(X_fit, dtype=np.float64)
+    Xt = np.asarray(X_test, dtype=np.float64)
+    base = LogisticRegression(max_iter=1000)
+    stand_in = LogisticRegression(max_iter=1000).fit(Xf, yf)
+    rows = [_row("stand_in_unmitigated",
+                 "Stand-in LogisticRegression on the encoded features, unmitigated (baseline for "
+                 "exponentiated_gradient).", yt, stand_in.predict(Xt), gt, n_boot=n_boot, seed=seed)]
+    eg = reductions.ExponentiatedGradient(base, constraints=getattr(reductions, moment_name)(), max_iter=max_iter)
+    eg.fit(Xf, yf, sensitive_features=gf)
+    pred_eg = eg.predict(Xt, random_state=seed)
+    rows.append(_row("exponentiated_gradient",
+                     f"Fairlearn ExponentiatedGradient ({moment_name}) over a stand-in LogisticRegression.",
+                     yt, np.asarray(pred_eg).astype(int), gt, n_boot=n_boot, seed=seed))
+    return rows

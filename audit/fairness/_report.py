@@ -10,7 +10,7 @@ import pandas as pd
 from audit.fairness._bootstrap import CI_METHOD, VANISHED_POLICY, draw_counts, percentile_interval
 from audit.fairness._disparity_ci import DISPARITY_CI_METHOD, disparity_intervals
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
-from audit.fairness._inputs import MISSING_GROUP, check_params, prepare
+from audit.fairness._inputs import MISSING_GROUP, Inputs, check_params, prepare
 from audit.fairness._metrics import (
     RATE_METRICS,
     UNDEFINED_MODES,
@@ -135,9 +135,26 @@ def fairness_report(
         raise ConfigError(_BAD_UNDEFINED.format(value=undefined, modes=list(UNDEFINED_MODES)))
     inp = prepare(y_true=y_true, y_pred=y_pred, sensitive=sensitive, y_score=y_score, pos_label=pos_label)
     cells = count_cells(inp.y, inp.p, inp.features)
-    groupings = [grouping(cells, [j]) for j in range(len(inp.features))]
-    if intersections and len(inp.features) > 1:
-        groupings.append(grouping(cells, list(range(len(inp.features)))))
+    groupings = _groupings(cells, len(inp.features), intersections=intersections)
+    point, boot, score_part = _estimates(inp, cells, groupings, undefined=undefined, n_boot=n_boot,
+                                         stratified=stratified, ci_level=ci_level, seed=seed)
+    n = int(len(inp.y))
+    return {
+        "ci": _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(score_part)),
+        "min_group_size": int(min_group_size),
+        "pos_label": _pos_label_json(pos_label),
+        "n": n,
+        "missing_group": MISSING_GROUP,
+        "undefined_rates": _UNDEFINED_TEXT[undefined],
+        "overall": {"count": n, "metrics": _overall_metrics(point, boot, score_part)},
+        "by_feature": {g.key: _feature_block(gi, g, cells, point, boot, score_part, n=n, min_group_size=min_group_size)
+                       for gi, g in enumerate(groupings)},
+    }
+
+
+def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, undefined: str, n_boot: int, stratified: bool,
+               ci_level: float, seed: int) -> tuple[dict, dict | None, dict | None]:
+    """Point estimates, their bootstrap intervals (None when ``n_boot`` is 0) and the score metrics (None without scores)."""
     engine = _Engine(cells, groupings, undefined=undefined)
     point = engine.evaluate(cells.counts[None])
     boot = None
@@ -148,33 +165,38 @@ def fairness_report(
     if inp.score is not None:
         score_part = _score_metrics(inp.y, inp.score, cells, groupings, n_boot=int(n_boot), stratified=stratified,
                                     level=ci_level, seed=seed)
-    n = int(len(inp.y))
-    overall_metrics = {m: _pick(point, boot, ("overall", m)) for m in RATE_METRICS}
-    if score_part:
-        overall_metrics.update(score_part["overall"])
-    result = {
-        "ci": {
-            "method": CI_METHOD,
-            "disparity_method": DISPARITY_CI_METHOD,
-            "stratified": bool(stratified),
-            "n_boot": int(n_boot),
-            "level": float(ci_level),
-            "vanished_groups": VANISHED_POLICY,
-        },
-        "min_group_size": int(min_group_size),
-        "pos_label": _pos_label_json(pos_label),
-        "n": n,
-        "missing_group": MISSING_GROUP,
-        "undefined_rates": _UNDEFINED_TEXT[undefined],
-        "overall": {"count": n, "metrics": overall_metrics},
-        "by_feature": {},
+    return point, boot, score_part
+
+
+def _groupings(cells: Cells, n_features: int, *, intersections: bool) -> list[Grouping]:
+    """One grouping per sensitive feature, then (with ``intersections`` and 2+ features) all of them together."""
+    groupings = [grouping(cells, [j]) for j in range(n_features)]
+    if intersections and n_features > 1:
+        groupings.append(grouping(cells, list(range(n_features))))
+    return groupings
+
+
+def _ci_description(*, n_boot: int, ci_level: float, stratified: bool, scores: bool) -> dict:
+    """How the intervals were computed (the report's ``ci`` block)."""
+    ci = {
+        "method": CI_METHOD,
+        "disparity_method": DISPARITY_CI_METHOD,
+        "stratified": bool(stratified),
+        "n_boot": int(n_boot),
+        "level": float(ci_level),
+        "vanished_groups": VANISHED_POLICY,
     }
+    if scores:
+        ci["score_metrics"] = {"roc_auc": AUC_CI_METHOD, "ece": ECE_CI_METHOD}
+    return ci
+
+
+def _overall_metrics(point: dict, boot: dict | None, score_part: dict | None) -> dict:
+    """Every rate metric over all rows, then the score metrics (roc_auc, ece) when scores were given."""
+    metrics = {m: _pick(point, boot, ("overall", m)) for m in RATE_METRICS}
     if score_part:
-        result["ci"]["score_metrics"] = {"roc_auc": AUC_CI_METHOD, "ece": ECE_CI_METHOD}
-    for gi, g in enumerate(groupings):
-        result["by_feature"][g.key] = _feature_block(gi, g, cells, point, boot, score_part, n=n,
-                                                     min_group_size=min_group_size)
-    return result
+        metrics.update(score_part["overall"])
+    return metrics
 
 
 def _pick(point: dict, boot: dict | None, key: tuple, index=None) -> dict:
