@@ -232,6 +232,8 @@ class Section:
         hints = _hints(type(self))
         for f in self._typed_fields():
             value = getattr(self, f.name)
+            if value is None:
+                continue  # a required field missing from a tolerant read; the schema judges the record
             try:
                 converted = _convert(hints[f.name], value)
             except _Mismatch:

@@ -150,7 +150,7 @@ class ModelExplanation(Section):
 
     method: str | None = field(default=None, metadata=doc("attribution method"))
     methods: list[str] | None = field(default=None, metadata=doc("attribution methods (image runs)"))
-    target: str | None = field(default=None, metadata=doc("explained output"))
+    target: Any = field(default=None, metadata=doc("explained output (a name, or a class index)"))
     target_description: str | None = field(default=None, metadata=doc("what the explained output means"))
     features: list[str] = field(default_factory=list, metadata=doc("original features attributed to"))
     importance_ci: dict[str, Any] = field(default_factory=dict, metadata=doc("how the importance intervals were computed"))
@@ -166,3 +166,4 @@ class ModelExplanation(Section):
     timing: dict[str, Any] = field(default_factory=dict, metadata=doc("attribution timing"))
     artifacts: dict[str, RelPath] = field(default_factory=dict, metadata=doc("array name → .npy file"))
     image_maps: list[ImageMap] = field(default_factory=list, metadata=doc("saved attribution maps (image runs)"))
+    per_class_accuracy: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=doc("class → {accuracy, n} (image runs)"))

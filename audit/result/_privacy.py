@@ -28,7 +28,7 @@ class DPTraining(Section):
 
     epsilon_target: _Positive | None = field(default=None, metadata=doc("target ε"))
     epsilon_spent: _NonNegative | None = field(metadata=doc("ε spent (accountant)"))
-    delta: Annotated[float, Schema(exclusiveMinimum=0, maximum=1)] | None = field(metadata=doc("δ"))
+    delta: Annotated[float, Schema(exclusiveMinimum=0, exclusiveMaximum=1)] = field(metadata=doc("δ"))
     delta_rule: str | None = field(default=None, metadata=doc("how δ was chosen"))
     accountant: str | None = field(default=None, metadata=doc("privacy accountant"))
     max_grad_norm: _Positive | None = field(default=None, metadata=doc("per-sample gradient clipping norm"))
