@@ -33,19 +33,21 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
+from audit._manifest import REVIEWS_FILE, compare_with_manifest, manifest_sha256, read_manifest
+from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError, RunDirError
-from audit.rundir import REVIEWS_FILE, manifest_sha256, read_manifest
 
 __all__ = ["DECISIONS", "GENESIS_HASH", "add_review", "key_fingerprint", "read_reviews", "verify_reviews"]
 
-DECISIONS = ("approve", "reject")
+DECISIONS = REVIEW_DECISIONS
 GENESIS_HASH = "0" * 64
 ENTRY_VERSION = 1
 MAX_REVIEWER_CHARS = 200
@@ -314,16 +316,22 @@ def add_review(
     return entry
 
 
-def _append_locked(fh: Any, run: Path, *, reviewer: str, decision: str, comment: str, key: Any) -> dict[str, Any]:
-    from audit.rundir import verify_run
+def _record_lock(path: Path) -> Any:
+    """An exclusive OS lock (``flock`` on POSIX) on the review record itself, through filelock.
 
-    with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # held until close: read-last-entry and append are one step
-        report = verify_run(run)
+    It blocks until free; the OS releases it if the holder dies. The record is its own lock
+    file, so it is never removed on release and no extra file appears in the run.
+    """
+    return FileLock(path, fallback_to_soft=False, preserve_lock_file=True)
+
+
+def _append_locked(fh: Any, run: Path, *, reviewer: str, decision: str, comment: str, key: Any) -> dict[str, Any]:
+    with fh, _record_lock(run / REVIEWS_FILE):  # held until close: read-last-entry and append are one step
+        report = compare_with_manifest(run)
         diff = {k: report[k] for k in ("added", "removed", "changed") if report.get(k)}
         if diff:
             raise RunDirError(_RUN_CHANGED.format(run=run, diff="; ".join(f"{k}: {', '.join(v)}" for k, v in diff.items())))
-        chain = report.get("reviews") or verify_reviews(run)
+        chain = verify_reviews(run)
         if not chain["ok"]:
             raise RunDirError(_CHAIN_BROKEN.format(run=run, problems="; ".join(chain["problems"][:5])))
         entry: dict[str, Any] = {

@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -34,7 +33,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from audit._manifest import (
+    _NOT_A_RUN,
+    MANIFEST_FILE,
+    REVIEWS_FILE,
+    _build_manifest,
+    compare_with_manifest,
+    manifest_sha256,
+    read_manifest,
+)
 from audit.exceptions import RunDirError
+from audit.review import verify_reviews
 
 __all__ = [
     "AUDIT_FILE",
@@ -51,42 +60,12 @@ __all__ = [
 ]
 
 AUDIT_FILE = "audit.json"
-MANIFEST_FILE = "manifest.json"
-REVIEWS_FILE = "reviews.jsonl"
-# Files that legitimately change after the run is sealed; they carry their own integrity checks.
-_UNSEALED = {MANIFEST_FILE, REVIEWS_FILE}
 MAX_AUDIT_BYTES = 256 * 1024 * 1024
 
 _EXISTS = "Run directory {path} already exists. Choose another --out, or remove the old run first."
 _UNWRITABLE = "Cannot write the run under {parent}: {error}. Choose a writable --out directory."
-_NOT_A_RUN = "{path} is not a run directory: {why}. Expected a folder written by 'rai-audit run' with audit.json and manifest.json."
 _CORRUPT = "{path}: audit.json is not valid JSON ({error}). The run is corrupt; re-run the audit."
 _ESCAPES = "{path} is outside the runs root {root}. Only runs under the root can be opened."
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _sealed_files(directory: Path) -> dict[str, Path]:
-    out = {}
-    for p in sorted(directory.rglob("*")):
-        if p.is_symlink():
-            raise RunDirError(f"{p} is a symbolic link; run directories must contain regular files only.")
-        if p.is_file():
-            rel = p.relative_to(directory).as_posix()
-            if rel not in _UNSEALED:
-                out[rel] = p
-    return out
-
-
-def _build_manifest(directory: Path) -> dict[str, Any]:
-    files = {rel: {"sha256": _sha256(p), "bytes": p.stat().st_size} for rel, p in _sealed_files(directory).items()}
-    return {"manifest_version": 1, "algorithm": "sha256", "files": files}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -235,32 +214,8 @@ def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[
     return data
 
 
-def read_manifest(run_dir: str | Path) -> dict[str, Any]:
-    """The run's manifest as a dict."""
-    p = Path(run_dir) / MANIFEST_FILE
-    if p.is_symlink():
-        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is a symbolic link (runs hold regular files only)"))
-    if not p.is_file():
-        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{p} is not valid JSON ({exc}); the run cannot be verified.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        raise RunDirError(f"{p} has no 'files' table; the run cannot be verified.")
-    return data
-
-
-def manifest_sha256(run_dir: str | Path) -> str:
-    """sha256 of the manifest file's bytes: the identity of a sealed run (reviews sign it)."""
-    p = Path(run_dir) / MANIFEST_FILE
-    if not p.is_file():
-        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
-    return _sha256(p)
-
-
 def verify_run(run_dir: str | Path) -> dict[str, Any]:
-    """Compare a run directory with its manifest.
+    """Compare a run directory with its manifest, and check its review record when it has one.
 
     Returns
     -------
@@ -269,24 +224,9 @@ def verify_run(run_dir: str | Path) -> dict[str, Any]:
         ``manifest_sha256`` and ``reviews`` (the review-chain check, when reviews exist).
     """
     path = Path(run_dir)
-    manifest = read_manifest(path)
-    recorded: dict[str, Any] = manifest["files"]
-    present = _sealed_files(path)
-    added = sorted(set(present) - set(recorded))
-    removed = sorted(set(recorded) - set(present))
-    changed = sorted(rel for rel in set(present) & set(recorded) if _sha256(present[rel]) != recorded[rel].get("sha256"))
-    report: dict[str, Any] = {
-        "run_dir": str(path),
-        "manifest_sha256": manifest_sha256(path),
-        "added": added,
-        "removed": removed,
-        "changed": changed,
-        "files_checked": len(recorded),
-    }
-    ok = not (added or removed or changed)
+    report = compare_with_manifest(path)
+    ok = not (report["added"] or report["removed"] or report["changed"])
     if (path / REVIEWS_FILE).exists():
-        from audit.review import verify_reviews  # local: review imports this module
-
         report["reviews"] = verify_reviews(path)
         ok = ok and report["reviews"]["ok"]
     report["ok"] = ok

@@ -7,9 +7,36 @@ from typing import Any
 
 import numpy as np
 
-from audit.explain._base import check_feature_groups
+from audit.exceptions import ExplainError
 
-__all__ = ["aggregate_groups", "global_importance", "bootstrap_mean_ci"]
+__all__ = ["aggregate_groups", "check_feature_groups", "global_importance", "bootstrap_mean_ci"]
+
+_BAD_GROUPS = "The feature groups are invalid: {problems}. Fix: map each original feature to the indices of its encoded columns, each column in exactly one group."
+
+
+def check_feature_groups(groups: Mapping[str, Sequence[int]], n_columns: int) -> dict[str, list[int]]:
+    """Validate a map of original feature -> encoded column indices; raise once with every problem."""
+    problems: list[str] = []
+    seen: dict[int, str] = {}
+    clean: dict[str, list[int]] = {}
+    for name, idx in groups.items():
+        cols = [int(i) for i in idx]
+        if not cols:
+            problems.append(f"group {name!r} has no columns")
+        for i in cols:
+            if not 0 <= i < n_columns:
+                problems.append(f"group {name!r} has column {i}, outside 0..{n_columns - 1}")
+            elif i in seen:
+                problems.append(f"column {i} is in both {seen[i]!r} and {name!r}")
+            else:
+                seen[i] = name
+        clean[str(name)] = cols
+    missing = sorted(set(range(n_columns)) - set(seen))
+    if missing:
+        problems.append(f"columns {missing[:10]} belong to no group")
+    if problems:
+        raise ExplainError(_BAD_GROUPS.format(problems="; ".join(problems)), problems=problems)
+    return clean
 
 
 def aggregate_groups(attributions: np.ndarray, feature_groups: Mapping[str, Sequence[int]]) -> np.ndarray:

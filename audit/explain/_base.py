@@ -16,10 +16,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from audit.choices import IMAGE_METHODS, TABULAR_METHODS
 from audit.exceptions import ExplainError, ModelError
+from audit.explain._aggregate import aggregate_groups, check_feature_groups
 from audit.modeling import check_output_shape, positive_logit
 
-__all__ = ["Explainer", "EXPLAINERS", "TABULAR_METHODS", "IMAGE_METHODS", "make_explainer", "register"]
+__all__ = ["Explainer", "EXPLAINERS", "TABULAR_METHODS", "IMAGE_METHODS", "check_feature_groups", "make_explainer", "register"]
 
 _UNKNOWN_METHOD = (
     "Unknown attribution method {name!r}. Expected one of: {valid}. "
@@ -71,13 +73,10 @@ _NOT_DIFFERENTIABLE = (
     "(e.g. round, argmax, a comparison, .detach(), .numpy() or torch.no_grad inside forward). "
     "Fix: use method=\"feature_ablation\" (or \"permutation\"), which needs only forward passes."
 )
-_BAD_GROUPS = "The feature groups are invalid: {problems}. Fix: map each original feature to the indices of its encoded columns, each column in exactly one group."
 
 EXPLAINERS: dict[str, type[Explainer]] = {}
-#: Methods offered for tabular models, in the order the config lists them.
-TABULAR_METHODS = ("integrated_gradients", "deeplift", "gradient_shap", "feature_ablation", "permutation")
-#: Methods offered for image models.
-IMAGE_METHODS = ("saliency", "occlusion", "integrated_gradients")
+# TABULAR_METHODS (in the order the config lists them) and IMAGE_METHODS come from audit.choices;
+# check_feature_groups lives in _aggregate, beside aggregate_groups which needs it. Both stay importable from here.
 
 
 def register(cls: type[Explainer]) -> type[Explainer]:
@@ -116,31 +115,6 @@ def _unwrap(model: nn.Module) -> nn.Module:
     if type(model).__name__ in {"GradSampleModule", "DPDDP"} and isinstance(inner, nn.Module):
         return _unwrap(inner)
     return model
-
-
-def check_feature_groups(groups: Mapping[str, Sequence[int]], n_columns: int) -> dict[str, list[int]]:
-    """Validate a map of original feature -> encoded column indices; raise once with every problem."""
-    problems: list[str] = []
-    seen: dict[int, str] = {}
-    clean: dict[str, list[int]] = {}
-    for name, idx in groups.items():
-        cols = [int(i) for i in idx]
-        if not cols:
-            problems.append(f"group {name!r} has no columns")
-        for i in cols:
-            if not 0 <= i < n_columns:
-                problems.append(f"group {name!r} has column {i}, outside 0..{n_columns - 1}")
-            elif i in seen:
-                problems.append(f"column {i} is in both {seen[i]!r} and {name!r}")
-            else:
-                seen[i] = name
-        clean[str(name)] = cols
-    missing = sorted(set(range(n_columns)) - set(seen))
-    if missing:
-        problems.append(f"columns {missing[:10]} belong to no group")
-    if problems:
-        raise ExplainError(_BAD_GROUPS.format(problems="; ".join(problems)), problems=problems)
-    return clean
 
 
 class Explainer:
@@ -258,8 +232,6 @@ class Explainer:
         """
         if self.feature_groups is None:
             raise ExplainError("attribute_groups needs feature_groups; pass feature_groups={feature: [columns]} to the explainer.")
-        from audit.explain._aggregate import aggregate_groups
-
         return aggregate_groups(self.attribute(X, baselines=baselines, seed=seed), self.feature_groups)
 
     def forward_target(self, X: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:

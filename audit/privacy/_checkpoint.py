@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 from torch import nn
 
 from audit.exceptions import PrivacyError
@@ -52,20 +53,36 @@ _BUSY = (
 )
 
 
-def _lock_module() -> Any:
+def _file_lock(path: Path, **options: Any) -> Any:
+    """A non-blocking OS lock on ``path`` (``flock`` on POSIX, ``LockFileEx`` on Windows) through filelock.
+
+    ``timeout=0`` makes one attempt. No soft (marker-file) fallback: only a lock the OS holds for the
+    process is released when the process dies, so a killed run never leaves a stale lock behind.
+    """
+    return FileLock(path, timeout=0, fallback_to_soft=False, preserve_lock_file=True, **options)
+
+
+def _record_pid(fd: int) -> None:
+    """Write this process's pid into the lock file it holds, for the busy message of the next one."""
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, str(os.getpid()).encode())
+
+
+def _holder(path: Path) -> str:
     try:
-        import fcntl
-    except ImportError:  # not POSIX (Windows): no advisory locks; documented in docs/privacy.md
-        return None
-    return fcntl
+        return path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:  # Windows: the holder's byte-range lock forbids reading
+        return ""
 
 
 @contextmanager
 def checkpoint_lock(directory: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``directory`` while training with it.
+    """Hold an exclusive lock on ``directory`` while training with it.
 
-    The lock is ``flock`` on ``directory/train.lock``; the OS releases it when the
-    process dies, so a killed run never leaves a stale lock.
+    The lock is an OS file lock on ``directory/train.lock`` (``flock`` on POSIX, through
+    filelock); the OS releases it when the process dies, so a killed run never leaves a
+    stale lock. The file holds the holder's pid, which the refusal names.
 
     Raises
     ------
@@ -79,45 +96,33 @@ def checkpoint_lock(directory: Path) -> Iterator[None]:
     ...     checkpoint_in_use(Path(d))
     True
     """
-    fcntl = _lock_module()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:
-        yield
-        return
-    fh = open(directory / LOCK_NAME, "a+")
+    path = directory / LOCK_NAME
+    lock = _file_lock(path, on_acquired=_record_pid)
     try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip()
-            raise PrivacyError(_BUSY.format(path=directory, who=f" (pid {holder})" if holder.isdigit() else "")) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        lock.acquire()
+    except Timeout:
+        holder = _holder(path)
+        raise PrivacyError(_BUSY.format(path=directory, who=f" (pid {holder})" if holder.isdigit() else "")) from None
+    try:
+        yield
     finally:
-        fh.close()
+        lock.release()
 
 
 def checkpoint_in_use(directory: Path) -> bool:
     """Whether some process holds :func:`checkpoint_lock` on ``directory`` (this one included)."""
-    fcntl = _lock_module()
     path = Path(directory) / LOCK_NAME
-    if fcntl is None or not path.exists():
+    if not path.exists():
         return False
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        return False
+    lock = _file_lock(path)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def training_fingerprint(

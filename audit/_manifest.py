@@ -1,0 +1,96 @@
+"""The manifest of a run directory: sha256 and size of every sealed file, and the comparison with it.
+
+The lowest layer of run directories, shared by :mod:`audit.rundir` (which writes and verifies
+runs) and :mod:`audit.review` (which appends to a sealed run's review record), so neither
+imports the other for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from audit.exceptions import RunDirError
+
+__all__ = ["MANIFEST_FILE", "REVIEWS_FILE", "compare_with_manifest", "manifest_sha256", "read_manifest"]
+
+MANIFEST_FILE = "manifest.json"
+REVIEWS_FILE = "reviews.jsonl"
+# Files that legitimately change after the run is sealed; they carry their own integrity checks.
+_UNSEALED = {MANIFEST_FILE, REVIEWS_FILE}
+
+_NOT_A_RUN = "{path} is not a run directory: {why}. Expected a folder written by 'rai-audit run' with audit.json and manifest.json."
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sealed_files(directory: Path) -> dict[str, Path]:
+    out = {}
+    for p in sorted(directory.rglob("*")):
+        if p.is_symlink():
+            raise RunDirError(f"{p} is a symbolic link; run directories must contain regular files only.")
+        if p.is_file():
+            rel = p.relative_to(directory).as_posix()
+            if rel not in _UNSEALED:
+                out[rel] = p
+    return out
+
+
+def _build_manifest(directory: Path) -> dict[str, Any]:
+    files = {rel: {"sha256": _sha256(p), "bytes": p.stat().st_size} for rel, p in _sealed_files(directory).items()}
+    return {"manifest_version": 1, "algorithm": "sha256", "files": files}
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """The run's manifest as a dict."""
+    p = Path(run_dir) / MANIFEST_FILE
+    if p.is_symlink():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is a symbolic link (runs hold regular files only)"))
+    if not p.is_file():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{p} is not valid JSON ({exc}); the run cannot be verified.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise RunDirError(f"{p} has no 'files' table; the run cannot be verified.")
+    return data
+
+
+def manifest_sha256(run_dir: str | Path) -> str:
+    """sha256 of the manifest file's bytes: the identity of a sealed run (reviews sign it)."""
+    p = Path(run_dir) / MANIFEST_FILE
+    if not p.is_file():
+        raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
+    return _sha256(p)
+
+
+def compare_with_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """The files added, removed and changed since the manifest was written (the review record aside).
+
+    Returns
+    -------
+    dict
+        ``run_dir``, ``manifest_sha256``, ``added``, ``removed``, ``changed`` (sorted relative
+        paths) and ``files_checked``.
+    """
+    path = Path(run_dir)
+    manifest = read_manifest(path)
+    recorded: dict[str, Any] = manifest["files"]
+    present = _sealed_files(path)
+    return {
+        "run_dir": str(path),
+        "manifest_sha256": manifest_sha256(path),
+        "added": sorted(set(present) - set(recorded)),
+        "removed": sorted(set(recorded) - set(present)),
+        "changed": sorted(rel for rel in set(present) & set(recorded) if _sha256(present[rel]) != recorded[rel].get("sha256")),
+        "files_checked": len(recorded),
+    }
