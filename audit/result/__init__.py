@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from audit.choices import TASKS, VERDICTS
 from audit.exceptions import RunDirError
 from audit.result._base import Schema, Section, doc, to_jsonable
 from audit.result._common import CI, Count, Metric, MetricOrCount, Probability, RelPath, Sha256, ValueCI, as_metric
@@ -53,8 +54,8 @@ __all__ = [
 
 SCHEMA_VERSION = "1.1"
 
-Task = Literal["binary-classification", "image-classification"]
-Verdict = Literal["pass", "fail"]
+Task = Literal[TASKS]
+Verdict = Literal[VERDICTS]
 
 _MISMATCH = ("audit.json has schema_version {found!r}; this rai-audit reads {major}.x ({version}). "
              "Re-run the audit or use a matching rai-audit version.")

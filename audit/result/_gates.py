@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from audit.choices import GATE_SEVERITIES
 from audit.result._base import Section, doc
 from audit.result._common import CI
 
 __all__ = ["GateResult", "Severity"]
 
-Severity = Literal["error", "warning"]
+Severity = Literal[GATE_SEVERITIES]
 
 
 @dataclass(kw_only=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from audit.config import GateSpec
 from audit.gates import GATE_METRICS, evaluate_gates, verdict
+from audit.result import AuditResult, GateResult
 
-RESULT = {
+RESULT = {"schema_version": "1.1", "run": {"name": "r"}, "data": {},
     "models": {"reference": {"test_accuracy": 0.85}, "private": {"test_accuracy": 0.84, "n_parameters": 100}},
     "fairness": {"private": {"by_feature": {"sex": {
         "disparities": {"demographic_parity_difference": {"value": 0.15, "ci": [0.12, 0.19]}},
         "four_fifths_rule": {"selection_rate_ratio": 0.35, "passed": False}}}}},
-    "privacy": {"dp": {"epsilon_spent": 0.98},
+    "privacy": {"dp": {"epsilon_spent": 0.98, "delta": 1e-5},
                 "membership_inference": {"private": {"attacks": {"loss_threshold": {"auc": 0.51}, "score": {"auc": 0.53}}}}},
 }
 
@@ -18,7 +19,7 @@ RESULT = {
 def test_min_and_max_bounds():
     gates = [GateSpec(metric="accuracy", min=0.8), GateSpec(metric="epsilon_spent", max=0.5)]
     out = evaluate_gates(gates, RESULT)
-    assert [g["passed"] for g in out] == [True, False]
+    assert [g.passed for g in out] == [True, False]
     assert "0.98" in out[1]["message"] and "<= 0.5" in out[1]["message"]
 
 
@@ -26,8 +27,8 @@ def test_fairness_gate_reads_feature_and_ci_bound():
     plain = GateSpec(metric="demographic_parity_difference", feature="sex", max=0.18)
     pessimistic = GateSpec(metric="demographic_parity_difference", feature="sex", max=0.18, use_ci_bound=True)
     a, b = evaluate_gates([plain, pessimistic], RESULT)
-    assert a["passed"] and a["compared"] == 0.15
-    assert not b["passed"] and b["compared"] == 0.19
+    assert a.passed and a.compared == 0.15
+    assert not b.passed and b.compared == 0.19
 
 
 def test_missing_metric_is_not_a_pass():
@@ -51,4 +52,23 @@ def test_accuracy_drop_and_mia_take_worst_attack():
 def test_every_metric_resolves_without_error_on_empty_result():
     for name, spec in GATE_METRICS.items():
         gate = GateSpec(metric=name, max=1.0, feature="sex" if spec.needs_feature else None)
-        assert evaluate_gates([gate], {})[0]["passed"] is False
+        assert evaluate_gates([gate], {})[0].passed is False
+
+
+def test_a_typed_result_and_its_dict_give_the_same_gates():
+    gates = [GateSpec(metric="accuracy", min=0.8), GateSpec(metric="demographic_parity_difference", feature="sex", max=0.18),
+             GateSpec(metric="membership_inference_auc", max=0.6), GateSpec(metric="four_fifths_ratio", feature="sex", min=0.8)]
+    typed = AuditResult.from_dict(RESULT)
+    assert evaluate_gates(gates, typed) == evaluate_gates(gates, RESULT)
+    assert all(isinstance(g, GateResult) for g in evaluate_gates(gates, typed))
+
+
+def test_verdict_reads_gate_dicts_during_the_transition():
+    out = evaluate_gates([GateSpec(metric="accuracy", min=0.99)], RESULT)
+    assert verdict([g.to_dict() for g in out]) == "fail"
+
+
+def test_gate_results_serialise_with_every_key():
+    out = evaluate_gates([GateSpec(metric="accuracy", min=0.8)], RESULT)[0].to_dict()
+    assert list(out) == ["name", "metric", "model", "feature", "severity", "max", "min", "use_ci_bound", "value", "ci",
+                         "compared", "passed", "message"]
