@@ -146,60 +146,96 @@ def explain_images(
     >>> len(out["image_maps"])
     4
     """
-    images = torch.as_tensor(images, dtype=torch.float32).detach()
-    y = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64).reshape(-1)
-    problems = _validate(images, y, methods, n_images, randomization_threshold)
-    if problems:
-        raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
+    images, y = _checked_inputs(images, labels, methods, n_images, randomization_threshold)
     model = _unwrap(model)
     out_dir = Path(out_dir)
-    with torch.no_grad(), _eval_mode(model):
-        logits = torch.cat([model(images[s : s + 1024]) for s in range(0, len(images), 1024)])
-    if logits.ndim != 2 or logits.shape[0] != len(images):
-        raise ExplainError(_INVALID.format(problems=_NOT_CLASSIFIER.format(shape=tuple(logits.shape), n=len(images))))
-    proba = torch.softmax(logits, dim=1).numpy()
+    proba = _predict_proba(model, images)
     pred = proba.argmax(axis=1)
-    per_class = {
-        str(c): {"accuracy": float((pred[y == c] == c).mean()), "n": int((y == c).sum())}
-        for c in np.unique(y)
-    }
     chosen = _pick(y, min(int(n_images), len(images)), seed)
-    rng = np.random.default_rng(seed)
-    check_rows = np.sort(rng.choice(len(images), size=min(_CHECK_IMAGES, len(images)), replace=False))
-    few = check_rows[: _SENSITIVITY_IMAGES]
+    check_rows, few = _check_rows(len(images), seed)
     baseline = torch.zeros((1, *images.shape[1:]))  # blank image: the natural "absence" for digits
     maps: list[dict[str, Any]] = []
     faithfulness: dict[str, Any] = {}
     for method in methods:
-        explainer = make_explainer(method, model, target=pred[chosen])
-        attr = explainer.attribute(images[chosen], baselines=baseline, seed=seed)
-        signed = method != "saliency"
-        for i, row in enumerate(chosen):
-            rel = f"{MAPS_DIR}/{method}_{i:02d}.png"
-            caption = (f"{method.replace('_', ' ')}: true {int(y[row])}, predicted {int(pred[row])} "
-                       f"(p={proba[row, pred[row]]:.2f}); "
-                       + ("red pushes toward the predicted class, blue against" if signed else "brighter = larger |gradient|"))
-            _render(out_dir / rel, images[row].numpy(), attr[i], signed=signed, title=caption.split(";")[0])
-            maps.append({"path": rel, "method": method, "label": int(y[row]), "prediction": int(pred[row]),
-                         "caption": caption, "row": int(row)})
-        checker = make_explainer(method, model, target=pred[check_rows])
-        check_attr = checker.attribute(images[check_rows], baselines=baseline, seed=seed)
-        few_explainer = make_explainer(method, model, target=pred[few])
-        faithfulness[method] = {
-            "n_images": int(len(check_rows)),
-            "infidelity": infidelity_score(checker, images[check_rows], check_attr, baseline=baseline, seed=seed),
-            "sensitivity_max": sensitivity_score(few_explainer, images[few], baselines=baseline, seed=seed),
-            "deletion_curve": deletion_curve(checker, images[check_rows], check_attr, baseline=baseline, seed=seed),
-            "randomization_test": randomization_test(checker, images[check_rows], baselines=baseline, reference=check_attr,
-                                                     threshold=randomization_threshold, seed=seed),
-        }
+        maps += _render_maps(method, model, images, y, proba, chosen, baseline=baseline, out_dir=out_dir, seed=seed)
+        faithfulness[method] = _faithfulness(method, model, images, pred, check_rows, few, baseline=baseline,
+                                             randomization_threshold=randomization_threshold, seed=seed)
     return {
         "methods": list(methods),
         "target": "predicted class (softmax logit of the class the model chose)",
         "baseline": {"kind": "zeros", "description": "a blank image (all pixels 0), used by occlusion, IG and the checks"},
         "image_maps": maps,
         "faithfulness": faithfulness,
-        "per_class_accuracy": per_class,
+        "per_class_accuracy": _per_class_accuracy(y, pred),
         "accuracy": float((pred == y).mean()),
         "n_images": int(len(images)),
+    }
+
+
+def _checked_inputs(images: Any, labels: Any, methods: Sequence[str], n_images: Any,
+                    randomization_threshold: Any) -> tuple[torch.Tensor, np.ndarray]:
+    """Images as a float tensor and labels as int64, or every problem raised at once."""
+    images = torch.as_tensor(images, dtype=torch.float32).detach()
+    y = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64).reshape(-1)
+    problems = _validate(images, y, methods, n_images, randomization_threshold)
+    if problems:
+        raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
+    return images, y
+
+
+def _predict_proba(model: nn.Module, images: torch.Tensor) -> np.ndarray:
+    """Softmax class probabilities (in chunks of 1024 images); refuses a model that is not a classifier."""
+    with torch.no_grad(), _eval_mode(model):
+        logits = torch.cat([model(images[s : s + 1024]) for s in range(0, len(images), 1024)])
+    if logits.ndim != 2 or logits.shape[0] != len(images):
+        raise ExplainError(_INVALID.format(problems=_NOT_CLASSIFIER.format(shape=tuple(logits.shape), n=len(images))))
+    return torch.softmax(logits, dim=1).numpy()
+
+
+def _per_class_accuracy(y: np.ndarray, pred: np.ndarray) -> dict[str, dict[str, Any]]:
+    return {
+        str(c): {"accuracy": float((pred[y == c] == c).mean()), "n": int((y == c).sum())}
+        for c in np.unique(y)
+    }
+
+
+def _check_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images for the faithfulness checks (at most 64), and the first 16 of them for the costlier sensitivity."""
+    rng = np.random.default_rng(seed)
+    check_rows = np.sort(rng.choice(n, size=min(_CHECK_IMAGES, n), replace=False))
+    return check_rows, check_rows[: _SENSITIVITY_IMAGES]
+
+
+def _render_maps(method: str, model: nn.Module, images: torch.Tensor, y: np.ndarray, proba: np.ndarray,
+                 chosen: np.ndarray, *, baseline: torch.Tensor, out_dir: Path, seed: int) -> list[dict[str, Any]]:
+    """One PNG per chosen image explaining its predicted class with ``method``; the result's ``image_maps`` entries."""
+    pred = proba.argmax(axis=1)
+    explainer = make_explainer(method, model, target=pred[chosen])
+    attr = explainer.attribute(images[chosen], baselines=baseline, seed=seed)
+    signed = method != "saliency"
+    maps = []
+    for i, row in enumerate(chosen):
+        rel = f"{MAPS_DIR}/{method}_{i:02d}.png"
+        caption = (f"{method.replace('_', ' ')}: true {int(y[row])}, predicted {int(pred[row])} "
+                   f"(p={proba[row, pred[row]]:.2f}); "
+                   + ("red pushes toward the predicted class, blue against" if signed else "brighter = larger |gradient|"))
+        _render(out_dir / rel, images[row].numpy(), attr[i], signed=signed, title=caption.split(";")[0])
+        maps.append({"path": rel, "method": method, "label": int(y[row]), "prediction": int(pred[row]),
+                     "caption": caption, "row": int(row)})
+    return maps
+
+
+def _faithfulness(method: str, model: nn.Module, images: torch.Tensor, pred: np.ndarray, check_rows: np.ndarray,
+                  few: np.ndarray, *, baseline: torch.Tensor, randomization_threshold: float, seed: int) -> dict[str, Any]:
+    """Infidelity, sensitivity, deletion and randomisation checks of ``method`` on the check images."""
+    checker = make_explainer(method, model, target=pred[check_rows])
+    check_attr = checker.attribute(images[check_rows], baselines=baseline, seed=seed)
+    few_explainer = make_explainer(method, model, target=pred[few])
+    return {
+        "n_images": int(len(check_rows)),
+        "infidelity": infidelity_score(checker, images[check_rows], check_attr, baseline=baseline, seed=seed),
+        "sensitivity_max": sensitivity_score(few_explainer, images[few], baselines=baseline, seed=seed),
+        "deletion_curve": deletion_curve(checker, images[check_rows], check_attr, baseline=baseline, seed=seed),
+        "randomization_test": randomization_test(checker, images[check_rows], baselines=baseline, reference=check_attr,
+                                                 threshold=randomization_threshold, seed=seed),
     }

@@ -163,55 +163,82 @@ def group_reliance(
     0.5
     """
     A = np.abs(np.asarray(grouped, dtype=np.float64))
+    importance, rank, total = _importance(A, features)
+    fit_raw, fit_sens, eval_raw, eval_sens, fitted_on = _proxy_rows(raw_explain, sensitive_explain, raw_train,
+                                                                    sensitive_train, seed=seed)
+    # Discretise each feature once; it is scored against every sensitive column.
+    binned = {f: discretize(fit_raw[f].reset_index(drop=True), eval_raw[f].reset_index(drop=True))
+              for f in features if f in raw_explain.columns and f in fit_raw.columns}
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+    for col in sensitive_explain.columns:
+        proxies = _proxies(col, features, importance, rank, binned, group_labels(fit_sens[col]),
+                           group_labels(eval_sens[col]))
+        out[str(col)] = _column_block(col, A, features, importance, total, group_labels(sensitive_explain[col]),
+                                      proxies, fitted_on=fitted_on)
+        warnings += _column_warnings(col, out[str(col)])
+    return out, warnings
+
+
+def _importance(A: np.ndarray, features: Sequence[str]) -> tuple[dict[str, float], dict[str, int], float]:
+    """Mean |attribution| per feature, its rank (1 = most important) and the total over features."""
     mean_abs = A.mean(axis=0)
-    total = float(mean_abs.sum())
     importance = dict(zip(features, mean_abs))
     rank = {f: r + 1 for r, f in enumerate(sorted(features, key=lambda f: -importance[f]))}
+    return importance, rank, float(mean_abs.sum())
+
+
+def _proxy_rows(raw_explain: pd.DataFrame, sensitive_explain: pd.DataFrame, raw_train: pd.DataFrame | None,
+                sensitive_train: pd.DataFrame | None, *, seed: int) -> tuple:
+    """Rows to fit the proxy classifiers on and to score them on, and a phrase naming the fit rows."""
     if raw_train is None or sensitive_train is None:
         perm = np.random.default_rng(seed).permutation(len(raw_explain))
         fit_rows, eval_rows = np.sort(perm[: len(perm) // 2]), np.sort(perm[len(perm) // 2 :])
         fit_raw, fit_sens = raw_explain.iloc[fit_rows], sensitive_explain.iloc[fit_rows]
         eval_raw, eval_sens = raw_explain.iloc[eval_rows], sensitive_explain.iloc[eval_rows]
-        fitted_on = "half of the explained rows (no training rows given)"
-    else:
-        fit_raw, fit_sens, eval_raw, eval_sens = raw_train, sensitive_train, raw_explain, sensitive_explain
-        fitted_on = "training rows"
-    out: dict[str, Any] = {}
-    warnings: list[str] = []
-    # Discretise each feature once; it is scored against every sensitive column.
-    binned = {f: discretize(fit_raw[f].reset_index(drop=True), eval_raw[f].reset_index(drop=True))
-              for f in features if f in raw_explain.columns and f in fit_raw.columns}
-    for col in sensitive_explain.columns:
-        s_fit, s_eval = group_labels(fit_sens[col]), group_labels(eval_sens[col])
-        labels = group_labels(sensitive_explain[col])
-        profiles = {
-            str(g): {f: float(v) for f, v in zip(features, A[labels == g].mean(axis=0))}
-            for g in sorted(set(labels))
-        }
-        in_model = col in importance
-        share = float(importance[col] / total) if in_model and total > 0 else 0.0
-        proxies = []
-        for f in features:
-            if f == col or f not in binned:
-                continue
-            strength = _proxy_from_labels(binned[f][0], binned[f][1], s_fit, s_eval)
-            proxies.append({"feature": f, **strength, "importance": float(importance[f]), "importance_rank": rank[f],
-                            "is_proxy": bool(strength["proxy_auc"] is not None and strength["proxy_auc"] >= PROXY_AUC_THRESHOLD)})
-        proxies.sort(key=lambda p: -(p["proxy_auc"] or 0.0))
-        out[str(col)] = {
-            "sensitive_feature_share": share,
-            "in_model": bool(in_model),
-            "groups": {str(g): int((labels == g).sum()) for g in sorted(set(labels))},
-            "profiles": profiles,
-            "proxies": proxies,
-            "proxy_method": f"frequency-table classifier on one feature, fitted on {fitted_on}; "
-                            f"AUC (macro one-vs-rest for >2 groups); mutual information in nats; "
-                            f"proxy when AUC >= {PROXY_AUC_THRESHOLD}",
-        }
-        if in_model and share >= 0.05:
-            warnings.append(_DIRECT_WARNING.format(sensitive=str(col), share=share))
-        for p in proxies:
-            if p["is_proxy"] and p["importance_rank"] <= PROXY_TOP_K:
-                warnings.append(_PROXY_WARNING.format(feature=p["feature"], rank=p["importance_rank"],
-                                                      sensitive=str(col), auc=p["proxy_auc"]))
-    return out, warnings
+        return fit_raw, fit_sens, eval_raw, eval_sens, "half of the explained rows (no training rows given)"
+    return raw_train, sensitive_train, raw_explain, sensitive_explain, "training rows"
+
+
+def _proxies(col: Any, features: Sequence[str], importance: dict[str, float], rank: dict[str, int],
+             binned: dict[str, tuple], s_fit: np.ndarray, s_eval: np.ndarray) -> list[dict[str, Any]]:
+    """How well each other feature predicts ``col``, beside its importance; strongest proxy first."""
+    proxies = []
+    for f in features:
+        if f == col or f not in binned:
+            continue
+        strength = _proxy_from_labels(binned[f][0], binned[f][1], s_fit, s_eval)
+        proxies.append({"feature": f, **strength, "importance": float(importance[f]), "importance_rank": rank[f],
+                        "is_proxy": bool(strength["proxy_auc"] is not None and strength["proxy_auc"] >= PROXY_AUC_THRESHOLD)})
+    proxies.sort(key=lambda p: -(p["proxy_auc"] or 0.0))
+    return proxies
+
+
+def _column_block(col: Any, A: np.ndarray, features: Sequence[str], importance: dict[str, float], total: float,
+                  labels: np.ndarray, proxies: list[dict[str, Any]], *, fitted_on: str) -> dict[str, Any]:
+    """One sensitive column's section: direct share, group sizes, attribution profiles, proxies."""
+    in_model = col in importance
+    share = float(importance[col] / total) if in_model and total > 0 else 0.0
+    return {
+        "sensitive_feature_share": share,
+        "in_model": bool(in_model),
+        "groups": {str(g): int((labels == g).sum()) for g in sorted(set(labels))},
+        "profiles": {str(g): {f: float(v) for f, v in zip(features, A[labels == g].mean(axis=0))}
+                     for g in sorted(set(labels))},
+        "proxies": proxies,
+        "proxy_method": f"frequency-table classifier on one feature, fitted on {fitted_on}; "
+                        f"AUC (macro one-vs-rest for >2 groups); mutual information in nats; "
+                        f"proxy when AUC >= {PROXY_AUC_THRESHOLD}",
+    }
+
+
+def _column_warnings(col: Any, block: dict[str, Any]) -> list[str]:
+    """A warning for a large direct share, and one per strong proxy among the most important features."""
+    warnings = []
+    if block["in_model"] and block["sensitive_feature_share"] >= 0.05:
+        warnings.append(_DIRECT_WARNING.format(sensitive=str(col), share=block["sensitive_feature_share"]))
+    for p in block["proxies"]:
+        if p["is_proxy"] and p["importance_rank"] <= PROXY_TOP_K:
+            warnings.append(_PROXY_WARNING.format(feature=p["feature"], rank=p["importance_rank"],
+                                                  sensitive=str(col), auc=p["proxy_auc"]))
+    return warnings

@@ -220,6 +220,26 @@ def explain_tabular(
     >>> arrays["attributions"].shape, section["target"]
     ((40, 3), 'positive_logit')
     """
+    X_explain, X_train, y = _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain,
+                                            method, baseline, n_examples, n_boot, delta_tolerance, randomization_threshold)
+    groups = check_feature_groups(feature_groups, X_explain.shape[1])
+    features = list(groups)
+    explainer, B, baseline_info = _explainer(model, method, baseline, X_train, groups, seed=seed)
+    encoded, grouped, score, timing = _attribute(explainer, X_explain, B, groups, seed=seed)
+    section = _views(method, baseline_info, features, grouped, raw_explain, y, score, n_examples=n_examples,
+                     n_boot=n_boot, seed=seed)
+    section["group_reliance"], warnings = group_reliance(
+        grouped, features, sensitive_explain=sensitive_explain, raw_explain=raw_explain, raw_train=raw_train,
+        sensitive_train=sensitive_train, seed=seed)
+    section["faithfulness"], arrays = _faithfulness(
+        explainer, X_explain, encoded, grouped, B, groups, method=method, checks=checks, delta_tolerance=delta_tolerance,
+        randomization_threshold=randomization_threshold, seed=seed, warnings=warnings)
+    return {**section, "warnings": warnings, "timing": timing}, arrays
+
+
+def _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
+                    n_examples, n_boot, delta_tolerance, randomization_threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encoded matrices as float32 and labels as int64, or every problem raised at once."""
     X_explain = np.asarray(X_explain, dtype=np.float32)
     X_train = np.asarray(X_train, dtype=np.float32)
     y = np.asarray(y_explain)
@@ -227,46 +247,59 @@ def explain_tabular(
                          n_examples, n_boot, delta_tolerance, randomization_threshold)
     if problems:
         raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
-    groups = check_feature_groups(feature_groups, X_explain.shape[1])
-    features = list(groups)
-    y = y.astype(np.int64)
-    model = _unwrap(model)
-    B, baseline_info = _baselines(baseline, X_train, seed)
-    explainer = make_explainer(method, model, feature_groups=groups)
-    warnings: list[str] = []
-    if method == "permutation":
-        baseline_info["used_by_method"] = False
-        baseline_info["description"] += " (permutation shuffles values across explained rows instead; the baseline is used by the deletion and infidelity checks only)"
+    return X_explain, X_train, y.astype(np.int64)
 
+
+def _explainer(model: nn.Module, method: str, kind: str, X_train: np.ndarray, groups: dict[str, list[int]], *,
+               seed: int) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """The method's explainer, the baseline rows and their description (which says when the method ignores them)."""
+    model = _unwrap(model)
+    B, info = _baselines(kind, X_train, seed)
+    explainer = make_explainer(method, model, feature_groups=groups)
+    if method == "permutation":
+        info["used_by_method"] = False
+        info["description"] += " (permutation shuffles values across explained rows instead; the baseline is used by the deletion and infidelity checks only)"
+    return explainer, B, info
+
+
+def _attribute(explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[int]], *,
+               seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Encoded and feature-level attributions, the positive-class probability, and the attribution's timing."""
     torch_threads = torch.get_num_threads()
     t0 = time.perf_counter()
-    encoded = explainer.attribute(X_explain, baselines=B, seed=seed)
+    encoded = explainer.attribute(X, baselines=B, seed=seed)
     attribution_s = time.perf_counter() - t0
     grouped = aggregate_groups(encoded, groups)
-    logit = explainer.score(X_explain)
+    logit = explainer.score(X)
     score = 1.0 / (1.0 + np.exp(-logit))
+    timing = {"attribution_s": float(attribution_s), "rows_per_s": float(len(X) / max(attribution_s, 1e-9)),
+              "torch_threads": int(torch_threads)}
+    return encoded, grouped, score, timing
 
-    section: dict[str, Any] = {
+
+def _views(method: str, baseline_info: dict[str, Any], features: list[str], grouped: np.ndarray, raw: pd.DataFrame,
+           y: np.ndarray, score: np.ndarray, *, n_examples: int, n_boot: int, seed: int) -> dict[str, Any]:
+    """The section's head: what is explained against what, global importance with CIs, per-example views."""
+    return {
         "method": method,
         "target": _TARGET_TEXT,
         "target_description": _TARGET_DESCRIPTION,
         "baseline": baseline_info,
-        "n_rows": int(len(X_explain)),
+        "n_rows": int(len(grouped)),
         "features": features,
         "global_importance": global_importance(grouped, features, n_boot=n_boot, seed=seed),
         "importance_ci": {"method": "percentile bootstrap over explained rows", "level": 0.95, "n_boot": int(n_boot)},
-        "examples": _examples(grouped, features, raw_explain, y, score, n_examples=n_examples, seed=seed),
+        "examples": _examples(grouped, features, raw, y, score, n_examples=n_examples, seed=seed),
     }
-    reliance, reliance_warnings = group_reliance(grouped, features, sensitive_explain=sensitive_explain,
-                                                 raw_explain=raw_explain, raw_train=raw_train,
-                                                 sensitive_train=sensitive_train, seed=seed)
-    section["group_reliance"] = reliance
-    warnings += reliance_warnings
-    arrays: dict[str, np.ndarray] = {"attributions": grouped.astype(np.float32)}
 
+
+def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, checks: bool, delta_tolerance: float,
+                  randomization_threshold: float, seed: int, warnings: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The faithfulness block (appending its warnings) and the big arrays: attributions and completeness deltas."""
+    arrays: dict[str, np.ndarray] = {"attributions": grouped.astype(np.float32)}
     faith: dict[str, Any] = {}
     if explainer.completeness:
-        delta = convergence_delta(explainer, X_explain, encoded, baselines=B)
+        delta = convergence_delta(explainer, X, encoded, baselines=B)
         faith["convergence_delta"] = convergence_summary(delta, tolerance=delta_tolerance, method=method)
         arrays["convergence_delta"] = delta.astype(np.float32)
         if faith["convergence_delta"]["warning"]:
@@ -274,13 +307,9 @@ def explain_tabular(
     else:
         faith["convergence_delta"] = None
     if checks:
-        faith.update(_checks(explainer, X_explain, encoded, grouped, B, groups, seed=seed, warnings=warnings,
-                                     randomization_threshold=randomization_threshold))
-    section["faithfulness"] = faith
-    section["warnings"] = warnings
-    section["timing"] = {"attribution_s": float(attribution_s), "rows_per_s": float(len(X_explain) / max(attribution_s, 1e-9)),
-                         "torch_threads": int(torch_threads)}
-    return section, arrays
+        faith.update(_checks(explainer, X, encoded, grouped, B, groups, seed=seed, warnings=warnings,
+                             randomization_threshold=randomization_threshold))
+    return faith, arrays
 
 
 def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: list[str],
