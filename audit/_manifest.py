@@ -14,12 +14,15 @@ from typing import Any
 
 from audit.exceptions import RunDirError
 
-__all__ = ["MANIFEST_FILE", "REVIEWS_FILE", "compare_with_manifest", "manifest_sha256", "read_manifest"]
+__all__ = ["MANIFEST_FILE", "REVIEWS_FILE", "REVIEWS_LOCK_FILE", "compare_with_manifest", "manifest_sha256", "read_manifest"]
 
 MANIFEST_FILE = "manifest.json"
 REVIEWS_FILE = "reviews.jsonl"
+#: The lock reviewers take while appending (an empty file; the record itself is never the lock file,
+#: so no lock implementation can truncate or remove it).
+REVIEWS_LOCK_FILE = "reviews.lock"
 # Files that legitimately change after the run is sealed; they carry their own integrity checks.
-_UNSEALED = {MANIFEST_FILE, REVIEWS_FILE}
+_UNSEALED = {MANIFEST_FILE, REVIEWS_FILE, REVIEWS_LOCK_FILE}
 
 _NOT_A_RUN = "{path} is not a run directory: {why}. Expected a folder written by 'rai-audit run' with audit.json and manifest.json."
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from audit._manifest import REVIEWS_FILE, compare_with_manifest, manifest_sha256, read_manifest
+from audit._manifest import REVIEWS_FILE, REVIEWS_LOCK_FILE, compare_with_manifest, manifest_sha256, read_manifest
 from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError, RunDirError
 
@@ -316,17 +316,18 @@ def add_review(
     return entry
 
 
-def _record_lock(path: Path) -> Any:
-    """An exclusive OS lock (``flock`` on POSIX) on the review record itself, through filelock.
+def _record_lock(run: Path) -> Any:
+    """An exclusive OS lock (``flock`` on POSIX) on ``RUN/reviews.lock``, through filelock.
 
-    It blocks until free; the OS releases it if the holder dies. The record is its own lock
-    file, so it is never removed on release and no extra file appears in the run.
+    It blocks until free; the OS releases it if the holder dies (no soft-lock fallback, which
+    could outlive a killed reviewer). The lock file stays in place (removing a lock file races
+    with the next holder); the manifest leaves it out, like the record.
     """
-    return FileLock(path, fallback_to_soft=False, preserve_lock_file=True)
+    return FileLock(run / REVIEWS_LOCK_FILE, fallback_to_soft=False, preserve_lock_file=True)
 
 
 def _append_locked(fh: Any, run: Path, *, reviewer: str, decision: str, comment: str, key: Any) -> dict[str, Any]:
-    with fh, _record_lock(run / REVIEWS_FILE):  # held until close: read-last-entry and append are one step
+    with fh, _record_lock(run):  # held until close: read-last-entry and append are one step
         report = compare_with_manifest(run)
         diff = {k: report[k] for k in ("added", "removed", "changed") if report.get(k)}
         if diff:

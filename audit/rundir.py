@@ -8,11 +8,12 @@ leaves at most a hidden temporary folder, which readers ignore.
 Layout of a run directory::
 
     audit.json         the AuditResult
-    manifest.json      sha256 and size of every other file (except reviews.jsonl)
+    manifest.json      sha256 and size of every other file (except reviews.jsonl and reviews.lock)
     predictions.csv    one row per test example and model
     models/            weights (state dicts) and preprocessor.json
     model_card.{md,html,json}
     reviews.jsonl      append-only review record (hash-chained; see audit.review)
+    reviews.lock       the reviewers' lock (empty; outside the manifest)
 
 Examples
 --------

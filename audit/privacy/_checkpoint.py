@@ -62,13 +62,6 @@ def _file_lock(path: Path, **options: Any) -> Any:
     return FileLock(path, timeout=0, fallback_to_soft=False, preserve_lock_file=True, **options)
 
 
-def _record_pid(fd: int) -> None:
-    """Write this process's pid into the lock file it holds, for the busy message of the next one."""
-    os.ftruncate(fd, 0)
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, str(os.getpid()).encode())
-
-
 def _holder(path: Path) -> str:
     try:
         return path.read_text(encoding="ascii", errors="replace").strip()
@@ -99,13 +92,15 @@ def checkpoint_lock(directory: Path) -> Iterator[None]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOCK_NAME
-    lock = _file_lock(path, on_acquired=_record_pid)
+    lock = _file_lock(path)
     try:
         lock.acquire()
     except Timeout:
         holder = _holder(path)
         raise PrivacyError(_BUSY.format(path=directory, who=f" (pid {holder})" if holder.isdigit() else "")) from None
     try:
+        # For the next one's refusal. A contender never truncates the file (filelock >= 3.30), so the pid stays.
+        path.write_text(str(os.getpid()), encoding="ascii")
         yield
     finally:
         lock.release()
