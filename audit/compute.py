@@ -29,7 +29,7 @@ from torch import nn
 
 __all__ = [
     "StageTimer", "RaplReader", "flops_per_example", "training_flops_per_example", "dp_step_flops_per_example",
-    "peak_memory_mb", "energy_and_co2",
+    "peak_memory_mb", "energy_and_co2", "compute_section",
 ]
 
 _RAPL_ROOT = Path("/sys/class/powercap")
@@ -200,4 +200,78 @@ def energy_and_co2(*, wall_s: float, measured_j: float | None, power_watts: floa
         "energy_measured": measured_j is not None,
         "co2_kg": kwh * carbon_intensity_g_per_kwh / 1000.0,
         "co2_basis": f"estimated ({carbon_intensity_g_per_kwh:g} gCO2e/kWh grid intensity)",
+    }
+
+
+_DP_FLOPS_BASIS = ("counted on one book-keeping DP-SGD step: its matrix products (forward, backward, clipped sums); "
+                   "the element-wise work (per-example norms, clip factors, noise) is small and not counted")
+_OPACUS_FLOPS_BASIS = ("counted on one non-private step (forward + backward); DP training with Opacus's {mode!r} mode "
+                       "does more (per-example gradients or a second backward pass), which the wall and CPU times show")
+_PLAIN_FLOPS_BASIS = "counted on one training step (forward + backward)"
+
+
+def _training_flops(model: nn.Module, n_features: int, grad_sample_mode: str | None) -> tuple[int | None, str]:
+    """Counted training FLOPs per example of one step, and what the count covers."""
+    if grad_sample_mode == "bookkeeping":
+        counted = dp_step_flops_per_example(model, n_features)
+        if counted is not None:
+            return counted, _DP_FLOPS_BASIS
+    basis = _OPACUS_FLOPS_BASIS.format(mode=grad_sample_mode) if grad_sample_mode else _PLAIN_FLOPS_BASIS
+    return training_flops_per_example(model, n_features), basis
+
+
+def _model_footprint(model: nn.Module, n_features: int, info: dict[str, Any], stage: dict[str, Any], n_train: int) -> dict[str, Any]:
+    from audit.modeling import count_parameters
+
+    tfpe, basis = _training_flops(model, n_features, info.get("grad_sample_mode"))
+    epochs = info.get("epochs")
+    return {
+        "n_parameters": count_parameters(model),
+        "flops_per_example": flops_per_example(model, n_features),
+        # Counted FLOPs per example of one step × examples seen (see training_flops_basis).
+        "training_flops_per_example": tfpe,
+        "training_flops_basis": basis,
+        "training_flops_estimate": (tfpe * n_train * epochs) if (tfpe is not None and epochs) else None,
+        "train_wall_s": stage.get("wall_s"),
+        "train_cpu_s": stage.get("cpu_s"),
+        "energy_kwh": stage.get("energy_kwh"),
+        "co2_kg": stage.get("co2_kg"),
+        "energy_basis": stage.get("energy_basis"),
+    }
+
+
+def compute_section(
+    timer: StageTimer, models: dict[str, nn.Module], *, n_features: int, train_info: dict[str, Any], n_train: int,
+    power_watts: float, carbon_intensity_g_per_kwh: float,
+) -> dict[str, Any]:
+    """The audit record's compute section: every stage's time and energy, each model's footprint, totals.
+
+    Examples
+    --------
+    >>> timer = StageTimer()
+    >>> with timer.stage("train_reference"):
+    ...     pass
+    >>> section = compute_section(timer, {"reference": nn.Linear(3, 1)}, n_features=3, train_info={}, n_train=10,
+    ...                           power_watts=65.0, carbon_intensity_g_per_kwh=475.0)
+    >>> section["models"]["reference"]["n_parameters"]
+    4
+    """
+    carbon = carbon_intensity_g_per_kwh
+    stages = timer.to_dict()
+    for entry in stages.values():
+        entry.update(energy_and_co2(wall_s=entry["wall_s"], measured_j=entry["energy_j_measured"],
+                                    power_watts=power_watts, carbon_intensity_g_per_kwh=carbon))
+    per_model = {name: _model_footprint(model, n_features, train_info.get(name, {}), stages.get(f"train_{name}", {}), n_train)
+                 for name, model in models.items()}
+    total_wall = sum(s["wall_s"] for s in stages.values())
+    measured = sum(s["energy_j_measured"] or 0.0 for s in stages.values()) if timer.rapl_available else None
+    total = energy_and_co2(wall_s=total_wall, measured_j=measured, power_watts=power_watts, carbon_intensity_g_per_kwh=carbon)
+    return {
+        "stages": stages,
+        "models": per_model,
+        "total_wall_s": total_wall,
+        "peak_memory_mb": peak_memory_mb(),
+        "total": total,
+        "assumptions": {"power_watts": power_watts, "carbon_intensity_g_per_kwh": carbon,
+                        "energy_source": "RAPL counters" if timer.rapl_available else "estimate (RAPL not readable)"},
     }

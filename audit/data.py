@@ -35,7 +35,10 @@ __all__ = [
     "check_table",
     "encode_target",
     "file_sha256",
+    "prepare_data",
+    "prepared_from_frames",
     "read_table",
+    "sensitive_frame",
     "split_train_test",
 ]
 
@@ -363,3 +366,146 @@ class PreparedData:
     sensitive_test: pd.DataFrame
     preprocessor: TabularPreprocessor
     summary: dict[str, Any]
+
+
+def sensitive_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The sensitive columns as string group labels; a missing value is its own group (``<missing>``).
+
+    Examples
+    --------
+    >>> sensitive_frame(pd.DataFrame({"sex": ["F", None]}), ["sex"])["sex"].tolist()
+    ['F', '<missing>']
+    """
+    return pd.DataFrame({c: frame[c].astype("string").fillna(MISSING_CATEGORY).astype(object) for c in columns}, index=frame.index)
+
+
+def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+    """The training table, the test table if the config names one, and sha256 of each file read."""
+    d = config.data
+    if d.bundled is not None:
+        from audit.datasets import load_bundled
+        from audit.datasets._adult import ADULT_SHA256
+
+        train_df, test_df = load_bundled(d.bundled)
+        hashes = {f"bundled:adult/{k}": v for k, v in ADULT_SHA256.items() if k != "adult.names"} if d.bundled == "adult" else {}
+        return train_df, test_df, hashes
+    path = config.resolve(d.path or "")
+    train_df, hashes, test_df = read_table(path), {str(d.path): file_sha256(path)}, None
+    if d.test_path:
+        tpath = config.resolve(d.test_path)
+        test_df = read_table(tpath)
+        hashes[str(d.test_path)] = file_sha256(tpath)
+    return train_df, test_df, hashes
+
+
+def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> None:
+    check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
+                drop_columns=d.drop_columns, label="training data" if test_df is not None else "data")
+    if test_df is None:
+        return
+    extra = sorted(set(train_df.columns) ^ set(test_df.columns))
+    if extra:
+        raise DataError(
+            f"The training and test files have different columns: {extra} appear in only one of them. "
+            "Expected the same columns in both; rename or drop the extra ones."
+        )
+    check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
+                drop_columns=d.drop_columns, label="test data")
+
+
+def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Subsample to ``data.max_rows`` and split off a stratified test set when the data has none."""
+    d, split = config.data, config.split
+    if d.max_rows is not None and len(train_df) > d.max_rows:
+        train_df = train_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
+    if test_df is None:
+        y_all = encode_target(train_df[d.target], d.positive_label)
+        tr, te = split_train_test(train_df, y=y_all, test_size=split.test_size, seed=split.seed)
+        train_df, test_df = train_df.iloc[tr], train_df.iloc[te]
+    elif d.max_rows is not None and len(test_df) > d.max_rows:
+        test_df = test_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
+    return train_df.reset_index(drop=True), test_df.reset_index(drop=True)
+
+
+def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
+    from audit.result import to_jsonable
+
+    d, split = config.data, config.split
+    train_df = prepared.raw_train
+    summary = {
+        "source": f"bundled:{d.bundled}" if d.bundled else str(d.path),
+        "test_source": "bundled test split" if d.bundled else (str(d.test_path) if d.test_path else
+                       f"stratified split, test_size={split.test_size}, seed={split.seed}"),
+        "n_train": int(len(train_df)),
+        "n_test": int(len(prepared.raw_test)),
+        "target": d.target,
+        "positive_label": to_jsonable(d.positive_label),
+        "base_rate_train": float(prepared.y_train.mean()),
+        "base_rate_test": float(prepared.y_test.mean()),
+        "sensitive_features": list(d.sensitive_features),
+        "sensitive_used_as_features": d.use_sensitive_as_features,
+        "features": list(prepared.preprocessor.columns_),
+        "dropped_columns": list(d.drop_columns),
+        "n_encoded_features": int(prepared.X_train.shape[1]),
+        "encoded_feature_names": prepared.preprocessor.feature_names_,
+        "missing_values_train": {c: int(v) for c, v in train_df.isna().sum().items() if v},
+    }
+    if d.bundled:
+        from audit.datasets import BUNDLED_DATASETS
+
+        summary["attribution"] = BUNDLED_DATASETS[d.bundled][1]
+    return summary
+
+
+def prepared_from_frames(
+    train: pd.DataFrame, test: pd.DataFrame, *, target: str, positive_label: Any, sensitive_features: list[str],
+    preprocessor: TabularPreprocessor, summary: dict[str, Any] | None = None,
+) -> PreparedData:
+    """Encode a train and a test table with a fitted preprocessor into :class:`PreparedData`.
+
+    Both tables must hold the preprocessor's columns, the target and the sensitive features.
+    """
+    features = list(preprocessor.columns_)
+    y_train, y_test = encode_target(train[target], positive_label), encode_target(test[target], positive_label)
+    return PreparedData(
+        raw_train=train, raw_test=test,
+        X_train=preprocessor.transform(train[features]), X_test=preprocessor.transform(test[features]),
+        y_train=y_train, y_test=y_test,
+        sensitive_train=sensitive_frame(train, sensitive_features), sensitive_test=sensitive_frame(test, sensitive_features),
+        preprocessor=preprocessor, summary=dict(summary or {}),
+    )
+
+
+def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
+    """Load, check, split and encode the data an :class:`~audit.config.AuditConfig` names.
+
+    The preprocessor is fitted on the training split only.
+
+    Returns
+    -------
+    prepared, data_hashes
+        The split and encoded data, and sha256 of each data file read.
+
+    Examples
+    --------
+    >>> from audit.config import load_config
+    >>> prepared, hashes = prepare_data(load_config("examples/adult/audit.toml"))  # doctest: +SKIP
+    >>> prepared.summary["n_train"]  # doctest: +SKIP
+    32561
+    """
+    d = config.data
+    train_df, test_df, hashes = _read_sources(config)
+    _check_sources(d, train_df, test_df)
+    train_df, test_df = _split(config, train_df, test_df)
+    for name, frame in (("training", train_df), ("test", test_df)):
+        if len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
+            raise DataError(f"The {name} split has a single class after splitting; it needs both classes. Use more rows.")
+    excluded = {d.target, *d.drop_columns} | (set() if d.use_sensitive_as_features else set(d.sensitive_features))
+    feature_cols = [c for c in train_df.columns if c not in excluded]
+    if not feature_cols:
+        raise DataError("No feature columns are left after dropping the target, drop_columns and sensitive features.")
+    pre = TabularPreprocessor().fit(train_df[feature_cols])
+    prepared = prepared_from_frames(train_df, test_df, target=d.target, positive_label=d.positive_label,
+                                    sensitive_features=list(d.sensitive_features), preprocessor=pre)
+    prepared.summary = _data_summary(config, prepared)
+    return prepared, hashes

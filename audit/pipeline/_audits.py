@@ -1,0 +1,147 @@
+"""Audit stages shared by ``run_audit`` and ``audit_model``: predictions and fairness, mitigation,
+the identifier scan, membership inference and explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import ModelError
+from audit.pipeline._context import AuditRun, Stage
+
+__all__ = ["AUDIT_STAGES", "MITIGATION_FIT_ROWS", "MIA_MAX_ROWS"]
+
+MITIGATION_FIT_ROWS = 5000
+MIA_MAX_ROWS = 5000
+
+
+def _model_summary(run: AuditRun, name: str, scores: np.ndarray, preds: np.ndarray) -> dict:
+    from sklearn.metrics import roc_auc_score
+
+    from audit.modeling import count_parameters
+
+    y = run.prepared.y_test
+    return {
+        "test_accuracy": float((preds == y).mean()),
+        "test_roc_auc": float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else None,
+        "n_parameters": count_parameters(run.models[name]),
+        "architecture": repr(run.models[name]),
+    }
+
+
+def _predict_and_fairness(run: AuditRun) -> None:
+    from audit.fairness import fairness_report, representation_report
+    from audit.modeling import predict_proba
+
+    p, f = run.prepared, run.options.fairness
+    for name, model in run.models.items():
+        s = predict_proba(model, p.X_test)
+        if not np.all(np.isfinite(s)):
+            raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
+        yhat = (s >= 0.5).astype(np.int64)
+        run.scores[name] = s
+        run.model_info[name] = _model_summary(run, name, s, yhat)
+        run.fairness[name] = fairness_report(
+            y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
+            n_boot=f.n_boot, ci_level=f.ci_level, stratified=f.stratified,
+            min_group_size=f.min_group_size, intersections=run.options.intersections, seed=run.options.seed,
+        )
+        frame = pd.DataFrame({"model": name, "y_true": p.y_test, "y_pred": yhat, "y_score": s})
+        for col in p.sensitive_test.columns:
+            frame[col] = p.sensitive_test[col].to_numpy()
+        run.prediction_frames.append(frame)
+        run.progress.note(f"{name}: accuracy {run.model_info[name]['test_accuracy']:.4f}")
+    run.fairness["representation"] = representation_report(
+        train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
+        sensitive_features=list(p.sensitive_test.columns),
+    )
+
+
+def _mitigation(run: AuditRun) -> None:
+    from audit.fairness import mitigation_report
+    from audit.modeling import predict_proba
+
+    p, f, seed = run.prepared, run.options.fairness, run.options.seed
+    first = list(p.sensitive_test.columns)[0]
+    # Mitigations are fitted on a seeded sample of training rows: ExponentiatedGradient refits its
+    # stand-in model dozens of times, and its row does not depend on the audited model, so it is
+    # run once, for the model that would ship (private when there is one).
+    fit_rows = np.sort(np.random.default_rng(seed).choice(len(p.X_train), size=min(len(p.X_train), MITIGATION_FIT_ROWS),
+                                                          replace=False))
+    shipping = "private" if "private" in run.models else next(iter(run.models))
+    for name, model in run.models.items():
+        with_X = {"X_fit": p.X_train[fit_rows], "X_test": p.X_test} if name == shipping else {}
+        section = mitigation_report(
+            y_fit=p.y_train[fit_rows], scores_fit=predict_proba(model, p.X_train[fit_rows]),
+            sensitive_fit=p.sensitive_train[first].iloc[fit_rows].reset_index(drop=True),
+            y_test=p.y_test, scores_test=run.scores[name], sensitive_test=p.sensitive_test[first],
+            constraint=f.mitigation, n_boot=min(f.n_boot, 200), seed=seed, **with_X,
+        )
+        section["fit_rows"] = int(len(fit_rows))
+        run.fairness[name]["mitigation"] = section
+
+
+def _identifier_scan(run: AuditRun) -> None:
+    from audit.privacy import identifier_scan
+
+    run.privacy["identifier_scan"] = identifier_scan(run.prepared.raw_train)
+
+
+def _membership(run: AuditRun) -> None:
+    from audit.privacy import membership_inference
+
+    p = run.prepared
+    rng = np.random.default_rng(run.options.seed)
+    n = min(len(p.X_train), len(p.X_test), MIA_MAX_ROWS)
+    mem = rng.choice(len(p.X_train), size=n, replace=False)
+    non = rng.choice(len(p.X_test), size=n, replace=False)
+    run.privacy["membership_inference"] = {
+        name: membership_inference(model, X_members=p.X_train[mem], y_members=p.y_train[mem],
+                                   X_nonmembers=p.X_test[non], y_nonmembers=p.y_test[non])
+        for name, model in run.models.items()
+    }
+
+
+def _explain_rows(run: AuditRun) -> np.ndarray:
+    rows = np.arange(len(run.prepared.X_test))
+    cap = run.options.explain.max_rows
+    if cap is not None and len(rows) > cap:
+        rows = np.sort(np.random.default_rng(run.options.seed).choice(rows, size=cap, replace=False))
+    return rows
+
+
+def _explain(run: AuditRun) -> None:
+    from audit.explain import explain_tabular
+
+    p, e = run.prepared, run.options.explain
+    rows = _explain_rows(run)
+    features = p.summary["features"]
+    for name, model in run.models.items():
+        section, arrays = explain_tabular(
+            model, X_explain=p.X_test[rows], X_train=p.X_train, feature_names=p.preprocessor.feature_names_,
+            feature_groups=p.preprocessor.feature_groups_, raw_explain=p.raw_test.iloc[rows][features],
+            y_explain=p.y_test[rows], sensitive_explain=p.sensitive_test.iloc[rows],
+            raw_train=p.raw_train[features], sensitive_train=p.sensitive_train,
+            method=e.method, baseline=e.baseline, n_examples=e.n_examples, checks=e.checks,
+            delta_tolerance=e.delta_tolerance, randomization_threshold=e.randomization_threshold, seed=run.options.seed,
+        )
+        section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
+        section.setdefault("artifacts", {})
+        for key, value in arrays.items():
+            rel = f"explanations/{name}_{key}.npy"
+            run.arrays[rel] = value
+            section["artifacts"][key] = rel
+        run.explain[name] = section
+        run.progress.note(f"{name}: top features {[g['feature'] for g in section['global_importance'][:3]]}")
+
+
+AUDIT_STAGES = (
+    Stage(title=lambda run: "predict and audit fairness", run=_predict_and_fairness, timer_key="audit_fairness"),
+    Stage(title=lambda run: f"fairness mitigation ({run.options.fairness.mitigation})", run=_mitigation,
+          timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"),
+    Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
+    Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
+          applies=lambda run: run.options.membership_inference),
+    Stage(title=lambda run: f"explain ({run.options.explain.method})", run=_explain, timer_key="audit_explain",
+          applies=lambda run: run.options.explain.enabled),
+)

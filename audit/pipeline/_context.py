@@ -1,0 +1,110 @@
+"""What flows between the audit's stages, and the stage type itself.
+
+A stage is a named step that reads what earlier stages left in the
+:class:`AuditRun` and adds its own part. ``run_audit`` and ``audit_model`` run
+lists of them; the progress counter's total is the number of stages that apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from audit.compute import StageTimer
+from audit.config import ExplainSection, FairnessSection
+from audit.data import PreparedData
+from audit.progress import Progress
+
+__all__ = ["AuditOptions", "AuditRun", "Stage", "run_stages"]
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """Which audits run on the trained models, and with what settings."""
+
+    fairness: FairnessSection = field(default_factory=FairnessSection)
+    explain: ExplainSection = field(default_factory=ExplainSection)
+    intersections: bool = True
+    membership_inference: bool = True
+    identifier_scan: bool = True
+    seed: int = 0
+
+
+@dataclass
+class AuditRun:
+    """The state of one audit: its inputs, the trained models and every section found so far."""
+
+    prepared: PreparedData
+    options: AuditOptions
+    timer: StageTimer
+    progress: Progress
+    config: Any = None  # the AuditConfig for run_audit; None for audit_model
+    dp: Any = None  # the DPSettings every private training uses (None without privacy)
+    canary_kind: str | None = None
+    checkpoint_dir: Path | None = None  # private training checkpoints (run_audit writing a run); None: none
+    models: dict[str, nn.Module] = field(default_factory=dict)
+    train_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=lambda: {"dp": None})
+    explain: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    prediction_frames: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def predictions(self) -> pd.DataFrame:
+        """One row per model and test row: ``model, y_true, y_pred, y_score`` and the sensitive columns."""
+        return pd.concat(self.prediction_frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the audit.
+
+    Parameters
+    ----------
+    title : callable
+        ``title(run)``: the progress line; ``None`` for a silent step that is not counted.
+    run : callable
+        ``run(run)``: does the work, adding to the :class:`AuditRun`.
+    timer_key : str, optional
+        The name its time is recorded under in the compute section.
+    applies : callable
+        ``applies(run)``: whether the stage runs for this audit.
+    """
+
+    title: Callable[[AuditRun], str] | None
+    run: Callable[[AuditRun], None]
+    timer_key: str | None = None
+    applies: Callable[[AuditRun], bool] = lambda run: True
+
+
+def count_announced(stages: Sequence[Stage], run: AuditRun) -> int:
+    """How many progress lines these stages announce for this run."""
+    return sum(1 for s in stages if s.title is not None and s.applies(run))
+
+
+def run_stages(stages: Sequence[Stage], run: AuditRun) -> None:
+    """Run each stage that applies, announcing and timing it."""
+    for stage in stages:
+        if not stage.applies(run):
+            continue
+        with _announced(stage, run), (run.timer.stage(stage.timer_key) if stage.timer_key else _nothing()):
+            stage.run(run)
+
+
+def _announced(stage: Stage, run: AuditRun):
+    return run.progress.stage(stage.title(run)) if stage.title is not None else _nothing()
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()

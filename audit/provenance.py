@@ -1,0 +1,48 @@
+"""Where a run came from: the software environment it ran in.
+
+Examples
+--------
+>>> env = environment()
+>>> sorted(env)[:3]
+['git_commit', 'libraries', 'machine']
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LIBRARIES", "environment"]
+
+LIBRARIES = ("torch", "captum", "fairlearn", "opacus", "pandas", "numpy", "scikit-learn", "streamlit", "rai-audit")
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path.cwd())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform, thread count, library versions and the git commit of the working directory."""
+    import torch
+
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "libraries": versions,
+        "git_commit": _git_commit(),
+    }
