@@ -205,9 +205,48 @@ def canary_audit(
     >>> canary_audit(lambda: MLP(10), X, y, m=500, epsilon=1.0)["epsilon_lower_bound"]  # doctest: +SKIP
     0.0
     """
+    X_t, y_t = as_tensors(X_train, y_train)
+    X_fit, y_fit, X_c, y_c, included = _insert_canaries(X_t, y_t, m=m, seed=seed)
+    d = resolve_delta(delta, n_train=len(X_fit))
+    trained, eps_acc = _train_fresh(model_factory, X_fit, y_fit, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn,
+                                    **training_kwargs)
+    scores = -per_example_loss(trained, X_c, y_c, loss_fn=loss_fn)  # high = looks like a member
+    return canary_result(
+        "one-run canary audit (Steinke, Nasr & Jagielski 2023), label-flipped input canaries, loss score",
+        m=m, scores=scores, included=included, delta=d, confidence=confidence, guess_fractions=guess_fractions,
+        epsilon_accountant=eps_acc, private=epsilon is not None)
+
+
+def resolve_delta(delta: float | None, *, n_train: int) -> float:
+    """The δ of the audit: the caller's, else the :func:`default_delta` rule for ``n_train`` rows."""
     from audit.privacy._settings import default_delta
 
-    X_t, y_t = as_tensors(X_train, y_train)
+    return default_delta(n_train) if delta is None else float(delta)
+
+
+def canary_result(method: str, *, m: int, scores: np.ndarray, included: np.ndarray, delta: float, confidence: float,
+                  guess_fractions: tuple[float, ...], epsilon_accountant: float | None, private: bool) -> dict:
+    """The keys every canary audit reports: its method, the best guesses and their ε lower bound, the accountant's ε.
+
+    Shared by :func:`canary_audit` and :func:`gradient_canary_audit`, so both bound and report alike.
+    """
+    best = best_guesses(scores, included, delta=delta, confidence=confidence, guess_fractions=guess_fractions)
+    return {
+        "method": method,
+        "m": int(m),
+        **best,
+        "confidence": float(confidence),
+        "delta": delta,
+        "epsilon_accountant": epsilon_accountant,
+        "private": private,
+    }
+
+
+def _insert_canaries(X_t: torch.Tensor, y_t: torch.Tensor, *, m: int, seed: int) -> tuple:
+    """Training rows with ``m`` label-flipped canaries, each included with probability 1/2.
+
+    Returns the rows to train on, the canaries (included or not) and which were included.
+    """
     n = len(X_t)
     if not (isinstance(m, int) and 2 <= m <= n // 2):
         raise PrivacyError(_CANARIES.format(half=n // 2, m=m, suggest=max(2, min(1000, n // 10))))
@@ -220,25 +259,16 @@ def canary_audit(
     included = rng.random(m) < 0.5
     X_fit = torch.cat([X_t[rest_idx], X_c[torch.as_tensor(included)]])
     y_fit = torch.cat([y_t[rest_idx], y_c[torch.as_tensor(included)]])
-    d = default_delta(len(X_fit)) if delta is None else float(delta)
+    return X_fit, y_fit, X_c, y_c, included
 
+
+def _train_fresh(model_factory: Callable[[], nn.Module], X_fit: torch.Tensor, y_fit: torch.Tensor, *,
+                 epsilon: float | None, delta: float, seed: int, loss_fn: Callable,
+                 **training_kwargs: Any) -> tuple[nn.Module, float | None]:
+    """A fresh model trained privately at ``epsilon`` (or without DP when it is None), and the ε it spent."""
     torch.manual_seed(seed)
     model = model_factory()
-    eps_acc = None
     if epsilon is None:
-        trained = train_non_private(model, X_fit, y_fit, seed=seed, loss_fn=loss_fn, **training_kwargs)
-    else:
-        res = train_private(model, X_fit, y_fit, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn, **training_kwargs)
-        trained, eps_acc = res.model, res.epsilon_spent
-
-    scores = -per_example_loss(trained, X_c, y_c, loss_fn=loss_fn)  # high = looks like a member
-    best = best_guesses(scores, included, delta=d, confidence=confidence, guess_fractions=guess_fractions)
-    return {
-        "method": "one-run canary audit (Steinke, Nasr & Jagielski 2023), label-flipped input canaries, loss score",
-        "m": int(m),
-        **best,
-        "confidence": float(confidence),
-        "delta": d,
-        "epsilon_accountant": eps_acc,
-        "private": epsilon is not None,
-    }
+        return train_non_private(model, X_fit, y_fit, seed=seed, loss_fn=loss_fn, **training_kwargs), None
+    res = train_private(model, X_fit, y_fit, epsilon=epsilon, delta=delta, seed=seed, loss_fn=loss_fn, **training_kwargs)
+    return res.model, res.epsilon_spent

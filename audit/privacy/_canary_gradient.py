@@ -34,7 +34,7 @@ from torch import nn
 
 from audit.exceptions import PrivacyError
 from audit.modeling import binary_loss
-from audit.privacy._canary import best_guesses
+from audit.privacy._canary import canary_result, resolve_delta
 from audit.privacy._settings import DP_DEFAULTS
 from audit.privacy._prepare import as_tensors
 from audit.privacy._train import _train_private
@@ -150,8 +150,27 @@ def gradient_canary_audit(
     >>> res["epsilon_lower_bound"] <= res["epsilon_accountant"]
     True
     """
-    from audit.privacy._settings import default_delta
+    X_t, y_t = _checked_request(X_train, y_train, m=m, epsilon=epsilon, training_kwargs=training_kwargs)
+    d = resolve_delta(delta, n_train=len(X_t))
+    rng = np.random.default_rng(seed)
+    included = rng.random(m) < 0.5
+    hook = _DiracCanaries(m=m, included=included, seed=seed)
+    res = _train_with_canaries(model_factory, X_t, y_t, hook, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn,
+                               training_kwargs=training_kwargs)
+    return {
+        **canary_result(
+            "one-run canary audit (Steinke, Nasr & Jagielski 2023), white-box Dirac gradient canaries, "
+            "score = sum of released noisy gradients",
+            m=m, scores=hook.scores.numpy(), included=included, delta=d, confidence=confidence,
+            guess_fractions=guess_fractions, epsilon_accountant=res.epsilon_spent, private=True),
+        "mean_times_sampled": float(hook.times_sampled[hook.included].float().mean()) if included.any() else 0.0,
+        "score_noise_ratio": _noise_ratio(hook, included, res),
+    }
 
+
+def _checked_request(X_train: Any, y_train: Any, *, m: Any, epsilon: float | None,
+                     training_kwargs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training data as tensors, once the audit is known to be runnable as asked."""
     if epsilon is None:
         raise PrivacyError(_NOT_PRIVATE)
     fixed = sorted({"grad_sample_mode", "checkpoint_dir", "distributed", "progress"} & set(training_kwargs))
@@ -160,34 +179,23 @@ def gradient_canary_audit(
     X_t, y_t = as_tensors(X_train, y_train)
     if not isinstance(m, int) or m < 2:
         raise PrivacyError(_CANARY_COUNT.format(m=m))
-    d = default_delta(len(X_t)) if delta is None else float(delta)
-    rng = np.random.default_rng(seed)
-    included = rng.random(m) < 0.5
-    hook = _DiracCanaries(m=m, included=included, seed=seed)
+    return X_t, y_t
 
+
+def _train_with_canaries(model_factory: Callable[[], nn.Module], X_t: torch.Tensor, y_t: torch.Tensor,
+                         hook: _DiracCanaries, *, epsilon: float, delta: float, seed: int, loss_fn: Callable,
+                         training_kwargs: dict[str, Any]) -> Any:
+    """Book-keeping DP-SGD with the canary hook; the audit fixes the settings that would bypass or hide it."""
     settings = {key: training_kwargs.pop(key, DP_DEFAULTS[key]) for key in (
         "max_grad_norm", "epochs", "batch_size", "learning_rate", "optimizer", "accountant",
         "poisson_sampling", "max_physical_batch_size",
     )}
     torch.manual_seed(seed)
-    res = _train_private(
-        model_factory(), X_t, y_t, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn,
+    return _train_private(
+        model_factory(), X_t, y_t, epsilon=epsilon, delta=delta, seed=seed, loss_fn=loss_fn,
         grad_sample_mode="bookkeeping", checkpoint_dir=None, config_fingerprint=None, progress=None,
         distributed=False, step_hook=hook, **settings, **training_kwargs,
     )
-    best = best_guesses(hook.scores.numpy(), included, delta=d, confidence=confidence, guess_fractions=guess_fractions)
-    return {
-        "method": "one-run canary audit (Steinke, Nasr & Jagielski 2023), white-box Dirac gradient canaries, "
-                  "score = sum of released noisy gradients",
-        "m": int(m),
-        **best,
-        "confidence": float(confidence),
-        "delta": d,
-        "epsilon_accountant": res.epsilon_spent,
-        "private": True,
-        "mean_times_sampled": float(hook.times_sampled[hook.included].float().mean()) if included.any() else 0.0,
-        "score_noise_ratio": _noise_ratio(hook, included, res),
-    }
 
 
 def _noise_ratio(hook: _DiracCanaries, included: np.ndarray, res: Any) -> float | None:
