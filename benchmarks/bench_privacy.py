@@ -66,7 +66,14 @@ def main() -> None:
     torch.set_num_threads(2)
     X, y, Xt, yt, sens = encode_adult()
     print(f"Adult: {X.shape[0]} train x {X.shape[1]} features, {len(Xt)} test; torch threads {torch.get_num_threads()}")
+    bench_epoch_times(X, y)
+    bench_cnn_epoch_times()
+    bench_accounting(len(X))
+    bench_accuracy(X, y, Xt, yt, sens, quick=args.quick)
+    bench_whole_audit(X, y, Xt, yt)
 
+
+def bench_epoch_times(X, y):
     print("\n## Epoch time, private / non-private (median over epochs, training only)")
     for bs in (256, DP_DEFAULTS["batch_size"]):
         base = statistics.median(nonprivate_epoch_times(X, y, batch_size=bs, epochs=5))
@@ -76,6 +83,8 @@ def main() -> None:
             med = statistics.median(res.seconds_per_epoch)
             print(f"batch {bs:5d}  {mode:9s}  DP {med:6.3f} s  non-private {base:6.3f} s  ratio {med / base:5.2f}x")
 
+
+def bench_cnn_epoch_times():
     print("\n## Epoch time on scikit-learn's digits, the example CNN (Conv-ReLU-MaxPool-Linear), batch 256")
     from sklearn.datasets import load_digits
     from torch import nn
@@ -95,10 +104,12 @@ def main() -> None:
         med = statistics.median(res.seconds_per_epoch)
         print(f"digits CNN  {mode:11s}  DP {med:6.4f} s  non-private {base:6.4f} s  ratio {med / base:5.2f}x")
 
+
+def bench_accounting(n_rows):
     print("\n## Accounting: one PRV ε evaluation (done once per epoch, outside the epoch times above)")
     from opacus.accountants import PRVAccountant
 
-    q, per_epoch = 1 / int(np.ceil(len(X) / DP_DEFAULTS["batch_size"])), int(np.ceil(len(X) / DP_DEFAULTS["batch_size"]))
+    q, per_epoch = 1 / int(np.ceil(n_rows / DP_DEFAULTS["batch_size"])), int(np.ceil(n_rows / DP_DEFAULTS["batch_size"]))
     acc = PRVAccountant()
     acc.history = [(3.5, q, per_epoch * DP_DEFAULTS["epochs"])]
     times = []
@@ -109,9 +120,11 @@ def main() -> None:
     print(f"PRV get_epsilon after {per_epoch * DP_DEFAULTS['epochs']} steps: median {statistics.median(times):.3f} s "
           "(independent of the number of rows; Opacus's own cost)")
 
+
+def bench_accuracy(X, y, Xt, yt, sens, *, quick):
     print("\n## Accuracy at each ε (defaults: " + ", ".join(f"{k}={v}" for k, v in DP_DEFAULTS.items()) + ")")
     t0 = time.perf_counter()
-    eps_grid = (1.0,) if args.quick else (0.5, 1.0, 2.0, 4.0, 8.0)
+    eps_grid = (1.0,) if quick else (0.5, 1.0, 2.0, 4.0, 8.0)
     curve = privacy_utility_curve(model_factory=lambda: MLP(X.shape[1]), X_train=X, y_train=y, X_test=Xt, y_test=yt,
                                   sensitive_test=sens, epsilons=eps_grid)
     ref = curve[-1]["accuracy"]
@@ -121,48 +134,58 @@ def main() -> None:
               f"DPD sex {p['demographic_parity_difference']['sex']:.3f}  EOD sex {p['equalized_odds_difference']['sex']:.3f}")
     print(f"curve wall time {time.perf_counter() - t0:.1f} s")
 
-    print("\n## Whole privacy audit at ε=1 (train private, membership inference x2 models, both canary audits, scan)")
-    from audit.datasets import load_adult
 
+def bench_whole_audit(X, y, Xt, yt):
+    print("\n## Whole privacy audit at ε=1 (train private, membership inference x2 models, both canary audits, scan)")
     # Cold: forget the noise calibrations and ε evaluations memoised by the sections above.
     from audit.privacy._settings import epsilon_after, noise_multiplier_for
 
     noise_multiplier_for.cache_clear()
     epsilon_after.cache_clear()
-    t0 = time.perf_counter()
-    torch.manual_seed(0)
-    priv = train_private(MLP(X.shape[1]), X, y, epsilon=1.0)
-    t_train = time.perf_counter() - t0
-    torch.manual_seed(0)
-    ref_model = train_non_private(MLP(X.shape[1]), X, y)
-    t1 = time.perf_counter()
-    mi = {name: membership_inference(m, X_members=X[: len(Xt)], y_members=y[: len(Xt)], X_nonmembers=Xt, y_nonmembers=yt)
-          for name, m in (("private", priv.model), ("reference", ref_model))}
-    t_mi = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    gcan = gradient_canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0)
-    t_gcan = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    can = canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0)
-    t_can = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    scan = identifier_scan(load_adult()[0])
-    t_scan = time.perf_counter() - t1
-    total = time.perf_counter() - t0
+    t, r = run_whole_audit(X, y, Xt, yt)
+    priv, ref_model = r["private"], r["reference"]
     print(f"private accuracy {accuracy(priv.model, Xt, yt):.4f}, reference {accuracy(ref_model, Xt, yt):.4f}, eps spent {priv.epsilon_spent:.4f}")
-    for name, r in mi.items():
-        a = r["attacks"]
+    for name, mi in r["mi"].items():
+        a = mi["attacks"]
         print(f"MI {name:9s} loss AUC {a['loss_threshold']['auc']:.4f}  score AUC {a['score']['auc']:.4f}  "
               f"TPR@1%FPR {a['loss_threshold']['tpr_at_1pct_fpr']:.4f}")
+    gcan, can = r["gradient_canaries"], r["input_canaries"]
     print(f"white-box gradient canaries: eps lower bound {gcan['epsilon_lower_bound']:.3f} vs accountant "
           f"{gcan['epsilon_accountant']:.3f} ({gcan['n_correct']}/{gcan['n_guesses']} correct); released noise / claimed "
           f"{gcan['score_noise_ratio']:.3f}")
     print(f"black-box input canaries:    eps lower bound {can['epsilon_lower_bound']:.3f} vs accountant "
           f"{can['epsilon_accountant']:.3f} ({can['n_correct']}/{can['n_guesses']} correct)")
-    print(f"identifier scan flags: {len(scan)}")
-    print(f"timings: private training {t_train:.1f} s, MI {t_mi:.1f} s, gradient canaries {t_gcan:.1f} s, "
-          f"input canaries {t_can:.1f} s, scan {t_scan:.2f} s; "
-          f"whole audit (incl. reference training) {total:.1f} s")
+    print(f"identifier scan flags: {len(r['scan'])}")
+    print(f"timings: private training {t['private']:.1f} s, MI {t['mi']:.1f} s, gradient canaries {t['gradient_canaries']:.1f} s, "
+          f"input canaries {t['input_canaries']:.1f} s, scan {t['scan']:.2f} s; "
+          f"whole audit (incl. reference training) {t['total']:.1f} s")
+
+
+def run_whole_audit(X, y, Xt, yt):
+    """Each stage of a privacy audit at ε=1, in order; returns (seconds per stage and in total, results)."""
+    from audit.datasets import load_adult
+
+    t, r = {}, {}
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    r["private"] = train_private(MLP(X.shape[1]), X, y, epsilon=1.0)
+    t["private"] = time.perf_counter() - t0
+    torch.manual_seed(0)
+    r["reference"] = train_non_private(MLP(X.shape[1]), X, y)  # timed only in the total
+    stages = {
+        "mi": lambda: {name: membership_inference(m, X_members=X[: len(Xt)], y_members=y[: len(Xt)], X_nonmembers=Xt,
+                                                  y_nonmembers=yt)
+                       for name, m in (("private", r["private"].model), ("reference", r["reference"]))},
+        "gradient_canaries": lambda: gradient_canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0),
+        "input_canaries": lambda: canary_audit(lambda: MLP(X.shape[1]), X, y, m=1000, epsilon=1.0),
+        "scan": lambda: identifier_scan(load_adult()[0]),
+    }
+    for name, stage in stages.items():
+        t1 = time.perf_counter()
+        r[name] = stage()
+        t[name] = time.perf_counter() - t1
+    t["total"] = time.perf_counter() - t0
+    return t, r
 
 
 if __name__ == "__main__":
