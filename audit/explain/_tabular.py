@@ -238,7 +238,8 @@ def explain_tabular(
 
 
 def _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
-                    n_examples, n_boot, delta_tolerance, randomization_threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    n_examples, n_boot, delta_tolerance,
+                    randomization_threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Encoded matrices as float32 and labels as int64, or every problem raised at once."""
     X_explain = np.asarray(X_explain, dtype=np.float32)
     X_train = np.asarray(X_train, dtype=np.float32)
@@ -294,7 +295,8 @@ def _views(method: str, baseline_info: dict[str, Any], features: list[str], grou
 
 
 def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, checks: bool, delta_tolerance: float,
-                  randomization_threshold: float, seed: int, warnings: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                  randomization_threshold: float, seed: int,
+                  warnings: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The faithfulness block (appending its warnings) and the big arrays: attributions and completeness deltas."""
     arrays: dict[str, np.ndarray] = {"attributions": grouped.astype(np.float32)}
     faith: dict[str, Any] = {}

@@ -163,8 +163,8 @@ def mitigation_report(
     >>> [row["method"] for row in r["rows"]]
     ['unmitigated', 'threshold_optimizer']
     """
-    fit, test = _checked_splits(constraint=constraint, pos_label=pos_label,
-                                fit=(y_fit, scores_fit, sensitive_fit, X_fit), test=(y_test, scores_test, sensitive_test, X_test))
+    fit, test = _checked_splits(constraint=constraint, pos_label=pos_label, fit=(y_fit, scores_fit, sensitive_fit, X_fit),
+                                test=(y_test, scores_test, sensitive_test, X_test))
     yt, st, gt = test
     _, moment_name, target = CONSTRAINTS[constraint]
     notes = [
@@ -225,7 +225,10 @@ def _threshold_optimizer_row(fit: tuple, test: tuple, *, constraint: str, n_boot
 
 def _exponentiated_gradient_rows(fit: tuple, test: tuple, X_fit, X_test, *, moment_name: str, max_iter: int,
                                  n_boot: int, seed: int) -> list[dict]:
-    """A stand-in LogisticRegression, unmitigated and mitigated by ExponentiatedGradient (a torch model takes no sample weights)."""
+    """A stand-in LogisticRegression, unmitigated and mitigated by ExponentiatedGradient.
+
+    The stand-in is needed because a torch model cannot be refitted with sample weights.
+    """
     from fairlearn import reductions
     from sklearn.linear_model import LogisticRegression
 
