@@ -188,6 +188,8 @@ def _leaf(tp: type, value: Any) -> Any:
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        if isinstance(value, float) and value.is_integer():
+            return value  # JSON Schema counts 1.0 as an integer; kept as written
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value if not isinstance(value, float) or math.isfinite(value) else None
@@ -309,6 +311,27 @@ class Section:
         ordered = {k: written[k] for k in read if k in written}
         ordered.update((k, v) for k, v in written.items() if k not in ordered)
         return ordered
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` was given: read from the source, set since, or (for a section built in code) not None.
+
+        Tells an absent key from one given as ``null`` in a record that was read.
+
+        Examples
+        --------
+        >>> from audit.result import Privacy
+        >>> Privacy.from_dict({"identifier_scan": None}).has("identifier_scan"), Privacy.from_dict({}).has("identifier_scan")
+        (True, False)
+        """
+        if key in self.extra:
+            return True
+        f = self._field_for(key)
+        value = getattr(self, f.name) if f is not None else None
+        if self._read_keys is not None and key in self._read_keys:
+            return True
+        if self._read_keys is not None:
+            return f is not None and value != _absent_value(f)
+        return value is not None
 
     # Transitional dict-style access, kept only until audit/runner.py and tests/audit/test_runner.py
     # read and set attributes (issue 12); new code must use attributes. Delete with its test.

@@ -60,7 +60,7 @@ class ModelCompute(Section):
 class Compute(Section):
     """Compute and environmental cost."""
 
-    stages: dict[str, Stage] = field(metadata=doc("stage → time and energy"))
+    stages: dict[str, Stage] = field(default_factory=dict, metadata=doc("stage → time and energy", required=True))
     models: dict[str, ModelCompute] = field(default_factory=dict, metadata=doc("model → cost"))
     total_wall_s: _NonNegative | None = field(default=None, metadata=doc("whole run wall time, seconds"))
     peak_memory_mb: _NonNegative | None = field(default=None, metadata=doc("peak resident memory, MB"))

@@ -91,7 +91,7 @@ class ConvergenceDelta(Section):
     mean_abs: float | None = field(default=None, metadata=doc("mean |delta|"))
     max_abs: float | None = field(default=None, metadata=doc("max |delta|"))
     tolerance: float | None = field(default=None, metadata=doc("tolerance"))
-    warning: bool | None = field(default=None, metadata=doc("delta above tolerance"))
+    warning: bool | str | None = field(default=None, metadata=doc("delta above tolerance (or a message)"))
 
 
 @dataclass(kw_only=True)

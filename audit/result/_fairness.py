@@ -52,7 +52,7 @@ class Group(Section):
     count: Count = field(metadata=doc("test rows in the group"))
     share: Probability | None = field(default=None, metadata=doc("share of test rows"))
     insufficient_data: bool = field(default=False, metadata=doc("group below min_group_size: its metrics are unreliable"))
-    metrics: dict[str, MetricOrCount] = field(metadata=doc("metric → {value, ci} (and the row count)"))
+    metrics: dict[str, MetricOrCount] = field(default_factory=dict, metadata=doc("metric → {value, ci} (and the row count)", required=True))
 
 
 @dataclass(kw_only=True)
@@ -88,7 +88,7 @@ class FairnessBlock(Section):
     """Group metrics and disparities for one sensitive feature (or intersection)."""
 
     features: Annotated[list[str], Schema(minItems=1)] = field(default_factory=list, metadata=doc("the sensitive feature(s) grouped on"))
-    groups: list[Group] = field(metadata=doc("one entry per group"))
+    groups: list[Group] = field(default_factory=list, metadata=doc("one entry per group", required=True))
     disparities: dict[str, Metric] = field(default_factory=dict, metadata=doc("disparity name → {value, ci}"))
     four_fifths_rule: FourFifthsRule | None = field(default=None, metadata=doc("four-fifths rule on selection rates"))
     calibration: dict[str, CalibrationCurve] = field(default_factory=dict, metadata=doc("group → calibration (with scores)"))
@@ -104,7 +104,7 @@ class MitigationRow(Section):
 
     method: str = field(metadata=doc("mitigation method"))
     description: str | None = field(default=None, metadata=doc("what the method does"))
-    metrics: dict[str, Any] = field(metadata=doc("metric → {value, ci}; per-group breakdowns ride along"))
+    metrics: dict[str, Any] = field(default_factory=dict, metadata=doc("metric → {value, ci}; per-group breakdowns ride along", required=True))
 
 
 @dataclass(kw_only=True)

@@ -90,3 +90,16 @@ def test_reviews_appear_under_governance(synthetic_result):
     gov = build_card_data(synthetic_result, reviews=reviews)["governance"]
     assert gov["reviews"][0]["reviewer"] == "Ada" and gov["reviews"][0]["signed"] is True
     assert gov["n_failed_warnings"] == 1 and gov["n_failed_errors"] == 0
+
+
+def test_a_typed_result_and_its_dict_give_the_same_card(synthetic_result):
+    from audit.result import AuditResult
+
+    assert build_card_data(AuditResult.from_dict(synthetic_result)) == build_card_data(synthetic_result)
+
+
+def test_the_card_shows_the_schema_version_the_record_states(synthetic_result):
+    assert build_card_data({})["schema_version"] is None
+    synthetic_result["schema_version"] = "1.4"
+    card = build_card_data(synthetic_result)
+    assert card["schema_version"] == card["model_details"]["provenance"]["schema_version"] == "1.4"
