@@ -13,7 +13,7 @@ import pytest
 
 from audit.exceptions import DataError
 from audit.fairness import fairness_report
-from audit.fairness._cli import add_subparser
+from audit.cli.fairness import add_subparser
 
 
 @pytest.fixture

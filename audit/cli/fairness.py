@@ -2,8 +2,9 @@
 
 The file (CSV or Parquet) holds one row per example: the true label, the
 predicted label, optionally the score, and the sensitive columns. The result is
-the same :func:`fairness_report` as inside ``rai-audit run``: a table on the
-terminal, or the whole result as JSON with ``--json``.
+the same :func:`~audit.fairness.fairness_report` as inside ``rai-audit run``: a
+table on the terminal, or the whole result as JSON with ``--json``. pandas and
+the fairness code are imported when the command runs, not for ``--help``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from audit.cli._common import EXIT_OK
 from audit.exceptions import DataError
-from audit.fairness._report import fairness_report
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TABLE_DISPARITIES", "TABLE_METRICS", "add_subparser", "handler", "read_table", "render_table"]
 
 _MISSING_COLS = (
     "Column(s) {missing} not found in {path}. Its columns are {columns}. Fix: pass the column names "
@@ -86,6 +91,8 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def _coerce_label(text: str | None, column: pd.Series):
     """The --pos-label text as a value of the label column's type."""
+    import pandas as pd
+
     if text is None:
         return 1 if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) else None
     if pd.api.types.is_bool_dtype(column):
@@ -151,6 +158,8 @@ def render_table(result: dict) -> str:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the ``fairness`` subcommand; returns the exit code (0)."""
+    from audit.fairness._report import fairness_report
+
     df = read_table(args.file)
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]
@@ -187,4 +196,4 @@ def handler(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
         print(render_table(result))
-    return 0
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""The ``rai-audit`` command line.
+
+Exit codes: 0 every gate passed (or the command succeeded), 1 a gate failed
+(or ``verify`` found a difference), 2 bad input or an error. Errors print one
+paragraph and no traceback unless ``--debug`` is given.
+
+Subcommands, one module each: ``run``, ``card``, ``fairness``, ``verify``,
+``review``, ``dashboard``. Each module adds its parser with ``add_subparser``
+and imports what its command needs only when the command runs, so
+``rai-audit --help`` imports neither torch nor pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from audit import __version__
+from audit.cli import card, dashboard, fairness, review, run, verify
+from audit.cli._common import EXIT_ERROR, EXIT_GATE_FAILED, EXIT_OK
+from audit.exceptions import AuditError
+
+__all__ = ["EXIT_ERROR", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
+
+# In the order `rai-audit --help` lists them.
+_SUBCOMMANDS = (run, card, fairness, verify, review, dashboard)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="rai-audit",
+        description="Responsible-AI audit for PyTorch models: privacy, fairness, explanations, compute and policy gates.",
+        epilog="Exit codes: 0 pass, 1 a gate failed, 2 bad input or error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in _SUBCOMMANDS:
+        module.add_subparser(sub)
+    # Accept --debug after the subcommand too (rai-audit run cfg.toml --debug).
+    for subparser in sub.choices.values():
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rai-audit`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors are bad input
+        return EXIT_ERROR if exc.code not in (0, None) else EXIT_OK
+    try:
+        return int(args.func(args))
+    except AuditError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was published (a run directory appears only when complete).\n")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug or an unexpected environment problem: still one paragraph
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"error: unexpected {type(exc).__name__}: {exc}\n"
+            "This is likely a bug in rai-audit; re-run with --debug for the traceback and report it.\n"
+        )
+        return EXIT_ERROR
