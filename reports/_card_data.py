@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from audit.choices import VERDICTS
 from audit.result import (
     SCHEMA_VERSION, AuditResult, Card, ConfidenceSettings, ConvergenceDelta, Energy, Environment, FairnessBlock,
     Faithfulness, IdentifierFinding, Metric, ModelExplanation, ModelFairness, Privacy, RandomizationTest, Section,
@@ -657,7 +658,7 @@ def _governance(result: AuditResult, reviews: list[dict] | None) -> dict[str, An
                      "signed": isinstance(r.get("signature"), dict), "entry_hash": _text(r.get("entry_hash"))})
     return {
         "status": "ok",
-        "verdict": verdict if verdict in ("pass", "fail") else None,
+        "verdict": verdict if verdict in VERDICTS else None,
         "gates": gates,
         "n_failed_errors": sum(1 for g in gates if not g["passed"] and g["severity"] == "error"),
         "n_failed_warnings": sum(1 for g in gates if not g["passed"] and g["severity"] != "error"),

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from audit.choices import EXPLAIN_BASELINES as BASELINES
 from audit.exceptions import ExplainError
 from audit.explain._aggregate import aggregate_groups, global_importance
 from audit.explain._base import TABULAR_METHODS, _unwrap, check_feature_groups, make_explainer
@@ -28,7 +29,6 @@ from audit.explain._reliance import group_reliance
 
 __all__ = ["explain_tabular", "BASELINES"]
 
-BASELINES = ("training_mean", "training_sample")
 
 _BASELINE_TEXT = {
     "training_mean": "the mean of the encoded training rows (one reference row; one-hot columns hold category frequencies)",

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from audit.choices import UNDEFINED_MODES
 from audit.fairness._counts import FN, FP, TN, TP
 
 RATE_METRICS = (
@@ -33,7 +34,6 @@ RATE_METRICS = (
 )
 """Metrics computed from the confusion counts alone (``count`` is reported as a plain int)."""
 
-UNDEFINED_MODES = ("zero", "none")
 
 # metric -> (numerator cells, denominator cells, reason when the denominator is empty)
 _RATIO_DEFS = {

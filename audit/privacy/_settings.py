@@ -11,6 +11,7 @@ import functools
 import math
 import warnings
 
+from audit.choices import ACCOUNTANTS, GRAD_SAMPLE_MODES, OPTIMIZERS
 from audit.exceptions import PrivacyError
 
 __all__ = [
@@ -52,9 +53,6 @@ DP_DEFAULTS: dict = {
     "delta": None,  # None: the DELTA_RULE below, from the number of training rows
 }
 
-ACCOUNTANTS = ("prv", "rdp", "gdp")
-GRAD_SAMPLE_MODES = ("auto", "bookkeeping", "ghost", "hooks", "functorch", "ew")
-OPTIMIZERS = ("adam", "sgd")
 
 DELTA_RULE = "largest power of ten not above 1/(10 n), n = number of training rows"
 

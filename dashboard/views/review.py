@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError
 from audit.rundir import verify_run
 from dashboard._data import fmt, md_escape
@@ -68,7 +69,7 @@ else:
 st.subheader("Add a review")
 with st.form("review_form", clear_on_submit=True):
     reviewer = st.text_input("Reviewer", max_chars=MAX_REVIEWER_CHARS, placeholder="your name")
-    decision = st.radio("Decision", ["approve", "reject"], horizontal=True)
+    decision = st.radio("Decision", list(REVIEW_DECISIONS), horizontal=True)
     comment = st.text_area("Comment", max_chars=MAX_COMMENT_CHARS, placeholder="what you checked and why you decided so")
     submitted = st.form_submit_button("Record review", type="primary")
 st.caption("Reviews recorded here are hash-chained but unsigned; sign one with "
