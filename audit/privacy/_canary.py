@@ -29,6 +29,7 @@ from audit.modeling import binary_loss
 from audit.privacy._membership import per_example_loss
 from audit.privacy._plain import train_non_private
 from audit.privacy._prepare import as_tensors
+from audit.privacy._settings import default_delta
 from audit.privacy._train import train_private
 
 __all__ = ["best_guesses", "canary_audit", "epsilon_lower_bound", "p_value"]
@@ -219,8 +220,6 @@ def canary_audit(
 
 def resolve_delta(delta: float | None, *, n_train: int) -> float:
     """The δ of the audit: the caller's, else the :func:`default_delta` rule for ``n_train`` rows."""
-    from audit.privacy._settings import default_delta
-
     return default_delta(n_train) if delta is None else float(delta)
 
 
