@@ -100,3 +100,11 @@ def test_choices_imports_only_the_standard_library():
     roots = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     roots |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert roots <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_tasks_cover_the_result_default_and_the_card_front_matter():
+    from audit.result import AuditResult
+    from reports._render import _TASK_TYPES
+
+    assert set(_TASK_TYPES) == set(choices.TASKS)
+    assert AuditResult.__dataclass_fields__["task"].default in choices.TASKS
