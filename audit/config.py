@@ -230,8 +230,9 @@ class PrivacySection:
     canary_kind: str = _choice("canary kind", CANARY_KINDS,
                                fix="\"gradient\" (white-box, tighter) needs a model whose trainable layers are nn.Linear or nn.Conv2d; "
                                    "\"auto\" uses it where possible.", default="auto")
-    utility_curve: list[float] = _spec("a list of numbers > 0 (epsilons to train at)",
-                                       check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v),
+    utility_curve: list[float] = _spec("a list of distinct numbers > 0 (epsilons to train at)",
+                                       check=lambda v: isinstance(v, list) and all(_is_num(x) and x > 0 for x in v)
+                                       and len(set(v)) == len(v),
                                        limits=(Limit(20, "epsilons", "each ε on the curve trains one more DP model from scratch",
                                                      measure=len),),
                                        default_factory=list)
@@ -278,9 +279,11 @@ class ExplainSection:
 class ComputeSection:
     """Stated figures for the energy and CO2 estimate when nothing can be measured."""
 
-    power_watts: float = _spec("a number > 0 (average machine power draw in W)", check=lambda v: _is_num(v) and v > 0, default=65.0)
-    carbon_intensity_g_per_kwh: float = _spec("a number >= 0 (grid carbon intensity, gCO2e/kWh)",
-                                              check=lambda v: _is_num(v) and v >= 0, default=475.0)
+    # Upper bounds: a figure no machine or grid reaches is a typo (and would overflow the estimate).
+    power_watts: float = _spec("a number > 0 and at most 1000000 (average machine power draw in W)",
+                               check=lambda v: _is_num(v) and 0 < v <= 1e6, default=65.0)
+    carbon_intensity_g_per_kwh: float = _spec("a number from 0 to 10000 (grid carbon intensity, gCO2e/kWh; coal-fired "
+                                              "power is about 1000)", check=lambda v: _is_num(v) and 0 <= v <= 1e4, default=475.0)
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,17 @@ def test_config_does_not_import_gates():
     tree = ast.parse(Path(audit.config.__file__).read_text(encoding="utf-8"))
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "audit.gates" not in modules
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("power_watts", 1e300, "expected a number > 0 and at most 1000000"),
+    ("carbon_intensity_g_per_kwh", 1e300, "expected a number from 0 to 10000"),
+])
+def test_compute_figures_no_machine_or_grid_reaches_are_refused(key, value, needle):
+    (problem,) = _problems(compute={key: value})
+    assert problem.startswith(f"'compute.{key}': {needle}")
+
+
+def test_utility_curve_epsilons_must_be_distinct():
+    (problem,) = _problems(privacy={"utility_curve": [1.0, 2.0, 1.0]})
+    assert problem.startswith("'privacy.utility_curve': expected a list of distinct numbers > 0")
