@@ -117,8 +117,8 @@ def test_scan_flags_identifiers_and_nothing_in_adult():
         "valid": [True] * n, "age": [30 + i % 5 for i in range(n)],
     }).convert_dtypes(dtype_backend="pyarrow")
     kinds = {r["column"]: r["kind"] for r in identifier_scan(df)}
-    assert kinds == {"customer_id": "identifier", "full_name": "name", "contact": "email", "phone": "phone",
-                     "date_of_birth": "date_of_birth", "ticket": "unique_per_row"}
+    assert kinds == {"customer_id": "record_number", "full_name": "name", "contact": "email", "phone": "phone",
+                     "date_of_birth": "date_of_birth", "ticket": "record_number"}
     assert all(r["recommendation"] and r["reason"] for r in identifier_scan(df))
 
 
