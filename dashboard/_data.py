@@ -1,9 +1,8 @@
 """Pure data helpers of the dashboard: no Streamlit here, so each is unit-testable.
 
-Everything reads an ``audit.json`` dict (see ``docs/audit_result.md``) that may lack
-any section or key: other parts of the pipeline fill them as they land, and a run
-without privacy has no ``privacy.dp``. Every accessor therefore returns ``None``
-for what is absent instead of raising.
+Pages read the typed :class:`audit.result.AuditResult` (see ``docs/audit_result.md``).
+A section that was not run is ``None`` and an absent key reads as ``None`` or empty,
+so pages test for ``None`` and never walk raw dicts.
 """
 
 from __future__ import annotations
@@ -17,15 +16,18 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import DataError, RunDirError
+from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
 from audit.rundir import confine
 
 __all__ = [
     "PREDICTION_COLUMNS",
+    "as_result",
     "dig",
     "fmt",
     "fmt_ci",
     "gaps",
     "md_escape",
+    "metric_parts",
     "read_predictions",
     "run_file",
     "run_summary",
@@ -63,8 +65,31 @@ def md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
+def as_result(data: AuditResult | dict[str, Any]) -> AuditResult:
+    """The typed result of a run's ``audit.json``; missing core sections read as empty.
+
+    Raises
+    ------
+    RunDirError
+        When the record states another major schema version.
+
+    Examples
+    --------
+    >>> as_result({"verdict": "fail"}).verdict
+    'fail'
+    """
+    if isinstance(data, AuditResult):
+        return data
+    d = dict(data) if isinstance(data, dict) else {}
+    for key in ("run", "data", "models"):
+        if not isinstance(d.get(key), dict):
+            d[key] = {}
+    d.setdefault("schema_version", SCHEMA_VERSION)
+    return AuditResult.from_dict(d)
+
+
 def dig(data: Any, *keys: Any) -> Any:
-    """Nested lookup that returns None at the first missing key or non-container.
+    """Nested lookup in plain dicts (kept only for ``dashboard/_ui.py``; pages read the typed result).
 
     Examples
     --------
@@ -115,14 +140,34 @@ def fmt(value: Any, *, digits: int = 3, missing: str = "—") -> str:
     return f"{x:.{digits}f}"
 
 
-def fmt_ci(entry: Any, *, digits: int = 3) -> str:
-    """A ``{"value", "ci"}`` metric as ``0.812 [0.801, 0.823]`` (value alone when there is no interval).
+def metric_parts(entry: Any) -> tuple[Any, Any, Any]:
+    """``(value, lo, hi)`` of a :class:`Metric` (or a ``{"value", "ci"}`` dict); a bare number is its own value.
 
     Examples
     --------
-    >>> fmt_ci({"value": 0.5, "ci": [0.4, 0.6]}), fmt_ci({"value": None, "ci": None})
+    >>> metric_parts(Metric(value=0.5, ci=[0.4, 0.6])), metric_parts(3)
+    ((0.5, 0.4, 0.6), (3, None, None))
+    """
+    if isinstance(entry, Metric):
+        value, ci = entry.value, entry.ci
+    elif isinstance(entry, dict):
+        value, ci = entry.get("value"), entry.get("ci")
+    else:
+        return entry, None, None
+    lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
+    return value, lo, hi
+
+
+def fmt_ci(entry: Any, *, digits: int = 3) -> str:
+    """A metric (:class:`Metric` or ``{"value", "ci"}``) as ``0.812 [0.801, 0.823]`` (value alone without an interval).
+
+    Examples
+    --------
+    >>> fmt_ci(Metric(value=0.5, ci=[0.4, 0.6])), fmt_ci({"value": None, "ci": None})
     ('0.500 [0.400, 0.600]', '—')
     """
+    if isinstance(entry, Metric):
+        entry = {"value": entry.value, "ci": entry.ci}
     if not isinstance(entry, dict):
         return fmt(entry, digits=digits)
     value = fmt(entry.get("value"), digits=digits)
@@ -132,23 +177,24 @@ def fmt_ci(entry: Any, *, digits: int = 3) -> str:
     return value
 
 
-def _worst_disparity(fairness_model: Any, name: str) -> tuple[float | None, str | None]:
+def _worst_disparity(fairness_model: ModelFairness | None, name: str) -> tuple[float | None, str | None]:
     """Largest value of one disparity over the sensitive features (and which feature)."""
     best: tuple[float | None, str | None] = (None, None)
-    for feature, block in (dig(fairness_model, "by_feature") or {}).items():
-        v = _finite(dig(block, "disparities", name, "value"))
+    for feature, block in (fairness_model.by_feature if fairness_model is not None else {}).items():
+        entry = block.disparities.get(name)
+        v = _finite(entry.value) if entry is not None else None
         if v is not None and (best[0] is None or v > best[0]):
             best = (v, feature)
     return best
 
 
-def run_summary(result: dict[str, Any], *, name: str) -> dict[str, Any]:
+def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str, Any]:
     """One row of the Runs table: verdict, date, models, ε and the worst disparities.
 
     Parameters
     ----------
-    result : dict
-        A run's ``audit.json``.
+    result : AuditResult or dict
+        A run's result (a plain ``audit.json`` dict is read with :func:`as_result`).
     name : str
         The run directory's name.
 
@@ -162,27 +208,33 @@ def run_summary(result: dict[str, Any], *, name: str) -> dict[str, Any]:
     >>> run_summary({"verdict": "pass", "models": {"reference": {"test_accuracy": 0.85}}}, name="r1")["accuracy reference"]
     0.85
     """
-    models = dig(result, "models") or {}
-    gates = dig(result, "gates") or []
-    failed = [g for g in gates if isinstance(g, dict) and g.get("passed") is False]
+    r = as_result(result)
+    models, gates = r.models, r.gates
+    card = r.run.card
+    dp = r.privacy.dp if r.privacy is not None else None
+
+    def accuracy(model: str) -> float | None:
+        return _finite(models[model].test_accuracy) if model in models else None
+
     row: dict[str, Any] = {
         "run": name,
-        "verdict": dig(result, "verdict"),
-        "created": dig(result, "run", "created_at"),
-        "task": dig(result, "task"),
-        "model": dig(result, "run", "card", "model_name") or dig(result, "run", "name"),
-        "models": ", ".join(str(m) for m in models) if isinstance(models, dict) else None,
-        "accuracy reference": _finite(dig(models, "reference", "test_accuracy")),
-        "accuracy private": _finite(dig(models, "private", "test_accuracy")),
-        "ε spent": _finite(dig(result, "privacy", "dp", "epsilon_spent")),
-        "ε target": _finite(dig(result, "privacy", "dp", "epsilon_target")),
-        "gates failed": len(failed),
+        "verdict": r.verdict if r.has("verdict") else None,
+        "created": r.run.created_at,
+        "task": r.task if r.has("task") else None,
+        "model": (card.model_name if card is not None else None) or r.run.name,
+        "models": ", ".join(str(m) for m in models),
+        "accuracy reference": accuracy("reference"),
+        "accuracy private": accuracy("private"),
+        "ε spent": _finite(dp.epsilon_spent) if dp is not None else None,
+        "ε target": _finite(dp.epsilon_target) if dp is not None else None,
+        "gates failed": sum(1 for g in gates if g.passed is False),
         "gates": len(gates),
     }
-    primary = "private" if isinstance(models, dict) and "private" in models else "reference"
+    primary = "private" if "private" in models else "reference"
+    fairness = r.fairness.models.get(primary) if r.fairness is not None else None
     for metric, label in (("demographic_parity_difference", "max DP difference"),
                           ("equalized_odds_difference", "max EO difference")):
-        value, feature = _worst_disparity(dig(result, "fairness", primary), metric)
+        value, feature = _worst_disparity(fairness, metric)
         row[label] = value
         row[f"{label} feature"] = feature
     return row

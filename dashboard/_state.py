@@ -22,8 +22,9 @@ import streamlit as st
 
 from audit.exceptions import AuditError, RunDirError
 from audit.fairness import MISSING_GROUP, threshold_analysis
+from audit.result import AuditResult
 from audit.rundir import confine, list_runs, load_result, manifest_sha256
-from dashboard._data import dig, read_predictions, run_file, run_summary
+from dashboard._data import as_result, read_predictions, run_file, run_summary
 
 __all__ = ["Run", "ROOT_ENV", "current_run", "list_run_names", "load_run", "predictions", "runs_root", "summaries", "threshold_curves"]
 
@@ -36,12 +37,12 @@ _NO_ROOT = "The runs root {root} is not a directory. Fix: start the dashboard wi
 
 @dataclass(frozen=True)
 class Run:
-    """An opened run: where it is, its identity and its ``audit.json``."""
+    """An opened run: where it is, its identity and its typed ``audit.json``."""
 
     name: str
     path: Path
     sha: str
-    result: dict[str, Any]
+    result: AuditResult
 
 
 def runs_root() -> Path:
@@ -71,8 +72,8 @@ def _open(root: Path, name: str) -> tuple[Path, str]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _load_result(path: str, sha: str) -> dict[str, Any]:
-    return load_result(path)
+def _load_result(path: str, sha: str) -> AuditResult:
+    return as_result(load_result(path))
 
 
 def load_run(root: Path, name: str) -> Run:
@@ -105,7 +106,7 @@ def _predictions(path: str, sha: str, rel: str) -> pd.DataFrame:
 
 def predictions(run: Run) -> pd.DataFrame:
     """The run's ``predictions.csv`` (cached per run; do not modify the frame)."""
-    rel = dig(run.result, "artifacts", "predictions") or "predictions.csv"
+    rel = run.result.artifacts.predictions or "predictions.csv"
     return _predictions(str(run.path), run.sha, rel)
 
 
@@ -124,7 +125,7 @@ def _curves(path: str, sha: str, model: str, feature: str) -> dict[str, Any]:
 
 
 def _pred_rel(path: str, sha: str) -> str:
-    return dig(_load_result(path, sha), "artifacts", "predictions") or "predictions.csv"
+    return _load_result(path, sha).artifacts.predictions or "predictions.csv"
 
 
 def threshold_curves(run: Run, *, model: str, feature: str) -> dict[str, Any]:

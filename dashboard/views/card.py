@@ -14,7 +14,7 @@ import re
 import streamlit as st
 
 from audit.exceptions import AuditError
-from dashboard._data import dig, md_escape, run_file
+from dashboard._data import md_escape, run_file
 from dashboard._ui import error, not_run, require_run
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
@@ -33,10 +33,10 @@ def _readable(markdown: str) -> str:
 run = require_run()
 r = run.result
 st.title("Model card")
-listed = dig(r, "artifacts", "cards") or {}
+listed = r.artifacts.cards
 files = {}
 for fmt_name in ("markdown", "html", "json"):
-    rel = listed.get(fmt_name) if isinstance(listed, dict) else None
+    rel = getattr(listed, fmt_name) if listed is not None else None
     if rel is None:
         continue
     try:
@@ -70,6 +70,6 @@ else:
         render_markdown = None
     if render_markdown is not None and st.button("Render a card from audit.json now", key="card_render"):
         try:
-            st.markdown(_readable(render_markdown(r)))
+            st.markdown(_readable(render_markdown(r.to_dict())))
         except Exception as exc:  # the card renderer is another part; its failure must not break the page
             error(f"The card could not be rendered: {exc}")

@@ -6,36 +6,36 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _charts as charts
-from dashboard._data import dig, fmt, md_escape
+from audit.result import Energy
+from dashboard._data import fmt, md_escape
 from dashboard._ui import chart, not_run, require_run, table
 
 run = require_run()
 r = run.result
 st.title("Compute and environmental impact")
-comp = dig(r, "compute")
-if not isinstance(comp, dict):
+comp = r.compute
+if comp is None:
     not_run("Compute footprint", "This run recorded no compute section.")
     st.stop()
 
-total = comp.get("total") or {}
+total = comp.total or Energy()
 c = st.columns(4)
-c[0].metric("total wall time (s)", fmt(comp.get("total_wall_s"), digits=2))
-c[1].metric("peak memory (MB)", fmt(comp.get("peak_memory_mb"), digits=1))
-c[2].metric("energy (kWh)", fmt(total.get("energy_kwh")),
-            help="measured from RAPL counters" if total.get("energy_measured") else "estimated from the stated power")
-c[3].metric("CO2 (kg)", fmt(total.get("co2_kg")), help="always an estimate: energy × grid carbon intensity")
-basis = "measured (RAPL counters)" if total.get("energy_measured") else "estimated"
-st.caption(f"Energy is **{basis}**: {md_escape(total.get('energy_basis') or '')}. CO2 basis: {md_escape(total.get('co2_basis') or '')}.")
+c[0].metric("total wall time (s)", fmt(comp.total_wall_s, digits=2))
+c[1].metric("peak memory (MB)", fmt(comp.peak_memory_mb, digits=1))
+c[2].metric("energy (kWh)", fmt(total.energy_kwh),
+            help="measured from RAPL counters" if total.energy_measured else "estimated from the stated power")
+c[3].metric("CO2 (kg)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")
+basis = "measured (RAPL counters)" if total.energy_measured else "estimated"
+st.caption(f"Energy is **{basis}**: {md_escape(total.energy_basis or '')}. CO2 basis: {md_escape(total.co2_basis or '')}.")
 
 st.subheader("Stages")
-stages = comp.get("stages") or {}
+stages = comp.stages
 if not stages:
     not_run("Per-stage timing")
 else:
-    frame = pd.DataFrame([{"stage": name, "wall (s)": dig(s, "wall_s"), "CPU (s)": dig(s, "cpu_s"),
-                           "energy (kWh)": dig(s, "energy_kwh"),
-                           "energy": "measured" if dig(s, "energy_measured") else "estimated",
-                           "CO2 (kg)": dig(s, "co2_kg")} for name, s in stages.items()])
+    frame = pd.DataFrame([{"stage": name, "wall (s)": s.wall_s, "CPU (s)": s.cpu_s, "energy (kWh)": s.energy_kwh,
+                           "energy": "measured" if s.energy_measured else "estimated",
+                           "CO2 (kg)": s.co2_kg} for name, s in stages.items()])
     left, right = st.columns([2, 3])
     chart(where=left, c=charts.bars_with_ci(frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
                                           title="Wall time per stage"))
@@ -43,19 +43,19 @@ else:
         table(frame, formats={"wall (s)": "%.2f", "CPU (s)": "%.2f", "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
 
 st.subheader("Models: private vs non-private cost")
-per_model = comp.get("models") or {}
+per_model = comp.models
 if not per_model:
     not_run("Per-model cost")
 else:
-    table(pd.DataFrame([{"model": m, "parameters": dig(i, "n_parameters"), "FLOPs / example": dig(i, "flops_per_example"),
-                         "training FLOPs (estimate)": dig(i, "training_flops_estimate"), "train wall (s)": dig(i, "train_wall_s"),
-                         "train CPU (s)": dig(i, "train_cpu_s"), "energy (kWh)": dig(i, "energy_kwh"), "CO2 (kg)": dig(i, "co2_kg"),
-                         "energy basis": dig(i, "energy_basis")} for m, i in per_model.items()]),
+    table(pd.DataFrame([{"model": m, "parameters": i.n_parameters, "FLOPs / example": i.flops_per_example,
+                         "training FLOPs (estimate)": i.training_flops_estimate, "train wall (s)": i.train_wall_s,
+                         "train CPU (s)": i.train_cpu_s, "energy (kWh)": i.energy_kwh, "CO2 (kg)": i.co2_kg,
+                         "energy basis": i.energy_basis} for m, i in per_model.items()]),
           formats={"training FLOPs (estimate)": "%.3e", "train wall (s)": "%.2f", "train CPU (s)": "%.2f",
                    "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
     st.caption("Training FLOPs ≈ 3 × forward FLOPs × examples × epochs; DP's per-sample gradient work is not counted.")
 
-assumptions = comp.get("assumptions") or {}
+assumptions = comp.assumptions
 if assumptions:
     with st.expander("Assumptions"):
         table(pd.DataFrame({"assumption": list(assumptions), "value": [fmt(v) for v in assumptions.values()]}))

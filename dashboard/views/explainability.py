@@ -8,36 +8,37 @@ import streamlit as st
 
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
-from dashboard._data import dig, fmt, md_escape, run_file
+from audit.result import Baseline, ConvergenceDelta, DeletionCurve, RandomizationTest
+from dashboard._data import fmt, md_escape, run_file
 from dashboard._ui import chart, error, model_picker, not_run, require_run, table
 
 run = require_run()
 r = run.result
 st.title("Explainability")
-ex = dig(r, "explainability")
-models = [m for m in (ex or {}) if isinstance(ex.get(m), dict)] if isinstance(ex, dict) else []
+ex = r.explainability or {}
+models = list(ex)
 if not models:
     not_run("Explanations", "This run has no explainability section (set [explain] in the config).")
     st.stop()
 
 model = model_picker(models, key="ex_model")
 X = ex[model]
-base = X.get("baseline") or {}
-st.caption(f"Method **{md_escape(X.get('method') or '?')}**, baseline {md_escape(base.get('kind') or '?')} "
-           f"({md_escape(base.get('description') or '')}); {fmt(X.get('n_rows'))} rows explained "
-           f"({md_escape(X.get('test_rows') or '')}).")
-for w in X.get("warnings") or []:
+base = X.baseline or Baseline()
+st.caption(f"Method **{md_escape(X.method or '?')}**, baseline {md_escape(base.kind or '?')} "
+           f"({md_escape(base.description or '')}); {fmt(X.n_rows)} rows explained "
+           f"({md_escape(X.test_rows or '')}).")
+for w in X.warnings:
     st.warning(md_escape(w))
 
 # --- global importance -----------------------------------------------------------------------------
 st.subheader("Global importance")
-imp = [g for g in (X.get("global_importance") or []) if isinstance(g, dict)]
+imp = X.global_importance
 if not imp:
     not_run("Global importance")
 else:
-    frame = pd.DataFrame([{"feature": str(g.get("feature")), "mean |attribution|": g.get("mean_abs"),
-                           "lo": (g.get("ci") or [None, None])[0], "hi": (g.get("ci") or [None, None])[1],
-                           "mean signed": g.get("mean_signed")} for g in imp])
+    frame = pd.DataFrame([{"feature": str(g.feature), "mean |attribution|": g.mean_abs,
+                           "lo": (g.ci or [None, None])[0], "hi": (g.ci or [None, None])[1],
+                           "mean signed": g.mean_signed} for g in imp])
     left, right = st.columns(2)
     chart(where=left, c=charts.bars_with_ci(frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
                                           title="Mean |attribution| with interval"))
@@ -46,14 +47,14 @@ else:
 
 # --- per-example ---------------------------------------------------------------------------------
 st.subheader("Per-example explanations")
-examples = [e for e in (X.get("examples") or []) if isinstance(e, dict)]
+examples = X.examples
 if not examples:
     not_run("Per-example explanations")
 else:
-    labels = [f"row {e.get('row')} · {e.get('kind')} · true {e.get('y_true')} · score {fmt(e.get('y_score'))}" for e in examples]
+    labels = [f"row {e.row} · {e.kind} · true {e.y_true} · score {fmt(e.y_score)}" for e in examples]
     pick = st.selectbox("Example", range(len(examples)), format_func=lambda i: labels[i], key="ex_example")
-    contrib = pd.DataFrame([{"feature": str(c.get("feature")), "value": str(c.get("value")), "attribution": c.get("attribution")}
-                            for c in examples[pick].get("contributions") or [] if isinstance(c, dict)])
+    contrib = pd.DataFrame([{"feature": str(c.feature), "value": str(c.value), "attribution": c.attribution}
+                            for c in examples[pick].contributions])
     if contrib.empty:
         not_run("Contributions for this example")
     else:
@@ -65,22 +66,21 @@ else:
 
 # --- group reliance --------------------------------------------------------------------------------
 st.subheader("Group reliance and proxies")
-rel = X.get("group_reliance") or {}
+rel = X.group_reliance
 if not rel:
     not_run("Group reliance")
 for feat, info in rel.items():
-    info = info or {}
     st.markdown(f"**{md_escape(feat)}**: share of attribution on the feature itself "
-                f"{md_escape(fmt(info.get('sensitive_feature_share')))}")
-    profiles = info.get("profiles") or {}
+                f"{md_escape(fmt(info.sensitive_feature_share))}")
+    profiles = info.profiles
     if profiles:
         prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v} for g, p in profiles.items() for f, v in (p or {}).items()]
         chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
                                        title=f"Attribution profile by {feat}"))
-    proxies = [p for p in info.get("proxies") or [] if isinstance(p, dict)]
+    proxies = info.proxies
     if proxies:
-        pframe = pd.DataFrame([{"feature": str(p.get("feature")), "proxy AUC": p.get("proxy_auc"),
-                                "mutual information": p.get("mutual_information"), "importance": p.get("importance")} for p in proxies])
+        pframe = pd.DataFrame([{"feature": str(p.feature), "proxy AUC": p.proxy_auc,
+                                "mutual information": p.mutual_information, "importance": p.importance} for p in proxies])
         st.caption(f"Proxies: how well each feature predicts {md_escape(feat)} (AUC), beside how much the model relies on it. "
                    "A feature high on both carries the sensitive attribute into the decision.")
         table(pframe.sort_values("proxy AUC", ascending=False), formats={"proxy AUC": "%.3f", "mutual information": "%.4f",
@@ -88,40 +88,39 @@ for feat, info in rel.items():
 
 # --- faithfulness ----------------------------------------------------------------------------------
 st.subheader("Faithfulness and sanity checks")
-fa = X.get("faithfulness") or {}
-if not fa:
+fa = X.faithfulness
+if fa is None or not fa.to_dict():
     not_run("Faithfulness checks")
 else:
-    cd = fa.get("convergence_delta") or {}
-    rt = fa.get("randomization_test") or {}
+    cd = fa.convergence_delta or ConvergenceDelta()
+    rt = fa.randomization_test or RandomizationTest()
     c = st.columns(4)
-    c[0].metric("IG convergence delta (max)", fmt(cd.get("max_abs")), help=f"Tolerance {fmt(cd.get('tolerance'))}")
-    c[1].metric("infidelity", fmt(fa.get("infidelity")))
-    c[2].metric("sensitivity (max)", fmt(fa.get("sensitivity_max")))
-    c[3].metric("randomisation test ρ", fmt(rt.get("spearman")), help=f"Flagged above {fmt(rt.get('threshold'))}")
-    if cd.get("warning"):
+    c[0].metric("IG convergence delta (max)", fmt(cd.max_abs), help=f"Tolerance {fmt(cd.tolerance)}")
+    c[1].metric("infidelity", fmt(fa.infidelity))
+    c[2].metric("sensitivity (max)", fmt(fa.sensitivity_max))
+    c[3].metric("randomisation test ρ", fmt(rt.spearman), help=f"Flagged above {fmt(rt.threshold)}")
+    if cd.warning:
         st.warning("Integrated Gradients did not converge within the tolerance: raise n_steps.")
-    if rt.get("flagged"):
+    if rt.flagged:
         st.error("Sanity check failed: attributions barely change when the model's weights are randomised, so they "
                  "do not explain this model (Adebayo et al. 2018).")
-    dc = fa.get("deletion_curve") or {}
-    k = dc.get("k") or []
-    if k and len(dc.get("top") or []) == len(k):
-        parts = [pd.DataFrame({"k": k, "change": dc["top"], "order": "top features first"})]
-        if len(dc.get("random") or []) == len(k):
-            parts.append(pd.DataFrame({"k": k, "change": dc["random"], "order": "random order"}))
+    dc = fa.deletion_curve or DeletionCurve()
+    k = dc.k
+    if k and len(dc.top) == len(k):
+        parts = [pd.DataFrame({"k": k, "change": dc.top, "order": "top features first"})]
+        if len(dc.random) == len(k):
+            parts.append(pd.DataFrame({"k": k, "change": dc.random, "order": "random order"}))
         chart(charts.deletion_curve(pd.concat(parts, ignore_index=True)))
 
 # --- image maps ------------------------------------------------------------------------------------
-maps = [m for m in (X.get("image_maps") or []) if isinstance(m, dict)]
+maps = X.image_maps
 if maps:
     st.subheader("Saliency maps")
     cols = st.columns(min(4, len(maps)))
     for i, m in enumerate(maps):
         try:
-            path = run_file(run.path, m.get("path"))
+            path = run_file(run.path, m.path)
         except AuditError as exc:
             error(exc)
             continue
-        cols[i % len(cols)].image(str(path), caption=str(m.get("caption") or f"{m.get('method')}: label {m.get('label')}, "
-                                                                         f"predicted {m.get('prediction')}"))
+        cols[i % len(cols)].image(str(path), caption=str(m.caption or f"{m.method}: label {m.label}, predicted {m.prediction}"))

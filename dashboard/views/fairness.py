@@ -9,9 +9,10 @@ import streamlit as st
 from audit.exceptions import AuditError
 from audit.fairness import rates_at_threshold
 from dashboard import _charts as charts
-from dashboard._data import dig, fmt, fmt_ci, gaps, md_escape, rates_table
+from audit.result import ConfidenceSettings, FourFifthsRule, Metric
+from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
 from dashboard._state import Run, threshold_curves
-from dashboard._ui import chart, ci_parts, error, model_picker, not_run, require_run, table
+from dashboard._ui import chart, error, model_picker, not_run, require_run, table
 
 _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
 _HEADLINE_DISPARITIES = {
@@ -24,47 +25,46 @@ _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_
 run = require_run()
 r = run.result
 st.title("Fairness")
-fair = dig(r, "fairness")
-models = [m for m in (dig(r, "models") or {}) if isinstance(dig(fair, m), dict)]
+fair = r.fairness.models if r.fairness is not None else {}
+models = [m for m in r.models if fair.get(m) is not None]
 if not models:
     not_run("Fairness audit", "This run has no fairness section.")
     st.stop()
 
 model = model_picker(models, key="fair_model")
 F = fair[model]
-by_feature = dig(F, "by_feature") or {}
-ci_info = dig(F, "ci") or {}
-st.caption(f"Intervals: {md_escape(ci_info.get('method') or 'none')}, level {fmt(ci_info.get('level'))}, "
-           f"{fmt(ci_info.get('n_boot'))} resamples. Groups under {fmt(dig(F, 'min_group_size'))} rows are flagged.")
+by_feature = F.by_feature
+ci_info = F.ci or ConfidenceSettings()
+st.caption(f"Intervals: {md_escape(ci_info.method or 'none')}, level {fmt(ci_info.level)}, "
+           f"{fmt(ci_info.n_boot)} resamples. Groups under {fmt(F.min_group_size)} rows are flagged.")
 if not by_feature:
     not_run("Group metrics", "No sensitive feature was audited.")
     st.stop()
 
 feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
-block = by_feature[feature] or {}
-groups = [g for g in (block.get("groups") or []) if isinstance(g, dict)]
+block = by_feature[feature]
+groups = block.groups
 
 # --- small groups and the four-fifths rule -------------------------------------------------------
-small = [g for g in groups if g.get("insufficient_data")]
+small = [g for g in groups if g.insufficient_data]
 if small:
     st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
-               + ", ".join(f"**{md_escape(g.get('group'))}** ({fmt(g.get('count'))} rows)" for g in small))
-ff = block.get("four_fifths_rule") or {}
+               + ", ".join(f"**{md_escape(g.group)}** ({fmt(g.count)} rows)" for g in small))
+ff = block.four_fifths_rule or FourFifthsRule()
 c1, c2, c3 = st.columns(3)
-c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.get("selection_rate_ratio")),
+c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.selection_rate_ratio),
           help="Lowest group selection rate divided by the highest; the rule asks for at least 0.8.")
-c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.get("passed"), "—"))
-c3.metric("rows", fmt(dig(F, "n")))
+c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.passed, "—"))
+c3.metric("rows", fmt(F.n))
 
 # --- by-group table ------------------------------------------------------------------------------
 st.subheader("By group")
 rows = []
 for g in groups:
-    row = {"group": str(g.get("group")), "count": g.get("count"), "share": g.get("share"),
-           "small group": bool(g.get("insufficient_data"))}
+    row = {"group": str(g.group), "count": g.count, "share": g.share, "small group": bool(g.insufficient_data)}
     for m in _TABLE_METRICS:
-        if m in (g.get("metrics") or {}):
-            row[m] = fmt_ci(g["metrics"][m])
+        if m in g.metrics:
+            row[m] = fmt_ci(g.metrics[m])
     rows.append(row)
 if rows:
     table(pd.DataFrame(rows), formats={"share": "%.3f"})
@@ -74,14 +74,14 @@ else:
 
 # --- disparities -----------------------------------------------------------------------------------
 st.subheader("Disparities")
-disp = block.get("disparities") or {}
-if ci_info.get("disparity_method"):
-    st.caption(f"Disparity intervals: {md_escape(ci_info['disparity_method'])}.")
+disp = block.disparities
+if ci_info.disparity_method:
+    st.caption(f"Disparity intervals: {md_escape(ci_info.disparity_method)}.")
 show_all = st.toggle("Show every disparity the engine computed", key="fair_all_disp",
                      help="By default: the headline disparities of Fairlearn's definitions.")
 drows = []
 for name, entry in disp.items():
-    v, lo, hi = ci_parts(entry)
+    v, lo, hi = metric_parts(entry)
     if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
         drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
 if drows:
@@ -99,20 +99,21 @@ else:
     not_run("Disparities", "None were computed for this feature.")
 
 # --- intersectional heatmap ------------------------------------------------------------------------
-inter = [k for k, b in by_feature.items() if len((b or {}).get("features") or []) == 2]
+inter = [k for k, b in by_feature.items() if len(b.features) == 2]
 st.subheader("Intersections")
 if not inter:
     not_run("Intersectional analysis", "Needs two sensitive features with intersections = true in the config.")
 else:
     key = inter[0] if len(inter) == 1 else st.selectbox("Intersection", inter, key="fair_inter")
     ib = by_feature[key]
-    fx, fy = ib["features"]
+    fx, fy = ib.features
     metric = st.selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric")
     hrows = []
-    for g in ib.get("groups") or []:
-        vals = g.get("values") or {}
-        hrows.append({fx: str(vals.get(fx)), fy: str(vals.get(fy)), metric: dig(g, "metrics", metric, "value"),
-                      "count": g.get("count"), "small": bool(g.get("insufficient_data"))})
+    for g in ib.groups:
+        entry = g.metrics.get(metric)
+        hrows.append({fx: str(g.values.get(fx)), fy: str(g.values.get(fy)),
+                      metric: entry.value if isinstance(entry, Metric) else None,
+                      "count": g.count, "small": bool(g.insufficient_data)})
     hframe = pd.DataFrame(hrows)
     if hframe.empty or hframe[metric].isna().all():
         not_run(f"{metric} by intersection")
@@ -124,16 +125,15 @@ else:
                        + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
 
 # --- calibration -----------------------------------------------------------------------------------
-cal = block.get("calibration") or {}
+cal = block.calibration
 if cal:
     with st.expander("Calibration by group"):
-        crows = [{"group": str(grp), "mean score": b.get("mean_score"), "fraction positive": b.get("fraction_positive"),
-                  "count": b.get("count")}
-                 for grp, c in cal.items() for b in (c or {}).get("bins") or [] if b.get("count")]
+        crows = [{"group": str(grp), "mean score": b.mean_score, "fraction positive": b.fraction_positive, "count": b.count}
+                 for grp, c in cal.items() for b in c.bins if b.count]
         if crows:
             chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
                                          title="Reliability (diagonal = calibrated)"))
-        table(pd.DataFrame([{"group": str(g), "ECE": (c or {}).get("ece")} for g, c in cal.items()]), formats={"ECE": "%.4f"})
+        table(pd.DataFrame([{"group": str(g), "ECE": c.ece} for g, c in cal.items()]), formats={"ECE": "%.4f"})
 
 
 # --- threshold slider ------------------------------------------------------------------------------
@@ -168,32 +168,33 @@ threshold_explorer(run, model, feature)
 
 # --- mitigation ------------------------------------------------------------------------------------
 st.subheader("Mitigation: before and after")
-mit = dig(F, "mitigation")
-if not isinstance(mit, dict) or not mit.get("rows"):
+mit = F.mitigation
+if mit is None or not mit.rows:
     not_run("Mitigation", "Set [fairness] mitigation in the config to compare mitigations.")
 else:
-    st.caption(f"Constraint {md_escape(mit.get('constraint'))} on {md_escape(mit.get('sensitive_feature'))}.")
+    st.caption(f"Constraint {md_escape(mit.constraint)} on {md_escape(mit.sensitive_feature)}.")
     mrows = []
-    for row in mit["rows"]:
-        m = {"method": row.get("method"), "description": row.get("description")}
-        for name, entry in (row.get("metrics") or {}).items():
+    for row in mit.rows:
+        m = {"method": row.method, "description": row.description}
+        for name, entry in row.metrics.items():
             if name != "groups" and isinstance(entry, dict):
                 m[name] = fmt_ci(entry, digits=4)
         mrows.append(m)
     table(pd.DataFrame(mrows))
-    for note in mit.get("notes") or []:
+    for note in mit.notes:
         st.caption(md_escape(note))
 
-rep = dig(fair, "representation")
-if isinstance(rep, dict) and rep.get("features"):
+rep = r.fairness.representation if r.fairness is not None else None
+if rep is not None and rep.features:
     with st.expander("Representation: group sizes and base rates, train vs test"):
         rrows = []
-        for feat, info in rep["features"].items():
-            for grp, splits in (info.get("groups") or {}).items():
+        for feat, info in rep.features.items():
+            for grp, splits in ((info or {}).get("groups") or {}).items():
                 for split, s in (splits or {}).items():
-                    rrows.append({"feature": feat, "group": str(grp), "split": split, "count": dig(s, "count"),
-                                  "share": dig(s, "share"), "base rate": dig(s, "base_rate"),
-                                  "missing share": dig(s, "missing_share")})
+                    s = s if isinstance(s, dict) else {}
+                    rrows.append({"feature": feat, "group": str(grp), "split": split, "count": s.get("count"),
+                                  "share": s.get("share"), "base rate": s.get("base_rate"),
+                                  "missing share": s.get("missing_share")})
         table(pd.DataFrame(rrows), formats={"share": "%.3f", "base rate": "%.3f", "missing share": "%.3f"})
-        for w in rep.get("warnings") or []:
+        for w in rep.warnings:
             st.warning(md_escape(w))

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from audit.exceptions import AuditError
-from dashboard._data import dig, fmt, md_escape
+from audit.result import AuditResult
+from dashboard._data import fmt, md_escape
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root, summaries
 from dashboard._ui import error, table
 
@@ -39,26 +40,32 @@ a = left.selectbox("Run A", names, index=names.index(default_a) if default_a in 
 b = right.selectbox("Run B", names, index=1 if names[0] == a else 0, key="compare_b")
 
 
-def _rows(result: dict) -> dict[str, object]:
+def _rows(result: AuditResult) -> dict[str, object]:
     """The figures compared side by side (None where the run lacks them)."""
-    out: dict[str, object] = {"verdict": dig(result, "verdict"), "created": dig(result, "run", "created_at"),
-                              "seed": dig(result, "run", "seed"), "test rows": dig(result, "data", "n_test")}
-    for model, info in (dig(result, "models") or {}).items():
-        out[f"{model}: accuracy"] = dig(info, "test_accuracy")
-        out[f"{model}: ROC AUC"] = dig(info, "test_roc_auc")
-        out[f"{model}: parameters"] = dig(info, "n_parameters")
-        for feature, block in (dig(result, "fairness", model, "by_feature") or {}).items():
+    out: dict[str, object] = {"verdict": result.verdict if result.has("verdict") else None, "created": result.run.created_at,
+                              "seed": result.run.seed, "test rows": result.data.n_test}
+    fairness = result.fairness.models if result.fairness is not None else {}
+    privacy = result.privacy
+    dp = privacy.dp if privacy is not None else None
+    canary = privacy.canary_audit if privacy is not None else None
+    for model, info in result.models.items():
+        out[f"{model}: accuracy"] = info.test_accuracy
+        out[f"{model}: ROC AUC"] = info.test_roc_auc
+        out[f"{model}: parameters"] = info.n_parameters
+        F = fairness.get(model)
+        for feature, block in (F.by_feature if F is not None else {}).items():
             for d in ("demographic_parity_difference", "equalized_odds_difference"):
-                out[f"{model}: {d} ({feature})"] = dig(block, "disparities", d, "value")
-        for attack, res in (dig(result, "privacy", "membership_inference", model, "attacks") or {}).items():
-            out[f"{model}: membership-inference AUC ({attack})"] = dig(res, "auc")
-    out["ε spent"] = dig(result, "privacy", "dp", "epsilon_spent")
-    out["δ"] = dig(result, "privacy", "dp", "delta")
-    out["canary ε lower bound"] = dig(result, "privacy", "canary_audit", "epsilon_lower_bound")
-    out["total wall time (s)"] = dig(result, "compute", "total_wall_s")
-    for g in dig(result, "gates") or []:
-        if isinstance(g, dict):
-            out[f"gate: {g.get('name') or g.get('metric')}"] = "pass" if g.get("passed") else "FAIL"
+                entry = block.disparities.get(d)
+                out[f"{model}: {d} ({feature})"] = entry.value if entry is not None else None
+        mia = privacy.membership_inference.get(model) if privacy is not None else None
+        for attack, res in (mia.attacks if mia is not None else {}).items():
+            out[f"{model}: membership-inference AUC ({attack})"] = res.auc
+    out["ε spent"] = dp.epsilon_spent if dp is not None else None
+    out["δ"] = dp.delta if dp is not None else None
+    out["canary ε lower bound"] = canary.epsilon_lower_bound if canary is not None else None
+    out["total wall time (s)"] = result.compute.total_wall_s if result.compute is not None else None
+    for g in result.gates:
+        out[f"gate: {g.name or g.metric}"] = "pass" if g.passed else "FAIL"
     return out
 
 

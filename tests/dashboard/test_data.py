@@ -21,7 +21,7 @@ def test_fmt_and_fmt_ci_handle_missing_values():
     assert fmt_ci("n/a") == "n/a"
 
 
-def test_dig_never_raises():
+def test_dig_never_raises():  # dig stays only for dashboard/_ui.py; pages read the typed result
     assert dig(None, "a") is None
     assert dig({"a": [1]}, "a", 5) is None
     assert dig({"a": {"b": 0}}, "a", "b") == 0
@@ -92,3 +92,19 @@ def test_every_chart_builder_makes_a_valid_vega_lite_spec():
     ]
     for c in specs:
         c.to_dict(validate=True)  # raises on an invalid spec; the app skips this for speed
+
+
+def test_run_summary_reads_a_typed_result_like_its_dict():
+    from audit.result import AuditResult
+    from tests.reports._card_fixtures import make_result
+
+    record = make_result()
+    assert run_summary(AuditResult.from_dict(record), name="r") == run_summary(record, name="r")
+
+
+def test_pages_and_state_do_not_walk_raw_dicts():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "dashboard"
+    for path in [*sorted((root / "views").glob("*.py")), root / "_state.py", root / "_charts.py"]:
+        assert "dig(" not in path.read_text(encoding="utf-8"), path.name
