@@ -12,8 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from audit.cli._common import EXIT_GATE_FAILED, EXIT_OK
+from audit.config import MAX_SEED
 
 __all__ = ["add_subparser", "handler"]
+
+_BAD_SEED = "expected an integer from 0 to {max} (NumPy, pandas and scikit-learn take no other seeds), found {found!r}"
+
+
+def _seed(text: str) -> int:
+    value = int(text)  # not a number: argparse's own "invalid int value" message
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(_BAD_SEED.format(max=MAX_SEED, found=text))
+    return value
+
+
+_seed.__name__ = "int"  # argparse names the type in that message
 
 
 def add_subparser(subparsers: Any) -> None:
@@ -21,7 +34,7 @@ def add_subparser(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run the audit a TOML config describes and write a run directory")
     run.add_argument("config", help="audit TOML file (see examples/adult/audit.toml)")
     run.add_argument("--out", help="run directory to create (default runs/<name>-<timestamp>)")
-    run.add_argument("--seed", type=int, help="override the training and split seeds")
+    run.add_argument("--seed", type=_seed, help="override the training and split seeds")
     run.add_argument("--junit", help="also write the gates as JUnit XML to this file")
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     run.set_defaults(func=handler)

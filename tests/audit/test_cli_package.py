@@ -43,3 +43,10 @@ def test_the_library_names_no_dashboard_module_in_a_string():
 def test_python_dash_m_runs_the_same_cli():
     proc = subprocess.run([sys.executable, "-m", "audit.cli", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout) == (0, f"rai-audit {audit.__version__}\n")
+
+
+def test_run_seed_out_of_numpy_range_is_a_usage_error(capsys):
+    assert main(["run", "missing.toml", "--seed", "-1"]) == 2
+    assert "argument --seed: expected an integer from 0 to 4294967295" in capsys.readouterr().err
+    assert main(["run", "missing.toml", "--seed", "x"]) == 2
+    assert "argument --seed: invalid int value: 'x'" in capsys.readouterr().err
