@@ -34,6 +34,7 @@ __all__ = [
     "GATE_SEVERITIES",
     "GRAD_SAMPLE_MODES",
     "GateMetricInfo",
+    "IDENTIFIER_POLICIES",
     "IMAGE_METHODS",
     "MITIGATIONS",
     "MITIGATION_CONSTRAINTS",
@@ -53,6 +54,8 @@ __all__ = [
 BUNDLED_DATASETS = ("adult",)
 #: ``[model] kind``: the built-in MLP, or a user factory returning an nn.Module.
 MODEL_KINDS = ("mlp", "factory")
+#: ``[data] identifier_columns``: what to do with identifier-like, raw-date and free-text feature columns.
+IDENTIFIER_POLICIES = ("exclude", "refuse", "keep")
 #: The two models an audit trains and compares; gates name one of them.
 MODEL_ROLES = ("private", "reference")
 #: What the audited model does (``AuditResult.task``).

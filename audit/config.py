@@ -34,6 +34,7 @@ from audit.choices import (
     EXPLAIN_BASELINES,
     GATE_METRICS,
     GATE_SEVERITIES,
+    IDENTIFIER_POLICIES,
     MITIGATIONS,
     MODEL_KINDS,
     MODEL_ROLES,
@@ -75,6 +76,10 @@ _GATE_NEEDS_FEATURE = "'gates[{i}]' ({metric}): expected 'feature' naming a sens
 _GATE_NO_BOUND = "'gates[{i}]' ({metric}): expected a bound, 'max' or 'min', found neither."
 _GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = {min!r} > max = {max!r}, which no value "
                      "can meet. Fix: swap them, or keep only the bound you mean.")
+
+#: Defaults of the data screening (audit.screening): one-hot width, and the single-feature AUC that is leakage.
+DEFAULT_MAX_ENCODED_FEATURES = 2000
+DEFAULT_LEAKAGE_AUC = 0.95
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Seeds go to NumPy, pandas and scikit-learn, which take 0 .. 2**32 - 1.
@@ -161,6 +166,17 @@ class DataSection:
     use_sensitive_as_features: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     max_rows: int | None = _spec("a positive integer (subsample the training rows, for quick runs)",
                                  check=lambda v: _is_int(v) and v >= 100, fix="Use at least 100 rows or remove the key.", default=None)
+    identifier_columns: str = _choice("what to do with identifier-like feature columns", IDENTIFIER_POLICIES,
+                                      fix="\"exclude\" leaves names, IDs, raw dates and free text out of the features with a "
+                                          "warning; \"refuse\" stops; \"keep\" uses them.", default="exclude")
+    keep_columns: list[str] = _spec("a list of column names (flagged as identifier-like, but features on purpose)",
+                                    check=_is_str_list, default_factory=list)
+    max_encoded_features: int = _spec("an integer >= 1 (the most columns one-hot encoding may produce)",
+                                      check=lambda v: _is_int(v) and v >= 1, default=DEFAULT_MAX_ENCODED_FEATURES)
+    leakage_auc: float = _spec("a number in (0.5, 1] (a single feature at this ROC AUC for the target is target leakage)",
+                               check=lambda v: _is_num(v) and 0.5 < v <= 1, default=DEFAULT_LEAKAGE_AUC)
+    allow_leakage: list[str] = _spec("a list of column names (features allowed to predict the target on their own)",
+                                     check=_is_str_list, default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -366,6 +366,7 @@ class PreparedData:
     sensitive_test: pd.DataFrame
     preprocessor: TabularPreprocessor
     summary: dict[str, Any]
+    screening: Any = None  # audit.screening.Screening: the identifier scan and the columns left out
 
 
 def sensitive_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -450,11 +451,45 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
         "encoded_feature_names": prepared.preprocessor.feature_names_,
         "missing_values_train": {c: int(v) for c, v in train_df.isna().sum().items() if v},
     }
+    if prepared.screening is not None:
+        from audit.screening import train_test_duplicates
+
+        summary["screening"] = prepared.screening.to_dict()
+        summary["train_test_duplicates"] = train_test_duplicates(prepared.X_train, prepared.X_test)
     if d.bundled:
         from audit.datasets import BUNDLED_DATASETS
 
         summary["attribution"] = BUNDLED_DATASETS[d.bundled][1]
     return summary
+
+
+def _screen(config: Any, train_df: pd.DataFrame) -> Any:
+    """The feature columns after the data screening (identifiers excluded, leakage refused)."""
+    from audit.screening import ScreeningPolicy, screen_features
+
+    d = config.data
+    excluded = {d.target, *d.drop_columns} | (set() if d.use_sensitive_as_features else set(d.sensitive_features))
+    candidates = [c for c in train_df.columns if c not in excluded]
+    if not candidates:
+        raise DataError("No feature columns are left after dropping the target, drop_columns and sensitive features.")
+    screening = screen_features(train_df, y=encode_target(train_df[d.target], d.positive_label), target=d.target,
+                                features=candidates, dropped=list(d.drop_columns), sensitive=list(d.sensitive_features),
+                                policy=ScreeningPolicy.from_config(d), seed=config.split.seed)
+    if not screening.features:
+        left_out = [e["column"] for e in screening.excluded]
+        raise DataError(f"No feature columns are left: every candidate looks like an identifier {left_out}. "
+                        "List real features in data.keep_columns, or set data.identifier_columns = \"keep\".")
+    return screening
+
+
+def _check_width(pre: TabularPreprocessor, limit: int) -> None:
+    from audit.screening import width_problem
+
+    categories = {c: len(idx) for c, idx in pre.feature_groups_.items() if c in pre.categories_}
+    problem = width_problem(categories, len(pre.numeric_), limit=limit)
+    if problem:
+        raise DataError(f"The data cannot be used as features as given (1 problem); nothing was trained:\n  - {problem}",
+                        problems=[problem])
 
 
 def prepared_from_frames(
@@ -500,12 +535,11 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
     for name, frame in (("training", train_df), ("test", test_df)):
         if len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
             raise DataError(f"The {name} split has a single class after splitting; it needs both classes. Use more rows.")
-    excluded = {d.target, *d.drop_columns} | (set() if d.use_sensitive_as_features else set(d.sensitive_features))
-    feature_cols = [c for c in train_df.columns if c not in excluded]
-    if not feature_cols:
-        raise DataError("No feature columns are left after dropping the target, drop_columns and sensitive features.")
-    pre = TabularPreprocessor().fit(train_df[feature_cols])
+    screening = _screen(config, train_df)
+    pre = TabularPreprocessor().fit(train_df[screening.features])
+    _check_width(pre, d.max_encoded_features)
     prepared = prepared_from_frames(train_df, test_df, target=d.target, positive_label=d.positive_label,
                                     sensitive_features=list(d.sensitive_features), preprocessor=pre)
+    prepared.screening = screening
     prepared.summary = _data_summary(config, prepared)
     return prepared, hashes

@@ -82,6 +82,10 @@ def _mitigation(run: AuditRun) -> None:
 
 
 def _identifier_scan(run: AuditRun) -> None:
+    screening = run.prepared.screening
+    if screening is not None:  # scanned before encoding, each finding saying what became of the column
+        run.privacy["identifier_scan"] = screening.scan
+        return
     from audit.privacy import identifier_scan
 
     run.privacy["identifier_scan"] = identifier_scan(run.prepared.raw_train)
