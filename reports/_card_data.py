@@ -483,8 +483,8 @@ def _bias(result: AuditResult) -> dict[str, Any]:
         for row in mit.rows:
             rows.append({"method": _text(row.method), "description": _text(row.description),
                          # per-group breakdowns ride along in "metrics"; the table shows the metric-shaped entries
-                         "metrics": {str(k): _vci(v) for k, v in row.metrics.items()
-                                     if (isinstance(v, dict) and "value" in v) or _num(v) is not None}})
+                         "metrics": {str(k): _vci(v) for k, v in row.metrics.entries.items()
+                                     if (v.has("value") if isinstance(v, Metric) else _num(v) is not None)}})
         columns = []
         for r in rows:
             columns += [k for k in r["metrics"] if k not in columns]

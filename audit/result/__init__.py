@@ -35,7 +35,7 @@ from audit.result._explain import (
 )  # fmt: skip
 from audit.result._fairness import (
     CalibrationBin, CalibrationCurve, ConfidenceSettings, Fairness, FairnessBlock, FourFifthsRule, Group, Mitigation,
-    MitigationRow, ModelFairness, Overall, Representation,
+    MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
 )  # fmt: skip
 from audit.result._gates import GateResult, Severity
 from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
@@ -46,7 +46,7 @@ __all__ = [
     "CanaryAudit", "Card", "CardFiles", "Compute", "ConfidenceSettings", "Contribution", "ConvergenceDelta", "Count",
     "DPTraining", "Data", "DeletionCurve", "Energy", "Environment", "Example", "Fairness", "FairnessBlock",
     "Faithfulness", "FeatureImportance", "FourFifthsRule", "GateResult", "Group", "GroupReliance",
-    "IdentifierFinding", "ImageMap", "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationRow",
+    "IdentifierFinding", "ImageMap", "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
     "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "Probability", "Proxy",
     "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Section", "Severity", "Sha256",
     "Stage", "Task", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",

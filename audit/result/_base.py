@@ -179,6 +179,14 @@ def _convert(tp: Any, value: Any) -> Any:
     return _leaf(tp, value)
 
 
+def _converted(tp: Any, value: Any) -> Any:
+    """``value`` converted to ``tp``, or :data:`_MISSING` when it does not fit."""
+    try:
+        return _convert(tp, value)
+    except _Mismatch:
+        return _MISSING
+
+
 def _leaf(tp: type, value: Any) -> Any:
     if isinstance(value, (np.generic, np.ndarray)):
         value = to_jsonable(value)
@@ -270,14 +278,15 @@ class Section:
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__} must be read from a JSON object, found {type(data).__name__}")
         known = {json_key(f): f for f in cls._typed_fields()}
-        flat = [f for f in known.values() if f.metadata.get("flatten")]
+        flat = next((f for f in known.values() if f.metadata.get("flatten")), None)
+        flat_item = typing.get_args(_hints(cls)[flat.name])[1] if flat is not None else None
         kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
-            if key in known and not known[key].metadata.get("flatten"):
+            if key in known and flat is not known[key]:
                 kwargs[known[key].name] = value
-            elif flat and isinstance(value, dict):
-                kwargs.setdefault(flat[0].name, {})[key] = value
+            elif flat is not None and value is not None and (item := _converted(flat_item, value)) is not _MISSING:
+                kwargs.setdefault(flat.name, {})[key] = item
             else:
                 extra[key] = value
         for f in known.values():

@@ -17,7 +17,7 @@ from audit.result._common import Count, Metric, MetricOrCount, Probability
 
 __all__ = [
     "CalibrationBin", "CalibrationCurve", "ConfidenceSettings", "FairnessBlock", "Fairness", "FourFifthsRule",
-    "Group", "Mitigation", "MitigationRow", "ModelFairness", "Overall", "Representation",
+    "Group", "Mitigation", "MitigationMetrics", "MitigationRow", "ModelFairness", "Overall", "Representation",
 ]  # fmt: skip
 
 
@@ -99,12 +99,21 @@ class FairnessBlock(Section):
 
 
 @dataclass(kw_only=True)
+class MitigationMetrics(Section):
+    """A mitigation method's metrics, plus its per-group breakdown."""
+
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=doc("group → rates (selection_rate, tpr, count)"))
+    entries: dict[str, MetricOrCount] = field(default_factory=dict, metadata=doc(
+        "metric name → {value, ci} (the keys sit beside 'groups')", flatten=True))
+
+
+@dataclass(kw_only=True)
 class MitigationRow(Section):
     """One mitigation method's test metrics."""
 
     method: str = field(metadata=doc("mitigation method"))
     description: str | None = field(default=None, metadata=doc("what the method does"))
-    metrics: dict[str, Any] = field(default_factory=dict, metadata=doc("metric → {value, ci}; per-group breakdowns ride along", required=True))
+    metrics: MitigationMetrics = field(default_factory=MitigationMetrics, metadata=doc("metric → {value, ci}, and the per-group breakdown", required=True))
 
 
 @dataclass(kw_only=True)

@@ -89,7 +89,8 @@ class CanaryAudit(Section):
     n_guesses: Count | None = field(default=None, metadata=doc("guesses made"))
     n_correct: Count | None = field(default=None, metadata=doc("correct guesses"))
     epsilon_lower_bound: _NonNegative | None = field(default=None, metadata=doc("empirical ε lower bound"))
-    confidence: _Positive | None = field(default=None, metadata=doc("confidence of the bound"))
+    confidence: Annotated[float, Schema(exclusiveMinimum=0, exclusiveMaximum=1)] | None = field(
+        default=None, metadata=doc("confidence of the bound"))
     delta: float | None = field(default=None, metadata=doc("δ used for the bound"))
     epsilon_accountant: float | None = field(default=None, metadata=doc("ε the accountant reported"))
     private: bool | None = field(default=None, metadata=doc("audited the private model"))

@@ -176,8 +176,8 @@ else:
     mrows = []
     for row in mit.rows:
         m = {"method": row.method, "description": row.description}
-        for name, entry in row.metrics.items():
-            if name != "groups" and isinstance(entry, dict):
+        for name, entry in row.metrics.entries.items():
+            if isinstance(entry, Metric):
                 m[name] = fmt_ci(entry, digits=4)
         mrows.append(m)
     table(pd.DataFrame(mrows))

@@ -164,3 +164,13 @@ DIGITS = Path("/tmp/digits-run/audit.json")
 def test_round_trip_is_lossless_on_the_digits_record():
     record = json.loads(DIGITS.read_text())
     assert AuditResult.from_dict(copy.deepcopy(record)).to_dict() == record
+
+
+def test_mitigation_metrics_keep_the_group_breakdown_beside_the_metrics():
+    from audit.result import MitigationRow
+
+    row = MitigationRow.from_dict({"method": "none", "metrics": {
+        "accuracy": {"value": 0.8, "ci": [0.7, 0.9]}, "groups": {"a": {"tpr": 0.5}}, "count": 10, "note": "x"}})
+    assert list(row.metrics.entries) == ["accuracy", "count"] and row.metrics.groups == {"a": {"tpr": 0.5}}
+    assert row.metrics.extra == {"note": "x"}
+    assert list(row.to_dict()["metrics"]) == ["accuracy", "groups", "count", "note"]
