@@ -155,6 +155,14 @@ def _unwrapped(module: nn.Module, distributed: bool) -> nn.Module:
     return module.module if distributed and isinstance(module, DPDDP) else module
 
 
+def _batch_size(X: Any, batch_size: int | None) -> int:
+    """The logical batch: as given, else a DataLoader's batch size, else the default."""
+    if batch_size is not None:
+        return batch_size
+    from_loader = getattr(X, "batch_size", None) if is_dataset(X) else None
+    return from_loader if isinstance(from_loader, int) else DP_DEFAULTS["batch_size"]
+
+
 def train_private(
     model: nn.Module,
     X: Any,
@@ -220,15 +228,12 @@ def train_private(
     progress : callable, optional
         ``progress(epoch, total_epochs, {"loss", "epsilon", "seconds"})`` after each epoch.
     distributed : bool, optional
-        Train with Opacus's ``DPDDP`` across the processes of the initialised
-        ``torch.distributed`` group (default: whenever one is initialised). Every
-        process passes the same full ``X``, ``y`` and the *global* ``batch_size``;
-        each samples its own shard, so ε equals the single-process ε.
+        Train with Opacus's ``DPDDP`` across the initialised ``torch.distributed`` group
+        (default: whenever one is). Every process passes the same full ``X``, ``y`` and the
+        *global* ``batch_size``; each samples its own shard, so ε is the single-process ε.
     secure_rng : bool
-        Draw Poisson sampling and noise from a CSPRNG (ChaCha20 keyed by
-        ``os.urandom``) instead of the seeded PRNG: for a model that will be
-        released. Such runs cannot be repeated bit for bit. Needs the
-        book-keeping trainer (``nn.Linear`` / ``nn.Conv2d`` models).
+        Draw sampling and noise from a CSPRNG (ChaCha20 keyed by ``os.urandom``), for a
+        released model; not repeatable. Needs ``nn.Linear`` / ``nn.Conv2d`` layers.
 
     Returns
     -------
@@ -250,11 +255,8 @@ def train_private(
     >>> res.epsilon_spent <= 2.0
     True
     """
-    if batch_size is None:
-        from_loader = getattr(X, "batch_size", None) if is_dataset(X) else None
-        batch_size = from_loader if isinstance(from_loader, int) else DP_DEFAULTS["batch_size"]
     settings = DPSettings(
-        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs, batch_size=batch_size,
+        epsilon=epsilon, delta=delta, max_grad_norm=max_grad_norm, epochs=epochs, batch_size=_batch_size(X, batch_size),
         learning_rate=learning_rate, optimizer=optimizer, accountant=accountant, poisson_sampling=poisson_sampling,
         max_physical_batch_size=max_physical_batch_size, grad_sample_mode=grad_sample_mode, secure_rng=secure_rng,
     )
