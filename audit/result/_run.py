@@ -129,7 +129,7 @@ class CardFiles(Section):
 class Artifacts(Section):
     """Relative paths of the files beside ``audit.json``; set by the run writer."""
 
-    predictions: RelPath | None = field(default=None, metadata=doc("per-row predictions CSV"))
     weights: dict[str, RelPath] = field(default_factory=dict, metadata=doc("model → saved state dict"))
     preprocessor: RelPath | None = field(default=None, metadata=doc("fitted preprocessor (JSON)"))
+    predictions: RelPath | None = field(default=None, metadata=doc("per-row predictions CSV"))
     cards: CardFiles | None = field(default=None, metadata=doc("rendered model cards"))

@@ -125,8 +125,8 @@ def test_the_writer_records_artifacts_and_weight_hashes_on_the_typed_object():
     r.artifacts.cards = CardFiles(markdown="model_card.md")
     r.run.weights_sha256 = {"reference": "0" * 64}
     d = r.to_dict()
-    assert d["artifacts"] == {"predictions": "predictions.csv", "weights": {"reference": "models/reference.pt"},
-                              "preprocessor": None, "cards": {"markdown": "model_card.md", "html": None, "json": None}}
+    assert d["artifacts"] == {"weights": {"reference": "models/reference.pt"}, "preprocessor": None,
+                              "predictions": "predictions.csv", "cards": {"markdown": "model_card.md", "html": None, "json": None}}
     assert d["run"]["weights_sha256"] == {"reference": "0" * 64}
 
 
