@@ -174,3 +174,21 @@ def test_mitigation_metrics_keep_the_group_breakdown_beside_the_metrics():
     assert list(row.metrics.entries) == ["accuracy", "count"] and row.metrics.groups == {"a": {"tpr": 0.5}}
     assert row.metrics.extra == {"note": "x"}
     assert list(row.to_dict()["metrics"]) == ["accuracy", "groups", "count", "note"]
+
+
+def test_result_modules_import_only_numpy_stdlib_and_audit_basics():
+    import subprocess
+    import sys
+
+    code = ("import sys, audit.result, reports._schema_gen; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pandas', 'sklearn', 'opacus', 'captum', 'fairlearn'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_has_tells_an_absent_key_from_a_null_one():
+    from audit.result import Data
+
+    assert Data.from_dict({"identifier_scan": None}).has("identifier_scan")
+    assert not Data.from_dict({}).has("identifier_scan")
+    assert Data(identifier_scan=[]).has("identifier_scan") and not Data().has("identifier_scan")
