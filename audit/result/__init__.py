@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from audit.choices import TASKS, VERDICTS
 from audit.exceptions import RunDirError
@@ -102,6 +102,8 @@ class AuditResult(Section):
     verdict: Verdict = field(default="pass", metadata=doc("fail when an error-severity gate failed", required=True))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
     task: Task = field(default="binary-classification", metadata=doc("the model's task"))
+    _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null
+
     schema_version: str = field(default=SCHEMA_VERSION, metadata=doc("schema version, major.minor", pattern="^1\\.[0-9]+$", required=True))
 
     def to_json(self, *, indent: int | None = 1) -> str:

@@ -39,6 +39,12 @@ from audit.result._convert import (
 )  # fmt: skip
 from audit.result._legacy import DictAccess
 
+
+def _required(f: dataclasses.Field) -> bool:
+    """A field the schema requires: no default, or marked ``required``."""
+    no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    return no_default or bool(f.metadata.get("required"))
+
 __all__ = ["Schema", "Section", "doc", "to_jsonable"]
 
 
@@ -55,6 +61,10 @@ class Section(DictAccess):
                                   metadata=doc("keys this version does not declare, kept verbatim"))
 
     _read_keys: ClassVar[tuple[str, ...] | None] = None
+    #: A section built in code leaves optional fields that are None out (1.0 readers require non-null values
+    #: wherever many keys are present); required fields are always written. Sections that must list every
+    #: key (AuditResult, GateResult) set this to False.
+    _omit_none: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         hints = _hints(type(self))
@@ -129,6 +139,8 @@ class Section(DictAccess):
             if key in self.extra and is_absent:
                 continue
             if read is not None and key not in read and is_absent:
+                continue
+            if value is None and self._omit_none and not _required(f) and (read is None or key not in read):
                 continue
             written[key] = to_jsonable(value)
         for key, value in self.extra.items():

@@ -10,7 +10,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from audit.choices import GATE_SEVERITIES
 from audit.result._base import Section, doc
@@ -24,6 +24,8 @@ Severity = Literal[GATE_SEVERITIES]
 @dataclass(kw_only=True)
 class GateResult(Section):
     """A gate: which metric, its bound, the value found and whether it passed."""
+
+    _omit_none: ClassVar[bool] = False  # every key is written, null included
 
     name: str = field(metadata=doc("gate label (name, or metric@model[feature])"))
     metric: str = field(metadata=doc("gate metric name (audit.gates.GATE_METRICS)"))

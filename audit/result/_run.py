@@ -51,6 +51,7 @@ class Card(Section):
 class Run(Section):
     """Provenance of the run: name, time, seed, config and the hashes of its inputs and outputs."""
 
+
     name: str = field(metadata=doc("run name"))
     created_at: _ISO_TIME = field(metadata=doc("creation time, ISO 8601 UTC"))
     seed: int | None = field(default=None, metadata=doc("training seed"))
@@ -120,6 +121,7 @@ class ModelSummary(Section):
 class CardFiles(Section):
     """Rendered model-card files."""
 
+
     markdown: RelPath | None = field(default=None, metadata=doc("Markdown card"))
     html: RelPath | None = field(default=None, metadata=doc("HTML card"))
     json: RelPath | None = field(default=None, metadata=doc("card data as JSON"))
@@ -128,6 +130,7 @@ class CardFiles(Section):
 @dataclass(kw_only=True)
 class Artifacts(Section):
     """Relative paths of the files beside ``audit.json``; set by the run writer."""
+
 
     weights: dict[str, RelPath] = field(default_factory=dict, metadata=doc("model → saved state dict"))
     preprocessor: RelPath | None = field(default=None, metadata=doc("fitted preprocessor (JSON)"))
