@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.result import SCHEMA_VERSION, AuditResult, Schema, Section
-from audit.result._base import json_key
+from audit.result._base import _required, json_key
 
 __all__ = ["DOCS_PATH", "FIELDS_END", "FIELDS_START", "json_schema", "main", "render_docs", "render_fields"]
 
@@ -47,11 +47,6 @@ _HINT_KEYS = {"doc", "key", "required", "flatten"}
 _PRIMITIVES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 _MISSING_BLOCK = ("docs/audit_result.md has no generated field reference: add the two marker lines\n"
                   "{start}\n{end}\nwhere it belongs, then run 'python -m reports._schema_gen'.")
-
-
-def _required(f: dataclasses.Field) -> bool:
-    no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    return no_default or bool(f.metadata.get("required"))
 
 
 def _fields(cls: type[Section]) -> list[dataclasses.Field]:
