@@ -103,7 +103,7 @@ def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any
         data["identifier_scan"] = run.privacy["identifier_scan"]
     result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness, privacy=run.privacy,
                          explainability=run.explain or None, compute=compute)
-    result.gates = evaluate_gates(list(gates), result.to_dict())
+    result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)
     return result
 
@@ -208,17 +208,17 @@ def write_run(
             rel = f"models/{name}.pt"
             torch.save(model.state_dict(), root / rel)
             weights[name] = file_sha256(root / rel)
-            result.artifacts.setdefault("weights", {})[name] = rel
-        result.run["weights_sha256"] = weights
+            result.artifacts.weights[name] = rel
+        result.run.weights_sha256 = weights
         if preprocessor is not None:
             preprocessor.save(root / "models/preprocessor.json")
-            result.artifacts["preprocessor"] = "models/preprocessor.json"
+            result.artifacts.preprocessor = "models/preprocessor.json"
         predictions.to_csv(root / "predictions.csv", index=False)
-        result.artifacts["predictions"] = "predictions.csv"
+        result.artifacts.predictions = "predictions.csv"
         for rel, arr in (arrays or {}).items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             np.save(root / rel, np.asarray(arr), allow_pickle=False)
-        result.artifacts["cards"] = dict(CARD_FILES)
+        result.artifacts.cards = dict(CARD_FILES)
         result_dict = result.to_dict()
         w.write_json(AUDIT_FILE, result_dict)
         write_cards(result_dict, root)

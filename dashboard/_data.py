@@ -22,7 +22,6 @@ from audit.rundir import confine
 __all__ = [
     "PREDICTION_COLUMNS",
     "as_result",
-    "dig",
     "fmt",
     "fmt_ci",
     "gaps",
@@ -86,29 +85,6 @@ def as_result(data: AuditResult | dict[str, Any]) -> AuditResult:
             d[key] = {}
     d.setdefault("schema_version", SCHEMA_VERSION)
     return AuditResult.from_dict(d)
-
-
-def dig(data: Any, *keys: Any) -> Any:
-    """Nested lookup in plain dicts (kept only for ``dashboard/_ui.py``; pages read the typed result).
-
-    Examples
-    --------
-    >>> dig({"a": {"b": [1, 2]}}, "a", "b", 1)
-    2
-    >>> dig({"a": None}, "a", "b") is None
-    True
-    """
-    cur = data
-    for key in keys:
-        if isinstance(cur, dict):
-            cur = cur.get(key)
-        elif isinstance(cur, list) and isinstance(key, int) and -len(cur) <= key < len(cur):
-            cur = cur[key]
-        else:
-            return None
-        if cur is None:
-            return None
-    return cur
 
 
 def _finite(x: Any) -> float | None:

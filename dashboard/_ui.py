@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from audit.exceptions import AuditError
-from dashboard._data import dig, md_escape
+from dashboard._data import md_escape
 from dashboard._state import Run, current_run
 
-__all__ = ["chart", "ci_parts", "error", "model_picker", "not_run", "require_run", "table"]
+__all__ = ["chart", "error", "model_picker", "not_run", "require_run", "table"]
 
 NOT_RUN = "**{what}: not run.** {why}"
 _NO_RUN = "No run selected. Pick one in the sidebar (runs are read from **{root}**)."
@@ -61,14 +61,6 @@ def model_picker(models: list[str], *, key: str, label: str = "Model") -> str:
     if len(ordered) == 1:
         return ordered[0]
     return st.radio(label, ordered, key=key, horizontal=True)
-
-
-def ci_parts(entry: Any) -> tuple[float | None, float | None, float | None]:
-    """``(value, lo, hi)`` of a ``{"value", "ci"}`` metric; Nones where absent."""
-    value = dig(entry, "value") if isinstance(entry, dict) else entry
-    ci = dig(entry, "ci") if isinstance(entry, dict) else None
-    lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
-    return value, lo, hi
 
 
 def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, height: int | None = None) -> None:

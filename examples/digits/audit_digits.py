@@ -105,9 +105,9 @@ def run(
                        "explanations": sorted({m["path"] for m in section["image_maps"]})},
         )
         gates = [GateSpec(metric="accuracy", min=min_accuracy), GateSpec(metric="epsilon_spent", max=epsilon)]
-        result.gates = evaluate_gates(gates, result.to_dict())
+        result.gates = evaluate_gates(gates, result)
         result.verdict = verdict(result.gates)
-        result.artifacts["cards"] = dict(CARD_FILES)
+        result.artifacts.cards = dict(CARD_FILES)
         record = result.to_dict()
         writer.write_json(AUDIT_FILE, record)
         write_cards(record, writer.path)  # the card embeds the saliency/occlusion PNGs

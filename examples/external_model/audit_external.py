@@ -57,10 +57,10 @@ def main() -> None:
         gates=(GateSpec(metric="demographic_parity_difference", model="reference", feature="sex", max=0.2),),
         out=args.out,
     )
-    acc = result.models["reference"]["test_accuracy"]
-    dpd = result.fairness["reference"]["by_feature"]["sex"]["disparities"]["demographic_parity_difference"]
-    print(f"accuracy {acc:.4f}; demographic parity difference (sex) {dpd['value']:.3f} "
-          f"[{dpd['ci'][0]:.3f}, {dpd['ci'][1]:.3f}]; verdict {result.verdict}")
+    acc = result.models["reference"].test_accuracy
+    dpd = result.fairness.models["reference"].by_feature["sex"].disparities["demographic_parity_difference"]
+    print(f"accuracy {acc:.4f}; demographic parity difference (sex) {dpd.value:.3f} "
+          f"[{dpd.ci[0]:.3f}, {dpd.ci[1]:.3f}]; verdict {result.verdict}")
     if args.out:
         print(f"run directory: {args.out}")
 

@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score
 from audit.config import load_config
 from audit.data import TabularPreprocessor
 from audit.modeling import MLP, predict_proba
-from audit.result import AuditResult
+from audit.result import SCHEMA_VERSION, AuditResult
 from audit.rundir import verify_run
 
 pytestmark = pytest.mark.slow
@@ -32,15 +32,15 @@ def test_run_directory_has_every_artifact(tiny_run):
 def test_audit_json_is_complete_and_round_trips(tiny_run):
     data = json.loads((tiny_run / "audit.json").read_text())
     result = AuditResult.from_dict(data)
-    assert result.schema_version == "1.0" and result.verdict in ("pass", "fail")
+    assert result.schema_version == SCHEMA_VERSION and result.verdict in ("pass", "fail")
     assert set(result.models) == {"reference", "private"}
-    assert len(result.run["config_sha256"]) == 64 and set(result.run["weights_sha256"]) == {"reference", "private"}
-    assert result.run["environment"]["libraries"]["torch"]
-    dp = result.privacy["dp"]
-    assert 0 < dp["epsilon_spent"] <= dp["epsilon_target"] + 1e-9
-    assert {"sex", "race", "sex & race"} <= set(result.fairness["private"]["by_feature"])
-    assert result.explainability["private"]["global_importance"]
-    assert all(g["passed"] is not None for g in result.gates) and len(result.gates) == 3
+    assert len(result.run.config_sha256) == 64 and set(result.run.weights_sha256) == {"reference", "private"}
+    assert result.run.environment.libraries["torch"]
+    dp = result.privacy.dp
+    assert 0 < dp.epsilon_spent <= dp.epsilon_target + 1e-9
+    assert {"sex", "race", "sex & race"} <= set(result.fairness.models["private"].by_feature)
+    assert result.explainability["private"].global_importance
+    assert all(g.passed is not None for g in result.gates) and len(result.gates) == 3
     assert AuditResult.from_json(result.to_json()).to_dict() == result.to_dict()
 
 
@@ -110,8 +110,8 @@ def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny
         assert busy.is_dir()  # left for its owner
     assert "another run of this config is training" in stream.getvalue()
     first = json.loads((tiny_run / "audit.json").read_text())
-    assert outcome.result.privacy["dp"]["epsilon_spent"] == first["privacy"]["dp"]["epsilon_spent"]
-    assert outcome.result.models["private"]["test_accuracy"] == first["models"]["private"]["test_accuracy"]
+    assert outcome.result.privacy.dp.epsilon_spent == first["privacy"]["dp"]["epsilon_spent"]
+    assert outcome.result.models["private"].test_accuracy == first["models"]["private"]["test_accuracy"]
     assert verify_run(outcome.run_dir)["ok"]
 
 

@@ -10,7 +10,7 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from audit.exceptions import DataError
 from audit.fairness import rates_at_threshold, threshold_analysis
 from dashboard import _charts as charts
-from dashboard._data import dig, fmt, fmt_ci, gaps, rates_table, read_predictions, run_summary
+from dashboard._data import fmt, fmt_ci, gaps, rates_table, read_predictions, run_summary
 
 
 def test_fmt_and_fmt_ci_handle_missing_values():
@@ -19,12 +19,6 @@ def test_fmt_and_fmt_ci_handle_missing_values():
     assert fmt_ci({"value": 0.25, "ci": None}) == "0.250"
     assert fmt_ci({"value": 0.25, "ci": [None, 0.3]}) == "0.250"
     assert fmt_ci("n/a") == "n/a"
-
-
-def test_dig_never_raises():  # dig stays only for dashboard/_ui.py; pages read the typed result
-    assert dig(None, "a") is None
-    assert dig({"a": [1]}, "a", 5) is None
-    assert dig({"a": {"b": 0}}, "a", "b") == 0
 
 
 def test_run_summary_of_an_almost_empty_result():
