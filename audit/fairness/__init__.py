@@ -10,13 +10,14 @@ Examples
 >>> import pandas as pd
 >>> from audit.fairness import fairness_report
 >>> r = fairness_report(y_true=[0, 1, 1, 0, 1, 0], y_pred=[0, 1, 0, 0, 1, 1],
-...                     sensitive=pd.DataFrame({"sex": list("FFFMMM")}), n_boot=0)
+...                     sensitive=pd.DataFrame({"sex": list("FFFMMM")}), n_boot=0, min_group_size=3)
 >>> r["by_feature"]["sex"]["four_fifths_rule"]  # selection rates 1/3 vs 2/3
 {'selection_rate_ratio': 0.5, 'passed': False, 'threshold': 0.8}
 """
 
 from typing import Any
 
+from audit.fairness._degenerate import degenerate_model_checks
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._metrics import RATE_METRICS
 from audit.fairness._report import fairness_report
@@ -27,6 +28,7 @@ __all__ = [
     "MISSING_GROUP",
     "RATE_METRICS",
     "ScoreAsFeature",
+    "degenerate_model_checks",
     "equalizing_thresholds",
     "fairness_report",
     "mitigation_report",

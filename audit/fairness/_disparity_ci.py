@@ -15,19 +15,20 @@ almost always when the groups are in fact equal. Three intervals are combined:
 
 The reported interval is the union of the first two, clipped to [0, 1] and
 containing the estimate, extended to parity (0 for a difference, 1 for a ratio)
-when the simultaneous group intervals are consistent with parity. Away from
+when the simultaneous group intervals are consistent with parity (for ``*_to_overall``:
+when every group's simultaneous interval around the overall rate reaches it; ``*_mean``
+disparities are at parity exactly when the metrics they average are). Away from
 parity the box would only widen the interval, so it is not used there. Coverage measured by
 simulation is in docs/fairness.md and tested in tests/audit/fairness/test_bootstrap.py.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from audit.fairness._bootstrap import disparity_interval
 from audit.fairness._metrics import NAMED_DISPARITIES
+from audit.fairness._simultaneous import max_t_band
 
 __all__ = ["DISPARITY_CI_METHOD", "disparity_intervals"]
 
@@ -39,14 +40,8 @@ DISPARITY_CI_METHOD = (
 
 def _simultaneous(samples: np.ndarray, estimate: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Max-t simultaneous interval for each column of ``samples`` (B, G) around ``estimate`` (G,)."""
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        se = np.nanstd(samples, axis=0)
-        t = np.abs(samples - estimate) / np.where(se > 0, se, np.nan)
-        worst = np.nanmax(t, axis=1)
-        c = np.nanquantile(worst, level) if np.isfinite(worst).any() else 0.0
-    se = np.nan_to_num(se)  # a group with no variation keeps its estimate as its interval
-    return estimate - c * se, estimate + c * se
+    lo, hi, _ = max_t_band(samples, estimate, level)
+    return lo, hi
 
 
 def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray | None,
@@ -71,19 +66,28 @@ def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_s
 
 
 def _parity_bound(name: str, box: dict[str, dict[str, float]]) -> tuple[str, float] | None:
-    """('lower'|'upper', bound) on the parity side of disparity ``name``, or None if not covered."""
-    for suffix, kind in (("_difference_to_overall", "difference_to_overall"), ("_difference", "difference"),
-                         ("_ratio", "ratio")):
-        if name.endswith(suffix):
-            stem = name[: -len(suffix)]
+    """('lower'|'upper', bound) on the parity side of disparity ``name``, or None if not covered.
+
+    Only whether the bound reaches parity is used. A ``*_mean`` disparity is at parity exactly when
+    every metric it averages is, and a ``*_ratio_to_overall`` exactly when every group equals the
+    overall rate, so both share the box of their max-based / difference counterparts.
+    """
+    to_overall = name.endswith("_to_overall")
+    stem = name.removesuffix("_to_overall").removesuffix("_mean")
+    for suffix, kind in (("_difference", "difference"), ("_ratio", "ratio")):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
             break
     else:
-        return None  # e.g. *_ratio_to_overall, *_mean: percentile and basic only
-    side = "upper" if kind == "ratio" else "lower"
+        return None
     metrics = ["tpr", "fpr"] if stem == "equalized_odds" else [NAMED_DISPARITIES.get(stem, stem)]
-    values = [box.get(m, {}).get(kind) for m in metrics]
+    values = [box.get(m, {}).get("difference_to_overall" if to_overall else kind) for m in metrics]
     if any(v is None for v in values):
         return None
+    if to_overall:
+        gap = max(values)  # every group's interval around the overall rate reaches it when gap == 0
+        return ("lower", gap) if kind == "difference" else ("upper", 1.0 if gap == 0.0 else 0.0)
+    side = "upper" if kind == "ratio" else "lower"
     # equalized odds is the worse of TPR and FPR: max of differences, min of ratios
     return side, (max(values) if kind != "ratio" else min(values))
 

@@ -96,12 +96,14 @@ def _check(split: str, y, scores, sensitive, X, pos_label, problems: list[str]):
 
 
 def _row(method: str, description: str, y_test, pred, sens: pd.Series, *, n_boot: int, seed: int) -> dict:
+    # Mitigation compares methods on the same groups as Fairlearn's constraint: all groups, {value, ci} only.
     rep = fairness_report(y_true=y_test, y_pred=pred, sensitive=sens.to_frame(), n_boot=n_boot, seed=seed,
-                          intersections=False)
+                          intersections=False, disparity_groups="all")
     block = rep["by_feature"][sens.name]
     metrics = {}
     for name in REPORTED:
-        metrics[name] = rep["overall"]["metrics"][name] if name in rep["overall"]["metrics"] else block["disparities"][name]
+        entry = rep["overall"]["metrics"][name] if name in rep["overall"]["metrics"] else block["disparities_all_groups"][name]
+        metrics[name] = {"value": entry["value"], "ci": entry["ci"]}
     metrics["groups"] = {
         g["group"]: {"selection_rate": g["metrics"]["selection_rate"]["value"], "tpr": g["metrics"]["tpr"]["value"],
                      "count": g["count"]}

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from audit.fairness._bootstrap import CI_METHOD, VANISHED_POLICY, draw_counts, percentile_interval
-from audit.fairness._disparity_ci import DISPARITY_CI_METHOD, disparity_intervals
+from audit.fairness._disparity_ci import DISPARITY_CI_METHOD
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
+from audit.fairness._engine import Engine
+from audit.fairness._policy import Plan, Policy, apply_multiple_testing, check_policy, gate_entry, plan_disparities
+from audit.fairness._simultaneous import MULTIPLE_TESTING, SIMULTANEOUS_METHOD
+from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, denominator_counts, insufficient_for
 from audit.fairness._inputs import MISSING_GROUP, Inputs, check_params, prepare
 from audit.fairness._metrics import (
     RATE_METRICS,
     UNDEFINED_MODES,
     UNDEFINED_REASONS,
-    disparities,
-    rates,
     undefined_mask,
 )
 from audit.fairness._scores import (
@@ -81,6 +84,8 @@ def fairness_report(
     intersections: bool = True,
     seed: int = 0,
     undefined: str = "zero",
+    min_group_positives: int = DEFAULT_MIN_GROUP_POSITIVES,
+    disparity_groups: str = "sufficient",
 ) -> dict:
     """Group metrics, disparities and bootstrap intervals for a binary classifier.
 
@@ -110,12 +115,23 @@ def fairness_report(
         Seed of the bootstrap.
     undefined : {"zero", "none"}
         How a rate with an empty denominator is reported: ``"zero"`` as Fairlearn does.
+    min_group_positives : int
+        Least count of a metric's denominator in a group: actual positives for TPR/FNR, actual
+        negatives for FPR/TNR, predicted positives for precision, both classes for balanced accuracy
+        and ROC AUC (0: rows only). Groups below it (or below ``min_group_size`` rows) are listed as
+        insufficient for that metric.
+    disparity_groups : {"sufficient", "all"}
+        Which groups the disparities under ``disparities`` (what gates read) are computed over:
+        ``"sufficient"`` those with enough data for the metric(s) compared, ``"all"`` every group.
+        Fairlearn's all-groups values are always under ``disparities_all_groups``. A disparity
+        resting on fewer than two groups is null, with ``inconclusive_reason``.
 
     Returns
     -------
     dict
-        JSON-serialisable: ``ci``, ``min_group_size``, ``pos_label``, ``n``, ``overall`` and
-        ``by_feature`` (groups, disparities, four-fifths rule, calibration); see docs/fairness.md.
+        JSON-serialisable: ``ci``, ``min_group_size``, ``min_group_positives``, ``disparity_groups``,
+        ``pos_label``, ``n``, ``overall`` and ``by_feature`` (groups, disparities, disparities over
+        all groups, four-fifths rule, calibration); see docs/fairness.md.
 
     Raises
     ------
@@ -127,45 +143,95 @@ def fairness_report(
     >>> import pandas as pd
     >>> r = fairness_report(y_true=[0, 1, 1, 0], y_pred=[0, 1, 0, 1],
     ...                     sensitive=pd.DataFrame({"sex": ["F", "F", "M", "M"]}), n_boot=0)
-    >>> r["by_feature"]["sex"]["disparities"]["demographic_parity_difference"]["value"]
+    >>> d = r["by_feature"]["sex"]
+    >>> d["disparities_all_groups"]["demographic_parity_difference"]["value"]  # Fairlearn's number
     0.0
+    >>> d["disparities"]["demographic_parity_difference"]["inconclusive_reason"][:55]  # 2 rows per group
+    'fewer than two groups have enough data for selection_ra'
     """
     check_params(n_boot=n_boot, ci_level=ci_level, min_group_size=min_group_size)
+    check_policy(min_group_positives=min_group_positives, disparity_groups=disparity_groups)
     if undefined not in UNDEFINED_MODES:
         raise ConfigError(_BAD_UNDEFINED.format(value=undefined, modes=list(UNDEFINED_MODES)))
     inp = prepare(y_true=y_true, y_pred=y_pred, sensitive=sensitive, y_score=y_score, pos_label=pos_label)
     cells = count_cells(inp.y, inp.p, inp.features)
     groupings = _groupings(cells, len(inp.features), intersections=intersections)
-    point, boot, score_part = _estimates(inp, cells, groupings, undefined=undefined, n_boot=n_boot,
-                                         stratified=stratified, ci_level=ci_level, seed=seed)
-    n = int(len(inp.y))
+    policy = Policy(min_group_size=int(min_group_size), min_group_positives=int(min_group_positives),
+                    mode=disparity_groups)
+    est = _estimates(inp, cells, groupings, policy=policy, undefined=undefined, n_boot=n_boot,
+                     stratified=stratified, ci_level=ci_level, seed=seed)
+    return _assemble(est, groupings, policy=policy, n=int(len(inp.y)), pos_label=pos_label, n_boot=n_boot,
+                     ci_level=ci_level, stratified=stratified, undefined=undefined)
+
+
+def _assemble(est, groupings: list[Grouping], *, policy: Policy, n: int, pos_label, n_boot: int, ci_level: float,
+              stratified: bool, undefined: str) -> dict:
+    """The report: settings, overall metrics and one block per grouping, with the model-wide multiple testing."""
+    blocks = {g.key: _feature_block(gi, g, est, n=n, policy=policy) for gi, g in enumerate(groupings)}
+    ci = _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(est.score_part))
+    if est.boot is not None:
+        ci["multiple_testing"] = {**MULTIPLE_TESTING, **apply_multiple_testing(
+            blocks, _band_inputs(est, groupings), level=ci_level)}
     return {
-        "ci": _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(score_part)),
-        "min_group_size": int(min_group_size),
+        "ci": ci,
+        "min_group_size": policy.min_group_size,
+        "min_group_positives": policy.min_group_positives,
+        "disparity_groups": policy.mode,
         "pos_label": _pos_label_json(pos_label),
         "n": n,
         "missing_group": MISSING_GROUP,
         "undefined_rates": _UNDEFINED_TEXT[undefined],
-        "overall": {"count": n, "metrics": _overall_metrics(point, boot, score_part)},
-        "by_feature": {g.key: _feature_block(gi, g, cells, point, boot, score_part, n=n, min_group_size=min_group_size)
-                       for gi, g in enumerate(groupings)},
+        "overall": {"count": n, "metrics": _overall_metrics(est.point, est.boot, est.score_part)},
+        "by_feature": blocks,
     }
 
 
-def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, undefined: str, n_boot: int, stratified: bool,
-               ci_level: float, seed: int) -> tuple[dict, dict | None, dict | None]:
-    """Point estimates, their bootstrap intervals (None when ``n_boot`` is 0) and the score metrics (None without scores)."""
-    engine = _Engine(cells, groupings, undefined=undefined)
+@dataclass
+class _Estimates:
+    """Everything computed before the report is assembled."""
+
+    cells: Cells
+    point: dict
+    boot: dict | None
+    reps: dict | None
+    score_part: dict | None
+    plan: Plan
+    dens: list[dict]
+
+
+def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, policy: Policy, undefined: str, n_boot: int,
+               stratified: bool, ci_level: float, seed: int) -> _Estimates:
+    """Point estimates, the disparity plan, bootstrap intervals (None when ``n_boot`` is 0) and the score metrics."""
+    engine = Engine(cells, groupings, undefined=undefined)
     point = engine.evaluate(cells.counts[None])
-    boot = None
+    dens = [denominator_counts(g.aggregate(cells.counts)) for g in groupings]
+    plan = plan_disparities(point, dens, policy)
+    if plan.views:
+        engine.views = plan.views
+        point = engine.evaluate(cells.counts[None])
+    boot = reps = None
     if n_boot > 0:
         rng = np.random.default_rng(seed)
-        boot = engine.bootstrap(n_boot=int(n_boot), stratified=stratified, rng=rng, level=ci_level, point=point)
+        boot, reps = engine.bootstrap(n_boot=int(n_boot), stratified=stratified, rng=rng, level=ci_level, point=point)
     score_part = None
     if inp.score is not None:
+        auc_masks = [policy.mask(dens[gi], ("roc_auc",)) for gi in range(len(groupings))]
         score_part = _score_metrics(inp.y, inp.score, cells, groupings, n_boot=int(n_boot), stratified=stratified,
-                                    level=ci_level, seed=seed)
-    return point, boot, score_part
+                                    level=ci_level, seed=seed, auc_masks=auc_masks)
+    return _Estimates(cells=cells, point=point, boot=boot, reps=reps, score_part=score_part, plan=plan, dens=dens)
+
+
+def _band_inputs(est: _Estimates, groupings: list[Grouping]) -> list[tuple]:
+    """(block key, name, replicates, estimate) of every conclusive gate-facing rate disparity."""
+    out = []
+    for (gi, name), source in est.plan.source.items():
+        if source is None:
+            continue
+        value = float(est.point[(source, "disparity", name)][0])
+        reps = est.reps[(source, "disparity", name)]
+        if np.isfinite(value) and np.isfinite(reps).all():
+            out.append((groupings[gi].key, name, reps, value))
+    return out
 
 
 def _groupings(cells: Cells, n_features: int, *, intersections: bool) -> list[Grouping]:
@@ -185,6 +251,7 @@ def _ci_description(*, n_boot: int, ci_level: float, stratified: bool, scores: b
         "n_boot": int(n_boot),
         "level": float(ci_level),
         "vanished_groups": VANISHED_POLICY,
+        "simultaneous_method": SIMULTANEOUS_METHOD,
     }
     if scores:
         ci["score_metrics"] = {"roc_auc": AUC_CI_METHOD, "ece": ECE_CI_METHOD}
@@ -209,57 +276,8 @@ def _pick(point: dict, boot: dict | None, key: tuple, index=None) -> dict:
     return _entry(value, lo, hi)
 
 
-class _Engine:
-    """Evaluates every grouping's rates and disparities on (b, C, 4) cell counts."""
-
-    def __init__(self, cells: Cells, groupings: list[Grouping], *, undefined: str) -> None:
-        self.cells = cells
-        self.groupings = groupings
-        self.undefined = undefined
-
-    def evaluate(self, cell_counts: np.ndarray) -> dict:
-        out: dict = {}
-        overall = rates(cell_counts.sum(axis=-2), undefined=self.undefined)
-        for m, v in overall.items():
-            out[("overall", m)] = v
-        for gi, g in enumerate(self.groupings):
-            by_group = rates(g.aggregate(cell_counts), undefined=self.undefined)
-            for m, v in by_group.items():
-                out[(gi, "group", m)] = v
-            for d, v in disparities(by_group, overall).items():
-                out[(gi, "disparity", d)] = v
-        return out
-
-    def bootstrap(self, *, n_boot: int, stratified: bool, rng: np.random.Generator, level: float, point: dict) -> dict:
-        chunks: dict = {}
-        vanished = np.zeros(len(self.groupings), dtype=np.int64)
-        for draw in draw_counts(self.cells.counts, n_boot=n_boot, stratified=stratified, rng=rng):
-            res = self.evaluate(draw)
-            for k, v in res.items():
-                chunks.setdefault(k, []).append(v)
-            if not stratified:
-                for gi, g in enumerate(self.groupings):
-                    vanished[gi] += int((g.aggregate(draw).sum(axis=-1) == 0).any(axis=-1).sum())
-        reps = {k: np.concatenate(v) for k, v in chunks.items()}
-        out = {k: percentile_interval(v, level) for k, v in reps.items() if k[1] != "disparity"}
-        for gi in range(len(self.groupings)):
-            names = [k[2] for k in reps if k[0] == gi and k[1] == "disparity"]
-            ci = disparity_intervals(
-                {d: reps[(gi, "disparity", d)] for d in names},
-                {d: point[(gi, "disparity", d)][0] for d in names},
-                group_samples={m: reps[(gi, "group", m)] for m in RATE_METRICS},
-                group_estimates={m: point[(gi, "group", m)][0] for m in RATE_METRICS},
-                overall_samples={m: reps[("overall", m)] for m in RATE_METRICS},
-                overall_estimates={m: point[("overall", m)][0] for m in RATE_METRICS},
-                level=level,
-            )
-            out.update({(gi, "disparity", d): bounds for d, bounds in ci.items()})
-        out["vanished"] = vanished
-        return out
-
-
 def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot: int, stratified: bool,
-                   level: float, seed: int) -> dict:
+                   level: float, seed: int, auc_masks: list[np.ndarray]) -> dict:
     """roc_auc (DeLong CI) and ece (bootstrap CI) overall and per group, plus reliability bins."""
     n_cells = len(cells.counts)
     cal_counts, cal_sums = calibration_cells(y, score, cells.row_cell, n_cells)
@@ -287,6 +305,13 @@ def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot:
         aucs = auc_by_group(y, score, rg, len(g.labels), level=level)
         out.setdefault("disparities", []).append(
             auc_disparities(aucs, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 2, gi])))
+        # the gate-facing AUC disparities: groups with too few positives or negatives left out
+        mask = auc_masks[gi] & ~np.isnan(aucs[:, 0])
+        sufficient = out["disparities"][-1]
+        if not mask.all():
+            sub = np.where(mask[:, None], aucs, np.nan)
+            sufficient = auc_disparities(sub, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 3, gi]))
+        out.setdefault("sufficient_disparities", []).append((sufficient, mask))
         gc, gs = g.aggregate(cal_counts), g.aggregate(cal_sums)
         eces = ece(gc, gs)
         blo, bhi = ece_boot_groups[gi] if ece_boot_groups[gi] is not None else (None, None)
@@ -302,14 +327,23 @@ def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot:
     return out
 
 
-def _feature_block(gi: int, g: Grouping, cells: Cells, point: dict, boot: dict | None, score_part: dict | None,
-                   *, n: int, min_group_size: int) -> dict:
-    group_counts = g.aggregate(cells.counts)
-    sizes = group_counts.sum(axis=-1)
+def _group_entries(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Policy) -> tuple[list, list]:
+    """Each group's metrics, flags and denominators, and the rates it leaves undefined."""
+    point, boot, score_part = est.point, est.boot, est.score_part
+    group_counts = g.aggregate(est.cells.counts)
+    den = est.dens[gi]
+    metric_names = list(RATE_METRICS) + (["roc_auc", "ece"] if score_part else [])
+    lacking = insufficient_for(den, metric_names, min_group_size=policy.min_group_size,
+                               min_group_positives=policy.min_group_positives)
     groups, undefined_list = [], []
     for k, label in enumerate(g.labels):
         metrics = {m: _pick(point, boot, (gi, "group", m), index=k) for m in RATE_METRICS}
-        count = int(sizes[k])
+        if boot is not None:
+            for m in RATE_METRICS:
+                lo, hi, _ = boot["group_band"][(gi, m)]
+                if metrics[m]["value"] is not None and np.isfinite(lo[k]) and np.isfinite(hi[k]):
+                    metrics[m]["simultaneous_ci"] = [float(np.clip(lo[k], 0, 1)), float(np.clip(hi[k], 0, 1))]
+        count = int(den["rows"][k])
         metrics["count"] = count
         for m, reason in UNDEFINED_REASONS.items():
             if undefined_mask(group_counts[k], m):
@@ -322,34 +356,67 @@ def _feature_block(gi: int, g: Grouping, cells: Cells, point: dict, boot: dict |
             "values": dict(g.values[k]),
             "count": count,
             "share": count / n,
-            "insufficient_data": count < min_group_size,
+            "insufficient_data": count < policy.min_group_size,
+            "insufficient_for": lacking[k],
+            "denominators": {d: int(den[d][k]) for d in ("positives", "negatives", "predicted_positives")},
             "metrics": metrics,
         })
-    disp_names = [k[2] for k in point if k[0] == gi and k[1] == "disparity"]
-    disp = {d: _pick(point, boot, (gi, "disparity", d)) for d in disp_names}
+    return groups, undefined_list
+
+
+def _disparity_blocks(gi: int, g: Grouping, est: _Estimates, policy: Policy) -> tuple[dict, dict, list | None]:
+    """Gate-facing disparities (policy groups), the all-groups ones (Fairlearn's) and the AUC-excluded groups."""
+    point, boot, plan = est.point, est.boot, est.plan
+    names = [k[2] for k in point if k[0] == gi and k[1] == "disparity"]
+    all_groups = {d: _pick(point, boot, (gi, "disparity", d)) for d in names}
+    gate = {}
+    for d in names:
+        source = plan.source[(gi, d)]
+        base = _pick(point, boot, (source if source is not None else gi, "disparity", d))
+        p = boot.get((source, "p_value", d)) if boot is not None and source is not None else None
+        gate[d] = gate_entry(base, labels=g.labels, used=plan.used[(gi, d)], reason=plan.reason.get((gi, d)), p_value=p)
     auc_excluded = None
-    if score_part:
-        auc_disp = score_part["disparities"][gi]
+    if est.score_part:
+        auc_all = est.score_part["disparities"][gi]
+        auc_gate, mask = est.score_part["sufficient_disparities"][gi]
         for name in ("roc_auc_difference", "roc_auc_ratio"):
-            disp[name] = {**_entry(auc_disp[name]["value"], *(auc_disp[name]["ci"] or (None, None))),
-                          "ci_method": AUC_DISPARITY_CI_METHOD}
-        auc_excluded = [g.labels[k] for k in auc_disp["excluded_groups"]]
+            all_groups[name] = _auc_entry(auc_all[name])
+            reason = None if mask.sum() >= 2 else policy.reason(("roc_auc",), used=int(mask.sum()), total=len(mask))
+            gate[name] = gate_entry(_auc_entry(auc_gate[name]), labels=g.labels, used=mask, reason=reason,
+                                    p_value=auc_gate[name].get("p_value"))
+        auc_excluded = [g.labels[k] for k in auc_all["excluded_groups"]]
+    return gate, all_groups, auc_excluded
+
+
+def _auc_entry(entry: dict) -> dict:
+    return {**_entry(entry["value"], *(entry["ci"] or (None, None))), "ci_method": AUC_DISPARITY_CI_METHOD}
+
+
+def _feature_block(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Policy) -> dict:
+    groups, undefined_list = _group_entries(gi, g, est, n=n, policy=policy)
+    disp, disp_all, auc_excluded = _disparity_blocks(gi, g, est, policy)
+    by_metric: dict[str, list[str]] = {}
+    for x in groups:
+        for m in x["insufficient_for"]:
+            by_metric.setdefault(m, []).append(x["group"])
     sr_ratio = disp["demographic_parity_ratio"]["value"]
     block = {
         "features": list(g.features),
         "groups": groups,
         "disparities": disp,
+        "disparities_all_groups": disp_all,
         "four_fifths_rule": {
             "selection_rate_ratio": sr_ratio,
             "passed": None if sr_ratio is None else bool(sr_ratio >= FOUR_FIFTHS),
             "threshold": FOUR_FIFTHS,
         },
         "insufficient_groups": [x["group"] for x in groups if x["insufficient_data"]],
+        "insufficient_by_metric": by_metric,
         "undefined_rates": undefined_list,
     }
-    if boot is not None:
-        block["vanished_resamples"] = int(boot["vanished"][gi])
-    if score_part:
-        block["calibration"] = {label: score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
+    if est.boot is not None:
+        block["vanished_resamples"] = int(est.boot["vanished"][gi])
+    if est.score_part:
+        block["calibration"] = {label: est.score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
         block["roc_auc_excluded_groups"] = auc_excluded  # one class only: AUC undefined (Fairlearn raises)
     return block

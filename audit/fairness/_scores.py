@@ -89,6 +89,7 @@ def auc_disparities(aucs: np.ndarray, *, level: float, n_draws: int, rng: np.ran
     (0.1, [2])
     """
     from audit.fairness._disparity_ci import disparity_intervals
+    from audit.fairness._simultaneous import box_p_values, disparity_box, parity_p_value
 
     defined = ~np.isnan(aucs[:, 0])
     excluded = [int(i) for i in np.flatnonzero(~defined)]
@@ -108,9 +109,14 @@ def auc_disparities(aucs: np.ndarray, *, level: float, n_draws: int, rng: np.ran
         samples = {"roc_auc_difference": draws.max(1) - draws.min(1), "roc_auc_ratio": draws.min(1) / draws.max(1)}
     ci = disparity_intervals(samples, {"roc_auc_difference": diff, "roc_auc_ratio": rat},
                              group_samples={"roc_auc": draws}, group_estimates={"roc_auc": a[:, 0]}, level=level)
+    boxes = {"roc_auc": box_p_values(draws, a[:, 0], None, None)}
+    p_values = {name: parity_p_value(name, samples[name], est, box=disparity_box(name, boxes, ("roc_auc",)))
+                for name, est in (("roc_auc_difference", diff), ("roc_auc_ratio", rat))}
     return {
-        "roc_auc_difference": {"value": diff, "ci": [float(v) for v in ci["roc_auc_difference"]]},
-        "roc_auc_ratio": {"value": _finite(rat), "ci": [float(v) for v in ci["roc_auc_ratio"]] if np.isfinite(rat) else None},
+        "roc_auc_difference": {"value": diff, "ci": [float(v) for v in ci["roc_auc_difference"]],
+                               "p_value": p_values["roc_auc_difference"]},
+        "roc_auc_ratio": {"value": _finite(rat), "ci": [float(v) for v in ci["roc_auc_ratio"]] if np.isfinite(rat) else None,
+                          "p_value": p_values["roc_auc_ratio"]},
         "excluded_groups": excluded,
     }
 

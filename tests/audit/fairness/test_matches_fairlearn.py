@@ -104,7 +104,7 @@ def test_adult_disparities_equal_fairlearn_functions(adult):
     t = adult["test"]
     rep = fairness_report(y_true=t["y_true"], y_pred=t["y_pred"], sensitive=t["sensitive"], pos_label=">50K", n_boot=0)
     for key, sens in (("sex", t["sensitive"]["sex"]), ("race", t["sensitive"]["race"]), ("sex & race", t["sensitive"])):
-        _assert_disparities_equal(rep["by_feature"][key]["disparities"], t["y01"], t["p01"], sens)
+        _assert_disparities_equal(rep["by_feature"][key]["disparities_all_groups"], t["y01"], t["p01"], sens)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -113,8 +113,8 @@ def test_random_many_groups_with_zero_positives_equal_fairlearn(seed):
     rep = fairness_report(y_true=d["y"], y_pred=d["p"], sensitive=d["sensitive"], n_boot=0, min_group_size=1)
     _assert_groups_equal(rep["by_feature"]["g"], _frame(d["y"], d["p"], d["sensitive"]["g"]))
     _assert_groups_equal(rep["by_feature"]["g & h"], _frame(d["y"], d["p"], d["sensitive"]))
-    _assert_disparities_equal(rep["by_feature"]["g"]["disparities"], d["y"], d["p"], d["sensitive"]["g"])
-    _assert_disparities_equal(rep["by_feature"]["g & h"]["disparities"], d["y"], d["p"], d["sensitive"])
+    _assert_disparities_equal(rep["by_feature"]["g"]["disparities_all_groups"], d["y"], d["p"], d["sensitive"]["g"])
+    _assert_disparities_equal(rep["by_feature"]["g & h"]["disparities_all_groups"], d["y"], d["p"], d["sensitive"])
 
 
 def test_zero_positive_groups_are_listed_as_undefined():
@@ -134,4 +134,4 @@ def test_undefined_none_reports_null_and_skips_group():
     a = block["groups"][0]
     assert a["metrics"]["tpr"]["value"] is None
     # only group b has a TPR, so the between-group TPR difference is 0
-    assert block["disparities"]["equal_opportunity_difference"]["value"] == 0.0
+    assert block["disparities_all_groups"]["equal_opportunity_difference"]["value"] == 0.0

@@ -64,7 +64,7 @@ def test_auc_disparities_equal_fairlearn(adult, feature):
     keep = ~sens.astype(str).agg(" & ".join, axis=1).isin(block["roc_auc_excluded_groups"]).to_numpy()
     mf = MetricFrame(metrics=roc_auc_score, y_true=t["y01"][keep], y_pred=t["score"][keep],
                      sensitive_features=sens[keep].reset_index(drop=True))
-    d = block["disparities"]
+    d = block["disparities_all_groups"]
     assert d["roc_auc_difference"]["value"] == pytest.approx(mf.difference(), abs=1e-12)
     assert d["roc_auc_ratio"]["value"] == pytest.approx(mf.ratio(), abs=1e-12)
     for name in ("roc_auc_difference", "roc_auc_ratio"):
@@ -95,5 +95,8 @@ def test_auc_disparity_when_every_group_has_one_class():
     rep = fairness_report(y_true=[0, 1, 0, 1], y_pred=[0, 1, 0, 1], y_score=[0.2, 0.9, 0.1, 0.8],
                           sensitive=pd.DataFrame({"g": ["a", "b", "a", "b"]}), n_boot=50)
     block = rep["by_feature"]["g"]
-    assert block["disparities"]["roc_auc_difference"] == {"value": None, "ci": None, "ci_method": block["disparities"]["roc_auc_difference"]["ci_method"]}
+    entry = block["disparities_all_groups"]["roc_auc_difference"]
+    assert entry == {"value": None, "ci": None, "ci_method": entry["ci_method"]}
+    gate = block["disparities"]["roc_auc_difference"]
+    assert gate["value"] is None and gate["groups_used"] == [] and "fewer than two groups" in gate["inconclusive_reason"]
     assert block["roc_auc_excluded_groups"] == ["a", "b"]

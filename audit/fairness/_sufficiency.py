@@ -1,0 +1,134 @@
+"""Which groups have enough data for which metric, and which groups a disparity may rest on.
+
+A group is *sufficient* for a metric when it has at least ``min_group_size`` rows and,
+for a metric that divides by a subset of the rows, at least ``min_group_positives`` of
+that subset (the metric's *denominator*):
+
+========================  =================================================
+metric                    denominator counted against ``min_group_positives``
+========================  =================================================
+tpr, fnr                  actual positives (TP + FN)
+fpr, tnr                  actual negatives (TN + FP)
+precision                 predicted positives (TP + FP)
+balanced_accuracy         actual positives and actual negatives
+roc_auc                   actual positives and actual negatives
+selection_rate, accuracy, rows only
+base_rate, ece
+========================  =================================================
+
+A disparity compares one metric (two for equalized odds: TPR and FPR) across groups;
+the groups it may rest on are those sufficient for every metric it compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audit.fairness._counts import FN, FP, TN, TP
+from audit.fairness._metrics import NAMED_DISPARITIES, RATE_METRICS
+
+__all__ = [
+    "DEFAULT_MIN_GROUP_POSITIVES",
+    "DISPARITY_GROUPS_MODES",
+    "INCONCLUSIVE_FEW_GROUPS",
+    "METRIC_DENOMINATORS",
+    "denominator_counts",
+    "disparity_metrics",
+    "insufficient_for",
+    "sufficient_mask",
+]
+
+DEFAULT_MIN_GROUP_POSITIVES = 10
+"""Default least count of a metric's denominator (actual positives for TPR, ...) in a group.
+
+With fewer than 10 the rate moves by more than 10 points per person, its 95% interval is
+wider than about ±0.3 (Wilson, at a rate of 0.5), and the normal approximation behind
+interval methods fails (the usual ``n p >= 10`` rule)."""
+
+DISPARITY_GROUPS_MODES = ("sufficient", "all")
+"""``fairness_report(disparity_groups=...)``: which groups the gate-facing ``disparities`` use."""
+
+METRIC_DENOMINATORS: dict[str, tuple[str, ...]] = {
+    "selection_rate": (),
+    "accuracy": (),
+    "base_rate": (),
+    "ece": (),
+    "tpr": ("positives",),
+    "fnr": ("positives",),
+    "fpr": ("negatives",),
+    "tnr": ("negatives",),
+    "precision": ("predicted_positives",),
+    "balanced_accuracy": ("positives", "negatives"),
+    "roc_auc": ("positives", "negatives"),
+}
+"""Metric -> the counts (besides rows) it divides by, each needing ``min_group_positives``."""
+
+INCONCLUSIVE_FEW_GROUPS = (
+    "fewer than two groups have enough data for {metrics} ({used} of {total}: at least {min_rows} rows{extra}); "
+    "a disparity needs two groups to compare"
+)
+
+_DENOMINATOR_CELLS = {"positives": (TP, FN), "negatives": (TN, FP), "predicted_positives": (TP, FP)}
+_DENOMINATOR_TEXT = {"positives": "actual positives", "negatives": "actual negatives",
+                     "predicted_positives": "predicted positives"}
+
+
+def denominator_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Rows and each denominator count per group from counts (..., G, 4).
+
+    Examples
+    --------
+    >>> {k: v.tolist() for k, v in denominator_counts(np.array([[5, 1, 2, 3]])).items()}
+    {'rows': [11], 'positives': [5], 'negatives': [6], 'predicted_positives': [4]}
+    """
+    c = np.asarray(counts, dtype=np.int64)
+    out = {"rows": c.sum(axis=-1)}
+    for name, cells in _DENOMINATOR_CELLS.items():
+        out[name] = c[..., cells[0]] + c[..., cells[1]]
+    return out
+
+
+def sufficient_mask(den: dict[str, np.ndarray], metrics, *, min_group_size: int, min_group_positives: int) -> np.ndarray:
+    """(G,) True where a group is sufficient for every metric in ``metrics``."""
+    mask = den["rows"] >= min_group_size
+    for m in metrics:
+        for d in METRIC_DENOMINATORS.get(m, ()):
+            mask = mask & (den[d] >= min_group_positives)
+    return mask
+
+
+def insufficient_for(den: dict[str, np.ndarray], metrics, *, min_group_size: int,
+                     min_group_positives: int) -> list[list[str]]:
+    """For each group, the metrics (of ``metrics``) it has too little data for."""
+    masks = {m: sufficient_mask(den, [m], min_group_size=min_group_size, min_group_positives=min_group_positives)
+             for m in metrics}
+    return [[m for m in metrics if not masks[m][k]] for k in range(len(den["rows"]))]
+
+
+def disparity_metrics(name: str) -> tuple[str, ...]:
+    """The group metric(s) a disparity compares.
+
+    Examples
+    --------
+    >>> disparity_metrics("equalized_odds_ratio_to_overall"), disparity_metrics("predictive_parity_difference")
+    (('tpr', 'fpr'), ('precision',))
+    """
+    stem = name.removesuffix("_to_overall").removesuffix("_mean")
+    if stem.startswith("equalized_odds"):
+        return ("tpr", "fpr")
+    for suffix in ("_difference", "_ratio"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    metric = NAMED_DISPARITIES.get(stem, stem)
+    if metric not in RATE_METRICS and metric != "roc_auc":
+        raise KeyError(f"unknown disparity {name!r}")
+    return (metric,)
+
+
+def inconclusive_reason(metrics, *, used: int, total: int, min_group_size: int, min_group_positives: int) -> str:
+    """The plain-English reason a disparity over ``metrics`` rests on fewer than two groups."""
+    dens = sorted({d for m in metrics for d in METRIC_DENOMINATORS.get(m, ())})
+    extra = "".join(f" and {min_group_positives} {_DENOMINATOR_TEXT[d]}" for d in dens)
+    return INCONCLUSIVE_FEW_GROUPS.format(metrics=" and ".join(metrics), used=used, total=total,
+                                          min_rows=min_group_size, extra=extra)
