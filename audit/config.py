@@ -44,6 +44,7 @@ from audit.choices import (
 from audit.exceptions import ConfigError
 
 __all__ = [
+    "PREDICTION_COLUMNS",
     "AuditConfig",
     "CardSection",
     "ComputeSection",
@@ -80,6 +81,13 @@ _GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = 
 #: Defaults of the data screening (audit.screening): one-hot width, and the single-feature AUC that is leakage.
 DEFAULT_MAX_ENCODED_FEATURES = 2000
 DEFAULT_LEAKAGE_AUC = 0.95
+
+#: The columns ``predictions.csv`` holds besides the sensitive features, in order (the writer in
+#: ``audit.pipeline._audits`` builds its frame from this tuple); a sensitive feature may not take one of these names.
+PREDICTION_COLUMNS = ("model", "y_true", "y_pred", "y_score")
+_RESERVED = ("'data.sensitive_features': {names} {are} reserved: predictions.csv already has columns {reserved}, and a "
+             "sensitive column of the same name would overwrite one of them. Fix: rename the column in the data file "
+             "(e.g. {example!r}) and in data.sensitive_features.")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Seeds go to NumPy, pandas and scikit-learn, which take 0 .. 2**32 - 1.
@@ -481,6 +489,10 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
             problems.append(f"'data.drop_columns': cannot drop the target or a sensitive feature, found {sorted(overlap)}.")
         if data.target in data.sensitive_features:
             problems.append(f"'data.sensitive_features': the target '{data.target}' cannot also be a sensitive feature.")
+        reserved = [s for s in data.sensitive_features if s in PREDICTION_COLUMNS]
+        if reserved:
+            problems.append(_RESERVED.format(names=", ".join(map(repr, reserved)), are="is" if len(reserved) == 1 else "are",
+                                             reserved=list(PREDICTION_COLUMNS), example=f"{reserved[0]}_group"))
         if len(set(data.sensitive_features)) != len(data.sensitive_features):
             problems.append(f"'data.sensitive_features': expected distinct names, found {data.sensitive_features}.")
     model = cfg.get("model")

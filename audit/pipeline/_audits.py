@@ -46,7 +46,9 @@ def _predict_and_fairness(run: AuditRun) -> None:
             n_boot=f.n_boot, ci_level=f.ci_level, stratified=f.stratified,
             min_group_size=f.min_group_size, intersections=run.options.intersections, seed=run.options.seed,
         )
-        frame = pd.DataFrame({"model": name, "y_true": p.y_test, "y_pred": yhat, "y_score": s})
+        from audit.config import PREDICTION_COLUMNS  # the reserved names the config refuses for sensitive columns
+
+        frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, p.y_test, yhat, s), strict=True)))
         for col in p.sensitive_test.columns:
             frame[col] = p.sensitive_test[col].to_numpy()
         run.prediction_frames.append(frame)

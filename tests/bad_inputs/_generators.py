@@ -177,6 +177,224 @@ def runs_root_with_escape_link(target: Path, work: Path) -> None:
     os.symlink(work / "outside", target / "escape")
 
 
+def _people_renamed(column: str, new: str) -> Callable[[Path, Path], None]:
+    def generate(target: Path, work: Path) -> None:
+        _people().rename(columns={column: new}).to_csv(target, index=False)
+
+    return generate
+
+
+# A sensitive column named like a column of predictions.csv (it would overwrite that column).
+people_sex_named_y_pred = _people_renamed("sex", "y_pred")
+people_sex_named_y_true = _people_renamed("sex", "y_true")
+people_sex_named_y_score = _people_renamed("sex", "y_score")
+people_sex_named_model = _people_renamed("sex", "model")
+
+
+def fifo(target: Path, work: Path) -> None:
+    """A named pipe: opening it for reading would block until someone writes."""
+    os.mkfifo(target)
+
+
+def directory(target: Path, work: Path) -> None:
+    target.mkdir()
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def sealed_run_deep_audit_json(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "audit.json").write_text(_deep(100_000), encoding="utf-8")
+
+
+def sealed_run_nested_audit_json(target: Path, work: Path) -> None:
+    """Valid-looking audit.json with one value nested 500 deep (under Python's recursion limit when parsed)."""
+    sealed_run(target, work)
+    (target / "audit.json").write_text('{"schema_version": "1.0", "run": {"name": ' + _deep(500) + "}}", encoding="utf-8")
+
+
+def sealed_run_deep_manifest(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "manifest.json").write_text('{"files": ' + _deep(100_000) + "}", encoding="utf-8")
+
+
+def sealed_run_deep_reviews(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "reviews.jsonl").write_text(_deep(100_000) + "\n", encoding="utf-8")
+
+
+def sealed_run_manifest_entry_not_object(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["audit.json"] = "0" * 64
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def sealed_run_manifest_sha_not_text(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["audit.json"]["sha256"] = 5
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def sealed_run_with_fifo(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    os.mkfifo(target / "pipe")
+
+
+def sealed_run_audit_json_fifo(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "audit.json").unlink()
+    os.mkfifo(target / "audit.json")
+
+
+def sealed_run_audit_json_directory(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "audit.json").unlink()
+    (target / "audit.json").mkdir()
+
+
+def sealed_run_reviews_directory(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "reviews.jsonl").mkdir()
+
+
+def sealed_run_manifest_fifo(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "manifest.json").unlink()
+    os.mkfifo(target / "manifest.json")
+
+
+def _save(state, target: Path) -> None:
+    import torch
+
+    torch.save(state, target)
+
+
+def weights_meta_device(target: Path, work: Path) -> None:
+    import torch
+
+    _save({k: torch.empty_like(v, device="meta") for k, v in _mlp_state(_people_n_features()).items()}, target)
+
+
+def weights_training_checkpoint(target: Path, work: Path) -> None:
+    import torch
+
+    model_state = _mlp_state(_people_n_features())
+    _save({"model_state_dict": model_state, "optimizer_state_dict": {"state": {}}, "epoch": 3,
+           "loss": torch.tensor(0.4)}, target)
+
+
+def weights_lightning_checkpoint(target: Path, work: Path) -> None:
+    _save({"state_dict": _mlp_state(_people_n_features()), "epoch": 1, "global_step": 10}, target)
+
+
+def weights_bare_tensor(target: Path, work: Path) -> None:
+    import torch
+
+    _save(torch.zeros(3, 3), target)
+
+
+def weights_empty_file(target: Path, work: Path) -> None:
+    target.write_bytes(b"")
+
+
+def weights_zip_bomb(target: Path, work: Path) -> None:
+    """A torch-style zip whose one member inflates 64 MiB of zeros from a few KiB."""
+    import zipfile
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("model/data.pkl", b"\0" * (64 << 20))
+        zf.writestr("model/version", b"3\n")
+
+
+def _parquet(frame: pd.DataFrame, target: Path) -> None:
+    frame.to_parquet(target, index=False)
+
+
+def people_parquet_list_sex(target: Path, work: Path) -> None:
+    df = _people()
+    df["sex"] = [[s, "x"] for s in df["sex"]]
+    _parquet(df, target)
+
+
+def people_parquet_struct_sex(target: Path, work: Path) -> None:
+    df = _people()
+    df["sex"] = [{"code": s[0], "label": s} for s in df["sex"]]
+    _parquet(df, target)
+
+
+def people_parquet_list_feature(target: Path, work: Path) -> None:
+    df = _people()
+    df["tags"] = [["a", "b"][: 1 + i % 2] for i in range(len(df))]
+    _parquet(df, target)
+
+
+def preds_parquet_struct_sex(target: Path, work: Path) -> None:
+    n = 60
+    _parquet(pd.DataFrame({"y": [i % 2 for i in range(n)], "p": [(i // 2) % 2 for i in range(n)],
+                           "sex": [{"label": "F" if i % 3 else "M"} for i in range(n)]}), target)
+
+
+def people_decimal_commas(target: Path, work: Path) -> None:
+    df = _people()
+    df["hours-per-week"] = [f"{h},{i % 100:02d}" for i, h in enumerate(df["hours-per-week"])]
+    df.to_csv(target, index=False)
+
+
+def people_header_space_twin(target: Path, work: Path) -> None:
+    df = _people()
+    df["age "] = df["age"] + 1  # "age" and "age ": two columns a reader would merge, or a human would confuse
+    df.to_csv(target, index=False)
+
+
+def people_leading_zero_codes(target: Path, work: Path) -> None:
+    df = _people()
+    df["region"] = [f"{1 + i % 3:02d}" for i in range(len(df))]  # "01", "02", "03": codes, not numbers
+    df.to_csv(target, index=False)
+
+
+def people_boolean_target(target: Path, work: Path) -> None:
+    df = _people()
+    df["rich"] = df.pop("income") == ">50K"
+    df.to_csv(target, index=False)
+
+
+def people_integer_target(target: Path, work: Path) -> None:
+    df = _people()
+    df["rich"] = (df.pop("income") == ">50K").astype(int)
+    df.to_csv(target, index=False)
+
+
+def _people_huge(value: float) -> Callable[[Path, Path], None]:
+    def generate(target: Path, work: Path) -> None:
+        df = _people()
+        df["hours-per-week"] = df["hours-per-week"].astype(float)
+        df.loc[7, "hours-per-week"] = value
+        df.to_csv(target, index=False)
+
+    return generate
+
+
+people_value_1e308 = _people_huge(1e308)
+people_value_minus_1e300 = _people_huge(-1e300)
+
+
+def big_toml(target: Path, work: Path) -> None:
+    target.write_text("# padding\n" * 300_000, encoding="utf-8")
+
+
+def bom_toml_unknown_key(target: Path, work: Path) -> None:
+    target.write_bytes("\ufeff".encode("utf-8") + b'name = "bom"\nfrobnicate = 1\n[data]\npath = "people.csv"\n'
+                      b'target = "income"\npositive_label = ">50K"\nsensitive_features = ["sex"]\n')
+
+
+def people_bom_csv(target: Path, work: Path) -> None:
+    target.write_bytes("\ufeff".encode("utf-8") + (COMMON / "people.csv").read_bytes())
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}
