@@ -55,11 +55,50 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+_FACTORY_EXITED = (
+    "model.factory {spec!r}: {where} raised SystemExit({code!r}): it called sys.exit, or parsed the command line "
+    "with argparse and found it wanting (it was given a neutral command line [{argv0!r}], never rai-audit's). "
+    "Expected {expected}. Fix: move script code under 'if __name__ == \"__main__\":'."
+)
+_FACTORY_BASE = "model.factory {spec!r}: {where} raised {kind}: {error}. Expected {expected}."
+_IMPORT_EXPECTED = "importing the module to only define things (classes, functions)"
+_CALL_EXPECTED = "{name}(n_features=<int>) to return an nn.Module"
+
+
+class _Isolated:
+    """Run user code (the factory's import or call) with a neutral ``sys.argv``, restored afterwards.
+
+    ``SystemExit`` and any other ``BaseException`` that is not an interruption become a
+    :class:`ModelError` naming ``where``; ``KeyboardInterrupt`` (a real Ctrl-C, or SIGTERM, which
+    the CLI turns into one) still interrupts.
+    """
+
+    def __init__(self, spec: str, where: str, expected: str, argv0: str) -> None:
+        self.spec, self.where, self.expected, self.argv0 = spec, where, expected, argv0
+
+    def __enter__(self) -> _Isolated:
+        self.saved_argv = sys.argv
+        sys.argv = [self.argv0]
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        sys.argv = self.saved_argv
+        if exc_type is None or issubclass(exc_type, (KeyboardInterrupt, ModelError)):
+            return False
+        if issubclass(exc_type, SystemExit):
+            raise ModelError(_FACTORY_EXITED.format(spec=self.spec, where=self.where, code=exc.code, argv0=self.argv0,
+                                                    expected=self.expected)) from None
+        if issubclass(exc_type, Exception):
+            return False  # the caller words ordinary exceptions itself
+        raise ModelError(_FACTORY_BASE.format(spec=self.spec, where=self.where, kind=exc_type.__name__, error=exc,
+                                              expected=self.expected)) from None
+
+
 def _import_user_module(module_name: str, search_dirs: list[str]) -> object:
     """Import the factory's module, looking first in the config's folder and the working directory.
 
     Under the ``rai-audit`` console script neither is on ``sys.path``; a model module kept
-    next to the config is the common case.
+    next to the config is the common case. The caller isolates the import (:class:`_Isolated`).
     """
     added = [d for d in search_dirs if d not in sys.path]
     sys.path[:0] = added
@@ -75,7 +114,9 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
     """A zero-argument callable that builds a fresh, untrained model each time.
 
     The user's factory is imported here (this runs their code: only configs the
-    user runs themselves name factories; see SECURITY.md).
+    user runs themselves name factories; see SECURITY.md). Its import and each call
+    see a neutral ``sys.argv``; ``sys.exit`` or any other non-interrupting
+    ``BaseException`` from them is a :class:`ModelError`.
     """
     section = section or ModelSection()
     if section.kind == "mlp":
@@ -83,8 +124,11 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
     spec = section.factory or ""
     module_name, _, func_name = spec.partition(":")
     try:
-        module = _import_user_module(module_name, [str(Path(base_dir or ".").resolve()), str(Path.cwd())])
+        with _Isolated(spec, f"importing module {module_name!r}", _IMPORT_EXPECTED, module_name):
+            module = _import_user_module(module_name, [str(Path(base_dir or ".").resolve()), str(Path.cwd())])
     except Exception as exc:  # any import-time failure in user code
+        if isinstance(exc, ModelError):
+            raise
         raise ModelError(_FACTORY_IMPORT.format(spec=spec, module=module_name, error=f"{type(exc).__name__}: {exc}")) from None
     func = getattr(module, func_name, None)
     if not callable(func):
@@ -92,8 +136,11 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
 
     def build() -> nn.Module:
         try:
-            model = func(n_features=n_features)
+            with _Isolated(spec, f"{func_name}(n_features={n_features})", _CALL_EXPECTED.format(name=func_name), module_name):
+                model = func(n_features=n_features)
         except Exception as exc:
+            if isinstance(exc, ModelError):
+                raise
             raise ModelError(_FACTORY_RAISED.format(spec=spec, kind=type(exc).__name__, error=exc, name=func_name)) from None
         if not isinstance(model, nn.Module):
             raise ModelError(_FACTORY_TYPE.format(spec=spec, found=type(model).__name__))
@@ -102,8 +149,52 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
     return build
 
 
+_NO_PARAMETERS = (
+    "The model has no trainable parameters ({n} parameters, none with requires_grad=True): there is nothing to train or "
+    "audit. Expected a model with at least one trainable layer, e.g. nn.Linear. Fix: check model.factory returns the "
+    "model itself, and unfreeze its parameters."
+)
+_PROBABILITIES = (
+    "The model ends in nn.{layer} and outputs probabilities (every output in [0, 1]), not logits. rai-audit applies the "
+    "sigmoid itself (training uses binary cross-entropy with logits), so a second one would squash every score into "
+    "[0.5, 0.73] and make every prediction positive. Fix: remove the final {layer} (return the raw output of the last "
+    "nn.Linear)."
+)
+_NON_FINITE_OUTPUT = (
+    "The model's output is non-finite (NaN or inf) on a batch of {n} standard-normal rows, before any training: the "
+    "fault is in its forward (e.g. a division by zero, the log of 0, a NaN constant), not in the learning rate. "
+    "Expected finite logits; fix the model's forward."
+)
+
+
+def _final_probability_layer(model: nn.Module) -> str | None:
+    """``"Sigmoid"`` or ``"Softmax"`` when the model's last leaf module is one (registration order)."""
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    last = leaves[-1] if leaves else None
+    return type(last).__name__ if isinstance(last, (nn.Sigmoid, nn.Softmax)) else None
+
+
+def _check_outputs(model: nn.Module, n_features: int) -> None:
+    """Refuse a model that outputs non-finite values or probabilities (a final Sigmoid/Softmax)."""
+    probe = torch.randn(16, n_features, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = model(probe)
+    if not isinstance(out, torch.Tensor):
+        return
+    check_output_shape(out, len(probe))
+    if not torch.isfinite(out).all():
+        raise ModelError(_NON_FINITE_OUTPUT.format(n=len(probe)))
+    layer = _final_probability_layer(model)
+    if layer is not None and bool(((out >= 0) & (out <= 1)).all()):
+        raise ModelError(_PROBABILITIES.format(layer=layer))
+
+
 def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0, base_dir: str | None = None) -> nn.Module:
-    """Build a seeded model and check it accepts the encoded features and outputs a binary score."""
+    """Build a seeded model and check it can be trained and audited.
+
+    It must accept the encoded features, output a binary score (logits, finite), and have
+    trainable parameters.
+    """
     seed_everything(seed)
     model = model_factory(section, n_features=n_features, base_dir=base_dir)()
     probe = torch.zeros(4, n_features)
@@ -115,7 +206,30 @@ def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0,
     if not isinstance(out, torch.Tensor):
         raise ModelError(f"The model's forward returned {type(out).__name__}, expected a torch.Tensor of logits.")
     check_output_shape(out, 4)
+    if count_parameters(model) == 0:
+        raise ModelError(_NO_PARAMETERS.format(n=sum(p.numel() for p in model.parameters())))
+    try:
+        _check_outputs(model, n_features)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(_FORWARD_FAILED.format(n=16, f=n_features, kind=type(exc).__name__, error=exc)) from None
+    seed_everything(seed)  # the probe drew no numbers from the global generators, but keep the model's stream exact
     return model.train()
+
+
+def _non_finite_loss(model: nn.Module, batch: torch.Tensor, loss: float, *, epoch: int, first: bool) -> str:
+    """Say why the loss is not finite: the inputs, the model's output before any update, or the learning rate."""
+    if not torch.isfinite(batch).all():
+        return (f"Training loss became {loss} at epoch {epoch + 1}: the encoded inputs hold NaN or inf (values too large "
+                "to standardise). Fix the data: clip or rescale extreme values.")
+    if first:
+        with torch.no_grad():
+            out = model(batch)
+        if not torch.isfinite(out).all():
+            return ("Training loss became non-finite on the first batch, before any update: the model's output is non-finite "
+                    "(NaN or inf). The fault is in its forward, not in the learning rate; fix the model.")
+    return f"Training loss became {loss} at epoch {epoch + 1}; lower training.learning_rate."
 
 
 def train_reference(
@@ -152,7 +266,7 @@ def train_reference(
             optimizer.zero_grad(set_to_none=True)
             loss = binary_loss(model(X_t[idx]), y_t[idx])
             if not torch.isfinite(loss):
-                raise ModelError(f"Training loss became {loss.item()} at epoch {epoch + 1}; lower training.learning_rate.")
+                raise ModelError(_non_finite_loss(model, X_t[idx], loss.item(), epoch=epoch, first=start == 0 and epoch == 0))
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(idx)
