@@ -5,22 +5,32 @@ process with the interpreter running the CLI, bound to 127.0.0.1 unless
 ``--host`` says otherwise, headless and without usage statistics, and passes
 the runs root after ``--`` (the app reads it once and cannot be pointed
 elsewhere from the browser).
+
+The server runs in its own process group. The launcher forwards SIGTERM and
+SIGINT to that group and waits for it (killing it after
+:data:`SHUTDOWN_GRACE_S`), so no server outlives ``rai-audit dashboard``.
+The parser (``add_subparser``) and the defaults live in :mod:`audit.cli.dashboard`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+from audit.cli.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from audit.exceptions import ConfigError, RunDirError
 
-__all__ = ["APP_PATH", "DEFAULT_HOST", "DEFAULT_PORT", "add_subparser", "build_command", "run_dashboard"]
+__all__ = ["APP_PATH", "SHUTDOWN_GRACE_S", "build_command", "run_dashboard"]
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8501
+#: Seconds the server gets to stop after a forwarded signal before its process group is killed.
+SHUTDOWN_GRACE_S = 10.0
 
 _NO_ROOT = (
     "RUNS_ROOT {root} is not a directory. Expected the folder that holds run directories "
@@ -77,42 +87,49 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
     ]
 
 
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
+
+
+def _wait(proc: subprocess.Popen, forwarded: dict[str, float]) -> int:
+    """Wait for the server; once a signal was forwarded, kill its group after the grace period."""
+    while True:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            since = forwarded.get("at")
+            if since is not None and time.monotonic() - since > SHUTDOWN_GRACE_S:
+                _signal_group(proc, signal.SIGKILL)
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
-    """Handler of ``rai-audit dashboard``: serve until interrupted; returns Streamlit's exit code."""
+    """Handler of ``rai-audit dashboard``: serve until interrupted; returns Streamlit's exit code.
+
+    SIGTERM and SIGINT are forwarded to the server's process group and the launcher waits for it:
+    0 when it stopped on a forwarded signal, otherwise its own exit code.
+    """
     cmd = build_command(args.runs_root, port=args.port, host=args.host)
     sys.stderr.write(f"Serving runs under {Path(args.runs_root).resolve()} at http://{args.host}:{args.port} (Ctrl-C stops)\n")
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, start_new_session=True)  # its own process group: we decide what reaches it
+    forwarded: dict[str, float] = {}
+
+    def forward(signum: int, frame: object) -> None:  # noqa: ARG001 - signal handler signature
+        forwarded.setdefault("at", time.monotonic())
+        _signal_group(proc, signum)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)} if in_main else {}
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reaches the child too (same process group); wait for it to shut down cleanly.
-        try:
-            return proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
-
-
-def add_subparser(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``dashboard [RUNS_ROOT] [--port N] [--host ADDR]`` to the ``rai-audit`` parser.
-
-    Examples
-    --------
-    >>> p = argparse.ArgumentParser(); sub = p.add_subparsers()
-    >>> add_subparser(sub)
-    >>> a = p.parse_args(["dashboard"])
-    >>> a.runs_root, a.port, a.host
-    ('runs', 8501, '127.0.0.1')
-    """
-    p = subparsers.add_parser(
-        "dashboard",
-        help="open the review dashboard (Streamlit) on the runs under RUNS_ROOT",
-        description="Serve the review dashboard for the run directories under RUNS_ROOT. It only reads runs; "
-                    "it never trains. It binds to 127.0.0.1 unless --host says otherwise.",
-    )
-    p.add_argument("runs_root", nargs="?", default="runs", metavar="RUNS_ROOT",
-                   help="folder holding run directories (default: runs)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
-    p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to bind (default {DEFAULT_HOST}: this machine only; 0.0.0.0 exposes it to the network)")
-    p.set_defaults(func=run_dashboard)
+        code = _wait(proc, forwarded)
+    finally:
+        if proc.poll() is None:  # an error in the launcher itself: never leave the server behind
+            forward(signal.SIGTERM, None)
+            _wait(proc, forwarded)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if forwarded and code in (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGKILL):
+        return 0
+    return code if code >= 0 else 128 - code

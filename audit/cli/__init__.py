@@ -13,7 +13,10 @@ and imports what its command needs only when the command runs, so
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import traceback
 
 from audit import __version__
@@ -46,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_INTERRUPTED = "error: interrupted{how}: nothing was published (a run directory appears only when complete).\n"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds like Ctrl-C: temporary folders removed, nothing published."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While a command runs, SIGTERM interrupts it as Ctrl-C does (the main thread only can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rai-audit`` console script; returns the exit code."""
     parser = build_parser()
@@ -54,14 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: usage errors are bad input
         return EXIT_ERROR if exc.code not in (0, None) else EXIT_OK
     try:
-        return int(args.func(args))
+        with _sigterm_interrupts():
+            return int(args.func(args))
     except AuditError as exc:
         if args.debug:
             traceback.print_exc()
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was published (a run directory appears only when complete).\n")
+    except KeyboardInterrupt as exc:
+        sys.stderr.write(_INTERRUPTED.format(how=" by SIGTERM" if isinstance(exc, Terminated) else ""))
         return EXIT_ERROR
     except Exception as exc:  # a bug or an unexpected environment problem: still one paragraph
         if args.debug:
