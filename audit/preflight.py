@@ -163,11 +163,18 @@ def check_before_training(config: Any, prepared: Any) -> Preflight:
     if config.privacy.enabled:
         from audit.privacy import DP_DEFAULTS, DPSettings
 
+        from audit.exceptions import PrivacyError
+
         dp = DPSettings.from_config(config.privacy, n_train=n_train)
-        problems += [f"privacy: {p}" for p in dp.problems(n_train=n_train)]
         if config.privacy.batch_size is None and dp.batch_size != DP_DEFAULTS["batch_size"]:
             notes.append(f"privacy.batch_size not set: using {dp.batch_size} (a tenth of the {n_train} training rows; "
                          f"the default {DP_DEFAULTS['batch_size']} needs more rows)")
+        try:
+            sigma = dp.validate(n_train=n_train)
+            notes.append(f"DP-SGD reaches ε={dp.epsilon:g} with noise multiplier {sigma:.3f} over {dp.epochs} epochs at "
+                         f"batch {dp.batch_size} ({dp.accountant} accountant)")
+        except PrivacyError as exc:
+            problems += [f"privacy: {p}" for p in exc.problems]
     kind = _canary_kind(config, prepared, problems) if config.privacy.enabled else None
     problems += _canary_problems(config, kind, n_train)
     raise_problems(problems)

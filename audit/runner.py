@@ -67,6 +67,17 @@ def _checkpoint_busy(directory: Path) -> bool:
     return checkpoint_in_use(directory)
 
 
+def _note_data(run: AuditRun) -> None:
+    s, screening = run.prepared.summary, run.prepared.screening
+    run.progress.note(f"{s['n_train']} training rows, {s['n_test']} test rows, {s['n_encoded_features']} encoded features")
+    for note in screening.notes if screening is not None else ():
+        run.progress.note(note)
+    dups = s.get("train_test_duplicates")
+    if dups and dups["test_rows"]:
+        run.progress.note(f"{dups['test_rows']} of {dups['n_test']} test rows ({dups['share']:.0%}) repeat a training row's "
+                          "features exactly (they flatter test accuracy and weaken the membership audit)")
+
+
 def _check(run: AuditRun, target: Path, write: bool) -> None:
     """The pre-training checks, and where private training may checkpoint."""
     checked = check_before_training(run.config, run.prepared)
@@ -169,8 +180,7 @@ def run_audit(
     progress.total = 2 + count_announced(RUN_STAGES, run) + write  # prepare, check, the stages, write
     with progress.stage("load and prepare data"), run.timer.stage("prepare_data"):
         run.prepared, data_hashes = prepare_data(config)
-        s = run.prepared.summary
-        progress.note(f"{s['n_train']} training rows, {s['n_test']} test rows, {s['n_encoded_features']} encoded features")
+        _note_data(run)
     with progress.stage("check settings before training"):
         _check(run, target, write)
     run_stages(RUN_STAGES, run)
