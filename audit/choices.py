@@ -28,9 +28,12 @@ __all__ = [
     "ACCOUNTANTS",
     "BUNDLED_DATASETS",
     "CANARY_KINDS",
+    "CONCERN_SEVERITIES",
     "EXPLAIN_BASELINES",
     "FAIRNESS_DISPARITIES",
+    "GATE_GROUPS",
     "GATE_METRICS",
+    "GATE_OUTCOMES",
     "GATE_SEVERITIES",
     "GRAD_SAMPLE_MODES",
     "GateMetricInfo",
@@ -97,8 +100,16 @@ EXPLAIN_BASELINES = ("training_mean", "training_sample")
 # ------------------------------------------------------------------ gates and governance
 #: ``[[gates]] severity``: an error fails the verdict, a warning is reported only.
 GATE_SEVERITIES = ("error", "warning")
+#: What one gate found: the bound holds, it does not, or the evidence cannot decide (a degenerate model, a
+#: disparity resting on fewer than two groups with enough data). An inconclusive error gate fails the verdict
+#: unless the gate says ``allow_inconclusive = true``.
+GATE_OUTCOMES = ("pass", "fail", "inconclusive")
+#: ``[[gates]] groups``: a disparity gate compares the groups with enough data (default) or every group.
+GATE_GROUPS = ("sufficient", "all")
 #: The verdict of an audit.
 VERDICTS = ("pass", "fail")
+#: How much a concern (audit.concerns) matters: critical undermines the verdict, warning qualifies it, info explains it.
+CONCERN_SEVERITIES = ("critical", "warning", "info")
 #: A reviewer's decision on a run.
 REVIEW_DECISIONS = ("approve", "reject")
 

@@ -32,6 +32,8 @@ from audit.choices import (
     BUNDLED_DATASETS,
     CANARY_KINDS,
     EXPLAIN_BASELINES,
+    FAIRNESS_DISPARITIES,
+    GATE_GROUPS,
     GATE_METRICS,
     GATE_SEVERITIES,
     IDENTIFIER_POLICIES,
@@ -75,6 +77,8 @@ _NO_FILE = "Config file {path} does not exist. Give the path to an audit TOML fi
 _GATE_UNKNOWN_METRIC = "'gates[{i}].metric': unknown metric '{metric}'{hint}. Valid metrics: {valid}."
 _GATE_NEEDS_FEATURE = "'gates[{i}]' ({metric}): expected 'feature' naming a sensitive feature, found none."
 _GATE_NO_BOUND = "'gates[{i}]' ({metric}): expected a bound, 'max' or 'min', found neither."
+_GATE_GROUPS_UNUSED = ("'gates[{i}].groups' ({metric}): 'groups = \"all\"' applies to fairness disparities and the "
+                       "four-fifths ratio only. Fix: remove it from this gate.")
 _GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = {min!r} > max = {max!r}, which no value "
                      "can meet. Fix: swap them, or keep only the bound you mean.")
 
@@ -338,6 +342,11 @@ class GateSpec:
     use_ci_bound: bool = _spec("true or false (gate on the pessimistic confidence bound when there is one)",
                                check=lambda v: isinstance(v, bool), default=False)
     name: str | None = _spec("a short label for the gate", check=lambda v: isinstance(v, str), default=None)
+    allow_inconclusive: bool = _spec("true or false (an inconclusive result, e.g. on a degenerate model or too few "
+                                     "groups with enough data, does not fail the verdict; it is still listed as a "
+                                     "concern)", check=lambda v: isinstance(v, bool), default=False)
+    groups: str = _choice("groups", GATE_GROUPS, default="sufficient",
+                          fix='Fix: "sufficient" compares the groups with enough data (the default), "all" every group.')
 
     @property
     def label(self) -> str:
@@ -529,6 +538,8 @@ def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refu
             problems.append(_GATE_UNKNOWN_METRIC.format(i=i, metric=gate.metric, hint=hint, valid=", ".join(sorted(GATE_METRICS))))
         elif info.needs_feature and not gate.feature:
             problems.append(_GATE_NEEDS_FEATURE.format(i=i, metric=gate.metric))
+        if info is not None and gate.groups == "all" and gate.metric not in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
+            problems.append(_GATE_GROUPS_UNUSED.format(i=i, metric=gate.metric))
 
 
 def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".") -> AuditConfig:
