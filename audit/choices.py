@@ -135,6 +135,9 @@ GATE_METRICS: dict[str, GateMetricInfo] = {
     "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True),
     "n_parameters": GateMetricInfo("trainable parameters"),
     "training_time_s": GateMetricInfo("training wall time in seconds"),
+    "max_significant_slice_error_rate": GateMetricInfo(
+        "highest error rate of a test-set slice that errs significantly more often than the model overall "
+        "(Holm-corrected over every slice examined); the overall error rate when no slice does"),
     **{name: GateMetricInfo(f"fairness disparity ({name})", needs_feature=True) for name in FAIRNESS_DISPARITIES},
 }
 

@@ -100,6 +100,14 @@ def _reliance(r: AuditResult, g: GateSpec) -> Resolved:
     return (reliance.sensitive_feature_share if reliance is not None else None), None
 
 
+def _slice_error_rate(r: AuditResult, g: GateSpec) -> Resolved:
+    found = r.slices.models.get(g.model) if r.slices is not None else None
+    if found is None or found.max_significant_error_rate is None:
+        return None, None
+    worst = next((s for s in found.by_error_rate if s.significant and s.error_rate == found.max_significant_error_rate), None)
+    return found.max_significant_error_rate, (worst.ci if worst is not None else None)
+
+
 _RESOLVERS: dict[str, Callable[[AuditResult, GateSpec], Resolved]] = {
     "accuracy": _model_field("test_accuracy"),
     "roc_auc": _model_field("test_roc_auc"),
@@ -112,6 +120,7 @@ _RESOLVERS: dict[str, Callable[[AuditResult, GateSpec], Resolved]] = {
     "sensitive_feature_share": _reliance,
     "n_parameters": _model_field("n_parameters"),
     "training_time_s": _model_field("train_wall_s"),
+    "max_significant_slice_error_rate": _slice_error_rate,
     **{name: _disparity(name) for name in FAIRNESS_DISPARITIES},
 }
 

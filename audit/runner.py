@@ -113,7 +113,7 @@ def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any
     if "identifier_scan" in run.privacy and run.config is not None:
         data["identifier_scan"] = run.privacy["identifier_scan"]
     result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness, privacy=run.privacy,
-                         explainability=run.explain or None, compute=compute)
+                         explainability=run.explain or None, compute=compute, slices=run.slices)
     result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)
     return result

@@ -86,7 +86,8 @@ class Engine:
         out = {k: percentile_interval(v, level) for k, v in reps.items() if k[1] != "disparity"}
         for source, gi, idx in self.sources():
             out.update(self._source_inference(source, gi, idx, reps, point, level))
-        out["group_band"] = {(gi, m): max_t_band(reps[(gi, "group", m)], point[(gi, "group", m)][0], level)
+        out["group_band"] = {(gi, m): max_t_band(reps[(gi, "group", m)], point[(gi, "group", m)][0], level,
+                                                 scale="arcsine")
                              for gi in range(len(self.groupings)) for m in RATE_METRICS}
         out["vanished"] = vanished
         return out, reps

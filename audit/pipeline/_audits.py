@@ -9,10 +9,13 @@ import pandas as pd
 from audit.exceptions import ModelError
 from audit.pipeline._context import AuditRun, Stage
 
-__all__ = ["AUDIT_STAGES", "MITIGATION_FIT_ROWS", "MIA_MAX_ROWS"]
+__all__ = ["AUDIT_STAGES", "MITIGATION_FIT_ROWS", "MIA_MAX_ROWS", "SLICE_MAX_DEPTH", "SLICE_MIN_SIZE"]
 
 MITIGATION_FIT_ROWS = 5000
 MIA_MAX_ROWS = 5000
+SLICE_MAX_DEPTH = 2
+SLICE_MIN_SIZE = 30
+SLICE_FEATURES_FILE = "slices/test_features.npy"
 
 
 def _model_summary(run: AuditRun, name: str, scores: np.ndarray, preds: np.ndarray) -> dict:
@@ -57,6 +60,34 @@ def _predict_and_fairness(run: AuditRun) -> None:
         train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
         sensitive_features=list(p.sensitive_test.columns),
     )
+
+
+def _slices(run: AuditRun) -> None:
+    """Error analysis: where each model errs most (audit.slices), and the raw test features for cohorts and what-if."""
+    from audit.slices import CORRECTION, find_slices, pack_features
+
+    p = run.prepared
+    features = [c for c in p.summary.get("features") or p.preprocessor.columns_ if c in p.raw_test.columns]
+    raw = p.raw_test[features].reset_index(drop=True)
+    for col in p.sensitive_test.columns:  # sensitive columns not used as features still define cohorts
+        if col not in raw.columns:
+            raw[col] = p.sensitive_test[col].to_numpy()
+    models, settings = {}, {}
+    for name in run.models:
+        found = find_slices(raw, y_true=p.y_test, y_pred=(run.scores[name] >= 0.5).astype(np.int64),
+                            max_depth=SLICE_MAX_DEPTH, min_size=SLICE_MIN_SIZE)
+        settings = found.pop("settings")
+        models[name] = found
+        run.progress.note(f"{name}: {found['n_significant']} of {found['n_examined']} slices err significantly more often")
+    packed, columns = pack_features(raw)
+    run.arrays[SLICE_FEATURES_FILE] = packed
+    run.slices = {
+        "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features in "
+                  f"{settings['n_bins']} quantile bins) with at least {settings['min_size']} test rows, counted exhaustively",
+        "test": "one-sided exact binomial test: slice error rate above the overall error rate",
+        "correction": CORRECTION, "interval": "Wilson score", **settings, "models": models, "features": columns,
+        "test_features": SLICE_FEATURES_FILE,
+    }
 
 
 def _mitigation(run: AuditRun) -> None:
@@ -145,6 +176,8 @@ AUDIT_STAGES = (
     Stage(title=lambda run: "predict and audit fairness", run=_predict_and_fairness, timer_key="audit_fairness"),
     Stage(title=lambda run: f"fairness mitigation ({run.options.fairness.mitigation})", run=_mitigation,
           timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"),
+    Stage(title=lambda run: "error analysis (slices)", run=_slices, timer_key="audit_slices",
+          applies=lambda run: run.prepared.raw_test is not None and bool(run.scores)),
     Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
     Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
           applies=lambda run: run.options.membership_inference),

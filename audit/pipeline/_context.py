@@ -55,6 +55,7 @@ class AuditRun:
     fairness: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=lambda: {"dp": None})
     explain: dict[str, Any] = field(default_factory=dict)
+    slices: dict[str, Any] | None = None  # error analysis (audit.slices); None until its stage runs
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
 

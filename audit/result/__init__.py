@@ -39,6 +39,7 @@ from audit.result._fairness import (
 )  # fmt: skip
 from audit.result._gates import GateResult, Severity
 from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
+from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._run import Artifacts, Card, CardFiles, Data, Environment, IdentifierFinding, ModelSummary, Run
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Section", "Severity", "Sha256",
     "Stage", "Task", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
+
+__all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
 
 SCHEMA_VERSION = "1.1"
 
@@ -98,6 +101,8 @@ class AuditResult(Section):
     privacy: Privacy | None = field(default=None, metadata=doc("privacy audits; null when not run"))
     explainability: dict[str, ModelExplanation] | None = field(default=None, metadata=doc("model → explanations; null when not run"))
     compute: Compute | None = field(default=None, metadata=doc("compute and environmental cost; null when not run"))
+    slices: Slices | None = field(default=None, metadata=doc(
+        "error analysis: the test-set slices where each model errs most (audit.slices); null when not run"))
     gates: list[GateResult] = field(default_factory=list, metadata=doc("evaluated policy gates", required=True))
     verdict: Verdict = field(default="pass", metadata=doc("fail when an error-severity gate failed", required=True))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))

@@ -1,0 +1,409 @@
+"""Error analysis: find the slices of the test set where a model fails (SliceLine-style search).
+
+A *slice* is a conjunction of one to ``max_depth`` conditions on the raw features, one per
+feature: a category (``occupation = Sales``), a numeric range (``age 17–27``, bins from the
+test set's quantiles, bounds inclusive and taken from the values in the bin) or "missing".
+Every slice of every depth with at least ``min_size`` rows is examined, by counting: the
+conditions are integer codes, a conjunction is one ``np.ravel_multi_index`` and its counts one
+``np.bincount`` per feature combination, so Adult's 16,281 test rows take well under a second
+at depth 3. A slice whose rows equal one of its parents' (the extra condition removes nothing)
+is redundant and not examined.
+
+Each examined slice gets its error rate with a Wilson score interval, the error rate of the
+rest of the test set and the gap between them (the "disparity" ranking), the SliceLine score
+(α = 0.95) and a one-sided exact binomial test of "this slice errs more often than the whole
+test set". The p-values are adjusted with **Holm's step-down method over every slice
+examined** (all depths together), which controls the family-wise error rate at ``alpha``
+(uniformly more powerful than Bonferroni, same guarantee); a slice is *significant* when its
+adjusted p-value is at most ``alpha``.
+
+Conditions are plain dicts (``{"feature", "values" | "lo"/"hi" | "missing", "label"}``);
+:func:`condition_mask` applies one to any frame, so a dashboard cohort and a slice select the
+same rows.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> X = pd.DataFrame({"job": rng.choice(["a", "b", "c"], 3000), "age": rng.integers(18, 70, 3000)})
+>>> y = rng.integers(0, 2, 3000)
+>>> wrong = (X["job"] == "c").to_numpy() & (rng.random(3000) < 0.6)
+>>> found = find_slices(X, y_true=y, y_pred=np.where(wrong, 1 - y, y), max_depth=1)
+>>> found["by_error_rate"][0]["label"], found["by_error_rate"][0]["significant"]
+('job = c', True)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import DataError
+
+__all__ = [
+    "CORRECTION",
+    "condition_mask",
+    "find_slices",
+    "pack_features",
+    "slice_mask",
+    "unpack_features",
+    "wilson_interval",
+]
+
+#: The multiple-testing correction applied over every examined slice.
+CORRECTION = "holm"
+MISSING_LABEL = "<missing>"
+_SLICELINE_ALPHA = 0.95
+_MAX_CELLS = 5_000_000
+
+_BAD_LENGTHS = ("find_slices: features has {n} rows but y_true has {y} and y_pred has {p}. "
+                "Expected one label and one prediction per row. Fix: pass the rows the predictions were made on.")
+_BAD_DEPTH = "find_slices: max_depth must be 1, 2 or 3, found {depth}. Deeper conjunctions are rarely readable and rarely significant."
+
+
+# ------------------------------------------------------------------ items: one integer code per row and feature
+def _fmt_num(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
+
+
+def _numeric_items(x: np.ndarray, name: str, n_bins: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Codes and conditions of a numeric column: quantile bins (a dominant value gets a bin of its own)."""
+    codes = np.full(len(x), -1, dtype=np.int64)
+    finite = np.isfinite(x)
+    values = x[finite]
+    items: list[dict[str, Any]] = []
+    if len(values):
+        distinct, counts = np.unique(values, return_counts=True)
+        if len(distinct) <= n_bins:
+            bins = [(v, v) for v in distinct]
+        else:
+            mode = distinct[np.argmax(counts)]
+            point = counts.max() / len(values) >= 1.0 / n_bins  # e.g. capital-gain = 0 for 92% of rows
+            rest = values[values != mode] if point else values
+            qs = np.unique(np.quantile(rest, np.linspace(0, 1, (n_bins - 1 if point else n_bins) + 1)[1:-1], method="lower"))
+            # a bin is (previous edge, edge]; with a point bin, a bin spanning the mode is split below/above it, so
+            # every bin is an interval [min, max] of the values inside it and no two intervals overlap
+            group = np.searchsorted(qs, rest, side="left") * 2 + (rest > mode if point else 0)
+            bins = [(rest[group == g].min(), rest[group == g].max()) for g in np.unique(group)]
+            if point:
+                bins.append((mode, mode))
+            bins.sort()
+        lows = np.array([b[0] for b in bins])
+        codes[finite] = np.searchsorted(lows, values, side="right") - 1
+        for lo, hi in bins:
+            label = f"{name} = {_fmt_num(lo)}" if lo == hi else f"{name} {_fmt_num(lo)}–{_fmt_num(hi)}"
+            items.append({"feature": name, "lo": float(lo), "hi": float(hi), "label": label})
+    if not finite.all():
+        codes[~finite] = len(items)
+        items.append({"feature": name, "missing": True, "label": f"{name} missing"})
+    return codes, items
+
+
+def _categorical_items(s: pd.Series, name: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    text = s.astype("string")
+    cat = pd.Categorical(text.fillna(MISSING_LABEL).astype(object))
+    items = []
+    for v in cat.categories:
+        if v == MISSING_LABEL and text.isna().any():
+            items.append({"feature": name, "missing": True, "label": f"{name} missing"})
+        else:
+            items.append({"feature": name, "values": [str(v)], "label": f"{name} = {v}"})
+    return np.asarray(cat.codes, dtype=np.int64), items
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _items(features: pd.DataFrame, n_bins: int) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+    codes, items = [], []
+    for name in features.columns:
+        s = features[name]
+        c, it = (_numeric_items(s.to_numpy(dtype=np.float64, na_value=np.nan), str(name), n_bins) if _is_numeric(s)
+                 else _categorical_items(s, str(name)))
+        codes.append(c)
+        items.append(it)
+    return np.column_stack(codes) if codes else np.zeros((len(features), 0), np.int64), items
+
+
+# ------------------------------------------------------------------ statistics
+def wilson_interval(k: np.ndarray, n: np.ndarray, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (vectorised).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(np.array([5]), np.array([10]))
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (0.237, 0.763)
+    """
+    from scipy.stats import norm
+
+    k, n = np.asarray(k, np.float64), np.asarray(n, np.float64)
+    z = float(norm.ppf(0.5 + level / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (family-wise error rate over all of ``p``)."""
+    m = len(p)
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+# ------------------------------------------------------------------ search
+def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...], weights: dict[str, np.ndarray]):
+    shape = tuple(dims[c] for c in cols)
+    flat = np.ravel_multi_index(tuple(codes[:, c] for c in cols), shape)
+    size = int(np.prod(shape))
+    out = {"n": np.bincount(flat, minlength=size)}
+    for key, w in weights.items():
+        out[key] = np.bincount(flat, weights=w, minlength=size)
+    return shape, out
+
+
+def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: int, weights: dict[str, np.ndarray]):
+    """Every non-redundant slice with at least ``min_size`` rows: feature tuples, their codes and counts."""
+    counts: dict[tuple[int, ...], tuple[tuple[int, ...], dict[str, np.ndarray]]] = {}
+    found: list[tuple[tuple[int, ...], np.ndarray, dict[str, np.ndarray]]] = []
+    by_depth: dict[str, int] = {}
+    for depth in range(1, max_depth + 1):
+        total = 0
+        for cols in itertools.combinations(range(len(dims)), depth):
+            if math.prod(dims[c] for c in cols) > _MAX_CELLS:
+                continue
+            shape, cnt = _combination_counts(codes, dims, cols, weights)
+            counts[cols] = (shape, cnt)
+            cells = np.nonzero(cnt["n"] >= min_size)[0]
+            if depth > 1 and len(cells):
+                per = np.unravel_index(cells, shape)
+                keep = np.ones(len(cells), bool)
+                for drop in range(depth):  # redundant: a parent (one condition fewer) has exactly these rows
+                    parent = tuple(c for i, c in enumerate(cols) if i != drop)
+                    pshape, pcnt = counts[parent]
+                    pidx = np.ravel_multi_index(tuple(per[i] for i in range(depth) if i != drop), pshape)
+                    keep &= pcnt["n"][pidx] != cnt["n"][cells]
+                cells = cells[keep]
+            if len(cells):
+                found.append((cols, np.column_stack(np.unravel_index(cells, shape)), {k: v[cells] for k, v in cnt.items()}))
+                total += len(cells)
+        by_depth[str(depth)] = total
+    return found, by_depth
+
+
+def _check(features: pd.DataFrame, y_true: Any, y_pred: Any, max_depth: int) -> tuple[np.ndarray, np.ndarray]:
+    y, p = np.asarray(y_true).astype(np.int64).ravel(), np.asarray(y_pred).astype(np.int64).ravel()
+    if not (len(features) == len(y) == len(p)):
+        raise DataError(_BAD_LENGTHS.format(n=len(features), y=len(y), p=len(p)))
+    if max_depth not in (1, 2, 3):
+        raise DataError(_BAD_DEPTH.format(depth=max_depth))
+    return y, p
+
+
+def find_slices(
+    features: pd.DataFrame,
+    *,
+    y_true: Any,
+    y_pred: Any,
+    max_depth: int = 2,
+    min_size: int = 30,
+    n_bins: int = 4,
+    alpha: float = 0.05,
+    level: float = 0.95,
+    top_k: int = 20,
+) -> dict[str, Any]:
+    """Search slices (feature conjunctions) of ``features`` where ``y_pred`` disagrees with ``y_true`` most.
+
+    Parameters
+    ----------
+    features : DataFrame
+        The raw (unencoded) features of the evaluated rows; numeric columns are binned, others are categories.
+    y_true, y_pred : array-like of {0, 1}
+        Labels and predictions, one per row.
+    max_depth : {1, 2, 3}
+        Most conditions in one slice.
+    min_size : int
+        Fewest rows a slice must hold to be examined (and counted in the correction).
+    n_bins : int
+        Quantile bins per numeric feature.
+    alpha : float
+        Family-wise error rate of the Holm-adjusted test.
+    level : float
+        Level of the Wilson intervals.
+    top_k : int
+        Slices kept in each ranking.
+
+    Returns
+    -------
+    dict
+        ``n``, ``errors``, ``overall_error_rate``, ``n_examined`` and ``examined_by_depth``, ``n_significant``,
+        ``max_significant_error_rate`` (the overall error rate when no slice is significant),
+        ``by_error_rate`` and ``by_gap`` (the ``top_k`` slices, significant ones first, by error rate or by its
+        gap to the rest of the rows; each with ``conditions``, ``label``, ``size``, ``errors``,
+        ``error_rate``, ``ci``, ``rest_error_rate``, ``gap``, ``false_positives``, ``false_negatives``,
+        ``score``, ``p_value``, ``p_adjusted``, ``significant``) and the settings.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"g": ["a"] * 50 + ["b"] * 50})
+    >>> find_slices(X, y_true=[0] * 100, y_pred=[1] * 40 + [0] * 60, min_size=10)["by_error_rate"][0]["label"]
+    'g = a'
+    """
+    from scipy.stats import binom
+
+    y, p = _check(features, y_true, y_pred, max_depth)
+    codes, items = _items(features, n_bins)
+    dims = [max(len(it), 1) for it in items]
+    err = (y != p).astype(np.float64)
+    weights = {"errors": err, "fp": ((p == 1) & (y == 0)).astype(np.float64), "fn": ((p == 0) & (y == 1)).astype(np.float64)}
+    found, by_depth = _examine(codes, dims, max_depth=max_depth, min_size=min_size, weights=weights)
+    N, E = len(y), float(err.sum())
+    p0 = E / N if N else 0.0
+    n = np.concatenate([f[2]["n"] for f in found]).astype(np.float64) if found else np.zeros(0)
+    e = np.concatenate([f[2]["errors"] for f in found]) if found else np.zeros(0)
+    pvals = binom.sf(e - 1, n, p0) if len(n) else np.zeros(0)  # P(X ≥ e) under the overall error rate
+    padj = _holm(pvals)
+    rate = np.divide(e, n, out=np.zeros_like(e), where=n > 0)
+    rest_n = N - n
+    rest = np.divide(E - e, rest_n, out=np.full_like(e, np.nan), where=rest_n > 0)
+    score = _SLICELINE_ALPHA * (rate / p0 - 1) - (1 - _SLICELINE_ALPHA) * (N / n - 1) if p0 > 0 else np.zeros_like(n)
+    lo, hi = wilson_interval(e, n, level=level) if len(n) else (np.zeros(0), np.zeros(0))
+    stats = {"n": n, "e": e, "rate": rate, "rest": rest, "gap": rate - rest, "score": score, "p": pvals, "padj": padj,
+             "lo": lo, "hi": hi, "fp": np.concatenate([f[2]["fp"] for f in found]) if found else np.zeros(0),
+             "fn": np.concatenate([f[2]["fn"] for f in found]) if found else np.zeros(0)}
+    where = [(cols, row) for cols, cells, _ in found for row in cells]
+    significant = padj <= alpha
+    gap_key = np.nan_to_num(stats["gap"], nan=-np.inf)
+
+    def ranked(key: np.ndarray) -> list[dict[str, Any]]:
+        order = np.lexsort((-n, -key, ~significant))[:top_k]  # significant slices first, then by key, then larger
+        return [_slice_entry(i, where[i], items, stats, bool(significant[i])) for i in order]
+
+    return {
+        "n": int(N), "errors": int(E), "overall_error_rate": p0,
+        "n_examined": int(len(n)), "examined_by_depth": by_depth, "n_significant": int(significant.sum()),
+        "max_significant_error_rate": float(rate[significant].max()) if significant.any() else p0,
+        "by_error_rate": ranked(rate), "by_gap": ranked(gap_key),
+        "settings": {"max_depth": max_depth, "min_size": min_size, "n_bins": n_bins, "alpha": alpha, "level": level,
+                     "top_k": top_k},
+    }  # fmt: skip
+
+
+def _slice_entry(i: int, where: tuple[tuple[int, ...], np.ndarray], items: list[list[dict[str, Any]]],
+                 s: dict[str, np.ndarray], significant: bool) -> dict[str, Any]:
+    cols, row = where
+    conditions = [dict(items[c][int(k)]) for c, k in zip(cols, row, strict=True)]
+
+    def num(key: str) -> float | None:
+        v = float(s[key][i])
+        return v if math.isfinite(v) else None
+
+    return {
+        "conditions": conditions, "label": " & ".join(c["label"] for c in conditions),
+        "size": int(s["n"][i]), "errors": int(s["e"][i]), "error_rate": num("rate"), "ci": [num("lo"), num("hi")],
+        "rest_error_rate": num("rest"), "gap": num("gap"), "false_positives": int(s["fp"][i]),
+        "false_negatives": int(s["fn"][i]), "score": num("score"), "p_value": num("p"), "p_adjusted": num("padj"),
+        "significant": significant,
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------ applying conditions
+def condition_mask(frame: pd.DataFrame, condition: dict[str, Any]) -> np.ndarray:
+    """Rows of ``frame`` that satisfy one condition (``values``, ``lo``/``hi`` inclusive, or ``missing``).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"age": [20, 40, None], "sex": ["F", "M", "F"]})
+    >>> condition_mask(f, {"feature": "age", "lo": 30, "hi": 50}).tolist()
+    [False, True, False]
+    >>> condition_mask(f, {"feature": "sex", "values": ["F"]}).tolist()
+    [True, False, True]
+    """
+    name = condition.get("feature")
+    if name not in frame.columns:
+        raise DataError(f"The condition names the feature {name!r}, which these rows lack. Expected one of {list(frame.columns)}.")
+    s = frame[name]
+    if condition.get("missing"):
+        return s.isna().to_numpy()
+    if condition.get("values") is not None:
+        return s.astype("string").isin([str(v) for v in condition["values"]]).fillna(False).to_numpy(bool)
+    x = pd.to_numeric(s, errors="coerce").to_numpy(np.float64)
+    lo = -np.inf if condition.get("lo") is None else float(condition["lo"])
+    hi = np.inf if condition.get("hi") is None else float(condition["hi"])
+    with np.errstate(invalid="ignore"):
+        return (x >= lo) & (x <= hi)
+
+
+def slice_mask(frame: pd.DataFrame, conditions: list[dict[str, Any]]) -> np.ndarray:
+    """Rows satisfying every condition (all rows when there is none)."""
+    mask = np.ones(len(frame), bool)
+    for c in conditions:
+        mask &= condition_mask(frame, c)
+    return mask
+
+
+# ------------------------------------------------------------------ storing the raw test features beside audit.json
+def pack_features(frame: pd.DataFrame) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The raw features as one float64 matrix (no pickle needed) and the column layout to read it back.
+
+    Numeric columns keep their values (NaN when missing); other columns store the index of their
+    value in the column's ``categories`` (NaN when missing).
+
+    Examples
+    --------
+    >>> arr, cols = pack_features(pd.DataFrame({"a": [1.5, None], "b": ["x", None]}))
+    >>> unpack_features(arr, cols).equals(pd.DataFrame({"a": [1.5, None], "b": pd.array(["x", None], dtype="string")}))
+    True
+    """
+    out = np.empty((len(frame), frame.shape[1]), dtype=np.float64)
+    columns = []
+    for j, name in enumerate(frame.columns):
+        s = frame[name]
+        if _is_numeric(s):
+            out[:, j] = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            columns.append({"name": str(name), "kind": "numeric", "categories": []})
+        else:
+            cat = pd.Categorical(s.astype("string").astype(object).where(s.notna(), None))
+            codes = np.asarray(cat.codes, np.float64)
+            codes[codes < 0] = np.nan
+            out[:, j] = codes
+            columns.append({"name": str(name), "kind": "categorical", "categories": [str(c) for c in cat.categories]})
+    return out, columns
+
+
+def unpack_features(array: np.ndarray, columns: list[dict[str, Any]]) -> pd.DataFrame:
+    """Read back :func:`pack_features` output (categorical columns as pandas ``string``).
+
+    Raises
+    ------
+    DataError
+        When the array's shape does not match the layout.
+    """
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != len(columns):
+        raise DataError(f"The packed features have shape {array.shape}, but the layout lists {len(columns)} columns. "
+                        "Fix: re-run the audit; the file may have been replaced.")
+    data = {}
+    for j, col in enumerate(columns):
+        x = array[:, j]
+        if col.get("kind") == "numeric":
+            data[col["name"]] = x
+        else:
+            cats = np.asarray(list(col.get("categories") or []) + [None], dtype=object)
+            idx = np.where(np.isfinite(x), x, len(cats) - 1).astype(np.int64)
+            if len(idx) and (idx.min() < 0 or idx.max() >= len(cats)):
+                raise DataError(f"Column {col['name']!r} holds category codes outside its {len(cats) - 1} categories.")
+            data[col["name"]] = pd.array(cats[idx], dtype="string")
+    return pd.DataFrame(data)
