@@ -1,35 +1,68 @@
 """Policy gates: read a metric from an audit result, compare it with a bound, decide.
 
 Each gate names a metric from :data:`GATE_METRICS` (the names and descriptions
-live in :data:`audit.choices.GATE_METRICS`). A metric that the audit did not
-compute (its section was switched off, or it is undefined for a group) is never
-treated as a pass: the gate result says ``"not computed"`` and, for an
-``error`` gate, fails the verdict.
+live in :data:`audit.choices.GATE_METRICS`) and has one of three outcomes:
+
+* ``"pass"``: the value is within the bound;
+* ``"fail"``: it is not, or the audit did not compute it (its section was switched off): a
+  metric that was not computed is never treated as a pass;
+* ``"inconclusive"``: the evidence cannot decide. A fairness gate (any disparity, the
+  four-fifths ratio, reliance) or an accuracy/ROC AUC gate on a model flagged *degenerate*
+  (constant predictions, accuracy not above the majority class, AUC at chance) would pass
+  trivially; a disparity is null because fewer than two groups have enough data.
+
+An inconclusive ``error`` gate fails the verdict unless the gate says
+``allow_inconclusive = true``. Each result also says whether the metric's interval crosses
+the bound (``ci_crosses_bound``: the estimate alone decides; a failure only with
+``use_ci_bound``) and by how much the compared number clears it (``margin``).
 
 Examples
 --------
 >>> from audit.config import GateSpec
 >>> result = AuditResult.from_dict({"schema_version": "1.1", "run": {"name": "r"}, "data": {},
 ...                                 "models": {"private": {"test_accuracy": 0.84}}})
->>> evaluate_gates([GateSpec(metric="accuracy", min=0.8)], result)[0].passed
-True
+>>> g = evaluate_gates([GateSpec(metric="accuracy", min=0.8)], result)[0]
+>>> g.outcome, g.message
+('pass', 'Test accuracy, private model: 0.840 ≥ 0.80 — pass, margin 0.040')
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.choices import FAIRNESS_DISPARITIES
 from audit.choices import GATE_METRICS as _GATE_METRIC_INFO
 from audit.config import GateSpec
 from audit.result import AuditResult, FairnessBlock, GateResult, Metric
 
-__all__ = ["GATE_METRICS", "GateMetric", "evaluate_gates", "verdict"]
+__all__ = [
+    "CONSTANT_SHARE", "FAIRNESS_GATE_METRICS", "GATE_METRICS", "GateMetric", "Resolved", "degenerate_reason",
+    "evaluate_gates", "gate_line", "gate_title", "verdict", "verdict_reasons",
+]  # fmt: skip
 
-# A resolver returns (value, ci) where ci is [lo, hi] or None.
-Resolved = tuple[float | None, list[float | None] | None]
+#: Share of one predicted class at or above which a model counts as constant when the record has no
+#: degenerate-model checks (the same threshold as ``audit.fairness.CONSTANT_SHARE``).
+CONSTANT_SHARE = 0.99
+#: Gates about fairness: inconclusive on a degenerate model, where parity holds trivially.
+FAIRNESS_GATE_METRICS = frozenset({*FAIRNESS_DISPARITIES, "four_fifths_ratio", "sensitive_feature_share"})
+#: Gates that say a model works: inconclusive (not passed) on a degenerate model.
+_NEEDS_WORKING_MODEL = FAIRNESS_GATE_METRICS | {"accuracy", "roc_auc"}
+
+_NOT_COMPUTED = "not computed: the audit section is off or the value is missing from the record"
+_UNDEFINED = "the value is undefined (null in the record): fewer than two groups have data for it"
+_DEGENERATE = "the {model} model is degenerate ({why}): {consequence}"
+_TRIVIAL_PARITY = "parity between groups is trivially satisfied, so this gate cannot be decided on it"
+_TRIVIAL_ACCURACY = "its score says nothing about a working model, so this gate cannot be decided on it"
+
+
+class Resolved(NamedTuple):
+    """A metric found in a result: value, interval, and why it is undefined when the evidence cannot decide."""
+
+    value: float | None
+    ci: list[float | None] | None = None
+    inconclusive: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +77,7 @@ class GateMetric:
 def _model_field(key: str) -> Callable[[AuditResult, GateSpec], Resolved]:
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
         model = r.models.get(g.model)
-        return (getattr(model, key) if model is not None else None), None
+        return Resolved(getattr(model, key) if model is not None else None)
 
     return resolve
 
@@ -54,29 +87,57 @@ def _block(r: AuditResult, g: GateSpec) -> FairnessBlock | None:
     return model.by_feature.get(g.feature or "") if model is not None else None
 
 
+def _entry(block: FairnessBlock, name: str, groups: str) -> Metric | None:
+    """The disparity entry a gate reads: over the sufficient groups, or (groups = "all") every group.
+
+    A record written before the small-group policy has only ``disparities`` (over every group).
+    """
+    if groups == "all" and name in block.disparities_all_groups:
+        return block.disparities_all_groups[name]
+    entry = block.disparities.get(name)
+    return entry if isinstance(entry, Metric) else None
+
+
+def _from_entry(entry: Metric | None) -> Resolved:
+    if entry is None:
+        return Resolved(None)
+    if entry.value is None:
+        return Resolved(None, None, entry.inconclusive_reason or _UNDEFINED)
+    return Resolved(entry.value, entry.ci)
+
+
 def _disparity(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
-        entry = block.disparities.get(name) if (block := _block(r, g)) is not None else None
-        return (entry.value, entry.ci) if isinstance(entry, Metric) else (None, None)
+        block = _block(r, g)
+        return _from_entry(_entry(block, name, g.groups)) if block is not None else Resolved(None)
 
     return resolve
 
 
 def _four_fifths(r: AuditResult, g: GateSpec) -> Resolved:
     block = _block(r, g)
-    rule = block.four_fifths_rule if block is not None else None
-    return (rule.selection_rate_ratio if rule is not None else None), None
+    if block is None:
+        return Resolved(None)
+    ratio = _entry(block, "demographic_parity_ratio", g.groups)
+    rule = block.four_fifths_rule
+    if g.groups == "all" and "demographic_parity_ratio" in block.disparities_all_groups:
+        return Resolved(ratio.value if ratio is not None else None, None,
+                        None if ratio is None or ratio.value is not None else _UNDEFINED)
+    value = rule.selection_rate_ratio if rule is not None else None
+    if value is None and rule is not None:
+        return Resolved(None, None, (ratio.inconclusive_reason if ratio is not None else None) or _UNDEFINED)
+    return Resolved(value)
 
 
 def _dp_spent(r: AuditResult, g: GateSpec) -> Resolved:
     dp = r.privacy.dp if r.privacy is not None else None
-    return (dp.epsilon_spent if dp is not None else None), None
+    return Resolved(dp.epsilon_spent if dp is not None else None)
 
 
 def _canary(key: str) -> Callable[[AuditResult, GateSpec], Resolved]:
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
         canary = r.privacy.canary_audit if r.privacy is not None else None
-        return (getattr(canary, key) if canary is not None else None), None
+        return Resolved(getattr(canary, key) if canary is not None else None)
 
     return resolve
 
@@ -84,28 +145,28 @@ def _canary(key: str) -> Callable[[AuditResult, GateSpec], Resolved]:
 def _mia_auc(r: AuditResult, g: GateSpec) -> Resolved:
     mia = r.privacy.membership_inference.get(g.model) if r.privacy is not None else None
     aucs = [a.auc for a in mia.attacks.values() if a.auc is not None] if mia is not None else []
-    return (max(aucs) if aucs else None), None
+    return Resolved(max(aucs) if aucs else None)
 
 
 def _accuracy_drop(r: AuditResult, g: GateSpec) -> Resolved:
     ref, priv = r.models.get("reference"), r.models.get("private")
     if ref is None or priv is None or ref.test_accuracy is None or priv.test_accuracy is None:
-        return None, None
-    return ref.test_accuracy - priv.test_accuracy, None
+        return Resolved(None)
+    return Resolved(ref.test_accuracy - priv.test_accuracy)
 
 
 def _reliance(r: AuditResult, g: GateSpec) -> Resolved:
     x = (r.explainability or {}).get(g.model)
     reliance = x.group_reliance.get(g.feature or "") if x is not None else None
-    return (reliance.sensitive_feature_share if reliance is not None else None), None
+    return Resolved(reliance.sensitive_feature_share if reliance is not None else None)
 
 
 def _slice_error_rate(r: AuditResult, g: GateSpec) -> Resolved:
     found = r.slices.models.get(g.model) if r.slices is not None else None
     if found is None or found.max_significant_error_rate is None:
-        return None, None
+        return Resolved(None)
     worst = next((s for s in found.by_error_rate if s.significant and s.error_rate == found.max_significant_error_rate), None)
-    return found.max_significant_error_rate, (worst.ci if worst is not None else None)
+    return Resolved(found.max_significant_error_rate, worst.ci if worst is not None else None)
 
 
 _RESOLVERS: dict[str, Callable[[AuditResult, GateSpec], Resolved]] = {
@@ -130,15 +191,179 @@ GATE_METRICS: dict[str, GateMetric] = {
 }
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
+# ---------------------------------------------------------------- degenerate models
+def degenerate_reason(result: AuditResult, model: str | None) -> str | None:
+    """Why ``model`` is degenerate, or None when it is not (or nothing says so).
+
+    Reads the degenerate-model checks stored at ``models[model].degenerate``; a record without
+    them falls back on the fairness audit's overall selection rate (one class for at least
+    :data:`CONSTANT_SHARE` of the test rows).
+
+    Examples
+    --------
+    >>> r = AuditResult.from_dict({"schema_version": "1.1", "run": {}, "data": {}, "models": {"private": {
+    ...     "test_accuracy": 0.76, "degenerate": {"degenerate": True, "reasons": ["the model predicts 0 for 100.0% of the rows"]}}}})
+    >>> degenerate_reason(r, "private")
+    'the model predicts 0 for 100.0% of the rows'
+    """
+    summary = result.models.get(model or "")
+    checks = summary.degenerate if summary is not None else None
+    if checks is not None and checks.degenerate is not None:
+        return ("; ".join(checks.reasons) or "flagged by the degenerate-model checks") if checks.degenerate else None
+    fair = result.fairness.models.get(model or "") if result.fairness is not None else None
+    overall = fair.overall if fair is not None else None
+    entry = overall.metrics.get("selection_rate") if overall is not None else None
+    rate = entry.value if isinstance(entry, Metric) else None
+    if rate is None or 1 - CONSTANT_SHARE < rate < CONSTANT_SHARE:
+        return None
+    share, cls = (rate, "the positive class") if rate >= 0.5 else (1 - rate, "the negative class")
+    return f"the model predicts {cls} for {share:.1%} of the test rows"
 
 
+# ---------------------------------------------------------------- readable lines
+_TITLES = {
+    "accuracy": "Test accuracy",
+    "roc_auc": "Test ROC AUC",
+    "accuracy_drop": "Accuracy lost to DP (reference − private)",
+    "epsilon_spent": "ε spent",
+    "membership_inference_auc": "Membership-inference AUC (strongest attack)",
+    "canary_epsilon_lower_bound": "Empirical ε lower bound (canary audit)",
+    "canary_noise_ratio": "Canary noise ratio (released / assumed)",
+    "four_fifths_ratio": "Four-fifths selection-rate ratio",
+    "sensitive_feature_share": "Attribution share on the sensitive feature",
+    "n_parameters": "Trainable parameters",
+    "training_time_s": "Training time",
+    "max_significant_slice_error_rate": "Highest error rate of a significant slice",
+}
+#: How a metric is shown: "points" (percentage points), "count", "s" (seconds), or "" (the number as is).
+_UNITS = {"accuracy_drop": "points", "n_parameters": "count", "training_time_s": "s"}
+
+
+def gate_title(metric: str | None, feature: str | None = None, model: str | None = None) -> str:
+    """A gate's readable name: ``Demographic parity difference (sex), private model``.
+
+    Examples
+    --------
+    >>> gate_title("roc_auc_difference", "race", "reference")
+    'ROC AUC difference (race), reference model'
+    """
+    name = _TITLES.get(metric or "") or (metric or "gate").replace("_", " ").capitalize().replace("Roc auc", "ROC AUC")
+    return name + (f" ({feature})" if feature else "") + (f", {model} model" if model else "")
+
+
+def _num(x: float, unit: str, *, bound: bool = False) -> str:
+    if unit == "points":
+        return f"{100 * x:.3g} points" if bound else f"{100 * x:.2f} points"
+    if unit == "count":
+        return f"{round(x):,}"
+    if unit == "s":
+        return f"{x:.3g} s" if bound else f"{x:.1f} s"
+    if bound:
+        text = f"{x:.6g}"
+        return text if "e" not in text and len(text.partition(".")[2]) >= 2 else f"{x:.2f}"
+    return f"{x:.3f}" if x == 0 or abs(x) >= 1e-3 else f"{x:.2e}"
+
+
+def _bounds(g: GateSpec | GateResult) -> list[tuple[str, float]]:
+    return [(op, b) for op, b in (("≥", g.min), ("≤", g.max)) if b is not None]
+
+
+def gate_line(g: GateResult) -> str:
+    """One line for people: ``value [CI] vs bound — outcome, margin`` (or the reason it is undecided).
+
+    Examples
+    --------
+    >>> g = GateResult(name="dp", metric="demographic_parity_difference", model="private", feature="sex", severity="error",
+    ...                max=0.2, value=0.169, ci=[0.159, 0.179], compared=0.169, passed=True, message="", outcome="pass",
+    ...                margin=0.031, ci_crosses_bound=False)
+    >>> gate_line(g)
+    'dp: Demographic parity difference (sex), private model: 0.169 [0.159, 0.179] ≤ 0.20 — pass, margin 0.031'
+    """
+    unit = _UNITS.get(g.metric, "")
+    auto = f"{g.metric}{f'[{g.feature}]' if g.feature else ''}@{g.model}"
+    head = ("" if not g.name or g.name == auto else f"{g.name}: ") + gate_title(g.metric, g.feature, g.model)
+    bound = " and ".join(f"{op} {_num(b, unit, bound=True)}" for op, b in _bounds(g))
+    outcome = g.effective_outcome
+    if g.value is None:
+        word = "not computed" if outcome == "fail" else "INCONCLUSIVE"
+        return f"{head}: {word} ({g.reason or _NOT_COMPUTED}); required {bound}{_tail(g)}"
+    ci = g.ci if g.ci is not None and None not in g.ci else None
+    shown = _num(g.value, unit) + (f" [{_num(ci[0], unit).split()[0]}, {_num(ci[1], unit)}]" if ci else "")
+    if g.use_ci_bound and g.compared is not None and g.compared != g.value:
+        bound += f" (gated on the pessimistic interval end, {_num(g.compared, unit)})"
+    margin = f"margin {_num(g.margin, unit)}" if g.margin is not None else ""
+    if outcome == "pass":
+        verdict_text = ("pass on the estimate only: the interval crosses the bound" + (f" ({margin})" if margin else "")
+                        if g.ci_crosses_bound else "pass" + (f", {margin}" if margin else ""))
+    elif outcome == "inconclusive":
+        verdict_text = f"INCONCLUSIVE: {g.reason or 'the evidence cannot decide'}"
+    else:
+        short = f", {'over' if g.max is not None and (g.compared or 0) > g.max else 'short'} by {_num(abs(g.margin), unit)}" \
+            if g.margin is not None else ""
+        verdict_text = f"FAIL{short}" + (f" ({g.reason})" if g.reason else "")
+    return f"{head}: {shown} {bound} — {verdict_text}{_tail(g)}"
+
+
+def _tail(g: GateResult) -> str:
+    if g.severity == "warning" and g.effective_outcome != "pass":
+        return " [warning gate: does not fail the verdict]"
+    if g.effective_outcome == "inconclusive" and g.allow_inconclusive:
+        return " [allow_inconclusive: does not fail the verdict]"
+    return ""
+
+
+# ---------------------------------------------------------------- evaluation
 def _as_result(result: AuditResult | dict[str, Any]) -> AuditResult:
     if isinstance(result, AuditResult):
         return result
     # Transitional: a plain dict (audit.json as read, or a partial record) is read as schema 1.x.
     return AuditResult.from_dict({"schema_version": "1.0", "run": {}, "data": {}, "models": {}, **result})
+
+
+def _crosses(ci: list[float | None] | None, bounds: list[tuple[str, float]]) -> bool | None:
+    """Whether the interval has points on both sides of a bound (None without an interval)."""
+    if ci is None or None in ci:
+        return None
+    lo, hi = ci
+    return any((lo <= b < hi) if op == "≤" else (lo < b <= hi) for op, b in bounds)
+
+
+def _decide(gate: GateSpec, got: Resolved, compared: float | None, within: bool, degenerate: str | None) -> tuple[str, str | None]:
+    """The outcome and its reason."""
+    if degenerate is not None:
+        consequence = _TRIVIAL_PARITY if gate.metric in FAIRNESS_GATE_METRICS else _TRIVIAL_ACCURACY
+        degenerate = _DEGENERATE.format(model=gate.model, why=degenerate, consequence=consequence)
+    if compared is None:
+        if got.inconclusive is not None or degenerate is not None:
+            return "inconclusive", degenerate or got.inconclusive
+        return "fail", _NOT_COMPUTED
+    if not within:
+        return "fail", degenerate
+    return ("inconclusive", degenerate) if degenerate is not None else ("pass", None)
+
+
+def _evaluate(gate: GateSpec, typed: AuditResult) -> GateResult:
+    got = GATE_METRICS[gate.metric].resolve(typed, gate)
+    value, ci = got.value, got.ci
+    compared = value
+    if gate.use_ci_bound and ci is not None and None not in ci:
+        # Pessimistic bound: the CI end that is worse for the gate.
+        compared = ci[1] if gate.max is not None else ci[0]
+    bounds = _bounds(gate)
+    within = compared is not None and all(compared <= b if op == "≤" else compared >= b for op, b in bounds)
+    margin = min((b - compared if op == "≤" else compared - b) for op, b in bounds) if compared is not None else None
+    degenerate = degenerate_reason(typed, gate.model) if gate.metric in _NEEDS_WORKING_MODEL else None
+    outcome, reason = _decide(gate, got, compared, within, degenerate)
+    passed = outcome == "pass" or (outcome == "inconclusive" and gate.allow_inconclusive)
+    is_disparity = gate.metric in FAIRNESS_DISPARITIES or gate.metric == "four_fifths_ratio"
+    out = GateResult(
+        name=gate.label, metric=gate.metric, model=gate.model, feature=gate.feature, severity=gate.severity,
+        max=gate.max, min=gate.min, use_ci_bound=gate.use_ci_bound, value=value, ci=ci, compared=compared,
+        passed=bool(passed), message="", outcome=outcome, reason=reason, ci_crosses_bound=_crosses(ci, bounds),
+        margin=margin, allow_inconclusive=gate.allow_inconclusive, groups=gate.groups if is_disparity else None,
+    )  # fmt: skip
+    out.message = gate_line(out)
+    return out
 
 
 def evaluate_gates(gates: Sequence[GateSpec], result: AuditResult | dict[str, Any]) -> list[GateResult]:
@@ -155,50 +380,61 @@ def evaluate_gates(gates: Sequence[GateSpec], result: AuditResult | dict[str, An
     Returns
     -------
     list of GateResult
-        One entry per gate: name, metric, model, feature, severity, bounds, value, ci,
-        compared (the number compared), passed (bool) and a message.
+        One entry per gate: name, metric, model, feature, severity, bounds, value, ci, compared
+        (the number compared), outcome (pass, fail or inconclusive) and its reason, whether the
+        interval crosses the bound, the margin, passed (bool, for 1.x readers) and a message.
 
     Examples
     --------
     >>> evaluate_gates([GateSpec(metric="epsilon_spent", max=1.0)], {})[0].message
-    'epsilon_spent@private: not computed (the audit section is off or the value is undefined)'
+    'ε spent, private model: not computed (not computed: the audit section is off or the value is missing from the record); required ≤ 1.00'
     """
     typed = _as_result(result)
-    out = []
-    for gate in gates:
-        value, ci = GATE_METRICS[gate.metric].resolve(typed, gate)
-        compared = value
-        if gate.use_ci_bound and ci is not None and None not in ci:
-            # Pessimistic bound: the CI end that is worse for the gate.
-            compared = ci[1] if gate.max is not None else ci[0]
-        bounds = []
-        if gate.max is not None:
-            bounds.append(("<=", gate.max))
-        if gate.min is not None:
-            bounds.append((">=", gate.min))
-        if compared is None:
-            passed = False
-            message = f"{gate.label}: not computed (the audit section is off or the value is undefined)"
-        else:
-            passed = all(compared <= b if op == "<=" else compared >= b for op, b in bounds)
-            bound_txt = " and ".join(f"{op} {b:g}" for op, b in bounds)
-            basis = " (CI bound)" if compared is not value else ""
-            message = f"{gate.label} = {_fmt(compared)}{basis}; required {bound_txt}: {'pass' if passed else 'FAIL'}"
-        out.append(GateResult(
-            name=gate.label, metric=gate.metric, model=gate.model, feature=gate.feature, severity=gate.severity,
-            max=gate.max, min=gate.min, use_ci_bound=gate.use_ci_bound, value=value, ci=ci, compared=compared,
-            passed=bool(passed), message=message,
-        ))  # fmt: skip
-    return out
+    return [_evaluate(gate, typed) for gate in gates]
+
+
+def _typed(gate_results: Sequence[GateResult | dict]) -> list[GateResult]:
+    return [g if isinstance(g, GateResult) else GateResult.from_dict(g) for g in gate_results]
 
 
 def verdict(gate_results: Sequence[GateResult]) -> str:
-    """``"pass"`` unless an ``error``-severity gate failed; warnings never fail the verdict.
+    """``"pass"`` unless an ``error`` gate failed or is inconclusive without ``allow_inconclusive``.
+
+    Warning gates never fail the verdict.
 
     Examples
     --------
     >>> verdict([])
     'pass'
     """
-    results = [g if isinstance(g, GateResult) else GateResult.from_dict(g) for g in gate_results]
-    return "fail" if any(not g.passed and g.severity == "error" for g in results) else "pass"
+    return "fail" if any(g.fails_verdict for g in _typed(gate_results)) else "pass"
+
+
+def verdict_reasons(gate_results: Sequence[GateResult]) -> list[str]:
+    """Why the verdict is what it is, one short line each: the gates that decided it.
+
+    Examples
+    --------
+    >>> verdict_reasons([])
+    ['no gates are configured: the verdict rests on nothing']
+    """
+    gates = _typed(gate_results)
+    if not gates:
+        return ["no gates are configured: the verdict rests on nothing"]
+    deciding = [g for g in gates if g.fails_verdict]
+    if deciding:
+        return [f"{'inconclusive' if g.effective_outcome == 'inconclusive' else 'failed'}: {g.message}" for g in deciding]
+    errors = [g for g in gates if g.severity == "error"]
+    out = [f"all {len(errors)} error gate(s) pass" if errors else "no error gates are configured: nothing can fail the verdict"]
+    allowed = [g for g in errors if g.effective_outcome == "inconclusive"]
+    if allowed:
+        out.append(f"{len(allowed)} of them inconclusive, allowed by allow_inconclusive: "
+                   + "; ".join(g.name for g in allowed))
+    crossing = [g for g in errors if g.effective_outcome == "pass" and g.ci_crosses_bound]
+    if crossing:
+        out.append(f"{len(crossing)} pass on the estimate only (the interval crosses the bound): "
+                   + "; ".join(g.name for g in crossing))
+    warned = [g for g in gates if g.severity != "error" and g.effective_outcome != "pass"]
+    if warned:
+        out.append(f"{len(warned)} warning gate(s) did not pass: " + "; ".join(g.name for g in warned))
+    return out

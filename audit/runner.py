@@ -30,7 +30,8 @@ from torch import nn
 from audit.compute import StageTimer, compute_section
 from audit.config import AuditConfig, ExplainSection, FairnessSection
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
-from audit.gates import evaluate_gates, verdict
+from audit.concerns import find_concerns
+from audit.gates import evaluate_gates, verdict, verdict_reasons
 from audit.pipeline import AUDIT_STAGES, RUN_STAGES, AuditOptions, AuditRun, checkpoint_folder, count_announced, run_stages
 from audit.preflight import check_before_training, gate_problems, raise_problems
 from audit.progress import Progress
@@ -116,6 +117,8 @@ def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any
                          explainability=run.explain or None, compute=compute, slices=run.slices)
     result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)
+    result.verdict_reasons = verdict_reasons(result.gates)
+    result.concerns = find_concerns(result)
     return result
 
 

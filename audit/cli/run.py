@@ -63,25 +63,60 @@ def _fmt(x) -> str:
     return "n/a" if x is None else (f"{x:.4f}" if isinstance(x, float) else str(x))
 
 
+_MARKS = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+_SEVERITY_MARKS = {"critical": "!! CRITICAL", "warning": " ! WARNING ", "info": "   info    "}
+
+
+def _gate_mark(g) -> str:
+    outcome = g.effective_outcome
+    if outcome == "pass":
+        return "PASS*" if g.ci_crosses_bound else "PASS"
+    if g.severity != "error" or (outcome == "inconclusive" and g.allow_inconclusive):
+        return "WARN" if outcome == "fail" else "INCONCLUSIVE (allowed)"
+    return _MARKS[outcome]
+
+
+def _print_concerns(out, concerns: list) -> None:
+    import textwrap
+
+    if not concerns:
+        out.write("Concerns: none found.\n")
+        return
+    out.write(f"Concerns ({len(concerns)}; read these before the numbers):\n")
+    for c in concerns:
+        out.write(f"  {_SEVERITY_MARKS.get(c.severity, c.severity)}  {c.title}\n")
+        for text in ([c.detail] if c.detail else []) + ([f"see: {c.where}"] if c.where else []):
+            out.write(textwrap.fill(text, width=110, initial_indent=" " * 16, subsequent_indent=" " * 16) + "\n")
+
+
 def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) -> None:
+    from audit.concerns import concerns_of
+    from audit.result import AuditResult
+
+    typed = AuditResult.from_dict(result)
     out = sys.stdout
     out.write("\n")
-    for name, info in result.get("models", {}).items():
-        line = f"  {name:<10} accuracy {_fmt(info.get('test_accuracy'))}  ROC AUC {_fmt(info.get('test_roc_auc'))}"
-        out.write(line + "\n")
-    dp = (result.get("privacy") or {}).get("dp")
-    if dp:
-        out.write(f"  privacy    ε spent {_fmt(dp.get('epsilon_spent'))} (target {dp.get('epsilon_target')}, δ={dp.get('delta'):.1e}, "
-                  f"{dp.get('accountant')} accountant)\n")
-    gates = result.get("gates", [])
-    if gates:
-        out.write("\nGates:\n")
-        for g in gates:
-            mark = "PASS" if g["passed"] else ("FAIL" if g["severity"] == "error" else "WARN")
-            out.write(f"  [{mark}] {g['message']}\n")
-    out.write(f"\nVerdict: {result.get('verdict', '?').upper()}\n")
+    for name, info in typed.models.items():
+        out.write(f"  {name:<10} accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}\n")
+    dp = typed.privacy.dp if typed.privacy is not None else None
+    if dp is not None:
+        delta = f"{dp.delta:.1e}" if dp.delta is not None else "n/a"
+        out.write(f"  privacy    ε spent {_fmt(dp.epsilon_spent)} (target {dp.epsilon_target}, δ={delta}, "
+                  f"{dp.accountant} accountant)\n")
+    if typed.gates:
+        out.write("\nGates (value [interval] vs bound; PASS* = passes on the estimate, the interval crosses the bound):\n")
+        for g in typed.gates:
+            out.write(f"  [{_gate_mark(g)}] {g.message}\n")
+    concerns = concerns_of(typed)
+    serious = sum(c.severity != "info" for c in concerns)
+    note = f" — {serious} concern(s) to read below" if serious else ""
+    out.write(f"\nVerdict: {(typed.verdict or '?').upper()}{note}\n")
+    for reason in typed.verdict_reasons:
+        out.write(f"  - {reason}\n")
+    out.write("\n")
+    _print_concerns(out, concerns)
     if run_dir is not None:
-        out.write(f"Run directory: {run_dir}\n")
+        out.write(f"\nRun directory: {run_dir}\n")
         for fmt, path in cards.items():
             out.write(f"Model card ({fmt}): {path}\n")
         out.write(f"\nNext: rai-audit dashboard {run_dir.parent}   (review every finding in the browser)\n"

@@ -37,20 +37,24 @@ from audit.result._fairness import (
     CalibrationBin, CalibrationCurve, ConfidenceSettings, Fairness, FairnessBlock, FourFifthsRule, Group, Mitigation,
     MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
 )  # fmt: skip
-from audit.result._gates import GateResult, Severity
+from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
 from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
-from audit.result._run import Artifacts, Card, CardFiles, Data, Environment, IdentifierFinding, ModelSummary, Run
+from audit.result._run import (
+    Artifacts, Card, CardFiles, Data, Degeneracy, Environment, ExcludedColumn, IdentifierFinding, LeakingFeature,
+    ModelSummary, Run, Screening, TrainTestDuplicates,
+)  # fmt: skip
 
 __all__ = [
     "CI", "SCHEMA_VERSION", "Artifacts", "Attack", "AuditResult", "Baseline", "CalibrationBin", "CalibrationCurve",
-    "CanaryAudit", "Card", "CardFiles", "Compute", "ConfidenceSettings", "Contribution", "ConvergenceDelta", "Count",
-    "DPTraining", "Data", "DeletionCurve", "Energy", "Environment", "Example", "Fairness", "FairnessBlock",
-    "Faithfulness", "FeatureImportance", "FourFifthsRule", "GateResult", "Group", "GroupReliance",
-    "IdentifierFinding", "ImageMap", "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
+    "CanaryAudit", "Card", "CardFiles", "Compute", "Concern", "ConcernSeverity", "ConfidenceSettings", "Contribution",
+    "ConvergenceDelta", "Count", "DPTraining", "Data", "Degeneracy", "DeletionCurve", "Energy", "Environment",
+    "Example", "ExcludedColumn", "Fairness", "FairnessBlock", "Faithfulness", "FeatureImportance", "FourFifthsRule",
+    "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature",
+    "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
     "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "Probability", "Proxy",
-    "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Section", "Severity", "Sha256",
-    "Stage", "Task", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
+    "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Screening", "Section", "Severity",
+    "Sha256", "Stage", "Task", "TrainTestDuplicates", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
 
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
@@ -87,9 +91,13 @@ class AuditResult(Section):
     fairness, privacy, explainability, compute : section or None
         One section per concern; ``None`` when not run.
     gates : list of GateResult
-        Each gate with value, bound and pass/fail.
+        Each gate with value, bound and outcome (pass, fail or inconclusive).
     verdict : str
         ``"pass"`` or ``"fail"``.
+    verdict_reasons : list of str
+        Why the verdict is what it is.
+    concerns : list of Concern or None
+        What a reviewer must see first (:func:`audit.concerns.find_concerns`).
     artifacts : Artifacts
         Relative paths of files beside ``audit.json`` (predictions, weights, cards, arrays).
     """
@@ -104,7 +112,12 @@ class AuditResult(Section):
     slices: Slices | None = field(default=None, metadata=doc(
         "error analysis: the test-set slices where each model errs most (audit.slices); null when not run"))
     gates: list[GateResult] = field(default_factory=list, metadata=doc("evaluated policy gates", required=True))
-    verdict: Verdict = field(default="pass", metadata=doc("fail when an error-severity gate failed", required=True))
+    verdict: Verdict = field(default="pass", metadata=doc(
+        "fail when an error-severity gate failed, or is inconclusive without allow_inconclusive", required=True))
+    verdict_reasons: list[str] = field(default_factory=list, metadata=doc(
+        "why the verdict is what it is, one short line each (the gates that decided it)"))
+    concerns: list[Concern] | None = field(default=None, metadata=doc(
+        "what a reviewer must see first, most severe first (audit.concerns); null in records written before concerns"))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
     task: Task = field(default="binary-classification", metadata=doc("the model's task"))
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null

@@ -33,6 +33,9 @@ class ConfidenceSettings(Section):
         default=None, metadata=doc("confidence level"))
     vanished_groups: str | None = field(default=None, metadata=doc("how a group absent from a resample is handled"))
     score_metrics: dict[str, str] = field(default_factory=dict, metadata=doc("score metric → its interval method"))
+    simultaneous_method: str | None = field(default=None, metadata=doc("how the simultaneous (max-t) intervals were computed"))
+    multiple_testing: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "multiple-testing correction of the disparity p-values: method, tests, significant, alpha"))
 
 
 @dataclass(kw_only=True)
@@ -52,6 +55,10 @@ class Group(Section):
     count: Count = field(metadata=doc("test rows in the group"))
     share: Probability | None = field(default=None, metadata=doc("share of test rows"))
     insufficient_data: bool = field(default=False, metadata=doc("group below min_group_size: its metrics are unreliable"))
+    insufficient_for: list[str] | None = field(default=None, metadata=doc(
+        "metrics the group has too little data for (rows, or positives of the metric's denominator)"))
+    denominators: dict[str, Count] = field(default_factory=dict, metadata=doc(
+        "denominator → rows (positives, negatives, predicted_positives)"))
     metrics: dict[str, MetricOrCount] = field(default_factory=dict, metadata=doc("metric → {value, ci} (and the row count)", required=True))
 
 
@@ -89,11 +96,17 @@ class FairnessBlock(Section):
 
     features: Annotated[list[str], Schema(minItems=1)] = field(default_factory=list, metadata=doc("the sensitive feature(s) grouped on"))
     groups: list[Group] = field(default_factory=list, metadata=doc("one entry per group", required=True))
-    disparities: dict[str, Metric] = field(default_factory=dict, metadata=doc("disparity name → {value, ci}"))
+    disparities: dict[str, Metric] = field(default_factory=dict, metadata=doc(
+        "disparity name → {value, ci}, over the groups with enough data for the metric (null with "
+        "inconclusive_reason when fewer than two have)"))
+    disparities_all_groups: dict[str, Metric] = field(default_factory=dict, metadata=doc(
+        "disparity name → {value, ci} over every group (Fairlearn's number; gates read it with groups = \"all\")"))
     four_fifths_rule: FourFifthsRule | None = field(default=None, metadata=doc("four-fifths rule on selection rates"))
     calibration: dict[str, CalibrationCurve] = field(default_factory=dict, metadata=doc("group → calibration (with scores)"))
     roc_auc_excluded_groups: list[str] = field(default_factory=list, metadata=doc("one-class groups left out of the AUC disparities"))
     insufficient_groups: list[str] = field(default_factory=list, metadata=doc("groups below min_group_size"))
+    insufficient_by_metric: dict[str, list[str]] = field(default_factory=dict, metadata=doc(
+        "metric → groups with too little data for it"))
     undefined_rates: list[dict[str, Any]] = field(default_factory=list, metadata=doc("rates with an empty denominator: {metric, group, reason}"))
     vanished_resamples: int | None = field(default=None, metadata=doc("bootstrap resamples in which a group drew no rows"))
 
@@ -134,6 +147,10 @@ class ModelFairness(Section):
 
     ci: ConfidenceSettings | None = field(default=None, metadata=doc("interval settings"))
     min_group_size: Count | None = field(default=None, metadata=doc("groups below this are flagged insufficient_data"))
+    min_group_positives: Count | None = field(default=None, metadata=doc(
+        "fewest rows of a metric's denominator (positives, negatives, predicted positives) a group needs"))
+    disparity_groups: str | None = field(default=None, metadata=doc(
+        "which groups the disparities compare (sufficient: those with enough data)"))
     pos_label: Any = field(default=None, metadata=doc("encoded positive label"))
     n: Count | None = field(default=None, metadata=doc("test rows"))
     missing_group: str | None = field(default=None, metadata=doc("label given to rows whose sensitive value is missing"))

@@ -1,10 +1,10 @@
-"""One evaluated policy gate.
+"""One evaluated policy gate, and one concern a reviewer must see first.
 
 Examples
 --------
 >>> GateResult.from_dict({"name": "g", "metric": "accuracy", "severity": "error", "value": 0.9,
-...                       "passed": True, "message": "ok"}).passed
-True
+...                       "passed": True, "message": "ok"}).effective_outcome
+'pass'
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from audit.choices import GATE_SEVERITIES
+from audit.choices import CONCERN_SEVERITIES, GATE_GROUPS, GATE_OUTCOMES, GATE_SEVERITIES
 from audit.result._base import Section, doc
 from audit.result._common import CI
 
-__all__ = ["GateResult", "Severity"]
+__all__ = ["Concern", "ConcernSeverity", "GateOutcome", "GateResult", "Severity"]
 
 Severity = Literal[GATE_SEVERITIES]
+GateOutcome = Literal[GATE_OUTCOMES]
+ConcernSeverity = Literal[CONCERN_SEVERITIES]
 
 
 @dataclass(kw_only=True)
 class GateResult(Section):
-    """A gate: which metric, its bound, the value found and whether it passed."""
+    """A gate: which metric, its bound, the value found and what that decides."""
 
     _omit_none: ClassVar[bool] = False  # every key is written, null included
 
@@ -38,5 +40,45 @@ class GateResult(Section):
     value: float | None = field(metadata=doc("the metric's value; null when not computed"))
     ci: CI | None = field(default=None, metadata=doc("the metric's interval, when it has one"))
     compared: float | None = field(default=None, metadata=doc("the number compared with the bound"))
-    passed: bool = field(metadata=doc("whether the bound holds (false when not computed)"))
-    message: str = field(metadata=doc("one line for people"))
+    passed: bool = field(metadata=doc(
+        "whether the gate counts as passed: outcome pass, or inconclusive with allow_inconclusive (1.x readers)"))
+    message: str = field(metadata=doc("one line for people: value [CI] vs bound, outcome, margin or reason"))
+    outcome: GateOutcome | None = field(default=None, metadata=doc(
+        "pass, fail or inconclusive (the evidence cannot decide: a degenerate model, too few groups with enough "
+        "data); null in records written before outcomes"))
+    reason: str | None = field(default=None, metadata=doc("why the gate is inconclusive or not computed"))
+    ci_crosses_bound: bool | None = field(default=None, metadata=doc(
+        "the interval lies on both sides of the bound: the estimate alone decides (a failure only with use_ci_bound)"))
+    margin: float | None = field(default=None, metadata=doc(
+        "distance from the compared number to the bound, positive when within it"))
+    allow_inconclusive: bool = field(default=False, metadata=doc("an inconclusive outcome does not fail the verdict"))
+    groups: Literal[GATE_GROUPS] | None = field(default=None, metadata=doc(
+        "disparity gates: the groups compared (sufficient: those with enough data; all: every group)"))
+
+    @property
+    def effective_outcome(self) -> str:
+        """``outcome``, or pass/fail from ``passed`` for a record written before outcomes."""
+        return self.outcome or ("pass" if self.passed else "fail")
+
+    @property
+    def fails_verdict(self) -> bool:
+        """An error gate that failed, or is inconclusive without ``allow_inconclusive``."""
+        if self.severity != "error":
+            return False
+        if self.outcome is None:
+            return not self.passed
+        return self.outcome == "fail" or (self.outcome == "inconclusive" and not self.allow_inconclusive)
+
+
+@dataclass(kw_only=True)
+class Concern(Section):
+    """Something a reviewer must see before the numbers (audit.concerns.find_concerns)."""
+
+    kind: str = field(metadata=doc("machine-readable kind, e.g. degenerate_model, gate_inconclusive, ci_crosses_bound"))
+    severity: ConcernSeverity = field(metadata=doc("critical undermines the verdict, warning qualifies it, info explains it"))
+    title: str = field(metadata=doc("one line for people"))
+    detail: str | None = field(default=None, metadata=doc("the numbers behind it and what to do"))
+    where: str | None = field(default=None, metadata=doc("where to look: card section, dashboard page, audit.json key"))
+    model: str | None = field(default=None, metadata=doc("the model it is about, when one"))
+    feature: str | None = field(default=None, metadata=doc("the sensitive feature it is about, when one"))
+    gate: str | None = field(default=None, metadata=doc("the gate it is about, when one"))

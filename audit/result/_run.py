@@ -16,7 +16,10 @@ from typing import Annotated, Any
 from audit.result._base import Schema, Section, doc
 from audit.result._common import Count, Probability, RelPath, Sha256
 
-__all__ = ["Artifacts", "Card", "CardFiles", "Data", "Environment", "IdentifierFinding", "ModelSummary", "Run"]
+__all__ = [
+    "Artifacts", "Card", "CardFiles", "Data", "Degeneracy", "Environment", "ExcludedColumn", "IdentifierFinding",
+    "LeakingFeature", "ModelSummary", "Run", "Screening", "TrainTestDuplicates",
+]  # fmt: skip
 
 _ISO_TIME = Annotated[str, Schema(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
 
@@ -72,6 +75,43 @@ class IdentifierFinding(Section):
     kind: str | None = field(default=None, metadata=doc("kind of identifier (e.g. email, id)"))
     reason: str | None = field(default=None, metadata=doc("why the column was flagged"))
     recommendation: str | None = field(default=None, metadata=doc("what to do about it"))
+    status: str | None = field(default=None, metadata=doc(
+        "what became of the column: feature, excluded, dropped, sensitive_feature, target or not_used"))
+
+
+@dataclass(kw_only=True)
+class ExcludedColumn(Section):
+    """A candidate feature the data screening left out."""
+
+    column: str = field(metadata=doc("column name"))
+    kind: str | None = field(default=None, metadata=doc("why: identifier-like, raw date, free text"))
+    reason: str | None = field(default=None, metadata=doc("what the screening saw"))
+
+
+@dataclass(kw_only=True)
+class LeakingFeature(Section):
+    """A feature that alone predicts the target almost perfectly."""
+
+    column: str = field(metadata=doc("column name"))
+    auc: Probability | None = field(default=None, metadata=doc("its single-feature ROC AUC for the target"))
+
+
+@dataclass(kw_only=True)
+class Screening(Section):
+    """What the data screening decided before encoding."""
+
+    excluded_columns: list[ExcludedColumn] = field(default_factory=list, metadata=doc("feature columns left out, with the reason"))
+    leakage: list[LeakingFeature] = field(default_factory=list, metadata=doc("features found to leak the target"))
+
+
+@dataclass(kw_only=True)
+class TrainTestDuplicates(Section):
+    """Test rows whose encoded features equal a training row's."""
+
+    test_rows: Count | None = field(default=None, metadata=doc("test rows with a training duplicate"))
+    n_test: Count | None = field(default=None, metadata=doc("test rows"))
+    share: Probability | None = field(default=None, metadata=doc("test_rows / n_test"))
+    basis: str | None = field(default=None, metadata=doc("what counts as a duplicate"))
 
 
 @dataclass(kw_only=True)
@@ -95,6 +135,22 @@ class Data(Section):
     missing_values_train: dict[str, Count] = field(default_factory=dict, metadata=doc("column → missing values in training"))
     attribution: str | None = field(default=None, metadata=doc("dataset citation"))
     identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc("identifier-scan findings; null when not run"))
+    screening: Screening | None = field(default=None, metadata=doc("data screening before encoding; null when not run"))
+    train_test_duplicates: TrainTestDuplicates | None = field(default=None, metadata=doc(
+        "test rows duplicating a training row; null when not counted"))
+
+
+@dataclass(kw_only=True)
+class Degeneracy(Section):
+    """Whether a model predicts anything (audit.fairness.degenerate_model_checks)."""
+
+    degenerate: bool | None = field(default=None, metadata=doc(
+        "constant predictions, accuracy not above the majority class, or ROC AUC at chance"))
+    reasons: list[str] = field(default_factory=list, metadata=doc("why it is degenerate, in plain English"))
+    warnings: list[str] = field(default_factory=list, metadata=doc("groups within which the predictions are constant"))
+    checks: dict[str, Any] = field(default_factory=dict, metadata=doc("check name → its numbers, flagged and reason"))
+    thresholds: dict[str, Any] = field(default_factory=dict, metadata=doc("thresholds the checks used"))
+    n: Count | None = field(default=None, metadata=doc("test rows checked"))
 
 
 @dataclass(kw_only=True)
@@ -115,6 +171,8 @@ class ModelSummary(Section):
     loss_history: list[float | None] = field(default_factory=list, metadata=doc("mean training loss per epoch"))
     train_wall_s: float | None = field(default=None, metadata=doc("training wall time, seconds", minimum=0))
     train_cpu_s: float | None = field(default=None, metadata=doc("training CPU time, seconds", minimum=0))
+    degenerate: Degeneracy | None = field(default=None, metadata=doc(
+        "degenerate-model checks; a fairness gate on a degenerate model is inconclusive"))
 
 
 @dataclass(kw_only=True)

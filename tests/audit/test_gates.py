@@ -20,7 +20,7 @@ def test_min_and_max_bounds():
     gates = [GateSpec(metric="accuracy", min=0.8), GateSpec(metric="epsilon_spent", max=0.5)]
     out = evaluate_gates(gates, RESULT)
     assert [g.passed for g in out] == [True, False]
-    assert "0.98" in out[1]["message"] and "<= 0.5" in out[1]["message"]
+    assert "0.980" in out[1]["message"] and "≤ 0.50" in out[1]["message"] and "FAIL, over by 0.480" in out[1]["message"]
 
 
 def test_fairness_gate_reads_feature_and_ci_bound():
@@ -71,4 +71,5 @@ def test_verdict_reads_gate_dicts_during_the_transition():
 def test_gate_results_serialise_with_every_key():
     out = evaluate_gates([GateSpec(metric="accuracy", min=0.8)], RESULT)[0].to_dict()
     assert list(out) == ["name", "metric", "model", "feature", "severity", "max", "min", "use_ci_bound", "value", "ci",
-                         "compared", "passed", "message"]
+                         "compared", "passed", "message", "outcome", "reason", "ci_crosses_bound", "margin",
+                         "allow_inconclusive", "groups"]

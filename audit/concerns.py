@@ -1,0 +1,299 @@
+"""What a reviewer must see first: the findings that undermine or qualify the verdict.
+
+:func:`find_concerns` reads only the typed :class:`~audit.result.AuditResult` (no torch, no
+data) and lists, most severe first:
+
+* **critical**: a degenerate model (constant predictions, accuracy not above the majority
+  class, AUC at chance); an error gate that failed or is inconclusive; an empirical ε lower
+  bound above the claimed ε;
+* **warning**: a gate that passes on the point estimate while its interval crosses the bound;
+  an inconclusive gate the config allows; four-fifths-rule failures; calibration error that
+  rises under DP (private vs reference, by group); proxies of a sensitive feature among the
+  important features; identifier-like columns that are model inputs; train/test duplicate
+  rows; a canary bound close to ε; warning gates that did not pass;
+* **info**: feature columns the screening excluded; groups with too little data.
+
+The run stores the list in ``audit.json`` (``concerns``) so CI, the cards and the dashboard
+read the same one; :func:`concerns_of` recomputes it for a record written before.
+
+Examples
+--------
+>>> from audit.result import AuditResult
+>>> r = AuditResult.from_dict({"schema_version": "1.1", "run": {}, "data": {"train_test_duplicates":
+...     {"test_rows": 180, "n_test": 1000, "share": 0.18}}, "models": {"private": {"test_accuracy": 0.85}}})
+>>> [c.title for c in find_concerns(r)]
+['18.0% of the test rows (180 of 1,000) duplicate a training row']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from audit.gates import degenerate_reason, gate_title
+from audit.result import AuditResult, Concern, FairnessBlock, Metric
+
+__all__ = [
+    "CALIBRATION_ABSOLUTE", "CALIBRATION_RATIO", "CANARY_CLOSE", "DUPLICATE_SHARE", "audited_model", "concerns_of",
+    "find_concerns",
+]  # fmt: skip
+
+#: ECE under DP at least this many times the reference's (and at least 0.01 higher) is a concern.
+CALIBRATION_RATIO = 2.0
+#: ECE under DP at least this much higher than the reference's is a concern whatever the ratio.
+CALIBRATION_ABSOLUTE = 0.02
+#: Share of test rows duplicating a training row at or above which it is a concern.
+DUPLICATE_SHARE = 0.01
+#: Canary ε lower bound at or above this share of the accountant's ε is a concern.
+CANARY_CLOSE = 0.8
+
+_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_WHERE_GATES = "Governance (card §14), dashboard Overview, audit.json gates"
+_WHERE_BIAS = "Bias and Quantitative analyses (card §11, §7), dashboard Fairness"
+
+
+def audited_model(result: AuditResult) -> str | None:
+    """The model the audit is about: the private one when there is one, else the reference (or the only one).
+
+    Examples
+    --------
+    >>> audited_model(AuditResult.from_dict({"schema_version": "1.1", "run": {}, "data": {},
+    ...                                      "models": {"reference": {"test_accuracy": 0.8}}}))
+    'reference'
+    """
+    names = list(result.models)
+    for name in ("private", "reference"):
+        if name in names:
+            return name
+    return names[0] if names else None
+
+
+def _degenerate(r: AuditResult) -> list[Concern]:
+    out = []
+    for name, model in r.models.items():
+        why = degenerate_reason(r, name)
+        if why is not None:
+            out.append(Concern(
+                kind="degenerate_model", severity="critical", model=name,
+                title=f"The {name} model is degenerate: {why}",
+                detail="A model that ignores its input satisfies parity trivially and scores the majority-class rate; "
+                       "its fairness and accuracy gates are inconclusive, not passed. Check the model, its training "
+                       "(learning rate, epochs, class balance) and the decision threshold.",
+                where=f"audit.json models.{name}.degenerate; Quantitative analyses (card §7)",
+            ))  # fmt: skip
+        checks = model.degenerate
+        for warning in checks.warnings if checks is not None else []:
+            out.append(Concern(kind="constant_within_group", severity="warning", model=name,
+                               title=f"The {name} model: {warning}", where=_WHERE_BIAS))
+    return out
+
+
+def _gates(r: AuditResult) -> list[Concern]:
+    out = []
+    for g in r.gates:
+        outcome = g.effective_outcome
+        where = f"{_WHERE_GATES} ('{g.name}')"
+        if outcome == "inconclusive":
+            blocking = g.fails_verdict
+            out.append(Concern(
+                kind="gate_inconclusive", severity="critical" if blocking else "warning", gate=g.name, model=g.model,
+                feature=g.feature, title=f"Inconclusive gate: {gate_title(g.metric, g.feature, g.model)}",
+                detail=(g.reason or "the evidence cannot decide") + (
+                    ". It fails the verdict (set allow_inconclusive = true on the gate to accept it)." if blocking else
+                    ". It does not fail the verdict (allow_inconclusive or a warning gate)."),
+                where=where,
+            ))  # fmt: skip
+        elif outcome == "fail":
+            out.append(Concern(kind="gate_failed", severity="critical" if g.severity == "error" else "warning",
+                               gate=g.name, model=g.model, feature=g.feature,
+                               title=f"{'Failed' if g.severity == 'error' else 'Warning'} gate: "
+                                     f"{gate_title(g.metric, g.feature, g.model)}",
+                               detail=g.message, where=where))
+        elif g.ci_crosses_bound:
+            out.append(Concern(
+                kind="ci_crosses_bound", severity="warning", gate=g.name, model=g.model, feature=g.feature,
+                title=f"Passes on the estimate only: {gate_title(g.metric, g.feature, g.model)}",
+                detail=f"{g.message}. The interval reaches past the bound, so the data do not show the bound holds; "
+                       "set use_ci_bound = true on the gate to require it.",
+                where=where,
+            ))  # fmt: skip
+    return out
+
+
+def _blocks(r: AuditResult, model: str | None) -> dict[str, FairnessBlock]:
+    fair = r.fairness.models.get(model or "") if r.fairness is not None else None
+    return fair.by_feature if fair is not None else {}
+
+
+def _four_fifths(r: AuditResult) -> list[Concern]:
+    model = audited_model(r)
+    failed = [(f, b.four_fifths_rule.selection_rate_ratio) for f, b in _blocks(r, model).items()
+              if b.four_fifths_rule is not None and b.four_fifths_rule.passed is False]
+    if not failed:
+        return []
+    listed = ", ".join(f"{f} ({ratio:.2f})" if ratio is not None else f for f, ratio in failed)
+    return [Concern(
+        kind="four_fifths", severity="warning", model=model,
+        title=f"The four-fifths rule fails for {len(failed)} of {len(_blocks(r, model))} groupings ({model} model)",
+        detail=f"Smallest over largest group selection rate, below 0.8: {listed}. Disparate impact under the "
+               "US EEOC four-fifths guideline.",
+        where=_WHERE_BIAS,
+    )]  # fmt: skip
+
+
+def _ece(entry: Metric | int | None) -> float | None:
+    return entry.value if isinstance(entry, Metric) else None
+
+
+def _calibration(r: AuditResult) -> list[Concern]:
+    if "private" not in r.models or "reference" not in r.models:
+        return []
+    priv, ref = _blocks(r, "private"), _blocks(r, "reference")
+    worse = []
+    for feature, block in priv.items():
+        other = ref.get(feature)
+        if other is None or len(block.features) > 1:
+            continue
+        for group in block.groups:
+            ref_group = next((g for g in other.groups if g.group == group.group), None)
+            p, q = _ece(group.metrics.get("ece")), _ece(ref_group.metrics.get("ece")) if ref_group else None
+            if p is None or q is None or group.insufficient_data:
+                continue
+            rise = p - q
+            if rise >= CALIBRATION_ABSOLUTE or (rise >= 0.01 and p >= CALIBRATION_RATIO * q):
+                worse.append((rise, feature, group.group, q, p))
+    if not worse:
+        return []
+    worse.sort(reverse=True)
+    listed = "; ".join(f"{f} = {g}: {q:.3f} → {p:.3f}" + (f" (×{p / q:.1f})" if q > 0 else "")
+                       for _, f, g, q, p in worse[:4])
+    return [Concern(
+        kind="calibration_under_dp", severity="warning", model="private",
+        title=f"Calibration error rises under DP for {len(worse)} group(s)",
+        detail=f"Expected calibration error, reference → private: {listed}. Scores of the private model are "
+               "less trustworthy as probabilities for these groups; recalibrate before using them as risks.",
+        where="Quantitative analyses (card §7, ECE column), dashboard Fairness (calibration)",
+    )]  # fmt: skip
+
+
+def _proxies(r: AuditResult) -> list[Concern]:
+    model = audited_model(r)
+    x = (r.explainability or {}).get(model or "")
+    out = []
+    for feature, reliance in (x.group_reliance.items() if x is not None else []):
+        found = [p for p in reliance.proxies if p.is_proxy or (p.is_proxy is None and (p.proxy_auc or 0) >= 0.8)]
+        if found:
+            listed = ", ".join(f"{p.feature} (AUC {p.proxy_auc:.2f})" if p.proxy_auc is not None else str(p.feature)
+                               for p in found[:5])
+            out.append(Concern(
+                kind="proxy", severity="warning", model=model, feature=feature,
+                title=f"{len(found)} feature(s) stand in for {feature}: {listed}",
+                detail="Each predicts the sensitive feature on its own; leaving the sensitive feature out of the "
+                       "inputs does not keep the model from using it.",
+                where="Explainability (card §12), dashboard Explainability",
+            ))  # fmt: skip
+    return out
+
+
+def _data(r: AuditResult) -> list[Concern]:
+    out = []
+    dups = r.data.train_test_duplicates
+    if dups is not None and dups.share is not None and dups.share >= DUPLICATE_SHARE:
+        of = f" ({dups.test_rows:,} of {dups.n_test:,})" if dups.test_rows is not None and dups.n_test else ""
+        out.append(Concern(
+            kind="train_test_duplicates", severity="warning",
+            title=f"{dups.share:.1%} of the test rows{of} duplicate a training row",
+            detail="Test accuracy is optimistic for unseen inputs, and the membership-inference audit is weaker "
+                   "(a duplicated row is a member whatever the attack says). Deduplicate across the split to measure "
+                   "generalisation.",
+            where="audit.json data.train_test_duplicates; Training data (card §6)",
+        ))  # fmt: skip
+    screening = r.data.screening
+    if screening is not None and screening.excluded_columns:
+        listed = ", ".join(f"{e.column} ({(e.kind or 'flagged').replace('_', ' ')})" for e in screening.excluded_columns)
+        out.append(Concern(kind="screening_excluded", severity="info",
+                           title=f"{len(screening.excluded_columns)} column(s) excluded from the features: {listed}",
+                           detail="Identifier-like, raw-date or free-text columns; list one in data.keep_columns if it "
+                                  "really is a feature.", where="audit.json data.screening; Training data (card §6)"))
+    for leak in screening.leakage if screening is not None else []:
+        out.append(Concern(kind="leakage", severity="critical", title=f"Column {leak.column} leaks the target",
+                           detail=f"Single-feature ROC AUC {leak.auc}.", where="audit.json data.screening"))
+    scan = r.data.identifier_scan or (r.privacy.identifier_scan if r.privacy is not None else None) or []
+    inputs = [f for f in scan if f.status == "feature"]
+    if inputs:
+        out.append(Concern(
+            kind="identifier_as_feature", severity="warning",
+            title="Identifier-like column(s) are model inputs: " + ", ".join(f.column for f in inputs),
+            detail="; ".join(f"{f.column}: {f.reason}" for f in inputs if f.reason) or None,
+            where="Data privacy (card §10, identifier scan)",
+        ))  # fmt: skip
+    return out
+
+
+def _small_groups(r: AuditResult) -> list[Concern]:
+    model = audited_model(r)
+    small, undecided = [], []
+    for feature, block in _blocks(r, model).items():
+        small += [f"{feature} = {g.group} (n={g.count})" for g in block.groups if g.insufficient_data]
+        undecided += [f"{name} ({feature})" for name, e in block.disparities.items()
+                      if isinstance(e, Metric) and e.value is None and e.inconclusive_reason]
+    out = []
+    if small:
+        fair = r.fairness.models.get(model or "") if r.fairness is not None else None
+        floor = f" (fewer than {fair.min_group_size} test rows)" if fair is not None and fair.min_group_size else ""
+        out.append(Concern(kind="small_groups", severity="info", model=model,
+                           title=f"{len(small)} group(s) have too little data{floor}: " + ", ".join(small[:6])
+                                 + (" …" if len(small) > 6 else ""),
+                           detail="Their figures are kept and flagged, and the disparities compare only the groups "
+                                  "with enough data for each metric.", where=_WHERE_BIAS))
+    if undecided:
+        out.append(Concern(kind="disparity_inconclusive", severity="info", model=model,
+                           title=f"{len(undecided)} disparity figure(s) rest on fewer than two groups with enough data",
+                           detail=", ".join(undecided[:8]) + (" …" if len(undecided) > 8 else ""), where=_WHERE_BIAS))
+    return out
+
+
+def _canary(r: AuditResult) -> list[Concern]:
+    canary = r.privacy.canary_audit if r.privacy is not None else None
+    if canary is None or canary.epsilon_lower_bound is None or not canary.epsilon_accountant:
+        return []
+    lower, eps = canary.epsilon_lower_bound, canary.epsilon_accountant
+    if lower > eps:
+        return [Concern(kind="canary_above_epsilon", severity="critical",
+                        title=f"The measured ε lower bound {lower:.3f} exceeds the claimed ε = {eps:.3f}",
+                        detail="The training leaks more than its privacy accounting allows: the DP guarantee does not "
+                               "hold as stated. Check the noise, clipping and sampling actually used.",
+                        where="Data privacy (card §10), dashboard Privacy")]
+    if lower >= CANARY_CLOSE * eps:
+        return [Concern(kind="canary_near_epsilon", severity="warning",
+                        title=f"The measured ε lower bound {lower:.3f} is close to the claimed ε = {eps:.3f}",
+                        detail=f"At least {CANARY_CLOSE:.0%} of the claim: little room between what the audit measured "
+                               "and what the accounting promises.", where="Data privacy (card §10), dashboard Privacy")]
+    return []
+
+
+_FINDERS: tuple[Callable[[AuditResult], list[Concern]], ...] = (
+    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups,
+)
+
+
+def find_concerns(result: AuditResult) -> list[Concern]:
+    """Everything a reviewer must see first, most severe first.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The typed audit record (gates already evaluated).
+
+    Returns
+    -------
+    list of Concern
+        Each with ``kind``, ``severity`` (critical, warning, info), ``title``, ``detail`` and
+        ``where`` to look; empty when nothing stands out.
+    """
+    found = [c for finder in _FINDERS for c in finder(result)]
+    return sorted(found, key=lambda c: _ORDER.get(c.severity, 3))
+
+
+def concerns_of(result: AuditResult) -> list[Concern]:
+    """The concerns stored in the record, or (a record written before concerns) computed now."""
+    return list(result.concerns) if result.concerns is not None else find_concerns(result)
