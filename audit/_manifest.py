@@ -8,7 +8,8 @@ imports the other for it.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,22 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MANIFEST_FIX = "The run cannot be verified; re-run the audit, or restore manifest.json from a trusted copy."
+
+
 def _sealed_files(directory: Path) -> dict[str, Path]:
     out = {}
     for p in sorted(directory.rglob("*")):
         if p.is_symlink():
             raise RunDirError(f"{p} is a symbolic link; run directories must contain regular files only.")
+        mode = p.lstat().st_mode
+        kind = next((name for test, name in _KINDS if test(mode)), None)
+        if kind is not None:
+            raise RunDirError(f"{p} is {kind}; run directories must contain regular files and folders only. "
+                              "Remove it (it was not written by rai-audit) and verify again.")
         if p.is_file():
             rel = p.relative_to(directory).as_posix()
             if rel not in _UNSEALED:
@@ -54,26 +66,32 @@ def _build_manifest(directory: Path) -> dict[str, Any]:
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     """The run's manifest as a dict."""
+    from audit._files import load_json
+
     p = Path(run_dir) / MANIFEST_FILE
     if p.is_symlink():
         raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is a symbolic link (runs hold regular files only)"))
-    if not p.is_file():
+    if not p.exists():
         raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{p} is not valid JSON ({exc}); the run cannot be verified.") from None
+    data = load_json(p, what="Manifest", fix=_MANIFEST_FIX, error=RunDirError, limit="MANIFEST")
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         raise RunDirError(f"{p} has no 'files' table; the run cannot be verified.")
+    bad = [rel for rel, entry in data["files"].items()
+           if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"])]
+    if bad:
+        raise RunDirError(f"{p}: the entries for {bad[:5]} are not objects with a sha256 (64 hex digits), as rai-audit "
+                          f"writes them. {_MANIFEST_FIX}")
     return data
 
 
 def manifest_sha256(run_dir: str | Path) -> str:
     """sha256 of the manifest file's bytes: the identity of a sealed run (reviews sign it)."""
+    from audit._files import check_file
+
     p = Path(run_dir) / MANIFEST_FILE
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise RunDirError(_NOT_A_RUN.format(path=run_dir, why=f"{MANIFEST_FILE} is missing"))
-    return _sha256(p)
+    return _sha256(check_file(p, what="Manifest", fix=_MANIFEST_FIX, error=RunDirError, limit="MANIFEST"))
 
 
 def compare_with_manifest(run_dir: str | Path) -> dict[str, Any]:
@@ -86,6 +104,9 @@ def compare_with_manifest(run_dir: str | Path) -> dict[str, Any]:
         paths) and ``files_checked``.
     """
     path = Path(run_dir)
+    if not path.is_dir():
+        why = "no such directory" if not path.exists() else "it is not a directory"
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=why))
     manifest = read_manifest(path)
     recorded: dict[str, Any] = manifest["files"]
     present = _sealed_files(path)

@@ -73,7 +73,7 @@ _OVER_LIMIT = ("'{key}': {found} {what} is above the limit of {limit}: {why}. Fi
 _BAD_LIMIT_ENV = "environment variable {env}: expected a positive integer (a raised limit for '{key}'), found {found!r}."
 _MISSING = "'{key}' is required: {expected}."
 _NOT_TOML = "Cannot parse {path} as TOML: {error}. Fix the syntax at that position."
-_NO_FILE = "Config file {path} does not exist. Give the path to an audit TOML file (see examples/adult/audit.toml)."
+_CONFIG_FIX = "Give the path to an audit TOML file (see examples/adult/audit.toml)."
 _GATE_UNKNOWN_METRIC = "'gates[{i}].metric': unknown metric '{metric}'{hint}. Valid metrics: {valid}."
 _GATE_NEEDS_FEATURE = "'gates[{i}]' ({metric}): expected 'feature' naming a sensitive feature, found none."
 _GATE_NO_BOUND = "'gates[{i}]' ({metric}): expected a bound, 'max' or 'min', found neither."
@@ -169,8 +169,8 @@ class DataSection:
     path: str | None = _spec("a path to a CSV or Parquet file", check=lambda v: isinstance(v, str) and v != "", default=None)
     test_path: str | None = _spec("a path to a CSV or Parquet test file", check=lambda v: isinstance(v, str) and v != "", default=None)
     target: str = _spec("the name of the label column", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
-    positive_label: Any = _spec("the label value that counts as positive (string or number)",
-                                check=lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), required=True, default=None)
+    positive_label: Any = _spec("the label value that counts as positive (string, number, or true/false for a boolean target)",
+                                check=lambda v: isinstance(v, (str, int, float, bool)), required=True, default=None)
     sensitive_features: list[str] = _spec("a non-empty list of column names", check=lambda v: _is_str_list(v) and len(v) > 0,
                                           required=True, default_factory=list)
     intersections: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
@@ -602,11 +602,18 @@ def load_config(path: str | Path) -> AuditConfig:
     >>> cfg.data.target  # doctest: +SKIP
     'income'
     """
+    from audit._files import read_bytes
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(_NO_FILE.format(path=p))
+    data = read_bytes(p, what="Config file", fix=_CONFIG_FIX, error=ConfigError, limit="CONFIG")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # A byte-order mark (Windows editors write one) is accepted: utf-8-sig drops it.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_NOT_TOML.format(path=p, error=f"it is not UTF-8 text ({exc})").replace(
+            "Fix the syntax at that position.", "Save it as UTF-8.")) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_NOT_TOML.format(path=p, error=exc)) from None
     return config_from_dict(raw, source=str(p), base_dir=p.resolve().parent)

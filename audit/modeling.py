@@ -115,7 +115,17 @@ def count_parameters(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
-_WEIGHTS_MISSING = "Weights file {path} does not exist. Fix model.weights (relative to the config file)."
+_WEIGHTS_FIX = "Fix model.weights (relative to the config file)."
+_CHECKPOINT_KEYS = ("model_state_dict", "state_dict", "model")
+_WEIGHTS_CHECKPOINT = (
+    "{path} is a training checkpoint (keys {keys}), not a state dict: the model's weights are under {key!r}. "
+    "Expected the state dict alone. Fix: save it with torch.save(checkpoint[{key!r}], 'model.pt') and point "
+    "model.weights at that file."
+)
+_WEIGHTS_META = (
+    "{path} holds tensors on the meta device ({n}, e.g. {keys}): shapes with no values, as saved from a model built "
+    "on torch.device('meta'). Expected real weights; save the state dict of the trained model."
+)
 _WEIGHTS_UNSAFE = (
     "Refused to load {path}: it contains pickled Python objects beyond tensors ({error}); nothing in it was run. "
     "rai-audit only loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
@@ -126,6 +136,20 @@ _WEIGHTS_MISMATCH = (
     "The weights in {path} do not fit the configured model: missing keys {missing}, unexpected keys {unexpected}"
     "{shapes}. Check model.hidden / model.factory match the model that was saved."
 )
+
+
+def _check_state(state: object, p: Path) -> None:
+    """A plain state dict of real tensors, or a message saying what the file holds instead."""
+    if isinstance(state, dict):
+        inner = [k for k in _CHECKPOINT_KEYS if isinstance(state.get(k), dict)]
+        if inner and not all(isinstance(v, torch.Tensor) for v in state.values()):
+            keys = sorted(map(str, state))[:8]
+            raise ModelError(_WEIGHTS_CHECKPOINT.format(path=p, keys=keys, key=inner[0]))
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(_WEIGHTS_BAD.format(path=p, error=f"expected a dict of tensors (a state dict), found {type(state).__name__}"))
+    meta = sorted(k for k, v in state.items() if v.is_meta)
+    if meta:
+        raise ModelError(_WEIGHTS_META.format(path=p, keys=meta[:3], n=len(meta)))
 
 
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
@@ -144,9 +168,12 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
 
     from audit.exceptions import UnsafeFileError
 
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(_WEIGHTS_MISSING.format(path=p))
+    from audit._files import check_file, check_zip
+
+    p = check_file(path, what="Weights file", fix=_WEIGHTS_FIX, error=ModelError, limit="WEIGHTS")
+    if p.stat().st_size == 0:
+        raise ModelError(_WEIGHTS_BAD.format(path=p, error="the file is empty"))
+    check_zip(p, what="Weights file", fix=_WEIGHTS_FIX, error=ModelError, limit="WEIGHTS")
     try:
         with warnings.catch_warnings():
             # torch warns about pickle protocols of hostile files; the error below says all the user needs.
@@ -164,8 +191,7 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
         raise ModelError(_WEIGHTS_BAD.format(path=p, error=first[:200])) from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelError(_WEIGHTS_BAD.format(path=p, error=f"expected a dict of tensors, found {type(state).__name__}"))
+    _check_state(state, p)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

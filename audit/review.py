@@ -52,7 +52,6 @@ GENESIS_HASH = "0" * 64
 ENTRY_VERSION = 1
 MAX_REVIEWER_CHARS = 200
 MAX_COMMENT_CHARS = 20_000
-MAX_REVIEWS_BYTES = 64 * 1024 * 1024
 _FIELDS = ("version", "index", "reviewer", "decision", "comment", "created_at", "manifest_sha256", "prev_hash")
 
 _BAD_REVIEWER = "The reviewer name is {found}. Expected a non-empty name of at most {n} characters on one line; pass --reviewer NAME."
@@ -64,9 +63,11 @@ _RUN_CHANGED = ("Refusing to review {run}: it no longer matches its manifest ({d
 _CHAIN_BROKEN = ("Refusing to append to the review record of {run}: it is not intact ({problems}). "
                  "Restore reviews.jsonl from a trusted copy; 'rai-audit verify' lists the problems.")
 _KEY_MISSING = "The signing key {path} does not exist. Expected an Ed25519 private key in PEM format (e.g. 'openssl genpkey -algorithm ed25519 -out key.pem')."
+_KEY_FIX = "Expected an Ed25519 private key in PEM format (e.g. 'openssl genpkey -algorithm ed25519 -out key.pem')."
 _KEY_BAD = ("The signing key {path} cannot be used: {why}. Expected an unencrypted Ed25519 private key in PEM format "
             "(create one with 'openssl genpkey -algorithm ed25519 -out key.pem').")
-_READ_FAILED = "Cannot read {path}: {error}. The review record is missing or unreadable."
+_READ_FAILED = "Cannot read the review record of {run}: {problems}"
+_RECORD_FIX = "Restore reviews.jsonl from a trusted copy; 'rai-audit verify' lists the problems."
 
 
 def _canonical(obj: Any) -> bytes:
@@ -92,11 +93,14 @@ def _load_private_key(path: str | os.PathLike[str]) -> Any:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from audit._files import read_bytes
+
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise AuditError(_KEY_MISSING.format(path=p))
+    pem = read_bytes(p, what="The signing key", fix=_KEY_FIX, error=AuditError, limit="KEY")
     try:
-        key = serialization.load_pem_private_key(p.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise AuditError(_KEY_BAD.format(path=p, why=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from None
     except OSError as exc:
@@ -107,13 +111,17 @@ def _load_private_key(path: str | os.PathLike[str]) -> Any:
 
 
 def _parse_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Entries and problems; a line that is not a JSON object is a problem, never skipped silently."""
-    if path.stat().st_size > MAX_REVIEWS_BYTES:
-        return [], [f"{REVIEWS_FILE} is larger than {MAX_REVIEWS_BYTES} bytes"]
+    """Entries and problems; a line that is not a JSON object is a problem, never skipped silently.
+
+    The file goes through the tool's one reader (regular file, size limit); each line through its
+    JSON parser (nesting-depth limit).
+    """
+    from audit._files import parse_json, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"{REVIEWS_FILE} cannot be read as UTF-8 ({exc})"]
+        text = read_text(path, what="Review record", fix=_RECORD_FIX, error=RunDirError, limit="REVIEWS")
+    except RunDirError as exc:
+        return [], [str(exc)]
     entries, problems = [], []
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -122,9 +130,9 @@ def _parse_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         problems.append(f"line {len(lines)}: the last line has no newline (a partial write or an edit)")
     for n, line in enumerate(lines, start=1):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {n}: not valid JSON ({exc.msg})")
+            obj = parse_json(line, where=f"line {n}", fix="", error=RunDirError)
+        except RunDirError as exc:
+            problems.append(str(exc).strip())
             continue
         if not isinstance(obj, dict):
             problems.append(f"line {n}: not a JSON object")
@@ -146,12 +154,11 @@ def read_reviews(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     []
     """
     path = Path(run_dir) / REVIEWS_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
-    try:
-        entries, _ = _parse_lines(path)
-    except OSError as exc:
-        raise RunDirError(_READ_FAILED.format(path=path, error=exc.strerror or exc)) from None
+    entries, problems = _parse_lines(path)
+    if problems and not entries:
+        raise RunDirError(_READ_FAILED.format(run=run_dir, problems="; ".join(problems[:3])))
     for e in entries:
         e.pop("_line", None)
     return entries
@@ -212,8 +219,9 @@ def verify_reviews(
     path = run / REVIEWS_FILE
     if not path.exists():
         return {"ok": True, "entries": 0, "problems": [], "head": None, "signed": 0}
-    if path.is_symlink() or not path.is_file():
-        return {"ok": False, "entries": 0, "problems": [f"{REVIEWS_FILE} is not a regular file"], "head": None, "signed": 0}
+    if path.is_symlink():
+        return {"ok": False, "entries": 0, "problems": [f"{REVIEWS_FILE} is a symbolic link, not a regular file"],
+                "head": None, "signed": 0}
     entries, problems = _parse_lines(path)
     try:
         current_manifest = manifest_sha256(run)
@@ -302,6 +310,7 @@ def add_review(
     path = run / REVIEWS_FILE
     if path.is_symlink():
         raise RunDirError(f"{path} is a symbolic link; the review record must be a regular file in the run.")
+    _intact(run)  # refuse before creating the record or the lock; checked again under the lock
     existed = path.exists()
     try:
         fh = open(path, "a+", encoding="utf-8")
@@ -326,15 +335,21 @@ def _record_lock(run: Path) -> Any:
     return FileLock(run / REVIEWS_LOCK_FILE, fallback_to_soft=False, preserve_lock_file=True)
 
 
+def _intact(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest comparison and the chain check; refused unless the run and its record are intact."""
+    report = compare_with_manifest(run)
+    diff = {k: report[k] for k in ("added", "removed", "changed") if report.get(k)}
+    if diff:
+        raise RunDirError(_RUN_CHANGED.format(run=run, diff="; ".join(f"{k}: {', '.join(v)}" for k, v in diff.items())))
+    chain = verify_reviews(run)
+    if not chain["ok"]:
+        raise RunDirError(_CHAIN_BROKEN.format(run=run, problems="; ".join(chain["problems"][:5])))
+    return report, chain
+
+
 def _append_locked(fh: Any, run: Path, *, reviewer: str, decision: str, comment: str, key: Any) -> dict[str, Any]:
     with fh, _record_lock(run):  # held until close: read-last-entry and append are one step
-        report = compare_with_manifest(run)
-        diff = {k: report[k] for k in ("added", "removed", "changed") if report.get(k)}
-        if diff:
-            raise RunDirError(_RUN_CHANGED.format(run=run, diff="; ".join(f"{k}: {', '.join(v)}" for k, v in diff.items())))
-        chain = verify_reviews(run)
-        if not chain["ok"]:
-            raise RunDirError(_CHAIN_BROKEN.format(run=run, problems="; ".join(chain["problems"][:5])))
+        report, chain = _intact(run)
         entry: dict[str, Any] = {
             "version": ENTRY_VERSION,
             "index": chain["entries"],

@@ -61,11 +61,10 @@ __all__ = [
 ]
 
 AUDIT_FILE = "audit.json"
-MAX_AUDIT_BYTES = 256 * 1024 * 1024
 
 _EXISTS = "Run directory {path} already exists. Choose another --out, or remove the old run first."
 _UNWRITABLE = "Cannot write the run under {parent}: {error}. Choose a writable --out directory."
-_CORRUPT = "{path}: audit.json is not valid JSON ({error}). The run is corrupt; re-run the audit."
+_CORRUPT_FIX = "The run is corrupt; re-run the audit."
 _ESCAPES = "{path} is outside the runs root {root}. Only runs under the root can be opened."
 
 
@@ -196,20 +195,18 @@ def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[
     root : path, optional
         When given, ``run_dir`` must lie under it (the dashboard passes its runs root).
     """
+    from audit._files import load_json
+
     path = confine(run_dir, root) if root is not None else Path(run_dir)
     if not path.is_dir():
-        raise RunDirError(_NOT_A_RUN.format(path=path, why="no such directory"))
+        why = "no such directory" if not path.exists() else "it is a file, not a directory"
+        raise RunDirError(_NOT_A_RUN.format(path=path, why=why))
     audit = path / AUDIT_FILE
     if audit.is_symlink():
         raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is a symbolic link (runs hold regular files only)"))
-    if not audit.is_file():
+    if not audit.exists():
         raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is missing"))
-    if audit.stat().st_size > MAX_AUDIT_BYTES:
-        raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} is larger than {MAX_AUDIT_BYTES} bytes"))
-    try:
-        data = json.loads(audit.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirError(_CORRUPT.format(path=path, error=exc)) from None
+    data = load_json(audit, what="Run file", fix=_CORRUPT_FIX, error=RunDirError, limit="AUDIT")
     if not isinstance(data, dict) or "schema_version" not in data:
         raise RunDirError(_NOT_A_RUN.format(path=path, why=f"{AUDIT_FILE} has no schema_version"))
     return data

@@ -27,6 +27,7 @@ _MISSING_COLS = (
     "Column(s) {missing} not found in {path}. Its columns are {columns}. Fix: pass the column names "
     "with --y-true, --y-pred, --y-score and --sensitive."
 )
+_FILE_FIX = "Give the path of the predictions file (CSV or Parquet) as FILE: rai-audit fairness FILE --y-true ... ."
 _NO_MODEL = (
     "--model {model!r} matches no row of column 'model' (values: {values}). Fix: pick one of those values."
 )
@@ -86,7 +87,7 @@ def read_table(path: Path) -> pd.DataFrame:
     """
     from audit.data import read_table as read_user_table
 
-    return read_user_table(path)
+    return read_user_table(path, what="Predictions file", fix=_FILE_FIX)
 
 
 def _coerce_label(text: str | None, column: pd.Series):
@@ -165,6 +166,11 @@ def handler(args: argparse.Namespace) -> int:
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise DataError(_MISSING_COLS.format(missing=missing, path=args.file, columns=[str(c) for c in df.columns][:30]))
+    from audit.data import nested_problems
+
+    nested = nested_problems(df, wanted, f"predictions file {args.file}")
+    if nested:
+        raise DataError(" ".join(nested))
     if args.model is not None:
         if "model" not in df.columns:
             raise DataError(_MISSING_COLS.format(missing=["model"], path=args.file, columns=list(map(str, df.columns))[:30]))
