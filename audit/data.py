@@ -37,6 +37,8 @@ __all__ = [
     "file_sha256",
     "prepare_data",
     "prepared_from_frames",
+    "nested_columns",
+    "nested_problems",
     "read_table",
     "sensitive_frame",
     "split_train_test",
@@ -49,7 +51,14 @@ _EMPTY_FILE = "{path} is empty. Expected a CSV with a header row and at least on
 _NO_ROWS = "{path} has a header but no data rows. Expected at least one data row."
 _BAD_FORMAT = "{path}: expected a .csv, .parquet or .pq file, found '{suffix}'. Convert the data to CSV or Parquet."
 _UNREADABLE = "Cannot read {path}: {error}. Check that it is a valid {kind} file."
-_MISSING_FILE = "Data file {path} does not exist. Fix data.path (relative paths are resolved against the config file's folder)."
+_DATA_PATH_FIX = "Fix data.path (relative paths are resolved against the config file's folder)."
+_TEST_PATH_FIX = "Fix data.test_path (relative paths are resolved against the config file's folder)."
+_SPACE_TWINS = ("{path} has column names that differ only by surrounding spaces: {found}. They would be read as separate "
+                "columns that look alike. Expected unique names; remove the spaces or rename one of them.")
+_NESTED = ("column {column!r} holds nested values (lists or structs, e.g. {example}) in the {label}; rai-audit needs one "
+           "plain value per cell. Flatten it into plain columns, or leave it out (data.drop_columns).")
+# A code with a leading zero ("01", "007"): read as a number it would lose the zero and become a magnitude.
+_LEADING_ZERO = r"^[+-]?0\d"
 _ONE_COLUMN = (
     "{path} parsed into a single column {column!r}: the delimiter is probably not a comma "
     "(found {delim!r} in the header). Save the file as comma-separated CSV."
@@ -62,6 +71,23 @@ _MOSTLY_NUMERIC = (
 _INFINITE = (
     "numeric column {column!r} has {n} infinite value(s) in the {label}. Expected finite numbers; "
     "replace them with empty cells (missing) or clip them to a finite value."
+)
+_LOOSE_LABEL = (
+    "positive_label {label!r} matches target column {target!r} only loosely: the column holds {dtype} values {values}, "
+    "and every report compares labels as the data has them. Fix: write it exactly so, positive_label = {exact}."
+)
+# Squaring a magnitude above this overflows float64 (about 1.8e308), so standardising turns the column to NaN or 0.
+_MAX_MAGNITUDE = 1e150
+_HUGE = (
+    "numeric column {column!r} has {n} value(s) of magnitude above {limit:.0e} (largest {largest:.3g}) in the {label}: "
+    "standardising them overflows float64 (their square is infinite) and would turn the features into NaN. "
+    "Expected measurements of a sane scale; rescale the column (e.g. a log), clip it, or fix those cells."
+)
+_DECIMAL_COMMA = r"[+-]?\d{1,3}(\.\d{3})*,\d+|[+-]?\d+,\d+"
+_DECIMAL_COMMAS = (
+    "column {column!r} holds numbers written with a decimal comma ({n} of {n_all} values, e.g. {shown}) in the {label}; "
+    "read as text they would become one category per distinct number. Expected a decimal point: write {example}, or "
+    "export the file with '.' as the decimal separator."
 )
 # A text column whose values are at least this share numbers is taken for a numeric column with typos:
 # encoding it as categories would silently turn every distinct number into its own feature.
@@ -82,54 +108,157 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, what: str = "Data file", fix: str = _DATA_PATH_FIX) -> pd.DataFrame:
     """Read a user's CSV or Parquet file with clear errors for the usual mistakes.
+
+    The file goes through the tool's one reader first (:mod:`audit._files`): a directory, FIFO or
+    device is named as such and never opened, and the size is limited. Columns of codes with
+    leading zeros (``01``, ``02``) are read as text, never as numbers.
+
+    Parameters
+    ----------
+    path : path
+        The CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) file.
+    what, fix : str
+        How messages name the file, and the sentence saying how to point at another one
+        (``rai-audit fairness`` names its FILE argument, not ``data.path``).
 
     Raises
     ------
     DataError
-        Missing, empty or header-only file; unknown format; wrong delimiter; duplicated columns.
+        Missing, not a regular file, too large, empty or header-only file; unknown format;
+        wrong delimiter; duplicated column names (also names differing only by surrounding spaces).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(_MISSING_FILE.format(path=p))
+    from audit._files import check_file
+
+    p = check_file(path, what=what, fix=fix, error=DataError, limit="DATA")
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise DataError(_BAD_FORMAT.format(path=p, suffix=suffix or "(none)"))
     if p.stat().st_size == 0:
         raise DataError(_EMPTY_FILE.format(path=p))
-    if suffix == ".csv":
-        header = _csv_header(p)
-        dupes = sorted({c for c in header if header.count(c) > 1})
-        if dupes:
-            raise DataError(_DUPLICATE_COLUMNS.format(path=p, names=dupes))
-        try:
-            frame = pd.read_csv(p, skipinitialspace=True, na_values=["?", ""], keep_default_na=True)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip(), kind="CSV")) from None
-        except pd.errors.EmptyDataError:
-            raise DataError(_EMPTY_FILE.format(path=p)) from None
-        if frame.shape[1] == 1:
-            col = str(frame.columns[0])
-            delim = next((d for d in (";", "\t", "|") if d in col), None)
-            if delim is not None:
-                raise DataError(_ONE_COLUMN.format(path=p, column=col[:60], delim=delim))
-    else:
-        try:
-            frame = pd.read_parquet(p)
-        except Exception as exc:  # pyarrow raises many types for a corrupt file
-            raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip()[:200], kind="Parquet")) from None
-        dupes = sorted({str(c) for c in frame.columns if list(frame.columns).count(c) > 1})
-        if dupes:
-            raise DataError(_DUPLICATE_COLUMNS.format(path=p, names=dupes))
+    frame = _read_csv(p) if suffix == ".csv" else _read_parquet(p)
     if len(frame) == 0:
         raise DataError(_NO_ROWS.format(path=p))
     frame.columns = [str(c) for c in frame.columns]
     return frame
 
 
+def _check_header(p: Path, names: list[str]) -> None:
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise DataError(_DUPLICATE_COLUMNS.format(path=p, names=dupes))
+    stripped = [c.strip() for c in names]
+    twins = sorted({c for c in stripped if stripped.count(c) > 1})
+    if twins:
+        found = [repr(c) for c in names if c.strip() in twins]
+        raise DataError(_SPACE_TWINS.format(path=p, found=", ".join(found)))
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    _check_header(p, _csv_header(p))
+    options = {"skipinitialspace": True, "na_values": ["?", ""], "keep_default_na": True}
+    try:
+        frame = pd.read_csv(p, **options)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip(), kind="CSV")) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(_EMPTY_FILE.format(path=p)) from None
+    if frame.shape[1] == 1:
+        col = str(frame.columns[0])
+        delim = next((d for d in (";", "\t", "|") if d in col), None)
+        if delim is not None:
+            raise DataError(_ONE_COLUMN.format(path=p, column=col[:60], delim=delim))
+    _check_header(p, [str(c) for c in frame.columns])  # as pandas parsed them (initial spaces skipped)
+    return _codes_as_text(p, frame, options)
+
+
+def _codes_as_text(p: Path, frame: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
+    """Numeric columns whose text has leading zeros (``01``, ``007``) are codes: keep them as text."""
+    numeric = [c for c in frame.columns if _is_numeric(frame[c])]
+    if not numeric:
+        return frame
+    positions = [list(frame.columns).index(c) for c in numeric]
+    text = pd.read_csv(p, dtype=str, usecols=positions, **options)
+    for c in text.columns:
+        if text[c].dropna().str.strip().str.match(_LEADING_ZERO).any():
+            frame[c] = text[c].str.strip()
+    return frame
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(p)
+    except Exception as exc:  # pyarrow raises many types for a corrupt file
+        raise DataError(_UNREADABLE.format(path=p, error=str(exc).strip()[:200], kind="Parquet")) from None
+    _check_header(p, [str(c) for c in frame.columns])
+    return frame
+
+
+def nested_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    """Columns among ``columns`` holding nested values (lists, arrays, dicts: Parquet list/struct columns).
+
+    Returns each one with an example value, shortened.
+
+    Examples
+    --------
+    >>> nested_columns(pd.DataFrame({"a": [1, 2], "b": [[1], [2, 3]]}), ["a", "b"])
+    {'b': '[1]'}
+    """
+    out = {}
+    for c in columns:
+        if c not in frame.columns or frame[c].dtype != object:
+            continue
+        for value in frame[c].head(1000):
+            if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+                out[c] = repr(value.tolist() if isinstance(value, np.ndarray) else value)[:60]
+                break
+    return out
+
+
+def nested_problems(frame: pd.DataFrame, columns: list[str], label: str) -> list[str]:
+    """One message per nested column among ``columns`` (see :func:`nested_columns`)."""
+    return [_NESTED.format(column=c, example=example, label=label) for c, example in nested_columns(frame, columns).items()]
+
+
+def _as_bool(label: Any) -> bool | None:
+    """A label as a boolean: true/false (any case), 1/0, or None when it is neither."""
+    if isinstance(label, (bool, np.bool_)):
+        return bool(label)
+    if isinstance(label, (int, float)) and label in (0, 1):
+        return bool(label)
+    text = str(label).strip().lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(text)
+
+
+def _kind_of_values(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "true/false"
+    return "numeric" if pd.api.types.is_numeric_dtype(series) else "text"
+
+
+def _toml_literal(value: Any) -> str:
+    """How a label value is written in the TOML config."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer()):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return json.dumps(str(value), ensure_ascii=False)
+
+
 def _label_matches(series: pd.Series, positive_label: Any) -> pd.Series:
-    """Compare labels to the configured positive label, tolerating 1 vs '1' and stray spaces."""
+    """Compare labels to the configured positive label, tolerating 1 vs '1', True vs 'true' and stray spaces.
+
+    Examples
+    --------
+    >>> _label_matches(pd.Series([True, False]), "true").tolist(), _label_matches(pd.Series([0, 1]), "1").tolist()
+    ([True, False], [False, True])
+    """
+    if pd.api.types.is_bool_dtype(series):
+        want = _as_bool(positive_label)
+        return pd.Series(False, index=series.index) if want is None else series.astype("boolean").eq(want).fillna(False).astype(bool)
     if pd.api.types.is_numeric_dtype(series) and isinstance(positive_label, str):
         try:
             positive_label = float(positive_label)
@@ -159,6 +288,10 @@ def check_table(
         positive label, NaN targets, sensitive columns with one group or too many,
         all-missing columns, numeric columns with infinities or a few non-numeric values).
     """
+    nested = nested_problems(frame, [c for c in frame.columns if c not in drop_columns], label)
+    if nested:  # every other check would compare or hash these values
+        body = "\n".join(f"  - {p}" for p in nested)
+        raise DataError(f"The {label} cannot be audited as configured ({len(nested)} problem(s)):\n{body}", problems=nested)
     problems: list[str] = []
     cols = set(frame.columns)
     for name, what in [(target, "target"), *[(s, "sensitive feature") for s in sensitive_features]]:
@@ -180,8 +313,12 @@ def check_table(
             problems.append(
                 f"target column {target!r} must have exactly 2 classes (binary classification); found {len(values)}: {shown}."
             )
-        if not _label_matches(y.dropna(), positive_label).any():
+        matches = _label_matches(y.dropna(), positive_label)
+        if not matches.any():
             problems.append(f"positive_label {positive_label!r} does not occur in target column {target!r}; values found: {values[:10]}.")
+        elif not (y.dropna() == positive_label).any():
+            problems.append(_LOOSE_LABEL.format(label=positive_label, target=target, dtype=_kind_of_values(y),
+                                                values=values[:10], exact=_toml_literal(y.dropna()[matches].iloc[0])))
     for s in sensitive_features:
         if s not in cols:
             continue
@@ -210,14 +347,26 @@ def check_table(
 
 
 def _numeric_problem(series: pd.Series, column: str, label: str) -> str | None:
-    """A message when a numeric column has infinities or a text column is numbers with a few typos."""
+    """A message when a numeric column has infinities or overflowing magnitudes, or a text column is
+    numbers with a few typos or with decimal commas."""
     if _is_numeric(series):
-        n_inf = int(np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).sum())
-        return _INFINITE.format(column=column, n=n_inf, label=label) if n_inf else None
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        n_inf = int(np.isinf(values).sum())
+        if n_inf:
+            return _INFINITE.format(column=column, n=n_inf, label=label)
+        huge = np.abs(values[np.isfinite(values)])
+        huge = huge[huge > _MAX_MAGNITUDE]
+        return _HUGE.format(column=column, n=len(huge), largest=float(huge.max()), limit=_MAX_MAGNITUDE, label=label) \
+            if len(huge) else None
     if pd.api.types.is_bool_dtype(series):
         return None
     values = series.dropna()
     text = values.astype("string").str.strip()
+    commas = text.str.fullmatch(_DECIMAL_COMMA)
+    if len(values) and int(commas.sum()) >= _NUMERIC_SHARE * len(values):
+        shown = text[commas].unique().tolist()[:3]
+        return _DECIMAL_COMMAS.format(column=column, n=int(commas.sum()), n_all=len(values), shown=shown, label=label,
+                                      example=shown[0].replace(".", "").replace(",", "."))
     parsed = pd.to_numeric(text, errors="coerce")
     n_num = int(parsed.notna().sum())
     if n_num == len(values) or n_num < _NUMERIC_SHARE * len(values):
@@ -394,7 +543,7 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
     train_df, hashes, test_df = read_table(path), {str(d.path): file_sha256(path)}, None
     if d.test_path:
         tpath = config.resolve(d.test_path)
-        test_df = read_table(tpath)
+        test_df = read_table(tpath, fix=_TEST_PATH_FIX)
         hashes[str(d.test_path)] = file_sha256(tpath)
     return train_df, test_df, hashes
 
