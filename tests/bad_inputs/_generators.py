@@ -395,6 +395,54 @@ def people_bom_csv(target: Path, work: Path) -> None:
     target.write_bytes("\ufeff".encode("utf-8") + (COMMON / "people.csv").read_bytes())
 
 
+_REAL_RUN: list[Path] = []
+_REAL_CONFIG = """name = "real"
+[data]
+path = "people.csv"
+target = "income"
+positive_label = ">50K"
+sensitive_features = ["sex"]
+[model]
+hidden = [8]
+[training]
+epochs = 1
+batch_size = 64
+[privacy]
+enabled = false
+membership_inference = false
+identifier_scan = false
+[fairness]
+n_boot = 0
+mitigation = "none"
+[explain]
+enabled = false
+"""
+
+
+def real_run(target: Path, work: Path) -> None:
+    """A complete run written by ``rai-audit run`` (one small audit per test session, copied)."""
+    import contextlib
+    import io
+    import shutil
+    import tempfile
+
+    if not _REAL_RUN:
+        folder = Path(tempfile.mkdtemp(prefix="rai-corpus-run-"))
+        shutil.copy(COMMON / "people.csv", folder / "people.csv")
+        (folder / "audit.toml").write_text(_REAL_CONFIG, encoding="utf-8")
+        from audit.cli import main
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["run", str(folder / "audit.toml"), "--out", str(folder / "run"), "--quiet"]) == 0
+        _REAL_RUN.append(folder / "run")
+    shutil.copytree(_REAL_RUN[0], target)
+
+
+def real_run_deep_reviews(target: Path, work: Path) -> None:
+    real_run(target, work)
+    (target / "reviews.jsonl").write_text(_deep(100_000) + "\n", encoding="utf-8")
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}

@@ -192,12 +192,30 @@ def _fairness_json_verbatim(*, work: Path, out_dir: Path, stdout: str) -> None:
     assert {g["group"] for g in feature["groups"]} == {"<img src=x onerror=alert(1)>", "Ünïcødé"}
 
 
+def _cards_beside_run(*, work: Path, out_dir: Path, stdout: str) -> None:
+    from audit.rundir import verify_run
+
+    run = work / "rundir"
+    assert (work / "rundir-cards" / "model_card.md").is_file() and (work / "rundir-cards" / "model_card.html").is_file()
+    assert verify_run(run)["ok"], "re-rendering the cards changed the sealed run"
+    assert "rundir-cards" in stdout
+
+
+def _leading_zero_codes_kept(*, work: Path, out_dir: Path, stdout: str) -> None:
+    groups = {g["group"] for g in _groups(out_dir, "region")}
+    assert groups == {"01", "02", "03"}, groups
+    result = json.loads((out_dir / "audit.json").read_text(encoding="utf-8"))
+    assert {"region=01", "region=02", "region=03"} <= set(result["data"]["encoded_feature_names"])
+
+
 CHECKS = {
     "group_of_one_flagged": _group_of_one_flagged,
     "html_escaped_in_cards": _html_escaped_in_cards,
     "missing_group_reported": _missing_group_reported,
     "payload_not_run": _payload_not_run,
     "fairness_json_verbatim": _fairness_json_verbatim,
+    "cards_beside_run": _cards_beside_run,
+    "leading_zero_codes_kept": _leading_zero_codes_kept,
 }
 
 
