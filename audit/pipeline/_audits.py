@@ -33,7 +33,7 @@ def _model_summary(run: AuditRun, name: str, scores: np.ndarray, preds: np.ndarr
 
 
 def _predict_and_fairness(run: AuditRun) -> None:
-    from audit.fairness import fairness_report, representation_report
+    from audit.fairness import degenerate_model_checks, fairness_report, representation_report
     from audit.modeling import predict_proba
 
     p, f = run.prepared, run.options.fairness
@@ -44,6 +44,10 @@ def _predict_and_fairness(run: AuditRun) -> None:
         yhat = (s >= 0.5).astype(np.int64)
         run.scores[name] = s
         run.model_info[name] = _model_summary(run, name, s, yhat)
+        run.model_info[name]["degenerate"] = degenerate_model_checks(
+            y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
+            min_group_size=f.min_group_size,
+        )
         run.fairness[name] = fairness_report(
             y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
             n_boot=f.n_boot, ci_level=f.ci_level, stratified=f.stratified,
@@ -56,6 +60,8 @@ def _predict_and_fairness(run: AuditRun) -> None:
             frame[col] = p.sensitive_test[col].to_numpy()
         run.prediction_frames.append(frame)
         run.progress.note(f"{name}: accuracy {run.model_info[name]['test_accuracy']:.4f}")
+        for reason in run.model_info[name]["degenerate"]["reasons"]:
+            run.progress.note(f"{name}: DEGENERATE: {reason}")
     run.fairness["representation"] = representation_report(
         train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
         sensitive_features=list(p.sensitive_test.columns),
