@@ -265,6 +265,13 @@ class PrivacySection:
                                                      measure=len),),
                                        default_factory=list)
     identifier_scan: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    reference_models: int = _spec("an integer >= 0 (reference models per audited model for RMIA and LiRA; 0: threshold "
+                                  "attacks only)", check=lambda v: _is_int(v) and v >= 0,
+                                  limits=(Limit(64, "reference models", "each is one more training run per audited model, "
+                                                "and the offline attacks gain little past a few"),),
+                                  default=2)
+    min_false_positives: int = _spec("an integer >= 1 (a TPR at a low FPR resting on fewer non-members is not reported)",
+                                     check=lambda v: _is_int(v) and v >= 1, default=20)
 
 
 @dataclass(frozen=True)
