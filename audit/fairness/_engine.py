@@ -16,7 +16,7 @@ from audit.fairness._bootstrap import draw_counts, percentile_interval
 from audit.fairness._counts import Cells, Grouping
 from audit.fairness._disparity_ci import disparity_intervals
 from audit.fairness._metrics import RATE_METRICS, disparities, rates
-from audit.fairness._simultaneous import box_p_values, disparity_box, max_t_band, parity_p_value
+from audit.fairness._simultaneous import box_p_values, disparity_box, max_t_bands, parity_p_values
 from audit.fairness._sufficiency import disparity_metrics
 
 __all__ = ["Engine", "View"]
@@ -86,9 +86,11 @@ class Engine:
         out = {k: percentile_interval(v, level) for k, v in reps.items() if k[1] != "disparity"}
         for source, gi, idx in self.sources():
             out.update(self._source_inference(source, gi, idx, reps, point, level))
-        out["group_band"] = {(gi, m): max_t_band(reps[(gi, "group", m)], point[(gi, "group", m)][0], level,
-                                                 scale="arcsine")
-                             for gi in range(len(self.groupings)) for m in RATE_METRICS}
+        out["group_band"] = {}
+        for gi in range(len(self.groupings)):
+            lo, hi = max_t_bands(np.stack([reps[(gi, "group", m)] for m in RATE_METRICS], axis=1),
+                                 np.stack([np.asarray(point[(gi, "group", m)][0], float) for m in RATE_METRICS]), level)
+            out["group_band"].update({(gi, m): (lo[j], hi[j]) for j, m in enumerate(RATE_METRICS)})
         out["vanished"] = vanished
         return out, reps
 
@@ -108,11 +110,10 @@ class Engine:
         ci = disparity_intervals({d: reps[(source, "disparity", d)] for d in names}, estimates,
                                  group_samples=group_samples, group_estimates=group_estimates,
                                  overall_samples=overall_samples, overall_estimates=overall_estimates, level=level)
-        boxes = {m: box_p_values(group_samples[m], group_estimates[m], overall_samples[m], overall_estimates[m])
-                 for m in RATE_METRICS}
-        out = {}
-        for d in names:
-            out[(source, "disparity", d)] = ci[d]
-            box = disparity_box(d, boxes, disparity_metrics(d))
-            out[(source, "p_value", d)] = parity_p_value(d, reps[(source, "disparity", d)], float(estimates[d]), box=box)
+        boxes = box_p_values(group_samples, group_estimates, overall_samples, overall_estimates)
+        p_values = parity_p_values(names, np.stack([reps[(source, "disparity", d)] for d in names], axis=1),
+                                   np.array([estimates[d] for d in names], dtype=float),
+                                   [disparity_box(d, boxes, disparity_metrics(d)) for d in names])
+        out = {(source, "disparity", d): ci[d] for d in names}
+        out.update({(source, "p_value", d): p for d, p in zip(names, p_values)})
         return out

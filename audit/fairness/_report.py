@@ -340,7 +340,7 @@ def _group_entries(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Pol
         metrics = {m: _pick(point, boot, (gi, "group", m), index=k) for m in RATE_METRICS}
         if boot is not None:
             for m in RATE_METRICS:
-                lo, hi, _ = boot["group_band"][(gi, m)]
+                lo, hi = boot["group_band"][(gi, m)]
                 if metrics[m]["value"] is not None and np.isfinite(lo[k]) and np.isfinite(hi[k]):
                     metrics[m]["simultaneous_ci"] = [float(np.clip(lo[k], 0, 1)), float(np.clip(hi[k], 0, 1))]
         count = int(den["rows"][k])

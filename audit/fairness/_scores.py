@@ -109,7 +109,7 @@ def auc_disparities(aucs: np.ndarray, *, level: float, n_draws: int, rng: np.ran
         samples = {"roc_auc_difference": draws.max(1) - draws.min(1), "roc_auc_ratio": draws.min(1) / draws.max(1)}
     ci = disparity_intervals(samples, {"roc_auc_difference": diff, "roc_auc_ratio": rat},
                              group_samples={"roc_auc": draws}, group_estimates={"roc_auc": a[:, 0]}, level=level)
-    boxes = {"roc_auc": box_p_values(draws, a[:, 0], None, None)}
+    boxes = box_p_values({"roc_auc": draws}, {"roc_auc": a[:, 0]})
     p_values = {name: parity_p_value(name, samples[name], est, box=disparity_box(name, boxes, ("roc_auc",)))
                 for name, est in (("roc_auc_difference", diff), ("roc_auc_ratio", rat))}
     return {

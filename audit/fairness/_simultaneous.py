@@ -26,7 +26,8 @@ import warnings
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["MULTIPLE_TESTING", "SIMULTANEOUS_METHOD", "holm", "max_t", "max_t_band", "parity_p_value"]
+__all__ = ["MULTIPLE_TESTING", "SIMULTANEOUS_METHOD", "box_p_values", "disparity_box", "holm", "max_t", "max_t_band",
+           "max_t_bands", "parity_p_value", "parity_p_values"]
 
 MIN_TAIL_RESAMPLES = 10
 """Below this many resamples beyond the observed statistic, a p-value also takes the normal approximation."""
@@ -54,7 +55,7 @@ def max_t(samples: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.nda
     """
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        se = np.nanstd(samples, axis=0)
+        se = np.std(samples, axis=0) if not np.isnan(samples).any() else np.nanstd(samples, axis=0)
         t = np.abs(samples - estimate) / np.where(se > 0, se, np.nan)
         worst = np.nanmax(t, axis=1) if t.shape[1] else np.full(len(t), np.nan)
     return worst, np.nan_to_num(se)
@@ -83,21 +84,24 @@ def max_t_band(samples: np.ndarray, estimate: np.ndarray, level: float, *,
         lo, hi, c = max_t_band(phi_s, phi_e, level)
         return np.sin(np.clip(lo, 0, np.pi / 2)) ** 2, np.sin(np.clip(hi, 0, np.pi / 2)) ** 2, c
     worst, se = max_t(samples, estimate)
-    c = float(np.nanquantile(worst, level)) if np.isfinite(worst).any() else 0.0
+    finite = worst[np.isfinite(worst)]
+    c = float(np.quantile(finite, level)) if len(finite) else 0.0
     return estimate - c * se, estimate + c * se, c
 
 
-def _box_p(group_samples: np.ndarray, group_estimate: np.ndarray) -> float:
-    """Smallest α at which the max-t group intervals (level 1 - α) overlap (all groups could be equal)."""
-    keep = np.isfinite(group_estimate)
-    gs, ge = group_samples[:, keep], group_estimate[keep]
-    if len(ge) < 2:
-        return 1.0
-    worst, se = max_t(gs, ge)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = ge[:, None] - ge[None, :]
-        need = np.where(gap > 0, gap / (se[:, None] + se[None, :]), 0.0)  # c that closes each pair's gap
-    return _tail_p(worst, float(np.max(need)), int((se > 0).sum()))
+def max_t_bands(samples: np.ndarray, estimate: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_t_band` with ``scale="arcsine"`` for a stack of rate metrics, one band per metric.
+
+    ``samples`` (B, M, G) and ``estimate`` (M, G) give bounds of shape (M, G), the same numbers
+    as M calls of :func:`max_t_band`, in one pass.
+    """
+    with np.errstate(invalid="ignore"):
+        phi_s = np.arcsin(np.sqrt(np.clip(samples, 0, 1)))
+        phi_e = np.arcsin(np.sqrt(np.clip(np.asarray(estimate, dtype=float), 0, 1)))
+    worst, se = _max_t_stack(phi_s, phi_e, keep_undefined=True)
+    c = np.array([float(np.quantile(w[np.isfinite(w)], level)) if np.isfinite(w).any() else 0.0 for w in worst.T])
+    lo, hi = phi_e - c[:, None] * se, phi_e + c[:, None] * se
+    return np.sin(np.clip(lo, 0, np.pi / 2)) ** 2, np.sin(np.clip(hi, 0, np.pi / 2)) ** 2
 
 
 def _tail_p(worst: np.ndarray, c_star: float, n_columns: int) -> float:
@@ -105,7 +109,7 @@ def _tail_p(worst: np.ndarray, c_star: float, n_columns: int) -> float:
     (too few to resolve a small p-value), the larger of that share and the normal approximation of the
     largest of ``n_columns`` |Z| (Šidák, conservative under any correlation of the columns)."""
     finite = worst[np.isfinite(worst)]
-    if c_star <= 0:
+    if not c_star > 0:
         return 1.0
     if not len(finite):
         return 0.0
@@ -117,15 +121,76 @@ def _tail_p(worst: np.ndarray, c_star: float, n_columns: int) -> float:
     return p
 
 
-def _to_overall_box_p(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray,
-                      overall_estimate: float) -> float:
-    """Smallest α at which every max-t interval of (group - overall) contains 0."""
-    keep = np.isfinite(group_estimate)
-    d_s, d_e = group_samples[:, keep] - overall_samples[:, None], group_estimate[keep] - overall_estimate
-    worst, se = max_t(d_s, d_e)
+def _max_t_stack(samples: np.ndarray, estimate: np.ndarray, *,
+                 keep_undefined: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_t` for a stack of metrics: samples (B, M, G), estimate (M, G) -> worst (B, M), se (M, G).
+
+    Groups whose estimate is undefined are left out unless ``keep_undefined`` (as :func:`max_t` does)."""
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.std(samples, axis=0) if not np.isnan(samples).any() else np.nanstd(samples, axis=0)
+        if not keep_undefined:
+            se = np.where(np.isfinite(estimate), se, np.nan)
+        t = np.abs(samples - estimate) / np.where(se > 0, se, np.nan)
+        worst = np.nanmax(t, axis=2) if t.shape[2] else np.full(t.shape[:2], np.nan)
+    return worst, np.nan_to_num(se)
+
+
+def parity_p_values(names: list[str], reps: np.ndarray, estimates: np.ndarray, box: list[dict | None]) -> list:
+    """:func:`parity_p_value` for many disparities at once: ``reps`` (B, D), ``estimates`` (D,)."""
+    est = np.asarray(estimates, dtype=float)
+    ratio = np.array(["_ratio" in n for n in names])
+    finite = np.isfinite(reps)
+    n_ok = finite.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        beyond_parity = np.where(ratio, reps >= 1.0, reps <= 0.0) & finite
+        beyond_basic = np.where(ratio, reps <= 2 * est - 1.0, reps >= 2 * est) & finite
+        p = 2 * np.maximum(beyond_parity.sum(axis=0), beyond_basic.sum(axis=0)) / np.maximum(n_ok, 1)
+    out = []
+    for j in range(len(names)):
+        if not np.isfinite(est[j]) or not n_ok[j]:
+            out.append(None)
+            continue
+        b = box[j].get("ratio" if ratio[j] else "difference", 0.0) if box[j] is not None else 0.0
+        out.append(float(min(1.0, max(p[j], b))))
+    return out
+
+
+def box_p_values(group_samples: dict[str, np.ndarray], group_estimates: dict[str, np.ndarray],
+                 overall_samples: dict[str, np.ndarray] | None = None,
+                 overall_estimates: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """Box p-values of each metric: the smallest α at which its max-t group intervals (level 1 - α) are
+    consistent with parity, between groups (they overlap) and, given the overall rates, to overall (each
+    group's interval around the overall rate reaches it). All metrics are handled in one pass.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> equal = 0.3 + 0.01 * rng.standard_normal((500, 4))
+    >>> box_p_values({"m": equal}, {"m": np.full(4, 0.3)})["m"]["between"]
+    1.0
+    """
+    names = list(group_samples)
+    gs = np.stack([group_samples[m] for m in names], axis=1)  # (B, M, G)
+    ge = np.stack([np.asarray(group_estimates[m], dtype=float) for m in names])  # (M, G)
+    worst, se = _max_t_stack(gs, ge)
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = np.where(np.abs(d_e) > 0, np.abs(d_e) / se, 0.0)
-    return _tail_p(worst, float(np.max(need)) if len(need) else 0.0, int((se > 0).sum()))
+        gap = ge[:, :, None] - ge[:, None, :]
+        need = np.nan_to_num(np.where(gap > 0, gap / (se[:, :, None] + se[:, None, :]), 0.0), nan=0.0, posinf=np.inf)
+    n_cols = (se > 0).sum(axis=1)
+    out = {m: {"between": _tail_p(worst[:, j], float(need[j].max(initial=0.0)), int(n_cols[j]))}
+           for j, m in enumerate(names)}
+    if overall_samples is not None:
+        os_ = np.stack([overall_samples[m] for m in names], axis=1)  # (B, M)
+        oe = np.array([float(overall_estimates[m]) for m in names])
+        d_e = ge - oe[:, None]
+        worst_d, se_d = _max_t_stack(gs - os_[:, :, None], d_e)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need_d = np.nan_to_num(np.where(np.abs(d_e) > 0, np.abs(d_e) / se_d, 0.0), nan=0.0, posinf=np.inf)
+        n_cols_d = (se_d > 0).sum(axis=1)
+        for j, m in enumerate(names):
+            out[m]["to_overall"] = _tail_p(worst_d[:, j], float(need_d[j].max(initial=0.0)), int(n_cols_d[j]))
+    return out
 
 
 def parity_p_value(name: str, reps: np.ndarray, estimate: float, *, box: dict[str, float] | None = None) -> float | None:
@@ -155,17 +220,6 @@ def parity_p_value(name: str, reps: np.ndarray, estimate: float, *, box: dict[st
     if box is not None:
         p = max(p, box.get("ratio" if ratio else "difference", 0.0))
     return float(min(1.0, p))
-
-
-def box_p_values(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray | None,
-                 overall_estimate: float | None) -> dict[str, float]:
-    """Box p-values of one metric: between groups (difference and ratio) and, given the overall rate, to overall."""
-    between = _box_p(group_samples, np.asarray(group_estimate, dtype=float))
-    out = {"between": between}
-    if overall_samples is not None:
-        out["to_overall"] = _to_overall_box_p(group_samples, np.asarray(group_estimate, dtype=float),
-                                              overall_samples, float(overall_estimate))
-    return out
 
 
 def disparity_box(name: str, metric_boxes: dict[str, dict[str, float]], metrics: tuple[str, ...]) -> dict | None:
