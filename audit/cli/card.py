@@ -25,6 +25,7 @@ from audit.exceptions import RunDirError
 __all__ = ["add_subparser", "default_out", "handler"]
 
 _OUT_IS_FILE = "--out {out} is a file, not a folder. Expected a folder for the cards (created if absent); choose another --out."
+_TEMPLATE_FIX = "Expected a Jinja2 HTML template file; check the path or omit --template."
 _OUT_INSIDE = ("--out {out} is inside the sealed run {run}: writing there changes files its manifest covers, so "
                "'rai-audit verify' would fail and new reviews would be refused. Choose a folder outside the run "
                "(the default is {default}).")
@@ -66,6 +67,11 @@ def handler(args: argparse.Namespace) -> int:
     from reports import validate_result, write_cards
 
     run_dir = Path(args.run_dir)
+    if args.template is not None:  # a directory, FIFO or device named as such, before the run is read
+        from audit._files import check_file
+        from audit.exceptions import ConfigError
+
+        check_file(args.template, what="Card template", fix=_TEMPLATE_FIX, error=ConfigError, limit="CONFIG")
     result = load_result(run_dir)
     validate_result(result)
     out_dir = _out_dir(run_dir, args.out)

@@ -46,6 +46,24 @@ TABLE_DISPARITIES = (
 )
 
 
+def _check_n_boot(value: int) -> None:
+    """--n-boot within the same resource limit as the config's fairness.n_boot."""
+    from dataclasses import fields
+
+    from audit.config import FairnessSection, _limit_for
+    from audit.exceptions import ConfigError
+
+    limit = next(f for f in fields(FairnessSection) if f.name == "n_boot").metadata["limits"][0]
+    problems: list[str] = []
+    allowed = _limit_for("fairness.n_boot", limit, problems)
+    if problems:
+        raise ConfigError(problems[0])
+    if value > allowed:
+        raise ConfigError(
+            f"--n-boot {value}: {value} bootstrap resamples is above the limit of {allowed}: {limit.why}. Use at most "
+            f"{allowed}, or raise the limit with the environment variable {limit.env('fairness.n_boot')}={value}.")
+
+
 def add_subparser(subparsers) -> None:
     """Add the ``fairness`` subcommand to an argparse ``subparsers`` object.
 
@@ -69,7 +87,9 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--sensitive", required=True, nargs="+", metavar="COL", help="sensitive feature column(s)")
     p.add_argument("--pos-label", default=None, metavar="V",
                    help="the positive label (default: 1 for numeric labels; read as the column's type)")
-    p.add_argument("--n-boot", type=int, default=1000, metavar="N", help="bootstrap resamples (0: no CIs)")
+    p.add_argument("--n-boot", type=int, default=1000, metavar="N",
+                   help="bootstrap resamples (0: no CIs; at most the limit of fairness.n_boot, 100000 unless raised "
+                        "with RAI_AUDIT_MAX_FAIRNESS_N_BOOT)")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--no-stratify", action="store_true", help="plain instead of group-stratified bootstrap")
     p.add_argument("--min-group-size", type=int, default=30, help="flag smaller groups (default 30)")
@@ -161,6 +181,7 @@ def handler(args: argparse.Namespace) -> int:
     """Run the ``fairness`` subcommand; returns the exit code (0)."""
     from audit.fairness._report import fairness_report
 
+    _check_n_boot(args.n_boot)
     df = read_table(args.file)
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]

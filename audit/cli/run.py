@@ -16,6 +16,7 @@ from audit.config import MAX_SEED
 
 __all__ = ["add_subparser", "handler"]
 
+_BAD_JUNIT = "--junit {path}: {why}. Expected a file path for the JUnit XML report (missing folders are created); fix --junit."
 _BAD_SEED = "expected an integer from 0 to {max} (NumPy, pandas and scikit-learn take no other seeds), found {found!r}"
 
 
@@ -45,6 +46,8 @@ def handler(args: argparse.Namespace) -> int:
     from audit.config import load_config
 
     config = load_config(args.config)  # validate before importing torch: config errors are instant
+    if args.junit:
+        _check_junit_path(Path(args.junit))
     from audit.progress import Progress
     from audit.runner import run_audit
 
@@ -57,6 +60,19 @@ def handler(args: argparse.Namespace) -> int:
         write_junit(result.to_dict(), args.junit)
     _print_summary(result.to_dict(), outcome.run_dir, outcome.cards)
     return EXIT_OK if result.verdict == "pass" else EXIT_GATE_FAILED
+
+
+def _check_junit_path(path: Path) -> None:
+    """Refuse a --junit path that cannot be written, before the audit runs (not after it published a run)."""
+    from audit.exceptions import ConfigError
+
+    if path.is_dir():
+        raise ConfigError(_BAD_JUNIT.format(path=path, why="it is a directory"))
+    if path.exists() and not path.is_file():
+        raise ConfigError(_BAD_JUNIT.format(path=path, why="it is not a regular file"))
+    existing = next((a for a in path.parents if a.exists()), None)  # missing folders are created
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(_BAD_JUNIT.format(path=path, why=f"{existing} is a file, so no folder can be made in it"))
 
 
 def _fmt(x) -> str:

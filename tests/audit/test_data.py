@@ -93,3 +93,49 @@ def test_read_table_parquet_and_bad_suffix(tmp_path):
     (tmp_path / "d.xlsx").write_text("x")
     with pytest.raises(DataError, match="expected a .csv"):
         read_table(tmp_path / "d.xlsx")
+
+
+def test_codes_with_leading_zeros_are_read_as_text(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("region,n,y\n01,1,a\n02,2,b\n10,3,a\n", encoding="utf-8")
+    df = read_table(p)
+    assert df["region"].tolist() == ["01", "02", "10"]
+    assert df["n"].tolist() == [1, 2, 3]  # plain numbers stay numbers
+
+
+def test_header_names_differing_only_by_spaces_are_refused(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("age,age ,y\n1,2,a\n", encoding="utf-8")
+    with pytest.raises(DataError, match="differ only by surrounding spaces"):
+        read_table(p)
+
+
+def test_decimal_commas_are_named():
+    df = _frame(200)
+    df["hours"] = [f"{i % 40},5" for i in range(200)]
+    with pytest.raises(DataError, match="decimal comma"):
+        check_table(df, target="y", positive_label="yes", sensitive_features=["sex"])
+
+
+def test_huge_magnitudes_are_named():
+    df = _frame(200)
+    df["income"] = 1.0
+    df.loc[3, "income"] = 1e308
+    with pytest.raises(DataError, match="overflows float64"):
+        check_table(df, target="y", positive_label="yes", sensitive_features=["sex"])
+
+
+def test_boolean_target_matches_true_and_refuses_a_loose_text_label():
+    df = _frame(200)
+    df["y"] = [i % 2 == 0 for i in range(200)]
+    check_table(df, target="y", positive_label=True, sensitive_features=["sex"])
+    assert encode_target(df["y"], True).sum() == 100
+    with pytest.raises(DataError, match="positive_label = true"):
+        check_table(df, target="y", positive_label="True", sensitive_features=["sex"])
+
+
+def test_nested_columns_are_named():
+    df = _frame(200)
+    df["tags"] = [["a"]] * 200
+    with pytest.raises(DataError, match="'tags' holds nested values"):
+        check_table(df, target="y", positive_label="yes", sensitive_features=["sex"])

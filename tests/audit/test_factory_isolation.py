@@ -1,0 +1,65 @@
+"""User factories run isolated: a neutral sys.argv, SystemExit turned into ModelError, Ctrl-C kept."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from audit.config import ModelSection
+from audit.exceptions import ModelError
+from audit.training import build_model, model_factory
+
+
+def _section(module: str) -> ModelSection:
+    return ModelSection(kind="factory", factory=f"{module}:make")
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    def write(name: str, text: str) -> str:
+        (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        return name
+
+    yield write, tmp_path
+
+
+def test_import_sees_a_neutral_argv_and_argv_is_restored(module_dir, monkeypatch):
+    write, folder = module_dir
+    name = write("argv_probe", "import sys\nSEEN = list(sys.argv)\n\ndef make(n_features):\n    import torch\n"
+                               "    return torch.nn.Linear(n_features, 1)\n")
+    monkeypatch.setattr(sys, "argv", ["rai-audit", "run", "cfg.toml", "--out", "x"])
+    model_factory(_section(name), n_features=3, base_dir=str(folder))
+    assert sys.modules[name].SEEN == [name]
+    assert sys.argv == ["rai-audit", "run", "cfg.toml", "--out", "x"]
+
+
+def test_sys_exit_at_import_is_a_model_error_and_argv_restored(module_dir, monkeypatch):
+    write, folder = module_dir
+    name = write("exits", "import sys\nsys.exit(0)\n")
+    monkeypatch.setattr(sys, "argv", ["rai-audit", "run"])
+    with pytest.raises(ModelError, match=r"model.factory 'exits:make': importing module 'exits' raised SystemExit\(0\)"):
+        model_factory(_section(name), n_features=3, base_dir=str(folder))
+    assert sys.argv == ["rai-audit", "run"]
+
+
+def test_keyboard_interrupt_still_interrupts(module_dir):
+    write, folder = module_dir
+    name = write("ctrl_c", "def make(n_features):\n    raise KeyboardInterrupt\n")
+    build = model_factory(_section(name), n_features=3, base_dir=str(folder))
+    with pytest.raises(KeyboardInterrupt):
+        build()
+
+
+def test_final_sigmoid_is_refused_but_a_sigmoid_inside_is_fine(module_dir):
+    write, folder = module_dir
+    name = write("gated", "import torch\n\nclass Gated(torch.nn.Module):\n    def __init__(self, n):\n"
+                          "        super().__init__()\n        self.gate = torch.nn.Sigmoid()\n        self.out = torch.nn.Linear(n, 1)\n"
+                          "    def forward(self, x):\n        return self.out(x * self.gate(x))\n\n"
+                          "def make(n_features):\n    return Gated(n_features)\n")
+    build_model(_section(name), n_features=3, base_dir=str(folder))
+    name = write("probs", "import torch\n\ndef make(n_features):\n"
+                          "    return torch.nn.Sequential(torch.nn.Linear(n_features, 1), torch.nn.Sigmoid())\n")
+    with pytest.raises(ModelError, match="outputs probabilities"):
+        build_model(_section(name), n_features=3, base_dir=str(folder))
