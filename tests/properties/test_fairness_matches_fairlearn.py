@@ -135,3 +135,38 @@ def test_one_class_truth_with_the_other_label_predicted_is_accepted():
     report = fairness_report(y_true=[1, 1, 1, 1], y_pred=[0, 1, 0, 0], sensitive=sensitive, pos_label=1, n_boot=0)
     tpr = {g["group"]: g["metrics"]["tpr"]["value"] for g in report["by_feature"]["g"]["groups"]}
     assert tpr == {"a": 0.5, "b": 0.0}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.integers(1, 8), st.integers(0, 4))
+def test_gate_disparities_equal_fairlearn_on_the_sufficient_groups_rows(table, min_rows, min_pos):
+    """``disparities`` = Fairlearn on the rows of the groups with enough data, or null when fewer than two."""
+    from fairlearn.metrics import demographic_parity_difference, equal_opportunity_difference, equalized_odds_difference
+
+    try:
+        report = fairness_report(y_true=table["y_true"], y_pred=table["y_pred"], sensitive=table["sensitive"],
+                                 pos_label=table["pos_label"], n_boot=0, min_group_size=min_rows,
+                                 min_group_positives=min_pos, intersections=False)
+    except DataError:
+        return  # refusals are covered above
+    g = table["sensitive"]["g"].to_numpy()
+    y01 = np.array([v == table["pos_label"] for v in table["y_true"]], dtype=int)
+    p01 = np.array([v == table["pos_label"] for v in table["y_pred"]], dtype=int)
+    checks = {"demographic_parity_difference": (demographic_parity_difference, ()),
+              "equal_opportunity_difference": (equal_opportunity_difference, ("pos",)),
+              "equalized_odds_difference": (equalized_odds_difference, ("pos", "neg"))}
+    disp = report["by_feature"]["g"]["disparities"]
+    for name, (fn, needs) in checks.items():
+        used = [k for k in pd.unique(g) if (g == k).sum() >= min_rows
+                and ("pos" not in needs or y01[g == k].sum() >= min_pos)
+                and ("neg" not in needs or (1 - y01[g == k]).sum() >= min_pos)]
+        entry = disp[name]
+        assert set(entry["groups_used"]) == set(used), name
+        if len(used) < 2:
+            assert entry["value"] is None and entry["inconclusive_reason"], name
+            continue
+        keep = np.isin(g, used)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = float(fn(y01[keep], p01[keep], sensitive_features=g[keep]))
+        assert _close(entry["value"], expected), (name, entry["value"], expected)
