@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from audit.gates import degenerate_reason, gate_title
+from audit.gates import degenerate_reason, gate_line, gate_title, with_derived
 from audit.result import AuditResult, Concern, FairnessBlock, Metric
 
 __all__ = [
@@ -89,7 +89,7 @@ def _degenerate(r: AuditResult) -> list[Concern]:
 
 def _gates(r: AuditResult) -> list[Concern]:
     out = []
-    for g in r.gates:
+    for g in map(with_derived, r.gates):
         outcome = g.effective_outcome
         where = f"{_WHERE_GATES} ('{g.name}')"
         if outcome == "inconclusive":
@@ -107,12 +107,12 @@ def _gates(r: AuditResult) -> list[Concern]:
                                gate=g.name, model=g.model, feature=g.feature,
                                title=f"{'Failed' if g.severity == 'error' else 'Warning'} gate: "
                                      f"{gate_title(g.metric, g.feature, g.model)}",
-                               detail=g.message, where=where))
+                               detail=gate_line(g, head=False), where=where))
         elif g.ci_crosses_bound:
             out.append(Concern(
                 kind="ci_crosses_bound", severity="warning", gate=g.name, model=g.model, feature=g.feature,
                 title=f"Passes on the estimate only: {gate_title(g.metric, g.feature, g.model)}",
-                detail=f"{g.message}. The interval reaches past the bound, so the data do not show the bound holds; "
+                detail=f"{gate_line(g, head=False)}. The interval reaches past the bound, so the data do not show the bound holds; "
                        "set use_ci_bound = true on the gate to require it.",
                 where=where,
             ))  # fmt: skip

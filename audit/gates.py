@@ -39,7 +39,7 @@ from audit.result import AuditResult, FairnessBlock, GateResult, Metric
 
 __all__ = [
     "CONSTANT_SHARE", "FAIRNESS_GATE_METRICS", "GATE_METRICS", "GateMetric", "Resolved", "degenerate_reason",
-    "evaluate_gates", "gate_line", "gate_title", "verdict", "verdict_reasons",
+    "evaluate_gates", "gate_bound_text", "gate_number_text", "gate_line", "gate_title", "verdict", "verdict_reasons", "with_derived",
 ]  # fmt: skip
 
 #: Share of one predicted class at or above which a model counts as constant when the record has no
@@ -268,7 +268,53 @@ def _bounds(g: GateSpec | GateResult) -> list[tuple[str, float]]:
     return [(op, b) for op, b in (("≥", g.min), ("≤", g.max)) if b is not None]
 
 
-def gate_line(g: GateResult) -> str:
+def gate_number_text(metric: str | None, x: float | None) -> str:
+    """A number of ``metric`` as people read it (points for ``accuracy_drop``), or "n/a".
+
+    Examples
+    --------
+    >>> gate_number_text("accuracy_drop", 0.0141), gate_number_text("accuracy", 0.0311)
+    ('1.41 points', '0.031')
+    """
+    return "n/a" if x is None else _num(x, _UNITS.get(metric or "", ""))
+
+
+def gate_bound_text(g: GateSpec | GateResult) -> str:
+    """The bound as people read it, in the metric's unit: ``≤ 0.20``, ``≤ 1.5 points``.
+
+    Examples
+    --------
+    >>> gate_bound_text(GateSpec(metric="accuracy", min=0.8))
+    '≥ 0.80'
+    """
+    unit = _UNITS.get(g.metric, "")
+    return " and ".join(f"{op} {_num(b, unit, bound=True)}" for op, b in _bounds(g))
+
+
+def with_derived(g: GateResult) -> GateResult:
+    """``g`` with ``ci_crosses_bound`` and ``margin`` filled in when a record written before them lacks them.
+
+    Returns ``g`` itself when nothing is missing, else a copy (the record is left as read).
+
+    Examples
+    --------
+    >>> old = GateResult.from_dict({"name": "g", "metric": "equalized_odds_difference", "severity": "warning",
+    ...     "max": 0.2, "value": 0.177, "ci": [0.0, 0.436], "compared": 0.177, "passed": True, "message": ""})
+    >>> with_derived(old).ci_crosses_bound, round(with_derived(old).margin, 3)
+    (True, 0.023)
+    """
+    if g.ci_crosses_bound is not None and (g.margin is not None or g.compared is None):
+        return g
+    out = GateResult.from_dict(g.to_dict())
+    bounds = _bounds(g)
+    if out.ci_crosses_bound is None:
+        out.ci_crosses_bound = _crosses(g.ci, bounds)
+    if out.margin is None and g.compared is not None and bounds:
+        out.margin = min((b - g.compared if op == "≤" else g.compared - b) for op, b in bounds)
+    return out
+
+
+def gate_line(g: GateResult, *, head: bool = True) -> str:
     """One line for people: ``value [CI] vs bound — outcome, margin`` (or the reason it is undecided).
 
     Examples
@@ -279,14 +325,16 @@ def gate_line(g: GateResult) -> str:
     >>> gate_line(g)
     'dp: Demographic parity difference (sex), private model: 0.169 [0.159, 0.179] ≤ 0.20 — pass, margin 0.031'
     """
+    g = with_derived(g)
     unit = _UNITS.get(g.metric, "")
     auto = f"{g.metric}{f'[{g.feature}]' if g.feature else ''}@{g.model}"
-    head = ("" if not g.name or g.name == auto else f"{g.name}: ") + gate_title(g.metric, g.feature, g.model)
-    bound = " and ".join(f"{op} {_num(b, unit, bound=True)}" for op, b in _bounds(g))
+    name = ("" if not g.name or g.name == auto else f"{g.name}: ") + gate_title(g.metric, g.feature, g.model)
+    lead = f"{name}: " if head else ""
+    bound = gate_bound_text(g)
     outcome = g.effective_outcome
     if g.value is None:
         word = "not computed" if outcome == "fail" else "INCONCLUSIVE"
-        return f"{head}: {word} ({g.reason or _NOT_COMPUTED}); required {bound}{_tail(g)}"
+        return f"{lead}{word} ({g.reason or _NOT_COMPUTED}); required {bound}{_tail(g)}"
     ci = g.ci if g.ci is not None and None not in g.ci else None
     shown = _num(g.value, unit) + (f" [{_num(ci[0], unit).split()[0]}, {_num(ci[1], unit)}]" if ci else "")
     if g.use_ci_bound and g.compared is not None and g.compared != g.value:
@@ -301,7 +349,7 @@ def gate_line(g: GateResult) -> str:
         short = f", {'over' if g.max is not None and (g.compared or 0) > g.max else 'short'} by {_num(abs(g.margin), unit)}" \
             if g.margin is not None else ""
         verdict_text = f"FAIL{short}" + (f" ({g.reason})" if g.reason else "")
-    return f"{head}: {shown} {bound} — {verdict_text}{_tail(g)}"
+    return f"{lead}{shown} {bound} — {verdict_text}{_tail(g)}"
 
 
 def _tail(g: GateResult) -> str:

@@ -15,7 +15,7 @@ Examples
 ['model_card.html', 'model_card.json', 'model_card.md']
 """
 
-from reports._card_data import CARD_DATA_VERSION, SECTION_ORDER, SECTION_TITLES, build_card_data
+from reports._card_data import CARD_DATA_VERSION, SECTION_ORDER, SECTION_TITLES, build_card_data, build_summary
 from reports._render import CARD_FILES, TEMPLATE_DIR, front_matter, render_html, render_markdown, write_cards
 from reports._schema import SCHEMA_PATH, load_schema, schema_problems, validate_result
 
@@ -27,6 +27,7 @@ __all__ = [
     "SECTION_TITLES",
     "TEMPLATE_DIR",
     "build_card_data",
+    "build_summary",
     "front_matter",
     "load_schema",
     "render_html",

@@ -26,14 +26,16 @@ from collections.abc import Callable
 from typing import Any
 
 from audit.choices import VERDICTS
+from audit.concerns import audited_model, concerns_of
+from audit.gates import gate_bound_text, gate_line, gate_number_text, gate_title, verdict_reasons, with_derived
 from audit.result import (
     SCHEMA_VERSION, AuditResult, Card, ConfidenceSettings, ConvergenceDelta, Energy, Environment, FairnessBlock,
     Faithfulness, IdentifierFinding, Metric, ModelExplanation, ModelFairness, Privacy, RandomizationTest, Section,
 )  # fmt: skip
 
-__all__ = ["CARD_DATA_VERSION", "SECTION_ORDER", "SECTION_TITLES", "build_card_data"]
+__all__ = ["CARD_DATA_VERSION", "SECTION_ORDER", "SECTION_TITLES", "build_card_data", "build_summary"]
 
-CARD_DATA_VERSION = "1.0"
+CARD_DATA_VERSION = "1.1"
 
 SECTION_ORDER = [
     "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",
@@ -639,17 +641,66 @@ def _compute(result: AuditResult) -> dict[str, Any]:
     }
 
 
+def _gate_row(g: Any) -> dict[str, Any]:
+    g = with_derived(g)
+    return {
+        "name": _text(g.name) or _text(g.metric) or "gate", "title": gate_title(g.metric, g.feature, g.model),
+        "metric": _text(g.metric), "model": _text(g.model), "feature": _text(g.feature),
+        "severity": _text(g.severity) or "error", "bound": gate_bound_text(g) or None,
+        "value": _num(g.value), "ci": _ci(g.ci), "compared": _num(g.compared),
+        "passed": g.passed is True, "message": _text(g.message), "outcome": g.effective_outcome,
+        "reason": _text(g.reason), "ci_crosses_bound": g.ci_crosses_bound is True, "margin": _num(g.margin),
+        "allow_inconclusive": g.allow_inconclusive is True, "fails_verdict": g.fails_verdict, "line": gate_line(g),
+        "value_text": gate_number_text(g.metric, _num(g.value)), "margin_text": gate_number_text(g.metric, _num(g.margin)),
+    }  # fmt: skip
+
+
+def _tile(label: str, entry: Any, gate: Any = None, note: str | None = None) -> dict[str, Any]:
+    m = _vci(entry)
+    return {"label": label, "value": m["value"], "ci": m["ci"], "note": note,
+            "bound": gate_bound_text(gate) if gate is not None else None,
+            "outcome": gate.effective_outcome if gate is not None else None,
+            "ci_crosses_bound": gate is not None and with_derived(gate).ci_crosses_bound is True}
+
+
+def _summary(result: AuditResult) -> dict[str, Any]:
+    """What the card shows first: the verdict's reasons, the concerns, and the audited model's headline figures."""
+    model = audited_model(result)
+
+    def gate(metric: str, feature: str | None = None) -> Any:
+        return next((g for g in result.gates if g.metric == metric and g.model == model and g.feature == feature), None)
+
+    fair = _fairness(result).get(model or "")
+    overall = fair.overall.metrics if fair is not None and fair.overall is not None else {}
+    summary = result.models.get(model or "")
+    tiles = []
+    if summary is not None:
+        tiles.append(_tile("accuracy", overall.get("accuracy") or summary.test_accuracy, gate("accuracy")))
+        if summary.test_roc_auc is not None:
+            tiles.append(_tile("ROC AUC", overall.get("roc_auc") or summary.test_roc_auc, gate("roc_auc")))
+    dp = result.privacy.dp if result.privacy is not None else None
+    if dp is not None and model == "private":
+        target = f"target {dp.epsilon_target:g}, " if dp.epsilon_target is not None else ""
+        tiles.append(_tile("ε spent", dp.epsilon_spent, gate("epsilon_spent"), note=f"{target}δ = {dp.delta:.0e}"))
+    for feature, block in (fair.by_feature.items() if fair is not None else []):
+        if len(block.features) <= 1 and "demographic_parity_difference" in block.disparities:
+            entry = block.disparities["demographic_parity_difference"]
+            tiles.append(_tile(f"DP difference · {feature}", entry, gate("demographic_parity_difference", feature),
+                               note=_text(entry.inconclusive_reason) if isinstance(entry, Metric) else None))
+    concerns = [_plain(c) for c in concerns_of(result)]
+    counts = {o: sum(1 for g in result.gates if g.effective_outcome == o) for o in ("pass", "fail", "inconclusive")}
+    counts["crosses"] = sum(1 for g in map(with_derived, result.gates) if g.effective_outcome == "pass" and g.ci_crosses_bound)
+    return {
+        "status": "ok", "audited_model": model, "tiles": tiles[:6], "gate_counts": counts,
+        "verdict_reasons": [str(r) for r in (result.verdict_reasons if result.has("verdict_reasons")
+                                             else verdict_reasons(result.gates))],
+        "concerns": concerns,
+        "n_serious": sum(1 for c in concerns if c.get("severity") != "info"),
+    }  # fmt: skip
+
+
 def _governance(result: AuditResult, reviews: list[dict] | None) -> dict[str, Any]:
-    gates = []
-    for g in result.gates:
-        bound = " and ".join(f"{op} {_plain(getattr(g, k))}" for op, k in (("≤", "max"), ("≥", "min")) if _num(getattr(g, k)) is not None)
-        gates.append({
-            "name": _text(g.name) or _text(g.metric) or "gate",
-            "metric": _text(g.metric), "model": _text(g.model), "feature": _text(g.feature),
-            "severity": _text(g.severity) or "error", "bound": bound or None,
-            "value": _num(g.value), "ci": _ci(g.ci), "compared": _num(g.compared),
-            "passed": g.passed is True, "message": _text(g.message),
-        })  # fmt: skip
+    gates = [_gate_row(g) for g in result.gates]
     verdict = _text(result.verdict) if result.has("verdict") else None
     revs = []
     for r in map(_dict, reviews or []):
@@ -660,8 +711,9 @@ def _governance(result: AuditResult, reviews: list[dict] | None) -> dict[str, An
         "status": "ok",
         "verdict": verdict if verdict in VERDICTS else None,
         "gates": gates,
-        "n_failed_errors": sum(1 for g in gates if not g["passed"] and g["severity"] == "error"),
-        "n_failed_warnings": sum(1 for g in gates if not g["passed"] and g["severity"] != "error"),
+        "n_failed_errors": sum(1 for g in gates if g["fails_verdict"]),
+        "n_failed_warnings": sum(1 for g in gates if g["outcome"] != "pass" and g["severity"] != "error"),
+        "n_inconclusive": sum(1 for g in gates if g["outcome"] == "inconclusive"),
         "reviews": revs,
         "reviews_note": None if revs else "No review recorded when this card was rendered. Record one with "
                                           "'rai-audit review RUN_DIR --reviewer NAME --decision approve|reject'.",
@@ -725,7 +777,7 @@ def build_card_data(result: AuditResult | dict[str, Any], *, reviews: list[dict[
     """
     typed, version = _read(result)
     out: dict[str, Any] = {}
-    for key, build in {**_BUILDERS, "governance": lambda r: _governance(r, reviews)}.items():
+    for key, build in {**_BUILDERS, "governance": lambda r: _governance(r, reviews), "summary": _summary}.items():
         try:
             out[key] = build(typed)
         except Exception as exc:  # a shape this renderer does not know must not take the whole card down
@@ -737,7 +789,22 @@ def build_card_data(result: AuditResult | dict[str, Any], *, reviews: list[dict[
         "schema_version": version,
         "title": out["model_details"].get("name") or "Unnamed model",
         "verdict": out["governance"].get("verdict"),
+        "summary": out.pop("summary"),
         "section_order": SECTION_ORDER,
         "section_titles": SECTION_TITLES,
         **out,
     })
+
+
+def build_summary(result: AuditResult | dict[str, Any]) -> dict[str, Any]:
+    """What a reader sees first: the verdict's reasons, the concerns, the audited model's headline figures.
+
+    The card shows it under the verdict; the dashboard's Overview shows the same.
+
+    Examples
+    --------
+    >>> s = build_summary({"models": {"private": {"test_accuracy": 0.84}}, "gates": [], "verdict": "pass"})
+    >>> s["audited_model"], s["tiles"][0]["label"], s["verdict_reasons"]
+    ('private', 'accuracy', ['no gates are configured: the verdict rests on nothing'])
+    """
+    return _plain(_summary(_read(result)[0]))
