@@ -11,9 +11,12 @@ Prints medians and ratios (MetricFrame / ours) for
   * peak memory of ``fairness_report`` at the largest size (tracemalloc: numpy's
     allocations are traced; the input arrays themselves are excluded).
 
-Usage: .venv/bin/python benchmarks/bench_fairness.py [--quick]
+Usage: .venv/bin/python benchmarks/bench_fairness.py [--quick] [--coverage AUDITS]
   --quick: 100k rows only, fewer repeats (< 60 s). Full: 100k, 1M, 10M rows;
   MetricFrame at 10M is extrapolated from 1M (it would take minutes), and says so.
+  --coverage AUDITS: instead, simulate AUDITS audits per row of the coverage table of the
+  simultaneous (max-t) group-rate bands and the family-wise error of the Holm-adjusted
+  significance flags under no disparity (docs/fairness.md quotes it; 1000 audits take ~5 min).
 """
 
 from __future__ import annotations
@@ -90,10 +93,68 @@ def peak_memory_mb(d: dict, n_boot: int) -> float:
     return peak / 2**20
 
 
+def band_coverage(*, n_groups: int, n_per: int, audits: int, n_boot: int, seed: int) -> dict[str, float]:
+    """Share of simulated audits whose simultaneous band covers every group's true rate (and the marginal CIs')."""
+    from audit.fairness import fairness_report
+
+    rng = np.random.default_rng(seed)
+    true_fpr, true_tpr = np.linspace(0.1, 0.6, n_groups), np.linspace(0.5, 0.9, n_groups)
+    truth = {"selection_rate": 0.4 * true_tpr + 0.6 * true_fpr, "tpr": true_tpr}
+    hits = {"selection_rate": 0, "tpr": 0, "marginal selection_rate": 0}
+    for _ in range(audits):
+        g = np.repeat(np.arange(n_groups), n_per)
+        y = (rng.random(len(g)) < 0.4).astype(int)
+        p = np.where(y == 1, rng.random(len(g)) < true_tpr[g], rng.random(len(g)) < true_fpr[g]).astype(int)
+        groups = fairness_report(y_true=y, y_pred=p, sensitive=pd.DataFrame({"g": g.astype(str)}), n_boot=n_boot,
+                                 seed=int(rng.integers(1 << 30)))["by_feature"]["g"]["groups"]
+        order = [int(x["group"]) for x in groups]
+        for key, m, field in (("selection_rate", "selection_rate", "simultaneous_ci"), ("tpr", "tpr", "simultaneous_ci"),
+                              ("marginal selection_rate", "selection_rate", "ci")):
+            hits[key] += all(x["metrics"][m][field][0] <= truth[m][k] <= x["metrics"][m][field][1]
+                             for k, x in zip(order, groups))
+    return {k: v / audits for k, v in hits.items()}
+
+
+def null_family_error(*, audits: int, n_boot: int, seed: int) -> tuple[float, float, float]:
+    """(share of no-disparity audits with a Holm-significant disparity, with any unadjusted p < alpha, tests per audit)."""
+    from audit.fairness import fairness_report
+
+    rng = np.random.default_rng(seed)
+    holm_hit = raw_hit = tests = 0
+    for _ in range(audits):
+        n = 3000
+        s = pd.DataFrame({"a": rng.choice(list("xyz"), n), "b": rng.choice(list("uv"), n)})
+        y = (rng.random(n) < 0.3).astype(int)
+        p = np.where(rng.random(n) < 0.7, y, (rng.random(n) < 0.3).astype(int))
+        rep = fairness_report(y_true=y, y_pred=p, sensitive=s, n_boot=n_boot, seed=int(rng.integers(1 << 30)))
+        pv = [e["p_value"] for b in rep["by_feature"].values() for e in b["disparities"].values() if e["p_value"] is not None]
+        holm_hit += rep["ci"]["multiple_testing"]["significant"] > 0
+        raw_hit += any(v < rep["ci"]["multiple_testing"]["alpha"] for v in pv)
+        tests += len(pv)
+    return holm_hit / audits, raw_hit / audits, tests / audits
+
+
+def coverage_report(audits: int) -> None:
+    print("| groups x rows, n_boot | band covers all selection rates | band covers all TPRs | marginal CIs cover all |")
+    print("|---|---:|---:|---:|")
+    for n_groups, n_per, n_boot in ((10, 2000, 1000), (12, 200, 300), (12, 200, 1000), (20, 100, 1000)):
+        cov = band_coverage(n_groups=n_groups, n_per=n_per, audits=audits, n_boot=n_boot, seed=7)
+        print(f"| {n_groups} x {n_per}, {n_boot} | {cov['selection_rate']:.1%} | {cov['tpr']:.1%} | "
+              f"{cov['marginal selection_rate']:.1%} |", flush=True)
+    holm_rate, raw_rate, tests = null_family_error(audits=max(50, audits // 3), n_boot=300, seed=11)
+    print(f"\nNo disparity anywhere (features 3 and 2 groups + intersection, n = 3000, n_boot = 300, "
+          f"{max(50, audits // 3)} audits, {tests:.0f} tests each): some disparity significant after Holm in "
+          f"{holm_rate:.1%} of audits; some unadjusted p < 0.05 in {raw_rate:.1%}.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k rows only (< 60 s)")
+    parser.add_argument("--coverage", type=int, metavar="AUDITS", help="print the simultaneous-inference coverage table")
     args = parser.parse_args()
+    if args.coverage:
+        coverage_report(args.coverage)
+        return
     sizes = [100_000] if args.quick else [100_000, 1_000_000, 10_000_000]
     fl_boot_k = {100_000: 3 if args.quick else 10, 1_000_000: 1}
     rows = []
