@@ -10,17 +10,43 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-__all__ = ["bars_with_ci", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves", "signed_bars"]
+__all__ = ["bars_with_ci", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves", "scatter_with_ci", "signed_bars"]
 
 # Per-group charts size by a step per row (alt.Step): a fixed pixel height collapsed the rows in Streamlit.
 _PASS, _FAIL = "#2e7d32", "#c62828"
 
 
+def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -> list[float]:
+    """An x domain holding every value, interval end and bound (with a margin), so nothing is clipped at the edge."""
+    vals = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in cols if c and c in frame] +
+                     [pd.Series(extra, dtype=float)], ignore_index=True).dropna()
+    if vals.empty:
+        return [0.0, 1.0]
+    lo, hi = float(vals.min()), float(vals.max())
+    pad = 0.06 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+    return [min(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad]
+
+
+def _bound_rules(bounds: list[dict] | None, *, orient: str = "x") -> list[alt.Chart]:
+    """Dashed rules at gate bounds (``{"value", "label"}``), labelled, in the fail colour."""
+    if not bounds:
+        return []
+    data = pd.DataFrame([{"bound": float(b["value"]), "label": str(b.get("label") or f"bound {b['value']:g}")} for b in bounds])
+    enc = {orient: alt.X("bound:Q") if orient == "x" else alt.Y("bound:Q")}
+    rule = alt.Chart(data).mark_rule(strokeDash=[6, 3], color=_FAIL, strokeWidth=2).encode(
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("bound:Q", format=".4f")], **enc)
+    text = alt.Chart(data).mark_text(align="left", dx=4, dy=-6, color=_FAIL, fontSize=11).encode(text="label:N", **enc,
+        **({"y": alt.value(0)} if orient == "x" else {"x": alt.value(0)}))
+    return [rule, text]
+
+
 def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | None = None, hi: str | None = None,
-                 color: str | None = None, title: str = "", value_title: str | None = None) -> alt.Chart:
+                 color: str | None = None, title: str = "", value_title: str | None = None,
+                 bounds: list[dict] | None = None) -> alt.Chart:
     """Horizontal bars of ``value`` per ``category`` with optional ``[lo, hi]`` error bars.
 
-    With ``color`` the bars are grouped (e.g. by model) via ``yOffset``.
+    With ``color`` the bars are grouped (e.g. by model) via ``yOffset``. ``bounds`` (``{"value", "label"}``)
+    draws dashed reference lines (gate bounds, the overall rate); the axis always holds every bar, interval and bound.
 
     Examples
     --------
@@ -40,20 +66,38 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
         enc["yOffset"] = alt.YOffset(f"{color}:N")
         tooltip.insert(1, alt.Tooltip(f"{color}:N"))
     base = alt.Chart(frame)
-    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", title=value_title or value), **enc)
+    scale = alt.Scale(domain=_x_domain(frame, [value, lo, hi], [b["value"] for b in bounds or []]), nice=False)
+    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", title=value_title or value, scale=scale), **enc)
     layers = [bars]
     if lo and hi:
         err = base.transform_filter(f"isValid(datum['{lo}']) && isValid(datum['{hi}'])").mark_errorbar(ticks=True).encode(
-            x=alt.X(f"{lo}:Q", title=value_title or value), x2=f"{hi}:Q", **{k: v for k, v in enc.items() if k != "color"},
+            x=alt.X(f"{lo}:Q", title=value_title or value, scale=scale), x2=f"{hi}:Q", **{k: v for k, v in enc.items() if k != "color"},
         )
         layers.append(err)
+    layers += _bound_rules(bounds)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 
 def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, hi: str, color: str | None = None,
-                   title: str = "", rule_at: float | None = None) -> alt.Chart:
-    """A dot per ``category`` with its interval (disparities), optionally a reference line at ``rule_at``."""
-    enc: dict = {"y": alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=260))}
+                   title: str = "", rule_at: float | None = None, bounds: list[dict] | None = None,
+                   bound: str | None = None) -> alt.Chart:
+    """A dot per ``category`` with its interval (disparities), a grey reference line at ``rule_at`` (parity) and dashed
+    red lines at ``bounds`` (the gates' bounds, ``{"value", "label"}``). ``bound`` names a column holding a per-row
+    bound (a gate on that disparity): drawn as a red tick on the row.
+
+    The x axis is set to hold every value, interval end, reference and bound, so no dot or interval is clipped at
+    the axis edge (Vega-Lite's default domain follows the first layer only).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"d": ["a"], "v": [0.3], "l": [0.25], "h": [0.35]})
+    >>> c = points_with_ci(f, category="d", value="v", lo="l", hi="h", rule_at=0.0, bounds=[{"value": 0.5, "label": "gate"}])
+    >>> c.to_dict()["layer"][0]["encoding"]["x"]["scale"]["domain"][1] > 0.5
+    True
+    """
+    extra = [b["value"] for b in bounds or []] + ([rule_at] if rule_at is not None else [])
+    scale = alt.Scale(domain=_x_domain(frame, [value, lo, hi, bound], extra), nice=False)
+    enc: dict = {"y": alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=320))}
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=".4f"),
                alt.Tooltip(f"{lo}:Q", format=".4f"), alt.Tooltip(f"{hi}:Q", format=".4f")]
     if color:
@@ -63,11 +107,16 @@ def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, h
     base = alt.Chart(frame)
     layers = [
         base.transform_filter(f"isValid(datum['{lo}']) && isValid(datum['{hi}'])").mark_rule(strokeWidth=2).encode(
-            x=alt.X(f"{lo}:Q", title=value), x2=f"{hi}:Q", tooltip=tooltip, **enc),
-        base.mark_point(filled=True, size=70).encode(x=alt.X(f"{value}:Q", title=value), tooltip=tooltip, **enc),
+            x=alt.X(f"{lo}:Q", title=value, scale=scale), x2=f"{hi}:Q", tooltip=tooltip, **enc),
+        base.mark_point(filled=True, size=70).encode(x=alt.X(f"{value}:Q", title=value, scale=scale), tooltip=tooltip, **enc),
     ]
     if rule_at is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4], color="gray").encode(x="x:Q"))
+    if bound and bound in frame and frame[bound].notna().any():
+        layers.append(base.transform_filter(f"isValid(datum['{bound}'])").mark_tick(color=_FAIL, thickness=3, size=18).encode(
+            x=alt.X(f"{bound}:Q", scale=scale), y=enc["y"],
+            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{bound}:Q", title="gate bound", format=".4f")]))
+    layers += _bound_rules(bounds)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 
@@ -78,7 +127,9 @@ def heatmap(frame: pd.DataFrame, *, x: str, y: str, value: str, text: str | None
     tooltip = [alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{value}:Q", format=".4f")]
     if text and text != value:
         tooltip.append(alt.Tooltip(f"{text}:Q"))
-    base = alt.Chart(frame).encode(x=alt.X(f"{x}:N", title=x), y=alt.Y(f"{y}:N", title=y))
+    # Category labels are not truncated (Vega's default limit is 180 px): x labels angled, y labels given room.
+    base = alt.Chart(frame).encode(x=alt.X(f"{x}:N", title=x, axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False)),
+                                   y=alt.Y(f"{y}:N", title=y, axis=alt.Axis(labelLimit=0)))
     cells = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=value), tooltip=tooltip)
     labels = base.mark_text(fontSize=11).encode(text=alt.Text(f"{value}:Q", format=".2f"))
     return alt.layer(cells, labels).properties(title=title, height=alt.Step(28))
@@ -119,7 +170,8 @@ def signed_bars(frame: pd.DataFrame, *, category: str, value: str, title: str = 
         tooltip.append(alt.Tooltip(f"{detail}:N"))
     return alt.Chart(data).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=value),
-        y=alt.Y(f"{category}:N", sort=alt.EncodingSortField(field="_abs", order="descending"), title=None),
+        y=alt.Y(f"{category}:N", sort=alt.EncodingSortField(field="_abs", order="descending"), title=None,
+                axis=alt.Axis(labelLimit=320)),
         color=alt.Color("direction:N", scale=alt.Scale(domain=["raises score", "lowers score"], range=[_PASS, _FAIL]),
                         title=None),
         tooltip=tooltip,
@@ -130,3 +182,48 @@ def deletion_curve(frame: pd.DataFrame, *, title: str = "Deletion curve") -> alt
     """Prediction change as the top-k features (vs random ones) are replaced by the baseline; columns k, change, order."""
     return lines(frame, x="k", y="change", color="order", title=title, x_title="features removed (k)",
                  y_title="mean |prediction change|")
+
+
+def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: str, x_lo: str | None = None,
+                    x_hi: str | None = None, y_lo: str | None = None, y_hi: str | None = None, title: str = "",
+                    x_bounds: list[dict] | None = None, y_bounds: list[dict] | None = None) -> alt.Chart:
+    """Points (one per ``label``, coloured by ``kind``) with horizontal and vertical interval bars, and dashed gate bounds.
+
+    Used for accuracy against disparity across models, mitigations and ε points.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"m": ["a"], "k": ["model"], "dp": [0.1], "acc": [0.8]})
+    >>> scatter_with_ci(f, x="dp", y="acc", label="m", kind="k", x_bounds=[{"value": 0.2}]).to_dict()["layer"][0]["mark"]["type"]
+    'point'
+    """
+    xs = alt.Scale(domain=_x_domain(frame, [x, x_lo, x_hi], [b["value"] for b in x_bounds or []]), nice=False)
+    ys = alt.Scale(domain=_tight(frame, [y, y_lo, y_hi], [b["value"] for b in y_bounds or []]), nice=False)
+    tooltip = [alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{kind}:N"), alt.Tooltip(f"{x}:Q", format=".4f"),
+               alt.Tooltip(f"{y}:Q", format=".4f")]
+    base = alt.Chart(frame)
+    color = alt.Color(f"{kind}:N", title=None)
+    layers = [base.mark_point(filled=True, size=90).encode(x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys),
+                                                           color=color, shape=alt.Shape(f"{kind}:N", title=None),
+                                                           tooltip=tooltip)]
+    if x_lo and x_hi:
+        layers.append(base.transform_filter(f"isValid(datum['{x_lo}']) && isValid(datum['{x_hi}'])").mark_rule().encode(
+            x=alt.X(f"{x_lo}:Q", scale=xs), x2=f"{x_hi}:Q", y=alt.Y(f"{y}:Q", scale=ys), color=color))
+    if y_lo and y_hi:
+        layers.append(base.transform_filter(f"isValid(datum['{y_lo}']) && isValid(datum['{y_hi}'])").mark_rule().encode(
+            y=alt.Y(f"{y_lo}:Q", scale=ys), y2=f"{y_hi}:Q", x=alt.X(f"{x}:Q", scale=xs), color=color))
+    layers.append(base.mark_text(align="left", dx=7, dy=-7, fontSize=10).encode(
+        x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys), text=f"{label}:N"))
+    layers += _bound_rules(x_bounds) + _bound_rules(y_bounds, orient="y")
+    return alt.layer(*layers).properties(title=title, height=420)
+
+
+def _tight(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -> list[float]:
+    """A domain around the data (not from zero): accuracies near 0.85 stay readable."""
+    vals = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in cols if c and c in frame] +
+                     [pd.Series(extra, dtype=float)], ignore_index=True).dropna()
+    if vals.empty:
+        return [0.0, 1.0]
+    lo, hi = float(vals.min()), float(vals.max())
+    pad = 0.08 * (hi - lo) if hi > lo else 0.01
+    return [lo - pad, hi + pad]

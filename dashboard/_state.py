@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -26,11 +27,16 @@ from audit.result import AuditResult
 from audit.rundir import confine, list_runs, load_result, manifest_sha256
 from dashboard._data import as_result, read_predictions, run_file, run_summary
 
-__all__ = ["Run", "ROOT_ENV", "current_run", "list_run_names", "load_run", "predictions", "runs_root", "summaries", "threshold_curves"]
+__all__ = [
+    "COHORTS_KEY", "ROOT_ENV", "Run", "active_cohort", "current_run", "list_run_names", "load_run", "predictions",
+    "runs_root", "set_cohort", "summaries", "test_features", "threshold_curves",
+]
 
 ROOT_ENV = "RAI_AUDIT_RUNS_ROOT"
 _ROOT_KEY = "_runs_root"
 RUN_KEY = "run"
+COHORTS_KEY = "cohorts"  # name → conditions, saved for this session
+_ACTIVE_KEY = "cohort_active"  # the conditions every scoped page uses (mirrored in ?cohort=)
 
 _NO_ROOT = "The runs root {root} is not a directory. Fix: start the dashboard with 'rai-audit dashboard PATH' naming the folder that holds your run directories."
 
@@ -139,3 +145,54 @@ def current_run() -> Run | None:
     if not name:
         return None
     return load_run(runs_root(), name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _features(path: str, sha: str) -> pd.DataFrame | None:
+    from audit.slices import unpack_features
+
+    result = _load_result(path, sha)
+    section = result.slices
+    if section is None or not section.test_features:
+        return None
+    array = np.load(run_file(Path(path), section.test_features), allow_pickle=False)
+    return unpack_features(array, [c.to_dict() for c in section.features])
+
+
+def test_features(run: Run) -> pd.DataFrame | None:
+    """The raw test features the error-analysis stage stored (rows in predictions.csv order), or None for older runs.
+
+    Raises
+    ------
+    AuditError
+        When the file is missing, escapes the run or does not match its layout.
+    """
+    return _features(str(run.path), run.sha)
+
+
+def active_cohort() -> list[dict[str, Any]]:
+    """The active cohort's conditions: the session's, else the URL's ``?cohort=`` (empty: the whole test set)."""
+    from dashboard._cohorts import COHORT_PARAM, decode
+
+    if _ACTIVE_KEY not in st.session_state:
+        st.session_state[_ACTIVE_KEY] = decode(st.query_params.get(COHORT_PARAM)) or []
+    return list(st.session_state[_ACTIVE_KEY])
+
+
+def set_cohort(conditions: list[dict[str, Any]] | None, *, name: str | None = None) -> None:
+    """Make ``conditions`` the active cohort (saved under ``name`` when given) and put it in the URL."""
+    from dashboard._cohorts import COHORT_PARAM, encode, from_slice
+
+    conds = from_slice(list(conditions or []))
+    st.session_state[_ACTIVE_KEY] = conds
+    if name:
+        st.session_state.setdefault(COHORTS_KEY, {})[name] = conds
+    if conds:
+        st.query_params[COHORT_PARAM] = encode(conds)
+    elif COHORT_PARAM in st.query_params:
+        del st.query_params[COHORT_PARAM]
+
+
+def saved_cohorts() -> dict[str, list[dict[str, Any]]]:
+    """The cohorts saved in this session, by name."""
+    return dict(st.session_state.get(COHORTS_KEY) or {})

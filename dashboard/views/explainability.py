@@ -3,14 +3,24 @@ faithfulness figures, and saliency maps for image runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from audit.result import Baseline, ConvergenceDelta, DeletionCurve, RandomizationTest
+from dashboard._cohort_ui import cohort_scope
 from dashboard._data import fmt, md_escape, run_file
 from dashboard._ui import chart, error, model_picker, not_run, require_run, table
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _attributions(path: str, sha: str, rel: str) -> np.ndarray:
+    return np.load(run_file(Path(path), rel), allow_pickle=False)
+
 
 run = require_run()
 r = run.result
@@ -22,6 +32,7 @@ if not models:
     st.stop()
 
 model = model_picker(models, key="ex_model")
+_, cohort_mask = cohort_scope(run, key="ex")
 X = ex[model]
 base = X.baseline or Baseline()
 st.caption(f"Method **{md_escape(X.method or '?')}**, baseline {md_escape(base.kind or '?')} "
@@ -44,6 +55,26 @@ else:
                                           title="Mean |attribution| with interval"))
     chart(where=right, c=charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
                                           title="Mean signed effect"))
+
+# --- the active cohort ---------------------------------------------------------------------------
+if cohort_mask is not None:
+    st.subheader("Global importance: cohort")
+    rel = X.artifacts.get("attributions") if isinstance(X.artifacts, dict) else None
+    try:
+        att = _attributions(str(run.path), run.sha, rel) if rel else None
+    except (AuditError, OSError, ValueError) as exc:
+        att = None
+        error(exc)
+    feats = list(X.features)
+    if att is None or X.test_rows != "all" or att.shape != (len(cohort_mask), len(feats)) or not cohort_mask.any():
+        not_run("Cohort importance", "needs the attributions of every test row (explain max_rows unset) and a non-empty cohort.")
+    else:
+        both = pd.concat([
+            pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att[cohort_mask]).mean(axis=0), "rows": "cohort"}),
+            pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att).mean(axis=0), "rows": "all test rows"}),
+        ], ignore_index=True)
+        chart(charts.bars_with_ci(both, category="feature", value="mean |attribution|", color="rows",
+                                  title=f"Mean |attribution| on the cohort ({int(cohort_mask.sum()):,} rows) and on every test row"))
 
 # --- per-example ---------------------------------------------------------------------------------
 st.subheader("Per-example explanations")

@@ -11,7 +11,9 @@ from audit.fairness import rates_at_threshold
 from dashboard import _charts as charts
 from audit.result import ConfidenceSettings, FourFifthsRule, Metric
 from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
-from dashboard._state import Run, threshold_curves
+from dashboard._cohort_ui import cohort_scope
+from dashboard._cohorts import cohort_metrics
+from dashboard._state import Run, predictions, threshold_curves
 from dashboard._ui import chart, error, model_picker, not_run, require_run, table
 
 _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
@@ -42,6 +44,7 @@ if not by_feature:
     st.stop()
 
 feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
+_, cohort_mask = cohort_scope(run, key="fair")
 block = by_feature[feature]
 groups = block.groups
 
@@ -72,6 +75,27 @@ if rows:
 else:
     not_run("Group table", "The feature has no groups recorded.")
 
+# --- the active cohort, recomputed --------------------------------------------------------------------
+if cohort_mask is not None:
+    try:
+        preds = predictions(run)
+        part = preds[preds["model"] == model].reset_index(drop=True)
+        if feature in part.columns:
+            sub = part[cohort_mask]
+            per = cohort_metrics(sub.assign(model=sub[feature].astype("string").fillna("<missing>")))
+            st.subheader("By group: cohort")
+            show = per.rename(columns={"model": "group"})[["group", "rows"]].copy()
+            for k in ("selection rate", "accuracy", "tpr", "fpr"):
+                show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in per[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
+            table(show)
+            g = gaps(per.rename(columns={"selection rate": "selection_rate"}))
+            st.caption(f"Recomputed on the cohort's rows at threshold 0.5 (Wilson intervals): demographic parity difference "
+                       f"{fmt(g['demographic_parity_difference'])}, equalized odds difference {fmt(g['equalized_odds_difference'])}.")
+        else:
+            not_run("Cohort view", f"predictions.csv has no column for {md_escape(feature)}.")
+    except AuditError as exc:
+        error(exc)
+
 # --- disparities -----------------------------------------------------------------------------------
 st.subheader("Disparities")
 disp = block.disparities
@@ -84,17 +108,24 @@ for name, entry in disp.items():
     v, lo, hi = metric_parts(entry)
     if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
         drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
+gate_bounds = {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
+               if g.model == model and g.feature == feature and (g.max is not None or g.min is not None)}
 if drows:
     dframe = pd.DataFrame(drows)
+    dframe["gate bound"] = dframe["disparity"].map(gate_bounds)
     is_ratio = dframe["disparity"].str.contains("ratio")
     diffs, ratios = dframe[~is_ratio], dframe[is_ratio]
     left, right = st.columns(2)
     if not diffs.empty:
         chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                title="Differences (0 = parity)", rule_at=0.0))
+                                                title="Differences (0 = parity)", rule_at=0.0, bound="gate bound"))
     if not ratios.empty:
         chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
-                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8))
+                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
+                                                 bound="gate bound"))
+    if gate_bounds:
+        st.caption("Red ticks: the gates' bounds on these disparities ("
+                   + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in gate_bounds.items()) + ").")
 else:
     not_run("Disparities", "None were computed for this feature.")
 

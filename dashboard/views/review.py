@@ -31,8 +31,13 @@ except AuditError as exc:
     error(exc)
 if report is not None:
     if report.get("ok"):
+        chain = report.get("reviews") or {}
         st.success(f"**verify passed**: {fmt(report.get('files_checked'))} files match the manifest"
-                   + ("; the review chain is intact." if report.get("reviews") else "."))
+                   + ("; the review chain is intact." if chain else "."))
+        unsigned = int(chain.get("entries") or 0) - int(chain.get("signed") or 0)
+        if unsigned > 0:
+            st.warning(f"\"verify passed\" covers {unsigned} unsigned review(s) as well: it proves they were not edited "
+                       "after being written, not who wrote them. An unsigned \"ok\" is weak evidence.")
     else:
         lines = [f"{what}: {', '.join(md_escape(p) for p in report.get(what) or [])}"
                  for what in ("added", "removed", "changed") if report.get(what)]
@@ -53,7 +58,21 @@ except AuditError as exc:
     history = []
     error(exc)
 if history:
-    frame = pd.DataFrame([{"#": e.get("index"), "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
+    last = history[-1]
+    signed = bool(last.get("signature"))
+    decided = {"approve": "approved", "reject": "rejected"}.get(str(last.get("decision")), str(last.get("decision")))
+    status = (f"**Current status: {md_escape(decided.upper())}** by {md_escape(last.get('reviewer'))} at "
+              f"{md_escape(last.get('created_at'))} (review {len(history)} of {len(history)}; the latest review decides"
+              + (", signed)." if signed else ", unsigned)."))
+    (st.success if last.get("decision") == "approve" else st.error)(status)
+    if report is not None and not report.get("ok"):
+        st.warning("The run no longer matches what was reviewed (verify failed above): the status applies to the sealed "
+                   "run, not to the files now on disk.")
+    if not signed:
+        st.warning("This decision is **unsigned**: the hash chain shows the record was not edited, but not who wrote it; "
+                   "anyone with write access to the run could have added it. Treat an unsigned approval as weak evidence "
+                   "and ask for one signed with `rai-audit review ... --key KEY.pem`.")
+    frame = pd.DataFrame([{"#": int(e.get("index")) + 1 if isinstance(e.get("index"), int) else None, "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
                            "decision": e.get("decision"), "comment": e.get("comment"),
                            "signed": bool(e.get("signature")), "reviewed manifest": str(e.get("manifest_sha256"))[:16],
                            "entry hash": str(e.get("entry_hash"))[:16]} for e in history])

@@ -22,7 +22,7 @@ from audit.fairness import fairness_report
 from audit.rundir import RunDirWriter
 
 SCRIPT = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=1\">"
-ALL_SECTIONS = ("fairness", "privacy", "explainability", "compute", "cards")
+ALL_SECTIONS = ("fairness", "privacy", "explainability", "compute", "cards", "slices", "weights")
 
 
 def _scores(test: pd.DataFrame, rng: np.random.Generator, *, noise: float) -> np.ndarray:
@@ -175,8 +175,14 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
                                             "energy_basis": "estimated"} for m in model_names},
                              "total_wall_s": 6.0, "peak_memory_mb": 612.0, "total": dict(stage),
                              "assumptions": {"power_watts": 65.0, "carbon_intensity_g_per_kwh": 475.0, "energy_source": "estimate (RAPL not readable)"}}
+    if "slices" in sections:
+        arrays.update(_slices(result, test, preds, y))
+    weights = _weights(result, test, model_names) if "weights" in sections else {}
     root.mkdir(parents=True, exist_ok=True)
     with RunDirWriter(root / name) as w:
+        for rel, write in weights.items():
+            (w.path / rel).parent.mkdir(parents=True, exist_ok=True)
+            write(w.path / rel)
         pd.concat(frames, ignore_index=True).to_csv(w.path / "predictions.csv", index=False)
         for rel, arr in arrays.items():
             (w.path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -189,3 +195,39 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
             result["artifacts"]["cards"] = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}
         w.write_json("audit.json", result)
     return root / name
+
+
+def _slices(result: dict[str, Any], test: pd.DataFrame, preds: dict[str, np.ndarray], y: np.ndarray) -> dict[str, np.ndarray]:
+    """The error-analysis section from the real search (audit.slices) and the packed raw test features."""
+    from audit.slices import find_slices, pack_features
+
+    raw = test[result["data"]["features"]].reset_index(drop=True)
+    models = {}
+    for m, p in preds.items():
+        found = find_slices(raw, y_true=y, y_pred=p, max_depth=2, min_size=30, top_k=15)
+        settings = found.pop("settings")
+        models[m] = found
+    packed, columns = pack_features(raw)
+    result["slices"] = {"method": "synthetic test run", "test": "one-sided exact binomial test", "correction": "holm",
+                        "interval": "Wilson score", **settings, "models": models, "features": columns,
+                        "test_features": "slices/test_features.npy"}
+    return {"slices/test_features.npy": packed}
+
+
+def _weights(result: dict[str, Any], test: pd.DataFrame, model_names: list[str]) -> dict[str, Any]:
+    """A real (untrained, seeded) MLP per model and the fitted preprocessor, as the pipeline saves them."""
+    import torch
+
+    from audit.data import TabularPreprocessor
+
+    pre = TabularPreprocessor().fit(test[result["data"]["features"]])
+    result["run"]["config"]["model"] = {"kind": "mlp", "hidden": [8], "dropout": 0.0}
+    torch.manual_seed(0)
+    writers = {"models/preprocessor.json": pre.save}
+    for m in model_names:
+        net = torch.nn.Sequential(torch.nn.Linear(len(pre.feature_names_), 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+        state = {f"net.{k}": v for k, v in net.state_dict().items()}
+        writers[f"models/{m}.pt"] = lambda path, state=state: torch.save(state, path)
+        result["artifacts"]["weights"][m] = f"models/{m}.pt"
+    result["artifacts"]["preprocessor"] = "models/preprocessor.json"
+    return writers

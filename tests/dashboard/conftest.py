@@ -11,7 +11,8 @@ import pytest
 from tests.dashboard._synthetic import ALL_SECTIONS, make_run
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = ["runs", "overview", "fairness", "privacy", "explainability", "compute", "card", "review"]
+PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "privacy", "explainability",
+         "compute", "card", "review"]
 
 
 @pytest.fixture(scope="session")

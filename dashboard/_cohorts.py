@@ -1,0 +1,158 @@
+"""Cohorts: named filters on the raw test features, kept in the session and in the URL (``?cohort=``).
+
+A cohort is a list of conditions, the same dicts :mod:`audit.slices` writes for a slice
+(``{"feature", "values"}``, ``{"feature", "lo", "hi"}`` or ``{"feature", "missing": true}``),
+so "use this slice as a cohort" is a copy. Pure functions here (testable without Streamlit);
+the session and URL plumbing is in :func:`active_cohort` / :func:`set_cohort`.
+
+Where the rows come from: ``predictions.csv`` holds only the sensitive columns, and the
+preprocessor cannot invert one-hot safely, so the error-analysis stage stores the raw test
+features beside ``audit.json`` (``slices/test_features.npy``, float64 codes, no pickle; rows in
+``predictions.csv`` order). A run written before that stage has no cohorts beyond the
+sensitive columns of ``predictions.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.slices import slice_mask
+
+__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice"]
+
+COHORT_PARAM = "cohort"
+MAX_PARAM_CHARS = 4000
+_KEYS = {"feature", "values", "lo", "hi", "missing", "label"}
+
+
+def _clean(cond: Any) -> dict[str, Any] | None:
+    if not isinstance(cond, dict) or not isinstance(cond.get("feature"), str):
+        return None
+    out: dict[str, Any] = {"feature": cond["feature"]}
+    if cond.get("missing") is True:
+        out["missing"] = True
+    elif isinstance(cond.get("values"), list):
+        out["values"] = [str(v) for v in cond["values"]][:200]
+    else:
+        for k in ("lo", "hi"):
+            v = cond.get(k)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
+                out[k] = float(v)
+        if "lo" not in out and "hi" not in out:
+            return None
+    return out
+
+
+def from_slice(conditions: list[Any]) -> list[dict[str, Any]]:
+    """The cohort of a slice's conditions (typed :class:`SliceCondition` or dicts), keeping only the filter keys."""
+    out = []
+    for c in conditions:
+        d = c.to_dict() if hasattr(c, "to_dict") else c
+        cleaned = _clean(d)
+        if cleaned is not None:
+            out.append(cleaned)
+    return out
+
+
+def encode(conditions: list[dict[str, Any]]) -> str:
+    """Compact JSON for the URL.
+
+    Examples
+    --------
+    >>> encode([{"feature": "sex", "values": ["Female"]}])
+    '[{"feature":"sex","values":["Female"]}]'
+    """
+    return json.dumps(from_slice(conditions), separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: Any) -> list[dict[str, Any]] | None:
+    """Conditions from the URL parameter; None when absent or not a valid cohort (never raises).
+
+    Examples
+    --------
+    >>> decode('[{"feature":"age","lo":30,"hi":40}]')
+    [{'feature': 'age', 'lo': 30.0, 'hi': 40.0}]
+    >>> decode("not json") is None
+    True
+    """
+    if not isinstance(text, str) or not text or len(text) > MAX_PARAM_CHARS:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, list):
+        return None
+    conds = from_slice(data)
+    return conds if conds and len(conds) == len(data) else None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
+
+
+def condition_label(c: dict[str, Any]) -> str:
+    """One condition as text."""
+    f = c["feature"]
+    if c.get("missing"):
+        return f"{f} missing"
+    if c.get("values") is not None:
+        vals = c["values"]
+        return f"{f} = {vals[0]}" if len(vals) == 1 else f"{f} ∈ {{{', '.join(vals)}}}"
+    lo, hi = c.get("lo"), c.get("hi")
+    if lo is not None and hi is not None:
+        return f"{f} = {_fmt(lo)}" if lo == hi else f"{f} {_fmt(lo)}–{_fmt(hi)}"
+    return f"{f} ≥ {_fmt(lo)}" if lo is not None else f"{f} ≤ {_fmt(hi)}"
+
+
+def cohort_label(conditions: list[dict[str, Any]] | None) -> str:
+    """A cohort as text; "whole test set" for no conditions.
+
+    Examples
+    --------
+    >>> cohort_label([{"feature": "sex", "values": ["Female"]}, {"feature": "age", "lo": 30, "hi": 40}])
+    'sex = Female & age 30–40'
+    """
+    return " & ".join(condition_label(c) for c in conditions) if conditions else "whole test set"
+
+
+def cohort_mask(features: pd.DataFrame, conditions: list[dict[str, Any]] | None) -> np.ndarray:
+    """Which test rows the cohort holds (every row for none); conditions on absent features raise DataError."""
+    return slice_mask(features, list(conditions or []))
+
+
+def _wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    if n <= 0:
+        return None, None
+    from audit.slices import wilson_interval
+
+    lo, hi = wilson_interval(np.array([k]), np.array([n]))
+    return float(lo[0]), float(hi[0])
+
+
+def cohort_metrics(preds: pd.DataFrame) -> pd.DataFrame:
+    """Per model: rows, accuracy, error rate, selection rate, TPR and FPR of ``preds`` (a slice of predictions.csv),
+    each proportion with its Wilson 95% interval (columns ``<metric>``, ``<metric> lo``, ``<metric> hi``).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"model": ["m"] * 4, "y_true": [1, 1, 0, 0], "y_pred": [1, 0, 0, 0]})
+    >>> cohort_metrics(f).loc[0, ["accuracy", "tpr", "fpr"]].tolist()
+    [0.75, 0.5, 0.0]
+    """
+    rows = []
+    for model, part in preds.groupby("model", sort=False):
+        y, p = part["y_true"].to_numpy(), part["y_pred"].to_numpy()
+        counts = {"accuracy": (int((y == p).sum()), len(y)), "error rate": (int((y != p).sum()), len(y)),
+                  "selection rate": (int(p.sum()), len(y)), "tpr": (int(((p == 1) & (y == 1)).sum()), int((y == 1).sum())),
+                  "fpr": (int(((p == 1) & (y == 0)).sum()), int((y == 0).sum()))}
+        row: dict[str, Any] = {"model": model, "rows": len(y)}
+        for name, (k, n) in counts.items():
+            row[name] = k / n if n else None
+            row[f"{name} lo"], row[f"{name} hi"] = _wilson(k, n)
+        rows.append(row)
+    return pd.DataFrame(rows)

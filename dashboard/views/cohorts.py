@@ -1,0 +1,97 @@
+"""Cohorts: build a cohort from filters on the raw test features (saved in the session and the URL), and compare two
+cohorts side by side, every proportion with its Wilson interval, recomputed from predictions.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError
+from dashboard import _charts as charts
+from dashboard._cohort_ui import cohort_frame
+from dashboard._cohorts import cohort_label, cohort_mask, cohort_metrics
+from dashboard._data import fmt, md_escape
+from dashboard._state import active_cohort, predictions, saved_cohorts, set_cohort
+from dashboard._ui import chart, error, require_run, table
+
+WHOLE = "whole test set"
+
+run = require_run()
+st.title("Cohorts")
+try:
+    frame = cohort_frame(run)
+except AuditError as exc:
+    error(exc)
+    st.stop()
+if run.result.slices is None:
+    st.caption("This run stores only the sensitive columns (it predates the error-analysis stage), so cohorts filter on those.")
+st.caption(f"Active cohort: **{md_escape(cohort_label(active_cohort()))}**. Fairness, Explainability and Error analysis "
+           "are scoped to it; it is kept in the URL, so a link reopens it.")
+
+# --- builder -------------------------------------------------------------------------------------------
+st.subheader("Build a cohort")
+features = st.multiselect("Filter on", list(frame.columns), key="co_features")
+conds = []
+for f in features:
+    s = frame[f]
+    if pd.api.types.is_numeric_dtype(s):
+        x = s.dropna().to_numpy(np.float64)
+        lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
+        if lo < hi:
+            a, b = st.slider(f, lo, hi, (lo, hi), key=f"co_num_{f}")
+            conds.append({"feature": f, "lo": float(a), "hi": float(b)})
+        else:
+            st.caption(f"{md_escape(f)} has a single value ({fmt(lo)}).")
+    else:
+        values = sorted(s.dropna().astype(str).unique().tolist())
+        chosen = st.multiselect(f, values, key=f"co_cat_{f}")
+        if chosen:
+            conds.append({"feature": f, "values": chosen})
+mask = cohort_mask(frame, conds)
+st.write(f"**{md_escape(cohort_label(conds))}**: {int(mask.sum()):,} of {len(mask):,} test rows.")
+name = st.text_input("Name", key="co_name", placeholder=cohort_label(conds) if conds else "e.g. young women")
+a, b = st.columns(2)
+if a.button("Save and use this cohort", key="co_use", type="primary", disabled=not conds):
+    set_cohort(conds, name=name.strip() or cohort_label(conds))
+    st.rerun()
+if b.button("Use the whole test set", key="co_clear"):
+    set_cohort([])
+    st.rerun()
+
+# --- compare -------------------------------------------------------------------------------------------
+st.subheader("Compare two cohorts")
+options = {WHOLE: []}
+if active_cohort():
+    options[f"active: {cohort_label(active_cohort())}"] = active_cohort()
+options |= saved_cohorts()
+names = list(options)
+left, right = st.columns(2)
+ca = left.selectbox("Cohort A", names, index=len(names) - 1, key="co_a")
+cb = right.selectbox("Cohort B", names, index=0, key="co_b")
+preds = predictions(run)
+parts = []
+for label, conds_x in ((ca, options[ca]), (cb, options[cb])):
+    try:
+        m = cohort_mask(frame, conds_x)
+    except AuditError as exc:
+        error(exc)
+        st.stop()
+    idx = np.nonzero(m)[0]
+    rows = pd.concat([part.iloc[idx] for _, part in preds.groupby("model", sort=False)], ignore_index=True)
+    met = cohort_metrics(rows)
+    met.insert(0, "cohort", f"{'A' if label == ca else 'B'}: {label}")
+    parts.append(met)
+both = pd.concat(parts, ignore_index=True)
+if both.empty:
+    st.info("Both cohorts are empty.")
+    st.stop()
+metric = st.radio("Metric", ["error rate", "accuracy", "selection rate", "tpr", "fpr"], horizontal=True, key="co_metric")
+chart(charts.bars_with_ci(both.assign(who=both["cohort"] + " · " + both["model"].astype(str)), category="who", value=metric,
+                          lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model (Wilson 95% intervals)"))
+show = both[["cohort", "model", "rows"]].copy()
+for k in ("accuracy", "error rate", "selection rate", "tpr", "fpr"):
+    show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in both[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
+table(show)
+st.caption("Recomputed from predictions.csv on each cohort's rows at threshold 0.5; intervals are Wilson score intervals "
+           "(no bootstrap), so they differ slightly from the run's recorded bootstrap intervals.")

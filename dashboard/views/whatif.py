@@ -1,0 +1,136 @@
+"""What-if: pick a test row (search, the active cohort, or a slice from Error analysis), edit its feature values and
+see each model's score and the attributions recomputed. Models are rebuilt read-only from the run's weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from audit.exceptions import AuditError
+from dashboard import _charts as charts
+from dashboard._cohort_ui import cohort_frame
+from dashboard._cohorts import cohort_label, cohort_mask
+from dashboard._data import fmt, md_escape
+from dashboard._state import Run, active_cohort, predictions
+from dashboard._ui import chart, error, not_run, require_run, table
+from dashboard._whatif import FACTORY_NOTE, attributions_by_feature, load_preprocessor, load_scorer
+
+WHATIF_SLICE_KEY = "whatif_slice"
+MAX_LISTED = 300
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scorers(path: str, sha: str) -> tuple:
+    from pathlib import Path
+
+    from dashboard._state import load_run, runs_root
+
+    run = load_run(runs_root(), Path(path).name)
+    r = run.result
+    pre = load_preprocessor(run.path, r.artifacts.preprocessor)
+    hidden = ((r.run.config or {}).get("model") or {}).get("hidden")
+    scorers = {m: load_scorer(run.path, rel, n_features=len(pre.feature_names_), hidden=hidden)
+               for m, rel in r.artifacts.weights.items()}
+    return pre, scorers
+
+
+def _candidates(run: Run, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
+    sources = ["all test rows"]
+    slice_conds = st.session_state.get(WHATIF_SLICE_KEY)
+    if slice_conds:
+        sources.insert(0, f"slice: {cohort_label(slice_conds)}")
+    if active_cohort():
+        sources.insert(0 if not slice_conds else 1, f"cohort: {cohort_label(active_cohort())}")
+    source = st.radio("Rows from", sources, key="wi_source", horizontal=True)
+    conds = slice_conds if source.startswith("slice:") else active_cohort() if source.startswith("cohort:") else []
+    mask = cohort_mask(frame, conds)
+    query = st.text_input("Search rows", key="wi_search", placeholder="a value to look for, e.g. Sales or 45",
+                          help="Rows whose values contain this text (any column).")
+    if query.strip():
+        text = frame.astype("string").fillna("")
+        hit = np.zeros(len(frame), bool)
+        for col in text.columns:
+            hit |= text[col].str.contains(query.strip(), case=False, regex=False).to_numpy(bool)
+        mask &= hit
+    return np.nonzero(mask)[0], source
+
+
+run = require_run()
+r = run.result
+st.title("What-if")
+kind = ((r.run.config or {}).get("model") or {}).get("kind", "mlp")
+if kind != "mlp":
+    st.info(FACTORY_NOTE)
+    st.stop()
+if not r.artifacts.weights or r.task != "binary-classification":
+    not_run("What-if", "This run has no saved tabular model weights.")
+    st.stop()
+try:
+    frame = cohort_frame(run)
+    pre, scorers = _scorers(str(run.path), run.sha)
+except (AuditError, OSError, RuntimeError, ValueError) as exc:
+    error(exc)
+    st.stop()
+missing = [c for c in pre.columns_ if c not in frame.columns]
+if missing:
+    not_run("What-if", "This run does not store the raw test features (it was written before the error-analysis "
+            f"stage; lacking {', '.join(md_escape(m) for m in missing[:5])}). Re-run the audit to edit rows.")
+    st.stop()
+
+rows, source = _candidates(run, frame)
+if not len(rows):
+    st.warning("No test row matches. Clear the search or pick another source.")
+    st.stop()
+st.caption(f"{len(rows):,} matching rows ({md_escape(source)}); the first {min(len(rows), MAX_LISTED)} are listed.")
+preds = predictions(run)
+first_model = preds["model"].iloc[0]
+y_true = preds.loc[preds["model"] == first_model, "y_true"].to_numpy()
+listed = rows[:MAX_LISTED]
+pick = st.selectbox("Test row", listed, key="wi_row",
+                    format_func=lambda i: f"row {i} · true {y_true[i]} · " + ", ".join(
+                        f"{c}={frame.iloc[i][c]}" for c in list(frame.columns)[:4]))
+original = frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True)
+
+st.subheader("Edit the row")
+edited = original.copy()
+cols = st.columns(3)
+for j, col in enumerate(pre.columns_):
+    where = cols[j % 3]
+    value = original.at[0, col]
+    if col in pre.numeric_:
+        v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
+        edited.at[0, col] = where.number_input(col, value=v, key=f"wi_{pick}_{col}")
+    else:
+        options = list(pre.categories_[col])
+        current = str(value) if pd.notna(value) else "<missing>"
+        if current not in options:
+            options.append(current)
+        new = where.selectbox(col, options, index=options.index(current), key=f"wi_{pick}_{col}")
+        edited[col] = edited[col].astype(object)
+        edited.at[0, col] = None if new == "<missing>" else new
+changed = [c for c in pre.columns_ if str(original.at[0, c]) != str(edited.at[0, c])]
+
+st.subheader("Each model's score")
+X0, X1 = pre.transform(original), pre.transform(edited)
+out = []
+for m, scorer in scorers.items():
+    s0, s1 = float(scorer.score(X0)[0]), float(scorer.score(X1)[0])
+    out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0,
+                "decision (≥ 0.5)": f"{'positive' if s0 >= 0.5 else 'negative'} → {'positive' if s1 >= 0.5 else 'negative'}"})
+table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f"})
+st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
+           "score the original row (recomputed from the weights).")
+
+st.subheader("Attributions of the edited row")
+model = st.radio("Model", list(scorers), horizontal=True, key="wi_model") if len(scorers) > 1 else next(iter(scorers))
+att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
+att["value"] = [str(edited.at[0, f]) for f in att["feature"]]
+left, right = st.columns([3, 2])
+chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
+                                       title=f"Integrated Gradients, {model} model (edited row)"))
+with right:
+    table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
+st.caption("Integrated Gradients of the positive logit, 64 steps, from a baseline with numeric features at their training "
+           "mean and every one-hot column at zero (the training category shares are not stored), summed per feature. "
+           f"Model rebuilt from `{md_escape(r.artifacts.weights.get(model))}` with weights_only loading; the run is not modified.")
