@@ -4,6 +4,9 @@ Group confusion counts are computed in one vectorised pass; every metric and
 disparity follows Fairlearn's definitions (checked against Fairlearn to 1e-12
 in the tests); intervals come from a multinomial bootstrap of the counts.
 Missing values in a sensitive feature form their own group, ``"<missing>"``.
+The gate-facing disparities use only the groups with enough data for the metric
+compared (``min_group_size`` rows, ``min_group_positives`` of its denominator);
+:func:`degenerate_model_checks` tells whether a model predicts anything at all.
 
 Examples
 --------
@@ -17,14 +20,20 @@ Examples
 
 from typing import Any
 
-from audit.fairness._degenerate import degenerate_model_checks
+from audit.fairness._degenerate import CONSTANT_SHARE, DEGENERATE_LEVEL, degenerate_model_checks
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._metrics import RATE_METRICS
 from audit.fairness._report import fairness_report
 from audit.fairness._representation import representation_report
+from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, DISPARITY_GROUPS_MODES, METRIC_DENOMINATORS
 from audit.fairness._thresholds import equalizing_thresholds, rates_at_threshold, threshold_analysis
 
 __all__ = [
+    "CONSTANT_SHARE",
+    "DEFAULT_MIN_GROUP_POSITIVES",
+    "DEGENERATE_LEVEL",
+    "DISPARITY_GROUPS_MODES",
+    "METRIC_DENOMINATORS",
     "MISSING_GROUP",
     "RATE_METRICS",
     "ScoreAsFeature",

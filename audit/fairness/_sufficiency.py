@@ -42,7 +42,7 @@ DEFAULT_MIN_GROUP_POSITIVES = 10
 """Default least count of a metric's denominator (actual positives for TPR, ...) in a group.
 
 With fewer than 10 the rate moves by more than 10 points per person, its 95% interval is
-wider than about ±0.3 (Wilson, at a rate of 0.5), and the normal approximation behind
+wider than ±0.26 (Wilson, at 5 of 10), and the normal approximation behind
 interval methods fails (the usual ``n p >= 10`` rule)."""
 
 DISPARITY_GROUPS_MODES = ("sufficient", "all")
