@@ -214,7 +214,6 @@ def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0,
         raise
     except Exception as exc:
         raise ModelError(_FORWARD_FAILED.format(n=16, f=n_features, kind=type(exc).__name__, error=exc)) from None
-    seed_everything(seed)  # the probe drew no numbers from the global generators, but keep the model's stream exact
     return model.train()
 
 
