@@ -22,6 +22,7 @@ from torch import nn
 
 from audit.exceptions import DataError
 from audit.modeling import binary_loss, positive_logit
+from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES, LOW_FPR_TARGETS, low_fpr_point, roc_counts, roc_with_intervals
 from audit.privacy._prepare import PerSampleLoss, as_tensors
 
 __all__ = ["attack_summary", "membership_inference", "per_example_loss", "confidence_score"]
@@ -54,7 +55,10 @@ def per_example_loss(model: nn.Module, X: Any, y: Any, *, loss_fn: Callable = bi
     if PerSampleLoss.supports(loss_fn):
         crit = PerSampleLoss(loss_fn)
         crit.reduction = "none"
-        return crit(out, y_t).double().reshape(-1).numpy()
+        try:  # float64, so that near-equal losses stay distinct when ranked
+            return crit(out.double(), y_t.double() if y_t.is_floating_point() else y_t).double().reshape(-1).numpy()
+        except RuntimeError:
+            return crit(out, y_t).double().reshape(-1).numpy()
     return np.array([float(loss_fn(out[i : i + 1], y_t[i : i + 1])) for i in range(len(X_t))], dtype=np.float64)
 
 
@@ -69,42 +73,37 @@ def confidence_score(model: nn.Module, X: Any) -> np.ndarray:
     return torch.maximum(p, 1 - p).numpy()
 
 
-def _downsample(fpr: np.ndarray, tpr: np.ndarray, max_points: int) -> tuple[list[float], list[float]]:
-    if len(fpr) <= max_points:
-        return fpr.tolist(), tpr.tolist()
-    # Keep the ends and evenly spaced points along the curve, so the plot keeps its shape.
-    idx = np.unique(np.linspace(0, len(fpr) - 1, max_points).round().astype(int))
-    return fpr[idx].tolist(), tpr[idx].tolist()
+def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, max_roc_points: int = 200,
+                   min_false_positives: int = DEFAULT_MIN_FALSE_POSITIVES, confidence: float = 0.95) -> dict:
+    """AUC, advantage, low-FPR figures with their evidence, and a down-sampled ROC for one attack score.
 
+    Higher scores mean "member"; scores are ranked in float64. ``low_fpr`` holds, for 1% and 0.1%
+    FPR, the TPR with a Clopper–Pearson interval, the true and false positives behind the
+    threshold and the number of non-members the threshold may admit; a TPR resting on fewer than
+    ``min_false_positives`` non-members is not reported (``tpr_at_*`` is then None).
 
-def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
-    # The best TPR among thresholds whose FPR does not exceed the target (no interpolation,
-    # which would claim a threshold that does not exist).
-    ok = fpr <= target + 1e-12
-    return float(tpr[ok].max()) if ok.any() else 0.0
-
-
-def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, max_roc_points: int = 200) -> dict:
-    """AUC, TPR at 1% and 0.1% FPR, advantage and a down-sampled ROC for one attack score.
-
-    Higher scores mean "member". Examples
+    Examples
     --------
     >>> s = attack_summary(np.array([3.0, 2.0]), np.array([1.0, 0.0]))
-    >>> s["auc"], s["advantage"]
-    (1.0, 1.0)
+    >>> s["auc"], s["advantage"], s["tpr_at_1pct_fpr"]
+    (1.0, 1.0, None)
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_auc_score
 
-    labels = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
-    scores = np.r_[member_scores, nonmember_scores].astype(np.float64)
-    fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
-    roc_fpr, roc_tpr = _downsample(fpr, tpr, max_roc_points)
+    m = np.asarray(member_scores, dtype=np.float64)
+    n = np.asarray(nonmember_scores, dtype=np.float64)
+    labels = np.r_[np.ones(len(m)), np.zeros(len(n))]
+    tp, fp = roc_counts(m, n)
+    points = [low_fpr_point(tp, fp, n_members=len(m), n_nonmembers=len(n), target=t,
+                            min_false_positives=min_false_positives, confidence=confidence) for t in LOW_FPR_TARGETS]
     return {
-        "auc": float(roc_auc_score(labels, scores)),
-        "tpr_at_1pct_fpr": _tpr_at(fpr, tpr, 0.01),
-        "tpr_at_0.1pct_fpr": _tpr_at(fpr, tpr, 0.001),
-        "advantage": float(np.max(tpr - fpr)),
-        "roc": {"fpr": roc_fpr, "tpr": roc_tpr},
+        "auc": float(roc_auc_score(labels, np.r_[m, n])),
+        "tpr_at_1pct_fpr": points[0]["tpr"],
+        "tpr_at_0.1pct_fpr": points[1]["tpr"],
+        "advantage": float(np.max(tp / len(m) - fp / len(n))),
+        "low_fpr": points,
+        "roc": roc_with_intervals(tp, fp, n_members=len(m), n_nonmembers=len(n), max_points=max_roc_points,
+                                  confidence=confidence),
     }
 
 
@@ -117,6 +116,7 @@ def membership_inference(
     y_nonmembers: Any,
     loss_fn: Callable = binary_loss,
     max_roc_points: int = 200,
+    min_false_positives: int = DEFAULT_MIN_FALSE_POSITIVES,
 ) -> dict:
     """Loss-threshold and confidence-score membership inference against ``model``.
 
@@ -132,6 +132,9 @@ def membership_inference(
         The training loss.
     max_roc_points : int
         The ROC curve is down-sampled to at most this many points.
+    min_false_positives : int
+        A TPR at a low FPR is reported only when its threshold may admit at least this many
+        non-members (see :func:`attack_summary`).
 
     Returns
     -------
@@ -162,7 +165,8 @@ def membership_inference(
         "n_members": int(n_m),
         "n_nonmembers": int(n_n),
         "attacks": {
-            "loss_threshold": attack_summary(-loss_m, -loss_n, max_roc_points=max_roc_points),
-            "score": attack_summary(conf_m, conf_n, max_roc_points=max_roc_points),
+            "loss_threshold": attack_summary(-loss_m, -loss_n, max_roc_points=max_roc_points,
+                                             min_false_positives=min_false_positives),
+            "score": attack_summary(conf_m, conf_n, max_roc_points=max_roc_points, min_false_positives=min_false_positives),
         },
     }

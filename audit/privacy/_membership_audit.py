@@ -1,0 +1,135 @@
+"""The membership audit of a run: clean member/non-member sets, threshold and reference-model attacks.
+
+One function the pipeline calls for every audited model:
+
+1. **Clean non-members**: held-out rows whose encoded features repeat a training row (exactly,
+   or after rounding) are removed, and counted (:func:`~audit.privacy._duplicates.duplicate_mask`).
+2. **Disjoint sets**: the clean held-out rows are shuffled once; the first ``n`` are the attacked
+   non-members, the rest the *population* the reference models train on (split into ``k``
+   disjoint parts). ``n`` random training rows are the attacked members. No attacked row is in
+   any reference model's data, so the attacks are offline.
+3. **Attacks**: the threshold attacks (loss, score) always; RMIA and LiRA for a model whose
+   trainer is known (``trainers``), with ``k`` reference models trained by that trainer.
+   Every attack reports AUC, advantage, low-FPR figures with their evidence and an ROC.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from torch import nn
+
+from audit.privacy._duplicates import DEFAULT_NEAR_DECIMALS, duplicate_mask
+from audit.privacy._lira import lira_scores
+from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES
+from audit.privacy._membership import attack_summary, membership_inference
+from audit.privacy._reference_models import TrainFn, train_reference_models
+from audit.privacy._rmia import DEFAULT_RMIA_A, rmia_scores
+
+__all__ = ["REFERENCE_ATTACKS", "membership_audit"]
+
+#: The reference-model attacks, in the order they are reported.
+REFERENCE_ATTACKS = ("rmia", "lira")
+_NO_TRAINER = ("no trainer known for this model: a reference-model attack needs reference models trained as the "
+               "audited model was")
+
+
+def _sets(n_train: int, keep: np.ndarray, *, max_rows: int, with_population: bool, seed: int) -> tuple:
+    rng = np.random.default_rng(seed)
+    clean = rng.permutation(np.flatnonzero(keep))
+    n = min(max_rows, len(clean) // 2 if with_population else len(clean), n_train)
+    members = np.sort(rng.choice(n_train, size=n, replace=False))
+    return members, np.sort(clean[:n]), np.sort(clean[n:]) if with_population else clean[:0]
+
+
+def _reference_attacks(model: nn.Module, refs: list[nn.Module], *, X_m, y_m, X_n, y_n, rmia_a: float,
+                       min_false_positives: int) -> dict:
+    out = {}
+    for name, fn in (("rmia", lambda X, y: rmia_scores(model, refs, X, y, a=rmia_a)),
+                     ("lira", lambda X, y: lira_scores(model, refs, X, y))):
+        out[name] = attack_summary(fn(X_m, y_m), fn(X_n, y_n), min_false_positives=min_false_positives)
+    return out
+
+
+def membership_audit(
+    models: Mapping[str, nn.Module],
+    *,
+    X_train: Any,
+    y_train: Any,
+    X_heldout: Any,
+    y_heldout: Any,
+    trainers: Mapping[str, tuple[TrainFn, str] | None] | None = None,
+    reference_models: int = 2,
+    max_rows: int = 5000,
+    min_false_positives: int = DEFAULT_MIN_FALSE_POSITIVES,
+    near_decimals: int | None = DEFAULT_NEAR_DECIMALS,
+    rmia_a: float = DEFAULT_RMIA_A,
+    seed: int = 0,
+    no_trainer_reason: str = _NO_TRAINER,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict]:
+    """Membership inference against each model, on clean member/non-member sets.
+
+    Parameters
+    ----------
+    models : mapping
+        Name → the audited model, trained on all of ``X_train``.
+    X_train, y_train, X_heldout, y_heldout : array-like
+        The audited models' training rows, and rows from the same population none of them saw.
+    trainers : mapping, optional
+        Name → ``(train_fn, description)``: how to train a reference model as that model was
+        (see :mod:`audit.privacy._reference_models`); a model without one gets the threshold
+        attacks only, and the reason is recorded.
+    reference_models : int
+        Reference models per audited model (0: threshold attacks only).
+    max_rows : int
+        At most this many members and as many non-members are attacked.
+    min_false_positives : int
+        A low-FPR TPR resting on fewer non-members is not reported.
+    near_decimals : int or None
+        Held-out rows equal to a training row after rounding to this many decimals are removed too.
+
+    Returns
+    -------
+    dict
+        Name → the :func:`membership_inference` section, with the reference attacks under
+        ``attacks`` and ``nonmember_cleaning`` and ``reference_models`` saying what was done.
+
+    Examples
+    --------
+    >>> from audit.modeling import MLP  # doctest: +SKIP
+    >>> membership_audit({"m": model}, X_train=X, y_train=y, X_heldout=Xh, y_heldout=yh)  # doctest: +SKIP
+    """
+    X_train, y_train = np.asarray(X_train), np.asarray(y_train)
+    X_heldout, y_heldout = np.asarray(X_heldout), np.asarray(y_heldout)
+    trainers = dict(trainers or {})
+    dups = duplicate_mask(X_train, X_heldout, near_decimals=near_decimals)
+    wanted = reference_models > 0 and any(trainers.get(name) for name in models)
+    mem, non, pop = _sets(len(X_train), dups["keep"], max_rows=max_rows, with_population=wanted, seed=seed)
+    cleaning = {"heldout_rows": int(len(X_heldout)), "exact_duplicates_removed": dups["n_exact"],
+                "near_duplicates_removed": dups["n_near"], "near_decimals": near_decimals,
+                "clean_heldout_rows": int(dups["keep"].sum()), "population_rows": int(len(pop))}
+    sections = {}
+    for name, model in models.items():
+        section = membership_inference(model, X_members=X_train[mem], y_members=y_train[mem], X_nonmembers=X_heldout[non],
+                                       y_nonmembers=y_heldout[non], min_false_positives=min_false_positives)
+        section["nonmember_cleaning"] = dict(cleaning)
+        trainer = trainers.get(name)
+        if reference_models <= 0 or trainer is None:
+            section["reference_models"] = {"k": 0, "saved": False, "skipped": (
+                "privacy.reference_models = 0" if reference_models <= 0 else no_trainer_reason)}
+            sections[name] = section
+            continue
+        train_fn, description = trainer
+        t0 = time.perf_counter()
+        refs, info = train_reference_models(train_fn, X_heldout[pop], y_heldout[pop], k=reference_models, seed=seed,
+                                            progress=progress)
+        section["attacks"].update(_reference_attacks(model, refs, X_m=X_train[mem], y_m=y_train[mem], X_n=X_heldout[non],
+                                                     y_n=y_heldout[non], rmia_a=rmia_a,
+                                                     min_false_positives=min_false_positives))
+        section["reference_models"] = {**info, "trainer": description, "attacks": list(REFERENCE_ATTACKS),
+                                       "rmia_a": float(rmia_a), "seconds": round(time.perf_counter() - t0, 3)}
+        sections[name] = section
+    return sections
