@@ -95,6 +95,9 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--min-group-size", type=int, default=30, help="flag smaller groups (default 30)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--model", metavar="NAME", help="keep rows whose 'model' column equals NAME (predictions.csv)")
+    p.add_argument("--engine", choices=("pandas", "dask", "spark"), default="pandas",
+                   help="where the rows are counted: pandas in memory (default), or Dask or Spark over a Parquet "
+                        "file, folder or glob (pip install \"rai-audit[dask]\" or \"rai-audit[spark]\"; docs/scale.md)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=handler)
 
@@ -182,6 +185,8 @@ def handler(args: argparse.Namespace) -> int:
     from audit.fairness._report import fairness_report
 
     _check_n_boot(args.n_boot)
+    if args.engine != "pandas":
+        return _print(args, _engine_report(args))
     df = read_table(args.file)
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]
@@ -219,8 +224,39 @@ def handler(args: argparse.Namespace) -> int:
         min_group_size=args.min_group_size,
         seed=args.seed,
     )
+    return _print(args, result)
+
+
+def _print(args: argparse.Namespace, result: dict) -> int:
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
         print(render_table(result))
     return EXIT_OK
+
+
+def _engine_report(args: argparse.Namespace) -> dict:
+    """The report with the rows counted on Dask or Spark (one group-by; the rest on this machine)."""
+    from audit.fairness._frames import count_table, read_parquet
+    from audit.fairness._from_cells import COUNT, fairness_report_from_counts
+
+    if str(args.file).lower().endswith((".csv", ".tsv", ".txt")):
+        raise DataError(f"--engine {args.engine} reads Parquet (a file, a folder or a glob), not {args.file}. "
+                        "Fix: write the predictions as Parquet, or use --engine pandas for a CSV file.")
+    columns = [*dict.fromkeys([args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive,
+                               *(["model"] if args.model is not None else [])])]
+    frame = read_parquet(args.file, engine=args.engine, columns=columns)
+    table = count_table(frame, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive),
+                        y_score=args.y_score, model=args.model)
+    if args.model is not None and table[COUNT].sum() == 0:
+        raise DataError(f"--model {args.model!r} matches no row of column 'model' in {args.file}. "
+                        "Fix: pick one of that column's values.")
+    pos_label = _coerce_label(args.pos_label, table[args.y_true])
+    if pos_label is None:
+        values = sorted(map(str, table[args.y_true].dropna().unique()))[:10]
+        raise DataError(f"--pos-label is required: {args.y_true!r} holds non-numeric labels {values}. "
+                        f"Fix: pass e.g. --pos-label {values[-1] if values else 'VALUE'!r}.")
+    return fairness_report_from_counts(
+        table, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive), pos_label=pos_label,
+        n_boot=args.n_boot, ci_level=args.ci_level, stratified=not args.no_stratify,
+        min_group_size=args.min_group_size, seed=args.seed)
