@@ -21,6 +21,7 @@ Examples
 from typing import Any
 
 from audit.fairness._degenerate import CONSTANT_SHARE, DEGENERATE_LEVEL, degenerate_model_checks
+from audit.fairness._frames import count_table, fairness_report_from_counts, fairness_report_from_frame
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._metrics import RATE_METRICS
 from audit.fairness._report import fairness_report
@@ -37,9 +38,12 @@ __all__ = [
     "MISSING_GROUP",
     "RATE_METRICS",
     "ScoreAsFeature",
+    "count_table",
     "degenerate_model_checks",
     "equalizing_thresholds",
     "fairness_report",
+    "fairness_report_from_counts",
+    "fairness_report_from_frame",
     "mitigation_report",
     "rates_at_threshold",
     "representation_report",
