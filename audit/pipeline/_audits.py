@@ -131,18 +131,54 @@ def _identifier_scan(run: AuditRun) -> None:
 
 
 def _membership(run: AuditRun) -> None:
-    from audit.privacy import membership_inference
+    """Threshold attacks on every model; RMIA and LiRA where the audited model's trainer is known.
 
-    p = run.prepared
-    rng = np.random.default_rng(run.options.seed)
-    n = min(len(p.X_train), len(p.X_test), MIA_MAX_ROWS)
-    mem = rng.choice(len(p.X_train), size=n, replace=False)
-    non = rng.choice(len(p.X_test), size=n, replace=False)
-    run.privacy["membership_inference"] = {
-        name: membership_inference(model, X_members=p.X_train[mem], y_members=p.y_train[mem],
-                                   X_nonmembers=p.X_test[non], y_nonmembers=p.y_test[non])
-        for name, model in run.models.items()
-    }
+    ``run_audit`` knows both trainers: the private model's (DP-SGD at the audit's ``DPSettings``)
+    and the non-private model's (the config's ``[training]``; not for weights loaded from a file).
+    ``audit_model`` has neither (a model trained elsewhere, no DP settings): threshold attacks
+    only, and the record says why.
+    """
+    from audit.privacy._membership_audit import membership_audit
+
+    p, cfg = run.prepared, run.config
+    pcfg = cfg.privacy if cfg is not None else None
+    k = pcfg.reference_models if pcfg is not None else 0
+    run.privacy["membership_inference"] = membership_audit(
+        run.models, X_train=p.X_train, y_train=p.y_train, X_heldout=p.X_test, y_heldout=p.y_test,
+        trainers=_reference_trainers(run) if k else {}, reference_models=k, max_rows=MIA_MAX_ROWS,
+        min_false_positives=pcfg.min_false_positives if pcfg is not None else 20, seed=run.options.seed,
+        no_trainer_reason=("a model audited with audit_model was trained elsewhere: no trainer or DP settings are "
+                           "known, so no reference models can be trained as it was" if cfg is None else
+                           "the model's weights were loaded from a file: its trainer is not known"),
+        progress=run.progress.note,
+    )
+
+
+def _reference_trainers(run: AuditRun) -> dict:
+    """Name → (train_fn, description): how each audited model was trained, for its reference models."""
+    from audit.training import build_model, train_reference
+
+    cfg, n_features = run.config, run.prepared.X_train.shape[1]
+    trainers: dict = {}
+    t = cfg.training
+    if "reference" in run.models and not cfg.model.weights:
+        def plain(X, y, seed):
+            return train_reference(build_model(cfg.model, n_features=n_features, seed=seed, base_dir=cfg.base_dir), X, y,
+                                   epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate, seed=seed)[0]
+
+        trainers["reference"] = (plain, f"the reference model's trainer ([training]: {t.epochs} epochs, batch "
+                                        f"{t.batch_size}, Adam at {t.learning_rate:g})")
+    if "private" in run.models and run.dp is not None:
+        from audit.privacy._reference_models import private_trainer
+
+        from audit.training import model_factory  # unseeded: private_trainer seeds each reference model
+
+        factory = model_factory(cfg.model, n_features=n_features, base_dir=cfg.base_dir)
+        trainers["private"] = (private_trainer(factory, run.dp, n_target=len(run.prepared.X_train)),
+                               f"DP-SGD with the audit's settings (ε={run.dp.epsilon:g}, {run.dp.epochs} epochs, "
+                               f"{run.dp.accountant} accountant), batch scaled to the split so q = 1/ceil(n/B) and "
+                               "the noise multiplier match")
+    return trainers
 
 
 def _explain_rows(run: AuditRun) -> np.ndarray:

@@ -57,9 +57,24 @@ def _curve(run: AuditRun) -> None:
     )
 
 
+def _statement(run: AuditRun) -> None:
+    """What the run directory as a whole promises (audit.privacy._statement), from what this run trained and writes."""
+    from audit.privacy._statement import privacy_statement
+
+    pcfg = run.config.privacy
+    mia = run.privacy.get("membership_inference") or {}
+    run.privacy["statement"] = privacy_statement(
+        dp=run.privacy.get("dp"), models=list(run.models), preprocessor=run.prepared.preprocessor is not None,
+        explanations=[name for name, section in run.explain.items() if section.get("artifacts")],
+        reference_models=max((s.get("reference_models", {}).get("k", 0) for s in mia.values()), default=0),
+        canary=run.privacy.get("canary_audit"), utility_curve=pcfg.utility_curve,
+    )
+
+
 PRIVACY_STAGES = (
     Stage(title=_canary_title, run=_canary, timer_key="audit_canary",
           applies=lambda run: run.config.privacy.enabled and run.config.privacy.canary_audit),
     Stage(title=lambda run: f"privacy-utility curve (ε in {run.config.privacy.utility_curve})", run=_curve,
           timer_key="audit_utility_curve", applies=lambda run: bool(run.config.privacy.utility_curve)),
+    Stage(title=None, run=_statement),
 )

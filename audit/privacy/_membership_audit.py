@@ -125,11 +125,26 @@ def membership_audit(
         train_fn, description = trainer
         t0 = time.perf_counter()
         refs, info = train_reference_models(train_fn, X_heldout[pop], y_heldout[pop], k=reference_models, seed=seed,
-                                            progress=progress)
+                                            progress=None if progress is None else (lambda msg, n=name: progress(f"{n}: {msg}")))
         section["attacks"].update(_reference_attacks(model, refs, X_m=X_train[mem], y_m=y_train[mem], X_n=X_heldout[non],
                                                      y_n=y_heldout[non], rmia_a=rmia_a,
                                                      min_false_positives=min_false_positives))
         section["reference_models"] = {**info, "trainer": description, "attacks": list(REFERENCE_ATTACKS),
                                        "rmia_a": float(rmia_a), "seconds": round(time.perf_counter() - t0, 3)}
         sections[name] = section
+    if progress is not None:
+        progress(_summary(sections, cleaning))
     return sections
+
+
+def _summary(sections: dict, cleaning: dict) -> str:
+    lines = [f"non-members: {cleaning['exact_duplicates_removed']} exact and {cleaning['near_duplicates_removed']} near "
+             f"duplicates of training rows removed"]
+    for name, section in sections.items():
+        best = max(section["attacks"].items(), key=lambda kv: kv[1]["auc"])
+        p = best[1]["low_fpr"][0]
+        at = (f"TPR at 1% FPR {p['tpr']:.3f} [{p['tpr_ci'][0]:.3f}, {p['tpr_ci'][1]:.3f}]" if p["tpr"] is not None
+              else "TPR at 1% FPR not reported")
+        lines.append(f"{name}: strongest attack {best[0]} AUC {best[1]['auc']:.3f}, {at} ({p['false_positives']} false "
+                     f"positives of {p['n_nonmembers']})")
+    return "; ".join(lines)

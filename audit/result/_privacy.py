@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from audit.result._base import Schema, Section, doc
-from audit.result._common import Count, Probability
+from audit.result._common import CI, Count, Probability
 from audit.result._run import IdentifierFinding
 
-__all__ = ["Attack", "CanaryAudit", "DPTraining", "MembershipInference", "Privacy", "RocCurve", "UtilityPoint"]
+__all__ = ["Attack", "CanaryAudit", "DPTraining", "GaussianDPAudit", "LowFprPoint", "MembershipInference", "NonmemberCleaning",
+           "Privacy", "PrivacyArtefact", "PrivacyStatement", "ReferenceModels", "RocCurve", "UnsavedModel", "UtilityPoint"]
 
 _Positive = Annotated[float, Schema(exclusiveMinimum=0)]
 _NonNegative = Annotated[float, Schema(minimum=0)]
@@ -56,6 +57,29 @@ class RocCurve(Section):
 
     fpr: list[float | None] = field(default_factory=list, metadata=doc("false positive rates"))
     tpr: list[float | None] = field(default_factory=list, metadata=doc("true positive rates"))
+    tpr_lower: list[float | None] = field(default_factory=list, metadata=doc("Clopper–Pearson lower bound of each TPR"))
+    tpr_upper: list[float | None] = field(default_factory=list, metadata=doc("Clopper–Pearson upper bound of each TPR"))
+    false_positives: list[int | None] = field(default_factory=list, metadata=doc("non-members at or above each threshold"))
+
+
+@dataclass(kw_only=True)
+class LowFprPoint(Section):
+    """An attack's TPR at a target FPR, with the counts behind it, or why it is not reported."""
+
+    target_fpr: Probability | None = field(default=None, metadata=doc("the FPR asked for"))
+    false_positive_allowance: Count | None = field(default=None, metadata=doc(
+        "non-members the threshold may admit: floor(target × non-members)"))
+    true_positives: Count | None = field(default=None, metadata=doc("members at or above the threshold"))
+    false_positives: Count | None = field(default=None, metadata=doc("non-members at or above the threshold"))
+    n_members: Count | None = field(default=None, metadata=doc("members attacked"))
+    n_nonmembers: Count | None = field(default=None, metadata=doc("non-members attacked"))
+    fpr: Probability | None = field(default=None, metadata=doc("FPR achieved at the threshold"))
+    fpr_ci: CI | None = field(default=None, metadata=doc("Clopper–Pearson interval of the FPR"))
+    tpr: Probability | None = field(default=None, metadata=doc("TPR at the threshold; null when not reported"))
+    tpr_ci: CI | None = field(default=None, metadata=doc("Clopper–Pearson interval of the TPR; null when not reported"))
+    confidence: Probability | None = field(default=None, metadata=doc("interval confidence"))
+    min_false_positives: Count | None = field(default=None, metadata=doc("the allowance a reported TPR needs"))
+    not_reported: str | None = field(default=None, metadata=doc("why the TPR is not reported; null when it is"))
 
 
 @dataclass(kw_only=True)
@@ -66,7 +90,36 @@ class Attack(Section):
     tpr_at_1pct_fpr: Probability | None = field(default=None, metadata=doc("TPR at 1 % FPR"))
     tpr_at_01pct_fpr: Probability | None = field(default=None, metadata=doc("TPR at 0.1 % FPR", key="tpr_at_0.1pct_fpr"))
     advantage: float | None = field(default=None, metadata=doc("max TPR − FPR"))
+    low_fpr: list[LowFprPoint] = field(default_factory=list, metadata=doc("TPR at 1 % and 0.1 % FPR with counts and intervals"))
     roc: RocCurve | None = field(default=None, metadata=doc("the attack's ROC curve"))
+
+
+@dataclass(kw_only=True)
+class NonmemberCleaning(Section):
+    """Held-out rows removed from the non-members because they repeat a training row."""
+
+    heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows before cleaning"))
+    exact_duplicates_removed: Count | None = field(default=None, metadata=doc("rows whose encoded features equal a training row's"))
+    near_duplicates_removed: Count | None = field(default=None, metadata=doc("rows equal to a training row after rounding"))
+    near_decimals: int | None = field(default=None, metadata=doc("decimals kept when rounding; null: no near-duplicate check"))
+    clean_heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows left"))
+    population_rows: Count | None = field(default=None, metadata=doc("clean rows the reference models trained on"))
+
+
+@dataclass(kw_only=True)
+class ReferenceModels(Section):
+    """The reference models of the RMIA and LiRA attacks (never saved)."""
+
+    k: Count | None = field(default=None, metadata=doc("reference models (0: none trained)"))
+    skipped: str | None = field(default=None, metadata=doc("why none were trained"))
+    trainer: str | None = field(default=None, metadata=doc("how they were trained (as the audited model)"))
+    attacks: list[str] = field(default_factory=list, metadata=doc("attacks that used them"))
+    rows_per_model: list[int | None] = field(default_factory=list, metadata=doc("disjoint population rows per model"))
+    population_rows: Count | None = field(default=None, metadata=doc("population rows split between them"))
+    seconds_per_model: list[float | None] = field(default_factory=list, metadata=doc("training time per model"))
+    seconds: _NonNegative | None = field(default=None, metadata=doc("whole reference attack (training and scoring)"))
+    rmia_a: float | None = field(default=None, metadata=doc("RMIA offline interpolation a"))
+    saved: bool | None = field(default=None, metadata=doc("whether their weights were saved (never)"))
 
 
 @dataclass(kw_only=True)
@@ -76,6 +129,8 @@ class MembershipInference(Section):
     n_members: Count | None = field(default=None, metadata=doc("training rows attacked"))
     n_nonmembers: Count | None = field(default=None, metadata=doc("held-out rows attacked"))
     attacks: dict[str, Attack] = field(default_factory=dict, metadata=doc("attack name → result"))
+    nonmember_cleaning: NonmemberCleaning | None = field(default=None, metadata=doc("duplicates removed from the non-members"))
+    reference_models: ReferenceModels | None = field(default=None, metadata=doc("reference models of RMIA and LiRA"))
 
 
 @dataclass(kw_only=True)
@@ -96,6 +151,20 @@ class CanaryAudit(Section):
     private: bool | None = field(default=None, metadata=doc("audited the private model"))
     mean_times_sampled: _NonNegative | None = field(default=None, metadata=doc("white-box canaries: mean times each was sampled"))
     score_noise_ratio: _NonNegative | None = field(default=None, metadata=doc("white-box canaries: released noise over assumed noise"))
+    gaussian_dp: GaussianDPAudit | None = field(default=None, metadata=doc("f-DP (Gaussian DP) analysis of the same guesses"))
+
+
+@dataclass(kw_only=True)
+class GaussianDPAudit(Section):
+    """f-DP analysis of the canary guesses (Mahloujifar, Melis & Chaudhuri 2025): a lower bound on μ-GDP."""
+
+    method: str | None = field(default=None, metadata=doc("the analysis"))
+    mu_lower_bound: _NonNegative | None = field(default=None, metadata=doc("empirical lower bound on μ"))
+    epsilon_lower_bound: _NonNegative | None = field(default=None, metadata=doc("ε at the audit's δ implied by that μ"))
+    mu_accountant: _NonNegative | None = field(default=None, metadata=doc("μ the mechanism's noise implies (when known)"))
+    confidence: Probability | None = field(default=None, metadata=doc("confidence of the bound"))
+    k: Count | None = field(default=None, metadata=doc("guesses the bound used"))
+    n_correct: Count | None = field(default=None, metadata=doc("correct guesses among them"))
 
 
 @dataclass(kw_only=True)
@@ -111,6 +180,44 @@ class UtilityPoint(Section):
 
 
 @dataclass(kw_only=True)
+class PrivacyArtefact(Section):
+    """A file of the run directory and whether the DP guarantee covers it."""
+
+    path: str | None = field(default=None, metadata=doc("path relative to the run directory (may hold a *)"))
+    private: bool | None = field(default=None, metadata=doc("covered by the DP guarantee"))
+    why: str | None = field(default=None, metadata=doc("the reason"))
+
+
+@dataclass(kw_only=True)
+class UnsavedModel(Section):
+    """A model the run trained on the data and discarded."""
+
+    what: str | None = field(default=None, metadata=doc("the model"))
+    private: bool | None = field(default=None, metadata=doc("trained with DP"))
+    why: str | None = field(default=None, metadata=doc("what it means for the guarantee"))
+    saved: bool | None = field(default=None, metadata=doc("written to the run directory (never)"))
+
+
+@dataclass(kw_only=True)
+class PrivacyStatement(Section):
+    """What the run directory as a whole promises: which artefacts are private, and what to publish."""
+
+    guarantee: str | None = field(default=None, metadata=doc("the guarantee in one sentence; null without DP"))
+    epsilon: _NonNegative | None = field(default=None, metadata=doc("ε of the private model (accountant)"))
+    delta: float | None = field(default=None, metadata=doc("δ"))
+    accountant: str | None = field(default=None, metadata=doc("privacy accountant"))
+    neighbouring: str | None = field(default=None, metadata=doc("the neighbouring relation"))
+    sample_rate: Probability | None = field(default=None, metadata=doc("q = 1/ceil(N/B)"))
+    sampling: str | None = field(default=None, metadata=doc("the sampling convention in words"))
+    artefacts: list[PrivacyArtefact] = field(default_factory=list, metadata=doc("files written, private or not"))
+    not_saved: list[UnsavedModel] = field(default_factory=list, metadata=doc("models trained and discarded"))
+    dp_trainings_on_training_rows: Count | None = field(default=None, metadata=doc("DP trainings that used the training rows"))
+    composition: str | None = field(default=None, metadata=doc("how the guarantees compose, when several"))
+    publish: list[str] = field(default_factory=list, metadata=doc("what to publish for the guarantee to hold"))
+    do_not_publish: list[str] = field(default_factory=list, metadata=doc("what the guarantee does not cover"))
+
+
+@dataclass(kw_only=True)
 class Privacy(Section):
     """Privacy audits."""
 
@@ -119,3 +226,4 @@ class Privacy(Section):
     canary_audit: CanaryAudit | None = field(default=None, metadata=doc("canary audit; absent when not run"))
     identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc("identifier-scan findings; null when not run"))
     utility_curve: list[UtilityPoint] = field(default_factory=list, metadata=doc("privacy–utility curve"))
+    statement: PrivacyStatement | None = field(default=None, metadata=doc("what the run directory promises; absent in older records"))
