@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from audit.gates import degenerate_reason, gate_line, gate_title, with_derived
@@ -71,38 +72,55 @@ def _degenerate(r: AuditResult) -> list[Concern]:
     out = []
     for name, model in r.models.items():
         why = degenerate_reason(r, name)
+        checks = model.degenerate
         if why is not None:
+            findings = ("Also: " + "; ".join(checks.reasons[1:]) + ". " if checks is not None and len(checks.reasons) > 1
+                        else "")
+            first = re.sub(r" \((threshold [^)]*|and \d+ more [^)]*)\)", "", why)
             out.append(Concern(
                 kind="degenerate_model", severity="critical", model=name,
-                title=f"The {name} model is degenerate: {why}",
-                detail="A model that ignores its input satisfies parity trivially and scores the majority-class rate; "
-                       "its fairness and accuracy gates are inconclusive, not passed. Check the model, its training "
-                       "(learning rate, epochs, class balance) and the decision threshold.",
+                title=f"The {name} model is degenerate: " + ("it " + first.removeprefix("the model ")
+                                                             if first.startswith("the model ") else first),
+                detail=f"{findings}A model that ignores its input satisfies parity trivially and scores the "
+                       "majority-class rate; its fairness and accuracy gates are inconclusive, not passed. Check the "
+                       "model, its training (learning rate, epochs, class balance) and the decision threshold.",
                 where=f"audit.json models.{name}.degenerate; Quantitative analyses (card §7)",
             ))  # fmt: skip
-        checks = model.degenerate
-        for warning in checks.warnings if checks is not None else []:
+        for warning in checks.warnings if checks is not None and why is None else []:
             out.append(Concern(kind="constant_within_group", severity="warning", model=name,
                                title=f"The {name} model: {warning}", where=_WHERE_BIAS))
     return out
 
 
-def _gates(r: AuditResult) -> list[Concern]:
+def _inconclusive(gates: list) -> list[Concern]:
+    """One concern per reason (a degenerate model makes several gates inconclusive for one reason)."""
+    by_reason: dict[tuple[str, bool], list] = {}
+    for g in gates:
+        by_reason.setdefault((g.reason or "the evidence cannot decide", g.fails_verdict), []).append(g)
     out = []
-    for g in map(with_derived, r.gates):
+    for (reason, blocking), group in by_reason.items():
+        titles = [gate_title(g.metric, g.feature, g.model) for g in group]
+        one = len(group) == 1
+        out.append(Concern(
+            kind="gate_inconclusive", severity="critical" if blocking else "warning", gate=group[0].name if one else None,
+            model=group[0].model, feature=group[0].feature if one else None,
+            title=f"Inconclusive gate: {titles[0]}" if one else f"{len(group)} gates are inconclusive: " + "; ".join(titles),
+            detail=reason[0].upper() + reason[1:] + (
+                f". {'It fails' if one else 'They fail'} the verdict (set allow_inconclusive = true on the gate to "
+                "accept an undecided result)." if blocking else
+                f". {'It does' if one else 'They do'} not fail the verdict (allow_inconclusive, or a warning gate)."),
+            where=_WHERE_GATES + (f" ('{group[0].name}')" if one else ""),
+        ))  # fmt: skip
+    return out
+
+
+def _gates(r: AuditResult) -> list[Concern]:
+    gates = [with_derived(g) for g in r.gates]
+    out = _inconclusive([g for g in gates if g.effective_outcome == "inconclusive"])
+    for g in gates:
         outcome = g.effective_outcome
         where = f"{_WHERE_GATES} ('{g.name}')"
-        if outcome == "inconclusive":
-            blocking = g.fails_verdict
-            out.append(Concern(
-                kind="gate_inconclusive", severity="critical" if blocking else "warning", gate=g.name, model=g.model,
-                feature=g.feature, title=f"Inconclusive gate: {gate_title(g.metric, g.feature, g.model)}",
-                detail=(g.reason or "the evidence cannot decide") + (
-                    ". It fails the verdict (set allow_inconclusive = true on the gate to accept it)." if blocking else
-                    ". It does not fail the verdict (allow_inconclusive or a warning gate)."),
-                where=where,
-            ))  # fmt: skip
-        elif outcome == "fail":
+        if outcome == "fail":
             out.append(Concern(kind="gate_failed", severity="critical" if g.severity == "error" else "warning",
                                gate=g.name, model=g.model, feature=g.feature,
                                title=f"{'Failed' if g.severity == 'error' else 'Warning'} gate: "

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -53,8 +54,8 @@ _NEEDS_WORKING_MODEL = FAIRNESS_GATE_METRICS | {"accuracy", "roc_auc"}
 _NOT_COMPUTED = "not computed: the audit section is off or the value is missing from the record"
 _UNDEFINED = "the value is undefined (null in the record): fewer than two groups have data for it"
 _DEGENERATE = "the {model} model is degenerate ({why}): {consequence}"
-_TRIVIAL_PARITY = "parity between groups is trivially satisfied, so this gate cannot be decided on it"
-_TRIVIAL_ACCURACY = "its score says nothing about a working model, so this gate cannot be decided on it"
+_TRIVIAL_PARITY = "parity is trivially satisfied"
+_TRIVIAL_ACCURACY = "its score says nothing about a working model"
 
 
 class Resolved(NamedTuple):
@@ -209,7 +210,11 @@ def degenerate_reason(result: AuditResult, model: str | None) -> str | None:
     summary = result.models.get(model or "")
     checks = summary.degenerate if summary is not None else None
     if checks is not None and checks.degenerate is not None:
-        return ("; ".join(checks.reasons) or "flagged by the degenerate-model checks") if checks.degenerate else None
+        if not checks.degenerate:
+            return None
+        more = len(checks.reasons) - 1
+        return (checks.reasons[0] if checks.reasons else "flagged by the degenerate-model checks") + (
+            f" (and {more} more finding{'s' if more > 1 else ''} of the degenerate-model checks)" if more > 0 else "")
     fair = result.fairness.models.get(model or "") if result.fairness is not None else None
     overall = fair.overall if fair is not None else None
     entry = overall.metrics.get("selection_rate") if overall is not None else None
@@ -380,7 +385,9 @@ def _decide(gate: GateSpec, got: Resolved, compared: float | None, within: bool,
     """The outcome and its reason."""
     if degenerate is not None:
         consequence = _TRIVIAL_PARITY if gate.metric in FAIRNESS_GATE_METRICS else _TRIVIAL_ACCURACY
-        degenerate = _DEGENERATE.format(model=gate.model, why=degenerate, consequence=consequence)
+        why = re.sub(r" \((threshold [^)]*|and \d+ more [^)]*)\)", "", degenerate)
+        why = "it " + why.removeprefix("the model ") if why.startswith("the model ") else why
+        degenerate = _DEGENERATE.format(model=gate.model, why=why, consequence=consequence)
     if compared is None:
         if got.inconclusive is not None or degenerate is not None:
             return "inconclusive", degenerate or got.inconclusive
@@ -471,7 +478,8 @@ def verdict_reasons(gate_results: Sequence[GateResult]) -> list[str]:
         return ["no gates are configured: the verdict rests on nothing"]
     deciding = [g for g in gates if g.fails_verdict]
     if deciding:
-        return [f"{'inconclusive' if g.effective_outcome == 'inconclusive' else 'failed'}: {g.message}" for g in deciding]
+        return [f"inconclusive: {gate_title(g.metric, g.feature, g.model)}: {g.reason}" if g.effective_outcome == "inconclusive"
+                else f"failed: {gate_line(g)}" for g in deciding]
     errors = [g for g in gates if g.severity == "error"]
     out = [f"all {len(errors)} error gate(s) pass" if errors else "no error gates are configured: nothing can fail the verdict"]
     allowed = [g for g in errors if g.effective_outcome == "inconclusive"]

@@ -1,13 +1,16 @@
-"""Overview: the verdict, every gate with value, bound and result, run metadata and provenance."""
+"""Overview: the verdict and why, the concerns a reviewer must see first, the audited model's headline figures,
+every gate (value [CI] vs bound, outcome, margin), run metadata and provenance."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from audit.gates import gate_bound_text, gate_number_text, gate_title, with_derived
 from audit.result import Data, Environment
-from dashboard._data import fmt, fmt_ci, md_escape
+from dashboard._data import fmt, md_escape
 from dashboard._ui import not_run, require_run, table
+from reports import build_summary
 
 run = require_run()
 r = run.result
@@ -16,29 +19,55 @@ st.caption(f"Run **{md_escape(run.name)}** · created {md_escape(r.run.created_a
            f"task {md_escape((r.task if r.has('task') else None) or 'unknown')}")
 
 verdict = r.verdict if r.has("verdict") else None
-gates = r.gates
+gates = [with_derived(g) for g in r.gates]
+summary = build_summary(r)
+concerns = summary["concerns"]
+serious = summary["n_serious"]
 
-
-def _severity(g) -> str | None:
-    return g.severity if g.has("severity") else "error"
-
-
-failed_errors = [g for g in gates if g.passed is False and _severity(g) == "error"]
-warnings = [g for g in gates if g.passed is False and g.severity == "warning"]
+failed_errors = [g for g in gates if g.fails_verdict]
+warnings = [g for g in gates if g.effective_outcome != "pass" and g.severity == "warning"]
+reasons = "".join(f"\n- {md_escape(x)}" for x in summary["verdict_reasons"])
+tail = f" **{serious} concern(s) below: read them first.**" if serious else ""
 if verdict == "pass":
-    st.success(f"**Verdict: PASS** — {len(gates)} gate(s) checked, {len(warnings)} warning(s).")
+    st.success(f"**Verdict: PASS** — {len(gates)} gate(s) checked, {len(warnings)} warning(s).{tail}{reasons}")
 elif verdict == "fail":
-    st.error(f"**Verdict: FAIL** — {len(failed_errors)} gate(s) failed, {len(warnings)} warning(s).")
+    st.error(f"**Verdict: FAIL** — {len(failed_errors)} gate(s) failed or inconclusive, {len(warnings)} warning(s).{tail}{reasons}")
 else:
-    st.warning(f"**Verdict: {md_escape(verdict or 'not recorded')}**")
+    st.warning(f"**Verdict: {md_escape(verdict or 'not recorded')}**{tail}{reasons}")
 
-cols = st.columns(4)
-models = r.models
-dp = r.privacy.dp if r.privacy is not None else None
-for i, (name, info) in enumerate(list(models.items())[:2]):
-    cols[i].metric(f"{md_escape(name)} accuracy", fmt(info.test_accuracy, digits=4))
-cols[2].metric("ε spent", fmt(dp.epsilon_spent if dp is not None else None))
-cols[3].metric("test rows", fmt(r.data.n_test))
+def _interval(ci) -> str:
+    return f"[{fmt(ci[0], digits=3)}, {fmt(ci[1], digits=3)}]" if ci and None not in ci else ""
+
+
+_MARK = {"critical": ":red[**● CRITICAL**]", "warning": ":orange[**● WARNING**]", "info": ":gray[● info]"}
+st.subheader("Concerns: read these first")
+if not concerns:
+    st.caption("No concerns found: no degenerate model, inconclusive gate, interval across a bound, four-fifths failure, "
+               "calibration loss under DP, proxy, data-screening finding or small group.")
+with st.container(border=bool(concerns)):
+    for c in concerns:
+        lines = [f"{_MARK.get(c.get('severity'), md_escape(c.get('severity')))} **{md_escape(c.get('title'))}**"]
+        if c.get("detail"):
+            lines.append(md_escape(c["detail"]))
+        if c.get("where"):
+            lines.append(f"*See: {md_escape(c['where'])}*")
+        st.markdown("  \n".join(lines))
+
+model = summary["audited_model"]
+tiles = summary["tiles"]
+if tiles:
+    st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, with their intervals and "
+               "the gate bounds they are judged against.")
+    cols = st.columns(len(tiles) + 1)
+    cols[-1].metric("test rows", fmt(r.data.n_test))
+    cols[-1].caption("rows every figure rests on")
+    for col, t in zip(cols, tiles):
+        col.metric(md_escape(t["label"]), fmt(t["value"], digits=3))
+        gate = (f"gate {t['bound']}: {'pass on the estimate only' if t['ci_crosses_bound'] else t['outcome']}"
+                if t["bound"] else "no gate")
+        col.caption(" · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x))
+else:
+    st.metric("test rows", fmt(r.data.n_test))
 
 st.subheader("Gates")
 if not gates:
@@ -46,20 +75,32 @@ if not gates:
 else:
     rows = []
     for g in gates:
-        bound = " and ".join(s for s in (f"≥ {fmt(g.min, digits=4)}" if g.min is not None else "",
-                                         f"≤ {fmt(g.max, digits=4)}" if g.max is not None else "") if s)
-        result = "pass" if g.passed else ("FAIL" if _severity(g) == "error" else "warning")
+        outcome = g.effective_outcome
+        if outcome == "pass":
+            result = "pass (estimate only)" if g.ci_crosses_bound else "pass"
+        elif outcome == "inconclusive":
+            result = "inconclusive" + ("" if g.fails_verdict else " (allowed)")
+        else:
+            result = "FAIL" if g.severity == "error" else "warning"
+        value = gate_number_text(g.metric, g.value) if g.value is not None else "n/a"
         rows.append({
-            "result": result, "gate": g.name or g.metric, "metric": g.metric,
-            "model": g.model, "feature": g.feature, "severity": g.severity,
-            "value": fmt_ci({"value": g.value, "ci": g.ci}, digits=4),
-            "compared": fmt(g.compared, digits=4), "bound": bound, "message": g.message,
-        })
-    table(pd.DataFrame(rows))
+            "result": result, "gate": gate_title(g.metric, g.feature), "model": g.model,
+            "value [CI]": f"{value} {_interval(g.ci)}".strip(),
+            "bound": gate_bound_text(g), "margin": gate_number_text(g.metric, g.margin) if g.margin is not None else "",
+            "severity": g.severity, "reason": g.reason or "", "name": g.name,
+            "compared": fmt(g.compared, digits=4),
+        })  # fmt: skip
+    text = st.column_config.TextColumn
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "result": text(width=140), "gate": text(width=250), "model": text(width=70), "value [CI]": text(width=150),
+        "bound": text(width=85), "margin": text(width=85), "severity": text(width=70), "reason": text(width="large"),
+    })
     st.caption("'compared' is the figure checked against the bound: the CI bound when the gate uses it, else the value. "
-               "A metric that could not be computed never counts as a pass.")
+               "A metric that could not be computed never counts as a pass; an inconclusive gate fails the verdict "
+               "unless the gate sets allow_inconclusive. 'pass (estimate only)': the interval crosses the bound.")
 
 st.subheader("Models")
+models = r.models
 if models:
     model_rows = [{"model": n, "private": i.private, "accuracy": i.test_accuracy,
                    "ROC AUC": i.test_roc_auc, "parameters": i.n_parameters,

@@ -36,7 +36,16 @@ def test_overview_shows_verdict_and_every_gate(app, synthetic_root):
     assert "Verdict: PASS" in at.success[0].value
     gates = at.dataframe[0].value
     assert len(gates) == 2 and set(gates["result"]) == {"pass", "warning"}
-    assert "≤ 0.1000" in set(gates["bound"])
+    assert "≤ 0.10" in set(gates["bound"])
+
+
+def test_overview_lists_the_concerns_before_the_gates(app, synthetic_root):
+    at = app(synthetic_root, run="full", page="overview")
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Concerns: read these first") < headings.index("Gates")
+    shown = texts(at)
+    assert "WARNING" in shown and "Warning gate\\: Demographic parity difference \\(sex\\)" in shown
+    assert "concern(s) below" in at.success[0].value
 
 
 def test_fairness_page_has_group_table_charts_heatmap_and_slider(app, synthetic_root):
