@@ -221,12 +221,22 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"it holds {name}, which JSON does not allow and rai-audit never writes")
+
+
 def parse_json(text: str, *, where: str, fix: str, error: type[AuditError], max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON text, refusing invalid JSON and nesting deeper than ``max_depth`` with ``error``."""
+    """Parse JSON text, refusing invalid JSON and nesting deeper than ``max_depth`` with ``error``.
+
+    Strict JSON: ``NaN`` and ``Infinity`` (which Python's parser accepts) are refused, and so is an
+    integer too long for Python to parse.
+    """
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise error(_NOT_JSON.format(where=where, error=exc, fix=fix)) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
+        raise error(_NOT_JSON.format(where=where, error=str(exc).split(";")[0], fix=fix)) from None
     except RecursionError:
         raise error(_TOO_DEEP.format(where=where, limit=max_depth, found="", fix=fix)) from None
     depth = json_depth(value)

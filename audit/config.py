@@ -623,4 +623,7 @@ def load_config(path: str | Path) -> AuditConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_NOT_TOML.format(path=p, error=exc)) from None
+    except RecursionError:
+        raise ConfigError(_NOT_TOML.format(path=p, error="arrays or tables are nested too deeply for the parser").replace(
+            "Fix the syntax at that position.", "An audit config nests at most a few levels; remove the nesting.")) from None
     return config_from_dict(raw, source=str(p), base_dir=p.resolve().parent)

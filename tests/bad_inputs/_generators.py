@@ -443,6 +443,29 @@ def real_run_deep_reviews(target: Path, work: Path) -> None:
     (target / "reviews.jsonl").write_text(_deep(100_000) + "\n", encoding="utf-8")
 
 
+def deep_toml_array(target: Path, work: Path) -> None:
+    target.write_text('name = "deep"\nx = ' + _deep(100_000) + "\n", encoding="utf-8")
+
+
+def deep_toml_inline_table(target: Path, work: Path) -> None:
+    target.write_text('name = "deep"\nx = ' + "{a = " * 5000 + "1" + "}" * 5000 + "\n", encoding="utf-8")
+
+
+def sealed_run_audit_json_nan(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "audit.json").write_text('{"schema_version": "1.0", "run": {"name": "x"}, "verdict": NaN}', encoding="utf-8")
+
+
+def sealed_run_audit_json_huge_integer(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "audit.json").write_text('{"schema_version": "1.0", "n": ' + "9" * 100_000 + "}", encoding="utf-8")
+
+
+def sealed_run_reviews_huge_integer(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    (target / "reviews.jsonl").write_text('{"index": ' + "7" * 100_000 + "}\n", encoding="utf-8")
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}
