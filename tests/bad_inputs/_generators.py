@@ -466,6 +466,32 @@ def sealed_run_reviews_huge_integer(target: Path, work: Path) -> None:
     (target / "reviews.jsonl").write_text('{"index": ' + "7" * 100_000 + "}\n", encoding="utf-8")
 
 
+def _sparse(size: int) -> Callable[[Path, Path], None]:
+    """A file of ``size`` bytes that takes no disk space (a hole): only its size is ever looked at."""
+    def generate(target: Path, work: Path) -> None:
+        with open(target, "wb") as fh:
+            fh.truncate(size)
+
+    return generate
+
+
+sparse_9_gib = _sparse(9 << 30)
+
+
+def sealed_run_sparse_audit_json(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    _sparse(300 << 20)(target / "audit.json", work)
+
+
+def sealed_run_sparse_reviews(target: Path, work: Path) -> None:
+    sealed_run(target, work)
+    _sparse(70 << 20)(target / "reviews.jsonl", work)
+
+
+def symlink_loop(target: Path, work: Path) -> None:
+    os.symlink(target.name, target)
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}
