@@ -427,6 +427,9 @@ def _privacy(result: AuditResult) -> dict[str, Any]:
                 "n_nonmembers": _num(block.n_nonmembers), "auc": _num(a.auc),
                 "tpr_at_1pct_fpr": _num(a.tpr_at_1pct_fpr), "tpr_at_0.1pct_fpr": _num(a.tpr_at_01pct_fpr),
                 "advantage": _num(a.advantage),
+                "low_fpr": [_low_fpr(pt) for pt in a.low_fpr],
+                "tpr_at_1pct_fpr_text": _low_fpr_text(a.low_fpr, 0.01, a.tpr_at_1pct_fpr),
+                "tpr_at_0.1pct_fpr_text": _low_fpr_text(a.low_fpr, 0.001, a.tpr_at_01pct_fpr),
                 "roc": {"fpr": [_num(v) for v in roc.fpr], "tpr": [_num(v) for v in roc.tpr]} if roc is not None and _given(roc) else None,
             })  # fmt: skip
     canary = p.canary_audit
@@ -455,11 +458,56 @@ def _privacy(result: AuditResult) -> dict[str, Any]:
         "dp": dp_out,
         "dp_note": None if dp_out else "No model was trained with differential privacy; there is no formal privacy guarantee.",
         "membership_inference": mia,
+        "membership_notes": _membership_notes(p),
+        "statement": _statement(p),
         "canary_audit": _plain(canary) if canary is not None and _given(canary) else None,
         "identifier_scan": [_plain(s) for s in scan],
         "identifier_scan_run": p.has("identifier_scan") or result.data.has("identifier_scan"),
         "utility_curve": curve,
     }
+
+
+def _low_fpr(pt: Any) -> dict[str, Any]:
+    return {"target_fpr": _num(pt.target_fpr), "tpr": _num(pt.tpr), "tpr_ci": _plain(pt.tpr_ci),
+            "false_positives": _num(pt.false_positives), "false_positive_allowance": _num(pt.false_positive_allowance),
+            "n_nonmembers": _num(pt.n_nonmembers), "not_reported": pt.not_reported}
+
+
+def _low_fpr_text(points: list, target: float, legacy: Any) -> str | None:
+    """``0.021 [0.017, 0.025], 50 FP`` or ``not reported (5 FP allowed, 20 needed)``; older records: the bare value."""
+    pt = next((q for q in points if q.target_fpr is not None and abs(q.target_fpr - target) < 1e-12), None)
+    if pt is None:
+        return None if legacy is None else f"{legacy:.4g}"
+    if pt.tpr is None:
+        return f"not reported ({pt.false_positive_allowance} FP allowed, {pt.min_false_positives} needed)"
+    ci = pt.tpr_ci or [None, None]
+    band = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else ""
+    return f"{pt.tpr:.3f}{band}, {pt.false_positives} FP of {pt.n_nonmembers}"
+
+
+def _membership_notes(p: Privacy) -> list[str]:
+    notes = []
+    for model, block in p.membership_inference.items():
+        c, r = block.nonmember_cleaning, block.reference_models
+        if c is not None and model == next(iter(p.membership_inference)):
+            notes.append(f"Non-members: {c.exact_duplicates_removed} held-out rows repeating a training row exactly and "
+                         f"{c.near_duplicates_removed} after rounding to {c.near_decimals} decimals were removed "
+                         f"({c.clean_heldout_rows} of {c.heldout_rows} held-out rows kept).")
+        if r is not None and r.k:
+            notes.append(f"{model}: RMIA and LiRA (offline) with {r.k} reference models trained by {r.trainer}, on "
+                         f"disjoint population splits of {', '.join(str(n) for n in r.rows_per_model)} rows; not saved.")
+        elif r is not None and r.skipped:
+            notes.append(f"{model}: no reference-model attack ({r.skipped}).")
+    return notes
+
+
+def _statement(p: Privacy) -> dict[str, Any] | None:
+    st = p.statement
+    if st is None:
+        return None
+    return {"guarantee": st.guarantee, "sampling": st.sampling, "composition": st.composition,
+            "private": [a.path for a in st.artefacts if a.private], "not_private": [_plain(a) for a in st.artefacts if not a.private],
+            "publish": list(st.publish), "not_saved": [_plain(m) for m in st.not_saved]}
 
 
 def _bias(result: AuditResult) -> dict[str, Any]:
