@@ -1,7 +1,8 @@
 """``rai-audit dashboard [RUNS_ROOT]``: serve the review dashboard (Streamlit) on a runs root.
 
 The library does not depend on the dashboard: the ``dashboard`` package is imported
-only when this command runs (:func:`dashboard.launch.run_dashboard` does the work).
+only when this command runs (:func:`dashboard.launch.run_dashboard` does the work, and takes
+:data:`DEFAULT_HOST` and :data:`DEFAULT_PORT` from here: one parser, one set of defaults).
 
 Examples
 --------
@@ -30,7 +31,8 @@ def add_subparser(subparsers: Any) -> None:
         "dashboard",
         help="open the review dashboard (Streamlit) on the runs under RUNS_ROOT",
         description="Serve the review dashboard for the run directories under RUNS_ROOT. It only reads runs; "
-                    "it never trains. It binds to 127.0.0.1 unless --host says otherwise.",
+                    "it never trains. It binds to 127.0.0.1 unless --host says otherwise. Ctrl-C or SIGTERM stops "
+                    "the server with it (the server runs in its own process group; the signal is forwarded).",
     )
     p.add_argument("runs_root", nargs="?", default="runs", metavar="RUNS_ROOT",
                    help="folder holding run directories (default: runs)")
