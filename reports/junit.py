@@ -84,7 +84,10 @@ def junit_xml(result: dict[str, Any]) -> str:
         if g.get("passed"):
             ET.SubElement(case, "system-out").text = f"pass: {detail}"
         elif g in failures:
-            msg = f"value {value} violates bound {bound}" if g.get("value") is not None else f"not computed; bound {bound}"
+            if g.get("outcome") == "inconclusive":
+                msg = f"inconclusive: {_clean(g.get('reason') or 'the evidence cannot decide')}; bound {bound}"
+            else:
+                msg = f"value {value} violates bound {bound}" if g.get("value") is not None else f"not computed; bound {bound}"
             fail = ET.SubElement(case, "failure", message=msg, type="GateFailed")
             fail.text = _clean(g.get("message")) + "\n" + detail
         else:

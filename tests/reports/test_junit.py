@@ -45,3 +45,10 @@ def test_hostile_names_stay_well_formed():
     xml = junit_xml({"run": {"name": "<x>&\x01"}, "gates": [_gate(name="<script>\x00</script>")], "verdict": "pass"})
     case = ET.fromstring(xml).find(".//testcase")
     assert case.get("name").startswith("<script>")
+
+
+def test_inconclusive_gate_fails_with_its_reason_not_a_bound_violation():
+    gate = _gate(metric="demographic_parity_difference", max=0.1, min=None, value=0.0, compared=0.0, passed=False,
+                 outcome="inconclusive", reason="the private model is degenerate (it predicts 1 for 100.0% of the rows)")
+    msg = ET.fromstring(junit_xml({"gates": [gate], "verdict": "fail"})).find(".//failure").get("message")
+    assert msg.startswith("inconclusive: the private model is degenerate") and "violates" not in msg
