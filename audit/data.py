@@ -497,8 +497,22 @@ class TabularPreprocessor:
 
     @classmethod
     def load(cls, path: str | Path) -> TabularPreprocessor:
-        """Read a preprocessor saved by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a preprocessor saved by :meth:`save` (through the one reader: a run file is untrusted).
+
+        Raises
+        ------
+        DataError
+            Not a regular file, too large, not JSON, too deep, or not a saved preprocessor.
+        """
+        from audit._files import load_json
+
+        fix = "The run is corrupt or was edited; re-run the audit."
+        data = load_json(path, what="Preprocessor file", fix=fix, error=DataError, limit="AUDIT")
+        shapes = {"columns": list, "numeric": dict, "categories": dict}
+        if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in shapes.items()):
+            raise DataError(f"Preprocessor file {path} is not a saved preprocessor (expected 'columns', 'numeric' and "
+                            f"'categories'). {fix}")
+        return cls.from_dict(data)
 
 
 @dataclass

@@ -139,3 +139,11 @@ def test_nested_columns_are_named():
     df["tags"] = [["a"]] * 200
     with pytest.raises(DataError, match="'tags' holds nested values"):
         check_table(df, target="y", positive_label="yes", sensitive_features=["sex"])
+
+
+@pytest.mark.parametrize("text", ["[1]", '{"columns": 1}', "[" * 5000 + "]" * 5000, '{"columns": NaN}'])
+def test_preprocessor_file_from_a_run_is_read_safely(tmp_path, text):
+    p = tmp_path / "preprocessor.json"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match="Preprocessor file"):
+        TabularPreprocessor.load(p)
