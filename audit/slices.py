@@ -175,7 +175,8 @@ def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...
 
 
 def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: int, weights: dict[str, np.ndarray]):
-    """Every non-redundant slice with at least ``min_size`` rows: feature tuples, their codes and counts."""
+    """Every non-redundant slice with at least ``min_size`` rows (and not all of them): feature tuples, codes, counts."""
+    n_rows = len(codes)
     counts: dict[tuple[int, ...], tuple[tuple[int, ...], dict[str, np.ndarray]]] = {}
     found: list[tuple[tuple[int, ...], np.ndarray, dict[str, np.ndarray]]] = []
     by_depth: dict[str, int] = {}
@@ -186,7 +187,7 @@ def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: in
                 continue
             shape, cnt = _combination_counts(codes, dims, cols, weights)
             counts[cols] = (shape, cnt)
-            cells = np.nonzero(cnt["n"] >= min_size)[0]
+            cells = np.nonzero((cnt["n"] >= min_size) & (cnt["n"] < n_rows))[0]  # a slice of every row is no slice
             if depth > 1 and len(cells):
                 per = np.unravel_index(cells, shape)
                 keep = np.ones(len(cells), bool)

@@ -27,12 +27,13 @@ def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -
     return [min(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad]
 
 
-def _bound_rules(bounds: list[dict] | None, *, orient: str = "x") -> list[alt.Chart]:
+def _bound_rules(bounds: list[dict] | None, *, orient: str = "x", scale: alt.Scale | None = None) -> list[alt.Chart]:
     """Dashed rules at gate bounds (``{"value", "label"}``), labelled, in the fail colour."""
     if not bounds:
         return []
     data = pd.DataFrame([{"bound": float(b["value"]), "label": str(b.get("label") or f"bound {b['value']:g}")} for b in bounds])
-    enc = {orient: alt.X("bound:Q") if orient == "x" else alt.Y("bound:Q")}
+    kw = {"scale": scale} if scale is not None else {}
+    enc = {orient: alt.X("bound:Q", **kw) if orient == "x" else alt.Y("bound:Q", **kw)}
     rule = alt.Chart(data).mark_rule(strokeDash=[6, 3], color=_FAIL, strokeWidth=2).encode(
         tooltip=[alt.Tooltip("label:N"), alt.Tooltip("bound:Q", format=".4f")], **enc)
     text = alt.Chart(data).mark_text(align="left", dx=4, dy=-6, color=_FAIL, fontSize=11).encode(text="label:N", **enc,
@@ -56,7 +57,7 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
     'bar'
     """
     order = frame.groupby(category, sort=False)[value].max().sort_values(ascending=False).index.tolist()
-    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=".4f")]
     if lo and hi:
         tooltip += [alt.Tooltip(f"{lo}:Q", format=".4f"), alt.Tooltip(f"{hi}:Q", format=".4f")]
@@ -74,7 +75,7 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
             x=alt.X(f"{lo}:Q", title=value_title or value, scale=scale), x2=f"{hi}:Q", **{k: v for k, v in enc.items() if k != "color"},
         )
         layers.append(err)
-    layers += _bound_rules(bounds)
+    layers += _bound_rules(bounds, scale=scale)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 
@@ -111,12 +112,13 @@ def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, h
         base.mark_point(filled=True, size=70).encode(x=alt.X(f"{value}:Q", title=value, scale=scale), tooltip=tooltip, **enc),
     ]
     if rule_at is not None:
-        layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4], color="gray").encode(x="x:Q"))
+        layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
+            x=alt.X("x:Q", scale=scale)))
     if bound and bound in frame and frame[bound].notna().any():
         layers.append(base.transform_filter(f"isValid(datum['{bound}'])").mark_tick(color=_FAIL, thickness=3, size=18).encode(
             x=alt.X(f"{bound}:Q", scale=scale), y=enc["y"],
             tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{bound}:Q", title="gate bound", format=".4f")]))
-    layers += _bound_rules(bounds)
+    layers += _bound_rules(bounds, scale=scale)
     return alt.layer(*layers).properties(title=title, height=alt.Step(18 if color else 24))
 
 
@@ -214,7 +216,7 @@ def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: st
             y=alt.Y(f"{y_lo}:Q", scale=ys), y2=f"{y_hi}:Q", x=alt.X(f"{x}:Q", scale=xs), color=color))
     layers.append(base.mark_text(align="left", dx=7, dy=-7, fontSize=10).encode(
         x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys), text=f"{label}:N"))
-    layers += _bound_rules(x_bounds) + _bound_rules(y_bounds, orient="y")
+    layers += _bound_rules(x_bounds, scale=xs) + _bound_rules(y_bounds, orient="y", scale=ys)
     return alt.layer(*layers).properties(title=title, height=420)
 
 

@@ -61,6 +61,10 @@ if mask is not None:
     except AuditError as exc:
         error(exc)
 
+if mask is not None and st.session_state.get("ea_notice") == encode(conds):
+    st.success(f"Cohort set: **{md_escape(cohort_label(conds))}**. Fairness, Explainability, Error analysis "
+               "and Cohorts are now scoped to it.")
+
 gate = next((g for g in r.gates if g.metric == "max_significant_slice_error_rate" and g.model == model), None)
 c = st.columns(4)
 c[0].metric(f"error rate ({scope})", fmt(found.overall_error_rate), help=f"{fmt(found.errors)} of {fmt(found.n)} rows wrong")
@@ -77,7 +81,8 @@ ranking = st.radio("Rank by", list(_RANKINGS), horizontal=True, key="ea_rank",
                         "the disparity between the slice and everyone else.")
 slices = getattr(found, _RANKINGS[ranking])
 if not slices:
-    not_run("Slices", f"No slice of at least {fmt(S.min_size)} rows in the {scope}.")
+    not_run("Slices", f"No slice of at least {fmt(S.min_size)} rows (and fewer than all) in the {scope} of "
+            f"{fmt(found.n)} rows." + (" Clear the cohort or widen it to search within it." if mask is not None else ""))
     st.stop()
 
 rows = pd.DataFrame([{"slice": s.label, "rows": s.size, "errors": s.errors, "error rate": s.error_rate,
@@ -96,12 +101,13 @@ event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="s
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("error rate", "lo", "hi", "gap")}
                      | {"p (Holm)": st.column_config.NumberColumn(format="%.2e")})
 picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-if picked and st.session_state.get("_ea_last_pick") != (ranking, picked[0]):
-    st.session_state["_ea_last_pick"] = (ranking, picked[0])
-    st.session_state["ea_slice"] = picked[0]
-if st.session_state.get("ea_slice", 0) >= len(slices):
-    st.session_state["ea_slice"] = 0
-i = st.selectbox("Slice", range(len(slices)), format_func=lambda k: f"{k + 1}. {slices[k].label}", key="ea_slice")
+slice_key = f"ea_slice_{model}_{ranking}_{encode(conds) if mask is not None else ''}"  # the list differs per scope
+if picked and st.session_state.get("_ea_last_pick") != (slice_key, picked[0]):
+    st.session_state["_ea_last_pick"] = (slice_key, picked[0])
+    st.session_state[slice_key] = picked[0]
+if st.session_state.get(slice_key, 0) >= len(slices):
+    st.session_state[slice_key] = 0
+i = st.selectbox("Slice", range(len(slices)), format_func=lambda k: f"{k + 1}. {slices[k].label}", key=slice_key)
 chosen = slices[i]
 st.markdown(f"**{md_escape(chosen.label)}**: {fmt(chosen.size)} rows, error rate {fmt(chosen.error_rate)} "
             f"[{fmt((chosen.ci or [None])[0])}, {fmt((chosen.ci or [None, None])[1])}], rest {fmt(chosen.rest_error_rate)}, "
@@ -110,12 +116,11 @@ st.markdown(f"**{md_escape(chosen.label)}**: {fmt(chosen.size)} rows, error rate
 a, b = st.columns(2)
 if a.button("Use as cohort", key="ea_to_cohort", type="primary"):
     new = from_slice(chosen.conditions)
-    set_cohort(conds + [c for c in new if c not in conds] if mask is not None else new, name=chosen.label)
-    st.session_state["ea_notice"] = cohort_label(new)
+    combined = conds + [c for c in new if c not in conds] if mask is not None else new
+    set_cohort(combined, name=chosen.label)
+    st.session_state["ea_notice"] = encode(combined)  # shown while this cohort is the active one
     st.rerun()
 if b.button("Open a row in What-if", key="ea_to_whatif"):
-    st.session_state[WHATIF_SLICE_KEY] = from_slice(chosen.conditions)
+    new = from_slice(chosen.conditions)
+    st.session_state[WHATIF_SLICE_KEY] = conds + [c for c in new if c not in conds] if mask is not None else new
     st.switch_page("views/whatif.py")
-if st.session_state.get("ea_notice"):
-    st.success(f"Cohort set: **{md_escape(st.session_state.pop('ea_notice'))}**. Fairness, Explainability, Error analysis "
-               "and Cohorts are now scoped to it.")

@@ -56,6 +56,12 @@ def _candidates(run: Run, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
     return np.nonzero(mask)[0], source
 
 
+def _show(v: object) -> str:
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return "missing" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
 run = require_run()
 r = run.result
 st.title("What-if")
@@ -89,7 +95,7 @@ y_true = preds.loc[preds["model"] == first_model, "y_true"].to_numpy()
 listed = rows[:MAX_LISTED]
 pick = st.selectbox("Test row", listed, key="wi_row",
                     format_func=lambda i: f"row {i} · true {y_true[i]} · " + ", ".join(
-                        f"{c}={frame.iloc[i][c]}" for c in list(frame.columns)[:4]))
+                        f"{c}={_show(frame.iloc[i][c])}" for c in list(frame.columns)[:5]))
 original = frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True)
 
 st.subheader("Edit the row")
@@ -100,7 +106,9 @@ for j, col in enumerate(pre.columns_):
     value = original.at[0, col]
     if col in pre.numeric_:
         v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
-        edited.at[0, col] = where.number_input(col, value=v, key=f"wi_{pick}_{col}")
+        whole = bool(np.all(np.mod(frame[col].dropna().to_numpy(np.float64)[:5000], 1) == 0))
+        edited.at[0, col] = where.number_input(col, value=int(v) if whole else v, step=1 if whole else None,
+                                               format=None if whole else "%g", key=f"wi_{pick}_{col}")
     else:
         options = list(pre.categories_[col])
         current = str(value) if pd.notna(value) else "<missing>"
@@ -123,9 +131,10 @@ st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed el
            "score the original row (recomputed from the weights).")
 
 st.subheader("Attributions of the edited row")
-model = st.radio("Model", list(scorers), horizontal=True, key="wi_model") if len(scorers) > 1 else next(iter(scorers))
+ordered = sorted(scorers, key=lambda m: (m != "private", m))  # private first: it is the one that ships
+model = st.radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
 att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
-att["value"] = [str(edited.at[0, f]) for f in att["feature"]]
+att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
 left, right = st.columns([3, 2])
 chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
                                        title=f"Integrated Gradients, {model} model (edited row)"))
@@ -133,4 +142,4 @@ with right:
     table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
 st.caption("Integrated Gradients of the positive logit, 64 steps, from a baseline with numeric features at their training "
            "mean and every one-hot column at zero (the training category shares are not stored), summed per feature. "
-           f"Model rebuilt from `{md_escape(r.artifacts.weights.get(model))}` with weights_only loading; the run is not modified.")
+           f"Model rebuilt from {md_escape(r.artifacts.weights.get(model))} with weights_only loading; the run is not modified.")

@@ -29,7 +29,7 @@ def test_error_analysis_lists_slices_with_intervals_and_the_correction(app, synt
 
 def test_slice_becomes_the_cohort_in_session_and_url_and_scopes_fairness(app, runs_root):
     at = app(runs_root, run="full", page="error_analysis")
-    label = at.selectbox(key="ea_slice").format_func(0)
+    label = next(s for s in at.selectbox if s.label == "Slice").format_func(0)
     at.button(key="ea_to_cohort").click().run()
     _ok(at)
     cohort = json.loads(at.query_params["cohort"][0] if isinstance(at.query_params["cohort"], list) else at.query_params["cohort"])
