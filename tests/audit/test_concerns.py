@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +139,65 @@ def test_few_duplicates_are_not_a_concern(share):
     record = copy.deepcopy(_record())
     record["data"]["train_test_duplicates"]["share"] = share
     assert "train_test_duplicates" not in _kinds(find_concerns(AuditResult.from_dict(record)))
+
+
+class _RandomScores:
+    """Scores drawn at random, independent of the input (a model that ignores its features)."""
+
+    def __new__(cls, n_features: int):
+        import torch
+        from torch import nn
+
+        class RandomScores(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.linear = nn.Linear(n_features, 1)
+                self.generator = torch.Generator().manual_seed(0)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                noise = torch.randn(len(x), 1, generator=self.generator)
+                return self.linear(x) * 0.0 + noise
+
+        return RandomScores()
+
+
+@pytest.mark.slow
+def test_a_model_with_random_scores_fails_and_the_cli_says_why_first(capsys):
+    from audit import audit_model
+    from audit.cli.run import _print_summary
+    from audit.config import ExplainSection, FairnessSection
+    from audit.data import TabularPreprocessor
+    from audit.datasets import load_adult
+
+    train, test = load_adult()
+    train, test = train.sample(2000, random_state=1), test.sample(1500, random_state=1)
+    pre = TabularPreprocessor().fit(train[[c for c in train.columns if c != "income"]])
+    gate = GateSpec(metric=_DPD, feature="sex", model="reference", max=0.1)
+    result = audit_model(_RandomScores(len(pre.feature_names_)), test=test, train=train, target="income",
+                         positive_label=">50K", sensitive_features=["sex"], preprocessor=pre,
+                         fairness=FairnessSection(n_boot=50, mitigation="none"), explain=ExplainSection(enabled=False),
+                         membership_inference=False, gates=(gate,))
+    assert result.verdict == "fail" and result.gates[0].outcome == "inconclusive"
+    assert result.concerns[0].kind == "degenerate_model" and result.concerns[0].severity == "critical"
+    assert result.verdict_reasons[0].startswith("inconclusive: Demographic parity difference (sex)")
+    _print_summary(result.to_dict(), None, {})
+    out = capsys.readouterr().out
+    verdict_at, concerns_at = out.index("Verdict: FAIL"), out.index("Concerns (")
+    assert verdict_at < concerns_at < out.index("CRITICAL  The reference model is degenerate")
+    assert "[INCONCLUSIVE] Demographic parity difference (sex), reference model" in out
+
+
+DEMO = Path(os.environ.get("RAI_AUDIT_DEMO", "/tmp/baseline-demo")) / "audit.json"
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="rai-audit run examples/adult/audit.toml --out /tmp/baseline-demo")
+def test_the_demo_passes_and_lists_its_concerns():
+    result = AuditResult.from_json(DEMO.read_text())
+    gates = [GateSpec(**g) for g in result.run.config["gates"]]
+    result.gates = evaluate_gates(gates, result)
+    assert verdict(result.gates) == "pass"
+    found = _kinds(concerns_of(result))
+    assert "four_fifths" in found and "degenerate_model" not in found
+    assert not any(c.severity == "critical" for c in found.values())
+    if result.data.train_test_duplicates is not None:  # Adult repeats records across its split
+        assert 0.15 < result.data.train_test_duplicates.share < 0.25 and "train_test_duplicates" in found
