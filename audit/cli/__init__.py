@@ -20,14 +20,14 @@ import threading
 import traceback
 
 from audit import __version__
-from audit.cli import card, dashboard, fairness, review, run, verify
+from audit.cli import card, dashboard, fairness, review, run, score, verify
 from audit.cli._common import EXIT_ERROR, EXIT_GATE_FAILED, EXIT_OK
 from audit.exceptions import AuditError
 
 __all__ = ["EXIT_ERROR", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
 # In the order `rai-audit --help` lists them.
-_SUBCOMMANDS = (run, card, fairness, verify, review, dashboard)
+_SUBCOMMANDS = (run, card, fairness, score, verify, review, dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:

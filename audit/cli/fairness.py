@@ -185,8 +185,8 @@ def handler(args: argparse.Namespace) -> int:
     from audit.fairness._report import fairness_report
 
     _check_n_boot(args.n_boot)
-    if args.engine != "pandas":
-        return _print(args, _engine_report(args))
+    if args.engine != "pandas" or args.file.is_dir() or any(ch in str(args.file) for ch in "*?["):
+        return _print(args, _engine_report(args))  # a Parquet folder or glob is read as a dataset
     df = read_table(args.file)
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]

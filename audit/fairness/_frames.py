@@ -106,7 +106,7 @@ def read_parquet(path: str | Path, *, engine: str, columns: list[str] | None = N
         import pyarrow.dataset as ds
 
         frame = None
-        names = list(ds.dataset(files, format="parquet").schema.names)
+        names = list(ds.dataset(files if is_glob else text, format="parquet").schema.names)
     missing = [c for c in columns or [] if c not in names]
     if missing:
         raise DataError(_MISSING_COLS.format(missing=missing, source=text, columns=names[:30]))

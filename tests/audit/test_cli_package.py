@@ -21,7 +21,7 @@ def test_version_prints_name_and_version(capsys):
 def test_subcommands_in_help_order():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert list(sub.choices) == ["run", "card", "fairness", "verify", "review", "dashboard"]
+    assert list(sub.choices) == ["run", "card", "fairness", "score", "verify", "review", "dashboard"]
 
 
 def test_help_imports_neither_torch_nor_pandas():

@@ -1,0 +1,126 @@
+"""rai-audit score: a saved run's models applied partition by partition (pandas, Dask) equal the model in memory."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from audit.cli import main
+from audit.data import TabularPreprocessor
+from audit.exceptions import ModelError
+from audit.modeling import MLP, predict_proba
+from audit.scale import load_scorer, score_dataset
+
+FACTORY = '''
+import torch.nn as nn
+
+
+def make_model(n_features):
+    return nn.Sequential(nn.Linear(n_features, 4), nn.ReLU(), nn.Linear(4, 1))
+'''
+
+
+def _rows(n: int = 900, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"age": rng.integers(18, 80, n).astype(float), "hours": rng.normal(40, 8, n),
+                         "sex": rng.choice(np.array(["F", "M", None], dtype=object), n),
+                         "race": rng.choice(["a", "b"], n), "income": rng.choice([">50K", "<=50K"], n),
+                         "id": np.arange(n)})
+
+
+def _write_run(root, *, factory: str | None = None):
+    """A run directory as rai-audit run writes it: audit.json (config, artifacts), weights, preprocessor."""
+    rows = _rows()
+    pre = TabularPreprocessor().fit(rows[["age", "hours", "sex", "race"]])
+    torch.manual_seed(0)
+    model = MLP(len(pre.feature_names_), hidden=(8,)) if factory is None else \
+        torch.nn.Sequential(torch.nn.Linear(len(pre.feature_names_), 4), torch.nn.ReLU(),
+                                          torch.nn.Linear(4, 1))
+    (root / "models").mkdir(parents=True)
+    torch.save(model.state_dict(), root / "models/reference.pt")
+    pre.save(root / "models/preprocessor.json")
+    section = {"kind": "factory", "factory": factory} if factory else {"kind": "mlp", "hidden": [8], "dropout": 0.0}
+    record = {"schema_version": "1.1",
+              "run": {"config": {"model": section, "data": {"target": "income", "positive_label": ">50K",
+                                                            "sensitive_features": ["sex", "race"]}}},
+              "artifacts": {"weights": {"reference": "models/reference.pt"}, "preprocessor": "models/preprocessor.json"}}
+    (root / "audit.json").write_text(json.dumps(record), encoding="utf-8")
+    return model.eval(), pre
+
+
+@pytest.fixture
+def run_and_data(tmp_path):
+    model, pre = _write_run(tmp_path / "run")
+    rows = _rows(seed=1)
+    (tmp_path / "data").mkdir()
+    for i in range(3):
+        rows.iloc[i * 300:(i + 1) * 300].to_parquet(tmp_path / "data" / f"part-{i}.parquet", index=False)
+    want = predict_proba(model, pre.transform(rows))
+    return tmp_path, rows, want
+
+
+def _read(folder) -> pd.DataFrame:
+    return pd.read_parquet(folder).sort_values("id").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_scoring_by_partition_equals_the_model_in_memory(run_and_data, engine):
+    if engine == "dask":
+        pytest.importorskip("dask.dataframe")
+    tmp, rows, want = run_and_data
+    summary = score_dataset(load_scorer(tmp / "run", keep=["id"]), tmp / "data", tmp / "preds", engine=engine)
+    assert summary["rows"] == summary["predictions"] == len(rows)
+    got = _read(tmp / "preds")
+    np.testing.assert_allclose(got["y_score"], want, rtol=0, atol=1e-12)
+    assert (got["y_true"] == (rows["income"] == ">50K").astype(int)).all()
+    assert got["sex"].isna().sum() == rows["sex"].isna().sum()  # the missing group survives
+    assert list(got.columns[:4]) == ["model", "y_true", "y_pred", "y_score"]
+
+
+def test_score_then_fairness_on_dask_through_the_cli(run_and_data, capsys):
+    pytest.importorskip("dask.dataframe")
+    tmp, rows, _ = run_and_data
+    assert main(["score", str(tmp / "run"), str(tmp / "data"), "--out", str(tmp / "preds"), "--engine", "dask"]) == 0
+    assert "Next: rai-audit fairness" in capsys.readouterr().out
+    assert main(["fairness", str(tmp / "preds"), "--engine", "dask", "--y-true", "y_true", "--y-pred", "y_pred",
+                 "--y-score", "y_score", "--sensitive", "sex", "race", "--n-boot", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == len(rows)
+
+
+def test_a_factory_model_is_refused_without_explicit_factory(tmp_path):
+    _write_run(tmp_path / "run", factory="mymodels:make_model")
+    with pytest.raises(ModelError, match="would import and run that code"):
+        load_scorer(tmp_path / "run")
+    with pytest.raises(ModelError, match="differs from the factory the run recorded"):
+        load_scorer(tmp_path / "run", factory="other:make")
+
+
+def test_a_confirmed_factory_model_scores(tmp_path, monkeypatch):
+    model, pre = _write_run(tmp_path / "run", factory="mymodels:make_model")
+    (tmp_path / "mymodels.py").write_text(FACTORY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    rows = _rows(seed=2)
+    rows.to_parquet(tmp_path / "data.parquet", index=False)
+    score_dataset(load_scorer(tmp_path / "run", factory="mymodels:make_model"), tmp_path / "data.parquet",
+                  tmp_path / "preds")
+    got = pd.read_parquet(tmp_path / "preds")
+    np.testing.assert_allclose(got["y_score"], predict_proba(model, pre.transform(rows)), atol=1e-12)
+
+
+def test_an_existing_output_folder_is_never_overwritten(run_and_data, capsys):
+    tmp, _, _ = run_and_data
+    (tmp / "preds").mkdir()
+    (tmp / "preds" / "keep.txt").write_text("x")
+    assert main(["score", str(tmp / "run"), str(tmp / "data"), "--out", str(tmp / "preds")]) == 2
+    assert "exists and is not empty" in capsys.readouterr().err
+
+
+def test_missing_training_columns_are_named(run_and_data, capsys):
+    tmp, rows, _ = run_and_data
+    rows.drop(columns=["hours"]).to_parquet(tmp / "short.parquet", index=False)
+    assert main(["score", str(tmp / "run"), str(tmp / "short.parquet"), "--out", str(tmp / "p2")]) == 2
+    assert "['hours']" in capsys.readouterr().err
