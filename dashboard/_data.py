@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.concerns import concerns_of
 from audit.exceptions import DataError, RunDirError
 from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
 from audit.rundir import confine
@@ -165,7 +166,7 @@ def _worst_disparity(fairness_model: ModelFairness | None, name: str) -> tuple[f
 
 
 def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str, Any]:
-    """One row of the Runs table: verdict, date, models, ε and the worst disparities.
+    """One row of the Runs table: verdict, date, models, ε, gates, concerns (critical and warning) and the worst disparities.
 
     Parameters
     ----------
@@ -204,7 +205,9 @@ def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str,
         "ε spent": _finite(dp.epsilon_spent) if dp is not None else None,
         "ε target": _finite(dp.epsilon_target) if dp is not None else None,
         "gates failed": sum(1 for g in gates if g.passed is False),
+        "gates inconclusive": sum(1 for g in gates if g.outcome == "inconclusive"),
         "gates": len(gates),
+        "concerns": sum(1 for c in concerns_of(r) if c.severity != "info"),
     }
     primary = "private" if "private" in models else "reference"
     fairness = r.fairness.models.get(primary) if r.fairness is not None else None

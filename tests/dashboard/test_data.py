@@ -102,3 +102,13 @@ def test_pages_and_state_do_not_walk_raw_dicts():
     root = Path(__file__).resolve().parents[2] / "dashboard"
     for path in [*sorted((root / "views").glob("*.py")), root / "_state.py", root / "_charts.py"]:
         assert "dig(" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_run_summary_counts_inconclusive_gates_and_concerns():
+    result = {"models": {"private": {"test_accuracy": 0.75, "degenerate": {"degenerate": True, "reasons": ["constant"]}}},
+              "gates": [{"name": "g", "metric": "accuracy", "model": "private", "severity": "error", "value": 0.75,
+                         "passed": False, "message": "m", "outcome": "inconclusive", "reason": "degenerate"}],
+              "verdict": "fail"}
+    row = run_summary(result, name="r")
+    assert row["gates inconclusive"] == 1 and row["gates failed"] == 1
+    assert row["concerns"] == 2  # the degenerate model, and the inconclusive gate
