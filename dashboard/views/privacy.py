@@ -71,26 +71,99 @@ else:
     table(pd.DataFrame(rows), formats={c: "%.4f" for c in pd.DataFrame(rows).columns if c != "ε"})
 
 # --- membership inference --------------------------------------------------------------------------
+def _low_fpr_cell(points, target: float, legacy):
+    pt = next((q for q in points if q.target_fpr is not None and abs(q.target_fpr - target) < 1e-12), None)
+    if pt is None:
+        return fmt(legacy) if legacy is not None else "—"
+    if pt.tpr is None:
+        return f"not reported ({fmt(pt.false_positive_allowance)} FP allowed, {fmt(pt.min_false_positives)} needed)"
+    lo, hi = (pt.tpr_ci or [None, None])[:2]
+    band = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+    return f"{pt.tpr:.3f}{band} · {fmt(pt.false_positives)} FP of {fmt(pt.n_nonmembers)}"
+
+
+def _log_roc(frames: list[pd.DataFrame]):
+    """ROC on log-log axes with the TPR's Clopper–Pearson band; the diagonal is a guessing attack."""
+    import altair as alt
+
+    data = pd.concat(frames, ignore_index=True)
+    data = data[(data["fpr"] > 0) & (data["tpr"] > 0)]
+    floor = max(1e-5, float(data["fpr"].min()) / 2) if not data.empty else 1e-5
+    data = data.assign(lower=data["lower"].clip(lower=floor))
+    scale = alt.Scale(type="log", domain=[floor, 1], clamp=True)
+    base = alt.Chart(data)
+    band = base.mark_area(opacity=0.15).encode(x=alt.X("fpr:Q", scale=scale, title="false positive rate (log)"),
+                                               y=alt.Y("lower:Q", scale=scale, title="true positive rate (log)"), y2="upper:Q",
+                                               color="curve:N")
+    line = base.mark_line().encode(x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale), color="curve:N",
+                                   tooltip=["curve", "fpr", "tpr", "lower", "upper", "false_positives"])
+    diag = alt.Chart(pd.DataFrame({"fpr": [floor, 1.0], "tpr": [floor, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
+        x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale))
+    return (band + line + diag).properties(title="Attack ROC, log axes (band: 95% Clopper–Pearson; dashed: guessing)")
+
+
 st.subheader("Membership inference")
 mia = priv.membership_inference
 if not mia:
     not_run("Membership-inference attack", "Enable [privacy] membership_inference in the config.")
 else:
-    curves, rows = [], []
+    curves, log_curves, rows = [], [], []
     for model, res in mia.items():
         for attack, a in res.attacks.items():
-            rows.append({"model": model, "attack": attack, "AUC": a.auc, "TPR at 1% FPR": a.tpr_at_1pct_fpr,
-                         "TPR at 0.1% FPR": a.tpr_at_01pct_fpr, "advantage": a.advantage,
+            rows.append({"model": model, "attack": attack, "AUC": a.auc,
+                         "TPR at 1% FPR": _low_fpr_cell(a.low_fpr, 0.01, a.tpr_at_1pct_fpr),
+                         "TPR at 0.1% FPR": _low_fpr_cell(a.low_fpr, 0.001, a.tpr_at_01pct_fpr), "advantage": a.advantage,
                          "members": res.n_members, "non-members": res.n_nonmembers})
-            fpr, tpr = (a.roc.fpr, a.roc.tpr) if a.roc is not None else ([], [])
+            roc = a.roc
+            fpr, tpr = (roc.fpr, roc.tpr) if roc is not None else ([], [])
             if fpr and len(fpr) == len(tpr):
                 curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))
+                if len(roc.tpr_lower) == len(fpr) == len(roc.tpr_upper):
+                    fps = roc.false_positives if len(roc.false_positives) == len(fpr) else [None] * len(fpr)
+                    log_curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "lower": roc.tpr_lower, "upper": roc.tpr_upper,
+                                                    "false_positives": fps, "curve": f"{model} · {attack}"}))
     left, right = st.columns([3, 2])
-    if curves:
+    if log_curves:
+        chart(where=left, c=_log_roc(log_curves))
+    elif curves:
         chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
     with right:
-        table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "TPR at 1% FPR", "TPR at 0.1% FPR", "advantage")})
-        st.caption("An AUC near 0.5 and a TPR at low FPR near the FPR mean the attack cannot tell members from non-members.")
+        table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "advantage")})
+        st.caption("TPRs with 95% Clopper–Pearson intervals and the false positives (FP) behind the threshold; a TPR whose "
+                   "threshold admits too few non-members is not reported. An AUC near 0.5 and a TPR at low FPR near the "
+                   "FPR mean the attack cannot tell members from non-members.")
+    for model, res in mia.items():
+        c, ref = res.nonmember_cleaning, res.reference_models
+        if c is not None:
+            st.caption(f"{md_escape(model)}: {fmt(c.exact_duplicates_removed)} exact and {fmt(c.near_duplicates_removed)} near "
+                       f"duplicates of training rows removed from the non-members ({fmt(c.clean_heldout_rows)} of "
+                       f"{fmt(c.heldout_rows)} held-out rows kept).")
+        if ref is not None and ref.k:
+            st.caption(f"{md_escape(model)}: RMIA and LiRA with {fmt(ref.k)} reference models ({md_escape(ref.trainer or '')}), "
+                       f"{fmt(ref.seconds)} s; not saved.")
+        elif ref is not None and ref.skipped:
+            st.caption(f"{md_escape(model)}: no reference-model attack: {md_escape(ref.skipped)}.")
+
+# --- run-level statement ----------------------------------------------------------------------------
+st.subheader("What this run directory promises")
+stmt = priv.statement
+if stmt is None:
+    not_run("Privacy statement", "Records written before the statement existed do not have one.")
+else:
+    if stmt.guarantee:
+        st.success(md_escape(stmt.guarantee))
+    else:
+        st.warning("No model was trained with differential privacy: nothing in this run directory is covered.")
+    if stmt.sampling:
+        st.caption(md_escape(stmt.sampling))
+    if stmt.composition:
+        st.caption(md_escape(stmt.composition))
+    table(pd.DataFrame([{"artefact": a.path, "covered by DP": "yes" if a.private else "no", "why": a.why} for a in stmt.artefacts]))
+    if stmt.not_saved:
+        table(pd.DataFrame([{"trained and discarded": m.what, "DP": "yes" if m.private else "no", "why": m.why}
+                            for m in stmt.not_saved]))
+    if stmt.publish:
+        st.markdown("**To publish with the stated guarantee:** " + "; ".join(md_escape(x) for x in stmt.publish))
 
 # --- canary audit ----------------------------------------------------------------------------------
 # With ~500 excluded canaries the ratio's standard error is about 3%; below 0.85 is no sampling accident.
@@ -122,6 +195,11 @@ else:
             st.caption("The lower bound is below the claimed ε, as it must be for a correct implementation; a one-run "
                        "audit is loose, so a small bound does not prove the claimed ε is tight.")
     st.caption(f"Method: {md_escape(canary.method)}; {fmt(canary.m)} canaries, δ = {fmt(canary.delta, digits=2)}.")
+    gdp = canary.gaussian_dp
+    if gdp is not None:
+        st.caption(f"f-DP analysis of the same guesses (Mahloujifar, Melis & Chaudhuri 2025): μ ≥ {fmt(gdp.mu_lower_bound)} "
+                   f"(Gaussian DP), ε ≥ {fmt(gdp.epsilon_lower_bound)} at the same δ"
+                   + (f"; the mechanism's μ is {fmt(gdp.mu_accountant)}." if gdp.mu_accountant is not None else "."))
 
 # --- identifier scan -------------------------------------------------------------------------------
 st.subheader("Identifier scan of the input data")
