@@ -188,7 +188,8 @@ def deletion_curve(frame: pd.DataFrame, *, title: str = "Deletion curve") -> alt
 
 def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: str, x_lo: str | None = None,
                     x_hi: str | None = None, y_lo: str | None = None, y_hi: str | None = None, title: str = "",
-                    x_bounds: list[dict] | None = None, y_bounds: list[dict] | None = None) -> alt.Chart:
+                    x_bounds: list[dict] | None = None, y_bounds: list[dict] | None = None,
+                    x_title: str | None = None, y_title: str | None = None) -> alt.Chart:
     """Points (one per ``label``, coloured by ``kind``) with horizontal and vertical interval bars, and dashed gate bounds.
 
     Used for accuracy against disparity across models, mitigations and ε points.
@@ -205,7 +206,8 @@ def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: st
                alt.Tooltip(f"{y}:Q", format=".4f")]
     base = alt.Chart(frame)
     color = alt.Color(f"{kind}:N", title=None)
-    layers = [base.mark_point(filled=True, size=90).encode(x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys),
+    layers = [base.mark_point(filled=True, size=90).encode(x=alt.X(f"{x}:Q", scale=xs, title=x_title or x),
+                                                           y=alt.Y(f"{y}:Q", scale=ys, title=y_title or y),
                                                            color=color, shape=alt.Shape(f"{kind}:N", title=None),
                                                            tooltip=tooltip)]
     if x_lo and x_hi:

@@ -61,6 +61,7 @@ y_bounds = [{"value": g.min, "label": f"gate {g.severity}: accuracy ≥ {fmt(g.m
             if g.metric == "accuracy" and g.min is not None]
 chart(charts.scatter_with_ci(frame, x="disparity", y="accuracy", label="point", kind="kind", x_lo="d lo", x_hi="d hi",
                              y_lo="acc lo", y_hi="acc hi", x_bounds=x_bounds, y_bounds=y_bounds,
+                             x_title=f"{metric} ({feature})", y_title="test accuracy",
                              title=f"Accuracy against {metric} ({feature}): up and left is better"))
 st.caption("Bars: the recorded intervals (bootstrap for the models and mitigations; the utility curve's points have none). "
            "Dashed red lines: the gates' bounds on these metrics."

@@ -93,9 +93,10 @@ preds = predictions(run)
 first_model = preds["model"].iloc[0]
 y_true = preds.loc[preds["model"] == first_model, "y_true"].to_numpy()
 listed = rows[:MAX_LISTED]
-pick = st.selectbox("Test row", listed, key="wi_row",
-                    format_func=lambda i: f"row {i} · true {y_true[i]} · " + ", ".join(
-                        f"{c}={_show(frame.iloc[i][c])}" for c in list(frame.columns)[:5]))
+shown_cols = list(frame.columns)[:5]
+labels = {int(i): f"row {i} · true {y_true[i]} · " + ", ".join(f"{c}={_show(v)}" for c, v in zip(shown_cols, vals, strict=True))
+          for i, vals in zip(listed, frame.iloc[listed][shown_cols].itertuples(index=False, name=None), strict=True)}
+pick = st.selectbox("Test row", listed, key="wi_row", format_func=lambda i: labels[int(i)])
 original = frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True)
 
 st.subheader("Edit the row")
