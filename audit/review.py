@@ -56,6 +56,8 @@ _FIELDS = ("version", "index", "reviewer", "decision", "comment", "created_at", 
 
 _BAD_REVIEWER = "The reviewer name is {found}. Expected a non-empty name of at most {n} characters on one line; pass --reviewer NAME."
 _BAD_DECISION = "The decision is {found!r}. Expected one of {choices}; pass --decision approve or --decision reject."
+_CONTROL = ("The {what} holds control characters ({found}). Expected plain text: terminal escape sequences and invisible "
+            "characters would be stored in the record and replayed wherever it is shown; remove them.")
 _BAD_COMMENT = "The comment has {found} characters. Expected at most {n}; shorten it or link to a document."
 _BAD_INPUT = "Cannot record the review: {problems}"
 _RUN_CHANGED = ("Refusing to review {run}: it no longer matches its manifest ({diff}). A review must refer to the run "
@@ -265,7 +267,19 @@ def _validate(reviewer: Any, decision: Any, comment: Any) -> list[str]:
         problems.append(_BAD_DECISION.format(found=decision, choices=list(DECISIONS)))
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
         problems.append(_BAD_COMMENT.format(found=len(comment) if isinstance(comment, str) else "no text", n=MAX_COMMENT_CHARS))
+    for what, text, allowed in (("reviewer name", reviewer, ""), ("comment", comment, "\n\t")):
+        bad = _control_characters(text, allowed) if isinstance(text, str) else []
+        if bad:
+            problems.append(_CONTROL.format(what=what, found=", ".join(bad[:5])))
     return problems
+
+
+def _control_characters(text: str, allowed: str) -> list[str]:
+    """Control characters (terminal escapes, NUL...) in ``text``, as escapes; the record is shown in terminals."""
+    import unicodedata
+
+    found = {c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in allowed}
+    return sorted(repr(c)[1:-1] for c in found)
 
 
 def add_review(
