@@ -28,7 +28,7 @@ import numpy as np
 
 from audit.fairness._bootstrap import disparity_interval
 from audit.fairness._metrics import NAMED_DISPARITIES
-from audit.fairness._simultaneous import max_t_band
+from audit.fairness._simultaneous import group_boxes
 
 __all__ = ["DISPARITY_CI_METHOD", "disparity_intervals"]
 
@@ -36,33 +36,6 @@ DISPARITY_CI_METHOD = (
     "union of the percentile and basic bootstrap intervals, extended on the parity side by the bound "
     "implied by simultaneous (max-t) intervals of the group rates; clipped to [0, 1]"
 )
-
-
-def _simultaneous(samples: np.ndarray, estimate: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Max-t simultaneous interval for each column of ``samples`` (B, G) around ``estimate`` (G,)."""
-    lo, hi, _ = max_t_band(samples, estimate, level)
-    return lo, hi
-
-
-def _box_bounds(group_samples: np.ndarray, group_estimate: np.ndarray, overall_samples: np.ndarray | None,
-                overall_estimate: float | None, level: float) -> dict[str, float]:
-    """Parity-side bounds for one metric's difference, ratio and (given the overall rate) difference to overall."""
-    present = np.isfinite(group_estimate)
-    if present.sum() < 1:
-        return {}
-    gs, ge = group_samples[:, present], group_estimate[present]
-    lo, hi = _simultaneous(gs, ge, level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_hi = float(np.min(hi) / np.max(lo)) if np.max(lo) > 0 else 1.0
-    bounds = {
-        "difference": max(0.0, float(np.max(lo) - np.min(hi))),
-        "ratio": min(1.0, ratio_hi) if np.isfinite(ratio_hi) else 1.0,
-    }
-    if overall_samples is not None:
-        d_lo, d_hi = _simultaneous(gs - overall_samples[:, None], ge - overall_estimate, level)
-        gap = np.maximum(0.0, np.maximum(d_lo, -d_hi))  # distance of each interval from zero
-        bounds["difference_to_overall"] = float(np.max(gap))
-    return bounds
 
 
 def _parity_bound(name: str, box: dict[str, dict[str, float]]) -> tuple[str, float] | None:
@@ -101,6 +74,7 @@ def disparity_intervals(
     overall_samples: dict[str, np.ndarray] | None = None,
     overall_estimates: dict[str, float] | None = None,
     level: float,
+    boxes: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Interval of every disparity of one grouping (see the module docstring).
 
@@ -115,6 +89,8 @@ def disparity_intervals(
         ``*_to_overall`` disparities.
     level : float
         Confidence level.
+    boxes : dict, optional
+        The box bounds of :func:`~audit.fairness._simultaneous.group_boxes`, when already computed.
 
     Examples
     --------
@@ -127,12 +103,8 @@ def disparity_intervals(
     >>> out["selection_rate_difference"][0]  # reaches parity
     0.0
     """
-    box = {
-        m: _box_bounds(group_samples[m], np.asarray(group_estimates[m], float),
-                       None if overall_samples is None else overall_samples[m],
-                       None if overall_estimates is None else float(overall_estimates[m]), level)
-        for m in group_samples
-    }
+    box = boxes if boxes is not None else group_boxes(group_samples, group_estimates, overall_samples,
+                                                      overall_estimates, level=level)[0]
     out = {}
     for name, reps in samples.items():
         est = float(estimates[name])

@@ -16,7 +16,7 @@ from audit.fairness._bootstrap import draw_counts, percentile_interval
 from audit.fairness._counts import Cells, Grouping
 from audit.fairness._disparity_ci import disparity_intervals
 from audit.fairness._metrics import RATE_METRICS, disparities, rates
-from audit.fairness._simultaneous import box_p_values, disparity_box, max_t_bands, parity_p_values
+from audit.fairness._simultaneous import disparity_box, group_boxes, max_t_bands, parity_p_values
 from audit.fairness._sufficiency import disparity_metrics
 
 __all__ = ["Engine", "View"]
@@ -107,10 +107,11 @@ class Engine:
         overall_estimates = {m: float(point[(okey, m)][0] if okey else point[(source, "overall", m)][0])
                              for m in RATE_METRICS}
         estimates = {d: point[(source, "disparity", d)][0] for d in names}
+        bounds, boxes = group_boxes(group_samples, group_estimates, overall_samples, overall_estimates, level=level)
         ci = disparity_intervals({d: reps[(source, "disparity", d)] for d in names}, estimates,
                                  group_samples=group_samples, group_estimates=group_estimates,
-                                 overall_samples=overall_samples, overall_estimates=overall_estimates, level=level)
-        boxes = box_p_values(group_samples, group_estimates, overall_samples, overall_estimates)
+                                 overall_samples=overall_samples, overall_estimates=overall_estimates, level=level,
+                                 boxes=bounds)
         p_values = parity_p_values(names, np.stack([reps[(source, "disparity", d)] for d in names], axis=1),
                                    np.array([estimates[d] for d in names], dtype=float),
                                    [disparity_box(d, boxes, disparity_metrics(d)) for d in names])

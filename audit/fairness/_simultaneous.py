@@ -27,7 +27,7 @@ import numpy as np
 from scipy.special import ndtr
 
 __all__ = ["MULTIPLE_TESTING", "SIMULTANEOUS_METHOD", "box_p_values", "disparity_box", "holm", "max_t", "max_t_band",
-           "max_t_bands", "parity_p_value", "parity_p_values"]
+           "max_t_bands", "group_boxes", "parity_p_value", "parity_p_values"]
 
 MIN_TAIL_RESAMPLES = 10
 """Below this many resamples beyond the observed statistic, a p-value also takes the normal approximation."""
@@ -156,41 +156,74 @@ def parity_p_values(names: list[str], reps: np.ndarray, estimates: np.ndarray, b
     return out
 
 
-def box_p_values(group_samples: dict[str, np.ndarray], group_estimates: dict[str, np.ndarray],
-                 overall_samples: dict[str, np.ndarray] | None = None,
-                 overall_estimates: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
-    """Box p-values of each metric: the smallest α at which its max-t group intervals (level 1 - α) are
-    consistent with parity, between groups (they overlap) and, given the overall rates, to overall (each
-    group's interval around the overall rate reaches it). All metrics are handled in one pass.
+def group_boxes(group_samples: dict[str, np.ndarray], group_estimates: dict[str, np.ndarray],
+                overall_samples: dict[str, np.ndarray] | None = None, overall_estimates: dict[str, float] | None = None,
+                *, level: float) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Parity-side box bounds at ``level`` and box p-values of every metric, in one pass over all metrics.
+
+    Bounds (``_disparity_ci``): with every group rate in its max-t interval, a between-group
+    difference is at least ``max L - min U`` (``"difference"``), a ratio at most ``min U / max L``
+    (``"ratio"``) and, given the overall rates, the largest gap of a group's interval around the
+    overall rate from it (``"difference_to_overall"``). P-values: the smallest α at which those
+    intervals (level 1 - α) are consistent with parity, ``"between"`` and ``"to_overall"``.
+    Groups with an undefined estimate are left out.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> equal = 0.3 + 0.01 * rng.standard_normal((500, 4))
-    >>> box_p_values({"m": equal}, {"m": np.full(4, 0.3)})["m"]["between"]
-    1.0
+    >>> bounds, p = group_boxes({"m": equal}, {"m": np.full(4, 0.3)}, level=0.95)
+    >>> bounds["m"]["difference"], p["m"]["between"]
+    (0.0, 1.0)
     """
     names = list(group_samples)
     gs = np.stack([group_samples[m] for m in names], axis=1)  # (B, M, G)
     ge = np.stack([np.asarray(group_estimates[m], dtype=float) for m in names])  # (M, G)
+    present = np.isfinite(ge)
     worst, se = _max_t_stack(gs, ge)
+    c = _quantiles(worst, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = ge[:, :, None] - ge[:, None, :]
         need = np.nan_to_num(np.where(gap > 0, gap / (se[:, :, None] + se[:, None, :]), 0.0), nan=0.0, posinf=np.inf)
     n_cols = (se > 0).sum(axis=1)
-    out = {m: {"between": _tail_p(worst[:, j], float(need[j].max(initial=0.0)), int(n_cols[j]))}
-           for j, m in enumerate(names)}
+    bounds, pvals = {}, {}
+    for j, m in enumerate(names):
+        pvals[m] = {"between": _tail_p(worst[:, j], float(need[j].max(initial=0.0)), int(n_cols[j]))}
+        if present[j].any():
+            lo, hi = (ge[j] - c[j] * se[j])[present[j]], (ge[j] + c[j] * se[j])[present[j]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio_hi = float(np.min(hi) / np.max(lo)) if np.max(lo) > 0 else 1.0
+            bounds[m] = {"difference": max(0.0, float(np.max(lo) - np.min(hi))),
+                         "ratio": min(1.0, ratio_hi) if np.isfinite(ratio_hi) else 1.0}
     if overall_samples is not None:
         os_ = np.stack([overall_samples[m] for m in names], axis=1)  # (B, M)
         oe = np.array([float(overall_estimates[m]) for m in names])
         d_e = ge - oe[:, None]
         worst_d, se_d = _max_t_stack(gs - os_[:, :, None], d_e)
+        c_d = _quantiles(worst_d, level)
         with np.errstate(divide="ignore", invalid="ignore"):
             need_d = np.nan_to_num(np.where(np.abs(d_e) > 0, np.abs(d_e) / se_d, 0.0), nan=0.0, posinf=np.inf)
         n_cols_d = (se_d > 0).sum(axis=1)
         for j, m in enumerate(names):
-            out[m]["to_overall"] = _tail_p(worst_d[:, j], float(need_d[j].max(initial=0.0)), int(n_cols_d[j]))
-    return out
+            pvals[m]["to_overall"] = _tail_p(worst_d[:, j], float(need_d[j].max(initial=0.0)), int(n_cols_d[j]))
+            if m in bounds:
+                d_lo = (d_e[j] - c_d[j] * se_d[j])[present[j]]
+                d_hi = (d_e[j] + c_d[j] * se_d[j])[present[j]]
+                bounds[m]["difference_to_overall"] = float(np.max(np.maximum(0.0, np.maximum(d_lo, -d_hi))))
+    return bounds, pvals
+
+
+def _quantiles(worst: np.ndarray, level: float) -> np.ndarray:
+    """The ``level`` quantile of each column's finite values (0 where none)."""
+    return np.array([float(np.quantile(w[np.isfinite(w)], level)) if np.isfinite(w).any() else 0.0
+                     for w in worst.T])
+
+
+def box_p_values(group_samples: dict[str, np.ndarray], group_estimates: dict[str, np.ndarray],
+                 overall_samples: dict[str, np.ndarray] | None = None,
+                 overall_estimates: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """The box p-values of :func:`group_boxes` alone."""
+    return group_boxes(group_samples, group_estimates, overall_samples, overall_estimates, level=0.95)[1]
 
 
 def parity_p_value(name: str, reps: np.ndarray, estimate: float, *, box: dict[str, float] | None = None) -> float | None:
