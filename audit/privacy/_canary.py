@@ -229,6 +229,8 @@ def canary_result(method: str, *, m: int, scores: np.ndarray, included: np.ndarr
 
     Shared by :func:`canary_audit` and :func:`gradient_canary_audit`, so both bound and report alike.
     """
+    from audit.privacy._fdp import gdp_from_guesses
+
     best = best_guesses(scores, included, delta=delta, confidence=confidence, guess_fractions=guess_fractions)
     return {
         "method": method,
@@ -238,6 +240,9 @@ def canary_result(method: str, *, m: int, scores: np.ndarray, included: np.ndarr
         "delta": delta,
         "epsilon_accountant": epsilon_accountant,
         "private": private,
+        # The same guesses analysed with a Gaussian trade-off function (f-DP), beside the (ε, δ) bound.
+        "gaussian_dp": gdp_from_guesses(scores, included, delta=delta, confidence=confidence,
+                                        guess_fractions=guess_fractions),
     }
 
 
