@@ -46,6 +46,13 @@ __all__ = [
 
 MISSING_CATEGORY = "<missing>"
 MAX_SENSITIVE_GROUPS = 100
+#: Joins the values of an intersectional group's label ("Female & Black").
+INTERSECTION_SEPARATOR = " & "
+_AMBIGUOUS_GROUP = (
+    "sensitive features {columns} have values containing {sep!r} that make different intersectional groups {groups} "
+    "share the label {joined!r} in the {label} (labels join values with {sep!r}). Rename those values (e.g. 'and' for "
+    "'&'), or set data.intersections = false."
+)
 
 _EMPTY_FILE = "{path} is empty. Expected a CSV with a header row and at least one data row."
 _NO_ROWS = "{path} has a header but no data rows. Expected at least one data row."
@@ -278,6 +285,7 @@ def check_table(
     drop_columns: list[str] = (),
     label: str = "data",
     min_group_rows: int = 2,
+    intersections: bool = False,
 ) -> None:
     """Check a table against the config before any work; report every problem at once.
 
@@ -330,6 +338,9 @@ def check_table(
                 f"sensitive feature {s!r} has {n_groups} distinct values (at most {MAX_SENSITIVE_GROUPS} supported): "
                 "is it an identifier or a continuous column? Bin it into groups first."
             )
+    present = [s for s in sensitive_features if s in cols]
+    if intersections and len(present) > 1:
+        problems += _ambiguous_intersections(frame, present, label)
     for c in frame.columns:
         if c in (target,) or c in drop_columns:
             continue
@@ -344,6 +355,18 @@ def check_table(
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise DataError(f"The {label} cannot be audited as configured ({len(problems)} problem(s)):\n{body}", problems=problems)
+
+
+def _ambiguous_intersections(frame: pd.DataFrame, columns: list[str], label: str) -> list[str]:
+    """Different intersectional groups whose labels (values joined by " & ") would be the same."""
+    combos = frame[columns].astype("string").fillna(MISSING_CATEGORY).drop_duplicates()
+    labels = combos.apply(lambda row: INTERSECTION_SEPARATOR.join(row), axis=1)
+    clash = combos[labels.duplicated(keep=False)]
+    if clash.empty:
+        return []
+    shown = [tuple(r) for r in clash.head(2).itertuples(index=False)]
+    return [_AMBIGUOUS_GROUP.format(columns=columns, groups=shown, joined=labels[clash.index[0]], sep=INTERSECTION_SEPARATOR,
+                                    label=label)]
 
 
 def _numeric_problem(series: pd.Series, column: str, label: str) -> str | None:
@@ -564,7 +587,8 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
 
 def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> None:
     check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
-                drop_columns=d.drop_columns, label="training data" if test_df is not None else "data")
+                drop_columns=d.drop_columns, label="training data" if test_df is not None else "data",
+                intersections=d.intersections and len(d.sensitive_features) > 1)
     if test_df is None:
         return
     extra = sorted(set(train_df.columns) ^ set(test_df.columns))
@@ -574,7 +598,8 @@ def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None)
             "Expected the same columns in both; rename or drop the extra ones."
         )
     check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
-                drop_columns=d.drop_columns, label="test data")
+                drop_columns=d.drop_columns, label="test data",
+                intersections=d.intersections and len(d.sensitive_features) > 1)
 
 
 def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:

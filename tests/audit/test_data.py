@@ -147,3 +147,14 @@ def test_preprocessor_file_from_a_run_is_read_safely(tmp_path, text):
     p.write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match="Preprocessor file"):
         TabularPreprocessor.load(p)
+
+
+def test_intersection_labels_that_would_clash_are_refused_only_when_they_do():
+    df = _frame(200)
+    df["race"] = ["Black & Other" if i % 4 == 0 else "White" for i in range(200)]
+    check_table(df, target="y", positive_label="yes", sensitive_features=["sex", "race"], intersections=True)
+    df.loc[1, ["sex", "race"]] = [f"{df.loc[0, 'sex']} & Black", "Other"]
+    df.loc[0, "race"] = "Black & Other"
+    with pytest.raises(DataError, match="share the label"):
+        check_table(df, target="y", positive_label="yes", sensitive_features=["sex", "race"], intersections=True)
+    check_table(df, target="y", positive_label="yes", sensitive_features=["sex", "race"], intersections=False)

@@ -492,6 +492,15 @@ def symlink_loop(target: Path, work: Path) -> None:
     os.symlink(target.name, target)
 
 
+def people_ampersand_groups(target: Path, work: Path) -> None:
+    """Values joined by " & " in intersection labels: ("A & B", "C") and ("A", "B & C") would both read "A & B & C"."""
+    df = _people()
+    df.loc[df.index % 10 == 1, ["sex", "race"]] = ["Female & Black", "Other"]
+    df.loc[df.index % 10 == 2, ["sex", "race"]] = ["Female", "Black & Other"]
+    df.loc[df.index % 10 == 3, "race"] = "Asian & Pacific-Islander"  # an '&' alone makes no clash: accepted
+    df.to_csv(target, index=False)
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     name: fn for name, fn in list(globals().items())
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__ and name not in {"Path", "Callable"}
