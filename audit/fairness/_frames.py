@@ -83,8 +83,15 @@ def spark_session() -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return (SparkSession.builder.master("local[*]").appName("rai-audit")
+    import os
+    import sys
+
+    # local workers run this interpreter (with this environment's torch and pandas) unless PYSPARK_PYTHON says
+    # otherwise; SparkContext reads the variable, not only the spark.pyspark.python setting
+    python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (SparkSession.builder.master("local[*]").appName("rai-audit").config("spark.pyspark.python", python)
             .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
 
 

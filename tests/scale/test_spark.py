@@ -36,3 +36,26 @@ def test_a_spark_frame_is_counted_on_spark(spark, predictions):
     assert report["n"] == len(predictions)
     assert [g["count"] for g in report["by_feature"]["sex"]["groups"]] == \
         [g["count"] for g in in_memory(predictions, n_boot=0)["by_feature"]["sex"]["groups"]]
+
+
+def test_spark_scores_with_map_in_pandas_like_the_model_in_memory(spark, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from audit.scale import load_scorer, score_dataset
+
+    from .test_score import _rows, _write_run
+
+    model, pre = _write_run(tmp_path / "run")
+    rows = _rows(seed=1)
+    (tmp_path / "data").mkdir()
+    for i in range(3):
+        rows.iloc[i * 300:(i + 1) * 300].to_parquet(tmp_path / "data" / f"part-{i}.parquet", index=False)
+    from audit.modeling import predict_proba
+
+    summary = score_dataset(load_scorer(tmp_path / "run", keep=["id"]), tmp_path / "data", tmp_path / "preds",
+                            engine="spark")
+    assert summary["predictions"] == len(rows)
+    got = pd.read_parquet(tmp_path / "preds").sort_values("id").reset_index(drop=True)
+    np.testing.assert_allclose(got["y_score"], predict_proba(model, pre.transform(rows)), atol=1e-12)
+    assert got["sex"].isna().sum() == rows["sex"].isna().sum()
