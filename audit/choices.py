@@ -29,6 +29,7 @@ __all__ = [
     "BUNDLED_DATASETS",
     "CANARY_KINDS",
     "CONCERN_SEVERITIES",
+    "DISPARITY_GROUPS",
     "EXPLAIN_BASELINES",
     "FAIRNESS_DISPARITIES",
     "GATE_GROUPS",
@@ -104,8 +105,10 @@ GATE_SEVERITIES = ("error", "warning")
 #: disparity resting on fewer than two groups with enough data). An inconclusive error gate fails the verdict
 #: unless the gate says ``allow_inconclusive = true``.
 GATE_OUTCOMES = ("pass", "fail", "inconclusive")
-#: ``[[gates]] groups``: a disparity gate compares the groups with enough data (default) or every group.
-GATE_GROUPS = ("sufficient", "all")
+#: ``[fairness] disparity_groups`` and ``[[gates]] groups``: disparities over the groups with enough data for the
+#: metric (default) or over every group.
+DISPARITY_GROUPS = ("sufficient", "all")
+GATE_GROUPS = DISPARITY_GROUPS
 #: The verdict of an audit.
 VERDICTS = ("pass", "fail")
 #: How much a concern (audit.concerns) matters: critical undermines the verdict, warning qualifies it, info explains it.

@@ -35,6 +35,7 @@ from audit.choices import (
     FAIRNESS_DISPARITIES,
     GATE_GROUPS,
     GATE_METRICS,
+    DISPARITY_GROUPS,
     GATE_SEVERITIES,
     IDENTIFIER_POLICIES,
     MITIGATIONS,
@@ -85,6 +86,11 @@ _GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = 
 #: Defaults of the data screening (audit.screening): one-hot width, and the single-feature AUC that is leakage.
 DEFAULT_MAX_ENCODED_FEATURES = 2000
 DEFAULT_LEAKAGE_AUC = 0.95
+#: Least count of a metric's denominator (actual positives for TPR, actual negatives for FPR, predicted positives
+#: for precision) a group needs for that metric to enter a disparity. With fewer than 10 the rate moves by more than
+#: 10 points per person, its 95% interval is wider than ±0.26 (Wilson, at 5 of 10), and the normal approximation
+#: behind interval methods fails (the usual ``n p >= 10`` rule).
+DEFAULT_MIN_GROUP_POSITIVES = 10
 
 #: The columns ``predictions.csv`` holds besides the sensitive features, in order (the writer in
 #: ``audit.pipeline._audits`` builds its frame from this tuple); a sensitive feature may not take one of these names.
@@ -286,6 +292,12 @@ class FairnessSection:
     ci_level: float = _spec("a number strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.95)
     stratified: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     min_group_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=30)
+    min_group_positives: int = _spec("an integer >= 0 (least actual positives / negatives / predicted positives a group "
+                                     "needs for the metrics that divide by them; 0 = rows only)",
+                                     check=lambda v: _is_int(v) and v >= 0, default=DEFAULT_MIN_GROUP_POSITIVES)
+    disparity_groups: str = _choice("groups the gate-facing disparities compare", DISPARITY_GROUPS,
+                                    fix="Fix: \"sufficient\" leaves groups without enough data out of the disparities "
+                                        "(they stay in every table); \"all\" uses every group.", default="sufficient")
     mitigation: str = _choice("mitigation", MITIGATIONS,
                               fix="Fix: name the disparity to reduce (Fairlearn's constraint), or \"none\" to skip mitigation.",
                               default="demographic_parity")

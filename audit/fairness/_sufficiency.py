@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from audit.choices import DISPARITY_GROUPS
+from audit.config import DEFAULT_MIN_GROUP_POSITIVES
 from audit.fairness._counts import FN, FP, TN, TP
 from audit.fairness._metrics import NAMED_DISPARITIES, RATE_METRICS
 
@@ -38,14 +40,8 @@ __all__ = [
     "sufficient_mask",
 ]
 
-DEFAULT_MIN_GROUP_POSITIVES = 10
-"""Default least count of a metric's denominator (actual positives for TPR, ...) in a group.
-
-With fewer than 10 the rate moves by more than 10 points per person, its 95% interval is
-wider than ±0.26 (Wilson, at 5 of 10), and the normal approximation behind
-interval methods fails (the usual ``n p >= 10`` rule)."""
-
-DISPARITY_GROUPS_MODES = ("sufficient", "all")
+# Defined with the config (one source for every default and allowed value); see audit.config for why 10.
+DISPARITY_GROUPS_MODES = DISPARITY_GROUPS
 """``fairness_report(disparity_groups=...)``: which groups the gate-facing ``disparities`` use."""
 
 METRIC_DENOMINATORS: dict[str, tuple[str, ...]] = {

@@ -51,7 +51,8 @@ def _predict_and_fairness(run: AuditRun) -> None:
         run.fairness[name] = fairness_report(
             y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
             n_boot=f.n_boot, ci_level=f.ci_level, stratified=f.stratified,
-            min_group_size=f.min_group_size, intersections=run.options.intersections, seed=run.options.seed,
+            min_group_size=f.min_group_size, min_group_positives=f.min_group_positives,
+            disparity_groups=f.disparity_groups, intersections=run.options.intersections, seed=run.options.seed,
         )
         from audit.config import PREDICTION_COLUMNS  # the reserved names the config refuses for sensitive columns
 
