@@ -25,7 +25,8 @@ from audit.privacy._duplicates import DEFAULT_NEAR_DECIMALS, duplicate_mask
 from audit.privacy._lira import lira_scores
 from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES
 from audit.privacy._membership import attack_summary, membership_inference
-from audit.privacy._reference_models import TrainFn, train_reference_models
+from audit.exceptions import DataError, PrivacyError
+from audit.privacy._reference_models import MIN_ROWS_PER_REFERENCE, TrainFn, train_reference_models
 from audit.privacy._rmia import DEFAULT_RMIA_A, rmia_scores
 
 __all__ = ["REFERENCE_ATTACKS", "membership_audit"]
@@ -51,6 +52,25 @@ def _reference_attacks(model: nn.Module, refs: list[nn.Module], *, X_m, y_m, X_n
                      ("lira", lambda X, y: lira_scores(model, refs, X, y))):
         out[name] = attack_summary(fn(X_m, y_m), fn(X_n, y_n), min_false_positives=min_false_positives)
     return out
+
+
+def _with_reference(section: dict, model: nn.Module, trainer: tuple[TrainFn, str], *, k: int, X_m, y_m, X_n, y_n, X_pop,
+                    y_pop, rmia_a: float, seed: int, min_false_positives: int, progress) -> dict:
+    """Train ``k`` reference models and add RMIA and LiRA to ``section``; returns the reference-model record."""
+    train_fn, description = trainer
+    t0 = time.perf_counter()
+    if len(X_pop) < k * MIN_ROWS_PER_REFERENCE:
+        return {"k": 0, "saved": False, "skipped": (
+            f"{len(X_pop)} clean population rows for {k} reference models: at least {MIN_ROWS_PER_REFERENCE} per model "
+            "needed (use fewer reference models or more held-out rows)")}
+    try:
+        refs, info = train_reference_models(train_fn, X_pop, y_pop, k=k, seed=seed, progress=progress)
+    except (PrivacyError, DataError) as exc:  # e.g. the DP settings cannot be met on a small split
+        return {"k": 0, "saved": False, "skipped": f"the reference models could not be trained as the audited model: {exc}"}
+    section["attacks"].update(_reference_attacks(model, refs, X_m=X_m, y_m=y_m, X_n=X_n, y_n=y_n, rmia_a=rmia_a,
+                                                 min_false_positives=min_false_positives))
+    return {**info, "trainer": description, "attacks": list(REFERENCE_ATTACKS), "rmia_a": float(rmia_a),
+            "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def membership_audit(
@@ -120,17 +140,12 @@ def membership_audit(
         if reference_models <= 0 or trainer is None:
             section["reference_models"] = {"k": 0, "saved": False, "skipped": (
                 "privacy.reference_models = 0" if reference_models <= 0 else no_trainer_reason)}
-            sections[name] = section
-            continue
-        train_fn, description = trainer
-        t0 = time.perf_counter()
-        refs, info = train_reference_models(train_fn, X_heldout[pop], y_heldout[pop], k=reference_models, seed=seed,
-                                            progress=None if progress is None else (lambda msg, n=name: progress(f"{n}: {msg}")))
-        section["attacks"].update(_reference_attacks(model, refs, X_m=X_train[mem], y_m=y_train[mem], X_n=X_heldout[non],
-                                                     y_n=y_heldout[non], rmia_a=rmia_a,
-                                                     min_false_positives=min_false_positives))
-        section["reference_models"] = {**info, "trainer": description, "attacks": list(REFERENCE_ATTACKS),
-                                       "rmia_a": float(rmia_a), "seconds": round(time.perf_counter() - t0, 3)}
+        else:
+            section["reference_models"] = _with_reference(
+                section, model, trainer, k=reference_models, X_m=X_train[mem], y_m=y_train[mem], X_n=X_heldout[non],
+                y_n=y_heldout[non], X_pop=X_heldout[pop], y_pop=y_heldout[pop], rmia_a=rmia_a, seed=seed,
+                min_false_positives=min_false_positives,
+                progress=None if progress is None else (lambda msg, n=name: progress(f"{n}: {msg}")))
         sections[name] = section
     if progress is not None:
         progress(_summary(sections, cleaning))

@@ -35,3 +35,15 @@ def test_membership_audit_attacks_only_clean_nonmembers_and_says_how_many_it_rem
     c = res["nonmember_cleaning"]
     assert c["exact_duplicates_removed"] == 40 and c["clean_heldout_rows"] == 260
     assert res["n_nonmembers"] == 260 and res["reference_models"]["skipped"] == "privacy.reference_models = 0"
+
+
+def test_too_few_population_rows_skip_the_reference_attack_with_the_reason():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    torch.manual_seed(0)
+    model = MLP(5, hidden=(4,))
+    res = membership_audit({"m": model}, X_train=X[:200], y_train=y[:200], X_heldout=X[200:], y_heldout=y[200:],
+                           trainers={"m": (lambda X, y, seed: model, "same")}, reference_models=4)["m"]
+    assert res["reference_models"]["k"] == 0 and "at least 50 per model" in res["reference_models"]["skipped"]
+    assert set(res["attacks"]) == {"loss_threshold", "score"}
