@@ -23,7 +23,7 @@ def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -
     if vals.empty:
         return [0.0, 1.0]
     lo, hi = float(vals.min()), float(vals.max())
-    pad = 0.06 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+    pad = 0.08 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
     return [min(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad]
 
 
@@ -189,10 +189,13 @@ def deletion_curve(frame: pd.DataFrame, *, title: str = "Deletion curve") -> alt
 def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: str, x_lo: str | None = None,
                     x_hi: str | None = None, y_lo: str | None = None, y_hi: str | None = None, title: str = "",
                     x_bounds: list[dict] | None = None, y_bounds: list[dict] | None = None,
-                    x_title: str | None = None, y_title: str | None = None) -> alt.Chart:
+                    x_title: str | None = None, y_title: str | None = None, labelled: list[str] | None = None,
+                    path: str | None = None) -> alt.Chart:
     """Points (one per ``label``, coloured by ``kind``) with horizontal and vertical interval bars, and dashed gate bounds.
 
-    Used for accuracy against disparity across models, mitigations and ε points.
+    Used for accuracy against disparity across models, mitigations and ε points. Only rows whose ``kind`` is in
+    ``labelled`` (all when None) get a text label (near-identical points would overprint each other); the rows of
+    kind ``path`` are joined by a line in frame order (a curve). Every point's name is in its tooltip.
 
     Examples
     --------
@@ -205,10 +208,11 @@ def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: st
     tooltip = [alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{kind}:N"), alt.Tooltip(f"{x}:Q", format=".4f"),
                alt.Tooltip(f"{y}:Q", format=".4f")]
     base = alt.Chart(frame)
-    color = alt.Color(f"{kind}:N", title=None)
+    color = alt.Color(f"{kind}:N", title=None, legend=alt.Legend(orient="bottom"))
     layers = [base.mark_point(filled=True, size=90).encode(x=alt.X(f"{x}:Q", scale=xs, title=x_title or x),
                                                            y=alt.Y(f"{y}:Q", scale=ys, title=y_title or y),
-                                                           color=color, shape=alt.Shape(f"{kind}:N", title=None),
+                                                           color=color, shape=alt.Shape(f"{kind}:N", title=None,
+                                                                                        legend=alt.Legend(orient="bottom")),
                                                            tooltip=tooltip)]
     if x_lo and x_hi:
         layers.append(base.transform_filter(f"isValid(datum['{x_lo}']) && isValid(datum['{x_hi}'])").mark_rule().encode(
@@ -216,8 +220,15 @@ def scatter_with_ci(frame: pd.DataFrame, *, x: str, y: str, label: str, kind: st
     if y_lo and y_hi:
         layers.append(base.transform_filter(f"isValid(datum['{y_lo}']) && isValid(datum['{y_hi}'])").mark_rule().encode(
             y=alt.Y(f"{y_lo}:Q", scale=ys), y2=f"{y_hi}:Q", x=alt.X(f"{x}:Q", scale=xs), color=color))
-    layers.append(base.mark_text(align="left", dx=7, dy=-7, fontSize=10).encode(
-        x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys), text=f"{label}:N"))
+    if path is not None:
+        layers.insert(0, alt.Chart(frame.assign(_order=range(len(frame)))).transform_filter(
+            alt.datum[kind] == path).mark_line(strokeDash=[2, 2], opacity=0.6).encode(
+            x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys), order="_order:Q", color=color))
+    text_rows = (frame if labelled is None else frame[frame[kind].isin(labelled)]).sort_values(y)
+    for part, dy in ((text_rows.iloc[0::2], 11), (text_rows.iloc[1::2], -7)):  # neighbours alternate below / above
+        if len(part):
+            layers.append(alt.Chart(part).mark_text(align="left", dx=7, dy=dy, fontSize=10).encode(
+                x=alt.X(f"{x}:Q", scale=xs), y=alt.Y(f"{y}:Q", scale=ys), text=f"{label}:N"))
     layers += _bound_rules(x_bounds, scale=xs) + _bound_rules(y_bounds, orient="y", scale=ys)
     return alt.layer(*layers).properties(title=title, height=420)
 

@@ -39,7 +39,7 @@ for name, F in fair.items():
     mit = F.mitigation
     if mit is not None and mit.sensitive_feature == feature:
         for row in mit.rows:
-            if row.method == "none":
+            if row.method in ("none", "unmitigated"):  # the audited model itself, already plotted
                 continue
             a, alo, ahi = metric_parts(row.metrics.entries.get("accuracy"))
             d, dlo, dhi = metric_parts(row.metrics.entries.get(metric))
@@ -62,8 +62,10 @@ y_bounds = [{"value": g.min, "label": f"gate {g.severity}: accuracy ≥ {fmt(g.m
 chart(charts.scatter_with_ci(frame, x="disparity", y="accuracy", label="point", kind="kind", x_lo="d lo", x_hi="d hi",
                              y_lo="acc lo", y_hi="acc hi", x_bounds=x_bounds, y_bounds=y_bounds,
                              x_title=f"{metric} ({feature})", y_title="test accuracy",
+                             labelled=["audited model", "mitigation"], path="utility curve",
                              title=f"Accuracy against {metric} ({feature}): up and left is better"))
-st.caption("Bars: the recorded intervals (bootstrap for the models and mitigations; the utility curve's points have none). "
+st.caption("Hover a point for its name; the utility curve's ε points are joined in order of ε and listed in the table. "
+           "Bars: the recorded intervals (bootstrap for the models and mitigations; the utility curve's points have none). "
            "Dashed red lines: the gates' bounds on these metrics."
            + ("" if x_bounds else f" No gate bounds {md_escape(metric)} on {md_escape(feature)}."))
 show = frame.copy()
