@@ -139,3 +139,21 @@ def test_section_reads_back_losslessly():
     assert s.to_dict() == d and s.models["private"].by_error_rate[0].conditions
     r = AuditResult(run={"name": "r"}, data={}, models={}, slices=d)
     assert AuditResult.from_json(r.to_json()).slices.models["private"].n_examined == found["n_examined"]
+
+
+def test_gate_reads_the_highest_significant_slice_error_rate():
+    from audit.config import GateSpec
+    from audit.gates import evaluate_gates
+
+    X, y, p = _planted()
+    found = find_slices(X, y_true=y, y_pred=p, max_depth=2)
+    found.pop("settings")
+    from audit.result import to_jsonable
+
+    r = AuditResult(run={"name": "r"}, data={}, models={}, slices={"models": {"private": to_jsonable(found)}})
+    spec = GateSpec(metric="max_significant_slice_error_rate", model="private", max=0.5)
+    g = evaluate_gates([spec], r)[0]
+    assert g.value == pytest.approx(found["max_significant_error_rate"]) and g.value > 0.5 and not g.passed
+    assert g.ci is not None and g.ci[0] <= g.value <= g.ci[1]  # the worst slice's Wilson interval
+    missing = evaluate_gates([spec], AuditResult(run={"name": "r"}, data={}, models={}))[0]
+    assert missing.value is None and not missing.passed  # no error analysis: never a pass
