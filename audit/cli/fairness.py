@@ -197,6 +197,12 @@ def handler(args: argparse.Namespace) -> int:
     nested = nested_problems(df, wanted, f"predictions file {args.file}")
     if nested:
         raise DataError(" ".join(nested))
+    if len(args.sensitive) > 1:  # the intersection is reported too: its group labels must not clash
+        from audit.data import _ambiguous_intersections
+
+        clash = _ambiguous_intersections(df, list(args.sensitive), f"predictions file {args.file}")
+        if clash:
+            raise DataError(clash[0].replace("), or set data.intersections = false.", ") in the predictions file."))
     if args.model is not None:
         if "model" not in df.columns:
             raise DataError(_MISSING_COLS.format(missing=["model"], path=args.file, columns=list(map(str, df.columns))[:30]))
