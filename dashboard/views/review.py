@@ -62,15 +62,15 @@ if history:
     signed = bool(last.get("signature"))
     decided = {"approve": "approved", "reject": "rejected"}.get(str(last.get("decision")), str(last.get("decision")))
     status = (f"**Current status: {md_escape(decided.upper())}** by {md_escape(last.get('reviewer'))} at "
-              f"{md_escape(last.get('created_at'))} (review {len(history)} of {len(history)}; the latest review decides"
-              + (", signed)." if signed else ", unsigned)."))
+              f"{md_escape(last.get('created_at'))}, " + ("signed" if signed else "unsigned")
+              + f" (the latest of {len(history)} review{'s' if len(history) > 1 else ''} decides).")
     (st.success if last.get("decision") == "approve" else st.error)(status)
     if report is not None and not report.get("ok"):
         st.warning("The run no longer matches what was reviewed (verify failed above): the status applies to the sealed "
                    "run, not to the files now on disk.")
     if not signed:
         st.warning("This decision is **unsigned**: the hash chain shows the record was not edited, but not who wrote it; "
-                   "anyone with write access to the run could have added it. Treat an unsigned approval as weak evidence "
+                   "anyone with write access to the run could have added it. Treat an unsigned decision as weak evidence "
                    "and ask for one signed with `rai-audit review ... --key KEY.pem`.")
     frame = pd.DataFrame([{"#": int(e.get("index")) + 1 if isinstance(e.get("index"), int) else None, "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
                            "decision": e.get("decision"), "comment": e.get("comment"),
