@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from audit.cli.dashboard import DEFAULT_HOST, DEFAULT_PORT
+from audit.cli._common import DEFAULT_HOST, DEFAULT_PORT
 from audit.exceptions import ConfigError, RunDirError
 
 __all__ = ["APP_PATH", "SHUTDOWN_GRACE_S", "build_command", "run_dashboard"]

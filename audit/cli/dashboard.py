@@ -2,7 +2,7 @@
 
 The library does not depend on the dashboard: the ``dashboard`` package is imported
 only when this command runs (:func:`dashboard.launch.run_dashboard` does the work, and takes
-:data:`DEFAULT_HOST` and :data:`DEFAULT_PORT` from here: one parser, one set of defaults).
+:data:`DEFAULT_HOST` and :data:`DEFAULT_PORT` from ``audit.cli._common``: one set of defaults).
 
 Examples
 --------
@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from audit.cli._common import DEFAULT_HOST, DEFAULT_PORT
+
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_subparser", "handler"]
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8501
 
 
 def add_subparser(subparsers: Any) -> None:
