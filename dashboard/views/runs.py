@@ -57,6 +57,10 @@ def _rows(result: AuditResult) -> dict[str, object]:
             for d in ("demographic_parity_difference", "equalized_odds_difference"):
                 entry = block.disparities.get(d)
                 out[f"{model}: {d} ({feature})"] = entry.value if entry is not None else None
+        found = result.slices.models.get(model) if result.slices is not None else None
+        if found is not None:
+            out[f"{model}: significantly worse slices"] = found.n_significant
+            out[f"{model}: max significant slice error rate"] = found.max_significant_error_rate
         mia = privacy.membership_inference.get(model) if privacy is not None else None
         for attack, res in (mia.attacks if mia is not None else {}).items():
             out[f"{model}: membership-inference AUC ({attack})"] = res.auc
