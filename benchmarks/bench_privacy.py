@@ -1,6 +1,6 @@
 """Privacy benchmark on Adult: DP vs non-private epoch time per grad-sample mode, accuracy per ε, audit time.
 
-Run: .venv/bin/python benchmarks/bench_privacy.py [--quick]
+Run: .venv/bin/python benchmarks/bench_privacy.py [--quick] [--attacks-only] [--reference-models 1 2 4]
 Ratios are of medians over epochs; the non-private loop is the same minibatch Adam loop
 without per-example gradients, clipping or noise, at the same batch size.
 """
@@ -62,15 +62,69 @@ def accuracy(model, X, y):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer epochs and ε values")
+    ap.add_argument("--attacks-only", action="store_true", help="only the membership attacks' cost (RMIA, LiRA)")
+    ap.add_argument("--reference-models", type=int, nargs="+", default=[1, 2, 4], help="reference models to time")
     args = ap.parse_args()
     torch.set_num_threads(2)
     X, y, Xt, yt, sens = encode_adult()
     print(f"Adult: {X.shape[0]} train x {X.shape[1]} features, {len(Xt)} test; torch threads {torch.get_num_threads()}")
+    if args.attacks_only:
+        bench_reference_attacks(X, y, Xt, yt, ks=args.reference_models)
+        return
     bench_epoch_times(X, y)
     bench_cnn_epoch_times()
     bench_accounting(len(X))
     bench_accuracy(X, y, Xt, yt, sens, quick=args.quick)
     bench_whole_audit(X, y, Xt, yt)
+    bench_reference_attacks(X, y, Xt, yt, ks=args.reference_models)
+
+
+def _tpr_text(attack: dict, i: int) -> str:
+    p = attack["low_fpr"][i]
+    if p["tpr"] is None:
+        return f"n/r ({p['false_positive_allowance']} FP allowed)"
+    return f"{p['tpr']:.4f} [{p['tpr_ci'][0]:.4f}, {p['tpr_ci'][1]:.4f}] ({p['false_positives']} FP)"
+
+
+def bench_reference_attacks(X, y, Xt, yt, *, ks):
+    """Cost of RMIA and LiRA: seconds per reference model and for the whole attack, for each audited model."""
+    from audit.privacy import DPSettings, membership_audit, private_trainer, train_with_settings
+
+    print("\n## Membership attacks with reference models (offline RMIA, LiRA), clean non-members, 5,000 of each")
+    settings = DPSettings(epsilon=1.0)
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    private = train_with_settings(MLP(X.shape[1]), X, y, settings=settings, seed=0).model
+    t_private = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    plain = train_non_private(MLP(X.shape[1]), X, y)
+    t_plain = time.perf_counter() - t0
+    print(f"audited models: private (ε=1) trained in {t_private:.1f} s, non-private in {t_plain:.1f} s")
+
+    def plain_fn(Xa, ya, seed):
+        torch.manual_seed(seed)
+        return train_non_private(MLP(X.shape[1]), Xa, ya, seed=seed)
+
+    trainers = {"private": (private_trainer(lambda: MLP(X.shape[1]), settings, n_target=len(X)), "DP-SGD"),
+                "non-private": (plain_fn, "plain")}
+    for k in ks:
+        t0 = time.perf_counter()
+        res = membership_audit({"private": private, "non-private": plain}, X_train=X, y_train=y, X_heldout=Xt,
+                               y_heldout=yt, trainers=trainers, reference_models=k, max_rows=5000, seed=0)
+        total = time.perf_counter() - t0
+        c = res["private"]["nonmember_cleaning"]
+        print(f"k={k}: whole membership audit (both models, all attacks) {total:.1f} s; non-members: "
+              f"{c['exact_duplicates_removed']} exact + {c['near_duplicates_removed']} near duplicates removed, "
+              f"{res['private']['n_nonmembers']} attacked, {c['population_rows']} population rows")
+        for name, section in res.items():
+            ref = section["reference_models"]
+            per = statistics.median(ref["seconds_per_model"])
+            ratio = per / (t_private if name == "private" else t_plain)
+            print(f"  {name:11s} reference attack {ref['seconds']:.1f} s, {per:.2f} s per reference model "
+                  f"({ref['rows_per_model'][0]} rows; {ratio:.2f}x the audited model's training)")
+            for attack, a in section["attacks"].items():
+                print(f"    {attack:14s} AUC {a['auc']:.4f}  TPR@1%FPR {_tpr_text(a, 0)}  TPR@0.1%FPR {_tpr_text(a, 1)}")
 
 
 def bench_epoch_times(X, y):
@@ -148,7 +202,7 @@ def bench_whole_audit(X, y, Xt, yt):
     for name, mi in r["mi"].items():
         a = mi["attacks"]
         print(f"MI {name:9s} loss AUC {a['loss_threshold']['auc']:.4f}  score AUC {a['score']['auc']:.4f}  "
-              f"TPR@1%FPR {a['loss_threshold']['tpr_at_1pct_fpr']:.4f}")
+              f"TPR@1%FPR {_tpr_text(a['loss_threshold'], 0)}")
     gcan, can = r["gradient_canaries"], r["input_canaries"]
     print(f"white-box gradient canaries: eps lower bound {gcan['epsilon_lower_bound']:.3f} vs accountant "
           f"{gcan['epsilon_accountant']:.3f} ({gcan['n_correct']}/{gcan['n_guesses']} correct); released noise / claimed "
