@@ -45,6 +45,22 @@ def test_slice_to_cohort_to_whatif_in_chromium(server, browser):  # noqa: F811
         assert not page.get_by_test_id("stException").count(), f"exception on {title}"
         page.screenshot(path=str(ARTIFACTS / f"flow-{title.lower().replace(' ', '-')}.png"), full_page=True)
 
+    # Click the second slice's row in the table: the slice picker follows the click.
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    summary = page.locator('[data-testid="stMarkdown"]').filter(has_text="rows, error rate").first
+    before = summary.inner_text()
+    t0 = time.perf_counter()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 + 17)  # checkbox column, second data row (rows are 35 px)
+    page.wait_for_function("""(before) => [...document.querySelectorAll('[data-testid="stMarkdown"]')].some(
+        (e) => e.innerText.includes('rows, error rate') && e.innerText !== before)""", arg=before, timeout=20_000)
+    _settled(page)
+    assert summary.inner_text() != before
+    timings["click_slice_row_s"] = time.perf_counter() - t0
+    page.screenshot(path=str(ARTIFACTS / "flow-0-slice-clicked.png"), full_page=True)
+
     # A slice's row in What-if: the slice's conditions pick the rows; an edit recomputes scores and attributions.
     t0 = time.perf_counter()
     _click_button(page, "Open a row in What-if")
