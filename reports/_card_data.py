@@ -729,7 +729,8 @@ def _summary(result: AuditResult) -> dict[str, Any]:
     dp = result.privacy.dp if result.privacy is not None else None
     if dp is not None and model == "private":
         target = f"target {dp.epsilon_target:g}, " if dp.epsilon_target is not None else ""
-        tiles.append(_tile("ε spent", dp.epsilon_spent, gate("epsilon_spent"), note=f"{target}δ = {dp.delta:.0e}"))
+        delta = f"δ = {dp.delta:.0e}" if dp.delta is not None else "δ n/a"
+        tiles.append(_tile("ε spent", dp.epsilon_spent, gate("epsilon_spent"), note=target + delta))
     for feature, block in (fair.by_feature.items() if fair is not None else []):
         if len(block.features) <= 1 and "demographic_parity_difference" in block.disparities:
             entry = block.disparities["demographic_parity_difference"]
