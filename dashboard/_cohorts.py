@@ -15,6 +15,7 @@ sensitive columns of ``predictions.csv``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,10 @@ import pandas as pd
 
 from audit.slices import slice_mask
 
-__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice"]
+__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "widget_label"]
 
 COHORT_PARAM = "cohort"
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-]*")
 MAX_PARAM_CHARS = 4000
 _KEYS = {"feature", "values", "lo", "hi", "missing", "label"}
 
@@ -156,3 +158,18 @@ def cohort_metrics(preds: pd.DataFrame) -> pd.DataFrame:
             row[f"{name} lo"], row[f"{name} hi"] = _wilson(k, n)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def widget_label(name: Any) -> str:
+    """A column name as a widget label (Streamlit renders labels as Markdown): plain names as they are, so the
+    accessible name stays readable; anything with markup characters backslash-escaped.
+
+    Examples
+    --------
+    >>> widget_label("education-num"), widget_label("![x](http://e.x)").startswith("\\\\!")
+    ('education-num', True)
+    """
+    from dashboard._data import md_escape
+
+    text = str(name)
+    return text if _PLAIN.fullmatch(text) else md_escape(text)

@@ -10,7 +10,7 @@ import streamlit as st
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
-from dashboard._cohorts import cohort_label, cohort_mask, cohort_metrics
+from dashboard._cohorts import cohort_label, cohort_mask, cohort_metrics, widget_label
 from dashboard._data import fmt, md_escape
 from dashboard._state import active_cohort, predictions, saved_cohorts, set_cohort
 from dashboard._ui import chart, error, require_run, table
@@ -39,13 +39,13 @@ for f in features:
         x = s.dropna().to_numpy(np.float64)
         lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
         if lo < hi:
-            a, b = st.slider(f, lo, hi, (lo, hi), key=f"co_num_{f}")
+            a, b = st.slider(widget_label(f), lo, hi, (lo, hi), key=f"co_num_{f}")  # labels render as Markdown
             conds.append({"feature": f, "lo": float(a), "hi": float(b)})
         else:
             st.caption(f"{md_escape(f)} has a single value ({fmt(lo)}).")
     else:
         values = sorted(s.dropna().astype(str).unique().tolist())
-        chosen = st.multiselect(f, values, key=f"co_cat_{f}")
+        chosen = st.multiselect(widget_label(f), values, key=f"co_cat_{f}")
         if chosen:
             conds.append({"feature": f, "values": chosen})
 mask = cohort_mask(frame, conds)

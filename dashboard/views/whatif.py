@@ -10,7 +10,7 @@ import streamlit as st
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
-from dashboard._cohorts import cohort_label, cohort_mask
+from dashboard._cohorts import cohort_label, cohort_mask, widget_label
 from dashboard._data import fmt, md_escape
 from dashboard._state import Run, active_cohort, predictions
 from dashboard._ui import chart, error, not_run, require_run, table
@@ -42,7 +42,7 @@ def _candidates(run: Run, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
         sources.insert(0, f"slice: {cohort_label(slice_conds)}")
     if active_cohort():
         sources.insert(0 if not slice_conds else 1, f"cohort: {cohort_label(active_cohort())}")
-    source = st.radio("Rows from", sources, key="wi_source", horizontal=True)
+    source = st.radio("Rows from", sources, key="wi_source", horizontal=True, format_func=md_escape)  # options render as Markdown
     conds = slice_conds if source.startswith("slice:") else active_cohort() if source.startswith("cohort:") else []
     mask = cohort_mask(frame, conds)
     query = st.text_input("Search rows", key="wi_search", placeholder="a value to look for, e.g. Sales or 45",
@@ -108,14 +108,14 @@ for j, col in enumerate(pre.columns_):
     if col in pre.numeric_:
         v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
         whole = bool(np.all(np.mod(frame[col].dropna().to_numpy(np.float64)[:5000], 1) == 0))
-        edited.at[0, col] = where.number_input(col, value=int(v) if whole else v, step=1 if whole else None,
+        edited.at[0, col] = where.number_input(widget_label(col), value=int(v) if whole else v, step=1 if whole else None,
                                                format=None if whole else "%g", key=f"wi_{pick}_{col}")
     else:
         options = list(pre.categories_[col])
         current = str(value) if pd.notna(value) else "<missing>"
         if current not in options:
             options.append(current)
-        new = where.selectbox(col, options, index=options.index(current), key=f"wi_{pick}_{col}")
+        new = where.selectbox(widget_label(col), options, index=options.index(current), key=f"wi_{pick}_{col}")
         edited[col] = edited[col].astype(object)
         edited.at[0, col] = None if new == "<missing>" else new
 changed = [c for c in pre.columns_ if str(original.at[0, c]) != str(edited.at[0, c])]
