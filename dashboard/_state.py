@@ -174,9 +174,14 @@ def active_cohort() -> list[dict[str, Any]]:
     """The active cohort's conditions: the session's, else the URL's ``?cohort=`` (empty: the whole test set)."""
     from dashboard._cohorts import COHORT_PARAM, decode
 
+    from dashboard._cohorts import encode
+
     if _ACTIVE_KEY not in st.session_state:
         st.session_state[_ACTIVE_KEY] = decode(st.query_params.get(COHORT_PARAM)) or []
-    return list(st.session_state[_ACTIVE_KEY])
+    conds = list(st.session_state[_ACTIVE_KEY])
+    if conds and st.query_params.get(COHORT_PARAM) != encode(conds):
+        st.query_params[COHORT_PARAM] = encode(conds)  # a page switch drops the query string; the link keeps the cohort
+    return conds
 
 
 def set_cohort(conditions: list[dict[str, Any]] | None, *, name: str | None = None) -> None:

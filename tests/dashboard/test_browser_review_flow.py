@@ -88,6 +88,7 @@ def test_slice_to_cohort_to_whatif_in_chromium(server, browser):  # noqa: F811
     page.screenshot(path=str(ARTIFACTS / "flow-3-slice-as-cohort.png"), full_page=True)
     timings["fairness_scoped_s"] = _navigate(page, "Fairness", "Fairness")
     page.get_by_text("By group: cohort").first.wait_for(timeout=20_000)
+    assert "cohort=" in page.url  # the scoped page's own link reopens the cohort
     page.screenshot(path=str(ARTIFACTS / "flow-4-fairness-scoped.png"), full_page=True)
     timings["cohorts_scoped_s"] = _navigate(page, "Cohorts", "Cohorts")
     page.screenshot(path=str(ARTIFACTS / "flow-5-cohorts.png"), full_page=True)
