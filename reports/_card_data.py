@@ -126,6 +126,11 @@ def _vci(entry: Any) -> dict[str, Any]:
     return {"value": _num(entry), "ci": None}
 
 
+def _reason(entry: Any) -> str | None:
+    """Why a disparity is null (fewer than two groups with enough data), when the record says."""
+    return _text(entry.inconclusive_reason) if isinstance(entry, Metric) and entry.value is None else None
+
+
 def _text(x: Any) -> str | None:
     if x is None:
         return None
@@ -343,7 +348,8 @@ def _quantitative(result: AuditResult) -> dict[str, Any]:
                 "groups": rows,
                 # The documented disparities only: the engine also reports every rate's difference/ratio and
                 # *_to_overall variants, which stay in audit.json but would drown the card.
-                "disparities": [{"name": k, **_vci(block.disparities[k])} for k in DISPARITIES if k in block.disparities],
+                "disparities": [{"name": k, **_vci(block.disparities[k]), "inconclusive_reason": _reason(block.disparities[k])}
+                                for k in DISPARITIES if k in block.disparities],
                 "four_fifths_rule": {"selection_rate_ratio": _num(ff.selection_rate_ratio),
                                      "passed": ff.passed} if ff is not None and _given(ff) else None,
                 "calibration": [{"group": str(g), "ece": _num(c.ece)} for g, c in block.calibration.items()],
@@ -519,11 +525,12 @@ def _bias(result: AuditResult) -> dict[str, Any]:
         for feature, block in fair[model].by_feature.items():
             for name in HEADLINE_DISPARITIES:
                 if name in block.disparities:
-                    headline.append({"model": model, "feature": str(feature), "disparity": name, **_vci(block.disparities[name])})
+                    headline.append({"model": model, "feature": str(feature), "disparity": name, **_vci(block.disparities[name]),
+                                     "inconclusive_reason": _reason(block.disparities[name])})
     pivot: dict[tuple[str, str], dict[str, Any]] = {}
     for h in headline:
         row = pivot.setdefault((h["feature"], h["disparity"]), {"feature": h["feature"], "disparity": h["disparity"], "by_model": {}})
-        row["by_model"][h["model"]] = {"value": h["value"], "ci": h["ci"]}
+        row["by_model"][h["model"]] = {"value": h["value"], "ci": h["ci"], "inconclusive_reason": h["inconclusive_reason"]}
     mitigation = []
     for model in models:
         mit = fair[model].mitigation

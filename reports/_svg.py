@@ -140,7 +140,9 @@ def _bar_row(item: dict[str, Any], values: tuple, sx: Callable[[float], float], 
     out = [f'<text x="{left - 6}" y="{y + 15}" font-size="11" text-anchor="end" fill="#222">'
            f"<title>{escape(label)}</title>{escape(_short(label))}</text>"]
     if v is None:
-        out.append(f'<text x="{zero + 4:.1f}" y="{y + 15}" font-size="11" fill="#777">n/a</text>')
+        why = item.get("missing")  # e.g. "inconclusive", with the reason as its tooltip
+        text = f"{escape(why)}<title>{escape(item.get('missing_reason') or why)}</title>" if why else "n/a"
+        out.append(f'<text x="{zero + 4:.1f}" y="{y + 15}" font-size="11" fill="#777">{text}</text>')
         return out
     x0, x1 = sorted((zero, sx(v)))
     color = PALETTE[int(item.get("color", 0)) % len(PALETTE)]

@@ -85,3 +85,13 @@ def test_a_record_written_before_outcomes_still_gets_reasons_and_derived_lines()
     card = build_card_data(result)
     assert card["summary"]["verdict_reasons"] == ["all 1 error gate(s) pass", "1 warning gate(s) did not pass: DP difference sex"]
     assert card["governance"]["gates"][1]["line"].endswith("— FAIL, over by 0.170 [warning gate: does not fail the verdict]")
+
+
+def test_a_disparity_on_too_few_groups_reads_inconclusive_with_its_reason():
+    result = make_result()
+    why = "equal opportunity rests on 1 of 3 groups with at least 30 rows and 10 actual positives"
+    result["fairness"]["private"]["by_feature"]["race"]["disparities"]["equal_opportunity_difference"].update(
+        value=None, ci=None, inconclusive_reason=why)
+    html, md = render_html(result), render_markdown(result)
+    assert '<span class="warn">inconclusive</span><br><small class="ci">' + why in html
+    assert f"equal_opportunity_difference inconclusive ({why})" in md
