@@ -11,6 +11,7 @@ Examples
 >>> outcome = audit.run_audit(cfg)  # doctest: +SKIP
 """
 
+from audit.concerns import find_concerns
 from audit.config import AuditConfig, GateSpec, load_config
 from audit.exceptions import AuditError
 from audit.result import SCHEMA_VERSION, AuditResult
@@ -25,6 +26,7 @@ __all__ = [
     "GateSpec",
     "__version__",
     "audit_model",
+    "find_concerns",
     "load_config",
     "run_audit",
 ]
