@@ -65,7 +65,7 @@ def write_data(folder: Path, rows: int, rows_per_file: int, seed: int = 0) -> No
 
 
 # ---------------------------------------------------------------- workers (one process each)
-def worker(engine: str, data: str, n_boot: int, out: str) -> None:
+def worker(engine: str, data: str, n_boot: int, out: str, scores: bool = True) -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -82,8 +82,9 @@ def worker(engine: str, data: str, n_boot: int, out: str) -> None:
         if engine == "in-memory":
             from audit.fairness import fairness_report
 
-            report = fairness_report(y_true=frame["y_true"], y_pred=frame["y_pred"], y_score=frame["y_score"],
-                                     sensitive=frame[SENSITIVE], n_boot=n_boot)
+            report = fairness_report(y_true=frame["y_true"], y_pred=frame["y_pred"],
+                                     y_score=frame["y_score"] if scores else None, sensitive=frame[SENSITIVE],
+                                     n_boot=n_boot)
         else:
             from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
             from sklearn.metrics import accuracy_score
@@ -109,7 +110,8 @@ def worker(engine: str, data: str, n_boot: int, out: str) -> None:
             phases["session_start"] = time.perf_counter() - t0
         t = time.perf_counter()
         frame = read_parquet(data, engine=kind, columns=[*SENSITIVE, "y_true", "y_pred", "y_score"])
-        table = count_table(frame, y_true="y_true", y_pred="y_pred", sensitive=SENSITIVE, y_score="y_score")
+        table = count_table(frame, y_true="y_true", y_pred="y_pred", sensitive=SENSITIVE,
+                            y_score="y_score" if scores else None)
         phases["count_on_engine"] = time.perf_counter() - t
         phases["table_rows"] = len(table)
         t = time.perf_counter()
@@ -143,11 +145,11 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_engine(engine: str, data: Path, n_boot: int, tmp: Path) -> dict:
+def run_engine(engine: str, data: Path, n_boot: int, tmp: Path, scores: bool = True) -> dict:
     out = tmp / f"{engine}.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, __file__, "--worker", engine, "--data", str(data), "--n-boot", str(n_boot),
-                             "--out", str(out)], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+                             "--out", str(out), *([] if scores else ["--no-scores"])], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
     peak = [0]
 
     def sample():
@@ -202,11 +204,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="folder for the Parquet files (kept; reused when it holds --rows rows)")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--no-scores", action="store_true",
+                    help="audit labels only (no ROC AUC / ECE): isolates the rate metrics from the in-memory AUC's sorts")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, str(args.data), args.n_boot, args.out)
+        worker(args.worker, str(args.data), args.n_boot, args.out, scores=not args.no_scores)
         return
     tmp = Path(tempfile.mkdtemp(prefix="bench_scale_"))
     data = args.data or tmp / "data"
@@ -221,7 +225,7 @@ def main() -> None:
           f"load average before: {os.getloadavg()}", flush=True)
     results = []
     for engine in args.engines.split(","):
-        r = run_engine(engine, data, args.n_boot, tmp)
+        r = run_engine(engine, data, args.n_boot, tmp, scores=not args.no_scores)
         r["load_after"] = os.getloadavg()
         results.append(r)
         phases = {k: round(v, 2) if isinstance(v, float) else v for k, v in r.get("phases", {}).items()}
