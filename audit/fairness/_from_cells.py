@@ -146,7 +146,8 @@ def _encode(table: pd.DataFrame, *, y_true: str, y_pred: str, sensitive: list[st
     if missing:
         raise DataError(_MISSING_COLUMNS.format(missing=missing, columns=[str(c) for c in table.columns][:30],
                                                 count=COUNT))
-    table = table.reset_index(drop=True)
+    # an engine may return unobserved category combinations with count 0: they are no rows, and no group
+    table = table[table[COUNT].to_numpy(dtype=np.int64) > 0].reset_index(drop=True)
     weights = table[COUNT].to_numpy(dtype=np.int64)
     if weights.sum() == 0:
         raise DataError("y_true is empty. Expected at least one example. Fix: pass the test-set labels.")

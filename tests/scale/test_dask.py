@@ -64,3 +64,14 @@ def test_a_missing_extra_names_its_install_line(monkeypatch, parquet_folder):
     monkeypatch.delitem(__import__("sys").modules, "dask.dataframe")
     with pytest.raises(ConfigError, match=r'pip install "rai-audit\[dask\]"'):
         read_parquet(parquet_folder, engine="dask")
+
+
+def test_unused_categories_form_no_group(predictions):
+    import pandas as pd
+
+    frame = predictions.copy()
+    frame["race"] = pd.Categorical(frame["race"], categories=["a", "b", "c", "never-seen"])
+    got = fairness_report_from_frame(dd.from_pandas(frame, npartitions=3), y_true="y_true", y_pred="y_pred",
+                                     y_score="y_score", sensitive=SENSITIVE, **OPTIONS)
+    assert "never-seen" not in [g["group"] for g in got["by_feature"]["race"]["groups"]]
+    assert differences(in_memory(frame), without_counting(got)) == []
