@@ -98,6 +98,9 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--engine", choices=("pandas", "dask", "spark"), default="pandas",
                    help="where the rows are counted: pandas in memory (default), or Dask or Spark over a Parquet "
                         "file, folder or glob (pip install \"rai-audit[dask]\" or \"rai-audit[spark]\"; docs/scale.md)")
+    p.add_argument("--auc-bins", type=int, default=10_000, metavar="N",
+                   help="with --engine dask/spark (or a folder): score bins of the ROC AUC histogram (default 10000; "
+                        "the AUC is exact when the bins resolve the scores, else labelled with its error bound)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=handler)
 
@@ -253,7 +256,7 @@ def _engine_report(args: argparse.Namespace) -> dict:
                                *(["model"] if args.model is not None else [])])]
     frame = read_parquet(args.file, engine=args.engine, columns=columns)
     table = count_table(frame, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive),
-                        y_score=args.y_score, model=args.model)
+                        y_score=args.y_score, auc_bins=args.auc_bins, model=args.model)
     if args.model is not None and table[COUNT].sum() == 0:
         raise DataError(f"--model {args.model!r} matches no row of column 'model' in {args.file}. "
                         "Fix: pick one of that column's values.")
@@ -264,5 +267,6 @@ def _engine_report(args: argparse.Namespace) -> dict:
                         f"Fix: pass e.g. --pos-label {values[-1] if values else 'VALUE'!r}.")
     return fairness_report_from_counts(
         table, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive), pos_label=pos_label,
+        auc_bins=args.auc_bins,
         n_boot=args.n_boot, ci_level=args.ci_level, stratified=not args.no_stratify,
         min_group_size=args.min_group_size, seed=args.seed)

@@ -154,6 +154,9 @@ def count_table(frame: Any, *, y_true: str, y_pred: str, sensitive: list[str], y
     """
     import narwhals as nw
 
+    if isinstance(auc_bins, bool) or not isinstance(auc_bins, (int, np.integer)) or not 1 <= auc_bins <= 10**8:
+        raise ConfigError(f"auc_bins = {auc_bins!r} is invalid. Expected an integer in [1, 1e8] (the number of score "
+                          "bins of the ROC AUC histogram). Fix: use 10000 (bin width 1e-4).")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_DASK_MOVING, category=FutureWarning)
         warnings.filterwarnings("ignore", message="Found complex group-by expression", category=UserWarning)

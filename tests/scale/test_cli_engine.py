@@ -54,3 +54,10 @@ def test_missing_extra_exits_2_with_the_install_line(capsys, monkeypatch, parque
         monkeypatch.delitem(sys.modules, name)
     assert main(["fairness", parquet_folder, "--engine", "spark", *ARGS]) == 2
     assert 'pip install "rai-audit[spark]"' in capsys.readouterr().err
+
+
+def test_auc_bins_sets_the_histogram_and_is_checked(capsys, parquet_folder):
+    got = _json(capsys, ["fairness", parquet_folder, "--engine", "dask", "--auc-bins", "100", *ARGS])
+    assert "bin width 0.01" in got["ci"]["score_metrics"]["roc_auc_counting"]  # scores on a 1e-3 grid: now approximate
+    assert main(["fairness", parquet_folder, "--engine", "dask", "--auc-bins", "0", *ARGS]) == 2
+    assert "auc_bins = 0 is invalid" in capsys.readouterr().err
