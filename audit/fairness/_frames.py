@@ -77,22 +77,31 @@ def require_engine(engine: str) -> Any:
 
 
 def spark_session() -> Any:
-    """The active Spark session, or a local one (all cores, few shuffle partitions: the table is small)."""
+    """The active Spark session; else the cluster ``spark-submit`` named; else a local one on every core.
+
+    ``RAI_AUDIT_SPARK_MASTER`` (e.g. ``spark://host:7077``) names a master outside ``spark-submit``.
+    A local session has few shuffle partitions (the count table is small), no UI, and its Python
+    workers run this interpreter.
+    """
+    import os
+    import sys
+
     SparkSession = require_engine("spark").SparkSession  # noqa: N806 - the class
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    import os
-    import sys
-
-    # local workers run this interpreter (with this environment's torch and pandas) unless PYSPARK_PYTHON says
-    # otherwise; SparkContext reads the variable, not only the spark.pyspark.python setting
-    python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return (SparkSession.builder.master("local[*]").appName("rai-audit").config("spark.pyspark.python", python)
-            .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    builder = (SparkSession.builder.appName("rai-audit").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    if "PYSPARK_GATEWAY_PORT" in os.environ:  # launched by spark-submit: its --master and settings apply
+        return builder.getOrCreate()
+    master = os.environ.get("RAI_AUDIT_SPARK_MASTER", "local[*]")
+    if master.startswith("local"):
+        # SparkContext reads PYSPARK_PYTHON, not only spark.pyspark.python: workers get this environment
+        python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = (builder.config("spark.pyspark.python", python).config("spark.sql.shuffle.partitions", "8")
+                   .config("spark.ui.enabled", "false"))
+    return builder.master(master).getOrCreate()
 
 
 def read_parquet(path: str | Path, *, engine: str, columns: list[str] | None = None) -> Any:
