@@ -193,6 +193,11 @@ def count_table(frame: Any, *, y_true: str, y_pred: str, sensitive: list[str], y
         out = lazy.group_by(keys, drop_null_keys=False).agg(*aggs)
         table = (out.collect(backend="pandas") if hasattr(out, "collect") else out).to_native()
     table = table.reset_index(drop=True)
+    for c in dict.fromkeys([*sensitive, y_true, y_pred]):
+        # an integer column with nulls comes back as float from some engines (Spark via Arrow): keep its
+        # values integers, so group names read "1", as the engine's schema and pandas' nullable Int64 say
+        if schema[c].is_integer() and table[c].dtype.kind == "f":
+            table[c] = table[c].astype("Int64")
     table[COUNT] = table[COUNT].to_numpy(dtype=np.int64)
     if y_score:
         table[SCORE_NULLS] = table[COUNT] - table.pop("__nonnull").to_numpy(dtype=np.int64)

@@ -59,3 +59,17 @@ def test_spark_scores_with_map_in_pandas_like_the_model_in_memory(spark, tmp_pat
     got = pd.read_parquet(tmp_path / "preds").sort_values("id").reset_index(drop=True)
     np.testing.assert_allclose(got["y_score"], predict_proba(model, pre.transform(rows)), atol=1e-12)
     assert got["sex"].isna().sum() == rows["sex"].isna().sum()
+
+
+def test_an_integer_sensitive_column_with_nulls_keeps_integer_group_names(spark, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"band": pd.array(rng.choice([1, 2, None], 400), dtype="Int64"),
+                          "y": rng.integers(0, 2, 400), "p": rng.integers(0, 2, 400)})
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    want = ["1", "2", "<missing>"]  # as pandas reads the file (nullable Int64)
+    got = fairness_report_from_frame(str(tmp_path), engine="spark", y_true="y", y_pred="p", sensitive=["band"],
+                                     n_boot=0)
+    assert [g["group"] for g in got["by_feature"]["band"]["groups"]] == want
