@@ -143,10 +143,10 @@ def _membership(run: AuditRun) -> None:
 
     p, cfg = run.prepared, run.config
     pcfg = cfg.privacy if cfg is not None else None
-    k = pcfg.reference_models if pcfg is not None else 0
+    k = pcfg.reference_models if pcfg is not None else 2  # audit_model: no trainer, so none are trained (reason recorded)
     run.privacy["membership_inference"] = membership_audit(
         run.models, X_train=p.X_train, y_train=p.y_train, X_heldout=p.X_test, y_heldout=p.y_test,
-        trainers=_reference_trainers(run) if k else {}, reference_models=k, max_rows=MIA_MAX_ROWS,
+        trainers=_reference_trainers(run) if k and cfg is not None else {}, reference_models=k, max_rows=MIA_MAX_ROWS,
         min_false_positives=pcfg.min_false_positives if pcfg is not None else 20, seed=run.options.seed,
         no_trainer_reason=("a model audited with audit_model was trained elsewhere: no trainer or DP settings are "
                            "known, so no reference models can be trained as it was" if cfg is None else
