@@ -73,6 +73,23 @@ def confidence_score(model: nn.Module, X: Any) -> np.ndarray:
     return torch.maximum(p, 1 - p).numpy()
 
 
+@torch.no_grad()
+def _confidence_rank(model: nn.Module, X: Any) -> np.ndarray:
+    """A float64 score ordered as :func:`confidence_score` but without its saturation at p = 1.
+
+    Binary: |logit| (max(p, 1 - p) grows with it); several classes: the top logit minus the
+    log-sum-exp of the others (the top probability is 1 / (1 + exp(-that))). Confident members
+    no longer tie at 1.0, which would move the low-FPR figures.
+    """
+    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X).float()
+    out = _outputs(model, X_t).double()
+    if out.ndim == 2 and out.shape[1] > 2:
+        top, idx = out.max(dim=1)
+        rest = out.scatter(1, idx[:, None], float("-inf"))
+        return (top - torch.logsumexp(rest, dim=1)).numpy()
+    return positive_logit(out).abs().numpy()
+
+
 def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, max_roc_points: int = 200,
                    min_false_positives: int = DEFAULT_MIN_FALSE_POSITIVES, confidence: float = 0.95) -> dict:
     """AUC, advantage, low-FPR figures with their evidence, and a down-sampled ROC for one attack score.
@@ -159,8 +176,8 @@ def membership_inference(
         raise DataError(_TOO_FEW.format(m=n_m, n=n_n))
     loss_m = per_example_loss(model, X_members, y_members, loss_fn=loss_fn)
     loss_n = per_example_loss(model, X_nonmembers, y_nonmembers, loss_fn=loss_fn)
-    conf_m = confidence_score(model, X_members)
-    conf_n = confidence_score(model, X_nonmembers)
+    conf_m = _confidence_rank(model, X_members)
+    conf_n = _confidence_rank(model, X_nonmembers)
     return {
         "n_members": int(n_m),
         "n_nonmembers": int(n_n),

@@ -62,3 +62,20 @@ def test_roc_keeps_low_fpr_points_for_log_axes():
     assert len(fpr) <= 100 and fpr[0] == 0.0 and fpr[-1] == 1.0
     assert (fpr[(fpr > 0) & (fpr <= 1e-3)]).size >= 5  # evenly spaced points alone would give none below 1%
     assert s["roc"]["false_positives"] == [int(round(f * 20000)) for f in fpr]
+
+
+def test_confidence_attack_does_not_tie_confident_rows_at_one():
+    import torch
+
+    from audit.privacy._membership import _confidence_rank, confidence_score
+
+    class Fixed(torch.nn.Module):
+        def forward(self, x):
+            return x[:, :1] * 1.0
+
+    X = np.array([[40.0], [45.0], [-50.0], [0.5]], dtype=np.float32)
+    saturated = confidence_score(Fixed(), X)
+    assert saturated[0] == saturated[1] == 1.0  # float64 sigmoid of a float32 logit: tied at the top
+    rank = _confidence_rank(Fixed(), X)
+    assert rank.tolist() == [40.0, 45.0, 50.0, 0.5]
+    assert (np.argsort(rank[[3, 0]]) == np.argsort(saturated[[3, 0]])).all()
