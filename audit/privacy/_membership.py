@@ -5,11 +5,15 @@ Two black-box attacks, both threshold attacks over one score per example:
 - ``loss_threshold`` (Yeom et al. 2018): members tend to have lower loss, so the
   score is ``-loss(model(x), y)``; it needs the true label.
 - ``score`` (Salem et al. 2019, "ML-Leaks"): members tend to get more confident
-  predictions, so the score is the top predicted probability; it needs no label.
+  predictions, so the score is the top predicted probability (ranked through the logits in
+  float64: the same order, without ties at p = 1); it needs no label.
+
+Reference-model attacks (RMIA, LiRA) and clean non-members are in
+:mod:`audit.privacy._membership_audit`.
 
 Each is summarised by ROC AUC, TPR at 1% and 0.1% FPR (Carlini et al. 2022:
-what matters is confident identification of a few members) and the membership
-advantage max(TPR - FPR).
+what matters is confident identification of a few members) with the evidence behind
+them (:mod:`audit.privacy._lowfpr`) and the membership advantage max(TPR - FPR).
 """
 
 from __future__ import annotations
