@@ -157,7 +157,7 @@ def gradient_canary_audit(
     hook = _DiracCanaries(m=m, included=included, seed=seed)
     res = _train_with_canaries(model_factory, X_t, y_t, hook, epsilon=epsilon, delta=d, seed=seed, loss_fn=loss_fn,
                                training_kwargs=training_kwargs)
-    return {
+    out = {
         **canary_result(
             "one-run canary audit (Steinke, Nasr & Jagielski 2023), white-box Dirac gradient canaries, "
             "score = sum of released noisy gradients",
@@ -166,6 +166,11 @@ def gradient_canary_audit(
         "mean_times_sampled": float(hook.times_sampled[hook.included].float().mean()) if included.any() else 0.0,
         "score_noise_ratio": _noise_ratio(hook, included, res),
     }
+    from audit.privacy._fdp import clt_mu  # each canary is one record of the subsampled Gaussian mechanism
+
+    out["gaussian_dp"]["mu_accountant"] = clt_mu(sample_rate=res.sample_rate, steps=hook.steps,
+                                                 noise_multiplier=res.noise_multiplier)
+    return out
 
 
 def _checked_request(X_train: Any, y_train: Any, *, m: Any, epsilon: float | None,

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-__all__ = ["gdp_delta", "gdp_epsilon", "gdp_lower_bound", "gdp_rejects"]
+__all__ = ["clt_mu", "gdp_delta", "gdp_epsilon", "gdp_from_guesses", "gdp_lower_bound", "gdp_rejects"]
 
 _MU_MAX = 50.0
 _COUNTS = "need 0 <= n_correct <= n_guesses <= m and m >= 1; found m={m}, n_guesses={r}, n_correct={v}."
@@ -115,6 +115,22 @@ def gdp_epsilon(mu: float, delta: float) -> float:
         else:
             hi = mid
     return float(hi)
+
+
+def clt_mu(*, sample_rate: float, steps: int, noise_multiplier: float) -> float:
+    """μ of DP-SGD by the central limit theorem of f-DP: q·sqrt(T·(exp(1/σ²) - 1)).
+
+    Bu, Dong, Long & Su (2020); Dong, Roth & Su (2022). An approximation, accurate when the
+    steps are many and q small; reported beside the audit's μ, never used as a guarantee.
+
+    Examples
+    --------
+    >>> round(clt_mu(sample_rate=1 / 32, steps=640, noise_multiplier=3.535), 3)
+    0.228
+    """
+    if noise_multiplier <= 0 or steps <= 0:
+        return float("inf") if noise_multiplier <= 0 else 0.0
+    return float(sample_rate * math.sqrt(steps * math.expm1(1.0 / noise_multiplier**2)))
 
 
 def gdp_from_guesses(scores: np.ndarray, included: np.ndarray, *, delta: float, confidence: float,

@@ -161,7 +161,8 @@ class GaussianDPAudit(Section):
     method: str | None = field(default=None, metadata=doc("the analysis"))
     mu_lower_bound: _NonNegative | None = field(default=None, metadata=doc("empirical lower bound on μ"))
     epsilon_lower_bound: _NonNegative | None = field(default=None, metadata=doc("ε at the audit's δ implied by that μ"))
-    mu_accountant: _NonNegative | None = field(default=None, metadata=doc("μ the mechanism's noise implies (when known)"))
+    mu_accountant: _NonNegative | None = field(default=None, metadata=doc(
+        "white-box canaries: μ of the noise used, by the f-DP central limit theorem q·sqrt(T(exp(1/σ²) − 1)) (approximate)"))
     confidence: Probability | None = field(default=None, metadata=doc("confidence of the bound"))
     k: Count | None = field(default=None, metadata=doc("guesses the bound used"))
     n_correct: Count | None = field(default=None, metadata=doc("correct guesses among them"))

@@ -35,6 +35,7 @@ def test_lower_bound_never_exceeds_the_accountant(task, epsilon, seed):
     assert 0.0 <= res["epsilon_lower_bound"] <= res["epsilon_accountant"] <= epsilon * (1 + 1e-6)
     # The f-DP (Gaussian) analysis of the same guesses stays below the accountant too.
     assert 0.0 <= res["gaussian_dp"]["epsilon_lower_bound"] <= res["epsilon_accountant"]
+    assert res["gaussian_dp"]["mu_lower_bound"] <= res["gaussian_dp"]["mu_accountant"]  # the CLT μ of the noise used
     # An included canary enters a batch at the training sample rate: q * steps times on average.
     steps = FAST["epochs"] * int(np.ceil(len(X) / FAST["batch_size"]))
     expected = steps * FAST["batch_size"] / len(X)
