@@ -12,7 +12,7 @@ from audit.cli import main
 
 # Measured, not computed: time, memory, energy, the machine and the moment of the run.
 _VARIABLE = re.compile(r"(^|_)(wall|cpu|seconds|time|timing|s)$|^(created_at|environment|compute|peak_memory_mb|"
-                       r"seconds_per_epoch|timing|train_wall_s|train_cpu_s)$")
+                       r"seconds_per_epoch|seconds_per_model|timing|train_wall_s|train_cpu_s)$")
 
 
 def _differences(a, b, path="") -> list[str]:
