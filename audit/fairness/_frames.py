@@ -44,6 +44,9 @@ _MISSING_EXTRA = ("engine {engine!r} needs {module}, which is not installed. Fix
 _BAD_ENGINE = "engine = {engine!r} is invalid. Expected one of {engines}. Fix: use 'pandas', 'dask' or 'spark'."
 _NO_FILES = ("{path} matches no Parquet file. Expected a Parquet file, a folder of Parquet files or a glob "
              "(e.g. 'preds/*.parquet'). Fix: check the path.")
+_EMPTY_FOLDER = ("{path} is a folder with no Parquet files in it (a folder is read as a Parquet dataset). Expected "
+                 "the Parquet files of the predictions inside it. Fix: check the path, or write the predictions there "
+                 "(rai-audit score RUN DATA --out {path}).")
 _MISSING_COLS = ("Column(s) {missing} not found in {source}. Its columns are {columns}. Fix: pass the column names "
                  "with --y-true, --y-pred, --y-score and --sensitive.")
 _SCORE_NUMERIC = ("y_score column {col!r} has type {dtype}. Expected probabilities of the positive class as numbers "
@@ -112,6 +115,9 @@ def read_parquet(path: str | Path, *, engine: str, columns: list[str] | None = N
     files = sorted(_glob.glob(text)) if is_glob else ([text] if Path(text).exists() else [])
     if not files:
         raise DataError(_NO_FILES.format(path=text))
+    if not is_glob and Path(text).is_dir() and not any(
+            f.is_file() and not f.name.startswith((".", "_")) for f in Path(text).rglob("*")):
+        raise DataError(_EMPTY_FOLDER.format(path=text))
     if engine == "dask":
         frame = mod.read_parquet(text)  # lazy: the optimiser reads only the columns the group-by uses
         names = list(frame.columns)

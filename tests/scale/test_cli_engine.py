@@ -61,3 +61,10 @@ def test_auc_bins_sets_the_histogram_and_is_checked(capsys, parquet_folder):
     assert "bin width 0.01" in got["ci"]["score_metrics"]["roc_auc_counting"]  # scores on a 1e-3 grid: now approximate
     assert main(["fairness", parquet_folder, "--engine", "dask", "--auc-bins", "0", *ARGS]) == 2
     assert "auc_bins = 0 is invalid" in capsys.readouterr().err
+
+
+def test_an_empty_folder_says_it_holds_no_parquet_files(capsys, tmp_path):
+    (tmp_path / "preds").mkdir()
+    assert main(["fairness", str(tmp_path / "preds"), *ARGS]) == 2
+    err = capsys.readouterr().err
+    assert "no Parquet files" in err and "preds" in err
