@@ -27,7 +27,7 @@ test: setup browser-deps
 	$(PY) -m pytest -q
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -m "not slow and not browser and not spark"
 
 bench: setup
 	$(PY) benchmarks/bench_fairness.py
