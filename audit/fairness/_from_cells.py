@@ -21,13 +21,15 @@ import pandas as pd
 from scipy.special import ndtri
 
 from audit.exceptions import ConfigError, DataError
-from audit.fairness._bootstrap import draw_counts, percentile_interval
 from audit.fairness._counts import Cells, Grouping
 from audit.fairness._inputs import Inputs, check_params, encode_labels, encode_sensitive
 from audit.fairness._metrics import UNDEFINED_MODES
 from audit.fairness._policy import Policy, check_policy
-from audit.fairness._report import _BAD_UNDEFINED, _assemble, _entry, _estimates, _groupings, _num
-from audit.fairness._scores import AUC_CI_METHOD, ECE_CI_METHOD, N_BINS, auc_disparities, ece, reliability_bins
+from audit.fairness._report import (
+    _BAD_UNDEFINED, _assemble, _entry, _estimates, _groupings, _num, auc_disparity_sources, ece_intervals,
+    score_group_entries,
+)
+from audit.fairness._scores import AUC_CI_METHOD, ECE_CI_METHOD, N_BINS, ece
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
 
 __all__ = [
@@ -293,44 +295,21 @@ def _score_metrics(hist: _Histogram, cells: Cells, groupings: list[Grouping], *,
                    level: float, seed: int, auc_masks: list[np.ndarray]) -> tuple[dict, str]:
     """``_report._score_metrics`` on counts: the same ECE draws and AUC disparity draws (same seeds)."""
     cal_counts, cal_sums = hist.calibration(len(cells.counts))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cal_means = np.where(cal_counts > 0, cal_sums / np.maximum(cal_counts, 1), 0.0)
-    ece_boot_overall, ece_boot_groups = None, [None] * len(groupings)
-    if n_boot > 0:
-        rng = np.random.default_rng([seed, 1])
-        samples_o, samples_g = [], [[] for _ in groupings]
-        for draw in draw_counts(cal_counts, n_boot=n_boot, stratified=stratified, rng=rng):
-            sums = draw * cal_means
-            samples_o.append(ece(draw.sum(axis=-2), sums.sum(axis=-2)))
-            for gi, g in enumerate(groupings):
-                samples_g[gi].append(ece(g.aggregate(draw), g.aggregate(sums)))
-        ece_boot_overall = percentile_interval(np.concatenate(samples_o), level)
-        ece_boot_groups = [percentile_interval(np.concatenate(s), level) for s in samples_g]
+    ece_overall, ece_groups = ece_intervals(cal_counts, cal_sums, groupings, n_boot=n_boot, stratified=stratified,
+                                            level=level, seed=seed)
     overall_auc, overall_exact, overall_bound = hist.auc(np.zeros(len(hist.y), dtype=np.int64), 1, level=level)
     all_exact = bool(overall_exact[0])
-    out: dict = {"overall": {}, "groups": []}
     ece_o = ece(cal_counts.sum(axis=0), cal_sums.sum(axis=0))
-    out["overall"]["roc_auc"] = _auc_entry(overall_auc[0], overall_exact[0], overall_bound[0], hist.width)
-    out["overall"]["ece"] = {**_entry(ece_o, *(ece_boot_overall or (None, None))), "ci_method": ECE_CI_METHOD}
+    out: dict = {"overall": {"roc_auc": _auc_entry(overall_auc[0], overall_exact[0], overall_bound[0], hist.width),
+                             "ece": {**_entry(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
+                 "groups": [], "disparities": [], "sufficient_disparities": []}
     for gi, g in enumerate(groupings):
         aucs, exact, bound = hist.auc(g.cell_group[hist.row_cell], len(g.labels), level=level)
         all_exact &= bool(exact.all())
-        out.setdefault("disparities", []).append(
-            auc_disparities(aucs, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 2, gi])))
-        mask = auc_masks[gi] & ~np.isnan(aucs[:, 0])
-        sufficient = out["disparities"][-1]
-        if not mask.all():
-            sub = np.where(mask[:, None], aucs, np.nan)
-            sufficient = auc_disparities(sub, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 3, gi]))
-        out.setdefault("sufficient_disparities", []).append((sufficient, mask))
-        gc, gs = g.aggregate(cal_counts), g.aggregate(cal_sums)
-        eces = ece(gc, gs)
-        blo, bhi = ece_boot_groups[gi] if ece_boot_groups[gi] is not None else (None, None)
-        out["groups"].append([{
-            "roc_auc": _auc_entry(aucs[k], exact[k], bound[k], hist.width),
-            "ece": {**_entry(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
-                    "ci_method": ECE_CI_METHOD},
-            "calibration": {"ece": _num(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
-        } for k in range(len(g.labels))])
+        every, sufficient = auc_disparity_sources(aucs, auc_masks[gi], level=level, n_boot=n_boot, seed=seed, gi=gi)
+        out["disparities"].append(every)
+        out["sufficient_disparities"].append(sufficient)
+        entries = [_auc_entry(aucs[k], exact[k], bound[k], hist.width) for k in range(len(g.labels))]
+        out["groups"].append(score_group_entries(g, cal_counts, cal_sums, ece_groups[gi], entries))
     counting = AUC_EXACT if all_exact else AUC_APPROXIMATE.format(width=hist.width)
     return out, counting

@@ -276,54 +276,68 @@ def _pick(point: dict, boot: dict | None, key: tuple, index=None) -> dict:
     return _entry(value, lo, hi)
 
 
+def ece_intervals(cal_counts: np.ndarray, cal_sums: np.ndarray, groupings: list[Grouping], *, n_boot: int,
+                  stratified: bool, level: float, seed: int) -> tuple:
+    """Bootstrap intervals of the ECE, overall and per grouping (``None`` without resamples)."""
+    if n_boot <= 0:
+        return None, [None] * len(groupings)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cal_means = np.where(cal_counts > 0, cal_sums / np.maximum(cal_counts, 1), 0.0)
+    # a separate stream so adding scores never changes the confusion-count intervals
+    rng = np.random.default_rng([seed, 1])
+    samples_o, samples_g = [], [[] for _ in groupings]
+    for draw in draw_counts(cal_counts, n_boot=n_boot, stratified=stratified, rng=rng):
+        sums = draw * cal_means
+        samples_o.append(ece(draw.sum(axis=-2), sums.sum(axis=-2)))
+        for gi, g in enumerate(groupings):
+            samples_g[gi].append(ece(g.aggregate(draw), g.aggregate(sums)))
+    return percentile_interval(np.concatenate(samples_o), level), [percentile_interval(np.concatenate(s), level)
+                                                                   for s in samples_g]
+
+
+def auc_disparity_sources(aucs: np.ndarray, mask: np.ndarray, *, level: float, n_boot: int, seed: int, gi: int) -> tuple:
+    """AUC disparities over all groups, and over the groups with enough positives and negatives (with the mask)."""
+    every = auc_disparities(aucs, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 2, gi]))
+    # the gate-facing AUC disparities: groups with too few positives or negatives left out
+    mask = mask & ~np.isnan(aucs[:, 0])
+    sufficient = every
+    if not mask.all():
+        sub = np.where(mask[:, None], aucs, np.nan)
+        sufficient = auc_disparities(sub, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 3, gi]))
+    return every, (sufficient, mask)
+
+
+def score_group_entries(g: Grouping, cal_counts: np.ndarray, cal_sums: np.ndarray, ece_ci, auc_entries: list) -> list:
+    """Per group of one grouping: its ROC AUC entry (given), ECE with interval, and reliability bins."""
+    gc, gs = g.aggregate(cal_counts), g.aggregate(cal_sums)
+    eces = ece(gc, gs)
+    blo, bhi = ece_ci if ece_ci is not None else (None, None)
+    return [{
+        "roc_auc": auc_entries[k],
+        "ece": {**_entry(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
+                "ci_method": ECE_CI_METHOD},
+        "calibration": {"ece": _num(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
+    } for k in range(len(g.labels))]
+
+
 def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot: int, stratified: bool,
                    level: float, seed: int, auc_masks: list[np.ndarray]) -> dict:
     """roc_auc (DeLong CI) and ece (bootstrap CI) overall and per group, plus reliability bins."""
-    n_cells = len(cells.counts)
-    cal_counts, cal_sums = calibration_cells(y, score, cells.row_cell, n_cells)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cal_means = np.where(cal_counts > 0, cal_sums / np.maximum(cal_counts, 1), 0.0)
+    cal_counts, cal_sums = calibration_cells(y, score, cells.row_cell, len(cells.counts))
+    ece_overall, ece_groups = ece_intervals(cal_counts, cal_sums, groupings, n_boot=n_boot, stratified=stratified,
+                                            level=level, seed=seed)
     auc, lo, hi = auc_delong(y, score, level=level)
-    out: dict = {"overall": {}, "groups": []}
-    ece_boot_overall, ece_boot_groups = None, [None] * len(groupings)
-    if n_boot > 0:
-        # a separate stream so adding scores never changes the confusion-count intervals
-        rng = np.random.default_rng([seed, 1])
-        samples_o, samples_g = [], [[] for _ in groupings]
-        for draw in draw_counts(cal_counts, n_boot=n_boot, stratified=stratified, rng=rng):
-            sums = draw * cal_means
-            samples_o.append(ece(draw.sum(axis=-2), sums.sum(axis=-2)))
-            for gi, g in enumerate(groupings):
-                samples_g[gi].append(ece(g.aggregate(draw), g.aggregate(sums)))
-        ece_boot_overall = percentile_interval(np.concatenate(samples_o), level)
-        ece_boot_groups = [percentile_interval(np.concatenate(s), level) for s in samples_g]
     ece_o = ece(cal_counts.sum(axis=0), cal_sums.sum(axis=0))
-    out["overall"]["roc_auc"] = {**_entry(auc, lo, hi), "ci_method": AUC_CI_METHOD}
-    out["overall"]["ece"] = {**_entry(ece_o, *(ece_boot_overall or (None, None))), "ci_method": ECE_CI_METHOD}
+    out: dict = {"overall": {"roc_auc": {**_entry(auc, lo, hi), "ci_method": AUC_CI_METHOD},
+                             "ece": {**_entry(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
+                 "groups": [], "disparities": [], "sufficient_disparities": []}
     for gi, g in enumerate(groupings):
-        rg = g.row_groups(cells.row_cell)
-        aucs = auc_by_group(y, score, rg, len(g.labels), level=level)
-        out.setdefault("disparities", []).append(
-            auc_disparities(aucs, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 2, gi])))
-        # the gate-facing AUC disparities: groups with too few positives or negatives left out
-        mask = auc_masks[gi] & ~np.isnan(aucs[:, 0])
-        sufficient = out["disparities"][-1]
-        if not mask.all():
-            sub = np.where(mask[:, None], aucs, np.nan)
-            sufficient = auc_disparities(sub, level=level, n_draws=n_boot, rng=np.random.default_rng([seed, 3, gi]))
-        out.setdefault("sufficient_disparities", []).append((sufficient, mask))
-        gc, gs = g.aggregate(cal_counts), g.aggregate(cal_sums)
-        eces = ece(gc, gs)
-        blo, bhi = ece_boot_groups[gi] if ece_boot_groups[gi] is not None else (None, None)
-        per_group = []
-        for k, label in enumerate(g.labels):
-            per_group.append({
-                "roc_auc": {**_entry(*aucs[k][:3]), "ci_method": AUC_CI_METHOD},
-                "ece": {**_entry(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
-                        "ci_method": ECE_CI_METHOD},
-                "calibration": {"ece": _num(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
-            })
-        out["groups"].append(per_group)
+        aucs = auc_by_group(y, score, g.row_groups(cells.row_cell), len(g.labels), level=level)
+        every, sufficient = auc_disparity_sources(aucs, auc_masks[gi], level=level, n_boot=n_boot, seed=seed, gi=gi)
+        out["disparities"].append(every)
+        out["sufficient_disparities"].append(sufficient)
+        entries = [{**_entry(*aucs[k][:3]), "ci_method": AUC_CI_METHOD} for k in range(len(g.labels))]
+        out["groups"].append(score_group_entries(g, cal_counts, cal_sums, ece_groups[gi], entries))
     return out
 
 
