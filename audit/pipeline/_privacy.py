@@ -53,7 +53,7 @@ def _curve(run: AuditRun) -> None:
     run.privacy["utility_curve"] = privacy_utility_curve(
         model_factory=_factory(run), X_train=p.X_train, y_train=p.y_train, X_test=p.X_test, y_test=p.y_test,
         sensitive_test=p.sensitive_test, epsilons=tuple(run.config.privacy.utility_curve), seed=run.config.training.seed,
-        progress=run.progress.note, **kwargs,
+        progress=run.progress.note, trained={run.dp.epsilon: run.models["private"]}, **kwargs,
     )
 
 

@@ -31,6 +31,12 @@ _SENSITIVE = (
 _EPSILONS = "epsilons must be a non-empty sequence of numbers > 0; found {value!r}. Fix: use e.g. (0.5, 1, 2, 4, 8)."
 
 
+_SOURCE_REUSED = "the audited private model (same settings; not trained again)"
+_SOURCE_TRAINED = "trained for this curve with the audit's DP settings at this ε"
+_SOURCE_NON_PRIVATE = ("trained for this curve without DP, with the DP settings' epochs, batch size and learning rate "
+                       "(like for like with the private points; not the audit's reference model)")
+
+
 def _group_keys(col: pd.Series) -> np.ndarray:
     # Missing values form their own group, named explicitly, instead of vanishing.
     return col.astype(object).where(col.notna(), "<missing>").astype(str).to_numpy()
@@ -69,6 +75,7 @@ def privacy_utility_curve(
     seed: int = 0,
     threshold: float = 0.5,
     progress: Callable[[str], None] | None = None,
+    trained: dict[float, nn.Module] | None = None,
     **training_kwargs: Any,
 ) -> list[dict]:
     """Train at each ε (and without DP) and report accuracy and fairness at each.
@@ -88,6 +95,9 @@ def privacy_utility_curve(
         Add a non-private point (``"epsilon": None``) trained with the same settings.
     progress : callable, optional
         Called with one line after each point (ε, accuracy, seconds): each point is a full training.
+    trained : dict, optional
+        ``{ε: model}`` already trained with these settings (the audited private model): used for
+        that point instead of training it again, and the point says so (``"source"``).
     **training_kwargs
         Passed to :func:`train_private` (and the shared ones to the non-private trainer).
 
@@ -96,8 +106,10 @@ def privacy_utility_curve(
     list of dict
         ``[{"epsilon", "accuracy", "by_group_accuracy": {feature: {group: acc}},
         "demographic_parity_difference": {feature: value}, "equalized_odds_difference":
-        {feature: value}}, ...]``, non-private point last; with it, each private point
-        also has ``"accuracy_drop_by_group"`` (non-private minus private, by group).
+        {feature: value}, "source"}, ...]``, non-private point last; with it, each private point
+        also has ``"accuracy_drop_by_group"`` (non-private minus private, by group). ``source``
+        says where each point's model came from; the non-private point is trained with the DP
+        settings (epochs, batch, learning rate), so it is not the audit's reference model.
 
     Examples
     --------
@@ -115,18 +127,24 @@ def privacy_utility_curve(
     plain_keys = ("epochs", "batch_size", "learning_rate", "optimizer", "loss_fn")
     points = []
     grid = eps_list + ([None] if include_non_private else [])
+    reuse = {float(k): m for k, m in (trained or {}).items()}
     for i, eps in enumerate(grid, start=1):
         started = time.perf_counter()
-        torch.manual_seed(seed)
-        model = model_factory()
-        if eps is None:
-            trained = train_non_private(model, X_train, y_train, seed=seed, **{k: v for k, v in training_kwargs.items() if k in plain_keys})
+        if eps is not None and float(eps) in reuse:
+            model, source = reuse[float(eps)], _SOURCE_REUSED
         else:
-            trained = train_private(model, X_train, y_train, epsilon=float(eps), seed=seed, **training_kwargs).model
-        y_pred = (predict_proba(trained, X_test) >= threshold).astype(np.int64)
-        points.append(_point(eps, y_true, y_pred, sensitive))
+            torch.manual_seed(seed)
+            model, source = model_factory(), (_SOURCE_NON_PRIVATE if eps is None else _SOURCE_TRAINED)
+            if eps is None:
+                model = train_non_private(model, X_train, y_train, seed=seed,
+                                          **{k: v for k, v in training_kwargs.items() if k in plain_keys})
+            else:
+                model = train_private(model, X_train, y_train, epsilon=float(eps), seed=seed, **training_kwargs).model
+        y_pred = (predict_proba(model, X_test) >= threshold).astype(np.int64)
+        points.append({**_point(eps, y_true, y_pred, sensitive), "source": source})
         if progress is not None:
-            label = "non-private" if eps is None else f"ε={eps:g}"
+            label = ("non-private" if eps is None else f"ε={eps:g}") + (
+                ", the audited private model" if source == _SOURCE_REUSED else "")
             progress(f"point {i}/{len(grid)} ({label}): accuracy {points[-1]['accuracy']:.4f} "
                      f"in {time.perf_counter() - started:.1f}s")
     if include_non_private:

@@ -178,6 +178,8 @@ class UtilityPoint(Section):
     demographic_parity_difference: dict[str, float | None] = field(default_factory=dict, metadata=doc("feature → DP difference"))
     equalized_odds_difference: dict[str, float | None] = field(default_factory=dict, metadata=doc("feature → EO difference"))
     accuracy_drop_by_group: dict[str, dict[str, float | None]] = field(default_factory=dict, metadata=doc("feature → group → accuracy lost to DP"))
+    source: str | None = field(default=None, metadata=doc("where the point's model came from (the audited private model, "
+                                                          "or trained for the curve; the non-private point is not the reference model)"))
 
 
 @dataclass(kw_only=True)

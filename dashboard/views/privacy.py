@@ -54,7 +54,7 @@ else:
     finite = pd.DataFrame([{"ε": p.epsilon, "accuracy": p.accuracy} for p in curve if p.epsilon is not None])
     nonpriv = [p.accuracy for p in curve if p.epsilon is None]
     if not finite.empty:
-        utility = charts.lines(finite, x="ε", y="accuracy", title="Test accuracy against ε (dashed: non-private)")
+        utility = charts.lines(finite, x="ε", y="accuracy", title="Test accuracy against ε (dashed: non-private with the DP settings, not the reference model)")
         if nonpriv and nonpriv[0] is not None:
             import altair as alt
 
@@ -62,13 +62,13 @@ else:
         chart(utility)
     rows = []
     for p in curve:
-        row = {"ε": "non-private" if p.epsilon is None else fmt(p.epsilon), "accuracy": p.accuracy}
+        row = {"ε": "non-private" if p.epsilon is None else fmt(p.epsilon), "accuracy": p.accuracy, "model": p.source or ""}
         for feat, v in p.demographic_parity_difference.items():
             row[f"DP difference ({feat})"] = v
         for feat, v in p.equalized_odds_difference.items():
             row[f"EO difference ({feat})"] = v
         rows.append(row)
-    table(pd.DataFrame(rows), formats={c: "%.4f" for c in pd.DataFrame(rows).columns if c != "ε"})
+    table(pd.DataFrame(rows), formats={c: "%.4f" for c in pd.DataFrame(rows).columns if c not in ("ε", "model")})
 
 # --- membership inference --------------------------------------------------------------------------
 def _low_fpr_cell(points, target: float, legacy):
