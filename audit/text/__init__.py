@@ -1,0 +1,49 @@
+"""Auditing text classifiers: vocabulary, a DP-trainable model, identity bias and token attributions.
+
+- :class:`Vocabulary` and :class:`TextClassifier` (bag of embeddings, trains under
+  :func:`audit.privacy.train_private`), :func:`text_predict_fn` for scoring raw texts;
+- identity terms (:data:`IDENTITY_TERMS`, :data:`SWAP_GROUPS`, :data:`TEMPLATES`) and :func:`mentions`;
+- :func:`counterfactual_fairness` (Garg et al. 2019): swap identity terms, measure flips;
+- :func:`identity_auc_metrics` (Borkan et al. 2019): subgroup, BPSN and BNSP AUCs, the Jigsaw score;
+- :func:`token_attributions`: layer integrated gradients per token, with a deletion check.
+
+Examples
+--------
+>>> from audit.text import Vocabulary, mentions
+>>> Vocabulary().fit(["a b", "a b"]).tokens_
+['<pad>', '<unk>', 'a', 'b']
+>>> mentions(["A deaf man"], categories=["disability"])["disability"]["deaf"].tolist()
+[True]
+"""
+
+from audit.text._attributions import token_attributions
+from audit.text._bias_auc import identity_auc_metrics, power_mean
+from audit.text._counterfactual import counterfactual_fairness, substitute, template_scores
+from audit.text._identity import (
+    CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template, mentions,
+)
+from audit.text._model import TextClassifier, embedding_layer, text_predict_fn
+from audit.text._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
+
+__all__ = [
+    "CATEGORIES",
+    "IDENTITY_TERMS",
+    "PAD_ID",
+    "SWAP_GROUPS",
+    "TEMPLATES",
+    "TEMPLATE_TERMS",
+    "TextClassifier",
+    "UNK_ID",
+    "Vocabulary",
+    "counterfactual_fairness",
+    "embedding_layer",
+    "fill_template",
+    "identity_auc_metrics",
+    "mentions",
+    "power_mean",
+    "substitute",
+    "template_scores",
+    "text_predict_fn",
+    "token_attributions",
+    "tokenize",
+]

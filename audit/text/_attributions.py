@@ -1,0 +1,280 @@
+"""Token attributions of a text classifier: layer integrated gradients on the embedding layer.
+
+Captum's ``LayerIntegratedGradients`` integrates the gradient of the target
+output along the straight path from the padding baseline's embeddings (all ids
+``0``) to the text's embeddings; summing over the embedding dimension gives one
+attribution per token position. By completeness the attributions of a row sum
+to ``f(x) - f(baseline)`` up to the integration error (the convergence delta,
+reported relative to that difference).
+
+A deletion check tests whether the attributions are faithful to the model:
+replacing each row's top-k attributed tokens by padding should lower the target
+output more than replacing k random tokens of the same row (paired one-sided
+Wilcoxon signed-rank test).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import wilcoxon
+from torch import nn
+
+from audit.exceptions import ExplainError
+from audit.modeling import positive_logit
+from audit.text._model import embedding_layer
+from audit.text._stats import finite
+from audit.text._vocab import PAD_ID, Vocabulary
+
+__all__ = ["token_attributions"]
+
+_BAD_IDS = (
+    "ids must be a 2-D array of integer token ids in 0..{last} (n_texts, max_len); found {what}. "
+    "Fix: pass vocab.encode(texts, max_len=...)."
+)
+_BAD_TARGET = "target {target!r} is not a class index of this {width}-output model. Fix: pass 0..{last} or None."
+_BAD_PARAM = "{name} must be an integer >= {low}; found {value!r}."
+_PADDING_USED = (
+    "The model's output changes when the padding embedding (row {pad}) is set to zero, so padding is not masked "
+    "and the all-padding baseline is not a neutral input. Fix: mask padding positions in forward (as TextClassifier does)."
+)
+METHOD = {
+    "attribution": "Captum LayerIntegratedGradients on the token-embedding layer, baseline all padding ids; "
+                   "attributions summed over the embedding dimension.",
+    "target": "Binary models: the positive-class logit. Multi-class: the given class, else each row's predicted class.",
+    "delta": "Completeness error |sum of attributions - (f(x) - f(baseline))|, also relative to |f(x) - f(baseline)|.",
+    "deletion": "Top-k attributed tokens of each row replaced by padding versus k random tokens of the same row "
+                "(averaged over n_random draws); drop = f(x) - f(x with deletions) on the target logit; "
+                "one-sided paired Wilcoxon signed-rank test, pass when the top-k drop is larger at p < alpha.",
+}
+
+
+def _check_ids(ids: Any, vocab_size: int) -> torch.Tensor:
+    arr = ids.detach().cpu().numpy() if torch.is_tensor(ids) else np.asarray(ids)
+    ok = arr.ndim == 2 and arr.size > 0 and np.issubdtype(arr.dtype, np.number)
+    ok = ok and bool(np.all(np.mod(arr, 1) == 0)) and arr.min() >= 0 and arr.max() < vocab_size
+    if not ok:
+        raise ExplainError(_BAD_IDS.format(last=vocab_size - 1, what=f"shape {arr.shape}, dtype {arr.dtype}"))
+    return torch.as_tensor(arr.astype(np.int64))
+
+
+def _int_param(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ExplainError(_BAD_PARAM.format(name=name, low=low, value=value))
+    return int(value)
+
+
+def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> tuple[nn.Module, nn.Embedding]:
+    """An eval-mode copy of the model whose padding embedding is zero (the model must not depend on it)."""
+    inner = getattr(model, "_module", model) if type(model).__name__ == "GradSampleModule" else model
+    work = copy.deepcopy(inner).eval()
+    path = None if layer is None else next(n for n, m in inner.named_modules() if m is layer)
+    emb = embedding_layer(work) if path is None else work.get_submodule(path)
+    with torch.no_grad():
+        before = work(ids)
+        emb.weight[PAD_ID].zero_()
+        if not torch.allclose(before, work(ids), rtol=1e-5, atol=1e-6):
+            raise ExplainError(_PADDING_USED.format(pad=PAD_ID))
+    return work, emb
+
+
+def _targets(out: torch.Tensor, target: int | Sequence[int] | None) -> tuple[torch.Tensor | None, bool]:
+    """(per-row class index or None for the positive logit, whether the model is binary)."""
+    binary = out.ndim == 1 or out.shape[1] == 1 or (out.shape[1] == 2 and target is None)
+    if binary:
+        return None, True
+    width = out.shape[1]
+    if target is None:
+        return out.argmax(dim=1), False
+    t = torch.as_tensor(target, dtype=torch.long).reshape(-1)
+    if t.numel() == 1:
+        t = t.expand(out.shape[0]).clone()
+    if t.numel() != out.shape[0] or t.min() < 0 or t.max() >= width:
+        raise ExplainError(_BAD_TARGET.format(target=target, width=width, last=width - 1))
+    return t, False
+
+
+def _score_fn(model: nn.Module, binary: bool):
+    def score(x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        out = model(x)
+        return positive_logit(out) if binary else out.gather(1, t.reshape(-1, 1)).squeeze(1)
+    return score
+
+
+def _integrated(model: nn.Module, emb: nn.Module, ids: torch.Tensor, t: torch.Tensor | None, binary: bool,
+                opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    from captum.attr import LayerIntegratedGradients
+
+    forward = (lambda x: positive_logit(model(x))) if binary else model
+    lig = LayerIntegratedGradients(forward, emb)
+    attr, delta = lig.attribute(ids, baselines=torch.zeros_like(ids), target=None if binary else t,
+                                n_steps=opts["n_steps"], method=opts["method"],
+                                internal_batch_size=opts["internal_batch_size"], return_convergence_delta=True)
+    per_token = attr.sum(dim=-1).detach().double().numpy()
+    per_token[ids.numpy() == PAD_ID] = 0.0
+    return per_token, delta.detach().double().numpy().reshape(-1)
+
+
+def _delta_summary(delta: np.ndarray, gap: np.ndarray) -> dict[str, Any]:
+    rel = np.abs(delta) / np.maximum(np.abs(gap), 1e-12)
+    return {"max_abs": finite(np.abs(delta).max()), "mean_abs": finite(np.abs(delta).mean()),
+            "max_relative": finite(rel.max()), "mean_abs_output_change": finite(np.abs(gap).mean())}
+
+
+def _global_tokens(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, top_k: int, min_count: int) -> dict[str, Any]:
+    flat_ids, flat_attr = ids[ids != PAD_ID], attr[ids != PAD_ID]
+    size = max(len(vocab), int(flat_ids.max()) + 1 if flat_ids.size else 1)
+    count = np.bincount(flat_ids, minlength=size)
+    total = np.bincount(flat_ids, weights=flat_attr, minlength=size)
+    total_abs = np.bincount(flat_ids, weights=np.abs(flat_attr), minlength=size)
+    kept = np.flatnonzero(count >= min_count)
+    rows = [{"token": vocab.id_to_token(i) if i < len(vocab) else f"<id {i}>", "id": int(i), "count": int(count[i]),
+             "mean_attribution": float(total[i] / count[i]), "mean_abs_attribution": float(total_abs[i] / count[i])}
+            for i in kept]
+    by_mean = sorted(rows, key=lambda r: (-r["mean_attribution"], r["token"]))
+    return {
+        "n_tokens_kept": len(rows),
+        "top_positive": [r for r in by_mean if r["mean_attribution"] > 0][:top_k],
+        "top_negative": [r for r in reversed(by_mean) if r["mean_attribution"] < 0][:top_k],
+        "top_abs": sorted(rows, key=lambda r: (-r["mean_abs_attribution"], r["token"]))[:top_k],
+    }
+
+
+def _examples(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, scores: np.ndarray, t: torch.Tensor | None,
+              n_examples: int) -> list[dict[str, Any]]:
+    out = []
+    for row in range(min(n_examples, len(ids))):
+        keep = ids[row] != PAD_ID
+        out.append({"row": row, "target": None if t is None else int(t[row]), "score": finite(scores[row]),
+                    "tokens": [{"token": vocab.id_to_token(int(i)), "attribution": finite(a)}
+                               for i, a in zip(ids[row][keep], attr[row][keep])]})
+    return out
+
+
+def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int, rng: np.random.Generator):
+    """Rows with at least one token, their top-k deletions, and n_random random deletions per row."""
+    rows = np.flatnonzero((ids != PAD_ID).any(axis=1))
+    top, rand = ids[rows].copy(), np.repeat(ids[rows][:, None, :], n_random, axis=1)
+    for j, row in enumerate(rows):
+        pos = np.flatnonzero(ids[row] != PAD_ID)
+        kk = min(k, pos.size)
+        order = pos[np.lexsort((pos, -attr[row][pos]))]
+        top[j, order[:kk]] = PAD_ID
+        for r in range(n_random):
+            rand[j, r, rng.choice(pos, size=kk, replace=False)] = PAD_ID
+    return rows, top, rand.reshape(-1, ids.shape[1])
+
+
+def _deletion_check(score, ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | None, opts: dict[str, Any]) -> dict:
+    rows, top, rand = _deletions(ids, attr, opts["deletion_k"], opts["n_random"], np.random.default_rng(opts["seed"]))
+    if rows.size == 0:
+        return {"k": opts["deletion_k"], "n": 0, "passed": False, "reason": "no row has a token to delete"}
+    tr = None if t is None else t[torch.as_tensor(rows)]
+    with torch.no_grad():
+        base = score(torch.as_tensor(ids[rows]), tr).double().numpy()
+        drop_top = base - score(torch.as_tensor(top), tr).double().numpy()
+        t_rand = None if tr is None else tr.repeat_interleave(opts["n_random"])
+        drop_rand = base - score(torch.as_tensor(rand), t_rand).double().numpy().reshape(len(rows), -1).mean(axis=1)
+    diff = drop_top - drop_rand
+    p = 1.0 if np.allclose(diff, 0.0, atol=1e-9) else float(wilcoxon(drop_top, drop_rand, alternative="greater").pvalue)
+    passed = bool(diff.mean() > 0 and p < opts["alpha"])
+    return {"k": opts["deletion_k"], "n": int(rows.size), "n_random": opts["n_random"],
+            "mean_drop_top_k": finite(drop_top.mean()), "mean_drop_random": finite(drop_rand.mean()),
+            "mean_difference": finite(diff.mean()), "p_value": finite(p), "alpha": opts["alpha"], "passed": passed}
+
+
+def token_attributions(
+    model: nn.Module,
+    ids: Any,
+    *,
+    vocab: Vocabulary,
+    target: int | Sequence[int] | None = None,
+    n_steps: int = 50,
+    method: str = "gausslegendre",
+    internal_batch_size: int | None = None,
+    top_k: int = 20,
+    n_examples: int = 8,
+    min_count: int = 5,
+    deletion_k: int = 3,
+    n_random: int = 5,
+    alpha: float = 0.05,
+    seed: int = 0,
+    layer: nn.Module | None = None,
+    return_attributions: bool = False,
+) -> dict[str, Any]:
+    """Per-token integrated-gradients attributions, global top tokens, completeness and a deletion check.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A text classifier over token ids whose padding positions are masked (e.g.
+        :class:`audit.text.TextClassifier`); it is not modified (a copy is explained).
+    ids : array-like of int, shape (n, max_len)
+        Encoded texts (``vocab.encode``).
+    vocab : Vocabulary
+        The vocabulary that encoded ``ids``.
+    target : int or sequence of int, optional
+        Class to explain for a multi-class model (default: each row's predicted class);
+        ``None`` explains a binary model's positive logit.
+    n_steps, method, internal_batch_size
+        Passed to Captum's ``LayerIntegratedGradients.attribute``.
+    top_k : int
+        Tokens listed in each global ranking.
+    n_examples : int
+        Rows whose token-by-token attributions are returned.
+    min_count : int
+        Tokens seen fewer times are left out of the global rankings.
+    deletion_k, n_random, alpha, seed
+        The deletion check: tokens deleted per row, random draws per row, test level, random seed.
+    layer : nn.Module, optional
+        The embedding layer (default: ``model.embedding`` or the first ``nn.Embedding``).
+    return_attributions : bool
+        Also return the ``(n, max_len)`` per-position attributions under ``"attributions"``
+        (a NumPy array, zero at padding; not JSON: store it beside the record).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``target``, ``n_texts``, ``n_steps``, ``integration``, ``global``,
+        ``examples``, ``convergence_delta``, ``deletion``, ``method``
+        (plus ``attributions`` when asked for).
+
+    Examples
+    --------
+    >>> from audit.text import TextClassifier, Vocabulary
+    >>> vocab = Vocabulary().fit(["good film", "bad film"], min_count=1)
+    >>> out = token_attributions(TextClassifier(len(vocab), embedding_dim=4), vocab.encode(["good film"], max_len=4),
+    ...                          vocab=vocab, n_steps=8)
+    >>> out["examples"][0]["tokens"][0]["token"]
+    'good'
+    """
+    emb0 = embedding_layer(model) if layer is None else layer
+    ids_t = _check_ids(ids, int(emb0.num_embeddings))
+    opts = {"n_steps": _int_param("n_steps", n_steps, 1), "method": method, "internal_batch_size": internal_batch_size,
+            "deletion_k": _int_param("deletion_k", deletion_k, 1), "n_random": _int_param("n_random", n_random, 1),
+            "alpha": float(alpha), "seed": int(seed)}
+    work, emb = _prepared(model, layer, ids_t)
+    with torch.no_grad():
+        t, binary = _targets(work(ids_t), target)
+    score = _score_fn(work, binary)
+    attr, delta = _integrated(work, emb, ids_t, t, binary, opts)
+    with torch.no_grad():
+        fx = score(ids_t, t).double().numpy()
+        gap = fx - score(torch.zeros_like(ids_t), t).double().numpy()
+    arr = ids_t.numpy()
+    out = {
+        "target": "positive logit" if binary else ("predicted class" if target is None else "given class"),
+        "n_texts": int(len(arr)), "n_steps": opts["n_steps"], "integration": method,
+        "global": _global_tokens(arr, attr, vocab, _int_param("top_k", top_k, 1), _int_param("min_count", min_count, 1)),
+        "examples": _examples(arr, attr, vocab, fx, t, _int_param("n_examples", n_examples, 0)),
+        "convergence_delta": _delta_summary(delta, gap),
+        "deletion": _deletion_check(score, arr, attr, t, opts),
+        "method": dict(METHOD),
+    }
+    if return_attributions:
+        out["attributions"] = attr
+    return out

@@ -1,0 +1,303 @@
+"""Counterfactual token fairness (Garg et al. 2019): swap one identity term, watch the prediction.
+
+For every real text that mentions an identity term, the term is replaced (whole
+word, capitalisation kept) by each other term of its swap group
+(:data:`audit.text.SWAP_GROUPS`); a fair classifier scores the pair alike. Per
+term pair we report how often the thresholded prediction flips (with an exact
+Clopper–Pearson interval) and the mean signed and absolute score change (with
+Student-t intervals). The templates of :data:`audit.text.TEMPLATES` filled with
+each identity adjective give a second, synthetic view: the spread of the mean
+score across terms of one category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from audit.exceptions import DataError
+from audit.text._identity import (
+    SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, category_pattern, check_categories, fill_template, normalise_term,
+)
+from audit.text._stats import clopper_pearson, finite, mean_t_interval
+
+__all__ = ["counterfactual_fairness", "substitute"]
+
+PredictFn = Callable[[Sequence[str]], Any]
+
+_BAD_SCORES = (
+    "predict_fn returned {what} for {n} texts; expected {n} finite scores (the probability of the positive class). "
+    "Fix: make predict_fn(list_of_texts) return a 1-D array of probabilities, e.g. with audit.text.text_predict_fn."
+)
+_BAD_TEXTS = "Expected a sequence of strings; found {what}. Fix: pass a list of str."
+_BAD_PARAM = "{name} must be {expected}; found {value!r}."
+
+METHOD = {
+    "substitution": "Each identity term found in a text (whole word, case-insensitive, longest match first) is replaced "
+                    "by every other term of its swap group (same category and grammatical role), keeping capitalisation; "
+                    "all occurrences of the term in the text are replaced.",
+    "flip_rate": "Share of counterfactuals whose thresholded prediction (score >= threshold) differs from the original's; "
+                 "exact Clopper-Pearson interval.",
+    "score_change": "Counterfactual score minus original score; mean and mean absolute value with Student-t intervals.",
+    "max": "Maxima are taken over term pairs with at least min_pair_size counterfactuals.",
+    "templates": "Every template is filled with every identity adjective of a category; spread = max - min over terms "
+                 "of the term's mean score over templates.",
+    "reference": "Garg et al. 2019, Counterfactual Fairness in Text Classification through Robustness; "
+                 "Dixon et al. 2018, Measuring and Mitigating Unintended Bias in Text Classification.",
+}
+
+
+def _match_case(original: str, replacement: str) -> str:
+    letters = [c for c in original if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return replacement.upper()
+    if original[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def substitute(text: str, category: str, source: str, target: str) -> str:
+    """``text`` with every whole-word ``source`` term of ``category`` replaced by ``target``, case kept.
+
+    Examples
+    --------
+    >>> substitute("She said SHE would go; shelter", "gender", "she", "he")
+    'He said HE would go; shelter'
+    """
+    pattern = category_pattern(category)
+    return pattern.sub(lambda m: _match_case(m.group(0), target) if normalise_term(m.group(0)) == source else m.group(0),
+                       text)
+
+
+def _partners(category: str) -> dict[str, tuple[str, ...]]:
+    return {t: tuple(o for o in group if o != t) for group in SWAP_GROUPS[category] for t in group}
+
+
+def _scores(predict_fn: PredictFn, texts: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros(0)
+    raw = np.asarray(predict_fn(texts), dtype=float).reshape(-1)
+    if raw.shape != (len(texts),) or not np.all(np.isfinite(raw)):
+        what = f"shape {raw.shape}" if raw.shape != (len(texts),) else f"{int((~np.isfinite(raw)).sum())} non-finite value(s)"
+        raise DataError(_BAD_SCORES.format(what=what, n=len(texts)))
+    return raw
+
+
+@dataclass
+class _Counterfactuals:
+    """The substituted texts and where each came from."""
+
+    rows: list[int]
+    categories: list[str]
+    sources: list[str]
+    targets: list[str]
+    texts: list[str]
+
+
+def _found_terms(text: str, categories: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {}
+    for cat in categories:
+        partners = _partners(cat)
+        terms = sorted({normalise_term(m.group(0)) for m in category_pattern(cat).finditer(text)} & set(partners))
+        if terms:
+            found[cat] = terms
+    return found
+
+
+def _build(texts: list[str], rows: list[int], categories: tuple[str, ...]) -> _Counterfactuals:
+    cf = _Counterfactuals([], [], [], [], [])
+    partners = {cat: _partners(cat) for cat in categories}
+    for row in rows:
+        for cat, terms in _found_terms(texts[row], categories).items():
+            for source in terms:
+                for target in partners[cat][source]:
+                    cf.rows.append(row)
+                    cf.categories.append(cat)
+                    cf.sources.append(source)
+                    cf.targets.append(target)
+                    cf.texts.append(substitute(texts[row], cat, source, target))
+    return cf
+
+
+def _pair_entry(idx: np.ndarray, cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray,
+                opts: dict[str, Any]) -> dict[str, Any]:
+    orig = base[np.asarray(cf.rows)[idx]]
+    delta = new[idx] - orig
+    flips = int(np.sum((orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])))
+    order = sorted(range(len(idx)), key=lambda j: (-abs(delta[j]), int(idx[j])))[: opts["n_examples"]]
+    first = int(idx[0])
+    return {
+        "category": cf.categories[first], "from": cf.sources[first], "to": cf.targets[first], "n": int(len(idx)),
+        "n_flips": flips,
+        "flip_rate": {"value": flips / len(idx), "ci": clopper_pearson(flips, len(idx), opts["ci_level"])},
+        "mean_score_change": mean_t_interval(delta, opts["ci_level"]),
+        "mean_abs_score_change": mean_t_interval(np.abs(delta), opts["ci_level"]),
+        "examples": [{"original": texts[cf.rows[int(idx[j])]], "counterfactual": cf.texts[int(idx[j])],
+                      "score": finite(orig[j]), "counterfactual_score": finite(new[idx[j]])} for j in order],
+    }
+
+
+def _pairs(cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray, opts: dict[str, Any]) -> list[dict]:
+    keys: dict[tuple[str, str, str], list[int]] = {}
+    for j, key in enumerate(zip(cf.categories, cf.sources, cf.targets)):
+        keys.setdefault(key, []).append(j)
+    return [_pair_entry(np.asarray(keys[key]), cf, texts, base, new, opts) for key in sorted(keys)]
+
+
+def _max_entry(pairs: list[dict], metric: str, min_pair_size: int) -> dict[str, Any]:
+    eligible = [p for p in pairs if p["n"] >= min_pair_size and p[metric]["value"] is not None]
+    if not eligible:
+        return {"value": None, "ci": None, "pair": None, "n": None,
+                "reason": f"no term pair has at least min_pair_size={min_pair_size} counterfactuals"}
+    best = max(eligible, key=lambda p: (p[metric]["value"], p["n"]))
+    return {"value": best[metric]["value"], "ci": best[metric]["ci"], "n": best["n"],
+            "pair": {"category": best["category"], "from": best["from"], "to": best["to"]}}
+
+
+def _category_summary(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.ndarray, pairs: list[dict],
+                      opts: dict[str, Any]) -> dict[str, Any]:
+    idx = np.asarray([j for j, c in enumerate(cf.categories) if c == cat], dtype=int)
+    mine = [p for p in pairs if p["category"] == cat]
+    if idx.size == 0:
+        return {"n_texts": 0, "n_counterfactuals": 0, "flip_rate": {"value": None, "ci": None},
+                "mean_abs_score_change": {"value": None, "ci": None},
+                "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"])}
+    orig = base[np.asarray(cf.rows)[idx]]
+    flips = int(np.sum((orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])))
+    return {
+        "n_texts": len({cf.rows[j] for j in idx}), "n_counterfactuals": int(idx.size),
+        "flip_rate": {"value": flips / idx.size, "ci": clopper_pearson(flips, int(idx.size), opts["ci_level"])},
+        "mean_abs_score_change": mean_t_interval(np.abs(new[idx] - orig), opts["ci_level"]),
+        "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"]),
+        "max_mean_abs_score_change": _max_entry(mine, "mean_abs_score_change", opts["min_pair_size"]),
+    }
+
+
+def _spread(mean_by_term: dict[str, float]) -> dict[str, Any]:
+    hi = max(mean_by_term, key=lambda t: (mean_by_term[t], t))
+    lo = min(mean_by_term, key=lambda t: (mean_by_term[t], t))
+    return {"value": finite(mean_by_term[hi] - mean_by_term[lo]), "max_term": hi, "min_term": lo}
+
+
+def template_scores(predict_fn: PredictFn, categories: tuple[str, ...]) -> dict[str, Any]:
+    """Scores of every template filled with every identity adjective, and the spread per category."""
+    filled = [(cat, term, t_i, fill_template(tpl, term)) for cat in categories for term in TEMPLATE_TERMS[cat]
+              for t_i, (tpl, _) in enumerate(TEMPLATES)]
+    scores = _scores(predict_fn, [f[3] for f in filled])
+    table: dict[str, dict[str, list[float]]] = {}
+    for (cat, term, _, _), score in zip(filled, scores):
+        table.setdefault(cat, {}).setdefault(term, []).append(float(score))
+    labels = sorted({label for _, label in TEMPLATES})
+    out: dict[str, Any] = {}
+    for cat, by_term in table.items():
+        means = {t: float(np.mean(v)) for t, v in by_term.items()}
+        by_label = {}
+        for label in labels:
+            cols = [i for i, (_, lab) in enumerate(TEMPLATES) if lab == label]
+            label_means = {t: float(np.mean([v[i] for i in cols])) for t, v in by_term.items()}
+            by_label[label] = {"mean_score_by_term": label_means, "spread": _spread(label_means)}
+        out[cat] = {"terms": list(by_term), "scores": by_term, "mean_score_by_term": means, "spread": _spread(means),
+                    "by_label": by_label}
+    widest = max(out, key=lambda c: (out[c]["spread"]["value"] or 0.0, c)) if out else None
+    return {
+        "templates": [{"template": tpl, "label": label} for tpl, label in TEMPLATES],
+        "categories": out,
+        "max_spread": None if widest is None else {"category": widest, **out[widest]["spread"]},
+    }
+
+
+def _check(texts: Any, threshold: float, max_texts: int, n_examples: int, ci_level: float, min_pair_size: int) -> list[str]:
+    if isinstance(texts, str) or not isinstance(texts, Iterable):
+        raise DataError(_BAD_TEXTS.format(what=type(texts).__name__))
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        raise DataError(_BAD_TEXTS.format(what="non-string items"))
+    number = (int, float, np.integer, np.floating)
+    checks = [("threshold", threshold, isinstance(threshold, number) and 0.0 <= threshold <= 1.0, "a number in [0, 1]"),
+              ("ci_level", ci_level, isinstance(ci_level, number) and 0.0 < ci_level < 1.0, "a number in (0, 1)"),
+              ("max_texts", max_texts, isinstance(max_texts, int) and max_texts >= 1, "an integer >= 1"),
+              ("n_examples", n_examples, isinstance(n_examples, int) and n_examples >= 0, "an integer >= 0"),
+              ("min_pair_size", min_pair_size, isinstance(min_pair_size, int) and min_pair_size >= 1, "an integer >= 1")]
+    for name, value, ok, expected in checks:
+        if not ok:
+            raise DataError(_BAD_PARAM.format(name=name, expected=expected, value=value))
+    return texts
+
+
+def counterfactual_fairness(
+    predict_fn: PredictFn,
+    texts: Sequence[str],
+    *,
+    threshold: float = 0.5,
+    categories: Iterable[str] | None = None,
+    max_texts: int = 2000,
+    n_examples: int = 5,
+    ci_level: float = 0.95,
+    seed: int = 0,
+    min_pair_size: int = 10,
+) -> dict[str, Any]:
+    """Counterfactual token fairness of a text classifier, per identity-term pair and per category.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        ``predict_fn(list_of_texts) -> array`` of scores in [0, 1] (probability of the positive class),
+        e.g. :func:`audit.text.text_predict_fn`.
+    texts : sequence of str
+        Real texts (the test split). Only those mentioning a swappable identity term are used.
+    threshold : float
+        Scores at or above it are predicted positive (for flip rates).
+    categories : iterable of str, optional
+        Identity categories to audit (default: all of :data:`audit.text.CATEGORIES`).
+    max_texts : int
+        At most this many texts with terms are used, drawn at random with ``seed`` when there are more.
+    n_examples : int
+        Examples kept per term pair: the largest absolute score changes.
+    ci_level : float
+        Confidence level of every interval.
+    seed : int
+        Seeds the subsample of texts; the result is otherwise deterministic.
+    min_pair_size : int
+        Pairs with fewer counterfactuals are reported but not eligible for the maxima.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``max_flip_rate``, ``max_mean_abs_score_change``, ``n_texts``,
+        ``n_texts_with_terms``, ``n_texts_used``, ``n_counterfactuals``, ``categories``, ``pairs``,
+        ``templates``, ``threshold``, ``ci_level``, ``min_pair_size``, ``method``.
+
+    Examples
+    --------
+    >>> predict = lambda ts: [0.9 if "she" in t.lower().split() else 0.1 for t in ts]
+    >>> out = counterfactual_fairness(predict, ["she is here"] * 12, categories=["gender"])
+    >>> out["max_flip_rate"]["value"], out["max_flip_rate"]["pair"]
+    (1.0, {'category': 'gender', 'from': 'she', 'to': 'he'})
+    """
+    texts = _check(texts, threshold, max_texts, n_examples, ci_level, min_pair_size)
+    cats = check_categories(categories)
+    with_terms = [i for i, t in enumerate(texts) if _found_terms(t, cats)]
+    rows = with_terms
+    if len(rows) > max_texts:
+        rows = sorted(np.random.default_rng(seed).choice(rows, size=max_texts, replace=False).tolist())
+    cf = _build(texts, rows, cats)
+    base = np.zeros(len(texts))
+    base[rows] = _scores(predict_fn, [texts[i] for i in rows])
+    new = _scores(predict_fn, cf.texts)
+    opts = {"threshold": float(threshold), "ci_level": float(ci_level), "n_examples": n_examples,
+            "min_pair_size": min_pair_size}
+    pairs = _pairs(cf, texts, base, new, opts)
+    return {
+        "max_flip_rate": _max_entry(pairs, "flip_rate", min_pair_size),
+        "max_mean_abs_score_change": _max_entry(pairs, "mean_abs_score_change", min_pair_size),
+        "n_texts": len(texts), "n_texts_with_terms": len(with_terms), "n_texts_used": len(rows),
+        "n_counterfactuals": len(cf.texts),
+        "categories": {cat: _category_summary(cat, cf, base, new, pairs, opts) for cat in cats},
+        "pairs": pairs,
+        "templates": template_scores(predict_fn, cats),
+        "threshold": float(threshold), "ci_level": float(ci_level), "min_pair_size": min_pair_size, "seed": int(seed),
+        "method": dict(METHOD),
+    }
