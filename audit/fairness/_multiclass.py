@@ -1,0 +1,566 @@
+"""``multiclass_fairness_report``: group metrics and one-vs-rest disparities of a K-class classifier.
+
+Every metric is a function of a K x K confusion matrix (rows true, columns
+predicted). Each row falls in one *cell*, its combination of all sensitive
+features; the cells' confusion counts are one ``np.bincount`` and every
+grouping (one feature, or the intersection of all) is a sum of cells, as in the
+binary report (``_counts``).
+
+The macro averages follow scikit-learn's defaults inside each group: the mean
+over the classes that occur in the group's ``y_true`` or ``y_pred``, a 0/0
+precision or recall counting as 0 (``zero_division=0``); balanced accuracy is
+the mean recall over the classes present in ``y_true``. So every number equals
+Fairlearn's ``MetricFrame`` with the matching scikit-learn metric.
+
+Intervals come from a stratified bootstrap: rows are resampled within each
+cell, so every group keeps its size. Resampling a cell's rows and recounting is
+a multinomial draw of its confusion counts, which is how it is drawn (cost
+independent of the number of rows).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import ConfigError, DataError
+from audit.fairness._bootstrap import disparity_interval, draw_counts, percentile_interval
+from audit.fairness._counts import Grouping, count_cells, grouping
+from audit.fairness._inputs import MISSING_GROUP, check_params, encode_sensitive
+from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
+
+__all__ = ["multiclass_fairness_report"]
+
+MULTICLASS_CI_METHOD = (
+    "stratified bootstrap: rows resampled with replacement within each sensitive cell (the finest "
+    "intersection of the sensitive features), so every group keeps its size; drawn as multinomial "
+    "counts of each cell's K x K confusion matrix (the same distribution); percentile interval"
+)
+DISPARITY_CI_METHOD = (
+    "the same stratified bootstrap; union of the percentile and basic (reverse-percentile) intervals, "
+    "clipped to the metric's range and containing the estimate (a max - min or min / max over groups is "
+    "biased away from parity, and a percentile interval alone misses parity)"
+)
+UNDEFINED_RESAMPLES = (
+    "A per-class recall whose class draws no true rows in a resample is undefined there; that group is "
+    "left out of that resample's one-vs-rest recall difference."
+)
+
+_LENGTH_MISMATCH = (
+    "{name} has {found} rows but y_true has {n}. Expected one entry per example in every input. "
+    "Fix: pass arrays (and the sensitive table) built from the same rows, in the same order."
+)
+_EMPTY = "y_true is empty. Expected at least one example. Fix: pass the test-set labels."
+_NOT_1D = "{name} has shape {shape}. Expected a 1-d array of class indices. Fix: pass one value per example."
+_NOT_INDICES = (
+    "{name} has dtype {dtype}. Expected integer class indices 0..{last} (positions in classes). "
+    "Fix: map labels to indices first, e.g. y.map({{label: i for i, label in enumerate(classes)}})."
+)
+_NAN_LABELS = (
+    "{name} contains {count} missing value(s). Expected a class index for every example. Fix: drop those rows."
+)
+_NOT_INTEGRAL = (
+    "{name} has non-integer values (e.g. {example!r}). Expected integer class indices 0..{last}. "
+    "Fix: round or map them."
+)
+_OUT_OF_RANGE = (
+    "{name} has class indices {values} outside 0..{last}, but classes has {k} labels {classes}. Expected "
+    "every index to name a class. Fix: pass every class in classes, in index order."
+)
+_CLASSES_FEW = (
+    "classes has {k} label(s) {classes}. Expected at least two class labels. Fix: pass every class name, "
+    "in index order."
+)
+_CLASSES_DUP = "classes {classes} repeat the label {label!r}. Expected distinct labels. Fix: rename the duplicates."
+_CLASSES_TYPE = "classes is {kind}. Expected a sequence of class labels, e.g. ['cat', 'dog', 'bird']. Fix: pass a list."
+_PROBA_SHAPE = (
+    "proba has shape {shape}. Expected (n_rows, n_classes) = ({n}, {k}), one column per label in classes. "
+    "Fix: pass predict_proba's output for the same rows, or classes with one label per column."
+)
+_PROBA_NUMERIC = "proba has dtype {dtype}. Expected probabilities as numbers. Fix: pass predict_proba's output."
+_PROBA_RANGE = (
+    "proba has {count} value(s) that are missing or outside [0, 1]. Expected probabilities. Fix: apply a "
+    "softmax to logits before the audit."
+)
+_PROBA_SUM = (
+    "proba rows sum to between {lo:.6g} and {hi:.6g}. Expected each row to sum to 1 (within {tol:g}). Fix: "
+    "apply a softmax to logits, or normalise each row."
+)
+_BAD_POSITIVES = (
+    "min_group_positives = {value!r} is invalid. Expected an integer >= 0. Fix: use 10 (0 counts rows only)."
+)
+_FEW_GROUPS = (
+    "fewer than two groups have enough data for {metric} ({used} of {total}: at least {min_rows} rows); "
+    "a disparity needs two groups to compare"
+)
+_FEW_CLASS_GROUPS = (
+    "no class has two groups with enough data for its recall (at least {min_rows} rows and {min_pos} true rows "
+    "of the class); a disparity needs two groups to compare"
+)
+_NO_RATIO = "no class is predicted in any group with enough data, so no selection-rate ratio is defined"
+_SMALL_GROUP = "{n} rows < min_group_size = {min_rows}"
+_PROBA_TOL = 1e-3
+GROUP_SCALARS = ("accuracy", "macro_recall", "macro_f1")
+OVERALL_METRICS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "balanced_accuracy")
+
+
+def json_float(x) -> float | None:
+    """A JSON-safe float: None for None, NaN and inf."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def value_ci(value, lo=None, hi=None) -> dict:
+    """A ``{"value", "ci"}`` entry; ``ci`` is null without bounds or when either bound is undefined."""
+    v = json_float(value)
+    lo_, hi_ = json_float(lo), json_float(hi)
+    return {"value": v, "ci": [lo_, hi_] if v is not None and lo_ is not None and hi_ is not None else None}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Each row's finest sensitive cell, and the groupings reported (cells summed into groups)."""
+
+    row_cell: np.ndarray
+    n_cells: int
+    groupings: list[Grouping]
+
+
+def group_layout(sensitive, *, n: int, intersections: bool, problems: list[str]) -> Layout | None:
+    """Encode the sensitive columns (missing values: ``"<missing>"``) and group rows as the binary report does.
+
+    One grouping per column, then (with ``intersections`` and 2+ columns) all together, key ``"a & b"``.
+    """
+    features = encode_sensitive(sensitive, n=n, problems=problems)
+    if problems or not features:
+        return None
+    none = np.zeros(n, dtype=bool)
+    cells = count_cells(none, none, features)
+    groupings = [grouping(cells, [j]) for j in range(len(features))]
+    if intersections and len(features) > 1:
+        groupings.append(grouping(cells, list(range(len(features)))))
+    return Layout(row_cell=cells.row_cell, n_cells=len(cells.counts), groupings=groupings)
+
+
+def spread(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Max - min, min / max and max over the last axis, among ``mask``-ed defined values.
+
+    NaN where fewer than two values qualify (the ratio also where the max is 0).
+
+    Examples
+    --------
+    >>> d, r, m = spread(np.array([0.2, 0.5, 0.4]), np.array([True, False, True]))
+    >>> round(float(d), 12), float(r), float(m)
+    (0.2, 0.5, 0.4)
+    """
+    valid = mask & ~np.isnan(x)
+    hi = np.where(valid, x, -np.inf).max(axis=-1)
+    lo = np.where(valid, x, np.inf).min(axis=-1)
+    enough = valid.sum(axis=-1) >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = np.where(enough, hi - lo, np.nan)
+        ratio = np.where(enough & (hi > 0), lo / np.where(hi > 0, hi, 1.0), np.nan)
+    return diff, ratio, np.where(enough, hi, np.nan)
+
+
+def _fold(x: np.ndarray, how) -> np.ndarray:
+    """``how`` (np.max or np.min) over the last axis ignoring NaN; NaN where all are NaN."""
+    fill = -np.inf if how is np.max else np.inf
+    out = how(np.where(np.isnan(x), fill, x), axis=-1)
+    return np.where(np.isnan(x).all(axis=-1), np.nan, out)
+
+
+def confusion_metrics(conf: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics of confusion matrices ``conf`` (..., K, K), with scikit-learn's default macro averaging.
+
+    Examples
+    --------
+    >>> m = confusion_metrics(np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]))
+    >>> float(m["accuracy"]), float(m["macro_recall"]), m["recall"].tolist()
+    (0.8333333333333334, 0.8333333333333333, [0.6666666666666666, 1.0, nan])
+    """
+    tp = np.diagonal(conf, axis1=-2, axis2=-1)
+    true_sum, pred_sum = conf.sum(axis=-1), conf.sum(axis=-2)
+    n = true_sum.sum(axis=-1)
+    present = (true_sum + pred_sum) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = np.where(true_sum > 0, tp / true_sum, np.nan)
+        precision = np.where(pred_sum > 0, tp / pred_sum, 0.0)
+        f1 = np.where(present, 2.0 * tp / (true_sum + pred_sum), 0.0)
+        recall0 = np.nan_to_num(recall, nan=0.0)
+        n_present = present.sum(axis=-1)
+        return {
+            "accuracy": tp.sum(axis=-1) / n,
+            "macro_precision": precision.sum(axis=-1) / n_present,
+            "macro_recall": recall0.sum(axis=-1) / n_present,
+            "macro_f1": f1.sum(axis=-1) / n_present,
+            "balanced_accuracy": recall0.sum(axis=-1) / (true_sum > 0).sum(axis=-1),
+            "selection_rate": pred_sum / n[..., None],
+            "recall": recall,
+            "true_sum": true_sum,
+        }
+
+
+def _grouping_stats(conf: np.ndarray, sufficient: np.ndarray, positives_ok: np.ndarray) -> dict[str, np.ndarray]:
+    """Group metrics (..., G) and disparities (...,) / per class (..., K) from group confusions (..., G, K, K)."""
+    m = confusion_metrics(conf)
+    out = {name: m[name] for name in GROUP_SCALARS}
+    for name in GROUP_SCALARS:
+        out[f"{name}_difference"] = spread(m[name], sufficient)[0]
+    diff, ratio, _ = spread(np.swapaxes(m["selection_rate"], -1, -2), sufficient)
+    out["selection_rate_difference_ovr_by_class"] = diff
+    out["selection_rate_ratio_ovr_by_class"] = ratio
+    out["selection_rate_difference_ovr"] = _fold(diff, np.max)
+    out["selection_rate_ratio_ovr"] = _fold(ratio, np.min)
+    diff = spread(np.swapaxes(m["recall"], -1, -2), (sufficient[:, None] & positives_ok).T)[0]
+    out["recall_difference_ovr_by_class"] = diff
+    out["recall_difference_ovr"] = _fold(diff, np.max)
+    return out
+
+
+DISPARITIES = {  # name: (group metric compared, interval bounds)
+    "accuracy_difference": ("accuracy", (0.0, 1.0)),
+    "macro_recall_difference": ("macro_recall", (0.0, 1.0)),
+    "macro_f1_difference": ("macro_f1", (0.0, 1.0)),
+    "selection_rate_difference_ovr": ("selection_rate", (0.0, 1.0)),
+    "selection_rate_ratio_ovr": ("selection_rate", (0.0, 1.0)),
+    "recall_difference_ovr": ("recall", (0.0, 1.0)),
+}
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    y: np.ndarray
+    p: np.ndarray
+    layout: Layout
+    classes: list[str]
+
+
+def multiclass_fairness_report(
+    *,
+    y_true,
+    y_pred,
+    proba,
+    sensitive: pd.DataFrame,
+    classes: Sequence[str],
+    n_boot: int = 1000,
+    ci_level: float = 0.95,
+    min_group_size: int = 30,
+    min_group_positives: int = DEFAULT_MIN_GROUP_POSITIVES,
+    intersections: bool = True,
+    seed: int = 0,
+) -> dict:
+    """Group metrics, one-vs-rest disparities and bootstrap intervals for a K-class classifier.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int
+        True and predicted class indices ``0 .. K-1`` (positions in ``classes``).
+    proba : array-like of shape (n, K), optional
+        Predicted class probabilities; checked (shape, range, rows summing to 1) but not yet reported on.
+    sensitive : DataFrame
+        One column per sensitive feature, any dtype. Missing values form the group ``"<missing>"``.
+        With several columns each is reported alone and, when ``intersections``, all of them
+        together (key ``"f1 & f2"``, groups ``"a & b"``), as in :func:`fairness_report`.
+    classes : sequence of str
+        Display label of each class index (K >= 2).
+    n_boot : int
+        Bootstrap resamples (0: no intervals, every ``ci`` is null).
+    ci_level : float
+        Interval coverage, e.g. 0.95.
+    min_group_size : int
+        Groups with fewer rows are not ``sufficient`` and left out of every disparity.
+    min_group_positives : int
+        Least number of true rows of a class for a group's recall of it (else null, and left out of
+        ``recall_difference_ovr`` for that class).
+    intersections : bool
+        Also report the intersection of all sensitive features.
+    seed : int
+        Seed of the bootstrap (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``task``, ``classes``, ``n``, ``ci`` (``method``, ``disparity_method``,
+        ``n_boot``, ``level``), ``overall`` and ``by_feature`` (``groups``, ``disparities``,
+        ``excluded_groups`` per grouping). Differences are max - min over the sufficient groups,
+        ratios min / max; a one-vs-rest value is the worst class (max difference, min ratio).
+
+    Raises
+    ------
+    ConfigError
+        For invalid parameters or ``classes``.
+    DataError
+        For inputs that cannot be audited (every problem listed once).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = multiclass_fairness_report(
+    ...     y_true=[0, 1, 2, 0, 1, 2], y_pred=[0, 1, 1, 0, 2, 2], proba=None, classes=["a", "b", "c"],
+    ...     sensitive=pd.DataFrame({"sex": list("FFFMMM")}), n_boot=0, min_group_size=3, min_group_positives=1)
+    >>> r["overall"]["accuracy"]
+    {'value': 0.6666666666666666, 'ci': None}
+    >>> d = r["by_feature"]["sex"]["disparities"]["recall_difference_ovr"]
+    >>> d["by_class"], d["worst_class"]
+    ({'a': 0.0, 'b': 1.0, 'c': 1.0}, 'b')
+    """
+    inp = _prepare(y_true=y_true, y_pred=y_pred, proba=proba, sensitive=sensitive, classes=classes,
+                   n_boot=n_boot, ci_level=ci_level, min_group_size=min_group_size,
+                   min_group_positives=min_group_positives, intersections=intersections)
+    k = len(inp.classes)
+    conf = np.bincount(inp.layout.row_cell * (k * k) + inp.y * k + inp.p,
+                       minlength=inp.layout.n_cells * k * k).reshape(inp.layout.n_cells, k * k)
+    masks = [_masks(g.aggregate(conf).reshape(-1, k, k), min_group_size, min_group_positives)
+             for g in inp.layout.groupings]
+    point = _evaluate(conf[None].astype(np.float64), inp.layout.groupings, masks, k, detail=True)
+    point = {key: v[0] for key, v in point.items()}
+    boot = _bootstrap(conf, inp.layout.groupings, masks, k, n_boot=int(n_boot), seed=seed)
+    return _assemble(inp, point, boot, masks, n_boot=int(n_boot), level=float(ci_level),
+                     thresholds=(int(min_group_size), int(min_group_positives)))
+
+
+def _assemble(inp: _Inputs, point: dict, boot: dict | None, masks: list, *, n_boot: int, level: float,
+              thresholds: tuple[int, int]) -> dict:
+    """The report: settings, overall metrics and one block per grouping."""
+    blocks = {g.key: _block(gi, g, point, boot, masks[gi], inp.classes, level=level, thresholds=thresholds)
+              for gi, g in enumerate(inp.layout.groupings)}
+    overall = {m: _interval_entry(point[("overall", m)], boot, ("overall", m), level=level) for m in OVERALL_METRICS}
+    overall["n"] = int(len(inp.y))
+    return {
+        "task": "multiclass",
+        "classes": list(inp.classes),
+        "n": int(len(inp.y)),
+        "min_group_size": thresholds[0],
+        "min_group_positives": thresholds[1],
+        "missing_group": MISSING_GROUP,
+        "ci": {"method": MULTICLASS_CI_METHOD, "disparity_method": DISPARITY_CI_METHOD, "stratified": True,
+               "n_boot": n_boot, "level": level, "undefined_resamples": UNDEFINED_RESAMPLES},
+        "overall": overall,
+        "by_feature": blocks,
+    }
+
+
+def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int) -> tuple[np.ndarray, np.ndarray]:
+    """(G,) sufficient groups, and (G, K) groups with enough true rows of each class for its recall."""
+    true_sum = group_conf.sum(axis=-1)
+    return true_sum.sum(axis=-1) >= min_group_size, true_sum >= min_group_positives
+
+
+def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, detail: bool = False) -> dict:
+    """Everything reported, from cell confusions (b, C, K*K): keys ("overall", m) and (gi, name)."""
+    b = cell_conf.shape[0]
+    m = confusion_metrics(cell_conf.sum(axis=1).reshape(b, k, k))
+    out = {("overall", name): m[name] for name in OVERALL_METRICS}
+    for gi, g in enumerate(groupings):
+        group_conf = g.aggregate(cell_conf)
+        stats = _grouping_stats(group_conf.reshape(b, -1, k, k), *masks[gi])
+        out.update({(gi, name): v for name, v in stats.items()})
+        if detail:  # the point estimate also keeps what the group entries show
+            gm = confusion_metrics(group_conf.reshape(b, -1, k, k))
+            out[(gi, "confusion")] = group_conf.reshape(b, -1, k, k)
+            out[(gi, "selection_rate")] = gm["selection_rate"]
+            out[(gi, "recall")] = gm["recall"]
+    return out
+
+
+def _bootstrap(conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, n_boot: int,
+               seed: int) -> dict | None:
+    """Resampled values of every scalar the report gives an interval: key -> (n_boot, ...) array."""
+    if n_boot == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    parts: dict = {}
+    for draw in draw_counts(conf, n_boot=n_boot, stratified=True, rng=rng):
+        for key, v in _evaluate(draw.astype(np.float64), groupings, masks, k).items():
+            if not str(key[1]).endswith("_by_class"):
+                parts.setdefault(key, []).append(v)
+    return {key: np.concatenate(v) for key, v in parts.items()}
+
+
+def _interval_entry(value, boot: dict | None, key, *, level: float, index=None, bounds=None) -> dict:
+    """``{"value", "ci"}``: a percentile interval, or the disparity interval when ``bounds`` are given."""
+    if boot is None or json_float(value) is None:
+        return value_ci(value)
+    samples = boot[key] if index is None else boot[key][:, index]
+    if np.isnan(samples).all():
+        return value_ci(value)
+    if bounds is None:
+        lo, hi = percentile_interval(samples, level)
+    else:
+        lo, hi = disparity_interval(samples, np.asarray(value, dtype=float), level, bounds=bounds)
+    return value_ci(value, lo, hi)
+
+
+def _block(gi: int, g: Grouping, point: dict, boot: dict | None, masks, classes: list[str], *,
+           level: float, thresholds: tuple[int, int]) -> dict:
+    """One grouping: its groups, disparities and the groups left out of them."""
+    sufficient, positives_ok = masks
+    counts = point[(gi, "confusion")].astype(np.int64)
+    groups = []
+    for j, label in enumerate(g.labels):
+        n_j = int(counts[j].sum())
+        groups.append({
+            "group": label,
+            "values": dict(g.values[j]),
+            "n": n_j,
+            "sufficient": bool(sufficient[j]),
+            **{m: _interval_entry(point[(gi, m)][j], boot, (gi, m), level=level, index=j) for m in GROUP_SCALARS},
+            "selection_rate": {c: json_float(point[(gi, "selection_rate")][j][ci]) for ci, c in enumerate(classes)},
+            "recall": {c: json_float(point[(gi, "recall")][j][ci]) if positives_ok[j, ci] else None
+                       for ci, c in enumerate(classes)},
+            "confusion": counts[j].tolist(),
+        })
+    excluded = [{"group": x["group"], "n": x["n"], "reason": _SMALL_GROUP.format(n=x["n"], min_rows=thresholds[0])}
+                for x in groups if not x["sufficient"]]
+    return {
+        "features": list(g.features),
+        "groups": groups,
+        "disparities": _disparities(gi, g, point, boot, masks, classes, level=level, thresholds=thresholds),
+        "excluded_groups": excluded,
+    }
+
+
+def _disparities(gi: int, g: Grouping, point: dict, boot: dict | None, masks, classes: list[str], *, level: float,
+                 thresholds: tuple[int, int]) -> dict:
+    """Every disparity of one grouping: value, interval, the groups used and why it is null when it is."""
+    sufficient, positives_ok = masks
+    min_group_size, min_group_positives = thresholds
+    used = [g.labels[j] for j in np.flatnonzero(sufficient)]
+    few = None if len(used) >= 2 else _FEW_GROUPS.format(metric="{metric}", used=len(used), total=len(g.labels),
+                                                         min_rows=min_group_size)
+    out = {}
+    for name, (metric, bounds) in DISPARITIES.items():
+        entry = _interval_entry(point[(gi, name)], boot, (gi, name), level=level, bounds=bounds)
+        entry.update(groups_used=used if few is None else [], reason=few.format(metric=metric) if few else None)
+        if name.endswith("_ovr"):
+            by_class = point[(gi, f"{name}_by_class")]
+            entry["by_class"] = {c: json_float(by_class[ci]) for ci, c in enumerate(classes)}
+            entry["worst_class"] = _worst(by_class, classes, lowest=name.endswith("_ratio_ovr"))
+        out[name] = entry
+    ratio = out["selection_rate_ratio_ovr"]
+    if ratio["reason"] is None and ratio["value"] is None:
+        ratio["reason"] = _NO_RATIO
+    _recall_groups(out["recall_difference_ovr"], g, sufficient[:, None] & positives_ok, classes,
+                   min_group_size=min_group_size, min_group_positives=min_group_positives)
+    return out
+
+
+def _recall_groups(entry: dict, g: Grouping, mask: np.ndarray, classes: list[str], *, min_group_size: int,
+                   min_group_positives: int) -> None:
+    """The groups each class's recall difference rests on (two or more), and the reason when no class has two."""
+    by_class = {c: [g.labels[j] for j in np.flatnonzero(mask[:, ci])] for ci, c in enumerate(classes)}
+    by_class = {c: labels if len(labels) >= 2 else [] for c, labels in by_class.items()}
+    entry["groups_used_by_class"] = by_class
+    entry["groups_used"] = [label for label in g.labels if any(label in v for v in by_class.values())]
+    if entry["value"] is None and entry["reason"] is None:
+        entry["reason"] = _FEW_CLASS_GROUPS.format(min_rows=min_group_size, min_pos=min_group_positives)
+
+
+def _worst(by_class: np.ndarray, classes: list[str], *, lowest: bool) -> str | None:
+    if np.isnan(by_class).all():
+        return None
+    return classes[int(np.nanargmin(by_class) if lowest else np.nanargmax(by_class))]
+
+
+def _prepare(*, y_true, y_pred, proba, sensitive, classes, n_boot, ci_level, min_group_size, min_group_positives,
+             intersections) -> _Inputs:
+    """Check parameters (ConfigError) and data (one DataError listing every problem); encode the groups."""
+    check_params(n_boot=n_boot, ci_level=ci_level, min_group_size=min_group_size)
+    if (not isinstance(min_group_positives, (int, np.integer)) or isinstance(min_group_positives, bool)
+            or min_group_positives < 0):
+        raise ConfigError(_BAD_POSITIVES.format(value=min_group_positives))
+    labels = check_classes(classes)
+    n = _length(y_true, "y_true")
+    if n == 0:
+        raise DataError(_EMPTY)
+    problems = [_LENGTH_MISMATCH.format(name=name, found=_length(v, name), n=n)
+                for name, v in (("y_pred", y_pred), ("proba", proba), ("sensitive", sensitive))
+                if v is not None and _length(v, name) != n]
+    if problems:  # nothing else is meaningful when rows do not line up
+        raise DataError("\n".join(problems), problems=problems)
+    y = class_indices(y_true, "y_true", labels, problems=problems)
+    p = class_indices(y_pred, "y_pred", labels, problems=problems)
+    if proba is not None:
+        check_proba(proba, n=n, k=len(labels), problems=problems)
+    layout = group_layout(sensitive, n=n, intersections=intersections, problems=problems)
+    if problems:
+        raise DataError("\n".join(problems), problems=problems)
+    return _Inputs(y=y, p=p, layout=layout, classes=labels)
+
+
+def _length(values, name: str) -> int:
+    try:
+        return len(values)
+    except TypeError:
+        raise DataError(_NOT_1D.format(name=name, shape="()")) from None
+
+
+def check_classes(classes) -> list[str]:
+    """The class labels as text; :class:`ConfigError` unless there are two or more distinct ones."""
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, pd.Index)):
+        raise ConfigError(_CLASSES_TYPE.format(kind=type(classes).__name__))
+    labels = [str(c.item() if isinstance(c, np.generic) else c) for c in classes]
+    if len(labels) < 2:
+        raise ConfigError(_CLASSES_FEW.format(k=len(labels), classes=labels))
+    dup = next((c for c in labels if labels.count(c) > 1), None)
+    if dup is not None:
+        raise ConfigError(_CLASSES_DUP.format(classes=labels, label=dup))
+    return labels
+
+
+def class_indices(values, name: str, classes: list[str], *, problems: list[str]) -> np.ndarray | None:
+    """int64 class indices in ``0 .. K-1``; problems are appended (and None returned) otherwise."""
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    last = len(classes) - 1
+    if arr.ndim != 1:
+        problems.append(_NOT_1D.format(name=name, shape=arr.shape))
+        return None
+    if arr.dtype.kind not in "biuf":
+        try:  # e.g. nullable integers or object arrays holding numbers
+            arr = pd.to_numeric(pd.Series(arr)).to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            problems.append(_NOT_INDICES.format(name=name, dtype=arr.dtype, last=last))
+            return None
+    arr = arr.astype(np.float64)
+    nan = np.isnan(arr)
+    if nan.any():
+        problems.append(_NAN_LABELS.format(name=name, count=int(nan.sum())))
+        return None
+    odd = arr != np.round(arr)
+    if odd.any():
+        problems.append(_NOT_INTEGRAL.format(name=name, example=float(arr[odd][0]), last=last))
+        return None
+    outside = (arr < 0) | (arr > last)
+    if outside.any():
+        values_out = sorted({int(v) for v in arr[outside][:1000]})[:10]
+        problems.append(_OUT_OF_RANGE.format(name=name, values=values_out, last=last, k=len(classes), classes=classes))
+        return None
+    return arr.astype(np.int64)
+
+
+def check_proba(proba, *, n: int, k: int, problems: list[str]) -> None:
+    """Append the problems of ``proba``: shape (n, K), numbers in [0, 1], rows summing to 1."""
+    arr = np.asarray(proba)
+    if arr.ndim != 2 or arr.shape != (n, k):
+        problems.append(_PROBA_SHAPE.format(shape=arr.shape, n=n, k=k))
+        return
+    if arr.dtype.kind not in "biuf":
+        problems.append(_PROBA_NUMERIC.format(dtype=arr.dtype))
+        return
+    arr = arr.astype(np.float64)
+    bad = ~((arr >= 0) & (arr <= 1))
+    if bad.any():
+        problems.append(_PROBA_RANGE.format(count=int(bad.sum())))
+        return
+    sums = arr.sum(axis=1)
+    if np.abs(sums - 1).max() > _PROBA_TOL:
+        problems.append(_PROBA_SUM.format(lo=float(sums.min()), hi=float(sums.max()), tol=_PROBA_TOL))
