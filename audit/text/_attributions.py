@@ -38,6 +38,7 @@ _BAD_IDS = (
 )
 _BAD_TARGET = "target {target!r} is not a class index of this {width}-output model. Fix: pass 0..{last} or None."
 _BAD_PARAM = "{name} must be an integer >= {low}; found {value!r}."
+_NOT_A_LAYER = "layer must be an nn.Embedding inside the model; found {what}. Fix: pass e.g. layer=model.embedding."
 _PADDING_USED = (
     "The model's output changes when the padding embedding (row {pad}) is set to zero, so padding is not masked "
     "and the all-padding baseline is not a neutral input. Fix: mask padding positions in forward (as TextClassifier does)."
@@ -72,7 +73,9 @@ def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> t
     """An eval-mode copy of the model whose padding embedding is zero (the model must not depend on it)."""
     inner = getattr(model, "_module", model) if type(model).__name__ == "GradSampleModule" else model
     work = copy.deepcopy(inner).eval()
-    path = None if layer is None else next(n for n, m in inner.named_modules() if m is layer)
+    path = None if layer is None else next((n for n, m in inner.named_modules() if m is layer), None)
+    if layer is not None and (path is None or not isinstance(layer, nn.Embedding)):
+        raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(layer).__name__}" + ("" if path else " not in the model")))
     emb = embedding_layer(work) if path is None else work.get_submodule(path)
     with torch.no_grad():
         before = work(ids)
@@ -253,6 +256,8 @@ def token_attributions(
     'good'
     """
     emb0 = embedding_layer(model) if layer is None else layer
+    if not isinstance(emb0, nn.Embedding):
+        raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(emb0).__name__}"))
     ids_t = _check_ids(ids, int(emb0.num_embeddings))
     opts = {"n_steps": _int_param("n_steps", n_steps, 1), "method": method, "internal_batch_size": internal_batch_size,
             "deletion_k": _int_param("deletion_k", deletion_k, 1), "n_random": _int_param("n_random", n_random, 1),

@@ -34,7 +34,7 @@ FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
 POWER = -5.0
 _WEIGHT = 0.25
 
-_BAD_LABELS = "y_true must be {0, 1} labels of shape ({n},); found {what}. Fix: pass binary labels, one per text."
+_BAD_LABELS = "y_true must be {{0, 1}} labels of shape ({n},); found {what}. Fix: pass binary labels, one per text."
 _BAD_SCORES = "scores must be {n} finite numbers; found {what}. Fix: pass one score per text."
 _BAD_MASK = (
     "Subgroup mask {name!r} must be a boolean array of shape ({n},); found {what}. "

@@ -164,7 +164,8 @@ def _category_summary(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.
     if idx.size == 0:
         return {"n_texts": 0, "n_counterfactuals": 0, "flip_rate": {"value": None, "ci": None},
                 "mean_abs_score_change": {"value": None, "ci": None},
-                "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"])}
+                "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"]),
+                "max_mean_abs_score_change": _max_entry(mine, "mean_abs_score_change", opts["min_pair_size"])}
     orig = base[np.asarray(cf.rows)[idx]]
     flips = int(np.sum((orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])))
     return {
@@ -182,8 +183,23 @@ def _spread(mean_by_term: dict[str, float]) -> dict[str, Any]:
     return {"value": finite(mean_by_term[hi] - mean_by_term[lo]), "max_term": hi, "min_term": lo}
 
 
-def template_scores(predict_fn: PredictFn, categories: tuple[str, ...]) -> dict[str, Any]:
-    """Scores of every template filled with every identity adjective, and the spread per category."""
+def template_scores(predict_fn: PredictFn, *, categories: Iterable[str] | None = None) -> dict[str, Any]:
+    """Scores of every template filled with every identity adjective, and the spread per category.
+
+    Returns
+    -------
+    dict
+        ``templates`` [{template, label}], ``categories`` {category: {terms, scores {term: [score per
+        template]}, mean_score_by_term, spread {value, max_term, min_term}, by_label {label:
+        {mean_score_by_term, spread}}}} and ``max_spread`` {category, value, max_term, min_term}.
+
+    Examples
+    --------
+    >>> out = template_scores(lambda ts: [0.9 if "Muslim" in t else 0.5 for t in ts], categories=["religion"])
+    >>> out["categories"]["religion"]["spread"]["max_term"], round(out["max_spread"]["value"], 2)
+    ('muslim', 0.4)
+    """
+    categories = check_categories(categories)
     filled = [(cat, term, t_i, fill_template(tpl, term)) for cat in categories for term in TEMPLATE_TERMS[cat]
               for t_i, (tpl, _) in enumerate(TEMPLATES)]
     scores = _scores(predict_fn, [f[3] for f in filled])
@@ -297,7 +313,7 @@ def counterfactual_fairness(
         "n_counterfactuals": len(cf.texts),
         "categories": {cat: _category_summary(cat, cf, base, new, pairs, opts) for cat in cats},
         "pairs": pairs,
-        "templates": template_scores(predict_fn, cats),
+        "templates": template_scores(predict_fn, categories=cats),
         "threshold": float(threshold), "ci_level": float(ci_level), "min_pair_size": min_pair_size, "seed": int(seed),
         "method": dict(METHOD),
     }

@@ -33,6 +33,7 @@ __all__ = [
     "TEMPLATE_TERMS",
     "TEMPLATES",
     "category_pattern",
+    "check_categories",
     "fill_template",
     "mentions",
     "normalise_term",

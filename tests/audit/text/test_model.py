@@ -39,7 +39,7 @@ def test_non_private_training_learns_a_separable_corpus(corpus, trained):
 def test_dp_training_reports_epsilon_and_beats_chance(corpus):
     torch.manual_seed(0)
     result = train_private(TextClassifier(len(corpus.vocab), embedding_dim=16), corpus.X_train, corpus.y_train,
-                           epsilon=3.0, epochs=8, batch_size=200, learning_rate=0.05, grad_sample_mode="auto")
+                           epsilon=3.0, epochs=8, batch_size=200, learning_rate=0.05, grad_sample_mode="auto", accountant="rdp")
     assert 0 < result.epsilon_spent <= 3.0
     assert result.grad_sample_mode in {"ghost", "hooks"}
     logits = result.model.eval()(torch.as_tensor(corpus.X_test)).squeeze(1)
@@ -51,7 +51,7 @@ def test_dp_training_of_a_multiclass_model_with_cross_entropy(corpus):
     torch.manual_seed(0)
     y = (corpus.y_train * 2).astype(np.int64)  # classes 0 and 2 of three
     result = train_private(TextClassifier(len(corpus.vocab), embedding_dim=16, n_outputs=3), corpus.X_train, y,
-                           epsilon=3.0, epochs=8, batch_size=200, learning_rate=0.05, loss_fn=nn.CrossEntropyLoss())
+                           epsilon=3.0, epochs=8, batch_size=200, learning_rate=0.05, loss_fn=nn.CrossEntropyLoss(), accountant="rdp")
     assert 0 < result.epsilon_spent <= 3.0
     predicted = result.model.eval()(torch.as_tensor(corpus.X_test)).argmax(dim=1).numpy()
     assert (predicted == corpus.y_test * 2).mean() > 0.75

@@ -1,0 +1,88 @@
+"""Identity AUCs: each equals sklearn's roc_auc_score on the subset the paper defines."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from audit.exceptions import DataError
+from audit.text import identity_auc_metrics, power_mean
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n = 1500
+    y = rng.integers(0, 2, n)
+    groups = {"muslim": rng.random(n) < 0.15, "women": rng.random(n) < 0.3, "deaf": rng.random(n) < 0.1}
+    # A biased scorer: mentioning "muslim" adds to the score whatever the label (BPSN should drop).
+    scores = y + rng.normal(size=n) + 1.0 * groups["muslim"]
+    return y, np.round(scores, 1), groups  # rounding makes ties, which both implementations must handle alike
+
+
+def test_each_auc_equals_sklearn_on_the_subsets_of_the_definitions(data):
+    y, s, groups = data
+    out = identity_auc_metrics(y, s, groups, n_boot=0)
+    assert out["overall_auc"]["value"] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    for name, g in groups.items():
+        bg = ~g
+        subgroup = g
+        bpsn = (bg & (y == 1)) | (g & (y == 0))
+        bnsp = (bg & (y == 0)) | (g & (y == 1))
+        got = out["subgroups"][name]
+        assert got["subgroup_auc"]["value"] == pytest.approx(roc_auc_score(y[subgroup], s[subgroup]), abs=1e-12)
+        assert got["bpsn_auc"]["value"] == pytest.approx(roc_auc_score(y[bpsn], s[bpsn]), abs=1e-12)
+        assert got["bnsp_auc"]["value"] == pytest.approx(roc_auc_score(y[bnsp], s[bnsp]), abs=1e-12)
+        assert got["n"] == g.sum() and got["n_positive"] + got["n_negative"] == g.sum()
+
+
+def test_a_group_scored_higher_regardless_of_label_has_low_bpsn_and_high_bnsp(data):
+    y, s, groups = data
+    muslim = identity_auc_metrics(y, s, groups, n_boot=0)["subgroups"]["muslim"]
+    assert muslim["bpsn_auc"]["value"] < muslim["subgroup_auc"]["value"] < muslim["bnsp_auc"]["value"]
+
+
+def test_power_means_and_final_score_follow_the_jigsaw_formula(data):
+    y, s, groups = data
+    out = identity_auc_metrics(y, s, groups, n_boot=0)
+    means = {}
+    for fam in ("subgroup_auc", "bpsn_auc", "bnsp_auc"):
+        values = np.array([out["subgroups"][g][fam]["value"] for g in groups])
+        means[fam] = np.mean(values ** -5.0) ** (1 / -5.0)
+        assert out[f"power_mean_{fam}"]["value"] == pytest.approx(means[fam])
+    expected = 0.25 * roc_auc_score(y, s) + 0.25 * sum(means.values())
+    assert out["final_score"]["value"] == pytest.approx(expected)
+    assert power_mean([0.5, 1.0]) < np.mean([0.5, 1.0])
+
+
+def test_a_side_below_min_size_gives_a_reason_instead_of_a_value(data):
+    y, s, _ = data
+    tiny = np.zeros(len(y), dtype=bool)
+    tiny[np.flatnonzero(y == 1)[:3]] = True  # three positives, no negatives
+    got = identity_auc_metrics(y, s, {"tiny": tiny}, n_boot=0, min_size=5)["subgroups"]["tiny"]
+    assert got["subgroup_auc"]["value"] is None and "subgroup negatives has 0" in got["subgroup_auc"]["reason"]
+    assert got["bpsn_auc"]["value"] is None and got["bnsp_auc"]["value"] is None
+    assert got["bnsp_auc"]["sides"]["subgroup positives"] == 3
+
+
+def test_bootstrap_intervals_cover_the_point_and_are_json_and_seeded(data):
+    y, s, groups = data
+    first = identity_auc_metrics(y, s, groups, n_boot=50, seed=1)
+    assert json.dumps(first, allow_nan=False) == json.dumps(identity_auc_metrics(y, s, groups, n_boot=50, seed=1))
+    for key in ("overall_auc", "final_score", "power_mean_bpsn_auc"):
+        low, high = first[key]["ci"]
+        assert low <= first[key]["value"] <= high
+    low, high = first["subgroups"]["women"]["bnsp_auc"]["ci"]
+    assert low < first["subgroups"]["women"]["bnsp_auc"]["value"] < high
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(DataError, match="labels"):
+        identity_auc_metrics([0, 2], [0.1, 0.2], {})
+    with pytest.raises(DataError, match="boolean"):
+        identity_auc_metrics([0, 1], [0.1, 0.2], {"g": [1, 0]})
+    with pytest.raises(DataError, match="finite"):
+        identity_auc_metrics([0, 1], [0.1, np.nan], {})
