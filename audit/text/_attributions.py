@@ -73,6 +73,7 @@ def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> t
     """An eval-mode copy of the model whose padding embedding is zero (the model must not depend on it)."""
     inner = getattr(model, "_module", model) if type(model).__name__ == "GradSampleModule" else model
     work = copy.deepcopy(inner).eval()
+    ids = ids.to(_device(work))
     path = None if layer is None else next((n for n, m in inner.named_modules() if m is layer), None)
     if layer is not None and (path is None or not isinstance(layer, nn.Embedding)):
         raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(layer).__name__}" + ("" if path else " not in the model")))
@@ -101,10 +102,19 @@ def _targets(out: torch.Tensor, target: int | Sequence[int] | None) -> tuple[tor
     return t, False
 
 
+def _device(model: nn.Module) -> torch.device:
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
 def _score_fn(model: nn.Module, binary: bool):
-    def score(x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
-        out = model(x)
-        return positive_logit(out) if binary else out.gather(1, t.reshape(-1, 1)).squeeze(1)
+    """``score(ids, targets) -> float64 array`` of the target logit, on the model's device, without gradients."""
+    device = _device(model)
+
+    @torch.no_grad()
+    def score(x: Any, t: torch.Tensor | None = None) -> np.ndarray:
+        out = model(torch.as_tensor(x).to(device))
+        picked = positive_logit(out) if binary else out.gather(1, t.to(device).reshape(-1, 1)).squeeze(1)
+        return picked.double().cpu().numpy()
     return score
 
 
@@ -117,9 +127,9 @@ def _integrated(model: nn.Module, emb: nn.Module, ids: torch.Tensor, t: torch.Te
     attr, delta = lig.attribute(ids, baselines=torch.zeros_like(ids), target=None if binary else t,
                                 n_steps=opts["n_steps"], method=opts["method"],
                                 internal_batch_size=opts["internal_batch_size"], return_convergence_delta=True)
-    per_token = attr.sum(dim=-1).detach().double().numpy()
-    per_token[ids.numpy() == PAD_ID] = 0.0
-    return per_token, delta.detach().double().numpy().reshape(-1)
+    per_token = attr.sum(dim=-1).detach().double().cpu().numpy()
+    per_token[ids.cpu().numpy() == PAD_ID] = 0.0
+    return per_token, delta.detach().double().cpu().numpy().reshape(-1)
 
 
 def _delta_summary(delta: np.ndarray, gap: np.ndarray) -> dict[str, Any]:
@@ -176,12 +186,11 @@ def _deletion_check(score, ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | 
     rows, top, rand = _deletions(ids, attr, opts["deletion_k"], opts["n_random"], np.random.default_rng(opts["seed"]))
     if rows.size == 0:
         return {"k": opts["deletion_k"], "n": 0, "passed": False, "reason": "no row has a token to delete"}
-    tr = None if t is None else t[torch.as_tensor(rows)]
-    with torch.no_grad():
-        base = score(torch.as_tensor(ids[rows]), tr).double().numpy()
-        drop_top = base - score(torch.as_tensor(top), tr).double().numpy()
-        t_rand = None if tr is None else tr.repeat_interleave(opts["n_random"])
-        drop_rand = base - score(torch.as_tensor(rand), t_rand).double().numpy().reshape(len(rows), -1).mean(axis=1)
+    tr = None if t is None else t.cpu()[torch.as_tensor(rows)]
+    base = score(ids[rows], tr)
+    drop_top = base - score(top, tr)
+    t_rand = None if tr is None else tr.repeat_interleave(opts["n_random"])
+    drop_rand = base - score(rand, t_rand).reshape(len(rows), -1).mean(axis=1)
     diff = drop_top - drop_rand
     p = 1.0 if np.allclose(diff, 0.0, atol=1e-9) else float(wilcoxon(drop_top, drop_rand, alternative="greater").pvalue)
     passed = bool(diff.mean() > 0 and p < opts["alpha"])
@@ -263,14 +272,15 @@ def token_attributions(
             "deletion_k": _int_param("deletion_k", deletion_k, 1), "n_random": _int_param("n_random", n_random, 1),
             "alpha": float(alpha), "seed": int(seed)}
     work, emb = _prepared(model, layer, ids_t)
+    ids_t = ids_t.to(_device(work))
     with torch.no_grad():
         t, binary = _targets(work(ids_t), target)
+    t = None if t is None else t.to(ids_t.device)
     score = _score_fn(work, binary)
     attr, delta = _integrated(work, emb, ids_t, t, binary, opts)
-    with torch.no_grad():
-        fx = score(ids_t, t).double().numpy()
-        gap = fx - score(torch.zeros_like(ids_t), t).double().numpy()
-    arr = ids_t.numpy()
+    fx = score(ids_t, t)
+    gap = fx - score(torch.zeros_like(ids_t), t)
+    arr = ids_t.cpu().numpy()
     out = {
         "target": "positive logit" if binary else ("predicted class" if target is None else "given class"),
         "n_texts": int(len(arr)), "n_steps": opts["n_steps"], "integration": method,

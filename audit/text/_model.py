@@ -113,19 +113,20 @@ def text_predict_fn(
     """
     def predict(texts: Sequence[str]) -> np.ndarray:
         ids = torch.as_tensor(vocab.encode(list(texts), max_len=max_len))
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
         was_training = model.training
         model.eval()
         out = []
         try:
             with torch.inference_mode():
                 for start in range(0, len(ids), batch_size):
-                    logits = model(ids[start : start + batch_size])
+                    logits = model(ids[start : start + batch_size].to(device))
                     if target is None:
                         out.append(torch.sigmoid(positive_logit(logits)))
                     else:
                         out.append(torch.softmax(logits, dim=1)[:, int(target)])
         finally:
             model.train(was_training)
-        return torch.cat(out).double().numpy() if out else np.zeros(0)
+        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
 
     return predict
