@@ -119,7 +119,9 @@ def _summary(values: dict[str, dict[str, float]], overall: float, usable: dict[s
     return {**{f"power_mean_{fam}": means[fam] for fam in FAMILIES}, "final_score": final}
 
 
-def _bootstrap(y, s, masks, usable, n_boot, seed) -> tuple[dict, dict]:
+def _bootstrap(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], usable: dict[str, dict[str, bool]],
+               n_boot: int, seed: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[float]]]:
+    """Each AUC, power mean and the final score over ``n_boot`` row resamples (NaN where a side is empty)."""
     rng = np.random.default_rng(seed)
     per = {g: {fam: [] for fam in FAMILIES} for g in masks}
     summ: dict[str, list[float]] = {}
@@ -240,4 +242,4 @@ def identity_auc_metrics(
         out[key] = {"value": finite(value), "ci": percentile_interval(summ.get(key, []), ci_level),
                     "n_subgroups": n_used.get(fam, min(n_used.values(), default=0))}
     return {**out, "subgroups": subgroups, "power": POWER, "weights": {"overall_auc": _WEIGHT, **{f: _WEIGHT for f in FAMILIES}},
-            "min_size": int(min_size), "n_boot": int(n_boot), "ci_level": float(ci_level), "method": _METHOD}
+            "min_size": int(min_size), "n_boot": int(n_boot), "ci_level": float(ci_level), "method": dict(_METHOD)}
