@@ -28,6 +28,7 @@ __all__ = [
     "ACCOUNTANTS",
     "BUNDLED_DATASETS",
     "CANARY_KINDS",
+    "CONFIG_TASKS",
     "CONCERN_SEVERITIES",
     "DISPARITY_GROUPS",
     "EXPLAIN_BASELINES",
@@ -37,6 +38,7 @@ __all__ = [
     "GATE_OUTCOMES",
     "GATE_SEVERITIES",
     "GRAD_SAMPLE_MODES",
+    "IDENTITY_CATEGORIES",
     "GateMetricInfo",
     "IDENTIFIER_POLICIES",
     "IMAGE_METHODS",
@@ -44,26 +46,35 @@ __all__ = [
     "MITIGATION_CONSTRAINTS",
     "MODEL_KINDS",
     "MODEL_ROLES",
+    "MULTICLASS_DISPARITIES",
     "OPTIMIZERS",
+    "REGRESSION_DISPARITIES",
     "REVIEW_DECISIONS",
     "TABULAR_METHODS",
     "TASKS",
+    "TEXT_METRICS",
     "UNDEFINED_MODES",
     "VERDICTS",
     "one_of",
 ]
 
 # ------------------------------------------------------------------ data and models
-#: Datasets shipped with the package (``[data] bundled``); audit.datasets.BUNDLED_DATASETS loads them.
-BUNDLED_DATASETS = ("adult",)
-#: ``[model] kind``: the built-in MLP, or a user factory returning an nn.Module.
-MODEL_KINDS = ("mlp", "factory")
+#: Datasets shipped with the package or read from a registry package it depends on (``[data] bundled``):
+#: UCI Adult (binary, and occupation for multiclass), scikit-learn's diabetes data (regression) and UCI Farm Ads
+#: from the ``dmba`` wheel (texts; the ``text`` extra). audit.datasets.BUNDLED_DATASETS loads them.
+BUNDLED_DATASETS = ("adult", "diabetes", "farm_ads")
+#: ``[model] kind``: the built-in MLP, a user factory returning an nn.Module, or the built-in bag-of-embeddings
+#: text classifier (for ``data.text_column``).
+MODEL_KINDS = ("mlp", "factory", "text")
 #: ``[data] identifier_columns``: what to do with identifier-like, raw-date and free-text feature columns.
 IDENTIFIER_POLICIES = ("exclude", "refuse", "keep")
 #: The two models an audit trains and compares; gates name one of them.
 MODEL_ROLES = ("private", "reference")
-#: What the audited model does (``AuditResult.task``).
-TASKS = ("binary-classification", "image-classification")
+#: ``task``: what the model predicts: a yes/no label, one of several classes, or a number.
+CONFIG_TASKS = ("binary", "multiclass", "regression")
+#: What the audited model does (``AuditResult.task``): the config's task on tables or texts, or images.
+TASKS = ("binary-classification", "image-classification", "multiclass-classification", "regression",
+         "text-classification")
 
 # ------------------------------------------------------------------ privacy (Opacus)
 #: Opacus accountants (``opacus.accountants.create_accountant`` mechanism names).
@@ -89,6 +100,9 @@ FAIRNESS_DISPARITIES = (
     "equal_opportunity_ratio", "predictive_parity_difference", "predictive_parity_ratio", "accuracy_difference",
     "roc_auc_difference", "roc_auc_ratio",
 )  # fmt: skip
+
+#: Identity-term categories of the counterfactual text audit (audit.text; ``[text] identity_categories``).
+IDENTITY_CATEGORIES = ("gender", "ethnicity", "religion", "age", "disability")
 
 # ------------------------------------------------------------------ explanations (Captum)
 #: Attribution methods for tabular models, in the order the config lists them.
@@ -117,31 +131,79 @@ CONCERN_SEVERITIES = ("critical", "warning", "info")
 REVIEW_DECISIONS = ("approve", "reject")
 
 
+#: Disparities of a multiclass model per sensitive feature (audit.fairness.multiclass_fairness_report).
+MULTICLASS_DISPARITIES = (
+    "accuracy_difference", "macro_recall_difference", "macro_f1_difference", "selection_rate_difference_ovr",
+    "selection_rate_ratio_ovr", "recall_difference_ovr",
+)  # fmt: skip
+#: Disparities of a regression model per sensitive feature (audit.fairness.regression_fairness_report).
+REGRESSION_DISPARITIES = (
+    "mae_difference", "mae_ratio", "rmse_difference", "rmse_ratio", "mean_prediction_difference",
+    "mean_error_difference", "worst_group_mae", "worst_group_rmse",
+)  # fmt: skip
+#: Figures of the text audits (audit.text): counterfactual identity terms and the identity-subgroup AUCs.
+TEXT_METRICS = ("counterfactual_flip_rate", "counterfactual_score_change", "subgroup_auc_min", "bpsn_auc_min",
+                "bnsp_auc_min")
+
+_CLASSIFICATION = ("binary", "multiclass")
+
+
 class GateMetricInfo(NamedTuple):
-    """What a gate metric means, and whether a gate on it must name a sensitive ``feature``."""
+    """What a gate metric means, whether a gate on it must name a sensitive ``feature``, and where it exists.
+
+    ``tasks`` are the config tasks whose audits compute it; ``needs_text`` marks the text audits'
+    figures (a ``data.text_column`` is needed).
+    """
 
     description: str
     needs_feature: bool = False
+    tasks: tuple[str, ...] = CONFIG_TASKS
+    needs_text: bool = False
+
+
+def _disparity_info(name: str) -> GateMetricInfo:
+    tasks = tuple(t for t, names in (("binary", FAIRNESS_DISPARITIES), ("multiclass", MULTICLASS_DISPARITIES),
+                                     ("regression", REGRESSION_DISPARITIES)) if name in names)
+    return GateMetricInfo(f"fairness disparity ({name})", needs_feature=True, tasks=tasks)
 
 
 #: Every metric a gate can name. audit.gates.GATE_METRICS resolves each of them in a result.
 GATE_METRICS: dict[str, GateMetricInfo] = {
-    "accuracy": GateMetricInfo("test accuracy of the model"),
-    "roc_auc": GateMetricInfo("test ROC AUC of the model"),
-    "accuracy_drop": GateMetricInfo("reference accuracy minus private accuracy"),
+    "accuracy": GateMetricInfo("test accuracy of the model", tasks=_CLASSIFICATION),
+    "roc_auc": GateMetricInfo("test ROC AUC of the model", tasks=("binary",)),
+    "accuracy_drop": GateMetricInfo("reference accuracy minus private accuracy", tasks=_CLASSIFICATION),
+    "macro_f1": GateMetricInfo("test macro-averaged F1 of the model", tasks=("multiclass",)),
+    "balanced_accuracy": GateMetricInfo("test balanced accuracy (macro recall) of the model", tasks=("multiclass",)),
+    "mae": GateMetricInfo("test mean absolute error of the model (target units)", tasks=("regression",)),
+    "rmse": GateMetricInfo("test root mean squared error of the model (target units)", tasks=("regression",)),
+    "r2": GateMetricInfo("test coefficient of determination (R²) of the model", tasks=("regression",)),
+    "mae_increase": GateMetricInfo("private MAE minus reference MAE (target units)", tasks=("regression",)),
     "epsilon_spent": GateMetricInfo("ε spent by DP training (accountant)"),
     "membership_inference_auc": GateMetricInfo("highest membership-inference attack AUC"),
     "canary_epsilon_lower_bound": GateMetricInfo("empirical ε lower bound from the one-run canary audit"),
     "canary_noise_ratio": GateMetricInfo(
         "noise released on the gradient canaries over the noise the accountant assumed (about 1 when correct)"),
-    "four_fifths_ratio": GateMetricInfo("selection-rate ratio (four-fifths rule)", needs_feature=True),
+    "four_fifths_ratio": GateMetricInfo("selection-rate ratio (four-fifths rule)", needs_feature=True, tasks=("binary",)),
     "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True),
     "n_parameters": GateMetricInfo("trainable parameters"),
     "training_time_s": GateMetricInfo("training wall time in seconds"),
     "max_significant_slice_error_rate": GateMetricInfo(
         "highest error rate of a test-set slice that errs significantly more often than the model overall "
-        "(Holm-corrected over every slice examined); the overall error rate when no slice does"),
-    **{name: GateMetricInfo(f"fairness disparity ({name})", needs_feature=True) for name in FAIRNESS_DISPARITIES},
+        "(Holm-corrected over every slice examined); the overall error rate when no slice does", tasks=_CLASSIFICATION),
+    **{name: _disparity_info(name)
+       for name in dict.fromkeys((*FAIRNESS_DISPARITIES, *MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES))},
+    "counterfactual_flip_rate": GateMetricInfo(
+        "highest share of test texts whose prediction flips when one identity term is swapped for another of its "
+        "category (Garg et al. 2019)", tasks=("binary",), needs_text=True),
+    "counterfactual_score_change": GateMetricInfo(
+        "highest mean absolute change of the positive score when one identity term is swapped for another",
+        tasks=("binary",), needs_text=True),
+    "subgroup_auc_min": GateMetricInfo("lowest subgroup AUC over the identities the test texts mention (Borkan et al. "
+                                       "2019)", tasks=("binary",), needs_text=True),
+    "bpsn_auc_min": GateMetricInfo("lowest BPSN AUC (background positive, subgroup negative) over the identities",
+                                   tasks=("binary",), needs_text=True),
+    "bnsp_auc_min": GateMetricInfo("lowest BNSP AUC (background negative, subgroup positive) over the identities",
+                                   tasks=("binary",), needs_text=True),
 }
 
 

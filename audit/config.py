@@ -31,6 +31,7 @@ from audit.choices import (
     ACCOUNTANTS,
     BUNDLED_DATASETS,
     CANARY_KINDS,
+    CONFIG_TASKS,
     EXPLAIN_BASELINES,
     FAIRNESS_DISPARITIES,
     GATE_GROUPS,
@@ -38,6 +39,7 @@ from audit.choices import (
     DISPARITY_GROUPS,
     GATE_SEVERITIES,
     IDENTIFIER_POLICIES,
+    IDENTITY_CATEGORIES,
     MITIGATIONS,
     MODEL_KINDS,
     MODEL_ROLES,
@@ -58,6 +60,7 @@ __all__ = [
     "ModelSection",
     "PrivacySection",
     "SplitSection",
+    "TextSection",
     "TrainingSection",
     "config_from_dict",
     "load_config",
@@ -176,9 +179,14 @@ class DataSection:
     test_path: str | None = _spec("a path to a CSV or Parquet test file", check=lambda v: isinstance(v, str) and v != "", default=None)
     target: str = _spec("the name of the label column", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
     positive_label: Any = _spec("the label value that counts as positive (string, number, or true/false for a boolean target)",
-                                check=lambda v: isinstance(v, (str, int, float, bool)), required=True, default=None)
-    sensitive_features: list[str] = _spec("a non-empty list of column names", check=lambda v: _is_str_list(v) and len(v) > 0,
+                                check=lambda v: isinstance(v, (str, int, float, bool)), default=None)
+    sensitive_features: list[str] = _spec("a list of column names (non-empty for a table; a text audit may leave it empty "
+                                          "and audit identity terms in the texts instead)", check=_is_str_list,
                                           required=True, default_factory=list)
+    drop_missing_target: bool = _spec("true or false (rows whose target is missing are dropped and counted, instead of "
+                                      "refused)", check=lambda v: isinstance(v, bool), default=False)
+    text_column: str | None = _spec("the name of the column of texts (a text classifier reads only that column)",
+                                    check=lambda v: isinstance(v, str) and v != "", default=None)
     intersections: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     drop_columns: list[str] = _spec("a list of column names", check=_is_str_list, default_factory=list)
     use_sensitive_as_features: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
@@ -219,6 +227,8 @@ class ModelSection:
                                             "normalisation layers, which DP-SGD does not support", measure=len, name="layers")),
                               default_factory=lambda: [64, 32])
     dropout: float = _spec("a number in [0, 1)", check=lambda v: _is_num(v) and 0 <= v < 1, default=0.0)
+    embedding_dim: int = _spec("an integer from 2 to 1024 (token embedding width of the text model)",
+                               check=lambda v: _is_int(v) and 2 <= v <= 1024, default=64)
     weights: str | None = _spec("a path to a state-dict file (.pt) to audit instead of training the reference model",
                                 check=lambda v: isinstance(v, str) and v != "", default=None)
     factory: str | None = _spec("\"package.module:function\" returning an nn.Module; it is called with n_features=<int>",
@@ -323,6 +333,27 @@ class ExplainSection:
 
 
 @dataclass(frozen=True)
+class TextSection:
+    """Tokenisation of the texts and the text audits (``data.text_column``)."""
+
+    max_length: int = _spec("an integer from 8 to 4096 (tokens kept per text)", check=lambda v: _is_int(v) and 8 <= v <= 4096,
+                            default=128)
+    max_vocabulary: int = _spec("an integer from 100 to 200000 (most frequent training tokens kept)",
+                                check=lambda v: _is_int(v) and 100 <= v <= 200_000, default=20_000)
+    min_count: int = _spec("an integer >= 1 (a token must occur this often in the training texts)",
+                           check=lambda v: _is_int(v) and v >= 1, default=2)
+    identity_categories: list[str] = _spec(f"a list drawn from {one_of(IDENTITY_CATEGORIES)}",
+                                           check=lambda v: _is_str_list(v) and set(v) <= set(IDENTITY_CATEGORIES),
+                                           default_factory=lambda: list(IDENTITY_CATEGORIES))
+    counterfactual_max_texts: int = _spec("an integer >= 10 (test texts with identity terms to perturb)",
+                                          check=lambda v: _is_int(v) and v >= 10,
+                                          limits=(Limit(100_000, "texts", "each text is scored once per substitute term"),),
+                                          default=2000)
+    n_examples: int = _spec("an integer from 0 to 100 (examples kept per term pair and explained texts)",
+                            check=lambda v: _is_int(v) and 0 <= v <= 100, default=5)
+
+
+@dataclass(frozen=True)
 class ComputeSection:
     """Stated figures for the energy and CO2 estimate when nothing can be measured."""
 
@@ -382,6 +413,7 @@ class AuditConfig:
 
     name: str
     data: DataSection
+    task: str = "binary"
     split: SplitSection = field(default_factory=SplitSection)
     model: ModelSection = field(default_factory=ModelSection)
     training: TrainingSection = field(default_factory=TrainingSection)
@@ -389,6 +421,7 @@ class AuditConfig:
     fairness: FairnessSection = field(default_factory=FairnessSection)
     explain: ExplainSection = field(default_factory=ExplainSection)
     compute: ComputeSection = field(default_factory=ComputeSection)
+    text: TextSection = field(default_factory=TextSection)
     card: CardSection = field(default_factory=CardSection)
     gates: tuple[GateSpec, ...] = ()
     source_path: str | None = None
@@ -421,6 +454,7 @@ _SECTIONS: dict[str, type] = {
     "fairness": FairnessSection,
     "explain": ExplainSection,
     "compute": ComputeSection,
+    "text": TextSection,
     "card": CardSection,
 }
 
@@ -523,12 +557,13 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
                                              reserved=list(PREDICTION_COLUMNS), example=f"{reserved[0]}_group"))
         if len(set(data.sensitive_features)) != len(data.sensitive_features):
             problems.append(f"'data.sensitive_features': expected distinct names, found {data.sensitive_features}.")
+    _task_checks(cfg, problems, refused)
     model = cfg.get("model")
     if isinstance(model, ModelSection):
         if model.kind == "factory" and not model.factory:
             problems.append("'model.factory' is required when model.kind = \"factory\": \"module:function\" returning an nn.Module.")
-        if model.kind == "mlp" and model.factory:
-            problems.append("'model.factory' is set but model.kind is \"mlp\"; set kind = \"factory\" to use it.")
+        if model.kind in ("mlp", "text") and model.factory:
+            problems.append(f"'model.factory' is set but model.kind is \"{model.kind}\"; set kind = \"factory\" to use it.")
     priv = cfg.get("privacy")
     if isinstance(priv, PrivacySection) and not priv.enabled:
         # Settings of the DP training that would silently do nothing without it.
@@ -543,6 +578,60 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
             problems.append(_GATE_NO_BOUND.format(i=i, metric=gate.metric))
         elif gate.max is not None and gate.min is not None and gate.min > gate.max:
             problems.append(_GATE_EMPTY_RANGE.format(i=i, metric=gate.metric, min=gate.min, max=gate.max))
+
+
+_TASK_LABEL = ("'data.positive_label' applies to binary tasks; this audit's task is \"{task}\", found positive_label = "
+               "{found!r}. Fix: remove it (every class is audited), or set task = \"binary\".")
+_TEXT_MODEL = ("'model.kind' = \"{kind}\" {why}. Fix: {fix}")
+_NO_GROUPS = ("'data.sensitive_features': expected at least one column of group labels, found []. Only a text audit "
+              "(data.text_column) may leave it empty, auditing identity terms in the texts instead.")
+_EXPLICIT_MITIGATION = ("'fairness.mitigation' = \"{m}\": Fairlearn's post-processing and reductions are run here for binary "
+                        "classifiers with a sensitive feature; this audit {why}. Fix: set fairness.mitigation = \"none\".")
+
+
+def _task_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -> None:
+    """What the task and the text column need from the other sections."""
+    task, data, model = cfg.get("task", "binary"), cfg.get("data"), cfg.get("model")
+    fair, explain, priv = cfg.get("fairness"), cfg.get("explain"), cfg.get("privacy")
+    if isinstance(data, DataSection):
+        if task == "binary" and data.positive_label is None and "data.positive_label" not in refused:
+            problems.append(_MISSING.format(key="data.positive_label", expected="the label value that counts as positive "
+                                            "(a binary task; set task = \"multiclass\" or \"regression\" otherwise)"))
+        if task != "binary" and data.positive_label is not None:
+            problems.append(_TASK_LABEL.format(task=task, found=data.positive_label))
+        if not data.sensitive_features and data.text_column is None and "data.sensitive_features" not in refused:
+            problems.append(_NO_GROUPS)
+        if data.text_column is not None and task == "regression":
+            problems.append("'data.text_column': text audits are built for classifiers (binary or multiclass); found "
+                            "task = \"regression\". Fix: use a table of features for a regression, or classify the texts.")
+        if data.text_column is not None and data.text_column in (data.target, *data.sensitive_features, *data.drop_columns):
+            problems.append(f"'data.text_column': {data.text_column!r} is also the target, a sensitive feature or a dropped "
+                            "column. Fix: name the column of texts only there.")
+    text = isinstance(data, DataSection) and data.text_column is not None
+    if isinstance(model, ModelSection):
+        if model.kind == "text" and not text and isinstance(data, DataSection):
+            problems.append(_TEXT_MODEL.format(kind="text", why="reads texts, but data.text_column is not set",
+                                               fix="name the column of texts in data.text_column, or use kind = \"mlp\"."))
+        if model.kind == "mlp" and text:
+            problems.append(_TEXT_MODEL.format(kind="mlp", why="is the tabular model, but data.text_column is set",
+                                               fix="set model.kind = \"text\" (the bag-of-embeddings text classifier) or "
+                                                   "\"factory\" with a model taking token ids."))
+    explicit = cfg.get("_raw_mitigation")
+    if isinstance(fair, FairnessSection) and explicit not in (None, "none"):
+        why = (f"has task = \"{task}\"" if task != "binary" else
+               "has no sensitive feature" if isinstance(data, DataSection) and not data.sensitive_features else None)
+        if why:
+            problems.append(_EXPLICIT_MITIGATION.format(m=explicit, why=why))
+    if text and isinstance(explain, ExplainSection) and explain.enabled and explain.method != "integrated_gradients":
+        problems.append(f"'explain.method' = \"{explain.method}\": token attributions of a text model use Captum's "
+                        "LayerIntegratedGradients on the embedding. Fix: set explain.method = \"integrated_gradients\".")
+    if task != "binary" and isinstance(priv, PrivacySection) and priv.utility_curve:
+        problems.append(f"'privacy.utility_curve' measures accuracy and parity of binary decisions at each ε; this audit's "
+                        f"task is \"{task}\". Fix: remove privacy.utility_curve (the private model's figures are still "
+                        "compared with the reference model's).")
+    if task == "regression" and isinstance(priv, PrivacySection) and priv.canary_audit and priv.canary_kind == "input":
+        problems.append("'privacy.canary_kind' = \"input\" plants label-flipped rows, which a regression has no "
+                        "labels for. Fix: use \"gradient\" or \"auto\".")
 
 
 def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refused: set[str]) -> None:
@@ -561,6 +650,32 @@ def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refu
             problems.append(_GATE_GROUPS_UNUSED.format(i=i, metric=gate.metric))
 
 
+def _task(value: Any, problems: list[str]) -> str:
+    if value in CONFIG_TASKS:
+        return value
+    close = difflib.get_close_matches(str(value), CONFIG_TASKS, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    problems.append(_UNKNOWN_CHOICE.format(key="task", what="task", found=value, hint=hint, valid=one_of(CONFIG_TASKS),
+                                           fix="Fix: \"binary\" for a yes/no label (the default), \"multiclass\" for one "
+                                               "of several classes, \"regression\" for a number."))
+    return "binary"
+
+
+def _gate_task_problems(gates: dict[int, GateSpec], task: str, text: bool, problems: list[str], refused: set[str]) -> None:
+    """Gates on a metric this task's audits never compute (a ROC AUC of a regression, a text figure without texts)."""
+    for i, gate in gates.items():
+        info = GATE_METRICS.get(gate.metric)
+        if info is None or f"gates[{i}].metric" in refused:
+            continue
+        if task not in info.tasks:
+            problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is computed for {one_of(info.tasks)} tasks; this "
+                            f"audit's task is \"{task}\". Fix: gate on a metric of this task (see docs/tasks.md) or "
+                            "remove the gate.")
+        elif info.needs_text and not text:
+            problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is a figure of the text audits, which need "
+                            "data.text_column. Fix: name the column of texts, or remove the gate.")
+
+
 def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".") -> AuditConfig:
     """Validate a parsed config mapping and build the typed :class:`AuditConfig`.
 
@@ -571,7 +686,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: s
     """
     problems: list[str] = []
     refused: set[str] = set()
-    valid_top = ["name", *list(_SECTIONS), "gates"]
+    valid_top = ["name", "task", *list(_SECTIONS), "gates"]
     built: dict[str, Any] = {}
     for key in raw:
         if key not in valid_top:
@@ -598,8 +713,14 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: s
             if gate is not None:
                 gates[i] = gate
     built["gates"] = gates
+    built["task"] = _task(raw.get("task", "binary"), problems)
+    fairness_raw = raw.get("fairness")
+    built["_raw_mitigation"] = fairness_raw.get("mitigation") if isinstance(fairness_raw, dict) else None
     _cross_checks(built, problems, refused)
+    built.pop("_raw_mitigation")
     _validate_gate_metrics(gates, problems, refused)
+    data = built.get("data")
+    _gate_task_problems(gates, built["task"], isinstance(data, DataSection) and data.text_column is not None, problems, refused)
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(_HEADER.format(source=source, n=len(problems), s="s" if len(problems) > 1 else "", body=body), problems=problems)

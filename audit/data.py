@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import DataError
+from audit.tasks import TaskSpec, encode_target, label_matches
 
 __all__ = [
     "MISSING_CATEGORY",
@@ -228,16 +229,6 @@ def nested_problems(frame: pd.DataFrame, columns: list[str], label: str) -> list
     return [_NESTED.format(column=c, example=example, label=label) for c, example in nested_columns(frame, columns).items()]
 
 
-def _as_bool(label: Any) -> bool | None:
-    """A label as a boolean: true/false (any case), 1/0, or None when it is neither."""
-    if isinstance(label, (bool, np.bool_)):
-        return bool(label)
-    if isinstance(label, (int, float)) and label in (0, 1):
-        return bool(label)
-    text = str(label).strip().lower()
-    return {"true": True, "1": True, "false": False, "0": False}.get(text)
-
-
 def _kind_of_values(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
         return "true/false"
@@ -255,27 +246,6 @@ def _toml_literal(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _label_matches(series: pd.Series, positive_label: Any) -> pd.Series:
-    """Compare labels to the configured positive label, tolerating 1 vs '1', True vs 'true' and stray spaces.
-
-    Examples
-    --------
-    >>> _label_matches(pd.Series([True, False]), "true").tolist(), _label_matches(pd.Series([0, 1]), "1").tolist()
-    ([True, False], [False, True])
-    """
-    if pd.api.types.is_bool_dtype(series):
-        want = _as_bool(positive_label)
-        return pd.Series(False, index=series.index) if want is None else series.astype("boolean").eq(want).fillna(False).astype(bool)
-    if pd.api.types.is_numeric_dtype(series) and isinstance(positive_label, str):
-        try:
-            positive_label = float(positive_label)
-        except ValueError:
-            return pd.Series(False, index=series.index)
-    if not pd.api.types.is_numeric_dtype(series):
-        return series.astype("string").str.strip() == str(positive_label).strip()
-    return series == positive_label
-
-
 def check_table(
     frame: pd.DataFrame,
     *,
@@ -286,6 +256,7 @@ def check_table(
     label: str = "data",
     min_group_rows: int = 2,
     intersections: bool = False,
+    task: str = "binary",
 ) -> None:
     """Check a table against the config before any work; report every problem at once.
 
@@ -310,7 +281,9 @@ def check_table(
     for name in drop_columns:
         if name not in cols:
             problems.append(f"data.drop_columns names {name!r}, which is not a column of the {label}.")
-    if target in cols:
+    if target in cols and task != "binary":
+        problems += _target_problems(frame[target], target=target, label=label, task=task)
+    elif target in cols:
         y = frame[target]
         n_nan = int(y.isna().sum())
         if n_nan:
@@ -321,7 +294,7 @@ def check_table(
             problems.append(
                 f"target column {target!r} must have exactly 2 classes (binary classification); found {len(values)}: {shown}."
             )
-        matches = _label_matches(y.dropna(), positive_label)
+        matches = label_matches(y.dropna(), positive_label)
         if not matches.any():
             problems.append(f"positive_label {positive_label!r} does not occur in target column {target!r}; values found: {values[:10]}.")
         elif not (y.dropna() == positive_label).any():
@@ -355,6 +328,34 @@ def check_table(
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise DataError(f"The {label} cannot be audited as configured ({len(problems)} problem(s)):\n{body}", problems=problems)
+
+
+def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> list[str]:
+    """A multiclass target needs 2 to MAX_CLASSES classes; a regression target finite numbers that vary."""
+    from audit.tasks import MAX_CLASSES
+
+    problems = []
+    n_nan = int(y.isna().sum())
+    if n_nan:
+        problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
+    if task == "multiclass":
+        values = sorted(map(str, y.dropna().astype(str).str.strip().unique()))
+        if not 2 <= len(values) <= MAX_CLASSES:
+            shown = values[:10] + (["..."] if len(values) > 10 else [])
+            problems.append(f"target column {target!r} has {len(values)} classes in the {label} (found {shown}); a multiclass "
+                            f"audit takes 2 to {MAX_CLASSES}. Group rare classes, or use task = \"regression\" for a number.")
+        return problems
+    numbers = pd.to_numeric(y.dropna(), errors="coerce") if not pd.api.types.is_bool_dtype(y) else pd.Series(dtype=float)
+    bad = y.dropna()[numbers.isna()] if len(numbers) else y.dropna()
+    if len(bad):
+        problems.append(f"target column {target!r} must hold numbers for a regression; {len(bad)} value(s) in the {label} "
+                        f"are not, e.g. {bad.astype(str).unique().tolist()[:3]}. Fix: clean the column, or set task = "
+                        "\"multiclass\" for class labels.")
+    elif len(numbers) and not np.isfinite(numbers.to_numpy(dtype=np.float64)).all():
+        problems.append(f"target column {target!r} holds infinite values in the {label}. Drop or fix those rows.")
+    elif len(numbers) and numbers.nunique() < 2:
+        problems.append(f"target column {target!r} is constant in the {label}; there is nothing to predict.")
+    return problems
 
 
 def _ambiguous_intersections(frame: pd.DataFrame, columns: list[str], label: str) -> list[str]:
@@ -397,11 +398,6 @@ def _numeric_problem(series: pd.Series, column: str, label: str) -> str | None:
     bad = text[parsed.isna()].unique().tolist()
     shown = [str(b) for b in bad[:5]] + (["..."] if len(bad) > 5 else [])
     return _MOSTLY_NUMERIC.format(column=column, n_num=n_num, n_all=len(values), bad=shown, label=label)
-
-
-def encode_target(series: pd.Series, positive_label: Any) -> np.ndarray:
-    """Binary labels as int64 0/1, 1 where the value equals ``positive_label``."""
-    return _label_matches(series, positive_label).to_numpy(dtype=np.int64)
 
 
 def split_train_test(frame: pd.DataFrame, *, y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -550,9 +546,10 @@ class PreparedData:
     y_test: np.ndarray
     sensitive_train: pd.DataFrame
     sensitive_test: pd.DataFrame
-    preprocessor: TabularPreprocessor
+    preprocessor: Any  # TabularPreprocessor, or audit._text_data.TextFeatures for a text audit
     summary: dict[str, Any]
     screening: Any = None  # audit.screening.Screening: the identifier scan and the columns left out
+    task: TaskSpec = field(default_factory=lambda: TaskSpec("binary", positive_label=1))
 
 
 def sensitive_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -575,6 +572,10 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
 
         train_df, test_df = load_bundled(d.bundled)
         hashes = {f"bundled:adult/{k}": v for k, v in ADULT_SHA256.items() if k != "adult.names"} if d.bundled == "adult" else {}
+        if d.bundled == "farm_ads":
+            from audit.datasets._text import FARM_ADS_SHA256
+
+            hashes = {"bundled:farm_ads/dmba/csvFiles/farm-ads.csv.gz": FARM_ADS_SHA256}
         return train_df, test_df, hashes
     path = config.resolve(d.path or "")
     train_df, hashes, test_df = read_table(path), {str(d.path): file_sha256(path)}, None
@@ -585,10 +586,10 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
     return train_df, test_df, hashes
 
 
-def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> None:
+def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None, task: str = "binary") -> None:
     check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="training data" if test_df is not None else "data",
-                intersections=d.intersections and len(d.sensitive_features) > 1)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task)
     if test_df is None:
         return
     extra = sorted(set(train_df.columns) ^ set(test_df.columns))
@@ -599,7 +600,7 @@ def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None)
         )
     check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="test data",
-                intersections=d.intersections and len(d.sensitive_features) > 1)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task)
 
 
 def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -608,12 +609,50 @@ def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) ->
     if d.max_rows is not None and len(train_df) > d.max_rows:
         train_df = train_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
     if test_df is None:
-        y_all = encode_target(train_df[d.target], d.positive_label)
-        tr, te = split_train_test(train_df, y=y_all, test_size=split.test_size, seed=split.seed)
+        tr, te = split_train_test(train_df, y=_strata(config, train_df[d.target]), test_size=split.test_size, seed=split.seed)
         train_df, test_df = train_df.iloc[tr], train_df.iloc[te]
     elif d.max_rows is not None and len(test_df) > d.max_rows:
         test_df = test_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
     return train_df.reset_index(drop=True), test_df.reset_index(drop=True)
+
+
+def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[list, dict[str, int]]:
+    """The frames without rows whose target is missing (``data.drop_missing_target``), and how many each lost."""
+    out, dropped = [], {}
+    for name, frame in zip(("training", "test"), frames):
+        if frame is None or target not in frame.columns:
+            out.append(frame)
+            continue
+        keep = frame[target].notna()
+        if (~keep).any():
+            dropped[name] = int((~keep).sum())
+        out.append(frame[keep].reset_index(drop=True))
+    return out, dropped
+
+
+def _strata(config: Any, y: pd.Series) -> np.ndarray:
+    """What the split is stratified on: the binary label, the class, or the regression target's quintile."""
+    task = getattr(config, "task", "binary")
+    if task == "multiclass":
+        return y.astype(str).str.strip().to_numpy()
+    if task == "regression":
+        values = pd.to_numeric(y, errors="coerce")
+        return pd.qcut(values.rank(method="first"), q=min(5, max(len(values) // 10, 1)), labels=False).to_numpy()
+    return encode_target(y, config.data.positive_label)
+
+
+def _task_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
+    """What the summary says about the target, by task: base rates, classes, or the target's spread."""
+    spec, y_tr, y_te = prepared.task, prepared.y_train, prepared.y_test
+    out: dict[str, Any] = {"task": spec.task}
+    if spec.task == "binary":
+        return {**out, "base_rate_train": float(y_tr.mean()), "base_rate_test": float(y_te.mean())}
+    if spec.task == "multiclass":
+        counts = np.bincount(y_tr, minlength=len(spec.classes))
+        return {**out, "classes": list(spec.classes), "class_counts_train": dict(zip(spec.classes, map(int, counts)))}
+    raw = spec.to_target_units(y_tr)
+    return {**out, "target_summary": {"mean": spec.target_mean, "std": spec.target_scale, "min": float(raw.min()),
+                                      "max": float(raw.max()), "units": "the target column's units"}}
 
 
 def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
@@ -629,8 +668,7 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
         "n_test": int(len(prepared.raw_test)),
         "target": d.target,
         "positive_label": to_jsonable(d.positive_label),
-        "base_rate_train": float(prepared.y_train.mean()),
-        "base_rate_test": float(prepared.y_test.mean()),
+        **_task_summary(config, prepared),
         "sensitive_features": list(d.sensitive_features),
         "sensitive_used_as_features": d.use_sensitive_as_features,
         "features": list(prepared.preprocessor.columns_),
@@ -660,7 +698,7 @@ def _screen(config: Any, train_df: pd.DataFrame) -> Any:
     candidates = [c for c in train_df.columns if c not in excluded]
     if not candidates:
         raise DataError("No feature columns are left after dropping the target, drop_columns and sensitive features.")
-    screening = screen_features(train_df, y=encode_target(train_df[d.target], d.positive_label), target=d.target,
+    screening = screen_features(train_df, y=_leakage_target(config, train_df[d.target]), target=d.target,
                                 features=candidates, dropped=list(d.drop_columns), sensitive=list(d.sensitive_features),
                                 policy=ScreeningPolicy.from_config(d), seed=config.split.seed)
     if not screening.features:
@@ -668,6 +706,22 @@ def _screen(config: Any, train_df: pd.DataFrame) -> Any:
         raise DataError(f"No feature columns are left: every candidate looks like an identifier {left_out}. "
                         "List real features in data.keep_columns, or set data.identifier_columns = \"keep\".")
     return screening
+
+
+def _leakage_target(config: Any, y: pd.Series) -> np.ndarray:
+    """The 0/1 target the single-feature leakage screen scores features against.
+
+    Binary: the label. Multiclass: membership of the most frequent class; regression: above the
+    median. A column that gives the target away scores near 1 against either.
+    """
+    task = getattr(config, "task", "binary")
+    if task == "multiclass":
+        text = y.astype(str).str.strip()
+        return (text == text.value_counts().index[0]).to_numpy(dtype=np.int64)
+    if task == "regression":
+        values = pd.to_numeric(y, errors="coerce")
+        return (values > values.median()).to_numpy(dtype=np.int64)
+    return encode_target(y, config.data.positive_label)
 
 
 def _check_width(pre: TabularPreprocessor, limit: int) -> None:
@@ -682,20 +736,22 @@ def _check_width(pre: TabularPreprocessor, limit: int) -> None:
 
 def prepared_from_frames(
     train: pd.DataFrame, test: pd.DataFrame, *, target: str, positive_label: Any, sensitive_features: list[str],
-    preprocessor: TabularPreprocessor, summary: dict[str, Any] | None = None,
+    preprocessor: Any, summary: dict[str, Any] | None = None, task: TaskSpec | None = None,
 ) -> PreparedData:
     """Encode a train and a test table with a fitted preprocessor into :class:`PreparedData`.
 
     Both tables must hold the preprocessor's columns, the target and the sensitive features.
+    ``task`` encodes the target (default: binary, 1 where it equals ``positive_label``).
     """
     features = list(preprocessor.columns_)
-    y_train, y_test = encode_target(train[target], positive_label), encode_target(test[target], positive_label)
+    task = task or TaskSpec("binary", positive_label=positive_label)
+    y_train, y_test = task.encode(train[target]), task.encode(test[target])
     return PreparedData(
         raw_train=train, raw_test=test,
         X_train=preprocessor.transform(train[features]), X_test=preprocessor.transform(test[features]),
         y_train=y_train, y_test=y_test,
         sensitive_train=sensitive_frame(train, sensitive_features), sensitive_test=sensitive_frame(test, sensitive_features),
-        preprocessor=preprocessor, summary=dict(summary or {}),
+        preprocessor=preprocessor, summary=dict(summary or {}), task=task,
     )
 
 
@@ -718,16 +774,31 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
     """
     d = config.data
     train_df, test_df, hashes = _read_sources(config)
-    _check_sources(d, train_df, test_df)
+    dropped = {}
+    if d.drop_missing_target:
+        (train_df, test_df), dropped = _drop_missing_target(d.target, train_df, test_df)
+    _check_sources(d, train_df, test_df, task=config.task)
     train_df, test_df = _split(config, train_df, test_df)
+    task = TaskSpec.fit(config.task, train_df[d.target], positive_label=d.positive_label)
     for name, frame in (("training", train_df), ("test", test_df)):
-        if len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
+        if config.task == "binary" and len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
             raise DataError(f"The {name} split has a single class after splitting; it needs both classes. Use more rows.")
-    screening = _screen(config, train_df)
-    pre = TabularPreprocessor().fit(train_df[screening.features])
-    _check_width(pre, d.max_encoded_features)
+    text_summary = None
+    if d.text_column is not None:
+        from audit._text_data import text_features
+
+        screening = None  # the model reads the texts only; the identifier scan runs on the raw table
+        pre, text_summary = text_features(config.text, column=d.text_column, train=train_df, test=test_df)
+    else:
+        screening = _screen(config, train_df)
+        pre = TabularPreprocessor().fit(train_df[screening.features])
+        _check_width(pre, d.max_encoded_features)
     prepared = prepared_from_frames(train_df, test_df, target=d.target, positive_label=d.positive_label,
-                                    sensitive_features=list(d.sensitive_features), preprocessor=pre)
+                                    sensitive_features=list(d.sensitive_features), preprocessor=pre, task=task)
     prepared.screening = screening
     prepared.summary = _data_summary(config, prepared)
+    if dropped:
+        prepared.summary["rows_dropped_missing_target"] = dropped
+    if text_summary is not None:
+        prepared.summary.update(text_column=d.text_column, text=text_summary, encoded_feature_names=[])
     return prepared, hashes

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from audit.choices import FAIRNESS_DISPARITIES
+from audit.choices import FAIRNESS_DISPARITIES, MULTICLASS_DISPARITIES, REGRESSION_DISPARITIES
 from audit.choices import GATE_METRICS as _GATE_METRIC_INFO
 from audit.config import GateSpec
 from audit.result import AuditResult, FairnessBlock, GateResult, Metric
@@ -47,9 +47,12 @@ __all__ = [
 #: degenerate-model checks (the same threshold as ``audit.fairness.CONSTANT_SHARE``).
 CONSTANT_SHARE = 0.99
 #: Gates about fairness: inconclusive on a degenerate model, where parity holds trivially.
-FAIRNESS_GATE_METRICS = frozenset({*FAIRNESS_DISPARITIES, "four_fifths_ratio", "sensitive_feature_share"})
+FAIRNESS_GATE_METRICS = frozenset({*FAIRNESS_DISPARITIES, *MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES,
+                                   "four_fifths_ratio", "sensitive_feature_share", "counterfactual_flip_rate",
+                                   "counterfactual_score_change"})
 #: Gates that say a model works: inconclusive (not passed) on a degenerate model.
-_NEEDS_WORKING_MODEL = FAIRNESS_GATE_METRICS | {"accuracy", "roc_auc"}
+_NEEDS_WORKING_MODEL = FAIRNESS_GATE_METRICS | {"accuracy", "roc_auc", "macro_f1", "balanced_accuracy", "mae", "rmse",
+                                                "r2", "subgroup_auc_min", "bpsn_auc_min", "bnsp_auc_min"}
 
 _NOT_COMPUTED = "not computed: the audit section is off or the value is missing from the record"
 _UNDEFINED = "the value is undefined (null in the record): fewer than two groups have data for it"
@@ -110,7 +113,47 @@ def _from_entry(entry: Metric | None) -> Resolved:
 def _disparity(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
         block = _block(r, g)
+        if block is None and name in (*MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES):
+            return _task_disparity(r, g, name)
         return _from_entry(_entry(block, name, g.groups)) if block is not None else Resolved(None)
+
+    return resolve
+
+
+def _task_disparity(r: AuditResult, g: GateSpec, name: str) -> Resolved:
+    """A multiclass or regression disparity (``task_fairness``); a null value carries its reason."""
+    model = r.task_fairness.models.get(g.model) if r.task_fairness is not None else None
+    block = model.by_feature.get(g.feature or "") if model is not None else None
+    entry = block.disparities.get(name) if block is not None else None
+    if entry is None:
+        return Resolved(None)
+    if entry.value is None:
+        return Resolved(None, None, entry.reason or _UNDEFINED)
+    return Resolved(entry.value, entry.ci)
+
+
+def _mae_increase(r: AuditResult, g: GateSpec) -> Resolved:
+    ref, priv = r.models.get("reference"), r.models.get("private")
+    if ref is None or priv is None or ref.test_mae is None or priv.test_mae is None:
+        return Resolved(None)
+    return Resolved(priv.test_mae - ref.test_mae)
+
+
+def _text_metric(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
+    """A figure of the text audits: the worst counterfactual pair, or the lowest identity AUC of a family."""
+    def resolve(r: AuditResult, g: GateSpec) -> Resolved:
+        audit = r.text.models.get(g.model) if r.text is not None else None
+        if audit is None:
+            return Resolved(None)
+        if name.startswith("counterfactual"):
+            key = "max_flip_rate" if name == "counterfactual_flip_rate" else "max_mean_abs_score_change"
+            entry = (audit.counterfactual or {}).get(key) or {}
+        else:
+            entry = ((audit.identity_auc or {}).get("worst") or {}).get(name.removesuffix("_min")) or {}
+        value = entry.get("value")
+        if value is None:
+            return Resolved(None, None, entry.get("reason") or ("no test text mentions an identity term" if entry else None))
+        return Resolved(value, entry.get("ci"))
 
     return resolve
 
@@ -183,7 +226,15 @@ _RESOLVERS: dict[str, Callable[[AuditResult, GateSpec], Resolved]] = {
     "n_parameters": _model_field("n_parameters"),
     "training_time_s": _model_field("train_wall_s"),
     "max_significant_slice_error_rate": _slice_error_rate,
-    **{name: _disparity(name) for name in FAIRNESS_DISPARITIES},
+    "macro_f1": _model_field("test_macro_f1"),
+    "balanced_accuracy": _model_field("test_balanced_accuracy"),
+    "mae": _model_field("test_mae"),
+    "rmse": _model_field("test_rmse"),
+    "r2": _model_field("test_r2"),
+    "mae_increase": _mae_increase,
+    **{name: _disparity(name) for name in (*FAIRNESS_DISPARITIES, *MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES)},
+    **{name: _text_metric(name) for name in ("counterfactual_flip_rate", "counterfactual_score_change",
+                                             "subgroup_auc_min", "bpsn_auc_min", "bnsp_auc_min")},
 }
 
 GATE_METRICS: dict[str, GateMetric] = {

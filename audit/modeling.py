@@ -18,6 +18,7 @@ from audit.exceptions import ModelError
 
 __all__ = [
     "MLP",
+    "RegressionLoss",
     "positive_logit",
     "binary_loss",
     "predict_proba",
@@ -34,7 +35,7 @@ _BAD_OUTPUT = (
 
 
 class MLP(nn.Module):
-    """The built-in tabular model: Linear-ReLU blocks ending in one logit.
+    """The built-in tabular model: Linear-ReLU blocks ending in one logit (or one output per class).
 
     Parameters
     ----------
@@ -44,6 +45,8 @@ class MLP(nn.Module):
         Width of each hidden layer, e.g. ``(64, 32)``.
     dropout : float
         Dropout after each hidden layer (0 disables it).
+    n_outputs : int
+        Outputs: 1 (a binary logit or a regression value) or the number of classes.
 
     Examples
     --------
@@ -51,7 +54,8 @@ class MLP(nn.Module):
     torch.Size([3, 1])
     """
 
-    def __init__(self, n_features: int, hidden: tuple[int, ...] | list[int] = (64, 32), dropout: float = 0.0) -> None:
+    def __init__(self, n_features: int, hidden: tuple[int, ...] | list[int] = (64, 32), dropout: float = 0.0,
+                 n_outputs: int = 1) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = n_features
@@ -60,7 +64,7 @@ class MLP(nn.Module):
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = int(h)
-        layers.append(nn.Linear(width, 1))
+        layers.append(nn.Linear(width, int(n_outputs)))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
@@ -108,6 +112,26 @@ def predict_proba(model: nn.Module, X: np.ndarray | torch.Tensor, *, batch_size:
     if not out:
         return np.zeros(0, dtype=np.float64)
     return torch.cat(out).double().numpy()
+
+
+class RegressionLoss(nn.Module):
+    """Mean squared error on the standardised target, whatever the output shape ((n,) or (n, 1)).
+
+    It has a ``reduction`` attribute, so Opacus's ghost clipping and the membership audit can ask
+    for per-example losses.
+
+    Examples
+    --------
+    >>> RegressionLoss()(torch.zeros(2, 1), torch.tensor([1.0, -1.0])).item()
+    1.0
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return nn.functional.mse_loss(output.reshape(-1), y.to(output.dtype).reshape(-1), reduction=self.reduction)
 
 
 def count_parameters(model: nn.Module) -> int:

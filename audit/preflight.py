@@ -46,6 +46,8 @@ _NEEDS_SECTION = {
     "epsilon_spent": (lambda c: c.privacy.enabled, "DP training", "set privacy.enabled = true"),
     "accuracy_drop": (lambda c: c.privacy.enabled, "a private model to compare with the reference",
                       "set privacy.enabled = true"),
+    "mae_increase": (lambda c: c.privacy.enabled, "a private model to compare with the reference",
+                     "set privacy.enabled = true"),
     "membership_inference_auc": (lambda c: c.privacy.membership_inference, "the membership-inference attack",
                                  "set privacy.membership_inference = true"),
     "canary_epsilon_lower_bound": (lambda c: c.privacy.enabled and c.privacy.canary_audit, "the canary audit",
@@ -124,7 +126,9 @@ def _canary_kind(config: Any, prepared: Any, problems: list[str]) -> str | None:
     from audit.privacy._bookkeeping import bookkeeping_problems
     from audit.training import build_model
 
-    model = build_model(config.model, n_features=prepared.X_train.shape[1], seed=config.training.seed, base_dir=config.base_dir)
+    vocab = getattr(prepared.preprocessor, "vocabulary", None)
+    model = build_model(config.model, n_features=prepared.X_train.shape[1], seed=config.training.seed, base_dir=config.base_dir,
+                        task=prepared.task, vocab_size=len(vocab) if vocab is not None else None)
     found = bookkeeping_problems(model, torch.as_tensor(prepared.X_train[:2]))
     if found and pcfg.canary_audit and pcfg.canary_kind == "gradient":
         problems.append(_GRADIENT_CANARIES.format(lines="\n- ".join(found)))
@@ -138,6 +142,10 @@ def _canary_kind(config: Any, prepared: Any, problems: list[str]) -> str | None:
 def _canary_problems(config: Any, kind: str | None, n_train: int) -> list[str]:
     problems = []
     m = config.privacy.canaries
+    if kind == "input" and config.task == "regression":
+        problems.append("privacy.canary_audit: input canaries are rows with flipped labels, which a regression has none "
+                        "of, and this model cannot take white-box gradient canaries (its layers are not all "
+                        "nn.Linear/nn.Conv2d). Fix: set privacy.canary_audit = false, or use the built-in MLP.")
     if kind == "input" and m > n_train // 2:
         problems.append(_CANARY_ROWS.format(m=m, n=n_train, most=n_train // 2))
     if kind == "input":

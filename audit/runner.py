@@ -36,7 +36,8 @@ from audit.pipeline import AUDIT_STAGES, RUN_STAGES, AuditOptions, AuditRun, che
 from audit.preflight import check_before_training, gate_problems, raise_problems
 from audit.progress import Progress
 from audit.provenance import environment
-from audit.result import AuditResult, to_jsonable
+from audit.result import AuditResult, TaskFairness, TextAudit, to_jsonable
+from audit.tasks import result_task
 from audit.rundir import AUDIT_FILE, RunDirWriter
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
@@ -113,8 +114,14 @@ def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any
     data = dict(run.prepared.summary)
     if "identifier_scan" in run.privacy and run.config is not None:
         data["identifier_scan"] = run.privacy["identifier_scan"]
-    result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness, privacy=run.privacy,
-                         explainability=run.explain or None, compute=compute, slices=run.slices)
+    task = run.prepared.task
+    result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness or None,
+                         privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
+                         task=result_task(task.task, text=run.is_text))
+    if run.task_fairness:
+        result.task_fairness = TaskFairness(task=task.task, classes=list(task.classes), models=run.task_fairness)
+    if run.text:
+        result.text = TextAudit.from_dict(run.text)
     result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)
     result.verdict_reasons = verdict_reasons(result.gates)

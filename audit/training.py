@@ -31,7 +31,8 @@ from torch import nn
 
 from audit.config import ModelSection
 from audit.exceptions import ModelError
-from audit.modeling import MLP, binary_loss, check_output_shape, count_parameters
+from audit.modeling import MLP, binary_loss, count_parameters
+from audit.tasks import TaskSpec
 
 __all__ = ["build_model", "model_factory", "seed_everything", "train_reference"]
 
@@ -110,7 +111,8 @@ def _import_user_module(module_name: str, search_dirs: list[str]) -> object:
                 sys.path.remove(d)
 
 
-def model_factory(section: ModelSection | None, *, n_features: int, base_dir: str | None = None) -> Callable[[], nn.Module]:
+def model_factory(section: ModelSection | None, *, n_features: int, base_dir: str | None = None, n_outputs: int = 1,
+                  vocab_size: int | None = None) -> Callable[[], nn.Module]:
     """A zero-argument callable that builds a fresh, untrained model each time.
 
     The user's factory is imported here (this runs their code: only configs the
@@ -120,7 +122,12 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
     """
     section = section or ModelSection()
     if section.kind == "mlp":
-        return lambda: MLP(n_features, hidden=tuple(section.hidden), dropout=section.dropout)
+        return lambda: MLP(n_features, hidden=tuple(section.hidden), dropout=section.dropout, n_outputs=n_outputs)
+    if section.kind == "text":
+        from audit.text import TextClassifier
+
+        return lambda: TextClassifier(int(vocab_size or 2), embedding_dim=section.embedding_dim, n_outputs=n_outputs)
+    extra = {"n_outputs": n_outputs} if n_outputs != 1 else {}  # a factory for several classes is told how many
     spec = section.factory or ""
     module_name, _, func_name = spec.partition(":")
     try:
@@ -137,7 +144,7 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
     def build() -> nn.Module:
         try:
             with _Isolated(spec, f"{func_name}(n_features={n_features})", _CALL_EXPECTED.format(name=func_name), module_name):
-                model = func(n_features=n_features)
+                model = func(n_features=n_features, **extra)
         except Exception as exc:
             if isinstance(exc, ModelError):
                 raise
@@ -174,29 +181,40 @@ def _final_probability_layer(model: nn.Module) -> str | None:
     return type(last).__name__ if isinstance(last, (nn.Sigmoid, nn.Softmax)) else None
 
 
-def _check_outputs(model: nn.Module, n_features: int) -> None:
+def _probe(n: int, n_features: int, vocab_size: int | None) -> torch.Tensor:
+    """Inputs to try a model on: standard-normal features, or token ids of a text model (as floats, as the pipeline gives them)."""
+    generator = torch.Generator().manual_seed(0)
+    if vocab_size is not None:
+        return torch.randint(0, max(int(vocab_size), 1), (n, n_features), generator=generator).float()
+    return torch.randn(n, n_features, generator=generator)
+
+
+def _check_outputs(model: nn.Module, n_features: int, task: TaskSpec, vocab_size: int | None) -> None:
     """Refuse a model that outputs non-finite values or probabilities (a final Sigmoid/Softmax)."""
-    probe = torch.randn(16, n_features, generator=torch.Generator().manual_seed(0))
+    probe = _probe(16, n_features, vocab_size)
     with torch.no_grad():
         out = model(probe)
     if not isinstance(out, torch.Tensor):
         return
-    check_output_shape(out, len(probe))
+    task.check_output(out, len(probe))
     if not torch.isfinite(out).all():
         raise ModelError(_NON_FINITE_OUTPUT.format(n=len(probe)))
     layer = _final_probability_layer(model)
-    if layer is not None and bool(((out >= 0) & (out <= 1)).all()):
+    if task.task != "regression" and layer is not None and bool(((out >= 0) & (out <= 1)).all()):
         raise ModelError(_PROBABILITIES.format(layer=layer))
 
 
-def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0, base_dir: str | None = None) -> nn.Module:
+def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0, base_dir: str | None = None,
+                task: TaskSpec | None = None, vocab_size: int | None = None) -> nn.Module:
     """Build a seeded model and check it can be trained and audited.
 
-    It must accept the encoded features, output a binary score (logits, finite), and have
-    trainable parameters.
+    It must accept the encoded features (or, for a text model, ``n_features`` token ids per row),
+    output this task's logits or values (finite), and have trainable parameters.
     """
+    task = task or TaskSpec("binary")
     seed_everything(seed)
-    model = model_factory(section, n_features=n_features, base_dir=base_dir)()
+    model = model_factory(section, n_features=n_features, base_dir=base_dir, n_outputs=task.n_outputs,
+                          vocab_size=vocab_size)()
     probe = torch.zeros(4, n_features)
     try:
         with torch.no_grad():
@@ -205,11 +223,11 @@ def build_model(section: ModelSection | None, *, n_features: int, seed: int = 0,
         raise ModelError(_FORWARD_FAILED.format(n=4, f=n_features, kind=type(exc).__name__, error=exc)) from None
     if not isinstance(out, torch.Tensor):
         raise ModelError(f"The model's forward returned {type(out).__name__}, expected a torch.Tensor of logits.")
-    check_output_shape(out, 4)
+    task.check_output(out, 4)
     if count_parameters(model) == 0:
         raise ModelError(_NO_PARAMETERS.format(n=sum(p.numel() for p in model.parameters())))
     try:
-        _check_outputs(model, n_features)
+        _check_outputs(model, n_features, task, vocab_size)
     except ModelError:
         raise
     except Exception as exc:
@@ -241,8 +259,9 @@ def train_reference(
     learning_rate: float,
     seed: int,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    loss_fn: Callable = binary_loss,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train the non-private reference model with Adam and binary cross-entropy.
+    """Train the non-private reference model with Adam and the task's loss (binary cross-entropy by default).
 
     Returns
     -------
@@ -251,7 +270,7 @@ def train_reference(
     """
     seed_everything(seed)
     X_t = torch.as_tensor(X, dtype=torch.float32)
-    y_t = torch.as_tensor(y, dtype=torch.float32)
+    y_t = torch.as_tensor(np.array(y))  # int64 labels (cross-entropy needs them), float targets of a regression
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     generator = torch.Generator().manual_seed(seed)
     losses: list[float] = []
@@ -263,7 +282,7 @@ def train_reference(
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             optimizer.zero_grad(set_to_none=True)
-            loss = binary_loss(model(X_t[idx]), y_t[idx])
+            loss = loss_fn(model(X_t[idx]), y_t[idx])
             if not torch.isfinite(loss):
                 raise ModelError(_non_finite_loss(model, X_t[idx], loss.item(), epoch=epoch, first=start == 0 and epoch == 0))
             loss.backward()

@@ -7,11 +7,15 @@ from collections.abc import Callable
 import pandas as pd
 
 from audit.datasets._adult import ADULT_ATTRIBUTION, load_adult
+from audit.datasets._diabetes import DIABETES_ATTRIBUTION, load_diabetes
+from audit.datasets._text import FARM_ADS_ATTRIBUTION, load_farm_ads
 from audit.exceptions import DataError
 
 # Each entry: loader returning (train, test-or-None), attribution text.
 BUNDLED_DATASETS: dict[str, tuple[Callable[[], tuple[pd.DataFrame, pd.DataFrame | None]], str]] = {
     "adult": (load_adult, ADULT_ATTRIBUTION),
+    "diabetes": (load_diabetes, DIABETES_ATTRIBUTION),
+    "farm_ads": (load_farm_ads, FARM_ADS_ATTRIBUTION),
 }
 
 

@@ -36,6 +36,12 @@ _BASELINE_TEXT = {
 }
 _TARGET_TEXT = "positive_logit"
 _TARGET_DESCRIPTION = "log-odds of the positive class; attributions are in logit units"
+#: What ``output = "value"`` explains: a regression's prediction.
+_VALUE_TEXT = "prediction"
+_VALUE_DESCRIPTION = ("the model's prediction of the standardised target (target minus its training mean, over its "
+                      "standard deviation); attributions are in those units")
+#: Values of ``explain_tabular(output=...)``.
+OUTPUTS = ("log_odds", "value")
 
 _INVALID = "explain_tabular cannot run: {problems}"
 _BAD_LEVEL = "{name} must be a number {interval}; found {found!r}. Fix: use e.g. {example}."
@@ -57,7 +63,7 @@ _SAMPLE_BASELINES = 16
 
 def _validate(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
               n_examples, n_boot, delta_tolerance=DEFAULT_DELTA_TOLERANCE,
-              randomization_threshold=DEFAULT_RANDOMIZATION_THRESHOLD) -> list[str]:
+              randomization_threshold=DEFAULT_RANDOMIZATION_THRESHOLD, output="log_odds") -> list[str]:
     problems: list[str] = []
     if not isinstance(delta_tolerance, (int, float)) or isinstance(delta_tolerance, bool) or not delta_tolerance > 0:
         problems.append(_BAD_LEVEL.format(name="delta_tolerance", interval="> 0", found=delta_tolerance, example=DEFAULT_DELTA_TOLERANCE))
@@ -83,8 +89,10 @@ def _validate(X_explain, X_train, feature_names, raw_explain, y_explain, sensiti
     for name, obj in (("raw_explain", raw_explain), ("y_explain", y_explain), ("sensitive_explain", sensitive_explain)):
         if len(obj) != n:
             problems.append(_ROWS_MISMATCH.format(name=name, found=len(obj), n=n))
+    if output not in OUTPUTS:
+        problems.append(f"output {output!r} is not one of {', '.join(OUTPUTS)}")
     labels = set(pd.unique(pd.Series(np.asarray(y_explain).ravel())).tolist()) if len(y_explain) else set()
-    if not labels <= {0, 1}:
+    if output == "log_odds" and not labels <= {0, 1}:
         problems.append(_BAD_LABELS.format(found=sorted(map(str, labels))[:5]))
     for name, value, low in (("n_examples", n_examples, 0), ("n_boot", n_boot, 0)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
@@ -111,22 +119,26 @@ def _display(value: Any) -> str:
 
 
 def _examples(grouped: np.ndarray, features: Sequence[str], raw: pd.DataFrame, y: np.ndarray, score: np.ndarray,
-              *, n_examples: int, seed: int) -> list[dict[str, Any]]:
+              *, n_examples: int, seed: int, output: str = "log_odds") -> list[dict[str, Any]]:
     if n_examples == 0:
         return []
-    pred = (score >= 0.5).astype(int)
-    errors = np.nonzero(pred != y)[0]
-    # Most confident errors: wrong and farthest from the 0.5 threshold.
-    errors = errors[np.argsort(-np.abs(score[errors] - 0.5), kind="stable")][: n_examples // 2]
+    if output == "value":  # a regression: the largest errors
+        errors = np.argsort(-np.abs(score - y), kind="stable")[: n_examples // 2]
+    else:
+        pred = (score >= 0.5).astype(int)
+        errors = np.nonzero(pred != y)[0]
+        # Most confident errors: wrong and farthest from the 0.5 threshold.
+        errors = errors[np.argsort(-np.abs(score[errors] - 0.5), kind="stable")][: n_examples // 2]
     rest = np.setdiff1d(np.arange(len(y)), errors)
     n_sample = min(n_examples - len(errors), len(rest))
     sample = np.sort(np.random.default_rng(seed).choice(rest, size=n_sample, replace=False))
     out = []
-    for kind, rows in (("confident_error", errors), ("sample", sample)):
+    for kind, rows in (("largest_error" if output == "value" else "confident_error", errors), ("sample", sample)):
         for r in rows:
             top = np.argsort(-np.abs(grouped[r]), kind="stable")[:_TOP_CONTRIBUTIONS]
             out.append({
-                "row": int(r), "kind": kind, "y_true": int(y[r]), "y_score": float(score[r]),
+                "row": int(r), "kind": kind, "y_true": float(y[r]) if output == "value" else int(y[r]),
+                "y_score": float(score[r]),
                 "contributions": [
                     {"feature": features[j],
                      "value": _display(raw.iloc[r][features[j]]) if features[j] in raw.columns else "n/a",
@@ -157,8 +169,9 @@ def explain_tabular(
     delta_tolerance: float = DEFAULT_DELTA_TOLERANCE,
     randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD,
     seed: int = 0,
+    output: str = "log_odds",
 ) -> tuple[dict, dict[str, np.ndarray]]:
-    """Explain a binary tabular model: attributions, views, group reliance and faithfulness.
+    """Explain a binary tabular model (or a regression's prediction): attributions, views, group reliance and faithfulness.
 
     Attributions explain the positive logit (log-odds), are computed on the
     encoded columns and summed back to original features (one-hot groups).
@@ -181,11 +194,8 @@ def explain_tabular(
         Sensitive columns of the explained rows.
     raw_train, sensitive_train : DataFrame, optional
         Training rows to fit the proxy classifiers on (else half the explained rows).
-    method : str
-        One of ``integrated_gradients``, ``deeplift``, ``gradient_shap``,
-        ``feature_ablation``, ``permutation``.
-    baseline : str
-        ``training_mean`` or ``training_sample``.
+    method, baseline : str
+        One of :data:`audit.choices.TABULAR_METHODS`; ``training_mean`` or ``training_sample``.
     n_examples : int
         Per-example explanations to include (half the most confident errors).
     n_boot : int
@@ -199,6 +209,8 @@ def explain_tabular(
         method is flagged as not reflecting the model (Adebayo et al. 2018).
     seed : int
         Seeds every random choice.
+    output : str
+        ``"log_odds"`` (a binary logit, 0/1 ``y_explain``) or ``"value"`` (a regression's prediction; ``y_explain``: targets in its units).
 
     Returns
     -------
@@ -221,13 +233,14 @@ def explain_tabular(
     ((40, 3), 'positive_logit')
     """
     X_explain, X_train, y = _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain,
-                                            method, baseline, n_examples, n_boot, delta_tolerance, randomization_threshold)
+                                            method, baseline, n_examples, n_boot, delta_tolerance, randomization_threshold,
+                                            output)
     groups = check_feature_groups(feature_groups, X_explain.shape[1])
     features = list(groups)
     explainer, B, baseline_info = _explainer(model, method, baseline, X_train, groups, seed=seed)
-    encoded, grouped, score, timing = _attribute(explainer, X_explain, B, groups, seed=seed)
+    encoded, grouped, score, timing = _attribute(explainer, X_explain, B, groups, seed=seed, output=output)
     section = _views(method, baseline_info, features, grouped, raw_explain, y, score, n_examples=n_examples,
-                     n_boot=n_boot, seed=seed)
+                     n_boot=n_boot, seed=seed, output=output)
     section["group_reliance"], warnings = group_reliance(
         grouped, features, sensitive_explain=sensitive_explain, raw_explain=raw_explain, raw_train=raw_train,
         sensitive_train=sensitive_train, seed=seed)
@@ -239,16 +252,16 @@ def explain_tabular(
 
 def _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
                     n_examples, n_boot, delta_tolerance,
-                    randomization_threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Encoded matrices as float32 and labels as int64, or every problem raised at once."""
+                    randomization_threshold, output="log_odds") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encoded matrices as float32 and labels as int64 (targets as float64), or every problem raised at once."""
     X_explain = np.asarray(X_explain, dtype=np.float32)
     X_train = np.asarray(X_train, dtype=np.float32)
     y = np.asarray(y_explain)
     problems = _validate(X_explain, X_train, feature_names, raw_explain, y, sensitive_explain, method, baseline,
-                         n_examples, n_boot, delta_tolerance, randomization_threshold)
+                         n_examples, n_boot, delta_tolerance, randomization_threshold, output)
     if problems:
         raise ExplainError(_INVALID.format(problems="; ".join(problems)), problems=problems)
-    return X_explain, X_train, y.astype(np.int64)
+    return X_explain, X_train, y.astype(np.float64 if output == "value" else np.int64)
 
 
 def _explainer(model: nn.Module, method: str, kind: str, X_train: np.ndarray, groups: dict[str, list[int]], *,
@@ -264,7 +277,7 @@ def _explainer(model: nn.Module, method: str, kind: str, X_train: np.ndarray, gr
 
 
 def _attribute(explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[int]], *,
-               seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+               seed: int, output: str = "log_odds") -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Encoded and feature-level attributions, the positive-class probability, and the attribution's timing."""
     torch_threads = torch.get_num_threads()
     t0 = time.perf_counter()
@@ -272,25 +285,27 @@ def _attribute(explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[i
     attribution_s = time.perf_counter() - t0
     grouped = aggregate_groups(encoded, groups)
     logit = explainer.score(X)
-    score = 1.0 / (1.0 + np.exp(-logit))
+    score = logit if output == "value" else 1.0 / (1.0 + np.exp(-logit))
     timing = {"attribution_s": float(attribution_s), "rows_per_s": float(len(X) / max(attribution_s, 1e-9)),
               "torch_threads": int(torch_threads)}
     return encoded, grouped, score, timing
 
 
 def _views(method: str, baseline_info: dict[str, Any], features: list[str], grouped: np.ndarray, raw: pd.DataFrame,
-           y: np.ndarray, score: np.ndarray, *, n_examples: int, n_boot: int, seed: int) -> dict[str, Any]:
+           y: np.ndarray, score: np.ndarray, *, n_examples: int, n_boot: int, seed: int,
+           output: str = "log_odds") -> dict[str, Any]:
     """The section's head: what is explained against what, global importance with CIs, per-example views."""
+    value = output == "value"
     return {
         "method": method,
-        "target": _TARGET_TEXT,
-        "target_description": _TARGET_DESCRIPTION,
+        "target": _VALUE_TEXT if value else _TARGET_TEXT,
+        "target_description": _VALUE_DESCRIPTION if value else _TARGET_DESCRIPTION,
         "baseline": baseline_info,
         "n_rows": int(len(grouped)),
         "features": features,
         "global_importance": global_importance(grouped, features, n_boot=n_boot, seed=seed),
         "importance_ci": {"method": "percentile bootstrap over explained rows", "level": 0.95, "n_boot": int(n_boot)},
-        "examples": _examples(grouped, features, raw, y, score, n_examples=n_examples, seed=seed),
+        "examples": _examples(grouped, features, raw, y, score, n_examples=n_examples, seed=seed, output=output),
     }
 
 

@@ -23,7 +23,10 @@ from typing import Any
 from audit.fairness._degenerate import CONSTANT_SHARE, DEGENERATE_LEVEL, degenerate_model_checks
 from audit.fairness._frames import count_table, fairness_report_from_counts, fairness_report_from_frame
 from audit.fairness._inputs import MISSING_GROUP
+from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
 from audit.fairness._metrics import RATE_METRICS
+from audit.fairness._multiclass import multiclass_fairness_report
+from audit.fairness._regression import regression_fairness_report
 from audit.fairness._report import fairness_report
 from audit.fairness._representation import representation_report
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, DISPARITY_GROUPS_MODES, METRIC_DENOMINATORS
@@ -45,7 +48,11 @@ __all__ = [
     "fairness_report_from_counts",
     "fairness_report_from_frame",
     "mitigation_report",
+    "multiclass_degenerate_checks",
+    "multiclass_fairness_report",
     "rates_at_threshold",
+    "regression_degenerate_checks",
+    "regression_fairness_report",
     "representation_report",
     "threshold_analysis",
 ]

@@ -8,6 +8,8 @@ import pandas as pd
 
 from audit.exceptions import ModelError
 from audit.pipeline._context import AuditRun, Stage
+from audit.pipeline._predict import predict_and_audit
+from audit.pipeline._text import TEXT_STAGES
 
 __all__ = ["AUDIT_STAGES", "MITIGATION_FIT_ROWS", "MIA_MAX_ROWS", "SLICE_MAX_DEPTH", "SLICE_MIN_SIZE"]
 
@@ -16,57 +18,6 @@ MIA_MAX_ROWS = 5000
 SLICE_MAX_DEPTH = 2
 SLICE_MIN_SIZE = 30
 SLICE_FEATURES_FILE = "slices/test_features.npy"
-
-
-def _model_summary(run: AuditRun, name: str, scores: np.ndarray, preds: np.ndarray) -> dict:
-    from sklearn.metrics import roc_auc_score
-
-    from audit.modeling import count_parameters
-
-    y = run.prepared.y_test
-    return {
-        "test_accuracy": float((preds == y).mean()),
-        "test_roc_auc": float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else None,
-        "n_parameters": count_parameters(run.models[name]),
-        "architecture": repr(run.models[name]),
-    }
-
-
-def _predict_and_fairness(run: AuditRun) -> None:
-    from audit.fairness import degenerate_model_checks, fairness_report, representation_report
-    from audit.modeling import predict_proba
-
-    p, f = run.prepared, run.options.fairness
-    for name, model in run.models.items():
-        s = predict_proba(model, p.X_test)
-        if not np.all(np.isfinite(s)):
-            raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
-        yhat = (s >= 0.5).astype(np.int64)
-        run.scores[name] = s
-        run.model_info[name] = _model_summary(run, name, s, yhat)
-        run.model_info[name]["degenerate"] = degenerate_model_checks(
-            y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
-            min_group_size=f.min_group_size,
-        )
-        run.fairness[name] = fairness_report(
-            y_true=p.y_test, y_pred=yhat, y_score=s, sensitive=p.sensitive_test, pos_label=1,
-            n_boot=f.n_boot, ci_level=f.ci_level, stratified=f.stratified,
-            min_group_size=f.min_group_size, min_group_positives=f.min_group_positives,
-            disparity_groups=f.disparity_groups, intersections=run.options.intersections, seed=run.options.seed,
-        )
-        from audit.config import PREDICTION_COLUMNS  # the reserved names the config refuses for sensitive columns
-
-        frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, p.y_test, yhat, s), strict=True)))
-        for col in p.sensitive_test.columns:
-            frame[col] = p.sensitive_test[col].to_numpy()
-        run.prediction_frames.append(frame)
-        run.progress.note(f"{name}: accuracy {run.model_info[name]['test_accuracy']:.4f}")
-        for reason in run.model_info[name]["degenerate"]["reasons"]:
-            run.progress.note(f"{name}: DEGENERATE: {reason}")
-    run.fairness["representation"] = representation_report(
-        train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
-        sensitive_features=list(p.sensitive_test.columns),
-    )
 
 
 def _slices(run: AuditRun) -> None:
@@ -81,7 +32,7 @@ def _slices(run: AuditRun) -> None:
             raw[col] = p.sensitive_test[col].to_numpy()
     models, settings = {}, {}
     for name in run.models:
-        found = find_slices(raw, y_true=p.y_test, y_pred=(run.scores[name] >= 0.5).astype(np.int64),
+        found = find_slices(raw, y_true=p.y_test, y_pred=p.task.decide(run.scores[name]),
                             max_depth=SLICE_MAX_DEPTH, min_size=SLICE_MIN_SIZE)
         settings = found.pop("settings")
         models[name] = found
@@ -151,7 +102,7 @@ def _membership(run: AuditRun) -> None:
         no_trainer_reason=("a model audited with audit_model was trained elsewhere: no trainer or DP settings are "
                            "known, so no reference models can be trained as it was" if cfg is None else
                            "the model's weights were loaded from a file: its trainer is not known"),
-        progress=run.progress.note,
+        progress=run.progress.note, loss_fn=p.task.loss_fn(), regression=p.task.task == "regression",
     )
 
 
@@ -161,11 +112,12 @@ def _reference_trainers(run: AuditRun) -> dict:
 
     cfg, n_features = run.config, run.prepared.X_train.shape[1]
     trainers: dict = {}
-    t = cfg.training
+    t, loss_fn = cfg.training, run.prepared.task.loss_fn()
     if "reference" in run.models and not cfg.model.weights:
         def plain(X, y, seed):
-            return train_reference(build_model(cfg.model, n_features=n_features, seed=seed, base_dir=cfg.base_dir), X, y,
-                                   epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate, seed=seed)[0]
+            model = build_model(cfg.model, n_features=n_features, seed=seed, base_dir=cfg.base_dir, **run.model_kwargs())
+            return train_reference(model, X, y, epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
+                                   seed=seed, loss_fn=loss_fn)[0]
 
         trainers["reference"] = (plain, f"the reference model's trainer ([training]: {t.epochs} epochs, batch "
                                         f"{t.batch_size}, Adam at {t.learning_rate:g})")
@@ -174,8 +126,8 @@ def _reference_trainers(run: AuditRun) -> dict:
 
         from audit.training import model_factory  # unseeded: private_trainer seeds each reference model
 
-        factory = model_factory(cfg.model, n_features=n_features, base_dir=cfg.base_dir)
-        trainers["private"] = (private_trainer(factory, run.dp, n_target=len(run.prepared.X_train)),
+        factory = model_factory(cfg.model, n_features=n_features, base_dir=cfg.base_dir, **run.factory_kwargs())
+        trainers["private"] = (private_trainer(factory, run.dp, n_target=len(run.prepared.X_train), loss_fn=loss_fn),
                                f"DP-SGD with the audit's settings (ε={run.dp.epsilon:g}, {run.dp.epochs} epochs, "
                                f"{run.dp.accountant} accountant), batch scaled to the split so q = 1/ceil(n/B) and "
                                "the noise multiplier match")
@@ -190,6 +142,32 @@ def _explain_rows(run: AuditRun) -> np.ndarray:
     return rows
 
 
+def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
+    """The model to explain, its labels and the output kind: a binary logit, a regression's prediction, or, for a
+    multiclass model, the log-odds of the class it predicts most often (every class's importance is added after)."""
+    p = run.prepared
+    if p.task.task == "regression":
+        return model, p.y_test[rows], "value", None
+    if p.task.task == "multiclass":
+        from audit.explain._classes import ClassLogOdds
+
+        k = int(np.bincount(p.task.decide(run.scores[name][rows]), minlength=len(p.task.classes)).argmax())
+        return ClassLogOdds(model, k).eval(), (p.y_test[rows] == k).astype(np.int64), "log_odds", k
+    return model, p.y_test[rows], "log_odds", None
+
+
+def _per_class(run: AuditRun, model, rows: np.ndarray, section: dict) -> None:
+    """Every class's global importance (a multiclass model), on the same rows and baseline."""
+    from audit.explain._classes import per_class_importance
+    from audit.explain._tabular import _baselines
+
+    p, e = run.prepared, run.options.explain
+    baselines, _ = _baselines(e.baseline, np.asarray(p.X_train, dtype=np.float32), run.options.seed)
+    section["per_class_importance"] = per_class_importance(
+        model, np.asarray(p.X_test[rows], dtype=np.float32), baselines=baselines, classes=p.task.classes,
+        feature_groups=p.preprocessor.feature_groups_, method=e.method, seed=run.options.seed)
+
+
 def _explain(run: AuditRun) -> None:
     from audit.explain import explain_tabular
 
@@ -197,14 +175,24 @@ def _explain(run: AuditRun) -> None:
     rows = _explain_rows(run)
     features = p.summary["features"]
     for name, model in run.models.items():
+        explained, y, output, k = _explained(run, name, model, rows)
         section, arrays = explain_tabular(
-            model, X_explain=p.X_test[rows], X_train=p.X_train, feature_names=p.preprocessor.feature_names_,
+            explained, X_explain=p.X_test[rows], X_train=p.X_train, feature_names=p.preprocessor.feature_names_,
             feature_groups=p.preprocessor.feature_groups_, raw_explain=p.raw_test.iloc[rows][features],
-            y_explain=p.y_test[rows], sensitive_explain=p.sensitive_test.iloc[rows],
+            y_explain=y, sensitive_explain=p.sensitive_test.iloc[rows],
             raw_train=p.raw_train[features], sensitive_train=p.sensitive_train,
             method=e.method, baseline=e.baseline, n_examples=e.n_examples, checks=e.checks,
             delta_tolerance=e.delta_tolerance, randomization_threshold=e.randomization_threshold, seed=run.options.seed,
+            output=output,
         )
+        if k is not None:
+            section["target"] = f"log_odds[{p.task.classes[k]}]"
+            section["target_description"] = (
+                f"log-odds of class {p.task.classes[k]!r} (the class predicted most often) against all others; "
+                "attributions in logit units. Examples and checks explain that class; per_class_importance ranks "
+                "the features for every class")
+            section["explained_class"] = p.task.classes[k]
+            _per_class(run, model, rows, section)
         section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
         section.setdefault("artifacts", {})
         for key, value in arrays.items():
@@ -216,13 +204,16 @@ def _explain(run: AuditRun) -> None:
 
 
 AUDIT_STAGES = (
-    Stage(title=lambda run: "predict and audit fairness", run=_predict_and_fairness, timer_key="audit_fairness"),
+    Stage(title=lambda run: "predict and audit fairness", run=predict_and_audit, timer_key="audit_fairness"),
     Stage(title=lambda run: f"fairness mitigation ({run.options.fairness.mitigation})", run=_mitigation,
-          timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"),
-    Stage(title=lambda run: "error analysis (slices)", run=_slices, timer_key="audit_slices"),
+          timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"
+          and run.task_name == "binary" and run.has_groups),
+    Stage(title=lambda run: "error analysis (slices)", run=_slices, timer_key="audit_slices",
+          applies=lambda run: run.task_name != "regression" and not run.is_text),
     Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
     Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
           applies=lambda run: run.options.membership_inference),
     Stage(title=lambda run: f"explain ({run.options.explain.method})", run=_explain, timer_key="audit_explain",
-          applies=lambda run: run.options.explain.enabled),
+          applies=lambda run: run.options.explain.enabled and not run.is_text),
+    *TEXT_STAGES,
 )

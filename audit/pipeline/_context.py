@@ -56,8 +56,41 @@ class AuditRun:
     privacy: dict[str, Any] = field(default_factory=lambda: {"dp": None})
     explain: dict[str, Any] = field(default_factory=dict)
     slices: dict[str, Any] | None = None  # error analysis (audit.slices); None until its stage runs
+    task_fairness: dict[str, Any] = field(default_factory=dict)  # multiclass / regression group audits, by model
+    text: dict[str, Any] = field(default_factory=dict)  # text audits, by model
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the model reads texts (``data.text_column``): token ids, not encoded table features."""
+        if self.prepared is None:  # counting the stages before the data is read
+            return self.config is not None and self.config.data.text_column is not None
+        return self.prepared.summary.get("text_column") is not None
+
+    @property
+    def task_name(self) -> str:
+        """``"binary"``, ``"multiclass"`` or ``"regression"`` (known from the config before the data is read)."""
+        if self.prepared is None:
+            return self.config.task if self.config is not None else "binary"
+        return self.prepared.task.task
+
+    @property
+    def has_groups(self) -> bool:
+        """Whether the audit has sensitive features (a text audit may have none)."""
+        if self.prepared is None:
+            return self.config is None or bool(self.config.data.sensitive_features)
+        return len(self.prepared.sensitive_test.columns) > 0
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """What building a model of this audit needs besides the config: its task and, for texts, the vocabulary size."""
+        vocab = getattr(self.prepared.preprocessor, "vocabulary", None) if self.is_text else None
+        return {"task": self.prepared.task, "vocab_size": len(vocab) if vocab is not None else None}
+
+    def factory_kwargs(self) -> dict[str, Any]:
+        """:func:`audit.training.model_factory`'s keywords for this audit's models."""
+        kwargs = self.model_kwargs()
+        return {"n_outputs": kwargs["task"].n_outputs, "vocab_size": kwargs["vocab_size"]}
 
     @property
     def predictions(self) -> pd.DataFrame:

@@ -14,7 +14,7 @@ def _factory(run: AuditRun):
     from audit.training import model_factory
 
     cfg = run.config
-    return model_factory(cfg.model, n_features=run.prepared.X_train.shape[1], base_dir=cfg.base_dir)
+    return model_factory(cfg.model, n_features=run.prepared.X_train.shape[1], base_dir=cfg.base_dir, **run.factory_kwargs())
 
 
 def _canary_title(run: AuditRun) -> str:
@@ -28,6 +28,7 @@ def _canary(run: AuditRun) -> None:
     audit_fn = gradient_canary_audit if run.canary_kind == "gradient" else canary_audit
     ca = run.privacy["canary_audit"] = audit_fn(
         _factory(run), p.X_train, p.y_train, m=pcfg.canaries, seed=run.config.training.seed, **_dp_kwargs(run),
+        loss_fn=p.task.loss_fn(),
     )
     run.progress.note(f"{ca['n_correct']}/{ca['n_guesses']} canary guesses correct: empirical ε lower bound "
                       f"{ca['epsilon_lower_bound']:.3f} (accountant ε {ca['epsilon_accountant']:.3f})")

@@ -14,7 +14,8 @@ def _build(run: AuditRun):
     from audit.training import build_model
 
     cfg = run.config
-    return build_model(cfg.model, n_features=run.prepared.X_train.shape[1], seed=cfg.training.seed, base_dir=cfg.base_dir)
+    return build_model(cfg.model, n_features=run.prepared.X_train.shape[1], seed=cfg.training.seed, base_dir=cfg.base_dir,
+                       **run.model_kwargs())
 
 
 def _reference_title(run: AuditRun) -> str:
@@ -37,7 +38,7 @@ def _reference(run: AuditRun) -> None:
     t = cfg.training
     run.models["reference"], run.train_info["reference"] = train_reference(
         _build(run), p.X_train, p.y_train, epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
-        seed=t.seed, progress=run.progress.epochs("reference"),
+        seed=t.seed, progress=run.progress.epochs("reference"), loss_fn=p.task.loss_fn(),
     )
 
 
@@ -50,7 +51,7 @@ def _private(run: AuditRun) -> None:
 
     cfg, p = run.config, run.prepared
     outcome = train_with_settings(
-        _build(run), p.X_train, p.y_train, settings=run.dp, seed=cfg.training.seed,
+        _build(run), p.X_train, p.y_train, settings=run.dp, seed=cfg.training.seed, loss_fn=p.task.loss_fn(),
         checkpoint_dir=run.checkpoint_dir, config_fingerprint=cfg.fingerprint(), progress=run.progress.epochs("private"),
     )
     run.models["private"] = outcome.model.eval()

@@ -138,6 +138,7 @@ def membership_inference(
     loss_fn: Callable = binary_loss,
     max_roc_points: int = 200,
     min_false_positives: int = DEFAULT_MIN_FALSE_POSITIVES,
+    score_attack: bool = True,
 ) -> dict:
     """Loss-threshold and confidence-score membership inference against ``model``.
 
@@ -156,6 +157,8 @@ def membership_inference(
     min_false_positives : int
         A TPR at a low FPR is reported only when its threshold may admit at least this many
         non-members (see :func:`attack_summary`).
+    score_attack : bool
+        Also attack the top class probability (a regression has none: its loss is the attack).
 
     Returns
     -------
@@ -180,14 +183,10 @@ def membership_inference(
         raise DataError(_TOO_FEW.format(m=n_m, n=n_n))
     loss_m = per_example_loss(model, X_members, y_members, loss_fn=loss_fn)
     loss_n = per_example_loss(model, X_nonmembers, y_nonmembers, loss_fn=loss_fn)
-    conf_m = _confidence_rank(model, X_members)
-    conf_n = _confidence_rank(model, X_nonmembers)
-    return {
-        "n_members": int(n_m),
-        "n_nonmembers": int(n_n),
-        "attacks": {
-            "loss_threshold": attack_summary(-loss_m, -loss_n, max_roc_points=max_roc_points,
-                                             min_false_positives=min_false_positives),
-            "score": attack_summary(conf_m, conf_n, max_roc_points=max_roc_points, min_false_positives=min_false_positives),
-        },
-    }
+    attacks = {"loss_threshold": attack_summary(-loss_m, -loss_n, max_roc_points=max_roc_points,
+                                                min_false_positives=min_false_positives)}
+    if score_attack:
+        conf_m, conf_n = _confidence_rank(model, X_members), _confidence_rank(model, X_nonmembers)
+        attacks["score"] = attack_summary(conf_m, conf_n, max_roc_points=max_roc_points,
+                                          min_false_positives=min_false_positives)
+    return {"n_members": int(n_m), "n_nonmembers": int(n_n), "attacks": attacks}

@@ -37,6 +37,10 @@ _NO_TRAINER = ("no trainer known for this model: a reference-model attack needs 
                "audited model was")
 
 
+_REGRESSION_REFERENCE = ("a regression model: RMIA and LiRA are computed here from class probabilities, which a "
+                         "regression does not output; its squared error is attacked by the loss threshold")
+
+
 def _sets(n_train: int, keep: np.ndarray, *, max_rows: int, with_population: bool, seed: int) -> tuple:
     rng = np.random.default_rng(seed)
     clean = rng.permutation(np.flatnonzero(keep))
@@ -89,6 +93,8 @@ def membership_audit(
     seed: int = 0,
     no_trainer_reason: str = _NO_TRAINER,
     progress: Callable[[str], None] | None = None,
+    loss_fn: Callable | None = None,
+    regression: bool = False,
 ) -> dict[str, dict]:
     """Membership inference against each model, on clean member/non-member sets.
 
@@ -110,6 +116,11 @@ def membership_audit(
         A low-FPR TPR resting on fewer non-members is not reported.
     near_decimals : int or None
         Held-out rows equal to a training row after rounding to this many decimals are removed too.
+    loss_fn : callable, optional
+        The models' training loss (default: binary cross-entropy).
+    regression : bool
+        The models predict a number: the loss attack only (the score attack, RMIA and LiRA read
+        class probabilities).
 
     Returns
     -------
@@ -126,7 +137,7 @@ def membership_audit(
     X_heldout, y_heldout = np.asarray(X_heldout), np.asarray(y_heldout)
     trainers = dict(trainers or {})
     dups = duplicate_mask(X_train, X_heldout, near_decimals=near_decimals)
-    wanted = reference_models > 0 and any(trainers.get(name) for name in models)
+    wanted = reference_models > 0 and not regression and any(trainers.get(name) for name in models)
     mem, non, pop = _sets(len(X_train), dups["keep"], max_rows=max_rows, with_population=wanted, seed=seed)
     cleaning = {"heldout_rows": int(len(X_heldout)), "exact_duplicates_removed": dups["n_exact"],
                 "near_duplicates_removed": dups["n_near"], "near_decimals": near_decimals,
@@ -134,10 +145,13 @@ def membership_audit(
     sections = {}
     for name, model in models.items():
         section = membership_inference(model, X_members=X_train[mem], y_members=y_train[mem], X_nonmembers=X_heldout[non],
-                                       y_nonmembers=y_heldout[non], min_false_positives=min_false_positives)
+                                       y_nonmembers=y_heldout[non], min_false_positives=min_false_positives,
+                                       score_attack=not regression, **({"loss_fn": loss_fn} if loss_fn else {}))
         section["nonmember_cleaning"] = dict(cleaning)
         trainer = trainers.get(name)
-        if reference_models <= 0 or trainer is None:
+        if regression:
+            section["reference_models"] = {"k": 0, "saved": False, "skipped": _REGRESSION_REFERENCE}
+        elif reference_models <= 0 or trainer is None:
             section["reference_models"] = {"k": 0, "saved": False, "skipped": (
                 "privacy.reference_models = 0" if reference_models <= 0 else no_trainer_reason)}
         else:

@@ -39,6 +39,9 @@ from audit.result._fairness import (
 )  # fmt: skip
 from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
 from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
+from audit.result._tasks import (
+    TaskDisparity, TaskFairness, TaskFairnessBlock, TaskModelFairness, TextAudit, TextModelAudit,
+)  # fmt: skip
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._run import (
     Artifacts, Card, CardFiles, Data, Degeneracy, Environment, ExcludedColumn, IdentifierFinding, LeakingFeature,
@@ -57,6 +60,7 @@ __all__ = [
     "Sha256", "Stage", "Task", "TrainTestDuplicates", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
 
+__all__ += ["TaskDisparity", "TaskFairness", "TaskFairnessBlock", "TaskModelFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
 
 SCHEMA_VERSION = "1.1"
@@ -111,6 +115,10 @@ class AuditResult(Section):
     compute: Compute | None = field(default=None, metadata=doc("compute and environmental cost; null when not run"))
     slices: Slices | None = field(default=None, metadata=doc(
         "error analysis: the test-set slices where each model errs most (audit.slices); null when not run"))
+    task_fairness: TaskFairness | None = field(default=None, metadata=doc(
+        "fairness of a multiclass or regression model (per-class and per-group errors); null for binary tasks"))
+    text: TextAudit | None = field(default=None, metadata=doc(
+        "text audits (identity-term counterfactuals, identity-subgroup AUCs, token attributions); null without text"))
     gates: list[GateResult] = field(default_factory=list, metadata=doc("evaluated policy gates", required=True))
     verdict: Verdict = field(default="pass", metadata=doc(
         "fail when an error-severity gate failed, or is inconclusive without allow_inconclusive", required=True))

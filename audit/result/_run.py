@@ -134,6 +134,16 @@ class Data(Section):
     encoded_feature_names: list[str] = field(default_factory=list, metadata=doc("feature names after encoding"))
     missing_values_train: dict[str, Count] = field(default_factory=dict, metadata=doc("column → missing values in training"))
     attribution: str | None = field(default=None, metadata=doc("dataset citation"))
+    task: str | None = field(default=None, metadata=doc("the config's task: binary, multiclass or regression"))
+    classes: list[str] = field(default_factory=list, metadata=doc(
+        "class labels in the order of the model's outputs (multiclass; binary: negative, positive)"))
+    class_counts_train: dict[str, Count] = field(default_factory=dict, metadata=doc("class label → training rows (multiclass)"))
+    target_summary: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "regression target: mean, standard deviation, min, max on the training rows (the model learns the standardised "
+        "target and predicts in target units)"))
+    text_column: str | None = field(default=None, metadata=doc("the column of texts a text classifier reads"))
+    text: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "text preparation: vocabulary size, maximum length, tokens per text, share of unknown tokens"))
     identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc("identifier-scan findings; null when not run"))
     screening: Screening | None = field(default=None, metadata=doc("data screening before encoding; null when not run"))
     train_test_duplicates: TrainTestDuplicates | None = field(default=None, metadata=doc(
@@ -159,6 +169,12 @@ class ModelSummary(Section):
 
     test_accuracy: Probability | None = field(metadata=doc("test accuracy"))
     test_roc_auc: Probability | None = field(default=None, metadata=doc("test ROC AUC"))
+    test_macro_f1: Probability | None = field(default=None, metadata=doc("test macro-averaged F1 (multiclass)"))
+    test_balanced_accuracy: Probability | None = field(default=None, metadata=doc(
+        "test balanced accuracy, the mean recall over classes (multiclass)"))
+    test_mae: float | None = field(default=None, metadata=doc("test mean absolute error, target units (regression)"))
+    test_rmse: float | None = field(default=None, metadata=doc("test root mean squared error, target units (regression)"))
+    test_r2: float | None = field(default=None, metadata=doc("test coefficient of determination R² (regression)"))
     private: bool | None = field(default=None, metadata=doc("trained with differential privacy"))
     n_parameters: Count | None = field(default=None, metadata=doc("trainable parameters"))
     architecture: str | None = field(default=None, metadata=doc("printed module structure"))
@@ -192,5 +208,6 @@ class Artifacts(Section):
 
     weights: dict[str, RelPath] = field(default_factory=dict, metadata=doc("model → saved state dict"))
     preprocessor: RelPath | None = field(default=None, metadata=doc("fitted preprocessor (JSON)"))
+    vocabulary: RelPath | None = field(default=None, metadata=doc("the text model's vocabulary (JSON)"))
     predictions: RelPath | None = field(default=None, metadata=doc("per-row predictions CSV"))
     cards: CardFiles | None = field(default=None, metadata=doc("rendered model cards"))

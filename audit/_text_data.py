@@ -1,0 +1,90 @@
+"""The texts of a text audit as model inputs: a vocabulary fitted on the training texts, token ids per row.
+
+The ids travel through the pipeline as float32 arrays, like encoded table features (exact for any
+vocabulary below 2**24 tokens); the text model casts them back to integers. The vocabulary plays
+the part of the tabular preprocessor: fitted on the training split only, saved as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import DataError
+
+__all__ = ["TextFeatures", "text_features"]
+
+_NOT_TEXT = ("text column {column!r} of the {label} holds {what}; expected texts (strings). Fix: name the column of texts "
+             "in data.text_column.")
+
+
+@dataclass
+class TextFeatures:
+    """A fitted vocabulary, with the attributes the pipeline reads from a tabular preprocessor."""
+
+    vocabulary: Any  # audit.text.Vocabulary
+    column: str
+    max_length: int
+
+    @property
+    def columns_(self) -> list[str]:
+        return [self.column]
+
+    @property
+    def feature_names_(self) -> list[str]:
+        return [f"{self.column}[{i}]" for i in range(self.max_length)]
+
+    @property
+    def feature_groups_(self) -> dict[str, list[int]]:
+        return {self.column: list(range(self.max_length))}
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Token ids (0 = padding, 1 = unknown), shape (rows, max_length), as float32."""
+        texts = frame[self.column].fillna("").astype(str).tolist()
+        return self.vocabulary.encode(texts, max_len=self.max_length).astype(np.float32)
+
+    def save(self, path: str | Path) -> None:
+        """Write the vocabulary and the settings as JSON (never a pickle)."""
+        import json
+
+        Path(path).write_text(json.dumps({"column": self.column, "max_length": self.max_length,
+                                          "vocabulary": self.vocabulary.to_dict()}, ensure_ascii=False))
+
+
+def _check_texts(frame: pd.DataFrame, column: str, label: str) -> None:
+    if column not in frame.columns:
+        raise DataError(f"text column {column!r} is missing from the {label}. Columns found: {list(frame.columns)[:30]}.")
+    values = frame[column].dropna()
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise DataError(_NOT_TEXT.format(column=column, label=label, what=f"{values.dtype} values"))
+    if values.empty:
+        raise DataError(_NOT_TEXT.format(column=column, label=label, what="no values at all"))
+
+
+def text_features(section: Any, *, column: str, train: pd.DataFrame, test: pd.DataFrame) -> tuple[TextFeatures, dict]:
+    """Fit the vocabulary on the training texts; the features and a summary for ``audit.json`` (``data.text``).
+
+    ``section`` is the config's :class:`~audit.config.TextSection`.
+    """
+    from audit.text import Vocabulary
+
+    _check_texts(train, column, "training data")
+    _check_texts(test, column, "test data")
+    texts = train[column].fillna("").astype(str).tolist()
+    vocab = Vocabulary().fit(texts, min_count=section.min_count, max_size=section.max_vocabulary)
+    features = TextFeatures(vocab, column, section.max_length)
+    lengths = np.array([len(vocab.tokens(t)) for t in texts])
+    ids = features.transform(test)
+    kept = ids[ids > 0]
+    summary = {
+        "vocabulary_size": len(vocab), "max_length": section.max_length, "min_count": section.min_count,
+        "tokens_per_text_median": float(np.median(lengths)) if len(lengths) else 0.0,
+        "texts_truncated_share": float((lengths > section.max_length).mean()) if len(lengths) else 0.0,
+        "test_unknown_token_share": float((kept == 1).mean()) if kept.size else None,
+        "empty_test_texts": int((ids.max(axis=1) == 0).sum()) if len(ids) else 0,
+    }
+    return features, summary

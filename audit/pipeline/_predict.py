@@ -1,0 +1,110 @@
+"""The prediction stage, by task: scores, decisions, test metrics, degenerate-model checks, group fairness.
+
+Binary models get Fairlearn's binary metrics with the representation audit (``fairness``);
+multiclass and regression models get their group metrics (``task_fairness``). Every model's
+rows go to ``predictions.csv``: class labels for a multiclass model (``y_score`` is the
+probability of the predicted class), target units for a regression (``y_score`` is the prediction).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audit.exceptions import ModelError
+from audit.pipeline._context import AuditRun
+
+__all__ = ["predict_and_audit"]
+
+
+def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.ndarray) -> dict:
+    from audit.fairness import degenerate_model_checks
+    from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
+
+    p, task = run.prepared, run.prepared.task
+    if task.task == "multiclass":
+        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred, classes=task.classes)
+    if task.task == "regression":
+        return regression_degenerate_checks(y_true=task.to_target_units(y_true), y_pred=pred, train_mean=task.target_mean)
+    sensitive = p.sensitive_test if len(p.sensitive_test.columns) else None
+    return degenerate_model_checks(y_true=y_true, y_pred=pred, y_score=scores, sensitive=sensitive, pos_label=1,
+                                   min_group_size=run.options.fairness.min_group_size)
+
+
+def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> None:
+    """The group audit of one model, stored under ``fairness`` (binary) or ``task_fairness``."""
+    p, f, task = run.prepared, run.options.fairness, run.prepared.task
+    if not len(p.sensitive_test.columns):
+        return  # a text audit without group columns: the identity-term audits stand in
+    common = {"sensitive": p.sensitive_test, "n_boot": f.n_boot, "ci_level": f.ci_level, "min_group_size": f.min_group_size,
+              "intersections": run.options.intersections, "seed": run.options.seed}
+    if task.task == "binary":
+        from audit.fairness import fairness_report
+
+        run.fairness[name] = fairness_report(
+            y_true=p.y_test, y_pred=pred, y_score=scores, pos_label=1, stratified=f.stratified,
+            min_group_positives=f.min_group_positives, disparity_groups=f.disparity_groups, **common)
+    elif task.task == "multiclass":
+        from audit.fairness._multiclass import multiclass_fairness_report
+
+        run.task_fairness[name] = multiclass_fairness_report(
+            y_true=p.y_test, y_pred=pred, proba=scores, classes=task.classes, min_group_positives=f.min_group_positives,
+            **common)
+    else:
+        from audit.fairness._regression import regression_fairness_report
+
+        run.task_fairness[name] = regression_fairness_report(y_true=task.to_target_units(p.y_test), y_pred=pred, **common)
+
+
+def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
+    from audit.config import PREDICTION_COLUMNS  # the reserved names the config refuses for sensitive columns
+
+    p, task = run.prepared, run.prepared.task
+    y_true, y_pred, y_score = p.y_test, pred, scores
+    if task.task == "multiclass":
+        labels = np.asarray(task.classes, dtype=object)
+        y_true, y_pred, y_score = labels[p.y_test], labels[pred], scores[np.arange(len(pred)), pred]
+    elif task.task == "regression":
+        y_true = task.to_target_units(p.y_test)
+    frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, y_true, y_pred, y_score), strict=True)))
+    for col in p.sensitive_test.columns:
+        frame[col] = p.sensitive_test[col].to_numpy()
+    return frame
+
+
+def _note(run: AuditRun, name: str) -> None:
+    info = run.model_info[name]
+    if run.prepared.task.task == "regression":
+        run.progress.note(f"{name}: MAE {info['test_mae']:.4g}, RMSE {info['test_rmse']:.4g}, R² {info['test_r2']:.3f}")
+    elif run.prepared.task.task == "multiclass":
+        run.progress.note(f"{name}: accuracy {info['test_accuracy']:.4f}, macro F1 {info['test_macro_f1']:.4f}")
+    else:
+        run.progress.note(f"{name}: accuracy {info['test_accuracy']:.4f}")
+    for reason in info["degenerate"]["reasons"]:
+        run.progress.note(f"{name}: DEGENERATE: {reason}")
+
+
+def predict_and_audit(run: AuditRun) -> None:
+    """Scores, test metrics, degenerate checks, group fairness and prediction rows of every model."""
+    from audit.modeling import count_parameters
+
+    p, task = run.prepared, run.prepared.task
+    for name, model in run.models.items():
+        scores = task.scores(model, p.X_test)
+        if not np.all(np.isfinite(scores)):
+            raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
+        pred = task.decide(scores)
+        run.scores[name] = scores
+        run.model_info[name] = {**task.summary(p.y_test, scores), "n_parameters": count_parameters(model),
+                                "architecture": repr(model)}
+        run.model_info[name]["degenerate"] = _degenerate(run, p.y_test, scores, pred)
+        _group_fairness(run, name, scores, pred)
+        run.prediction_frames.append(_prediction_frame(run, name, scores, pred))
+        _note(run, name)
+    if task.task == "binary" and len(p.sensitive_test.columns):
+        from audit.fairness import representation_report
+
+        run.fairness["representation"] = representation_report(
+            train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
+            sensitive_features=list(p.sensitive_test.columns),
+        )

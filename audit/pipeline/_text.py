@@ -1,0 +1,118 @@
+"""The text audits of a text classifier (``data.text_column``), one stage over every model.
+
+* **counterfactual identity terms** (Garg et al. 2019): each identity term in a test text swapped
+  for the other terms of its category; how often the decision flips and how far the score moves;
+  the project's templates scored with each term (binary models);
+* **identity-subgroup AUCs** (Borkan et al. 2019): subgroup, BPSN and BNSP AUC for the texts
+  that mention each identity category or term (binary models);
+* **token attributions**: Captum's LayerIntegratedGradients on the embedding, the top tokens,
+  examples and the deletion check (every model, when explanations are on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from audit.pipeline._context import AuditRun, Stage
+
+__all__ = ["TEXT_STAGES"]
+
+#: A single identity term becomes its own subgroup (beside its category) with at least this many test texts.
+MIN_TERM_TEXTS = 20
+_AUC_FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
+_BINARY_ONLY = ("computed for binary text classifiers (a positive score to flip and to rank); this model has "
+                "{k} classes")
+
+
+def _settings(run: AuditRun) -> Any:
+    from audit.config import TextSection
+
+    return run.config.text if run.config is not None else TextSection()
+
+
+def _subgroups(masks: dict[str, dict[str, np.ndarray]], n: int) -> dict[str, np.ndarray]:
+    """Each category (any of its terms), and each term mentioned often enough, as a mask over the test texts."""
+    out = {}
+    for category, terms in masks.items():
+        out[category] = np.any(np.stack(list(terms.values())), axis=0) if terms else np.zeros(n, dtype=bool)
+        for term, mask in terms.items():
+            if int(mask.sum()) >= MIN_TERM_TEXTS:
+                out[f"{category}: {term}"] = mask
+    return out
+
+
+def _worst(metrics: dict) -> dict:
+    """The lowest AUC of each family over the subgroups, with its interval and subgroup (what a gate reads)."""
+    out = {}
+    for family in _AUC_FAMILIES:
+        found = [(name, entry[family]) for name, entry in (metrics.get("subgroups") or {}).items()
+                 if (entry.get(family) or {}).get("value") is not None]
+        if not found:
+            out[family] = {"value": None, "ci": None, "subgroup": None,
+                           "reason": "no identity subgroup has enough test texts on both sides of this AUC"}
+            continue
+        name, entry = min(found, key=lambda item: item[1]["value"])
+        out[family] = {"value": entry["value"], "ci": entry.get("ci"), "subgroup": name}
+    return out
+
+
+def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups: dict) -> dict:
+    from audit.text import counterfactual_fairness, identity_auc_metrics, text_predict_fn
+
+    p, t, seed = run.prepared, _settings(run), run.options.seed
+    features = p.preprocessor
+    predict = text_predict_fn(model, features.vocabulary, max_len=features.max_length)
+    counterfactual = counterfactual_fairness(predict, texts, categories=list(t.identity_categories),
+                                             max_texts=t.counterfactual_max_texts, n_examples=t.n_examples, seed=seed)
+    identity = identity_auc_metrics(p.y_test, run.scores[name], subgroups, n_boot=min(run.options.fairness.n_boot, 500),
+                                    ci_level=run.options.fairness.ci_level, seed=seed)
+    identity["worst"] = _worst(identity)
+    best = counterfactual.get("max_flip_rate") or {}
+    if best.get("value") is not None:
+        pair = best["pair"]
+        run.progress.note(f"{name}: swapping {pair['from']!r} for {pair['to']!r} flips {best['value']:.1%} of the "
+                          f"decisions (largest flip rate of any identity-term pair)")
+    return {"counterfactual": counterfactual, "identity_auc": identity}
+
+
+def _tokens(run: AuditRun, model) -> dict:
+    from audit.text import token_attributions
+
+    p, e = run.prepared, run.options.explain
+    rows = np.arange(len(p.X_test))
+    if e.max_rows is not None and len(rows) > e.max_rows:
+        rows = np.sort(np.random.default_rng(run.options.seed).choice(rows, size=e.max_rows, replace=False))
+    section = token_attributions(model, p.X_test[rows].astype(np.int64), vocab=p.preprocessor.vocabulary,
+                                 n_examples=_settings(run).n_examples, seed=run.options.seed)
+    section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
+    return section
+
+
+def _text_audits(run: AuditRun) -> None:
+    from audit.text import mentions
+
+    p, t = run.prepared, _settings(run)
+    texts = p.raw_test[p.preprocessor.column].fillna("").astype(str).tolist()
+    subgroups = _subgroups(mentions(texts, categories=list(t.identity_categories)), len(texts))
+    run.text = {"text_column": p.preprocessor.column, "identity_categories": list(t.identity_categories),
+                "mentions": {name: int(mask.sum()) for name, mask in subgroups.items()}, "models": {}}
+    for name, model in run.models.items():
+        entry: dict[str, Any] = {}
+        if p.task.task == "binary":
+            entry.update(_binary_audits(run, name, model, texts, subgroups))
+        else:
+            entry["skipped"] = {"counterfactual": _BINARY_ONLY.format(k=len(p.task.classes)),
+                                "identity_auc": _BINARY_ONLY.format(k=len(p.task.classes))}
+        if run.options.explain.enabled:
+            entry["tokens"] = _tokens(run, model)
+            top = [row["token"] for row in entry["tokens"]["global"]["top_abs"][:5]]
+            run.progress.note(f"{name}: tokens that move the score most {top}")
+        run.text["models"][name] = entry
+
+
+TEXT_STAGES = (
+    Stage(title=lambda run: "text audits (identity-term counterfactuals, subgroup AUCs, token attributions)",
+          run=_text_audits, timer_key="audit_text", applies=lambda run: run.is_text),
+)

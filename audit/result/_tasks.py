@@ -1,0 +1,87 @@
+"""Sections of the tasks beyond binary tables: group errors of multiclass and regression models, and the text audits.
+
+Examples
+--------
+>>> f = TaskFairness.from_dict({"task": "regression", "models": {"private": {"by_feature": {"sex": {
+...     "disparities": {"mae_difference": {"value": 1.5, "ci": [0.5, 2.5]}}}}}}})
+>>> f.models["private"].by_feature["sex"].disparities["mae_difference"].value
+1.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.result._base import Section, doc
+from audit.result._common import CI, Count
+
+__all__ = ["TaskDisparity", "TaskFairness", "TaskFairnessBlock", "TaskModelFairness", "TextAudit", "TextModelAudit"]
+
+
+@dataclass(kw_only=True)
+class TaskDisparity(Section):
+    """One disparity of a multiclass or regression model across the groups of a sensitive feature."""
+
+    value: float | None = field(default=None, metadata=doc("the disparity; null when fewer than two groups have enough data"))
+    ci: CI | None = field(default=None, metadata=doc("bootstrap percentile interval [low, high]"))
+    groups_used: list[str] = field(default_factory=list, metadata=doc("groups the disparity compares"))
+    reason: str | None = field(default=None, metadata=doc("why the value is null"))
+    by_class: dict[str, float | None] = field(default_factory=dict, metadata=doc(
+        "class → the one-vs-rest disparity (multiclass _ovr metrics)"))
+    worst_class: str | None = field(default=None, metadata=doc("class with the largest one-vs-rest disparity"))
+    worst_group: str | None = field(default=None, metadata=doc("group with the largest error (worst-group metrics)"))
+
+
+@dataclass(kw_only=True)
+class TaskFairnessBlock(Section):
+    """Group metrics and disparities for one sensitive feature (or an intersection)."""
+
+    groups: list[dict[str, Any]] = field(default_factory=list, metadata=doc(
+        "one entry per group: rows, whether it has enough data, and each metric as {value, ci} (multiclass: "
+        "accuracy, macro recall and F1, selection rate and recall per class, the confusion matrix; regression: "
+        "MAE, RMSE, mean prediction, mean target, mean error)"))
+    disparities: dict[str, TaskDisparity] = field(default_factory=dict, metadata=doc("disparity name → value, interval"))
+    excluded_groups: list[Any] = field(default_factory=list, metadata=doc("groups left out of the disparities, and why"))
+
+
+@dataclass(kw_only=True)
+class TaskModelFairness(Section):
+    """The group audit of one multiclass or regression model."""
+
+    overall: dict[str, Any] = field(default_factory=dict, metadata=doc("metrics over all test rows"))
+    by_feature: dict[str, TaskFairnessBlock] = field(default_factory=dict, metadata=doc("feature (or 'a & b') → block"))
+    method: Any = field(default=None, metadata=doc("how the intervals were computed"))
+
+
+@dataclass(kw_only=True)
+class TaskFairness(Section):
+    """Fairness of multiclass and regression models (audit.fairness), keyed by model."""
+
+    task: str | None = field(default=None, metadata=doc("multiclass or regression"))
+    classes: list[str] = field(default_factory=list, metadata=doc("class labels (multiclass)"))
+    models: dict[str, TaskModelFairness] = field(default_factory=dict, metadata=doc("model name → its group audit"))
+
+
+@dataclass(kw_only=True)
+class TextModelAudit(Section):
+    """The text audits of one model (audit.text)."""
+
+    counterfactual: dict[str, Any] | None = field(default=None, metadata=doc(
+        "counterfactual identity-term fairness (Garg et al. 2019): flip rate and score change per term pair, with "
+        "intervals and examples; the template scores per term"))
+    identity_auc: dict[str, Any] | None = field(default=None, metadata=doc(
+        "subgroup, BPSN and BNSP AUC per identity the test texts mention (Borkan et al. 2019), with intervals"))
+    tokens: dict[str, Any] | None = field(default=None, metadata=doc(
+        "token attributions (Captum LayerIntegratedGradients on the embedding): top tokens, examples, "
+        "completeness and the deletion check"))
+
+
+@dataclass(kw_only=True)
+class TextAudit(Section):
+    """The audits of a text classifier: vocabulary, identity terms, counterfactuals, token attributions."""
+
+    text_column: str | None = field(default=None, metadata=doc("column of texts"))
+    identity_categories: list[str] = field(default_factory=list, metadata=doc("identity-term categories audited"))
+    mentions: dict[str, Count] = field(default_factory=dict, metadata=doc("identity subgroup → test texts mentioning it"))
+    models: dict[str, TextModelAudit] = field(default_factory=dict, metadata=doc("model name → its text audits"))
