@@ -63,7 +63,7 @@ __all__ = [
 __all__ += ["TaskDisparity", "TaskFairness", "TaskFairnessBlock", "TaskModelFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Task = Literal[TASKS]
 Verdict = Literal[VERDICTS]
