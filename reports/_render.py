@@ -47,7 +47,9 @@ MD_TEMPLATE = "model_card.md.j2"
 CARD_FILES = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_TASK_TYPES = {"binary-classification": "tabular-classification", "image-classification": "image-classification"}
+_TASK_TYPES = {"binary-classification": "tabular-classification", "image-classification": "image-classification",
+               "multiclass-classification": "tabular-classification", "regression": "tabular-regression",
+               "text-classification": "text-classification"}
 
 _TEMPLATE_MISSING = "Card template {path} does not exist. Expected a Jinja2 HTML template file; check the path or omit --template."
 _TEMPLATE_BROKEN = ("Card template {path} cannot be used: {error}. Fix the template (it may extend the default with "

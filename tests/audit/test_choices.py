@@ -15,7 +15,8 @@ def test_gate_metrics_match_the_resolvers_in_gates():
 
     assert set(GATE_METRICS) == set(choices.GATE_METRICS)
     for name, metric in GATE_METRICS.items():
-        assert (metric.description, metric.needs_feature) == tuple(choices.GATE_METRICS[name]), name
+        info = choices.GATE_METRICS[name]
+        assert (metric.description, metric.needs_feature) == (info.description, info.needs_feature), name
 
 
 def test_accountants_are_opacus_mechanisms():
@@ -85,10 +86,24 @@ def test_config_accepts_every_choice_the_library_offers(section, key, values):
 
 
 def test_config_accepts_every_gate_metric_severity_and_model():
-    gates = [{"metric": name, "max": 1.0, "feature": "sex"} for name in choices.GATE_METRICS]
-    gates += [{"metric": "accuracy", "min": 0.5, "severity": s, "model": m}
-              for s in choices.GATE_SEVERITIES for m in choices.MODEL_ROLES]
+    gates = [{"metric": "accuracy", "min": 0.5, "severity": s, "model": m}
+             for s in choices.GATE_SEVERITIES for m in choices.MODEL_ROLES]
     assert len(config_from_dict({**BASE, "gates": gates}).gates) == len(gates)
+    accepted = set()
+    for task in choices.CONFIG_TASKS:
+        for text in (False, True):
+            if text and task == "regression":
+                continue
+            data = {**BASE["data"], **({"text_column": "text"} if text else {})}
+            if task != "binary":
+                data.pop("positive_label", None)
+            extra = {"model": {"kind": "text"}} if text else {}
+            names = [n for n, info in choices.GATE_METRICS.items() if task in info.tasks and (text or not info.needs_text)]
+            gates = [{"metric": n, "max": 1.0, "feature": "sex"} for n in names]
+            cfg = config_from_dict({**BASE, **extra, "task": task, "data": data, "gates": gates})
+            assert len(cfg.gates) == len(gates)
+            accepted |= set(names)
+    assert accepted == set(choices.GATE_METRICS)  # every metric is accepted by some task
 
 
 def test_choices_imports_only_the_standard_library():

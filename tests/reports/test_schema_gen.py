@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from audit.choices import TASKS
 from reports import SCHEMA_PATH
 from reports._schema_gen import DOCS_PATH, FIELDS_END, json_schema, main, render_docs, schema_text
 
@@ -35,7 +36,7 @@ def test_optional_allows_null_and_literal_gives_an_enum():
     schema = json_schema()
     assert schema["$defs"]["ModelSummary"]["properties"]["test_roc_auc"]["type"] == ["number", "null"]
     assert schema["$defs"]["GateResult"]["properties"]["severity"]["enum"] == ["error", "warning"]
-    assert schema["properties"]["task"]["enum"] == ["binary-classification", "image-classification"]
+    assert schema["properties"]["task"]["enum"] == list(TASKS)
 
 
 def test_every_object_accepts_extra_keys_and_has_descriptions():
