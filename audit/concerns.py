@@ -289,8 +289,15 @@ def _canary(r: AuditResult) -> list[Concern]:
     return []
 
 
+def _tasks(r: AuditResult) -> list[Concern]:
+    from audit._concerns_tasks import task_group_concerns, text_concerns
+
+    model = audited_model(r)
+    return text_concerns(r, model) + task_group_concerns(r, model)
+
+
 _FINDERS: tuple[Callable[[AuditResult], list[Concern]], ...] = (
-    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups,
+    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups, _tasks,
 )
 
 

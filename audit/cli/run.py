@@ -37,7 +37,7 @@ def add_subparser(subparsers: Any) -> None:
     run.add_argument("--out", help="run directory to create (default runs/<name>-<timestamp>)")
     run.add_argument("--seed", type=_seed, help="override the training and split seeds")
     run.add_argument("--junit", help="also write the gates as JUnit XML to this file")
-    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     run.set_defaults(func=handler)
 
 
@@ -105,6 +105,16 @@ def _print_concerns(out, concerns: list) -> None:
             out.write(textwrap.fill(text, width=110, initial_indent=" " * 16, subsequent_indent=" " * 16) + "\n")
 
 
+def _model_line(task: str, info) -> str:
+    """A model's headline test metrics for its task."""
+    if task == "regression":
+        return f"MAE {_fmt(info.test_mae)}  RMSE {_fmt(info.test_rmse)}  R² {_fmt(info.test_r2)}"
+    if task == "multiclass-classification":
+        return (f"accuracy {_fmt(info.test_accuracy)}  macro F1 {_fmt(info.test_macro_f1)}  balanced accuracy "
+                f"{_fmt(info.test_balanced_accuracy)}")
+    return f"accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}"
+
+
 def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) -> None:
     from audit.concerns import concerns_of
     from audit.result import AuditResult
@@ -113,7 +123,7 @@ def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) ->
     out = sys.stdout
     out.write("\n")
     for name, info in typed.models.items():
-        out.write(f"  {name:<10} accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}\n")
+        out.write(f"  {name:<10} {_model_line(typed.task, info)}\n")
     dp = typed.privacy.dp if typed.privacy is not None else None
     if dp is not None:
         delta = f"{dp.delta:.1e}" if dp.delta is not None else "n/a"

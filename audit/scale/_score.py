@@ -139,6 +139,9 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
     record = load_result(run)
     config = (record.get("run") or {}).get("config") or {}
     section, data = config.get("model") or {}, config.get("data") or {}
+    task = record.get("task") or "binary-classification"
+    if task != "binary-classification":
+        raise ConfigError(_NOT_BINARY.format(run=run, task=task))
     spec = section.get("factory") if section.get("kind") == "factory" else None
     if spec is not None and factory is None:
         raise ModelError(_FACTORY_REFUSED.format(spec=spec))
@@ -166,6 +169,11 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
         torch.save(model.state_dict(), buffer)
         scorer.weights[name] = buffer.getvalue()
     return scorer
+
+
+_NOT_BINARY = ("{run} audits a {task} model; rai-audit score applies binary classifiers over tables (the preprocessor, "
+               "one positive score per row). Expected a run of a binary tabular audit. Fix: score this model with its "
+               "own code, or audit a binary classifier.")
 
 
 def _check_out(out: Path) -> None:

@@ -134,7 +134,7 @@ def _pair_entry(idx: np.ndarray, cf: _Counterfactuals, texts: list[str], base: n
         "n_flips": flips,
         "flip_rate": {"value": flips / len(idx), "ci": clopper_pearson(flips, len(idx), opts["ci_level"])},
         "mean_score_change": mean_t_interval(delta, opts["ci_level"]),
-        "mean_abs_score_change": mean_t_interval(np.abs(delta), opts["ci_level"]),
+        "mean_abs_score_change": mean_t_interval(np.abs(delta), opts["ci_level"], lower=0.0),
         "examples": [{"original": texts[cf.rows[int(idx[j])]], "counterfactual": cf.texts[int(idx[j])],
                       "score": finite(orig[j]), "counterfactual_score": finite(new[idx[j]])} for j in order],
     }
@@ -171,7 +171,7 @@ def _category_summary(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.
     return {
         "n_texts": len({cf.rows[j] for j in idx}), "n_counterfactuals": int(idx.size),
         "flip_rate": {"value": flips / idx.size, "ci": clopper_pearson(flips, int(idx.size), opts["ci_level"])},
-        "mean_abs_score_change": mean_t_interval(np.abs(new[idx] - orig), opts["ci_level"]),
+        "mean_abs_score_change": mean_t_interval(np.abs(new[idx] - orig), opts["ci_level"], lower=0.0),
         "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"]),
         "max_mean_abs_score_change": _max_entry(mine, "mean_abs_score_change", opts["min_pair_size"]),
     }

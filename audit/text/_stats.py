@@ -36,13 +36,17 @@ def clopper_pearson(k: int, n: int, level: float) -> list[float] | None:
     return [low, high]
 
 
-def mean_t_interval(values: Sequence[float] | np.ndarray, level: float) -> dict[str, Any]:
+def mean_t_interval(values: Sequence[float] | np.ndarray, level: float, *, lower: float | None = None) -> dict[str, Any]:
     """``{"value": mean, "ci": [low, high] or None}``: Student-t interval for the mean (needs n >= 2).
+
+    ``lower`` clips the interval at a bound the mean cannot cross (0 for a mean of absolute values).
 
     Examples
     --------
     >>> mean_t_interval([1.0, 1.0, 1.0], 0.95)
     {'value': 1.0, 'ci': [1.0, 1.0]}
+    >>> mean_t_interval([0.0, 0.0, 0.3], 0.95, lower=0.0)["ci"][0]
+    0.0
     """
     arr = np.asarray(values, dtype=float)
     if arr.size == 0:
@@ -51,7 +55,8 @@ def mean_t_interval(values: Sequence[float] | np.ndarray, level: float) -> dict[
     if arr.size < 2:
         return {"value": finite(mean), "ci": None}
     half = float(stats.t.ppf(0.5 + level / 2, arr.size - 1)) * float(arr.std(ddof=1)) / math.sqrt(arr.size)
-    return {"value": finite(mean), "ci": [finite(mean - half), finite(mean + half)]}
+    low = mean - half if lower is None else max(lower, mean - half)
+    return {"value": finite(mean), "ci": [finite(low), finite(mean + half)]}
 
 
 def percentile_interval(samples: Sequence[float] | np.ndarray, level: float) -> list[float] | None:
