@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from audit._text_data import TextFeatures
 from audit.compute import StageTimer, compute_section
 from audit.config import AuditConfig, ExplainSection, FairnessSection
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
@@ -212,7 +213,7 @@ def write_run(
     target: str | Path,
     *,
     models: dict[str, nn.Module],
-    preprocessor: TabularPreprocessor | None,
+    preprocessor: TabularPreprocessor | TextFeatures | None,
     predictions: pd.DataFrame,
     arrays: dict[str, np.ndarray] | None = None,
 ) -> dict[str, str]:
@@ -230,7 +231,10 @@ def write_run(
             weights[name] = file_sha256(root / rel)
             result.artifacts.weights[name] = rel
         result.run.weights_sha256 = weights
-        if preprocessor is not None:
+        if isinstance(preprocessor, TextFeatures):
+            preprocessor.save(root / "models/vocabulary.json")
+            result.artifacts.vocabulary = "models/vocabulary.json"
+        elif preprocessor is not None:
             preprocessor.save(root / "models/preprocessor.json")
             result.artifacts.preprocessor = "models/preprocessor.json"
         predictions.to_csv(root / "predictions.csv", index=False)

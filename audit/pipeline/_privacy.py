@@ -66,6 +66,7 @@ def _statement(run: AuditRun) -> None:
     mia = run.privacy.get("membership_inference") or {}
     run.privacy["statement"] = privacy_statement(
         dp=run.privacy.get("dp"), models=list(run.models), preprocessor=run.prepared.preprocessor is not None,
+        vocabulary=run.is_text,
         explanations=[name for name, section in run.explain.items() if section.get("artifacts")],
         reference_models=max((s.get("reference_models", {}).get("k", 0) for s in mia.values()), default=0),
         canary=run.privacy.get("canary_audit"), utility_curve=pcfg.utility_curve,

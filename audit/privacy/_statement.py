@@ -33,7 +33,8 @@ def _artefact(path: str, private: bool, why: str) -> dict:
     return {"path": path, "private": private, "why": why}
 
 
-def _saved(dp: dict | None, models: Iterable[str], *, preprocessor: bool, explanations: Iterable[str]) -> list[dict]:
+def _saved(dp: dict | None, models: Iterable[str], *, preprocessor: bool, explanations: Iterable[str],
+           vocabulary: bool = False) -> list[dict]:
     out = []
     eps = f"(ε = {dp['epsilon_spent']:.4g}, δ = {dp['delta']:.0e})" if dp else ""
     for name in models:
@@ -42,7 +43,11 @@ def _saved(dp: dict | None, models: Iterable[str], *, preprocessor: bool, explan
                                  "private training; anything computed from them alone (without the training rows) is too"))
         else:
             out.append(_artefact(f"models/{name}.pt", False, "trained without DP on the training rows"))
-    if preprocessor:
+    if vocabulary:
+        out.append(_artefact("models/vocabulary.json", False, "fitted on the training texts without noise: it lists "
+                             "every token used often enough in them (data.text_column's min_count), which can include "
+                             "names or rare words of individual texts"))
+    elif preprocessor:
         out.append(_artefact("models/preprocessor.json", False, "fitted on the training rows without noise: means, "
                              "standard deviations and category lists are training statistics"))
     out.append(_artefact("predictions.csv", False, "holds the non-private model's scores and the test rows' labels and "
@@ -82,6 +87,7 @@ def privacy_statement(
     preprocessor: bool = True,
     explanations: Iterable[str] = (),
     reference_models: int = 0,
+    vocabulary: bool = False,
     canary: dict[str, Any] | None = None,
     utility_curve: Iterable[float] = (),
 ) -> dict[str, Any]:
@@ -121,7 +127,7 @@ def privacy_statement(
     statement: dict[str, Any] = {
         "guarantee": None, "epsilon": None, "delta": None, "accountant": None, "sample_rate": None, "sampling": None,
         "neighbouring": "add or remove one training row",
-        "artefacts": _saved(dp, models, preprocessor=preprocessor, explanations=list(explanations)),
+        "artefacts": _saved(dp, models, preprocessor=preprocessor, explanations=list(explanations), vocabulary=vocabulary),
         "not_saved": _not_saved(reference_models=reference_models, canary=canary, utility_curve=curve),
         "dp_trainings_on_training_rows": trainings,
     }
