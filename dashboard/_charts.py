@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-__all__ = ["bars_with_ci", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves", "scatter_with_ci", "signed_bars"]
+__all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves", "scatter_with_ci", "signed_bars"]
 
 # Per-group charts size by a step per row (alt.Step): a fixed pixel height collapsed the rows in Streamlit.
 _PASS, _FAIL = "#2e7d32", "#c62828"
@@ -242,3 +242,28 @@ def _tight(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -> l
     lo, hi = float(vals.min()), float(vals.max())
     pad = 0.08 * (hi - lo) if hi > lo else 0.01
     return [lo - pad, hi + pad]
+
+
+def confusion_heatmap(frame: pd.DataFrame, *, classes: list[str], title: str = "") -> alt.Chart:
+    """A confusion matrix (columns ``true``, ``predicted``, ``count``, ``share of true class``): cells coloured by the
+    share of the true class's rows, the count written in; classes in their record order on both axes.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"true": ["a", "a"], "predicted": ["a", "b"], "count": [3, 1], "share of true class": [0.75, 0.25]})
+    >>> confusion_heatmap(f, classes=["a", "b"]).to_dict()["layer"][1]["mark"]["type"]
+    'text'
+    """
+    share = "share of true class"
+    tooltip = [alt.Tooltip("true:N"), alt.Tooltip("predicted:N"), alt.Tooltip("count:Q", format=","),
+               alt.Tooltip(f"{share}:Q", format=".3f")]
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:N", sort=classes, title="predicted class",
+                axis=alt.Axis(labelAngle=-40, labelLimit=0, labelOverlap=False, orient="top")),
+        y=alt.Y("true:N", sort=classes, title="true class", axis=alt.Axis(labelLimit=0)))
+    cells = base.mark_rect().encode(color=alt.Color(f"{share}:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]),
+                                                    title=share), tooltip=tooltip)
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text("count:Q", format=","),
+        color=alt.condition(f"datum['{share}'] > 0.6", alt.value("white"), alt.value("black")))
+    return alt.layer(cells, labels).properties(title=title, height=alt.Step(26), width=alt.Step(34))

@@ -30,6 +30,7 @@ __all__ = [
     "metric_parts",
     "read_predictions",
     "run_file",
+    "task_kind",
     "run_summary",
     "rates_table",
 ]
@@ -44,6 +45,11 @@ _PRED_MISSING = (
 _PRED_BAD = (
     "{path}: predictions.csv has {problem}. Expected y_true and y_pred in {{0, 1}} and y_score in [0, 1]. "
     "Fix: re-run the audit; the file may have been edited (run 'rai-audit verify')."
+)
+_PRED_BAD_TASK = (
+    "{path}: predictions.csv of this {task} run has {problem}. Expected class labels in y_true and y_pred and a "
+    "probability in y_score (multiclass), or numbers in target units (regression). Fix: re-run the audit; the file "
+    "may have been edited (run 'rai-audit verify')."
 )
 _PRED_TOO_BIG = "{path}: predictions.csv is {size} bytes, more than the {limit} the dashboard reads. Fix: audit a sample of the test set."
 _NOT_IN_RUN = "The run lists {rel!r} as an artifact, but {why}. Fix: re-run the audit, or run 'rai-audit verify' to see what changed."
@@ -235,11 +241,52 @@ def run_file(run_dir: Path, rel: Any) -> Path:
     return path
 
 
-def read_predictions(path: Path) -> pd.DataFrame:
+def task_kind(result: AuditResult | dict[str, Any]) -> str:
+    """The kind of audit a page has to show: ``binary``, ``multiclass``, ``regression``, ``text`` or ``image``.
+
+    An older record without ``task`` is binary; a text classifier is ``text`` whatever its number of classes.
+
+    Examples
+    --------
+    >>> task_kind({"task": "regression"}), task_kind({}), task_kind({"task": "text-classification"})
+    ('regression', 'binary', 'text')
+    """
+    r = as_result(result)
+    task = (r.task if r.has("task") else None) or "binary-classification"
+    if r.text is not None or task == "text-classification":
+        return "text"
+    return {"multiclass-classification": "multiclass", "regression": "regression",
+            "image-classification": "image"}.get(str(task), "binary")
+
+
+def _check_task_columns(frame: pd.DataFrame, task: str) -> list[str]:
+    """Convert y_true/y_pred/y_score of a multiclass or regression file in place; the problems found."""
+    problems = []
+    if task == "regression":
+        for col in ("y_true", "y_pred", "y_score"):
+            values = pd.to_numeric(frame[col], errors="coerce").astype(np.float64)
+            if not np.isfinite(values.to_numpy()).all():
+                problems.append(f"{col} values missing or not finite numbers")
+            frame[col] = values
+        return problems
+    for col in ("y_true", "y_pred"):  # multiclass: class labels, kept as text
+        if frame[col].isna().any():
+            problems.append(f"{col} values missing")
+        frame[col] = frame[col].astype("string")
+    score = pd.to_numeric(frame["y_score"], errors="coerce").astype(np.float64)
+    if score.isna().any() or (score < 0).any() or (score > 1).any():
+        problems.append("y_score values missing or outside [0, 1]")
+    frame["y_score"] = score
+    return problems
+
+
+def read_predictions(path: Path, *, task: str = "binary") -> pd.DataFrame:
     """Read and check ``predictions.csv``: one row per test example and model.
 
     Sensitive columns are read as strings (missing stays missing), so a group
-    called ``"1"`` is not turned into a number.
+    called ``"1"`` is not turned into a number. ``task`` (:func:`task_kind`) sets what the label columns hold:
+    0/1 for a binary (or binary text) model, class labels (text) for a multiclass one, numbers in target units
+    for a regression.
 
     Raises
     ------
@@ -253,6 +300,13 @@ def read_predictions(path: Path) -> pd.DataFrame:
     missing = [c for c in PREDICTION_COLUMNS if c not in header]
     if missing:
         raise DataError(_PRED_MISSING.format(path=path, missing=missing, expected=list(PREDICTION_COLUMNS)))
+    if task in ("multiclass", "regression"):
+        dtypes = {c: "string" for c in header if c not in ("y_score",)}
+        frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
+        problems = _check_task_columns(frame, task)
+        if problems:
+            raise DataError(_PRED_BAD_TASK.format(path=path, problem="; ".join(problems), task=task), problems=problems)
+        return frame
     dtypes = {c: "string" for c in header if c not in PREDICTION_COLUMNS[1:]}
     frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
     problems = []

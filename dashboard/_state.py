@@ -25,7 +25,7 @@ from audit.exceptions import AuditError, RunDirError
 from audit.fairness import MISSING_GROUP, threshold_analysis
 from audit.result import AuditResult
 from audit.rundir import confine, list_runs, load_result, manifest_sha256
-from dashboard._data import as_result, read_predictions, run_file, run_summary
+from dashboard._data import as_result, read_predictions, run_file, run_summary, task_kind
 
 __all__ = [
     "COHORTS_KEY", "ROOT_ENV", "Run", "active_cohort", "current_run", "list_run_names", "load_run", "predictions",
@@ -105,9 +105,17 @@ def summaries(root: Path, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows), errors
 
 
+def label_kind(result: AuditResult) -> str:
+    """What predictions.csv's labels are: ``binary`` (0/1), ``multiclass`` (class labels) or ``regression`` (numbers)."""
+    kind = task_kind(result)
+    if kind == "text":
+        return "multiclass" if len(result.data.classes) > 2 else "binary"
+    return kind if kind in ("multiclass", "regression") else "binary"
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _predictions(path: str, sha: str, rel: str) -> pd.DataFrame:
-    return read_predictions(run_file(Path(path), rel))
+    return read_predictions(run_file(Path(path), rel), task=label_kind(_load_result(path, sha)))
 
 
 def predictions(run: Run) -> pd.DataFrame:

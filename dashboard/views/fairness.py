@@ -10,7 +10,8 @@ from audit.exceptions import AuditError
 from audit.fairness import rates_at_threshold
 from dashboard import _charts as charts
 from audit.result import ConfidenceSettings, FourFifthsRule, Metric
-from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
+from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table, task_kind
+from dashboard._task_fairness import show_task_fairness
 from dashboard._cohort_ui import cohort_scope
 from dashboard._cohorts import cohort_metrics
 from dashboard._state import Run, predictions, threshold_curves
@@ -27,6 +28,14 @@ _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_
 run = require_run()
 r = run.result
 st.title("Fairness")
+kind = task_kind(r)
+if kind in ("multiclass", "regression") or (r.fairness is None and r.task_fairness is not None):
+    show_task_fairness(r)  # confusion by group (multiclass), error by group (regression)
+    st.stop()
+if r.fairness is None and kind == "text":
+    not_run("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its identity-"
+            "term audits (counterfactual swaps, subgroup AUCs) are on the **Text** page.")
+    st.stop()
 fair = r.fairness.models if r.fairness is not None else {}
 models = [m for m in r.models if fair.get(m) is not None]
 if not models:

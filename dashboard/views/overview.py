@@ -8,7 +8,8 @@ import streamlit as st
 
 from audit.gates import gate_bound_text, gate_number_text, gate_title, with_derived
 from audit.result import Data, Environment
-from dashboard._data import fmt, md_escape
+from dashboard._data import fmt, md_escape, task_kind
+from dashboard._tasks import headline_tiles
 from dashboard._ui import not_run, require_run, table
 from reports import build_summary
 
@@ -54,7 +55,8 @@ with st.container(border=bool(concerns)):
         st.markdown("  \n".join(lines))
 
 model = summary["audited_model"]
-tiles = summary["tiles"]
+kind = task_kind(r)
+tiles = summary["tiles"] if kind in ("binary", "image") else headline_tiles(r, model)
 if tiles:
     st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, with their intervals and "
                "the gate bounds they are judged against.")
@@ -62,8 +64,8 @@ if tiles:
     cols[-1].metric("test rows", fmt(r.data.n_test))
     cols[-1].caption("rows every figure rests on")
     for col, t in zip(cols, tiles):
-        col.metric(md_escape(t["label"]), fmt(t["value"], digits=3))
-        gate = (f"gate {t['bound']}: {'pass on the estimate only' if t['ci_crosses_bound'] else t['outcome']}"
+        col.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)))
+        gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
                 if t["bound"] else "no gate")
         col.caption(" · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x))
 else:
@@ -102,13 +104,22 @@ else:
 st.subheader("Models")
 models = r.models
 if models:
-    model_rows = [{"model": n, "private": i.private, "accuracy": i.test_accuracy,
-                   "ROC AUC": i.test_roc_auc, "parameters": i.n_parameters,
-                   "architecture": str(i.architecture or ""), "epochs": i.epochs,
-                   "batch size": i.batch_size, "learning rate": i.learning_rate,
-                   "optimizer": i.optimizer, "train time (s)": i.train_wall_s}
-                  for n, i in models.items()]
-    table(pd.DataFrame(model_rows), formats={"accuracy": "%.4f", "ROC AUC": "%.4f", "train time (s)": "%.2f"})
+    model_rows = []
+    for n, i in models.items():
+        row = {"model": n, "private": i.private}
+        if kind == "regression":
+            row |= {"MAE": i.test_mae, "RMSE": i.test_rmse, "R²": i.test_r2}
+        else:
+            row |= {"accuracy": i.test_accuracy}
+            row |= ({"macro F1": i.test_macro_f1, "balanced accuracy": i.test_balanced_accuracy}
+                    if kind == "multiclass" else {"ROC AUC": i.test_roc_auc})
+        row |= {"parameters": i.n_parameters, "architecture": str(i.architecture or ""), "epochs": i.epochs,
+                "batch size": i.batch_size, "learning rate": i.learning_rate, "optimizer": i.optimizer,
+                "train time (s)": i.train_wall_s}
+        model_rows.append(row)
+    table(pd.DataFrame(model_rows), formats={"accuracy": "%.4f", "ROC AUC": "%.4f", "macro F1": "%.4f",
+                                             "balanced accuracy": "%.4f", "MAE": "%.3f", "RMSE": "%.3f", "R²": "%.4f",
+                                             "train time (s)": "%.2f"})
 else:
     not_run("Models")
 
@@ -119,9 +130,15 @@ with left:
     if not data.to_dict():
         not_run("Data summary")
     else:
-        facts = {k: getattr(data, k) for k in ("source", "test_source", "n_train", "n_test", "target", "positive_label",
-                                               "base_rate_train", "base_rate_test", "sensitive_used_as_features",
-                                               "n_encoded_features")}
+        facts = {k: getattr(data, k) for k in ("source", "test_source", "n_train", "n_test", "task", "target",
+                                               "positive_label", "base_rate_train", "base_rate_test", "text_column",
+                                               "sensitive_used_as_features", "n_encoded_features")}
+        facts = {k: v for k, v in facts.items() if v is not None or k in ("source", "n_train", "n_test", "target")}
+        if data.classes:
+            counts = data.class_counts_train or {}
+            facts["classes (training rows)"] = ", ".join(f"{c} ({fmt(counts.get(c))})" for c in data.classes)
+        for k, v in (data.target_summary or {}).items():
+            facts[f"target {k}"] = v
         facts["sensitive features"] = ", ".join(map(str, data.sensitive_features))
         facts["features"] = ", ".join(map(str, data.features))
         facts["dropped columns"] = ", ".join(map(str, data.dropped_columns))

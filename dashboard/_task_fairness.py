@@ -1,0 +1,182 @@
+"""The Fairness page of a multiclass or regression run: confusion by group, and error by group.
+
+Reads ``AuditResult.task_fairness`` (``audit/fairness/_multiclass.py``, ``_regression.py``). Every figure is the
+run's recorded whole-test-set figure with its bootstrap or t interval, except the per-class selection rates and
+recalls, whose Wilson intervals are computed here from each group's confusion counts (the record keeps the counts,
+not a per-class interval).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from audit.result import AuditResult, TaskFairnessBlock, TaskModelFairness
+from dashboard import _charts as charts
+from dashboard._data import fmt, fmt_ci, md_escape
+from dashboard._tasks import (MULTICLASS_GROUP_METRICS, REGRESSION_GROUP_METRICS, by_class_frame, confusion_frame,
+                              disparity_frame, group_metric_frame, group_table, per_class_rates)
+from dashboard._ui import chart, model_picker, not_run, table
+
+__all__ = ["show_task_fairness"]
+
+_CONFUSION_MAX_CLASSES = 30
+_REGRESSION_CI = "t intervals for MAE and the means, stratified bootstrap for RMSE and the disparities"
+
+
+def _gate_bounds(r: AuditResult, model: str, feature: str) -> dict[str, float]:
+    return {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
+            if g.feature == feature and g.model in (model, None) and (g.max is not None or g.min is not None)}
+
+
+def _disparities(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock, *, units: str) -> None:
+    """Every disparity with its interval (chart and table), the gates' bounds as red ticks."""
+    st.subheader("Disparities")
+    frame = disparity_frame(block)
+    if frame.empty:
+        not_run("Disparities", "None were computed for this feature.")
+        return
+    bounds = _gate_bounds(r, model, feature)
+    frame["gate bound"] = frame["disparity"].map(bounds)
+    shown = frame.dropna(subset=["value"])
+    is_ratio = shown["disparity"].str.contains("ratio")
+    left, right = st.columns(2)
+    diffs, ratios = shown[~is_ratio], shown[is_ratio]
+    regression = units != "proportions"
+    if not diffs.empty:
+        chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
+                                                  title=f"Differences{' and worst groups' if regression else ''} (0 = parity; {units})", rule_at=0.0,
+                                                  bound="gate bound"))
+    if not ratios.empty:
+        chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
+                                                   title="Ratios (1 = parity)", rule_at=1.0, bound="gate bound"))
+    show = frame.assign(**{"value [CI]": [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4)
+                                          for v, lo, hi in frame[["value", "lo", "hi"]].itertuples(index=False)]})
+    cols = ["disparity", "value [CI]", "gate bound", "worst class", "worst group", "groups compared", "reason"]
+    table(show[[c for c in cols if c in show and (c in ("disparity", "value [CI]") or show[c].astype(str).str.len().gt(0).any())]])
+    if bounds:
+        st.caption("Red ticks: the gates' bounds on these disparities ("
+                   + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in bounds.items()) + ").")
+    if block.excluded_groups:
+        st.caption("Left out of the disparities: " + "; ".join(md_escape(x) for x in block.excluded_groups))
+
+
+def _confusion(block: TaskFairnessBlock, classes: list[str], feature: str) -> None:
+    st.subheader("Confusion by group")
+    groups = [str(g.get("group")) for g in block.groups if g.get("confusion") is not None]
+    if not groups or not classes:
+        not_run("Confusion matrices", "The record holds no confusion counts for this feature.")
+        return
+    group = st.selectbox(f"Group of {feature}", groups, key="tf_conf_group", format_func=str)
+    entry = next(g for g in block.groups if str(g.get("group")) == group)
+    frame = confusion_frame(entry, classes)
+    st.caption(f"{fmt(entry.get('n'))} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
+               "Colour: share of the true class's rows (its recall on the diagonal); numbers: row counts.")
+    if len(classes) <= _CONFUSION_MAX_CLASSES:
+        st.altair_chart(charts.confusion_heatmap(frame, classes=[str(c) for c in classes],
+                                                 title=f"Confusion matrix: {feature} = {group}"), width="content")
+    with st.expander("Confusion counts as a table"):
+        st.dataframe(frame.pivot(index="true", columns="predicted", values="count").reindex(
+            index=[str(c) for c in classes], columns=[str(c) for c in classes]))
+
+
+def _per_class(block: TaskFairnessBlock, classes: list[str]) -> None:
+    st.subheader("Per-class selection rate and recall by group")
+    rates = per_class_rates(block, classes)
+    if rates.empty:
+        not_run("Per-class rates", "The record holds no confusion counts for this feature.")
+        return
+    rate = st.radio("Rate", ["selection rate", "recall"], horizontal=True, key="tf_rate",
+                    help="Selection rate: share of the group predicted as the class. Recall: share of the group's "
+                         "rows of that class predicted as it.")
+    part = rates[rates["rate"] == rate]
+    chart(charts.bars_with_ci(part, category="class", value="value", lo="lo", hi="hi", color="group",
+                              value_title=rate, title=f"{rate} per class and group (Wilson 95% intervals)"))
+    wide = part.assign(cell=[f"{v:.3f} [{lo:.3f}, {hi:.3f}] (n={d:,})" for v, lo, hi, d in
+                             part[["value", "lo", "hi", "n"]].itertuples(index=False)])
+    table(wide.pivot(index="class", columns="group", values="cell").reindex([str(c) for c in classes]).dropna(how="all")
+          .reset_index())
+    st.caption("Intervals: Wilson score intervals from each group's confusion counts (n = the denominator). A class with "
+               "no true rows in a group has no recall there.")
+
+
+def _by_class(block: TaskFairnessBlock) -> None:
+    frame = by_class_frame(block)
+    if len(frame.columns) <= 1:
+        return
+    st.markdown("**One-vs-rest disparities by class**")
+    names = [c for c in frame.columns if c != "class"]
+    name = st.selectbox("Disparity", names, key="tf_by_class")
+    part = frame[["class", name]].dropna().rename(columns={name: "value"})
+    if not part.empty:
+        chart(charts.bars_with_ci(part, category="class", value="value", value_title=name,
+                                  title=f"{name}, one class against the rest (a class with no value is undefined there)"))
+    table(frame, formats={c: "%.4f" for c in names})
+
+
+def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock, classes: list[str]) -> None:
+    st.subheader("By group")
+    table(group_table(block, MULTICLASS_GROUP_METRICS))
+    long = group_metric_frame(block, MULTICLASS_GROUP_METRICS)
+    if not long.empty:
+        chart(charts.bars_with_ci(long, category="metric", value="value", lo="lo", hi="hi", color="group",
+                                  title="Accuracy, macro recall and macro F1 by group (bootstrap intervals)"))
+    _confusion(block, classes, feature)
+    _per_class(block, classes)
+    _disparities(r, model, feature, block, units="proportions")
+    _by_class(block)
+
+
+def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock) -> None:
+    st.subheader("Error by group")
+    table(group_table(block, REGRESSION_GROUP_METRICS))
+    long = group_metric_frame(block, REGRESSION_GROUP_METRICS)
+    units = (r.data.target_summary or {}).get("units") or "target units"
+    if not long.empty:
+        left, right = st.columns(2)
+        chart(where=left, c=charts.bars_with_ci(long[long["metric"].isin(["mae", "rmse"])], category="group",
+                                                value="value", lo="lo", hi="hi", color="metric", value_title="error",
+                                                title="MAE and RMSE by group (lower is better)"))
+        means = long[long["metric"].isin(["mean_prediction", "mean_target"])]
+        chart(where=right, c=charts.points_with_ci(means, category="group", value="value", lo="lo", hi="hi",
+                                                   color="metric", title="Mean prediction beside mean target"))
+        err = long[long["metric"] == "mean_error"]
+        if not err.empty:
+            chart(charts.points_with_ci(err, category="group", value="value", lo="lo", hi="hi", rule_at=0.0,
+                                        title="Mean error (prediction − target): above 0 over-predicts the group"))
+    st.caption(f"Values in {md_escape(units)}. MAE and the means: t intervals; RMSE: stratified bootstrap.")
+    _disparities(r, model, feature, block, units=str(units))
+
+
+def show_task_fairness(r: AuditResult) -> None:
+    """The Fairness page body of a multiclass or regression run."""
+    tf = r.task_fairness
+    models = [m for m in r.models if tf is not None and m in tf.models] or list(tf.models if tf is not None else [])
+    if not models:
+        not_run("Fairness audit", "This run has no group audit (no sensitive feature).")
+        return
+    model = model_picker(models, key="fair_model")
+    M: TaskModelFairness = tf.models[model]
+    regression = (tf.task or "") == "regression" or r.task == "regression"
+    ci = M.extra.get("ci") if isinstance(M.extra.get("ci"), dict) else {}
+    st.caption(f"{'Regression' if regression else 'Multiclass'} model, {fmt(M.extra.get('n'))} test rows. Intervals: "
+               f"{md_escape(ci.get('method') or (_REGRESSION_CI if regression else 'see the record'))}, level {fmt(ci.get('level'))}. Groups under "
+               f"{fmt(M.extra.get('min_group_size'))} rows are flagged and left out of the disparities.")
+    overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in M.overall.items()
+                            if isinstance(v, dict)])
+    if not overall.empty:
+        with st.expander("Overall (every test row)"):
+            table(overall)
+    if not M.by_feature:
+        not_run("Group metrics", "No sensitive feature was audited.")
+        return
+    feature = st.selectbox("Sensitive feature", list(M.by_feature), key="fair_feature")
+    block = M.by_feature[feature]
+    small = [g for g in block.groups if g.get("sufficient") is False]
+    if small:
+        st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
+                   + ", ".join(f"**{md_escape(g.get('group'))}** ({fmt(g.get('n'))} rows)" for g in small))
+    if regression:
+        _regression(r, model, feature, block)
+    else:
+        _multiclass(r, model, feature, block, [str(c) for c in (tf.classes or r.data.classes)])

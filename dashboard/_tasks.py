@@ -1,0 +1,197 @@
+"""Pure data helpers for the tasks beyond binary tables: multiclass and regression group errors, text audits.
+
+No Streamlit here, so every helper is unit-testable. They read the typed record's ``task_fairness`` and ``text``
+sections (see ``audit/fairness/_multiclass.py``, ``_regression.py`` and ``audit/text/`` for the keys) and return
+display-ready frames; a key the record lacks reads as missing, never as an error.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.gates import with_derived
+from audit.result import AuditResult, TaskDisparity, TaskFairnessBlock
+from dashboard._data import fmt_ci, metric_parts, task_kind
+
+__all__ = [
+    "MULTICLASS_GROUP_METRICS", "REGRESSION_GROUP_METRICS", "confusion_frame", "disparity_frame", "by_class_frame",
+    "group_metric_frame", "group_table", "headline_tiles", "per_class_rates", "wilson",
+]
+
+MULTICLASS_GROUP_METRICS = ("accuracy", "macro_recall", "macro_f1")
+REGRESSION_GROUP_METRICS = ("mae", "rmse", "mean_prediction", "mean_target", "mean_error")
+
+
+def _num(x: Any) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def wilson(k: int, n: int, *, z: float = 1.959963984540054) -> tuple[float | None, float | None]:
+    """Wilson score interval of ``k`` successes in ``n`` trials (95% by default); ``(None, None)`` when ``n`` is 0.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in wilson(5, 10)]
+    [0.237, 0.763]
+    """
+    if n <= 0:
+        return None, None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _gate(r: AuditResult, metric: str, model: str | None, feature: str | None = None) -> Any:
+    return next((g for g in r.gates if g.metric == metric and g.feature == feature
+                 and (g.model == model or g.model is None)), None)
+
+
+def _tile(label: str, entry: Any, gate: Any = None, *, digits: int = 3, note: str = "") -> dict[str, Any]:
+    value, lo, hi = metric_parts(entry)
+    bound = None
+    if gate is not None:
+        bound = f"≥ {gate.min:g}" if gate.min is not None else f"≤ {gate.max:g}" if gate.max is not None else None
+    return {"label": label, "value": _num(value), "ci": [lo, hi] if lo is not None and hi is not None else None,
+            "bound": bound, "outcome": with_derived(gate).effective_outcome if gate is not None else None, "digits": digits,
+            "note": note}
+
+
+def _text_tiles(r: AuditResult, model: str) -> list[dict[str, Any]]:
+    summary = r.models.get(model)
+    tiles = [_tile("accuracy", summary.test_accuracy if summary else None, _gate(r, "accuracy", model))]
+    if summary is not None and summary.test_roc_auc is not None:
+        tiles.append(_tile("ROC AUC", summary.test_roc_auc, _gate(r, "roc_auc", model)))
+    audit = r.text.models.get(model) if r.text is not None else None
+    cf = (audit.counterfactual if audit is not None else None) or {}
+    worst = cf.get("max_flip_rate") if isinstance(cf.get("max_flip_rate"), dict) else None
+    if worst is not None:
+        pair = worst.get("pair") or {}
+        note = f"{pair.get('from')} → {pair.get('to')} ({pair.get('category')})" if pair else ""
+        tiles.append(_tile("worst counterfactual flip rate", worst, _gate(r, "counterfactual_flip_rate", model), note=note))
+    auc = (audit.identity_auc if audit is not None else None) or {}
+    if isinstance(auc.get("power_mean_bpsn_auc"), dict):
+        tiles.append(_tile("BPSN AUC (power mean)", auc["power_mean_bpsn_auc"], _gate(r, "bpsn_auc_min", model)))
+    return tiles
+
+
+def headline_tiles(r: AuditResult, model: str | None) -> list[dict[str, Any]]:
+    """The Overview's headline figures of ``model`` for a multiclass, regression or text run (empty for binary).
+
+    Each tile: ``label``, ``value``, ``ci`` ([lo, hi] or None), ``bound`` (a gate's bound as text or None),
+    ``outcome``, ``digits``, ``note``. Values come from the task fairness section's overall metrics (which carry
+    intervals) and fall back to the model summary.
+    """
+    kind = task_kind(r)
+    if model is None or model not in r.models or kind in ("binary", "image"):
+        return []
+    if kind == "text":
+        return _text_tiles(r, model)
+    summary = r.models[model]
+    tf = r.task_fairness.models.get(model) if r.task_fairness is not None else None
+    overall = tf.overall if tf is not None else {}
+    if kind == "multiclass":
+        spec = [("accuracy", "accuracy", summary.test_accuracy), ("macro F1", "macro_f1", summary.test_macro_f1),
+                ("balanced accuracy", "balanced_accuracy", summary.test_balanced_accuracy)]
+        return [_tile(label, overall.get(key) or value, _gate(r, key, model)) for label, key, value in spec]
+    spec = [("MAE", "mae", summary.test_mae), ("RMSE", "rmse", summary.test_rmse), ("R²", "r2", summary.test_r2)]
+    return [_tile(label, overall.get(key) or value, _gate(r, key, model), digits=2 if key != "r2" else 3,
+                  note="target units" if key != "r2" else "") for label, key, value in spec]
+
+
+def group_table(block: TaskFairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """One row per group: rows, small-group flag and each metric as ``value [lo, hi]``."""
+    rows = []
+    for g in block.groups:
+        row = {"group": str(g.get("group")), "rows": g.get("n"), "small group": g.get("sufficient") is False}
+        for m in metrics:
+            if m in g:
+                row[m] = fmt_ci(g[m], digits=4 if m in ("accuracy", "macro_recall", "macro_f1") else 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def group_metric_frame(block: TaskFairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """Long frame for charts: group, metric, value, lo, hi, rows."""
+    rows = []
+    for g in block.groups:
+        for m in metrics:
+            value, lo, hi = metric_parts(g.get(m))
+            if _num(value) is not None:
+                rows.append({"group": str(g.get("group")), "metric": m, "value": _num(value), "lo": _num(lo),
+                             "hi": _num(hi), "rows": g.get("n")})
+    return pd.DataFrame(rows, columns=["group", "metric", "value", "lo", "hi", "rows"])
+
+
+def _confusion(group: dict[str, Any], k: int) -> np.ndarray | None:
+    c = group.get("confusion")
+    try:
+        m = np.asarray(c, dtype=np.int64)
+    except (TypeError, ValueError):
+        return None
+    return m if m.shape == (k, k) else None
+
+
+def confusion_frame(group: dict[str, Any], classes: list[str]) -> pd.DataFrame:
+    """A group's K×K confusion matrix as a long frame: true, predicted, count, share of the true class's rows."""
+    m = _confusion(group, len(classes))
+    if m is None:
+        return pd.DataFrame(columns=["true", "predicted", "count", "share of true class"])
+    totals = m.sum(axis=1)
+    rows = [{"true": str(classes[i]), "predicted": str(classes[j]), "count": int(m[i, j]),
+             "share of true class": (m[i, j] / totals[i]) if totals[i] else None}
+            for i in range(len(classes)) for j in range(len(classes))]
+    return pd.DataFrame(rows)
+
+
+def per_class_rates(block: TaskFairnessBlock, classes: list[str]) -> pd.DataFrame:
+    """Per group and class: selection rate (share of the group predicted as the class) and recall (share of the
+    class's true rows predicted as it), each with a Wilson 95% interval from the group's confusion counts.
+
+    Columns: group, class, rate ("selection rate" or "recall"), value, lo, hi, n (the denominator). A recall whose
+    class has no true rows in the group is left out (undefined), as in the record.
+    """
+    rows = []
+    for g in block.groups:
+        m = _confusion(g, len(classes))
+        if m is None:
+            continue
+        n, col, row = int(m.sum()), m.sum(axis=0), m.sum(axis=1)
+        for i, cls in enumerate(classes):
+            for rate, k, d in (("selection rate", int(col[i]), n), ("recall", int(m[i, i]), int(row[i]))):
+                if d:
+                    lo, hi = wilson(k, d)
+                    rows.append({"group": str(g.get("group")), "class": str(cls), "rate": rate, "value": k / d,
+                                 "lo": lo, "hi": hi, "n": d})
+    return pd.DataFrame(rows, columns=["group", "class", "rate", "value", "lo", "hi", "n"])
+
+
+def disparity_frame(block: TaskFairnessBlock) -> pd.DataFrame:
+    """One row per disparity: value, interval, worst class / worst group, groups compared and why a value is null."""
+    rows = []
+    for name, d in block.disparities.items():
+        d = d if isinstance(d, TaskDisparity) else TaskDisparity.from_dict(d) if isinstance(d, dict) else TaskDisparity()
+        lo, hi = (d.ci[0], d.ci[1]) if d.ci and len(d.ci) == 2 else (None, None)
+        rows.append({"disparity": name, "value": _num(d.value), "lo": _num(lo), "hi": _num(hi),
+                     "worst class": d.worst_class or "", "worst group": d.worst_group or "",
+                     "groups compared": ", ".join(map(str, d.groups_used)), "reason": d.reason or ""})
+    return pd.DataFrame(rows, columns=["disparity", "value", "lo", "hi", "worst class", "worst group",
+                                       "groups compared", "reason"])
+
+
+def by_class_frame(block: TaskFairnessBlock) -> pd.DataFrame:
+    """The one-vs-rest disparities per class (rows: class; columns: each ``*_ovr`` disparity)."""
+    data = {name: d.by_class for name, d in block.disparities.items() if isinstance(d, TaskDisparity) and d.by_class}
+    if not data:
+        return pd.DataFrame(columns=["class"])
+    frame = pd.DataFrame(data)
+    frame.index.name = "class"
+    return frame.reset_index().astype({"class": str})
