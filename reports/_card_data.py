@@ -32,6 +32,7 @@ from audit.result import (
     SCHEMA_VERSION, AuditResult, Card, ConfidenceSettings, ConvergenceDelta, Energy, Environment, FairnessBlock,
     Faithfulness, IdentifierFinding, Metric, ModelExplanation, ModelFairness, Privacy, RandomizationTest, Section,
 )  # fmt: skip
+from reports._card_tasks import apply_tasks
 
 __all__ = ["CARD_DATA_VERSION", "SECTION_ORDER", "SECTION_TITLES", "build_card_data", "build_summary"]
 
@@ -838,6 +839,7 @@ def build_card_data(result: AuditResult | dict[str, Any], *, reviews: list[dict[
             out[key] = build(typed)
         except Exception as exc:  # a shape this renderer does not know must not take the whole card down
             out[key] = {"status": "error", "error": _SECTION_ERROR.format(error=f"{type(exc).__name__}: {exc}")}
+    apply_tasks(out, typed)  # multiclass, regression and text: task-aware sections (a binary table is left as is)
     if out["model_details"]["status"] == "ok":
         out["model_details"]["provenance"]["schema_version"] = version
     return _plain({

@@ -19,7 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "label", "md_cell", "md_escape", "short_hash"]
+__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "label", "md_cell", "md_escape", "md_inert", "short_hash"]
 
 NA = "n/a"
 
@@ -132,6 +132,20 @@ def md_cell(x: Any) -> Markup:
     return Markup(" ".join(md_escape(x).split()))
 
 
+_MD_EMPHASIS = str.maketrans({c: "\\" + c for c in "*_~#!"})
+
+
+def md_inert(x: Any) -> Markup:
+    """A quoted text (an example the model scored) on one line with every Markdown mark escaped, emphasis included.
+
+    Examples
+    --------
+    >>> print(md_inert("| a | **b** <i>"))
+    \\| a \\| \\*\\*b\\*\\* &lt;i&gt;
+    """
+    return Markup(" ".join(md_escape(x).translate(_MD_EMPHASIS).split()))
+
+
 def label(x: Any) -> str:
     """A metric key as a column heading: ``equal_opportunity_difference`` → ``equal opportunity difference``; TPR etc. upper-cased."""
     words = str(x).split("_")
@@ -156,5 +170,6 @@ FILTERS = {
     "mass": fmt_mass,
     "short_hash": short_hash,
     "cell": md_cell,
+    "inert": md_inert,
     "label": label,
 }
