@@ -16,15 +16,16 @@ __all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "li
 _PASS, _FAIL = "#2e7d32", "#c62828"
 
 
-def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float]) -> list[float]:
-    """An x domain holding every value, interval end and bound (with a margin), so nothing is clipped at the edge."""
+def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float], *, from_zero: bool = True) -> list[float]:
+    """An x domain holding every value, interval end and bound (with a margin), so nothing is clipped at the edge;
+    from zero unless ``from_zero`` is False (AUCs near 1 stay readable)."""
     vals = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in cols if c and c in frame] +
                      [pd.Series(extra, dtype=float)], ignore_index=True).dropna()
     if vals.empty:
         return [0.0, 1.0]
     lo, hi = float(vals.min()), float(vals.max())
     pad = 0.08 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
-    return [min(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad]
+    return [min(lo - pad, 0.0) if lo >= 0 and from_zero else lo - pad, hi + pad]
 
 
 def _bound_rules(bounds: list[dict] | None, *, orient: str = "x", scale: alt.Scale | None = None) -> list[alt.Chart]:
@@ -81,7 +82,7 @@ def bars_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str | No
 
 def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, hi: str, color: str | None = None,
                    title: str = "", rule_at: float | None = None, bounds: list[dict] | None = None,
-                   bound: str | None = None) -> alt.Chart:
+                   bound: str | None = None, from_zero: bool = True) -> alt.Chart:
     """A dot per ``category`` with its interval (disparities), a grey reference line at ``rule_at`` (parity) and dashed
     red lines at ``bounds`` (the gates' bounds, ``{"value", "label"}``). ``bound`` names a column holding a per-row
     bound (a gate on that disparity): drawn as a red tick on the row.
@@ -97,7 +98,7 @@ def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, h
     True
     """
     extra = [b["value"] for b in bounds or []] + ([rule_at] if rule_at is not None else [])
-    scale = alt.Scale(domain=_x_domain(frame, [value, lo, hi, bound], extra), nice=False)
+    scale = alt.Scale(domain=_x_domain(frame, [value, lo, hi, bound], extra, from_zero=from_zero), nice=False)
     enc: dict = {"y": alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=320))}
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=".4f"),
                alt.Tooltip(f"{lo}:Q", format=".4f"), alt.Tooltip(f"{hi}:Q", format=".4f")]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from audit.slices import slice_mask
 
-__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "widget_label"]
+__all__ = ["COHORT_METRICS", "COHORT_PARAM", "task_cohort_metrics", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "widget_label"]
 
 COHORT_PARAM = "cohort"
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-]*")
@@ -156,6 +156,51 @@ def cohort_metrics(preds: pd.DataFrame) -> pd.DataFrame:
         for name, (k, n) in counts.items():
             row[name] = k / n if n else None
             row[f"{name} lo"], row[f"{name} hi"] = _wilson(k, n)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+COHORT_METRICS = {
+    "binary": ["error rate", "accuracy", "selection rate", "tpr", "fpr"],
+    "multiclass": ["error rate", "accuracy"],
+    "regression": ["mae", "mean error", "mean prediction", "mean target"],
+}
+
+
+def _t_interval(x: np.ndarray) -> tuple[float | None, float | None]:
+    if len(x) < 2:
+        return None, None
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return float(x.mean()) - half, float(x.mean()) + half
+
+
+def task_cohort_metrics(preds: pd.DataFrame, *, kind: str) -> pd.DataFrame:
+    """:func:`cohort_metrics` for any label kind: binary as there; multiclass: accuracy and error rate (Wilson 95%);
+    regression: MAE, mean error (prediction − target), mean prediction and mean target, each with a t 95% interval.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"model": ["m"] * 3, "y_true": [1.0, 2.0, 3.0], "y_pred": [2.0, 2.0, 2.0]})
+    >>> round(float(task_cohort_metrics(f, kind="regression").loc[0, "mae"]), 4)
+    0.6667
+    """
+    if kind == "binary":
+        return cohort_metrics(preds)
+    rows = []
+    for model, part in preds.groupby("model", sort=False):
+        row: dict[str, Any] = {"model": model, "rows": len(part)}
+        if kind == "regression":
+            y, p = part["y_true"].to_numpy(np.float64), part["y_pred"].to_numpy(np.float64)
+            for name, x in (("mae", np.abs(p - y)), ("mean error", p - y), ("mean prediction", p), ("mean target", y)):
+                row[name] = float(x.mean()) if len(x) else None
+                row[f"{name} lo"], row[f"{name} hi"] = _t_interval(x)
+        else:
+            right = int((part["y_true"].astype(str) == part["y_pred"].astype(str)).sum())
+            for name, k in (("accuracy", right), ("error rate", len(part) - right)):
+                row[name] = k / len(part) if len(part) else None
+                row[f"{name} lo"], row[f"{name} hi"] = _wilson(k, len(part))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -171,6 +171,23 @@ def _worst_disparity(fairness_model: ModelFairness | None, name: str) -> tuple[f
     return best
 
 
+def _task_figures(r: AuditResult, model: str) -> str | None:
+    """The figures a multiclass, regression or text run is judged by, as one line (None for a binary run)."""
+    info = r.models.get(model)
+    kind = task_kind(r)
+    if info is None or kind in ("binary", "image"):
+        return None
+    if kind == "regression":
+        parts = [("MAE", info.test_mae), ("RMSE", info.test_rmse), ("R²", info.test_r2)]
+    elif kind == "multiclass":
+        parts = [("macro F1", info.test_macro_f1), ("balanced accuracy", info.test_balanced_accuracy)]
+    else:
+        audit = r.text.models.get(model) if r.text is not None else None
+        worst = ((audit.counterfactual if audit is not None else None) or {}).get("max_flip_rate") or {}
+        parts = [("worst counterfactual flip rate", worst.get("value") if isinstance(worst, dict) else None)]
+    return f"{model}: " + ", ".join(f"{k} {fmt(v)}" for k, v in parts if _finite(v) is not None) or None
+
+
 def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str, Any]:
     """One row of the Runs table: verdict, date, models, ε, gates, concerns (critical and warning) and the worst disparities.
 
@@ -216,6 +233,7 @@ def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str,
         "concerns": sum(1 for c in concerns_of(r) if c.severity != "info"),
     }
     primary = "private" if "private" in models else "reference"
+    row["task figures"] = _task_figures(r, primary)
     fairness = r.fairness.models.get(primary) if r.fairness is not None else None
     for metric, label in (("demographic_parity_difference", "max DP difference"),
                           ("equalized_odds_difference", "max EO difference")):

@@ -15,9 +15,10 @@ from audit.exceptions import AuditError
 from dashboard._data import md_escape
 from dashboard._state import Run, current_run
 
-__all__ = ["chart", "error", "model_picker", "not_run", "require_run", "table"]
+__all__ = ["chart", "error", "model_picker", "not_applicable", "not_run", "require_run", "table"]
 
 NOT_RUN = "**{what}: not run.** {why}"
+NOT_APPLICABLE = "**{what}: does not apply to this run.** {why}"
 _NO_RUN = "No run selected. Pick one in the sidebar (runs are read from **{root}**)."
 
 
@@ -38,6 +39,12 @@ def error(exc: BaseException | str) -> None:
 def not_run(what: str, why: str = "") -> None:
     """Say plainly that a part of the audit is absent from this run."""
     st.info(NOT_RUN.format(what=what, why=why))
+
+
+def not_applicable(what: str, why: str) -> None:
+    """Say plainly that a page or part of one cannot apply to this run's task (a text, multiclass or regression
+    model), and why, with where to look instead."""
+    st.info(NOT_APPLICABLE.format(what=what, why=why))
 
 
 def require_run() -> Run:

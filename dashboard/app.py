@@ -12,7 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard._data import md_escape
-from dashboard._state import RUN_KEY, list_run_names, runs_root
+from audit.exceptions import AuditError
+from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root
 
 _PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py
 
@@ -41,6 +42,17 @@ with st.sidebar:
                      f"**{md_escape(st.session_state[RUN_KEY])}** instead.")
     st.caption(f"Runs root: {md_escape(root)}")
 
+
+def _has_text(name: str | None) -> bool:
+    """Whether the selected run audited a text classifier (the Text page is listed only then)."""
+    if not name or name not in names:
+        return False
+    try:
+        return load_run(root, name).result.text is not None
+    except AuditError:
+        return False  # the pages say what is wrong with the run
+
+
 # No page icons: Streamlit sets each as the favicon, fetched from a Google CDN; the app makes no external request.
 pages = [
     st.Page(_PAGES / "runs.py", title="Runs", default=True),
@@ -52,8 +64,9 @@ pages = [
     st.Page(_PAGES / "compare.py", title="Model comparison"),
     st.Page(_PAGES / "privacy.py", title="Privacy"),
     st.Page(_PAGES / "explainability.py", title="Explainability"),
+    *([st.Page(_PAGES / "text.py", title="Text")] if _has_text(st.session_state.get(RUN_KEY)) else []),
     st.Page(_PAGES / "compute.py", title="Compute"),
     st.Page(_PAGES / "card.py", title="Model card"),
     st.Page(_PAGES / "review.py", title="Review"),
 ]
-st.navigation(pages).run()
+st.navigation(pages, expanded=True).run()  # every page listed (a text run has 13)

@@ -10,15 +10,21 @@ import streamlit as st
 from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
-from dashboard._cohorts import cohort_label, cohort_mask, cohort_metrics, widget_label
-from dashboard._data import fmt, md_escape
-from dashboard._state import active_cohort, predictions, saved_cohorts, set_cohort
-from dashboard._ui import chart, error, require_run, table
+from dashboard._cohorts import COHORT_METRICS, cohort_label, cohort_mask, task_cohort_metrics, widget_label
+from dashboard._data import fmt, md_escape, task_kind
+from dashboard._state import active_cohort, label_kind, predictions, saved_cohorts, set_cohort
+from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
 
 WHOLE = "whole test set"
 
 run = require_run()
 st.title("Cohorts")
+if task_kind(run.result) == "text":
+    not_applicable("Cohorts", "A cohort filters the test rows on tabular feature values, and a text classifier's rows are "
+            "free texts, which the run does not store as features. The **Text** page shows the model on the texts that "
+            "mention each identity subgroup instead.")
+    st.stop()
+kind = label_kind(run.result)
 try:
     frame = cohort_frame(run)
 except AuditError as exc:
@@ -79,19 +85,28 @@ for label, conds_x in ((ca, options[ca]), (cb, options[cb])):
         st.stop()
     idx = np.nonzero(m)[0]
     rows = pd.concat([part.iloc[idx] for _, part in preds.groupby("model", sort=False)], ignore_index=True)
-    met = cohort_metrics(rows)
+    met = task_cohort_metrics(rows, kind=kind)
     met.insert(0, "cohort", f"{'A' if label == ca else 'B'}: {label}")
     parts.append(met)
 both = pd.concat(parts, ignore_index=True)
 if both.empty:
     st.info("Both cohorts are empty.")
     st.stop()
-metric = st.radio("Metric", ["error rate", "accuracy", "selection rate", "tpr", "fpr"], horizontal=True, key="co_metric")
+metrics = COHORT_METRICS[kind]
+metric = st.radio("Metric", metrics, horizontal=True, key="co_metric")
+interval = "t 95% intervals" if kind == "regression" else "Wilson 95% intervals"
 chart(charts.bars_with_ci(both.assign(who=both["cohort"] + " · " + both["model"].astype(str)), category="who", value=metric,
-                          lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model (Wilson 95% intervals)"))
+                          lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({interval})"))
 show = both[["cohort", "model", "rows"]].copy()
-for k in ("accuracy", "error rate", "selection rate", "tpr", "fpr"):
+for k in metrics:
     show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in both[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
 table(show)
-st.caption("Recomputed from predictions.csv on each cohort's rows at threshold 0.5; intervals are Wilson score intervals "
-           "(no bootstrap), so they differ slightly from the run's recorded bootstrap intervals.")
+if kind == "regression":
+    st.caption("Recomputed from predictions.csv on each cohort's rows, in the target's units; intervals are t intervals "
+               "of the mean of per-row terms (mean error = prediction − target).")
+elif kind == "multiclass":
+    st.caption("Recomputed from predictions.csv on each cohort's rows (predicted class against true class); intervals "
+               "are Wilson score intervals. Per-class rates by group are on the Fairness page.")
+else:
+    st.caption("Recomputed from predictions.csv on each cohort's rows at threshold 0.5; intervals are Wilson score "
+               "intervals (no bootstrap), so they differ slightly from the run's recorded bootstrap intervals.")

@@ -8,12 +8,20 @@ import streamlit as st
 
 from audit.choices import FAIRNESS_DISPARITIES
 from dashboard import _charts as charts
-from dashboard._data import fmt, md_escape, metric_parts
+from dashboard._compare_tasks import compare_task_models, compare_text_models
+from dashboard._data import fmt, md_escape, metric_parts, task_kind
 from dashboard._ui import chart, not_run, require_run, table
 
 run = require_run()
 r = run.result
 st.title("Model comparison")
+kind = task_kind(r)
+if kind in ("multiclass", "regression"):
+    compare_task_models(r, kind)
+    st.stop()
+if kind == "text" and r.fairness is None:
+    compare_text_models(r)
+    st.stop()
 fair = r.fairness.models if r.fairness is not None else {}
 features = list(dict.fromkeys(f for m in fair.values() if m is not None for f, b in m.by_feature.items() if len(b.features) <= 1))
 if not features:

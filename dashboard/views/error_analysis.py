@@ -15,11 +15,18 @@ from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame, cohort_scope
 from audit.slices import find_slices
 from dashboard._cohorts import cohort_label, cohort_mask, encode, from_slice
-from dashboard._data import fmt, md_escape
+from dashboard._data import fmt, md_escape, task_kind
 from dashboard._state import load_run, predictions, runs_root, set_cohort
-from dashboard._ui import chart, error, model_picker, not_run, require_run
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run
 
 WHATIF_SLICE_KEY = "whatif_slice"
+_NOT_FOR_TASK = {
+    "regression": "The slice search ranks conjunctions of feature conditions by their error rate (a wrong class), and a "
+                  "regression model has no error rate, only errors of some size. The **Fairness** page shows the "
+                  "error (MAE, RMSE, mean error) by group, with intervals.",
+    "text": "The slice search runs over tabular feature values, and a text classifier's rows are free texts. The "
+            "**Text** page shows where the model treats identity terms differently (counterfactual flips, subgroup AUCs).",
+}
 _RANKINGS = {"error rate": "by_error_rate", "gap to the rest of the test set": "by_gap"}
 
 
@@ -41,6 +48,10 @@ run = require_run()
 r = run.result
 st.title("Error analysis")
 S = r.slices
+task = task_kind(r)
+if task in ("regression", "text") and (S is None or not S.models):
+    not_applicable("Error analysis", _NOT_FOR_TASK[task])
+    st.stop()
 if S is None or not S.models:
     not_run("Error analysis", "This run has no slices section: it was written before the error-analysis stage. "
             "Re-run the audit with this rai-audit to find where the models fail.")

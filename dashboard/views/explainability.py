@@ -13,8 +13,9 @@ from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from audit.result import Baseline, ConvergenceDelta, DeletionCurve, RandomizationTest
 from dashboard._cohort_ui import cohort_scope
-from dashboard._data import fmt, md_escape, run_file
-from dashboard._ui import chart, error, model_picker, not_run, require_run, table
+from dashboard._data import fmt, md_escape, run_file, task_kind
+from dashboard._explain_ui import example_label, show_per_class_importance
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, table
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -27,6 +28,11 @@ r = run.result
 st.title("Explainability")
 ex = r.explainability or {}
 models = list(ex)
+task = task_kind(r)
+if not models and task == "text":
+    not_applicable("Feature explanations", "A text classifier has no tabular features to attribute to. Its token "
+                   "attributions (the tokens that raise and lower the score, and a deletion check) are on the **Text** page.")
+    st.stop()
 if not models:
     not_run("Explanations", "This run has no explainability section (set [explain] in the config).")
     st.stop()
@@ -38,8 +44,12 @@ base = X.baseline or Baseline()
 st.caption(f"Method **{md_escape(X.method or '?')}**, baseline {md_escape(base.kind or '?')} "
            f"({md_escape(base.description or '')}); {fmt(X.n_rows)} rows explained "
            f"({md_escape(X.test_rows or '')}).")
+if X.target:
+    st.caption(f"Explained output: **{md_escape(X.target)}**"
+               + (f" — {md_escape(X.target_description)}" if X.target_description else "") + ".")
 for w in X.warnings:
     st.warning(md_escape(w))
+explained_class = X.extra.get("explained_class")
 
 # --- global importance -----------------------------------------------------------------------------
 st.subheader("Global importance")
@@ -55,6 +65,11 @@ else:
                                           title="Mean |attribution| with interval"))
     chart(where=right, c=charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
                                           title="Mean signed effect"))
+
+# --- multiclass: importance for every class ------------------------------------------------------
+per_class = X.extra.get("per_class_importance")
+if isinstance(per_class, dict) and per_class:
+    show_per_class_importance(per_class, explained_class)
 
 # --- the active cohort ---------------------------------------------------------------------------
 if cohort_mask is not None:
@@ -82,7 +97,7 @@ examples = X.examples
 if not examples:
     not_run("Per-example explanations")
 else:
-    labels = [f"row {e.row} · {e.kind} · true {e.y_true} · score {fmt(e.y_score)}" for e in examples]
+    labels = [example_label(e, task=task, explained_class=explained_class) for e in examples]
     pick = st.selectbox("Example", range(len(examples)), format_func=lambda i: labels[i], key="ex_example")
     contrib = pd.DataFrame([{"feature": str(c.feature), "value": str(c.value), "attribution": c.attribution}
                             for c in examples[pick].contributions])
@@ -91,7 +106,7 @@ else:
     else:
         left, right = st.columns([3, 2])
         chart(where=left, c=charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
-                                             detail="value", title="Contribution to the score"))
+                                             detail="value", title=f"Contribution to the {X.target if X.target is not None else 'score'}"))
         with right:
             table(contrib, formats={"attribution": "%.4f"})
 

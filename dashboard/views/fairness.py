@@ -15,7 +15,7 @@ from dashboard._task_fairness import show_task_fairness
 from dashboard._cohort_ui import cohort_scope
 from dashboard._cohorts import cohort_metrics
 from dashboard._state import Run, predictions, threshold_curves
-from dashboard._ui import chart, error, model_picker, not_run, require_run, table
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, table
 
 _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
 _HEADLINE_DISPARITIES = {
@@ -33,7 +33,7 @@ if kind in ("multiclass", "regression") or (r.fairness is None and r.task_fairne
     show_task_fairness(r)  # confusion by group (multiclass), error by group (regression)
     st.stop()
 if r.fairness is None and kind == "text":
-    not_run("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its identity-"
+    not_applicable("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its identity-"
             "term audits (counterfactual swaps, subgroup AUCs) are on the **Text** page.")
     st.stop()
 fair = r.fairness.models if r.fairness is not None else {}

@@ -51,6 +51,10 @@ def _rows(result: AuditResult) -> dict[str, object]:
     for model, info in result.models.items():
         out[f"{model}: accuracy"] = info.test_accuracy
         out[f"{model}: ROC AUC"] = info.test_roc_auc
+        for label, value in (("macro F1", info.test_macro_f1), ("balanced accuracy", info.test_balanced_accuracy),
+                             ("MAE", info.test_mae), ("RMSE", info.test_rmse), ("R²", info.test_r2)):
+            if value is not None:
+                out[f"{model}: {label}"] = value
         out[f"{model}: parameters"] = info.n_parameters
         F = fairness.get(model)
         for feature, block in (F.by_feature if F is not None else {}).items():

@@ -11,12 +11,24 @@ from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import cohort_label, cohort_mask, widget_label
-from dashboard._data import fmt, md_escape
+from dashboard._data import fmt, md_escape, task_kind
 from dashboard._state import Run, active_cohort, predictions
-from dashboard._ui import chart, error, not_run, require_run, table
+from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
 from dashboard._whatif import FACTORY_NOTE, attributions_by_feature, load_preprocessor, load_scorer
 
 WHATIF_SLICE_KEY = "whatif_slice"
+_NOT_FOR_TASK = {
+    "text": "What-if edits the feature values of a tabular row, and a text classifier reads free text. The **Text** page "
+            "shows how the model's score moves when one identity term in a text is swapped for another (the "
+            "counterfactual pairs, with example texts) and which tokens raise or lower it.",
+    "multiclass": "What-if rescores edited rows with a binary model's score and decision at 0.5; it does not rebuild a "
+                  "multiclass model (one score per class). The Explainability page shows the explained class and the "
+                  "per-class importance; Fairness shows the confusion matrices by group.",
+    "regression": "What-if rescores edited rows with a binary model's score and decision at 0.5; it does not rebuild a "
+                  "regression model. The Explainability page shows what drives the predictions; Fairness shows the "
+                  "error by group.",
+    "image": "What-if edits the feature values of a tabular row; this run's model reads images.",
+}
 MAX_LISTED = 300
 
 
@@ -65,6 +77,10 @@ def _show(v: object) -> str:
 run = require_run()
 r = run.result
 st.title("What-if")
+task = task_kind(r)
+if task != "binary":
+    not_applicable("What-if", _NOT_FOR_TASK.get(task, _NOT_FOR_TASK["image"]))
+    st.stop()
 kind = ((r.run.config or {}).get("model") or {}).get("kind", "mlp")
 if kind != "mlp":
     st.info(FACTORY_NOTE)
