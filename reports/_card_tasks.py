@@ -95,7 +95,7 @@ N_WORST_CLASSES = 5
 #: Counterfactual pairs listed, examples per pair, and words either side of the swapped term in an example.
 N_PAIRS = 10
 N_EXAMPLES = 2
-EXAMPLE_WINDOW = 12
+EXAMPLE_WINDOW = 8
 N_TOKENS = 12
 _TEXT_TASK = "text-classification"
 _AUC_FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
@@ -163,8 +163,9 @@ def _is_text(result: AuditResult) -> bool:
     return result.task == _TEXT_TASK or result.text is not None or _text(result.data.text_column) is not None
 
 
-def _model_order(names: Any) -> list[str]:
-    return sorted(names, key=lambda n: ({"reference": 0, "private": 1}.get(n, 2), n))
+def _model_order(names: Any, first: str | None = None) -> list[str]:
+    """Reference, private, others; ``first`` (the audited model, whose tables carry the detail) ahead of all."""
+    return sorted(names, key=lambda n: (n != first, {"reference": 0, "private": 1}.get(n, 2), n))
 
 
 def _task_models(result: AuditResult) -> dict[str, TaskModelFairness]:
@@ -192,7 +193,7 @@ def _performance(card: dict, result: AuditResult, kind: str) -> None:
             row.update({key: _num(getattr(m, attr, None)) for key, attr, _ in cols})
     if kind == "regression":
         units = _text(_dict(result.data.target_summary).get("units"))
-        q["performance_note"] = (f"MAE and RMSE are in the units of the target `{result.data.target or 'target'}`"
+        q["performance_note"] = (f"MAE and RMSE are in the units of the target {result.data.target or ''}"
                                  f"{f' ({units})' if units else ''}; R² is unitless (1 is perfect, 0 is the mean).")
 
 
@@ -212,13 +213,14 @@ def _tiles(card: dict, result: AuditResult, kind: str) -> None:
     shown = PERFORMANCE_COLUMNS[kind][:2] if kind == "multiclass" else PERFORMANCE_COLUMNS[kind]
     for key, attr, label in shown:
         entry = overall.get(key) if isinstance(overall.get(key), dict) else getattr(m, attr, None)
-        tiles.append(_tile(label.replace("Test ", ""), entry, gate(key)))
+        tiles.append({**_tile(label.replace("Test ", ""), entry, gate(key)), "digits": 2 if key in ("mae", "rmse") else 3})
     headline = "selection_rate_difference_ovr" if kind == "multiclass" else "mae_difference"
     for feature, b in (fair.by_feature.items() if fair is not None else []):
         if " & " not in feature and headline in b.disparities:
             d = b.disparities[headline]
-            tiles.append(_tile(f"{headline.replace('_', ' ')} · {feature}", d, gate(headline, feature),
-                               note=_text(d.reason) or (f"worst class {d.worst_class}" if d.worst_class else None)))
+            tiles.append({**_tile(f"{headline.replace('_', ' ')} · {feature}", d, gate(headline, feature),
+                                  note=_text(d.reason) or (f"worst class {d.worst_class}" if d.worst_class else None)),
+                          "digits": 2 if kind == "regression" else 3})
     keep = [t for t in summary.get("tiles", []) if str(t.get("label", "")).startswith("ε")]
     summary["tiles"] = (tiles[:len(shown)] + keep + tiles[len(shown):])[:6]
 
@@ -367,7 +369,7 @@ def _group_errors(result: AuditResult, kind: str) -> dict[str, Any]:
     classes = [str(c) for c in (tf.classes if tf is not None else [])] or [str(c) for c in result.data.classes]
     main = audited_model(result)
     analyses = []
-    for model in _model_order(models):
+    for model in _model_order(models, first=main):
         for feature, block in models[model].by_feature.items():
             analyses.append(_group_analysis(model, str(feature), block, kind, classes, detail=model == main))
     first = models[_model_order(models)[0]]
@@ -416,24 +418,36 @@ def _bias(card: dict, result: AuditResult, kind: str) -> None:
 
 
 # ---------------------------------------------------------------- text audits
-def _window(original: str, counterfactual: str) -> tuple[str, str]:
-    """The words around the first swapped term, so a long text shows what changed."""
+def _swap_span(a: list[str], b: list[str], i: int) -> tuple[int, int]:
+    """How many words from ``i`` differ in each text before they agree again (terms have one to three words)."""
+    for m, n in sorted(((m, n) for m in range(1, 4) for n in range(1, 4)), key=sum):
+        if a[i + m:i + m + 3] == b[i + n:i + n + 3]:
+            return m, n
+    return 1, 1
+
+
+def _window(original: str, counterfactual: str) -> tuple[list[str], list[str]]:
+    """The words around the first swapped term as (before, term, after), so a long text shows what changed."""
     a, b = original.split(), counterfactual.split()
-    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), 0)
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    m, n = _swap_span(a, b, i) if i < min(len(a), len(b)) else (0, 0)
     lo = max(0, i - EXAMPLE_WINDOW)
 
-    def cut(words: list[str]) -> str:
-        hi = min(len(words), i + EXAMPLE_WINDOW + 1)
-        return ("… " if lo > 0 else "") + " ".join(words[lo:hi]) + (" …" if hi < len(words) else "")
+    def cut(words: list[str], width: int) -> list[str]:
+        hi = min(len(words), i + width + EXAMPLE_WINDOW)
+        return [("… " if lo > 0 else "") + " ".join(words[lo:i]), " ".join(words[i:i + width]),
+                " ".join(words[i + width:hi]) + (" …" if hi < len(words) else "")]
 
-    return cut(a), cut(b)
+    return cut(a, m), cut(b, n)
 
 
 def _pair_row(p: dict) -> dict[str, Any]:
     examples = []
     for e in map(_dict, _list(p.get("examples"))[:N_EXAMPLES]):
         orig, cf = _window(str(e.get("original") or ""), str(e.get("counterfactual") or ""))
-        examples.append({"original": orig, "counterfactual": cf, "score": _num(e.get("score")), "_text": str(e.get("original")),
+        examples.append({"original": " ".join(x for x in orig if x), "counterfactual": " ".join(x for x in cf if x),
+                         "original_parts": orig, "counterfactual_parts": cf, "score": _num(e.get("score")),
+                         "_text": str(e.get("original")),
                          "counterfactual_score": _num(e.get("counterfactual_score"))})
     return {"category": _text(p.get("category")), "from": _text(p.get("from")), "to": _text(p.get("to")), "n": _num(p.get("n")),
             "n_flips": _num(p.get("n_flips")), "flip_rate": _vci(p.get("flip_rate")),
@@ -516,7 +530,7 @@ def _text_audits(result: AuditResult) -> dict[str, Any]:
         return _not_run("no text audit in this record (a text classifier with [data] text_column runs it)")
     explain_on = result.explainability is not None or any(m.tokens for m in t.models.values())
     models = []
-    for name in _model_order(t.models):
+    for name in _model_order(t.models, first=audited_model(result)):
         m = t.models[name]
         skipped = _dict(m.extra.get("skipped"))
         models.append({"model": name, "skipped": {str(k): str(v) for k, v in skipped.items()},

@@ -50,6 +50,10 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _TASK_TYPES = {"binary-classification": "tabular-classification", "image-classification": "image-classification",
                "multiclass-classification": "tabular-classification", "regression": "tabular-regression",
                "text-classification": "text-classification"}
+# Model-index metrics beyond accuracy and ROC AUC (multiclass and regression records; absent from binary ones).
+_TASK_METRICS = {"macro_f1": "macro F1", "balanced_accuracy": "balanced accuracy", "mae": "MAE", "rmse": "RMSE", "r2": "R²"}
+_HEADLINE_METRICS = ("demographic_parity_difference", "equalized_odds_difference", "selection_rate_difference_ovr",
+                     "recall_difference_ovr", "mae_difference", "worst_group_mae")
 
 _TEMPLATE_MISSING = "Card template {path} does not exist. Expected a Jinja2 HTML template file; check the path or omit --template."
 _TEMPLATE_BROKEN = ("Card template {path} cannot be used: {error}. Fix the template (it may extend the default with "
@@ -112,9 +116,11 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
         for key, label in (("accuracy", "accuracy"), ("roc_auc", "roc_auc")):
             if perf.get(key) is not None:
                 metrics.append({"type": label, "value": perf[key], "name": f"Test {label.replace('_', ' ')} ({model} model)"})
+        for key, label in _TASK_METRICS.items():
+            if perf.get(key) is not None:
+                metrics.append({"type": key, "value": perf[key], "name": f"Test {label} ({model} model)"})
         for h in (card.get("bias") or {}).get("headline", []) or []:
-            if h["model"] == model and h.get("value") is not None and h["disparity"] in (
-                    "demographic_parity_difference", "equalized_odds_difference"):
+            if h["model"] == model and h.get("value") is not None and h["disparity"] in _HEADLINE_METRICS:
                 metrics.append({"type": h["disparity"], "value": h["value"],
                                 "name": f"{h['disparity'].replace('_', ' ')} by {h['feature']} ({model} model)"})
         dp = (card.get("privacy") or {}).get("dp") or {}
