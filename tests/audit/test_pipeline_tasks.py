@@ -231,6 +231,28 @@ def test_regression_record_validates_against_the_schema(regression_run):
     assert _schema_errors(data) == []
 
 
+@pytest.mark.xfail(reason="BUG: `rai-audit card` validates audit.json against the schema and so refuses (exit 2) "
+                          "every regression run with explanations: example kind 'largest_error' is not in the schema",
+                   strict=True)
+def test_cards_render_again_from_a_regression_run(regression_run, tmp_path, capsys):
+    from audit.cli import main
+
+    _, run_dir, _ = regression_run
+    code = main(["card", str(run_dir), "--out", str(tmp_path / "cards")])
+    assert code == 0, capsys.readouterr().err[-2000:]
+
+
+@pytest.mark.parametrize("fixture", ["multiclass_run", "text_run"])
+def test_cards_render_again_from_a_run(fixture, request, tmp_path, capsys):
+    from audit.cli import main
+
+    _, run_dir, _ = request.getfixturevalue(fixture)
+    code = main(["card", str(run_dir), "--out", str(tmp_path / "cards")])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    assert (tmp_path / "cards" / "model_card.md").is_file()
+    assert verify_run(run_dir)["ok"]
+
+
 def test_regression_run_completes_and_round_trips(regression_run):
     result, run_dir, _ = regression_run
     assert verify_run(run_dir)["ok"]
