@@ -432,6 +432,19 @@ def test_text_run_completes_and_its_record_validates(text_run):
     assert result.models["reference"].test_accuracy > 0.6
 
 
+@pytest.mark.xfail(reason="BUG: a text audit records data.sensitive_used_as_features = true (the config default) "
+                          "although the text model reads only the texts (audit/data.py _data_summary), so the card says "
+                          "'Sensitive features are used as model inputs; decisions may depend on them directly'",
+                   strict=True)
+def test_text_audit_does_not_claim_the_sensitive_column_is_a_model_input(text_run):
+    _, run_dir, _ = text_run
+    data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))
+    assert data["data"]["features"] == ["review"]
+    card = (run_dir / "model_card.md").read_text(encoding="utf-8")
+    assert "used as model inputs" not in card
+    assert data["data"]["sensitive_used_as_features"] is False
+
+
 def _identity_masks(config, n_test: int) -> dict[str, np.ndarray]:
     """Category masks over the test texts, recomputed from the prepared split (same config, same seed)."""
     from audit.data import prepare_data
