@@ -197,9 +197,32 @@ def _performance(card: dict, result: AuditResult, kind: str) -> None:
                                  f"{f' ({units})' if units else ''}; R² is unitless (1 is perfect, 0 is the mean).")
 
 
+def _text_tiles(summary: dict, result: AuditResult, model: str) -> None:
+    """The audited text model's largest identity-swap flip rate and lowest BPSN AUC, beside its accuracy."""
+    m = result.text.models.get(model) if result.text is not None else None
+    if m is None:
+        return
+
+    def gate(metric: str) -> Any:
+        return next((g for g in result.gates if g.metric == metric and g.model == model), None)
+
+    best, worst = _dict(_dict(m.counterfactual).get("max_flip_rate")), _dict(_dict(_dict(m.identity_auc).get("worst")).get("bpsn_auc"))
+    pair = _dict(best.get("pair"))
+    tiles = []
+    if m.counterfactual is not None:
+        tiles.append(_tile("largest identity-swap flip rate", best, gate("counterfactual_flip_rate"),
+                           note=f"{pair.get('from')} → {pair.get('to')}" if pair else _text(best.get("reason"))))
+    if m.identity_auc is not None:
+        tiles.append(_tile("lowest BPSN AUC", worst, gate("bpsn_auc_min"),
+                           note=_text(worst.get("subgroup")) or _text(worst.get("reason"))))
+    summary["tiles"] = (list(summary.get("tiles", [])) + tiles)[:6]
+
+
 def _tiles(card: dict, result: AuditResult, kind: str) -> None:
     summary = card.get("summary")
     model = audited_model(result)
+    if isinstance(summary, dict) and model is not None and kind == "binary" and _is_text(result):
+        _text_tiles(summary, result, model)
     if not isinstance(summary, dict) or model is None or kind not in PERFORMANCE_COLUMNS:
         return
     m = result.models.get(model)
@@ -544,6 +567,17 @@ def _text_audits(result: AuditResult) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- explainability
+def _plain_rows(x: Any) -> Any:
+    """Typed sections (a later schema may type these rows) as plain dicts."""
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
+    if isinstance(x, dict):
+        return {k: _plain_rows(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain_rows(v) for v in x]
+    return x
+
+
 def _explainability(card: dict, result: AuditResult) -> None:
     x = card.get("explainability")
     if isinstance(x, dict) and not result.explainability and result.text is not None and x.get("status") == "not run":
@@ -555,10 +589,14 @@ def _explainability(card: dict, result: AuditResult) -> None:
         src = result.explainability.get(entry.get("model"))
         if src is None:
             continue
-        entry["target_description"] = _text(src.extra.get("target_description"))
-        entry["explained_class"] = _text(src.extra.get("explained_class"))
+        def field(name: str) -> Any:  # typed in a later schema, kept in extra by this one
+            value = getattr(src, name, None)
+            return value if value is not None else src.extra.get(name)
+
+        entry["target_description"] = _text(field("target_description"))
+        entry["explained_class"] = _text(field("explained_class"))
         per_class = []
-        for cls, rows in _dict(src.extra.get("per_class_importance")).items():
+        for cls, rows in _dict(_plain_rows(field("per_class_importance"))).items():
             top = sorted(map(_dict, _list(rows)), key=lambda r: -(_num(r.get("mean_abs")) or 0.0))[:5]
             per_class.append({"class": str(cls), "top": [{"feature": str(r.get("feature")), "mean_abs": _num(r.get("mean_abs")),
                                                           "mean_signed": _num(r.get("mean_signed"))} for r in top]})

@@ -166,7 +166,7 @@ def _bias_charts(card: dict[str, Any]) -> dict[str, Markup]:
             reference=overall, reference_label="overall", width=560)
     by_model: dict[str, list] = {}
     for h in (card.get("bias") or {}).get("headline", []) or []:
-        if h["disparity"].endswith("_difference"):
+        if h["disparity"].endswith(("_difference", "_difference_ovr")):  # _ovr: multiclass, worst class
             by_model.setdefault(h["model"], []).append(
                 {"label": f"{h['disparity'].replace('_difference', '').replace('_', ' ')} · {h['feature']}", "value": h["value"], "ci": h["ci"],
                  "color": 0 if h["model"] == "reference" else 1,
