@@ -25,7 +25,7 @@ from torch import nn
 from audit.explain._aggregate import aggregate_groups, global_importance
 from audit.explain._base import make_explainer
 
-__all__ = ["ClassLogOdds", "per_class_importance"]
+__all__ = ["ClassLogOdds", "TargetUnits", "per_class_importance"]
 
 
 class ClassLogOdds(nn.Module):
@@ -47,6 +47,26 @@ class ClassLogOdds(nn.Module):
         z = self.model(x)
         rest = torch.cat([z[:, : self.k], z[:, self.k + 1 :]], dim=1)
         return z[:, self.k] - torch.logsumexp(rest, dim=1)
+
+
+class TargetUnits(nn.Module):
+    """A regression model's prediction in the target's units: ``output * scale + mean``, shape (n,).
+
+    The model learns the standardised target; explaining this wrapper puts the attributions in
+    target units (Integrated Gradients' completeness scales with the output).
+
+    Examples
+    --------
+    >>> TargetUnits(torch.nn.Linear(2, 1), mean=100.0, scale=10.0)(torch.zeros(3, 2)).shape
+    torch.Size([3])
+    """
+
+    def __init__(self, model: nn.Module, *, mean: float, scale: float) -> None:
+        super().__init__()
+        self.model, self.mean, self.scale = model, float(mean), float(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.model(x).reshape(len(x)) * self.scale + self.mean
 
 
 def per_class_importance(model: nn.Module, X: np.ndarray, *, baselines: np.ndarray, classes: Sequence[str],

@@ -76,6 +76,13 @@ def _probabilities(explainer: Explainer, X: torch.Tensor, target: torch.Tensor |
         return torch.cat(parts)
 
 
+def _outputs(explainer: Explainer, X: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
+    """The explained output itself (a regression's prediction)."""
+    with torch.no_grad(), _eval_mode(explainer.model):
+        return torch.cat([explainer.forward_target(X[s : s + 8192], None if target is None else target[s : s + 8192])
+                          for s in range(0, len(X), 8192)])
+
+
 def convergence_delta(explainer: Explainer, X: np.ndarray, attributions: np.ndarray, *, baselines: Any) -> np.ndarray:
     """Per row: sum of attributions minus ``f(x) - mean_k f(b_k)`` (Captum's completeness delta).
 
@@ -237,8 +244,12 @@ def deletion_curve(
     feature_groups: Mapping[str, Sequence[int]] | None = None,
     n_random: int = 5,
     seed: int = 0,
+    output: str = "probability",
 ) -> dict[str, Any]:
     """Mean |change in the explained class's probability| after removing the top-k features.
+
+    ``output = "value"`` measures the change of the explained output itself (a regression's
+    prediction), which no probability describes.
 
     Features are removed (their columns set to the baseline) in order of
     decreasing |attribution| ("top") and in random orders ("random", averaged
@@ -274,7 +285,8 @@ def deletion_curve(
         member[g, cols] = 1.0
     base_flat = _flat(b)
     x_flat = _flat(X_t)
-    p0 = _probabilities(explainer, X_t, target)
+    measure = _probabilities if output == "probability" else _outputs
+    p0 = measure(explainer, X_t, target)
     rng = np.random.default_rng(seed)
     orders = {"top": [np.argsort(-A, axis=1, kind="stable")]}
     orders["random"] = [np.argsort(rng.random((n, G)), axis=1) for _ in range(n_random)]
@@ -291,13 +303,14 @@ def deletion_curve(
                 batch.append(x_flat - removed * (x_flat - base_flat))
             Xk = torch.cat(batch).view(len(ks) * n, *X_t.shape[1:])
             tk = None if target is None else target.repeat(len(ks))
-            pk = _probabilities(explainer, Xk, tk).view(len(ks), n)
+            pk = measure(explainer, Xk, tk).view(len(ks), n)
             curves.append((pk - p0.unsqueeze(0)).abs().mean(1).double().cpu().numpy())
         out[kind] = [float(v) for v in np.mean(curves, axis=0)]
     out["area_top"] = float(np.mean(out["top"]))
     out["area_random"] = float(np.mean(out["random"]))
     out["top_beats_random"] = bool(out["area_top"] > out["area_random"])
-    out["metric"] = "mean |change in predicted probability| after setting the top-k features to the baseline"
+    what = "predicted probability" if output == "probability" else "prediction"
+    out["metric"] = f"mean |change in {what}| after setting the top-k features to the baseline"
     return out
 
 

@@ -38,8 +38,7 @@ _TARGET_TEXT = "positive_logit"
 _TARGET_DESCRIPTION = "log-odds of the positive class; attributions are in logit units"
 #: What ``output = "value"`` explains: a regression's prediction.
 _VALUE_TEXT = "prediction"
-_VALUE_DESCRIPTION = ("the model's prediction of the standardised target (target minus its training mean, over its "
-                      "standard deviation); attributions are in those units")
+_VALUE_DESCRIPTION = "the model's prediction, in the target's units; attributions are in those units"
 #: Values of ``explain_tabular(output=...)``.
 OUTPUTS = ("log_odds", "value")
 
@@ -246,7 +245,7 @@ def explain_tabular(
         sensitive_train=sensitive_train, seed=seed)
     section["faithfulness"], arrays = _faithfulness(
         explainer, X_explain, encoded, grouped, B, groups, method=method, checks=checks, delta_tolerance=delta_tolerance,
-        randomization_threshold=randomization_threshold, seed=seed, warnings=warnings)
+        randomization_threshold=randomization_threshold, seed=seed, warnings=warnings, output=output)
     return {**section, "warnings": warnings, "timing": timing}, arrays
 
 
@@ -310,8 +309,8 @@ def _views(method: str, baseline_info: dict[str, Any], features: list[str], grou
 
 
 def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, checks: bool, delta_tolerance: float,
-                  randomization_threshold: float, seed: int,
-                  warnings: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                  randomization_threshold: float, seed: int, warnings: list[str],
+                  output: str = "log_odds") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The faithfulness block (appending its warnings) and the big arrays: attributions and completeness deltas."""
     arrays: dict[str, np.ndarray] = {"attributions": grouped.astype(np.float32)}
     faith: dict[str, Any] = {}
@@ -325,12 +324,12 @@ def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, che
         faith["convergence_delta"] = None
     if checks:
         faith.update(_checks(explainer, X, encoded, grouped, B, groups, seed=seed, warnings=warnings,
-                             randomization_threshold=randomization_threshold))
+                             randomization_threshold=randomization_threshold, output=output))
     return faith, arrays
 
 
 def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: list[str],
-            randomization_threshold: float) -> dict[str, Any]:
+            randomization_threshold: float, output: str = "log_odds") -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(_CHECK_ROWS, len(X)), replace=False))
     few = rows[np.sort(rng.choice(len(rows), size=min(_SENSITIVITY_ROWS, len(rows)), replace=False))]
@@ -344,7 +343,8 @@ def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: l
         "sensitivity_max": sensitivity_score(explainer, X[few], baselines=B, feature_groups=groups, seed=seed),
         "sensitivity_description": f"mean over {len(few)} rows of Captum sensitivity_max (L-inf radius 0.02, 5 draws): "
                                    "largest relative change of the feature-level explanation",
-        "deletion_curve": deletion_curve(explainer, X[rows], grouped[rows], baseline=mean_b, feature_groups=groups, seed=seed),
+        "deletion_curve": deletion_curve(explainer, X[rows], grouped[rows], baseline=mean_b, feature_groups=groups, seed=seed,
+                                         output="value" if output == "value" else "probability"),
         "randomization_test": randomization_test(explainer, X[rows], baselines=B, feature_groups=groups, reference=encoded[rows],
                                                  threshold=randomization_threshold, seed=seed),
     }

@@ -147,7 +147,10 @@ def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
     multiclass model, the log-odds of the class it predicts most often (every class's importance is added after)."""
     p = run.prepared
     if p.task.task == "regression":
-        return model, p.y_test[rows], "value", None
+        from audit.explain._classes import TargetUnits
+
+        explained = TargetUnits(model, mean=p.task.target_mean, scale=p.task.target_scale).eval()
+        return explained, p.task.to_target_units(p.y_test[rows]), "value", None
     if p.task.task == "multiclass":
         from audit.explain._classes import ClassLogOdds
 
@@ -182,8 +185,9 @@ def _explain(run: AuditRun) -> None:
             y_explain=y, sensitive_explain=p.sensitive_test.iloc[rows],
             raw_train=p.raw_train[features], sensitive_train=p.sensitive_train,
             method=e.method, baseline=e.baseline, n_examples=e.n_examples, checks=e.checks,
-            delta_tolerance=e.delta_tolerance, randomization_threshold=e.randomization_threshold, seed=run.options.seed,
-            output=output,
+            # The tolerance is in log-odds; a regression's completeness gap is in target units, so it scales with them.
+            delta_tolerance=e.delta_tolerance * (p.task.target_scale if output == "value" else 1.0),
+            randomization_threshold=e.randomization_threshold, seed=run.options.seed, output=output,
         )
         if k is not None:
             section["target"] = f"log_odds[{p.task.classes[k]}]"

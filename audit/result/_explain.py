@@ -54,9 +54,11 @@ class Example(Section):
     """One explained test row."""
 
     row: Any = field(default=None, metadata=doc("test row index"))
-    kind: Literal["sample", "confident_error"] | None = field(default=None, metadata=doc("why it was chosen"))
-    y_true: Any = field(default=None, metadata=doc("actual label"))
-    y_score: float | None = field(default=None, metadata=doc("positive-class score"))
+    kind: Literal["sample", "confident_error", "largest_error"] | None = field(default=None, metadata=doc(
+        "why it was chosen: at random, a confident error of a classifier, one of a regression's largest errors"))
+    y_true: Any = field(default=None, metadata=doc("actual label (a regression: the target)"))
+    y_score: float | None = field(default=None, metadata=doc(
+        "positive-class score (a regression: the prediction)"))
     contributions: list[Contribution] = field(default_factory=list, metadata=doc("largest contributions"))
 
 

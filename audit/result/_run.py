@@ -135,7 +135,7 @@ class Data(Section):
     missing_values_train: dict[str, Count] = field(default_factory=dict, metadata=doc("column → missing values in training"))
     attribution: str | None = field(default=None, metadata=doc("dataset citation"))
     task: str | None = field(default=None, metadata=doc("the config's task: binary, multiclass or regression"))
-    classes: list[str] = field(default_factory=list, metadata=doc(
+    classes: list[str | int] = field(default_factory=list, metadata=doc(
         "class labels in the order of the model's outputs (multiclass; binary: negative, positive)"))
     class_counts_train: dict[str, Count] = field(default_factory=dict, metadata=doc("class label → training rows (multiclass)"))
     target_summary: dict[str, Any] = field(default_factory=dict, metadata=doc(
