@@ -57,7 +57,10 @@ class TextFeatures:
 
 def _check_texts(frame: pd.DataFrame, column: str, label: str) -> None:
     if column not in frame.columns:
-        raise DataError(f"text column {column!r} is missing from the {label}. Columns found: {list(frame.columns)[:30]}.")
+        close = [c for c in frame.columns if str(c).lower() == column.lower()]
+        hint = f" (a column {close[0]!r} exists: names are case-sensitive)" if close else ""
+        raise DataError(f"data.text_column: expected a column {column!r} of texts in the {label}, found none{hint}. "
+                        f"Columns found: {list(frame.columns)[:30]}. Fix: set data.text_column to the column of texts.")
     values = frame[column].dropna()
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         raise DataError(_NOT_TEXT.format(column=column, label=label, what=f"{values.dtype} values"))

@@ -354,7 +354,9 @@ def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> lis
     elif len(numbers) and not np.isfinite(numbers.to_numpy(dtype=np.float64)).all():
         problems.append(f"target column {target!r} holds infinite values in the {label}. Drop or fix those rows.")
     elif len(numbers) and numbers.nunique() < 2:
-        problems.append(f"target column {target!r} is constant in the {label}; there is nothing to predict.")
+        problems.append(f"target column {target!r} is constant in the {label} (every value is {numbers.iloc[0]!r}); a "
+                        "regression needs a target that varies. Fix: check the column is the one you mean, or choose "
+                        "another target.")
     return problems
 
 
@@ -408,7 +410,12 @@ def split_train_test(frame: pd.DataFrame, *, y: np.ndarray, test_size: float, se
     try:
         train_idx, test_idx = train_test_split(idx, test_size=test_size, random_state=seed, stratify=y)
     except ValueError as exc:
-        raise DataError(f"Cannot make a stratified split of {len(frame)} rows with test_size={test_size}: {exc}.") from None
+        counts = pd.Series(y).value_counts()
+        rare = [str(v) for v in counts[counts < 2].index[:5]]
+        fix = (f"Fix: drop or merge the class(es) with a single row ({', '.join(rare)}), or give a test file with "
+               "data.test_path." if rare else "Fix: use more rows, another test_size, or give data.test_path.")
+        raise DataError(f"Cannot make a stratified split of {len(frame)} rows with test_size={test_size}: expected at "
+                        f"least 2 rows of every class, found {exc}. {fix}") from None
     return np.sort(train_idx), np.sort(test_idx)
 
 
@@ -670,7 +677,8 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
         "positive_label": to_jsonable(d.positive_label),
         **_task_summary(config, prepared),
         "sensitive_features": list(d.sensitive_features),
-        "sensitive_used_as_features": d.use_sensitive_as_features,
+        # a text model reads only its text column, whatever use_sensitive_as_features says
+        "sensitive_used_as_features": d.use_sensitive_as_features and d.text_column is None,
         "features": list(prepared.preprocessor.columns_),
         "dropped_columns": list(d.drop_columns),
         "n_encoded_features": int(prepared.X_train.shape[1]),

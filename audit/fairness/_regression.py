@@ -275,6 +275,9 @@ def _t_intervals(rows: np.ndarray, layout: Layout, *, level: float) -> dict:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.sqrt(ss / (size - 1))
             out[(gi, metric)] = _t_bounds(mean, sd, size, level)
+    for key, (lo, hi) in out.items():
+        if key[1] == "mae":  # a mean of absolute errors is never negative: its interval stops at 0
+            out[key] = (np.maximum(lo, 0.0), hi)
     return out
 
 
