@@ -81,7 +81,7 @@ def multiclass_table(n: int = 480, seed: int = 0) -> pd.DataFrame:
     labels[tiny] = 7  # a tiny class, written as an integer
     group = rng.choice(["north", "south"], size=n, p=[0.65, 0.35]).astype(object)
     group[rng.choice(n, size=n // 8, replace=False)] = None  # a missing-value group
-    site = rng.choice([f"site-{i:02d}" for i in range(12)], size=n)  # every site too small to compare
+    site = rng.choice([f"site-{i:02d}" for i in range(12)], size=n)  # (almost) every site too small to compare
     return pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "colour": colour, "region": group, "site": site,
                          "label": labels})
 

@@ -82,8 +82,11 @@ MULTICLASS_GATES = [
 @pytest.fixture(scope="module")
 def multiclass_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("multiclass")
-    multiclass_table().to_csv(folder / "classes.csv", index=False)
-    raw = base_config("multiclass", "classes.csv", target="label", sensitive_features=["region", "site"])
+    table = multiclass_table()
+    table.loc[::60, "label"] = None  # 8 rows without a class: dropped and counted (data.drop_missing_target)
+    table.to_csv(folder / "classes.csv", index=False)
+    raw = base_config("multiclass", "classes.csv", target="label", sensitive_features=["region", "site"],
+                      drop_missing_target=True)
     raw = merge(raw, privacy={"enabled": True, "target_epsilon": 4.0, "epochs": 2, "accountant": "rdp",
                               "membership_inference": True, "canary_audit": False},
                 gates=MULTICLASS_GATES)
@@ -100,6 +103,8 @@ def test_multiclass_run_completes_and_its_record_validates(multiclass_run):
     assert data["data"]["task"] == "multiclass"
     assert data["data"]["classes"] == ["3", "7", "cat", "dog"]  # integer and string labels, as text
     assert 0 < data["data"]["class_counts_train"]["7"] < 20  # the tiny class is kept, not dropped
+    assert data["data"]["rows_dropped_missing_target"] == {"training": 8}
+    assert data["data"]["n_train"] + data["data"]["n_test"] == 480 - 8
     assert data["task_fairness"]["classes"] == data["data"]["classes"]
     assert set(data["task_fairness"]["models"]) == set(MODELS)
     assert result.verdict == data["verdict"]
@@ -155,7 +160,9 @@ def test_multiclass_group_metrics_equal_fairlearn_metricframe(multiclass_run, mo
                          ("macro_f1_difference", "macro_f1")):
         entry = block["disparities"][name]
         used = entry["groups_used"]
-        assert len(used) >= 2 and "<missing>" not in used  # the small missing group is excluded, not compared
+        sufficient = sorted(g["group"] for g in block["groups"] if g["sufficient"])
+        assert sorted(used) == sufficient and len(used) >= 2  # groups below min_group_size are reported, not compared
+        assert all(g["sufficient"] == (g["n"] >= 20) for g in block["groups"])
         expected = mf.by_group.loc[used, metric].max() - mf.by_group.loc[used, metric].min()
         assert entry["value"] == pytest.approx(expected, abs=1e-12)
         assert entry["ci"][0] <= entry["value"] <= entry["ci"][1]
@@ -166,7 +173,7 @@ def test_multiclass_group_metrics_equal_fairlearn_metricframe(multiclass_run, mo
         assert value == pytest.approx(rates.max() - rates.min(), abs=1e-12), cls
     assert srd["value"] == max(srd["by_class"].values()) == srd["by_class"][srd["worst_class"]]
     site = data["task_fairness"]["models"][model]["by_feature"]["site"]
-    assert all(not g["sufficient"] for g in site["groups"]) and site["disparities"]["accuracy_difference"]["value"] is None
+    assert sum(g["sufficient"] for g in site["groups"]) < 2 and site["disparities"]["accuracy_difference"]["value"] is None
 
 
 def test_multiclass_gates_resolve_the_new_metrics(multiclass_run):
