@@ -63,7 +63,9 @@ def compare_task_models(r: AuditResult, kind: str) -> None:
         return
     x_bounds = [{"value": g.max, "label": f"gate {g.severity}: ≤ {fmt(g.max)} ({g.model})"} for g in r.gates
                 if g.metric == metric and g.feature == feature and g.max is not None]
-    y_bounds = [{"value": g.min if g.min is not None else g.max, "label": f"gate {g.severity} ({g.model})"}
+    y_bounds = [{"value": g.min if g.min is not None else g.max,
+                 "label": f"gate {g.severity}: {'≥' if g.min is not None else '≤'} "
+                          f"{fmt(g.min if g.min is not None else g.max)} ({g.model})"}
                 for g in r.gates if g.metric == _Y[kind][y_label] and g.feature is None
                 and (g.min is not None or g.max is not None)]
     better = "down" if kind == "regression" and y_label != "R²" else "up"

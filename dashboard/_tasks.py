@@ -62,7 +62,7 @@ def _tile(label: str, entry: Any, gate: Any = None, *, digits: int = 3, note: st
         bound = f"≥ {gate.min:g}" if gate.min is not None else f"≤ {gate.max:g}" if gate.max is not None else None
     return {"label": label, "value": _num(value), "ci": [lo, hi] if lo is not None and hi is not None else None,
             "bound": bound, "outcome": with_derived(gate).effective_outcome if gate is not None else None, "digits": digits,
-            "note": note}
+            "note": note, "ci_crosses_bound": gate is not None and with_derived(gate).ci_crosses_bound is True}
 
 
 def _text_tiles(r: AuditResult, model: str) -> list[dict[str, Any]]:

@@ -30,7 +30,10 @@ try:
 except AuditError as exc:
     error(exc)
     st.stop()
-if run.result.slices is None:
+if run.result.slices is None and kind == "regression":
+    st.caption("A regression run stores only the sensitive columns (the error-analysis stage, which stores the raw test "
+               "features, runs for classifiers), so cohorts filter on those.")
+elif run.result.slices is None:
     st.caption("This run stores only the sensitive columns (it predates the error-analysis stage), so cohorts filter on those.")
 st.caption(f"Active cohort: **{md_escape(cohort_label(active_cohort()))}**. Fairness, Explainability and Error analysis "
            "are scoped to it; it is kept in the URL, so a link reopens it.")
@@ -77,7 +80,9 @@ ca = left.selectbox("Cohort A", names, index=len(names) - 1, key="co_a")
 cb = right.selectbox("Cohort B", names, index=0, key="co_b")
 preds = predictions(run)
 parts = []
-for label, conds_x in ((ca, options[ca]), (cb, options[cb])):
+picked = [("A", ca), ("B", cb)] if ca != cb else [("A = B", ca)]  # the same cohort twice would stack its bars
+for side, label in picked:
+    conds_x = options[label]
     try:
         m = cohort_mask(frame, conds_x)
     except AuditError as exc:
@@ -86,7 +91,7 @@ for label, conds_x in ((ca, options[ca]), (cb, options[cb])):
     idx = np.nonzero(m)[0]
     rows = pd.concat([part.iloc[idx] for _, part in preds.groupby("model", sort=False)], ignore_index=True)
     met = task_cohort_metrics(rows, kind=kind)
-    met.insert(0, "cohort", f"{'A' if label == ca else 'B'}: {label}")
+    met.insert(0, "cohort", f"{side}: {label}")
     parts.append(met)
 both = pd.concat(parts, ignore_index=True)
 if both.empty:

@@ -122,7 +122,8 @@ i = st.selectbox("Slice", range(len(slices)), format_func=lambda k: f"{k + 1}. {
 chosen = slices[i]
 st.markdown(f"**{md_escape(chosen.label)}**: {fmt(chosen.size)} rows, error rate {fmt(chosen.error_rate)} "
             f"[{fmt((chosen.ci or [None])[0])}, {fmt((chosen.ci or [None, None])[1])}], rest {fmt(chosen.rest_error_rate)}, "
-            f"{fmt(chosen.false_positives)} false positives and {fmt(chosen.false_negatives)} false negatives; "
+            + (f"{fmt(chosen.false_positives)} false positives and {fmt(chosen.false_negatives)} false negatives; "
+               if task == "binary" else "errors = a wrong class; ")
             + ("significant after the correction." if chosen.significant else "**not** significant after the correction."))
 a, b = st.columns(2)
 if a.button("Use as cohort", key="ea_to_cohort", type="primary"):
@@ -131,7 +132,9 @@ if a.button("Use as cohort", key="ea_to_cohort", type="primary"):
     set_cohort(combined, name=chosen.label)
     st.session_state["ea_notice"] = encode(combined)  # shown while this cohort is the active one
     st.rerun()
-if b.button("Open a row in What-if", key="ea_to_whatif"):
+if task != "binary":
+    b.caption("What-if rescores rows of binary tabular models only.")
+elif b.button("Open a row in What-if", key="ea_to_whatif"):
     new = from_slice(chosen.conditions)
     st.session_state[WHATIF_SLICE_KEY] = conds + [c for c in new if c not in conds] if mask is not None else new
     st.switch_page("views/whatif.py")

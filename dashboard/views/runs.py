@@ -25,6 +25,12 @@ if not frame.empty:
     st.caption("Newest first. Pick the run to review in the sidebar; every page shows that run. "
                "Disparities are the largest over the sensitive features, for the private model when there is one.")
     shown = frame.drop(columns=[c for c in frame.columns if c.endswith(" feature")])
+    if "task figures" in shown and shown["task figures"].notna().any():  # beside accuracy, where a reader looks
+        cols = [c for c in shown.columns if c != "task figures"]
+        at = cols.index("accuracy private") + 1 if "accuracy private" in cols else len(cols)
+        shown = shown[cols[:at] + ["task figures"] + cols[at:]]
+    else:
+        shown = shown.drop(columns=["task figures"], errors="ignore")
     table(shown, formats={"accuracy reference": "%.4f", "accuracy private": "%.4f", "ε spent": "%.3f",
                           "ε target": "%.3f", "max DP difference": "%.4f", "max EO difference": "%.4f"})
 
