@@ -296,7 +296,9 @@ def _descriptive(card: dict, result: AuditResult, kind: str) -> None:
                                     "is in target units).")
         mt["uncertainty"] = _ci_settings(result, kind)
     target = {k: _num(v) for k, v in _dict(d.target_summary).items() if _num(v) is not None}
-    counts = [{"class": str(k), "count": _num(v)} for k, v in d.class_counts_train.items()]
+    total = sum(_num(v) or 0 for v in d.class_counts_train.values())
+    counts = [{"class": str(k), "count": _num(v), "share": (_num(v) or 0) / total if total else None}
+              for k, v in d.class_counts_train.items()]
     text = {"column": _text(d.text_column), **{str(k): v for k, v in _dict(d.text).items() if isinstance(v, (int, float, str))}}
     for key in ("evaluation_data", "training_data"):
         sec = card.get(key)
@@ -601,6 +603,9 @@ def _explainability(card: dict, result: AuditResult) -> None:
             per_class.append({"class": str(cls), "top": [{"feature": str(r.get("feature")), "mean_abs": _num(r.get("mean_abs")),
                                                           "mean_signed": _num(r.get("mean_signed"))} for r in top]})
         entry["per_class_importance"] = per_class
+        for e in _list(entry.get("examples")):  # a regression's true target is a float: shown like the score
+            if isinstance(e.get("y_true"), float):
+                e["y_true"] = round(e["y_true"], 3)
 
 
 # ---------------------------------------------------------------- the hook
