@@ -318,9 +318,19 @@ def _descriptive(card: dict, result: AuditResult, kind: str) -> None:
 
 def _caveats(card: dict, result: AuditResult) -> None:
     cv = card.get("caveats")
+    if not isinstance(cv, dict):
+        return
     text_ran = result.text is not None and any(m.identity_auc or m.counterfactual for m in result.text.models.values())
-    if isinstance(cv, dict) and (_task_models(result) or text_ran):
+    if _task_models(result) or text_ran:
         cv["notes"] = [n for n in _list(cv.get("notes")) if not str(n).startswith("No fairness audit was run")]
+    model = result.text.models.get(audited_model(result) or "") if result.text is not None else None
+    subgroups = _dict(_dict(model.identity_auc if model is not None else None).get("subgroups"))
+    thin = [str(k) for k, v in subgroups.items() if any(_dict(_dict(v).get(f)).get("value") is None for f in _AUC_FAMILIES)]
+    if thin:
+        cv["notes"] = _list(cv.get("notes")) + [
+            f"{len(thin)} of {len(subgroups)} identity subgroups have too few test texts on one side for at least one "
+            f"AUC ({', '.join(thin[:8])}{' and more' if len(thin) > 8 else ''}); the identity audit says nothing about them "
+            "there."]
 
 
 # ---------------------------------------------------------------- group errors (multiclass, regression)
