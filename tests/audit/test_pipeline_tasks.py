@@ -228,19 +228,12 @@ def regression_run(tmp_path_factory):
     return result, run_dir, config
 
 
-@pytest.mark.xfail(reason="BUG: the explanation examples of a regression have kind 'largest_error' "
-                          "(audit/explain/_tabular.py), which ExplainExample.kind (audit/result/_explain.py) and so the "
-                          "published schema do not allow: every regression audit.json with explanations fails the schema",
-                   strict=True)
 def test_regression_record_validates_against_the_schema(regression_run):
     _, run_dir, _ = regression_run
     data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))
     assert _schema_errors(data) == []
 
 
-@pytest.mark.xfail(reason="BUG: `rai-audit card` validates audit.json against the schema and so refuses (exit 2) "
-                          "every regression run with explanations: example kind 'largest_error' is not in the schema",
-                   strict=True)
 def test_cards_render_again_from_a_regression_run(regression_run, tmp_path, capsys):
     from audit.cli import main
 
@@ -266,7 +259,7 @@ def test_regression_run_completes_and_round_trips(regression_run):
     data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))
     record = AuditResult.from_dict(data)
     assert record.to_dict() == data and AuditResult.from_json(record.to_json()).to_dict() == data
-    assert not [p for p in schema_problems(data) if "largest_error" not in p]  # nothing else departs from the schema
+    assert schema_problems(data) == []
     assert record.task == "regression" and data["data"]["task"] == "regression"
     summary = data["data"]["target_summary"]
     raw = pd.read_csv(run_dir.parent / "income.csv")["income"]
@@ -303,9 +296,6 @@ def test_regression_summary_and_group_errors_equal_fairlearn_metricframe(regress
     assert worst["worst_group"] == mf.by_group.loc[used, "rmse"].idxmax()
 
 
-@pytest.mark.xfail(reason="BUG: a group's MAE interval is a t interval that falls below 0 for a small group with "
-                          "one large error (audit/fairness/_regression.py); an MAE is never negative, so the interval "
-                          "should be clipped at 0 (or bootstrapped like the RMSE)", strict=True)
 def test_mae_intervals_of_a_small_group_are_never_negative():
     from audit.fairness import regression_fairness_report
 
@@ -439,10 +429,6 @@ def test_text_run_completes_and_its_record_validates(text_run):
     assert result.models["reference"].test_accuracy > 0.6
 
 
-@pytest.mark.xfail(reason="BUG: a text audit records data.sensitive_used_as_features = true (the config default) "
-                          "although the text model reads only the texts (audit/data.py _data_summary), so the card says "
-                          "'Sensitive features are used as model inputs; decisions may depend on them directly'",
-                   strict=True)
 def test_text_audit_does_not_claim_the_sensitive_column_is_a_model_input(text_run):
     _, run_dir, _ = text_run
     data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))

@@ -110,23 +110,12 @@ def test_multiclass_test_file_with_a_class_never_seen_in_training(tmp_path, monk
     _has(msg, "hamster", "do not occur in the training rows", "'cat'", "drop those rows")
 
 
-def _singleton_class(tmp_path, monkeypatch, capsys) -> str:
+def test_multiclass_class_with_a_single_row(tmp_path, monkeypatch, capsys):
     raw, tables = _mc()
     tables["classes.csv"].loc[5, "label"] = "unicorn"  # one row: no stratified split can put it on both sides
-    return _refused(tmp_path, raw, tables, monkeypatch, capsys)
-
-
-def test_multiclass_class_with_a_single_row(tmp_path, monkeypatch, capsys):
-    msg = _singleton_class(tmp_path, monkeypatch, capsys)
-    _has(msg, "stratified split", "unicorn", "only 1 member")
-
-
-@pytest.mark.xfail(reason="BUG: a class with one row fails the stratified split with scikit-learn's words "
-                          "(audit/data.py split_train_test) and no fix (e.g. 'Fix: drop or merge the class, or give "
-                          "data.test_path')", strict=True)
-def test_multiclass_class_with_a_single_row_says_how_to_fix_it(tmp_path, monkeypatch, capsys):
-    msg = _singleton_class(tmp_path, monkeypatch, capsys)
-    _has(msg, "fix")
+    msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
+    _has(msg, "stratified split", "expected at least 2 rows of every class", "unicorn", "only 1 member",
+         "fix: drop or merge the class", "data.test_path")
 
 
 def test_multiclass_missing_target_values_point_to_drop_missing_target(tmp_path, monkeypatch, capsys):
@@ -152,24 +141,13 @@ def test_regression_target_with_infinite_values(tmp_path, monkeypatch, capsys):
     _has(msg, "target column 'income'", "infinite values", "drop or fix those rows")
 
 
-def _constant_income(tmp_path, monkeypatch, capsys) -> str:
+def test_regression_target_that_is_constant(tmp_path, monkeypatch, capsys):
     frame = regression_table(n=240)
     frame["income"] = 5000.0
     raw, tables = _reg(frame)
-    return _refused(tmp_path, raw, tables, monkeypatch, capsys)
-
-
-def test_regression_target_that_is_constant_is_refused(tmp_path, monkeypatch, capsys):
-    msg = _constant_income(tmp_path, monkeypatch, capsys)
-    _has(msg, "target column 'income'", "constant", "nothing to predict")
-
-
-@pytest.mark.xfail(reason="BUG: the constant-regression-target message (audit/data.py _target_problems) says what was "
-                          "found but not how to fix it (e.g. 'Fix: choose a target that varies, or check the column')",
-                   strict=True)
-def test_regression_target_that_is_constant_says_how_to_fix_it(tmp_path, monkeypatch, capsys):
-    msg = _constant_income(tmp_path, monkeypatch, capsys)
-    _has(msg, "fix")
+    msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
+    _has(msg, "target column 'income'", "is constant", "5000.0", "a regression needs a target that varies",
+         "fix: check the column")
 
 
 # ---------------------------------------------------------------- config: task, labels, models
@@ -190,16 +168,14 @@ def test_task_misspelt(tmp_path, monkeypatch, capsys):
 def test_text_column_missing_from_the_table(tmp_path, monkeypatch, capsys):
     raw, tables = _text(data={"text_column": "comment"})
     msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
-    _has(msg, "'comment'", "missing", "review")  # found: the columns there are
+    _has(msg, "expected a column 'comment' of texts", "found none", "columns found: ['review'",
+         "fix: set data.text_column")
 
 
-@pytest.mark.xfail(reason="BUG: a text_column missing from the table (audit/_text_data.py _check_texts) names the "
-                          "columns found but neither what was expected nor a fix (e.g. 'Fix: set data.text_column to "
-                          "one of them')", strict=True)
-def test_text_column_missing_from_the_table_says_how_to_fix_it(tmp_path, monkeypatch, capsys):
-    raw, tables = _text(data={"text_column": "comment"})
+def test_text_column_in_the_wrong_case_is_named(tmp_path, monkeypatch, capsys):
+    raw, tables = _text(data={"text_column": "Review"})
     msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
-    _has(msg, "fix")
+    _has(msg, "'review' exists", "case-sensitive", "fix: set data.text_column")
 
 
 def test_text_column_that_holds_numbers(tmp_path, monkeypatch, capsys):

@@ -19,11 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
-_REGRESSION_SCHEMA_BUG = pytest.mark.xfail(
-    reason="BUG: regression explanation examples have kind 'largest_error', which ExplainExample.kind and the published "
-           "schema do not allow (audit/explain/_tabular.py vs audit/result/_explain.py)", strict=True)
-
-
 def _command() -> list[str]:
     script = Path(sys.executable).with_name("rai-audit")
     return [str(script)] if script.exists() else [sys.executable, "-m", "audit.cli"]
@@ -79,7 +74,7 @@ def test_example_runs_to_a_verdict(example_runs, name, task):
     assert all(g.outcome in ("pass", "fail", "inconclusive") for g in result.gates) and result.gates
 
 
-@pytest.mark.parametrize("name", ["multiclass", pytest.param("regression", marks=_REGRESSION_SCHEMA_BUG), "text"])
+@pytest.mark.parametrize("name", ["multiclass", "regression", "text"])
 def test_example_audit_json_validates_against_the_schema(example_runs, name):
     if name == "text":
         pytest.importorskip("dmba")
