@@ -169,3 +169,7 @@ class ModelExplanation(Section):
     artifacts: dict[str, RelPath] = field(default_factory=dict, metadata=doc("array name → .npy file"))
     image_maps: list[ImageMap] = field(default_factory=list, metadata=doc("saved attribution maps (image runs)"))
     per_class_accuracy: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=doc("class → {accuracy, n} (image runs)"))
+    explained_class: str | None = field(default=None, metadata=doc(
+        "a multiclass model: the class whose log-odds the examples and checks explain (the one predicted most often)"))
+    per_class_importance: dict[str, list[FeatureImportance]] = field(default_factory=dict, metadata=doc(
+        "a multiclass model: class → its features by importance (mean |attribution| of the class's log-odds)"))

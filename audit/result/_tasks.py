@@ -29,6 +29,8 @@ class TaskDisparity(Section):
     reason: str | None = field(default=None, metadata=doc("why the value is null"))
     by_class: dict[str, float | None] = field(default_factory=dict, metadata=doc(
         "class → the one-vs-rest disparity (multiclass _ovr metrics)"))
+    groups_used_by_class: dict[str, list[str]] = field(default_factory=dict, metadata=doc(
+        "class → the groups with enough true rows of it (recall_difference_ovr)"))
     worst_class: str | None = field(default=None, metadata=doc("class with the largest one-vs-rest disparity"))
     worst_group: str | None = field(default=None, metadata=doc("group with the largest error (worst-group metrics)"))
 
@@ -49,9 +51,15 @@ class TaskFairnessBlock(Section):
 class TaskModelFairness(Section):
     """The group audit of one multiclass or regression model."""
 
+    n: Count | None = field(default=None, metadata=doc("test rows"))
+    min_group_size: Count | None = field(default=None, metadata=doc("fewest rows a group needs to enter the disparities"))
+    min_group_positives: Count | None = field(default=None, metadata=doc(
+        "fewest true rows of a class a group needs for that class's recall (multiclass)"))
+    ci: dict[str, Any] = field(default_factory=dict, metadata=doc("how the intervals were computed: method, level, n_boot"))
+    intervals: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "regression: which figures have t intervals (means of per-row terms) and which bootstrap intervals, and why"))
     overall: dict[str, Any] = field(default_factory=dict, metadata=doc("metrics over all test rows"))
     by_feature: dict[str, TaskFairnessBlock] = field(default_factory=dict, metadata=doc("feature (or 'a & b') → block"))
-    method: Any = field(default=None, metadata=doc("how the intervals were computed"))
 
 
 @dataclass(kw_only=True)
