@@ -103,18 +103,20 @@ def swap_context(original: str, counterfactual: str, *, width: int = 8, limit: i
     [('… b she c …', '… b he c …')]
     """
     a, b = str(original).split(), str(counterfactual).split()
-    out = []
-    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
-    for tag, i1, i2, j1, j2 in ops:
+    spans: list[list[int]] = []  # [i1, i2, j1, j2] of each change, nearby changes merged into one snippet
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        lo_a, hi_a = max(0, i1 - width), min(len(a), i2 + width)
-        lo_b, hi_b = max(0, j1 - width), min(len(b), j2 + width)
-        out.append(((("… " if lo_a else "") + " ".join(a[lo_a:hi_a]) + (" …" if hi_a < len(a) else "")),
-                    (("… " if lo_b else "") + " ".join(b[lo_b:hi_b]) + (" …" if hi_b < len(b) else ""))))
-        if len(out) >= limit:
-            break
-    return out
+        if spans and i1 - spans[-1][1] <= 2 * width and i2 - spans[-1][0] <= 3 * width:  # short snippets only
+            spans[-1][1], spans[-1][3] = i2, j2
+        else:
+            spans.append([i1, i2, j1, j2])
+
+    def snippet(words: list[str], lo: int, hi: int) -> str:
+        lo, hi = max(0, lo - width), min(len(words), hi + width)
+        return ("… " if lo else "") + " ".join(words[lo:hi]) + (" …" if hi < len(words) else "")
+
+    return [(snippet(a, i1, i2), snippet(b, j1, j2)) for i1, i2, j1, j2 in spans[:limit]]
 
 
 def template_spreads(counterfactual: dict[str, Any] | None) -> pd.DataFrame:
