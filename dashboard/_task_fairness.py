@@ -13,6 +13,7 @@ import streamlit as st
 
 from audit.result import AuditResult, TaskFairnessBlock, TaskModelFairness
 from dashboard import _charts as charts
+from dashboard._cohorts import widget_label
 from dashboard._data import fmt, fmt_ci, md_escape
 from dashboard._tasks import (MULTICLASS_GROUP_METRICS, REGRESSION_GROUP_METRICS, by_class_frame, confusion_frame,
                               disparity_frame, group_metric_frame, group_table, per_class_rates)
@@ -67,7 +68,7 @@ def _confusion(block: TaskFairnessBlock, classes: list[str], feature: str) -> No
     if not groups or not classes:
         not_run("Confusion matrices", "The record holds no confusion counts for this feature.")
         return
-    group = st.selectbox(f"Group of {feature}", groups, key="tf_conf_group", format_func=str)
+    group = st.selectbox(f"Group of {widget_label(feature)}", groups, key="tf_conf_group", format_func=str)  # labels are Markdown
     entry = next(g for g in block.groups if str(g.get("group")) == group)
     frame = confusion_frame(entry, classes)
     st.caption(f"{fmt(entry.get('n'))} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
