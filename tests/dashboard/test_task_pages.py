@@ -264,3 +264,30 @@ def test_the_text_page_is_listed_for_text_runs_only(app, task_root, synthetic_ro
     at = app(task_root, run="multiclass")
     with pytest.raises(ValueError, match="text.py"):
         at.switch_page("views/text.py")
+
+
+SCRIPT = "<script>alert(1)</script> **bold** [link](http://e.x)"
+
+
+def test_text_from_the_record_is_shown_as_text_never_as_markup(app, task_root, tmp_path):
+    import json
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(task_root / "text", root / "text")
+    path = root / "text" / "audit.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for audit in record["text"]["models"].values():
+        for pair in audit["counterfactual"]["pairs"]:
+            pair["from"] = SCRIPT
+            for example in pair.get("examples") or []:
+                example["original"], example["counterfactual"] = f"she said {SCRIPT}", f"he said {SCRIPT}"
+    record["text"]["mentions"] = {SCRIPT: 3}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    at = app(root, run="text", page="text")
+    _ok(at)
+    for kind in ("markdown", "caption", "info", "warning", "title", "subheader"):
+        for element in at.get(kind):
+            assert "<script>" not in str(element.value), (kind, element.value)
+    shown = [t.value for t in at.text]
+    assert any("<script>alert(1)</script>" in v for v in shown), shown
