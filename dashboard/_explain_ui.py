@@ -34,10 +34,14 @@ def example_label(e: Any, *, task: str, explained_class: Any = None) -> str:
 
 
 def per_class_frame(per_class: dict[str, Any]) -> pd.DataFrame:
-    """Long frame: class, feature, mean |attribution|, mean signed (entries that are not dicts are skipped)."""
-    rows = [{"class": str(cls), "feature": str(g.get("feature")), "mean |attribution|": g.get("mean_abs"),
-             "mean signed": g.get("mean_signed")}
-            for cls, entries in per_class.items() for g in (entries or []) if isinstance(g, dict)]
+    """Long frame: class, feature, mean |attribution|, mean signed (from FeatureImportance entries or plain dicts)."""
+    rows = []
+    for cls, entries in per_class.items():
+        for g in entries or []:
+            g = g.to_dict() if hasattr(g, "to_dict") else g  # FeatureImportance, or a plain dict
+            if isinstance(g, dict):
+                rows.append({"class": str(cls), "feature": str(g.get("feature")), "mean |attribution|": g.get("mean_abs"),
+                             "mean signed": g.get("mean_signed")})
     return pd.DataFrame(rows, columns=["class", "feature", "mean |attribution|", "mean signed"])
 
 

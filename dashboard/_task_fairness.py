@@ -159,10 +159,10 @@ def show_task_fairness(r: AuditResult) -> None:
     model = model_picker(models, key="fair_model")
     M: TaskModelFairness = tf.models[model]
     regression = (tf.task or "") == "regression" or r.task == "regression"
-    ci = M.extra.get("ci") if isinstance(M.extra.get("ci"), dict) else {}
-    st.caption(f"{'Regression' if regression else 'Multiclass'} model, {fmt(M.extra.get('n'))} test rows. Intervals: "
+    ci = M.ci if isinstance(M.ci, dict) else {}
+    st.caption(f"{'Regression' if regression else 'Multiclass'} model, {fmt(M.n)} test rows. Intervals: "
                f"{md_escape(ci.get('method') or (_REGRESSION_CI if regression else 'see the record'))}, level {fmt(ci.get('level'))}. Groups under "
-               f"{fmt(M.extra.get('min_group_size'))} rows are flagged and left out of the disparities.")
+               f"{fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
     overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in M.overall.items()
                             if isinstance(v, dict)])
     if not overall.empty:

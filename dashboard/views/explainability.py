@@ -49,7 +49,7 @@ if X.target:
                + (f" — {md_escape(X.target_description)}" if X.target_description else "") + ".")
 for w in X.warnings:
     st.warning(md_escape(w))
-explained_class = X.extra.get("explained_class")
+explained_class = X.explained_class
 
 # --- global importance -----------------------------------------------------------------------------
 st.subheader("Global importance")
@@ -67,7 +67,7 @@ else:
                                           title="Mean signed effect"))
 
 # --- multiclass: importance for every class ------------------------------------------------------
-per_class = X.extra.get("per_class_importance")
+per_class = X.per_class_importance
 if isinstance(per_class, dict) and per_class:
     show_per_class_importance(per_class, explained_class)
 
