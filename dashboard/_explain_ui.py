@@ -40,9 +40,10 @@ def per_class_frame(per_class: dict[str, Any]) -> pd.DataFrame:
         for g in entries or []:
             g = g.to_dict() if hasattr(g, "to_dict") else g  # FeatureImportance, or a plain dict
             if isinstance(g, dict):
+                ci = g.get("ci") if isinstance(g.get("ci"), list) and len(g["ci"]) == 2 else [None, None]
                 rows.append({"class": str(cls), "feature": str(g.get("feature")), "mean |attribution|": g.get("mean_abs"),
-                             "mean signed": g.get("mean_signed")})
-    return pd.DataFrame(rows, columns=["class", "feature", "mean |attribution|", "mean signed"])
+                             "lo": ci[0], "hi": ci[1], "mean signed": g.get("mean_signed")})
+    return pd.DataFrame(rows, columns=["class", "feature", "mean |attribution|", "lo", "hi", "mean signed"])
 
 
 def show_per_class_importance(per_class: dict[str, Any], explained_class: Any) -> None:
@@ -61,8 +62,10 @@ def show_per_class_importance(per_class: dict[str, Any], explained_class: Any) -
                         index=classes.index(str(explained_class)) if str(explained_class) in classes else 0)
     part = frame[frame["class"] == pick]
     left, right = st.columns(2)
+    has_ci = part[["lo", "hi"]].notna().all(axis=None) and not part.empty
     chart(where=left, c=charts.bars_with_ci(part, category="feature", value="mean |attribution|",
-                                            title=f"Mean |attribution| for {pick}"))
+                                            lo="lo" if has_ci else None, hi="hi" if has_ci else None,
+                                            title=f"Mean |attribution| for {pick}" + (" with interval" if has_ci else "")))
     chart(where=right, c=charts.signed_bars(part.dropna(subset=["mean signed"]), category="feature", value="mean signed",
                                             title=f"Mean signed effect on the log-odds of {pick}"))
     with st.expander("As a table"):
