@@ -152,13 +152,14 @@ class GateMetricInfo(NamedTuple):
     """What a gate metric means, whether a gate on it must name a sensitive ``feature``, and where it exists.
 
     ``tasks`` are the config tasks whose audits compute it; ``needs_text`` marks the text audits'
-    figures (a ``data.text_column`` is needed).
+    figures (a ``data.text_column`` is needed), ``tables_only`` those a text audit never computes.
     """
 
     description: str
     needs_feature: bool = False
     tasks: tuple[str, ...] = CONFIG_TASKS
     needs_text: bool = False
+    tables_only: bool = False  # computed on tabular features only (no text audit has it)
 
 
 def _disparity_info(name: str) -> GateMetricInfo:
@@ -184,12 +185,14 @@ GATE_METRICS: dict[str, GateMetricInfo] = {
     "canary_noise_ratio": GateMetricInfo(
         "noise released on the gradient canaries over the noise the accountant assumed (about 1 when correct)"),
     "four_fifths_ratio": GateMetricInfo("selection-rate ratio (four-fifths rule)", needs_feature=True, tasks=("binary",)),
-    "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True),
+    "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True,
+                                              tables_only=True),
     "n_parameters": GateMetricInfo("trainable parameters"),
     "training_time_s": GateMetricInfo("training wall time in seconds"),
     "max_significant_slice_error_rate": GateMetricInfo(
         "highest error rate of a test-set slice that errs significantly more often than the model overall "
-        "(Holm-corrected over every slice examined); the overall error rate when no slice does", tasks=_CLASSIFICATION),
+        "(Holm-corrected over every slice examined); the overall error rate when no slice does", tasks=_CLASSIFICATION,
+        tables_only=True),
     **{name: _disparity_info(name)
        for name in dict.fromkeys((*FAIRNESS_DISPARITIES, *MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES))},
     "counterfactual_flip_rate": GateMetricInfo(

@@ -674,6 +674,14 @@ def _gate_task_problems(gates: dict[int, GateSpec], task: str, text: bool, probl
         elif info.needs_text and not text:
             problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is a figure of the text audits, which need "
                             "data.text_column. Fix: name the column of texts, or remove the gate.")
+        elif info.tables_only and text:
+            problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is computed on table features; a text audit "
+                            "(data.text_column) explains tokens and has no slices of features. Fix: gate on a text "
+                            "figure (counterfactual_flip_rate, subgroup_auc_min, ...) or remove the gate.")
+        if gate.groups == "all" and task != "binary" and gate.metric in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
+            problems.append(f"'gates[{i}].groups' ({gate.metric}): 'groups = \"all\"' applies to binary audits; the "
+                            f"disparities of a {task} audit compare the groups with enough data (every group stays in "
+                            "the tables). Fix: remove it from this gate.")
 
 
 def config_from_dict(raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".") -> AuditConfig:

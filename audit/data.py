@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import DataError
-from audit.tasks import TaskSpec, encode_target, label_matches
+from audit.tasks import TaskSpec, class_labels, encode_target, label_matches
 
 __all__ = [
     "MISSING_CATEGORY",
@@ -339,7 +339,7 @@ def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> lis
     if n_nan:
         problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
     if task == "multiclass":
-        values = sorted(map(str, y.dropna().astype(str).str.strip().unique()))
+        values = sorted(map(str, class_labels(y.dropna()).unique()))
         if not 2 <= len(values) <= MAX_CLASSES:
             shown = values[:10] + (["..."] if len(values) > 10 else [])
             problems.append(f"target column {target!r} has {len(values)} classes in the {label} (found {shown}); a multiclass "
@@ -557,6 +557,12 @@ class PreparedData:
     summary: dict[str, Any]
     screening: Any = None  # audit.screening.Screening: the identifier scan and the columns left out
     task: TaskSpec = field(default_factory=lambda: TaskSpec("binary", positive_label=1))
+    target: str | None = None  # the target column of raw_train and raw_test
+
+    def target_values(self, split: str = "test") -> np.ndarray:
+        """A regression's target as the data holds it (float64; the model learns it standardised in float32)."""
+        frame = self.raw_test if split == "test" else self.raw_train
+        return pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=np.float64)
 
 
 def sensitive_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -641,7 +647,7 @@ def _strata(config: Any, y: pd.Series) -> np.ndarray:
     """What the split is stratified on: the binary label, the class, or the regression target's quintile."""
     task = getattr(config, "task", "binary")
     if task == "multiclass":
-        return y.astype(str).str.strip().to_numpy()
+        return class_labels(y).to_numpy()
     if task == "regression":
         values = pd.to_numeric(y, errors="coerce")
         return pd.qcut(values.rank(method="first"), q=min(5, max(len(values) // 10, 1)), labels=False).to_numpy()
@@ -657,7 +663,7 @@ def _task_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
     if spec.task == "multiclass":
         counts = np.bincount(y_tr, minlength=len(spec.classes))
         return {**out, "classes": list(spec.classes), "class_counts_train": dict(zip(spec.classes, map(int, counts)))}
-    raw = spec.to_target_units(y_tr)
+    raw = prepared.target_values("train")
     return {**out, "target_summary": {"mean": spec.target_mean, "std": spec.target_scale, "min": float(raw.min()),
                                       "max": float(raw.max()), "units": "the target column's units"}}
 
@@ -724,7 +730,7 @@ def _leakage_target(config: Any, y: pd.Series) -> np.ndarray:
     """
     task = getattr(config, "task", "binary")
     if task == "multiclass":
-        text = y.astype(str).str.strip()
+        text = class_labels(y)
         return (text == text.value_counts().index[0]).to_numpy(dtype=np.int64)
     if task == "regression":
         values = pd.to_numeric(y, errors="coerce")
@@ -759,7 +765,7 @@ def prepared_from_frames(
         X_train=preprocessor.transform(train[features]), X_test=preprocessor.transform(test[features]),
         y_train=y_train, y_test=y_test,
         sensitive_train=sensitive_frame(train, sensitive_features), sensitive_test=sensitive_frame(test, sensitive_features),
-        preprocessor=preprocessor, summary=dict(summary or {}), task=task,
+        preprocessor=preprocessor, summary=dict(summary or {}), task=task, target=target,
     )
 
 

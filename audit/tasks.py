@@ -29,7 +29,7 @@ import pandas as pd
 from audit.choices import CONFIG_TASKS
 from audit.exceptions import DataError, ModelError
 
-__all__ = ["MAX_CLASSES", "TaskSpec", "encode_target", "label_matches", "result_task"]
+__all__ = ["MAX_CLASSES", "TaskSpec", "class_labels", "encode_target", "label_matches", "result_task"]
 
 #: A multiclass target with more classes than this is refused: per-class, per-group metrics need rows in each cell.
 MAX_CLASSES = 50
@@ -66,7 +66,7 @@ class TaskSpec:
         if task not in CONFIG_TASKS:
             raise ValueError(f"task {task!r}: expected one of {CONFIG_TASKS}")
         if task == "multiclass":
-            return cls(task, classes=sorted(y.dropna().astype(str).str.strip().unique().tolist()))
+            return cls(task, classes=sorted(class_labels(y.dropna()).unique().tolist()))
         if task == "regression":
             values = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
             scale = float(np.std(values))
@@ -83,7 +83,7 @@ class TaskSpec:
         """The target as the model learns it: int64 0/1, int64 class index, or float32 standardised value."""
         if self.task == "multiclass":
             index = {c: i for i, c in enumerate(self.classes)}
-            text = y.astype(str).str.strip()
+            text = class_labels(y)
             unknown = sorted(set(text) - set(index))
             if unknown:
                 raise DataError(f"target values {unknown[:5]} do not occur in the training rows, which have classes "
@@ -154,13 +154,17 @@ class TaskSpec:
             return np.argmax(scores, axis=1).astype(np.int64)
         return np.asarray(scores, dtype=np.float64)
 
-    def summary(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
-        """Test metrics of one model (keys of :class:`audit.result.ModelSummary`); ``y_true`` as :meth:`encode` gives it."""
+    def summary(self, y_true: np.ndarray, scores: np.ndarray, *, truth: np.ndarray | None = None) -> dict[str, Any]:
+        """Test metrics of one model (keys of :class:`audit.result.ModelSummary`).
+
+        ``y_true`` is what :meth:`encode` gives; a regression's metrics use ``truth``, the target as the
+        data holds it, when given (else ``y_true`` mapped back to target units).
+        """
         from sklearn import metrics
 
         pred = self.decide(scores)
         if self.task == "regression":
-            truth = self.to_target_units(y_true)
+            truth = self.to_target_units(y_true) if truth is None else np.asarray(truth, dtype=np.float64)
             return {"test_accuracy": None, "test_mae": _num(metrics.mean_absolute_error(truth, pred)),
                     "test_rmse": _num(math.sqrt(metrics.mean_squared_error(truth, pred))),
                     "test_r2": _num(metrics.r2_score(truth, pred)) if len(truth) > 1 else None}
@@ -208,6 +212,20 @@ def label_matches(series: pd.Series, positive_label: Any) -> pd.Series:
 def encode_target(series: pd.Series, positive_label: Any) -> np.ndarray:
     """Binary labels as int64 0/1, 1 where the value equals ``positive_label``."""
     return label_matches(series, positive_label).to_numpy(dtype=np.int64)
+
+
+def class_labels(y: pd.Series) -> pd.Series:
+    """Class labels as text: whole numbers without a decimal point (a column with missing values is read as floats,
+    so ``2`` arrives as ``2.0``), everything else as written, trimmed.
+
+    Examples
+    --------
+    >>> class_labels(pd.Series([2.0, 10.0, 1.5])).tolist(), class_labels(pd.Series([" a", "b"])).tolist()
+    (['2', '10', '1.5'], ['a', 'b'])
+    """
+    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        return y.map(lambda v: v if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v))
+    return y.astype(str).str.strip()
 
 
 def _num(x: float) -> float | None:

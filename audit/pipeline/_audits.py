@@ -150,7 +150,7 @@ def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
         from audit.explain._classes import TargetUnits
 
         explained = TargetUnits(model, mean=p.task.target_mean, scale=p.task.target_scale).eval()
-        return explained, p.task.to_target_units(p.y_test[rows]), "value", None
+        return explained, p.target_values("test")[rows], "value", None
     if p.task.task == "multiclass":
         from audit.explain._classes import ClassLogOdds
 

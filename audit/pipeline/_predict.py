@@ -25,7 +25,7 @@ def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.
     if task.task == "multiclass":
         return multiclass_degenerate_checks(y_true=y_true, y_pred=pred, classes=task.classes)
     if task.task == "regression":
-        return regression_degenerate_checks(y_true=task.to_target_units(y_true), y_pred=pred, train_mean=task.target_mean)
+        return regression_degenerate_checks(y_true=p.target_values("test"), y_pred=pred, train_mean=task.target_mean)
     sensitive = p.sensitive_test if len(p.sensitive_test.columns) else None
     return degenerate_model_checks(y_true=y_true, y_pred=pred, y_score=scores, sensitive=sensitive, pos_label=1,
                                    min_group_size=run.options.fairness.min_group_size)
@@ -53,7 +53,7 @@ def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarr
     else:
         from audit.fairness._regression import regression_fairness_report
 
-        run.task_fairness[name] = regression_fairness_report(y_true=task.to_target_units(p.y_test), y_pred=pred, **common)
+        run.task_fairness[name] = regression_fairness_report(y_true=p.target_values("test"), y_pred=pred, **common)
 
 
 def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.nda
         labels = np.asarray(task.classes, dtype=object)
         y_true, y_pred, y_score = labels[p.y_test], labels[pred], scores[np.arange(len(pred)), pred]
     elif task.task == "regression":
-        y_true = task.to_target_units(p.y_test)
+        y_true = p.target_values("test")
     frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, y_true, y_pred, y_score), strict=True)))
     for col in p.sensitive_test.columns:
         frame[col] = p.sensitive_test[col].to_numpy()
@@ -95,7 +95,8 @@ def predict_and_audit(run: AuditRun) -> None:
             raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
         pred = task.decide(scores)
         run.scores[name] = scores
-        run.model_info[name] = {**task.summary(p.y_test, scores), "n_parameters": count_parameters(model),
+        truth = p.target_values("test") if task.task == "regression" else None
+        run.model_info[name] = {**task.summary(p.y_test, scores, truth=truth), "n_parameters": count_parameters(model),
                                 "architecture": repr(model)}
         run.model_info[name]["degenerate"] = _degenerate(run, p.y_test, scores, pred)
         _group_fairness(run, name, scores, pred)

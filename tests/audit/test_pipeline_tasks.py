@@ -543,10 +543,6 @@ def test_three_class_text_audit(tmp_path):
 # ================================================================ the user's values, unchanged
 
 
-@pytest.mark.xfail(reason="BUG: integer class labels in a training file with missing targets are read as floats "
-                          "(pandas), so with drop_missing_target the classes become '0.0', '1.0', '2.0' and the test "
-                          "file's '0', '1', '2' are refused as unseen classes (audit/tasks.py TaskSpec.fit/encode read "
-                          "labels with astype(str))", strict=True)
 def test_integer_classes_with_missing_training_targets_match_the_test_file(tmp_path):
     table = integer_class_table(n=300)
     train, test = table.iloc[:220].astype({"label": object}), table.iloc[220:]
@@ -559,10 +555,6 @@ def test_integer_classes_with_missing_training_targets_match_the_test_file(tmp_p
     assert result.to_dict()["data"]["classes"] == ["0", "1", "2"]
 
 
-@pytest.mark.xfail(reason="BUG: a regression's y_true in predictions.csv (and the truth its MAE/RMSE are computed on) "
-                          "is the target after a float32 round trip through standardisation, not the user's value "
-                          "(audit/pipeline/_predict.py uses task.to_target_units(p.y_test)); e.g. 1355.3 is written "
-                          "as 1355.2998343929448", strict=True)
 def test_regression_predictions_keep_the_users_target_values(tmp_path):
     table = regression_table(n=300)
     table.iloc[:200].to_csv(tmp_path / "train.csv", index=False)

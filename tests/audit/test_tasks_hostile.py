@@ -255,9 +255,6 @@ def test_text_metric_gate_on_a_multiclass_text_audit(tmp_path, monkeypatch, caps
     _has(msg, "\"bpsn_auc_min\"", "binary", "task is \"multiclass\"", "remove the gate")
 
 
-@pytest.mark.xfail(reason="BUG: a gate on sensitive_feature_share is accepted for a text audit, whose token "
-                          "attributions never compute it: the run trains and the gate fails as 'not computed' instead of "
-                          "being refused before training (audit/choices.py GATE_METRICS / audit/preflight.py)", strict=True)
 def test_sensitive_feature_share_gate_on_a_text_audit_is_refused_before_training(tmp_path, monkeypatch, capsys):
     raw, tables = _text(gates=[{"metric": "sensitive_feature_share", "feature": "region", "model": "reference",
                                 "max": 0.5}])
@@ -265,10 +262,6 @@ def test_sensitive_feature_share_gate_on_a_text_audit_is_refused_before_training
     _has(msg, "sensitive_feature_share", "text", "remove the gate")
 
 
-@pytest.mark.xfail(reason="BUG: a gate on max_significant_slice_error_rate is accepted for a text audit, where the "
-                          "error-analysis slices never run: the run trains and the gate fails as 'not computed' instead "
-                          "of being refused before training (audit/choices.py GATE_METRICS / audit/preflight.py)",
-                   strict=True)
 def test_slice_gate_on_a_text_audit_is_refused_before_training(tmp_path, monkeypatch, capsys):
     raw, tables = _text(gates=[{"metric": "max_significant_slice_error_rate", "model": "reference", "max": 0.9}])
     msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
@@ -282,10 +275,6 @@ def test_all_groups_gate_on_a_regression_disparity(tmp_path, monkeypatch, capsys
     _has(msg, "'gates[0].groups'", "mae_difference", "fix: remove it")
 
 
-@pytest.mark.xfail(reason="BUG: groups = \"all\" on a multiclass accuracy_difference gate is accepted (the name is also "
-                          "a binary disparity, audit/config.py _validate_gate_metrics) but silently ignored: "
-                          "audit/gates.py _task_disparity reads the sufficient-groups value. It should be refused like "
-                          "mae_difference's (or honoured)", strict=True)
 def test_all_groups_gate_on_a_multiclass_disparity(tmp_path, monkeypatch, capsys):
     raw, tables = _mc(gates=[{"metric": "accuracy_difference", "feature": "region", "model": "reference", "max": 1.0,
                               "groups": "all"}])
