@@ -140,7 +140,8 @@ def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
                                                 title="MAE and RMSE by group (lower is better)"))
         means = long[long["metric"].isin(["mean_prediction", "mean_target"])]
         chart(where=right, c=charts.points_with_ci(means, category="group", value="value", lo="lo", hi="hi",
-                                                   color="metric", title="Mean prediction beside mean target"))
+                                                   color="metric", title="Mean prediction beside mean target",
+                                                   from_zero=False))
         err = long[long["metric"] == "mean_error"]
         if not err.empty:
             chart(charts.points_with_ci(err, category="group", value="value", lo="lo", hi="hi", rule_at=0.0,
