@@ -112,7 +112,7 @@ def test_gate_metric_of_wrong_type_is_not_also_an_unknown_metric():
     ("fairness", "mitigation", "equalised_odds", "'fairness.mitigation': unknown mitigation 'equalised_odds' (did you mean 'equalized_odds'?)"),
     ("privacy", "accountant", "gpd", "'privacy.accountant': unknown accountant 'gpd'"),
     ("explain", "method", "shap", "'explain.method': unknown attribution method 'shap'"),
-    ("data", "bundled", "adlt", "'data.bundled': unknown bundled dataset 'adlt' (did you mean 'adult'?). Expected \"adult\"."),
+    ("data", "bundled", "adlt", "'data.bundled': unknown bundled dataset 'adlt' (did you mean 'adult'?). Expected \"adult\", \"diabetes\" or \"farm_ads\"."),
 ])
 def test_unknown_choices_name_the_valid_ones(section, key, value, needle):
     raw = {section: {**BASE.get(section, {}), key: value}}
