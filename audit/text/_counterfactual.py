@@ -12,6 +12,8 @@ score across terms of one category.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -135,9 +137,50 @@ def _pair_entry(idx: np.ndarray, cf: _Counterfactuals, texts: list[str], base: n
         "flip_rate": {"value": flips / len(idx), "ci": clopper_pearson(flips, len(idx), opts["ci_level"])},
         "mean_score_change": mean_t_interval(delta, opts["ci_level"]),
         "mean_abs_score_change": mean_t_interval(np.abs(delta), opts["ci_level"], lower=0.0),
-        "examples": [{"original": texts[cf.rows[int(idx[j])]], "counterfactual": cf.texts[int(idx[j])],
+        "examples": [{**window(texts[cf.rows[int(idx[j])]], cf.texts[int(idx[j])]),
                       "score": finite(orig[j]), "counterfactual_score": finite(new[idx[j]])} for j in order],
     }
+
+
+#: Characters kept on each side of the swapped term in a stored example (the record holds windows, not whole texts).
+EXAMPLE_CONTEXT = 160
+#: Pairs that keep all their examples (the highest flip rates and score changes); the others keep one.
+EXAMPLE_PAIRS = 30
+
+
+def window(original: str, counterfactual: str, *, context: int = EXAMPLE_CONTEXT) -> dict[str, Any]:
+    """The two texts cut to the words around where they differ, ``…`` marking a cut.
+
+    Examples
+    --------
+    >>> w = window("a b c she d e f", "a b c he d e f", context=4)
+    >>> w["original"], w["counterfactual"], w["truncated"]
+    ('… c she …', '… c he …', True)
+    """
+    prefix = len(os.path.commonprefix([original, counterfactual]))
+    suffix = len(os.path.commonprefix([original[prefix:][::-1], counterfactual[prefix:][::-1]]))
+    start = max(0, prefix - context)
+    if start:  # start after a space, so no word is cut
+        space = original.find(" ", start)
+        start = space + 1 if 0 <= space < prefix else start
+
+    def cut(text: str) -> str:
+        end = len(text) - suffix + context
+        if end < len(text):
+            space = text.rfind(" ", len(text) - suffix, end)
+            end = space if space > len(text) - suffix else end
+        return ("… " if start else "") + text[start:end].strip() + (" …" if end < len(text) else "")
+
+    return {"original": cut(original), "counterfactual": cut(counterfactual),
+            "truncated": bool(start or len(original) - suffix + context < len(original))}
+
+
+def _trim_examples(pairs: list[dict], min_pair_size: int) -> None:
+    """All examples for the most telling pairs, one for the rest (the record stays small on long texts)."""
+    ranked = sorted(pairs, key=lambda p: (p["n"] >= min_pair_size, p["flip_rate"]["value"] or 0.0,
+                                          p["mean_abs_score_change"]["value"] or 0.0), reverse=True)
+    for p in ranked[EXAMPLE_PAIRS:]:
+        p["examples"] = p["examples"][:1]
 
 
 def _pairs(cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray, opts: dict[str, Any]) -> list[dict]:
@@ -271,7 +314,8 @@ def counterfactual_fairness(
     max_texts : int
         At most this many texts with terms are used, drawn at random with ``seed`` when there are more.
     n_examples : int
-        Examples kept per term pair: the largest absolute score changes.
+        Examples kept per term pair: the largest absolute score changes (all of them for the 30 pairs with the
+        highest flip rates, one for the others), each cut to the words around the swap (:func:`window`).
     ci_level : float
         Confidence level of every interval.
     seed : int
@@ -306,6 +350,7 @@ def counterfactual_fairness(
     opts = {"threshold": float(threshold), "ci_level": float(ci_level), "n_examples": n_examples,
             "min_pair_size": min_pair_size}
     pairs = _pairs(cf, texts, base, new, opts)
+    _trim_examples(pairs, min_pair_size)
     return {
         "max_flip_rate": _max_entry(pairs, "flip_rate", min_pair_size),
         "max_mean_abs_score_change": _max_entry(pairs, "mean_abs_score_change", min_pair_size),
