@@ -33,6 +33,7 @@ bench: setup
 	$(PY) benchmarks/bench_fairness.py
 	$(PY) benchmarks/bench_explain.py
 	$(PY) benchmarks/bench_privacy.py
+	$(PY) benchmarks/bench_tasks.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
