@@ -137,7 +137,9 @@ def category_pattern(category: str) -> re.Pattern[str]:
         raise DataError(_UNKNOWN_CATEGORY.format(name=category, valid=", ".join(CATEGORIES)))
     terms = sorted(IDENTITY_TERMS[category], key=lambda t: (-len(t), t))
     alternation = "|".join(_term_regex(t) for t in terms)
-    return re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])", re.IGNORECASE)
+    # A term ends at a word boundary, or before a possessive or contraction 's ("women's rights", "she's here"):
+    # the substitution keeps the 's ("men's rights"). Other apostrophes and hyphens make it part of a longer word.
+    return re.compile(rf"(?<![\w'’-])(?:{alternation})(?!(?!['’]s\b)[\w'’-])", re.IGNORECASE)
 
 
 def check_categories(categories: Iterable[str] | None) -> tuple[str, ...]:

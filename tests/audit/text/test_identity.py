@@ -31,9 +31,19 @@ def test_no_term_belongs_to_two_categories():
 def test_mentions_match_whole_words_case_insensitively():
     texts = ["SHE is here", "shelter for the homeless", "she's late", "Her brother-in-law"]
     gender = mentions(texts, categories=["gender"])["gender"]
-    assert gender["she"].tolist() == [True, False, False, False]
+    assert gender["she"].tolist() == [True, False, True, False]  # "she's": a contraction still mentions her
     assert gender["her"].tolist() == [False, False, False, True]
     assert not gender["brother"].any()  # part of a hyphenated word, not the word itself
+
+
+def test_possessives_are_mentions_and_keep_their_s_when_swapped():
+    from audit.text import substitute
+
+    texts = ["Women's rights matter", "the womens' team", "a woman’s view"]
+    gender = mentions(texts, categories=["gender"])["gender"]
+    assert gender["women"].tolist() == [True, False, False]
+    assert gender["woman"].tolist() == [False, False, True]
+    assert substitute(texts[0], "gender", "women", "men") == "Men's rights matter"
 
 
 def test_multi_word_terms_are_matched_longest_first():
