@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from audit.preflight import check_before_training, gate_problems, raise_problems
 from audit.progress import Progress
 from audit.provenance import environment
 from audit.result import AuditResult, TaskFairness, TextAudit, to_jsonable
-from audit.tasks import result_task
+from audit.tasks import TaskSpec, result_task
 from audit.rundir import AUDIT_FILE, RunDirWriter
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
@@ -249,15 +250,33 @@ def write_run(
     return {fmt: str(target / name) for fmt, name in CARD_FILES.items()}
 
 
+def _external_task(task: str, y: pd.Series, *, positive_label: Any, classes: Sequence[Any] | None) -> TaskSpec:
+    """The task of a model trained elsewhere: its classes in output order; a regression predicts in target units."""
+    from audit.choices import CONFIG_TASKS, one_of
+    from audit.exceptions import ConfigError
+    from audit.tasks import class_labels
+
+    if task not in CONFIG_TASKS:
+        raise ConfigError(f"task = {task!r}: expected {one_of(CONFIG_TASKS)}.")
+    if task == "binary" and positive_label is None:
+        raise ConfigError("positive_label is required for task = \"binary\": the label value that counts as positive.")
+    if task == "multiclass":
+        labels = class_labels(pd.Series(list(classes))).tolist() if classes is not None else TaskSpec.fit(task, y).classes
+        return TaskSpec(task, classes=labels)
+    return TaskSpec(task) if task == "regression" else TaskSpec.fit(task, y, positive_label=positive_label)
+
+
 def audit_model(
     model: nn.Module,
     *,
     test: pd.DataFrame,
     target: str,
-    positive_label: Any,
+    positive_label: Any = None,
     sensitive_features: list[str],
     preprocessor: TabularPreprocessor,
     train: pd.DataFrame | None = None,
+    task: str = "binary",
+    classes: Sequence[Any] | None = None,
     name: str = "external-model",
     fairness: FairnessSection | None = None,
     explain: ExplainSection | None = None,
@@ -272,9 +291,16 @@ def audit_model(
     Parameters
     ----------
     model : nn.Module
-        A binary classifier taking the preprocessor's encoded features.
+        A model taking the preprocessor's encoded features: a binary classifier (one logit), a
+        multiclass one (one logit per class) or a regression (its prediction in target units).
     test : DataFrame
         Held-out rows with the target and sensitive columns.
+    positive_label : scalar
+        The positive class of a binary ``task``.
+    task : str
+        ``"binary"`` (default), ``"multiclass"`` or ``"regression"``.
+    classes : sequence, optional
+        A multiclass model's class labels in the order of its outputs (default: the labels sorted).
     preprocessor : TabularPreprocessor
         Fitted on the training rows (or any object with ``transform``, ``feature_names_``,
         ``feature_groups_`` and ``columns_`` attributes).
@@ -289,18 +315,23 @@ def audit_model(
     >>> result = audit_model(model, test=test_df, target="income", positive_label=">50K",
     ...                      sensitive_features=["sex"], preprocessor=pre, train=train_df)  # doctest: +SKIP
     """
+    spec = _external_task(task, test[target] if target in test.columns else pd.Series(dtype=object),
+                          positive_label=positive_label, classes=classes)
     for label, frame in (("test", test), ("train", train)):
         if frame is not None:
-            check_table(frame, target=target, positive_label=positive_label, sensitive_features=sensitive_features, label=f"{label} data")
+            check_table(frame, target=target, positive_label=positive_label, sensitive_features=sensitive_features,
+                        label=f"{label} data", task=task)
     prepared = prepared_from_frames((train if train is not None else test).reset_index(drop=True), test.reset_index(drop=True),
                                     target=target, positive_label=positive_label, sensitive_features=list(sensitive_features),
-                                    preprocessor=preprocessor)
+                                    preprocessor=preprocessor, task=spec)
     prepared.summary = {
         "source": "DataFrame (audit_model)", "n_train": int(len(prepared.raw_train)) if train is not None else 0,
         "n_test": int(len(prepared.raw_test)), "target": target, "positive_label": to_jsonable(positive_label),
+        "task": task, **({"classes": list(spec.classes)} if spec.classes else {}),
         "sensitive_features": list(sensitive_features), "features": list(preprocessor.columns_),
         "n_encoded_features": len(preprocessor.feature_names_), "encoded_feature_names": list(preprocessor.feature_names_),
-        "base_rate_test": float(prepared.y_test.mean()), "training_rows_given": train is not None,
+        **({"base_rate_test": float(prepared.y_test.mean())} if task == "binary" else {}),
+        "training_rows_given": train is not None,
     }
     options = AuditOptions(fairness=fairness or FairnessSection(), explain=explain or ExplainSection(), seed=seed,
                            membership_inference=membership_inference and train is not None, identifier_scan=train is not None)
