@@ -4,9 +4,7 @@ the identifier scan, membership inference and explanations."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from audit.exceptions import ModelError
 from audit.pipeline._context import AuditRun, Stage
 from audit.pipeline._predict import predict_and_audit
 from audit.pipeline._text import TEXT_STAGES

@@ -13,7 +13,7 @@ from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import COHORT_METRICS, cohort_label, cohort_mask, task_cohort_metrics, widget_label
 from dashboard._data import fmt, md_escape, task_kind
 from dashboard._state import active_cohort, label_kind, predictions, saved_cohorts, set_cohort
-from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
+from dashboard._ui import chart, error, not_applicable, require_run, table
 
 WHOLE = "whole test set"
 

@@ -11,7 +11,7 @@ from audit.exceptions import AuditError
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import cohort_label, cohort_mask, widget_label
-from dashboard._data import fmt, md_escape, task_kind
+from dashboard._data import md_escape, task_kind
 from dashboard._state import Run, active_cohort, predictions
 from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
 from dashboard._whatif import FACTORY_NOTE, attributions_by_feature, load_preprocessor, load_scorer
