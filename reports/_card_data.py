@@ -33,6 +33,9 @@ from audit.result import (
     Faithfulness, IdentifierFinding, Metric, ModelExplanation, ModelFairness, Privacy, RandomizationTest, Section,
 )  # fmt: skip
 from reports._card_tasks import apply_tasks
+from reports._plain import (  # one set of plain-data readers for both card builders
+    as_dict as _dict, interval as _ci, not_run as _not_run, number as _num, text as _text, value_ci as _vci,
+)
 
 __all__ = ["CARD_DATA_VERSION", "SECTION_ORDER", "SECTION_TITLES", "build_card_data", "build_summary"]
 
@@ -99,44 +102,11 @@ _SECTION_ERROR = "This section could not be read from audit.json ({error}); the 
 
 
 # ---------------------------------------------------------------- plain-data helpers
-def _dict(x: Any) -> dict:
-    return x if isinstance(x, dict) else {}
-
-
-def _num(x: Any) -> float | int | None:
-    """A finite number, or None (bools and strings are not numbers here)."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _ci(x: Any) -> list[float] | None:
-    if isinstance(x, (list, tuple)) and len(x) == 2 and _num(x[0]) is not None and _num(x[1]) is not None:
-        return [float(x[0]), float(x[1])]
-    return None
-
-
-def _vci(entry: Any) -> dict[str, Any]:
-    """Normalise a metric to ``{"value", "ci"}`` whether given as a Metric, a value/CI dict or a number."""
-    if isinstance(entry, Metric):
-        return {"value": _num(entry.value), "ci": _ci(entry.ci)}
-    if isinstance(entry, dict):
-        return {"value": _num(entry.get("value")), "ci": _ci(entry.get("ci"))}
-    return {"value": _num(entry), "ci": None}
 
 
 def _reason(entry: Any) -> str | None:
     """Why a disparity is null (fewer than two groups with enough data), when the record says."""
     return _text(entry.inconclusive_reason) if isinstance(entry, Metric) and entry.value is None else None
-
-
-def _text(x: Any) -> str | None:
-    if x is None:
-        return None
-    s = str(x).strip()
-    return s or None
 
 
 def _plain(x: Any) -> Any:
@@ -157,10 +127,6 @@ def _plain(x: Any) -> Any:
 def _given(section: Section | None) -> bool:
     """A section that is present and not empty (``{}`` reads as not given)."""
     return section is not None and bool(section.to_dict())
-
-
-def _not_run(reason: str) -> dict[str, Any]:
-    return {"status": "not run", "reason": reason}
 
 
 def _model_names(result: AuditResult) -> list[str]:

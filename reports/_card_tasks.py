@@ -29,13 +29,15 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from audit.concerns import audited_model
 from audit.gates import gate_bound_text, with_derived
-from audit.result import AuditResult, TaskDisparity, TaskModelFairness
+from audit.result import AuditResult, TaskModelFairness
+from reports._plain import (  # one set of plain-data readers for both card builders
+    as_dict as _dict, not_run as _not_run, number as _num, text as _text, value_ci as _vci,
+)
 
 __all__ = ["PERFORMANCE_COLUMNS", "TASK_METRIC_DEFINITIONS", "apply_tasks", "task_kind"]
 
@@ -102,41 +104,10 @@ _AUC_FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
 
 
 # ---------------------------------------------------------------- plain-data helpers
-def _num(x: Any) -> float | int | None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    return None if isinstance(x, float) and not math.isfinite(x) else x
-
-
-def _ci(x: Any) -> list[float] | None:
-    if isinstance(x, (list, tuple)) and len(x) == 2 and _num(x[0]) is not None and _num(x[1]) is not None:
-        return [float(x[0]), float(x[1])]
-    return None
-
-
-def _vci(entry: Any) -> dict[str, Any]:
-    if isinstance(entry, TaskDisparity):
-        return {"value": _num(entry.value), "ci": _ci(entry.ci)}
-    if isinstance(entry, dict):
-        return {"value": _num(entry.get("value")), "ci": _ci(entry.get("ci"))}
-    return {"value": _num(entry), "ci": None}
-
-
-def _text(x: Any) -> str | None:
-    s = None if x is None else str(x).strip()
-    return s or None
-
-
-def _dict(x: Any) -> dict:
-    return x if isinstance(x, dict) else {}
 
 
 def _list(x: Any) -> list:
     return x if isinstance(x, list) else []
-
-
-def _not_run(reason: str) -> dict[str, Any]:
-    return {"status": "not run", "reason": reason}
 
 
 def task_kind(result: AuditResult) -> str:
