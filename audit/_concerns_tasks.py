@@ -1,5 +1,5 @@
-"""Concerns of the tasks beyond binary tables: identity terms that move a text model, identities it ranks
-worse, classes and groups too small to judge (read by :func:`audit.concerns.find_concerns`).
+"""Concerns of a text audit: identity terms that move a text model, identities it ranks worse (read by
+:func:`audit.concerns.find_concerns`; small groups of every task are found there).
 
 Examples
 --------
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from audit.result import AuditResult, Concern
 
-__all__ = ["task_group_concerns", "text_concerns"]
+__all__ = ["text_concerns"]
 
 #: A flip rate at or above this share of the perturbed texts is shown first.
 FLIP_RATE_CONCERN = 0.01
 #: A BPSN or BNSP AUC this far below the overall AUC is shown first (the model ranks that identity's texts worse).
 AUC_GAP_CONCERN = 0.05
 _WHERE_TEXT = "Text audits (card), dashboard Text"
-_WHERE_GROUPS = "Fairness (card), dashboard Fairness"
 
 
 def _flips(model: str, counterfactual: dict) -> list[Concern]:
@@ -63,26 +62,3 @@ def text_concerns(r: AuditResult, model: str | None) -> list[Concern]:
     if audit is None:
         return []
     return _flips(model, audit.counterfactual or {}) + _auc_gaps(model, audit.identity_auc or {})
-
-
-def task_group_concerns(r: AuditResult, model: str | None) -> list[Concern]:
-    """Groups below the size floor and disparities left undecided in a multiclass or regression audit."""
-    fair = r.task_fairness.models.get(model or "") if r.task_fairness is not None else None
-    if fair is None:
-        return []
-    small, undecided = [], []
-    for feature, block in fair.by_feature.items():
-        small += [f"{feature} = {g.get('group')} (n={g.get('n')})" for g in block.groups if g.get("sufficient") is False]
-        undecided += [f"{name} ({feature})" for name, d in block.disparities.items() if d.value is None and d.reason]
-    out = []
-    if small:
-        out.append(Concern(kind="small_groups", severity="info", model=model,
-                           title=f"{len(small)} group(s) have too little data: " + ", ".join(small[:6])
-                                 + (" …" if len(small) > 6 else ""),
-                           detail="Their figures are kept and flagged; the disparities compare the groups with enough "
-                                  "data.", where=_WHERE_GROUPS))
-    if undecided:
-        out.append(Concern(kind="disparity_inconclusive", severity="info", model=model,
-                           title=f"{len(undecided)} disparity figure(s) rest on fewer than two groups with enough data",
-                           detail=", ".join(undecided[:8]) + (" …" if len(undecided) > 8 else ""), where=_WHERE_GROUPS))
-    return out

@@ -248,15 +248,20 @@ def _data(r: AuditResult) -> list[Concern]:
 
 
 def _small_groups(r: AuditResult) -> list[Concern]:
+    """Groups below the size floor and disparities left undecided, in the binary or the multiclass/regression audit."""
     model = audited_model(r)
     small, undecided = [], []
     for feature, block in _blocks(r, model).items():
         small += [f"{feature} = {g.group} (n={g.count})" for g in block.groups if g.insufficient_data]
         undecided += [f"{name} ({feature})" for name, e in block.disparities.items()
                       if isinstance(e, Metric) and e.value is None and e.inconclusive_reason]
+    task = r.task_fairness.models.get(model or "") if r.task_fairness is not None else None
+    for feature, task_block in (task.by_feature if task is not None else {}).items():
+        small += [f"{feature} = {g.get('group')} (n={g.get('n')})" for g in task_block.groups if g.get("sufficient") is False]
+        undecided += [f"{name} ({feature})" for name, d in task_block.disparities.items() if d.value is None and d.reason]
     out = []
     if small:
-        fair = r.fairness.models.get(model or "") if r.fairness is not None else None
+        fair = r.fairness.models.get(model or "") if r.fairness is not None else task
         floor = f" (fewer than {fair.min_group_size} test rows)" if fair is not None and fair.min_group_size else ""
         out.append(Concern(kind="small_groups", severity="info", model=model,
                            title=f"{len(small)} group(s) have too little data{floor}: " + ", ".join(small[:6])
@@ -289,15 +294,14 @@ def _canary(r: AuditResult) -> list[Concern]:
     return []
 
 
-def _tasks(r: AuditResult) -> list[Concern]:
-    from audit._concerns_tasks import task_group_concerns, text_concerns
+def _text(r: AuditResult) -> list[Concern]:
+    from audit._concerns_tasks import text_concerns
 
-    model = audited_model(r)
-    return text_concerns(r, model) + task_group_concerns(r, model)
+    return text_concerns(r, audited_model(r))
 
 
 _FINDERS: tuple[Callable[[AuditResult], list[Concern]], ...] = (
-    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups, _tasks,
+    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups, _text,
 )
 
 

@@ -201,3 +201,13 @@ def test_the_demo_passes_and_lists_its_concerns():
     assert not any(c.severity == "critical" for c in found.values())
     if result.data.train_test_duplicates is not None:  # Adult repeats records across its split
         assert 0.15 < result.data.train_test_duplicates.share < 0.25 and "train_test_duplicates" in found
+
+
+def test_small_groups_and_undecided_disparities_of_a_regression_audit_are_concerns():
+    record = {"schema_version": "1.2", "run": {}, "data": {}, "models": {"private": {}}, "task_fairness": {
+        "task": "regression", "models": {"private": {"min_group_size": 30, "by_feature": {"sex": {
+            "groups": [{"group": "x", "n": 5, "sufficient": False}, {"group": "y", "n": 50, "sufficient": True}],
+            "disparities": {"mae_difference": {"value": None, "reason": "fewer than two groups with enough data"}}}}}}}}
+    found = {c.kind: c for c in find_concerns(AuditResult.from_dict(record))}
+    assert found["small_groups"].title == "1 group(s) have too little data (fewer than 30 test rows): sex = x (n=5)"
+    assert found["disparity_inconclusive"].detail == "mae_difference (sex)"
