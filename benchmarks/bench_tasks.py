@@ -22,13 +22,11 @@ Usage: .venv/bin/python benchmarks/bench_tasks.py [--quick]
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from bench_fairness import median_time  # the same medians as the binary benchmark (this folder is on sys.path)
 
 CLASSES = [f"c{k}" for k in range(6)]
 
@@ -43,16 +41,6 @@ def make_data(n: int, seed: int = 0) -> dict:
     sens = pd.DataFrame({"a": pd.Categorical.from_codes(a, ["F", "M"]),
                          "b": pd.Categorical.from_codes(b, ["r0", "r1", "r2", "r3", "r4"])})
     return {"y": y, "pred": pred, "target": target, "estimate": estimate, "sens": sens}
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def ours_multiclass(d: dict, n_boot: int) -> dict:
