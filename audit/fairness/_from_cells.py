@@ -22,12 +22,12 @@ from scipy.special import ndtri
 
 from audit.exceptions import ConfigError, DataError
 from audit.fairness._counts import Cells, Grouping
+from audit.fairness._entries import json_float, value_ci
 from audit.fairness._inputs import Inputs, check_params, encode_labels, encode_sensitive
 from audit.fairness._metrics import UNDEFINED_MODES
 from audit.fairness._policy import Policy, check_policy
 from audit.fairness._report import (
-    _BAD_UNDEFINED, _assemble, _entry, _estimates, _groupings, _num, auc_disparity_sources, ece_intervals,
-    score_group_entries,
+    _BAD_UNDEFINED, _assemble, _estimates, _groupings, auc_disparity_sources, ece_intervals, score_group_entries,
 )
 from audit.fairness._scores import AUC_CI_METHOD, ECE_CI_METHOD, N_BINS, ece
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
@@ -285,8 +285,8 @@ def _interval(auc: float, se: float, z: float) -> tuple[float, float, float, flo
 
 
 def _auc_entry(row: np.ndarray, exact: bool, bound: float, width: float) -> dict:
-    entry = {**_entry(*row[:3]), "ci_method": AUC_CI_METHOD}
-    if not exact and _num(row[0]) is not None:
+    entry = {**value_ci(*row[:3]), "ci_method": AUC_CI_METHOD}
+    if not exact and json_float(row[0]) is not None:
         entry["approximation"] = {"bin_width": width, "max_abs_error": float(bound)}
     return entry
 
@@ -301,7 +301,7 @@ def _score_metrics(hist: _Histogram, cells: Cells, groupings: list[Grouping], *,
     all_exact = bool(overall_exact[0])
     ece_o = ece(cal_counts.sum(axis=0), cal_sums.sum(axis=0))
     out: dict = {"overall": {"roc_auc": _auc_entry(overall_auc[0], overall_exact[0], overall_bound[0], hist.width),
-                             "ece": {**_entry(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
+                             "ece": {**value_ci(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
                  "groups": [], "disparities": [], "sufficient_disparities": []}
     for gi, g in enumerate(groupings):
         aucs, exact, bound = hist.auc(g.cell_group[hist.row_cell], len(g.labels), level=level)

@@ -20,7 +20,6 @@ independent of the number of rows).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ import pandas as pd
 from audit.exceptions import ConfigError, DataError
 from audit.fairness._bootstrap import disparity_interval, draw_counts, percentile_interval
 from audit.fairness._counts import Grouping, count_cells, grouping
+from audit.fairness._entries import json_float, value_ci
 from audit.fairness._inputs import MISSING_GROUP, check_params, encode_sensitive
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
 
@@ -107,20 +107,6 @@ _PROBA_TOL = 1e-3
 GROUP_SCALARS = ("accuracy", "macro_recall", "macro_f1")
 OVERALL_METRICS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "balanced_accuracy")
 
-
-def json_float(x) -> float | None:
-    """A JSON-safe float: None for None, NaN and inf."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def value_ci(value, lo=None, hi=None) -> dict:
-    """A ``{"value", "ci"}`` entry; ``ci`` is null without bounds or when either bound is undefined."""
-    v = json_float(value)
-    lo_, hi_ = json_float(lo), json_float(hi)
-    return {"value": v, "ci": [lo_, hi_] if v is not None and lo_ is not None and hi_ is not None else None}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from audit.exceptions import DataError
 from audit.fairness._bootstrap import disparity_interval, percentile_interval
 from audit.fairness._counts import Grouping
 from audit.fairness._inputs import MISSING_GROUP, check_params
-from audit.fairness._multiclass import Layout, group_layout, json_float, spread, value_ci
+from audit.fairness._entries import json_float, value_ci
+from audit.fairness._multiclass import Layout, group_layout, spread
 
 __all__ = ["regression_fairness_report"]
 

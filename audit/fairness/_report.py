@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ from audit.fairness._bootstrap import CI_METHOD, VANISHED_POLICY, draw_counts, p
 from audit.fairness._disparity_ci import DISPARITY_CI_METHOD
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
 from audit.fairness._engine import Engine
+from audit.fairness._entries import json_float, value_ci
 from audit.fairness._policy import Plan, Policy, apply_multiple_testing, check_policy, gate_entry, plan_disparities
 from audit.fairness._simultaneous import MULTIPLE_TESTING, SIMULTANEOUS_METHOD
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, denominator_counts, insufficient_for
@@ -48,22 +48,6 @@ _UNDEFINED_TEXT = {
 }
 _BAD_UNDEFINED = "undefined = {value!r} is invalid. Expected one of {modes}. Fix: use 'zero' (Fairlearn's convention)."
 
-
-def _num(x) -> float | None:
-    """A JSON-safe float: None for None, NaN and inf."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _entry(value, lo=None, hi=None) -> dict:
-    v = _num(value)
-    ci = None
-    if lo is not None and v is not None:
-        lo_, hi_ = _num(lo), _num(hi)
-        ci = [lo_, hi_] if lo_ is not None and hi_ is not None else None
-    return {"value": v, "ci": ci}
 
 
 def _pos_label_json(pos_label):
@@ -269,11 +253,11 @@ def _overall_metrics(point: dict, boot: dict | None, score_part: dict | None) ->
 def _pick(point: dict, boot: dict | None, key: tuple, index=None) -> dict:
     value = point[key][0] if index is None else point[key][0][index]
     if boot is None:
-        return _entry(value)
+        return value_ci(value)
     lo, hi = boot[key]
     if index is not None:
         lo, hi = lo[index], hi[index]
-    return _entry(value, lo, hi)
+    return value_ci(value, lo, hi)
 
 
 def ece_intervals(cal_counts: np.ndarray, cal_sums: np.ndarray, groupings: list[Grouping], *, n_boot: int,
@@ -314,9 +298,9 @@ def score_group_entries(g: Grouping, cal_counts: np.ndarray, cal_sums: np.ndarra
     blo, bhi = ece_ci if ece_ci is not None else (None, None)
     return [{
         "roc_auc": auc_entries[k],
-        "ece": {**_entry(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
+        "ece": {**value_ci(eces[k], None if blo is None else blo[k], None if bhi is None else bhi[k]),
                 "ci_method": ECE_CI_METHOD},
-        "calibration": {"ece": _num(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
+        "calibration": {"ece": json_float(eces[k]), "bins": reliability_bins(gc[k], gs[k])},
     } for k in range(len(g.labels))]
 
 
@@ -328,15 +312,15 @@ def _score_metrics(y, score, cells: Cells, groupings: list[Grouping], *, n_boot:
                                             level=level, seed=seed)
     auc, lo, hi = auc_delong(y, score, level=level)
     ece_o = ece(cal_counts.sum(axis=0), cal_sums.sum(axis=0))
-    out: dict = {"overall": {"roc_auc": {**_entry(auc, lo, hi), "ci_method": AUC_CI_METHOD},
-                             "ece": {**_entry(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
+    out: dict = {"overall": {"roc_auc": {**value_ci(auc, lo, hi), "ci_method": AUC_CI_METHOD},
+                             "ece": {**value_ci(ece_o, *(ece_overall or (None, None))), "ci_method": ECE_CI_METHOD}},
                  "groups": [], "disparities": [], "sufficient_disparities": []}
     for gi, g in enumerate(groupings):
         aucs = auc_by_group(y, score, g.row_groups(cells.row_cell), len(g.labels), level=level)
         every, sufficient = auc_disparity_sources(aucs, auc_masks[gi], level=level, n_boot=n_boot, seed=seed, gi=gi)
         out["disparities"].append(every)
         out["sufficient_disparities"].append(sufficient)
-        entries = [{**_entry(*aucs[k][:3]), "ci_method": AUC_CI_METHOD} for k in range(len(g.labels))]
+        entries = [{**value_ci(*aucs[k][:3]), "ci_method": AUC_CI_METHOD} for k in range(len(g.labels))]
         out["groups"].append(score_group_entries(g, cal_counts, cal_sums, ece_groups[gi], entries))
     return out
 
@@ -403,7 +387,7 @@ def _disparity_blocks(gi: int, g: Grouping, est: _Estimates, policy: Policy) -> 
 
 
 def _auc_entry(entry: dict) -> dict:
-    return {**_entry(entry["value"], *(entry["ci"] or (None, None))), "ci_method": AUC_DISPARITY_CI_METHOD}
+    return {**value_ci(entry["value"], *(entry["ci"] or (None, None))), "ci_method": AUC_DISPARITY_CI_METHOD}
 
 
 def _feature_block(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Policy) -> dict:
