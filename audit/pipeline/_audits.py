@@ -132,14 +132,6 @@ def _reference_trainers(run: AuditRun) -> dict:
     return trainers
 
 
-def _explain_rows(run: AuditRun) -> np.ndarray:
-    rows = np.arange(len(run.prepared.X_test))
-    cap = run.options.explain.max_rows
-    if cap is not None and len(rows) > cap:
-        rows = np.sort(np.random.default_rng(run.options.seed).choice(rows, size=cap, replace=False))
-    return rows
-
-
 def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
     """The model to explain, its labels and the output kind: a binary logit, a regression's prediction, or, for a
     multiclass model, the log-odds of the class it predicts most often (every class's importance is added after)."""
@@ -173,7 +165,7 @@ def _explain(run: AuditRun) -> None:
     from audit.explain import explain_tabular
 
     p, e = run.prepared, run.options.explain
-    rows = _explain_rows(run)
+    rows = run.explain_rows()
     features = p.summary["features"]
     for name, model in run.models.items():
         explained, y, output, k = _explained(run, name, model, rows)

@@ -92,6 +92,14 @@ class AuditRun:
         kwargs = self.model_kwargs()
         return {"n_outputs": kwargs["task"].n_outputs, "vocab_size": kwargs["vocab_size"]}
 
+    def explain_rows(self) -> np.ndarray:
+        """The test rows explained: all, or a seeded sample of ``explain.max_rows`` (sorted)."""
+        rows = np.arange(len(self.prepared.X_test))
+        cap = self.options.explain.max_rows
+        if cap is not None and len(rows) > cap:
+            rows = np.sort(np.random.default_rng(self.options.seed).choice(rows, size=cap, replace=False))
+        return rows
+
     @property
     def predictions(self) -> pd.DataFrame:
         """One row per model and test row: ``model, y_true, y_pred, y_score`` and the sensitive columns."""

@@ -82,10 +82,7 @@ def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups:
 def _tokens(run: AuditRun, model) -> dict:
     from audit.text import token_attributions
 
-    p, e = run.prepared, run.options.explain
-    rows = np.arange(len(p.X_test))
-    if e.max_rows is not None and len(rows) > e.max_rows:
-        rows = np.sort(np.random.default_rng(run.options.seed).choice(rows, size=e.max_rows, replace=False))
+    p, rows = run.prepared, run.explain_rows()
     section = token_attributions(model, p.X_test[rows].astype(np.int64), vocab=p.preprocessor.vocabulary,
                                  n_examples=_settings(run).n_examples, seed=run.options.seed)
     section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
