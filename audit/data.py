@@ -281,13 +281,13 @@ def check_table(
     for name in drop_columns:
         if name not in cols:
             problems.append(f"data.drop_columns names {name!r}, which is not a column of the {label}.")
+    n_nan = int(frame[target].isna().sum()) if target in cols else 0
+    if n_nan:  # every task: a row without a target cannot be scored
+        problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
     if target in cols and task != "binary":
         problems += _target_problems(frame[target], target=target, label=label, task=task)
     elif target in cols:
         y = frame[target]
-        n_nan = int(y.isna().sum())
-        if n_nan:
-            problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
         values = sorted(map(str, y.dropna().unique()))
         if len(values) != 2:
             shown = values[:10] + (["..."] if len(values) > 10 else [])
@@ -335,9 +335,6 @@ def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> lis
     from audit.tasks import MAX_CLASSES
 
     problems = []
-    n_nan = int(y.isna().sum())
-    if n_nan:
-        problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
     if task == "multiclass":
         values = sorted(map(str, class_labels(y.dropna()).unique()))
         if not 2 <= len(values) <= MAX_CLASSES:
