@@ -1,4 +1,4 @@
-"""Evaluation of every grouping's rates and disparities on (b, C, 4) cell counts, and its bootstrap.
+"""Evaluation of every grouping's rates and disparities on (b, C, 4) cell counts, and their exact inference.
 
 A *source* of disparities is either all groups of a grouping (key ``gi``, Fairlearn's numbers) or a
 *view*: the subset of a grouping's groups with enough data for the metric(s) a disparity compares
@@ -12,11 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.fairness._bootstrap import draw_counts, percentile_interval
 from audit.fairness._counts import Cells, Grouping
-from audit.fairness._disparity_ci import disparity_intervals
+from audit.fairness._exact import disparity_ci, group_intervals, parity_tests
 from audit.fairness._metrics import RATE_METRICS, disparities, rates
-from audit.fairness._simultaneous import disparity_box, group_boxes, max_t_bands, parity_p_values
 from audit.fairness._sufficiency import disparity_metrics
 
 __all__ = ["Engine", "View"]
@@ -32,13 +30,14 @@ class View:
 
 
 class Engine:
-    """Point estimates, bootstrap intervals and parity p-values of every grouping and view."""
+    """Point estimates, exact intervals and parity tests of every grouping and view."""
 
     def __init__(self, cells: Cells, groupings: list[Grouping], *, undefined: str) -> None:
         self.cells = cells
         self.groupings = groupings
         self.undefined = undefined
         self.views: list[View] = []
+        self.gate_sources: dict[str, set] = {}
 
     def evaluate(self, cell_counts: np.ndarray) -> dict:
         out: dict = {}
@@ -71,50 +70,82 @@ class Engine:
         out = [(gi, gi, None) for gi in range(len(self.groupings))]
         return out + [(("view", vi), v.gi, v.idx) for vi, v in enumerate(self.views)]
 
-    def bootstrap(self, *, n_boot: int, stratified: bool, rng: np.random.Generator, level: float,
-                  point: dict) -> tuple[dict, dict]:
-        """Intervals and p-values (keyed like ``point``, plus ``"vanished"`` and ``"group_band"``), and the replicates."""
-        chunks: dict = {}
-        vanished = np.zeros(len(self.groupings), dtype=np.int64)
-        for draw in draw_counts(self.cells.counts, n_boot=n_boot, stratified=stratified, rng=rng):
-            for k, v in self.evaluate(draw).items():
-                chunks.setdefault(k, []).append(v)
-            if not stratified:
-                for gi, g in enumerate(self.groupings):
-                    vanished[gi] += int((g.aggregate(draw).sum(axis=-1) == 0).any(axis=-1).sum())
-        reps = {k: np.concatenate(v) for k, v in chunks.items()}
-        out = {k: percentile_interval(v, level) for k, v in reps.items() if k[1] != "disparity"}
-        for source, gi, idx in self.sources():
-            out.update(self._source_inference(source, gi, idx, reps, point, level))
-        out["group_band"] = {}
-        for gi in range(len(self.groupings)):
-            lo, hi = max_t_bands(np.stack([reps[(gi, "group", m)] for m in RATE_METRICS], axis=1),
-                                 np.stack([np.asarray(point[(gi, "group", m)][0], float) for m in RATE_METRICS]), level)
-            out["group_band"].update({(gi, m): (lo[j], hi[j]) for j, m in enumerate(RATE_METRICS)})
-        out["vanished"] = vanished
-        return out, reps
+    def source_counts(self, source, gi: int, idx) -> np.ndarray:
+        """(G, 4) confusion counts of the groups a source compares."""
+        counts = self.groupings[gi].aggregate(self.cells.counts)
+        return counts if idx is None else np.take(counts, idx, axis=0)
 
-    def _source_inference(self, source, gi: int, idx, reps: dict, point: dict, level: float) -> dict:
-        """Disparity intervals and parity p-values of one source."""
-        names = [k[2] for k in reps if k[0] == source and k[1] == "disparity"]
-        if not names:
-            return {}
-        cols = slice(None) if idx is None else idx
-        group_samples = {m: reps[(gi, "group", m)][:, cols] for m in RATE_METRICS}
-        group_estimates = {m: np.asarray(point[(gi, "group", m)][0], float)[cols] for m in RATE_METRICS}
-        okey = "overall" if idx is None else None
-        overall_samples = {m: reps[(okey, m)] if okey else reps[(source, "overall", m)] for m in RATE_METRICS}
-        overall_estimates = {m: float(point[(okey, m)][0] if okey else point[(source, "overall", m)][0])
-                             for m in RATE_METRICS}
-        estimates = {d: point[(source, "disparity", d)][0] for d in names}
-        bounds, boxes = group_boxes(group_samples, group_estimates, overall_samples, overall_estimates, level=level)
-        ci = disparity_intervals({d: reps[(source, "disparity", d)] for d in names}, estimates,
-                                 group_samples=group_samples, group_estimates=group_estimates,
-                                 overall_samples=overall_samples, overall_estimates=overall_estimates, level=level,
-                                 boxes=bounds)
-        p_values = parity_p_values(names, np.stack([reps[(source, "disparity", d)] for d in names], axis=1),
-                                   np.array([estimates[d] for d in names], dtype=float),
-                                   [disparity_box(d, boxes, disparity_metrics(d)) for d in names])
-        out = {(source, "disparity", d): ci[d] for d in names}
-        out.update({(source, "p_value", d): p for d, p in zip(names, p_values)})
+    def inference(self, *, level: float, point: dict) -> dict:
+        """Exact intervals and parity tests (keyed like ``point``, plus ``"group_band"`` and the tests).
+
+        Returns ``(key) -> (lo, hi)`` for every overall, group and disparity entry,
+        ``(source, "tests", d) -> [test key, ...]`` for every gate-facing disparity and
+        ``"tests" -> {test key: p-value}``: the elementary parity tests the model's Holm family is
+        made of (one per group against the rest, or one for two groups; see ``_exact``).
+        """
+        out: dict = {"group_band": {}, "tests": {}}
+        overall = self.cells.counts.sum(axis=0)[None]
+        for m in RATE_METRICS:
+            lo, hi = group_intervals(overall, m, level)
+            out[("overall", m)] = (float(lo[0]), float(hi[0]))
+        for gi, g in enumerate(self.groupings):
+            counts = g.aggregate(self.cells.counts)
+            for m in RATE_METRICS:
+                out[(gi, "group", m)] = self._undefined_aware(counts, m, level, point[(gi, "group", m)][0])
+                out["group_band"][(gi, m)] = group_intervals(counts, m, level, simultaneous=True)
+        for source, gi, idx in self.sources():
+            out.update(self._source_inference(source, gi, idx, point, level, out["tests"]))
         return out
+
+    def _undefined_aware(self, counts: np.ndarray, m: str, level: float, values: np.ndarray) -> tuple:
+        lo, hi = group_intervals(counts, m, level)
+        defined = np.isfinite(np.asarray(values, dtype=float))
+        return np.where(defined, lo, np.nan), np.where(defined, hi, np.nan)
+
+    def disparity_interval(self, source, d: str, level: float, point: dict) -> tuple[float, float]:
+        """Interval of disparity ``d`` of one source at ``level`` (NaN when its value is undefined)."""
+        gi, idx = self._source_index(source)
+        value = float(np.asarray(point[(source, "disparity", d)])[0])
+        if not np.isfinite(value):
+            return np.nan, np.nan
+        counts = self._defined_groups(self.source_counts(source, gi, idx), disparity_metrics(d), point, gi, idx)
+        lo, hi = disparity_ci(d, disparity_metrics(d), counts, level)
+        return float(min(lo, value)), float(max(hi, value))
+
+    def _source_index(self, source) -> tuple[int, np.ndarray | None]:
+        if isinstance(source, tuple):
+            view = self.views[source[1]]
+            return view.gi, view.idx
+        return source, None
+
+    def _defined_groups(self, counts: np.ndarray, metrics, point: dict, gi: int, idx) -> np.ndarray:
+        """The groups whose rates are defined (``undefined="none"`` leaves the others out)."""
+        keep = np.ones(len(counts), dtype=bool)
+        for m in metrics:
+            values = np.asarray(point[(gi, "group", m)][0], dtype=float)
+            keep &= np.isfinite(values if idx is None else values[idx])
+        return counts[keep]
+
+    def _source_inference(self, source, gi: int, idx, point: dict, level: float, tests: dict) -> dict:
+        """Disparity intervals of one source and, for the gate-facing ones, their elementary tests."""
+        names = [k[2] for k in point if k[0] == source and k[1] == "disparity"]
+        out: dict = {}
+        for d in names:
+            out[(source, "disparity", d)] = self.disparity_interval(source, d, level, point)
+            if not np.isfinite(out[(source, "disparity", d)][0]) or not self.tested(source, d):
+                continue
+            metrics = disparity_metrics(d)
+            counts = self._defined_groups(self.source_counts(source, gi, idx), metrics, point, gi, idx)
+            keys = []
+            for m in metrics:
+                key = (gi, counts.tobytes(), m)
+                if key not in tests:
+                    tests[key] = parity_tests(counts, m)
+                keys.append(key)
+            out[(source, "tests", d)] = keys
+            out[(source, "detect", d)] = [(counts, m) for m in metrics]
+        return out
+
+    def tested(self, source, d: str) -> bool:
+        """Whether disparity ``d`` of ``source`` is gate-facing (its parity is tested in the model's family)."""
+        return source in self.gate_sources.get(d, ())

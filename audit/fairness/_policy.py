@@ -4,19 +4,23 @@
 ``disparities`` over the groups sufficient for the metric(s) compared (see ``_sufficiency``);
 ``"all"`` over every group with a defined rate (Fairlearn's numbers, always kept under
 ``disparities_all_groups``). A disparity resting on fewer than two groups is null, with the
-reason. Every conclusive disparity then gets a bootstrap p-value of parity, Holm-adjusted across
-the model, a ``significant`` flag and a max-t band over all of the model's rate disparities.
+reason. Every conclusive disparity then gets an exact p-value of parity (``_exact``), Holm-adjusted
+across the model's elementary tests, a ``significant`` flag, the smallest disparity the tests detect
+with 80% power, and an interval that holds jointly with every other disparity of the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from audit.exceptions import ConfigError
 from audit.fairness._engine import View
-from audit.fairness._simultaneous import holm, max_t_band
+from audit.fairness._exact import detectable, rate_counts
+from audit.fairness._holm import holm
 from audit.fairness._sufficiency import (
     DISPARITY_GROUPS_MODES,
     disparity_metrics,
@@ -24,7 +28,11 @@ from audit.fairness._sufficiency import (
     sufficient_mask,
 )
 
-__all__ = ["Plan", "Policy", "apply_multiple_testing", "check_policy", "gate_entry", "plan_disparities"]
+__all__ = ["DETECT_POWER", "Plan", "Policy", "Tested", "apply_multiple_testing", "check_policy", "gate_entry",
+           "plan_disparities"]
+
+DETECT_POWER = 0.8
+"""Power at which ``detectable`` is stated."""
 
 _BAD_MODE = ("disparity_groups = {value!r} is invalid. Expected one of {modes}. Fix: use 'sufficient' (groups "
              "with too little data do not decide a disparity) or 'all' (Fairlearn's numbers over every group).")
@@ -110,30 +118,73 @@ def gate_entry(base: dict, *, labels: list[str], used: np.ndarray, reason: str |
         base = {**base, "value": None, "ci": None}
         p_value = None
     return {**base, "groups_used": [labels[k] for k in np.flatnonzero(used)], "inconclusive_reason": reason,
-            "p_value": p_value, "p_adjusted": None, "significant": None, "simultaneous_ci": None}
+            "p_value": p_value, "p_adjusted": None, "significant": None, "simultaneous_ci": None, "detectable": None}
 
 
-def apply_multiple_testing(blocks: dict, bands: list[tuple], *, level: float) -> dict:
-    """Holm-adjust every conclusive disparity's p-value across the model; add the max-t disparity band.
+@dataclass(frozen=True)
+class Tested:
+    """A gate-facing disparity in the model's family: where it is, its elementary tests and what it rests on."""
 
-    ``bands`` lists (block key, disparity name, replicates, estimate) of the rate disparities
-    covered together by ``simultaneous_ci``. Returns the summary stored in ``ci.multiple_testing``.
+    block: str
+    name: str
+    source: Any
+    keys: tuple
+    detect: tuple = ()
+
+
+def _holm_by_key(keys: list, tests: dict) -> tuple[dict, int]:
+    """Holm across every elementary test of the family; per test key the smallest adjusted p-value."""
+    flat = [(key, float(p)) for key in keys for p in np.atleast_1d(tests[key])]
+    adjusted: dict = {}
+    for (key, _), a in zip(flat, holm([p for _, p in flat])):
+        adjusted[key] = min(adjusted.get(key, 1.0), a)
+    return adjusted, len(flat)
+
+
+def _detectable(name: str, detect: tuple, alpha: float) -> float | None:
+    """The smallest disparity of this kind the family's tests detect with 80% power (None: not computed)."""
+    found = []
+    for counts, metric in detect:
+        delta = detectable(counts, metric, alpha=alpha)
+        if delta is None:
+            return None
+        k, n = rate_counts(counts, metric)
+        rate = float(k.sum() / max(int(n.sum()), 1))
+        if "_ratio" in name:
+            down = (rate - delta) / rate if rate > delta else 0.0
+            found.append(min(down, rate / (rate + delta)) if rate > 0 else 0.0)
+        else:
+            found.append(delta)
+    if not found:
+        return None
+    return float(min(found) if "_ratio" in name else max(found))
+
+
+def apply_multiple_testing(blocks: dict, tested: list[Tested], tests: dict, *, level: float,
+                           interval_at: Callable[[Any, str, float], tuple[float, float]]) -> dict:
+    """Holm across the model's elementary parity tests; flags, detectable disparities and the joint band.
+
+    ``tested`` lists the gate-facing disparities with their test keys into ``tests`` (key ->
+    p-values). A disparity's ``p_adjusted`` is the smallest Holm-adjusted p-value of its tests
+    (rejecting any of them rejects its parity); ``detectable`` the smallest disparity of its kind
+    the family detects with 80% power at the smallest group; ``simultaneous_ci`` its interval at
+    the Bonferroni level over the family's hypotheses (all of them cover at once at ``level``).
+    Returns the summary stored in ``ci.multiple_testing``.
     """
-    tested = [(k, d) for k, b in blocks.items() for d, e in b["disparities"].items() if e.get("p_value") is not None]
-    adjusted = holm([blocks[k]["disparities"][d]["p_value"] for k, d in tested])
+    keys = list(dict.fromkeys(k for t in tested for k in t.keys))
+    adjusted, n_tests = _holm_by_key(keys, tests)
     alpha = round(1.0 - level, 12)
-    for (k, d), p in zip(tested, adjusted):
-        entry = blocks[k]["disparities"][d]
-        entry["p_adjusted"] = p
-        entry["significant"] = bool(p < alpha)
-    critical = None
-    if bands:
-        reps = np.stack([r for _, _, r, _ in bands], axis=1)
-        est = np.array([e for _, _, _, e in bands], dtype=float)
-        lo, hi, critical = max_t_band(reps, est, level)
-        for j, (k, d, _, _) in enumerate(bands):
-            entry = blocks[k]["disparities"][d]
-            m_lo, m_hi = entry["ci"] if entry.get("ci") else (est[j], est[j])
-            entry["simultaneous_ci"] = [float(np.clip(min(lo[j], m_lo), 0, 1)), float(np.clip(max(hi[j], m_hi), 0, 1))]
-    return {"tests": len(tested), "significant": int(sum(p < alpha for p in adjusted)), "alpha": alpha,
-            "disparity_band_critical_value": critical, "disparities_in_band": len(bands)}
+    band_level = 1.0 - alpha / max(len(keys), 1)
+    significant = 0
+    for t in tested:
+        entry = blocks[t.block]["disparities"][t.name]
+        entry["p_adjusted"] = min(adjusted[k] for k in t.keys)
+        entry["significant"] = bool(entry["p_adjusted"] < alpha)
+        significant += entry["significant"]
+        entry["detectable"] = _detectable(t.name, t.detect, alpha / max(n_tests, 1))
+        if t.source is not None and entry.get("ci"):
+            lo, hi = interval_at(t.source, t.name, band_level)
+            entry["simultaneous_ci"] = [float(np.clip(min(lo, entry["ci"][0]), 0, 1)),
+                                        float(np.clip(max(hi, entry["ci"][1]), 0, 1))]
+    return {"tests": n_tests, "hypotheses": len(keys), "significant": significant, "alpha": alpha,
+            "disparities_tested": len(tested), "disparity_band_level": band_level, "detectable_power": DETECT_POWER}

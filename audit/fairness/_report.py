@@ -7,13 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audit.fairness._bootstrap import CI_METHOD, VANISHED_POLICY, draw_counts, percentile_interval
-from audit.fairness._disparity_ci import DISPARITY_CI_METHOD
+from audit.fairness._bootstrap import draw_counts, percentile_interval
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
 from audit.fairness._engine import Engine
 from audit.fairness._entries import json_float, value_ci
-from audit.fairness._policy import Plan, Policy, apply_multiple_testing, check_policy, gate_entry, plan_disparities
-from audit.fairness._simultaneous import MULTIPLE_TESTING, SIMULTANEOUS_METHOD
+from audit.fairness._exact import DISPARITY_CI_METHOD, GROUP_CI_METHOD, SIMULTANEOUS_METHOD
+from audit.fairness._holm import MULTIPLE_TESTING
+from audit.fairness._policy import (
+    Plan, Policy, Tested, apply_multiple_testing, check_policy, gate_entry, plan_disparities,
+)
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, denominator_counts, insufficient_for
 from audit.fairness._inputs import MISSING_GROUP, Inputs, check_params, prepare
 from audit.fairness._metrics import (
@@ -155,7 +157,8 @@ def _assemble(est, groupings: list[Grouping], *, policy: Policy, n: int, pos_lab
     ci = _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(est.score_part))
     if est.boot is not None:
         ci["multiple_testing"] = {**MULTIPLE_TESTING, **apply_multiple_testing(
-            blocks, _band_inputs(est, groupings), level=ci_level)}
+            blocks, _tested(est, groupings, blocks), est.boot["tests"], level=ci_level,
+            interval_at=lambda source, d, level: est.engine.disparity_interval(source, d, level, est.point))}
     return {
         "ci": ci,
         "min_group_size": policy.min_group_size,
@@ -177,7 +180,7 @@ class _Estimates:
     cells: Cells
     point: dict
     boot: dict | None
-    reps: dict | None
+    engine: Engine
     score_part: dict | None
     plan: Plan
     dens: list[dict]
@@ -193,28 +196,35 @@ def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, policy: 
     if plan.views:
         engine.views = plan.views
         point = engine.evaluate(cells.counts[None])
-    boot = reps = None
-    if n_boot > 0:
-        rng = np.random.default_rng(seed)
-        boot, reps = engine.bootstrap(n_boot=int(n_boot), stratified=stratified, rng=rng, level=ci_level, point=point)
+    for (gi, name), source in plan.source.items():
+        if source is not None:
+            engine.gate_sources.setdefault(name, set()).add(source)
+    # exact intervals need no resamples; n_boot = 0 still means "no intervals" (and no tests)
+    boot = engine.inference(level=ci_level, point=point) if n_boot > 0 else None
     score_part = None
     if inp.score is not None:
         auc_masks = [policy.mask(dens[gi], ("roc_auc",)) for gi in range(len(groupings))]
         score_part = _score_metrics(inp.y, inp.score, cells, groupings, n_boot=int(n_boot), stratified=stratified,
                                     level=ci_level, seed=seed, auc_masks=auc_masks)
-    return _Estimates(cells=cells, point=point, boot=boot, reps=reps, score_part=score_part, plan=plan, dens=dens)
+    return _Estimates(cells=cells, point=point, boot=boot, engine=engine, score_part=score_part, plan=plan,
+                      dens=dens)
 
 
-def _band_inputs(est: _Estimates, groupings: list[Grouping]) -> list[tuple]:
-    """(block key, name, replicates, estimate) of every conclusive gate-facing rate disparity."""
+def _tested(est: _Estimates, groupings: list[Grouping], blocks: dict) -> list[Tested]:
+    """Every conclusive gate-facing disparity with its elementary tests (rates; ROC AUC: one test each grouping)."""
     out = []
     for (gi, name), source in est.plan.source.items():
-        if source is None:
-            continue
-        value = float(est.point[(source, "disparity", name)][0])
-        reps = est.reps[(source, "disparity", name)]
-        if np.isfinite(value) and np.isfinite(reps).all():
-            out.append((groupings[gi].key, name, reps, value))
+        keys = est.boot.get((source, "tests", name)) if source is not None else None
+        if keys:
+            out.append(Tested(block=groupings[gi].key, name=name, source=source, keys=tuple(keys),
+                              detect=tuple(est.boot[(source, "detect", name)])))
+    for gi, g in enumerate(groupings):
+        for name in ("roc_auc_difference", "roc_auc_ratio"):
+            entry = blocks[g.key]["disparities"].get(name)
+            if entry is not None and entry.get("p_value") is not None:
+                key = (gi, "roc_auc")
+                est.boot["tests"][key] = [entry["p_value"]]
+                out.append(Tested(block=g.key, name=name, source=None, keys=(key,)))
     return out
 
 
@@ -229,12 +239,11 @@ def _groupings(cells: Cells, n_features: int, *, intersections: bool) -> list[Gr
 def _ci_description(*, n_boot: int, ci_level: float, stratified: bool, scores: bool) -> dict:
     """How the intervals were computed (the report's ``ci`` block)."""
     ci = {
-        "method": CI_METHOD,
+        "method": GROUP_CI_METHOD,
         "disparity_method": DISPARITY_CI_METHOD,
         "stratified": bool(stratified),
         "n_boot": int(n_boot),
         "level": float(ci_level),
-        "vanished_groups": VANISHED_POLICY,
         "simultaneous_method": SIMULTANEOUS_METHOD,
     }
     if scores:
@@ -371,7 +380,7 @@ def _disparity_blocks(gi: int, g: Grouping, est: _Estimates, policy: Policy) -> 
     for d in names:
         source = plan.source[(gi, d)]
         base = _pick(point, boot, (source if source is not None else gi, "disparity", d))
-        p = boot.get((source, "p_value", d)) if boot is not None and source is not None else None
+        p = _local_p(boot, source, d)
         gate[d] = gate_entry(base, labels=g.labels, used=plan.used[(gi, d)], reason=plan.reason.get((gi, d)), p_value=p)
     auc_excluded = None
     if est.score_part:
@@ -384,6 +393,15 @@ def _disparity_blocks(gi: int, g: Grouping, est: _Estimates, policy: Policy) -> 
                                     p_value=auc_gate[name].get("p_value"))
         auc_excluded = [g.labels[k] for k in auc_all["excluded_groups"]]
     return gate, all_groups, auc_excluded
+
+
+def _local_p(boot: dict | None, source, d: str) -> float | None:
+    """A disparity's own p-value of parity: its elementary tests combined by Bonferroni."""
+    keys = boot.get((source, "tests", d)) if boot is not None and source is not None else None
+    if not keys:
+        return None
+    p = np.concatenate([np.atleast_1d(boot["tests"][k]) for k in keys])
+    return float(min(1.0, p.min() * len(p)))
 
 
 def _auc_entry(entry: dict) -> dict:
@@ -412,8 +430,6 @@ def _feature_block(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Pol
         "insufficient_by_metric": by_metric,
         "undefined_rates": undefined_list,
     }
-    if est.boot is not None:
-        block["vanished_resamples"] = int(est.boot["vanished"][gi])
     if est.score_part:
         block["calibration"] = {label: est.score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
         block["roc_auc_excluded_groups"] = auc_excluded  # one class only: AUC undefined (Fairlearn raises)
