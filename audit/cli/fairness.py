@@ -78,7 +78,8 @@ def add_subparser(subparsers) -> None:
         "fairness",
         help="group metrics, disparities and CIs for a predictions file (CSV or Parquet)",
         description="Audit predictions from any framework: group metrics, Fairlearn disparities with "
-        "bootstrap confidence intervals, each sensitive feature alone and their intersection.",
+        "exact confidence intervals and parity tests (Holm across the audit), each sensitive feature alone and "
+        "their intersection.",
     )
     p.add_argument("file", type=Path, help="CSV or Parquet file with one row per example")
     p.add_argument("--y-true", required=True, metavar="COL", help="column of true labels")
@@ -88,12 +89,13 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--pos-label", default=None, metavar="V",
                    help="the positive label (default: 1 for numeric labels; read as the column's type)")
     p.add_argument("--n-boot", type=int, default=1000, metavar="N",
-                   help="bootstrap resamples (0: no CIs; at most the limit of fairness.n_boot, 100000 unless raised "
-                        "with RAI_AUDIT_MAX_FAIRNESS_N_BOOT)")
+                   help="0: point estimates only (no intervals or tests); otherwise exact intervals and tests, and this "
+                        "many bootstrap resamples for the ECE interval (at most the limit of fairness.n_boot, 100000 "
+                        "unless raised with RAI_AUDIT_MAX_FAIRNESS_N_BOOT)")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--no-stratify", action="store_true", help="plain instead of group-stratified bootstrap")
+    p.add_argument("--no-stratify", action="store_true", help="plain instead of group-stratified bootstrap (ECE)")
     p.add_argument("--min-group-size", type=int, default=30, help="flag smaller groups (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--seed", type=int, default=0, help="seed of the ECE bootstrap")
     p.add_argument("--model", metavar="NAME", help="keep rows whose 'model' column equals NAME (predictions.csv)")
     p.add_argument("--engine", choices=("pandas", "dask", "spark"), default="pandas",
                    help="where the rows are counted: pandas in memory (default), or Dask or Spark over a Parquet "

@@ -2,7 +2,9 @@
 
 Group confusion counts are computed in one vectorised pass; every metric and
 disparity follows Fairlearn's definitions (checked against Fairlearn to 1e-12
-in the tests); intervals come from a multinomial bootstrap of the counts.
+in the tests); intervals and parity tests are exact (Clopper-Pearson, boxes of
+simultaneous intervals, conditional tests with Holm across the model), valid at
+rates of 0 and 1 and in small groups (docs/fairness.md, docs/validity.md).
 Missing values in a sensitive feature form their own group, ``"<missing>"``.
 The gate-facing disparities use only the groups with enough data for the metric
 compared (``min_group_size`` rows, ``min_group_positives`` of its denominator);

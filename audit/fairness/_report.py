@@ -73,7 +73,7 @@ def fairness_report(
     min_group_positives: int = DEFAULT_MIN_GROUP_POSITIVES,
     disparity_groups: str = "sufficient",
 ) -> dict:
-    """Group metrics, disparities and bootstrap intervals for a binary classifier.
+    """Group metrics, disparities, exact intervals and parity tests for a binary classifier.
 
     Parameters
     ----------
@@ -88,17 +88,18 @@ def fairness_report(
     pos_label : scalar
         The label meaning "positive"/"selected"; must occur in ``y_true``.
     n_boot : int
-        Bootstrap resamples for the intervals (0: no intervals).
+        0: no intervals and no tests (point estimates only). Otherwise the exact intervals and parity
+        tests of the rates, and this many bootstrap resamples for the ECE interval.
     ci_level : float
-        Interval coverage, e.g. 0.95.
+        Interval coverage, e.g. 0.95 (tests are at ``1 - ci_level``, Holm across the model).
     stratified : bool
-        Keep every group's size fixed in resamples (no group can vanish).
+        Keep every group's size fixed in the ECE resamples (the exact intervals condition on it anyway).
     min_group_size : int
         Groups smaller than this are flagged ``insufficient_data`` (and kept).
     intersections : bool
         Also report the intersection of all sensitive features.
     seed : int
-        Seed of the bootstrap.
+        Seed of the ECE bootstrap (the rest of the report does not depend on it).
     undefined : {"zero", "none"}
         How a rate with an empty denominator is reported: ``"zero"`` as Fairlearn does.
     min_group_positives : int
@@ -188,7 +189,7 @@ class _Estimates:
 
 def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, policy: Policy, undefined: str, n_boot: int,
                stratified: bool, ci_level: float, seed: int) -> _Estimates:
-    """Point estimates, the disparity plan, bootstrap intervals (None when ``n_boot`` is 0) and the score metrics."""
+    """Point estimates, the disparity plan, exact inference (None when ``n_boot`` is 0) and the score metrics."""
     engine = Engine(cells, groupings, undefined=undefined)
     point = engine.evaluate(cells.counts[None])
     dens = [denominator_counts(g.aggregate(cells.counts)) for g in groupings]

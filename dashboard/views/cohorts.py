@@ -114,4 +114,4 @@ elif kind == "multiclass":
                "are Wilson score intervals. Per-class rates by group are on the Fairness page.")
 else:
     st.caption("Recomputed from predictions.csv on each cohort's rows at threshold 0.5; intervals are Wilson score "
-               "intervals (no bootstrap), so they differ slightly from the run's recorded bootstrap intervals.")
+               "intervals, so they differ slightly from the run's recorded exact (Clopper-Pearson) intervals.")

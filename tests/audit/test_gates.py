@@ -72,4 +72,4 @@ def test_gate_results_serialise_with_every_key():
     out = evaluate_gates([GateSpec(metric="accuracy", min=0.8)], RESULT)[0].to_dict()
     assert list(out) == ["name", "metric", "model", "feature", "severity", "max", "min", "use_ci_bound", "value", "ci",
                          "compared", "passed", "message", "outcome", "reason", "ci_crosses_bound", "margin",
-                         "allow_inconclusive", "groups"]
+                         "allow_inconclusive", "groups", "detectable"]

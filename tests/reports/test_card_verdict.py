@@ -48,10 +48,11 @@ def test_concerns_come_right_under_the_verdict_in_both_cards():
 
 def test_gate_lines_read_value_interval_bound_and_margin():
     gov = build_card_data(_distinct_models())["governance"]["gates"][0]
-    assert gov["line"] == "Demographic parity difference (sex), private model: 0.169 [0.159, 0.179] ≤ 0.20 — pass, margin 0.031"
+    assert gov["line"] == ("Demographic parity difference (sex), private model: 0.169 [0.159, 0.179] ≤ 0.20 — pass, "
+                           f"margin 0.031; detectable with 80% power: ≥ {gov['detectable']:.3f}")
     assert gov["outcome"] == "pass" and gov["ci_crosses_bound"] is False
-    assert "| pass | error | Demographic parity difference (sex), private model: 0.169 \\[0.159, 0.179\\] ≤ 0.20 — pass, margin 0.031 |" \
-        in render_markdown(_distinct_models())
+    assert ("| pass | error | Demographic parity difference (sex), private model: 0.169 \\[0.159, 0.179\\] ≤ 0.20 — pass, "
+            f"margin 0.031; detectable with 80% power: ≥ {gov['detectable']:.3f} |") in render_markdown(_distinct_models())
 
 
 def test_an_interval_across_the_bound_is_marked_in_the_card():
