@@ -76,9 +76,15 @@ class LowFprPoint(Section):
     fpr: Probability | None = field(default=None, metadata=doc("FPR achieved at the threshold"))
     fpr_ci: CI | None = field(default=None, metadata=doc("Clopper–Pearson interval of the FPR"))
     tpr: Probability | None = field(default=None, metadata=doc("TPR at the threshold; null when not reported"))
-    tpr_ci: CI | None = field(default=None, metadata=doc("Clopper–Pearson interval of the TPR; null when not reported"))
+    tpr_ci: CI | None = field(default=None, metadata=doc(
+        "interval of the true TPR at the target FPR, with the threshold's uncertainty (see tpr_ci_method; records "
+        "without that key: Clopper–Pearson at the chosen threshold); null when not reported"))
+    tpr_ci_method: str | None = field(default=None, metadata=doc("how tpr_ci was computed"))
+    false_positive_bounds: list[int | None] | None = field(default=None, metadata=doc(
+        "ranks [k, j] of the non-member scores (from the top) between which the true threshold lies, for tpr_ci"))
     confidence: Probability | None = field(default=None, metadata=doc("interval confidence"))
-    min_false_positives: Count | None = field(default=None, metadata=doc("the allowance a reported TPR needs"))
+    min_false_positives: Count | None = field(default=None, metadata=doc(
+        "the non-members a reported TPR needs behind its threshold (older records: in its allowance)"))
     not_reported: str | None = field(default=None, metadata=doc("why the TPR is not reported; null when it is"))
 
 
@@ -87,6 +93,12 @@ class Attack(Section):
     """One membership-inference attack."""
 
     auc: Probability | None = field(default=None, metadata=doc("attack ROC AUC (0.5 = chance)"))
+    auc_p_value: Probability | None = field(default=None, metadata=doc(
+        "one-sided Mann–Whitney p-value of an AUC above 0.5"))
+    auc_p_holm: Probability | None = field(default=None, metadata=doc(
+        "auc_p_value adjusted over the model's attacks (Holm)"))
+    above_chance: bool | None = field(default=None, metadata=doc(
+        "auc_p_holm below 0.05: the attack tells members from non-members at all"))
     tpr_at_1pct_fpr: Probability | None = field(default=None, metadata=doc("TPR at 1 % FPR"))
     tpr_at_01pct_fpr: Probability | None = field(default=None, metadata=doc("TPR at 0.1 % FPR", key="tpr_at_0.1pct_fpr"))
     advantage: float | None = field(default=None, metadata=doc("max TPR − FPR"))
@@ -96,14 +108,25 @@ class Attack(Section):
 
 @dataclass(kw_only=True)
 class NonmemberCleaning(Section):
-    """Held-out rows removed from the non-members because they repeat a training row."""
+    """How the attacked rows were selected: feature vectors unique in the table, on both sides (older records: the
+    held-out rows repeating a training row were removed from the non-members only)."""
 
+    rule: str | None = field(default=None, metadata=doc("the selection rule, in words"))
     heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows before cleaning"))
-    exact_duplicates_removed: Count | None = field(default=None, metadata=doc("rows whose encoded features equal a training row's"))
-    near_duplicates_removed: Count | None = field(default=None, metadata=doc("rows equal to a training row after rounding"))
+    exact_duplicates_removed: Count | None = field(default=None, metadata=doc("held-out rows whose encoded features equal a training row's"))
+    near_duplicates_removed: Count | None = field(default=None, metadata=doc("held-out rows equal to a training row after rounding"))
+    heldout_repeats_removed: Count | None = field(default=None, metadata=doc(
+        "held-out rows repeating another held-out row (but no training row)"))
     near_decimals: int | None = field(default=None, metadata=doc("decimals kept when rounding; null: no near-duplicate check"))
-    clean_heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows left"))
-    population_rows: Count | None = field(default=None, metadata=doc("clean rows the reference models trained on"))
+    clean_heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows eligible as non-members"))
+    train_rows: Count | None = field(default=None, metadata=doc("training rows"))
+    clean_train_rows: Count | None = field(default=None, metadata=doc(
+        "training rows eligible as members (feature vector unique in the table)"))
+    duplicated_share: Probability | None = field(default=None, metadata=doc(
+        "share of all rows whose feature vector occurs more than once (not attacked)"))
+    population_rows: Count | None = field(default=None, metadata=doc("held-out rows the reference models trained on"))
+    population_overlap: Count | None = field(default=None, metadata=doc(
+        "attacked non-members with an exact or near copy in the reference models' population (0 by construction)"))
 
 
 @dataclass(kw_only=True)
@@ -129,7 +152,9 @@ class MembershipInference(Section):
     n_members: Count | None = field(default=None, metadata=doc("training rows attacked"))
     n_nonmembers: Count | None = field(default=None, metadata=doc("held-out rows attacked"))
     attacks: dict[str, Attack] = field(default_factory=dict, metadata=doc("attack name → result"))
-    nonmember_cleaning: NonmemberCleaning | None = field(default=None, metadata=doc("duplicates removed from the non-members"))
+    nonmember_cleaning: NonmemberCleaning | None = field(default=None, metadata=doc("how the attacked rows were selected"))
+    inconclusive_reason: str | None = field(default=None, metadata=doc(
+        "why the attack cannot be informative (too few rows with a unique feature vector); a gate on it is inconclusive"))
     reference_models: ReferenceModels | None = field(default=None, metadata=doc("reference models of RMIA and LiRA"))
 
 
@@ -159,8 +184,12 @@ class GaussianDPAudit(Section):
     """f-DP analysis of the canary guesses (Mahloujifar, Melis & Chaudhuri 2025): a lower bound on μ-GDP."""
 
     method: str | None = field(default=None, metadata=doc("the analysis"))
-    mu_lower_bound: _NonNegative | None = field(default=None, metadata=doc("empirical lower bound on μ"))
-    epsilon_lower_bound: _NonNegative | None = field(default=None, metadata=doc("ε at the audit's δ implied by that μ"))
+    mu_lower_bound: _NonNegative | None = field(default=None, metadata=doc("empirical lower bound on μ (see assumption)"))
+    assumption: str | None = field(default=None, metadata=doc("what the μ bound promises, and under which assumption"))
+    epsilon_lower_bound: _NonNegative | None = field(default=None, metadata=doc(
+        "null: no ε is derived from μ (older records: the ε μ implies under a Gaussian trade-off curve, which is not a "
+        "lower bound for other mechanisms)"))
+    epsilon_not_reported: str | None = field(default=None, metadata=doc("why no ε is derived from μ"))
     mu_accountant: _NonNegative | None = field(default=None, metadata=doc(
         "white-box canaries: μ of the noise used, by the f-DP central limit theorem q·sqrt(T(exp(1/σ²) − 1)) (approximate)"))
     confidence: Probability | None = field(default=None, metadata=doc("confidence of the bound"))
