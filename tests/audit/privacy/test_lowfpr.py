@@ -1,4 +1,4 @@
-"""Low-FPR figures carry their evidence: counts, Clopper–Pearson intervals, and a refusal when thin."""
+"""Low-FPR figures carry their evidence: counts, threshold-aware intervals, and a refusal when thin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from audit.privacy._lowfpr import clopper_pearson, low_fpr_point, roc_counts
+from audit.privacy._lowfpr import clopper_pearson, low_fpr_point, roc_counts, tpr_at_fpr_interval
 from audit.privacy._membership import attack_summary
 
 
@@ -44,8 +44,49 @@ def test_intervals_are_clopper_pearson_and_contain_the_estimate():
 def test_ties_are_admitted_together_never_split():
     # Every score equal: the only threshold with FPR <= 1% is above all of them, so TPR is 0 (no interpolation).
     tp, fp = roc_counts(np.zeros(1000), np.zeros(1000))
-    p = low_fpr_point(tp, fp, n_members=1000, n_nonmembers=1000, target=0.01, min_false_positives=1)
+    p = low_fpr_point(tp, fp, n_members=1000, n_nonmembers=1000, target=0.01, min_false_positives=0)
     assert p["tpr"] == 0.0 and p["false_positives"] == 0
+    # ... and no non-member is behind that threshold, so with any minimum it is not reported.
+    p = low_fpr_point(tp, fp, n_members=1000, n_nonmembers=1000, target=0.01, min_false_positives=1)
+    assert p["tpr"] is None and "only 0 non-members behind the threshold" in p["not_reported"]
+
+
+def test_the_minimum_applies_to_the_false_positives_actually_behind_the_threshold():
+    # 5,000 non-members: the allowance at 1% FPR is 50, but 5 distinct top scores sit above a block of 300 ties,
+    # so the threshold admits 5 non-members. The old rule (allowance >= 20) printed a TPR resting on those 5.
+    rng = np.random.default_rng(0)
+    non = np.r_[rng.normal(10, 1, 5), np.full(300, 3.0), rng.uniform(-3, 2.9, 4695)]
+    s = attack_summary(rng.normal(0.5, 1, 5000), non)
+    p1 = s["low_fpr"][0]
+    assert p1["false_positive_allowance"] == 50 and p1["false_positives"] == 5
+    assert p1["tpr"] is None and s["tpr_at_1pct_fpr"] is None
+    assert "only 5 non-members" in p1["not_reported"] and "next threshold admits 305" in p1["not_reported"]
+
+
+def test_the_tpr_interval_covers_the_true_tpr_at_the_target_fpr_though_the_threshold_is_estimated():
+    # Members N(1, 1), non-members N(0, 1): the true TPR at 1% FPR is 1 - Phi(z_0.99 - 1). A Clopper–Pearson
+    # interval on the members alone (threshold taken as fixed) misses it far more often than 5%.
+    from scipy.stats import norm
+
+    truth = norm.sf(norm.isf(0.01) - 1.0)
+    rng = np.random.default_rng(0)
+    ours = fixed = 0
+    reps = 200
+    for _ in range(reps):
+        tp, fp = roc_counts(rng.normal(1, 1, 2000), rng.normal(0, 1, 5000))
+        p = low_fpr_point(tp, fp, n_members=2000, n_nonmembers=5000, target=0.01)
+        ours += p["tpr_ci"][0] <= truth <= p["tpr_ci"][1]
+        lo, hi = clopper_pearson(p["true_positives"], 2000)
+        fixed += lo <= truth <= hi
+    assert ours / reps >= 0.93 and fixed / reps < 0.85
+
+
+def test_interval_brackets_the_threshold_between_order_statistics():
+    tp, fp = roc_counts(np.arange(900.0, 1000.0) + 0.5, np.arange(1000.0))
+    r = tpr_at_fpr_interval(tp, fp, n_members=100, n_nonmembers=1000, target=0.05)
+    k, j = r["false_positive_bounds"]
+    assert k < 50 < j  # the 50th highest non-member is the point estimate's threshold
+    assert 0.0 < r["tpr_ci"][0] < r["tpr_ci"][1] < 1.0 and "threshold-aware" in r["tpr_ci_method"]
 
 
 def test_scores_are_ranked_in_float64():
