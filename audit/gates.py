@@ -187,9 +187,23 @@ def _canary(key: str) -> Callable[[AuditResult, GateSpec], Resolved]:
 
 
 def _mia_auc(r: AuditResult, g: GateSpec) -> Resolved:
+    """The strongest attack's AUC; inconclusive when the attack cannot be informative or its AUC could be chance.
+
+    A section with ``inconclusive_reason`` (too few rows with a unique feature vector) decides nothing, unless an
+    attack is above chance and above the bound; an AUC above the bound that chance could give (``above_chance``
+    False: Holm over the model's attacks) does not fail the gate. Records without those keys: the AUC as is.
+    """
     mia = r.privacy.membership_inference.get(g.model) if r.privacy is not None else None
-    aucs = [a.auc for a in mia.attacks.values() if a.auc is not None] if mia is not None else []
-    return Resolved(max(aucs) if aucs else None)
+    attacks = [a for a in mia.attacks.values() if a.auc is not None] if mia is not None else []
+    best = max(attacks, key=lambda a: a.auc) if attacks else None
+    above = best is not None and g.max is not None and best.auc > g.max
+    if best is not None and above and best.above_chance is False:
+        return Resolved(None, None, f"the strongest attack's AUC {best.auc:.3f} is above {g.max:g} but not distinguishable "
+                                    f"from chance (Holm-adjusted p = {best.auc_p_holm:.2g}, {mia.n_members} members and "
+                                    f"{mia.n_nonmembers} non-members): the attack cannot tell members from non-members")
+    if mia is not None and mia.inconclusive_reason and not (above and best.above_chance):
+        return Resolved(None, None, mia.inconclusive_reason)
+    return Resolved(best.auc if best is not None else None)
 
 
 def _accuracy_drop(r: AuditResult, g: GateSpec) -> Resolved:

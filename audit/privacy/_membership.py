@@ -14,6 +14,11 @@ Reference-model attacks (RMIA, LiRA) and clean non-members are in
 Each is summarised by ROC AUC, TPR at 1% and 0.1% FPR (Carlini et al. 2022:
 what matters is confident identification of a few members) with the evidence behind
 them (:mod:`audit.privacy._lowfpr`) and the membership advantage max(TPR - FPR).
+
+Each AUC also carries a one-sided Mann–Whitney p-value against chance (0.5) and, over the
+attacks of one model, a Holm adjustment (:func:`chance_tests`): ``above_chance`` says whether the
+attack tells members from non-members at all, so a gate never fails on an AUC that chance could
+give (a few hundred rows per side put a chance AUC of 0.55–0.6 within reach).
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ from audit.modeling import binary_loss, positive_logit
 from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES, LOW_FPR_TARGETS, low_fpr_point, roc_counts, roc_with_intervals
 from audit.privacy._prepare import PerSampleLoss, as_tensors
 
-__all__ = ["attack_summary", "membership_inference", "per_example_loss", "confidence_score"]
+__all__ = ["CHANCE_ALPHA", "attack_summary", "chance_tests", "membership_inference", "per_example_loss",
+           "confidence_score"]
+
+#: Family-wise level of the test "this model's strongest attack is above chance" (Holm over its attacks).
+CHANCE_ALPHA = 0.05
 
 _TOO_FEW = (
     "membership inference needs at least one member and one non-member; found {m} member(s) "
@@ -99,16 +108,18 @@ def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, m
     """AUC, advantage, low-FPR figures with their evidence, and a down-sampled ROC for one attack score.
 
     Higher scores mean "member"; scores are ranked in float64. ``low_fpr`` holds, for 1% and 0.1%
-    FPR, the TPR with a Clopper–Pearson interval, the true and false positives behind the
-    threshold and the number of non-members the threshold may admit; a TPR resting on fewer than
-    ``min_false_positives`` non-members is not reported (``tpr_at_*`` is then None).
+    FPR, the TPR with an interval that includes the threshold's uncertainty, the true and false
+    positives behind the threshold and the number of non-members the threshold may admit; a TPR
+    resting on fewer than ``min_false_positives`` non-members is not reported (``tpr_at_*`` is
+    then None). ``auc_p_value`` is the one-sided Mann–Whitney p-value of "AUC above 0.5".
 
     Examples
     --------
     >>> s = attack_summary(np.array([3.0, 2.0]), np.array([1.0, 0.0]))
-    >>> s["auc"], s["advantage"], s["tpr_at_1pct_fpr"]
-    (1.0, 1.0, None)
+    >>> s["auc"], s["advantage"], s["tpr_at_1pct_fpr"], round(s["auc_p_value"], 3)
+    (1.0, 1.0, None, 0.167)
     """
+    from scipy.stats import mannwhitneyu
     from sklearn.metrics import roc_auc_score
 
     m = np.asarray(member_scores, dtype=np.float64)
@@ -119,6 +130,7 @@ def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, m
                             min_false_positives=min_false_positives, confidence=confidence) for t in LOW_FPR_TARGETS]
     return {
         "auc": float(roc_auc_score(labels, np.r_[m, n])),
+        "auc_p_value": float(mannwhitneyu(m, n, alternative="greater").pvalue),
         "tpr_at_1pct_fpr": points[0]["tpr"],
         "tpr_at_0.1pct_fpr": points[1]["tpr"],
         "advantage": float(np.max(tp / len(m) - fp / len(n))),
@@ -126,6 +138,28 @@ def attack_summary(member_scores: np.ndarray, nonmember_scores: np.ndarray, *, m
         "roc": roc_with_intervals(tp, fp, n_members=len(m), n_nonmembers=len(n), max_points=max_roc_points,
                                   confidence=confidence),
     }
+
+
+def chance_tests(attacks: dict[str, dict], *, alpha: float = CHANCE_ALPHA) -> dict[str, dict]:
+    """Holm-adjust the attacks' AUC p-values (one model's family) and flag those above chance, in place.
+
+    Each attack gets ``auc_p_holm`` and ``above_chance`` (``auc_p_holm < alpha``). Holm holds the
+    family-wise error at ``alpha`` whatever the dependence between the attacks, so a model without
+    a membership effect has any attack flagged in at most ``alpha`` of audits.
+
+    Examples
+    --------
+    >>> a = chance_tests({"x": {"auc_p_value": 0.01}, "y": {"auc_p_value": 0.04}})
+    >>> a["x"]["auc_p_holm"], a["x"]["above_chance"], a["y"]["above_chance"]
+    (0.02, True, True)
+    """
+    named = sorted((a["auc_p_value"], name) for name, a in attacks.items() if a.get("auc_p_value") is not None)
+    running = 0.0
+    for i, (p, name) in enumerate(named):
+        running = max(running, min(1.0, (len(named) - i) * p))
+        attacks[name]["auc_p_holm"] = running
+        attacks[name]["above_chance"] = bool(running < alpha)
+    return attacks
 
 
 def membership_inference(
@@ -164,8 +198,9 @@ def membership_inference(
     -------
     dict
         ``{"n_members", "n_nonmembers", "attacks": {"loss_threshold": {...}, "score": {...}}}``,
-        each attack with ``auc``, ``tpr_at_1pct_fpr``, ``tpr_at_0.1pct_fpr``, ``advantage``
-        and ``roc`` (``fpr``, ``tpr`` lists). AUC 0.5 means no measurable leakage.
+        each attack with ``auc``, ``auc_p_value``, ``auc_p_holm``, ``above_chance``,
+        ``tpr_at_1pct_fpr``, ``tpr_at_0.1pct_fpr``, ``advantage`` and ``roc`` (``fpr``, ``tpr``
+        lists). AUC 0.5 means no measurable leakage.
 
     Examples
     --------
@@ -189,4 +224,4 @@ def membership_inference(
         conf_m, conf_n = _confidence_rank(model, X_members), _confidence_rank(model, X_nonmembers)
         attacks["score"] = attack_summary(conf_m, conf_n, max_roc_points=max_roc_points,
                                           min_false_positives=min_false_positives)
-    return {"n_members": int(n_m), "n_nonmembers": int(n_n), "attacks": attacks}
+    return {"n_members": int(n_m), "n_nonmembers": int(n_n), "attacks": chance_tests(attacks)}
