@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.privacy._canary import best_guesses, canary_result
-from audit.privacy._fdp import gdp_delta, gdp_epsilon, gdp_from_guesses, gdp_lower_bound, gdp_rejects
+from audit.privacy._canary import canary_result
+from audit.privacy._fdp import MU_ASSUMPTION, gdp_delta, gdp_epsilon, gdp_from_guesses, gdp_lower_bound, gdp_rejects
 
 FRACTIONS = (0.05, 0.1, 0.25, 0.5)
 
@@ -24,17 +24,40 @@ def test_gdp_bound_never_exceeds_the_mechanisms_mu_across_seeds(mu):
         scores, included = _simulate(mu, seed)
         g = gdp_from_guesses(scores, included, delta=1e-5, confidence=0.95, guess_fractions=FRACTIONS)
         assert 0.0 <= g["mu_lower_bound"] <= mu
-        assert g["epsilon_lower_bound"] <= gdp_epsilon(mu, 1e-5)
+        assert g["epsilon_lower_bound"] is None and g["assumption"] == MU_ASSUMPTION
 
 
-def test_gdp_analysis_is_tighter_than_the_epsilon_delta_bound():
-    tighter = 0
-    for seed in range(5):
-        scores, included = _simulate(1.0, seed)
+def _randomized_response(epsilon: float, seed: int, m: int = 1000):
+    # Each canary's bit is released truthfully with probability e^ε / (1 + e^ε): exactly (ε, 0)-DP, not Gaussian.
+    rng = np.random.default_rng(seed)
+    included = rng.random(m) < 0.5
+    truthful = rng.random(m) < np.exp(epsilon) / (1 + np.exp(epsilon))
+    return np.where(truthful, included, ~included).astype(float), included
+
+
+def test_no_epsilon_is_converted_from_mu_on_randomized_response():
+    # The Gaussian μ → ε conversion put "ε ≥ 1.24–1.34" on a mechanism that is exactly (1, 0)-DP.
+    above_via_mu, reported = 0, []
+    for seed in range(10):
+        scores, included = _randomized_response(1.0, seed)
+        res = canary_result("rr", m=1000, scores=scores, included=included, delta=1e-5, confidence=0.95,
+                            guess_fractions=FRACTIONS, epsilon_accountant=1.0, private=True)
+        above_via_mu += gdp_epsilon(res["gaussian_dp"]["mu_lower_bound"], 1e-5) > 1.0
+        assert res["gaussian_dp"]["epsilon_lower_bound"] is None and res["gaussian_dp"]["epsilon_not_reported"]
+        reported.append(res["epsilon_lower_bound"])
+    assert above_via_mu >= 8  # what the old conversion would have printed
+    assert sum(b > 1.0 for b in reported) <= 1  # the (ε, δ) bound holds for any mechanism (95%)
+
+
+def test_mu_on_randomized_response_stays_below_its_true_mu():
+    # Randomized response at ε is μ-GDP exactly from μ = 2 Φ⁻¹(e^ε / (1 + e^ε)) (its trade-off curve's kink).
+    from scipy.stats import norm
+
+    true_mu = 2 * norm.ppf(np.exp(1.0) / (1 + np.exp(1.0)))
+    for seed in range(10):
+        scores, included = _randomized_response(1.0, seed)
         g = gdp_from_guesses(scores, included, delta=1e-5, confidence=0.95, guess_fractions=FRACTIONS)
-        b = best_guesses(scores, included, delta=1e-5, confidence=0.95, guess_fractions=FRACTIONS)
-        tighter += g["epsilon_lower_bound"] > b["epsilon_lower_bound"]
-    assert tighter == 5
+        assert g["mu_lower_bound"] <= true_mu
 
 
 def test_no_signal_rejects_nothing():
