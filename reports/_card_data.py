@@ -431,6 +431,7 @@ def _privacy(result: AuditResult) -> dict[str, Any]:
         "dp": dp_out,
         "dp_note": None if dp_out else "No model was trained with differential privacy; there is no formal privacy guarantee.",
         "membership_inference": mia,
+        "membership_interval_note": _interval_note(p),
         "membership_notes": _membership_notes(p),
         "statement": _statement(p),
         "canary_audit": _plain(canary) if canary is not None and _given(canary) else None,
@@ -452,20 +453,47 @@ def _low_fpr_text(points: list, target: float, legacy: Any) -> str | None:
     if pt is None:
         return None if legacy is None else f"{legacy:.4g}"
     if pt.tpr is None:
+        if (pt.false_positive_allowance or 0) >= (pt.min_false_positives or 0):  # tied scores: fewer FP than allowed
+            return f"not reported ({pt.false_positives} FP behind the threshold (tied scores), {pt.min_false_positives} needed)"
         return f"not reported ({pt.false_positive_allowance} FP allowed, {pt.min_false_positives} needed)"
     ci = pt.tpr_ci or [None, None]
     band = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else ""
     return f"{pt.tpr:.3f}{band}, {pt.false_positives} FP of {pt.n_nonmembers}"
 
 
+def _interval_note(p: Privacy) -> str:
+    """How the table's TPR intervals were computed (records before threshold-aware intervals: Clopper–Pearson)."""
+    attacks = [a for block in p.membership_inference.values() for a in block.attacks.values()]
+    points = [pt for a in attacks for pt in a.low_fpr]
+    if any(a.auc_p_value is not None for a in attacks) or any(pt.tpr_ci_method for pt in points):
+        need = next((pt.min_false_positives for pt in points if pt.min_false_positives), 20)
+        return ("TPRs carry 95% intervals that include the uncertainty of the threshold (estimated from the non-members) "
+                f"and the false positives (FP) actually behind their threshold; a TPR resting on fewer than {need} FP is "
+                "not reported.")
+    return ("TPRs carry 95% Clopper–Pearson intervals at the chosen threshold and the false positives (FP) behind it; a "
+            "TPR whose threshold admits fewer non-members than stated is not reported.")
+
+
 def _membership_notes(p: Privacy) -> list[str]:
     notes = []
     for model, block in p.membership_inference.items():
         c, r = block.nonmember_cleaning, block.reference_models
-        if c is not None and model == next(iter(p.membership_inference)):
+        if c is not None and model == next(iter(p.membership_inference)) and c.clean_train_rows is not None:
+            notes.append(f"Attacked rows: members and non-members are drawn alike from rows whose feature vector occurs "
+                         f"once in the table ({c.clean_train_rows} of {c.train_rows} training and {c.clean_heldout_rows} of "
+                         f"{c.heldout_rows} held-out rows; {c.duplicated_share:.0%} of all rows share their vector and are "
+                         f"not attacked; {c.exact_duplicates_removed} held-out rows repeat a training row exactly and "
+                         f"{c.near_duplicates_removed} after rounding to {c.near_decimals} decimals).")
+        elif c is not None and model == next(iter(p.membership_inference)):
             notes.append(f"Non-members: {c.exact_duplicates_removed} held-out rows repeating a training row exactly and "
                          f"{c.near_duplicates_removed} after rounding to {c.near_decimals} decimals were removed "
                          f"({c.clean_heldout_rows} of {c.heldout_rows} held-out rows kept).")
+        if block.inconclusive_reason:
+            notes.append(f"{model}: {block.inconclusive_reason}.")
+        chance = [a for a in block.attacks.values() if a.above_chance is not None]
+        if chance and not any(a.above_chance for a in chance):
+            notes.append(f"{model}: no attack tells members from non-members better than chance (Holm-adjusted "
+                         f"one-sided Mann–Whitney tests of AUC > 0.5 at 5%).")
         if r is not None and r.k:
             notes.append(f"{model}: RMIA and LiRA (offline) with {r.k} reference models trained by {r.trainer}, on "
                          f"disjoint population splits of {', '.join(str(n) for n in r.rows_per_model)} rows; not saved.")

@@ -76,6 +76,9 @@ def _low_fpr_cell(points, target: float, legacy):
     if pt is None:
         return fmt(legacy) if legacy is not None else "—"
     if pt.tpr is None:
+        if (pt.false_positive_allowance or 0) >= (pt.min_false_positives or 0):  # tied scores: fewer FP than allowed
+            return (f"not reported ({fmt(pt.false_positives)} FP behind the threshold (tied scores), "
+                    f"{fmt(pt.min_false_positives)} needed)")
         return f"not reported ({fmt(pt.false_positive_allowance)} FP allowed, {fmt(pt.min_false_positives)} needed)"
     lo, hi = (pt.tpr_ci or [None, None])[:2]
     band = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
@@ -99,7 +102,8 @@ def _log_roc(frames: list[pd.DataFrame]):
                                    tooltip=["curve", "fpr", "tpr", "lower", "upper", "false_positives"])
     diag = alt.Chart(pd.DataFrame({"fpr": [floor, 1.0], "tpr": [floor, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
         x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale))
-    return (band + line + diag).properties(title="Attack ROC, log axes (band: 95% Clopper–Pearson; dashed: guessing)")
+    return (band + line + diag).properties(
+        title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; dashed: guessing)")
 
 
 st.subheader("Membership inference")
@@ -111,6 +115,7 @@ else:
     for model, res in mia.items():
         for attack, a in res.attacks.items():
             rows.append({"model": model, "attack": attack, "AUC": a.auc,
+                         "above chance": "—" if a.above_chance is None else ("yes" if a.above_chance else "no"),
                          "TPR at 1% FPR": _low_fpr_cell(a.low_fpr, 0.01, a.tpr_at_1pct_fpr),
                          "TPR at 0.1% FPR": _low_fpr_cell(a.low_fpr, 0.001, a.tpr_at_01pct_fpr), "advantage": a.advantage,
                          "members": res.n_members, "non-members": res.n_nonmembers})
@@ -129,15 +134,29 @@ else:
         chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
     with right:
         table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "advantage")})
-        st.caption("TPRs with 95% Clopper–Pearson intervals and the false positives (FP) behind the threshold; a TPR whose "
-                   "threshold admits too few non-members is not reported. An AUC near 0.5 and a TPR at low FPR near the "
-                   "FPR mean the attack cannot tell members from non-members.")
+        threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)
+                              for res in mia.values() for a in res.attacks.values())
+        st.caption(("TPRs with 95% intervals that include the uncertainty of the threshold (estimated from the non-members) "
+                    "and the false positives (FP) actually behind it; a TPR resting on too few FP is not reported. "
+                    if threshold_aware else
+                    "TPRs with 95% Clopper–Pearson intervals at the chosen threshold and the FP behind it; a TPR whose "
+                    "threshold admits too few non-members is not reported. ")
+                   + "'Above chance': the AUC is above 0.5 by a one-sided Mann–Whitney test, Holm-adjusted over the "
+                     "model's attacks; an attack that is not cannot tell members from non-members.")
     for model, res in mia.items():
         c, ref = res.nonmember_cleaning, res.reference_models
-        if c is not None:
+        if c is not None and c.clean_train_rows is not None:
+            st.caption(f"{md_escape(model)}: members and non-members drawn alike from rows whose feature vector occurs once "
+                       f"in the table ({fmt(c.clean_train_rows)} of {fmt(c.train_rows)} training, "
+                       f"{fmt(c.clean_heldout_rows)} of {fmt(c.heldout_rows)} held-out rows); {fmt(c.exact_duplicates_removed)} "
+                       f"exact and {fmt(c.near_duplicates_removed)} near duplicates of training rows removed from the "
+                       "non-members.")
+        elif c is not None:
             st.caption(f"{md_escape(model)}: {fmt(c.exact_duplicates_removed)} exact and {fmt(c.near_duplicates_removed)} near "
                        f"duplicates of training rows removed from the non-members ({fmt(c.clean_heldout_rows)} of "
                        f"{fmt(c.heldout_rows)} held-out rows kept).")
+        if res.inconclusive_reason:
+            st.warning(f"{md_escape(model)}: {md_escape(res.inconclusive_reason)}.")
         if ref is not None and ref.k:
             st.caption(f"{md_escape(model)}: RMIA and LiRA with {fmt(ref.k)} reference models ({md_escape(ref.trainer or '')}), "
                        f"{fmt(ref.seconds)} s; not saved.")
@@ -198,8 +217,11 @@ else:
     gdp = canary.gaussian_dp
     if gdp is not None:
         st.caption(f"f-DP analysis of the same guesses (Mahloujifar, Melis & Chaudhuri 2025): μ ≥ {fmt(gdp.mu_lower_bound)} "
-                   f"(Gaussian DP), ε ≥ {fmt(gdp.epsilon_lower_bound)} at the same δ"
-                   + (f"; the mechanism's μ is {fmt(gdp.mu_accountant)}." if gdp.mu_accountant is not None else "."))
+                   "in μ-Gaussian DP"
+                   + (f", against μ ≈ {fmt(gdp.mu_accountant)} for the noise used (f-DP central limit theorem). "
+                      if gdp.mu_accountant is not None else ". ")
+                   + md_escape(gdp.assumption or "μ is a privacy level only if the mechanism's trade-off curve is Gaussian")
+                   + "; no ε is derived from μ (the ε lower bound above holds for any mechanism).")
 
 # --- identifier scan -------------------------------------------------------------------------------
 st.subheader("Identifier scan of the input data")
