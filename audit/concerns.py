@@ -3,9 +3,9 @@
 :func:`find_concerns` reads only the typed :class:`~audit.result.AuditResult` (no torch, no
 data) and lists, most severe first:
 
-* **critical**: a degenerate model (constant predictions, accuracy not above the majority
-  class, AUC at chance); an error gate that failed or is inconclusive; an empirical ε lower
-  bound above the claimed ε;
+* **critical**: a degenerate model (output without signal: constant, scores ranking no better
+  than chance); a threshold problem (scores that rank, decisions that carry no information);
+  an error gate that failed or is inconclusive; an empirical ε lower bound above the claimed ε;
 * **warning**: a gate that passes on the point estimate while its interval crosses the bound;
   an inconclusive gate the config allows; four-fifths-rule failures; calibration error that
   rises under DP (private vs reference, by group); proxies of a sensitive feature among the
@@ -77,19 +77,36 @@ def _degenerate(r: AuditResult) -> list[Concern]:
             findings = ("Also: " + "; ".join(checks.reasons[1:]) + ". " if checks is not None and len(checks.reasons) > 1
                         else "")
             first = re.sub(r" \((threshold [^)]*|and \d+ more [^)]*)\)", "", why)
+            first = re.sub(r"^the model's ", "its ", re.sub(r"^the model ", "it ", first))
             out.append(Concern(
                 kind="degenerate_model", severity="critical", model=name,
-                title=f"The {name} model is degenerate: " + ("it " + first.removeprefix("the model ")
-                                                             if first.startswith("the model ") else first),
-                detail=f"{findings}A model that ignores its input satisfies parity trivially and scores the "
-                       "majority-class rate; its fairness and accuracy gates are inconclusive, not passed. Check the "
-                       "model, its training (learning rate, epochs, class balance) and the decision threshold.",
+                title=f"The {name} model is degenerate: {first}",
+                detail=f"{findings}A model whose output carries no information about the target treats groups alike "
+                       "trivially or by chance; its fairness and accuracy gates are inconclusive where they would pass "
+                       "(a failing figure still fails). Check the model, its inputs and its training (learning rate, "
+                       "epochs, class balance).",
                 where=f"audit.json models.{name}.degenerate; Quantitative analyses (card §7)",
             ))  # fmt: skip
+        elif checks is not None and checks.threshold_problem:
+            out.append(_threshold_concern(name, checks.threshold_problem))
         for warning in checks.warnings if checks is not None and why is None else []:
             out.append(Concern(kind="constant_within_group", severity="warning", model=name,
                                title=f"The {name} model: {warning}", where=_WHERE_BIAS))
     return out
+
+
+def _threshold_concern(name: str, why: str) -> Concern:
+    """Scores that rank, decisions that carry no information: the threshold, not the model, is the problem."""
+    return Concern(
+        kind="threshold_problem", severity="critical", model=name, title=f"The {name} model has a threshold problem: {why}",
+        detail="The model is not degenerate: its scores tell the classes apart. Its decisions do not, so parity of its "
+               "decisions says nothing (it holds trivially where they are all one class) and its fairness gates on "
+               "decisions are inconclusive where they would pass; accuracy and ROC AUC gates are decided as usual. "
+               "Choose the threshold from the scores (audit.fairness.threshold_analysis on predictions.csv, or the "
+               "threshold slider on the dashboard's Fairness page), or retrain so that the scores suit the threshold "
+               "(class weights, rebalanced training data).",
+        where=f"audit.json models.{name}.degenerate.threshold_problem; Quantitative analyses (card §7)",
+    )  # fmt: skip
 
 
 def _inconclusive(gates: list) -> list[Concern]:

@@ -57,8 +57,26 @@ _NEEDS_WORKING_MODEL = FAIRNESS_GATE_METRICS | {"accuracy", "roc_auc", "macro_f1
 _NOT_COMPUTED = "not computed: the audit section is off or the value is missing from the record"
 _UNDEFINED = "the value is undefined (null in the record): fewer than two groups have data for it"
 _DEGENERATE = "the {model} model is degenerate ({why}): {consequence}"
-_TRIVIAL_PARITY = "parity is trivially satisfied"
+_DEGENERATE_FAIL = "the {model} model is also degenerate ({why}); the failure stands"
+_TRIVIAL_PARITY = ("a model whose output (nearly) never changes treats every group alike by construction, so its "
+                   "fairness figures describe the data, not the model")
+_NO_SIGNAL_PARITY = "its output carries no information about the target, so its fairness figures say nothing about a working model"
 _TRIVIAL_ACCURACY = "its score says nothing about a working model"
+_THRESHOLD = "the {model} model has a threshold problem: {why}; {consequence}"
+_THRESHOLD_FAIL = "the {model} model also has a threshold problem: {why}; the failure stands"
+_TRIVIAL_DECISIONS = "parity of its decisions holds trivially"
+_EMPTY_DECISIONS = "parity of decisions that carry no information about the label says nothing about how it treats people"
+#: Fairness gates on decisions: inconclusive on a threshold problem (decisions without information, scores that rank).
+_ON_DECISIONS = FAIRNESS_GATE_METRICS - {"roc_auc_difference", "roc_auc_ratio", "sensitive_feature_share",
+                                         "counterfactual_score_change"}
+
+
+class _Caveat(NamedTuple):
+    """Why a gate's figure may say nothing about a working model: a degenerate model or a threshold problem."""
+
+    kind: str  # "degenerate" or "threshold"
+    why: str
+    constant: bool  # the output (decisions) is (near-)constant
 
 
 class Resolved(NamedTuple):
@@ -470,20 +488,49 @@ def _crosses(ci: list[float | None] | None, bounds: list[tuple[str, float]]) -> 
     return any((lo <= b < hi) if op == "≤" else (lo < b <= hi) for op, b in bounds)
 
 
-def _decide(gate: GateSpec, got: Resolved, compared: float | None, within: bool, degenerate: str | None) -> tuple[str, str | None]:
-    """The outcome and its reason."""
-    if degenerate is not None:
-        consequence = _TRIVIAL_PARITY if gate.metric in FAIRNESS_GATE_METRICS else _TRIVIAL_ACCURACY
-        why = re.sub(r" \((threshold [^)]*|and \d+ more [^)]*)\)", "", degenerate)
-        why = "it " + why.removeprefix("the model ") if why.startswith("the model ") else why
-        degenerate = _DEGENERATE.format(model=gate.model, why=why, consequence=consequence)
+def _caveat(result: AuditResult, gate: GateSpec) -> _Caveat | None:
+    """A degenerate model (gates that need a working model), or a threshold problem (fairness gates on decisions)."""
+    if gate.metric not in _NEEDS_WORKING_MODEL:
+        return None
+    summary = result.models.get(gate.model or "")
+    checks = summary.degenerate if summary is not None else None
+    found = checks.checks if checks is not None else {}
+    constant = any(isinstance(found.get(k), dict) and found[k].get("flagged") is True
+                   for k in ("constant_predictions", "constant_scores"))
+    why = degenerate_reason(result, gate.model)
+    if why is not None:
+        return _Caveat("degenerate", why, constant or checks is None or checks.degenerate is None)
+    if checks is not None and checks.threshold_problem and gate.metric in _ON_DECISIONS:
+        return _Caveat("threshold", checks.threshold_problem, constant)
+    return None
+
+
+def _caveat_text(gate: GateSpec, caveat: _Caveat, *, failed: bool) -> str:
+    """The caveat in words: why the figure says nothing (an inconclusive gate), or context for a failure that stands."""
+    if caveat.kind == "threshold":
+        consequence = _TRIVIAL_DECISIONS if caveat.constant else _EMPTY_DECISIONS
+        return (_THRESHOLD_FAIL if failed else _THRESHOLD).format(model=gate.model, why=caveat.why, consequence=consequence)
+    why = re.sub(r" \((threshold [^)]*|and \d+ more [^)]*)\)", "", caveat.why)
+    why = "it " + why.removeprefix("the model ") if why.startswith("the model ") else why
+    why = "its " + why.removeprefix("the model's ") if why.startswith("the model's ") else why
+    if failed:
+        return _DEGENERATE_FAIL.format(model=gate.model, why=why)
+    consequence = (_TRIVIAL_ACCURACY if gate.metric not in FAIRNESS_GATE_METRICS
+                   else _TRIVIAL_PARITY if caveat.constant else _NO_SIGNAL_PARITY)
+    return _DEGENERATE.format(model=gate.model, why=why, consequence=consequence)
+
+
+def _decide(gate: GateSpec, got: Resolved, compared: float | None, within: bool,
+            caveat: _Caveat | None) -> tuple[str, str | None]:
+    """The outcome and its reason: a figure that would pass on a model without signal is inconclusive; one that
+    fails stays a failure, with the caveat as context (the words never call a failure trivially satisfied)."""
     if compared is None:
-        if got.inconclusive is not None or degenerate is not None:
-            return "inconclusive", degenerate or got.inconclusive
+        if got.inconclusive is not None or caveat is not None:
+            return "inconclusive", _caveat_text(gate, caveat, failed=False) if caveat else got.inconclusive
         return "fail", _NOT_COMPUTED
     if not within:
-        return "fail", degenerate
-    return ("inconclusive", degenerate) if degenerate is not None else ("pass", None)
+        return "fail", _caveat_text(gate, caveat, failed=True) if caveat else None
+    return ("inconclusive", _caveat_text(gate, caveat, failed=False)) if caveat is not None else ("pass", None)
 
 
 def _evaluate(gate: GateSpec, typed: AuditResult) -> GateResult:
@@ -496,8 +543,7 @@ def _evaluate(gate: GateSpec, typed: AuditResult) -> GateResult:
     bounds = _bounds(gate)
     within = compared is not None and all(compared <= b if op == "≤" else compared >= b for op, b in bounds)
     margin = min((b - compared if op == "≤" else compared - b) for op, b in bounds) if compared is not None else None
-    degenerate = degenerate_reason(typed, gate.model) if gate.metric in _NEEDS_WORKING_MODEL else None
-    outcome, reason = _decide(gate, got, compared, within, degenerate)
+    outcome, reason = _decide(gate, got, compared, within, _caveat(typed, gate))
     passed = outcome == "pass" or (outcome == "inconclusive" and gate.allow_inconclusive)
     is_disparity = gate.metric in FAIRNESS_DISPARITIES or gate.metric == "four_fifths_ratio"
     out = GateResult(

@@ -152,11 +152,16 @@ class Data(Section):
 
 @dataclass(kw_only=True)
 class Degeneracy(Section):
-    """Whether a model predicts anything (audit.fairness.degenerate_model_checks)."""
+    """Whether a model's output carries signal (audit.fairness.degenerate_model_checks)."""
 
     degenerate: bool | None = field(default=None, metadata=doc(
-        "constant predictions, accuracy not above the majority class, or ROC AUC at chance"))
+        "no signal: constant output, scores ranking no better than chance, decisions without information about the "
+        "label (no scores), predictions agreeing with the class only by chance (multiclass), or an MAE not shown below "
+        "the training mean's (regression)"))
     reasons: list[str] = field(default_factory=list, metadata=doc("why it is degenerate, in plain English"))
+    threshold_problem: str | None = field(default=None, metadata=doc(
+        "binary: why the decisions carry no information although the scores rank the classes (not degenerate: "
+        "fairness gates on decisions are inconclusive); null when none"))
     warnings: list[str] = field(default_factory=list, metadata=doc("groups within which the predictions are constant"))
     checks: dict[str, Any] = field(default_factory=dict, metadata=doc("check name → its numbers, flagged and reason"))
     thresholds: dict[str, Any] = field(default_factory=dict, metadata=doc("thresholds the checks used"))

@@ -89,6 +89,22 @@ def test_a_degenerate_model_and_its_inconclusive_gate_come_first_and_are_critica
     assert "allow_inconclusive" in concerns[1].detail
 
 
+def test_a_threshold_problem_is_its_own_critical_concern_with_advice_not_a_degenerate_model():
+    record = _record()
+    record["models"]["private"]["degenerate"] = {
+        "degenerate": False, "reasons": [], "checks": {"constant_predictions": {"flagged": True, "share": 0.996}},
+        "threshold_problem": "its decisions are 0 for 99.6% of the rows at the 0.5 threshold, though its scores rank "
+                             "the classes (ROC AUC 0.860; one-sided Mann-Whitney p = 1e-30)"}
+    result = AuditResult.from_dict(record)
+    result.gates = evaluate_gates([GateSpec(metric=_DPD, feature="sex", max=0.2)], result)
+    found = _kinds(find_concerns(result))
+    assert "degenerate_model" not in found
+    concern = found["threshold_problem"]
+    assert concern.severity == "critical" and concern.title.startswith("The private model has a threshold problem: its")
+    assert "threshold_analysis" in concern.detail and "not degenerate" in concern.detail
+    assert "threshold problem" in found["gate_inconclusive"].detail
+
+
 def test_an_allowed_inconclusive_gate_passes_but_is_still_listed():
     record = _record()
     record["models"]["private"]["degenerate"] = {"degenerate": True, "reasons": ["ROC AUC 0.501 is not distinguishable from chance"]}

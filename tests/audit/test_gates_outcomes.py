@@ -32,7 +32,7 @@ DPD_GATE = GateSpec(metric=_DPD, feature="sex", max=0.1)
 def test_a_parity_gate_on_a_degenerate_model_is_inconclusive_and_fails_the_verdict():
     (g,) = evaluate_gates([DPD_GATE], _record(degenerate=CONSTANT))
     assert g.outcome == "inconclusive" and g.passed is False
-    assert "predicts 1 for 100.0% of the rows" in g.reason and "trivially satisfied" in g.reason
+    assert "predicts 1 for 100.0% of the rows" in g.reason and "say nothing about a working model" in g.reason
     assert "INCONCLUSIVE" in g.message
     assert verdict([g]) == "fail"
     assert verdict_reasons([g])[0].startswith("inconclusive: ")
@@ -58,9 +58,44 @@ def test_an_accuracy_gate_on_a_degenerate_model_is_not_a_pass():
     assert g.outcome == "inconclusive" and not g.passed
 
 
-def test_a_failing_value_on_a_degenerate_model_stays_a_failure():
+def test_a_failing_value_on_a_degenerate_model_stays_a_failure_and_never_reads_trivially_satisfied():
     (g,) = evaluate_gates([GateSpec(metric=_DPD, feature="sex", max=0.01)], _record(degenerate=CONSTANT))
     assert g.outcome == "fail" and "degenerate" in g.reason
+    assert g.reason == "the private model is also degenerate (it predicts 1 for 100.0% of the rows); the failure stands"
+    assert "trivially" not in g.message and g.message.split(" — ")[1].startswith("FAIL, over by")
+
+
+CONSTANT_CHECKED = {**CONSTANT, "checks": {"constant_predictions": {"flagged": True, "share": 1.0}}}
+THRESHOLD = {"degenerate": False, "reasons": [], "warnings": [],
+             "threshold_problem": "its decisions are 0 for 99.6% of the rows at the 0.5 threshold, though its scores "
+                                  "rank the classes (ROC AUC 0.860; one-sided Mann-Whitney p = 1e-30)",
+             "checks": {"constant_predictions": {"flagged": True, "share": 0.996}}}
+
+
+def test_a_parity_gate_on_a_constant_model_says_parity_holds_by_construction():
+    (g,) = evaluate_gates([DPD_GATE], _record(degenerate=CONSTANT_CHECKED))
+    assert g.outcome == "inconclusive" and "treats every group alike by construction" in g.reason
+
+
+def test_a_parity_gate_on_a_threshold_problem_is_inconclusive_with_true_words():
+    (g,) = evaluate_gates([DPD_GATE], _record(degenerate=THRESHOLD))
+    assert g.outcome == "inconclusive" and not g.passed
+    assert g.reason.startswith("the private model has a threshold problem: its decisions are 0 for 99.6% of the rows")
+    assert "ROC AUC 0.860" in g.reason and g.reason.endswith("parity of its decisions holds trivially")
+    assert "degenerate" not in g.reason
+
+
+def test_a_failing_parity_gate_on_a_threshold_problem_fails_with_the_context():
+    (g,) = evaluate_gates([GateSpec(metric=_DPD, feature="sex", max=0.01)], _record(degenerate=THRESHOLD))
+    assert g.outcome == "fail" and g.reason.startswith("the private model also has a threshold problem: ")
+    assert g.reason.endswith("the failure stands") and "trivially" not in g.reason
+
+
+def test_accuracy_and_score_gates_are_not_made_inconclusive_by_a_threshold_problem():
+    record = _record(degenerate=THRESHOLD)
+    record["models"]["private"]["test_roc_auc"] = 0.86
+    gates = [GateSpec(metric="accuracy", min=0.7), GateSpec(metric="roc_auc", min=0.8)]
+    assert [g.outcome for g in evaluate_gates(gates, record)] == ["pass", "pass"]
 
 
 def test_operational_gates_ignore_degeneracy():
