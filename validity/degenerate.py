@@ -112,11 +112,11 @@ def _run_binary_null(*, quick: bool, seed: int) -> list[Row]:
     """A constant model is degenerate in every run; a model whose scores ignore the label is called informative
     in at most 5% of runs (the tests' level), with few positives and tied scores too."""
     rows = []
-    reps = _reps(quick, 1000, 200)
+    reps = _reps(quick, 2000, 200)
     for share_i, share in enumerate((0.01, 0.02, 0.08, 0.5)):
-        for n in (100, 300, 1000, 5000) if not quick else (100, 300, 1000):
+        for n in (100, 300, 1000, 5000) if not quick else (100, 300):
             rng = np.random.default_rng([seed, 2, share_i, n])
-            constant = constant_decisions = informative = decisions_informative = 0
+            constant = constant_decisions = informative = decisions_informative = delong = 0
             for _ in range(reps):
                 y, _ = _binormal(rng, n, share, 0.5)
                 flat = np.full(n, 0.3)
@@ -127,6 +127,7 @@ def _run_binary_null(*, quick: bool, seed: int) -> list[Row]:
                 rate = (0.01, 0.1, 0.5)[int(rng.integers(3))]
                 pred = (score >= np.quantile(score, 1 - rate)).astype(np.int64)
                 informative += not degenerate_model_checks(y_true=y, y_pred=pred, y_score=score)["degenerate"]
+                delong += _delong_informative(y, score)
                 decisions_informative += not degenerate_model_checks(y_true=y, y_pred=pred)["degenerate"]
             cell = {"positives": f"{share:.0%}", "n": n, "positives n": max(1, round(share * n))}
             rows.append(_all_row("binary_null", cell, hits=constant, reps=reps,
@@ -135,7 +136,8 @@ def _run_binary_null(*, quick: bool, seed: int) -> list[Row]:
                                  measure="constant decisions, no scores, called degenerate"))
             rows.append(error_row("binary_null", cell, errors=informative, reps=reps,
                                   measure="scores ignoring the label called informative",
-                                  detail=f"called degenerate {1 - informative / reps:.1%}"))
+                                  detail=f"called degenerate {1 - informative / reps:.1%}; a DeLong interval "
+                                         f"above 0.5 (the old rule): {delong / reps:.1%}"))
             rows.append(error_row("binary_null", cell, errors=decisions_informative, reps=reps,
                                   measure="decisions ignoring the label (no scores) called informative",
                                   detail="decisions at 1%, 10% or 50%"))
@@ -173,7 +175,7 @@ def _run_multiclass(*, quick: bool, seed: int) -> list[Row]:
     """70% majority: a useful model (right on 40% of the minority rows, else the majority) is not degenerate;
     a constant one always is; one whose predictions ignore the class is called informative in at most 5%."""
     rows = []
-    reps = _reps(quick, 1000, 150)
+    reps = _reps(quick, 3000, 150)
     for k in (3, 5, 10):
         prior = _prior(k)
         skewed = np.r_[0.95, np.full(k - 1, 0.05 / (k - 1))]

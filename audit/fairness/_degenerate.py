@@ -11,8 +11,9 @@ decisions:
 * **scores at chance** (``roc_auc_chance``, with scores): the one-sided Mann-Whitney test of
   "the scores rank positives above negatives" (ROC AUC > 0.5) does not reject at ``1 - level``.
   Its null distribution, scores independent of the label, is the permutation distribution of
-  the ranks, so it stays valid with 2 positives among 300 rows, where DeLong's interval does not
-  (it excludes 0.5 for a useless model in 15% of runs there: validity/degenerate.py);
+  the ranks (drawn where the smaller class has at most 20 rows; its normal approximation above),
+  so it stays valid with 2 positives among 300 rows, where DeLong's interval does not (it
+  excludes 0.5 for a useless model in 15% of runs there: validity/degenerate.py);
 * **decisions without information** (``decisions_informative``, without scores): the
   one-sided Fisher exact test of TPR > FPR (balanced accuracy above 0.5) does not reject.
 
@@ -38,6 +39,9 @@ DEGENERATE_LEVEL = 0.95
 """Confidence level of the checks: each test is one-sided at ``1 - level``; the AUC interval is two-sided."""
 MIN_GROUP_ROWS = 30
 """Groups smaller than this are not checked for constant predictions (a few rows are often all alike)."""
+PERMUTATION_MINORITY = 20
+"""With at most this many positives (or negatives), the AUC test uses permutation p-values, not the normal tail."""
+_PERMUTATIONS = 4999
 
 _BAD = "{name} = {value!r} is invalid. Expected {expected}. Fix: use {fix}."
 _CONSTANT = "the model predicts {label!r} for {share:.1%} of the rows (threshold {threshold:.0%})"
@@ -160,11 +164,37 @@ def _decisions_informative(y: np.ndarray, p: np.ndarray, *, level: float, role: 
             "p_value": pval, "reason": (_NO_INFO if flagged else _INFO).format(**words)}
 
 
+def _permutation_tails(ranks: np.ndarray, minority: np.ndarray) -> tuple[float, float]:
+    """Monte-Carlo permutation p-values (sum at least, at most the observed) of the minority class's rank sum.
+
+    ``(1 + #{draws as extreme}) / (1 + draws)`` is valid for any number of draws; the draws are seeded,
+    so a record is reproducible. Used where the smaller class has at most :data:`PERMUTATION_MINORITY`
+    rows, where the normal approximation is not trusted (5.2% at the null with 2 positives).
+    """
+    rng = np.random.default_rng(0)
+    n, k, obs = len(ranks), int(minority.sum()), float(ranks[minority].sum())
+    if n <= 100:  # small n: random keys, the k smallest (without replacement)
+        draws = rng.random((_PERMUTATIONS, n)).argpartition(k - 1, axis=1)[:, :k]
+    else:  # k <= 20 of n > 100: draw with replacement, redraw the rows that repeat an index
+        draws = rng.integers(0, n, (_PERMUTATIONS, k))
+        while True:
+            ordered = np.sort(draws, axis=1)
+            again = (np.diff(ordered, axis=1) == 0).any(axis=1)
+            if not again.any():
+                break
+            draws[again] = rng.integers(0, n, (int(again.sum()), k))
+    sums = ranks[draws].sum(axis=1)
+    at_least = (1 + int((sums >= obs - 1e-9).sum())) / (_PERMUTATIONS + 1)
+    at_most = (1 + int((sums <= obs + 1e-9).sum())) / (_PERMUTATIONS + 1)
+    return at_least, at_most
+
+
 def _mann_whitney(y: np.ndarray, score: np.ndarray) -> tuple[float, float, float]:
     """ROC AUC and the one-sided p-values (above 0.5, below 0.5) of the Mann-Whitney test, ties corrected.
 
     The normal approximation with continuity and tie corrections (as ``scipy.stats.mannwhitneyu``'s
-    asymptotic method); both tails from one ranking.
+    asymptotic method), or permutation p-values where the smaller class has at most
+    :data:`PERMUTATION_MINORITY` rows; both tails from one ranking.
     """
     from scipy.special import ndtr
     from scipy.stats import rankdata
@@ -178,6 +208,9 @@ def _mann_whitney(y: np.ndarray, score: np.ndarray) -> tuple[float, float, float
     var = n1 * n0 / 12.0 * ((n + 1) - float((ties**3 - ties).sum()) / (n * (n - 1)))
     if var <= 0:  # every score equal
         return auc, 1.0, 1.0
+    if min(n1, n0) <= PERMUTATION_MINORITY:
+        at_least, at_most = _permutation_tails(ranks, y if n1 <= n0 else ~y)
+        return (auc, at_least, at_most) if n1 <= n0 else (auc, at_most, at_least)
     centre, sd = n1 * n0 / 2.0, np.sqrt(var)
     above = float(ndtr(-(u - centre - 0.5) / sd))
     below = float(ndtr((u - centre + 0.5) / sd))

@@ -43,7 +43,7 @@ def _interval(ci) -> str:
 _MARK = {"critical": ":red[**● CRITICAL**]", "warning": ":orange[**● WARNING**]", "info": ":gray[● info]"}
 st.subheader("Concerns: read these first")
 if not concerns:
-    st.caption("No concerns found: no degenerate model, inconclusive gate, interval across a bound, four-fifths failure, "
+    st.caption("No concerns found: no degenerate model, threshold problem, inconclusive gate, interval across a bound, four-fifths failure, "
                "calibration loss under DP, proxy, data-screening finding or small group.")
 with st.container(border=bool(concerns)):
     for c in concerns:

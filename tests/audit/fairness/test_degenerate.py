@@ -128,6 +128,23 @@ def test_two_positives_and_an_exact_ranking_still_count_as_signal_only_when_the_
     assert degenerate_model_checks(y_true=y3, y_pred=np.zeros(300, int), y_score=middling)["degenerate"]
 
 
+def test_the_auc_test_matches_scipy_exact_with_few_positives_and_asymptotic_with_many():
+    from scipy.stats import mannwhitneyu
+
+    from audit.fairness._degenerate import _mann_whitney
+
+    rng = np.random.default_rng(12)
+    for n, k, method, tol in ((300, 3, "exact", 0.01), (1000, 15, "exact", 0.01), (500, 100, "asymptotic", 1e-12)):
+        y = np.zeros(n, bool)
+        y[:k] = True
+        s = rng.random(n) + 0.1 * y
+        auc, above, below = _mann_whitney(y, s)
+        assert above == pytest.approx(mannwhitneyu(s[y], s[~y], alternative="greater", method=method).pvalue, abs=tol)
+        assert below == pytest.approx(mannwhitneyu(s[y], s[~y], alternative="less", method=method).pvalue, abs=tol)
+        flipped = _mann_whitney(~y, s)  # the negatives as the minority: the tails swap
+        assert flipped[1] == pytest.approx(below, abs=tol) and flipped[2] == pytest.approx(above, abs=tol)
+
+
 def test_constant_within_a_group_is_a_warning_listing_the_group():
     rng = np.random.default_rng(2)
     n = 2000
