@@ -82,6 +82,8 @@ def _note(run: AuditRun, name: str) -> None:
         run.progress.note(f"{name}: accuracy {info['test_accuracy']:.4f}")
     for reason in info["degenerate"]["reasons"]:
         run.progress.note(f"{name}: DEGENERATE: {reason}")
+    if info["degenerate"].get("threshold_problem"):
+        run.progress.note(f"{name}: THRESHOLD PROBLEM: {info['degenerate']['threshold_problem']}")
 
 
 def predict_and_audit(run: AuditRun) -> None:
