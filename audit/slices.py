@@ -9,13 +9,20 @@ conditions are integer codes, a conjunction is one ``np.ravel_multi_index`` and 
 at depth 3. A slice whose rows equal one of its parents' (the extra condition removes nothing)
 is redundant and not examined.
 
-Each examined slice gets its error rate with a Wilson score interval, the error rate of the
-rest of the test set and the gap between them (the "disparity" ranking), the SliceLine score
-(α = 0.95) and a one-sided exact binomial test of "this slice errs more often than the whole
-test set". The p-values are adjusted with **Holm's step-down method over every slice
-examined** (all depths together), which controls the family-wise error rate at ``alpha``
-(uniformly more powerful than Bonferroni, same guarantee); a slice is *significant* when its
-adjusted p-value is at most ``alpha``.
+Each examined slice gets its error rate, the error rate of the rest of the test set and the gap
+between them (the "disparity" ranking), the SliceLine score (α = 0.95) and a one-sided exact
+binomial test of "this slice errs more often than the whole test set". The p-values are adjusted
+with **Holm's step-down method over every slice examined** (all depths together), which controls
+the family-wise error rate at ``alpha`` (uniformly more powerful than Bonferroni, same
+guarantee); a slice is *significant* when its adjusted p-value is at most ``alpha``.
+
+Intervals. The slices shown are *selected* (the highest error rates of hundreds), and the highest
+of many noisy rates is biased upward: the winner's own interval misses its true rate. So a
+slice's ``ci`` is **simultaneous**: exact (Clopper–Pearson) at the Bonferroni level
+``1 - (1 - level) / n_examined``, so that every examined slice's interval covers its true error
+rate at once with probability ``level``, and with it the interval of whichever slice the ranking
+or the gate ``max_significant_slice_error_rate`` selects. ``ci_marginal`` is the exact interval
+at ``level`` itself, right only for a slice chosen before looking (a cohort).
 
 Conditions are plain dicts (``{"feature", "values" | "lo"/"hi" | "missing", "label"}``);
 :func:`condition_mask` applies one to any frame, so a dashboard cohort and a slice select the
@@ -46,6 +53,9 @@ from audit.exceptions import DataError
 
 __all__ = [
     "CORRECTION",
+    "INTERVAL",
+    "TEST",
+    "clopper_pearson",
     "condition_mask",
     "find_slices",
     "pack_features",
@@ -56,6 +66,12 @@ __all__ = [
 
 #: The multiple-testing correction applied over every examined slice.
 CORRECTION = "holm"
+#: How a slice's interval is computed (the record's ``interval``).
+INTERVAL = ("simultaneous over every examined slice: exact Clopper-Pearson at level 1 - (1 - level) / n_examined "
+            "(Bonferroni), so it covers the true error rate of whichever slice the ranking selects; ci_marginal: "
+            "Clopper-Pearson at level, for a slice chosen in advance")
+#: The test of each slice (the record's ``test``).
+TEST = "one-sided exact binomial test: slice error rate above the overall error rate"
 MISSING_LABEL = "<missing>"
 _SLICELINE_ALPHA = 0.95
 _MAX_CELLS = 5_000_000
@@ -152,6 +168,25 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, *, level: float = 0.95) -> tup
     return np.where(k == 0, 0.0, lo), np.where(k == n, 1.0, hi)  # exact ends, not rounding residue
 
 
+def clopper_pearson(k, n, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Clopper–Pearson) interval of ``k`` successes in ``n`` trials (vectorised; ``level`` may be an array).
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson(np.array([0, 5]), np.array([20, 10]))
+    >>> [round(float(x), 3) for x in lo], [round(float(x), 3) for x in hi]
+    ([0.0, 0.187], [0.168, 0.813])
+    """
+    from scipy.special import betaincinv  # not scipy.stats: the dashboard calls find_slices per cohort
+
+    k, n = np.asarray(k, np.float64), np.asarray(n, np.float64)
+    a = (1.0 - np.asarray(level, np.float64)) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k > 0, betaincinv(np.maximum(k, 1e-300), n - k + 1, a), 0.0)
+        hi = np.where(k < n, betaincinv(k + 1, np.maximum(n - k, 1e-300), 1 - a), 1.0)
+    return np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 1.0)
+
+
 def _holm(p: np.ndarray) -> np.ndarray:
     """Holm step-down adjusted p-values (family-wise error rate over all of ``p``)."""
     m = len(p)
@@ -243,7 +278,8 @@ def find_slices(
     alpha : float
         Family-wise error rate of the Holm-adjusted test.
     level : float
-        Level of the Wilson intervals.
+        Level of the intervals: simultaneous over every examined slice (``ci``), or for one slice
+        (``ci_marginal``).
     top_k : int
         Slices kept in each ranking.
 
@@ -251,11 +287,13 @@ def find_slices(
     -------
     dict
         ``n``, ``errors``, ``overall_error_rate``, ``n_examined`` and ``examined_by_depth``, ``n_significant``,
-        ``max_significant_error_rate`` (the overall error rate when no slice is significant),
+        ``max_significant_error_rate`` (the overall error rate when no slice is significant) and its interval
+        ``max_significant_error_rate_ci`` (the selected slice's simultaneous interval; the overall rate's exact one),
         ``by_error_rate`` and ``by_gap`` (the ``top_k`` slices, significant ones first, by error rate or by its
         gap to the rest of the rows; each with ``conditions``, ``label``, ``size``, ``errors``,
-        ``error_rate``, ``ci``, ``rest_error_rate``, ``gap``, ``false_positives``, ``false_negatives``,
-        ``score``, ``p_value``, ``p_adjusted``, ``significant``) and the settings.
+        ``error_rate``, ``ci`` (simultaneous), ``ci_marginal``, ``rest_error_rate``, ``gap``, ``false_positives``,
+        ``false_negatives``, ``score``, ``p_value``, ``p_adjusted``, ``significant``) and the settings (with
+        ``interval`` and ``test``, the methods).
 
     Examples
     --------
@@ -282,9 +320,11 @@ def find_slices(
     rest_n = N - n
     rest = np.divide(E - e, rest_n, out=np.full_like(e, np.nan), where=rest_n > 0)
     score = _SLICELINE_ALPHA * (rate / p0 - 1) - (1 - _SLICELINE_ALPHA) * (N / n - 1) if p0 > 0 else np.zeros_like(n)
-    lo, hi = wilson_interval(e, n, level=level) if len(n) else (np.zeros(0), np.zeros(0))
+    lo, hi = clopper_pearson(e, n, level=1.0 - (1.0 - level) / max(len(n), 1))
+    m_lo, m_hi = clopper_pearson(e, n, level=level)
     stats = {"n": n, "e": e, "rate": rate, "rest": rest, "gap": rate - rest, "score": score, "p": pvals, "padj": padj,
-             "lo": lo, "hi": hi, "fp": np.concatenate([f[2]["fp"] for f in found]) if found else np.zeros(0),
+             "lo": lo, "hi": hi, "m_lo": m_lo, "m_hi": m_hi,
+             "fp": np.concatenate([f[2]["fp"] for f in found]) if found else np.zeros(0),
              "fn": np.concatenate([f[2]["fn"] for f in found]) if found else np.zeros(0)}
     where = [(cols, row) for cols, cells, _ in found for row in cells]
     significant = padj <= alpha
@@ -298,10 +338,20 @@ def find_slices(
         "n": int(N), "errors": int(E), "overall_error_rate": p0,
         "n_examined": int(len(n)), "examined_by_depth": by_depth, "n_significant": int(significant.sum()),
         "max_significant_error_rate": float(rate[significant].max()) if significant.any() else p0,
+        "max_significant_error_rate_ci": _max_ci(stats, significant, e=E, n=N, level=level),
         "by_error_rate": ranked(rate), "by_gap": ranked(gap_key),
         "settings": {"max_depth": max_depth, "min_size": min_size, "n_bins": n_bins, "alpha": alpha, "level": level,
-                     "top_k": top_k},
+                     "top_k": top_k, "interval": INTERVAL, "test": TEST},
     }  # fmt: skip
+
+
+def _max_ci(s: dict[str, np.ndarray], significant: np.ndarray, *, e: float, n: int, level: float) -> list[float]:
+    """The gate's interval: the selected slice's simultaneous one, or the overall rate's exact one when none is significant."""
+    if significant.any():
+        i = int(np.flatnonzero(significant)[np.argmax(s["rate"][significant])])
+        return [float(s["lo"][i]), float(s["hi"][i])]
+    lo, hi = clopper_pearson(e, n, level=level)
+    return [float(lo), float(hi)]
 
 
 def _slice_entry(i: int, where: tuple[tuple[int, ...], np.ndarray], items: list[list[dict[str, Any]]],
@@ -316,6 +366,7 @@ def _slice_entry(i: int, where: tuple[tuple[int, ...], np.ndarray], items: list[
     return {
         "conditions": conditions, "label": " & ".join(c["label"] for c in conditions),
         "size": int(s["n"][i]), "errors": int(s["e"][i]), "error_rate": num("rate"), "ci": [num("lo"), num("hi")],
+        "ci_marginal": [num("m_lo"), num("m_hi")],
         "rest_error_rate": num("rest"), "gap": num("gap"), "false_positives": int(s["fp"][i]),
         "false_negatives": int(s["fn"][i]), "score": num("score"), "p_value": num("p"), "p_adjusted": num("padj"),
         "significant": significant,

@@ -12,10 +12,11 @@ precision or recall counting as 0 (``zero_division=0``); balanced accuracy is
 the mean recall over the classes present in ``y_true``. So every number equals
 Fairlearn's ``MetricFrame`` with the matching scikit-learn metric.
 
-Intervals come from a stratified bootstrap: rows are resampled within each
-cell, so every group keeps its size. Resampling a cell's rows and recounting is
-a multinomial draw of its confusion counts, which is how it is drawn (cost
-independent of the number of rows).
+Intervals need no resampling (``_multiclass_ci``): a group's rates (accuracy, each class's
+selection rate and recall) get exact Clopper–Pearson intervals, its macro averages the MOVER
+combination of its classes' exact intervals, every disparity the box of simultaneous group bands
+(which handles the selection of the largest and smallest group), and the rate disparities a
+parity test (Fisher's exact test of each group against the rest, Holm over the model).
 """
 
 from __future__ import annotations
@@ -27,27 +28,25 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import ConfigError, DataError
-from audit.fairness._bootstrap import disparity_interval, draw_counts, percentile_interval
 from audit.fairness._counts import Grouping, count_cells, grouping
 from audit.fairness._entries import json_float, value_ci
 from audit.fairness._inputs import MISSING_GROUP, check_params, encode_sensitive
+from audit.fairness._multiclass_ci import GroupingCI, class_components, grouping_ci, macro_interval, parity_tests
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
 
 __all__ = ["multiclass_fairness_report"]
 
 MULTICLASS_CI_METHOD = (
-    "stratified bootstrap: rows resampled with replacement within each sensitive cell (the finest "
-    "intersection of the sensitive features), so every group keeps its size; drawn as multinomial "
-    "counts of each cell's K x K confusion matrix (the same distribution); percentile interval"
+    "exact: Clopper-Pearson intervals of every rate (accuracy, each class's selection rate and recall); macro "
+    "averages combine their classes' exact intervals (MOVER; the F1s with their estimated correlations, a class "
+    "with no rows adding its whole range); no resampling"
 )
 DISPARITY_CI_METHOD = (
-    "the same stratified bootstrap; union of the percentile and basic (reverse-percentile) intervals, "
-    "clipped to the metric's range and containing the estimate (a max - min or min / max over groups is "
-    "biased away from parity, and a percentile interval alone misses parity)"
-)
-UNDEFINED_RESAMPLES = (
-    "A per-class recall whose class draws no true rows in a resample is undefined there; that group is "
-    "left out of that resample's one-vs-rest recall difference."
+    "box of simultaneous group bands: Clopper-Pearson (or MOVER) bands at the Sidak level level^(1/G) over the G "
+    "groups compared (Bonferroni over one group's K selection rates), so every group's true value lies in its band "
+    "with probability >= level; a difference lies in [max(0, max low - min high), max high - min low], a ratio in "
+    "[min low / max high, min high / max low], a worst class takes the largest per-class bounds; this covers the "
+    "selected largest and smallest groups, at parity and at rates of 0 or 1"
 )
 
 _LENGTH_MISMATCH = (
@@ -210,7 +209,7 @@ def _grouping_stats(conf: np.ndarray, sufficient: np.ndarray, positives_ok: np.n
     return out
 
 
-DISPARITIES = {  # name: (group metric compared, interval bounds)
+DISPARITIES = {  # name: (group metric compared, range)
     "accuracy_difference": ("accuracy", (0.0, 1.0)),
     "macro_recall_difference": ("macro_recall", (0.0, 1.0)),
     "macro_f1_difference": ("macro_f1", (0.0, 1.0)),
@@ -242,7 +241,7 @@ def multiclass_fairness_report(
     intersections: bool = True,
     seed: int = 0,
 ) -> dict:
-    """Group metrics, one-vs-rest disparities and bootstrap intervals for a K-class classifier.
+    """Group metrics, one-vs-rest disparities, exact intervals and parity tests for a K-class classifier.
 
     Parameters
     ----------
@@ -257,7 +256,8 @@ def multiclass_fairness_report(
     classes : sequence of str
         Display label of each class index (K >= 2).
     n_boot : int
-        Bootstrap resamples (0: no intervals, every ``ci`` is null).
+        0 turns intervals and tests off (every ``ci`` and ``p_value`` is null); any other value
+        keeps them on. No interval resamples: they are exact (see ``ci.method``).
     ci_level : float
         Interval coverage, e.g. 0.95.
     min_group_size : int
@@ -268,15 +268,19 @@ def multiclass_fairness_report(
     intersections : bool
         Also report the intersection of all sensitive features.
     seed : int
-        Seed of the bootstrap (``numpy.random.default_rng``).
+        Unused (the intervals are exact); kept so that every report takes the same settings.
 
     Returns
     -------
     dict
         JSON-serialisable: ``task``, ``classes``, ``n``, ``ci`` (``method``, ``disparity_method``,
-        ``n_boot``, ``level``), ``overall`` and ``by_feature`` (``groups``, ``disparities``,
-        ``excluded_groups`` per grouping). Differences are max - min over the sufficient groups,
-        ratios min / max; a one-vs-rest value is the worst class (max difference, min ratio).
+        ``n_boot``, ``level``, ``multiple_testing``), ``overall`` and ``by_feature`` (``groups``,
+        ``disparities``, ``excluded_groups`` per grouping). Differences are max - min over the
+        sufficient groups, ratios min / max; a one-vs-rest value is the worst class (max
+        difference, min ratio). Each group has exact intervals of its rates (``selection_rate_ci``,
+        ``recall_ci`` per class); each disparity a simultaneous interval (``ci``), and the rate
+        disparities ``p_value``, ``p_adjusted`` (Holm over the model), ``significant`` and
+        ``detectable_difference`` (80% power).
 
     Raises
     ------
@@ -303,21 +307,46 @@ def multiclass_fairness_report(
     k = len(inp.classes)
     conf = np.bincount(inp.layout.row_cell * (k * k) + inp.y * k + inp.p,
                        minlength=inp.layout.n_cells * k * k).reshape(inp.layout.n_cells, k * k)
-    masks = [_masks(g.aggregate(conf).reshape(-1, k, k), min_group_size, min_group_positives)
-             for g in inp.layout.groupings]
+    group_conf = [g.aggregate(conf).reshape(-1, k, k) for g in inp.layout.groupings]
+    masks = [_masks(c, min_group_size, min_group_positives) for c in group_conf]
     point = _evaluate(conf[None].astype(np.float64), inp.layout.groupings, masks, k, detail=True)
     point = {key: v[0] for key, v in point.items()}
-    boot = _bootstrap(conf, inp.layout.groupings, masks, k, n_boot=int(n_boot), seed=seed)
-    return _assemble(inp, point, boot, masks, n_boot=int(n_boot), level=float(ci_level),
+    level = float(ci_level)
+    inference = None
+    if n_boot > 0:  # n_boot = 0 turns intervals and tests off; none of them resamples
+        inference = _inference(conf.sum(axis=0).reshape(k, k), group_conf, masks, level=level)
+    return _assemble(inp, point, inference, masks, n_boot=int(n_boot), level=level,
                      thresholds=(int(min_group_size), int(min_group_positives)))
 
 
-def _assemble(inp: _Inputs, point: dict, boot: dict | None, masks: list, *, n_boot: int, level: float,
+@dataclass(frozen=True)
+class _Inference:
+    overall: dict[str, tuple[float, float]]
+    groupings: list[GroupingCI]
+    tests: list[dict]
+    summary: dict
+
+
+def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: list, *, level: float) -> _Inference:
+    """Every interval and test of the report (``_multiclass_ci``)."""
+    acc = class_components(overall_conf, level)["accuracy"]
+    recall = macro_interval(overall_conf, level, "recall")
+    overall = {"accuracy": acc[1:], "macro_precision": macro_interval(overall_conf, level, "precision"),
+               "macro_recall": recall, "macro_f1": macro_interval(overall_conf, level, "f1"),
+               "balanced_accuracy": recall}
+    cis = [grouping_ci(c, *m, level) for c, m in zip(group_conf, masks)]
+    rec_masks = [m[0][:, None] & m[1] for m in masks]
+    tests, summary = parity_tests([(c, m[0], r) for c, m, r in zip(group_conf, masks, rec_masks)], level=level)
+    return _Inference(overall=overall, groupings=cis, tests=tests, summary=summary)
+
+
+def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list, *, n_boot: int, level: float,
               thresholds: tuple[int, int]) -> dict:
     """The report: settings, overall metrics and one block per grouping."""
-    blocks = {g.key: _block(gi, g, point, boot, masks[gi], inp.classes, level=level, thresholds=thresholds)
+    blocks = {g.key: _block(gi, g, point, inference, masks[gi], inp.classes, thresholds=thresholds)
               for gi, g in enumerate(inp.layout.groupings)}
-    overall = {m: _interval_entry(point[("overall", m)], boot, ("overall", m), level=level) for m in OVERALL_METRICS}
+    overall = {m: _ci_entry(point[("overall", m)], inference.overall[m] if inference else None)
+               for m in OVERALL_METRICS}
     overall["n"] = int(len(inp.y))
     return {
         "task": "multiclass",
@@ -326,8 +355,10 @@ def _assemble(inp: _Inputs, point: dict, boot: dict | None, masks: list, *, n_bo
         "min_group_size": thresholds[0],
         "min_group_positives": thresholds[1],
         "missing_group": MISSING_GROUP,
-        "ci": {"method": MULTICLASS_CI_METHOD, "disparity_method": DISPARITY_CI_METHOD, "stratified": True,
-               "n_boot": n_boot, "level": level, "undefined_resamples": UNDEFINED_RESAMPLES},
+        "ci": {"method": MULTICLASS_CI_METHOD if inference else None,
+               "disparity_method": DISPARITY_CI_METHOD if inference else None, "exact": True,
+               "n_boot": n_boot, "level": level,
+               "multiple_testing": inference.summary if inference else None},
         "overall": overall,
         "by_feature": blocks,
     }
@@ -340,7 +371,7 @@ def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int
 
 
 def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, detail: bool = False) -> dict:
-    """Everything reported, from cell confusions (b, C, K*K): keys ("overall", m) and (gi, name)."""
+    """Every reported figure, from cell confusions (b, C, K*K): keys ("overall", m) and (gi, name)."""
     b = cell_conf.shape[0]
     m = confusion_metrics(cell_conf.sum(axis=1).reshape(b, k, k))
     out = {("overall", name): m[name] for name in OVERALL_METRICS}
@@ -356,79 +387,67 @@ def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: 
     return out
 
 
-def _bootstrap(conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, n_boot: int,
-               seed: int) -> dict | None:
-    """Resampled values of every scalar the report gives an interval: key -> (n_boot, ...) array."""
-    if n_boot == 0:
-        return None
-    rng = np.random.default_rng(seed)
-    parts: dict = {}
-    for draw in draw_counts(conf, n_boot=n_boot, stratified=True, rng=rng):
-        for key, v in _evaluate(draw.astype(np.float64), groupings, masks, k).items():
-            if not str(key[1]).endswith("_by_class"):
-                parts.setdefault(key, []).append(v)
-    return {key: np.concatenate(v) for key, v in parts.items()}
-
-
-def _interval_entry(value, boot: dict | None, key, *, level: float, index=None, bounds=None) -> dict:
-    """``{"value", "ci"}``: a percentile interval, or the disparity interval when ``bounds`` are given."""
-    if boot is None or json_float(value) is None:
+def _ci_entry(value, bounds) -> dict:
+    """``{"value", "ci"}`` with the interval widened to contain the estimate (null without bounds)."""
+    v = json_float(value)
+    if bounds is None or v is None or bounds[0] is None or not np.isfinite(bounds[0]) or not np.isfinite(bounds[1]):
         return value_ci(value)
-    samples = boot[key] if index is None else boot[key][:, index]
-    if np.isnan(samples).all():
-        return value_ci(value)
-    if bounds is None:
-        lo, hi = percentile_interval(samples, level)
-    else:
-        lo, hi = disparity_interval(samples, np.asarray(value, dtype=float), level, bounds=bounds)
-    return value_ci(value, lo, hi)
+    return value_ci(value, min(float(bounds[0]), v), max(float(bounds[1]), v))
 
 
-def _block(gi: int, g: Grouping, point: dict, boot: dict | None, masks, classes: list[str], *,
-           level: float, thresholds: tuple[int, int]) -> dict:
+def _pair(lo, hi) -> list[float] | None:
+    return [float(lo), float(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
+
+
+def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
+           thresholds: tuple[int, int]) -> dict:
     """One grouping: its groups, disparities and the groups left out of them."""
     sufficient, positives_ok = masks
     counts = point[(gi, "confusion")].astype(np.int64)
+    ci = inference.groupings[gi].groups if inference else None
     groups = []
     for j, label in enumerate(g.labels):
-        n_j = int(counts[j].sum())
-        groups.append({
-            "group": label,
-            "values": dict(g.values[j]),
-            "n": n_j,
-            "sufficient": bool(sufficient[j]),
-            **{m: _interval_entry(point[(gi, m)][j], boot, (gi, m), level=level, index=j) for m in GROUP_SCALARS},
-            "selection_rate": {c: json_float(point[(gi, "selection_rate")][j][ci]) for ci, c in enumerate(classes)},
-            "recall": {c: json_float(point[(gi, "recall")][j][ci]) if positives_ok[j, ci] else None
-                       for ci, c in enumerate(classes)},
-            "confusion": counts[j].tolist(),
-        })
+        entry = {"group": label, "values": dict(g.values[j]), "n": int(counts[j].sum()),
+                 "sufficient": bool(sufficient[j]),
+                 **{m: _ci_entry(point[(gi, m)][j], (ci[m][0][j], ci[m][1][j]) if ci else None) for m in GROUP_SCALARS},
+                 "selection_rate": {c: json_float(point[(gi, "selection_rate")][j][i]) for i, c in enumerate(classes)},
+                 "recall": {c: json_float(point[(gi, "recall")][j][i]) if positives_ok[j, i] else None
+                            for i, c in enumerate(classes)},
+                 "confusion": counts[j].tolist()}
+        if ci:
+            entry["selection_rate_ci"] = {c: _pair(ci["selection_rate"][0][j][i], ci["selection_rate"][1][j][i])
+                                          for i, c in enumerate(classes)}
+            entry["recall_ci"] = {c: _pair(ci["recall"][0][j][i], ci["recall"][1][j][i]) if positives_ok[j, i] else None
+                                  for i, c in enumerate(classes)}
+        groups.append(entry)
     excluded = [{"group": x["group"], "n": x["n"], "reason": _SMALL_GROUP.format(n=x["n"], min_rows=thresholds[0])}
                 for x in groups if not x["sufficient"]]
     return {
         "features": list(g.features),
         "groups": groups,
-        "disparities": _disparities(gi, g, point, boot, masks, classes, level=level, thresholds=thresholds),
+        "disparities": _disparities(gi, g, point, inference, masks, classes, thresholds=thresholds),
         "excluded_groups": excluded,
     }
 
 
-def _disparities(gi: int, g: Grouping, point: dict, boot: dict | None, masks, classes: list[str], *, level: float,
+def _disparities(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
                  thresholds: tuple[int, int]) -> dict:
-    """Every disparity of one grouping: value, interval, the groups used and why it is null when it is."""
+    """Every disparity of one grouping: value, interval, test, the groups used and why it is null when it is."""
     sufficient, positives_ok = masks
     min_group_size, min_group_positives = thresholds
     used = [g.labels[j] for j in np.flatnonzero(sufficient)]
     few = None if len(used) >= 2 else _FEW_GROUPS.format(metric="{metric}", used=len(used), total=len(g.labels),
                                                          min_rows=min_group_size)
     out = {}
-    for name, (metric, bounds) in DISPARITIES.items():
-        entry = _interval_entry(point[(gi, name)], boot, (gi, name), level=level, bounds=bounds)
+    for name, (metric, _) in DISPARITIES.items():
+        entry = _ci_entry(point[(gi, name)], inference.groupings[gi].disparities[name] if inference else None)
         entry.update(groups_used=used if few is None else [], reason=few.format(metric=metric) if few else None)
         if name.endswith("_ovr"):
             by_class = point[(gi, f"{name}_by_class")]
             entry["by_class"] = {c: json_float(by_class[ci]) for ci, c in enumerate(classes)}
             entry["worst_class"] = _worst(by_class, classes, lowest=name.endswith("_ratio_ovr"))
+        test = inference.tests[gi].get(name) if inference and entry["value"] is not None else None
+        entry.update(test or {"p_value": None, "p_adjusted": None, "significant": None, "detectable_difference": None})
         out[name] = entry
     ratio = out["selection_rate_ratio_ovr"]
     if ratio["reason"] is None and ratio["value"] is None:

@@ -4,16 +4,14 @@ Groups are formed as in the binary report (one per sensitive value, ``"<missing>
 for missing values, the intersection of all features keyed ``"a & b"``). Every
 number equals Fairlearn's ``MetricFrame`` with the matching scikit-learn metric.
 
-Intervals are of two kinds, chosen by whether the statistic decomposes over rows:
-
-* MAE, mean prediction, mean target and mean error are means of per-row terms
-  (``|e|``, ``ŷ``, ``y``, ``e = ŷ - y``): a group's estimate is a sample mean,
-  so a t interval from the per-row values is right and costs nothing.
-* RMSE is the square root of a mean, R² a ratio of sums, and the disparities
-  (differences, ratios, the worst group) are maxima and minima over groups:
-  none is linear in the rows, so their intervals come from a stratified
-  bootstrap (rows resampled within each sensitive cell, so every group keeps its
-  size), drawn as per-cell sums of the resampled rows in one vectorised pass.
+Intervals (``_regression_ci``): MAE, RMSE (the square root of the MSE), mean prediction, mean
+target and mean error are means of per-row terms, and each group's gets a studentized
+(bootstrap-t) interval, resampling rows within each sensitive cell so every group keeps its size;
+on the log scale for MAE and MSE, which are positive and skewed. Every disparity (difference,
+ratio, worst group) is the box of a simultaneous band over the groups compared (max-|T| over
+them), which handles the selection of the largest and smallest group. Intervals are withheld,
+with the reason, where none can be trusted (too few rows, no variation). R² (overall only) keeps
+a percentile interval.
 """
 
 from __future__ import annotations
@@ -22,40 +20,71 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from audit.exceptions import DataError
-from audit.fairness._bootstrap import disparity_interval, percentile_interval
+from audit.fairness._bootstrap import percentile_interval
 from audit.fairness._counts import Grouping
-from audit.fairness._inputs import MISSING_GROUP, check_params
 from audit.fairness._entries import json_float, value_ci
+from audit.fairness._group_bands import spread_box
+from audit.fairness._inputs import MISSING_GROUP, check_params
 from audit.fairness._multiclass import Layout, group_layout, spread
+from audit.fairness._regression_ci import (
+    BAND_MIN_ROWS,
+    MIN_ROWS,
+    MIN_ROWS_RMSE,
+    band_quantile,
+    group_moments,
+    map_interval,
+    resampled_cell_sums,
+    studentized,
+)
 
 __all__ = ["regression_fairness_report"]
 
-T_METHOD = "t interval of a mean of per-row terms: mean ± t(level, n - 1) · sd / √n (null for one row)"
-BOOTSTRAP_METHOD = (
-    "stratified bootstrap: rows resampled with replacement within each sensitive cell (the finest "
-    "intersection of the sensitive features), so every group keeps its size; percentile interval"
+T_METHOD = (
+    "studentized bootstrap (bootstrap-t) of a mean of per-row terms: rows resampled within each sensitive cell; "
+    "q = the level quantile of |T*| = |m* - m| / se* over the resamples, interval m ± q·se; withheld below "
+    f"{MIN_ROWS} rows"
 )
+LOG_T_METHOD = (
+    "studentized bootstrap on the log scale (the mean is positive and skewed): T* = (log m* - log m) / (se* / m*), "
+    f"interval m·exp(∓ q·se / m); withheld below {MIN_ROWS} rows"
+)
+RMSE_METHOD = (
+    "the square root of the log-scale studentized bootstrap interval of the mean squared error; withheld below "
+    f"{MIN_ROWS_RMSE} rows (squared errors are skewed and heavy-tailed: below that no interval kept 95% over the "
+    "validity suite's error distributions)"
+)
+R2_METHOD = "stratified bootstrap (rows resampled within each sensitive cell), percentile interval"
 DISPARITY_METHOD = (
-    "the same stratified bootstrap; union of the percentile and basic (reverse-percentile) intervals, clipped "
-    "to the disparity's range and containing the estimate (a max - min, min / max or max over groups is "
-    "biased away from parity, and a percentile interval alone misses parity)"
+    "box of a simultaneous band: the level quantile c of max over the compared groups of |T*| (studentized, "
+    "resampled together) gives every group a band m ± c·se that holds for all groups at once with probability "
+    ">= level; a difference lies in [max(0, max low - min high), max high - min low], a ratio in "
+    "[min low / max high, min high / max low], the worst group in [max low, max high], whatever groups the sample "
+    f"makes look best and worst. Null (with ci_reason) when a compared group has no band or fewer than "
+    f"{BAND_MIN_ROWS} rows"
 )
 INTERVALS = {
-    "mae": T_METHOD,
+    "mae": LOG_T_METHOD,
     "mean_prediction": T_METHOD,
     "mean_target": T_METHOD,
     "mean_error": T_METHOD,
-    "rmse": BOOTSTRAP_METHOD,
-    "r2": BOOTSTRAP_METHOD,
+    "rmse": RMSE_METHOD,
+    "r2": R2_METHOD,
     "disparities": DISPARITY_METHOD,
     "why": (
-        "MAE and the means decompose into per-row terms, so each is a sample mean with standard error "
-        "sd / √n (t interval); RMSE (square root of a mean), R² (ratio of sums) and the differences, ratios "
-        "and maxima over groups do not, so they are bootstrapped."
+        "MAE, MSE and the means are sample means of per-row terms; in small groups (8-15 rows) a percentile "
+        "bootstrap covers 58-84% and a t interval undercovers skewed errors, while the studentized bootstrap "
+        "carries the skewness into the interval. A max - min, min / max or max over groups is a selected value: "
+        "its interval comes from a band over every group at once."
     ),
+}
+_CI_FEW_ROWS = "interval withheld: {n} rows < {floor} ({why})"
+_CI_FLAT = "interval withheld: every row has the same {term}, so there is no spread to build an interval from"
+_CI_BAND = "interval withheld: {reason}"
+_WHY_FLOOR = {
+    "mse": "squared errors are too skewed for an interval of the RMSE to keep its level in fewer rows",
+    "other": "too few rows for a resampling interval",
 }
 
 _LENGTH_MISMATCH = (
@@ -77,21 +106,23 @@ _FEW_GROUPS = (
 )
 _ZERO_MAX = "the largest group {metric} is 0, so the ratio min / max is undefined"
 _SMALL_GROUP = "{n} rows < min_group_size = {min_rows}"
-_CHUNK_ROWS = 1_000_000  # resampled rows gathered at once (x 7 columns of float64)
-
-# per-row columns summed per cell: |e|, e², ŷ, y, e, y - ȳ, (y - ȳ)²
-_ABS, _SQ, _PRED, _TARGET, _ERR, _CT, _CT2 = range(7)
+# per-row columns summed per cell: |e|, e², ŷ, y, e, y - ȳ, (y - ȳ)², then the squared deviations of |e|, e², ŷ
+# and e from their overall means (the studentized intervals' variances; (y - ȳ)² serves y)
+_ABS, _SQ, _PRED, _TARGET, _ERR, _CT, _CT2, _DABS, _DSQ, _DPRED, _DERR = range(11)
 GROUP_METRICS = ("mae", "rmse", "mean_prediction", "mean_target", "mean_error")
-_T_COLUMNS = {"mae": _ABS, "mean_prediction": _PRED, "mean_target": _TARGET, "mean_error": _ERR}
-DISPARITIES = {  # name: (group metric, statistic of spread(), interval bounds)
-    "mae_difference": ("mae", 0, (0.0, np.inf)),
-    "mae_ratio": ("mae", 1, (0.0, 1.0)),
-    "rmse_difference": ("rmse", 0, (0.0, np.inf)),
-    "rmse_ratio": ("rmse", 1, (0.0, 1.0)),
-    "mean_prediction_difference": ("mean_prediction", 0, (0.0, np.inf)),
-    "mean_error_difference": ("mean_error", 0, (0.0, np.inf)),
-    "worst_group_mae": ("mae", 2, (0.0, np.inf)),
-    "worst_group_rmse": ("rmse", 2, (0.0, np.inf)),
+# mean statistic: (column of the term, column of its squared deviation, log scale)
+MEANS = {"mae": (_ABS, _DABS, True), "mse": (_SQ, _DSQ, True), "mean_prediction": (_PRED, _DPRED, False),
+         "mean_target": (_TARGET, _CT2, False), "mean_error": (_ERR, _DERR, False)}
+_STAT = list(MEANS)
+DISPARITIES = {  # name: (group metric, statistic of spread(), the mean its band comes from)
+    "mae_difference": ("mae", 0, "mae"),
+    "mae_ratio": ("mae", 1, "mae"),
+    "rmse_difference": ("rmse", 0, "mse"),
+    "rmse_ratio": ("rmse", 1, "mse"),
+    "mean_prediction_difference": ("mean_prediction", 0, "mean_prediction"),
+    "mean_error_difference": ("mean_error", 0, "mean_error"),
+    "worst_group_mae": ("mae", 2, "mae"),
+    "worst_group_rmse": ("rmse", 2, "mse"),
 }
 
 
@@ -117,7 +148,8 @@ def regression_fairness_report(
         With several columns each is reported alone and, when ``intersections``, all of them
         together (key ``"f1 & f2"``, groups ``"a & b"``), as in :func:`fairness_report`.
     n_boot : int
-        Bootstrap resamples (0: no intervals at all, every ``ci`` is null).
+        Bootstrap resamples (0: no intervals at all, every ``ci`` is null); the studentized
+        intervals need a few hundred (1,000 is the default).
     ci_level : float
         Interval coverage, e.g. 0.95.
     min_group_size : int
@@ -134,7 +166,8 @@ def regression_fairness_report(
         ``overall`` (mae, rmse, r2, mean_prediction, mean_target, mean_error, n) and ``by_feature``
         (``groups``, ``disparities``, ``excluded_groups``). Differences are max - min over the
         sufficient groups, ratios min / max, ``worst_group_*`` the largest group error (bounded
-        group loss) with the group under ``worst_group``. Errors are ``y_pred - y_true``.
+        group loss) with the group under ``worst_group``. Errors are ``y_pred - y_true``. An
+        interval that is withheld is null with its reason under ``ci_reason``.
 
     Raises
     ------
@@ -164,11 +197,11 @@ def regression_fairness_report(
     sufficient = [size >= min_group_size for size in sizes]
     point = {key: v[0] for key, v in _evaluate(cell_sums[None], cell_n, layout.groupings, sufficient).items()}
     point.update(_overall_point(yt, yp))
-    boot = None
+    ci = None
     if n_boot > 0:
-        boot = _bootstrap(rows, cell_n, layout, sufficient, n_boot=int(n_boot), rng=np.random.default_rng(seed))
-    tdist = _t_intervals(rows, layout, level=ci_level) if n_boot > 0 else None
-    blocks = {g.key: _block(gi, g, point, boot, tdist, sizes[gi], level=ci_level, min_group_size=min_group_size)
+        ci = _intervals(rows, cell_sums, cell_n, layout, sufficient, n_boot=int(n_boot), level=float(ci_level),
+                        rng=np.random.default_rng(seed))
+    blocks = {g.key: _block(gi, g, point, ci, sizes[gi], min_group_size=min_group_size)
               for gi, g in enumerate(layout.groupings)}
     return {
         "task": "regression",
@@ -176,22 +209,30 @@ def regression_fairness_report(
         "min_group_size": int(min_group_size),
         "missing_group": MISSING_GROUP,
         "error": "y_pred - y_true",
-        "ci": {"n_boot": int(n_boot), "level": float(ci_level), "stratified": True},
+        "ci": {"n_boot": int(n_boot), "level": float(ci_level), "stratified": True, "method": "studentized bootstrap",
+               "min_rows": MIN_ROWS, "min_rows_rmse": MIN_ROWS_RMSE, "min_rows_disparity": BAND_MIN_ROWS},
         "intervals": dict(INTERVALS),
-        "overall": _overall(point, boot, tdist, n=len(yt), level=ci_level),
+        "overall": _overall(point, ci, n=len(yt)),
         "by_feature": blocks,
     }
 
 
 def _row_terms(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
-    """(n, 7) per-row terms whose cell sums give every statistic (target centred for R²)."""
+    """(n, 11) per-row terms whose cell sums give every statistic and its studentized interval."""
     err = yp - yt
     centred = yt - yt.mean()
-    return np.column_stack([np.abs(err), err * err, yp, yt, err, centred, centred * centred])
+    abs_err, sq_err = np.abs(err), err * err
+    dev = [(x - x.mean()) ** 2 for x in (abs_err, sq_err, yp, err)]
+    return np.column_stack([abs_err, sq_err, yp, yt, err, centred, centred * centred, *dev])
+
+
+def _centres(rows: np.ndarray) -> np.ndarray:
+    """The overall mean of each term of :data:`MEANS` (the centre of its squared-deviation column)."""
+    return np.array([rows[:, col].mean() for col, _, _ in MEANS.values()])
 
 
 def _metrics(sums: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
-    """Group metrics from per-group sums (..., G, 7) and sizes (G,)."""
+    """Group metrics from per-group sums (..., G, 11) and sizes (G,)."""
     return {
         "mae": sums[..., _ABS] / n,
         "rmse": np.sqrt(sums[..., _SQ] / n),
@@ -202,7 +243,7 @@ def _metrics(sums: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _evaluate(cell_sums: np.ndarray, cell_n: np.ndarray, groupings: list[Grouping], sufficient: list) -> dict:
-    """Overall RMSE and R², group metrics (..., G) and disparities (...,) from cell sums (b, C, 7)."""
+    """Overall RMSE and R², group metrics (..., G) and disparities (...,) from cell sums (b, C, 11)."""
     total = cell_sums.sum(axis=1)
     n = cell_n.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -226,104 +267,129 @@ def _overall_point(yt: np.ndarray, yp: np.ndarray) -> dict:
             ("overall", "mean_target"): np.mean(yt), ("overall", "mean_error"): np.mean(err)}
 
 
-def _resampled_cell_sums(rows: np.ndarray, row_cell: np.ndarray, n_cells: int, *, n_boot: int,
-                         rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Yield (b, C, 7) cell sums of bootstrap resamples drawn row by row within each cell."""
-    order = np.argsort(row_cell, kind="stable")
-    sorted_rows = rows[order]
-    sizes = np.bincount(row_cell, minlength=n_cells)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    row_start, row_size = np.repeat(starts, sizes), np.repeat(sizes, sizes)
-    n = len(rows)
-    chunk = max(1, _CHUNK_ROWS // n)
-    for first in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - first)
-        offset = np.minimum((rng.random((b, n)) * row_size).astype(np.int64), row_size - 1)
-        yield np.add.reduceat(sorted_rows[row_start + offset], starts, axis=1)
+def _moments(sums: np.ndarray, n: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means and standard errors (..., G, 5) of the :data:`MEANS` terms from group sums (..., G, 11)."""
+    cols = [c for c, _, _ in MEANS.values()]
+    dev = [d for _, d, _ in MEANS.values()]
+    return group_moments(sums[..., cols], sums[..., dev], n, centres)
 
 
-def _bootstrap(rows: np.ndarray, cell_n: np.ndarray, layout: Layout, sufficient: list, *, n_boot: int,
+def _abs_t(sums: np.ndarray, n: np.ndarray, centres: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """|T*| (b, G, 5) of resampled group sums (b, G, 11) around the sample means (G, 5)."""
+    m_b, se_b = _moments(sums, n, centres)
+    log = np.array([lg for _, _, lg in MEANS.values()])
+    return np.where(log, studentized(m_b, se_b, mean, log=True), studentized(m_b, se_b, mean, log=False))
+
+
+def _intervals(rows, cell_sums, cell_n, layout: Layout, sufficient: list, *, n_boot: int, level: float,
                rng: np.random.Generator) -> dict:
-    """Resampled values of every bootstrapped statistic: key -> (n_boot, ...) array."""
-    parts: dict = {}
-    for sums in _resampled_cell_sums(rows, layout.row_cell, layout.n_cells, n_boot=n_boot, rng=rng):
-        for key, v in _evaluate(sums, cell_n, layout.groupings, sufficient).items():
-            parts.setdefault(key, []).append(v)
-    return {key: np.concatenate(v) for key, v in parts.items()}
-
-
-def _t_bounds(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = np.where(n > 1, half, np.nan)
-    return mean - half, mean + half
-
-
-def _t_intervals(rows: np.ndarray, layout: Layout, *, level: float) -> dict:
-    """t intervals of the per-row means, overall and per group: key -> (lo, hi)."""
-    out = {}
-    n = np.array(float(len(rows)))
-    for metric, col in _T_COLUMNS.items():
-        x = rows[:, col]
-        out[("overall", metric)] = _t_bounds(np.mean(x), np.std(x, ddof=1) if len(x) > 1 else np.nan, n, level)
-    for gi, g in enumerate(layout.groupings):
-        rg = g.row_groups(layout.row_cell)
-        size = np.bincount(rg, minlength=len(g.labels)).astype(np.float64)
-        for metric, col in _T_COLUMNS.items():
-            x = rows[:, col]
-            mean = np.bincount(rg, weights=x, minlength=len(g.labels)) / size
-            ss = np.bincount(rg, weights=(x - mean[rg]) ** 2, minlength=len(g.labels))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sd = np.sqrt(ss / (size - 1))
-            out[(gi, metric)] = _t_bounds(mean, sd, size, level)
-    for key, (lo, hi) in out.items():
-        if key[1] == "mae":  # a mean of absolute errors is never negative: its interval stops at 0
-            out[key] = (np.maximum(lo, 0.0), hi)
+    """Every interval of the report: ``("overall" | gi, statistic) -> (lo, hi, reason)``."""
+    centres = _centres(rows)
+    parts = [(lambda s: s.sum(axis=-2, keepdims=True), np.array([cell_n.sum()]))]
+    parts += [(g.aggregate, g.aggregate(cell_n[:, None])[:, 0]) for g in layout.groupings]
+    moments = [_moments(agg(cell_sums), n, centres) for agg, n in parts]
+    t_parts: list[list[np.ndarray]] = [[] for _ in parts]
+    r2 = []
+    for sums in resampled_cell_sums(rows, layout.row_cell, layout.n_cells, n_boot=n_boot, rng=rng):
+        for i, (agg, n) in enumerate(parts):
+            t_parts[i].append(_abs_t(agg(sums), n, centres, moments[i][0]))
+        r2.append(_evaluate(sums[..., :7], cell_n, [], [])[("overall", "r2")])
+    out = {("overall", "r2"): (*percentile_interval(np.concatenate(r2), level), None)}
+    for i, (_, n) in enumerate(parts):
+        key = "overall" if i == 0 else i - 1
+        abs_t = np.concatenate(t_parts[i])
+        out.update(_group_intervals(key, abs_t, *moments[i], n, level))
+        if i > 0:
+            out.update(_band_intervals(key, abs_t, *moments[i], n, sufficient[i - 1], level))
     return out
 
 
-def _entry(value, key, boot: dict | None, tdist: dict | None, *, level: float, index=None, bounds=None) -> dict:
-    """``{"value", "ci"}`` with the t interval when there is one for ``key``, else the bootstrap's."""
-    if json_float(value) is None or (boot is None and tdist is None):
-        return value_ci(value)
-    if tdist is not None and key in tdist:
-        lo, hi = tdist[key]
-        return value_ci(value, lo if index is None else lo[index], hi if index is None else hi[index])
-    samples = boot[key] if index is None else boot[key][:, index]
-    if np.isnan(samples).all():
-        return value_ci(value)
-    if bounds is None:
-        lo, hi = percentile_interval(samples, level)
-    else:
-        lo, hi = disparity_interval(samples, np.asarray(value, dtype=float), level, bounds=bounds)
-    return value_ci(value, lo, hi)
+def _group_intervals(key, abs_t: np.ndarray, mean: np.ndarray, se: np.ndarray, n: np.ndarray, level: float) -> dict:
+    """Each group's marginal interval of every statistic, or the reason it is withheld."""
+    q = band_quantile(abs_t, level)
+    out = {}
+    for j, stat in enumerate(_STAT):
+        lo, hi = map_interval(mean[:, j], se[:, j], q[:, j], log=MEANS[stat][2])
+        floor = MIN_ROWS_RMSE if stat == "mse" else MIN_ROWS
+        reasons = [_withheld(stat, int(n[g]), floor, se[g, j], lo[g]) for g in range(len(n))]
+        name = "rmse" if stat == "mse" else stat
+        lo, hi = (np.sqrt(lo), np.sqrt(hi)) if stat == "mse" else (lo, hi)
+        out[(key, name)] = (np.where([r is None for r in reasons], lo, np.nan),
+                            np.where([r is None for r in reasons], hi, np.nan), reasons)
+    return out
 
 
-def _overall(point: dict, boot: dict | None, tdist: dict | None, *, n: int, level: float) -> dict:
-    out = {m: _entry(point[("overall", m)], ("overall", m), boot, tdist, level=level)
+def _withheld(stat: str, n: int, floor: int, se: float, lo: float) -> str | None:
+    if n < floor:
+        return _CI_FEW_ROWS.format(n=n, floor=floor, why=_WHY_FLOOR["mse" if floor == MIN_ROWS_RMSE else "other"])
+    if not se > 0:
+        return _CI_FLAT.format(term={"mae": "absolute error", "mse": "squared error", "mean_prediction": "prediction",
+                                     "mean_target": "target", "mean_error": "error"}[stat])
+    if not np.isfinite(lo):
+        return _CI_BAND.format(reason="a resampled standard error of 0 leaves the studentized quantile unbounded")
+    return None
+
+
+def _band_intervals(gi: int, abs_t, mean, se, n, sufficient: np.ndarray, level: float) -> dict:
+    """Every disparity's interval from the simultaneous band over the sufficient groups (max-|T|)."""
+    out = {}
+    if sufficient.sum() < 2:
+        return out
+    critical = band_quantile(abs_t[:, sufficient].max(axis=1), level)
+    for name, (_, which, stat) in DISPARITIES.items():
+        j = _STAT.index(stat)
+        lo, hi = map_interval(mean[:, j], se[:, j], np.full(len(n), critical[j]), log=MEANS[stat][2])
+        bad = [g for g in np.flatnonzero(sufficient) if not (np.isfinite(lo[g]) and n[g] >= BAND_MIN_ROWS)]
+        if bad:
+            why = _withheld(stat, int(n[bad[0]]), BAND_MIN_ROWS, se[bad[0], j], lo[bad[0]]) or _CI_BAND.format(
+                reason="a compared group has no band")
+            out[(gi, name)] = (np.nan, np.nan, why.replace("interval withheld: ", "interval withheld: a compared group: "))
+            continue
+        if stat == "mse":
+            lo, hi = np.sqrt(lo), np.sqrt(hi)
+        box = spread_box(lo, hi, sufficient)[which]
+        out[(gi, name)] = (float(box[0]), float(box[1]), None)
+    return out
+
+
+def _entry(value, ci: dict | None, key, *, index=None) -> dict:
+    """``{"value", "ci"}`` (the interval widened to contain the estimate), with ``ci_reason`` when withheld."""
+    entry = value_ci(value)
+    if ci is None or entry["value"] is None or key not in ci:
+        return entry
+    lo, hi, reason = ci[key]
+    if index is not None:
+        lo, hi, reason = lo[index], hi[index], (reason[index] if isinstance(reason, list) else reason)
+    if reason is not None:
+        return {**entry, "ci_reason": reason}
+    v = entry["value"]
+    return value_ci(value, min(float(lo), v), max(float(hi), v))
+
+
+def _overall(point: dict, ci: dict | None, *, n: int) -> dict:
+    out = {m: _entry(point[("overall", m)], ci, ("overall", m), index=None if m == "r2" else 0)
            for m in ("mae", "rmse", "r2", "mean_prediction", "mean_target", "mean_error")}
     out["n"] = int(n)
     return out
 
 
-def _block(gi: int, g: Grouping, point: dict, boot: dict | None, tdist: dict | None, sizes: np.ndarray, *,
-           level: float, min_group_size: int) -> dict:
+def _block(gi: int, g: Grouping, point: dict, ci: dict | None, sizes: np.ndarray, *, min_group_size: int) -> dict:
     """One grouping: its groups, disparities and the groups left out of them."""
     sufficient = sizes >= min_group_size
     groups = [{"group": label, "values": dict(g.values[j]), "n": int(sizes[j]), "sufficient": bool(sufficient[j]),
-               **{m: _entry(point[(gi, m)][j], (gi, m), boot, tdist, level=level, index=j) for m in GROUP_METRICS}}
+               **{m: _entry(point[(gi, m)][j], ci, (gi, m), index=j) for m in GROUP_METRICS}}
               for j, label in enumerate(g.labels)]
     return {
         "features": list(g.features),
         "groups": groups,
-        "disparities": _disparities(gi, g, point, boot, sufficient, level=level, min_group_size=min_group_size),
+        "disparities": _disparities(gi, g, point, ci, sufficient, min_group_size=min_group_size),
         "excluded_groups": [{"group": x["group"], "n": x["n"],
                              "reason": _SMALL_GROUP.format(n=x["n"], min_rows=min_group_size)}
                             for x in groups if not x["sufficient"]],
     }
 
 
-def _disparities(gi: int, g: Grouping, point: dict, boot: dict | None, sufficient: np.ndarray, *, level: float,
+def _disparities(gi: int, g: Grouping, point: dict, ci: dict | None, sufficient: np.ndarray, *,
                  min_group_size: int) -> dict:
     """Every disparity of one grouping: value, interval, the groups used and why it is null when it is."""
     used = [g.labels[j] for j in np.flatnonzero(sufficient)]
@@ -331,8 +397,8 @@ def _disparities(gi: int, g: Grouping, point: dict, boot: dict | None, sufficien
     if len(used) < 2:
         few = _FEW_GROUPS.format(used=len(used), total=len(g.labels), min_rows=min_group_size)
     out = {}
-    for name, (metric, _, bounds) in DISPARITIES.items():
-        entry = _entry(point[(gi, name)], (gi, name), boot, None, level=level, bounds=bounds)
+    for name, (metric, _, _) in DISPARITIES.items():
+        entry = _entry(point[(gi, name)], ci, (gi, name))
         reason = few
         if reason is None and entry["value"] is None:
             reason = _ZERO_MAX.format(metric=metric)

@@ -10,7 +10,16 @@ import pytest
 
 from audit.exceptions import DataError
 from audit.result import AuditResult, Slices
-from audit.slices import _holm, condition_mask, find_slices, pack_features, slice_mask, unpack_features, wilson_interval
+from audit.slices import (
+    _holm,
+    clopper_pearson,
+    condition_mask,
+    find_slices,
+    pack_features,
+    slice_mask,
+    unpack_features,
+    wilson_interval,
+)
 
 
 def _planted(n: int = 4000, seed: int = 0):
@@ -85,6 +94,27 @@ def test_dominant_numeric_value_gets_its_own_bin_and_bins_do_not_overlap():
     assert sum(s["size"] for s in found["by_error_rate"]) == 1000
 
 
+def test_slice_intervals_are_simultaneous_over_every_examined_slice():
+    X, y, p = _planted()
+    found = find_slices(X, y_true=y, y_pred=p, max_depth=2, min_size=30)
+    m = found["n_examined"]
+    for s in found["by_error_rate"]:
+        lo, hi = clopper_pearson(s["errors"], s["size"], level=1 - 0.05 / m)
+        assert s["ci"] == pytest.approx([float(lo), float(hi)])
+        assert s["ci"][0] <= s["ci_marginal"][0] <= s["error_rate"] <= s["ci_marginal"][1] <= s["ci"][1]
+    top = max((s for s in found["by_error_rate"] if s["significant"]), key=lambda s: s["error_rate"])
+    assert found["max_significant_error_rate_ci"] == top["ci"]
+    assert "simultaneous" in found["settings"]["interval"]
+
+
+def test_without_a_significant_slice_the_gate_interval_is_the_overall_rate_exact_interval():
+    X = pd.DataFrame({"a": ["u", "v"] * 100})
+    found = find_slices(X, y_true=[0] * 200, y_pred=[0] * 190 + [1] * 10, max_depth=1)
+    assert found["n_significant"] == 0
+    lo, hi = clopper_pearson(10, 200)
+    assert found["max_significant_error_rate_ci"] == pytest.approx([float(lo), float(hi)])
+
+
 def test_wilson_interval_known_value():
     lo, hi = wilson_interval(np.array([0, 10]), np.array([10, 10]))
     assert lo[0] == 0 and hi[1] == pytest.approx(1) and 0.25 < hi[0] < 0.35
@@ -154,6 +184,7 @@ def test_gate_reads_the_highest_significant_slice_error_rate():
     spec = GateSpec(metric="max_significant_slice_error_rate", model="private", max=0.5)
     g = evaluate_gates([spec], r)[0]
     assert g.value == pytest.approx(found["max_significant_error_rate"]) and g.value > 0.5 and not g.passed
-    assert g.ci is not None and g.ci[0] <= g.value <= g.ci[1]  # the worst slice's Wilson interval
+    assert g.ci == found["max_significant_error_rate_ci"]  # the selected slice's simultaneous interval
+    assert g.ci[0] <= g.value <= g.ci[1]
     missing = evaluate_gates([spec], AuditResult(run={"name": "r"}, data={}, models={}))[0]
     assert missing.value is None and not missing.passed  # no error analysis: never a pass

@@ -195,11 +195,65 @@ def test_intervals_contain_the_estimate(report):
         assert lo <= e["value"] <= hi
 
 
-def test_deterministic_under_seed(data):
+def test_intervals_are_exact_and_do_not_resample(data):
     kw = dict(y_true=data["y"], y_pred=data["p"], proba=None, sensitive=data["sens"], classes=CLASSES, n_boot=200)
-    a = multiclass_fairness_report(seed=3, **kw)
-    assert a == multiclass_fairness_report(seed=3, **kw)
-    assert a != multiclass_fairness_report(seed=4, **kw)
+    assert multiclass_fairness_report(seed=3, **kw) == multiclass_fairness_report(seed=4, **kw)
+
+
+def _one_feature(y, p, groups, **kw):
+    return multiclass_fairness_report(y_true=y, y_pred=p, proba=None, sensitive=pd.DataFrame({"g": groups}),
+                                      classes=CLASSES, min_group_size=1, min_group_positives=1, **kw)
+
+
+def test_a_rate_of_zero_gets_an_exact_interval_not_width_zero():
+    # group A never predicts "bird" in 60 rows: the selection rate is 0, its interval [0, 0.06] (Clopper-Pearson)
+    y = np.r_[np.zeros(60, int), np.tile([0, 1, 2], 20)]
+    p = np.r_[np.tile([0, 1], 30), np.tile([0, 1, 2], 20)]
+    g = ["A"] * 60 + ["B"] * 60
+    r = _one_feature(y, p, g)
+    a = {x["group"]: x for x in r["by_feature"]["g"]["groups"]}["A"]
+    assert a["selection_rate"]["bird"] == 0.0
+    lo, hi = a["selection_rate_ci"]["bird"]
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 60), abs=1e-9)
+    assert a["recall_ci"]["dog"] is None and a["recall"]["dog"] is None  # no true "dog" rows in A
+    for m in ("accuracy", "macro_recall", "macro_f1"):
+        lo, hi = a[m]["ci"]
+        assert hi > lo and lo <= a[m]["value"] <= hi
+
+
+def test_identical_groups_give_disparity_intervals_from_zero_and_nothing_significant():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 2000)
+    p = np.where(rng.random(2000) < 0.8, y, rng.integers(0, 3, 2000))
+    g = rng.choice(["a", "b", "c", "d"], 2000)
+    disp = _one_feature(y, p, g)["by_feature"]["g"]["disparities"]
+    for name in ("accuracy_difference", "macro_recall_difference", "macro_f1_difference",
+                 "selection_rate_difference_ovr", "recall_difference_ovr"):
+        assert disp[name]["ci"][0] == 0.0 < disp[name]["value"], name
+    assert disp["selection_rate_ratio_ovr"]["ci"][1] == 1.0
+    assert not any(d["significant"] for d in disp.values())
+    assert disp["macro_f1_difference"]["significant"] is None and disp["macro_f1_difference"]["p_value"] is None
+
+
+def test_a_shifted_group_is_significant_after_holm_with_its_detectable_difference():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 3000)
+    g = rng.choice(["a", "b", "c"], 3000)
+    p = np.where(rng.random(3000) < np.where(g == "a", 0.5, 0.9), y, (y + 1) % 3)
+    r = _one_feature(y, p, g)
+    d = r["by_feature"]["g"]["disparities"]["accuracy_difference"]
+    assert d["significant"] and d["p_adjusted"] >= d["p_value"] and d["ci"][0] > 0.3
+    assert 0 < d["detectable_difference"] < 0.1
+    mt = r["ci"]["multiple_testing"]
+    assert mt["tests"] == 3 + 9 + 9 and mt["significant"] >= 1 and mt["untested"] == ["macro_recall_difference",
+                                                                                        "macro_f1_difference"]
+
+
+def test_two_groups_are_one_test_per_rate_not_two():
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 3, 400), rng.integers(0, 3, 400)
+    r = _one_feature(y, p, rng.choice(["a", "b"], 400))
+    assert r["ci"]["multiple_testing"]["tests"] == 1 + 3 + 3
 
 
 def test_n_boot_zero_gives_null_intervals(data):
@@ -208,15 +262,16 @@ def test_n_boot_zero_gives_null_intervals(data):
     assert r["overall"]["accuracy"]["ci"] is None
     block = r["by_feature"]["color"]
     assert all(g["accuracy"]["ci"] is None for g in block["groups"])
-    assert all(d["ci"] is None for d in block["disparities"].values())
+    assert all(d["ci"] is None and d["p_value"] is None for d in block["disparities"].values())
     assert block["disparities"]["accuracy_difference"]["value"] is not None
+    assert "selection_rate_ci" not in block["groups"][0] and r["ci"]["multiple_testing"] is None
 
 
 def test_report_is_strict_json(report):
     text = json.dumps(report, allow_nan=False)
     assert json.loads(text) == report
     assert set(report) >= {"task", "classes", "n", "ci", "overall", "by_feature"}
-    assert report["ci"]["method"].startswith("stratified bootstrap")
+    assert report["ci"]["method"].startswith("exact") and "box of simultaneous" in report["ci"]["disparity_method"]
 
 
 def test_disparity_with_fewer_than_two_sufficient_groups_is_null_with_reason(data):

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import sklearn.metrics as skm
 from fairlearn.metrics import MetricFrame
-from scipy import stats
 
 from audit.exceptions import ConfigError, DataError
 from audit.fairness._regression import regression_fairness_report
+from audit.fairness._regression_ci import MIN_ROWS, MIN_ROWS_RMSE
 
 TOL = 1e-12
 MIN_SIZE = 30
@@ -127,24 +127,56 @@ def test_small_and_missing_groups_are_reported_and_excluded(report):
     assert report["by_feature"]["level"]["groups"][0]["group"] == "1"
 
 
-def test_mean_intervals_are_t_intervals(report, data):
-    sens = _fl_sens(data["sens"], ["color"])["color"].to_numpy()
+def test_group_intervals_are_studentized_bootstrap_and_rmse_is_withheld_below_its_floor(report):
     red = {g["group"]: g for g in report["by_feature"]["color"]["groups"]}["red"]
-    err = np.abs(data["p"] - data["y"])[sens == "red"]
-    lo, hi = stats.t.interval(0.95, len(err) - 1, loc=err.mean(), scale=stats.sem(err))
-    assert red["mae"]["ci"] == pytest.approx([lo, hi], abs=1e-9)
-    assert report["intervals"]["mae"].startswith("t interval") and "bootstrap" in report["intervals"]["rmse"]
+    assert red["rmse"]["ci"] is not None and red["mae"]["ci"][0] > 0  # log scale: MAE's interval stays above 0
+    assert report["intervals"]["mae"].startswith("studentized bootstrap on the log scale")
+    assert "studentized" in report["intervals"]["mean_error"] and "square root" in report["intervals"]["rmse"]
+    small = [g for b in report["by_feature"].values() for g in b["groups"] if MIN_ROWS <= g["n"] < MIN_ROWS_RMSE]
+    assert small
+    for g in small:
+        assert g["rmse"]["ci"] is None and f"< {MIN_ROWS_RMSE}" in g["rmse"]["ci_reason"]
+        assert g["mae"]["ci"] is not None and g["mean_error"]["ci"] is not None
+    tiny = [g for b in report["by_feature"].values() for g in b["groups"] if g["n"] < MIN_ROWS]
+    assert all(g["mae"]["ci"] is None and "rows" in g["mae"]["ci_reason"] for g in tiny)
 
 
 def test_intervals_contain_the_estimate(report):
     entries = [report["overall"][m] for m in ("mae", "rmse", "r2", "mean_error")]
     for block in report["by_feature"].values():
-        entries += [g[m] for g in block["groups"] if g["n"] >= 30 for m in ("mae", "rmse", "mean_prediction")]
+        entries += [g[m] for g in block["groups"] if g["n"] >= 30 for m in ("mae", "mean_prediction", "mean_error")]
+        entries += [g["rmse"] for g in block["groups"] if g["n"] >= MIN_ROWS_RMSE]
         entries += list(block["disparities"].values())
     assert len(entries) > 30
     for e in entries:
         lo, hi = e["ci"]
         assert lo <= e["value"] <= hi
+
+
+def test_identical_groups_give_difference_intervals_from_zero():
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=3000)
+    p = y + rng.normal(size=3000)
+    r = regression_fairness_report(y_true=y, y_pred=p, sensitive=pd.DataFrame({"g": rng.choice(list("abcd"), 3000)}),
+                                   n_boot=500)
+    d = r["by_feature"]["g"]["disparities"]
+    for name in ("mae_difference", "rmse_difference", "mean_error_difference", "mean_prediction_difference"):
+        assert d[name]["ci"][0] == 0.0 < d[name]["value"] <= d[name]["ci"][1], name
+    for name in ("mae_ratio", "rmse_ratio"):
+        assert d[name]["ci"][1] == 1.0
+    lo, hi = d["worst_group_mae"]["ci"]
+    assert lo < 0.8 < hi  # E|N(0, 1)| = 0.798, whichever group looks worst
+
+
+def test_a_group_without_spread_has_no_interval_and_says_why():
+    y = np.arange(60.0)
+    p = y + np.r_[np.full(30, 1.0), np.linspace(-2, 2, 30)]
+    r = regression_fairness_report(y_true=y, y_pred=p, sensitive=pd.DataFrame({"g": ["flat"] * 30 + ["x"] * 30}),
+                                   n_boot=200)
+    flat = r["by_feature"]["g"]["groups"][0]
+    assert flat["mae"]["value"] == 1.0 and flat["mae"]["ci"] is None and "same absolute error" in flat["mae"]["ci_reason"]
+    d = r["by_feature"]["g"]["disparities"]["mae_difference"]
+    assert d["value"] is not None and d["ci"] is None and "a compared group" in d["ci_reason"]
 
 
 def test_deterministic_under_seed(data):
