@@ -31,9 +31,11 @@ def _flips(model: str, counterfactual: dict) -> list[Concern]:
         return []
     ci = best.get("ci") or [None, None]
     interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else ""
+    adjusted = f" (the interval is adjusted for choosing the largest of {best['n_pairs']} pairs)" \
+        if interval and best.get("n_pairs") else ""
     return [Concern(kind="identity_term_flips", severity="warning", model=model,
                     title=f"Swapping '{pair.get('from')}' for '{pair.get('to')}' ({pair.get('category')}) changes "
-                          f"{value:.1%}{interval} of the decisions on {best.get('n')} test texts",
+                          f"{value:.1%}{interval} of the decisions on {best.get('n')} test texts{adjusted}",
                     detail="Only the identity term differs between the two texts, so the model's decision depends on "
                            "which identity a text mentions (counterfactual token fairness, Garg et al. 2019).",
                     where=_WHERE_TEXT)]

@@ -158,7 +158,13 @@ def _mae_increase(r: AuditResult, g: GateSpec) -> Resolved:
 
 
 def _text_metric(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
-    """A figure of the text audits: the worst counterfactual pair, or the lowest identity AUC of a family."""
+    """A figure of the text audits: the worst counterfactual pair, or the lowest identity AUC of a family.
+
+    Both are the extreme of many estimates. A record whose interval is adjusted for that choice
+    (``n_pairs`` / ``n_subgroups``) fails the gate only when the adjusted interval lies beyond the bound;
+    an extreme beyond the bound whose adjusted interval still reaches it is inconclusive. Older records:
+    the value as is.
+    """
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
         audit = r.text.models.get(g.model) if r.text is not None else None
         if audit is None:
@@ -171,9 +177,28 @@ def _text_metric(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
         value = entry.get("value")
         if value is None:
             return Resolved(None, None, entry.get("reason") or ("no test text mentions an identity term" if entry else None))
-        return Resolved(value, entry.get("ci"))
+        undecided = _extreme_undecided(entry, g)
+        return Resolved(None, None, undecided) if undecided else Resolved(value, entry.get("ci"))
 
     return resolve
+
+
+def _extreme_undecided(entry: dict, g: GateSpec) -> str | None:
+    """Why the largest (lowest) of many text figures beyond the bound does not fail: its adjusted interval reaches it."""
+    ci, value = entry.get("ci"), entry["value"]
+    if g.use_ci_bound or not isinstance(ci, list) or len(ci) != 2 or None in ci:
+        return None
+    if entry.get("n_pairs") and g.max is not None and value > g.max >= ci[0]:
+        pair = entry.get("pair") or {}
+        return (f"the largest of {entry['n_pairs']} term pairs ({pair.get('from')} → {pair.get('to')}, {entry.get('n')} "
+                f"texts) is {value:.3f}, above {g.max:g}, but its interval adjusted for choosing the largest, "
+                f"[{ci[0]:.3f}, {ci[1]:.3f}], reaches the bound: too few texts to tell (more test texts mentioning "
+                f"the term would decide)")
+    if entry.get("n_subgroups") and g.min is not None and value < g.min <= ci[1]:
+        return (f"the lowest of {entry['n_subgroups']} identity subgroups ({entry.get('subgroup')}) is {value:.3f}, "
+                f"below {g.min:g}, but its interval adjusted for choosing the lowest, [{ci[0]:.3f}, {ci[1]:.3f}], "
+                f"reaches the bound: too few texts to tell (more test texts mentioning the identity would decide)")
+    return None
 
 
 def _four_fifths(r: AuditResult, g: GateSpec) -> Resolved:

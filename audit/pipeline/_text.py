@@ -21,7 +21,6 @@ __all__ = ["TEXT_STAGES"]
 
 #: A single identity term becomes its own subgroup (beside its category) with at least this many test texts.
 MIN_TERM_TEXTS = 20
-_AUC_FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
 _BINARY_ONLY = ("computed for binary text classifiers (a positive score to flip and to rank); this model has "
                 "{k} classes")
 
@@ -43,21 +42,6 @@ def _subgroups(masks: dict[str, dict[str, np.ndarray]], n: int) -> dict[str, np.
     return out
 
 
-def _worst(metrics: dict) -> dict:
-    """The lowest AUC of each family over the subgroups, with its interval and subgroup (what a gate reads)."""
-    out = {}
-    for family in _AUC_FAMILIES:
-        found = [(name, entry[family]) for name, entry in (metrics.get("subgroups") or {}).items()
-                 if (entry.get(family) or {}).get("value") is not None]
-        if not found:
-            out[family] = {"value": None, "ci": None, "subgroup": None,
-                           "reason": "no identity subgroup has enough test texts on both sides of this AUC"}
-            continue
-        name, entry = min(found, key=lambda item: item[1]["value"])
-        out[family] = {"value": entry["value"], "ci": entry.get("ci"), "subgroup": name}
-    return out
-
-
 def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups: dict) -> dict:
     from audit.text import counterfactual_fairness, identity_auc_metrics, text_predict_fn
 
@@ -66,16 +50,21 @@ def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups:
     predict = text_predict_fn(model, features.vocabulary, max_len=features.max_length)
     counterfactual = counterfactual_fairness(predict, texts, categories=list(t.identity_categories),
                                              max_texts=t.counterfactual_max_texts, n_examples=t.n_examples, seed=seed)
-    # 200 resamples: each draws 3 AUCs per subgroup (dozens of subgroups); the percentile interval's Monte-Carlo
-    # error is already small beside its width.
+    # 200 resamples (for the power means and the final score; each AUC's interval needs none): each draws 3 AUCs per
+    # subgroup (dozens of subgroups); the percentile interval's Monte-Carlo error is already small beside its width.
     identity = identity_auc_metrics(p.y_test, run.scores[name], subgroups, n_boot=min(run.options.fairness.n_boot, 200),
                                     ci_level=run.options.fairness.ci_level, seed=seed)
-    identity["worst"] = _worst(identity)
     best = counterfactual.get("max_flip_rate") or {}
     if best.get("value") is not None:
-        pair = best["pair"]
-        run.progress.note(f"{name}: swapping {pair['from']!r} for {pair['to']!r} flips {best['value']:.1%} of the "
-                          f"decisions (largest flip rate of any identity-term pair)")
+        pair, ci = best["pair"], best.get("ci") or [None, None]
+        shown = f" [{ci[0]:.1%}, {ci[1]:.1%}] adjusted for choosing it among {best['n_pairs']} pairs" \
+            if None not in ci else ""
+        run.progress.note(f"{name}: swapping {pair['from']!r} for {pair['to']!r} flips {best['value']:.1%}{shown} of "
+                          f"the decisions on {best['n']} texts (largest flip rate of any identity-term pair)")
+    matching = counterfactual.get("matching") or {}
+    if matching.get("n_skipped"):
+        run.progress.note(f"{name}: {matching['n_skipped']} of {matching['n_matches']} identity-term matches are not "
+                          f"identity mentions (names, words not about people) and were not swapped")
     return {"counterfactual": counterfactual, "identity_auc": identity}
 
 

@@ -2,7 +2,8 @@
 
 - :class:`Vocabulary` and :class:`TextClassifier` (bag of embeddings, trains under
   :func:`audit.privacy.train_private`), :func:`text_predict_fn` for scoring raw texts;
-- identity terms (:data:`IDENTITY_TERMS`, :data:`SWAP_GROUPS`, :data:`TEMPLATES`) and :func:`mentions`;
+- identity terms (:data:`IDENTITY_TERMS`, :data:`SWAP_GROUPS`, :data:`TEMPLATES`), :func:`mentions` and
+  :func:`identity_matches` (which matches are identity mentions: not names, ambiguous words only about people);
 - :func:`counterfactual_fairness` (Garg et al. 2019): swap identity terms, measure flips;
 - :func:`identity_auc_metrics` (Borkan et al. 2019): subgroup, BPSN and BNSP AUCs, the Jigsaw score;
 - :func:`token_attributions`: layer integrated gradients per token, with a deletion check.
@@ -19,9 +20,8 @@ Examples
 from audit.text._attributions import token_attributions
 from audit.text._bias_auc import identity_auc_metrics, power_mean
 from audit.text._counterfactual import counterfactual_fairness, substitute, template_scores
-from audit.text._identity import (
-    CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template, mentions,
-)
+from audit.text._identity import CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template
+from audit.text._mentions import SKIP_REASONS, identity_matches, mentions
 from audit.text._model import TextClassifier, embedding_layer, text_predict_fn
 from audit.text._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
 
@@ -29,6 +29,7 @@ __all__ = [
     "CATEGORIES",
     "IDENTITY_TERMS",
     "PAD_ID",
+    "SKIP_REASONS",
     "SWAP_GROUPS",
     "TEMPLATES",
     "TEMPLATE_TERMS",
@@ -39,6 +40,7 @@ __all__ = [
     "embedding_layer",
     "fill_template",
     "identity_auc_metrics",
+    "identity_matches",
     "mentions",
     "power_mean",
     "substitute",

@@ -14,7 +14,13 @@ For a subgroup ``g`` (texts mentioning an identity) and its background (the rest
 Each family is summarised over subgroups by the generalised power mean
 ``M_p = (mean(m_s ** p)) ** (1 / p)`` with ``p = -5`` (which weights the worst subgroups),
 and the final score is ``0.25 * overall AUC + 0.25 * (M_p(subgroup) + M_p(BPSN) + M_p(BNSP))``.
-Intervals are percentile bootstraps over rows.
+
+Each AUC's interval is exact-binomial at an effective size (:func:`audit.text._stats.auc_interval`:
+DeLong's variance, never narrower than Birnbaum & Klose's worst case at a perfect or a
+reversed ranking), so that it keeps its coverage with 10 texts on a side and AUCs near 1, where a
+percentile bootstrap covers 70-80%. The power means and the final score have percentile bootstrap
+intervals over rows. ``worst`` holds the lowest AUC of each family over the subgroups, with an
+interval adjusted for choosing the lowest (Bonferroni over the subgroups with a value).
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ import numpy as np
 from scipy.stats import rankdata
 
 from audit.exceptions import DataError
-from audit.text._stats import finite, percentile_interval
+from audit.text._stats import auc_interval, bonferroni_level, finite, percentile_interval
 
-__all__ = ["FAMILIES", "auc", "identity_auc_metrics", "power_mean"]
+__all__ = ["FAMILIES", "auc", "auc_with_interval", "identity_auc_metrics", "power_mean"]
 
 FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
 POWER = -5.0
@@ -50,7 +56,13 @@ _METHOD = {
     "bnsp_auc": "AUC on background negatives together with subgroup positives.",
     "power_mean": "Generalised mean with p = -5 over the subgroups whose AUC has a value.",
     "final_score": "0.25 * overall AUC + 0.25 * each family's power mean (Jigsaw Unintended Bias in Toxicity Classification).",
-    "intervals": "Percentile bootstrap over rows; replicates where a side is empty are skipped.",
+    "intervals": "Each AUC: Clopper-Pearson at the effective number of pairs given by DeLong's variance, at least the "
+                 "smaller side's size (Birnbaum & Klose's bound on the variance of an AUC), never narrower than at a "
+                 "perfect ranking. Power means and final score: percentile bootstrap over rows (replicates where a "
+                 "side is empty are skipped).",
+    "worst": "The lowest AUC of each family over the subgroups; its interval is at level 1 - (1 - ci_level) / "
+             "n_subgroups (Bonferroni), so that it covers the chosen subgroup's AUC whichever is chosen; "
+             "lower_bound_all_subgroups bounds every subgroup's AUC together.",
     "reference": "Borkan et al. 2019, Nuanced Metrics for Measuring Unintended Bias with Real Data for Text Classification.",
 }
 
@@ -70,6 +82,25 @@ def auc(y: np.ndarray, s: np.ndarray) -> float:
         return float("nan")
     ranks = rankdata(s)
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def auc_with_interval(y: np.ndarray, s: np.ndarray, level: float) -> tuple[float, list[float] | None]:
+    """The AUC (ties one half) and its interval (:func:`audit.text._stats.auc_interval`); NaN and None if a class is absent.
+
+    Examples
+    --------
+    >>> value, ci = auc_with_interval(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), 0.95)
+    >>> value, [round(v, 3) for v in ci]
+    (0.75, [0.061, 1.0])
+    """
+    pos = y.astype(bool)
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan"), None
+    ranks = rankdata(s)
+    below = (ranks[pos] - rankdata(s[pos])) / n_neg          # share of negatives below each positive
+    above = 1.0 - (ranks[~pos] - rankdata(s[~pos])) / n_pos  # share of positives above each negative
+    return float(below.mean()), auc_interval(below, above, level)
 
 
 def power_mean(values: Any, p: float = POWER) -> float:
@@ -120,23 +151,19 @@ def _summary(values: dict[str, dict[str, float]], overall: float, usable: dict[s
 
 
 def _bootstrap(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], usable: dict[str, dict[str, bool]],
-               n_boot: int, seed: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, list[float]]]:
-    """Each AUC, power mean and the final score over ``n_boot`` row resamples (NaN where a side is empty)."""
+               n_boot: int, seed: int) -> dict[str, list[float]]:
+    """The power means, the overall AUC and the final score over ``n_boot`` row resamples (NaN where undefined)."""
     rng = np.random.default_rng(seed)
-    per = {g: {fam: [] for fam in FAMILIES} for g in masks}
     summ: dict[str, list[float]] = {}
     for _ in range(n_boot):
         idx = rng.integers(0, len(y), size=len(y))
         yb, sb = y[idx], s[idx]
         vals = _point(yb, sb, {g: m[idx] for g, m in masks.items()})
-        for g in masks:
-            for fam in FAMILIES:
-                per[g][fam].append(vals[g][fam])
         overall = auc(yb, sb)
         summ.setdefault("overall_auc", []).append(overall)
         for key, value in _summary(vals, overall, usable).items():
             summ.setdefault(key, []).append(value)
-    return per, summ
+    return summ
 
 
 def _check(y_true: Any, scores: Any, subgroup_masks: Any, min_size: int, n_boot: int) -> tuple:
@@ -174,6 +201,27 @@ def _entry(value: float, ci: list[float] | None, sides: dict[str, int], min_size
     return {"value": finite(value), "ci": ci, "n": sum(sides.values()), "sides": sides}
 
 
+def _worst(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], subgroups: dict[str, dict],
+           level: float) -> dict[str, dict[str, Any]]:
+    """The lowest AUC of each family over the subgroups, its interval adjusted for the choice (what a gate reads)."""
+    out = {}
+    for fam in FAMILIES:
+        found = [(g, sg[fam]) for g, sg in subgroups.items() if sg[fam]["value"] is not None]
+        if not found:
+            out[fam] = {"value": None, "ci": None, "subgroup": None, "n_subgroups": 0,
+                        "reason": "no identity subgroup has enough test texts on both sides of this AUC"}
+            continue
+        each = bonferroni_level(level, len(found))
+        adjusted = {g: auc_with_interval(y[sel], s[sel], each)[1]
+                    for g, _ in found for sel in [_subsets(y, masks[g])[fam]]}
+        name, entry = min(found, key=lambda item: (item[1]["value"], item[0]))
+        lows = [ci[0] for ci in adjusted.values() if ci is not None]
+        out[fam] = {"value": entry["value"], "ci": adjusted[name], "ci_subgroup": entry["ci"], "subgroup": name,
+                    "n_subgroups": len(found), "level_each": each, "adjustment": "bonferroni",
+                    "lower_bound_all_subgroups": min(lows) if lows else None}
+    return out
+
+
 def identity_auc_metrics(
     y_true: Any,
     scores: Any,
@@ -198,7 +246,8 @@ def identity_auc_metrics(
         Each side an AUC compares (e.g. subgroup negatives and background positives for BPSN)
         needs at least this many texts; otherwise the entry gives a ``reason`` instead of a value.
     n_boot : int
-        Bootstrap replicates (rows resampled) for the percentile intervals; 0 for none.
+        Bootstrap replicates (rows resampled) for the intervals of the power means and the final score; 0 for
+        none (each AUC's interval needs no resampling).
     ci_level : float
         Interval level.
     seed : int
@@ -210,8 +259,10 @@ def identity_auc_metrics(
         ``overall_auc`` {value, ci}, ``subgroups`` {name: {n, n_positive, n_negative,
         subgroup_auc, bpsn_auc, bnsp_auc}} (each {value, ci, n, sides[, reason]}),
         ``power_mean_subgroup_auc``, ``power_mean_bpsn_auc``, ``power_mean_bnsp_auc`` and
-        ``final_score`` (each {value, ci, n_subgroups}), ``power``, ``weights``, ``min_size``,
-        ``n_boot``, ``ci_level``, ``method``.
+        ``final_score`` (each {value, ci, n_subgroups}), ``worst`` {family: {value, ci (adjusted for
+        choosing the lowest), ci_subgroup, subgroup, n_subgroups, level_each, adjustment,
+        lower_bound_all_subgroups}}, ``power``, ``weights``, ``min_size``, ``n_boot``, ``ci_level``,
+        ``method``.
 
     Examples
     --------
@@ -226,20 +277,21 @@ def identity_auc_metrics(
     sides = {g: _sides(y, m) for g, m in masks.items()}
     usable = {g: {fam: min(sides[g][fam].values()) >= min_size for fam in FAMILIES} for g in masks}
     point = _point(y, s, masks)
-    overall = auc(y, s)
-    per, summ = _bootstrap(y, s, masks, usable, n_boot, seed) if n_boot else ({g: {f: [] for f in FAMILIES} for g in masks}, {})
+    overall, overall_ci = auc_with_interval(y, s, ci_level)
+    summ = _bootstrap(y, s, masks, usable, n_boot, seed) if n_boot else {}
     subgroups = {}
     for g, m in masks.items():
         subgroups[g] = {"n": int(m.sum()), "n_positive": int((m & (y == 1)).sum()), "n_negative": int((m & (y == 0)).sum())}
-        for fam in FAMILIES:
-            subgroups[g][fam] = _entry(point[g][fam], percentile_interval(per[g][fam], ci_level), sides[g][fam], min_size)
+        for fam, sel in _subsets(y, m).items():
+            ci = auc_with_interval(y[sel], s[sel], ci_level)[1] if usable[g][fam] else None
+            subgroups[g][fam] = _entry(point[g][fam], ci, sides[g][fam], min_size)
     summary = _summary(point, overall, usable)
     n_used = {fam: sum(usable[g][fam] for g in masks) for fam in FAMILIES}
-    out: dict[str, Any] = {"overall_auc": {"value": finite(overall),
-                                           "ci": percentile_interval(summ.get("overall_auc", []), ci_level)}}
+    out: dict[str, Any] = {"overall_auc": {"value": finite(overall), "ci": overall_ci}}
     for key, value in summary.items():
         fam = key.removeprefix("power_mean_")
         out[key] = {"value": finite(value), "ci": percentile_interval(summ.get(key, []), ci_level),
                     "n_subgroups": n_used.get(fam, min(n_used.values(), default=0))}
-    return {**out, "subgroups": subgroups, "power": POWER, "weights": {"overall_auc": _WEIGHT, **{f: _WEIGHT for f in FAMILIES}},
+    return {**out, "subgroups": subgroups, "worst": _worst(y, s, masks, subgroups, ci_level), "power": POWER,
+            "weights": {"overall_auc": _WEIGHT, **{f: _WEIGHT for f in FAMILIES}},
             "min_size": int(min_size), "n_boot": int(n_boot), "ci_level": float(ci_level), "method": dict(_METHOD)}

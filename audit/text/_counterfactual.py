@@ -2,12 +2,17 @@
 
 For every real text that mentions an identity term, the term is replaced (whole
 word, capitalisation kept) by each other term of its swap group
-(:data:`audit.text.SWAP_GROUPS`); a fair classifier scores the pair alike. Per
-term pair we report how often the thresholded prediction flips (with an exact
-Clopper–Pearson interval) and the mean signed and absolute score change (with
-Student-t intervals). The templates of :data:`audit.text.TEMPLATES` filled with
-each identity adjective give a second, synthetic view: the spread of the mean
-score across terms of one category.
+(:data:`audit.text.SWAP_GROUPS`); a fair classifier scores the pair alike. Only
+identity mentions are swapped: a match that is part of a name ("the White House")
+or an ambiguous word that does not describe people ("a black cat") is left as
+it is, and counted with its reason (``matching``; :func:`audit.text.identity_matches`).
+Per term pair we report how often the thresholded prediction flips and the mean
+signed and absolute score change; per category the same over all its
+counterfactuals, and the largest figures over pairs with intervals adjusted for
+choosing the largest (:mod:`audit.text._cf_summary`). Texts are the unit of every
+interval. The templates of :data:`audit.text.TEMPLATES` filled with each identity
+adjective give a second, synthetic view: the spread of the mean score across terms
+of one category.
 """
 
 from __future__ import annotations
@@ -15,16 +20,16 @@ from __future__ import annotations
 import os
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from audit.exceptions import DataError
-from audit.text._identity import (
-    SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, category_pattern, check_categories, fill_template, normalise_term,
-)
-from audit.text._stats import clopper_pearson, finite, mean_t_interval
+from audit.text._cf_summary import category_summary, max_entry, pair_figures
+from audit.text._identity import SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, check_categories, fill_template
+from audit.text._mentions import SKIP_REASONS, Match, identity_matches
+from audit.text._stats import finite
 
 __all__ = ["counterfactual_fairness", "substitute"]
 
@@ -38,19 +43,29 @@ _BAD_TEXTS = "Expected a sequence of strings; found {what}. Fix: pass a list of 
 _BAD_PARAM = "{name} must be {expected}; found {value!r}."
 
 METHOD = {
-    "substitution": "Each identity term found in a text (whole word, case-insensitive, longest match first) is replaced "
-                    "by every other term of its swap group (same category and grammatical role), keeping capitalisation; "
-                    "all occurrences of the term in the text are replaced.",
-    "flip_rate": "Share of counterfactuals whose thresholded prediction (score >= threshold) differs from the original's; "
-                 "exact Clopper-Pearson interval.",
-    "score_change": "Counterfactual score minus original score; mean and mean absolute value with Student-t intervals.",
-    "max": "Maxima are taken over term pairs with at least min_pair_size counterfactuals.",
+    "substitution": "Each identity mention found in a text (whole word, case-insensitive, longest match first) is "
+                    "replaced by every other term of its swap group (same category and grammatical role), keeping "
+                    "capitalisation; all mentions of the term in the text are replaced. Matches that are part of a "
+                    "capitalised name, and ambiguous words (colours, ages, senses) that do not describe people, are "
+                    "not mentions: they are left as they are and counted in 'matching'.",
+    "flip_rate": "Share of counterfactuals whose thresholded prediction (score >= threshold) differs from the "
+                 "original's. A pair has one counterfactual per text: exact Clopper-Pearson interval over its texts. "
+                 "A category pools 8-14 correlated counterfactuals per text: Clopper-Pearson at the effective number "
+                 "of independent counterfactuals (Korn & Graubard 1998, texts as clusters), never narrower than the "
+                 "interval of 0 flips in as many texts.",
+    "score_change": "Counterfactual score minus original score: the mean with a Student-t interval; the mean absolute "
+                    "value (in [0, 1]) with the effective-size interval over texts (as the flip rate).",
+    "max": "Maxima are taken over term pairs with at least min_pair_size counterfactuals. The value is the largest "
+           "observed figure (biased upward, as a maximum is); its interval is adjusted for choosing it among n_pairs "
+           "pairs (Bonferroni: each pair's interval at level 1 - (1 - ci_level) / n_pairs), so that it covers the "
+           "chosen pair's rate; upper_bound_all_pairs bounds every pair's rate together.",
     "templates": "Every template is filled with every identity adjective of a category; spread = max - min over terms "
                  "of the term's mean score over templates.",
     "reference": "Garg et al. 2019, Counterfactual Fairness in Text Classification through Robustness; "
-                 "Dixon et al. 2018, Measuring and Mitigating Unintended Bias in Text Classification.",
+                 "Dixon et al. 2018, Measuring and Mitigating Unintended Bias in Text Classification; "
+                 "Korn & Graubard 1998, Confidence intervals for proportions with small expected number of positive "
+                 "counts estimated from survey data.",
 }
-
 
 def _match_case(original: str, replacement: str) -> str:
     letters = [c for c in original if c.isalpha()]
@@ -61,17 +76,30 @@ def _match_case(original: str, replacement: str) -> str:
     return replacement
 
 
+def _splice(text: str, matches: Sequence[Match], source: str, target: str) -> str:
+    """``text`` with the given mentions of ``source`` replaced by ``target``, case kept."""
+    out, last = [], 0
+    for m in matches:
+        if m.reason is None and m.term == source:
+            out += [text[last:m.start], _match_case(text[m.start:m.end], target)]
+            last = m.end
+    return "".join(out) + text[last:]
+
+
 def substitute(text: str, category: str, source: str, target: str) -> str:
-    """``text`` with every whole-word ``source`` term of ``category`` replaced by ``target``, case kept.
+    """``text`` with every mention of the ``category`` term ``source`` replaced by ``target``, case kept.
+
+    Only identity mentions are replaced (:func:`audit.text.identity_matches`): not a match inside a
+    name, nor an ambiguous word that does not describe people.
 
     Examples
     --------
     >>> substitute("She said SHE would go; shelter", "gender", "she", "he")
     'He said HE would go; shelter'
+    >>> substitute("The White House and white people", "ethnicity", "white", "asian")
+    'The White House and asian people'
     """
-    pattern = category_pattern(category)
-    return pattern.sub(lambda m: _match_case(m.group(0), target) if normalise_term(m.group(0)) == source else m.group(0),
-                       text)
+    return _splice(text, identity_matches(text, category), source, target)
 
 
 def _partners(category: str) -> dict[str, tuple[str, ...]]:
@@ -92,53 +120,94 @@ def _scores(predict_fn: PredictFn, texts: list[str]) -> np.ndarray:
 class _Counterfactuals:
     """The substituted texts and where each came from."""
 
-    rows: list[int]
-    categories: list[str]
-    sources: list[str]
-    targets: list[str]
-    texts: list[str]
+    rows: list[int] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
 
-def _found_terms(text: str, categories: tuple[str, ...]) -> dict[str, list[str]]:
-    found = {}
-    for cat in categories:
-        partners = _partners(cat)
-        terms = sorted({normalise_term(m.group(0)) for m in category_pattern(cat).finditer(text)} & set(partners))
-        if terms:
-            found[cat] = terms
+@dataclass
+class _Found:
+    """Every match in every text: the mentions that can be swapped, and the matches left out with their reason."""
+
+    matches: list[dict[str, list[Match]]]
+    skipped: dict[str, dict[str, int]]
+    examples: list[dict[str, Any]]
+    n_matches: int = 0
+
+
+#: Skipped matches kept as examples per reason (the words around them), for a reader to check the rule.
+SKIPPED_EXAMPLES = 3
+_SKIP_CONTEXT = 60
+
+
+def _find(texts: list[str], categories: tuple[str, ...]) -> _Found:
+    partners = {cat: _partners(cat) for cat in categories}
+    found = _Found([], {cat: {} for cat in categories}, [])
+    shown: dict[str, int] = {}
+    for text in texts:
+        per_text = {}
+        for cat in categories:
+            matches = identity_matches(text, cat)
+            found.n_matches += len(matches)
+            for m in matches:
+                if m.reason is None:
+                    continue
+                found.skipped[cat][m.reason] = found.skipped[cat].get(m.reason, 0) + 1
+                if shown.get(m.reason, 0) < SKIPPED_EXAMPLES:
+                    shown[m.reason] = shown.get(m.reason, 0) + 1
+                    lo, hi = max(0, m.start - _SKIP_CONTEXT), m.end + _SKIP_CONTEXT
+                    found.examples.append({"category": cat, "term": m.term, "reason": m.reason,
+                                           "text": ("… " if lo else "") + text[lo:hi] + (" …" if hi < len(text) else ""),
+                                           "match": text[m.start:m.end]})
+            if any(m.reason is None and m.term in partners[cat] for m in matches):
+                per_text[cat] = matches
+        found.matches.append(per_text)
     return found
 
 
-def _build(texts: list[str], rows: list[int], categories: tuple[str, ...]) -> _Counterfactuals:
-    cf = _Counterfactuals([], [], [], [], [])
+def _build(texts: list[str], rows: list[int], categories: tuple[str, ...], found: _Found) -> _Counterfactuals:
+    cf = _Counterfactuals()
     partners = {cat: _partners(cat) for cat in categories}
     for row in rows:
-        for cat, terms in _found_terms(texts[row], categories).items():
-            for source in terms:
+        for cat, matches in found.matches[row].items():
+            for source in sorted({m.term for m in matches if m.reason is None and m.term in partners[cat]}):
                 for target in partners[cat][source]:
                     cf.rows.append(row)
                     cf.categories.append(cat)
                     cf.sources.append(source)
                     cf.targets.append(target)
-                    cf.texts.append(substitute(texts[row], cat, source, target))
+                    cf.texts.append(_splice(texts[row], matches, source, target))
     return cf
+
+
+def _matching(found: _Found, n_texts: int) -> dict[str, Any]:
+    """What the record says about the matches: how many, how many were left out and why, a few examples."""
+    by_reason: dict[str, int] = {}
+    for counts in found.skipped.values():
+        for reason, n in counts.items():
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    n_skipped = sum(by_reason.values())
+    return {"n_texts": n_texts, "n_matches": found.n_matches, "n_mentions": found.n_matches - n_skipped,
+            "n_skipped": n_skipped, "skipped": by_reason,
+            "skipped_by_category": {c: dict(v) for c, v in found.skipped.items() if v},
+            "examples": found.examples, "reasons": dict(SKIP_REASONS)}
 
 
 def _pair_entry(idx: np.ndarray, cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray,
                 opts: dict[str, Any]) -> dict[str, Any]:
     orig = base[np.asarray(cf.rows)[idx]]
     delta = new[idx] - orig
-    flips = int(np.sum((orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])))
+    flips = (orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])
     order = sorted(range(len(idx)), key=lambda j: (-abs(delta[j]), int(idx[j])))[: opts["n_examples"]]
     first = int(idx[0])
     return {
         "category": cf.categories[first], "from": cf.sources[first], "to": cf.targets[first], "n": int(len(idx)),
-        "n_flips": flips,
-        "flip_rate": {"value": flips / len(idx), "ci": clopper_pearson(flips, len(idx), opts["ci_level"])},
-        "mean_score_change": mean_t_interval(delta, opts["ci_level"]),
-        "mean_abs_score_change": mean_t_interval(np.abs(delta), opts["ci_level"], lower=0.0),
+        **pair_figures(flips, delta, opts["ci_level"]),
         "examples": [{**window(texts[cf.rows[int(idx[j])]], cf.texts[int(idx[j])]),
                       "score": finite(orig[j]), "counterfactual_score": finite(new[idx[j]])} for j in order],
+        "_delta": delta,
     }
 
 
@@ -190,34 +259,14 @@ def _pairs(cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.nda
     return [_pair_entry(np.asarray(keys[key]), cf, texts, base, new, opts) for key in sorted(keys)]
 
 
-def _max_entry(pairs: list[dict], metric: str, min_pair_size: int) -> dict[str, Any]:
-    eligible = [p for p in pairs if p["n"] >= min_pair_size and p[metric]["value"] is not None]
-    if not eligible:
-        return {"value": None, "ci": None, "pair": None, "n": None,
-                "reason": f"no term pair has at least min_pair_size={min_pair_size} counterfactuals"}
-    best = max(eligible, key=lambda p: (p[metric]["value"], p["n"]))
-    return {"value": best[metric]["value"], "ci": best[metric]["ci"], "n": best["n"],
-            "pair": {"category": best["category"], "from": best["from"], "to": best["to"]}}
-
-
-def _category_summary(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.ndarray, pairs: list[dict],
-                      opts: dict[str, Any]) -> dict[str, Any]:
+def _category(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.ndarray, pairs: list[dict],
+              opts: dict[str, Any]) -> dict[str, Any]:
     idx = np.asarray([j for j, c in enumerate(cf.categories) if c == cat], dtype=int)
-    mine = [p for p in pairs if p["category"] == cat]
-    if idx.size == 0:
-        return {"n_texts": 0, "n_counterfactuals": 0, "flip_rate": {"value": None, "ci": None},
-                "mean_abs_score_change": {"value": None, "ci": None},
-                "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"]),
-                "max_mean_abs_score_change": _max_entry(mine, "mean_abs_score_change", opts["min_pair_size"])}
-    orig = base[np.asarray(cf.rows)[idx]]
-    flips = int(np.sum((orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])))
-    return {
-        "n_texts": len({cf.rows[j] for j in idx}), "n_counterfactuals": int(idx.size),
-        "flip_rate": {"value": flips / idx.size, "ci": clopper_pearson(flips, int(idx.size), opts["ci_level"])},
-        "mean_abs_score_change": mean_t_interval(np.abs(new[idx] - orig), opts["ci_level"], lower=0.0),
-        "max_flip_rate": _max_entry(mine, "flip_rate", opts["min_pair_size"]),
-        "max_mean_abs_score_change": _max_entry(mine, "mean_abs_score_change", opts["min_pair_size"]),
-    }
+    rows = np.asarray(cf.rows, dtype=int)[idx]
+    orig = base[rows]
+    flips = (orig >= opts["threshold"]) != (new[idx] >= opts["threshold"])
+    return category_summary(rows, flips, new[idx] - orig, [p for p in pairs if p["category"] == cat],
+                            min_pair_size=opts["min_pair_size"], level=opts["ci_level"])
 
 
 def _spread(mean_by_term: dict[str, float]) -> dict[str, Any]:
@@ -326,9 +375,11 @@ def counterfactual_fairness(
     Returns
     -------
     dict
-        JSON-serialisable: ``max_flip_rate``, ``max_mean_abs_score_change``, ``n_texts``,
+        JSON-serialisable: ``max_flip_rate``, ``max_mean_abs_score_change`` (the largest over pairs,
+        with intervals adjusted for the choice: :func:`audit.text._cf_summary.max_entry`), ``n_texts``,
         ``n_texts_with_terms``, ``n_texts_used``, ``n_counterfactuals``, ``categories``, ``pairs``,
-        ``templates``, ``threshold``, ``ci_level``, ``min_pair_size``, ``method``.
+        ``matching`` (matches found, left out and why), ``templates``, ``threshold``, ``ci_level``,
+        ``min_pair_size``, ``method``.
 
     Examples
     --------
@@ -339,11 +390,12 @@ def counterfactual_fairness(
     """
     texts = _check(texts, threshold, max_texts, n_examples, ci_level, min_pair_size)
     cats = check_categories(categories)
-    with_terms = [i for i, t in enumerate(texts) if _found_terms(t, cats)]
+    found = _find(texts, cats)
+    with_terms = [i for i, per_text in enumerate(found.matches) if per_text]
     rows = with_terms
     if len(rows) > max_texts:
         rows = sorted(np.random.default_rng(seed).choice(rows, size=max_texts, replace=False).tolist())
-    cf = _build(texts, rows, cats)
+    cf = _build(texts, rows, cats, found)
     base = np.zeros(len(texts))
     base[rows] = _scores(predict_fn, [texts[i] for i in rows])
     new = _scores(predict_fn, cf.texts)
@@ -351,14 +403,18 @@ def counterfactual_fairness(
             "min_pair_size": min_pair_size}
     pairs = _pairs(cf, texts, base, new, opts)
     _trim_examples(pairs, min_pair_size)
-    return {
-        "max_flip_rate": _max_entry(pairs, "flip_rate", min_pair_size),
-        "max_mean_abs_score_change": _max_entry(pairs, "mean_abs_score_change", min_pair_size),
+    out = {
+        **{f"max_{m}": max_entry(pairs, m, min_pair_size=min_pair_size, level=float(ci_level))
+           for m in ("flip_rate", "mean_abs_score_change")},
         "n_texts": len(texts), "n_texts_with_terms": len(with_terms), "n_texts_used": len(rows),
         "n_counterfactuals": len(cf.texts),
-        "categories": {cat: _category_summary(cat, cf, base, new, pairs, opts) for cat in cats},
+        "categories": {cat: _category(cat, cf, base, new, pairs, opts) for cat in cats},
         "pairs": pairs,
+        "matching": _matching(found, len(texts)),
         "templates": template_scores(predict_fn, categories=cats),
         "threshold": float(threshold), "ci_level": float(ci_level), "min_pair_size": min_pair_size, "seed": int(seed),
         "method": dict(METHOD),
     }
+    for p in pairs:
+        del p["_delta"]
+    return out

@@ -10,19 +10,17 @@ identity term fills it. The words, groups and templates below are our own.
 Substitution happens only inside a *swap group*: terms of the same category
 and the same grammatical role (``"she"`` with ``"he"``, ``"women"`` with
 ``"men"``), so a counterfactual stays a grammatical sentence. Some terms are
-ambiguous (``"old"``, ``"black"``, ``"her"``); :func:`mentions` counts every
-whole-word match, so read the per-term counts with that in mind. ``"her"`` and
-``"him"`` are mentions but not substituted (``"her"`` maps to ``"him"`` or
-``"his"`` depending on the sentence).
+ambiguous (``"old"``, ``"black"``) or part of names (``"White House"``): which
+whole-word matches are identity mentions is decided in
+:mod:`audit.text._mentions`. ``"her"`` and ``"him"`` are mentions but not
+substituted (``"her"`` maps to ``"him"`` or ``"his"`` depending on the sentence).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
-
-import numpy as np
 
 from audit.exceptions import DataError
 
@@ -35,12 +33,10 @@ __all__ = [
     "category_pattern",
     "check_categories",
     "fill_template",
-    "mentions",
     "normalise_term",
 ]
 
 _UNKNOWN_CATEGORY = "Unknown identity category {name!r}. Expected some of: {valid}. Fix: pass categories=[...] from these."
-_BAD_TEXTS = "Expected a sequence of strings; found {what}. Fix: pass a list of str."
 
 # Swap groups per category: the terms of a group replace one another in counterfactuals.
 SWAP_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -151,33 +147,6 @@ def check_categories(categories: Iterable[str] | None) -> tuple[str, ...]:
     if unknown or not chosen:
         raise DataError(_UNKNOWN_CATEGORY.format(name=unknown[0] if unknown else chosen, valid=", ".join(CATEGORIES)))
     return chosen
-
-
-def mentions(texts: Sequence[str], *, categories: Iterable[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
-    """Which texts mention each identity term: whole word, case-insensitive.
-
-    Returns
-    -------
-    dict
-        ``{category: {term: bool mask of len(texts)}}`` for every term of each category.
-
-    Examples
-    --------
-    >>> m = mentions(["She is a Muslim teacher.", "The old man"], categories=["religion", "gender"])
-    >>> m["religion"]["muslim"].tolist(), m["gender"]["man"].tolist()
-    ([True, False], [False, True])
-    """
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise DataError(_BAD_TEXTS.format(what=type(texts).__name__ if isinstance(texts, str) else "non-string items"))
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for cat in check_categories(categories):
-        masks = {term: np.zeros(len(texts), dtype=bool) for term in IDENTITY_TERMS[cat]}
-        pattern = category_pattern(cat)
-        for i, text in enumerate(texts):
-            for match in pattern.finditer(text):
-                masks[normalise_term(match.group(0))][i] = True
-        out[cat] = masks
-    return out
 
 
 def _display(term: str) -> str:

@@ -68,7 +68,7 @@ def test_a_side_below_min_size_gives_a_reason_instead_of_a_value(data):
     assert got["bnsp_auc"]["sides"]["subgroup positives"] == 3
 
 
-def test_bootstrap_intervals_cover_the_point_and_are_json_and_seeded(data):
+def test_intervals_cover_the_point_and_are_json_and_seeded(data):
     y, s, groups = data
     first = identity_auc_metrics(y, s, groups, n_boot=50, seed=1)
     assert json.dumps(first, allow_nan=False) == json.dumps(identity_auc_metrics(y, s, groups, n_boot=50, seed=1))
@@ -77,6 +77,44 @@ def test_bootstrap_intervals_cover_the_point_and_are_json_and_seeded(data):
         assert low <= first[key]["value"] <= high
     low, high = first["subgroups"]["women"]["bnsp_auc"]["ci"]
     assert low < first["subgroups"]["women"]["bnsp_auc"]["value"] < high
+    # each AUC's interval needs no resampling
+    assert identity_auc_metrics(y, s, groups, n_boot=0)["subgroups"]["women"]["bnsp_auc"]["ci"] == [low, high]
+
+
+def test_an_auc_interval_on_a_perfect_small_ranking_is_not_a_point():
+    y = np.r_[np.ones(10), np.zeros(200)].astype(int)
+    s = np.r_[np.full(10, 5.0), np.linspace(0, 1, 200)]
+    g = np.r_[np.ones(10, bool), np.zeros(100, bool), np.ones(10, bool), np.zeros(90, bool)]
+    bnsp = identity_auc_metrics(y, s, {"g": g}, n_boot=0)["subgroups"]["g"]["bnsp_auc"]
+    assert bnsp["value"] == 1.0
+    # 10 subgroup positives: no narrower than Clopper-Pearson for 10 of 10 (Birnbaum-Klose's worst case)
+    assert bnsp["ci"] == pytest.approx([0.025 ** (1 / 10), 1.0])
+
+
+def test_the_interval_narrows_to_delongs_with_many_texts():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 4000)
+    s = y + rng.normal(size=4000)
+    value, ci = identity_auc_metrics(y, s, {}, n_boot=0)["overall_auc"].values()
+    pos, neg = s[y == 1], s[y == 0]
+    v10 = (pos[:, None] > neg[None, :]).mean(axis=1)
+    v01 = (pos[:, None] > neg[None, :]).mean(axis=0)
+    se = np.sqrt(v10.var(ddof=1) / pos.size + v01.var(ddof=1) / neg.size)
+    assert ci[0] == pytest.approx(value - 1.96 * se, abs=2e-3) and ci[1] == pytest.approx(value + 1.96 * se, abs=2e-3)
+
+
+def test_the_lowest_auc_has_an_interval_adjusted_for_choosing_it(data):
+    y, s, groups = data
+    out = identity_auc_metrics(y, s, groups, n_boot=0)
+    worst = out["worst"]["bpsn_auc"]
+    assert worst["subgroup"] == "muslim" and worst["value"] == out["subgroups"]["muslim"]["bpsn_auc"]["value"]
+    assert worst["n_subgroups"] == 3 and worst["level_each"] == pytest.approx(1 - 0.05 / 3)
+    assert worst["ci_subgroup"] == out["subgroups"]["muslim"]["bpsn_auc"]["ci"]
+    assert worst["ci"][0] < worst["ci_subgroup"][0] and worst["ci"][1] > worst["ci_subgroup"][1]
+    assert worst["lower_bound_all_subgroups"] <= worst["ci"][0]
+    tiny = np.zeros(len(y), dtype=bool)
+    none = identity_auc_metrics(y, s, {"tiny": tiny}, n_boot=0)["worst"]["bpsn_auc"]
+    assert none["value"] is None and "enough test texts" in none["reason"]
 
 
 def test_bad_inputs_are_refused():

@@ -84,3 +84,66 @@ def test_a_predict_fn_returning_the_wrong_shape_is_refused():
         counterfactual_fairness(lambda ts: [0.5], ["the women", "the men"], categories=["gender"])
     with pytest.raises(DataError, match="threshold"):
         counterfactual_fairness(_women_detector, ["x"], threshold=2.0)
+
+
+def _one_text_flips_everything(texts):
+    """A scorer that flips every swap of the first text (\"note 0\") and no other."""
+    return np.array([0.9 if t.startswith("note 0 ") and "muslim" not in t else 0.1 for t in texts])
+
+
+def test_a_category_interval_takes_texts_as_the_unit():
+    from audit.text._stats import cluster_share_interval
+
+    texts = [f"note {i} says muslim people live here" for i in range(15)]
+    cat = counterfactual_fairness(_one_text_flips_everything, texts, categories=["religion"])["categories"]["religion"]
+    assert cat["n_texts"] == 15 and cat["n_counterfactuals"] == 15 * 8
+    assert cat["flip_rate"]["value"] == pytest.approx(8 / 120)
+    expected = cluster_share_interval([8] + [0] * 14, [8] * 15, 0.95)
+    assert cat["flip_rate"]["ci"] == pytest.approx(expected["ci"])
+    pooled = binomtest(8, 120).proportion_ci(confidence_level=0.95, method="exact")
+    # 8 flips of one text are one piece of evidence, not eight: wider than the pooled interval
+    assert cat["flip_rate"]["ci"][1] > pooled.high + 0.1
+    assert cat["flip_rate"]["ci"][1] >= 1 - 0.025 ** (1 / 15)  # never narrower than 0 flips in 15 texts
+
+
+def test_the_largest_flip_rate_has_an_interval_adjusted_for_choosing_it():
+    from audit.text._stats import clopper_pearson
+
+    texts = [f"note {i} says muslim people live here" for i in range(15)]
+    flips_two = lambda ts: np.array([0.9 if (t.startswith(("note 0 ", "note 1 ")) and "christian" in t) else 0.1
+                                     for t in ts])
+    best = counterfactual_fairness(flips_two, texts, categories=["religion"])["max_flip_rate"]
+    assert best["pair"] == {"category": "religion", "from": "muslim", "to": "christian"}
+    assert best["value"] == pytest.approx(2 / 15) and best["n_flips"] == 2 and best["n_pairs"] == 8
+    assert best["ci"] == pytest.approx(clopper_pearson(2, 15, 1 - 0.05 / 8))
+    assert best["ci_pair"] == pytest.approx(clopper_pearson(2, 15, 0.95))
+    assert best["ci"][0] < best["ci_pair"][0] and best["upper_bound_all_pairs"] >= best["ci"][1]
+    assert best["adjustment"] == "bonferroni" and best["level_each"] == pytest.approx(1 - 0.05 / 8)
+
+
+def _gate(out, bound):
+    from audit.config import GateSpec
+    from audit.gates import evaluate_gates
+    from audit.result import AuditResult
+
+    record = AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {}, "models": {"private": {}},
+                                    "text": {"models": {"private": {"counterfactual": out}}}})
+    return evaluate_gates([GateSpec(metric="counterfactual_flip_rate", model="private", max=bound)], record)[0]
+
+
+def test_a_gate_on_the_largest_flip_rate_is_inconclusive_on_two_flips_in_fifteen_texts():
+    texts = [f"note {i} says muslim people live here" for i in range(15)]
+    two = lambda ts: np.array([0.9 if (t.startswith(("note 0 ", "note 1 ")) and "christian" in t) else 0.1 for t in ts])
+    gate = _gate(counterfactual_fairness(two, texts, categories=["religion"]), 0.1)
+    assert gate.outcome == "inconclusive" and gate.value is None
+    assert "largest of 8 term pairs" in gate.reason and "0.133" in gate.reason and "too few texts" in gate.reason
+    assert _gate(counterfactual_fairness(two, texts, categories=["religion"]), 0.2).outcome == "pass"
+    many = [f"note {i} says muslim people live here" for i in range(60)]
+    strong = lambda ts: np.array([0.9 if ("christian" in t and int(t.split()[1]) % 2 == 0) else 0.1 for t in ts])
+    gate = _gate(counterfactual_fairness(strong, many, categories=["religion"]), 0.1)
+    assert gate.outcome == "fail" and gate.ci[0] > 0.1  # 30 of 60: the adjusted interval is above the bound
+
+
+def test_an_older_record_without_the_adjustment_is_gated_on_its_value():
+    old = {"max_flip_rate": {"value": 0.133, "ci": [0.017, 0.405], "n": 15, "pair": {"from": "a", "to": "b"}}}
+    assert _gate(old, 0.1).outcome == "fail"
