@@ -36,7 +36,7 @@ from audit.concerns import audited_model
 from audit.gates import gate_bound_text, with_derived
 from audit.result import AuditResult, TaskModelFairness
 from reports._plain import (  # one set of plain-data readers for both card builders
-    as_dict as _dict, not_run as _not_run, number as _num, text as _text, value_ci as _vci,
+    as_dict as _dict, interval as _interval, not_run as _not_run, number as _num, text as _text, value_ci as _vci,
 )
 
 __all__ = ["PERFORMANCE_COLUMNS", "TASK_METRIC_DEFINITIONS", "apply_tasks", "task_kind"]
@@ -487,8 +487,34 @@ def _counterfactual(cf: Any, skipped: dict) -> dict[str, Any]:
     return {"status": "ok", "n_texts": _num(cf.get("n_texts")), "n_texts_with_terms": _num(cf.get("n_texts_with_terms")),
             "n_texts_used": _num(cf.get("n_texts_used")), "n_counterfactuals": _num(cf.get("n_counterfactuals")),
             "threshold": _num(cf.get("threshold")), "ci_level": _num(cf.get("ci_level")), "min_pair_size": _num(cf.get("min_pair_size")),
-            "max_flip_rate": {**_vci(best), "pair": _dict(best.get("pair")) or None, "reason": _text(best.get("reason"))},
+            "max_flip_rate": _max_flip(best), "matching": _matching(cf.get("matching")),
             "categories": categories, "n_pairs": len(pairs), "pairs": pairs[:N_PAIRS], "templates": templates}
+
+
+def _max_flip(best: dict) -> dict[str, Any]:
+    """The largest flip rate: its interval adjusted for choosing it (records before that: the pair's own)."""
+    return {**_vci(best), "pair": _dict(best.get("pair")) or None, "reason": _text(best.get("reason")),
+            "n": _num(best.get("n")), "n_flips": _num(best.get("n_flips")), "n_pairs": _num(best.get("n_pairs")),
+            "ci_pair": _interval(best.get("ci_pair")),
+            "upper_bound_all_pairs": _num(best.get("upper_bound_all_pairs"))}
+
+
+#: How the card names why an identity-term match was left out (audit.text.SKIP_REASONS holds the long form).
+_SKIP_SHORT = {"proper_noun": "part of a capitalised name", "not_people": "an ambiguous word not about people",
+               "age_in_years": "an age in years"}
+
+
+def _matching(m: Any) -> dict[str, Any] | None:
+    """How many identity-term matches were swapped and why the others were not (records before that: None)."""
+    if not isinstance(m, dict):
+        return None
+    skipped = [{"reason": str(k), "label": _SKIP_SHORT.get(str(k), str(k)), "n": _num(v),
+                "rule": _text(_dict(m.get("reasons")).get(k))} for k, v in _dict(m.get("skipped")).items()]
+    examples = [{"reason": _SKIP_SHORT.get(str(e.get("reason")), _text(e.get("reason"))), "text": _text(e.get("text")),
+                 "match": _text(e.get("match"))} for e in map(_dict, _list(m.get("examples")))]
+    return {"n_matches": _num(m.get("n_matches")), "n_mentions": _num(m.get("n_mentions")),
+            "n_skipped": _num(m.get("n_skipped")), "skipped": sorted(skipped, key=lambda r: -(r["n"] or 0)),
+            "examples": examples[:6]}
 
 
 def _identity_auc(ia: Any, skipped: dict) -> dict[str, Any]:
@@ -502,7 +528,8 @@ def _identity_auc(ia: Any, skipped: dict) -> dict[str, Any]:
                      **{fam: {**_vci(sg.get(fam)), "n": _num(_dict(sg.get(fam)).get("n")),
                               "reason": _text(_dict(sg.get(fam)).get("reason"))} for fam in _AUC_FAMILIES}})
     rows.sort(key=lambda r: (r["bpsn_auc"]["value"] if r["bpsn_auc"]["value"] is not None else 2.0, r["subgroup"]))
-    worst = {fam: {**_vci(w), "subgroup": _text(_dict(w).get("subgroup")), "reason": _text(_dict(w).get("reason"))}
+    worst = {fam: {**_vci(w), "subgroup": _text(_dict(w).get("subgroup")), "reason": _text(_dict(w).get("reason")),
+                   "n_subgroups": _num(_dict(w).get("n_subgroups"))}
              for fam, w in _dict(ia.get("worst")).items()}
     return {"status": "ok", "overall_auc": _vci(ia.get("overall_auc")), "final_score": _vci(ia.get("final_score")),
             "power_means": {fam: _vci(ia.get(f"power_mean_{fam}")) for fam in _AUC_FAMILIES if f"power_mean_{fam}" in ia},

@@ -76,10 +76,14 @@ class TextModelAudit(Section):
     """The text audits of one model (audit.text)."""
 
     counterfactual: dict[str, Any] | None = field(default=None, metadata=doc(
-        "counterfactual identity-term fairness (Garg et al. 2019): flip rate and score change per term pair, with "
-        "intervals and examples; the template scores per term"))
+        "counterfactual identity-term fairness (Garg et al. 2019): flip rate and score change per term pair and per "
+        "category, with intervals that take texts as the unit, and examples; the largest over pairs with intervals "
+        "adjusted for choosing it (n_pairs, ci_pair, upper_bound_all_pairs); matching: the identity-term matches "
+        "found, swapped, and left out with their reason (names, ambiguous words not about people); the template "
+        "scores per term"))
     identity_auc: dict[str, Any] | None = field(default=None, metadata=doc(
-        "subgroup, BPSN and BNSP AUC per identity the test texts mention (Borkan et al. 2019), with intervals"))
+        "subgroup, BPSN and BNSP AUC per identity the test texts mention (Borkan et al. 2019), with intervals; worst: "
+        "the lowest of each family, its interval adjusted for choosing it (n_subgroups, ci_subgroup)"))
     tokens: dict[str, Any] | None = field(default=None, metadata=doc(
         "token attributions (Captum LayerIntegratedGradients on the embedding): top tokens, examples, "
         "completeness and the deletion check"))

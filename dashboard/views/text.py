@@ -98,9 +98,11 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
         return
     worst, change = cf.get("max_flip_rate") or {}, cf.get("max_mean_abs_score_change") or {}
     c = st.columns(4)
-    c[0].metric("worst flip rate", fmt(worst.get("value")), help="Largest flip rate over term pairs with enough texts.")
+    c[0].metric("worst flip rate", fmt(worst.get("value")), help="Largest flip rate over term pairs with enough texts; "
+                "its interval is adjusted for choosing the largest of the pairs compared (Bonferroni).")
+    adjusted = f" (adjusted for {fmt(worst.get('n_pairs'))} pairs)" if worst.get("n_pairs") else ""
     c[0].caption(md_escape(" → ".join(str((worst.get("pair") or {}).get(k, "?")) for k in ("from", "to"))
-                           + f" · {_interval(worst)} · n = {fmt(worst.get('n'))}"))
+                           + f" · {_interval(worst)}{adjusted} · n = {fmt(worst.get('n'))}"))
     c[1].metric("worst mean |Δscore|", fmt(change.get("value")))
     c[1].caption(md_escape(" → ".join(str((change.get("pair") or {}).get(k, "?")) for k in ("from", "to"))))
     c[2].metric("texts with identity terms", f"{fmt(cf.get('n_texts_with_terms'))} of {fmt(cf.get('n_texts'))}")
@@ -111,8 +113,11 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
         st.caption("Gates: " + "; ".join(f"{md_escape(g.name or g.metric)} (≤ {fmt(g.max)}): {md_escape(g.outcome or '?')}"
                                          for g in gates))
     st.caption(f"Threshold {fmt(cf.get('threshold'))}; pairs with fewer than {fmt(cf.get('min_pair_size'))} counterfactuals "
-               "are listed but not eligible for the maxima. Flip rates: exact Clopper–Pearson intervals; score changes: "
-               "Student-t intervals.")
+               "are listed but not eligible for the maxima. Texts are the unit of every interval: a pair's flip rate has "
+               "an exact Clopper–Pearson interval over its texts; a category's pools each text's correlated "
+               "counterfactuals (Clopper–Pearson at their effective number, texts as clusters); mean |Δscore| likewise, "
+               "mean Δscore a Student-t interval. The maxima's intervals are adjusted for choosing the largest pair.")
+    _matching(cf.get("matching"))
     table(category_table(cf))
     pairs = pair_table(cf)
     if pairs.empty:
@@ -140,6 +145,24 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
     i = st.selectbox("Pair", range(len(shown)), key=key,
                      format_func=lambda j: f"{shown.at[j, 'from']} → {shown.at[j, 'to']} ({shown.at[j, 'category']})")
     _pair_examples(cf["pairs"][int(shown.at[i, "index"])])
+
+
+def _matching(matching: Any) -> None:
+    """How many identity-term matches were swapped, and the ones left out (names, words not about people)."""
+    if not isinstance(matching, dict) or not matching.get("n_matches"):
+        return
+    skipped = matching.get("skipped") or {}
+    why = ", ".join(f"{fmt(n)} {str(k).replace('_', ' ')}" for k, n in skipped.items())
+    st.caption(f"{fmt(matching.get('n_mentions'))} of {fmt(matching.get('n_matches'))} identity-term matches are identity "
+               f"mentions and were swapped" + (f"; left as they are: {md_escape(why)}." if why else "."))
+    examples = [e for e in (matching.get("examples") or []) if isinstance(e, dict)]
+    if examples:
+        with st.expander("Matches left out (examples)"):
+            table(pd.DataFrame([{"match": str(e.get("match")), "reason": str(e.get("reason")), "text": str(e.get("text"))}
+                                for e in examples]))
+            reasons = matching.get("reasons") or {}
+            for key, rule in reasons.items():
+                st.caption(f"{md_escape(str(key).replace('_', ' '))}: {md_escape(rule)}")
 
 
 def _templates(cf: dict[str, Any] | None) -> None:
@@ -182,8 +205,11 @@ def _aucs(auc: dict[str, Any] | None, r: AuditResult, model: str) -> None:
         st.caption("Lowest: " + "; ".join(f"{md_escape(k.replace('_', ' '))} {fmt(v.get('value'))} "
                                           f"({md_escape(v.get('subgroup'))})" for k, v in worst.items() if isinstance(v, dict)))
     st.caption(f"Power mean p = {fmt(auc.get('power'))}; each AUC needs at least {fmt(auc.get('min_size'))} texts on each "
-               f"side; percentile bootstrap intervals ({fmt(auc.get('n_boot'))} resamples). BPSN low: the subgroup's negatives "
-               "score above the background's positives; BNSP low: its positives score below the background's negatives.")
+               "side. Each AUC's interval is exact-binomial at the effective number of text pairs its (DeLong) variance "
+               "implies, never narrower than a perfect ranking of the smaller side allows; the lowest of each family is "
+               "adjusted for choosing it; power means and final score: percentile bootstrap "
+               f"({fmt(auc.get('n_boot'))} resamples). BPSN low: the subgroup's negatives score above the background's "
+               "positives; BNSP low: its positives score below the background's negatives.")
     long = auc_long(auc)
     bounds = [{"value": g.min, "label": f"gate ≥ {fmt(g.min)}"} for g in r.gates
               if g.metric == "bpsn_auc_min" and g.model in (model, None) and g.min is not None]

@@ -175,6 +175,27 @@ def test_text_card_shows_counterfactuals_subgroup_aucs_and_tokens(text):
     assert card["bias"]["status"] == "not run" and "identity terms" in card["bias"]["reason"]
 
 
+def test_text_card_shows_the_adjusted_interval_of_the_largest_flip_rate_and_the_matches_left_out(text):
+    import copy
+
+    record = copy.deepcopy(text)
+    cf = record["text"]["models"]["private"]["counterfactual"]
+    cf["max_flip_rate"].update({"ci": [0.021, 0.401], "ci_pair": [0.057, 0.298], "n_flips": 6, "n_pairs": 187,
+                                "upper_bound_all_pairs": 0.712, "adjustment": "bonferroni"})
+    cf["matching"] = {"n_matches": 410, "n_mentions": 398, "n_skipped": 12,
+                      "skipped": {"proper_noun": 9, "not_people": 3},
+                      "examples": [{"reason": "proper_noun", "match": "White", "text": f"the White House {HOSTILE}"}]}
+    card = build_card_data(record)
+    got = card["text_audits"]["models"][0]["counterfactual"]
+    assert got["max_flip_rate"]["n_pairs"] == 187 and got["max_flip_rate"]["ci_pair"] == [0.057, 0.298]
+    assert [r["n"] for r in got["matching"]["skipped"]] == [9, 3]
+    md, html = render_markdown(record), render_html(record)
+    for out in (md, html):
+        assert "0.021, 0.401" in out and "largest of 187 pairs" in out and "0.712" in out
+        assert "410" in out and "9 part of a capitalised name" in out and "3 an ambiguous word not about people" in out
+        assert "<script>" not in out  # the skipped example is quoted inert
+
+
 def test_hostile_example_texts_are_inert_in_markdown(text):
     body = _body(render_markdown(text))
     assert "<script>" not in body and "<img" not in body
