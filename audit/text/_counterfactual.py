@@ -147,7 +147,7 @@ def _find(texts: list[str], categories: tuple[str, ...]) -> _Found:
     found = _Found([], {cat: {} for cat in categories}, [])
     shown: dict[str, int] = {}
     for text in texts:
-        per_text = {}
+        per_text, quoted = {}, set()  # one example per reason and text
         for cat in categories:
             matches = identity_matches(text, cat)
             found.n_matches += len(matches)
@@ -155,8 +155,9 @@ def _find(texts: list[str], categories: tuple[str, ...]) -> _Found:
                 if m.reason is None:
                     continue
                 found.skipped[cat][m.reason] = found.skipped[cat].get(m.reason, 0) + 1
-                if shown.get(m.reason, 0) < SKIPPED_EXAMPLES:
+                if shown.get(m.reason, 0) < SKIPPED_EXAMPLES and m.reason not in quoted:
                     shown[m.reason] = shown.get(m.reason, 0) + 1
+                    quoted.add(m.reason)
                     lo, hi = max(0, m.start - _SKIP_CONTEXT), m.end + _SKIP_CONTEXT
                     found.examples.append({"category": cat, "term": m.term, "reason": m.reason,
                                            "text": ("… " if lo else "") + text[lo:hi] + (" …" if hi < len(text) else ""),
