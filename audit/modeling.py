@@ -19,6 +19,8 @@ from audit.exceptions import ModelError
 __all__ = [
     "MLP",
     "RegressionLoss",
+    "WeightedClassLoss",
+    "class_weights",
     "positive_logit",
     "binary_loss",
     "predict_proba",
@@ -132,6 +134,55 @@ class RegressionLoss(nn.Module):
 
     def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return nn.functional.mse_loss(output.reshape(-1), y.to(output.dtype).reshape(-1), reduction=self.reduction)
+
+
+class WeightedClassLoss(nn.Module):
+    """Binary or multiclass cross-entropy with one weight per class: the batch mean of ``w[y_i] · loss_i``.
+
+    The mean is over the rows (not over the weights, as ``nn.CrossEntropyLoss(weight=...)`` takes it),
+    so a DP-SGD step clips and averages per-example gradients as it does without weights. It has a
+    ``reduction`` attribute for Opacus's ghost clipping and the membership audit.
+
+    Examples
+    --------
+    >>> loss = WeightedClassLoss(torch.tensor([1.0, 3.0]), binary=True)
+    >>> round(loss(torch.zeros(2, 1), torch.tensor([0, 1])).item(), 4)  # (1 + 3) / 2 * log 2
+    1.3863
+    """
+
+    def __init__(self, weights: torch.Tensor, *, binary: bool, reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weights", torch.as_tensor(weights, dtype=torch.float32))
+        self.binary = binary
+        self.reduction = reduction
+
+    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        y = y.reshape(-1).long()
+        if self.binary:
+            per = nn.functional.binary_cross_entropy_with_logits(positive_logit(output), y.float(), reduction="none")
+        else:
+            per = nn.functional.cross_entropy(output, y, reduction="none")
+        per = per * self.weights.to(per.dtype)[y]
+        return per if self.reduction == "none" else per.sum() if self.reduction == "sum" else per.mean()
+
+
+def class_weights(y: np.ndarray, mode: str, *, n_classes: int = 2, rare_share: float = 0.2) -> np.ndarray | None:
+    """Inverse-frequency class weights (mean weight 1 over the rows), or None when the loss is not weighted.
+
+    ``mode``: ``"balanced"`` always; ``"none"`` never; ``"auto"`` when the rarest class is under
+    ``rare_share`` of the rows (a model of 88% approvals otherwise learns to approve everyone).
+
+    Examples
+    --------
+    >>> class_weights(np.array([0] * 9 + [1]), "auto").round(3).tolist()
+    [0.556, 5.0]
+    >>> class_weights(np.array([0, 1, 1, 0]), "auto") is None
+    True
+    """
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes).astype(float)
+    if mode == "none" or (mode == "auto" and counts.min() / max(counts.sum(), 1) >= rare_share):
+        return None
+    return counts.sum() / (n_classes * np.maximum(counts, 1))
 
 
 def count_parameters(model: nn.Module) -> int:

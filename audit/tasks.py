@@ -100,12 +100,20 @@ class TaskSpec:
         return np.asarray(standardised, dtype=np.float64) * self.target_scale + self.target_mean
 
     # ---------------------------------------------------------------- models
-    def loss_fn(self) -> Any:
-        """The training loss: binary cross-entropy with logits, cross-entropy, or MSE on the standardised target."""
+    def loss_fn(self, class_weights: Any = None) -> Any:
+        """The training loss: binary cross-entropy with logits, cross-entropy, or MSE on the standardised target.
+
+        ``class_weights`` (one per class, from :func:`audit.modeling.class_weights`) weights each row's
+        loss by its class; a regression ignores them.
+        """
         from torch import nn
 
-        from audit.modeling import RegressionLoss, binary_loss
+        from audit.modeling import RegressionLoss, WeightedClassLoss, binary_loss
 
+        if class_weights is not None and self.task != "regression":
+            import torch
+
+            return WeightedClassLoss(torch.as_tensor(np.asarray(class_weights)), binary=self.task == "binary")
         if self.task == "multiclass":
             return nn.CrossEntropyLoss()
         return RegressionLoss() if self.task == "regression" else binary_loss
@@ -146,23 +154,25 @@ class TaskSpec:
         values = torch.cat(out).numpy()
         return values if self.task == "multiclass" else self.to_target_units(values)
 
-    def decide(self, scores: np.ndarray) -> np.ndarray:
-        """Decisions from scores: thresholded at 0.5, the most probable class, or the prediction itself."""
+    def decide(self, scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """Decisions from scores: at or above the threshold (binary), the most probable class, or the prediction itself."""
         if self.task == "binary":
-            return (scores >= 0.5).astype(np.int64)
+            return (np.asarray(scores) >= threshold).astype(np.int64)
         if self.task == "multiclass":
             return np.argmax(scores, axis=1).astype(np.int64)
         return np.asarray(scores, dtype=np.float64)
 
-    def summary(self, y_true: np.ndarray, scores: np.ndarray, *, truth: np.ndarray | None = None) -> dict[str, Any]:
+    def summary(self, y_true: np.ndarray, scores: np.ndarray, *, truth: np.ndarray | None = None,
+                threshold: float = 0.5) -> dict[str, Any]:
         """Test metrics of one model (keys of :class:`audit.result.ModelSummary`).
 
         ``y_true`` is what :meth:`encode` gives; a regression's metrics use ``truth``, the target as the
-        data holds it, when given (else ``y_true`` mapped back to target units).
+        data holds it, when given (else ``y_true`` mapped back to target units). A binary model's
+        decisions are taken at ``threshold``.
         """
         from sklearn import metrics
 
-        pred = self.decide(scores)
+        pred = self.decide(scores, threshold)
         if self.task == "regression":
             truth = self.to_target_units(y_true) if truth is None else np.asarray(truth, dtype=np.float64)
             return {"test_accuracy": None, "test_mae": _num(metrics.mean_absolute_error(truth, pred)),
@@ -171,6 +181,7 @@ class TaskSpec:
         out = {"test_accuracy": float((pred == y_true).mean())}
         if self.task == "binary":
             out["test_roc_auc"] = float(metrics.roc_auc_score(y_true, scores)) if len(np.unique(y_true)) == 2 else None
+            out["test_balanced_accuracy"] = float(metrics.balanced_accuracy_score(y_true, pred))
             return out
         labels = list(range(len(self.classes)))
         out["test_macro_f1"] = float(metrics.f1_score(y_true, pred, labels=labels, average="macro", zero_division=0))

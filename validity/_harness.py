@@ -4,7 +4,9 @@ Targets (issue 22, "Done when"), applied to every cell:
 
 * **coverage** of a nominal 95% interval or band: at least :data:`COVERAGE_FLOOR` (93%);
 * **error rate** of a test or flag at the null (family-wise where the tool controls a family): at
-  most ``alpha`` plus the Monte-Carlo error (``2 · se`` of a rate ``alpha`` over ``reps``);
+  most ``alpha`` plus the Monte-Carlo error (``3 · se`` of a rate ``alpha`` over ``reps``: the suite
+  has about a hundred null rows, and a test exactly at 5% would miss a 2-se allowance in 2.3% of
+  them by chance alone);
 * **power** against a stated baseline on the same simulated data: not below the baseline's
   minus the Monte-Carlo error of the difference;
 * **bound**: a one-sided bound (a privacy lower bound) lies on the wrong side of the truth in at
@@ -91,9 +93,9 @@ def coverage_row(check: str, cell: Mapping[str, Any], *, hits: int, reps: int, q
 
 def error_row(check: str, cell: Mapping[str, Any], *, errors: int, reps: int, alpha: float = ALPHA,
               measure: str = "error rate at the null", detail: str = "") -> Row:
-    """An error rate at the null, against ``alpha`` plus twice its Monte-Carlo standard error."""
+    """An error rate at the null, against ``alpha`` plus three Monte-Carlo standard errors."""
     value = errors / max(reps, 1)
-    allowed = alpha + 2.0 * mc_se(alpha, reps)
+    allowed = alpha + 3.0 * mc_se(alpha, reps)
     return Row(check, dict(cell), measure, value, f"≤ {alpha:.0%} + MC ({allowed:.1%})", value <= allowed + 1e-12,
                reps, detail)
 
@@ -110,9 +112,9 @@ def power_row(check: str, cell: Mapping[str, Any], *, ours: int, baseline: int, 
 
 def bound_row(check: str, cell: Mapping[str, Any], *, above: int, reps: int, largest: float, truth: float,
               alpha: float = ALPHA, measure: str = "share of bounds above the truth") -> Row:
-    """A one-sided lower bound: the share of seeds where it exceeds the truth, at most ``alpha`` (+ MC)."""
+    """A one-sided lower bound: the share of seeds where it exceeds the truth, at most ``alpha`` (+ 3 MC se)."""
     value = above / max(reps, 1)
-    allowed = alpha + 2.0 * mc_se(alpha, reps)
+    allowed = alpha + 3.0 * mc_se(alpha, reps)
     return Row(check, dict(cell), measure, value, f"≤ {alpha:.0%} + MC", value <= allowed + 1e-12, reps,
                f"largest bound {largest:.3g}, truth {truth:.3g}")
 

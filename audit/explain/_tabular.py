@@ -118,16 +118,16 @@ def _display(value: Any) -> str:
 
 
 def _examples(grouped: np.ndarray, features: Sequence[str], raw: pd.DataFrame, y: np.ndarray, score: np.ndarray,
-              *, n_examples: int, seed: int, output: str = "log_odds") -> list[dict[str, Any]]:
+              *, n_examples: int, seed: int, output: str = "log_odds", threshold: float = 0.5) -> list[dict[str, Any]]:
     if n_examples == 0:
         return []
     if output == "value":  # a regression: the largest errors
         errors = np.argsort(-np.abs(score - y), kind="stable")[: n_examples // 2]
     else:
-        pred = (score >= 0.5).astype(int)
+        pred = (score >= threshold).astype(int)
         errors = np.nonzero(pred != y)[0]
-        # Most confident errors: wrong and farthest from the 0.5 threshold.
-        errors = errors[np.argsort(-np.abs(score[errors] - 0.5), kind="stable")][: n_examples // 2]
+        # Most confident errors: wrong and farthest from the model's decision threshold.
+        errors = errors[np.argsort(-np.abs(score[errors] - threshold), kind="stable")][: n_examples // 2]
     rest = np.setdiff1d(np.arange(len(y)), errors)
     n_sample = min(n_examples - len(errors), len(rest))
     sample = np.sort(np.random.default_rng(seed).choice(rest, size=n_sample, replace=False))
@@ -169,6 +169,7 @@ def explain_tabular(
     randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD,
     seed: int = 0,
     output: str = "log_odds",
+    decision_threshold: float = 0.5,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Explain a binary tabular model (or a regression's prediction): attributions, views, group reliance and faithfulness.
 
@@ -204,12 +205,12 @@ def explain_tabular(
     delta_tolerance : float
         Mean |completeness delta| (in log-odds) above which a warning is raised.
     randomization_threshold : float
-        Mean rank correlation with re-initialised models at or above which the
-        method is flagged as not reflecting the model (Adebayo et al. 2018).
+        Mean rank correlation with re-initialised models at or above which the method is flagged.
     seed : int
         Seeds every random choice.
-    output : str
-        ``"log_odds"`` (a binary logit, 0/1 ``y_explain``) or ``"value"`` (a regression's prediction; ``y_explain``: targets in its units).
+    output, decision_threshold : str, float
+        ``"log_odds"`` (a binary logit, 0/1 ``y_explain``, confident errors decided at the model's decision
+        threshold) or ``"value"`` (a regression's prediction; ``y_explain``: targets in its units).
 
     Returns
     -------
@@ -239,7 +240,7 @@ def explain_tabular(
     explainer, B, baseline_info = _explainer(model, method, baseline, X_train, groups, seed=seed)
     encoded, grouped, score, timing = _attribute(explainer, X_explain, B, groups, seed=seed, output=output)
     section = _views(method, baseline_info, features, grouped, raw_explain, y, score, n_examples=n_examples,
-                     n_boot=n_boot, seed=seed, output=output)
+                     n_boot=n_boot, seed=seed, output=output, threshold=decision_threshold)
     section["group_reliance"], warnings = group_reliance(
         grouped, features, sensitive_explain=sensitive_explain, raw_explain=raw_explain, raw_train=raw_train,
         sensitive_train=sensitive_train, seed=seed)
@@ -292,7 +293,7 @@ def _attribute(explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[i
 
 def _views(method: str, baseline_info: dict[str, Any], features: list[str], grouped: np.ndarray, raw: pd.DataFrame,
            y: np.ndarray, score: np.ndarray, *, n_examples: int, n_boot: int, seed: int,
-           output: str = "log_odds") -> dict[str, Any]:
+           output: str = "log_odds", threshold: float = 0.5) -> dict[str, Any]:
     """The section's head: what is explained against what, global importance with CIs, per-example views."""
     value = output == "value"
     return {
@@ -304,7 +305,8 @@ def _views(method: str, baseline_info: dict[str, Any], features: list[str], grou
         "features": features,
         "global_importance": global_importance(grouped, features, n_boot=n_boot, seed=seed),
         "importance_ci": {"method": "percentile bootstrap over explained rows", "level": 0.95, "n_boot": int(n_boot)},
-        "examples": _examples(grouped, features, raw, y, score, n_examples=n_examples, seed=seed, output=output),
+        "examples": _examples(grouped, features, raw, y, score, n_examples=n_examples, seed=seed, output=output,
+                              threshold=threshold),
     }
 
 

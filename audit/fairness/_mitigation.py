@@ -171,9 +171,9 @@ def mitigation_report(
     _, moment_name, target = CONSTRAINTS[constraint]
     notes = [
         f"Every method is scored on {len(yt)} held-out rows; intervals: {n_boot} bootstrap resamples.",
-        f"Unmitigated predictions: score >= {threshold}.",
+        f"Unmitigated predictions: score >= {threshold:.4g}.",
     ]
-    rows = [_row("unmitigated", f"The audited model, selecting score >= {threshold}.", yt,
+    rows = [_row("unmitigated", f"The audited model, selecting score >= {threshold:.4g} (its decision threshold).", yt,
                  (st >= threshold).astype(int), gt, n_boot=n_boot, seed=seed)]
     rows.append(_threshold_optimizer_row(fit, test, constraint=constraint, n_boot=n_boot, seed=seed))
     notes.append("ThresholdOptimizer needs the sensitive feature at prediction time and randomises between two "

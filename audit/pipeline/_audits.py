@@ -64,7 +64,7 @@ def _mitigation(run: AuditRun) -> None:
             y_fit=p.y_train[fit_rows], scores_fit=predict_proba(model, p.X_train[fit_rows]),
             sensitive_fit=p.sensitive_train[first].iloc[fit_rows].reset_index(drop=True),
             y_test=p.y_test, scores_test=run.scores[name], sensitive_test=p.sensitive_test[first],
-            constraint=f.mitigation, n_boot=min(f.n_boot, 200), seed=seed, **with_X,
+            constraint=f.mitigation, n_boot=min(f.n_boot, 200), seed=seed, threshold=run.threshold(name), **with_X,
         )
         section["fit_rows"] = int(len(fit_rows))
         run.fairness[name]["mitigation"] = section
@@ -110,14 +110,17 @@ def _reference_trainers(run: AuditRun) -> dict:
 
     cfg, n_features = run.config, run.prepared.X_train.shape[1]
     trainers: dict = {}
-    t, loss_fn = cfg.training, run.prepared.task.loss_fn()
+    t, loss_fn = cfg.training, run.training_loss()
     if "reference" in run.models and not cfg.model.weights:
+        # as long as the audited model trained: the epoch early stopping kept, else every epoch
+        epochs = int(run.train_info.get("reference", {}).get("best_epoch") or run.reference_epochs())
+
         def plain(X, y, seed):
             model = build_model(cfg.model, n_features=n_features, seed=seed, base_dir=cfg.base_dir, **run.model_kwargs())
-            return train_reference(model, X, y, epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
+            return train_reference(model, X, y, epochs=epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
                                    seed=seed, loss_fn=loss_fn)[0]
 
-        trainers["reference"] = (plain, f"the reference model's trainer ([training]: {t.epochs} epochs, batch "
+        trainers["reference"] = (plain, f"the reference model's trainer ([training]: {epochs} epochs, batch "
                                         f"{t.batch_size}, Adam at {t.learning_rate:g})")
     if "private" in run.models and run.dp is not None:
         from audit.privacy._reference_models import private_trainer
@@ -178,6 +181,7 @@ def _explain(run: AuditRun) -> None:
             # The tolerance is in log-odds; a regression's completeness gap is in target units, so it scales with them.
             delta_tolerance=e.delta_tolerance * (p.task.target_scale if output == "value" else 1.0),
             randomization_threshold=e.randomization_threshold, seed=run.options.seed, output=output,
+            decision_threshold=run.threshold(name),
         )
         if k is not None:
             section["target"] = f"log_odds[{p.task.classes[k]}]"

@@ -60,6 +60,47 @@ class AuditRun:
     text: dict[str, Any] = field(default_factory=dict)  # text audits, by model
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
+    # binary models: the decision threshold each model's decisions are taken at (audit.decisions.choose_threshold)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def threshold(self, name: str) -> float:
+        """The decision threshold of model ``name`` (0.5 where none was chosen: older paths, audit_model)."""
+        return float(self.thresholds.get(name, {}).get("threshold", 0.5))
+
+    def class_weights(self) -> np.ndarray | None:
+        """The loss's class weights (``training.class_weight``), or None: unweighted, or a regression."""
+        if self.config is None or self.prepared.task.task == "regression":
+            return None
+        from audit.modeling import class_weights
+
+        return class_weights(self.prepared.y_train, self.config.training.class_weight,
+                             n_classes=max(self.prepared.task.n_outputs, 2))
+
+    def training_loss(self):
+        """The loss both models are trained with: the task's, weighted by class when ``training.class_weight`` says so."""
+        return self.prepared.task.loss_fn(self.class_weights())
+
+    def reference_epochs(self) -> int:
+        """``training.epochs``, with ``"auto"`` resolved for this many training rows."""
+        from audit.training import auto_epochs
+
+        t = self.config.training
+        return auto_epochs(len(self.prepared.X_train), t.batch_size) if t.epochs == "auto" else int(t.epochs)
+
+    def validation(self) -> Any:
+        """What early stopping watches (None without validation rows or with ``training.early_stopping`` off).
+
+        A classifier: 1 − ROC AUC on the validation rows (macro one-vs-rest for several classes: the
+        ranking; a DP model's validation loss rises with the noise while its ranking improves); a
+        regression: the validation loss.
+        """
+        if self.config is None or not self.config.training.early_stopping or self.prepared.validation is None:
+            return None
+        if self.task_name != "regression":
+            from audit.training import ranking_criterion
+
+            return ranking_criterion(*self.prepared.validation, n_classes=max(self.prepared.task.n_outputs, 2))
+        return self.prepared.validation
 
     @property
     def is_text(self) -> bool:

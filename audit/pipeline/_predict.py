@@ -17,7 +17,7 @@ from audit.pipeline._context import AuditRun
 __all__ = ["predict_and_audit"]
 
 
-def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.ndarray) -> dict:
+def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -> dict:
     from audit.fairness import degenerate_model_checks
     from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
 
@@ -27,8 +27,9 @@ def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.
     if task.task == "regression":
         return regression_degenerate_checks(y_true=p.target_values("test"), y_pred=pred, train_mean=task.target_mean)
     sensitive = p.sensitive_test if len(p.sensitive_test.columns) else None
+    # the scores decide whether the model carries signal; the threshold is named when its decisions do not
     return degenerate_model_checks(y_true=y_true, y_pred=pred, y_score=scores, sensitive=sensitive, pos_label=1,
-                                   min_group_size=run.options.fairness.min_group_size)
+                                   min_group_size=run.options.fairness.min_group_size, threshold=threshold)
 
 
 def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> None:
@@ -95,19 +96,27 @@ def predict_and_audit(run: AuditRun) -> None:
         scores = task.scores(model, p.X_test)
         if not np.all(np.isfinite(scores)):
             raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
-        pred = task.decide(scores)
+        threshold = run.threshold(name)  # binary: chosen on the validation rows (audit.decisions)
+        pred = task.decide(scores, threshold)
         run.scores[name] = scores
         truth = p.target_values("test") if task.task == "regression" else None
-        run.model_info[name] = {**task.summary(p.y_test, scores, truth=truth), "n_parameters": count_parameters(model),
-                                "architecture": repr(model)}
-        run.model_info[name]["degenerate"] = _degenerate(run, p.y_test, scores, pred)
+        run.model_info[name] = {**task.summary(p.y_test, scores, truth=truth, threshold=threshold),
+                                "n_parameters": count_parameters(model), "architecture": repr(model)}
+        if name in run.thresholds:
+            chosen = run.thresholds[name]
+            run.model_info[name]["decision_threshold"] = {"value": chosen["threshold"], **{
+                k: chosen[k] for k in ("rule", "rule_text", "validation", "at_0_5")}}
+        run.model_info[name]["degenerate"] = _degenerate(run, p.y_test, scores, pred, threshold)
         _group_fairness(run, name, scores, pred)
         run.prediction_frames.append(_prediction_frame(run, name, scores, pred))
         _note(run, name)
     if task.task == "binary" and len(p.sensitive_test.columns):
         from audit.fairness import representation_report
 
+        binned = list(p.sensitive_bins)  # numeric sensitive columns count by their groups, not by value
         run.fairness["representation"] = representation_report(
-            train=p.raw_train, test=p.raw_test, target=p.summary["target"], positive_label=p.summary["positive_label"],
+            train=p.raw_train.assign(**{c: p.sensitive_train[c].to_numpy() for c in binned}),
+            test=p.raw_test.assign(**{c: p.sensitive_test[c].to_numpy() for c in binned}),
+            target=p.summary["target"], positive_label=p.summary["positive_label"],
             sensitive_features=list(p.sensitive_test.columns),
         )

@@ -51,11 +51,26 @@ def _curve(run: AuditRun) -> None:
     p = run.prepared
     kwargs = _dp_kwargs(run)
     kwargs.pop("epsilon")
+    # every point learns and decides as the audited models did: weighted loss, early stopping, threshold rule
+    kwargs.update(loss_fn=run.training_loss(), validation=run.validation(), patience=run.config.training.patience)
     run.privacy["utility_curve"] = privacy_utility_curve(
         model_factory=_factory(run), X_train=p.X_train, y_train=p.y_train, X_test=p.X_test, y_test=p.y_test,
         sensitive_test=p.sensitive_test, epsilons=tuple(run.config.privacy.utility_curve), seed=run.config.training.seed,
-        progress=run.progress.note, trained={run.dp.epsilon: run.models["private"]}, **kwargs,
+        progress=run.progress.note, trained={run.dp.epsilon: run.models["private"]}, threshold=_threshold_rule(run),
+        **kwargs,
     )
+
+
+def _threshold_rule(run: AuditRun):
+    """Each curve point's decision threshold, by the rule the audited models' were chosen with."""
+    from audit.decisions import choose_threshold
+
+    p, rule = run.prepared, run.config.training.threshold
+    if p.validation is None:
+        return float(rule) if not isinstance(rule, str) else 0.5
+    X_val, y_val = p.validation
+    base_rate = float(p.y_train.mean())
+    return lambda model: choose_threshold(y_val, p.task.scores(model, X_val), rule=rule, base_rate=base_rate)["threshold"]
 
 
 def _statement(run: AuditRun) -> None:

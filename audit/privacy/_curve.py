@@ -73,7 +73,7 @@ def privacy_utility_curve(
     epsilons: tuple[float, ...] = (0.5, 1, 2, 4, 8),
     include_non_private: bool = True,
     seed: int = 0,
-    threshold: float = 0.5,
+    threshold: float | Callable[[nn.Module], float] = 0.5,
     progress: Callable[[str], None] | None = None,
     trained: dict[float, nn.Module] | None = None,
     **training_kwargs: Any,
@@ -93,6 +93,9 @@ def privacy_utility_curve(
         Target ε values.
     include_non_private : bool
         Add a non-private point (``"epsilon": None``) trained with the same settings.
+    threshold : float or callable
+        The decision threshold, or ``threshold(model) -> float`` choosing each point's by the audit's
+        rule (as the audited models' were chosen), so the audited model's point shows its own accuracy.
     progress : callable, optional
         Called with one line after each point (ε, accuracy, seconds): each point is a full training.
     trained : dict, optional
@@ -125,6 +128,7 @@ def privacy_utility_curve(
         raise DataError(_EPSILONS.format(value=epsilons))
     sensitive = sensitive_test.reset_index(drop=True)
     plain_keys = ("epochs", "batch_size", "learning_rate", "optimizer", "loss_fn")
+    private_only = ("validation", "patience")  # early stopping: the private trainer's, as for the audited model
     points = []
     grid = eps_list + ([None] if include_non_private else [])
     reuse = {float(k): m for k, m in (trained or {}).items()}
@@ -137,11 +141,13 @@ def privacy_utility_curve(
             model, source = model_factory(), (_SOURCE_NON_PRIVATE if eps is None else _SOURCE_TRAINED)
             if eps is None:
                 model = train_non_private(model, X_train, y_train, seed=seed,
-                                          **{k: v for k, v in training_kwargs.items() if k in plain_keys})
+                                          **{k: v for k, v in training_kwargs.items() if k in plain_keys
+                                             and k not in private_only})
             else:
                 model = train_private(model, X_train, y_train, epsilon=float(eps), seed=seed, **training_kwargs).model
-        y_pred = (predict_proba(model, X_test) >= threshold).astype(np.int64)
-        points.append({**_point(eps, y_true, y_pred, sensitive), "source": source})
+        cut = threshold(model) if callable(threshold) else threshold
+        y_pred = (predict_proba(model, X_test) >= cut).astype(np.int64)
+        points.append({**_point(eps, y_true, y_pred, sensitive), "source": source, "threshold": float(cut)})
         if progress is not None:
             label = ("non-private" if eps is None else f"ε={eps:g}") + (
                 ", the audited private model" if source == _SOURCE_REUSED else "")

@@ -146,6 +146,11 @@ def privacy_statement(
                  f"ε = {dp['epsilon_spent']:.4g}, δ = {dp['delta']:.0e}, the accountant and the sampling as stated"],
         do_not_publish=[a["path"] for a in statement["artefacts"] if not a["private"]],
     )
+    if dp.get("best_epoch") is not None:
+        statement["validation_rows"] = (
+            "rows held out of training (split.validation_size) chose the epoch kept (early stopping) and the decision "
+            "threshold: they are not training rows and the guarantee does not cover them; publish the threshold only "
+            "if revealing one number computed from those rows is acceptable")
     if trainings > 1:
         statement["composition"] = (f"{trainings} DP trainings used the training rows; publishing results of the others "
                                     "(canary run, curve points) with the model spends their budgets too (ε composes)")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
@@ -94,6 +95,9 @@ class PrivateTrainingResult:
     resumed_from_epoch: int | None = None
     seconds_per_epoch: list[float] = field(default_factory=list)
     secure_rng: bool = False
+    epochs_run: int | None = None
+    best_epoch: int | None = None
+    validation_history: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the private training (no model weights).
@@ -109,7 +113,12 @@ class PrivateTrainingResult:
             "poisson_sampling", "grad_sample_mode", "n_train", "steps", "epsilon_history",
             "loss_history", "module_fixes", "resumed_from_epoch", "seconds_per_epoch", "secure_rng",
         )
-        return {k: copy.deepcopy(getattr(self, k)) for k in keys}
+        out = {k: copy.deepcopy(getattr(self, k)) for k in keys}
+        if self.best_epoch is not None:  # early stopping on validation rows: the epoch kept and where it stopped
+            out.update(epochs_run=self.epochs_run, best_epoch=self.best_epoch,
+                       validation_history=list(self.validation_history),
+                       stopped_early=bool(self.epochs_run is not None and self.epochs_run < self.epochs))
+        return out
 
 
 def _epsilon(engine: Any, delta: float) -> float:
@@ -186,13 +195,15 @@ def train_private(
     progress: ProgressFn | None = None,
     distributed: bool | None = None,
     secure_rng: bool = DP_DEFAULTS["secure_rng"],
+    validation: Any = None,
+    patience: int | None = None,
 ) -> PrivateTrainingResult:
     """Train ``model`` with DP-SGD so that it is (``epsilon``, ``delta``)-differentially private.
 
     Parameters
     ----------
     model : nn.Module
-        The architecture to train (not modified; a copy is trained).
+        The architecture to train (a copy is trained).
     X, y : array-like or Tensor, or a DataLoader / Dataset and ``y=None``
         Encoded float features and labels (0/1 for the default loss; class indices
         for ``nn.CrossEntropyLoss()``). A ``DataLoader`` or map-style ``Dataset`` of
@@ -208,32 +219,30 @@ def train_private(
     seed : int
         Seeds Poisson sampling and the noise, so a run is reproducible.
     accountant : {'prv', 'rdp', 'gdp'}
-        Privacy accountant used to calibrate the noise and report ε.
+        Calibrates the noise and reports ε.
     poisson_sampling : bool
-        Sample each row independently per step (what the accountants assume). With
-        ``False`` batches are shuffled partitions and the reported ε is an approximation.
+        Sample each row independently per step (what the accountants assume); ``False``: shuffled
+        partitions, and the reported ε is an approximation.
     max_physical_batch_size : int
-        Largest batch computed at once; larger logical batches are split (memory only).
+        Largest batch computed at once (memory only).
     grad_sample_mode : {'auto', 'bookkeeping', 'ghost', 'hooks', 'functorch', 'ew'}
-        How per-example gradients are clipped; ``'auto'`` picks the fastest that
-        applies (see :func:`resolve_grad_sample_mode`). ``'bookkeeping'`` is ours
-        (one backward pass, Linear layers only); the others are Opacus's.
+        How per-example gradients are clipped; ``'auto'`` picks the fastest that applies
+        (:func:`resolve_grad_sample_mode`); ``'bookkeeping'`` is ours, the others Opacus's.
     loss_fn : callable
         ``loss_fn(output, y) -> scalar`` mean loss.
     checkpoint_dir : path, optional
-        Write a checkpoint after every epoch and resume from it if present. Under
-        DPDDP every process must see the same folder (rank 0 writes it).
-    config_fingerprint : str, optional
-        The caller's config hash, mixed into the checkpoint fingerprint.
-    progress : callable, optional
-        ``progress(epoch, total_epochs, {"loss", "epsilon", "seconds"})`` after each epoch.
+        Checkpoint after every epoch and resume from it (under DPDDP, one folder all ranks see).
+    config_fingerprint, progress : optional
+        The caller's config hash (mixed into the checkpoint fingerprint); a callable
+        ``progress(epoch, total_epochs, {"loss", "epsilon", "seconds"})`` called after each epoch.
     distributed : bool, optional
-        Train with Opacus's ``DPDDP`` across the initialised ``torch.distributed`` group
-        (default: whenever one is). Every process passes the same full ``X``, ``y`` and the
-        *global* ``batch_size``; each samples its own shard, so ε is the single-process ε.
+        Train with Opacus's ``DPDDP`` across the initialised ``torch.distributed`` group (default:
+        whenever one is); every process passes the full data and the global batch size.
     secure_rng : bool
-        Draw sampling and noise from a CSPRNG (ChaCha20 keyed by ``os.urandom``), for a
-        released model; not repeatable. Needs ``nn.Linear`` / ``nn.Conv2d`` layers.
+        Draw sampling and noise from a CSPRNG (ChaCha20 keyed by ``os.urandom``), for a released
+        model; not repeatable. Needs ``nn.Linear`` / ``nn.Conv2d`` layers.
+    validation, patience : optional
+        Early stopping, as :func:`train_with_settings` describes.
 
     Returns
     -------
@@ -242,8 +251,8 @@ def train_private(
     Raises
     ------
     PrivacyError
-        Invalid settings (all listed), a model Opacus cannot handle, or a checkpoint
-        from another configuration. Never returns a non-private model.
+        Invalid settings (all listed), a model Opacus cannot handle, or a checkpoint from another
+        configuration. Never returns a non-private model.
 
     Examples
     --------
@@ -261,7 +270,8 @@ def train_private(
         max_physical_batch_size=max_physical_batch_size, grad_sample_mode=grad_sample_mode, secure_rng=secure_rng,
     )
     return train_with_settings(model, X, y, settings=settings, seed=seed, loss_fn=loss_fn, checkpoint_dir=checkpoint_dir,
-                               config_fingerprint=config_fingerprint, progress=progress, distributed=distributed)
+                               config_fingerprint=config_fingerprint, progress=progress, distributed=distributed,
+                               validation=validation, patience=patience)
 
 
 def train_with_settings(
@@ -276,10 +286,17 @@ def train_with_settings(
     config_fingerprint: str | None = None,
     progress: ProgressFn | None = None,
     distributed: bool | None = None,
+    validation: Any = None,
+    patience: int | None = None,
 ) -> PrivateTrainingResult:
     """:func:`train_private` with the DP settings as one :class:`~audit.privacy.DPSettings`.
 
-    The audit pipeline builds its settings once and trains every private model with them.
+    The audit pipeline builds its settings once and trains every private model with them. With
+    ``validation`` (rows ``(X, y)``, whose loss is watched, or a callable ``model -> float`` to
+    minimise) and a ``patience``, training stops after ``patience`` epochs without improvement and
+    keeps the best epoch's weights; ε is then the accountant's for the
+    steps actually taken (choosing among the epochs' models is post-processing of the DP training;
+    the validation rows are not training rows and are not covered by ε).
 
     Examples
     --------
@@ -294,7 +311,8 @@ def train_with_settings(
     """
     return _train(model, X, y, settings=settings, options=_Options(
         seed=int(seed), loss_fn=loss_fn, checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
-        config_fingerprint=config_fingerprint, progress=progress, distributed=distributed))
+        config_fingerprint=config_fingerprint, progress=progress, distributed=distributed,
+        validation=validation if patience else None, patience=patience))
 
 
 def _train_private(model: nn.Module, X: Any, y: Any, *, seed: int, loss_fn: Callable, checkpoint_dir: Path | str | None,
@@ -322,6 +340,8 @@ class _Options:
     progress: ProgressFn | None
     distributed: bool | None
     step_hook: Any = None
+    validation: Any = None  # (X, y) rows or a callable model -> float, minimised by early stopping
+    patience: int | None = None
 
 
 @dataclass
@@ -375,6 +395,8 @@ def _fingerprint_settings(s: DPSettings, o: _Options, plan: _Plan) -> dict[str, 
         "accountant": s.accountant, "poisson_sampling": bool(s.poisson_sampling),
         "loss": getattr(o.loss_fn, "__qualname__", repr(o.loss_fn)), "secure_rng": bool(s.secure_rng),
     }
+    if o.validation is not None:  # early stopping decides the weights kept: a resume must stop the same way
+        settings["early_stopping"] = {"patience": o.patience, "criterion": getattr(o.validation, "__qualname__", "loss")}
     if plan.distributed:
         settings["world_size"] = plan.world  # a resume must shard the data the same way
     return settings
@@ -462,6 +484,7 @@ class _History:
     epsilon: list[float] = field(default_factory=list)
     loss: list[float | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    stopper: Any = None  # audit.training.EarlyStopping, with validation rows
 
 
 def _restore(state: dict | None, t: _Training, plan: _Plan) -> _History:
@@ -473,8 +496,22 @@ def _restore(state: dict | None, t: _Training, plan: _Plan) -> _History:
     # Under DPDDP each rank samples its own shard: it resumes its own generator.
     t.sample_gen.set_state(state["sample_rngs"][plan.rank] if plan.distributed else state["sample_rng"])
     t.noise_gen.set_state(state["noise_rng"])
-    return _History(start_epoch=int(state["epoch"]), epsilon=list(state["epsilon_history"]),
-                    loss=list(state["loss_history"]), seconds=list(state["seconds_per_epoch"]))
+    h = _History(start_epoch=int(state["epoch"]), epsilon=list(state["epsilon_history"]),
+                 loss=list(state["loss_history"]), seconds=list(state["seconds_per_epoch"]))
+    h.stopper = _stopper_from(state.get("early_stopping"))
+    return h
+
+
+def _stopper_from(saved: dict | None) -> Any:
+    """The early-stopping state a checkpoint kept (so a resumed run keeps the same best epoch)."""
+    if saved is None:
+        return None
+    from audit.training import EarlyStopping
+
+    stopper = EarlyStopping(int(saved["patience"]))
+    stopper.history, stopper.best_epoch = list(saved["history"]), int(saved["best_epoch"])
+    stopper.best_loss, stopper.best_state = float(saved["best_loss"]), saved["best_state"]
+    return stopper
 
 
 def _save(t: _Training, o: _Options, plan: _Plan, h: _History, *, epoch: int, fingerprint: str | None) -> None:
@@ -490,11 +527,30 @@ def _save(t: _Training, o: _Options, plan: _Plan, h: _History, *, epoch: int, fi
         "optimizer": t.trainer.optimizer.original_optimizer.state_dict(), "accountant": t.engine.accountant.state_dict(),
         "sample_rng": rngs[0], "sample_rngs": rngs, "noise_rng": t.noise_gen.get_state(),
         "noise_multiplier": plan.sigma, "epsilon_history": h.epsilon, "loss_history": h.loss,
-        "seconds_per_epoch": h.seconds,
+        "seconds_per_epoch": h.seconds, "early_stopping": None if h.stopper is None else {
+            "patience": h.stopper.patience, "history": h.stopper.history, "best_epoch": h.stopper.best_epoch,
+            "best_loss": h.stopper.best_loss, "best_state": h.stopper.best_state},
     }) if plan.rank == 0 else None)
 
 
+def _stop_here(t: _Training, o: _Options, plan: _Plan, h: _History, epoch: int) -> bool:
+    """Record the validation loss of this epoch; True when the patience has run out."""
+    if o.validation is None:
+        return False
+    if h.stopper is None:
+        from audit.training import EarlyStopping
+
+        h.stopper = EarlyStopping(int(o.patience))
+    from audit.training import validation_criterion
+
+    module = _unwrapped(t.trainer.plain_module(), plan.distributed)
+    return h.stopper.update(module, validation_criterion(o.validation, o.loss_fn)(module), epoch + 1)
+
+
 def _run_epochs(t: _Training, s: DPSettings, o: _Options, plan: _Plan, h: _History, fingerprint: str | None) -> None:
+    if h.stopper is not None and h.start_epoch - h.stopper.best_epoch >= h.stopper.patience:
+        t.trainer.close()
+        return  # a checkpoint written after the last epoch early stopping ran
     try:
         for epoch in range(h.start_epoch, s.epochs):
             t0 = time.perf_counter()
@@ -502,10 +558,13 @@ def _run_epochs(t: _Training, s: DPSettings, o: _Options, plan: _Plan, h: _Histo
             h.seconds.append(time.perf_counter() - t0)  # training only; accounting is timed apart
             h.epsilon.append(_epsilon(t.engine, plan.delta))
             h.loss.append(loss_sum / count if count else None)
+            stop = _stop_here(t, o, plan, h, epoch)
             if o.checkpoint_dir is not None:
                 _save(t, o, plan, h, epoch=epoch, fingerprint=fingerprint)
             if o.progress is not None:
                 o.progress(epoch + 1, s.epochs, {"loss": h.loss[-1], "epsilon": h.epsilon[-1], "seconds": h.seconds[-1]})
+            if stop:
+                break
     finally:
         t.trainer.close()
 
@@ -523,13 +582,19 @@ def _train(model: nn.Module, X: Any, y: Any, *, settings: DPSettings, options: _
     if spent > s.epsilon * (1 + 1e-6):
         raise PrivacyError(_OVERSPENT.format(spent=spent, target=s.epsilon, delta=plan.delta))
     trained = _unwrapped(t.trainer.plain_module(), plan.distributed)
+    if h.stopper is not None:
+        h.stopper.restore(trained)
     trained.eval()
+    epochs_run = len(h.epsilon)
     return PrivateTrainingResult(
         model=trained, module_fixes=plan.fixes, epsilon_target=float(s.epsilon), epsilon_spent=spent, delta=plan.delta,
         delta_rule=plan.delta_rule, accountant=s.accountant, max_grad_norm=float(s.max_grad_norm),
         noise_multiplier=plan.sigma, sample_rate=float(plan.sample_rate), epochs=int(s.epochs), batch_size=int(s.batch_size),
         learning_rate=float(s.learning_rate), optimizer=s.optimizer, poisson_sampling=bool(s.poisson_sampling),
-        grad_sample_mode=plan.mode, n_train=len(plan.X), steps=int(s.epochs * plan.steps_per_epoch),
+        grad_sample_mode=plan.mode, n_train=len(plan.X), steps=int(epochs_run * plan.steps_per_epoch),
         epsilon_history=h.epsilon, loss_history=h.loss, resumed_from_epoch=h.start_epoch if state is not None else None,
         seconds_per_epoch=h.seconds, secure_rng=bool(s.secure_rng),
+        epochs_run=epochs_run if h.stopper is not None else None,
+        best_epoch=h.stopper.best_epoch if h.stopper is not None else None,
+        validation_history=list(h.stopper.history) if h.stopper is not None else [],
     )

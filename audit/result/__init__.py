@@ -44,19 +44,19 @@ from audit.result._tasks import (
 )  # fmt: skip
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._run import (
-    Artifacts, Card, CardFiles, Data, Degeneracy, Environment, ExcludedColumn, IdentifierFinding, LeakingFeature,
-    ModelSummary, Run, Screening, TrainTestDuplicates,
+    Artifacts, Card, CardFiles, Data, DecisionThreshold, Degeneracy, Environment, ExcludedColumn, IdentifierFinding,
+    LeakingFeature, ModelSummary, Run, Screening, SensitiveBinning, TrainTestDuplicates,
 )  # fmt: skip
 
 __all__ = [
     "CI", "SCHEMA_VERSION", "Artifacts", "Attack", "AuditResult", "Baseline", "CalibrationBin", "CalibrationCurve",
     "CanaryAudit", "Card", "CardFiles", "Compute", "Concern", "ConcernSeverity", "ConfidenceSettings", "Contribution",
-    "ConvergenceDelta", "Count", "DPTraining", "Data", "Degeneracy", "DeletionCurve", "Energy", "Environment",
+    "ConvergenceDelta", "Count", "DPTraining", "Data", "DecisionThreshold", "Degeneracy", "DeletionCurve", "Energy", "Environment",
     "Example", "ExcludedColumn", "Fairness", "FairnessBlock", "Faithfulness", "FeatureImportance", "FourFifthsRule",
     "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature",
     "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
     "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "Probability", "Proxy",
-    "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Screening", "Section", "Severity",
+    "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Screening", "Section", "SensitiveBinning", "Severity",
     "Sha256", "Stage", "Task", "TrainTestDuplicates", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
 

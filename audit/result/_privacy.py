@@ -42,13 +42,19 @@ class DPTraining(Section):
     poisson_sampling: bool | None = field(default=None, metadata=doc("Poisson sampling of batches"))
     grad_sample_mode: str | None = field(default=None, metadata=doc("per-sample gradient mode"))
     n_train: Count | None = field(default=None, metadata=doc("training rows"))
-    steps: Count | None = field(default=None, metadata=doc("optimizer steps"))
+    steps: Count | None = field(default=None, metadata=doc("optimizer steps taken (accounted)"))
     epsilon_history: list[float | None] = field(default_factory=list, metadata=doc("ε after each epoch"))
     loss_history: list[float | None] = field(default_factory=list, metadata=doc("training loss per epoch"))
     module_fixes: list[str] = field(default_factory=list, metadata=doc("layers replaced to make the model DP-compatible"))
     resumed_from_epoch: int | None = field(default=None, metadata=doc("epoch a checkpoint resumed from"))
     seconds_per_epoch: list[float | None] = field(default_factory=list, metadata=doc("wall time per epoch"))
     secure_rng: bool | None = field(default=None, metadata=doc("cryptographically secure noise"))
+    epochs_run: Count | None = field(default=None, metadata=doc(
+        "epochs actually trained (early stopping); steps and ε spent are those of these epochs"))
+    best_epoch: Count | None = field(default=None, metadata=doc("the epoch whose weights were kept"))
+    stopped_early: bool | None = field(default=None, metadata=doc("training stopped before its epochs ran out"))
+    validation_history: list[float] = field(default_factory=list, metadata=doc(
+        "what early stopping minimised per epoch, on validation rows outside the DP guarantee"))
 
 
 @dataclass(kw_only=True)
@@ -209,6 +215,8 @@ class UtilityPoint(Section):
     accuracy_drop_by_group: dict[str, dict[str, float | None]] = field(default_factory=dict, metadata=doc("feature → group → accuracy lost to DP"))
     source: str | None = field(default=None, metadata=doc("where the point's model came from (the audited private model, "
                                                           "or trained for the curve; the non-private point is not the reference model)"))
+    threshold: float | None = field(default=None, metadata=doc(
+        "the decision threshold of the point's model (chosen by training.threshold's rule on the validation rows)"))
 
 
 @dataclass(kw_only=True)
@@ -245,6 +253,8 @@ class PrivacyStatement(Section):
     not_saved: list[UnsavedModel] = field(default_factory=list, metadata=doc("models trained and discarded"))
     dp_trainings_on_training_rows: Count | None = field(default=None, metadata=doc("DP trainings that used the training rows"))
     composition: str | None = field(default=None, metadata=doc("how the guarantees compose, when several"))
+    validation_rows: str | None = field(default=None, metadata=doc(
+        "what the validation rows chose (the epoch kept, the decision threshold) and that ε does not cover them"))
     publish: list[str] = field(default_factory=list, metadata=doc("what to publish for the guarantee to hold"))
     do_not_publish: list[str] = field(default_factory=list, metadata=doc("what the guarantee does not cover"))
 

@@ -17,8 +17,8 @@ from audit.result._base import Schema, Section, doc
 from audit.result._common import Count, Probability, RelPath, Sha256
 
 __all__ = [
-    "Artifacts", "Card", "CardFiles", "Data", "Degeneracy", "Environment", "ExcludedColumn", "IdentifierFinding",
-    "LeakingFeature", "ModelSummary", "Run", "Screening", "TrainTestDuplicates",
+    "Artifacts", "Card", "CardFiles", "Data", "DecisionThreshold", "Degeneracy", "Environment", "ExcludedColumn", "IdentifierFinding",
+    "LeakingFeature", "ModelSummary", "Run", "Screening", "SensitiveBinning", "TrainTestDuplicates",
 ]  # fmt: skip
 
 _ISO_TIME = Annotated[str, Schema(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
@@ -106,12 +106,41 @@ class Screening(Section):
 
 @dataclass(kw_only=True)
 class TrainTestDuplicates(Section):
-    """Test rows whose encoded features equal a training row's."""
+    """Test rows that repeat a training row: the same feature vector, and of those the same record."""
 
-    test_rows: Count | None = field(default=None, metadata=doc("test rows with a training duplicate"))
+    test_rows: Count | None = field(default=None, metadata=doc(
+        "test rows whose encoded features (the model's inputs) equal a training row's"))
     n_test: Count | None = field(default=None, metadata=doc("test rows"))
     share: Probability | None = field(default=None, metadata=doc("test_rows / n_test"))
     basis: str | None = field(default=None, metadata=doc("what counts as a duplicate"))
+    exact_records: Count | None = field(default=None, metadata=doc(
+        "test rows equal to a training row in every column of the table, including columns the model does not read "
+        "(the same record, or different people with identical values); null when not counted"))
+    exact_share: Probability | None = field(default=None, metadata=doc("exact_records / n_test"))
+    differing_columns: dict[str, Count] = field(default_factory=dict, metadata=doc(
+        "column → test rows sharing a training row's feature vector that differ from it in that column (different "
+        "records with the same inputs)"))
+    distinct_vectors: Count | None = field(default=None, metadata=doc(
+        "distinct encoded feature vectors among the training and test rows"))
+    rows_per_vector: float | None = field(default=None, metadata=doc(
+        "mean over training and test rows of how many rows share the row's feature vector (itself included)", minimum=1))
+    coarse: bool | None = field(default=None, metadata=doc(
+        "rows_per_vector ≥ 2: different people share feature vectors as a matter of course (see rule)"))
+    rule: str | None = field(default=None, metadata=doc("the rule that calls the features coarse"))
+
+
+@dataclass(kw_only=True)
+class SensitiveBinning(Section):
+    """How a numeric sensitive column was cut into groups (fitted on the training rows; the model reads the raw value)."""
+
+    rule: str | None = field(default=None, metadata=doc(
+        "quantiles (data.sensitive_quantiles of the training rows) or edges (data.sensitive_bins)"))
+    quantiles: int | None = field(default=None, metadata=doc("number of quantile groups asked for (rule quantiles)"))
+    edges: list[float] = field(default_factory=list, metadata=doc(
+        "the cut points: groups < e1, [e1, e2), …, ≥ ek (tied quantiles merged)"))
+    labels: list[str] = field(default_factory=list, metadata=doc("the group labels, lowest first; missing values: <missing>"))
+    n_distinct_train: Count | None = field(default=None, metadata=doc("distinct values of the column in the training rows"))
+    text: str | None = field(default=None, metadata=doc("the rule in words"))
 
 
 @dataclass(kw_only=True)
@@ -122,11 +151,23 @@ class Data(Section):
     test_source: str | None = field(default=None, metadata=doc("test data source"))
     n_train: Count | None = field(default=None, metadata=doc("training rows"))
     n_test: Count | None = field(default=None, metadata=doc("test rows"))
+    n_validation: Count | None = field(default=None, metadata=doc(
+        "training rows held out of training (split.validation_size) to choose the decision threshold and stop early"))
     target: str | None = field(default=None, metadata=doc("target column"))
     positive_label: Any = field(default=None, metadata=doc("the target value counted as positive"))
     base_rate_train: Probability | None = field(default=None, metadata=doc("share of positives in training"))
     base_rate_test: Probability | None = field(default=None, metadata=doc("share of positives in test"))
     sensitive_features: list[str] = field(default_factory=list, metadata=doc("sensitive feature columns"))
+    sensitive_bins: dict[str, SensitiveBinning] = field(default_factory=dict, metadata=doc(
+        "sensitive column → how its numbers were cut into groups (columns absent here keep one group per value)"))
+    stratify: str | None = field(default=None, metadata=doc(
+        "what the test and validation splits were stratified on: target, or groups (sensitive group × target); null "
+        "with a test file"))
+    rows_dropped_missing_target: dict[str, Count] = field(default_factory=dict, metadata=doc(
+        "table (training, test) → rows dropped for a missing target (data.drop_missing_target)"))
+    rows_dropped_duplicate_records: dict[str, Count] = field(default_factory=dict, metadata=doc(
+        "table (training, test) → rows dropped for repeating an earlier row in every column "
+        "(data.drop_duplicate_records)"))
     sensitive_used_as_features: bool | None = field(default=None, metadata=doc("whether sensitive features are model inputs"))
     features: list[str] = field(default_factory=list, metadata=doc("original feature names"))
     dropped_columns: list[str] = field(default_factory=list, metadata=doc("columns dropped before training"))
@@ -169,6 +210,19 @@ class Degeneracy(Section):
 
 
 @dataclass(kw_only=True)
+class DecisionThreshold(Section):
+    """How a binary model turns scores into decisions: the threshold, the rule that chose it, and on what."""
+
+    value: float | None = field(default=None, metadata=doc("decisions are positive where the score is at or above it"))
+    rule: str | None = field(default=None, metadata=doc(
+        "base_rate, balanced_accuracy, f1 (chosen on the validation rows) or fixed (training.threshold)"))
+    rule_text: str | None = field(default=None, metadata=doc("the rule in words"))
+    validation: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "validation rows at the threshold: rows, accuracy, balanced_accuracy, tpr, fpr, precision, f1, selection_rate"))
+    at_0_5: dict[str, Any] = field(default_factory=dict, metadata=doc("the same validation figures at 0.5"))
+
+
+@dataclass(kw_only=True)
 class ModelSummary(Section):
     """One trained (or audited) model: test metrics and training settings."""
 
@@ -176,7 +230,7 @@ class ModelSummary(Section):
     test_roc_auc: Probability | None = field(default=None, metadata=doc("test ROC AUC"))
     test_macro_f1: Probability | None = field(default=None, metadata=doc("test macro-averaged F1 (multiclass)"))
     test_balanced_accuracy: Probability | None = field(default=None, metadata=doc(
-        "test balanced accuracy, the mean recall over classes (multiclass)"))
+        "test balanced accuracy, the mean recall over classes (binary at the decision threshold, multiclass)"))
     test_mae: float | None = field(default=None, metadata=doc("test mean absolute error, target units (regression)"))
     test_rmse: float | None = field(default=None, metadata=doc("test root mean squared error, target units (regression)"))
     test_r2: float | None = field(default=None, metadata=doc("test coefficient of determination R² (regression)"))
@@ -194,6 +248,16 @@ class ModelSummary(Section):
     train_cpu_s: float | None = field(default=None, metadata=doc("training CPU time, seconds", minimum=0))
     degenerate: Degeneracy | None = field(default=None, metadata=doc(
         "degenerate-model checks; a fairness gate on a degenerate model is inconclusive"))
+    decision_threshold: DecisionThreshold | None = field(default=None, metadata=doc(
+        "binary models: the decision threshold every audit of decisions uses, its rule and validation figures"))
+    class_weights: list[float] | None = field(default=None, metadata=doc(
+        "loss weight of each class (training.class_weight); null when the loss was not weighted"))
+    epochs_run: Count | None = field(default=None, metadata=doc("epochs actually trained (early stopping)"))
+    best_epoch: Count | None = field(default=None, metadata=doc("the epoch whose weights were kept (lowest validation loss)"))
+    stopped_early: bool | None = field(default=None, metadata=doc("training stopped before its epochs ran out"))
+    validation_history: list[float] = field(default_factory=list, metadata=doc(
+        "what early stopping minimised, per epoch: 1 − ROC AUC on the validation rows (classifiers; macro one-vs-rest "
+        "for several classes), else the validation loss"))
 
 
 @dataclass(kw_only=True)

@@ -54,6 +54,7 @@ class Scorer:
     positive_label: Any = None
     sensitive: list[str] = field(default_factory=list)
     keep: list[str] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)  # each model's decision threshold (the run's record)
 
     @property
     def input_columns(self) -> list[str]:
@@ -72,7 +73,7 @@ class Scorer:
             part = {"model": pd.Series([name] * len(frame), dtype=str)}
             if self.target is not None and self.target in frame.columns:
                 part["y_true"] = encode_target(frame[self.target], self.positive_label)
-            part["y_pred"] = (score >= 0.5).astype(np.int64)
+            part["y_pred"] = (score >= self.thresholds.get(name, 0.5)).astype(np.int64)
             part["y_score"] = score
             out = pd.DataFrame(part)
             for c in [*self.sensitive, *self.keep]:
@@ -163,6 +164,9 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
                     target=data.get("target"), positive_label=data.get("positive_label"),
                     sensitive=list(data.get("sensitive_features") or []), keep=list(keep or []))
     for name in models or sorted(paths):
+        # decisions at the run's threshold for this model (records before thresholds: 0.5)
+        chosen = ((record.get("models") or {}).get(name) or {}).get("decision_threshold") or {}
+        scorer.thresholds[name] = float(chosen.get("value", 0.5))
         # load_weights checks the file (size, zip bomb, weights_only, shapes) against the rebuilt network
         model = load_weights(scorer.build_empty(len(pre.feature_names_)), run / paths[name])
         buffer = io.BytesIO()

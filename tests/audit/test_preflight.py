@@ -1,7 +1,7 @@
 """Everything checkable is checked before the first training (issue 12).
 
 The three late refusals a new user met on small real tables: the default private batch
-size on 700 training rows (now adapts), ``target_epsilon = inf``, and a gate naming a
+size on 560 training rows (now adapts), ``target_epsilon = inf``, and a gate naming a
 column that is not a sensitive feature. Each refused config must train nothing.
 """
 
@@ -19,7 +19,7 @@ from audit.runner import run_audit
 
 @pytest.fixture(scope="module")
 def small_table(tmp_path_factory) -> str:
-    """1,000 rows (700 for training after the default split), a realistic mix of columns."""
+    """1,000 rows (560 for training after the default test and validation splits), a realistic mix of columns."""
     rng = np.random.default_rng(7)
     n = 1000
     sex = rng.choice(["female", "male"], size=n)
@@ -64,8 +64,8 @@ def no_training(monkeypatch):
 def test_default_private_batch_adapts_to_small_data(small_table):
     outcome = run_audit(_config(small_table), write=False)
     dp = outcome.result.to_dict()["privacy"]["dp"]
-    assert dp["n_train"] == 700
-    assert dp["batch_size"] == 70  # a tenth of the rows, not the default 1,024 the user never set
+    assert dp["n_train"] == 560  # 70% of the rows, less the 20% held out for validation
+    assert dp["batch_size"] == 56  # a tenth of the rows, not the default 1,024 the user never set
     assert 0 < dp["epsilon_spent"] <= 2.0
 
 
@@ -108,7 +108,7 @@ def test_explicit_batch_larger_than_the_rows_is_refused_before_training(small_ta
 
 
 def test_unreachable_epsilon_is_refused_before_training(small_table, no_training):
-    cfg = _config(small_table, privacy={"target_epsilon": 0.01, "epochs": 50, "batch_size": 700})
+    cfg = _config(small_table, privacy={"target_epsilon": 0.01, "epochs": 50, "batch_size": 560})
     with pytest.raises(ConfigError, match="cannot be reached"):
         run_audit(cfg, write=False)
 
