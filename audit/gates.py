@@ -85,6 +85,7 @@ class Resolved(NamedTuple):
     value: float | None
     ci: list[float | None] | None = None
     inconclusive: str | None = None
+    detectable: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _from_entry(entry: Metric | None) -> Resolved:
         return Resolved(None)
     if entry.value is None:
         return Resolved(None, None, entry.inconclusive_reason or _UNDEFINED)
-    return Resolved(entry.value, entry.ci)
+    return Resolved(entry.value, entry.ci, detectable=entry.detectable)
 
 
 def _disparity(name: str) -> Callable[[AuditResult, GateSpec], Resolved]:
@@ -213,7 +214,7 @@ def _four_fifths(r: AuditResult, g: GateSpec) -> Resolved:
     value = rule.selection_rate_ratio if rule is not None else None
     if value is None and rule is not None:
         return Resolved(None, None, (ratio.inconclusive_reason if ratio is not None else None) or _UNDEFINED)
-    return Resolved(value)
+    return Resolved(value, detectable=ratio.detectable if ratio is not None else None)
 
 
 def _dp_spent(r: AuditResult, g: GateSpec) -> Resolved:
@@ -266,6 +267,8 @@ def _slice_error_rate(r: AuditResult, g: GateSpec) -> Resolved:
     found = r.slices.models.get(g.model) if r.slices is not None else None
     if found is None or found.max_significant_error_rate is None:
         return Resolved(None)
+    if found.max_significant_error_rate_ci is not None:  # the selected slice's simultaneous interval (issue 22)
+        return Resolved(found.max_significant_error_rate, found.max_significant_error_rate_ci)
     worst = next((s for s in found.by_error_rate if s.significant and s.error_rate == found.max_significant_error_rate), None)
     return Resolved(found.max_significant_error_rate, worst.ci if worst is not None else None)
 
@@ -479,7 +482,7 @@ def gate_line(g: GateResult, *, head: bool = True) -> str:
     margin = f"margin {_num(g.margin, unit)}" if g.margin is not None else ""
     if outcome == "pass":
         verdict_text = ("pass on the estimate only: the interval crosses the bound" + (f" ({margin})" if margin else "")
-                        if g.ci_crosses_bound else "pass" + (f", {margin}" if margin else ""))
+                        if g.ci_crosses_bound else "pass" + (f", {margin}" if margin else "")) + _power_text(g, unit)
     elif outcome == "inconclusive":
         verdict_text = f"INCONCLUSIVE: {g.reason or 'the evidence cannot decide'}"
     else:
@@ -487,6 +490,16 @@ def gate_line(g: GateResult, *, head: bool = True) -> str:
             if g.margin is not None else ""
         verdict_text = f"FAIL{short}" + (f" ({g.reason})" if g.reason else "")
     return f"{lead}{shown} {bound} — {verdict_text}{_tail(g)}"
+
+
+def _power_text(g: GateResult, unit: str) -> str:
+    """What the parity tests could have seen, where a disparity gate passes (a pass that could not fail is weak)."""
+    if g.detectable is None:
+        return ""
+    ratio = "_ratio" in (g.metric or "") or g.metric == "four_fifths_ratio"
+    text = f"; detectable with 80% power: {'≤' if ratio else '≥'} {_num(g.detectable, unit)}"
+    unseen = (g.min is not None and g.detectable < g.min) if ratio else (g.max is not None and g.detectable > g.max)
+    return text + (" (larger than the bound allows: weak evidence)" if unseen else "")
 
 
 def _tail(g: GateResult) -> str:
@@ -576,6 +589,7 @@ def _evaluate(gate: GateSpec, typed: AuditResult) -> GateResult:
         max=gate.max, min=gate.min, use_ci_bound=gate.use_ci_bound, value=value, ci=ci, compared=compared,
         passed=bool(passed), message="", outcome=outcome, reason=reason, ci_crosses_bound=_crosses(ci, bounds),
         margin=margin, allow_inconclusive=gate.allow_inconclusive, groups=gate.groups if is_disparity else None,
+        detectable=got.detectable,
     )  # fmt: skip
     out.message = gate_line(out)
     return out

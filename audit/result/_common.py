@@ -38,15 +38,19 @@ class Metric(Section):
     ci: CI | None = field(default=None, metadata=doc("confidence interval [lo, hi]; null when not computed"))
     ci_method: str | None = field(default=None, metadata=doc("how the interval was computed when it differs from the section's (e.g. DeLong)"))
     simultaneous_ci: CI | None = field(default=None, metadata=doc(
-        "simultaneous (max-t) interval: covers this estimate together with the others of its family"))
+        "simultaneous interval: covers this estimate's truth together with the others of its family"))
     groups_used: list[str] | None = field(default=None, metadata=doc(
         "disparities: the groups with enough data for the metric, which the value compares"))
     inconclusive_reason: str | None = field(default=None, metadata=doc(
         "disparities: why the value is null (fewer than two groups with enough data)"))
-    p_value: Probability | None = field(default=None, metadata=doc("disparities: bootstrap p-value of parity"))
+    p_value: Probability | None = field(default=None, metadata=doc(
+        "disparities: p-value of parity (its exact elementary tests, Bonferroni-combined)"))
     p_adjusted: Probability | None = field(default=None, metadata=doc(
-        "disparities: p-value adjusted for every disparity of the model (Holm)"))
+        "disparities: p-value adjusted for every parity test of the model (Holm)"))
     significant: bool | None = field(default=None, metadata=doc("disparities: p_adjusted below 1 - level"))
+    detectable: float | None = field(default=None, metadata=doc(
+        "disparities: the smallest disparity of this kind the model's parity tests detect with 80% power at the "
+        "family-wise level, for a difference at the smallest group compared (a ratio: the largest detected ratio)"))
 
 
 #: The shared ``{"value", "ci"}`` type under the name the issue uses.

@@ -54,6 +54,9 @@ class GateResult(Section):
     allow_inconclusive: bool = field(default=False, metadata=doc("an inconclusive outcome does not fail the verdict"))
     groups: Literal[GATE_GROUPS] | None = field(default=None, metadata=doc(
         "disparity gates: the groups compared (sufficient: those with enough data; all: every group)"))
+    detectable: float | None = field(default=None, metadata=doc(
+        "disparity gates: the smallest disparity of this kind the audit's parity tests detect with 80% power "
+        "(a ratio: the largest ratio detected); a pass says little about disparities below it"))
 
     @property
     def effective_outcome(self) -> str:
