@@ -274,7 +274,7 @@ def multiclass_fairness_report(
     -------
     dict
         JSON-serialisable: ``task``, ``classes``, ``n``, ``ci`` (``method``, ``disparity_method``,
-        ``n_boot``, ``level``, ``multiple_testing``), ``overall`` and ``by_feature`` (``groups``,
+        ``n_boot`` = 0 resamples, ``level``, ``multiple_testing``), ``overall`` and ``by_feature`` (``groups``,
         ``disparities``, ``excluded_groups`` per grouping). Differences are max - min over the
         sufficient groups, ratios min / max; a one-vs-rest value is the worst class (max
         difference, min ratio). Each group has exact intervals of its rates (``selection_rate_ci``,
@@ -315,7 +315,7 @@ def multiclass_fairness_report(
     inference = None
     if n_boot > 0:  # n_boot = 0 turns intervals and tests off; none of them resamples
         inference = _inference(conf.sum(axis=0).reshape(k, k), group_conf, masks, level=level)
-    return _assemble(inp, point, inference, masks, n_boot=int(n_boot), level=level,
+    return _assemble(inp, point, inference, masks, level=level,
                      thresholds=(int(min_group_size), int(min_group_positives)))
 
 
@@ -340,7 +340,7 @@ def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: li
     return _Inference(overall=overall, groupings=cis, tests=tests, summary=summary)
 
 
-def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list, *, n_boot: int, level: float,
+def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list, *, level: float,
               thresholds: tuple[int, int]) -> dict:
     """The report: settings, overall metrics and one block per grouping."""
     blocks = {g.key: _block(gi, g, point, inference, masks[gi], inp.classes, thresholds=thresholds)
@@ -357,7 +357,7 @@ def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: li
         "missing_group": MISSING_GROUP,
         "ci": {"method": MULTICLASS_CI_METHOD if inference else None,
                "disparity_method": DISPARITY_CI_METHOD if inference else None, "exact": True,
-               "n_boot": n_boot, "level": level,
+               "n_boot": 0, "level": level,  # no interval resamples (the n_boot setting only turns them on or off)
                "multiple_testing": inference.summary if inference else None},
         "overall": overall,
         "by_feature": blocks,

@@ -16,7 +16,6 @@ a percentile interval.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -72,6 +71,10 @@ INTERVALS = {
     "rmse": RMSE_METHOD,
     "r2": R2_METHOD,
     "disparities": DISPARITY_METHOD,
+    "detectable_difference": (
+        "a difference's smallest true gap between two compared groups whose interval would exclude 0 with 80% "
+        "probability: the two widest band half-widths plus 0.84 standard errors of the gap (the worst pair)"
+    ),
     "why": (
         "MAE, MSE and the means are sample means of per-row terms; in small groups (8-15 rows) a percentile "
         "bootstrap covers 58-84% and a t interval undercovers skewed errors, while the studentized bootstrap "
@@ -79,6 +82,7 @@ INTERVALS = {
         "its interval comes from a band over every group at once."
     ),
 }
+_Z80 = 0.8416212335729143  # standard normal quantile at 0.8 (80% power)
 _CI_FEW_ROWS = "interval withheld: {n} rows < {floor} ({why})"
 _CI_FLAT = "interval withheld: every row has the same {term}, so there is no spread to build an interval from"
 _CI_BAND = "interval withheld: {reason}"
@@ -345,11 +349,27 @@ def _band_intervals(gi: int, abs_t, mean, se, n, sufficient: np.ndarray, level: 
                 reason="a compared group has no band")
             out[(gi, name)] = (np.nan, np.nan, why.replace("interval withheld: ", "interval withheld: a compared group: "))
             continue
+        raw_se = se[:, j]
         if stat == "mse":
             lo, hi = np.sqrt(lo), np.sqrt(hi)
+            raw_se = raw_se / (2 * np.sqrt(mean[:, j]))  # delta method: se of the RMSE
         box = spread_box(lo, hi, sufficient)[which]
         out[(gi, name)] = (float(box[0]), float(box[1]), None)
+        if which == 0:
+            out[(gi, name, "detectable")] = _detectable(lo, hi, raw_se, sufficient)
     return out
+
+
+def _detectable(lo: np.ndarray, hi: np.ndarray, se: np.ndarray, sufficient: np.ndarray) -> float:
+    """Smallest true gap between two compared groups whose interval excludes 0 with 80% probability.
+
+    The box's lower bound is above 0 when the higher group's band clears the lower group's:
+    ``d̂ > h_a + h_b`` (the two half-widths), so ``d = h_a + h_b + z_0.8 · sqrt(se_a² + se_b²)``,
+    for the two groups with the widest bands (the worst pair).
+    """
+    half = np.where(sufficient, (hi - lo) / 2, -np.inf)
+    a, b = np.argsort(half)[-2:]
+    return float(half[a] + half[b] + _Z80 * np.hypot(se[a], se[b]))
 
 
 def _entry(value, ci: dict | None, key, *, index=None) -> dict:
@@ -403,6 +423,9 @@ def _disparities(gi: int, g: Grouping, point: dict, ci: dict | None, sufficient:
         if reason is None and entry["value"] is None:
             reason = _ZERO_MAX.format(metric=metric)
         entry.update(groups_used=used if few is None else [], reason=reason)
+        if name.endswith("_difference"):
+            detect = ci.get((gi, name, "detectable")) if ci is not None and entry["ci"] is not None else None
+            entry["detectable_difference"] = json_float(detect)
         if name.startswith("worst_group_"):
             values = np.where(sufficient, point[(gi, metric)], -np.inf)
             entry["worst_group"] = g.labels[int(np.argmax(values))] if few is None else None

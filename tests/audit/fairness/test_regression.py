@@ -166,6 +166,9 @@ def test_identical_groups_give_difference_intervals_from_zero():
         assert d[name]["ci"][1] == 1.0
     lo, hi = d["worst_group_mae"]["ci"]
     assert lo < 0.8 < hi  # E|N(0, 1)| = 0.798, whichever group looks worst
+    # the gap the interval would resolve with 80% probability (groups of ~750 rows, errors N(0, 1))
+    assert 0.05 < d["mae_difference"]["detectable_difference"] < 0.5
+    assert "detectable_difference" not in d["mae_ratio"]
 
 
 def test_a_group_without_spread_has_no_interval_and_says_why():
