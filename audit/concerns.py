@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 
 from audit.gates import degenerate_reason, gate_line, gate_title, with_derived
-from audit.result import AuditResult, Concern, FairnessBlock, Metric
+from audit.result import AuditResult, Concern, FairnessBlock, Metric, TrainTestDuplicates
 
 __all__ = [
     "CALIBRATION_ABSOLUTE", "CALIBRATION_RATIO", "CANARY_CLOSE", "DUPLICATE_SHARE", "audited_model", "concerns_of",
@@ -83,8 +83,7 @@ def _degenerate(r: AuditResult) -> list[Concern]:
                 title=f"The {name} model is degenerate: {first}",
                 detail=f"{findings}A model whose output carries no information about the target treats groups alike "
                        "trivially or by chance; its fairness and accuracy gates are inconclusive where they would pass "
-                       "(a failing figure still fails). Check the model, its inputs and its training (learning rate, "
-                       "epochs, class balance).",
+                       f"(a failing figure still fails). {_TRAINING_KEYS[name if name in _TRAINING_KEYS else 'reference']}",
                 where=f"audit.json models.{name}.degenerate; Quantitative analyses (card §7)",
             ))  # fmt: skip
         elif checks is not None and checks.threshold_problem:
@@ -95,6 +94,16 @@ def _degenerate(r: AuditResult) -> list[Concern]:
     return out
 
 
+#: Which keys train each model: the advice names the section that trains the model it is about.
+_TRAINING_KEYS = {
+    "reference": "Fix its training in [training]: epochs (\"auto\" sizes them to the rows), learning_rate, "
+                 "class_weight = \"balanced\" for a rare class; check the inputs.",
+    "private": "The private model trains with [privacy] epochs, batch_size and learning_rate (not [training]'s): raise "
+               "privacy.epochs or privacy.target_epsilon, or set training.class_weight = \"balanced\" for a rare "
+               "class; check the inputs.",
+}
+
+
 def _threshold_concern(name: str, why: str) -> Concern:
     """Scores that rank, decisions that carry no information: the threshold, not the model, is the problem."""
     return Concern(
@@ -102,14 +111,53 @@ def _threshold_concern(name: str, why: str) -> Concern:
         detail="The model is not degenerate: its scores tell the classes apart. Its decisions do not, so parity of its "
                "decisions says nothing (it holds trivially where they are all one class) and its fairness gates on "
                "decisions are inconclusive where they would pass; accuracy and ROC AUC gates are decided as usual. "
-               "Choose the threshold from the scores (audit.fairness.threshold_analysis on predictions.csv, or the "
-               "threshold slider on the dashboard's Fairness page), or retrain so that the scores suit the threshold "
-               "(class weights, rebalanced training data).",
+               "Fix: choose the threshold by a rule on the validation rows, training.threshold = \"base_rate\" (the "
+               "default) or \"balanced_accuracy\", with split.validation_size > 0; or weight the classes, "
+               "training.class_weight = \"balanced\". To explore: the threshold slider on the dashboard's Fairness page.",
         where=f"audit.json models.{name}.degenerate.threshold_problem; Quantitative analyses (card §7)",
     )  # fmt: skip
 
 
-def _inconclusive(gates: list) -> list[Concern]:
+_FEW_ROWS = "enough data"  # the reason of a disparity left undecided by small groups (audit.fairness)
+
+
+def _group_size_advice(r: AuditResult, *, positives: bool = False) -> str:
+    """The keys that give small groups enough test rows, with their values in this run's config."""
+    cfg = r.run.config if isinstance(r.run.config, dict) else {}
+    fair, split, data = (cfg.get(k) if isinstance(cfg.get(k), dict) else {} for k in ("fairness", "split", "data"))
+    floors = "min_group_size" + (" or min_group_positives" if positives else "")
+    if not cfg:  # audit_model: no config, no split
+        return (f"Fix: audit on more test rows of the small groups, or pass a FairnessSection with a lower {floors} "
+                "(a smaller group's figures are noisier).")
+    now = f" (now {fair['min_group_size']})" if fair.get("min_group_size") is not None else ""
+    lower = (f"lower fairness.min_group_size{now}" + (" or fairness.min_group_positives" if positives else "")
+             + ", knowing that a smaller group's figures are noisier")
+    if data.get("test_path") or data.get("bundled"):
+        more = "bring a test file with more rows of these groups (data.test_path)"
+    elif split.get("stratify") == "groups":
+        more = (f"raise split.test_size (now {split.get('test_size', 0.3)}) so that every group has more test rows "
+                "(split.stratify = \"groups\" already gives each group its share)")
+    else:
+        more = (f"raise split.test_size (now {split.get('test_size', 0.3)}) so that every group has more test rows, and "
+                "set split.stratify = \"groups\" so that each group gets exactly its share of them (a split stratified "
+                "by target alone can leave a small group short)")
+    return f"Fix: {more}; or {lower}."
+
+
+def _inconclusive_tail(reason: str, blocking: bool, one: bool, r: AuditResult | None) -> str:
+    """What fixes an inconclusive gate: more rows for small groups first, and allow_inconclusive only then."""
+    it = "It" if one else "They"
+    if not blocking:
+        return f"{it} {'does' if one else 'do'} not fail the verdict (allow_inconclusive, or a warning gate)."
+    if r is not None and _FEW_ROWS in reason:
+        advice = _group_size_advice(r, positives="positives" in reason or "negatives" in reason)
+        return (f"{advice} {it} {'fails' if one else 'fail'} the verdict; only where more data cannot be had, set "
+                "allow_inconclusive = true on the gate to accept an undecided result.")
+    return (f"{it} {'fails' if one else 'fail'} the verdict (set allow_inconclusive = true on the gate to accept an "
+            "undecided result).")
+
+
+def _inconclusive(gates: list, r: AuditResult | None = None) -> list[Concern]:
     """One concern per reason (a degenerate model makes several gates inconclusive for one reason)."""
     by_reason: dict[tuple[str, bool], list] = {}
     for g in gates:
@@ -122,10 +170,7 @@ def _inconclusive(gates: list) -> list[Concern]:
             kind="gate_inconclusive", severity="critical" if blocking else "warning", gate=group[0].name if one else None,
             model=group[0].model, feature=group[0].feature if one else None,
             title=f"Inconclusive gate: {titles[0]}" if one else f"{len(group)} gates are inconclusive: " + "; ".join(titles),
-            detail=reason[0].upper() + reason[1:] + (
-                f". {'It fails' if one else 'They fail'} the verdict (set allow_inconclusive = true on the gate to "
-                "accept an undecided result)." if blocking else
-                f". {'It does' if one else 'They do'} not fail the verdict (allow_inconclusive, or a warning gate)."),
+            detail=f"{reason[0].upper()}{reason[1:]}. {_inconclusive_tail(reason, blocking, one, r)}",
             where=_WHERE_GATES + (f" ('{group[0].name}')" if one else ""),
         ))  # fmt: skip
     return out
@@ -133,7 +178,7 @@ def _inconclusive(gates: list) -> list[Concern]:
 
 def _gates(r: AuditResult) -> list[Concern]:
     gates = [with_derived(g) for g in r.gates]
-    out = _inconclusive([g for g in gates if g.effective_outcome == "inconclusive"])
+    out = _inconclusive([g for g in gates if g.effective_outcome == "inconclusive"], r)
     for g in gates:
         outcome = g.effective_outcome
         where = f"{_WHERE_GATES} ('{g.name}')"
@@ -229,19 +274,87 @@ def _proxies(r: AuditResult) -> list[Concern]:
     return out
 
 
-def _data(r: AuditResult) -> list[Concern]:
-    out = []
+_WHERE_DUPS = "audit.json data.train_test_duplicates; Training data (card §6)"
+_MIA_UNIQUE = ("The membership-inference audit attacks only rows whose feature vector is unique in the table, so these "
+               "rows do not weaken it.")
+
+
+def _of(k: int | None, n: int | None) -> str:
+    return f" ({k:,} of {n:,})" if k is not None and n else ""
+
+
+def _duplicates(r: AuditResult) -> list[Concern]:
+    """Exact duplicate records told apart from feature vectors that different records share (audit.screening)."""
     dups = r.data.train_test_duplicates
-    if dups is not None and dups.share is not None and dups.share >= DUPLICATE_SHARE:
-        of = f" ({dups.test_rows:,} of {dups.n_test:,})" if dups.test_rows is not None and dups.n_test else ""
+    if dups is None or dups.share is None:
+        return []
+    if dups.exact_records is None:  # a record written before the distinction: shared vectors only
+        return [Concern(kind="train_test_duplicates", severity="warning",
+                        title=f"{dups.share:.1%} of the test rows{_of(dups.test_rows, dups.n_test)} duplicate a training "
+                              "row",
+                        detail="Identical model inputs in both splits; whether they are the same records or different "
+                               "people with the same features was not recorded (re-run the audit to tell them apart).",
+                        where=_WHERE_DUPS)] if dups.share >= DUPLICATE_SHARE else []
+    if dups.coarse:
+        return _coarse_vectors(dups) if dups.share >= DUPLICATE_SHARE else []
+    out = []
+    exact, shared = dups.exact_records, (dups.test_rows or 0) - dups.exact_records
+    if dups.exact_share is not None and dups.exact_share >= DUPLICATE_SHARE:
+        out.append(Concern(
+            kind="duplicate_records", severity="warning",
+            title=f"{dups.exact_share:.1%} of the test rows{_of(exact, dups.n_test)} equal a training record in every "
+                  "column",
+            detail="Every column is equal: the features, the target and any column the model does not read. They are "
+                   "one record entered twice (then test accuracy is optimistic for them) or different people who agree "
+                   "in every column; the data cannot tell which. If they are copies, data.drop_duplicate_records = true "
+                   f"drops rows repeating an earlier row before the split (counted in the record). {_MIA_UNIQUE}",
+            where=_WHERE_DUPS,
+        ))  # fmt: skip
+    if dups.n_test and shared / dups.n_test >= DUPLICATE_SHARE:
+        differ = ", ".join(list(dups.differing_columns)[:4]) or "columns the model does not read"
         out.append(Concern(
             kind="train_test_duplicates", severity="warning",
-            title=f"{dups.share:.1%} of the test rows{of} duplicate a training row",
-            detail="Test accuracy is optimistic for unseen inputs, and the membership-inference audit is weaker "
-                   "(a duplicated row is a member whatever the attack says). Deduplicate across the split to measure "
-                   "generalisation.",
-            where="audit.json data.train_test_duplicates; Training data (card §6)",
+            title=f"{shared / dups.n_test:.1%} of the test rows{_of(shared, dups.n_test)} share a training row's "
+                  "features but are different records",
+            detail=f"They differ from it in {differ}: different records with the same model inputs, not copies, so do "
+                   "not delete them. With features this varied (a row shares its feature vector with "
+                   f"{dups.rows_per_vector or 1:.2f} rows on average) new inputs are mostly unseen, while test accuracy "
+                   "is partly measured on inputs the model was trained on: it may be optimistic for inputs it has never "
+                   f"seen. {_MIA_UNIQUE}",
+            where=_WHERE_DUPS,
         ))  # fmt: skip
+    return out
+
+
+def _coarse_vectors(dups: TrainTestDuplicates) -> list[Concern]:
+    """Coarse features: test rows share training vectors because different people do; one note, nothing to delete."""
+    same = (f" {dups.exact_records:,} of them ({dups.exact_share:.1%} of the test rows) also agree in every column, the "
+            "target included, which coarse features make common between different people: drop them "
+            "(data.drop_duplicate_records = true) only if you know they are copies." if dups.exact_records else "")
+    return [Concern(
+        kind="train_test_duplicates", severity="info",
+        title=f"{dups.share:.1%} of the test rows{_of(dups.test_rows, dups.n_test)} share a training row's feature "
+              "vector: the features are coarse",
+        detail=f"A row shares its feature vector with {dups.rows_per_vector:.1f} rows on average (training and test rows "
+               "together): different people share vectors as a matter of course and new people will too, so test "
+               f"accuracy is not flattered by it; do not delete these rows.{same} {_MIA_UNIQUE}",
+        where=_WHERE_DUPS,
+    )]  # fmt: skip
+
+
+def _sensitive_bins(r: AuditResult) -> list[Concern]:
+    """Numeric sensitive columns cut into groups: a note with the rule and the keys that change it."""
+    return [Concern(kind="sensitive_binned", severity="info", feature=column,
+                    title=f"Sensitive feature {column} was binned into {len(b.labels)} groups: {', '.join(b.labels)}",
+                    detail=f"{b.text or column}. The model reads the raw values; only the fairness groups are binned. "
+                           f"Other groups: data.sensitive_bins = {{{column} = [edges]}}, or data.sensitive_quantiles "
+                           "(0: one group per value).",
+                    where="audit.json data.sensitive_bins; Training data (card §6)")
+            for column, b in r.data.sensitive_bins.items()]
+
+
+def _data(r: AuditResult) -> list[Concern]:
+    out = _duplicates(r) + _sensitive_bins(r)
     screening = r.data.screening
     if screening is not None and screening.excluded_columns:
         listed = ", ".join(f"{e.column} ({(e.kind or 'flagged').replace('_', ' ')})" for e in screening.excluded_columns)
@@ -284,11 +397,12 @@ def _small_groups(r: AuditResult) -> list[Concern]:
                            title=f"{len(small)} group(s) have too little data{floor}: " + ", ".join(small[:6])
                                  + (" …" if len(small) > 6 else ""),
                            detail="Their figures are kept and flagged, and the disparities compare only the groups "
-                                  "with enough data for each metric.", where=_WHERE_BIAS))
+                                  f"with enough data for each metric. {_group_size_advice(r)}", where=_WHERE_BIAS))
     if undecided:
         out.append(Concern(kind="disparity_inconclusive", severity="info", model=model,
                            title=f"{len(undecided)} disparity figure(s) rest on fewer than two groups with enough data",
-                           detail=", ".join(undecided[:8]) + (" …" if len(undecided) > 8 else ""), where=_WHERE_BIAS))
+                           detail=", ".join(undecided[:8]) + (" …" if len(undecided) > 8 else "") + ". "
+                                  + _group_size_advice(r, positives=True), where=_WHERE_BIAS))
     return out
 
 

@@ -177,6 +177,9 @@ def check_before_training(config: Any, prepared: Any) -> Preflight:
         if config.privacy.batch_size is None and dp.batch_size != DP_DEFAULTS["batch_size"]:
             notes.append(f"privacy.batch_size not set: using {dp.batch_size} (a tenth of the {n_train} training rows; "
                          f"the default {DP_DEFAULTS['batch_size']} needs more rows)")
+        if config.privacy.epochs is None and dp.epochs != DP_DEFAULTS["epochs"]:
+            notes.append(f"privacy.epochs not set: using {dp.epochs} for {n_train} training rows (fewer noisy steps on a "
+                         f"small table; {DP_DEFAULTS['epochs']} from about 26,000 rows)")
         try:
             sigma = dp.validate(n_train=n_train)
             notes.append(f"DP-SGD reaches ε={dp.epsilon:g} with noise multiplier {sigma:.3f} over {dp.epochs} epochs at "

@@ -160,6 +160,8 @@ def _model_details(result: AuditResult) -> dict[str, Any]:
             "learning_rate": _num(m.learning_rate),
             "optimizer": _text(m.optimizer),
             "train_wall_s": _num(m.train_wall_s),
+            "decision": _decision_text(m),
+            "training_note": _training_note(m),
         })  # fmt: skip
     return {
         "status": "ok",
@@ -184,6 +186,36 @@ def _model_details(result: AuditResult) -> dict[str, Any]:
             "libraries": {str(k): (None if v is None else str(v)) for k, v in env.libraries.items()},
         },
     }
+
+
+def _decision_text(m: Any) -> str | None:
+    """How a binary model turns scores into decisions: its threshold, the rule, and what the validation rows showed."""
+    chosen = m.decision_threshold
+    if chosen is None or _num(chosen.value) is None:
+        return None
+    text = f"decides positive at score ≥ {chosen.value:.3f}"
+    if chosen.rule == "fixed":
+        return text + " (a fixed threshold, training.threshold)"
+    v, half = chosen.validation or {}, chosen.at_0_5 or {}
+    shown = [f"{k.replace('_', ' ')} {_num(v.get(k)):.3f}" for k in ("balanced_accuracy", "selection_rate")
+             if _num(v.get(k)) is not None]
+    text += f": {_text(chosen.rule_text) or chosen.rule} (training.threshold = \"{chosen.rule}\")"
+    if v.get("rows"):
+        text += f"; on {int(v['rows']):,} validation rows " + ", ".join(shown)
+    if _num(half.get("selection_rate")) is not None:
+        text += f" (at 0.5 it would select {half['selection_rate']:.1%})"
+    return text
+
+
+def _training_note(m: Any) -> str | None:
+    """Class weights and early stopping, when the model had them."""
+    parts = []
+    if m.class_weights:
+        parts.append("class weights " + " / ".join(f"{w:.2f}" for w in m.class_weights) + " (training.class_weight)")
+    if m.best_epoch is not None and m.epochs_run is not None:
+        parts.append(f"early stopping kept epoch {m.best_epoch} of {m.epochs_run} run"
+                     + (" (stopped early)" if m.stopped_early else ""))
+    return "; ".join(parts) or None
 
 
 def _intended_use(result: AuditResult) -> dict[str, Any]:
@@ -275,7 +307,24 @@ def _training_data(result: AuditResult) -> dict[str, Any]:
         "dropped_columns": [str(c) for c in d.dropped_columns],
         "missing_values": [{"column": str(k), "count": _num(v)} for k, v in d.missing_values_train.items()],
         "representation_warnings": _representation_warnings(result),
+        "sensitive_bins": [_text(b.text) or str(c) for c, b in d.sensitive_bins.items()],
+        "duplicates": _duplicates_text(d),
     }
+
+
+def _duplicates_text(d: Any) -> str | None:
+    """Test rows repeating a training row: shared feature vectors, and how many are the same record in every column."""
+    dups = d.train_test_duplicates
+    if dups is None or dups.share is None:
+        return None
+    line = f"{dups.share:.1%} of the test rows share a training row's feature vector"
+    if dups.exact_share is not None:
+        line += f" ({dups.exact_share:.1%} equal to it in every column, including columns the model does not read)"
+    if dups.coarse is not None and dups.rows_per_vector is not None:
+        line += (f"; the features are {'coarse' if dups.coarse else 'varied'}: a row shares its vector with "
+                 f"{dups.rows_per_vector:.2f} rows on average")
+    dropped = sum(d.rows_dropped_duplicate_records.values())
+    return line + (f"; {dropped} repeated record(s) dropped before the split (data.drop_duplicate_records)" if dropped else "")
 
 
 def _group_rows(block: FairnessBlock) -> list[dict[str, Any]]:
@@ -702,6 +751,7 @@ def _gate_row(g: Any) -> dict[str, Any]:
         "reason": _text(g.reason), "ci_crosses_bound": g.ci_crosses_bound is True, "margin": _num(g.margin),
         "allow_inconclusive": g.allow_inconclusive is True, "fails_verdict": g.fails_verdict, "line": gate_line(g),
         "value_text": gate_number_text(g.metric, _num(g.value)), "margin_text": gate_number_text(g.metric, _num(g.margin)),
+        "detectable": _num(g.detectable),
     }  # fmt: skip
 
 

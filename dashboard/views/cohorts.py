@@ -113,5 +113,6 @@ elif kind == "multiclass":
     st.caption("Recomputed from predictions.csv on each cohort's rows (predicted class against true class); intervals "
                "are Wilson score intervals. Per-class rates by group are on the Fairness page.")
 else:
-    st.caption("Recomputed from predictions.csv on each cohort's rows at threshold 0.5; intervals are Wilson score "
+    st.caption("Recomputed from predictions.csv on each cohort's rows, from each model's decisions (at its decision "
+               "threshold); intervals are Wilson score "
                "intervals, so they differ slightly from the run's recorded exact (Clopper-Pearson) intervals.")

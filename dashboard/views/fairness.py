@@ -98,7 +98,8 @@ if cohort_mask is not None:
                 show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in per[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
             table(show)
             g = gaps(per.rename(columns={"selection rate": "selection_rate"}))
-            st.caption(f"Recomputed on the cohort's rows at threshold 0.5 (Wilson intervals): demographic parity difference "
+            st.caption(f"Recomputed on the cohort's rows from the model's decisions in predictions.csv (at its decision "
+                       f"threshold; Wilson intervals): demographic parity difference "
                        f"{fmt(g['demographic_parity_difference'])}, equalized odds difference {fmt(g['equalized_odds_difference'])}.")
         else:
             not_run("Cohort view", f"predictions.csv has no column for {md_escape(feature)}.")
@@ -189,7 +190,14 @@ def threshold_explorer(run: Run, model: str, feature: str) -> None:
     except KeyError:
         not_run("Threshold explorer", f"predictions.csv has no column for {md_escape(feature)}.")
         return
-    t = st.slider("Threshold (selected when score ≥ threshold)", 0.0, 1.0, 0.5, 0.01, key="fair_threshold")
+    summary = run.result.models.get(model)
+    chosen = summary.decision_threshold if summary is not None else None
+    own = float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
+    t = st.slider("Threshold (selected when score ≥ threshold)", 0.0, 1.0, round(own, 2), 0.01,
+                  key=f"fair_threshold_{model}")
+    st.caption(f"The {md_escape(model)} model decides at {own:.3f}"
+               + (f" ({md_escape(chosen.rule)}: {md_escape(chosen.rule_text)})" if chosen is not None and chosen.rule else
+                  " (0.5: the run records no threshold)") + "; the slider starts there.")
     rates = rates_at_threshold(curves, float(t))
     tab = rates_table(rates)
     g = gaps(tab)

@@ -21,10 +21,10 @@ _NOT_FOR_TASK = {
     "text": "What-if edits the feature values of a tabular row, and a text classifier reads free text. The **Text** page "
             "shows how the model's score moves when one identity term in a text is swapped for another (the "
             "counterfactual pairs, with example texts) and which tokens raise or lower it.",
-    "multiclass": "What-if rescores edited rows with a binary model's score and decision at 0.5; it does not rebuild a "
+    "multiclass": "What-if rescores edited rows with a binary model's score and its decision at its threshold; it does not rebuild a "
                   "multiclass model (one score per class). The Explainability page shows the explained class and the "
                   "per-class importance; Fairness shows the confusion matrices by group.",
-    "regression": "What-if rescores edited rows with a binary model's score and decision at 0.5; it does not rebuild a "
+    "regression": "What-if rescores edited rows with a binary model's score and its decision at its threshold; it does not rebuild a "
                   "regression model. The Explainability page shows what drives the predictions; Fairness shows the "
                   "error by group.",
     "image": "What-if edits the feature values of a tabular row; this run's model reads images.",
@@ -141,9 +141,11 @@ X0, X1 = pre.transform(original), pre.transform(edited)
 out = []
 for m, scorer in scorers.items():
     s0, s1 = float(scorer.score(X0)[0]), float(scorer.score(X1)[0])
-    out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0,
-                "decision (≥ 0.5)": f"{'positive' if s0 >= 0.5 else 'negative'} → {'positive' if s1 >= 0.5 else 'negative'}"})
-table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f"})
+    chosen = r.models[m].decision_threshold if m in r.models else None
+    cut = float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
+    out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0, "threshold": cut,
+                "decision": f"{'positive' if s0 >= cut else 'negative'} → {'positive' if s1 >= cut else 'negative'}"})
+table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
 st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
            "score the original row (recomputed from the weights).")
 

@@ -43,3 +43,29 @@ def test_the_defaults_train_models_that_learn_and_decide(tmp_path, name):
     assert result.data.n_validation > 0
     dp = result.privacy.dp
     assert dp.epsilon_spent <= dp.epsilon_target
+
+
+def _run_table(tmp_path, name: str, extra: str = ""):
+    make, target, positive, sensitive = TABLES[name]
+    if not (tmp_path / "table.csv").exists():
+        make().to_csv(tmp_path / "table.csv", index=False)
+    (tmp_path / "audit.toml").write_text(
+        f'name = "{name}"\n[data]\npath = "table.csv"\ntarget = "{target}"\npositive_label = "{positive}"\n'
+        f"sensitive_features = {json.dumps(sensitive)}\n{extra}", encoding="utf-8")
+    return run_audit(load_config(tmp_path / "audit.toml"), write=False).result
+
+
+@pytest.mark.slow
+def test_the_threshold_advice_names_keys_that_fix_the_threshold_problem(tmp_path):
+    # the old defaults: unweighted loss, decisions at 0.5 -> the model approves everyone
+    old = "[training]\nthreshold = 0.5\nclass_weight = \"none\"\n[privacy]\nenabled = false\n"
+    before = _run_table(tmp_path, "mortgage", old)
+    concern = next(c for c in before.concerns if c.kind == "threshold_problem")
+    assert 'training.threshold = "base_rate"' in concern.detail and "training.class_weight" in concern.detail
+    # follow the advice: the rule it names
+    after = _run_table(tmp_path, "mortgage", old.replace("threshold = 0.5", 'threshold = "base_rate"'))
+    assert after.models["reference"].degenerate.threshold_problem is None
+    assert not any(c.kind == "threshold_problem" for c in after.concerns)
+    # or the other key it names
+    weighted = _run_table(tmp_path, "mortgage", old.replace('class_weight = "none"', 'class_weight = "balanced"'))
+    assert weighted.models["reference"].degenerate.threshold_problem is None

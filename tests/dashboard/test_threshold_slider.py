@@ -27,9 +27,9 @@ def _reference(root, model, feature, t):
 @pytest.mark.parametrize("t", [0.5, 0.23, 0.81])
 def test_slider_rates_match_fairlearn(app, synthetic_root, t):
     at = app(synthetic_root, run="full", page="fairness")
-    at.slider(key="fair_threshold").set_value(t).run()
-    assert not at.exception
     model = at.radio(key="fair_model").value
+    at.slider(key=f"fair_threshold_{model}").set_value(t).run()
+    assert not at.exception
     by_group, dp, eo = _reference(synthetic_root, model, "sex", t)
     shown = {m.label: float(m.value) for m in at.metric if "difference" in m.label}
     assert shown["demographic parity difference"] == pytest.approx(dp, abs=5e-5)
@@ -44,7 +44,7 @@ def test_slider_on_intersection_and_other_model(app, synthetic_root):
     at = app(synthetic_root, run="full", page="fairness")
     at.radio(key="fair_model").set_value("reference")
     at.selectbox(key="fair_feature").set_value("sex & race").run()
-    at.slider(key="fair_threshold").set_value(0.4).run()
+    at.slider(key="fair_threshold_reference").set_value(0.4).run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "selected" in d.value.columns)
     assert table["group"].str.contains(" & ").all()
@@ -53,3 +53,12 @@ def test_slider_on_intersection_and_other_model(app, synthetic_root):
     expected = (part["y_score"] >= 0.4).groupby(part["sex"] + " & " + part["race"]).mean()
     got = table.set_index("group")["selection_rate"]
     assert got.to_dict() == pytest.approx({str(k): v for k, v in expected.items()}, abs=1e-12)
+
+
+def test_the_slider_starts_at_the_models_own_threshold(app, synthetic_root):
+    at = app(synthetic_root, run="full", page="fairness")
+    model = at.radio(key="fair_model").value
+    slider = at.slider(key=f"fair_threshold_{model}")
+    # a record without a decision threshold (written before them) starts at 0.5 and says so
+    assert slider.value == 0.5
+    assert any("decides at 0.500" in c.value for c in at.caption)
