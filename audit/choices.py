@@ -50,9 +50,12 @@ __all__ = [
     "OPTIMIZERS",
     "REGRESSION_DISPARITIES",
     "REVIEW_DECISIONS",
+    "SPLIT_STRATIFY",
     "TABULAR_METHODS",
     "TASKS",
     "TEXT_METRICS",
+    "THRESHOLD_RULES",
+    "CLASS_WEIGHTS",
     "UNDEFINED_MODES",
     "VERDICTS",
     "one_of",
@@ -68,6 +71,9 @@ BUNDLED_DATASETS = ("adult", "diabetes", "farm_ads")
 MODEL_KINDS = ("mlp", "factory", "text")
 #: ``[data] identifier_columns``: what to do with identifier-like, raw-date and free-text feature columns.
 IDENTIFIER_POLICIES = ("exclude", "refuse", "keep")
+#: ``[split] stratify``: what the test split (and the validation split) keeps in proportion: the target alone, or
+#: each sensitive group × the target (strata too small to split merged), so that small groups get their share.
+SPLIT_STRATIFY = ("target", "groups")
 #: The two models an audit trains and compares; gates name one of them.
 MODEL_ROLES = ("private", "reference")
 #: ``task``: what the model predicts: a yes/no label, one of several classes, or a number.
@@ -75,6 +81,12 @@ CONFIG_TASKS = ("binary", "multiclass", "regression")
 #: What the audited model does (``AuditResult.task``): the config's task on tables or texts, or images.
 TASKS = ("binary-classification", "image-classification", "multiclass-classification", "regression",
          "text-classification")
+
+#: ``[training] threshold``: the rule that chooses a binary model's decision threshold on validation rows
+#: (audit.decisions), besides a fixed number in (0, 1).
+THRESHOLD_RULES = ("base_rate", "balanced_accuracy", "f1")
+#: ``[training] class_weight``: inverse-frequency weights in the loss ("auto": when the rarest class is under 20%).
+CLASS_WEIGHTS = ("auto", "balanced", "none")
 
 # ------------------------------------------------------------------ privacy (Opacus)
 #: Opacus accountants (``opacus.accountants.create_accountant`` mechanism names).

@@ -31,6 +31,7 @@ from audit.choices import (
     ACCOUNTANTS,
     BUNDLED_DATASETS,
     CANARY_KINDS,
+    CLASS_WEIGHTS,
     CONFIG_TASKS,
     EXPLAIN_BASELINES,
     FAIRNESS_DISPARITIES,
@@ -43,7 +44,9 @@ from audit.choices import (
     MITIGATIONS,
     MODEL_KINDS,
     MODEL_ROLES,
+    SPLIT_STRATIFY,
     TABULAR_METHODS,
+    THRESHOLD_RULES,
     one_of,
 )
 from audit.exceptions import ConfigError
@@ -94,6 +97,10 @@ DEFAULT_LEAKAGE_AUC = 0.95
 #: 10 points per person, its 95% interval is wider than ±0.26 (Wilson, at 5 of 10), and the normal approximation
 #: behind interval methods fails (the usual ``n p >= 10`` rule).
 DEFAULT_MIN_GROUP_POSITIVES = 10
+#: Numeric sensitive columns with more distinct values than SENSITIVE_MAX_VALUES in the training rows are cut into this
+#: many groups at the training rows' quantiles (quartiles), unless data.sensitive_bins gives the edges.
+DEFAULT_SENSITIVE_QUANTILES = 4
+SENSITIVE_MAX_VALUES = 10
 
 #: The columns ``predictions.csv`` holds besides the sensitive features, in order (the writer in
 #: ``audit.pipeline._audits`` builds its frame from this tuple); a sensitive feature may not take one of these names.
@@ -129,7 +136,8 @@ class Limit:
 
 
 _EPOCH_LIMIT = Limit(10_000, "epochs", "each epoch is a full pass over the training data; 10,000 passes is days of CPU "
-                     "time for the bundled data, a value this large is almost always a typo")
+                     "time for the bundled data, a value this large is almost always a typo",
+                     measure=lambda v: v if isinstance(v, int) else 0)
 
 
 def _spec(expected: str, *, check=None, fix: str = "", required: bool = False, limits: Sequence[Limit] = (),
@@ -158,6 +166,13 @@ def _is_seed(v: Any) -> bool:
 
 def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) and x for x in v)
+
+
+def _is_edges(v: Any) -> bool:
+    """A table of column name -> increasing bin edges (``data.sensitive_bins``)."""
+    return isinstance(v, dict) and all(
+        isinstance(k, str) and k and isinstance(e, list) and 1 <= len(e) <= 50 and all(_is_num(x) for x in e)
+        and all(a < b for a, b in zip(e, e[1:])) for k, e in v.items())
 
 
 def _not_finite(v: Any) -> bool:
@@ -203,6 +218,18 @@ class DataSection:
                                check=lambda v: _is_num(v) and 0.5 < v <= 1, default=DEFAULT_LEAKAGE_AUC)
     allow_leakage: list[str] = _spec("a list of column names (features allowed to predict the target on their own)",
                                      check=_is_str_list, default_factory=list)
+    sensitive_quantiles: int = _spec(f"an integer from 2 to 20 (a numeric sensitive column with more than "
+                                     f"{SENSITIVE_MAX_VALUES} distinct values in the training rows is cut into this many "
+                                     "groups at the training rows' quantiles), or 0 (never: one group per distinct value)",
+                                     check=lambda v: _is_int(v) and (v == 0 or 2 <= v <= 20),
+                                     default=DEFAULT_SENSITIVE_QUANTILES)
+    sensitive_bins: dict[str, list[float]] = _spec(
+        "a table of sensitive column -> increasing bin edges, e.g. {age = [25, 45, 65]} (groups < 25, [25, 45), "
+        "[45, 65), ≥ 65)", check=_is_edges, fix="Fix: list 1 to 50 edges per column in increasing order.",
+        default_factory=dict)
+    drop_duplicate_records: bool = _spec("true or false (drop rows that repeat an earlier row in every column before "
+                                         "the split; counted in the record)", check=lambda v: isinstance(v, bool),
+                                         default=False)
 
 
 @dataclass(frozen=True)
@@ -211,6 +238,12 @@ class SplitSection:
 
     test_size: float = _spec("a fraction strictly between 0 and 1", check=lambda v: _is_num(v) and 0 < v < 1, default=0.3)
     seed: int = _spec(f"an integer from 0 to {MAX_SEED}", check=_is_seed, default=0)
+    stratify: str = _choice("split stratification", SPLIT_STRATIFY, default="target",
+                            fix="Fix: \"target\" keeps the target's distribution in the test and validation splits; "
+                                "\"groups\" keeps each sensitive group × target share (strata too small to split merged).")
+    validation_size: float = _spec("a fraction from 0 to 0.5 of the training rows (held out of training to choose "
+                                   "the decision threshold and stop early; 0: none)",
+                                   check=lambda v: _is_num(v) and 0 <= v <= 0.5, default=0.2)
 
 
 @dataclass(frozen=True)
@@ -236,14 +269,33 @@ class ModelSection:
                                 fix="Write it as module:function, e.g. mymodels:make_model.", default=None)
 
 
+def _is_threshold(v: Any) -> bool:
+    return v in THRESHOLD_RULES or (_is_num(v) and 0 < v < 1)
+
+
 @dataclass(frozen=True)
 class TrainingSection:
-    """Training of the non-private reference model."""
+    """Training of the non-private reference model (epochs, batch size, learning rate), and how both models learn
+    and decide: class weights, early stopping and the decision threshold apply to the reference and the private
+    model alike; the private model's epochs, batch size and learning rate are in [privacy]."""
 
-    epochs: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, limits=(_EPOCH_LIMIT,), default=10)
+    epochs: int | str = _spec("an integer >= 1, or \"auto\" (about 1,500 optimizer steps, 10 to 200 epochs, with early "
+                              "stopping)", check=lambda v: v == "auto" or (_is_int(v) and v >= 1),
+                              limits=(_EPOCH_LIMIT,), default="auto")
     batch_size: int = _spec("an integer >= 1", check=lambda v: _is_int(v) and v >= 1, default=256)
     learning_rate: float = _spec("a number > 0", check=lambda v: _is_num(v) and v > 0, default=1e-3)
     seed: int = _spec(f"an integer from 0 to {MAX_SEED}", check=_is_seed, default=0)
+    class_weight: str = _choice("class weighting of the loss (both models)", CLASS_WEIGHTS, default="auto",
+                                fix="Fix: \"auto\" weights classes by inverse frequency when the rarest is under 20% "
+                                    "of the training rows.")
+    threshold: float | str = _spec(f"{one_of(THRESHOLD_RULES)} (a rule applied on the validation rows) or a number "
+                                   "strictly between 0 and 1 (a fixed decision threshold, binary models)",
+                                   check=_is_threshold, default="base_rate")
+    early_stopping: bool = _spec("true or false (stop when the validation loss has not improved for `patience` "
+                                 "epochs and keep the best epoch; both models)", check=lambda v: isinstance(v, bool),
+                                 default=True)
+    patience: int = _spec("an integer >= 1 (epochs without a better validation loss before training stops)",
+                          check=lambda v: _is_int(v) and v >= 1, default=5)
 
 
 @dataclass(frozen=True)
@@ -535,6 +587,21 @@ def _build_section(cls: type, raw: Any, prefix: str, problems: list[str], refuse
         return None
 
 
+def _validation_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -> None:
+    """A threshold rule and early stopping need validation rows; a fixed threshold does not."""
+    split, training = cfg.get("split"), cfg.get("training")
+    if not isinstance(split, SplitSection) or not isinstance(training, TrainingSection) or split.validation_size > 0:
+        return
+    task = cfg.get("task", "binary")
+    if isinstance(training.threshold, str) and task == "binary" and "training.threshold" not in refused:
+        problems.append(f"'training.threshold' = \"{training.threshold}\" chooses the threshold on validation rows, but "
+                        "split.validation_size = 0 holds none out. Fix: set split.validation_size (e.g. 0.2), or a "
+                        "fixed training.threshold (e.g. 0.5).")
+    if training.early_stopping and "training.early_stopping" not in refused:
+        problems.append("'training.early_stopping' = true watches validation rows, but split.validation_size = 0 holds "
+                        "none out. Fix: set split.validation_size (e.g. 0.2), or training.early_stopping = false.")
+
+
 def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -> None:
     """Rules that span keys (each still reported alongside the others; a refused key is not judged twice)."""
     data = cfg.get("data")
@@ -557,7 +624,13 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
                                              reserved=list(PREDICTION_COLUMNS), example=f"{reserved[0]}_group"))
         if len(set(data.sensitive_features)) != len(data.sensitive_features):
             problems.append(f"'data.sensitive_features': expected distinct names, found {data.sensitive_features}.")
+        unknown = [c for c in data.sensitive_bins if c not in data.sensitive_features]
+        if unknown:
+            problems.append(f"'data.sensitive_bins' names {unknown}, which {'is' if len(unknown) == 1 else 'are'} not in "
+                            f"data.sensitive_features {data.sensitive_features}. Fix: bin only sensitive columns (the "
+                            "model reads the raw values of a feature).")
     _task_checks(cfg, problems, refused)
+    _validation_checks(cfg, problems, refused)
     model = cfg.get("model")
     if isinstance(model, ModelSection):
         if model.kind == "factory" and not model.factory:

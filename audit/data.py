@@ -26,16 +26,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit._sensitive import SensitiveBins, fit_sensitive_bins, group_strata
+from audit.config import DEFAULT_SENSITIVE_QUANTILES
 from audit.exceptions import DataError
 from audit.tasks import TaskSpec, class_labels, encode_target, label_matches
 
 __all__ = [
     "MISSING_CATEGORY",
     "PreparedData",
+    "SensitiveBins",
     "TabularPreprocessor",
     "check_table",
     "encode_target",
     "file_sha256",
+    "fit_sensitive_bins",
     "prepare_data",
     "prepared_from_frames",
     "nested_columns",
@@ -257,8 +261,14 @@ def check_table(
     min_group_rows: int = 2,
     intersections: bool = False,
     task: str = "binary",
+    sensitive_quantiles: int = DEFAULT_SENSITIVE_QUANTILES,
+    sensitive_bins: dict[str, list[float]] | None = None,
 ) -> None:
     """Check a table against the config before any work; report every problem at once.
+
+    A numeric sensitive column that will be binned (``sensitive_quantiles`` > 0, or edges in
+    ``sensitive_bins``; see :func:`fit_sensitive_bins`) is not refused for its many distinct values:
+    the group count that matters is the binned one.
 
     Raises
     ------
@@ -301,16 +311,9 @@ def check_table(
             problems.append(_LOOSE_LABEL.format(label=positive_label, target=target, dtype=_kind_of_values(y),
                                                 values=values[:10], exact=_toml_literal(y.dropna()[matches].iloc[0])))
     for s in sensitive_features:
-        if s not in cols:
-            continue
-        n_groups = frame[s].astype("string").fillna(MISSING_CATEGORY).nunique()
-        if n_groups < 2:
-            problems.append(f"sensitive feature {s!r} has a single group in the {label}; fairness needs at least 2 groups.")
-        elif n_groups > MAX_SENSITIVE_GROUPS:
-            problems.append(
-                f"sensitive feature {s!r} has {n_groups} distinct values (at most {MAX_SENSITIVE_GROUPS} supported): "
-                "is it an identifier or a continuous column? Bin it into groups first."
-            )
+        if s in cols:
+            problems += _sensitive_problems(frame[s], s, label=label, quantiles=sensitive_quantiles,
+                                            edges=(sensitive_bins or {}).get(s))
     present = [s for s in sensitive_features if s in cols]
     if intersections and len(present) > 1:
         problems += _ambiguous_intersections(frame, present, label)
@@ -328,6 +331,26 @@ def check_table(
     if problems:
         body = "\n".join(f"  - {p}" for p in problems)
         raise DataError(f"The {label} cannot be audited as configured ({len(problems)} problem(s)):\n{body}", problems=problems)
+
+
+def _sensitive_problems(values: pd.Series, column: str, *, label: str, quantiles: int, edges: list[float] | None) -> list[str]:
+    """A sensitive column with one group, or with more than MAX_SENSITIVE_GROUPS groups once binned."""
+    n_groups = values.astype("string").fillna(MISSING_CATEGORY).nunique()
+    if n_groups < 2:
+        return [f"sensitive feature {column!r} has a single group in the {label}; fairness needs at least 2 groups."]
+    numeric = _is_numeric(values)
+    if edges is not None and not numeric and pd.to_numeric(values.dropna(), errors="coerce").isna().any():
+        bad = values.dropna()[pd.to_numeric(values.dropna(), errors="coerce").isna()].astype(str).unique()[:3].tolist()
+        return [f"data.sensitive_bins gives edges for {column!r}, whose values in the {label} are not numbers (e.g. {bad}). "
+                "Fix: remove it from data.sensitive_bins (its values are group labels already), or fix the column."]
+    if n_groups <= MAX_SENSITIVE_GROUPS or edges is not None or (numeric and quantiles):
+        return []  # a numeric column is cut into groups (fit_sensitive_bins) before they are counted
+    fix = ("Fix: set data.sensitive_quantiles (e.g. 4) to cut it at the training rows' quantiles, or give its edges in "
+           f"data.sensitive_bins (e.g. {{{column} = [25, 45, 65]}})." if numeric else
+           "Is it an identifier or free text? Fix: map its values to at most "
+           f"{MAX_SENSITIVE_GROUPS} groups in the data file, or leave it out of data.sensitive_features.")
+    return [f"sensitive feature {column!r} has {n_groups} distinct values in the {label} (at most {MAX_SENSITIVE_GROUPS} "
+            f"groups supported). {fix}"]
 
 
 def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> list[str]:
@@ -555,6 +578,18 @@ class PreparedData:
     screening: Any = None  # audit.screening.Screening: the identifier scan and the columns left out
     task: TaskSpec = field(default_factory=lambda: TaskSpec("binary", positive_label=1))
     target: str | None = None  # the target column of raw_train and raw_test
+    # rows held out of training (split.validation_size) to choose the decision threshold and stop early
+    raw_validation: pd.DataFrame | None = None
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    # numeric sensitive columns cut into groups (fitted on the training rows), and what the data step has to say
+    sensitive_bins: dict[str, SensitiveBins] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(X, y) of the validation rows, or None when the config holds none out."""
+        return None if self.X_val is None or not len(self.X_val) else (self.X_val, self.y_val)
 
     def target_values(self, split: str = "test") -> np.ndarray:
         """A regression's target as the data holds it (float64; the model learns it standardised in float32)."""
@@ -562,15 +597,24 @@ class PreparedData:
         return pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=np.float64)
 
 
-def sensitive_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def sensitive_frame(frame: pd.DataFrame, columns: list[str], *, bins: dict[str, SensitiveBins] | None = None,
+                    label: str = "data") -> pd.DataFrame:
     """The sensitive columns as string group labels; a missing value is its own group (``<missing>``).
+
+    A column with fitted ``bins`` (:func:`fit_sensitive_bins`) gets its interval labels (``[30, 40)``).
 
     Examples
     --------
     >>> sensitive_frame(pd.DataFrame({"sex": ["F", None]}), ["sex"])["sex"].tolist()
     ['F', '<missing>']
+    >>> frame = pd.DataFrame({"age": [20, 50, None]})
+    >>> bins = fit_sensitive_bins(frame, ["age"], edges={"age": [40]})
+    >>> sensitive_frame(frame, ["age"], bins=bins)["age"].tolist()
+    ['< 40', '≥ 40', '<missing>']
     """
-    return pd.DataFrame({c: frame[c].astype("string").fillna(MISSING_CATEGORY).astype(object) for c in columns}, index=frame.index)
+    bins = bins or {}
+    return pd.DataFrame({c: bins[c].apply(frame[c], label=label) if c in bins else
+                         frame[c].astype("string").fillna(MISSING_CATEGORY).astype(object) for c in columns}, index=frame.index)
 
 
 def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
@@ -597,9 +641,10 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
 
 
 def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None, task: str = "binary") -> None:
+    binning = {"sensitive_quantiles": d.sensitive_quantiles, "sensitive_bins": d.sensitive_bins}
     check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="training data" if test_df is not None else "data",
-                intersections=d.intersections and len(d.sensitive_features) > 1, task=task)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task, **binning)
     if test_df is None:
         return
     extra = sorted(set(train_df.columns) ^ set(test_df.columns))
@@ -610,7 +655,7 @@ def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None,
         )
     check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="test data",
-                intersections=d.intersections and len(d.sensitive_features) > 1, task=task)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task, **binning)
 
 
 def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -619,11 +664,26 @@ def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) ->
     if d.max_rows is not None and len(train_df) > d.max_rows:
         train_df = train_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
     if test_df is None:
-        tr, te = split_train_test(train_df, y=_strata(config, train_df[d.target]), test_size=split.test_size, seed=split.seed)
+        tr, te = split_train_test(train_df, y=_split_strata(config, train_df, size=split.test_size),
+                                  test_size=split.test_size, seed=split.seed)
         train_df, test_df = train_df.iloc[tr], train_df.iloc[te]
     elif d.max_rows is not None and len(test_df) > d.max_rows:
         test_df = test_df.sample(n=d.max_rows, random_state=split.seed).sort_index()
     return train_df.reset_index(drop=True), test_df.reset_index(drop=True)
+
+
+def _validation_split(config: Any, train_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Hold ``split.validation_size`` of the training rows out of training (stratified like the test split)."""
+    size = float(getattr(config.split, "validation_size", 0.0) or 0.0)
+    if size <= 0:
+        return train_df, None
+    try:
+        fit, val = split_train_test(train_df, y=_split_strata(config, train_df, size=size), test_size=size,
+                                    seed=config.split.seed + 1)
+    except DataError as exc:
+        raise DataError(f"{exc} (while holding out split.validation_size = {size:g} of the training rows; set "
+                        "split.validation_size = 0 and a fixed training.threshold to train on every row)") from None
+    return train_df.iloc[fit].reset_index(drop=True), train_df.iloc[val].reset_index(drop=True)
 
 
 def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[list, dict[str, int]]:
@@ -651,6 +711,38 @@ def _strata(config: Any, y: pd.Series) -> np.ndarray:
     return encode_target(y, config.data.positive_label)
 
 
+def _split_strata(config: Any, frame: pd.DataFrame, *, size: float) -> np.ndarray:
+    """The strata of a split of ``size``: the target (``split.stratify = "target"``), or sensitive group × target.
+
+    Grouping by sensitive group bins numeric sensitive columns as the audit will (fitted on the rows being
+    split: the strata only decide which rows go where) and merges strata too small to split
+    (:func:`audit._sensitive.group_strata`).
+    """
+    d = config.data
+    target = _strata(config, frame[d.target])
+    if getattr(config.split, "stratify", "target") != "groups" or not d.sensitive_features:
+        return target
+    bins = fit_sensitive_bins(frame, list(d.sensitive_features), quantiles=d.sensitive_quantiles, edges=d.sensitive_bins)
+    groups = sensitive_frame(frame, list(d.sensitive_features), bins=bins)
+    return group_strata(target, [groups[c].to_numpy() for c in d.sensitive_features], size=size)
+
+
+def _drop_duplicate_records(train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[list, dict[str, int]]:
+    """The tables without rows repeating an earlier row in every column (``data.drop_duplicate_records``).
+
+    Test-file rows repeating a training row are dropped too; the counts say how many each table lost.
+    """
+    keep = ~train_df.duplicated(keep="first")
+    dropped = {"training": int((~keep).sum())}
+    train_df = train_df[keep].reset_index(drop=True)
+    if test_df is not None:
+        both = pd.concat([train_df, test_df], ignore_index=True)
+        fresh = ~both.duplicated(keep="first").to_numpy()[len(train_df):]
+        dropped["test"] = int((~fresh).sum())
+        test_df = test_df[fresh].reset_index(drop=True)
+    return [train_df, test_df], {k: v for k, v in dropped.items() if v}
+
+
 def _task_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
     """What the summary says about the target, by task: base rates, classes, or the target's spread."""
     spec, y_tr, y_te = prepared.task, prepared.y_train, prepared.y_test
@@ -673,13 +765,16 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
     summary = {
         "source": f"bundled:{d.bundled}" if d.bundled else str(d.path),
         "test_source": "bundled test split" if d.bundled else (str(d.test_path) if d.test_path else
-                       f"stratified split, test_size={split.test_size}, seed={split.seed}"),
+                       f"stratified split ({_STRATA_TEXT[split.stratify]}), test_size={split.test_size}, seed={split.seed}"),
+        "stratify": None if d.bundled or d.test_path else split.stratify,
         "n_train": int(len(train_df)),
         "n_test": int(len(prepared.raw_test)),
+        "n_validation": int(len(prepared.raw_validation)) if prepared.raw_validation is not None else 0,
         "target": d.target,
         "positive_label": to_jsonable(d.positive_label),
         **_task_summary(config, prepared),
         "sensitive_features": list(d.sensitive_features),
+        "sensitive_bins": {c: b.to_dict() for c, b in prepared.sensitive_bins.items()},
         # a text model reads only its text column, whatever use_sensitive_as_features says
         "sensitive_used_as_features": d.use_sensitive_as_features and d.text_column is None,
         "features": list(prepared.preprocessor.columns_),
@@ -692,12 +787,16 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
         from audit.screening import train_test_duplicates
 
         summary["screening"] = prepared.screening.to_dict()
-        summary["train_test_duplicates"] = train_test_duplicates(prepared.X_train, prepared.X_test)
+        summary["train_test_duplicates"] = train_test_duplicates(prepared.X_train, prepared.X_test,
+                                                                 raw_train=prepared.raw_train, raw_test=prepared.raw_test)
     if d.bundled:
         from audit.datasets import BUNDLED_DATASETS
 
         summary["attribution"] = BUNDLED_DATASETS[d.bundled][1]
     return summary
+
+
+_STRATA_TEXT = {"target": "by target", "groups": "by sensitive group × target, strata too small to split merged"}
 
 
 def _screen(config: Any, train_df: pd.DataFrame) -> Any:
@@ -748,21 +847,28 @@ def _check_width(pre: TabularPreprocessor, limit: int) -> None:
 def prepared_from_frames(
     train: pd.DataFrame, test: pd.DataFrame, *, target: str, positive_label: Any, sensitive_features: list[str],
     preprocessor: Any, summary: dict[str, Any] | None = None, task: TaskSpec | None = None,
+    sensitive_quantiles: int = DEFAULT_SENSITIVE_QUANTILES, sensitive_bins: dict[str, list[float]] | None = None,
 ) -> PreparedData:
     """Encode a train and a test table with a fitted preprocessor into :class:`PreparedData`.
 
     Both tables must hold the preprocessor's columns, the target and the sensitive features.
-    ``task`` encodes the target (default: binary, 1 where it equals ``positive_label``).
+    ``task`` encodes the target (default: binary, 1 where it equals ``positive_label``). Numeric
+    sensitive columns are cut into groups fitted on ``train`` (:func:`fit_sensitive_bins` with
+    ``sensitive_quantiles`` and the edges of ``sensitive_bins``), applied to both tables alike; the
+    features keep the raw values.
     """
     features = list(preprocessor.columns_)
     task = task or TaskSpec("binary", positive_label=positive_label)
     y_train, y_test = task.encode(train[target]), task.encode(test[target])
+    bins = fit_sensitive_bins(train, list(sensitive_features), quantiles=sensitive_quantiles, edges=sensitive_bins)
     return PreparedData(
         raw_train=train, raw_test=test,
         X_train=preprocessor.transform(train[features]), X_test=preprocessor.transform(test[features]),
         y_train=y_train, y_test=y_test,
-        sensitive_train=sensitive_frame(train, sensitive_features), sensitive_test=sensitive_frame(test, sensitive_features),
-        preprocessor=preprocessor, summary=dict(summary or {}), task=task, target=target,
+        sensitive_train=sensitive_frame(train, sensitive_features, bins=bins, label="training data"),
+        sensitive_test=sensitive_frame(test, sensitive_features, bins=bins, label="test data"),
+        preprocessor=preprocessor, summary=dict(summary or {}), task=task, target=target, sensitive_bins=bins,
+        notes=[f"sensitive feature {b.text}" for b in bins.values()],
     )
 
 
@@ -785,11 +891,14 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
     """
     d = config.data
     train_df, test_df, hashes = _read_sources(config)
-    dropped = {}
+    dropped, repeated = {}, {}
     if d.drop_missing_target:
         (train_df, test_df), dropped = _drop_missing_target(d.target, train_df, test_df)
+    if d.drop_duplicate_records:
+        (train_df, test_df), repeated = _drop_duplicate_records(train_df, test_df)
     _check_sources(d, train_df, test_df, task=config.task)
     train_df, test_df = _split(config, train_df, test_df)
+    train_df, val_df = _validation_split(config, train_df)
     task = TaskSpec.fit(config.task, train_df[d.target], positive_label=d.positive_label)
     for name, frame in (("training", train_df), ("test", test_df)):
         if config.task == "binary" and len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
@@ -805,11 +914,20 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
         pre = TabularPreprocessor().fit(train_df[screening.features])
         _check_width(pre, d.max_encoded_features)
     prepared = prepared_from_frames(train_df, test_df, target=d.target, positive_label=d.positive_label,
-                                    sensitive_features=list(d.sensitive_features), preprocessor=pre, task=task)
+                                    sensitive_features=list(d.sensitive_features), preprocessor=pre, task=task,
+                                    sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)
     prepared.screening = screening
+    if val_df is not None:
+        features = list(pre.columns_)
+        prepared.raw_validation, prepared.X_val = val_df, pre.transform(val_df[features])
+        prepared.y_val = task.encode(val_df[d.target])
     prepared.summary = _data_summary(config, prepared)
     if dropped:
         prepared.summary["rows_dropped_missing_target"] = dropped
+    if d.drop_duplicate_records:
+        prepared.summary["rows_dropped_duplicate_records"] = repeated
+        prepared.notes.append("data.drop_duplicate_records: dropped " + (", ".join(
+            f"{n} {name} row(s)" for name, n in repeated.items()) or "no rows") + " repeating an earlier row in every column")
     if text_summary is not None:
         prepared.summary.update(text_column=d.text_column, text=text_summary, encoded_feature_names=[])
     return prepared, hashes

@@ -30,7 +30,7 @@ from torch import nn
 
 from audit._text_data import TextFeatures
 from audit.compute import StageTimer, compute_section
-from audit.config import AuditConfig, ExplainSection, FairnessSection
+from audit.config import DEFAULT_SENSITIVE_QUANTILES, AuditConfig, ExplainSection, FairnessSection
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
 from audit.concerns import find_concerns
 from audit.gates import evaluate_gates, verdict, verdict_reasons
@@ -74,12 +74,13 @@ def _checkpoint_busy(directory: Path) -> bool:
 def _note_data(run: AuditRun) -> None:
     s, screening = run.prepared.summary, run.prepared.screening
     run.progress.note(f"{s['n_train']} training rows, {s['n_test']} test rows, {s['n_encoded_features']} encoded features")
-    for note in screening.notes if screening is not None else ():
+    for note in [*(screening.notes if screening is not None else ()), *run.prepared.notes]:
         run.progress.note(note)
     dups = s.get("train_test_duplicates")
     if dups and dups["test_rows"]:
-        run.progress.note(f"{dups['test_rows']} of {dups['n_test']} test rows ({dups['share']:.0%}) repeat a training row's "
-                          "features exactly (they flatter test accuracy and weaken the membership audit)")
+        from audit.screening import duplicates_note
+
+        run.progress.note(duplicates_note(dups))
 
 
 def _check(run: AuditRun, target: Path, write: bool) -> None:
@@ -277,6 +278,8 @@ def audit_model(
     train: pd.DataFrame | None = None,
     task: str = "binary",
     classes: Sequence[Any] | None = None,
+    sensitive_quantiles: int = DEFAULT_SENSITIVE_QUANTILES,
+    sensitive_bins: dict[str, list[float]] | None = None,
     name: str = "external-model",
     fairness: FairnessSection | None = None,
     explain: ExplainSection | None = None,
@@ -307,6 +310,9 @@ def audit_model(
     train : DataFrame, optional
         Training rows: enable membership inference, explanation baselines, proxy detection
         and mitigation fitting. Without them, the test rows stand in and the result says so.
+    sensitive_quantiles, sensitive_bins : int, dict, optional
+        How numeric sensitive columns become groups, as ``data.sensitive_quantiles`` and
+        ``data.sensitive_bins`` of a run (fitted on ``train``, or on ``test`` without it).
     out : path, optional
         When given, a run directory is written there (same layout as ``rai-audit run``).
 
@@ -320,15 +326,18 @@ def audit_model(
     for label, frame in (("test", test), ("train", train)):
         if frame is not None:
             check_table(frame, target=target, positive_label=positive_label, sensitive_features=sensitive_features,
-                        label=f"{label} data", task=task)
+                        label=f"{label} data", task=task, sensitive_quantiles=sensitive_quantiles,
+                        sensitive_bins=sensitive_bins)
     prepared = prepared_from_frames((train if train is not None else test).reset_index(drop=True), test.reset_index(drop=True),
                                     target=target, positive_label=positive_label, sensitive_features=list(sensitive_features),
-                                    preprocessor=preprocessor, task=spec)
+                                    preprocessor=preprocessor, task=spec, sensitive_quantiles=sensitive_quantiles,
+                                    sensitive_bins=sensitive_bins)
     prepared.summary = {
         "source": "DataFrame (audit_model)", "n_train": int(len(prepared.raw_train)) if train is not None else 0,
         "n_test": int(len(prepared.raw_test)), "target": target, "positive_label": to_jsonable(positive_label),
         "task": task, **({"classes": list(spec.classes)} if spec.classes else {}),
         "sensitive_features": list(sensitive_features), "features": list(preprocessor.columns_),
+        "sensitive_bins": {c: b.to_dict() for c, b in prepared.sensitive_bins.items()},
         "n_encoded_features": len(preprocessor.feature_names_), "encoded_feature_names": list(preprocessor.feature_names_),
         **({"base_rate_test": float(prepared.y_test.mean())} if task == "binary" else {}),
         "training_rows_given": train is not None,
@@ -338,6 +347,8 @@ def audit_model(
     run = AuditRun(prepared=prepared, options=options, timer=StageTimer(), progress=progress or Progress(total=0, enabled=False))
     run.models["reference"] = model.eval()
     run.progress.total = count_announced(AUDIT_STAGES, run)
+    for note in prepared.notes:
+        run.progress.note(note)
     run_stages(AUDIT_STAGES, run)
     compute = compute_section(run.timer, run.models, n_features=prepared.X_test.shape[1], train_info={},
                               n_train=len(prepared.X_train), power_watts=_DEFAULT_POWER_WATTS,

@@ -11,8 +11,15 @@
   (ROC AUC ≥ ``data.leakage_auc`` on the training rows; categorical features by
   out-of-fold target rates) is refused, named with its score, unless listed in
   ``data.allow_leakage``. Post-outcome columns make accuracy meaningless.
-- **Train/test duplicates**: test rows whose encoded features equal a training row's
-  are counted; they inflate test accuracy and weaken the membership audit.
+- **Train/test duplicates**, two different things told apart (:func:`train_test_duplicates`):
+  *exact duplicate records*, test rows equal to a training row in every column of the table
+  (including columns the model does not read): possibly one record entered twice
+  (``data.drop_duplicate_records`` drops them before the split); and *shared feature vectors*,
+  test rows whose encoded features equal a training row's. The features are **coarse** when a
+  row shares its encoded vector with at least :data:`COARSE_ROWS_PER_VECTOR` (2) rows on average
+  (training and test rows together, the row itself included): then different people share vectors
+  as a matter of course, new people will too, and test accuracy is not flattered by it. Either
+  way the membership audit attacks only rows whose vector is unique in the table.
 
 Examples
 --------
@@ -34,7 +41,12 @@ import pandas as pd
 from audit.config import DEFAULT_LEAKAGE_AUC, DEFAULT_MAX_ENCODED_FEATURES
 from audit.exceptions import DataError
 
-__all__ = ["ScreeningPolicy", "Screening", "leaking_features", "screen_features", "train_test_duplicates", "width_problem"]
+__all__ = ["COARSE_ROWS_PER_VECTOR", "ScreeningPolicy", "Screening", "leaking_features", "screen_features",
+           "train_test_duplicates", "width_problem"]
+
+#: Features are coarse when a row shares its encoded feature vector with at least this many rows on average
+#: (the row itself included; training and test rows together): a typical row then has a twin with the same inputs.
+COARSE_ROWS_PER_VECTOR = 2.0
 
 _REFUSED_IDENTIFIER = ("column {column!r} looks like {kind} ({reason}) and would be a feature. Fix: drop it "
                        "(data.drop_columns), or list it in data.keep_columns if it really is a feature.")
@@ -188,16 +200,86 @@ def width_problem(categories: dict[str, int], n_numeric: int, *, limit: int) -> 
     return _WIDTH.format(width=width, limit=limit, widest=", ".join(f"{c!r} ({k} categories)" for c, k in widest))
 
 
-def train_test_duplicates(X_train: np.ndarray, X_test: np.ndarray) -> dict[str, Any]:
-    """How many test rows have exactly the encoded features of some training row.
+def _as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The values as text, numbers as floats first (a file's 3 equals another's 3.0); missing as one marker."""
+    def text(s: pd.Series) -> pd.Series:
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        return (s.astype("float64") if numeric else s).astype("string").fillna("\x00<NA>")
+
+    return pd.DataFrame({c: text(frame[c]) for c in columns}, index=frame.index)
+
+
+def _record_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One hash per row over ``columns`` (compared as :func:`_as_text`)."""
+    return pd.util.hash_pandas_object(_as_text(frame, columns), index=False).to_numpy()
+
+
+def _differing_columns(raw_train: pd.DataFrame, raw_test: pd.DataFrame, columns: list[str], first: dict[bytes, int],
+                       keys: list[bytes], shared: np.ndarray) -> dict[str, int]:
+    """For test rows sharing a training row's vector without being the same record: the columns that differ."""
+    rows = np.flatnonzero(shared)
+    if not len(rows):
+        return {}
+    partner = [first[keys[i]] for i in rows]
+    a = _as_text(raw_test.iloc[rows], columns).to_numpy()
+    b = _as_text(raw_train.iloc[partner], columns).to_numpy()
+    counts = (a != b).sum(axis=0)
+    return {c: int(n) for c, n in sorted(zip(columns, counts), key=lambda kv: -kv[1]) if n}
+
+
+def train_test_duplicates(X_train: np.ndarray, X_test: np.ndarray, *, raw_train: pd.DataFrame | None = None,
+                          raw_test: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Test rows that repeat a training row: the same record, or only the same feature vector.
+
+    ``test_rows`` counts test rows whose encoded features (the model's inputs) equal some training
+    row's. With the raw tables, ``exact_records`` counts those equal to a training row in every
+    column the tables share (including columns the model does not read), and ``differing_columns``
+    says, for the other matches, in which columns a test row differs from its first training match.
+    ``rows_per_vector`` is the mean over training and test rows of how many rows share the row's
+    vector (itself included); at :data:`COARSE_ROWS_PER_VECTOR` or more the features are ``coarse``.
 
     Examples
     --------
-    >>> train_test_duplicates(np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.0, 1.0], [2.0, 2.0]]))["test_rows"]
-    1
+    >>> d = train_test_duplicates(np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.0, 1.0], [2.0, 2.0]]))
+    >>> d["test_rows"], d["rows_per_vector"], d["coarse"]
+    (1, 1.5, False)
     """
-    seen = {row.tobytes() for row in np.ascontiguousarray(X_train, dtype=np.float32)}
-    hits = sum(row.tobytes() in seen for row in np.ascontiguousarray(X_test, dtype=np.float32))
-    n = len(X_test)
-    return {"test_rows": int(hits), "n_test": int(n), "share": float(hits / n) if n else 0.0,
-            "basis": "exact match of the encoded features (the model's inputs) with a training row"}
+    vec_train = [row.tobytes() for row in np.ascontiguousarray(X_train, dtype=np.float32)]
+    vec_test = [row.tobytes() for row in np.ascontiguousarray(X_test, dtype=np.float32)]
+    first: dict[bytes, int] = {}
+    for i, key in enumerate(vec_train):
+        first.setdefault(key, i)
+    hit = np.array([key in first for key in vec_test], dtype=bool)
+    counts = pd.Series(vec_train + vec_test).value_counts()
+    n, n_all = len(vec_test), len(vec_train) + len(vec_test)
+    per_row = float((counts.to_numpy(dtype=np.float64) ** 2).sum() / n_all) if n_all else 0.0
+    out = {"test_rows": int(hit.sum()), "n_test": int(n), "share": float(hit.sum() / n) if n else 0.0,
+           "basis": "exact match of the encoded features (the model's inputs) with a training row",
+           "distinct_vectors": int(len(counts)), "rows_per_vector": per_row, "coarse": per_row >= COARSE_ROWS_PER_VECTOR,
+           "rule": f"coarse features: a row shares its encoded feature vector with at least {COARSE_ROWS_PER_VECTOR:g} "
+                   "rows on average (itself included; training and test rows together)"}
+    if raw_train is None or raw_test is None:
+        return out
+    columns = [c for c in raw_train.columns if c in raw_test.columns]
+    same = np.isin(_record_keys(raw_test, columns), _record_keys(raw_train, columns)) & hit
+    out.update(exact_records=int(same.sum()), exact_share=float(same.sum() / n) if n else 0.0,
+               differing_columns=_differing_columns(raw_train, raw_test, columns, first, vec_test, hit & ~same))
+    return out
+
+
+def duplicates_note(dups: dict[str, Any]) -> str:
+    """The progress line for :func:`train_test_duplicates`: shared vectors, and how many are the same record.
+
+    Examples
+    --------
+    >>> duplicates_note({"test_rows": 30, "n_test": 100, "share": 0.3, "rows_per_vector": 2.4, "coarse": True,
+    ...                  "exact_records": 20}).split("; ")[1]
+    'the features are coarse (2.4 rows per vector): different people share vectors, so this does not flatter test accuracy'
+    """
+    line = f"{dups['test_rows']} of {dups['n_test']} test rows ({dups['share']:.0%}) share a training row's feature vector"
+    if dups.get("exact_records") is not None:
+        line += f", {dups['exact_records']} of them equal to it in every column"
+    if dups.get("coarse"):
+        return (line + f"; the features are coarse ({dups['rows_per_vector']:.1f} rows per vector): different people "
+                "share vectors, so this does not flatter test accuracy")
+    return line + " (test accuracy on them may not hold for inputs never seen in training)"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.cli._common import EXIT_OK
-from audit.exceptions import DataError
+from audit.exceptions import ConfigError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,6 +95,9 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--no-stratify", action="store_true", help="plain instead of group-stratified bootstrap (ECE)")
     p.add_argument("--min-group-size", type=int, default=30, help="flag smaller groups (default 30)")
+    p.add_argument("--sensitive-quantiles", type=int, default=4, metavar="N",
+                   help="a numeric sensitive column with more than 10 distinct values is cut into N groups at its "
+                        "quantiles, as data.sensitive_quantiles does in a run (default 4; 0: one group per value)")
     p.add_argument("--seed", type=int, default=0, help="seed of the ECE bootstrap")
     p.add_argument("--model", metavar="NAME", help="keep rows whose 'model' column equals NAME (predictions.csv)")
     p.add_argument("--engine", choices=("pandas", "dask", "spark"), default="pandas",
@@ -227,7 +230,7 @@ def handler(args: argparse.Namespace) -> int:
         y_true=df[args.y_true],
         y_pred=df[args.y_pred],
         y_score=df[args.y_score] if args.y_score else None,
-        sensitive=df[list(args.sensitive)],
+        sensitive=_groups(df, list(args.sensitive), quantiles=args.sensitive_quantiles),
         pos_label=pos_label,
         n_boot=args.n_boot,
         ci_level=args.ci_level,
@@ -236,6 +239,18 @@ def handler(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     return _print(args, result)
+
+
+def _groups(df: pd.DataFrame, columns: list[str], *, quantiles: int) -> pd.DataFrame:
+    """The sensitive columns, numeric ones with many values binned as a run bins them (a note on stderr each)."""
+    from audit.data import fit_sensitive_bins, sensitive_frame
+
+    if quantiles != 0 and not 2 <= quantiles <= 20:
+        raise ConfigError(f"--sensitive-quantiles {quantiles}: expected an integer from 2 to 20, or 0 (one group per value).")
+    bins = fit_sensitive_bins(df, columns, quantiles=quantiles, label="predictions file", rows="rows of the file")
+    for b in bins.values():
+        print(f"sensitive feature {b.text} (--sensitive-quantiles 0 keeps one group per value)", file=sys.stderr)
+    return df[columns].assign(**{c: sensitive_frame(df, [c], bins=bins)[c] for c in bins}) if bins else df[columns]
 
 
 def _print(args: argparse.Namespace, result: dict) -> int:

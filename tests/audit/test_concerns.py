@@ -226,4 +226,4 @@ def test_small_groups_and_undecided_disparities_of_a_regression_audit_are_concer
             "disparities": {"mae_difference": {"value": None, "reason": "fewer than two groups with enough data"}}}}}}}}
     found = {c.kind: c for c in find_concerns(AuditResult.from_dict(record))}
     assert found["small_groups"].title == "1 group(s) have too little data (fewer than 30 test rows): sex = x (n=5)"
-    assert found["disparity_inconclusive"].detail == "mae_difference (sex)"
+    assert found["disparity_inconclusive"].detail.startswith("mae_difference (sex). Fix: ")
