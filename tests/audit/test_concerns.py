@@ -101,7 +101,7 @@ def test_a_threshold_problem_is_its_own_critical_concern_with_advice_not_a_degen
     assert "degenerate_model" not in found
     concern = found["threshold_problem"]
     assert concern.severity == "critical" and concern.title.startswith("The private model has a threshold problem: its")
-    assert "threshold_analysis" in concern.detail and "not degenerate" in concern.detail
+    assert "training.threshold" in concern.detail and "training.class_weight" in concern.detail and "not degenerate" in concern.detail
     assert "threshold problem" in found["gate_inconclusive"].detail
 
 
