@@ -288,6 +288,7 @@ def audit_model(
     seed: int = 0,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    threshold: float = 0.5,
 ) -> AuditResult:
     """Audit a model trained outside rai-audit on a DataFrame, with the same audits as ``run_audit``.
 
@@ -315,6 +316,8 @@ def audit_model(
         ``data.sensitive_bins`` of a run (fitted on ``train``, or on ``test`` without it).
     out : path, optional
         When given, a run directory is written there (same layout as ``rai-audit run``).
+    threshold : float
+        A binary model's decision threshold, as its owner uses it (recorded as a fixed threshold).
 
     Examples
     --------
@@ -346,6 +349,10 @@ def audit_model(
                            membership_inference=membership_inference and train is not None, identifier_scan=train is not None)
     run = AuditRun(prepared=prepared, options=options, timer=StageTimer(), progress=progress or Progress(total=0, enabled=False))
     run.models["reference"] = model.eval()
+    if task == "binary":
+        from audit.decisions import choose_threshold
+
+        run.thresholds["reference"] = choose_threshold([], [], rule=threshold)  # given by the caller: fixed
     run.progress.total = count_announced(AUDIT_STAGES, run)
     for note in prepared.notes:
         run.progress.note(note)

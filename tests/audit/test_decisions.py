@@ -56,3 +56,28 @@ def test_a_threshold_rule_or_early_stopping_without_validation_rows_is_refused_w
     assert "split.validation_size" in text and "training.threshold" in text and "training.early_stopping" in text
     config = config_from_dict(_raw(threshold=0.5, early_stopping=False))  # the fix the message names
     assert config.split.validation_size == 0 and config.training.threshold == 0.5
+
+
+def test_audit_model_decides_at_the_threshold_its_owner_gives(tmp_path):
+    import pandas as pd
+    import torch
+
+    from audit.config import ExplainSection, FairnessSection
+    from audit.data import TabularPreprocessor
+    from audit.runner import audit_model
+
+    from .._real_like import mortgage_table
+
+    frame = mortgage_table()
+    train, test = frame.iloc[:1400], frame.iloc[1400:]
+    pre = TabularPreprocessor().fit(train[["income_band", "credit_history"]])
+    torch.manual_seed(0)
+    model = torch.nn.Linear(len(pre.feature_names_), 1)
+    result = audit_model(model, test=test, train=train, target="approved", positive_label="yes",
+                         sensitive_features=["sex"], preprocessor=pre, membership_inference=False, threshold=0.37,
+                         fairness=FairnessSection(n_boot=0, mitigation="none"), explain=ExplainSection(enabled=False),
+                         out=tmp_path / "run")
+    chosen = result.models["reference"].decision_threshold
+    assert (chosen.value, chosen.rule) == (0.37, "fixed")
+    preds = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    assert ((preds["y_score"] >= 0.37).astype(int) == preds["y_pred"]).all()
