@@ -30,7 +30,7 @@ def _slices(run: AuditRun) -> None:
             raw[col] = p.sensitive_test[col].to_numpy()
     models, settings = {}, {}
     for name in run.models:
-        found = find_slices(raw, y_true=p.y_test, y_pred=p.task.decide(run.scores[name]),
+        found = find_slices(raw, y_true=p.y_test, y_pred=p.task.decide(run.scores[name], run.threshold(name)),
                             max_depth=SLICE_MAX_DEPTH, min_size=SLICE_MIN_SIZE)
         settings = found.pop("settings")
         models[name] = found

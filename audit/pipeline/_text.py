@@ -48,8 +48,10 @@ def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups:
     p, t, seed = run.prepared, _settings(run), run.options.seed
     features = p.preprocessor
     predict = text_predict_fn(model, features.vocabulary, max_len=features.max_length)
+    # a flip is a change of the model's decision: at its own threshold (audit.decisions)
     counterfactual = counterfactual_fairness(predict, texts, categories=list(t.identity_categories),
-                                             max_texts=t.counterfactual_max_texts, n_examples=t.n_examples, seed=seed)
+                                             max_texts=t.counterfactual_max_texts, n_examples=t.n_examples, seed=seed,
+                                             threshold=run.threshold(name))
     # 200 resamples (for the power means and the final score; each AUC's interval needs none): each draws 3 AUCs per
     # subgroup (dozens of subgroups); the percentile interval's Monte-Carlo error is already small beside its width.
     identity = identity_auc_metrics(p.y_test, run.scores[name], subgroups, n_boot=min(run.options.fairness.n_boot, 200),
