@@ -106,6 +106,13 @@ def add_subparser(subparsers) -> None:
     p.add_argument("--auc-bins", type=int, default=10_000, metavar="N",
                    help="with --engine dask/spark (or a folder): score bins of the ROC AUC histogram (default 10000; "
                         "the AUC is exact when the bins resolve the scores, else labelled with its error bound)")
+    p.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                   help="what the model predicts (default: inferred from the labels where unambiguous: two values "
+                        "binary, text labels multiclass, numbers with decimals regression)")
+    p.add_argument("--classes", nargs="+", metavar="LABEL",
+                   help="multiclass: the class labels in the model's output order (default: the labels found, sorted)")
+    p.add_argument("--min-group-positives", type=int, default=10, metavar="N",
+                   help="multiclass: least rows of a class a group needs for its per-class rates (default 10)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=handler)
 
@@ -190,12 +197,38 @@ def render_table(result: dict) -> str:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the ``fairness`` subcommand; returns the exit code (0)."""
-    from audit.fairness._report import fairness_report
-
     _check_n_boot(args.n_boot)
-    if args.engine != "pandas" or args.file.is_dir() or any(ch in str(args.file) for ch in "*?["):
-        return _print(args, _engine_report(args))  # a Parquet folder or glob is read as a dataset
-    df = read_table(args.file)
+    dataset = args.engine != "pandas" or args.file.is_dir() or any(ch in str(args.file) for ch in "*?[")
+    if dataset and args.task in (None, "binary"):
+        try:
+            return _print(args, _engine_report(args))  # a Parquet folder or glob is read as a dataset
+        except _NotBinary:
+            pass  # the labels say multiclass or regression: the rows come to this machine
+    df = _engine_rows(args) if dataset else read_table(args.file)
+    df = _checked(df, args)
+    from audit.cli._fairness_tasks import infer_task, task_report
+
+    task = args.task or infer_task(df[args.y_true], df[args.y_pred])
+    if task != "binary":
+        return _print(args, task_report(df, args, task, _groups(df, list(args.sensitive), quantiles=args.sensitive_quantiles)))
+    return _print(args, _binary_report(df, args))
+
+
+class _NotBinary(Exception):
+    """The counted labels are not binary and no --task was given: infer it from the rows instead."""
+
+
+def _engine_rows(args: argparse.Namespace) -> pd.DataFrame:
+    """The needed columns of a Parquet dataset, read on the engine and brought here (multiclass, regression)."""
+    from audit.cli._fairness_tasks import task_rows
+    from audit.fairness._frames import read_parquet
+
+    columns = [*dict.fromkeys([args.y_true, args.y_pred, *args.sensitive, *(["model"] if args.model is not None else [])])]
+    return task_rows(read_parquet(args.file, engine=args.engine, columns=columns), args.engine)
+
+
+def _checked(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """The rows to audit: columns present, no nested values, unambiguous intersections, one model's rows."""
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]
     if missing:
@@ -221,12 +254,19 @@ def handler(args: argparse.Namespace) -> int:
     elif "model" in df.columns and "model" not in wanted and df["model"].nunique() > 1:
         values = sorted(map(str, df["model"].dropna().unique()))
         print(_SEVERAL_MODELS.format(k=len(values), values=values), file=sys.stderr)
+    return df
+
+
+def _binary_report(df: pd.DataFrame, args: argparse.Namespace) -> dict:
+    """The binary report (Fairlearn's metrics, exact intervals and parity tests) of the rows in ``df``."""
+    from audit.fairness._report import fairness_report
+
     pos_label = _coerce_label(args.pos_label, df[args.y_true])
     if pos_label is None:
         values = sorted(map(str, df[args.y_true].dropna().unique()))[:10]
         raise DataError(f"--pos-label is required: {args.y_true!r} holds non-numeric labels {values}. "
                         f"Fix: pass e.g. --pos-label {values[-1] if values else 'VALUE'!r}.")
-    result = fairness_report(
+    return fairness_report(
         y_true=df[args.y_true],
         y_pred=df[args.y_pred],
         y_score=df[args.y_score] if args.y_score else None,
@@ -238,7 +278,6 @@ def handler(args: argparse.Namespace) -> int:
         min_group_size=args.min_group_size,
         seed=args.seed,
     )
-    return _print(args, result)
 
 
 def _groups(df: pd.DataFrame, columns: list[str], *, quantiles: int) -> pd.DataFrame:
@@ -256,6 +295,10 @@ def _groups(df: pd.DataFrame, columns: list[str], *, quantiles: int) -> pd.DataF
 def _print(args: argparse.Namespace, result: dict) -> int:
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
+    elif result.get("task") in ("multiclass", "regression"):
+        from audit.cli._fairness_tasks import render_task_table
+
+        print(render_task_table(result))
     else:
         print(render_table(result))
     return EXIT_OK
@@ -277,6 +320,9 @@ def _engine_report(args: argparse.Namespace) -> dict:
     if args.model is not None and table[COUNT].sum() == 0:
         raise DataError(f"--model {args.model!r} matches no row of column 'model' in {args.file}. "
                         "Fix: pick one of that column's values.")
+    labels = set(table[args.y_true].dropna()) | set(table[args.y_pred].dropna())
+    if args.task is None and len(labels) > 2:
+        raise _NotBinary()
     pos_label = _coerce_label(args.pos_label, table[args.y_true])
     if pos_label is None:
         values = sorted(map(str, table[args.y_true].dropna().unique()))[:10]

@@ -565,3 +565,63 @@ def test_regression_predictions_keep_the_users_target_values(tmp_path):
     p = _predictions(run_dir, "reference")
     expected = pd.read_csv(tmp_path / "test.csv")["income"].to_numpy()
     np.testing.assert_allclose(p["y_true"].astype(float).to_numpy(), expected, rtol=1e-12)
+
+
+# ================================================================ rai-audit fairness on a run's predictions.csv
+
+
+def _cli_report(run_dir: Path, config, model: str, *extra: str) -> dict:
+    import contextlib
+    import io
+
+    from audit.cli import main
+
+    f = config.fairness
+    sensitive = list(config.data.sensitive_features)
+    args = ["fairness", str(run_dir / "predictions.csv"), "--y-true", "y_true", "--y-pred", "y_pred", "--sensitive",
+            *sensitive, "--model", model, "--n-boot", str(f.n_boot), "--ci-level", str(f.ci_level),
+            "--min-group-size", str(f.min_group_size), "--min-group-positives", str(f.min_group_positives),
+            "--seed", str(config.training.seed), "--json", *extra]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(args) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_fairness_command_reproduces_a_multiclass_runs_group_figures(multiclass_run, model):
+    result, run_dir, config = multiclass_run
+    recorded = result.to_dict()["task_fairness"]["models"][model]
+    got = _cli_report(run_dir, config, model, "--classes", *result.task_fairness.classes)  # --task inferred
+    assert got["task"] == "multiclass" and got["by_feature"] == recorded["by_feature"]
+    p = _predictions(run_dir, model)
+    mf = MetricFrame(metrics={"accuracy": accuracy_score, "macro_f1": _macro_f1}, y_true=p["y_true"], y_pred=p["y_pred"],
+                     sensitive_features=p["region"])
+    for group in got["by_feature"]["region"]["groups"]:
+        assert group["accuracy"]["value"] == pytest.approx(mf.by_group.loc[group["group"], "accuracy"], abs=1e-12)
+        assert group["macro_f1"]["value"] == pytest.approx(mf.by_group.loc[group["group"], "macro_f1"], abs=1e-12)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_fairness_command_reproduces_a_regression_runs_group_figures(regression_run, model):
+    result, run_dir, config = regression_run
+    recorded = result.to_dict()["task_fairness"]["models"][model]
+    got = _cli_report(run_dir, config, model)  # numbers with decimals: --task regression inferred
+    assert got["task"] == "regression" and got["by_feature"] == recorded["by_feature"]
+    p = _predictions(run_dir, model)
+    y, yhat = p["y_true"].astype(float), p["y_pred"].astype(float)
+    mf = MetricFrame(metrics={"mae": mean_absolute_error}, y_true=y, y_pred=yhat, sensitive_features=p["area"])
+    for group in got["by_feature"]["area"]["groups"]:
+        assert group["mae"]["value"] == pytest.approx(mf.by_group.loc[group["group"], "mae"], rel=1e-9)
+
+
+def test_the_fairness_command_asks_for_the_task_when_the_labels_are_ambiguous(tmp_path, capsys):
+    from audit.cli import main
+
+    frame = pd.DataFrame({"y": [0, 1, 2, 3] * 30, "p": [0, 1, 2, 2] * 30, "g": ["a", "b"] * 60})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    args = ["fairness", str(tmp_path / "p.csv"), "--y-true", "y", "--y-pred", "p", "--sensitive", "g", "--n-boot", "0"]
+    assert main(args) == 2
+    assert "--task multiclass or --task regression" in capsys.readouterr().err
+    assert main([*args, "--task", "multiclass", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["task"] == "multiclass"

@@ -68,3 +68,26 @@ def test_an_empty_folder_says_it_holds_no_parquet_files(capsys, tmp_path):
     assert main(["fairness", str(tmp_path / "preds"), *ARGS]) == 2
     err = capsys.readouterr().err
     assert "no Parquet files" in err and "preds" in err
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_multiclass_and_regression_reports_on_dask_equal_the_in_memory_ones(capsys, tmp_path, task):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    n = 1500
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "race": rng.choice(["a", "b", "c"], n)})
+    if task == "multiclass":
+        frame["y_true"], frame["y_pred"] = rng.choice(["low", "mid", "high"], n), rng.choice(["low", "mid", "high"], n)
+    else:
+        frame["y_true"] = rng.normal(50, 10, n)
+        frame["y_pred"] = frame["y_true"] + rng.normal(0, 5, n)
+    folder = tmp_path / "preds"
+    folder.mkdir()
+    for i in range(3):
+        frame.iloc[i * 500:(i + 1) * 500].to_parquet(folder / f"part-{i}.parquet", index=False)
+    args = ["--y-true", "y_true", "--y-pred", "y_pred", "--sensitive", "sex", "race", "--n-boot", "50", "--json"]
+    want = _json(capsys, ["fairness", str(folder / "part-0.parquet").replace("part-0", "part-*"), *args])
+    got = _json(capsys, ["fairness", str(folder), "--engine", "dask", *args])
+    assert got["task"] == task and got == want

@@ -76,3 +76,24 @@ def test_an_integer_sensitive_column_with_nulls_keeps_integer_group_names(spark,
     got = fairness_report_from_frame(str(tmp_path), engine="spark", y_true="y", y_pred="p", sensitive=["band"],
                                      n_boot=0)
     assert [g["group"] for g in got["by_feature"]["band"]["groups"]] == want
+
+
+def test_a_multiclass_report_through_spark_equals_the_in_memory_one(spark, tmp_path, capsys):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from audit.cli import main
+
+    rng = np.random.default_rng(3)
+    n = 900
+    frame = pd.DataFrame({"g": rng.choice(["x", "y"], n), "y_true": rng.choice(["a", "b", "c"], n),
+                          "y_pred": rng.choice(["a", "b", "c"], n)})
+    frame.to_parquet(tmp_path / "p.parquet", index=False)
+    args = ["--y-true", "y_true", "--y-pred", "y_pred", "--sensitive", "g", "--n-boot", "20", "--json"]
+    assert main(["fairness", str(tmp_path / "p.parquet"), *args]) == 0
+    want = json.loads(capsys.readouterr().out)
+    assert main(["fairness", str(tmp_path / "p.parquet"), "--engine", "spark", *args]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["task"] == "multiclass" and got == want
