@@ -78,7 +78,7 @@ def compare_task_models(r: AuditResult, kind: str) -> None:
                            metric: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in
                                     frame[["disparity", "d lo", "d hi"]].itertuples(index=False)]})
     table(show[["model", y_label, metric]])
-    st.caption("Bars: the recorded bootstrap (or t) intervals. Dashed red lines: the gates' bounds on these figures.")
+    st.caption("Bars: the recorded intervals. Dashed red lines: the gates' bounds on these figures.")
 
 
 def compare_text_models(r: AuditResult) -> None:

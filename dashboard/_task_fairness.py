@@ -1,9 +1,9 @@
 """The Fairness page of a multiclass or regression run: confusion by group, and error by group.
 
 Reads ``AuditResult.task_fairness`` (``audit/fairness/_multiclass.py``, ``_regression.py``). Every figure is the
-run's recorded whole-test-set figure with its bootstrap or t interval, except the per-class selection rates and
-recalls, whose Wilson intervals are computed here from each group's confusion counts (the record keeps the counts,
-not a per-class interval).
+run's recorded whole-test-set figure with its recorded interval (exact or studentized bootstrap), the per-class
+selection rates and recalls included (``selection_rate_ci`` / ``recall_ci``; for a record written before them, Wilson
+intervals computed here from each group's confusion counts).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dashboard._ui import chart, model_picker, not_run, table
 __all__ = ["show_task_fairness"]
 
 _CONFUSION_MAX_CLASSES = 30
-_REGRESSION_CI = "t intervals for MAE and the means, stratified bootstrap for RMSE and the disparities"
+_REGRESSION_CI = "studentized bootstrap for MAE, RMSE and the means; simultaneous bands for the disparities"
 
 
 def _gate_bounds(r: AuditResult, model: str, feature: str) -> dict[str, float]:
@@ -92,13 +92,14 @@ def _per_class(block: TaskFairnessBlock, classes: list[str]) -> None:
                          "rows of that class predicted as it.")
     part = rates[rates["rate"] == rate]
     chart(charts.bars_with_ci(part, category="class", value="value", lo="lo", hi="hi", color="group",
-                              value_title=rate, title=f"{rate} per class and group (Wilson 95% intervals)"))
+                              value_title=rate, title=f"{rate} per class and group (95% intervals)"))
     wide = part.assign(cell=[f"{v:.3f} [{lo:.3f}, {hi:.3f}] (n={d:,})" for v, lo, hi, d in
                              part[["value", "lo", "hi", "n"]].itertuples(index=False)])
     table(wide.pivot(index="class", columns="group", values="cell").reindex([str(c) for c in classes]).dropna(how="all")
           .reset_index())
-    st.caption("Intervals: Wilson score intervals from each group's confusion counts (n = the denominator). A class with "
-               "no true rows in a group has no recall there.")
+    st.caption("Intervals: the recorded exact (Clopper-Pearson) intervals (records before issue 22: Wilson score "
+               "intervals from each group's confusion counts; n = the denominator). A class with no true rows in a "
+               "group has no recall there.")
 
 
 def _by_class(block: TaskFairnessBlock) -> None:
@@ -121,7 +122,7 @@ def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
     long = group_metric_frame(block, MULTICLASS_GROUP_METRICS)
     if not long.empty:
         chart(charts.bars_with_ci(long, category="metric", value="value", lo="lo", hi="hi", color="group",
-                                  title="Accuracy, macro recall and macro F1 by group (bootstrap intervals)"))
+                                  title="Accuracy, macro recall and macro F1 by group (95% intervals)"))
     _confusion(block, classes, feature)
     _per_class(block, classes)
     _disparities(r, model, feature, block, units="proportions")
@@ -146,7 +147,8 @@ def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
         if not err.empty:
             chart(charts.points_with_ci(err, category="group", value="value", lo="lo", hi="hi", rule_at=0.0,
                                         title="Mean error (prediction − target): above 0 over-predicts the group"))
-    st.caption(f"Values in {md_escape(units)}. MAE and the means: t intervals; RMSE: stratified bootstrap.")
+    st.caption(f"Values in {md_escape(units)}. Intervals: studentized bootstrap (the record's `intervals` block); "
+               "an interval withheld in a small group says why in the record (`ci_reason`).")
     _disparities(r, model, feature, block, units=str(units))
 
 

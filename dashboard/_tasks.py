@@ -154,7 +154,8 @@ def confusion_frame(group: dict[str, Any], classes: list[str]) -> pd.DataFrame:
 
 def per_class_rates(block: TaskFairnessBlock, classes: list[str]) -> pd.DataFrame:
     """Per group and class: selection rate (share of the group predicted as the class) and recall (share of the
-    class's true rows predicted as it), each with a Wilson 95% interval from the group's confusion counts.
+    class's true rows predicted as it), each with its recorded exact interval (``selection_rate_ci``, ``recall_ci``;
+    a record without them: a Wilson 95% interval from the group's confusion counts).
 
     Columns: group, class, rate ("selection rate" or "recall"), value, lo, hi, n (the denominator). A recall whose
     class has no true rows in the group is left out (undefined), as in the record.
@@ -165,10 +166,12 @@ def per_class_rates(block: TaskFairnessBlock, classes: list[str]) -> pd.DataFram
         if m is None:
             continue
         n, col, row = int(m.sum()), m.sum(axis=0), m.sum(axis=1)
+        recorded = {"selection rate": g.get("selection_rate_ci") or {}, "recall": g.get("recall_ci") or {}}
         for i, cls in enumerate(classes):
             for rate, k, d in (("selection rate", int(col[i]), n), ("recall", int(m[i, i]), int(row[i]))):
                 if d:
-                    lo, hi = wilson(k, d)
+                    ci = recorded[rate].get(str(cls))
+                    lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else wilson(k, d)
                     rows.append({"group": str(g.get("group")), "class": str(cls), "rate": rate, "value": k / d,
                                  "lo": lo, "hi": hi, "n": d})
     return pd.DataFrame(rows, columns=["group", "class", "rate", "value", "lo", "hi", "n"])

@@ -234,8 +234,11 @@ def _ci_settings(result: AuditResult, kind: str) -> dict[str, Any] | None:
             continue
         method = _text(ci.get("method"))
         if kind == "regression":
-            method = ("Student-t intervals for MAE, mean prediction, mean target and mean error; stratified bootstrap "
-                      "(rows resampled within each sensitive cell) for RMSE, R² and the disparities")
+            method = ("studentized bootstrap (rows resampled within each sensitive cell) for MAE (log scale), mean "
+                      "prediction, mean target and mean error; RMSE: the square root of the MSE's, withheld in small "
+                      "groups (ci_reason); R²: percentile bootstrap") if ci.get("method") else (
+                "Student-t intervals for MAE, mean prediction, mean target and mean error; stratified bootstrap "
+                "(rows resampled within each sensitive cell) for RMSE, R² and the disparities")
         return {"method": method, "level": _num(ci.get("level")), "n_boot": _num(ci.get("n_boot")),
                 "stratified": ci.get("stratified"), "vanished_groups": None,
                 "disparity_method": _text(ci.get("disparity_method")) or _text(_dict(m.extra.get("intervals")).get("disparities"))}

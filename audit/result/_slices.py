@@ -41,7 +41,11 @@ class Slice(Section):
     size: Count = field(metadata=doc("test rows in the slice"))
     errors: Count = field(metadata=doc("rows the model gets wrong"))
     error_rate: Probability | None = field(metadata=doc("errors / size"))
-    ci: CI | None = field(default=None, metadata=doc("Wilson score interval of the error rate"))
+    ci: CI | None = field(default=None, metadata=doc(
+        "interval of the error rate, simultaneous over every slice examined (exact, Bonferroni level), so it covers "
+        "the slice a ranking selects; records before issue 22: Wilson score at level"))
+    ci_marginal: CI | None = field(default=None, metadata=doc(
+        "exact (Clopper-Pearson) interval at level, for a slice chosen before looking"))
     rest_error_rate: Probability | None = field(default=None, metadata=doc("error rate of the test rows outside the slice"))
     gap: float | None = field(default=None, metadata=doc("error_rate − rest_error_rate (the disparity ranking)"))
     false_positives: Count | None = field(default=None, metadata=doc("errors predicted positive"))
@@ -64,6 +68,8 @@ class ModelSlices(Section):
     n_significant: Count | None = field(default=None, metadata=doc("slices significant after the correction"))
     max_significant_error_rate: Probability | None = field(
         default=None, metadata=doc("highest error rate of a significant slice; the overall error rate when none is"))
+    max_significant_error_rate_ci: CI | None = field(default=None, metadata=doc(
+        "its interval: the selected slice's simultaneous ci; the overall rate's exact interval when none is significant"))
     by_error_rate: list[Slice] = field(default_factory=list, metadata=doc("top slices by error rate, significant first"))
     by_gap: list[Slice] = field(default_factory=list, metadata=doc("top slices by gap to the rest, significant first"))
 

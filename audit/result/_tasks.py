@@ -24,9 +24,21 @@ class TaskDisparity(Section):
     """One disparity of a multiclass or regression model across the groups of a sensitive feature."""
 
     value: float | None = field(default=None, metadata=doc("the disparity; null when fewer than two groups have enough data"))
-    ci: CI | None = field(default=None, metadata=doc("bootstrap percentile interval [low, high]"))
+    ci: CI | None = field(default=None, metadata=doc(
+        "interval [low, high] from simultaneous group bands (box method: covers whichever groups the sample makes look "
+        "best and worst); records before issue 22: bootstrap"))
     groups_used: list[str] = field(default_factory=list, metadata=doc("groups the disparity compares"))
     reason: str | None = field(default=None, metadata=doc("why the value is null"))
+    ci_reason: str | None = field(default=None, metadata=doc("why the interval is withheld when the value is not null"))
+    p_value: float | None = field(default=None, metadata=doc(
+        "multiclass rate disparities: smallest Fisher exact p-value of a compared group against the rest"))
+    p_adjusted: float | None = field(default=None, metadata=doc("that p-value Holm-adjusted over every test of the model"))
+    significant: bool | None = field(default=None, metadata=doc(
+        "p_adjusted <= 1 - level (family-wise over the model); null where no exact test applies (read the interval)"))
+    detectable_difference: float | None = field(default=None, metadata=doc(
+        "multiclass rate disparities: smallest shift of the smallest compared group's rate from the rest that its "
+        "test detects with 80% power; regression differences: smallest gap between two compared groups whose "
+        "interval excludes 0 with 80% probability"))
     by_class: dict[str, float | None] = field(default_factory=dict, metadata=doc(
         "class → the one-vs-rest disparity (multiclass _ovr metrics)"))
     groups_used_by_class: dict[str, list[str]] = field(default_factory=dict, metadata=doc(
@@ -41,8 +53,9 @@ class TaskFairnessBlock(Section):
 
     groups: list[dict[str, Any]] = field(default_factory=list, metadata=doc(
         "one entry per group: rows, whether it has enough data, and each metric as {value, ci} (multiclass: "
-        "accuracy, macro recall and F1, selection rate and recall per class, the confusion matrix; regression: "
-        "MAE, RMSE, mean prediction, mean target, mean error)"))
+        "accuracy, macro recall and F1, selection rate and recall per class with their exact intervals "
+        "selection_rate_ci and recall_ci, the confusion matrix; regression: MAE, RMSE, mean prediction, mean "
+        "target, mean error, each with ci_reason where its interval is withheld)"))
     disparities: dict[str, TaskDisparity] = field(default_factory=dict, metadata=doc("disparity name → value, interval"))
     excluded_groups: list[Any] = field(default_factory=list, metadata=doc("groups left out of the disparities, and why"))
 
@@ -55,9 +68,12 @@ class TaskModelFairness(Section):
     min_group_size: Count | None = field(default=None, metadata=doc("fewest rows a group needs to enter the disparities"))
     min_group_positives: Count | None = field(default=None, metadata=doc(
         "fewest true rows of a class a group needs for that class's recall (multiclass)"))
-    ci: dict[str, Any] = field(default_factory=dict, metadata=doc("how the intervals were computed: method, level, n_boot"))
+    ci: dict[str, Any] = field(default_factory=dict, metadata=doc(
+        "how the intervals were computed: method, disparity_method, level, n_boot; multiclass: multiple_testing (the "
+        "parity tests' family: tests, significant, alpha); regression: the row floors of withheld intervals"))
     intervals: dict[str, Any] = field(default_factory=dict, metadata=doc(
-        "regression: which figures have t intervals (means of per-row terms) and which bootstrap intervals, and why"))
+        "regression: the method of each figure's interval (studentized bootstrap, on the log scale for MAE and MSE; "
+        "percentile for R²; box of a simultaneous band for the disparities), and why"))
     overall: dict[str, Any] = field(default_factory=dict, metadata=doc("metrics over all test rows"))
     by_feature: dict[str, TaskFairnessBlock] = field(default_factory=dict, metadata=doc("feature (or 'a & b') → block"))
 
