@@ -16,7 +16,7 @@ Intervals need no resampling (``_multiclass_ci``): a group's rates (accuracy, ea
 selection rate and recall) get exact Clopper–Pearson intervals, its macro averages the MOVER
 combination of its classes' exact intervals, every disparity the box of simultaneous group bands
 (which handles the selection of the largest and smallest group), and the rate disparities a
-parity test (Fisher's exact test of each group against the rest, Holm over the model).
+parity test (the exact conditional mid-p test of each group against the rest, Holm over the model).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ disjoint sets of rows, so no resampling is needed:
   the Šidák level ``level ** (1 / G)`` over the G groups compared (independent), Bonferroni
   over the K selection rates of one group (one multinomial), Šidák over every (group, class)
   recall (disjoint rows). A worst class takes the largest per-class bounds;
-* **parity tests**: Fisher's exact test of each group against the other groups compared, for
+* **parity tests**: the exact conditional test (hypergeometric, mid-p; as the binary report's) of each
+  group against the other groups compared, for
   accuracy, every class's selection rate and every class's recall; Holm's method over every
   distinct test of the model (all groupings), so the family-wise error is at most ``1 - level``.
   Two groups give one test, not two. Macro recall and macro F1 have no exact test: their
@@ -38,7 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audit.fairness._group_bands import holm, mover_mean, spread_box
-from audit.fairness._proportions import clopper_pearson, detectable_difference, fisher_vs_rest, sidak_level
+from audit.fairness._exact import mid_p_vs_rest
+from audit.fairness._proportions import clopper_pearson, detectable_difference, sidak_level
 
 __all__ = ["GroupingCI", "class_components", "grouping_ci", "macro_interval", "parity_tests"]
 
@@ -166,7 +168,7 @@ def grouping_ci(conf: np.ndarray, sufficient: np.ndarray, positives_ok: np.ndarr
 
 
 def _tests(kind: str, conf: np.ndarray, mask: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Group-vs-rest Fisher tests of one rate among ``mask``-ed groups: (p, pooled rate, smallest n, rest n) each."""
+    """Group-vs-rest exact (mid-p) tests of one rate among ``mask``-ed groups: (p, pooled rate, smallest n, rest n) each."""
     tp = np.diagonal(conf, axis1=-2, axis2=-1)
     if kind == "accuracy":
         k, n = tp.sum(axis=-1)[:, None], conf.sum(axis=(-2, -1))[:, None]
@@ -182,7 +184,7 @@ def _tests(kind: str, conf: np.ndarray, mask: np.ndarray) -> list[tuple[float, f
         if len(idx) < 2:
             continue
         kc, nc = k[idx, c].astype(np.int64), n[idx, c].astype(np.int64)
-        p = fisher_vs_rest(kc, nc)
+        p = mid_p_vs_rest(kc, nc)  # as the binary report: exact conditional law, mid-p (power of a z-test)
         pooled = kc.sum() / max(nc.sum(), 1)
         for j in range(1 if len(idx) == 2 else len(idx)):  # two groups: one test, not two
             out.append((float(p[j]), float(pooled), float(nc.min()), float(nc.sum() - nc.min())))
@@ -190,7 +192,7 @@ def _tests(kind: str, conf: np.ndarray, mask: np.ndarray) -> list[tuple[float, f
 
 
 def parity_tests(blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, level: float) -> tuple[list[dict], dict]:
-    """Fisher group-vs-rest tests of every grouping's rate disparities, Holm-adjusted over all of them.
+    """Group-vs-rest exact tests of every grouping's rate disparities, Holm-adjusted over all of them.
 
     ``blocks`` lists (confusion (G, K, K), sufficient (G,), recall mask (G, K)) per grouping. Returns,
     per grouping, ``{disparity: {p_value, p_adjusted, significant, detectable_difference}}``, and the
@@ -216,7 +218,8 @@ def parity_tests(blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, lev
             p_adj = float(min(adjusted[j] for j in mine))
             out[gi][name] = {"p_value": float(min(family[j][0] for j in mine)), "p_adjusted": p_adj,
                              "significant": bool(p_adj <= alpha), "detectable_difference": float(detect)}
-    summary = {"method": ("Fisher's exact test of each group against the other groups compared (accuracy, every "
+    summary = {"method": ("exact conditional test (hypergeometric, two-sided by distance from the expected count, "
+                          "mid-p) of each group against the other groups compared (accuracy, every "
                           "class's selection rate and recall), Holm's step-down adjustment over every test of the "
                           "model"),
                "tests": len(family), "significant": int(sum(p <= alpha for p in adjusted)), "alpha": alpha,
