@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("audit", "reports", "dashboard", "benchmarks")
+FOLDERS = ("audit", "reports", "dashboard", "benchmarks", "validity")
 MAX_LINES = 100
 
 
