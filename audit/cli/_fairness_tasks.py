@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["TASKS", "infer_task", "render_task_table", "task_report", "task_rows"]
 
 TASKS = ("binary", "multiclass", "regression")
-_AMBIGUOUS = ("{column!r} holds whole numbers with {k} distinct values ({shown}): classes or a count? Fix: pass "
-              "--task multiclass or --task regression.")
+_AMBIGUOUS = ("{column!r} holds whole numbers with {k} distinct values ({shown}): classes, a count, or a binary label "
+              "with a stray value? Fix: pass --task multiclass or --task regression, or map the labels to two classes "
+              "for a binary audit.")
 _TOO_MANY = ("{column!r} holds {k} distinct text labels; a multiclass audit supports at most {limit} classes. Fix: pass "
              "--task regression for a numeric target, or merge rare classes.")
 _ONE_VALUE = "{column!r} holds a single value ({value!r}); there is nothing to audit. Fix: check --y-true."
@@ -48,9 +49,10 @@ def infer_task(y_true: pd.Series, y_pred: pd.Series) -> str:
 
     from audit.tasks import MAX_CLASSES
 
-    values = pd.concat([y_true, y_pred], ignore_index=True).dropna()
+    # the true labels decide: predictions outside them (scores passed as labels) are the binary report's to refuse
+    values = pd.Series(y_true).dropna()
     distinct = values.unique()
-    if len(pd.Series(y_true).dropna().unique()) < 2 and len(distinct) < 2:
+    if len(distinct) < 2 and len(pd.concat([values, pd.Series(y_pred).dropna()]).unique()) < 2:
         raise DataError(_ONE_VALUE.format(column=y_true.name, value=distinct[0] if len(distinct) else None))
     if len(distinct) <= 2:
         return "binary"
