@@ -11,7 +11,7 @@ Examples
 >>> outcome = audit.run_audit(cfg)  # doctest: +SKIP
 """
 
-from audit.concerns import find_concerns
+from audit.verdict.concerns import find_concerns
 from audit.config import AuditConfig, GateSpec, load_config
 from audit.exceptions import AuditError
 from audit.result import SCHEMA_VERSION, AuditResult
@@ -35,7 +35,7 @@ __all__ = [
 def __getattr__(name: str):
     # Lazy: importing `audit` must not pull torch-heavy training code into the dashboard.
     if name in ("run_audit", "audit_model"):
-        from audit import runner
+        from audit.pipeline import runner
 
         return getattr(runner, name)
     raise AttributeError(f"module 'audit' has no attribute {name!r}")

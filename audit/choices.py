@@ -64,7 +64,7 @@ __all__ = [
 # ------------------------------------------------------------------ data and models
 #: Datasets shipped with the package or read from a registry package it depends on (``[data] bundled``):
 #: UCI Adult (binary, and occupation for multiclass), scikit-learn's diabetes data (regression) and UCI Farm Ads
-#: from the ``dmba`` wheel (texts; the ``text`` extra). audit.datasets.BUNDLED_DATASETS loads them.
+#: from the ``dmba`` wheel (texts; the ``text`` extra). audit.data.datasets.BUNDLED_DATASETS loads them.
 BUNDLED_DATASETS = ("adult", "diabetes", "farm_ads")
 #: ``[model] kind``: the built-in MLP, a user factory returning an nn.Module, or the built-in bag-of-embeddings
 #: text classifier (for ``data.text_column``).
@@ -83,7 +83,7 @@ TASKS = ("binary-classification", "image-classification", "multiclass-classifica
          "text-classification")
 
 #: ``[training] threshold``: the rule that chooses a binary model's decision threshold on validation rows
-#: (audit.decisions), besides a fixed number in (0, 1).
+#: (audit.models.decisions), besides a fixed number in (0, 1).
 THRESHOLD_RULES = ("base_rate", "balanced_accuracy", "f1")
 #: ``[training] class_weight``: inverse-frequency weights in the loss ("auto": when the rarest class is under 20%).
 CLASS_WEIGHTS = ("auto", "balanced", "none")
@@ -137,7 +137,7 @@ DISPARITY_GROUPS = ("sufficient", "all")
 GATE_GROUPS = DISPARITY_GROUPS
 #: The verdict of an audit.
 VERDICTS = ("pass", "fail")
-#: How much a concern (audit.concerns) matters: critical undermines the verdict, warning qualifies it, info explains it.
+#: How much a concern (audit.verdict.concerns) matters: critical undermines the verdict, warning qualifies it, info explains it.
 CONCERN_SEVERITIES = ("critical", "warning", "info")
 #: A reviewer's decision on a run.
 REVIEW_DECISIONS = ("approve", "reject")
@@ -180,7 +180,7 @@ def _disparity_info(name: str) -> GateMetricInfo:
     return GateMetricInfo(f"fairness disparity ({name})", needs_feature=True, tasks=tasks)
 
 
-#: Every metric a gate can name. audit.gates.GATE_METRICS resolves each of them in a result.
+#: Every metric a gate can name. audit.verdict.gates.GATE_METRICS resolves each of them in a result.
 GATE_METRICS: dict[str, GateMetricInfo] = {
     "accuracy": GateMetricInfo("test accuracy of the model", tasks=_CLASSIFICATION),
     "roc_auc": GateMetricInfo("test ROC AUC of the model", tasks=("binary",)),

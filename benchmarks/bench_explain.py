@@ -30,7 +30,7 @@ import torch
 
 def _adult(rows: int | None):
     from audit.data import TabularPreprocessor
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     train, test = load_adult()
     if rows is not None:
@@ -44,7 +44,7 @@ def _adult(rows: int | None):
 
 
 def _train(X: np.ndarray, y: np.ndarray) -> torch.nn.Module:
-    from audit.modeling import MLP, binary_loss
+    from audit.models import MLP, binary_loss
 
     torch.manual_seed(0)
     model = MLP(X.shape[1])
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from captum.attr import IntegratedGradients as CaptumIG
 
     from audit.explain import IntegratedGradients, explain_tabular
-    from audit.modeling import positive_logit
+    from audit.models import positive_logit
 
     train, test, features, pre, X_train, X_test, y_train, y_test = _adult(args.rows)
     model = _train(X_train, y_train)

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore")
 
-from audit.modeling import MLP, predict_proba  # noqa: E402
+from audit.models import MLP, predict_proba  # noqa: E402
 from audit.privacy import (  # noqa: E402
     DP_DEFAULTS,
     canary_audit,
@@ -35,7 +35,7 @@ from tests.audit.privacy.conftest import encode_adult  # noqa: E402
 
 
 def nonprivate_epoch_times(X, y, *, batch_size, epochs, model=None, loss_fn=None):
-    from audit.modeling import binary_loss
+    from audit.models import binary_loss
 
     X_t, y_t = torch.tensor(X), torch.tensor(y)
     model = model if model is not None else MLP(X.shape[1])
@@ -217,7 +217,7 @@ def bench_whole_audit(X, y, Xt, yt):
 
 def run_whole_audit(X, y, Xt, yt):
     """Each stage of a privacy audit at ε=1, in order; returns (seconds per stage and in total, results)."""
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     t, r = {}, {}
     t0 = time.perf_counter()

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.concerns import concerns_of
+from audit.verdict.concerns import concerns_of
 from audit.exceptions import DataError, RunDirError
 from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
-from audit.rundir import confine
+from audit.records.rundir import confine
 
 __all__ = [
     "PREDICTION_COLUMNS",

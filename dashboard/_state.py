@@ -24,7 +24,7 @@ import streamlit as st
 from audit.exceptions import AuditError, RunDirError
 from audit.fairness import MISSING_GROUP, threshold_analysis
 from audit.result import AuditResult
-from audit.rundir import confine, list_runs, load_result, manifest_sha256
+from audit.records.rundir import confine, list_runs, load_result, manifest_sha256
 from dashboard._data import as_result, read_predictions, run_file, run_summary, task_kind
 
 __all__ = [

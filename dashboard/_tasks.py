@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.gates import with_derived
+from audit.verdict.gates import with_derived
 from audit.result import AuditResult, TaskDisparity, TaskFairnessBlock
 from dashboard._data import fmt_ci, metric_parts, task_kind
 

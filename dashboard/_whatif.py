@@ -28,7 +28,7 @@ __all__ = ["FACTORY_NOTE", "MlpScorer", "load_preprocessor", "load_scorer"]
 
 FACTORY_NOTE = ("This run's model comes from a user factory (`[model] kind = \"factory\"`). The dashboard cannot rebuild it "
                 "safely: that would mean importing and running the factory's code from the run. What-if works for the "
-                "built-in MLP; for a factory model, score edited rows in Python with your own code and `audit.modeling`.")
+                "built-in MLP; for a factory model, score edited rows in Python with your own code and `audit.models`.")
 _BAD_STATE = ("{path}: the weights do not describe the built-in MLP (expected net.<i>.weight / net.<i>.bias pairs of "
               "Linear layers ending in one output; found {found}). Fix: re-run the audit, or run 'rai-audit verify'.")
 

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from audit.choices import VERDICTS
-from audit.concerns import audited_model, concerns_of
-from audit.gates import gate_bound_text, gate_line, gate_number_text, gate_title, verdict_reasons, with_derived
+from audit.verdict.concerns import audited_model, concerns_of
+from audit.verdict.gates import gate_bound_text, gate_line, gate_number_text, gate_title, verdict_reasons, with_derived
 from audit.result import (
     SCHEMA_VERSION, AuditResult, Card, ConfidenceSettings, ConvergenceDelta, Energy, Environment, FairnessBlock,
     Faithfulness, IdentifierFinding, Metric, ModelExplanation, ModelFairness, Privacy, RandomizationTest, Section,
@@ -861,7 +861,7 @@ def build_card_data(result: AuditResult | dict[str, Any], *, reviews: list[dict[
         The audit result, or ``audit.json`` as a dict (read tolerantly with
         :meth:`AuditResult.from_dict`; missing sections are allowed).
     reviews : list of dict, optional
-        Review entries (:func:`audit.review.read_reviews`) to show under Governance.
+        Review entries (:func:`audit.records.review.read_reviews`) to show under Governance.
 
     Returns
     -------

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from audit.concerns import audited_model
-from audit.gates import gate_bound_text, with_derived
+from audit.verdict.concerns import audited_model
+from audit.verdict.gates import gate_bound_text, with_derived
 from audit.result import AuditResult, TaskModelFairness
 from reports._plain import (  # one set of plain-data readers for both card builders
     as_dict as _dict, interval as _interval, not_run as _not_run, number as _num, text as _text, value_ci as _vci,

@@ -364,7 +364,7 @@ def write_cards(
     """
     directory = Path(directory)
     if reviews is None and (directory / "reviews.jsonl").is_file():
-        from audit.review import read_reviews
+        from audit.records.review import read_reviews
 
         try:
             reviews = read_reviews(directory)

@@ -85,7 +85,7 @@ def tiny_config_path(tmp_path_factory) -> Path:
 def tiny_run(tiny_config_path, tmp_path_factory) -> Path:
     """A real run directory from the full pipeline on 2,000 Adult rows (read-only: copy before editing)."""
     from audit.config import load_config
-    from audit.runner import run_audit
+    from audit.pipeline.runner import run_audit
 
     out = tmp_path_factory.mktemp("runs") / "tiny-adult-run"
     outcome = run_audit(load_config(tiny_config_path), out=out)

@@ -9,7 +9,7 @@ level, inside functions, inside ``try``) is an edge, relative imports resolved. 
   an edge: every submodule would otherwise "import" its package, and each package's ``__init__``
   imports some of its submodules, so every package would be one big cycle without telling anyone
   anything. A package ``__init__`` is an ordinary node: its own imports, lazy ones included
-  (``audit.__getattr__`` imports ``audit.runner``), are its edges, and a module that imports the
+  (``audit.__getattr__`` imports ``audit.pipeline.runner``), are its edges, and a module that imports the
   package by name (``from audit import X``) is an edge into it, so a re-export that closes a loop
   is caught.
 * Imports under ``if TYPE_CHECKING:`` never run, so they are not edges.
@@ -185,7 +185,7 @@ def test_the_graph_sees_lazy_and_relative_imports(tmp_path):
 
 
 @pytest.mark.parametrize("importer, imported", [
-    ("audit.config", "audit.gates"), ("audit.review", "audit.rundir"), ("audit.explain._aggregate", "audit.explain._base"),
+    ("audit.config", "audit.verdict.gates"), ("audit.records.review", "audit.records.rundir"), ("audit.explain._aggregate", "audit.explain._base"),
 ])
 def test_the_former_cycles_would_be_caught(importer, imported):
     graph = import_graph()

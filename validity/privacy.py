@@ -2,7 +2,7 @@
 
 Every simulated audit goes through the functions a run calls: :func:`~audit.privacy._lowfpr.roc_counts` and
 :func:`~audit.privacy._lowfpr.low_fpr_point` (what :func:`~audit.privacy._membership.attack_summary` reports at 1%
-and 0.1% FPR), :func:`audit.privacy.membership_audit` and :func:`audit.gates.evaluate_gates` (the membership gate),
+and 0.1% FPR), :func:`audit.privacy.membership_audit` and :func:`audit.verdict.gates.evaluate_gates` (the membership gate),
 and :func:`~audit.privacy._canary.canary_result` (what both canary audits report). The score statistics of the
 mechanisms are simulated directly, with known truth: Gaussian and discrete (tied) attack scores, a model without
 any membership effect on a table where most feature vectors repeat, and the Gaussian mechanism beside randomized
@@ -19,7 +19,7 @@ import torch
 from scipy.stats import norm, poisson
 
 from audit.config import GateSpec
-from audit.gates import evaluate_gates
+from audit.verdict.gates import evaluate_gates
 from audit.privacy._canary import canary_result
 from audit.privacy._duplicates import duplicate_mask
 from audit.privacy._fdp import gdp_epsilon

@@ -5,7 +5,7 @@ muslim people live here") and a scoring function whose behaviour is known: each 
 propensity to flip (a Gaussian copula with within-text correlation ``rho``), so the 8 (religion)
 or 14 (ethnicity) counterfactuals of one text are correlated as on real data, and each term pair
 has a known true flip rate. The audit is :func:`audit.text.counterfactual_fairness`, the function
-a run calls, and the gates are evaluated by :func:`audit.gates.evaluate_gates` on the record it
+a run calls, and the gates are evaluated by :func:`audit.verdict.gates.evaluate_gates` on the record it
 writes. Identity AUCs draw binormal scores (and a subgroup whose negatives are sometimes scored as
 positives) with known subgroup, BPSN and BNSP AUCs and run :func:`audit.text.identity_auc_metrics`.
 The grid holds the hard cells: rates 0.01 beside 0.3, 15 texts beside 500, strongly correlated
@@ -21,7 +21,7 @@ import numpy as np
 from scipy import special, stats
 
 from audit.config import GateSpec
-from audit.gates import evaluate_gates
+from audit.verdict.gates import evaluate_gates
 from audit.result import AuditResult
 from audit.text import SWAP_GROUPS, counterfactual_fairness, identity_auc_metrics
 from audit.text._stats import clopper_pearson

@@ -62,13 +62,13 @@ def _out_dir(run_dir: Path, out: str | None) -> Path:
 
 def handler(args: argparse.Namespace) -> int:
     """Render the cards; 0 on success."""
-    from audit.review import read_reviews
-    from audit.rundir import REVIEWS_FILE, load_result
+    from audit.records.review import read_reviews
+    from audit.records.rundir import REVIEWS_FILE, load_result
     from reports import validate_result, write_cards
 
     run_dir = Path(args.run_dir)
     if args.template is not None:  # a directory, FIFO or device named as such, before the run is read
-        from audit._files import check_file
+        from audit.records.files import check_file
         from audit.exceptions import ConfigError
 
         check_file(args.template, what="Card template", fix=_TEMPLATE_FIX, error=ConfigError, limit="CONFIG")

@@ -1,7 +1,7 @@
 """``rai-audit review RUN_DIR --reviewer NAME --decision approve|reject``: record a review.
 
 Appends a hash-chained (and, with ``--key``, Ed25519-signed) entry to ``reviews.jsonl``
-through :func:`audit.review.add_review`. Bad input raises
+through :func:`audit.records.review.add_review`. Bad input raises
 :class:`~audit.exceptions.AuditError`, which the CLI turns into exit code 2.
 
 Examples
@@ -44,7 +44,7 @@ def add_subparser(subparsers: Any) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Append the review; 0 on success."""
-    from audit.review import add_review
+    from audit.records.review import add_review
 
     entry = add_review(args.run_dir, reviewer=args.reviewer, decision=args.decision, comment=args.comment or "", key_path=args.key)
     if args.json:

@@ -1,6 +1,6 @@
 """``rai-audit run CONFIG``: run the audit a TOML config describes and write a run directory.
 
-Thin glue over :func:`audit.runner.run_audit`: the config is validated before torch is
+Thin glue over :func:`audit.pipeline.runner.run_audit`: the config is validated before torch is
 imported (config errors are instant), then the summary and the verdict's exit code.
 """
 
@@ -48,8 +48,8 @@ def handler(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # validate before importing torch: config errors are instant
     if args.junit:
         _check_junit_path(Path(args.junit))
-    from audit.progress import Progress
-    from audit.runner import run_audit
+    from audit.runtime.progress import Progress
+    from audit.pipeline.runner import run_audit
 
     progress = Progress(total=0, enabled=not args.quiet)
     outcome = run_audit(config, out=args.out, seed=args.seed, progress=progress)
@@ -116,7 +116,7 @@ def _model_line(task: str, info) -> str:
 
 
 def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) -> None:
-    from audit.concerns import concerns_of
+    from audit.verdict.concerns import concerns_of
     from audit.result import AuditResult
 
     typed = AuditResult.from_dict(result)

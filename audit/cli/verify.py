@@ -64,11 +64,11 @@ def _print_verify(report: dict[str, Any]) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Verify the run; 0 when intact, 1 on any difference."""
-    from audit.rundir import verify_run
+    from audit.records.rundir import verify_run
 
     report = verify_run(args.run_dir)
     if args.trusted_key:
-        from audit.review import verify_reviews
+        from audit.records.review import verify_reviews
 
         report["reviews"] = verify_reviews(args.run_dir, trusted_keys=args.trusted_key)
         report["ok"] = report["ok"] and report["reviews"]["ok"]

@@ -7,7 +7,7 @@ features; every explanation is reported with its faithfulness figures.
 Examples
 --------
 >>> import numpy as np
->>> from audit.modeling import MLP
+>>> from audit.models import MLP
 >>> from audit.explain import IntegratedGradients
 >>> IntegratedGradients(MLP(4, hidden=(8,))).attribute(np.ones((2, 4), dtype=np.float32)).shape
 (2, 4)

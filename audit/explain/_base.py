@@ -19,7 +19,7 @@ from torch import nn
 from audit.choices import IMAGE_METHODS, TABULAR_METHODS
 from audit.exceptions import ExplainError, ModelError
 from audit.explain._aggregate import aggregate_groups, check_feature_groups
-from audit.modeling import check_output_shape, positive_logit
+from audit.models import check_output_shape, positive_logit
 
 __all__ = ["Explainer", "EXPLAINERS", "TABULAR_METHODS", "IMAGE_METHODS", "check_feature_groups", "make_explainer", "register"]
 
@@ -99,7 +99,7 @@ def make_explainer(name: str, model: nn.Module, **options: Any) -> Explainer:
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> make_explainer("integrated_gradients", MLP(3, hidden=(4,))).name
     'integrated_gradients'
     """
@@ -131,7 +131,7 @@ class Explainer:
         The model. It is put in eval mode while explaining and restored after.
     target : int or sequence of int, optional
         The output to explain: ``None`` for a binary classifier's positive
-        logit (see :func:`audit.modeling.positive_logit`), else a class index
+        logit (see :func:`audit.models.positive_logit`), else a class index
         (or one per row) into a ``(n, n_classes)`` output.
     feature_groups : dict of str to list of int, optional
         Original feature -> encoded columns. Methods that perturb whole
@@ -195,7 +195,7 @@ class Explainer:
 
         Examples
         --------
-        >>> from audit.modeling import MLP
+        >>> from audit.models import MLP
         >>> from audit.explain import IntegratedGradients
         >>> ig = IntegratedGradients(MLP(3, hidden=(4,)))
         >>> ig.attribute(np.ones((2, 3), dtype=np.float32), baselines=np.zeros(3)).shape
@@ -224,7 +224,7 @@ class Explainer:
 
         Examples
         --------
-        >>> from audit.modeling import MLP
+        >>> from audit.models import MLP
         >>> from audit.explain import FeatureAblation
         >>> fa = FeatureAblation(MLP(3, hidden=(4,)), feature_groups={"a": [0, 1], "b": [2]})
         >>> fa.attribute_groups(np.ones((2, 3), dtype=np.float32)).shape

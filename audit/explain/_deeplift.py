@@ -24,7 +24,7 @@ class DeepLift(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> DeepLift(MLP(3, hidden=(4,))).attribute(np.ones((2, 3), dtype=np.float32)).shape
     (2, 3)
     """

@@ -144,7 +144,7 @@ def infidelity_score(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> from audit.explain import FeatureAblation
     >>> fa = FeatureAblation(MLP(3, hidden=(4,)))
     >>> X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
@@ -194,7 +194,7 @@ def sensitivity_score(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> from audit.explain import IntegratedGradients
     >>> ig = IntegratedGradients(MLP(3, hidden=(4,)))
     >>> X = np.ones((2, 3), dtype=np.float32)
@@ -263,7 +263,7 @@ def deletion_curve(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> from audit.explain import FeatureAblation
     >>> fa = FeatureAblation(MLP(3, hidden=(4,)))
     >>> X = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
@@ -354,7 +354,7 @@ def randomization_test(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> from audit.explain import IntegratedGradients
     >>> X = np.random.default_rng(0).normal(size=(16, 5)).astype(np.float32)
     >>> r = randomization_test(IntegratedGradients(MLP(5, hidden=(8,))), X)

@@ -44,7 +44,7 @@ class FeatureAblation(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> fa = FeatureAblation(MLP(3, hidden=(4,)), feature_groups={"a": [0, 1], "b": [2]})
     >>> fa.attribute(np.ones((2, 3), dtype=np.float32)).shape
     (2, 3)

@@ -30,7 +30,7 @@ class GradientShap(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> gs = GradientShap(MLP(3, hidden=(4,)), n_samples=4)
     >>> gs.attribute(np.ones((2, 3), dtype=np.float32), baselines=np.zeros((5, 3))).shape
     (2, 3)

@@ -42,7 +42,7 @@ class IntegratedGradients(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> ig = IntegratedGradients(MLP(4, hidden=(8,)))
     >>> ig.attribute(np.ones((3, 4), dtype=np.float32), baselines=np.zeros(4)).shape
     (3, 4)
@@ -93,7 +93,7 @@ def integrated_gradients(model: nn.Module, X, *, baselines=None, target=None, n_
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> integrated_gradients(MLP(2, hidden=(3,)), np.ones((1, 2), dtype=np.float32)).shape
     (1, 2)
     """

@@ -29,7 +29,7 @@ class FeaturePermutation(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> FeaturePermutation(MLP(3, hidden=(4,))).attribute(np.eye(3, dtype=np.float32)).shape
     (3, 3)
     """

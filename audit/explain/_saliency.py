@@ -18,7 +18,7 @@ class Saliency(Explainer):
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> Saliency(MLP(3, hidden=(4,))).attribute(np.ones((2, 3), dtype=np.float32)).shape
     (2, 3)
     """

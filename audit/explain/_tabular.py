@@ -179,7 +179,7 @@ def explain_tabular(
     Parameters
     ----------
     model : nn.Module
-        Binary classifier on the encoded matrix (see :mod:`audit.modeling`).
+        Binary classifier on the encoded matrix (see :mod:`audit.models`).
     X_explain, X_train : ndarray of float32
         Encoded rows to explain, and encoded training rows (for the baseline).
     feature_names : list of str
@@ -222,7 +222,7 @@ def explain_tabular(
     Examples
     --------
     >>> import pandas as pd
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     >>> raw = pd.DataFrame({"a": X[:, 0], "b": np.where(X[:, 1] > 0, "u", "v"), "c": X[:, 2]})
     >>> section, arrays = explain_tabular(

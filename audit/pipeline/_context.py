@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from audit.compute import StageTimer
+from audit.runtime.compute import StageTimer
 from audit.config import ExplainSection, FairnessSection
 from audit.data import PreparedData
-from audit.progress import Progress
+from audit.runtime.progress import Progress
 
 __all__ = ["AuditOptions", "AuditRun", "Stage", "run_stages"]
 
@@ -60,7 +60,7 @@ class AuditRun:
     text: dict[str, Any] = field(default_factory=dict)  # text audits, by model
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
-    # binary models: the decision threshold each model's decisions are taken at (audit.decisions.choose_threshold)
+    # binary models: the decision threshold each model's decisions are taken at (audit.models.decisions.choose_threshold)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def threshold(self, name: str) -> float:
@@ -71,7 +71,7 @@ class AuditRun:
         """The loss's class weights (``training.class_weight``), or None: unweighted, or a regression."""
         if self.config is None or self.prepared.task.task == "regression":
             return None
-        from audit.modeling import class_weights
+        from audit.models import class_weights
 
         return class_weights(self.prepared.y_train, self.config.training.class_weight,
                              n_classes=max(self.prepared.task.n_outputs, 2))
@@ -82,7 +82,7 @@ class AuditRun:
 
     def reference_epochs(self) -> int:
         """``training.epochs``, with ``"auto"`` resolved for this many training rows."""
-        from audit.training import auto_epochs
+        from audit.models.training import auto_epochs
 
         t = self.config.training
         return auto_epochs(len(self.prepared.X_train), t.batch_size) if t.epochs == "auto" else int(t.epochs)
@@ -97,7 +97,7 @@ class AuditRun:
         if self.config is None or not self.config.training.early_stopping or self.prepared.validation is None:
             return None
         if self.task_name != "regression":
-            from audit.training import ranking_criterion
+            from audit.models.training import ranking_criterion
 
             return ranking_criterion(*self.prepared.validation, n_classes=max(self.prepared.task.n_outputs, 2))
         return self.prepared.validation
@@ -129,7 +129,7 @@ class AuditRun:
         return {"task": self.prepared.task, "vocab_size": len(vocab) if vocab is not None else None}
 
     def factory_kwargs(self) -> dict[str, Any]:
-        """:func:`audit.training.model_factory`'s keywords for this audit's models."""
+        """:func:`audit.models.training.model_factory`'s keywords for this audit's models."""
         kwargs = self.model_kwargs()
         return {"n_outputs": kwargs["task"].n_outputs, "vocab_size": kwargs["vocab_size"]}
 

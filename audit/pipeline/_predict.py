@@ -89,14 +89,14 @@ def _note(run: AuditRun, name: str) -> None:
 
 def predict_and_audit(run: AuditRun) -> None:
     """Scores, test metrics, degenerate checks, group fairness and prediction rows of every model."""
-    from audit.modeling import count_parameters
+    from audit.models import count_parameters
 
     p, task = run.prepared, run.prepared.task
     for name, model in run.models.items():
         scores = task.scores(model, p.X_test)
         if not np.all(np.isfinite(scores)):
             raise ModelError(f"The {name} model produced non-finite scores on the test data; check its weights and inputs.")
-        threshold = run.threshold(name)  # binary: chosen on the validation rows (audit.decisions)
+        threshold = run.threshold(name)  # binary: chosen on the validation rows (audit.models.decisions)
         pred = task.decide(scores, threshold)
         run.scores[name] = scores
         truth = p.target_values("test") if task.task == "regression" else None

@@ -11,7 +11,7 @@ __all__ = ["PRIVACY_STAGES"]
 
 
 def _factory(run: AuditRun):
-    from audit.training import model_factory
+    from audit.models.training import model_factory
 
     cfg = run.config
     return model_factory(cfg.model, n_features=run.prepared.X_train.shape[1], base_dir=cfg.base_dir, **run.factory_kwargs())
@@ -63,7 +63,7 @@ def _curve(run: AuditRun) -> None:
 
 def _threshold_rule(run: AuditRun):
     """Each curve point's decision threshold, by the rule the audited models' were chosen with."""
-    from audit.decisions import choose_threshold
+    from audit.models.decisions import choose_threshold
 
     p, rule = run.prepared, run.config.training.threshold
     if p.validation is None:

@@ -48,7 +48,7 @@ def _binary_audits(run: AuditRun, name: str, model, texts: list[str], subgroups:
     p, t, seed = run.prepared, _settings(run), run.options.seed
     features = p.preprocessor
     predict = text_predict_fn(model, features.vocabulary, max_len=features.max_length)
-    # a flip is a change of the model's decision: at its own threshold (audit.decisions)
+    # a flip is a change of the model's decision: at its own threshold (audit.models.decisions)
     counterfactual = counterfactual_fairness(predict, texts, categories=list(t.identity_categories),
                                              max_texts=t.counterfactual_max_texts, n_examples=t.n_examples, seed=seed,
                                              threshold=run.threshold(name))

@@ -13,7 +13,7 @@ __all__ = ["TRAINING_STAGES"]
 
 
 def _build(run: AuditRun):
-    from audit.training import build_model
+    from audit.models.training import build_model
 
     cfg = run.config
     return build_model(cfg.model, n_features=run.prepared.X_train.shape[1], seed=cfg.training.seed, base_dir=cfg.base_dir,
@@ -28,14 +28,14 @@ def _reference_title(run: AuditRun) -> str:
 def _reference(run: AuditRun) -> None:
     cfg, p = run.config, run.prepared
     if cfg.model.weights:
-        from audit.modeling import load_weights
+        from audit.models import load_weights
 
         weights_path = cfg.resolve(cfg.model.weights)
         run.models["reference"] = load_weights(_build(run), weights_path).eval()
         run.train_info["reference"] = {"trained_by": "user (weights loaded)", "weights_file": str(cfg.model.weights),
                                        "weights_file_sha256": file_sha256(weights_path)}
         return
-    from audit.training import train_reference
+    from audit.models.training import train_reference
 
     t = cfg.training
     run.models["reference"], run.train_info["reference"] = train_reference(
@@ -82,7 +82,7 @@ def _note_stopping(run: AuditRun, name: str) -> None:
 
 def _choose_thresholds(run: AuditRun) -> None:
     """Each binary model's decision threshold, by ``training.threshold``'s rule on the validation rows."""
-    from audit.decisions import choose_threshold, rule_name
+    from audit.models.decisions import choose_threshold, rule_name
 
     p, rule = run.prepared, run.config.training.threshold
     validation = p.validation

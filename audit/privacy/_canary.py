@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError, PrivacyError
-from audit.modeling import binary_loss
+from audit.models import binary_loss
 from audit.privacy._membership import per_example_loss
 from audit.privacy._plain import train_non_private
 from audit.privacy._prepare import as_tensors
@@ -203,7 +203,7 @@ def canary_audit(
 
     Examples
     --------
-    >>> from audit.modeling import MLP  # doctest: +SKIP
+    >>> from audit.models import MLP  # doctest: +SKIP
     >>> canary_audit(lambda: MLP(10), X, y, m=500, epsilon=1.0)["epsilon_lower_bound"]  # doctest: +SKIP
     0.0
     """

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import PrivacyError
-from audit.modeling import binary_loss
+from audit.models import binary_loss
 from audit.privacy._canary import canary_result, resolve_delta
 from audit.privacy._settings import DP_DEFAULTS
 from audit.privacy._prepare import as_tensors
@@ -142,7 +142,7 @@ def gradient_canary_audit(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> X = np.random.default_rng(0).normal(size=(2048, 8)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.float32)
     >>> res = gradient_canary_audit(lambda: MLP(8, hidden=(32,)), X, y, m=200, epsilon=1.0,

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError
-from audit.modeling import predict_proba
+from audit.models import predict_proba
 from audit.privacy._plain import train_non_private
 from audit.privacy._train import train_private
 

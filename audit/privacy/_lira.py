@@ -31,7 +31,7 @@ def lira_scores(model: nn.Module, reference_models: Sequence[nn.Module], X: Any,
     Examples
     --------
     >>> import torch
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> torch.manual_seed(0); m = MLP(3, hidden=(4,))  # doctest: +ELLIPSIS
     <...>
     >>> X = np.zeros((2, 3), dtype=np.float32); y = np.array([0.0, 1.0])

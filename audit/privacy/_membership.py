@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError
-from audit.modeling import binary_loss, positive_logit
+from audit.models import binary_loss, positive_logit
 from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES, LOW_FPR_TARGETS, low_fpr_point, roc_counts, roc_with_intervals
 from audit.privacy._prepare import PerSampleLoss, as_tensors
 
@@ -204,7 +204,7 @@ def membership_inference(
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> X = np.zeros((4, 3), dtype=np.float32); y = np.array([0, 1, 0, 1], dtype=np.float32)
     >>> r = membership_inference(MLP(3, hidden=(2,)), X_members=X, y_members=y,
     ...                          X_nonmembers=X, y_nonmembers=y)

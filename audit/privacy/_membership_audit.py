@@ -171,7 +171,7 @@ def membership_audit(
 
     Examples
     --------
-    >>> from audit.modeling import MLP  # doctest: +SKIP
+    >>> from audit.models import MLP  # doctest: +SKIP
     >>> membership_audit({"m": model}, X_train=X, y_train=y, X_heldout=Xh, y_heldout=yh)  # doctest: +SKIP
     """
     X_train, y_train = np.asarray(X_train), np.asarray(y_train)

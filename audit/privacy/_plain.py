@@ -12,7 +12,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from audit.modeling import binary_loss
+from audit.models import binary_loss
 from audit.privacy._settings import DP_DEFAULTS
 from audit.privacy._prepare import as_tensors
 from audit.privacy._train import _make_optimizer

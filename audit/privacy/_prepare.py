@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError, PrivacyError
-from audit.modeling import binary_loss, positive_logit
+from audit.models import binary_loss, positive_logit
 from audit.privacy._bookkeeping import bookkeeping_problems
 
 __all__ = ["PerSampleLoss", "as_tensors", "from_dataset", "is_dataset", "prepare_module", "resolve_grad_sample_mode"]

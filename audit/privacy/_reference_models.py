@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError
-from audit.modeling import binary_loss
+from audit.models import binary_loss
 
 __all__ = ["TrainFn", "disjoint_splits", "logit_confidence", "log_true_probability", "model_logits",
            "private_trainer", "train_reference_models"]

@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from audit.exceptions import PrivacyError
-from audit.modeling import binary_loss
+from audit.models import binary_loss
 from audit.privacy._checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint, training_fingerprint
 from audit.privacy._prepare import as_tensors, is_dataset, prepare_module, resolve_grad_sample_mode
 from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, DPSettings, default_delta, epsilon_after, steps_per_epoch
@@ -257,7 +257,7 @@ def train_private(
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> X = np.random.default_rng(0).normal(size=(512, 5)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.float32)
     >>> res = train_private(MLP(5, hidden=(8,)), X, y, epsilon=2.0, epochs=2, batch_size=128)
@@ -301,7 +301,7 @@ def train_with_settings(
     Examples
     --------
     >>> import numpy as np
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> from audit.privacy import DPSettings
     >>> X = np.random.default_rng(0).normal(size=(512, 5)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.float32)
@@ -484,7 +484,7 @@ class _History:
     epsilon: list[float] = field(default_factory=list)
     loss: list[float | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-    stopper: Any = None  # audit.training.EarlyStopping, with validation rows
+    stopper: Any = None  # audit.models.training.EarlyStopping, with validation rows
 
 
 def _restore(state: dict | None, t: _Training, plan: _Plan) -> _History:
@@ -506,7 +506,7 @@ def _stopper_from(saved: dict | None) -> Any:
     """The early-stopping state a checkpoint kept (so a resumed run keeps the same best epoch)."""
     if saved is None:
         return None
-    from audit.training import EarlyStopping
+    from audit.models.training import EarlyStopping
 
     stopper = EarlyStopping(int(saved["patience"]))
     stopper.history, stopper.best_epoch = list(saved["history"]), int(saved["best_epoch"])
@@ -538,10 +538,10 @@ def _stop_here(t: _Training, o: _Options, plan: _Plan, h: _History, epoch: int) 
     if o.validation is None:
         return False
     if h.stopper is None:
-        from audit.training import EarlyStopping
+        from audit.models.training import EarlyStopping
 
         h.stopper = EarlyStopping(int(o.patience))
-    from audit.training import validation_criterion
+    from audit.models.training import validation_criterion
 
     module = _unwrapped(t.trainer.plain_module(), plan.distributed)
     return h.stopper.update(module, validation_criterion(o.validation, o.loss_fn)(module), epoch + 1)

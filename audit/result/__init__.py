@@ -101,7 +101,7 @@ class AuditResult(Section):
     verdict_reasons : list of str
         Why the verdict is what it is.
     concerns : list of Concern or None
-        What a reviewer must see first (:func:`audit.concerns.find_concerns`).
+        What a reviewer must see first (:func:`audit.verdict.concerns.find_concerns`).
     artifacts : Artifacts
         Relative paths of files beside ``audit.json`` (predictions, weights, cards, arrays).
     """
@@ -125,7 +125,7 @@ class AuditResult(Section):
     verdict_reasons: list[str] = field(default_factory=list, metadata=doc(
         "why the verdict is what it is, one short line each (the gates that decided it)"))
     concerns: list[Concern] | None = field(default=None, metadata=doc(
-        "what a reviewer must see first, most severe first (audit.concerns); null in records written before concerns"))
+        "what a reviewer must see first, most severe first (audit.verdict.concerns); null in records written before concerns"))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
     task: Task = field(default="binary-classification", metadata=doc("the model's task"))
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null

@@ -30,7 +30,7 @@ class GateResult(Section):
     _omit_none: ClassVar[bool] = False  # every key is written, null included
 
     name: str = field(metadata=doc("gate label (name, or metric@model[feature])"))
-    metric: str = field(metadata=doc("gate metric name (audit.gates.GATE_METRICS)"))
+    metric: str = field(metadata=doc("gate metric name (audit.verdict.gates.GATE_METRICS)"))
     model: str | None = field(default=None, metadata=doc("model the metric is read from"))
     feature: str | None = field(default=None, metadata=doc("sensitive feature, for per-feature metrics"))
     severity: Severity = field(metadata=doc("error fails the verdict; warning does not"))
@@ -75,7 +75,7 @@ class GateResult(Section):
 
 @dataclass(kw_only=True)
 class Concern(Section):
-    """Something a reviewer must see before the numbers (audit.concerns.find_concerns)."""
+    """Something a reviewer must see before the numbers (audit.verdict.concerns.find_concerns)."""
 
     kind: str = field(metadata=doc("machine-readable kind, e.g. degenerate_model, gate_inconclusive, ci_crosses_bound"))
     severity: ConcernSeverity = field(metadata=doc("critical undermines the verdict, warning qualifies it, info explains it"))

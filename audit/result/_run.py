@@ -58,7 +58,7 @@ class Run(Section):
     name: str = field(metadata=doc("run name"))
     created_at: _ISO_TIME = field(metadata=doc("creation time, ISO 8601 UTC"))
     seed: int | None = field(default=None, metadata=doc("training seed"))
-    config: dict[str, Any] | None = field(default=None, metadata=doc("normalised config (see audit/config.py); null for audit_model"))
+    config: dict[str, Any] | None = field(default=None, metadata=doc("normalised config (see audit/config/); null for audit_model"))
     config_sha256: Sha256 | None = field(default=None, metadata=doc("sha256 of the normalised config"))
     config_file_sha256: Sha256 | None = field(default=None, metadata=doc("sha256 of the config file's bytes"))
     data_sha256: dict[str, Sha256] = field(default_factory=dict, metadata=doc("data file → sha256"))

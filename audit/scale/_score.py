@@ -63,7 +63,7 @@ class Scorer:
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         from audit.data import TabularPreprocessor, encode_target
-        from audit.modeling import predict_proba
+        from audit.models import predict_proba
 
         pre = TabularPreprocessor.from_dict(self.preprocessor)
         X = pre.transform(frame) if len(frame) else np.zeros((0, len(pre.feature_names_)), dtype=np.float32)
@@ -90,8 +90,8 @@ class Scorer:
     def build_empty(self, n_features: int):
         """The network, untrained: the built-in MLP from the recorded config, or the confirmed factory's model."""
         from audit.config import ModelSection
-        from audit.modeling import MLP
-        from audit.training import model_factory
+        from audit.models import MLP
+        from audit.models.training import model_factory
 
         if self.factory is not None:
             return model_factory(ModelSection(kind="factory", factory=self.factory), n_features=n_features,
@@ -131,8 +131,8 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
         A factory model without ``factory``; an unknown model name.
     """
     from audit.data import TabularPreprocessor
-    from audit.modeling import load_weights
-    from audit.rundir import load_result
+    from audit.models import load_weights
+    from audit.records.rundir import load_result
 
     import torch
 

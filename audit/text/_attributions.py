@@ -25,7 +25,7 @@ from scipy.stats import wilcoxon
 from torch import nn
 
 from audit.exceptions import ExplainError
-from audit.modeling import positive_logit
+from audit.models import positive_logit
 from audit.text._model import embedding_layer
 from audit.text._stats import finite
 from audit.text._vocab import PAD_ID, Vocabulary

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import ModelError
-from audit.modeling import positive_logit
+from audit.models import positive_logit
 from audit.text._vocab import PAD_ID, Vocabulary
 
 __all__ = ["TextClassifier", "embedding_layer", "text_predict_fn"]

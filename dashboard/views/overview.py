@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.gates import gate_bound_text, gate_number_text, gate_title, with_derived
+from audit.verdict.gates import gate_bound_text, gate_number_text, gate_title, with_derived
 from audit.result import Data, Environment
 from dashboard._data import fmt, md_escape, task_kind
 from dashboard._tasks import headline_tiles

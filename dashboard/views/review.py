@@ -8,7 +8,7 @@ import streamlit as st
 
 from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError
-from audit.rundir import verify_run
+from audit.records.rundir import verify_run
 from dashboard._data import fmt, md_escape
 from dashboard._ui import error, not_run, require_run, table
 
@@ -17,7 +17,7 @@ st.title("Review")
 st.caption(f"Run **{md_escape(run.name)}**, manifest sha256 `{run.sha}`")
 
 try:
-    from audit.review import MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS, add_review, read_reviews
+    from audit.records.review import MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS, add_review, read_reviews
 except ImportError:  # the review record ships with the cards part; say so rather than fail
     add_review = read_reviews = None
     MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS = 20_000, 200
@@ -50,7 +50,7 @@ if report is not None:
 # --- history -----------------------------------------------------------------------------------------
 st.subheader("Review history")
 if read_reviews is None:
-    not_run("Review record", "audit.review is not installed in this environment.")
+    not_run("Review record", "audit.records.review is not installed in this environment.")
     st.stop()
 try:
     history = read_reviews(run.path)

@@ -19,7 +19,7 @@ from torch import nn
 from audit import audit_model
 from audit.config import ExplainSection, FairnessSection, GateSpec
 from audit.data import TabularPreprocessor
-from audit.datasets import load_adult
+from audit.data.datasets import load_adult
 
 FEATURES = ["age", "workclass", "education-num", "marital-status", "occupation", "relationship",
             "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country"]

@@ -26,7 +26,7 @@ import torch.distributed as dist
 def load_adult(max_rows: int) -> tuple:
     """Bundled Adult, encoded with the preprocessor rai-audit uses (fitted on these rows)."""
     from audit.data import TabularPreprocessor, encode_target
-    from audit.datasets import load_adult as bundled
+    from audit.data.datasets import load_adult as bundled
 
     train, _ = bundled()
     train = train.sample(min(max_rows, len(train)), random_state=0).reset_index(drop=True)
@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     # torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT; gloo on CPU, nccl for GPUs
     dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    from audit.modeling import MLP
+    from audit.models import MLP
     from audit.privacy import train_private
 
     torch.manual_seed(0)

@@ -11,7 +11,7 @@ BASE = {"data": {"bundled": "adult", "target": "income", "positive_label": ">50K
 
 
 def test_gate_metrics_match_the_resolvers_in_gates():
-    from audit.gates import GATE_METRICS
+    from audit.verdict.gates import GATE_METRICS
 
     assert set(GATE_METRICS) == set(choices.GATE_METRICS)
     for name, metric in GATE_METRICS.items():
@@ -60,13 +60,13 @@ def test_explanation_methods_and_baselines_are_registered():
 
 
 def test_bundled_datasets_match_the_registry():
-    from audit.datasets import BUNDLED_DATASETS
+    from audit.data.datasets import BUNDLED_DATASETS
 
     assert tuple(BUNDLED_DATASETS) == choices.BUNDLED_DATASETS
 
 
 def test_review_decisions_match_the_review_record():
-    from audit.review import DECISIONS
+    from audit.records.review import DECISIONS
 
     assert tuple(DECISIONS) == choices.REVIEW_DECISIONS
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from torch import nn
 
-from audit.compute import (
+from audit.runtime.compute import (
     StageTimer,
     dp_step_flops_per_example,
     energy_and_co2,
@@ -15,7 +15,7 @@ from audit.compute import (
     peak_memory_mb,
     training_flops_per_example,
 )
-from audit.modeling import MLP
+from audit.models import MLP
 
 
 def _linear_flops(sizes):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.concerns import audited_model, concerns_of, find_concerns
+from audit.verdict.concerns import audited_model, concerns_of, find_concerns
 from audit.config import GateSpec
-from audit.gates import evaluate_gates, verdict
+from audit.verdict.gates import evaluate_gates, verdict
 from audit.result import AuditResult
 
 _DPD = "demographic_parity_difference"
@@ -141,7 +141,7 @@ def test_concerns_need_no_torch():
     import subprocess
     import sys
 
-    code = "import sys, audit.concerns, reports; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, audit.verdict.concerns, reports; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -183,7 +183,7 @@ def test_a_model_with_random_scores_fails_and_the_cli_says_why_first(capsys):
     from audit.cli.run import _print_summary
     from audit.config import ExplainSection, FairnessSection
     from audit.data import TabularPreprocessor
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     train, test = load_adult()
     train, test = train.sample(2000, random_state=1), test.sample(1500, random_state=1)

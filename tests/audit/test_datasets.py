@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
-from audit.datasets import ADULT_COLUMNS, load_adult, load_bundled
-from audit.datasets import _adult
+from audit.data.datasets import ADULT_COLUMNS, load_adult, load_bundled
+from audit.data.datasets import _adult
 from audit.exceptions import DataError
 
 
@@ -35,6 +35,6 @@ def test_unknown_bundled_name_lists_choices():
 def test_attribution_shipped():
     from importlib import resources
 
-    text = resources.files("audit.datasets").joinpath("LICENSE-ADULT.md").read_text()
+    text = resources.files("audit.data.datasets").joinpath("LICENSE-ADULT.md").read_text()
     assert "CC BY 4.0" in text and "10.24432/C5XW20" in text
-    assert gzip.decompress(resources.files("audit.datasets").joinpath("_data", "adult.names.gz").read_bytes())
+    assert gzip.decompress(resources.files("audit.data.datasets").joinpath("_data", "adult.names.gz").read_bytes())

@@ -8,7 +8,7 @@ from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from audit.config import config_from_dict
 from audit.exceptions import ConfigError
-from audit.decisions import choose_threshold, rule_name
+from audit.models.decisions import choose_threshold, rule_name
 
 
 def _scores(n: int = 2000, positives: float = 0.12, seed: int = 0):
@@ -64,7 +64,7 @@ def test_audit_model_decides_at_the_threshold_its_owner_gives(tmp_path):
 
     from audit.config import ExplainSection, FairnessSection
     from audit.data import TabularPreprocessor
-    from audit.runner import audit_model
+    from audit.pipeline.runner import audit_model
 
     from .._real_like import mortgage_table
 

@@ -9,7 +9,7 @@ from torch import nn
 from audit import audit_model
 from audit.config import ExplainSection, FairnessSection, GateSpec
 from audit.data import TabularPreprocessor
-from audit.datasets import load_adult
+from audit.data.datasets import load_adult
 
 
 class IgnoresInput(nn.Module):

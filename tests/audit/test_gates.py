@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.config import GateSpec
-from audit.gates import GATE_METRICS, evaluate_gates, verdict
+from audit.verdict.gates import GATE_METRICS, evaluate_gates, verdict
 from audit.result import AuditResult, GateResult
 
 RESULT = {"schema_version": "1.1", "run": {"name": "r"}, "data": {},

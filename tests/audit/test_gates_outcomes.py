@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from audit.config import GateSpec
-from audit.gates import degenerate_reason, evaluate_gates, gate_line, verdict, verdict_reasons
+from audit.verdict.gates import degenerate_reason, evaluate_gates, gate_line, verdict, verdict_reasons
 from audit.result import AuditResult
 
 _DPD = "demographic_parity_difference"

@@ -22,8 +22,8 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
 
 from audit.config import load_config
 from audit.result import AuditResult
-from audit.runner import run_audit
-from audit.rundir import verify_run
+from audit.pipeline.runner import run_audit
+from audit.records.rundir import verify_run
 from reports._schema import load_schema, schema_problems
 from tests.audit._task_tables import (GENDER_TERMS, IGNORE_INPUT_FACTORY, base_config, integer_class_table, merge,
                                       multiclass_table, regression_table, review_table, write_config)

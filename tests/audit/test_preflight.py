@@ -13,8 +13,8 @@ import pytest
 
 from audit.config import config_from_dict
 from audit.exceptions import ConfigError
-from audit.preflight import gate_problems
-from audit.runner import run_audit
+from audit.pipeline.preflight import gate_problems
+from audit.pipeline.runner import run_audit
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +52,12 @@ def _config(path: str, **overrides):
 def no_training(monkeypatch):
     """Fail the test if any model trains."""
     import audit.privacy
-    import audit.training
+    import audit.models.training
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was trained before the config was refused")
 
-    monkeypatch.setattr(audit.training, "train_reference", refuse)
+    monkeypatch.setattr(audit.models.training, "train_reference", refuse)
     monkeypatch.setattr(audit.privacy, "train_with_settings", refuse)
 
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from audit.config import load_config
-from audit.runner import run_audit
+from audit.pipeline.runner import run_audit
 
 from .._real_like import arrests_table, mortgage_table
 

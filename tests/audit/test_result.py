@@ -152,7 +152,7 @@ def test_assigning_plain_gate_dicts_converts_them(synthetic_result):
 
 
 def test_transitional_dict_style_mutation_still_works():
-    # Kept until audit/runner.py sets attributes; delete with the mixin.
+    # Kept until audit/pipeline/runner.py sets attributes; delete with the mixin.
     r = AuditResult(run={"name": "r", "created_at": "2024-01-01T00:00:00+00:00"}, data={}, models={})
     r.artifacts.setdefault("weights", {})["private"] = "models/private.pt"
     r.artifacts["cards"] = {"markdown": "model_card.md"}

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 from audit.cli import main
 from audit.exceptions import AuditError, RunDirError
-from audit.review import GENESIS_HASH, add_review, key_fingerprint, read_reviews, verify_reviews
-from audit.rundir import RunDirWriter, verify_run
+from audit.records.review import GENESIS_HASH, add_review, key_fingerprint, read_reviews, verify_reviews
+from audit.records.rundir import RunDirWriter, verify_run
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_edited_history_is_caught(run):
 def test_rewritten_hash_still_breaks_the_chain(run):
     add_review(run, reviewer="Ada", decision="reject")
     add_review(run, reviewer="Bob", decision="approve")
-    from audit.review import _entry_hash
+    from audit.records.review import _entry_hash
 
     lines = _lines(run)
     first = json.loads(lines[0])
@@ -91,7 +91,7 @@ def test_review_of_changed_run_is_refused(run):
 def test_resealed_run_is_caught(run):
     add_review(run, reviewer="Ada", decision="approve")
     (run / "audit.json").write_text('{"schema_version": "1.0", "verdict": "pass"}')
-    from audit.rundir import MANIFEST_FILE, _build_manifest
+    from audit.records.rundir import MANIFEST_FILE, _build_manifest
 
     (run / MANIFEST_FILE).write_text(json.dumps(_build_manifest(run), indent=1, sort_keys=True))
     report = verify_run(run)

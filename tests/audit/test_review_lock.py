@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from audit.review import verify_reviews
-from audit.rundir import RunDirWriter, verify_run
+from audit.records.review import verify_reviews
+from audit.records.rundir import RunDirWriter, verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
 _APPEND = (
-    "import sys\nfrom audit.review import add_review\n"
+    "import sys\nfrom audit.records.review import add_review\n"
     "for i in range(int(sys.argv[2])):\n"
     "    add_review(sys.argv[1], reviewer=f'{sys.argv[3]}-{i}', decision='approve')\n"
 )

@@ -9,7 +9,7 @@ import pytest
 
 from audit.cli import main
 from audit.exceptions import RunDirError
-from audit.rundir import RunDirWriter, confine, list_runs, load_result, verify_run
+from audit.records.rundir import RunDirWriter, confine, list_runs, load_result, verify_run
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from sklearn.metrics import accuracy_score
 
 from audit.config import load_config
 from audit.data import TabularPreprocessor
-from audit.modeling import MLP, predict_proba
+from audit.models import MLP, predict_proba
 from audit.result import SCHEMA_VERSION, AuditResult
-from audit.rundir import verify_run
+from audit.records.rundir import verify_run
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_saved_weights_reload_safely_and_reproduce_scores(tiny_run):
     ref_scores = preds.loc[preds["model"] == "reference", "y_score"].to_numpy()
     assert len(ref_scores) == result["data"]["n_test"]
     # The predictions file was written from the same weights: scores agree to float precision.
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     _, test = load_adult()
     sample = test.sample(n=2000, random_state=0).sort_index().reset_index(drop=True)
@@ -82,7 +82,7 @@ def test_saved_weights_reload_safely_and_reproduce_scores(tiny_run):
 
 
 def test_same_config_and_seed_give_same_numbers(tiny_config_path, tiny_run, tmp_path):
-    from audit.runner import run_audit
+    from audit.pipeline.runner import run_audit
 
     again = run_audit(load_config(tiny_config_path), write=False).result.to_dict()
     first = json.loads((tiny_run / "audit.json").read_text())
@@ -99,8 +99,8 @@ def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny
     import io
 
     from audit.privacy._checkpoint import checkpoint_lock
-    from audit.progress import Progress
-    from audit.runner import run_audit
+    from audit.runtime.progress import Progress
+    from audit.pipeline.runner import run_audit
 
     config = load_config(tiny_config_path)
     busy = tmp_path / ".checkpoints" / config.fingerprint()[:16]

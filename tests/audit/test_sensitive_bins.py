@@ -1,6 +1,6 @@
 """Numeric sensitive columns are cut into groups by a stated rule, never one group per distinct value silently.
 
-The rule (audit/_sensitive.py): a numeric, non-boolean sensitive column with more than 10 distinct values in
+The rule (audit/data/_sensitive.py): a numeric, non-boolean sensitive column with more than 10 distinct values in
 the training rows is cut at the training rows' quantiles (``data.sensitive_quantiles``, default 4) or at the
 user's edges (``data.sensitive_bins``); the edges are fitted on the training rows and applied to every split;
 missing values stay ``<missing>``; the model still reads the raw number.
@@ -143,7 +143,7 @@ def test_audit_model_bins_like_the_run(mortgage_csv):
 
     from audit.config import ExplainSection, FairnessSection
     from audit.data import TabularPreprocessor
-    from audit.runner import audit_model
+    from audit.pipeline.runner import audit_model
 
     frame = pd.read_csv(mortgage_csv)
     train, test = frame.iloc[:1400], frame.iloc[1400:]
@@ -177,8 +177,8 @@ def test_the_fairness_cli_bins_a_numeric_column_and_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_a_run_says_how_age_was_binned_and_counts_groups_not_ages(mortgage_csv, tmp_path):
-    from audit.progress import Progress
-    from audit.runner import run_audit
+    from audit.runtime.progress import Progress
+    from audit.pipeline.runner import run_audit
     from reports import build_card_data, render_html, render_markdown
 
     stream = io.StringIO()

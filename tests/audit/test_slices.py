@@ -173,7 +173,7 @@ def test_section_reads_back_losslessly():
 
 def test_gate_reads_the_highest_significant_slice_error_rate():
     from audit.config import GateSpec
-    from audit.gates import evaluate_gates
+    from audit.verdict.gates import evaluate_gates
 
     X, y, p = _planted()
     found = find_slices(X, y_true=y, y_pred=p, max_depth=2)

@@ -358,7 +358,7 @@ def hostile_text_run(tmp_path_factory):
 
 
 def test_hostile_texts_do_not_stop_the_run(hostile_text_run):
-    from audit.rundir import is_complete_run, verify_run
+    from audit.records.rundir import is_complete_run, verify_run
 
     code, out, _ = hostile_text_run
     assert code in (0, 1)

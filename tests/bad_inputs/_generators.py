@@ -36,7 +36,7 @@ def _people() -> pd.DataFrame:
 
 
 def _mlp_state(n_features: int, hidden: tuple[int, ...] = (8,)) -> dict:
-    from audit.modeling import MLP
+    from audit.models import MLP
 
     return MLP(n_features, hidden=hidden).state_dict()
 
@@ -137,7 +137,7 @@ def weights_nan(target: Path, work: Path) -> None:
 
 
 def sealed_run(target: Path, work: Path) -> None:
-    from audit.rundir import RunDirWriter
+    from audit.records.rundir import RunDirWriter
 
     with RunDirWriter(target) as w:
         w.write_json("audit.json", {"schema_version": "1.0", "run": {"name": "sealed"}, "gates": [], "verdict": "pass"})

@@ -141,7 +141,7 @@ def test_case(name, tmp_path, monkeypatch, capsys):
         new = _snapshot(tmp_path) - before
         assert not new, f"{name}: a failed command left files behind: {sorted(new)[:10]}"
     elif case.get("command", [""])[0] == "run":
-        from audit.rundir import is_complete_run, verify_run
+        from audit.records.rundir import is_complete_run, verify_run
 
         assert is_complete_run(out_dir) and verify_run(out_dir)["ok"], f"{name}: the run directory is incomplete"
         assert not [p.name for p in out_dir.parent.iterdir() if p.name.startswith(".")], "a temporary folder was left"
@@ -196,7 +196,7 @@ def _fairness_json_verbatim(*, work: Path, out_dir: Path, stdout: str) -> None:
 
 
 def _cards_beside_run(*, work: Path, out_dir: Path, stdout: str) -> None:
-    from audit.rundir import verify_run
+    from audit.records.rundir import verify_run
 
     run = work / "rundir"
     assert (work / "rundir-cards" / "model_card.md").is_file() and (work / "rundir-cards" / "model_card.html").is_file()

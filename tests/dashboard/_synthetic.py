@@ -2,7 +2,7 @@
 
 The scores are synthetic (a fixed logistic function of Adult's test columns), but the
 fairness section comes from the real engine (``audit.fairness.fairness_report``) and
-the directory from the real writer (``audit.rundir.RunDirWriter``), so the dashboard
+the directory from the real writer (``audit.records.rundir.RunDirWriter``), so the dashboard
 reads exactly what the pipeline writes. Every section is filled, so every page has
 something to show; ``sections`` drops some to check the "not run" paths, and
 ``hostile`` puts HTML/script into names, metadata and group values.
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.datasets import load_adult
+from audit.data.datasets import load_adult
 from audit.fairness import fairness_report
-from audit.rundir import RunDirWriter
+from audit.records.rundir import RunDirWriter
 
 SCRIPT = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=1\">"
 ALL_SECTIONS = ("fairness", "privacy", "explainability", "compute", "cards", "slices", "weights")

@@ -94,7 +94,7 @@ def test_slice_to_cohort_to_whatif_in_chromium(server, browser):  # noqa: F811
     page.screenshot(path=str(ARTIFACTS / "flow-5-cohorts.png"), full_page=True)
 
     # Review status after an approval and a rejection.
-    from audit.review import add_review
+    from audit.records.review import add_review
 
     add_review(root / "adult-full", reviewer="Ann", decision="approve", comment="ok")
     add_review(root / "adult-full", reviewer="Bob", decision="reject", comment="the Sales slice")

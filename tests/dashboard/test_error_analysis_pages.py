@@ -109,7 +109,7 @@ def test_whatif_says_a_factory_model_cannot_be_rebuilt(app, tmp_path):
     import shutil
 
     shutil.rmtree(path)
-    from audit.rundir import RunDirWriter
+    from audit.records.rundir import RunDirWriter
 
     src = make_run(tmp_path / "src", "factory", n=300)
     with RunDirWriter(tmp_path / "factory") as w:
@@ -150,7 +150,7 @@ def test_disparity_chart_holds_every_interval_and_draws_the_gate(app, synthetic_
 
 @pytest.mark.parametrize("signed", [False])
 def test_review_states_the_current_status_numbers_from_one_and_warns_unsigned(app, runs_root, signed):
-    from audit.review import add_review
+    from audit.records.review import add_review
 
     add_review(runs_root / "full", reviewer="Ann", decision="approve", comment="ok")
     add_review(runs_root / "full", reviewer="Bob", decision="reject", comment="slices")

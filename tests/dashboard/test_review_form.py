@@ -1,4 +1,4 @@
-"""The Review page appends through audit.review.add_review, shows the history, and refuses a changed run."""
+"""The Review page appends through audit.records.review.add_review, shows the history, and refuses a changed run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-review = pytest.importorskip("audit.review")
+review = pytest.importorskip("audit.records.review")
 
 
 def _submit(at, *, reviewer, decision="approve", comment="checked gates and groups"):

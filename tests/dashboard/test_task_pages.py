@@ -131,7 +131,7 @@ def _multiclass_csv(path: Path, n: int = 900) -> None:
 def task_root(tmp_path_factory) -> Path:
     """A read-only runs root with ``multiclass``, ``regression`` and ``text`` runs from the real pipeline."""
     from audit.config import load_config
-    from audit.runner import run_audit
+    from audit.pipeline.runner import run_audit
 
     work = tmp_path_factory.mktemp("task-configs")
     root = tmp_path_factory.mktemp("task-runs")

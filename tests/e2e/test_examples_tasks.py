@@ -31,7 +31,7 @@ def _run_example(name: str, out: Path) -> tuple[subprocess.CompletedProcess, dic
     shown = f"\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"
     assert proc.returncode in (0, 1), f"{name}: exit {proc.returncode}{shown}"
     assert "Traceback" not in proc.stdout + proc.stderr, shown
-    from audit.rundir import is_complete_run, verify_run
+    from audit.records.rundir import is_complete_run, verify_run
 
     assert is_complete_run(out) and verify_run(out)["ok"], f"{name}: incomplete run directory{shown}"
     data = json.loads((out / "audit.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference
 
-from audit.rundir import verify_run
+from audit.records.rundir import verify_run
 from reports import schema_problems
 
 REPO = Path(__file__).resolve().parents[2]

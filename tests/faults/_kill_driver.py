@@ -2,9 +2,9 @@
 
 Usage: ``python -m tests.faults._kill_driver CONFIG ROOT N_POINTS SEED``
 
-Runs the real pipeline (``audit.runner.run_audit``) once up to the point where the
+Runs the real pipeline (``audit.pipeline.runner.run_audit``) once up to the point where the
 run directory is written, then, for each kill point, forks a child that writes the
-run directory with ``audit.runner.write_run`` and ``SIGKILL``s itself just before its
+run directory with ``audit.pipeline.runner.write_run`` and ``SIGKILL``s itself just before its
 k-th file operation (an open for writing, mkdir, rename, replace). Nothing is cleaned
 up, as after a power cut or an OOM kill. Prints one JSON line per point:
 ``{"k": k, "total": total, "target": path, "killed": bool}``.
@@ -58,7 +58,7 @@ def _install_hooks() -> None:
 def main(config: str, root: str, n_points: int, seed: int) -> None:
     import torch
 
-    import audit.runner as runner
+    import audit.pipeline.runner as runner
     from audit.config import load_config
 
     torch.set_num_threads(1)  # a forked child must not inherit busy intra-op pools

@@ -95,7 +95,7 @@ def _fill_disk_on(monkeypatch, module, name: str, after: int = 0) -> None:
 
 
 def test_full_disk_while_sealing_the_run(config, tmp_path, capsys, monkeypatch):
-    import audit.rundir as rundir
+    import audit.records.rundir as rundir
 
     # The manifest is written last, inside the writer's own error handling.
     _fill_disk_on(monkeypatch, rundir, "_build_manifest")

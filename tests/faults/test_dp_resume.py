@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from audit.modeling import MLP
+from audit.models import MLP
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = dict(epsilon=2.0, epochs=4, batch_size=150, learning_rate=0.05, max_grad_norm=1.0, seed=3, accountant="rdp")
@@ -25,7 +25,7 @@ _CHILD = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
     import torch
-    from audit.modeling import MLP
+    from audit.models import MLP
     from audit.privacy import train_private
     from tests.faults.test_dp_resume import SETTINGS, data
 

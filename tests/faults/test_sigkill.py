@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.rundir import is_complete_run, list_runs, load_result, verify_run
+from audit.records.rundir import is_complete_run, list_runs, load_result, verify_run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,7 +106,7 @@ def test_sigkill_at_random_times_of_a_cli_run(tmp_path):
 
 
 def test_hidden_leftover_does_not_block_a_new_run_of_the_same_name(tmp_path):
-    from audit.rundir import RunDirWriter
+    from audit.records.rundir import RunDirWriter
 
     leftover = tmp_path / ".run.tmp-12345-deadbeef"
     leftover.mkdir()

@@ -36,7 +36,7 @@ def _differences(a, b, path="") -> list[str]:
 @pytest.mark.slow
 def test_same_config_and_seed_give_identical_audit_json(tiny_config_path, tiny_run, tmp_path):
     from audit.config import load_config
-    from audit.runner import run_audit
+    from audit.pipeline.runner import run_audit
 
     second = run_audit(load_config(tiny_config_path), out=tmp_path / "second").run_dir
     first_json = json.loads((tiny_run / "audit.json").read_text(encoding="utf-8"))

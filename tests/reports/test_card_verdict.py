@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.config import GateSpec
-from audit.gates import evaluate_gates
+from audit.verdict.gates import evaluate_gates
 from audit.result import AuditResult
 from reports import build_card_data, build_summary, render_html, render_markdown
 from tests.reports._card_fixtures import make_result

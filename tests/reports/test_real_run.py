@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from audit.cli import main
-from audit.rundir import load_result, verify_run
+from audit.records.rundir import load_result, verify_run
 from reports import build_card_data, schema_problems
 
 pytestmark = pytest.mark.slow

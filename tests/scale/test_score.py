@@ -12,7 +12,7 @@ import torch
 from audit.cli import main
 from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
-from audit.modeling import MLP, predict_proba
+from audit.models import MLP, predict_proba
 from audit.fairness import fairness_report
 from audit.scale import load_scorer, score_dataset
 

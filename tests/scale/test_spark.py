@@ -51,7 +51,7 @@ def test_spark_scores_with_map_in_pandas_like_the_model_in_memory(spark, tmp_pat
     (tmp_path / "data").mkdir()
     for i in range(3):
         rows.iloc[i * 300:(i + 1) * 300].to_parquet(tmp_path / "data" / f"part-{i}.parquet", index=False)
-    from audit.modeling import predict_proba
+    from audit.models import predict_proba
 
     summary = score_dataset(load_scorer(tmp_path / "run", keep=["id"]), tmp_path / "data", tmp_path / "preds",
                             engine="spark")

@@ -31,7 +31,7 @@ def test_two_process_torchrun_command_trains_with_the_single_process_epsilon(tmp
         from train_dp_torchrun import load_adult
     finally:
         sys.path.remove(str(SCRIPT.parent))
-    from audit.modeling import MLP
+    from audit.models import MLP
     from audit.privacy import train_private
 
     X, y = load_adult(2000)

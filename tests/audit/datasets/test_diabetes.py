@@ -7,7 +7,7 @@ import socket
 import pandas as pd
 import pytest
 
-from audit.datasets._diabetes import (
+from audit.data.datasets._diabetes import (
     DIABETES_ATTRIBUTION,
     DIABETES_COLUMNS,
     DIABETES_ROWS,

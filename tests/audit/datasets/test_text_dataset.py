@@ -9,8 +9,8 @@ from importlib.machinery import ModuleSpec
 import pandas as pd
 import pytest
 
-from audit.datasets import _text
-from audit.datasets._text import FARM_ADS_ATTRIBUTION, FARM_ADS_ROWS, load_farm_ads
+from audit.data.datasets import _text
+from audit.data.datasets._text import FARM_ADS_ATTRIBUTION, FARM_ADS_ROWS, load_farm_ads
 from audit.exceptions import DataError
 
 INSTALL_LINE = "pip install 'rai-audit[text]'"

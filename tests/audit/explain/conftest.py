@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from audit.data import TabularPreprocessor
-from audit.datasets import load_adult
-from audit.modeling import MLP, binary_loss
+from audit.data.datasets import load_adult
+from audit.models import MLP, binary_loss
 
 N_TRAIN, N_TEST = 4000, 1500
 

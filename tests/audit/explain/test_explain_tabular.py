@@ -73,7 +73,7 @@ def test_examples_include_the_most_confident_errors_with_raw_values(adult, ig_se
     for e in errors:
         assert int(e["y_score"] >= 0.5) != e["y_true"]
     # They are the most confident errors: no other error is further from 0.5.
-    from audit.modeling import predict_proba
+    from audit.models import predict_proba
 
     p = predict_proba(adult.model, adult.X_test[:600])
     wrong = np.nonzero((p >= 0.5).astype(int) != adult.y_test[:600])[0]

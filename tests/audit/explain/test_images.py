@@ -94,7 +94,7 @@ def test_digits_example_writes_a_verifiable_run_directory(tmp_path):
     assert len(section["image_maps"]) == 4
     assert all((run / m["path"]).is_file() for m in section["image_maps"])
     from audit.result import AuditResult
-    from audit.rundir import verify_run
+    from audit.records.rundir import verify_run
 
     AuditResult.from_dict(result)
     assert verify_run(run)["ok"]

@@ -9,7 +9,7 @@ from captum.attr import IntegratedGradients as CaptumIG
 from torch import nn
 
 from audit.explain import IntegratedGradients
-from audit.modeling import positive_logit
+from audit.models import positive_logit
 
 
 def _captum_default(model, X, baseline, target=None):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from audit.datasets import load_adult  # noqa: E402
+from audit.data.datasets import load_adult  # noqa: E402
 
 SENSITIVE = ["sex", "race"]
 

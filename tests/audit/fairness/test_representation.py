@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from audit.datasets import load_adult
+from audit.data.datasets import load_adult
 from audit.fairness import representation_report
 
 

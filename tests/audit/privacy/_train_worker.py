@@ -27,7 +27,7 @@ SETTINGS = dict(epsilon=2.0, epochs=5, batch_size=100, accountant="rdp", seed=3)
 
 
 def run_checkpointed(ckpt_dir: str) -> None:
-    from audit.modeling import MLP
+    from audit.models import MLP
     from audit.privacy import train_private
 
     torch.manual_seed(0)
@@ -44,7 +44,7 @@ def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None
 
     import torch.distributed as dist
 
-    from audit.modeling import MLP
+    from audit.models import MLP
     from audit.privacy import train_private
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)

@@ -12,7 +12,7 @@ import torch
 
 def encode_adult(n_train: int | None = None, n_test: int | None = None, seed: int = 0):
     """One-hot categoricals and standardised numerics, fitted on the training split only."""
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     train, test = load_adult()
     if n_train:

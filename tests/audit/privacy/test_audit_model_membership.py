@@ -7,8 +7,8 @@ import torch
 from audit import audit_model
 from audit.config import ExplainSection, FairnessSection
 from audit.data import TabularPreprocessor
-from audit.datasets import load_adult
-from audit.modeling import MLP
+from audit.data.datasets import load_adult
+from audit.models import MLP
 
 
 def test_audit_model_runs_threshold_attacks_on_clean_nonmembers_and_says_why_no_reference_attack():

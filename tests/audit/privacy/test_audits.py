@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy.stats import mannwhitneyu
 
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import (
     canary_audit,
     epsilon_lower_bound,
@@ -108,7 +108,7 @@ def test_canary_bound_never_exceeds_the_accountant_epsilon_under_dp():
 
 # ---- identifier scan ----
 def test_scan_flags_identifiers_and_nothing_in_adult():
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     train, _ = load_adult()
     assert identifier_scan(train) == []
@@ -130,7 +130,7 @@ def test_curve_reports_accuracy_and_fairness_matching_fairlearn(adult_small):
     from fairlearn.metrics import MetricFrame, demographic_parity_difference
     from sklearn.metrics import accuracy_score
 
-    from audit.modeling import predict_proba
+    from audit.models import predict_proba
 
     X, y, Xt, yt, sens = adult_small
     curve = privacy_utility_curve(model_factory=lambda: MLP(X.shape[1]), X_train=X, y_train=y, X_test=Xt, y_test=yt,

@@ -7,7 +7,7 @@ from opacus import GradSampleModule
 from torch import nn
 
 from audit.exceptions import PrivacyError
-from audit.modeling import MLP, binary_loss
+from audit.models import MLP, binary_loss
 from audit.privacy import resolve_grad_sample_mode, train_private
 from audit.privacy._bookkeeping import BookkeepingClipper, bookkeeping_problems
 

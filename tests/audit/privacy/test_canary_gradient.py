@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import PrivacyError
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import gradient_canary_audit, train_private
 from audit.privacy._canary_gradient import _DiracCanaries
 from audit.privacy._train import _train_private

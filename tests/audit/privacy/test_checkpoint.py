@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from audit.exceptions import PrivacyError
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import train_private
 
 from . import _train_worker as worker

@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from audit.exceptions import DataError
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import train_private
 
 KW = dict(epsilon=2.0, epochs=2, accountant="rdp", seed=4)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import train_private
 
 from . import _train_worker as worker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy._duplicates import duplicate_mask, table_unique_mask
 from audit.privacy._membership_audit import MIN_ROWS_PER_SIDE, membership_audit
 

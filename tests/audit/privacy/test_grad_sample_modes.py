@@ -6,7 +6,7 @@ import torch
 from opacus import GradSampleModule
 from torch import nn
 
-from audit.modeling import MLP, binary_loss
+from audit.models import MLP, binary_loss
 from audit.privacy import train_private
 
 

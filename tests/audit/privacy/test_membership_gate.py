@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.config import GateSpec
-from audit.gates import evaluate_gates
+from audit.verdict.gates import evaluate_gates
 
 GATE = GateSpec(metric="membership_inference_auc", max=0.6)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import DPSettings, train_with_settings
 from audit.privacy._lowfpr import clopper_pearson
 from audit.privacy._membership_audit import membership_audit

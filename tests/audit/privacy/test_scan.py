@@ -96,7 +96,7 @@ def test_each_finding_says_what_the_audit_did_with_the_column():
 
 
 def test_bundled_adult_has_no_identifiers():
-    from audit.datasets import load_adult
+    from audit.data.datasets import load_adult
 
     train, _ = load_adult()
     assert identifier_scan(train) == []

@@ -7,7 +7,7 @@ from scipy import stats
 from torch import nn
 
 from audit.exceptions import PrivacyError
-from audit.modeling import MLP
+from audit.models import MLP
 from audit.privacy import gradient_canary_audit, train_private
 from audit.privacy._secure_rng import SecureRandom
 

@@ -243,7 +243,7 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
 
     from audit.exceptions import UnsafeFileError
 
-    from audit._files import check_file, check_zip
+    from audit.records.files import check_file, check_zip
 
     p = check_file(path, what="Weights file", fix=_WEIGHTS_FIX, error=ModelError, limit="WEIGHTS")
     if p.stat().st_size == 0:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from audit.gates import degenerate_reason, gate_line, gate_title, with_derived
+from audit.verdict.gates import degenerate_reason, gate_line, gate_title, with_derived
 from audit.result import AuditResult, Concern, FairnessBlock, Metric, TrainTestDuplicates
 
 __all__ = [
@@ -284,7 +284,7 @@ def _of(k: int | None, n: int | None) -> str:
 
 
 def _duplicates(r: AuditResult) -> list[Concern]:
-    """Exact duplicate records told apart from feature vectors that different records share (audit.screening)."""
+    """Exact duplicate records told apart from feature vectors that different records share (audit.data.screening)."""
     dups = r.data.train_test_duplicates
     if dups is None or dups.share is None:
         return []
@@ -426,7 +426,7 @@ def _canary(r: AuditResult) -> list[Concern]:
 
 
 def _text(r: AuditResult) -> list[Concern]:
-    from audit._concerns_tasks import text_concerns
+    from audit.verdict._concerns_tasks import text_concerns
 
     return text_concerns(r, audited_model(r))
 

@@ -1,5 +1,5 @@
 """Concerns of a text audit: identity terms that move a text model, identities it ranks worse (read by
-:func:`audit.concerns.find_concerns`; small groups of every task are found there).
+:func:`audit.verdict.concerns.find_concerns`; small groups of every task are found there).
 
 Examples
 --------

@@ -28,19 +28,19 @@ import pandas as pd
 import torch
 from torch import nn
 
-from audit._text_data import TextFeatures
-from audit.compute import StageTimer, compute_section
+from audit.data._text import TextFeatures
+from audit.runtime.compute import StageTimer, compute_section
 from audit.config import DEFAULT_SENSITIVE_QUANTILES, AuditConfig, ExplainSection, FairnessSection
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
-from audit.concerns import find_concerns
-from audit.gates import evaluate_gates, verdict, verdict_reasons
+from audit.verdict.concerns import find_concerns
+from audit.verdict.gates import evaluate_gates, verdict, verdict_reasons
 from audit.pipeline import AUDIT_STAGES, RUN_STAGES, AuditOptions, AuditRun, checkpoint_folder, count_announced, run_stages
-from audit.preflight import check_before_training, gate_problems, raise_problems
-from audit.progress import Progress
-from audit.provenance import environment
+from audit.pipeline.preflight import check_before_training, gate_problems, raise_problems
+from audit.runtime.progress import Progress
+from audit.runtime.provenance import environment
 from audit.result import AuditResult, TaskFairness, TextAudit, to_jsonable
 from audit.tasks import TaskSpec, result_task
-from audit.rundir import AUDIT_FILE, RunDirWriter
+from audit.records.rundir import AUDIT_FILE, RunDirWriter
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
 
@@ -78,7 +78,7 @@ def _note_data(run: AuditRun) -> None:
         run.progress.note(note)
     dups = s.get("train_test_duplicates")
     if dups and dups["test_rows"]:
-        from audit.screening import duplicates_note
+        from audit.data.screening import duplicates_note
 
         run.progress.note(duplicates_note(dups))
 
@@ -164,7 +164,7 @@ def run_audit(
 ) -> RunOutcome:
     """Run the whole audit a config describes and write its run directory.
 
-    Everything checkable is checked before the first training (:mod:`audit.preflight`).
+    Everything checkable is checked before the first training (:mod:`audit.pipeline.preflight`).
 
     Parameters
     ----------
@@ -350,7 +350,7 @@ def audit_model(
     run = AuditRun(prepared=prepared, options=options, timer=StageTimer(), progress=progress or Progress(total=0, enabled=False))
     run.models["reference"] = model.eval()
     if task == "binary":
-        from audit.decisions import choose_threshold
+        from audit.models.decisions import choose_threshold
 
         run.thresholds["reference"] = choose_threshold([], [], rule=threshold)  # given by the caller: fixed
     run.progress.total = count_announced(AUDIT_STAGES, run)

@@ -20,7 +20,7 @@ you trust: pass ``trusted_keys`` to check that too.
 Examples
 --------
 >>> import tempfile, pathlib
->>> from audit.rundir import RunDirWriter
+>>> from audit.records.rundir import RunDirWriter
 >>> run = pathlib.Path(tempfile.mkdtemp()) / "run"
 >>> with RunDirWriter(run) as w:
 ...     _ = (w.path / "audit.json").write_text('{"schema_version": "1.0"}')
@@ -41,7 +41,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from audit._manifest import REVIEWS_FILE, REVIEWS_LOCK_FILE, compare_with_manifest, manifest_sha256, read_manifest
+from audit.records._manifest import REVIEWS_FILE, REVIEWS_LOCK_FILE, compare_with_manifest, manifest_sha256, read_manifest
 from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError, RunDirError
 
@@ -95,7 +95,7 @@ def _load_private_key(path: str | os.PathLike[str]) -> Any:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from audit._files import read_bytes
+    from audit.records.files import read_bytes
 
     p = Path(path)
     if not p.exists():
@@ -118,7 +118,7 @@ def _parse_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     The file goes through the tool's one reader (regular file, size limit); each line through its
     JSON parser (nesting-depth limit).
     """
-    from audit._files import parse_json, read_text
+    from audit.records.files import parse_json, read_text
 
     try:
         text = read_text(path, what="Review record", fix=_RECORD_FIX, error=RunDirError, limit="REVIEWS")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit._sensitive import SensitiveBins, fit_sensitive_bins, group_strata
+from audit.data._sensitive import SensitiveBins, fit_sensitive_bins, group_strata
 from audit.config import DEFAULT_SENSITIVE_QUANTILES
 from audit.exceptions import DataError
 from audit.tasks import TaskSpec, class_labels, encode_target, label_matches
@@ -123,7 +123,7 @@ def _csv_header(path: Path) -> list[str]:
 def read_table(path: str | Path, *, what: str = "Data file", fix: str = _DATA_PATH_FIX) -> pd.DataFrame:
     """Read a user's CSV or Parquet file with clear errors for the usual mistakes.
 
-    The file goes through the tool's one reader first (:mod:`audit._files`): a directory, FIFO or
+    The file goes through the tool's one reader first (:mod:`audit.records.files`): a directory, FIFO or
     device is named as such and never opened, and the size is limited. Columns of codes with
     leading zeros (``01``, ``02``) are read as text, never as numbers.
 
@@ -141,7 +141,7 @@ def read_table(path: str | Path, *, what: str = "Data file", fix: str = _DATA_PA
         Missing, not a regular file, too large, empty or header-only file; unknown format;
         wrong delimiter; duplicated column names (also names differing only by surrounding spaces).
     """
-    from audit._files import check_file
+    from audit.records.files import check_file
 
     p = check_file(path, what=what, fix=fix, error=DataError, limit="DATA")
     suffix = p.suffix.lower()
@@ -550,7 +550,7 @@ class TabularPreprocessor:
         DataError
             Not a regular file, too large, not JSON, too deep, or not a saved preprocessor.
         """
-        from audit._files import load_json
+        from audit.records.files import load_json
 
         fix = "The run is corrupt or was edited; re-run the audit."
         data = load_json(path, what="Preprocessor file", fix=fix, error=DataError, limit="AUDIT")
@@ -573,9 +573,9 @@ class PreparedData:
     y_test: np.ndarray
     sensitive_train: pd.DataFrame
     sensitive_test: pd.DataFrame
-    preprocessor: Any  # TabularPreprocessor, or audit._text_data.TextFeatures for a text audit
+    preprocessor: Any  # TabularPreprocessor, or audit.data._text.TextFeatures for a text audit
     summary: dict[str, Any]
-    screening: Any = None  # audit.screening.Screening: the identifier scan and the columns left out
+    screening: Any = None  # audit.data.screening.Screening: the identifier scan and the columns left out
     task: TaskSpec = field(default_factory=lambda: TaskSpec("binary", positive_label=1))
     target: str | None = None  # the target column of raw_train and raw_test
     # rows held out of training (split.validation_size) to choose the decision threshold and stop early
@@ -621,13 +621,13 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
     """The training table, the test table if the config names one, and sha256 of each file read."""
     d = config.data
     if d.bundled is not None:
-        from audit.datasets import load_bundled
-        from audit.datasets._adult import ADULT_SHA256
+        from audit.data.datasets import load_bundled
+        from audit.data.datasets._adult import ADULT_SHA256
 
         train_df, test_df = load_bundled(d.bundled)
         hashes = {f"bundled:adult/{k}": v for k, v in ADULT_SHA256.items() if k != "adult.names"} if d.bundled == "adult" else {}
         if d.bundled == "farm_ads":
-            from audit.datasets._text import FARM_ADS_SHA256
+            from audit.data.datasets._text import FARM_ADS_SHA256
 
             hashes = {"bundled:farm_ads/dmba/csvFiles/farm-ads.csv.gz": FARM_ADS_SHA256}
         return train_df, test_df, hashes
@@ -716,7 +716,7 @@ def _split_strata(config: Any, frame: pd.DataFrame, *, size: float) -> np.ndarra
 
     Grouping by sensitive group bins numeric sensitive columns as the audit will (fitted on the rows being
     split: the strata only decide which rows go where) and merges strata too small to split
-    (:func:`audit._sensitive.group_strata`).
+    (:func:`audit.data._sensitive.group_strata`).
     """
     d = config.data
     target = _strata(config, frame[d.target])
@@ -784,13 +784,13 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
         "missing_values_train": {c: int(v) for c, v in train_df.isna().sum().items() if v},
     }
     if prepared.screening is not None:
-        from audit.screening import train_test_duplicates
+        from audit.data.screening import train_test_duplicates
 
         summary["screening"] = prepared.screening.to_dict()
         summary["train_test_duplicates"] = train_test_duplicates(prepared.X_train, prepared.X_test,
                                                                  raw_train=prepared.raw_train, raw_test=prepared.raw_test)
     if d.bundled:
-        from audit.datasets import BUNDLED_DATASETS
+        from audit.data.datasets import BUNDLED_DATASETS
 
         summary["attribution"] = BUNDLED_DATASETS[d.bundled][1]
     return summary
@@ -801,7 +801,7 @@ _STRATA_TEXT = {"target": "by target", "groups": "by sensitive group × target, 
 
 def _screen(config: Any, train_df: pd.DataFrame) -> Any:
     """The feature columns after the data screening (identifiers excluded, leakage refused)."""
-    from audit.screening import ScreeningPolicy, screen_features
+    from audit.data.screening import ScreeningPolicy, screen_features
 
     d = config.data
     excluded = {d.target, *d.drop_columns} | (set() if d.use_sensitive_as_features else set(d.sensitive_features))
@@ -835,7 +835,7 @@ def _leakage_target(config: Any, y: pd.Series) -> np.ndarray:
 
 
 def _check_width(pre: TabularPreprocessor, limit: int) -> None:
-    from audit.screening import width_problem
+    from audit.data.screening import width_problem
 
     categories = {c: len(idx) for c, idx in pre.feature_groups_.items() if c in pre.categories_}
     problem = width_problem(categories, len(pre.numeric_), limit=limit)
@@ -905,7 +905,7 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
             raise DataError(f"The {name} split has a single class after splitting; it needs both classes. Use more rows.")
     text_summary = None
     if d.text_column is not None:
-        from audit._text_data import text_features
+        from audit.data._text import text_features
 
         screening = None  # the model reads the texts only; the identifier scan runs on the raw table
         pre, text_summary = text_features(config.text, column=d.text_column, train=train_df, test=test_df)

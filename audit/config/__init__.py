@@ -89,7 +89,7 @@ _GATE_GROUPS_UNUSED = ("'gates[{i}].groups' ({metric}): 'groups = \"all\"' appli
 _GATE_EMPTY_RANGE = ("'gates[{i}]' ({metric}): expected min <= max, found min = {min!r} > max = {max!r}, which no value "
                      "can meet. Fix: swap them, or keep only the bound you mean.")
 
-#: Defaults of the data screening (audit.screening): one-hot width, and the single-feature AUC that is leakage.
+#: Defaults of the data screening (audit.data.screening): one-hot width, and the single-feature AUC that is leakage.
 DEFAULT_MAX_ENCODED_FEATURES = 2000
 DEFAULT_LEAKAGE_AUC = 0.95
 #: Least count of a metric's denominator (actual positives for TPR, actual negatives for FPR, predicted positives
@@ -823,7 +823,7 @@ def load_config(path: str | Path) -> AuditConfig:
     >>> cfg.data.target  # doctest: +SKIP
     'income'
     """
-    from audit._files import read_bytes
+    from audit.records.files import read_bytes
 
     p = Path(path)
     data = read_bytes(p, what="Config file", fix=_CONFIG_FIX, error=ConfigError, limit="CONFIG")

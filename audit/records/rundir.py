@@ -12,7 +12,7 @@ Layout of a run directory::
     predictions.csv    one row per test example and model
     models/            weights (state dicts) and preprocessor.json
     model_card.{md,html,json}
-    reviews.jsonl      append-only review record (hash-chained; see audit.review)
+    reviews.jsonl      append-only review record (hash-chained; see audit.records.review)
     reviews.lock       the reviewers' lock (empty; outside the manifest)
 
 Examples
@@ -34,7 +34,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from audit._manifest import (
+from audit.records._manifest import (
     _NOT_A_RUN,
     MANIFEST_FILE,
     REVIEWS_FILE,
@@ -44,7 +44,7 @@ from audit._manifest import (
     read_manifest,
 )
 from audit.exceptions import RunDirError
-from audit.review import verify_reviews
+from audit.records.review import verify_reviews
 
 __all__ = [
     "AUDIT_FILE",
@@ -195,7 +195,7 @@ def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[
     root : path, optional
         When given, ``run_dir`` must lie under it (the dashboard passes its runs root).
     """
-    from audit._files import load_json
+    from audit.records.files import load_json
 
     path = confine(run_dir, root) if root is not None else Path(run_dir)
     if not path.is_dir():

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from audit.datasets._adult import ADULT_ATTRIBUTION, load_adult
-from audit.datasets._diabetes import DIABETES_ATTRIBUTION, load_diabetes
-from audit.datasets._text import FARM_ADS_ATTRIBUTION, load_farm_ads
+from audit.data.datasets._adult import ADULT_ATTRIBUTION, load_adult
+from audit.data.datasets._diabetes import DIABETES_ATTRIBUTION, load_diabetes
+from audit.data.datasets._text import FARM_ADS_ATTRIBUTION, load_farm_ads
 from audit.exceptions import DataError
 
 # Each entry: loader returning (train, test-or-None), attribution text.

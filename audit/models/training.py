@@ -31,7 +31,7 @@ from torch import nn
 
 from audit.config import ModelSection
 from audit.exceptions import ModelError
-from audit.modeling import MLP, binary_loss, count_parameters
+from audit.models._outputs import MLP, binary_loss, count_parameters
 from audit.tasks import TaskSpec
 
 __all__ = ["AUTO_EPOCHS", "AUTO_STEPS", "PATIENCE", "EarlyStopping", "auto_epochs", "build_model", "model_factory",
@@ -305,7 +305,7 @@ def ranking_criterion(X_val: np.ndarray, y_val: np.ndarray, *, n_classes: int = 
     """
     from sklearn.metrics import roc_auc_score
 
-    from audit.modeling import predict_proba
+    from audit.models._outputs import predict_proba
 
     y = np.asarray(y_val)
     present = np.unique(y)

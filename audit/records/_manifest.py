@@ -1,7 +1,7 @@
 """The manifest of a run directory: sha256 and size of every sealed file, and the comparison with it.
 
-The lowest layer of run directories, shared by :mod:`audit.rundir` (which writes and verifies
-runs) and :mod:`audit.review` (which appends to a sealed run's review record), so neither
+The lowest layer of run directories, shared by :mod:`audit.records.rundir` (which writes and verifies
+runs) and :mod:`audit.records.review` (which appends to a sealed run's review record), so neither
 imports the other for it.
 """
 
@@ -66,7 +66,7 @@ def _build_manifest(directory: Path) -> dict[str, Any]:
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     """The run's manifest as a dict."""
-    from audit._files import load_json
+    from audit.records.files import load_json
 
     p = Path(run_dir) / MANIFEST_FILE
     if p.is_symlink():
@@ -86,7 +86,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
 
 def manifest_sha256(run_dir: str | Path) -> str:
     """sha256 of the manifest file's bytes: the identity of a sealed run (reviews sign it)."""
-    from audit._files import check_file
+    from audit.records.files import check_file
 
     p = Path(run_dir) / MANIFEST_FILE
     if not p.exists() and not p.is_symlink():

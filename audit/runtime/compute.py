@@ -111,7 +111,7 @@ def training_flops_per_example(model: nn.Module, n_features: int, *, batch_size:
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> m = MLP(10, hidden=(8,))
     >>> training_flops_per_example(m, 10) > flops_per_example(m, 10)
     True
@@ -132,7 +132,7 @@ def dp_step_flops_per_example(model: nn.Module, n_features: int, *, batch_size: 
 
     Examples
     --------
-    >>> from audit.modeling import MLP
+    >>> from audit.models import MLP
     >>> m = MLP(10, hidden=(8,))
     >>> dp_step_flops_per_example(m, 10) >= training_flops_per_example(m, 10)
     True
@@ -221,7 +221,7 @@ def _training_flops(model: nn.Module, n_features: int, grad_sample_mode: str | N
 
 
 def _model_footprint(model: nn.Module, n_features: int, info: dict[str, Any], stage: dict[str, Any], n_train: int) -> dict[str, Any]:
-    from audit.modeling import count_parameters
+    from audit.models import count_parameters
 
     tfpe, basis = _training_flops(model, n_features, info.get("grad_sample_mode"))
     epochs = info.get("epochs")

@@ -103,12 +103,12 @@ class TaskSpec:
     def loss_fn(self, class_weights: Any = None) -> Any:
         """The training loss: binary cross-entropy with logits, cross-entropy, or MSE on the standardised target.
 
-        ``class_weights`` (one per class, from :func:`audit.modeling.class_weights`) weights each row's
+        ``class_weights`` (one per class, from :func:`audit.models.class_weights`) weights each row's
         loss by its class; a regression ignores them.
         """
         from torch import nn
 
-        from audit.modeling import RegressionLoss, WeightedClassLoss, binary_loss
+        from audit.models._outputs import RegressionLoss, WeightedClassLoss, binary_loss
 
         if class_weights is not None and self.task != "regression":
             import torch
@@ -121,7 +121,7 @@ class TaskSpec:
     def check_output(self, output: Any, n: int) -> None:
         """Raise :class:`ModelError` unless ``output`` has this task's shape for ``n`` rows."""
         if self.task == "binary":
-            from audit.modeling import check_output_shape
+            from audit.models._outputs import check_output_shape
 
             check_output_shape(output, n)
             return
@@ -136,7 +136,7 @@ class TaskSpec:
         import torch
 
         if self.task == "binary":
-            from audit.modeling import predict_proba
+            from audit.models._outputs import predict_proba
 
             return predict_proba(model, X, batch_size=batch_size)
         was_training = model.training
