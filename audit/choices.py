@@ -53,12 +53,15 @@ __all__ = [
     "SPLIT_STRATIFY",
     "TABULAR_METHODS",
     "TASKS",
+    "TASK_KINDS",
+    "TaskKind",
     "TEXT_METRICS",
     "THRESHOLD_RULES",
     "CLASS_WEIGHTS",
     "UNDEFINED_MODES",
     "VERDICTS",
     "one_of",
+    "task_kind",
 ]
 
 # ------------------------------------------------------------------ data and models
@@ -81,6 +84,61 @@ CONFIG_TASKS = ("binary", "multiclass", "regression")
 #: What the audited model does (``AuditResult.task``): the config's task on tables or texts, or images.
 TASKS = ("binary-classification", "image-classification", "multiclass-classification", "regression",
          "text-classification")
+
+
+class TaskKind(NamedTuple):
+    """What a kind of target allows, declared once (the audit.tasks classes, the config checks and the readers
+    all read it; readers get it without importing the training code).
+
+    ``result_task`` is the ``AuditResult.task`` of a table audit of this kind; ``fairness_section`` the record
+    section its group report goes to; the flags say which settings and audits apply.
+    """
+
+    name: str
+    result_task: str
+    fairness_section: str
+    classifier: bool = False  # predicts a class: class weights, accuracy, a ranking to stop early on
+    has_positive_class: bool = False  # data.positive_label is required (and refused otherwise)
+    has_threshold: bool = False  # a decision threshold on a positive score (training.threshold)
+    has_classes: bool = False  # class labels, in the model's output order
+    has_scores_auc: bool = False  # a positive score: ROC AUC, calibration, the identity-subgroup AUCs
+    texts: bool = False  # a text classifier may have this task (data.text_column)
+    utility_curve: bool = False  # privacy.utility_curve: parity of binary decisions at each ε
+    mitigation: bool = False  # fairness.mitigation (Fairlearn's binary constraints)
+    input_canaries: bool = False  # privacy.canary_kind = "input" (label-flipped rows)
+    disparities_over_all_groups: bool = False  # gates with groups = "all" (Fairlearn's all-groups numbers kept)
+    score_command: bool = False  # rai-audit score rebuilds and applies its models
+    slices: bool = False  # error analysis: errors are label mismatches
+
+
+#: Every config task and what it allows (one source: audit.tasks, the config checks, cards and dashboard read it).
+TASK_KINDS: dict[str, TaskKind] = {
+    "binary": TaskKind("binary", "binary-classification", "fairness", classifier=True, has_positive_class=True,
+                       has_threshold=True,
+                       has_scores_auc=True, texts=True, utility_curve=True, mitigation=True, input_canaries=True,
+                       disparities_over_all_groups=True, score_command=True, slices=True),
+    "multiclass": TaskKind("multiclass", "multiclass-classification", "task_fairness", classifier=True, has_classes=True,
+                           texts=True, input_canaries=True, slices=True),
+    "regression": TaskKind("regression", "regression", "task_fairness"),
+}
+assert tuple(TASK_KINDS) == CONFIG_TASKS
+
+
+def task_kind(task: str | None) -> TaskKind | None:
+    """The :class:`TaskKind` of a config task or of an ``AuditResult.task`` (a text classifier: binary unless the
+    record says more; images: binary), or None for an unknown name.
+
+    Examples
+    --------
+    >>> task_kind("multiclass-classification").name, task_kind("regression").fairness_section
+    ('multiclass', 'task_fairness')
+    """
+    if task in TASK_KINDS:
+        return TASK_KINDS[task]
+    by_result = {k.result_task: k for k in TASK_KINDS.values()}
+    if task in by_result:
+        return by_result[task]
+    return TASK_KINDS["binary"] if task in ("text-classification", "image-classification") else None
 
 #: ``[training] threshold``: the rule that chooses a binary model's decision threshold on validation rows
 #: (audit.models.decisions), besides a fixed number in (0, 1).

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit.choices import TASK_KINDS
 from audit.cli._common import EXIT_OK
 from audit.exceptions import ConfigError, DataError
 
@@ -209,7 +210,7 @@ def handler(args: argparse.Namespace) -> int:
     from audit.cli._fairness_tasks import infer_task, task_report
 
     task = args.task or infer_task(df[args.y_true], df[args.y_pred])
-    if task != "binary":
+    if not TASK_KINDS[task].has_positive_class:  # the run's own multiclass or regression report
         return _print(args, task_report(df, args, task, _groups(df, list(args.sensitive), quantiles=args.sensitive_quantiles)))
     return _print(args, _binary_report(df, args))
 

@@ -107,9 +107,12 @@ def _print_concerns(out, concerns: list) -> None:
 
 def _model_line(task: str, info) -> str:
     """A model's headline test metrics for its task."""
-    if task == "regression":
+    from audit.choices import task_kind
+
+    kind = task_kind(task) or task_kind("binary")
+    if not kind.classifier:
         return f"MAE {_fmt(info.test_mae)}  RMSE {_fmt(info.test_rmse)}  R² {_fmt(info.test_r2)}"
-    if task == "multiclass-classification":
+    if kind.has_classes:
         return (f"accuracy {_fmt(info.test_accuracy)}  macro F1 {_fmt(info.test_macro_f1)}  balanced accuracy "
                 f"{_fmt(info.test_balanced_accuracy)}")
     return f"accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}"

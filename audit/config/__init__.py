@@ -44,9 +44,11 @@ from audit.choices import (
     MITIGATIONS,
     MODEL_KINDS,
     MODEL_ROLES,
+    TASK_KINDS,
     SPLIT_STRATIFY,
     TABULAR_METHODS,
     THRESHOLD_RULES,
+    TaskKind,
     one_of,
 )
 from audit.exceptions import ConfigError
@@ -587,13 +589,18 @@ def _build_section(cls: type, raw: Any, prefix: str, problems: list[str], refuse
         return None
 
 
+def _kind(task: Any) -> TaskKind:
+    """What the config's task allows (binary while the task itself is refused)."""
+    return TASK_KINDS.get(task, TASK_KINDS["binary"])
+
+
 def _validation_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -> None:
     """A threshold rule and early stopping need validation rows; a fixed threshold does not."""
     split, training = cfg.get("split"), cfg.get("training")
     if not isinstance(split, SplitSection) or not isinstance(training, TrainingSection) or split.validation_size > 0:
         return
     task = cfg.get("task", "binary")
-    if isinstance(training.threshold, str) and task == "binary" and "training.threshold" not in refused:
+    if isinstance(training.threshold, str) and _kind(task).has_threshold and "training.threshold" not in refused:
         problems.append(f"'training.threshold' = \"{training.threshold}\" chooses the threshold on validation rows, but "
                         "split.validation_size = 0 holds none out. Fix: set split.validation_size (e.g. 0.2), or a "
                         "fixed training.threshold (e.g. 0.5).")
@@ -666,15 +673,16 @@ def _task_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) ->
     """What the task and the text column need from the other sections."""
     task, data, model = cfg.get("task", "binary"), cfg.get("data"), cfg.get("model")
     fair, explain, priv = cfg.get("fairness"), cfg.get("explain"), cfg.get("privacy")
+    kind = _kind(task)
     if isinstance(data, DataSection):
-        if task == "binary" and data.positive_label is None and "data.positive_label" not in refused:
+        if kind.has_positive_class and data.positive_label is None and "data.positive_label" not in refused:
             problems.append(_MISSING.format(key="data.positive_label", expected="the label value that counts as positive "
                                             "(a binary task; set task = \"multiclass\" or \"regression\" otherwise)"))
-        if task != "binary" and data.positive_label is not None:
+        if not kind.has_positive_class and data.positive_label is not None:
             problems.append(_TASK_LABEL.format(task=task, found=data.positive_label))
         if not data.sensitive_features and data.text_column is None and "data.sensitive_features" not in refused:
             problems.append(_NO_GROUPS)
-        if data.text_column is not None and task == "regression":
+        if data.text_column is not None and not kind.texts:
             problems.append("'data.text_column': text audits are built for classifiers (binary or multiclass); found "
                             "task = \"regression\". Fix: use a table of features for a regression, or classify the texts.")
         if data.text_column is not None and data.text_column in (data.target, *data.sensitive_features, *data.drop_columns):
@@ -691,18 +699,18 @@ def _task_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) ->
                                                    "\"factory\" with a model taking token ids."))
     explicit = cfg.get("_raw_mitigation")
     if isinstance(fair, FairnessSection) and explicit not in (None, "none"):
-        why = (f"has task = \"{task}\"" if task != "binary" else
+        why = (f"has task = \"{task}\"" if not kind.mitigation else
                "has no sensitive feature" if isinstance(data, DataSection) and not data.sensitive_features else None)
         if why:
             problems.append(_EXPLICIT_MITIGATION.format(m=explicit, why=why))
     if text and isinstance(explain, ExplainSection) and explain.enabled and explain.method != "integrated_gradients":
         problems.append(f"'explain.method' = \"{explain.method}\": token attributions of a text model use Captum's "
                         "LayerIntegratedGradients on the embedding. Fix: set explain.method = \"integrated_gradients\".")
-    if task != "binary" and isinstance(priv, PrivacySection) and priv.utility_curve:
+    if not kind.utility_curve and isinstance(priv, PrivacySection) and priv.utility_curve:
         problems.append(f"'privacy.utility_curve' measures accuracy and parity of binary decisions at each ε; this audit's "
                         f"task is \"{task}\". Fix: remove privacy.utility_curve (the private model's figures are still "
                         "compared with the reference model's).")
-    if task == "regression" and isinstance(priv, PrivacySection) and priv.canary_audit and priv.canary_kind == "input":
+    if not kind.input_canaries and isinstance(priv, PrivacySection) and priv.canary_audit and priv.canary_kind == "input":
         problems.append("'privacy.canary_kind' = \"input\" plants label-flipped rows, which a regression has no "
                         "labels for. Fix: use \"gradient\" or \"auto\".")
 
@@ -751,7 +759,8 @@ def _gate_task_problems(gates: dict[int, GateSpec], task: str, text: bool, probl
             problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is computed on table features; a text audit "
                             "(data.text_column) explains tokens and has no slices of features. Fix: gate on a text "
                             "figure (counterfactual_flip_rate, subgroup_auc_min, ...) or remove the gate.")
-        if gate.groups == "all" and task != "binary" and gate.metric in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
+        if gate.groups == "all" and not _kind(task).disparities_over_all_groups and \
+                gate.metric in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
             problems.append(f"'gates[{i}].groups' ({gate.metric}): 'groups = \"all\"' applies to binary audits; the "
                             f"disparities of a {task} audit compare the groups with enough data (every group stays in "
                             "the tables). Fix: remove it from this gate.")

@@ -29,7 +29,7 @@ import pandas as pd
 from audit.data._sensitive import SensitiveBins, fit_sensitive_bins, group_strata
 from audit.config import DEFAULT_SENSITIVE_QUANTILES
 from audit.exceptions import DataError
-from audit.tasks import TaskSpec, class_labels, encode_target, label_matches
+from audit.tasks import TaskSpec, encode_target, task_class
 
 __all__ = [
     "MISSING_CATEGORY",
@@ -83,10 +83,6 @@ _MOSTLY_NUMERIC = (
 _INFINITE = (
     "numeric column {column!r} has {n} infinite value(s) in the {label}. Expected finite numbers; "
     "replace them with empty cells (missing) or clip them to a finite value."
-)
-_LOOSE_LABEL = (
-    "positive_label {label!r} matches target column {target!r} only loosely: the column holds {dtype} values {values}, "
-    "and every report compares labels as the data has them. Fix: write it exactly so, positive_label = {exact}."
 )
 # Squaring a magnitude above this overflows float64 (about 1.8e308), so standardising turns the column to NaN or 0.
 _MAX_MAGNITUDE = 1e150
@@ -233,23 +229,6 @@ def nested_problems(frame: pd.DataFrame, columns: list[str], label: str) -> list
     return [_NESTED.format(column=c, example=example, label=label) for c, example in nested_columns(frame, columns).items()]
 
 
-def _kind_of_values(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "true/false"
-    return "numeric" if pd.api.types.is_numeric_dtype(series) else "text"
-
-
-def _toml_literal(value: Any) -> str:
-    """How a label value is written in the TOML config."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer()):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def check_table(
     frame: pd.DataFrame,
     *,
@@ -294,22 +273,9 @@ def check_table(
     n_nan = int(frame[target].isna().sum()) if target in cols else 0
     if n_nan:  # every task: a row without a target cannot be scored
         problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")
-    if target in cols and task != "binary":
-        problems += _target_problems(frame[target], target=target, label=label, task=task)
-    elif target in cols:
-        y = frame[target]
-        values = sorted(map(str, y.dropna().unique()))
-        if len(values) != 2:
-            shown = values[:10] + (["..."] if len(values) > 10 else [])
-            problems.append(
-                f"target column {target!r} must have exactly 2 classes (binary classification); found {len(values)}: {shown}."
-            )
-        matches = label_matches(y.dropna(), positive_label)
-        if not matches.any():
-            problems.append(f"positive_label {positive_label!r} does not occur in target column {target!r}; values found: {values[:10]}.")
-        elif not (y.dropna() == positive_label).any():
-            problems.append(_LOOSE_LABEL.format(label=positive_label, target=target, dtype=_kind_of_values(y),
-                                                values=values[:10], exact=_toml_literal(y.dropna()[matches].iloc[0])))
+    if target in cols:
+        problems += task_class(task).target_problems(frame[target], target=target, label=label,
+                                                     positive_label=positive_label)
     for s in sensitive_features:
         if s in cols:
             problems += _sensitive_problems(frame[s], s, label=label, quantiles=sensitive_quantiles,
@@ -351,33 +317,6 @@ def _sensitive_problems(values: pd.Series, column: str, *, label: str, quantiles
            f"{MAX_SENSITIVE_GROUPS} groups in the data file, or leave it out of data.sensitive_features.")
     return [f"sensitive feature {column!r} has {n_groups} distinct values in the {label} (at most {MAX_SENSITIVE_GROUPS} "
             f"groups supported). {fix}"]
-
-
-def _target_problems(y: pd.Series, *, target: str, label: str, task: str) -> list[str]:
-    """A multiclass target needs 2 to MAX_CLASSES classes; a regression target finite numbers that vary."""
-    from audit.tasks import MAX_CLASSES
-
-    problems = []
-    if task == "multiclass":
-        values = sorted(map(str, class_labels(y.dropna()).unique()))
-        if not 2 <= len(values) <= MAX_CLASSES:
-            shown = values[:10] + (["..."] if len(values) > 10 else [])
-            problems.append(f"target column {target!r} has {len(values)} classes in the {label} (found {shown}); a multiclass "
-                            f"audit takes 2 to {MAX_CLASSES}. Group rare classes, or use task = \"regression\" for a number.")
-        return problems
-    numbers = pd.to_numeric(y.dropna(), errors="coerce") if not pd.api.types.is_bool_dtype(y) else pd.Series(dtype=float)
-    bad = y.dropna()[numbers.isna()] if len(numbers) else y.dropna()
-    if len(bad):
-        problems.append(f"target column {target!r} must hold numbers for a regression; {len(bad)} value(s) in the {label} "
-                        f"are not, e.g. {bad.astype(str).unique().tolist()[:3]}. Fix: clean the column, or set task = "
-                        "\"multiclass\" for class labels.")
-    elif len(numbers) and not np.isfinite(numbers.to_numpy(dtype=np.float64)).all():
-        problems.append(f"target column {target!r} holds infinite values in the {label}. Drop or fix those rows.")
-    elif len(numbers) and numbers.nunique() < 2:
-        problems.append(f"target column {target!r} is constant in the {label} (every value is {numbers.iloc[0]!r}); a "
-                        "regression needs a target that varies. Fix: check the column is the one you mean, or choose "
-                        "another target.")
-    return problems
 
 
 def _ambiguous_intersections(frame: pd.DataFrame, columns: list[str], label: str) -> list[str]:
@@ -701,14 +640,8 @@ def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[lis
 
 
 def _strata(config: Any, y: pd.Series) -> np.ndarray:
-    """What the split is stratified on: the binary label, the class, or the regression target's quintile."""
-    task = getattr(config, "task", "binary")
-    if task == "multiclass":
-        return class_labels(y).to_numpy()
-    if task == "regression":
-        values = pd.to_numeric(y, errors="coerce")
-        return pd.qcut(values.rank(method="first"), q=min(5, max(len(values) // 10, 1)), labels=False).to_numpy()
-    return encode_target(y, config.data.positive_label)
+    """What the split is stratified on: the task's strata (the binary label, the class, the target's quintile)."""
+    return task_class(getattr(config, "task", "binary")).strata(y, positive_label=config.data.positive_label)
 
 
 def _split_strata(config: Any, frame: pd.DataFrame, *, size: float) -> np.ndarray:
@@ -744,17 +677,8 @@ def _drop_duplicate_records(train_df: pd.DataFrame, test_df: pd.DataFrame | None
 
 
 def _task_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
-    """What the summary says about the target, by task: base rates, classes, or the target's spread."""
-    spec, y_tr, y_te = prepared.task, prepared.y_train, prepared.y_test
-    out: dict[str, Any] = {"task": spec.task}
-    if spec.task == "binary":
-        return {**out, "base_rate_train": float(y_tr.mean()), "base_rate_test": float(y_te.mean())}
-    if spec.task == "multiclass":
-        counts = np.bincount(y_tr, minlength=len(spec.classes))
-        return {**out, "classes": list(spec.classes), "class_counts_train": dict(zip(spec.classes, map(int, counts)))}
-    raw = prepared.target_values("train")
-    return {**out, "target_summary": {"mean": spec.target_mean, "std": spec.target_scale, "min": float(raw.min()),
-                                      "max": float(raw.max()), "units": "the target column's units"}}
+    """What the summary says about the target (the task's: base rates, classes, or the target's spread)."""
+    return prepared.task.data_summary(prepared.y_train, prepared.y_test, prepared.target_values("train"))
 
 
 def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
@@ -819,19 +743,8 @@ def _screen(config: Any, train_df: pd.DataFrame) -> Any:
 
 
 def _leakage_target(config: Any, y: pd.Series) -> np.ndarray:
-    """The 0/1 target the single-feature leakage screen scores features against.
-
-    Binary: the label. Multiclass: membership of the most frequent class; regression: above the
-    median. A column that gives the target away scores near 1 against either.
-    """
-    task = getattr(config, "task", "binary")
-    if task == "multiclass":
-        text = class_labels(y)
-        return (text == text.value_counts().index[0]).to_numpy(dtype=np.int64)
-    if task == "regression":
-        values = pd.to_numeric(y, errors="coerce")
-        return (values > values.median()).to_numpy(dtype=np.int64)
-    return encode_target(y, config.data.positive_label)
+    """The 0/1 target the single-feature leakage screen scores features against (the task's)."""
+    return task_class(getattr(config, "task", "binary")).leakage_target(y, positive_label=config.data.positive_label)
 
 
 def _check_width(pre: TabularPreprocessor, limit: int) -> None:
@@ -901,8 +814,9 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
     train_df, val_df = _validation_split(config, train_df)
     task = TaskSpec.fit(config.task, train_df[d.target], positive_label=d.positive_label)
     for name, frame in (("training", train_df), ("test", test_df)):
-        if config.task == "binary" and len(np.unique(encode_target(frame[d.target], d.positive_label))) < 2:
-            raise DataError(f"The {name} split has a single class after splitting; it needs both classes. Use more rows.")
+        problem = task.split_problem(task.encode(frame[d.target]), split=name)
+        if problem:
+            raise DataError(problem)
     text_summary = None
     if d.text_column is not None:
         from audit.data._text import text_features

@@ -201,7 +201,7 @@ def _check_outputs(model: nn.Module, n_features: int, task: TaskSpec, vocab_size
     if not torch.isfinite(out).all():
         raise ModelError(_NON_FINITE_OUTPUT.format(n=len(probe)))
     layer = _final_probability_layer(model)
-    if task.task != "regression" and layer is not None and bool(((out >= 0) & (out <= 1)).all()):
+    if task.kind.classifier and layer is not None and bool(((out >= 0) & (out <= 1)).all()):
         raise ModelError(_PROBABILITIES.format(layer=layer))
 
 

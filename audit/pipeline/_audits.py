@@ -100,7 +100,7 @@ def _membership(run: AuditRun) -> None:
         no_trainer_reason=("a model audited with audit_model was trained elsewhere: no trainer or DP settings are "
                            "known, so no reference models can be trained as it was" if cfg is None else
                            "the model's weights were loaded from a file: its trainer is not known"),
-        progress=run.progress.note, loss_fn=p.task.loss_fn(), regression=p.task.task == "regression",
+        progress=run.progress.note, loss_fn=p.task.loss_fn(), regression=not p.task.kind.classifier,
     )
 
 
@@ -136,20 +136,10 @@ def _reference_trainers(run: AuditRun) -> dict:
 
 
 def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
-    """The model to explain, its labels and the output kind: a binary logit, a regression's prediction, or, for a
-    multiclass model, the log-odds of the class it predicts most often (every class's importance is added after)."""
+    """The model to explain, its labels, the output kind and the explained class (the task's choice)."""
     p = run.prepared
-    if p.task.task == "regression":
-        from audit.explain._classes import TargetUnits
-
-        explained = TargetUnits(model, mean=p.task.target_mean, scale=p.task.target_scale).eval()
-        return explained, p.target_values("test")[rows], "value", None
-    if p.task.task == "multiclass":
-        from audit.explain._classes import ClassLogOdds
-
-        k = int(np.bincount(p.task.decide(run.scores[name][rows]), minlength=len(p.task.classes)).argmax())
-        return ClassLogOdds(model, k).eval(), (p.y_test[rows] == k).astype(np.int64), "log_odds", k
-    return model, p.y_test[rows], "log_odds", None
+    return p.task.explained(model, scores=run.scores[name][rows], y_true=p.y_test[rows],
+                            truth=p.target_values("test")[rows])
 
 
 def _per_class(run: AuditRun, model, rows: np.ndarray, section: dict) -> None:
@@ -205,9 +195,9 @@ AUDIT_STAGES = (
     Stage(title=lambda run: "predict and audit fairness", run=predict_and_audit, timer_key="audit_fairness"),
     Stage(title=lambda run: f"fairness mitigation ({run.options.fairness.mitigation})", run=_mitigation,
           timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"
-          and run.task_name == "binary" and run.has_groups),
+          and run.kind.mitigation and run.has_groups),
     Stage(title=lambda run: "error analysis (slices)", run=_slices, timer_key="audit_slices",
-          applies=lambda run: run.task_name != "regression" and not run.is_text),
+          applies=lambda run: run.kind.slices and not run.is_text),
     Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
     Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
           applies=lambda run: run.options.membership_inference),

@@ -17,6 +17,7 @@ import pandas as pd
 from torch import nn
 
 from audit.runtime.compute import StageTimer
+from audit.choices import TASK_KINDS, TaskKind
 from audit.config import ExplainSection, FairnessSection
 from audit.data import PreparedData
 from audit.runtime.progress import Progress
@@ -69,7 +70,7 @@ class AuditRun:
 
     def class_weights(self) -> np.ndarray | None:
         """The loss's class weights (``training.class_weight``), or None: unweighted, or a regression."""
-        if self.config is None or self.prepared.task.task == "regression":
+        if self.config is None or not self.kind.classifier:
             return None
         from audit.models import class_weights
 
@@ -96,7 +97,7 @@ class AuditRun:
         """
         if self.config is None or not self.config.training.early_stopping or self.prepared.validation is None:
             return None
-        if self.task_name != "regression":
+        if self.kind.classifier:
             from audit.models.training import ranking_criterion
 
             return ranking_criterion(*self.prepared.validation, n_classes=max(self.prepared.task.n_outputs, 2))
@@ -110,11 +111,11 @@ class AuditRun:
         return self.prepared.summary.get("text_column") is not None
 
     @property
-    def task_name(self) -> str:
-        """``"binary"``, ``"multiclass"`` or ``"regression"`` (known from the config before the data is read)."""
+    def kind(self) -> TaskKind:
+        """What this audit's task allows (known from the config before the data is read; audit_model: binary)."""
         if self.prepared is None:
-            return self.config.task if self.config is not None else "binary"
-        return self.prepared.task.task
+            return TASK_KINDS[self.config.task if self.config is not None else "binary"]
+        return self.prepared.task.kind
 
     @property
     def has_groups(self) -> bool:

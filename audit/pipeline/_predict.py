@@ -18,56 +18,30 @@ __all__ = ["predict_and_audit"]
 
 
 def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -> dict:
-    from audit.fairness import degenerate_model_checks
-    from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
-
-    p, task = run.prepared, run.prepared.task
-    if task.task == "multiclass":
-        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred, classes=task.classes)
-    if task.task == "regression":
-        return regression_degenerate_checks(y_true=p.target_values("test"), y_pred=pred, train_mean=task.target_mean)
-    sensitive = p.sensitive_test if len(p.sensitive_test.columns) else None
-    # the scores decide whether the model carries signal; the threshold is named when its decisions do not
-    return degenerate_model_checks(y_true=y_true, y_pred=pred, y_score=scores, sensitive=sensitive, pos_label=1,
-                                   min_group_size=run.options.fairness.min_group_size, threshold=threshold)
+    p = run.prepared
+    return p.task.degenerate_checks(y_true=y_true, scores=scores, pred=pred, truth=p.target_values("test"),
+                                    sensitive=p.sensitive_test if len(p.sensitive_test.columns) else None,
+                                    min_group_size=run.options.fairness.min_group_size, threshold=threshold)
 
 
 def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> None:
-    """The group audit of one model, stored under ``fairness`` (binary) or ``task_fairness``."""
+    """The group audit of one model, stored in the section its task reports to (``fairness`` or ``task_fairness``)."""
     p, f, task = run.prepared, run.options.fairness, run.prepared.task
     if not len(p.sensitive_test.columns):
         return  # a text audit without group columns: the identity-term audits stand in
     common = {"sensitive": p.sensitive_test, "n_boot": f.n_boot, "ci_level": f.ci_level, "min_group_size": f.min_group_size,
               "intersections": run.options.intersections, "seed": run.options.seed}
-    if task.task == "binary":
-        from audit.fairness import fairness_report
-
-        run.fairness[name] = fairness_report(
-            y_true=p.y_test, y_pred=pred, y_score=scores, pos_label=1, stratified=f.stratified,
-            min_group_positives=f.min_group_positives, disparity_groups=f.disparity_groups, **common)
-    elif task.task == "multiclass":
-        from audit.fairness._multiclass import multiclass_fairness_report
-
-        run.task_fairness[name] = multiclass_fairness_report(
-            y_true=p.y_test, y_pred=pred, proba=scores, classes=task.classes, min_group_positives=f.min_group_positives,
-            **common)
-    else:
-        from audit.fairness._regression import regression_fairness_report
-
-        run.task_fairness[name] = regression_fairness_report(y_true=p.target_values("test"), y_pred=pred, **common)
+    report = task.group_report(y_true=p.y_test, pred=pred, scores=scores, truth=p.target_values("test"), common=common,
+                               fairness=f)
+    getattr(run, task.kind.fairness_section)[name] = report
 
 
 def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
     from audit.config import PREDICTION_COLUMNS  # the reserved names the config refuses for sensitive columns
 
-    p, task = run.prepared, run.prepared.task
-    y_true, y_pred, y_score = p.y_test, pred, scores
-    if task.task == "multiclass":
-        labels = np.asarray(task.classes, dtype=object)
-        y_true, y_pred, y_score = labels[p.y_test], labels[pred], scores[np.arange(len(pred)), pred]
-    elif task.task == "regression":
-        y_true = p.target_values("test")
-    frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, y_true, y_pred, y_score), strict=True)))
+    p = run.prepared
+    values = p.task.prediction_values(p.y_test, pred, scores, p.target_values("test"))
+    frame = pd.DataFrame(dict(zip(PREDICTION_COLUMNS, (name, *values), strict=True)))
     for col in p.sensitive_test.columns:
         frame[col] = p.sensitive_test[col].to_numpy()
     return frame
@@ -75,16 +49,12 @@ def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.nda
 
 def _note(run: AuditRun, name: str) -> None:
     info = run.model_info[name]
-    if run.prepared.task.task == "regression":
-        run.progress.note(f"{name}: MAE {info['test_mae']:.4g}, RMSE {info['test_rmse']:.4g}, R² {info['test_r2']:.3f}")
-    elif run.prepared.task.task == "multiclass":
-        run.progress.note(f"{name}: accuracy {info['test_accuracy']:.4f}, macro F1 {info['test_macro_f1']:.4f}")
-    else:
-        run.progress.note(f"{name}: accuracy {info['test_accuracy']:.4f}")
+    run.progress.note(f"{name}: {run.prepared.task.progress_text(info)}")
     for reason in info["degenerate"]["reasons"]:
         run.progress.note(f"{name}: DEGENERATE: {reason}")
-    if info["degenerate"].get("threshold_problem"):
-        run.progress.note(f"{name}: THRESHOLD PROBLEM: {info['degenerate']['threshold_problem']}")
+    problem = info["degenerate"].get("threshold_problem")
+    if problem:
+        run.progress.note(f"{name}: THRESHOLD PROBLEM: {problem}")
 
 
 def predict_and_audit(run: AuditRun) -> None:
@@ -99,8 +69,7 @@ def predict_and_audit(run: AuditRun) -> None:
         threshold = run.threshold(name)  # binary: chosen on the validation rows (audit.models.decisions)
         pred = task.decide(scores, threshold)
         run.scores[name] = scores
-        truth = p.target_values("test") if task.task == "regression" else None
-        run.model_info[name] = {**task.summary(p.y_test, scores, truth=truth, threshold=threshold),
+        run.model_info[name] = {**task.summary(p.y_test, scores, truth=p.target_values("test"), threshold=threshold),
                                 "n_parameters": count_parameters(model), "architecture": repr(model)}
         if name in run.thresholds:
             chosen = run.thresholds[name]
@@ -110,7 +79,7 @@ def predict_and_audit(run: AuditRun) -> None:
         _group_fairness(run, name, scores, pred)
         run.prediction_frames.append(_prediction_frame(run, name, scores, pred))
         _note(run, name)
-    if task.task == "binary" and len(p.sensitive_test.columns):
+    if task.kind.has_positive_class and len(p.sensitive_test.columns):  # base rates by group need a positive class
         from audit.fairness import representation_report
 
         binned = list(p.sensitive_bins)  # numeric sensitive columns count by their groups, not by value

@@ -90,7 +90,7 @@ def _text_audits(run: AuditRun) -> None:
                 "mentions": {name: int(mask.sum()) for name, mask in subgroups.items()}, "models": {}}
     for name, model in run.models.items():
         entry: dict[str, Any] = {}
-        if p.task.task == "binary":
+        if p.task.kind.has_scores_auc:  # counterfactual flips and identity AUCs need a positive score
             entry.update(_binary_audits(run, name, model, texts, subgroups))
         else:
             entry["skipped"] = {"counterfactual": _BINARY_ONLY.format(k=len(p.task.classes)),

@@ -101,7 +101,7 @@ def _choose_thresholds(run: AuditRun) -> None:
 TRAINING_STAGES = (
     Stage(title=_reference_title, run=_reference, timer_key="train_reference"),
     Stage(title=_private_title, run=_private, timer_key="train_private", applies=lambda run: run.config.privacy.enabled),
-    Stage(title=None, run=_choose_thresholds, applies=lambda run: run.task_name == "binary"),
+    Stage(title=None, run=_choose_thresholds, applies=lambda run: run.kind.has_threshold),
 )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from audit.choices import TASK_KINDS
 from audit.exceptions import ConfigError
 
 __all__ = ["Preflight", "check_before_training", "gate_problems", "raise_problems"]
@@ -142,7 +143,7 @@ def _canary_kind(config: Any, prepared: Any, problems: list[str]) -> str | None:
 def _canary_problems(config: Any, kind: str | None, n_train: int) -> list[str]:
     problems = []
     m = config.privacy.canaries
-    if kind == "input" and config.task == "regression":
+    if kind == "input" and not TASK_KINDS[config.task].input_canaries:
         problems.append("privacy.canary_audit: input canaries are rows with flipped labels, which a regression has none "
                         "of, and this model cannot take white-box gradient canaries (its layers are not all "
                         "nn.Linear/nn.Conv2d). Fix: set privacy.canary_audit = false, or use the built-in MLP.")

@@ -251,22 +251,6 @@ def write_run(
     return {fmt: str(target / name) for fmt, name in CARD_FILES.items()}
 
 
-def _external_task(task: str, y: pd.Series, *, positive_label: Any, classes: Sequence[Any] | None) -> TaskSpec:
-    """The task of a model trained elsewhere: its classes in output order; a regression predicts in target units."""
-    from audit.choices import CONFIG_TASKS, one_of
-    from audit.exceptions import ConfigError
-    from audit.tasks import class_labels
-
-    if task not in CONFIG_TASKS:
-        raise ConfigError(f"task = {task!r}: expected {one_of(CONFIG_TASKS)}.")
-    if task == "binary" and positive_label is None:
-        raise ConfigError("positive_label is required for task = \"binary\": the label value that counts as positive.")
-    if task == "multiclass":
-        labels = class_labels(pd.Series(list(classes))).tolist() if classes is not None else TaskSpec.fit(task, y).classes
-        return TaskSpec(task, classes=labels)
-    return TaskSpec(task) if task == "regression" else TaskSpec.fit(task, y, positive_label=positive_label)
-
-
 def audit_model(
     model: nn.Module,
     *,
@@ -324,8 +308,8 @@ def audit_model(
     >>> result = audit_model(model, test=test_df, target="income", positive_label=">50K",
     ...                      sensitive_features=["sex"], preprocessor=pre, train=train_df)  # doctest: +SKIP
     """
-    spec = _external_task(task, test[target] if target in test.columns else pd.Series(dtype=object),
-                          positive_label=positive_label, classes=classes)
+    spec = TaskSpec.external(task, test[target] if target in test.columns else pd.Series(dtype=object),
+                             positive_label=positive_label, classes=classes)
     for label, frame in (("test", test), ("train", train)):
         if frame is not None:
             check_table(frame, target=target, positive_label=positive_label, sensitive_features=sensitive_features,
@@ -338,18 +322,17 @@ def audit_model(
     prepared.summary = {
         "source": "DataFrame (audit_model)", "n_train": int(len(prepared.raw_train)) if train is not None else 0,
         "n_test": int(len(prepared.raw_test)), "target": target, "positive_label": to_jsonable(positive_label),
-        "task": task, **({"classes": list(spec.classes)} if spec.classes else {}),
+        **spec.data_summary(prepared.y_train, prepared.y_test, prepared.target_values("train")),
         "sensitive_features": list(sensitive_features), "features": list(preprocessor.columns_),
         "sensitive_bins": {c: b.to_dict() for c, b in prepared.sensitive_bins.items()},
         "n_encoded_features": len(preprocessor.feature_names_), "encoded_feature_names": list(preprocessor.feature_names_),
-        **({"base_rate_test": float(prepared.y_test.mean())} if task == "binary" else {}),
         "training_rows_given": train is not None,
     }
     options = AuditOptions(fairness=fairness or FairnessSection(), explain=explain or ExplainSection(), seed=seed,
                            membership_inference=membership_inference and train is not None, identifier_scan=train is not None)
     run = AuditRun(prepared=prepared, options=options, timer=StageTimer(), progress=progress or Progress(total=0, enabled=False))
     run.models["reference"] = model.eval()
-    if task == "binary":
+    if spec.kind.has_threshold:
         from audit.models.decisions import choose_threshold
 
         run.thresholds["reference"] = choose_threshold([], [], rule=threshold)  # given by the caller: fixed

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.choices import task_kind
 from audit.exceptions import ConfigError, DataError, ModelError, RunDirError
 
 __all__ = ["Scorer", "load_scorer", "score_dataset"]
@@ -141,7 +142,8 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
     config = (record.get("run") or {}).get("config") or {}
     section, data = config.get("model") or {}, config.get("data") or {}
     task = record.get("task") or "binary-classification"
-    if task != "binary-classification":
+    kind = task_kind(task)
+    if kind is None or not kind.score_command or task != kind.result_task:  # tables only: not texts
         raise ConfigError(_NOT_BINARY.format(run=run, task=task))
     spec = section.get("factory") if section.get("kind") == "factory" else None
     if spec is not None and factory is None:
