@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from audit.choices import TASKS, VERDICTS
+from audit.choices import TASK_KINDS, TASKS, VERDICTS, TaskKind, task_kind
 from audit.exceptions import RunDirError
 from audit.result._base import Schema, Section, doc, to_jsonable
 from audit.result._common import CI, Count, Metric, MetricOrCount, Probability, RelPath, Sha256, ValueCI, as_metric
@@ -131,6 +131,38 @@ class AuditResult(Section):
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null
 
     schema_version: str = field(default=SCHEMA_VERSION, metadata=doc("schema version, major.minor", pattern="^1\\.[0-9]+$", required=True))
+
+    @property
+    def kind(self) -> TaskKind:
+        """What the audited model predicts (:data:`audit.choices.TASK_KINDS`), whatever its input.
+
+        The data section's config task first (a text classifier of several classes is multiclass), then the
+        record's ``task``, then the task of its group report; a record without any of them is binary.
+
+        Examples
+        --------
+        >>> AuditResult.from_dict({"schema_version": "1.2", "task": "regression", "run": {}, "data": {},
+        ...                        "models": {}}).kind.name
+        'regression'
+        """
+        for name in (self.data.task, self.task,
+                     self.task_fairness.task if self.task_fairness is not None else None):
+            found = task_kind(name) if isinstance(name, str) else None
+            if found is not None and (name in TASK_KINDS or found.name != "binary" or name == found.result_task):
+                return found
+        return TASK_KINDS["binary"]
+
+    @property
+    def input_kind(self) -> str:
+        """What the audited model reads: ``"table"``, ``"text"`` or ``"image"`` (the input axis, separate from the task)."""
+        if self.task == "text-classification" or self.text is not None or bool(self.data.text_column):
+            return "text"
+        return "image" if self.task == "image-classification" else "table"
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the audited model reads texts."""
+        return self.input_kind == "text"
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """Serialise to a JSON string; refuses NaN (there is none after :func:`to_jsonable`)."""
