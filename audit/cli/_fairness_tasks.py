@@ -42,7 +42,7 @@ def infer_task(y_true: pd.Series, y_pred: pd.Series) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> infer_task(pd.Series(["a", "b", "c"]), pd.Series(["a", "a", "c"])), infer_task(pd.Series([0.5, 2.25]), pd.Series([1.0, 2.0]))
+    >>> infer_task(pd.Series(["a", "b", "c"]), pd.Series(["a", "a", "c"])), infer_task(pd.Series([0.5, 2.25, 3.1]), pd.Series([1.0, 2.0, 3.0]))
     ('multiclass', 'regression')
     """
     import pandas as pd
