@@ -51,12 +51,12 @@ def _check_n_boot(value: int) -> None:
     """--n-boot within the same resource limit as the config's fairness.n_boot."""
     from dataclasses import fields
 
-    from audit.config import FairnessSection, _limit_for
+    from audit.config import FairnessSection, limit_for
     from audit.exceptions import ConfigError
 
     limit = next(f for f in fields(FairnessSection) if f.name == "n_boot").metadata["limits"][0]
     problems: list[str] = []
-    allowed = _limit_for("fairness.n_boot", limit, problems)
+    allowed = limit_for("fairness.n_boot", limit, problems)
     if problems:
         raise ConfigError(problems[0])
     if value > allowed:
