@@ -240,9 +240,9 @@ def _checked(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     if nested:
         raise DataError(" ".join(nested))
     if len(args.sensitive) > 1:  # the intersection is reported too: its group labels must not clash
-        from audit.data import _ambiguous_intersections
+        from audit.data import ambiguous_intersections
 
-        clash = _ambiguous_intersections(df, list(args.sensitive), f"predictions file {args.file}")
+        clash = ambiguous_intersections(df, list(args.sensitive), f"predictions file {args.file}")
         if clash:
             raise DataError(clash[0].replace("), or set data.intersections = false.", ") in the predictions file."))
     if args.model is not None:

@@ -40,9 +40,9 @@ import pandas as pd
 from audit.config import DEFAULT_SENSITIVE_QUANTILES, SENSITIVE_MAX_VALUES
 from audit.exceptions import DataError
 
-__all__ = ["SensitiveBins", "fit_sensitive_bins", "group_strata", "min_stratum_rows"]
+__all__ = ["MISSING_CATEGORY", "SensitiveBins", "fit_sensitive_bins", "group_strata", "min_stratum_rows", "sensitive_frame"]
 
-MISSING = "<missing>"
+MISSING_CATEGORY = "<missing>"
 _NAMES = {2: "medians", 3: "terciles", 4: "quartiles", 5: "quintiles", 10: "deciles"}
 _NOT_NUMBERS = ("sensitive feature {column!r} is binned as a number ({why}) but holds values that are not numbers in the "
                 "{label}: {bad}. Fix: clean those cells (leave them empty to mark them missing), or {fix}.")
@@ -94,7 +94,7 @@ class SensitiveBins:
             merged = "" if len(self.edges) == (self.quantiles or 0) - 1 else ", tied quantiles merged"
             how = (f"a numeric column with {self.n_distinct} distinct values in the {self.rows} (more than "
                    f"{SENSITIVE_MAX_VALUES}), cut at the {name} of the {self.rows}{merged}")
-        return f"{self.column}: {how} into {len(self.labels)} groups {groups}; missing values stay {MISSING}"
+        return f"{self.column}: {how} into {len(self.labels)} groups {groups}; missing values stay {MISSING_CATEGORY}"
 
     def apply(self, series: pd.Series, *, label: str = "data") -> pd.Series:
         """The group label of each value (``<missing>`` where the value is missing).
@@ -114,7 +114,7 @@ class SensitiveBins:
                                                 fix=fix))
         codes = np.searchsorted(np.asarray(self.edges, dtype=np.float64), values.to_numpy(dtype=np.float64), side="right")
         labels = np.asarray(self.labels, dtype=object)[np.minimum(codes, len(self.edges))]
-        return pd.Series(np.where(values.isna().to_numpy(), MISSING, labels), index=series.index, dtype=object)
+        return pd.Series(np.where(values.isna().to_numpy(), MISSING_CATEGORY, labels), index=series.index, dtype=object)
 
     def to_dict(self) -> dict[str, Any]:
         """The record's ``data.sensitive_bins.<column>`` entry."""
@@ -238,3 +238,23 @@ def group_strata(target: np.ndarray, groups: list[np.ndarray], *, size: float) -
         if len(same):
             strata[rows] = same.index[0]
     return strata
+
+
+def sensitive_frame(frame: pd.DataFrame, columns: list[str], *, bins: dict[str, SensitiveBins] | None = None,
+                    label: str = "data") -> pd.DataFrame:
+    """The sensitive columns as string group labels; a missing value is its own group (``<missing>``).
+
+    A column with fitted ``bins`` (:func:`fit_sensitive_bins`) gets its interval labels (``[30, 40)``).
+
+    Examples
+    --------
+    >>> sensitive_frame(pd.DataFrame({"sex": ["F", None]}), ["sex"])["sex"].tolist()
+    ['F', '<missing>']
+    >>> frame = pd.DataFrame({"age": [20, 50, None]})
+    >>> bins = fit_sensitive_bins(frame, ["age"], edges={"age": [40]})
+    >>> sensitive_frame(frame, ["age"], bins=bins)["age"].tolist()
+    ['< 40', '≥ 40', '<missing>']
+    """
+    bins = bins or {}
+    return pd.DataFrame({c: bins[c].apply(frame[c], label=label) if c in bins else
+                         frame[c].astype("string").fillna(MISSING_CATEGORY).astype(object) for c in columns}, index=frame.index)
