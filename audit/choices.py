@@ -29,6 +29,8 @@ __all__ = [
     "BUNDLED_DATASETS",
     "CANARY_KINDS",
     "CONFIG_TASKS",
+    "DASHBOARD_HOST",
+    "DASHBOARD_PORT",
     "CONCERN_SEVERITIES",
     "DISPARITY_GROUPS",
     "EXPLAIN_BASELINES",
@@ -199,6 +201,9 @@ VERDICTS = ("pass", "fail")
 CONCERN_SEVERITIES = ("critical", "warning", "info")
 #: A reviewer's decision on a run.
 REVIEW_DECISIONS = ("approve", "reject")
+#: Where ``rai-audit dashboard`` listens by default (this machine only); the CLI and the dashboard read them here.
+DASHBOARD_HOST = "127.0.0.1"
+DASHBOARD_PORT = 8501
 
 
 #: Disparities of a multiclass model per sensitive feature (audit.fairness.multiclass_fairness_report).

@@ -9,7 +9,7 @@ elsewhere from the browser).
 The server runs in its own process group. The launcher forwards SIGTERM and
 SIGINT to that group and waits for it (killing it after
 :data:`SHUTDOWN_GRACE_S`), so no server outlives ``rai-audit dashboard``.
-The parser (``add_subparser``) and the defaults live in :mod:`audit.cli.dashboard`.
+The parser (``add_subparser``) lives in :mod:`audit.cli.dashboard`; the defaults in :mod:`audit.choices`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from audit.cli._common import DEFAULT_HOST, DEFAULT_PORT
+from audit.choices import DASHBOARD_HOST as DEFAULT_HOST
+from audit.choices import DASHBOARD_PORT as DEFAULT_PORT
 from audit.exceptions import ConfigError, RunDirError
 
 __all__ = ["APP_PATH", "SHUTDOWN_GRACE_S", "build_command", "run_dashboard"]
