@@ -382,3 +382,17 @@ def write_cards(
     except OSError as exc:
         raise RunDirError(_WRITE_FAILED.format(directory=directory, error=exc.strerror or exc)) from None
     return paths
+
+
+class _CardRenderer:
+    """The model cards as a run-directory renderer (the ``rai_audit.renderers`` entry point ``cards``)."""
+
+    files = dict(CARD_FILES)
+
+    @staticmethod
+    def write(result: dict[str, Any], directory: Path) -> dict[str, Path]:
+        return write_cards(result, directory)
+
+
+#: What ``audit.records.renderers`` loads: ``write_run`` renders the cards through it, without importing ``reports``.
+CARD_RENDERER = _CardRenderer()

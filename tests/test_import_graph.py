@@ -191,3 +191,31 @@ def test_the_former_cycles_would_be_caught(importer, imported):
     graph = import_graph()
     graph[importer] = graph[importer] | {imported}  # the import the old code had
     assert any(importer in c and imported in c for c in find_cycles(graph))
+
+
+def _package(module: str) -> str:
+    """The node a module belongs to in the package graph: ``reports``, ``dashboard``, or ``audit.<package>``."""
+    parts = module.split(".")
+    return parts[0] if parts[0] != "audit" or len(parts) == 1 else ".".join(parts[:2])
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph collapsed to packages (a module's edges become its package's; edges inside a package dropped)."""
+    out: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        node = _package(module)
+        out.setdefault(node, set()).update(_package(t) for t in targets if _package(t) != node)
+    return out
+
+
+def test_the_core_never_imports_its_readers():
+    # reports and dashboard read audit; audit reaches them only through its command line (audit.cli) and through
+    # entry points (the card renderer, audit.records.renderers), never by import.
+    edges = [(m, t) for m, targets in import_graph().items() for t in targets
+             if _package(m).startswith("audit") and _package(m) != "audit.cli" and _package(t) in ("reports", "dashboard")]
+    assert not edges, "audit imports its readers:\n" + "\n".join(f"{m} -> {t}" for m, t in edges)
+
+
+def test_the_package_graph_check_sees_a_cycle_between_packages():
+    graph = {"audit.a.x": {"audit.b.y"}, "audit.b.y": {"audit.a.z"}, "audit.a.z": set()}
+    assert find_cycles(package_graph(graph)) == [["audit.a", "audit.b", "audit.a"]]

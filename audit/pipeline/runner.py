@@ -219,9 +219,14 @@ def write_run(
     predictions: pd.DataFrame,
     arrays: dict[str, np.ndarray] | None = None,
 ) -> dict[str, str]:
-    """Write a complete run directory atomically; returns the card paths (final locations)."""
-    from reports import CARD_FILES, write_cards
+    """Write a complete run directory atomically; returns the rendered files' paths (final locations).
 
+    The model cards are written by the installed renderers (:mod:`audit.records.renderers`: the
+    ``reports`` package registers them), inside the run before it is sealed.
+    """
+    from audit.records.renderers import renderers
+
+    found = renderers()
     target = Path(target)
     with RunDirWriter(target) as w:
         root = w.path
@@ -244,11 +249,13 @@ def write_run(
         for rel, arr in (arrays or {}).items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             np.save(root / rel, np.asarray(arr), allow_pickle=False)
-        result.artifacts.cards = dict(CARD_FILES)
+        files = {fmt: name for r in found for fmt, name in r.files.items()}
+        result.artifacts.cards = dict(files)
         result_dict = result.to_dict()
         w.write_json(AUDIT_FILE, result_dict)
-        write_cards(result_dict, root)
-    return {fmt: str(target / name) for fmt, name in CARD_FILES.items()}
+        for r in found:
+            r.write(result_dict, root)
+    return {fmt: str(target / name) for fmt, name in files.items()}
 
 
 def audit_model(
