@@ -27,14 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audit.exceptions import ConfigError, DataError
-from audit.fairness._counts import Grouping, count_cells, grouping
+from audit.fairness._counts import Grouping
 from audit.fairness._entries import json_float, value_ci
-from audit.fairness._inputs import MISSING_GROUP, check_params, encode_sensitive
+from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._multiclass_ci import GroupingCI, class_components, grouping_ci, macro_interval, parity_tests
+from audit.fairness._multiclass_inputs import Layout, _Inputs, group_layout, prepare_inputs
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
 
-__all__ = ["multiclass_fairness_report"]
+# Layout, group_layout and spread are shared with the regression report, which imports them from here.
+__all__ = ["Layout", "group_layout", "multiclass_fairness_report", "spread"]
 
 MULTICLASS_CI_METHOD = (
     "exact: Clopper-Pearson intervals of every rate (accuracy, each class's selection rate and recall); macro "
@@ -49,49 +50,6 @@ DISPARITY_CI_METHOD = (
     "selected largest and smallest groups, at parity and at rates of 0 or 1"
 )
 
-_LENGTH_MISMATCH = (
-    "{name} has {found} rows but y_true has {n}. Expected one entry per example in every input. "
-    "Fix: pass arrays (and the sensitive table) built from the same rows, in the same order."
-)
-_EMPTY = "y_true is empty. Expected at least one example. Fix: pass the test-set labels."
-_NOT_1D = "{name} has shape {shape}. Expected a 1-d array of class indices. Fix: pass one value per example."
-_NOT_INDICES = (
-    "{name} has dtype {dtype}. Expected integer class indices 0..{last} (positions in classes). "
-    "Fix: map labels to indices first, e.g. y.map({{label: i for i, label in enumerate(classes)}})."
-)
-_NAN_LABELS = (
-    "{name} contains {count} missing value(s). Expected a class index for every example. Fix: drop those rows."
-)
-_NOT_INTEGRAL = (
-    "{name} has non-integer values (e.g. {example!r}). Expected integer class indices 0..{last}. "
-    "Fix: round or map them."
-)
-_OUT_OF_RANGE = (
-    "{name} has class indices {values} outside 0..{last}, but classes has {k} labels {classes}. Expected "
-    "every index to name a class. Fix: pass every class in classes, in index order."
-)
-_CLASSES_FEW = (
-    "classes has {k} label(s) {classes}. Expected at least two class labels. Fix: pass every class name, "
-    "in index order."
-)
-_CLASSES_DUP = "classes {classes} repeat the label {label!r}. Expected distinct labels. Fix: rename the duplicates."
-_CLASSES_TYPE = "classes is {kind}. Expected a sequence of class labels, e.g. ['cat', 'dog', 'bird']. Fix: pass a list."
-_PROBA_SHAPE = (
-    "proba has shape {shape}. Expected (n_rows, n_classes) = ({n}, {k}), one column per label in classes. "
-    "Fix: pass predict_proba's output for the same rows, or classes with one label per column."
-)
-_PROBA_NUMERIC = "proba has dtype {dtype}. Expected probabilities as numbers. Fix: pass predict_proba's output."
-_PROBA_RANGE = (
-    "proba has {count} value(s) that are missing or outside [0, 1]. Expected probabilities. Fix: apply a "
-    "softmax to logits before the audit."
-)
-_PROBA_SUM = (
-    "proba rows sum to between {lo:.6g} and {hi:.6g}. Expected each row to sum to 1 (within {tol:g}). Fix: "
-    "apply a softmax to logits, or normalise each row."
-)
-_BAD_POSITIVES = (
-    "min_group_positives = {value!r} is invalid. Expected an integer >= 0. Fix: use 10 (0 counts rows only)."
-)
 _FEW_GROUPS = (
     "fewer than two groups have enough data for {metric} ({used} of {total}: at least {min_rows} rows); "
     "a disparity needs two groups to compare"
@@ -102,35 +60,8 @@ _FEW_CLASS_GROUPS = (
 )
 _NO_RATIO = "no class is predicted in any group with enough data, so no selection-rate ratio is defined"
 _SMALL_GROUP = "{n} rows < min_group_size = {min_rows}"
-_PROBA_TOL = 1e-3
 GROUP_SCALARS = ("accuracy", "macro_recall", "macro_f1")
 OVERALL_METRICS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "balanced_accuracy")
-
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Each row's finest sensitive cell, and the groupings reported (cells summed into groups)."""
-
-    row_cell: np.ndarray
-    n_cells: int
-    groupings: list[Grouping]
-
-
-def group_layout(sensitive, *, n: int, intersections: bool, problems: list[str]) -> Layout | None:
-    """Encode the sensitive columns (missing values: ``"<missing>"``) and group rows as the binary report does.
-
-    One grouping per column, then (with ``intersections`` and 2+ columns) all together, key ``"a & b"``.
-    """
-    features = encode_sensitive(sensitive, n=n, problems=problems)
-    if problems or not features:
-        return None
-    none = np.zeros(n, dtype=bool)
-    cells = count_cells(none, none, features)
-    groupings = [grouping(cells, [j]) for j in range(len(features))]
-    if intersections and len(features) > 1:
-        groupings.append(grouping(cells, list(range(len(features)))))
-    return Layout(row_cell=cells.row_cell, n_cells=len(cells.counts), groupings=groupings)
 
 
 def spread(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -219,14 +150,6 @@ DISPARITIES = {  # name: (group metric compared, range)
 }
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    y: np.ndarray
-    p: np.ndarray
-    layout: Layout
-    classes: list[str]
-
-
 def multiclass_fairness_report(
     *,
     y_true,
@@ -301,7 +224,7 @@ def multiclass_fairness_report(
     >>> d["by_class"], d["worst_class"]
     ({'a': 0.0, 'b': 1.0, 'c': 1.0}, 'b')
     """
-    inp = _prepare(y_true=y_true, y_pred=y_pred, proba=proba, sensitive=sensitive, classes=classes,
+    inp = prepare_inputs(y_true=y_true, y_pred=y_pred, proba=proba, sensitive=sensitive, classes=classes,
                    n_boot=n_boot, ci_level=ci_level, min_group_size=min_group_size,
                    min_group_positives=min_group_positives, intersections=intersections)
     k = len(inp.classes)
@@ -472,100 +395,3 @@ def _worst(by_class: np.ndarray, classes: list[str], *, lowest: bool) -> str | N
     if np.isnan(by_class).all():
         return None
     return classes[int(np.nanargmin(by_class) if lowest else np.nanargmax(by_class))]
-
-
-def _prepare(*, y_true, y_pred, proba, sensitive, classes, n_boot, ci_level, min_group_size, min_group_positives,
-             intersections) -> _Inputs:
-    """Check parameters (ConfigError) and data (one DataError listing every problem); encode the groups."""
-    check_params(n_boot=n_boot, ci_level=ci_level, min_group_size=min_group_size)
-    if (not isinstance(min_group_positives, (int, np.integer)) or isinstance(min_group_positives, bool)
-            or min_group_positives < 0):
-        raise ConfigError(_BAD_POSITIVES.format(value=min_group_positives))
-    labels = check_classes(classes)
-    n = _length(y_true, "y_true")
-    if n == 0:
-        raise DataError(_EMPTY)
-    problems = [_LENGTH_MISMATCH.format(name=name, found=_length(v, name), n=n)
-                for name, v in (("y_pred", y_pred), ("proba", proba), ("sensitive", sensitive))
-                if v is not None and _length(v, name) != n]
-    if problems:  # nothing else is meaningful when rows do not line up
-        raise DataError("\n".join(problems), problems=problems)
-    y = class_indices(y_true, "y_true", labels, problems=problems)
-    p = class_indices(y_pred, "y_pred", labels, problems=problems)
-    if proba is not None:
-        check_proba(proba, n=n, k=len(labels), problems=problems)
-    layout = group_layout(sensitive, n=n, intersections=intersections, problems=problems)
-    if problems:
-        raise DataError("\n".join(problems), problems=problems)
-    return _Inputs(y=y, p=p, layout=layout, classes=labels)
-
-
-def _length(values, name: str) -> int:
-    try:
-        return len(values)
-    except TypeError:
-        raise DataError(_NOT_1D.format(name=name, shape="()")) from None
-
-
-def check_classes(classes) -> list[str]:
-    """The class labels as text; :class:`ConfigError` unless there are two or more distinct ones."""
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, pd.Index)):
-        raise ConfigError(_CLASSES_TYPE.format(kind=type(classes).__name__))
-    labels = [str(c.item() if isinstance(c, np.generic) else c) for c in classes]
-    if len(labels) < 2:
-        raise ConfigError(_CLASSES_FEW.format(k=len(labels), classes=labels))
-    dup = next((c for c in labels if labels.count(c) > 1), None)
-    if dup is not None:
-        raise ConfigError(_CLASSES_DUP.format(classes=labels, label=dup))
-    return labels
-
-
-def class_indices(values, name: str, classes: list[str], *, problems: list[str]) -> np.ndarray | None:
-    """int64 class indices in ``0 .. K-1``; problems are appended (and None returned) otherwise."""
-    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else np.asarray(values)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    last = len(classes) - 1
-    if arr.ndim != 1:
-        problems.append(_NOT_1D.format(name=name, shape=arr.shape))
-        return None
-    if arr.dtype.kind not in "biuf":
-        try:  # e.g. nullable integers or object arrays holding numbers
-            arr = pd.to_numeric(pd.Series(arr)).to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            problems.append(_NOT_INDICES.format(name=name, dtype=arr.dtype, last=last))
-            return None
-    arr = arr.astype(np.float64)
-    nan = np.isnan(arr)
-    if nan.any():
-        problems.append(_NAN_LABELS.format(name=name, count=int(nan.sum())))
-        return None
-    odd = arr != np.round(arr)
-    if odd.any():
-        problems.append(_NOT_INTEGRAL.format(name=name, example=float(arr[odd][0]), last=last))
-        return None
-    outside = (arr < 0) | (arr > last)
-    if outside.any():
-        values_out = sorted({int(v) for v in arr[outside][:1000]})[:10]
-        problems.append(_OUT_OF_RANGE.format(name=name, values=values_out, last=last, k=len(classes), classes=classes))
-        return None
-    return arr.astype(np.int64)
-
-
-def check_proba(proba, *, n: int, k: int, problems: list[str]) -> None:
-    """Append the problems of ``proba``: shape (n, K), numbers in [0, 1], rows summing to 1."""
-    arr = np.asarray(proba)
-    if arr.ndim != 2 or arr.shape != (n, k):
-        problems.append(_PROBA_SHAPE.format(shape=arr.shape, n=n, k=k))
-        return
-    if arr.dtype.kind not in "biuf":
-        problems.append(_PROBA_NUMERIC.format(dtype=arr.dtype))
-        return
-    arr = arr.astype(np.float64)
-    bad = ~((arr >= 0) & (arr <= 1))
-    if bad.any():
-        problems.append(_PROBA_RANGE.format(count=int(bad.sum())))
-        return
-    sums = arr.sum(axis=1)
-    if np.abs(sums - 1).max() > _PROBA_TOL:
-        problems.append(_PROBA_SUM.format(lo=float(sums.min()), hi=float(sums.max()), tol=_PROBA_TOL))
