@@ -44,6 +44,7 @@ __all__ = [
     "GateMetricInfo",
     "IDENTIFIER_POLICIES",
     "IMAGE_METHODS",
+    "INPUT_KINDS",
     "MITIGATIONS",
     "MITIGATION_CONSTRAINTS",
     "MODEL_KINDS",
@@ -86,6 +87,10 @@ CONFIG_TASKS = ("binary", "multiclass", "regression")
 #: What the audited model does (``AuditResult.task``): the config's task on tables or texts, or images.
 TASKS = ("binary-classification", "image-classification", "multiclass-classification", "regression",
          "text-classification")
+
+
+#: What a model reads (``AuditResult.input``): the input axis, separate from the target's kind.
+INPUT_KINDS = ("table", "text", "image")
 
 
 class TaskKind(NamedTuple):

@@ -120,7 +120,7 @@ def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any
     task = run.prepared.task
     result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness or None,
                          privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
-                         task=result_task(task.task, text=run.is_text))
+                         task=result_task(task.task, text=run.is_text), input="text" if run.is_text else "table")
     if run.task_fairness:
         result.task_fairness = TaskFairness(task=task.task, classes=list(task.classes), models=run.task_fairness)
     if run.text:

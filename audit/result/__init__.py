@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from audit.choices import TASK_KINDS, TASKS, VERDICTS, TaskKind, task_kind
+from audit.choices import INPUT_KINDS, TASK_KINDS, TASKS, VERDICTS, TaskKind, task_kind
 from audit.exceptions import RunDirError
 from audit.result._base import Schema, Section, doc, to_jsonable
 from audit.result._common import CI, Count, Metric, MetricOrCount, Probability, RelPath, Sha256, ValueCI, as_metric
@@ -63,7 +63,7 @@ __all__ = [
 __all__ += ["TaskDisparity", "TaskFairness", "TaskFairnessBlock", "TaskModelFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Task = Literal[TASKS]
 Verdict = Literal[VERDICTS]
@@ -128,6 +128,8 @@ class AuditResult(Section):
         "what a reviewer must see first, most severe first (audit.verdict.concerns); null in records written before concerns"))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
     task: Task = field(default="binary-classification", metadata=doc("the model's task"))
+    input: Literal[INPUT_KINDS] | None = field(default=None, metadata=doc(
+        "what the model reads: table, text or image (the target's kind is data.task); null in records before 1.3"))
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null
 
     schema_version: str = field(default=SCHEMA_VERSION, metadata=doc("schema version, major.minor", pattern="^1\\.[0-9]+$", required=True))
@@ -155,6 +157,8 @@ class AuditResult(Section):
     @property
     def input_kind(self) -> str:
         """What the audited model reads: ``"table"``, ``"text"`` or ``"image"`` (the input axis, separate from the task)."""
+        if self.input is not None:
+            return self.input
         if self.task == "text-classification" or self.text is not None or bool(self.data.text_column):
             return "text"
         return "image" if self.task == "image-classification" else "table"

@@ -100,7 +100,7 @@ def run(
             privacy={"dp": dp.to_dict()},
             explainability={"private": section},
             compute={"stages": {"train_private": {"wall_s": train_s}, "explain": {"wall_s": explain_s}}},
-            task="image-classification",
+            task="image-classification", input="image",
             artifacts={"weights": {"private": "models/private.pt"},
                        "explanations": sorted({m["path"] for m in section["image_maps"]})},
         )

@@ -120,7 +120,7 @@ def test_the_constructor_accepts_plain_dict_sections_with_numpy_values():
     assert r.run.seed == 3 and type(r.run.seed) is int
     assert r.models["reference"].test_accuracy == 0.8
     assert r.privacy.dp is None
-    assert r.schema_version == SCHEMA_VERSION == "1.2"
+    assert r.schema_version == SCHEMA_VERSION == "1.3"
 
 
 def test_a_built_section_leaves_unset_optional_fields_out_but_lists_every_section():
