@@ -3,7 +3,8 @@
 The private model is trained by :func:`audit.privacy.train_private` with the
 same architecture and seed; this module owns everything else about models:
 the factory (built-in MLP or the user's ``module:function``), seeding and the
-plain training loop.
+one non-private training loop (:func:`train_loop`), which the privacy code's
+non-private models train through too.
 
 Examples
 --------
@@ -34,8 +35,9 @@ from audit.exceptions import ModelError
 from audit.models._outputs import MLP, binary_loss, count_parameters
 from audit.tasks import TaskSpec
 
-__all__ = ["AUTO_EPOCHS", "AUTO_STEPS", "PATIENCE", "EarlyStopping", "auto_epochs", "build_model", "model_factory",
-           "ranking_criterion", "seed_everything", "train_reference", "validation_criterion"]
+__all__ = ["AUTO_EPOCHS", "AUTO_STEPS", "PATIENCE", "EarlyStopping", "auto_epochs", "build_model", "make_optimizer",
+           "model_factory", "ranking_criterion", "seed_everything", "train_loop", "train_reference",
+           "validation_criterion"]
 
 _FACTORY_IMPORT = (
     "model.factory {spec!r}: cannot import module {module!r} ({error}). Expected an importable "
@@ -349,6 +351,102 @@ class EarlyStopping:
             model.load_state_dict(self.best_state)
 
 
+def make_optimizer(name: str, params: Any, lr: float) -> torch.optim.Optimizer:
+    """The optimizer both trainings use: Adam (``"adam"``, the default) or SGD with momentum 0.9 (``"sgd"``).
+
+    Examples
+    --------
+    >>> type(make_optimizer("sgd", MLP(3, hidden=(2,)).parameters(), 0.1)).__name__
+    'SGD'
+    """
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return torch.optim.Adam(params, lr=lr)
+
+
+def train_loop(
+    model: nn.Module,
+    X: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    optimizer: str = "adam",
+    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    loss_fn: Callable = binary_loss,
+    validation: tuple[np.ndarray, np.ndarray] | Callable[[nn.Module], float] | None = None,
+    patience: int | None = PATIENCE,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """The one non-private training loop: shuffled minibatches, the task's loss, optional early stopping.
+
+    Rows are shuffled each epoch by a generator seeded with ``seed``; no global random state is touched
+    (:func:`train_reference` seeds it first). A non-finite loss raises :class:`~audit.exceptions.ModelError`.
+    The privacy code's non-private models train here too (:func:`audit.privacy.train_non_private`).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Trained in place.
+    X, y : array or Tensor
+        Encoded features (float32) and labels (0/1, class indices) or regression targets.
+    epochs, batch_size, learning_rate, seed, optimizer
+        The loop's settings; ``optimizer`` is ``"adam"`` or ``"sgd"`` (:func:`make_optimizer`).
+    progress : callable, optional
+        ``progress(epoch, epochs, {"loss": ...})`` after each epoch.
+    loss_fn : callable
+        ``loss_fn(output, y) -> scalar`` mean loss.
+    validation, patience : optional
+        Early stopping, as :func:`train_reference` describes.
+
+    Returns
+    -------
+    model, info
+        The trained model (in eval mode) and a JSON-serialisable summary (as :func:`train_reference`).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    >>> model, info = train_loop(MLP(3, hidden=(4,)), X, (X[:, 0] > 0).astype("float32"), epochs=2, batch_size=16,
+    ...                          learning_rate=0.01, seed=0)
+    >>> len(info["loss_history"]), model.training
+    (2, False)
+    """
+    X_t = torch.as_tensor(X, dtype=torch.float32)
+    y_t = torch.as_tensor(np.array(y))  # int64 labels (cross-entropy needs them), float targets of a regression
+    opt = make_optimizer(optimizer, model.parameters(), learning_rate)
+    generator = torch.Generator().manual_seed(seed)
+    losses: list[float] = []
+    stopper = EarlyStopping(patience) if validation is not None and patience else None
+    criterion = validation_criterion(validation, loss_fn) if stopper is not None else None
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    model.train()
+    for epoch in range(epochs):
+        losses.append(_epoch(model, opt, loss_fn, X_t, y_t, generator, batch_size=batch_size, epoch=epoch))
+        if progress is not None:
+            progress(epoch + 1, epochs, {"loss": losses[-1]})
+        if stopper is not None and stopper.update(model, criterion(model), epoch + 1):
+            break
+    if stopper is not None:
+        stopper.restore(model)
+    info = {
+        "optimizer": optimizer,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "loss_history": losses,
+        "train_wall_s": time.perf_counter() - wall0,
+        "train_cpu_s": time.process_time() - cpu0,
+        "n_parameters": count_parameters(model),
+    }
+    if stopper is not None:
+        info.update(epochs_run=len(losses), best_epoch=stopper.best_epoch, validation_history=stopper.history,
+                    stopped_early=len(losses) < epochs)
+    return model.eval(), info
+
+
 def train_reference(
     model: nn.Module,
     X: np.ndarray,
@@ -365,10 +463,11 @@ def train_reference(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train the non-private reference model with Adam and the task's loss (binary cross-entropy by default).
 
-    With ``validation`` (rows ``(X, y)``, whose loss is watched, or a callable ``model -> float`` to
-    minimise, e.g. :func:`ranking_criterion`) and a ``patience``, the criterion is measured after every
-    epoch, training stops after ``patience`` epochs without improvement, and the best epoch's weights
-    are kept (early stopping).
+    Python, NumPy and torch are seeded with ``seed`` (:func:`seed_everything`), then the model is
+    trained by :func:`train_loop`. With ``validation`` (rows ``(X, y)``, whose loss is watched, or a
+    callable ``model -> float`` to minimise, e.g. :func:`ranking_criterion`) and a ``patience``, the
+    criterion is measured after every epoch, training stops after ``patience`` epochs without
+    improvement, and the best epoch's weights are kept (early stopping).
 
     Returns
     -------
@@ -377,38 +476,8 @@ def train_reference(
         epoch kept, wall and CPU time).
     """
     seed_everything(seed)
-    X_t = torch.as_tensor(X, dtype=torch.float32)
-    y_t = torch.as_tensor(np.array(y))  # int64 labels (cross-entropy needs them), float targets of a regression
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    generator = torch.Generator().manual_seed(seed)
-    losses: list[float] = []
-    stopper = EarlyStopping(patience) if validation is not None and patience else None
-    criterion = validation_criterion(validation, loss_fn) if stopper is not None else None
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    model.train()
-    for epoch in range(epochs):
-        losses.append(_epoch(model, optimizer, loss_fn, X_t, y_t, generator, batch_size=batch_size, epoch=epoch))
-        if progress is not None:
-            progress(epoch + 1, epochs, {"loss": losses[-1]})
-        if stopper is not None and stopper.update(model, criterion(model), epoch + 1):
-            break
-    if stopper is not None:
-        stopper.restore(model)
-    info = {
-        "optimizer": "adam",
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "seed": seed,
-        "loss_history": losses,
-        "train_wall_s": time.perf_counter() - wall0,
-        "train_cpu_s": time.process_time() - cpu0,
-        "n_parameters": count_parameters(model),
-    }
-    if stopper is not None:
-        info.update(epochs_run=len(losses), best_epoch=stopper.best_epoch, validation_history=stopper.history,
-                    stopped_early=len(losses) < epochs)
-    return model.eval(), info
+    return train_loop(model, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                      progress=progress, loss_fn=loss_fn, validation=validation, patience=patience)
 
 
 def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, X_t: torch.Tensor, y_t: torch.Tensor,

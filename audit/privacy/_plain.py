@@ -1,21 +1,21 @@
-"""Non-private training with the same loop shape as the private one.
+"""The privacy code's non-private models, trained by the one loop of :mod:`audit.models.training`.
 
-Used where the privacy module itself needs a non-private model: the
-privacy-utility curve's reference point and the canary audit of a
-non-private model. (The pipeline's reference model is trained by the runner.)
+Used where the privacy module itself needs a non-private model: the privacy-utility curve's
+reference point and the canary audit of a non-private model. (The pipeline's reference model is
+trained by :func:`audit.models.training.train_reference`.)
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-import torch
 from torch import nn
 
 from audit.models import binary_loss
-from audit.privacy._settings import DP_DEFAULTS
+from audit.models.training import train_loop
 from audit.privacy._prepare import as_tensors
-from audit.privacy._train import _make_optimizer
+from audit.privacy._settings import DP_DEFAULTS
 
 __all__ = ["train_non_private"]
 
@@ -32,17 +32,24 @@ def train_non_private(
     seed: int = 0,
     loss_fn: Callable = binary_loss,
 ) -> nn.Module:
-    """Train ``model`` in place with minibatch Adam/SGD on shuffled batches; return it."""
+    """Train ``model`` in place without DP, with the DP trainer's defaults and input checks; return it.
+
+    A thin entry to :func:`audit.models.training.train_loop` (the one non-private loop): the
+    rows are checked and converted as :func:`train_private` converts them (a DataLoader or Dataset
+    is read into memory; float labels stay float, integer labels become class indices), the
+    defaults are the DP settings' (:data:`DP_DEFAULTS`: epochs, batch size, learning rate,
+    optimizer), so a non-private point compares like with like, and no global random state is
+    touched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from audit.models import MLP
+    >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    >>> model = train_non_private(MLP(3, hidden=(4,)), X, (X[:, 0] > 0).astype(np.float32), epochs=2, batch_size=16)
+    >>> model.training
+    False
+    """
     X_t, y_t = as_tensors(X, y)
-    gen = torch.Generator().manual_seed(int(seed))
-    opt = _make_optimizer(optimizer, model.parameters(), learning_rate)
-    model.train()
-    for _ in range(int(epochs)):
-        perm = torch.randperm(len(X_t), generator=gen)
-        for start in range(0, len(X_t), int(batch_size)):
-            idx = perm[start : start + int(batch_size)]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(X_t[idx]), y_t[idx]).backward()
-            opt.step()
-    model.eval()
-    return model
+    return train_loop(model, X_t, y_t, epochs=int(epochs), batch_size=int(batch_size), learning_rate=learning_rate,
+                      seed=int(seed), optimizer=optimizer, loss_fn=loss_fn)[0]
