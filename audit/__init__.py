@@ -11,10 +11,19 @@ Examples
 >>> outcome = audit.run_audit(cfg)  # doctest: +SKIP
 """
 
-from audit.verdict.concerns import find_concerns
+from typing import TYPE_CHECKING
+
 from audit.config import AuditConfig, GateSpec, load_config
 from audit.exceptions import AuditError
 from audit.result import SCHEMA_VERSION, AuditResult
+from audit.verdict.concerns import find_concerns
+
+# Imported on first use (torch-heavy training code stays out of the dashboard and the CLI's start), and
+# declared here for type checkers and IDEs; tests/audit/test_public_api.py keeps the two in sync.
+_LAZY = {"run_audit": "audit.pipeline.runner", "audit_model": "audit.pipeline.runner"}
+
+if TYPE_CHECKING:
+    from audit.pipeline.runner import audit_model, run_audit
 
 __version__ = "0.1.0"
 
@@ -32,10 +41,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # Lazy: importing `audit` must not pull torch-heavy training code into the dashboard.
-    if name in ("run_audit", "audit_model"):
-        from audit.pipeline import runner
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
 
-        return getattr(runner, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'audit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
