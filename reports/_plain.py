@@ -1,4 +1,4 @@
-"""Plain-data readers shared by the card builders (``_card_data`` and ``_card_tasks``).
+"""Plain-data readers shared by the card section builders (``reports._sections``).
 
 A record read tolerantly may hold a typed metric, a ``{"value", "ci"}`` dict, a bare number or
 nothing where a figure is expected; these turn each into the plain shape the templates take.

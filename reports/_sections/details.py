@@ -1,0 +1,109 @@
+"""Model details and intended use (Mitchell et al. 2019, sections 1 and 2).
+
+Examples
+--------
+>>> from audit.result import AuditResult
+>>> ctx = CardContext(AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {}, "models": {}}))
+>>> model_details(ctx)["task"], intended_use(ctx)["primary"]
+('binary-classification', None)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.result import Card, Environment
+from reports._plain import number as _num
+from reports._plain import text as _text
+from reports._sections.context import CardContext
+
+__all__ = ["intended_use", "model_details"]
+
+
+def model_details(ctx: CardContext) -> dict[str, Any]:
+    """Who made the model, what it is, and where every input came from."""
+    result = ctx.result
+    run = result.run
+    card, env = run.card or Card(), run.environment or Environment()
+    models = []
+    for name in ctx.model_names:
+        m = result.models[name]
+        models.append({
+            "name": name,
+            "private": bool(m.private) if m.has("private") else name == "private",
+            "architecture": _text(m.architecture),
+            "n_parameters": _num(m.n_parameters),
+            "epochs": _num(m.epochs),
+            "batch_size": _num(m.batch_size),
+            "learning_rate": _num(m.learning_rate),
+            "optimizer": _text(m.optimizer),
+            "train_wall_s": _num(m.train_wall_s),
+            "decision": _decision_text(m),
+            "training_note": _training_note(m),
+        })  # fmt: skip
+    return {
+        "status": "ok",
+        "name": _text(card.model_name) or _text(run.name) or "Unnamed model",
+        "description": _text(card.description),
+        "run_name": _text(run.name),
+        "created_at": _text(run.created_at),
+        "task": _text(result.task) or ctx.kind.result_task,
+        "authors": [str(a) for a in card.authors],
+        "license": _text(card.license),
+        "seed": _num(run.seed),
+        "models": models,
+        "provenance": {
+            "schema_version": _text(result.schema_version),  # build_card_data shows the version the record states
+            "config_sha256": _text(run.config_sha256),
+            "config_file_sha256": _text(run.config_file_sha256),
+            "data_sha256": {str(k): str(v) for k, v in run.data_sha256.items()},
+            "weights_sha256": {str(k): str(v) for k, v in run.weights_sha256.items()},
+            "git_commit": _text(env.git_commit),
+            "python": _text(env.python),
+            "platform": _text(env.platform),
+            "libraries": {str(k): (None if v is None else str(v)) for k, v in env.libraries.items()},
+        },
+    }
+
+
+def _decision_text(m: Any) -> str | None:
+    """How a model with a decision threshold turns scores into decisions: the threshold, the rule, the validation rows."""
+    chosen = m.decision_threshold
+    if chosen is None or _num(chosen.value) is None:
+        return None
+    text = f"decides positive at score ≥ {chosen.value:.3f}"
+    if chosen.rule == "fixed":
+        return text + " (a fixed threshold, training.threshold)"
+    v, half = chosen.validation or {}, chosen.at_0_5 or {}
+    shown = [f"{k.replace('_', ' ')} {_num(v.get(k)):.3f}" for k in ("balanced_accuracy", "selection_rate")
+             if _num(v.get(k)) is not None]
+    text += f": {_text(chosen.rule_text) or chosen.rule} (training.threshold = \"{chosen.rule}\")"
+    if v.get("rows"):
+        text += f"; on {int(v['rows']):,} validation rows " + ", ".join(shown)
+    if _num(half.get("selection_rate")) is not None:
+        text += f" (at 0.5 it would select {half['selection_rate']:.1%})"
+    return text
+
+
+def _training_note(m: Any) -> str | None:
+    """Class weights and early stopping, when the model had them."""
+    parts = []
+    if m.class_weights:
+        parts.append("class weights " + " / ".join(f"{w:.2f}" for w in m.class_weights) + " (training.class_weight)")
+    if m.best_epoch is not None and m.epochs_run is not None:
+        parts.append(f"early stopping kept epoch {m.best_epoch} of {m.epochs_run} run"
+                     + (" (stopped early)" if m.stopped_early else ""))
+    return "; ".join(parts) or None
+
+
+def intended_use(ctx: CardContext) -> dict[str, Any]:
+    """Who may use the model, for what, and what it is not for ([card] in the config)."""
+    card = ctx.result.run.card or Card()
+    out = card.out_of_scope_uses or card.extra.get("out_of_scope_uses")
+    out_list = [str(x) for x in out] if isinstance(out, list) else ([str(out)] if _text(out) else [])
+    return {
+        "status": "ok",
+        "primary": _text(card.intended_use),
+        "out_of_scope": out_list,
+        "note": None if _text(card.intended_use) else "The config gives no intended use ([card] intended_use); say who may use this model, for what.",
+    }
