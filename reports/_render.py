@@ -1,9 +1,15 @@
 """Render the card data to Markdown (Hugging Face front matter), HTML and JSON.
 
 Templates are Jinja2, shipped in ``reports/templates`` and run in Jinja's
-sandbox. HTML is autoescaped; Markdown gets the equivalent through
-``finalize``: every value printed into the Markdown card is made inert
-(:func:`reports._format.md_escape`) unless it is markup this module built.
+sandbox. Each format has a main template (``model_card.{md,html}.j2``) that
+loops over the card's sections, one macro per section in
+``_sections.{md,html}.j2``, building blocks in ``_macros.{md,html}.j2`` and the
+parts a kind of target or a text input adds in ``_tasks.{md,html}.j2``; the two
+formats' files hold macros of the same names. Every template also gets
+``view``, the card's :class:`reports._kinds.KindView`. HTML is autoescaped;
+Markdown gets the equivalent through ``finalize``: every value printed into the
+Markdown card is made inert (:func:`reports._format.md_escape`) unless it is
+markup this module built or a macro's output (already inert).
 
 Examples
 --------
@@ -28,8 +34,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from audit.exceptions import ConfigError, RunDirError
-from reports._card_data import METRIC_DEFINITIONS, build_card_data
+from reports._card_data import METRIC_DEFINITIONS, _read, build_card_data
 from reports._format import FILTERS, md_escape
+from reports._kinds import BASE_COLUMNS, card_view, pipeline_tag
 from reports._svg import bar_chart, line_chart
 
 __all__ = [
@@ -47,13 +54,6 @@ MD_TEMPLATE = "model_card.md.j2"
 CARD_FILES = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_TASK_TYPES = {"binary-classification": "tabular-classification", "image-classification": "image-classification",
-               "multiclass-classification": "tabular-classification", "regression": "tabular-regression",
-               "text-classification": "text-classification"}
-# Model-index metrics beyond accuracy and ROC AUC (multiclass and regression records; absent from binary ones).
-_TASK_METRICS = {"macro_f1": "macro F1", "balanced_accuracy": "balanced accuracy", "mae": "MAE", "rmse": "RMSE", "r2": "R²"}
-_HEADLINE_METRICS = ("demographic_parity_difference", "equalized_odds_difference", "selection_rate_difference_ovr",
-                     "recall_difference_ovr", "mae_difference", "worst_group_mae")
 
 _TEMPLATE_MISSING = "Card template {path} does not exist. Expected a Jinja2 HTML template file; check the path or omit --template."
 _TEMPLATE_BROKEN = ("Card template {path} cannot be used: {error}. Fix the template (it may extend the default with "
@@ -68,14 +68,20 @@ def _finalize_md(value: Any) -> Any:
     return md_escape(value) if value is not None else ""
 
 
-def _environment(kind: str, extra_dir: Path | None = None) -> SandboxedEnvironment:
+def _concat_md(parts: Any) -> Markup:
+    """What a Markdown macro returns: its output, every value in it already made inert, so it is printed as it is."""
+    return Markup("".join(parts))
+
+
+def _environment(fmt: str, extra_dir: Path | None = None) -> SandboxedEnvironment:
     search = ([str(extra_dir)] if extra_dir is not None else []) + [str(TEMPLATE_DIR)]
-    if kind == "html":
+    if fmt == "html":
         env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=True, undefined=ChainableUndefined,
                                    trim_blocks=True, lstrip_blocks=True)
     else:
         env = SandboxedEnvironment(loader=FileSystemLoader(search), autoescape=False, finalize=_finalize_md,
                                    undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        env.concat = _concat_md  # type: ignore[method-assign]  # macros' output is inert already: not escaped twice
     # ChainableUndefined: a key missing from a partial audit section prints as empty / "n/a" instead of raising.
     env.filters.update(FILTERS)
     env.globals["definitions"] = METRIC_DEFINITIONS
@@ -105,7 +111,8 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     """
     details = card.get("model_details") or {}
     data = result.get("data") if isinstance(result.get("data"), dict) else {}
-    task = _TASK_TYPES.get(str(details.get("task")), "tabular-classification")
+    view = card_view(card)
+    task = pipeline_tag(view.kind, _read(result)[0].input_kind)
     source = str(data.get("source") or "unknown")
     dataset = {"type": source.split(":", 1)[-1] if source.startswith("bundled:") else Path(source).stem or "custom",
                "name": ("UCI Adult (bundled)" if source == "bundled:adult" else source), "split": "test"}
@@ -113,14 +120,14 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     for perf in (card.get("quantitative_analyses") or {}).get("performance", []) or []:
         model = perf["model"]
         metrics = []
-        for key, label in (("accuracy", "accuracy"), ("roc_auc", "roc_auc")):
+        for key in (c.key for c in BASE_COLUMNS):
             if perf.get(key) is not None:
-                metrics.append({"type": label, "value": perf[key], "name": f"Test {label.replace('_', ' ')} ({model} model)"})
-        for key, label in _TASK_METRICS.items():
-            if perf.get(key) is not None:
-                metrics.append({"type": key, "value": perf[key], "name": f"Test {label} ({model} model)"})
+                metrics.append({"type": key, "value": perf[key], "name": f"Test {key.replace('_', ' ')} ({model} model)"})
+        for c in view.performance:  # the kind's own figures beyond those two
+            if c.key not in {b.key for b in BASE_COLUMNS} and perf.get(c.key) is not None:
+                metrics.append({"type": c.key, "value": perf[c.key], "name": f"Test {c.name} ({model} model)"})
         for h in (card.get("bias") or {}).get("headline", []) or []:
-            if h["model"] == model and h.get("value") is not None and h["disparity"] in _HEADLINE_METRICS:
+            if h["model"] == model and h.get("value") is not None and h["disparity"] in view.model_index_disparities:
                 metrics.append({"type": h["disparity"], "value": h["value"],
                                 "name": f"{h['disparity'].replace('_', ' ')} by {h['feature']} ({model} model)"})
         dp = (card.get("privacy") or {}).get("dp") or {}
@@ -274,7 +281,7 @@ def render_markdown(result: dict[str, Any], *, reviews: list[dict[str, Any]] | N
     meta = yaml.safe_dump(front_matter(card, result), sort_keys=False, allow_unicode=True, width=1000)
     env = _environment("markdown")
     template = _load(env, MD_TEMPLATE, MD_TEMPLATE)
-    return template.render(card=card, front_matter=Markup(meta), generator=f"rai-audit {_version()}")
+    return str(template.render(card=card, view=card_view(card), front_matter=Markup(meta), generator=f"rai-audit {_version()}"))
 
 
 def render_html(
@@ -312,7 +319,8 @@ def render_html(
         tmpl = _load(env, HTML_TEMPLATE, HTML_TEMPLATE)
     charts = {**_bias_charts(card), **_privacy_charts(card), **_explain_charts(card), **_compute_charts(card)}
     try:
-        return tmpl.render(card=card, charts=charts, images=_images(card, directory), generator=f"rai-audit {_version()}")
+        return tmpl.render(card=card, view=card_view(card), charts=charts, images=_images(card, directory),
+                           generator=f"rai-audit {_version()}")
     except TemplateError as exc:
         if template is None:
             raise  # the shipped template failing is a bug, not bad input
