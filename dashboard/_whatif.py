@@ -1,15 +1,17 @@
 """What-if: rebuild a run's built-in MLP from its saved weights, score edited rows and attribute them.
 
-Read-only and safe: weights are read with ``torch.load(..., weights_only=True)`` (no pickle
-code runs), the layer shapes come from the state dict itself and are checked against the
-recorded config (``[model] kind = "mlp"``, its ``hidden`` widths) and ``models/preprocessor.json``.
-No training code is imported. A user factory model is never rebuilt: that would mean importing
-and running code named by the run.
+Read-only and safe: the model is the audit's own :class:`audit.models.MLP`, rebuilt by
+:func:`audit.models.rebuild_mlp`, whose weights go through the one safe loader
+(:func:`audit.models.read_weights`: file checks, then ``torch.load(..., weights_only=True)``, so no
+pickle code runs); the layer shapes must fit ``models/preprocessor.json`` and the recorded config
+(``[model] kind = "mlp"``, its ``hidden`` widths). No training code is imported. A user factory model
+is never rebuilt: that would mean importing and running code named by the run.
 
-Attributions are Integrated Gradients (Riemann, 64 steps) from a baseline of the encoded zero
-vector: numeric features at their training mean (they are standardised), categorical one-hot
-columns all zero (the training category shares are not in ``preprocessor.json``). They are summed
-over each feature's one-hot columns, like the audit's aggregation.
+Attributions are the audit's Integrated Gradients (:class:`audit.explain.IntegratedGradients`, Riemann
+midpoints, 64 steps) from a baseline of the encoded zero vector: numeric features at their training
+mean (they are standardised), categorical one-hot columns all zero (the training category shares are
+not in ``preprocessor.json``). They are summed over each feature's one-hot columns, like the audit's
+aggregation.
 """
 
 from __future__ import annotations
@@ -29,41 +31,34 @@ __all__ = ["FACTORY_NOTE", "MlpScorer", "load_preprocessor", "load_scorer"]
 FACTORY_NOTE = ("This run's model comes from a user factory (`[model] kind = \"factory\"`). The dashboard cannot rebuild it "
                 "safely: that would mean importing and running the factory's code from the run. What-if works for the "
                 "built-in MLP; for a factory model, score edited rows in Python with your own code and `audit.models`.")
-_BAD_STATE = ("{path}: the weights do not describe the built-in MLP (expected net.<i>.weight / net.<i>.bias pairs of "
-              "Linear layers ending in one output; found {found}). Fix: re-run the audit, or run 'rai-audit verify'.")
+_BAD_STATE = "What-if rebuilds the built-in MLP ({n_features} encoded inputs, hidden widths {hidden}, one output). {error}"
+_RUN_FIX = "Fix: re-run the audit, or run 'rai-audit verify' on the run."
 
 
 class MlpScorer:
-    """The built-in MLP as Linear/ReLU layers from a state dict; ``score`` gives P(positive) per encoded row."""
+    """A run's rebuilt built-in MLP: ``score`` gives P(positive) per encoded row, ``integrated_gradients`` attributes one."""
 
-    def __init__(self, layers: list[tuple[Any, Any]]) -> None:
-        self.layers = layers
+    def __init__(self, model: Any) -> None:
+        self.model = model
 
     def logits(self, X: Any) -> Any:
-        import torch
+        """The positive logit of each row of a float tensor, shape ``(n,)``."""
+        from audit.models import positive_logit
 
-        h = X
-        for i, (w, b) in enumerate(self.layers):
-            h = torch.nn.functional.linear(h, w, b)
-            if i < len(self.layers) - 1:
-                h = torch.relu(h)
-        return h[:, 0]
+        return positive_logit(self.model(X))
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        import torch
+        """P(positive) of each encoded row (float64)."""
+        from audit.models import predict_proba
 
-        with torch.no_grad():
-            return torch.sigmoid(self.logits(torch.as_tensor(np.asarray(X, np.float32)))).numpy().astype(np.float64)
+        return predict_proba(self.model, np.asarray(X, np.float32))
 
     def integrated_gradients(self, x: np.ndarray, *, steps: int = 64) -> np.ndarray:
-        """IG of the positive logit for one encoded row against the zero baseline."""
-        import torch
+        """IG of the positive logit for one encoded row against the zero baseline (Riemann midpoints)."""
+        from audit.explain import IntegratedGradients
 
-        x_t = torch.as_tensor(np.asarray(x, np.float32)).reshape(1, -1)
-        alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
-        path = (alphas[:, None] * x_t).requires_grad_(True)
-        self.logits(path).sum().backward()
-        return (x_t[0] * path.grad.mean(dim=0)).detach().numpy().astype(np.float64)
+        ig = IntegratedGradients(self.model, n_steps=steps, method="riemann_middle")
+        return ig.attribute(np.asarray(x, np.float32).reshape(1, -1))[0].astype(np.float64)
 
 
 def load_preprocessor(run_path: Path, rel: str | None) -> TabularPreprocessor:
@@ -72,30 +67,27 @@ def load_preprocessor(run_path: Path, rel: str | None) -> TabularPreprocessor:
 
 
 def load_scorer(run_path: Path, rel: str, *, n_features: int, hidden: list[int] | None) -> MlpScorer:
-    """Rebuild the MLP whose weights are at ``rel`` (``weights_only=True``); checks shapes against the config.
+    """Rebuild the built-in MLP whose weights are at ``rel`` (:func:`audit.models.rebuild_mlp`).
+
+    ``hidden`` (the recorded config's widths; None: the widths the weights hold) and ``n_features``
+    (the preprocessor's encoded columns) must fit the weights, which end in one output.
 
     Raises
     ------
     ModelError
         When the weights are not the built-in MLP's, or their shapes do not fit the preprocessor and config.
+    UnsafeFileError
+        When the file holds a pickle payload (never executed).
     """
-    import torch
+    from audit.models import rebuild_mlp
 
     path = run_file(run_path, rel)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict):
-        raise ModelError(_BAD_STATE.format(path=path, found=type(state).__name__))
-    idx = sorted({int(k.split(".")[1]) for k in state if k.startswith("net.") and k.endswith(".weight")})
-    layers = [(state.get(f"net.{i}.weight"), state.get(f"net.{i}.bias")) for i in idx]
-    shapes = [tuple(w.shape) for w, _ in layers if hasattr(w, "shape")]
-    ok = (layers and all(hasattr(w, "shape") and w.ndim == 2 and b is not None and b.shape == (w.shape[0],) for w, b in layers)
-          and shapes[0][1] == n_features and shapes[-1][0] == 1
-          and all(shapes[j][0] == shapes[j + 1][1] for j in range(len(shapes) - 1)))
-    if ok and hidden is not None and [s[0] for s in shapes[:-1]] != [int(h) for h in hidden]:
-        ok = False
-    if not ok:
-        raise ModelError(_BAD_STATE.format(path=path, found=f"layer shapes {shapes}, {n_features} encoded inputs, hidden {hidden}"))
-    return MlpScorer([(w.float(), b.float()) for w, b in layers])
+    try:
+        model = rebuild_mlp(path, n_features=n_features, hidden=hidden, n_outputs=1, fix=_RUN_FIX)
+    except ModelError as exc:
+        shown = "read from the weights" if hidden is None else list(hidden)
+        raise ModelError(_BAD_STATE.format(n_features=n_features, hidden=shown, error=exc)) from None
+    return MlpScorer(model)
 
 
 def attributions_by_feature(pre: TabularPreprocessor, encoded: np.ndarray) -> pd.DataFrame:

@@ -1,14 +1,12 @@
-"""How rai-audit reads a binary classifier's output.
+"""How rai-audit reads a model's output, and the losses it trains with.
 
-A model may end in one logit (shape ``(n,)`` or ``(n, 1)``) or two class
+A binary classifier may end in one logit (shape ``(n,)`` or ``(n, 1)``) or two class
 logits (shape ``(n, 2)``). Everything that trains, predicts or explains goes
 through these helpers so the three agree on what "the positive score" is.
+The built-in model is in :mod:`audit.models._builtin`, weight loading in :mod:`audit.models._weights`.
 """
 
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,7 +15,6 @@ from torch import nn
 from audit.exceptions import ModelError
 
 __all__ = [
-    "MLP",
     "RegressionLoss",
     "WeightedClassLoss",
     "class_weights",
@@ -26,7 +23,6 @@ __all__ = [
     "predict_proba",
     "check_output_shape",
     "count_parameters",
-    "load_weights",
 ]
 
 _BAD_OUTPUT = (
@@ -34,43 +30,6 @@ _BAD_OUTPUT = (
     "classifier: shape ({n},), ({n}, 1) (one logit) or ({n}, 2) (two class logits). "
     "Fix: end the model with nn.Linear(hidden, 1)."
 )
-
-
-class MLP(nn.Module):
-    """The built-in tabular model: Linear-ReLU blocks ending in one logit (or one output per class).
-
-    Parameters
-    ----------
-    n_features : int
-        Number of encoded input columns.
-    hidden : sequence of int
-        Width of each hidden layer, e.g. ``(64, 32)``.
-    dropout : float
-        Dropout after each hidden layer (0 disables it).
-    n_outputs : int
-        Outputs: 1 (a binary logit or a regression value) or the number of classes.
-
-    Examples
-    --------
-    >>> MLP(10, hidden=(8,))(torch.zeros(3, 10)).shape
-    torch.Size([3, 1])
-    """
-
-    def __init__(self, n_features: int, hidden: tuple[int, ...] | list[int] = (64, 32), dropout: float = 0.0,
-                 n_outputs: int = 1) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = n_features
-        for h in hidden:
-            layers += [nn.Linear(width, int(h)), nn.ReLU()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = int(h)
-        layers.append(nn.Linear(width, int(n_outputs)))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return self.net(x)
 
 
 def check_output_shape(output: torch.Tensor, n: int) -> None:
@@ -98,6 +57,7 @@ def predict_proba(model: nn.Module, X: np.ndarray | torch.Tensor, *, batch_size:
 
     Examples
     --------
+    >>> from audit.models import MLP
     >>> p = predict_proba(MLP(4, hidden=(3,)), np.zeros((5, 4), dtype=np.float32))
     >>> p.shape
     (5,)
@@ -188,92 +148,3 @@ def class_weights(y: np.ndarray, mode: str, *, n_classes: int = 2, rare_share: f
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
-
-
-_WEIGHTS_FIX = "Fix model.weights (relative to the config file)."
-_CHECKPOINT_KEYS = ("model_state_dict", "state_dict", "model")
-_WEIGHTS_CHECKPOINT = (
-    "{path} is a training checkpoint (keys {keys}), not a state dict: the model's weights are under {key!r}. "
-    "Expected the state dict alone. Fix: save it with torch.save(checkpoint[{key!r}], 'model.pt') and point "
-    "model.weights at that file."
-)
-_WEIGHTS_META = (
-    "{path} holds tensors on the meta device ({n}, e.g. {keys}): shapes with no values, as saved from a model built "
-    "on torch.device('meta'). Expected real weights; save the state dict of the trained model."
-)
-_WEIGHTS_UNSAFE = (
-    "Refused to load {path}: it contains pickled Python objects beyond tensors ({error}); nothing in it was run. "
-    "rai-audit only loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
-    "Save the weights with torch.save(model.state_dict(), path)."
-)
-_WEIGHTS_BAD = "Cannot read {path} as a torch state dict: {error}. The file may be truncated or not a .pt file; save it again."
-_WEIGHTS_MISMATCH = (
-    "The weights in {path} do not fit the configured model: missing keys {missing}, unexpected keys {unexpected}"
-    "{shapes}. Check model.hidden / model.factory match the model that was saved."
-)
-
-
-def _check_state(state: object, p: Path) -> None:
-    """A plain state dict of real tensors, or a message saying what the file holds instead."""
-    if isinstance(state, dict):
-        inner = [k for k in _CHECKPOINT_KEYS if isinstance(state.get(k), dict)]
-        if inner and not all(isinstance(v, torch.Tensor) for v in state.values()):
-            keys = sorted(map(str, state))[:8]
-            raise ModelError(_WEIGHTS_CHECKPOINT.format(path=p, keys=keys, key=inner[0]))
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelError(_WEIGHTS_BAD.format(path=p, error=f"expected a dict of tensors (a state dict), found {type(state).__name__}"))
-    meta = sorted(k for k, v in state.items() if v.is_meta)
-    if meta:
-        raise ModelError(_WEIGHTS_META.format(path=p, keys=meta[:3], n=len(meta)))
-
-
-def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load a state dict into ``model`` safely (``weights_only=True``), with clear errors.
-
-    Raises
-    ------
-    UnsafeFileError
-        The file holds a pickle payload (arbitrary objects); it is never executed.
-    ModelError
-        Missing, truncated or mismatched weights.
-    """
-    import pickle
-    import warnings
-    import zipfile
-
-    from audit.exceptions import UnsafeFileError
-
-    from audit.records.files import check_file, check_zip
-
-    p = check_file(path, what="Weights file", fix=_WEIGHTS_FIX, error=ModelError, limit="WEIGHTS")
-    if p.stat().st_size == 0:
-        raise ModelError(_WEIGHTS_BAD.format(path=p, error="the file is empty"))
-    check_zip(p, what="Weights file", fix=_WEIGHTS_FIX, error=ModelError, limit="WEIGHTS")
-    try:
-        with warnings.catch_warnings():
-            # torch warns about pickle protocols of hostile files; the error below says all the user needs.
-            warnings.simplefilter("ignore", UserWarning)
-            state = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "Weights only load failed" in text or "Unsupported global" in text or "weights_only" in text:
-            # Name only the refused global: torch's own text goes on to suggest allow-listing it, which
-            # for a file of unknown origin is exactly the wrong advice.
-            found = re.search(r"GLOBAL\s+([\w.]+)", text)
-            what = f"it references {found.group(1)}" if found else "it is not a plain tensor file"
-            raise UnsafeFileError(_WEIGHTS_UNSAFE.format(path=p, error=what)) from None
-        raise ModelError(_WEIGHTS_BAD.format(path=p, error=text.splitlines()[0][:200])) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
-        raise ModelError(_WEIGHTS_BAD.format(path=p, error=first[:200])) from None
-    _check_state(state, p)
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}" for k in set(own) & set(state)
-              if tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        raise ModelError(_WEIGHTS_MISMATCH.format(path=p, missing=missing[:5], unexpected=unexpected[:5],
-                                                  shapes=f", shape mismatches {shapes[:3]}" if shapes else ""))
-    model.load_state_dict(state)
-    return model

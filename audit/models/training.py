@@ -32,7 +32,8 @@ from torch import nn
 
 from audit.config import ModelSection
 from audit.exceptions import ModelError
-from audit.models._outputs import MLP, binary_loss, count_parameters
+from audit.models._builtin import MLP
+from audit.models._outputs import binary_loss, count_parameters
 from audit.tasks import TaskSpec
 
 __all__ = ["AUTO_EPOCHS", "AUTO_STEPS", "PATIENCE", "EarlyStopping", "auto_epochs", "build_model", "make_optimizer",
