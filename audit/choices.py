@@ -3,8 +3,10 @@
 The config validates against these names, the command line offers them, the
 cards and the dashboard display them, and the library functions check their
 arguments against them. A name is added here once; a test holds each library
-registry (Opacus's accountants, Fairlearn's constraints, the explainers, the gate
-resolvers, the bundled datasets) equal to the names listed here.
+registry (Opacus's accountants, Fairlearn's constraints, the explainers, the bundled
+datasets) equal to the names listed here. The metrics a gate can name are registered with
+their specifications in :mod:`audit.metrics` (built on the names here: the disparities
+each task's group report computes, the tasks and what they allow).
 
 This module imports nothing but the standard library, so the CLI, the config and
 the dashboard can read it without importing torch.
@@ -13,7 +15,7 @@ Examples
 --------
 >>> "equal_opportunity" in MITIGATION_CONSTRAINTS
 True
->>> GATE_METRICS["four_fifths_ratio"].needs_feature
+>>> "demographic_parity_ratio" in FAIRNESS_DISPARITIES
 True
 >>> one_of(("prv", "rdp", "gdp"))
 '"prv", "rdp" or "gdp"'
@@ -36,12 +38,10 @@ __all__ = [
     "EXPLAIN_BASELINES",
     "FAIRNESS_DISPARITIES",
     "GATE_GROUPS",
-    "GATE_METRICS",
     "GATE_OUTCOMES",
     "GATE_SEVERITIES",
     "GRAD_SAMPLE_MODES",
     "IDENTITY_CATEGORIES",
-    "GateMetricInfo",
     "IDENTIFIER_POLICIES",
     "IMAGE_METHODS",
     "INPUT_KINDS",
@@ -58,7 +58,6 @@ __all__ = [
     "TASKS",
     "TASK_KINDS",
     "TaskKind",
-    "TEXT_METRICS",
     "THRESHOLD_RULES",
     "CLASS_WEIGHTS",
     "UNDEFINED_MODES",
@@ -221,73 +220,6 @@ REGRESSION_DISPARITIES = (
     "mae_difference", "mae_ratio", "rmse_difference", "rmse_ratio", "mean_prediction_difference",
     "mean_error_difference", "worst_group_mae", "worst_group_rmse",
 )  # fmt: skip
-#: Figures of the text audits (audit.text): counterfactual identity terms and the identity-subgroup AUCs.
-TEXT_METRICS = ("counterfactual_flip_rate", "counterfactual_score_change", "subgroup_auc_min", "bpsn_auc_min",
-                "bnsp_auc_min")
-
-_CLASSIFICATION = ("binary", "multiclass")
-
-
-class GateMetricInfo(NamedTuple):
-    """What a gate metric means, whether a gate on it must name a sensitive ``feature``, and where it exists.
-
-    ``tasks`` are the config tasks whose audits compute it; ``needs_text`` marks the text audits'
-    figures (a ``data.text_column`` is needed), ``tables_only`` those a text audit never computes.
-    """
-
-    description: str
-    needs_feature: bool = False
-    tasks: tuple[str, ...] = CONFIG_TASKS
-    needs_text: bool = False
-    tables_only: bool = False  # computed on tabular features only (no text audit has it)
-
-
-def _disparity_info(name: str) -> GateMetricInfo:
-    tasks = tuple(t for t, names in (("binary", FAIRNESS_DISPARITIES), ("multiclass", MULTICLASS_DISPARITIES),
-                                     ("regression", REGRESSION_DISPARITIES)) if name in names)
-    return GateMetricInfo(f"fairness disparity ({name})", needs_feature=True, tasks=tasks)
-
-
-#: Every metric a gate can name. audit.verdict.gates.GATE_METRICS resolves each of them in a result.
-GATE_METRICS: dict[str, GateMetricInfo] = {
-    "accuracy": GateMetricInfo("test accuracy of the model", tasks=_CLASSIFICATION),
-    "roc_auc": GateMetricInfo("test ROC AUC of the model", tasks=("binary",)),
-    "accuracy_drop": GateMetricInfo("reference accuracy minus private accuracy", tasks=_CLASSIFICATION),
-    "macro_f1": GateMetricInfo("test macro-averaged F1 of the model", tasks=("multiclass",)),
-    "balanced_accuracy": GateMetricInfo("test balanced accuracy (macro recall) of the model", tasks=("multiclass",)),
-    "mae": GateMetricInfo("test mean absolute error of the model (target units)", tasks=("regression",)),
-    "rmse": GateMetricInfo("test root mean squared error of the model (target units)", tasks=("regression",)),
-    "r2": GateMetricInfo("test coefficient of determination (R²) of the model", tasks=("regression",)),
-    "mae_increase": GateMetricInfo("private MAE minus reference MAE (target units)", tasks=("regression",)),
-    "epsilon_spent": GateMetricInfo("ε spent by DP training (accountant)"),
-    "membership_inference_auc": GateMetricInfo("highest membership-inference attack AUC"),
-    "canary_epsilon_lower_bound": GateMetricInfo("empirical ε lower bound from the one-run canary audit"),
-    "canary_noise_ratio": GateMetricInfo(
-        "noise released on the gradient canaries over the noise the accountant assumed (about 1 when correct)"),
-    "four_fifths_ratio": GateMetricInfo("selection-rate ratio (four-fifths rule)", needs_feature=True, tasks=("binary",)),
-    "sensitive_feature_share": GateMetricInfo("share of attribution on the sensitive feature", needs_feature=True,
-                                              tables_only=True),
-    "n_parameters": GateMetricInfo("trainable parameters"),
-    "training_time_s": GateMetricInfo("training wall time in seconds"),
-    "max_significant_slice_error_rate": GateMetricInfo(
-        "highest error rate of a test-set slice that errs significantly more often than the model overall "
-        "(Holm-corrected over every slice examined); the overall error rate when no slice does", tasks=_CLASSIFICATION,
-        tables_only=True),
-    **{name: _disparity_info(name)
-       for name in dict.fromkeys((*FAIRNESS_DISPARITIES, *MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES))},
-    "counterfactual_flip_rate": GateMetricInfo(
-        "highest share of test texts whose prediction flips when one identity term is swapped for another of its "
-        "category (Garg et al. 2019)", tasks=("binary",), needs_text=True),
-    "counterfactual_score_change": GateMetricInfo(
-        "highest mean absolute change of the positive score when one identity term is swapped for another",
-        tasks=("binary",), needs_text=True),
-    "subgroup_auc_min": GateMetricInfo("lowest subgroup AUC over the identities the test texts mention (Borkan et al. "
-                                       "2019)", tasks=("binary",), needs_text=True),
-    "bpsn_auc_min": GateMetricInfo("lowest BPSN AUC (background positive, subgroup negative) over the identities",
-                                   tasks=("binary",), needs_text=True),
-    "bnsp_auc_min": GateMetricInfo("lowest BNSP AUC (background negative, subgroup positive) over the identities",
-                                   tasks=("binary",), needs_text=True),
-}
 
 
 def one_of(choices: Iterable[str]) -> str:

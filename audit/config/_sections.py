@@ -321,7 +321,7 @@ class CardSection:
 class GateSpec:
     """One policy gate: a metric, a bound and a severity."""
 
-    metric: str = _spec("a metric name (see audit.choices.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
+    metric: str = _spec("a metric name (see audit.metrics.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
     model: str = _choice("model", MODEL_ROLES, default="private")
     feature: str | None = _spec("a sensitive feature name (for fairness and reliance metrics)", check=lambda v: isinstance(v, str), default=None)
     max: float | None = _spec("a number (the metric must be <= max)", check=_is_num, default=None)

@@ -17,8 +17,6 @@ from typing import Any
 
 from audit.choices import (
     CONFIG_TASKS,
-    FAIRNESS_DISPARITIES,
-    GATE_METRICS,
     TASK_KINDS,
     TaskKind,
     one_of,
@@ -45,6 +43,7 @@ from audit.config._spec import (
     _unknown,
 )
 from audit.exceptions import ConfigError
+from audit.metrics import GATE_METRICS
 
 _HEADER = "The audit config {source} has {n} problem{s}:\n{body}"
 _GATE_UNKNOWN_METRIC = "'gates[{i}].metric': unknown metric '{metric}'{hint}. Valid metrics: {valid}."
@@ -188,7 +187,7 @@ def _task_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) ->
 
 
 def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refused: set[str]) -> None:
-    """Each gate names a metric of :data:`audit.choices.GATE_METRICS`, with a feature when it needs one."""
+    """Each gate names a metric of :data:`audit.metrics.GATE_METRICS`, with a feature when it needs one."""
     for i, gate in gates.items():
         if not gate.metric or f"gates[{i}].metric" in refused:
             continue  # already reported as missing or of the wrong type
@@ -199,7 +198,7 @@ def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refu
             problems.append(_GATE_UNKNOWN_METRIC.format(i=i, metric=gate.metric, hint=hint, valid=", ".join(sorted(GATE_METRICS))))
         elif info.needs_feature and not gate.feature:
             problems.append(_GATE_NEEDS_FEATURE.format(i=i, metric=gate.metric))
-        if info is not None and gate.groups == "all" and gate.metric not in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
+        if info is not None and gate.groups == "all" and not info.groups_apply:
             problems.append(_GATE_GROUPS_UNUSED.format(i=i, metric=gate.metric))
 
 
@@ -231,8 +230,7 @@ def _gate_task_problems(gates: dict[int, GateSpec], task: str, text: bool, probl
             problems.append(f"'gates[{i}].metric' = \"{gate.metric}\" is computed on table features; a text audit "
                             "(data.text_column) explains tokens and has no slices of features. Fix: gate on a text "
                             "figure (counterfactual_flip_rate, subgroup_auc_min, ...) or remove the gate.")
-        if gate.groups == "all" and not _kind(task).disparities_over_all_groups and \
-                gate.metric in (*FAIRNESS_DISPARITIES, "four_fifths_ratio"):
+        if gate.groups == "all" and not _kind(task).disparities_over_all_groups and info.groups_apply:
             problems.append(f"'gates[{i}].groups' ({gate.metric}): 'groups = \"all\"' applies to binary audits; the "
                             f"disparities of a {task} audit compare the groups with enough data (every group stays in "
                             "the tables). Fix: remove it from this gate.")

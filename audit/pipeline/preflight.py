@@ -28,6 +28,7 @@ from typing import Any
 
 from audit.choices import TASK_KINDS
 from audit.exceptions import ConfigError
+from audit.metrics import GATE_METRICS
 
 __all__ = ["Preflight", "check_before_training", "gate_problems", "raise_problems"]
 
@@ -41,22 +42,6 @@ _NOISE_RATIO_INPUT = ("canary_noise_ratio is measured only by white-box gradient
                       "canaries ({why}). Fix: remove the gate or use a model of nn.Linear/nn.Conv2d layers.")
 _CANARY_ROWS = ("privacy.canaries = {m}: input canaries are {m} training rows with flipped labels, but there are only {n} "
                 "training rows. Fix: use at most {most} canaries.")
-
-# What each gate metric needs besides its model: (config predicate, what, fix).
-_NEEDS_SECTION = {
-    "epsilon_spent": (lambda c: c.privacy.enabled, "DP training", "set privacy.enabled = true"),
-    "accuracy_drop": (lambda c: c.privacy.enabled, "a private model to compare with the reference",
-                      "set privacy.enabled = true"),
-    "mae_increase": (lambda c: c.privacy.enabled, "a private model to compare with the reference",
-                     "set privacy.enabled = true"),
-    "membership_inference_auc": (lambda c: c.privacy.membership_inference, "the membership-inference attack",
-                                 "set privacy.membership_inference = true"),
-    "canary_epsilon_lower_bound": (lambda c: c.privacy.enabled and c.privacy.canary_audit, "the canary audit",
-                                   "set privacy.canary_audit = true"),
-    "canary_noise_ratio": (lambda c: c.privacy.enabled and c.privacy.canary_audit, "the canary audit",
-                           "set privacy.canary_audit = true"),
-    "sensitive_feature_share": (lambda c: c.explain.enabled, "explanations", "set explain.enabled = true"),
-}
 
 
 def _valid_features(config: Any) -> list[str]:
@@ -76,9 +61,10 @@ def gate_problems(config: Any) -> list[str]:
             why.append(_PRIVATE_OFF)
         if gate.feature is not None and gate.feature not in valid:
             why.append(_FEATURE.format(feature=gate.feature, valid=valid))
-        need = _NEEDS_SECTION.get(gate.metric)
-        if need is not None and not need[0](config):
-            why.append(_NEEDS.format(what=need[1], fix=need[2]))
+        spec = GATE_METRICS.get(gate.metric)  # what each metric needs besides its model: its registered Needs
+        need = spec.needs if spec is not None else None
+        if need is not None and not need.enabled(config):
+            why.append(_NEEDS.format(what=need.what, fix=need.fix))
         problems += [_GATE.format(i=i, label=gate.label, why=w) for w in why]
     return problems
 

@@ -10,13 +10,31 @@ from audit.config import config_from_dict
 BASE = {"data": {"bundled": "adult", "target": "income", "positive_label": ">50K", "sensitive_features": ["sex"]}}
 
 
-def test_gate_metrics_match_the_resolvers_in_gates():
-    from audit.verdict.gates import GATE_METRICS
+def test_gate_metrics_are_one_registry_that_config_preflight_and_verdict_read():
+    from audit.config import _validate
+    from audit.metrics import GATE_METRICS
+    from audit.pipeline import preflight
+    from audit.verdict import gates
 
-    assert set(GATE_METRICS) == set(choices.GATE_METRICS)
-    for name, metric in GATE_METRICS.items():
-        info = choices.GATE_METRICS[name]
-        assert (metric.description, metric.needs_feature) == (info.description, info.needs_feature), name
+    assert _validate.GATE_METRICS is GATE_METRICS and preflight.GATE_METRICS is GATE_METRICS
+    assert gates.GATE_METRICS is GATE_METRICS
+    assert not hasattr(choices, "GATE_METRICS")  # no second list to keep equal
+
+
+def test_the_disparity_gates_are_the_disparities_each_group_report_computes():
+    from audit.fairness import _multiclass, _regression
+    from audit.metrics import GATE_METRICS
+
+    computed = {"binary": set(choices.FAIRNESS_DISPARITIES), "multiclass": set(_multiclass.DISPARITIES),
+                "regression": set(_regression.DISPARITIES)}
+    assert computed["multiclass"] == set(choices.MULTICLASS_DISPARITIES)
+    assert computed["regression"] == set(choices.REGRESSION_DISPARITIES)
+    for task, names in computed.items():
+        gated = {n for n, s in GATE_METRICS.items() if s.family == "fairness" and task in s.tasks}
+        assert gated - {"four_fifths_ratio", "sensitive_feature_share"} == names, task
+    # groups = "all" applies where the report keeps Fairlearn's all-groups numbers
+    for spec in GATE_METRICS.values():
+        assert not spec.groups_apply or any(choices.TASK_KINDS[t].disparities_over_all_groups for t in spec.tasks)
 
 
 def test_accountants_are_opacus_mechanisms():
@@ -86,6 +104,8 @@ def test_config_accepts_every_choice_the_library_offers(section, key, values):
 
 
 def test_config_accepts_every_gate_metric_severity_and_model():
+    from audit.metrics import GATE_METRICS
+
     gates = [{"metric": "accuracy", "min": 0.5, "severity": s, "model": m}
              for s in choices.GATE_SEVERITIES for m in choices.MODEL_ROLES]
     assert len(config_from_dict({**BASE, "gates": gates}).gates) == len(gates)
@@ -98,13 +118,13 @@ def test_config_accepts_every_gate_metric_severity_and_model():
             if task != "binary":
                 data.pop("positive_label", None)
             extra = {"model": {"kind": "text"}} if text else {}
-            names = [n for n, info in choices.GATE_METRICS.items()
+            names = [n for n, info in GATE_METRICS.items()
                      if task in info.tasks and (text or not info.needs_text) and not (text and info.tables_only)]
             gates = [{"metric": n, "max": 1.0, "feature": "sex"} for n in names]
             cfg = config_from_dict({**BASE, **extra, "task": task, "data": data, "gates": gates})
             assert len(cfg.gates) == len(gates)
             accepted |= set(names)
-    assert accepted == set(choices.GATE_METRICS)  # every metric is accepted by some task
+    assert accepted == set(GATE_METRICS)  # every metric is accepted by some task
 
 
 def test_choices_imports_only_the_standard_library():

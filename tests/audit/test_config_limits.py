@@ -105,7 +105,7 @@ def test_gate_messages_name_the_entry_in_the_file():
 
 def test_gate_metric_of_wrong_type_is_not_also_an_unknown_metric():
     assert _problems(gates=[{"metric": 3, "min": 0.5}]) == [
-        "'gates[0].metric': expected a metric name (see audit.choices.GATE_METRICS), found 3."]
+        "'gates[0].metric': expected a metric name (see audit.metrics.GATE_METRICS), found 3."]
 
 
 @pytest.mark.parametrize("section, key, value, needle", [
