@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.choices import TASK_KINDS, TaskKind
+from audit.metrics import headline_metrics
 from reports._definitions import (
     COLUMN_LABELS,
     METRIC_DEFINITIONS,
@@ -52,8 +53,17 @@ class Column:
         return f"Test {self.name}"
 
 
+def _columns(task: str, **presentation: dict[str, Any]) -> tuple[Column, ...]:
+    """The headline performance metrics of config task ``task`` as columns: key, ``ModelSummary`` attribute and label
+    as registered (:func:`audit.metrics.headline_metrics`, in its order); ``presentation`` adds a metric's digits and
+    units."""
+    return tuple(Column(m.name, m.model_field or m.name, m.headline or m.title, **presentation.get(m.name, {}))
+                 for m in headline_metrics(task))
+
+
 #: What every record's model summary holds; a kind without its own columns shows these.
-BASE_COLUMNS = (Column("accuracy", "test_accuracy", "accuracy"), Column("roc_auc", "test_roc_auc", "ROC AUC"))
+BASE_COLUMNS = _columns("binary")
+_IN_TARGET_UNITS: dict[str, Any] = {"digits": 2, "target_units": True, "lower_is_better": True}
 
 
 @dataclass(frozen=True)
@@ -152,8 +162,7 @@ KIND_VIEWS: dict[str, KindView] = {
     ),
     "multiclass": KindView(
         kind=TASK_KINDS["multiclass"],
-        performance=(Column("accuracy", "test_accuracy", "accuracy"), Column("macro_f1", "test_macro_f1", "macro F1"),
-                     Column("balanced_accuracy", "test_balanced_accuracy", "balanced accuracy")),
+        performance=_columns("multiclass"),
         n_tiles=2, group_metrics=("accuracy", "macro_recall", "macro_f1"),
         disparities=("accuracy_difference", "macro_recall_difference", "macro_f1_difference",
                      "selection_rate_difference_ovr", "selection_rate_ratio_ovr", "recall_difference_ovr"),
@@ -170,9 +179,7 @@ KIND_VIEWS: dict[str, KindView] = {
     ),
     "regression": KindView(
         kind=TASK_KINDS["regression"],
-        performance=(Column("mae", "test_mae", "MAE", digits=2, target_units=True, lower_is_better=True),
-                     Column("rmse", "test_rmse", "RMSE", digits=2, target_units=True, lower_is_better=True),
-                     Column("r2", "test_r2", "R²")),
+        performance=_columns("regression", mae=_IN_TARGET_UNITS, rmse=_IN_TARGET_UNITS),
         n_tiles=3, group_metrics=("mae", "rmse", "mean_prediction", "mean_target", "mean_error"),
         disparities=("mae_difference", "mae_ratio", "rmse_difference", "rmse_ratio", "mean_prediction_difference",
                      "mean_error_difference", "worst_group_mae", "worst_group_rmse"),

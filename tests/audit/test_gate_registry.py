@@ -122,3 +122,13 @@ def test_the_gate_metric_reference_is_current():
         "docs/gate_metrics.md is stale: run python -m audit.metrics._reference")
     for name in GATE_METRICS:
         assert f"| `{name}` |" in reference_markdown()
+
+
+def test_the_card_and_dashboard_performance_columns_are_the_registered_headline_metrics():
+    from audit.choices import TASK_KINDS
+    from reports._kinds import kind_view
+
+    for task, kind in TASK_KINDS.items():
+        columns = kind_view(kind).columns
+        assert [(c.key, c.attr, c.heading) for c in columns] == [
+            (m.name, m.model_field, m.title) for m in headline_metrics(task)], task
