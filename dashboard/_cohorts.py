@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.choices import TASK_KINDS, TaskKind
 from audit.slices import slice_mask
 
-__all__ = ["COHORT_METRICS", "COHORT_PARAM", "task_cohort_metrics", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "widget_label"]
+__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "task_cohort_metrics", "widget_label"]
 
 COHORT_PARAM = "cohort"
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-]*")
@@ -160,13 +161,6 @@ def cohort_metrics(preds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-COHORT_METRICS = {
-    "binary": ["error rate", "accuracy", "selection rate", "tpr", "fpr"],
-    "multiclass": ["error rate", "accuracy"],
-    "regression": ["mae", "mean error", "mean prediction", "mean target"],
-}
-
-
 def _t_interval(x: np.ndarray) -> tuple[float | None, float | None]:
     if len(x) < 2:
         return None, None
@@ -176,9 +170,11 @@ def _t_interval(x: np.ndarray) -> tuple[float | None, float | None]:
     return float(x.mean()) - half, float(x.mean()) + half
 
 
-def task_cohort_metrics(preds: pd.DataFrame, *, kind: str) -> pd.DataFrame:
-    """:func:`cohort_metrics` for any label kind: binary as there; multiclass: accuracy and error rate (Wilson 95%);
-    regression: MAE, mean error (prediction − target), mean prediction and mean target, each with a t 95% interval.
+def task_cohort_metrics(preds: pd.DataFrame, *, kind: str | TaskKind) -> pd.DataFrame:
+    """:func:`cohort_metrics` for any kind of target (the record's ``AuditResult.kind``, or its name), the columns of
+    its ``reports._kinds.KindView.cohort_metrics``: a positive class as there; several classes: accuracy and error
+    rate (Wilson 95%); a number: MAE, mean error (prediction − target), mean prediction and mean target, each with a
+    t 95% interval.
 
     Examples
     --------
@@ -186,12 +182,13 @@ def task_cohort_metrics(preds: pd.DataFrame, *, kind: str) -> pd.DataFrame:
     >>> round(float(task_cohort_metrics(f, kind="regression").loc[0, "mae"]), 4)
     0.6667
     """
-    if kind == "binary":
+    k = kind if isinstance(kind, TaskKind) else TASK_KINDS[kind]
+    if k.has_positive_class:
         return cohort_metrics(preds)
     rows = []
     for model, part in preds.groupby("model", sort=False):
         row: dict[str, Any] = {"model": model, "rows": len(part)}
-        if kind == "regression":
+        if not k.classifier:
             y, p = part["y_true"].to_numpy(np.float64), part["y_pred"].to_numpy(np.float64)
             for name, x in (("mae", np.abs(p - y)), ("mean error", p - y), ("mean prediction", p), ("mean target", y)):
                 row[name] = float(x.mean()) if len(x) else None

@@ -17,11 +17,10 @@ from audit.result import AuditResult
 from dashboard import _charts as charts
 from dashboard._data import fmt, fmt_ci, md_escape, metric_parts
 from dashboard._ui import chart, not_applicable, not_run, table
+from reports._kinds import KindView
 
 __all__ = ["compare_task_models", "compare_text_models"]
 
-_Y = {"multiclass": {"accuracy": "accuracy", "macro F1": "macro_f1", "balanced accuracy": "balanced_accuracy"},
-      "regression": {"MAE": "mae", "RMSE": "rmse", "R²": "r2"}}
 _BINARY_ONLY = ("The mitigations and the privacy–utility curve's demographic-parity and equalized-odds points are "
                 "computed for binary classifiers only, so this comparison shows the audited models.")
 
@@ -40,8 +39,9 @@ def _pair_rows(r: AuditResult, *, y_key: str, metric: str, feature: str) -> list
     return rows
 
 
-def compare_task_models(r: AuditResult, kind: str) -> None:
-    """The headline figure against a group disparity, per model, for a multiclass or regression run."""
+def compare_task_models(r: AuditResult, view: KindView) -> None:
+    """A performance figure of the kind (``view.performance``) against a group disparity, per model, for a kind with
+    its own figures (multiclass, regression)."""
     tf = r.task_fairness
     features = list(dict.fromkeys(f for M in (tf.models.values() if tf is not None else []) for f in M.by_feature))
     if not features:
@@ -54,8 +54,10 @@ def compare_task_models(r: AuditResult, kind: str) -> None:
     feature = a.selectbox("Sensitive feature", features, key="cmp_feature",
                           index=features.index(gated[0].feature) if gated else 0)
     metric = b.selectbox("Disparity", metrics, key="cmp_metric", index=metrics.index(gated[0].metric) if gated else 0)
-    y_label = c.selectbox("Figure", list(_Y[kind]), key="cmp_y")
-    frame = pd.DataFrame(_pair_rows(r, y_key=_Y[kind][y_label], metric=metric, feature=feature),
+    figures = {col.name: col for col in view.performance}
+    y_label = c.selectbox("Figure", list(figures), key="cmp_y")
+    column = figures[y_label]
+    frame = pd.DataFrame(_pair_rows(r, y_key=column.key, metric=metric, feature=feature),
                          columns=["model", "kind", "figure", "y lo", "y hi", "disparity", "d lo", "d hi"])
     frame = frame.dropna(subset=["figure", "disparity"])
     if frame.empty:
@@ -66,9 +68,9 @@ def compare_task_models(r: AuditResult, kind: str) -> None:
     y_bounds = [{"value": g.min if g.min is not None else g.max,
                  "label": f"gate {g.severity}: {'≥' if g.min is not None else '≤'} "
                           f"{fmt(g.min if g.min is not None else g.max)} ({g.model})"}
-                for g in r.gates if g.metric == _Y[kind][y_label] and g.feature is None
+                for g in r.gates if g.metric == column.key and g.feature is None
                 and (g.min is not None or g.max is not None)]
-    better = "down" if kind == "regression" and y_label != "R²" else "up"
+    better = "down" if column.lower_is_better else "up"
     chart(charts.scatter_with_ci(frame, x="disparity", y="figure", label="model", kind="kind", x_lo="d lo", x_hi="d hi",
                                  y_lo="y lo", y_hi="y hi", x_bounds=x_bounds, y_bounds=y_bounds,
                                  x_title=f"{metric} ({feature})", y_title=f"test {y_label}",

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.verdict.concerns import concerns_of
+from audit.choices import TASK_KINDS, TaskKind
 from audit.exceptions import DataError, RunDirError
-from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
 from audit.records.rundir import confine
+from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
+from audit.verdict.concerns import concerns_of
+from reports._kinds import kind_view
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -28,11 +30,10 @@ __all__ = [
     "gaps",
     "md_escape",
     "metric_parts",
+    "rates_table",
     "read_predictions",
     "run_file",
-    "task_kind",
     "run_summary",
-    "rates_table",
 ]
 
 PREDICTION_COLUMNS = ("model", "y_true", "y_pred", "y_score")
@@ -172,20 +173,18 @@ def _worst_disparity(fairness_model: ModelFairness | None, name: str) -> tuple[f
 
 
 def _task_figures(r: AuditResult, model: str) -> str | None:
-    """The figures a multiclass, regression or text run is judged by, as one line (None for a binary run)."""
+    """The figures a run is judged by beyond accuracy, as one line: its kind's own (macro F1, MAE...) and a text
+    classifier's worst counterfactual flip rate (None for a binary table)."""
     info = r.models.get(model)
-    kind = task_kind(r)
-    if info is None or kind in ("binary", "image"):
+    if info is None:
         return None
-    if kind == "regression":
-        parts = [("MAE", info.test_mae), ("RMSE", info.test_rmse), ("R²", info.test_r2)]
-    elif kind == "multiclass":
-        parts = [("macro F1", info.test_macro_f1), ("balanced accuracy", info.test_balanced_accuracy)]
-    else:
+    parts = [(c.name, getattr(info, c.attr, None)) for c in kind_view(r).performance if c.key != "accuracy"]
+    if r.is_text:
         audit = r.text.models.get(model) if r.text is not None else None
         worst = ((audit.counterfactual if audit is not None else None) or {}).get("max_flip_rate") or {}
-        parts = [("worst counterfactual flip rate", worst.get("value") if isinstance(worst, dict) else None)]
-    return f"{model}: " + ", ".join(f"{k} {fmt(v)}" for k, v in parts if _finite(v) is not None) or None
+        parts.append(("worst counterfactual flip rate", worst.get("value") if isinstance(worst, dict) else None))
+    shown = [f"{k} {fmt(v)}" for k, v in parts if _finite(v) is not None]
+    return f"{model}: " + ", ".join(shown) if shown else None
 
 
 def run_summary(result: AuditResult | dict[str, Any], *, name: str) -> dict[str, Any]:
@@ -259,28 +258,10 @@ def run_file(run_dir: Path, rel: Any) -> Path:
     return path
 
 
-def task_kind(result: AuditResult | dict[str, Any]) -> str:
-    """The kind of audit a page has to show: ``binary``, ``multiclass``, ``regression``, ``text`` or ``image``.
-
-    An older record without ``task`` is binary; a text classifier is ``text`` whatever its number of classes.
-
-    Examples
-    --------
-    >>> task_kind({"task": "regression"}), task_kind({}), task_kind({"task": "text-classification"})
-    ('regression', 'binary', 'text')
-    """
-    r = as_result(result)
-    task = (r.task if r.has("task") else None) or "binary-classification"
-    if r.text is not None or task == "text-classification":
-        return "text"
-    return {"multiclass-classification": "multiclass", "regression": "regression",
-            "image-classification": "image"}.get(str(task), "binary")
-
-
-def _check_task_columns(frame: pd.DataFrame, task: str) -> list[str]:
-    """Convert y_true/y_pred/y_score of a multiclass or regression file in place; the problems found."""
+def _check_task_columns(frame: pd.DataFrame, kind: TaskKind) -> list[str]:
+    """Convert y_true/y_pred/y_score of a file of class labels or of numbers in place; the problems found."""
     problems = []
-    if task == "regression":
+    if not kind.classifier:  # numbers in target units
         for col in ("y_true", "y_pred", "y_score"):
             values = pd.to_numeric(frame[col], errors="coerce").astype(np.float64)
             if not np.isfinite(values.to_numpy()).all():
@@ -298,13 +279,13 @@ def _check_task_columns(frame: pd.DataFrame, task: str) -> list[str]:
     return problems
 
 
-def read_predictions(path: Path, *, task: str = "binary") -> pd.DataFrame:
+def read_predictions(path: Path, *, task: str | TaskKind = "binary") -> pd.DataFrame:
     """Read and check ``predictions.csv``: one row per test example and model.
 
     Sensitive columns are read as strings (missing stays missing), so a group
-    called ``"1"`` is not turned into a number. ``task`` (:func:`task_kind`) sets what the label columns hold:
-    0/1 for a binary (or binary text) model, class labels (text) for a multiclass one, numbers in target units
-    for a regression.
+    called ``"1"`` is not turned into a number. ``task`` (the record's ``AuditResult.kind``, or its name) sets what
+    the label columns hold: 0/1 for a model with a positive class, class labels (text) for one of several classes,
+    numbers in target units for a regression.
 
     Raises
     ------
@@ -318,12 +299,13 @@ def read_predictions(path: Path, *, task: str = "binary") -> pd.DataFrame:
     missing = [c for c in PREDICTION_COLUMNS if c not in header]
     if missing:
         raise DataError(_PRED_MISSING.format(path=path, missing=missing, expected=list(PREDICTION_COLUMNS)))
-    if task in ("multiclass", "regression"):
+    kind = task if isinstance(task, TaskKind) else TASK_KINDS.get(str(task), TASK_KINDS["binary"])
+    if not kind.has_positive_class:
         dtypes = {c: "string" for c in header if c not in ("y_score",)}
         frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
-        problems = _check_task_columns(frame, task)
+        problems = _check_task_columns(frame, kind)
         if problems:
-            raise DataError(_PRED_BAD_TASK.format(path=path, problem="; ".join(problems), task=task), problems=problems)
+            raise DataError(_PRED_BAD_TASK.format(path=path, problem="; ".join(problems), task=kind.name), problems=problems)
         return frame
     dtypes = {c: "string" for c in header if c not in PREDICTION_COLUMNS[1:]}
     frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")

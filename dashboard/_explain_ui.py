@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from audit.choices import TaskKind
 from dashboard import _charts as charts
 from dashboard._data import fmt, md_escape
 from dashboard._ui import chart, table
@@ -15,19 +16,21 @@ from dashboard._ui import chart, table
 __all__ = ["example_label", "per_class_frame", "show_per_class_importance"]
 
 
-def example_label(e: Any, *, task: str, explained_class: Any = None) -> str:
-    """How a per-example explanation is listed: what the true value and the explained output mean for the task.
+def example_label(e: Any, *, kind: TaskKind, explained_class: Any = None) -> str:
+    """How a per-example explanation is listed: what the true value and the explained output mean for the kind.
 
     Examples
     --------
+    >>> from audit.choices import TASK_KINDS
     >>> from audit.result import Example
-    >>> example_label(Example(row=3, kind="sample", y_true=1, y_score=0.25), task="multiclass", explained_class="Sales")
+    >>> example_label(Example(row=3, kind="sample", y_true=1, y_score=0.25), kind=TASK_KINDS["multiclass"],
+    ...               explained_class="Sales")
     'row 3 · sample · true class is Sales: yes · P(Sales) 0.250'
     """
     head = f"row {e.row} · {e.kind}"
-    if task == "regression":
+    if not kind.classifier:
         return f"{head} · target {fmt(e.y_true)} · prediction {fmt(e.y_score)} (standardised)"
-    if task == "multiclass" and explained_class is not None:
+    if kind.has_classes and explained_class is not None:
         is_class = {1: "yes", 0: "no", True: "yes", False: "no"}.get(e.y_true, e.y_true)
         return f"{head} · true class is {explained_class}: {is_class} · P({explained_class}) {fmt(e.y_score)}"
     return f"{head} · true {e.y_true} · score {fmt(e.y_score)}"

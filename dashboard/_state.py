@@ -23,9 +23,9 @@ import streamlit as st
 
 from audit.exceptions import AuditError, RunDirError
 from audit.fairness import MISSING_GROUP, threshold_analysis
-from audit.result import AuditResult
 from audit.records.rundir import confine, list_runs, load_result, manifest_sha256
-from dashboard._data import as_result, read_predictions, run_file, run_summary, task_kind
+from audit.result import AuditResult
+from dashboard._data import as_result, read_predictions, run_file, run_summary
 
 __all__ = [
     "COHORTS_KEY", "ROOT_ENV", "Run", "active_cohort", "current_run", "list_run_names", "load_run", "predictions",
@@ -105,17 +105,9 @@ def summaries(root: Path, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows), errors
 
 
-def label_kind(result: AuditResult) -> str:
-    """What predictions.csv's labels are: ``binary`` (0/1), ``multiclass`` (class labels) or ``regression`` (numbers)."""
-    kind = task_kind(result)
-    if kind == "text":
-        return "multiclass" if len(result.data.classes) > 2 else "binary"
-    return kind if kind in ("multiclass", "regression") else "binary"
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _predictions(path: str, sha: str, rel: str) -> pd.DataFrame:
-    return read_predictions(run_file(Path(path), rel), task=label_kind(_load_result(path, sha)))
+    return read_predictions(run_file(Path(path), rel), task=_load_result(path, sha).kind)  # what the labels are
 
 
 def predictions(run: Run) -> pd.DataFrame:
@@ -180,9 +172,7 @@ def test_features(run: Run) -> pd.DataFrame | None:
 
 def active_cohort() -> list[dict[str, Any]]:
     """The active cohort's conditions: the session's, else the URL's ``?cohort=`` (empty: the whole test set)."""
-    from dashboard._cohorts import COHORT_PARAM, decode
-
-    from dashboard._cohorts import encode
+    from dashboard._cohorts import COHORT_PARAM, decode, encode
 
     if _ACTIVE_KEY not in st.session_state:
         st.session_state[_ACTIVE_KEY] = decode(st.query_params.get(COHORT_PARAM)) or []

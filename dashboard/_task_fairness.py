@@ -15,9 +15,16 @@ from audit.result import AuditResult, TaskFairnessBlock, TaskModelFairness
 from dashboard import _charts as charts
 from dashboard._cohorts import widget_label
 from dashboard._data import fmt, fmt_ci, md_escape
-from dashboard._tasks import (MULTICLASS_GROUP_METRICS, REGRESSION_GROUP_METRICS, by_class_frame, confusion_frame,
-                              disparity_frame, group_metric_frame, group_table, per_class_rates)
+from dashboard._tasks import (
+    by_class_frame,
+    confusion_frame,
+    disparity_frame,
+    group_metric_frame,
+    group_table,
+    per_class_rates,
+)
 from dashboard._ui import chart, model_picker, not_run, table
+from reports._kinds import kind_view
 
 __all__ = ["show_task_fairness"]
 
@@ -118,8 +125,9 @@ def _by_class(block: TaskFairnessBlock) -> None:
 
 def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock, classes: list[str]) -> None:
     st.subheader("By group")
-    table(group_table(block, MULTICLASS_GROUP_METRICS))
-    long = group_metric_frame(block, MULTICLASS_GROUP_METRICS)
+    metrics = kind_view(r).group_metrics
+    table(group_table(block, metrics))
+    long = group_metric_frame(block, metrics)
     if not long.empty:
         chart(charts.bars_with_ci(long, category="metric", value="value", lo="lo", hi="hi", color="group",
                                   title="Accuracy, macro recall and macro F1 by group (95% intervals)"))
@@ -131,8 +139,9 @@ def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
 
 def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock) -> None:
     st.subheader("Error by group")
-    table(group_table(block, REGRESSION_GROUP_METRICS))
-    long = group_metric_frame(block, REGRESSION_GROUP_METRICS)
+    metrics = kind_view(r).group_metrics
+    table(group_table(block, metrics))
+    long = group_metric_frame(block, metrics)
     units = (r.data.target_summary or {}).get("units") or "target units"
     if not long.empty:
         left, right = st.columns(2)
@@ -161,11 +170,11 @@ def show_task_fairness(r: AuditResult) -> None:
         return
     model = model_picker(models, key="fair_model")
     M: TaskModelFairness = tf.models[model]
-    regression = (tf.task or "") == "regression" or r.task == "regression"
+    kind = r.kind
     ci = M.ci if isinstance(M.ci, dict) else {}
-    st.caption(f"{'Regression' if regression else 'Multiclass'} model, {fmt(M.n)} test rows. Intervals: "
-               f"{md_escape(ci.get('method') or (_REGRESSION_CI if regression else 'see the record'))}, level {fmt(ci.get('level'))}. Groups under "
-               f"{fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
+    st.caption(f"{kind.name.capitalize()} model, {fmt(M.n)} test rows. Intervals: "
+               f"{md_escape(ci.get('method') or (_REGRESSION_CI if not kind.classifier else 'see the record'))}, level "
+               f"{fmt(ci.get('level'))}. Groups under {fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
     overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in M.overall.items()
                             if isinstance(v, dict)])
     if not overall.empty:
@@ -180,7 +189,7 @@ def show_task_fairness(r: AuditResult) -> None:
     if small:
         st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
                    + ", ".join(f"**{md_escape(g.get('group'))}** ({fmt(g.get('n'))} rows)" for g in small))
-    if regression:
-        _regression(r, model, feature, block)
-    else:
+    if kind.has_classes:
         _multiclass(r, model, feature, block, [str(c) for c in (tf.classes or r.data.classes)])
+    else:
+        _regression(r, model, feature, block)

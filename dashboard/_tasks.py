@@ -13,17 +13,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.verdict.gates import with_derived
 from audit.result import AuditResult, TaskDisparity, TaskFairnessBlock
-from dashboard._data import fmt_ci, metric_parts, task_kind
+from audit.verdict.gates import with_derived
+from dashboard._data import fmt_ci, metric_parts
+from reports._kinds import kind_view
 
 __all__ = [
-    "MULTICLASS_GROUP_METRICS", "REGRESSION_GROUP_METRICS", "confusion_frame", "disparity_frame", "by_class_frame",
-    "group_metric_frame", "group_table", "headline_tiles", "per_class_rates", "wilson",
+    "by_class_frame",
+    "confusion_frame",
+    "disparity_frame",
+    "group_metric_frame",
+    "group_table",
+    "headline_tiles",
+    "per_class_rates",
+    "wilson",
 ]
-
-MULTICLASS_GROUP_METRICS = ("accuracy", "macro_recall", "macro_f1")
-REGRESSION_GROUP_METRICS = ("mae", "rmse", "mean_prediction", "mean_target", "mean_error")
 
 
 def _num(x: Any) -> float | None:
@@ -84,27 +88,23 @@ def _text_tiles(r: AuditResult, model: str) -> list[dict[str, Any]]:
 
 
 def headline_tiles(r: AuditResult, model: str | None) -> list[dict[str, Any]]:
-    """The Overview's headline figures of ``model`` for a multiclass, regression or text run (empty for binary).
+    """The Overview's headline figures of ``model`` for a text run or a kind with its own figures (multiclass,
+    regression: every performance column of its :class:`reports._kinds.KindView`); empty for a binary table or image
+    run, whose tiles are the card's summary.
 
     Each tile: ``label``, ``value``, ``ci`` ([lo, hi] or None), ``bound`` (a gate's bound as text or None),
     ``outcome``, ``digits``, ``note``. Values come from the task fairness section's overall metrics (which carry
     intervals) and fall back to the model summary.
     """
-    kind = task_kind(r)
-    if model is None or model not in r.models or kind in ("binary", "image"):
+    if model is None or model not in r.models:
         return []
-    if kind == "text":
+    if r.is_text:
         return _text_tiles(r, model)
     summary = r.models[model]
     tf = r.task_fairness.models.get(model) if r.task_fairness is not None else None
     overall = tf.overall if tf is not None else {}
-    if kind == "multiclass":
-        spec = [("accuracy", "accuracy", summary.test_accuracy), ("macro F1", "macro_f1", summary.test_macro_f1),
-                ("balanced accuracy", "balanced_accuracy", summary.test_balanced_accuracy)]
-        return [_tile(label, overall.get(key) or value, _gate(r, key, model)) for label, key, value in spec]
-    spec = [("MAE", "mae", summary.test_mae), ("RMSE", "rmse", summary.test_rmse), ("R²", "r2", summary.test_r2)]
-    return [_tile(label, overall.get(key) or value, _gate(r, key, model), digits=2 if key != "r2" else 3,
-                  note="target units" if key != "r2" else "") for label, key, value in spec]
+    return [_tile(c.name, overall.get(c.key) or getattr(summary, c.attr, None), _gate(r, c.key, model), digits=c.digits,
+                  note="target units" if c.target_units else "") for c in kind_view(r).performance]
 
 
 def group_table(block: TaskFairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:

@@ -3,6 +3,10 @@
 Start it with ``rai-audit dashboard RUNS_ROOT``; it runs
 ``streamlit run dashboard/app.py -- --runs-root RUNS_ROOT``. It reads run
 directories under RUNS_ROOT only and never trains or imports training code.
+
+Each page is a module under ``dashboard/views/`` with a ``render()`` function; ``st.navigation`` runs the
+page's file, which calls its ``render()`` (importing a page module runs nothing, so pages can be imported
+and tested on their own).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard._data import md_escape
 from audit.exceptions import AuditError
+from dashboard._data import md_escape
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root
 
 _PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py

@@ -15,7 +15,10 @@ import streamlit as st
 
 from audit.exceptions import AuditError
 from dashboard._data import md_escape, run_file
+from dashboard._state import Run
 from dashboard._ui import error, not_run, require_run
+
+__all__ = ["render"]
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -30,39 +33,32 @@ def _readable(markdown: str) -> str:
     return _TAG_START.sub(r"\\<", body)
 
 
-run = require_run()
-r = run.result
-st.title("Model card")
-listed = r.artifacts.cards
-files = {}
-for fmt_name in ("markdown", "html", "json"):
-    rel = getattr(listed, fmt_name) if listed is not None else None
-    if rel is None:
-        continue
-    try:
-        files[fmt_name] = run_file(run.path, rel)
-    except AuditError as exc:
-        error(exc)
+def _files(run: Run) -> dict:
+    """The card files the run lists, each confined to the run, with a download button per format."""
+    listed = run.result.artifacts.cards
+    files = {}
+    for fmt_name in ("markdown", "html", "json"):
+        rel = getattr(listed, fmt_name) if listed is not None else None
+        if rel is None:
+            continue
+        try:
+            files[fmt_name] = run_file(run.path, rel)
+        except AuditError as exc:
+            error(exc)
+    cols = st.columns(3)
+    for i, fmt_name in enumerate(("markdown", "html", "json")):
+        mime, ext = _MIME[fmt_name]
+        if fmt_name in files:
+            cols[i].download_button(f"Download {fmt_name.upper() if fmt_name != 'markdown' else 'Markdown'}",
+                                    data=files[fmt_name].read_bytes(), file_name=f"model_card.{ext}", mime=mime,
+                                    key=f"dl_{fmt_name}")
+        else:
+            cols[i].caption(f"No {fmt_name} card in this run.")
+    return files
 
-cols = st.columns(3)
-for i, fmt_name in enumerate(("markdown", "html", "json")):
-    mime, ext = _MIME[fmt_name]
-    if fmt_name in files:
-        cols[i].download_button(f"Download {fmt_name.upper() if fmt_name != 'markdown' else 'Markdown'}",
-                                data=files[fmt_name].read_bytes(), file_name=f"model_card.{ext}", mime=mime,
-                                key=f"dl_{fmt_name}")
-    else:
-        cols[i].caption(f"No {fmt_name} card in this run.")
 
-if "markdown" in files:
-    text = files["markdown"].read_text(encoding="utf-8", errors="replace")
-    meta = _FRONT_MATTER.match(text)
-    if meta:
-        with st.expander("Hugging Face metadata (YAML front matter)"):
-            st.code(meta.group(0).strip("-\n "), language="yaml")
-    with st.container(border=True):
-        st.markdown(_readable(text))
-else:
+def _render_now(run: Run) -> None:
+    """No Markdown card in the run: offer to render one from audit.json."""
     not_run("Model card", "The run has no Markdown card; re-render it with `rai-audit card RUN_DIR`.")
     try:
         from reports import render_markdown
@@ -70,6 +66,27 @@ else:
         render_markdown = None
     if render_markdown is not None and st.button("Render a card from audit.json now", key="card_render"):
         try:
-            st.markdown(_readable(render_markdown(r.to_dict())))
+            st.markdown(_readable(render_markdown(run.result.to_dict())))
         except Exception as exc:  # the card renderer is another part; its failure must not break the page
             error(f"The card could not be rendered: {exc}")
+
+
+def render() -> None:
+    """The Model card page: the run's card (from its Markdown file) and its downloads."""
+    run = require_run()
+    st.title("Model card")
+    files = _files(run)
+    if "markdown" not in files:
+        _render_now(run)
+        return
+    text = files["markdown"].read_text(encoding="utf-8", errors="replace")
+    meta = _FRONT_MATTER.match(text)
+    if meta:
+        with st.expander("Hugging Face metadata (YAML front matter)"):
+            st.code(meta.group(0).strip("-\n "), language="yaml")
+    with st.container(border=True):
+        st.markdown(_readable(text))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

@@ -5,48 +5,47 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.result import Compute, Energy
 from dashboard import _charts as charts
-from audit.result import Energy
 from dashboard._data import fmt, md_escape
 from dashboard._ui import chart, not_run, require_run, table
 
-run = require_run()
-r = run.result
-st.title("Compute and environmental impact")
-comp = r.compute
-if comp is None:
-    not_run("Compute footprint", "This run recorded no compute section.")
-    st.stop()
+__all__ = ["render"]
 
-total = comp.total or Energy()
-c = st.columns(4)
-c[0].metric("total wall time (s)", fmt(comp.total_wall_s, digits=2))
-c[1].metric("peak memory (MB)", fmt(comp.peak_memory_mb, digits=1))
-c[2].metric("energy (kWh)", fmt(total.energy_kwh),
-            help="measured from RAPL counters" if total.energy_measured else "estimated from the stated power")
-c[3].metric("CO2 (kg)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")
-basis = "measured (RAPL counters)" if total.energy_measured else "estimated"
-st.caption(f"Energy is **{basis}**: {md_escape(total.energy_basis or '')}. CO2 basis: {md_escape(total.co2_basis or '')}.")
+def _totals(comp: Compute) -> None:
+    total = comp.total or Energy()
+    c = st.columns(4)
+    c[0].metric("total wall time (s)", fmt(comp.total_wall_s, digits=2))
+    c[1].metric("peak memory (MB)", fmt(comp.peak_memory_mb, digits=1))
+    c[2].metric("energy (kWh)", fmt(total.energy_kwh),
+                help="measured from RAPL counters" if total.energy_measured else "estimated from the stated power")
+    c[3].metric("CO2 (kg)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")
+    basis = "measured (RAPL counters)" if total.energy_measured else "estimated"
+    st.caption(f"Energy is **{basis}**: {md_escape(total.energy_basis or '')}. CO2 basis: {md_escape(total.co2_basis or '')}.")
 
-st.subheader("Stages")
-stages = comp.stages
-if not stages:
-    not_run("Per-stage timing")
-else:
+
+def _stages(comp: Compute) -> None:
+    st.subheader("Stages")
+    stages = comp.stages
+    if not stages:
+        not_run("Per-stage timing")
+        return
     frame = pd.DataFrame([{"stage": name, "wall (s)": s.wall_s, "CPU (s)": s.cpu_s, "energy (kWh)": s.energy_kwh,
                            "energy": "measured" if s.energy_measured else "estimated",
                            "CO2 (kg)": s.co2_kg} for name, s in stages.items()])
     left, right = st.columns([2, 3])
     chart(where=left, c=charts.bars_with_ci(frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
-                                          title="Wall time per stage"))
+                                            title="Wall time per stage"))
     with right:
         table(frame, formats={"wall (s)": "%.2f", "CPU (s)": "%.2f", "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
 
-st.subheader("Models: private vs non-private cost")
-per_model = comp.models
-if not per_model:
-    not_run("Per-model cost")
-else:
+
+def _models(comp: Compute) -> None:
+    st.subheader("Models: private vs non-private cost")
+    per_model = comp.models
+    if not per_model:
+        not_run("Per-model cost")
+        return
     table(pd.DataFrame([{"model": m, "parameters": i.n_parameters, "FLOPs / example": i.flops_per_example,
                          "training FLOPs (estimate)": i.training_flops_estimate, "train wall (s)": i.train_wall_s,
                          "train CPU (s)": i.train_cpu_s, "energy (kWh)": i.energy_kwh, "CO2 (kg)": i.co2_kg,
@@ -55,7 +54,23 @@ else:
                    "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
     st.caption("Training FLOPs ≈ 3 × forward FLOPs × examples × epochs; DP's per-sample gradient work is not counted.")
 
-assumptions = comp.assumptions
-if assumptions:
-    with st.expander("Assumptions"):
-        table(pd.DataFrame({"assumption": list(assumptions), "value": [fmt(v) for v in assumptions.values()]}))
+
+def render() -> None:
+    """The Compute page: time, memory, energy and CO2, per stage and per model."""
+    run = require_run()
+    r = run.result
+    st.title("Compute and environmental impact")
+    comp = r.compute
+    if comp is None:
+        not_run("Compute footprint", "This run recorded no compute section.")
+        return
+    _totals(comp)
+    _stages(comp)
+    _models(comp)
+    if comp.assumptions:
+        with st.expander("Assumptions"):
+            table(pd.DataFrame({"assumption": list(comp.assumptions), "value": [fmt(v) for v in comp.assumptions.values()]}))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

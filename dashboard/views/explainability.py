@@ -10,12 +10,30 @@ import pandas as pd
 import streamlit as st
 
 from audit.exceptions import AuditError
+from audit.result import (
+    AuditResult,
+    Baseline,
+    ConvergenceDelta,
+    DeletionCurve,
+    ModelExplanation,
+    RandomizationTest,
+)
 from dashboard import _charts as charts
-from audit.result import Baseline, ConvergenceDelta, DeletionCurve, RandomizationTest
 from dashboard._cohort_ui import cohort_scope
-from dashboard._data import fmt, md_escape, run_file, task_kind
+from dashboard._data import fmt, md_escape, run_file
 from dashboard._explain_ui import example_label, show_per_class_importance
-from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, table
+from dashboard._state import Run
+from dashboard._ui import (
+    chart,
+    error,
+    model_picker,
+    not_applicable,
+    not_run,
+    require_run,
+    table,
+)
+
+__all__ = ["render"]
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -23,56 +41,24 @@ def _attributions(path: str, sha: str, rel: str) -> np.ndarray:
     return np.load(run_file(Path(path), rel), allow_pickle=False)
 
 
-run = require_run()
-r = run.result
-st.title("Explainability")
-ex = r.explainability or {}
-models = list(ex)
-task = task_kind(r)
-if not models and task == "text":
-    not_applicable("Feature explanations", "A text classifier has no tabular features to attribute to. Its token "
-                   "attributions (the tokens that raise and lower the score, and a deletion check) are on the **Text** page.")
-    st.stop()
-if not models:
-    not_run("Explanations", "This run has no explainability section (set [explain] in the config).")
-    st.stop()
-
-model = model_picker(models, key="ex_model")
-_, cohort_mask = cohort_scope(run, key="ex")
-X = ex[model]
-base = X.baseline or Baseline()
-st.caption(f"Method **{md_escape(X.method or '?')}**, baseline {md_escape(base.kind or '?')} "
-           f"({md_escape(base.description or '')}); {fmt(X.n_rows)} rows explained "
-           f"({md_escape(X.test_rows or '')}).")
-if X.target:
-    st.caption(f"Explained output: **{md_escape(X.target)}**"
-               + (f" — {md_escape(X.target_description)}" if X.target_description else "") + ".")
-for w in X.warnings:
-    st.warning(md_escape(w))
-explained_class = X.explained_class
-
-# --- global importance -----------------------------------------------------------------------------
-st.subheader("Global importance")
-imp = X.global_importance
-if not imp:
-    not_run("Global importance")
-else:
+def _global(X: ModelExplanation) -> None:
+    st.subheader("Global importance")
+    imp = X.global_importance
+    if not imp:
+        not_run("Global importance")
+        return
     frame = pd.DataFrame([{"feature": str(g.feature), "mean |attribution|": g.mean_abs,
                            "lo": (g.ci or [None, None])[0], "hi": (g.ci or [None, None])[1],
                            "mean signed": g.mean_signed} for g in imp])
     left, right = st.columns(2)
     chart(where=left, c=charts.bars_with_ci(frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
-                                          title="Mean |attribution| with interval"))
+                                            title="Mean |attribution| with interval"))
     chart(where=right, c=charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
-                                          title="Mean signed effect"))
+                                            title="Mean signed effect"))
 
-# --- multiclass: importance for every class ------------------------------------------------------
-per_class = X.per_class_importance
-if isinstance(per_class, dict) and per_class:
-    show_per_class_importance(per_class, explained_class)
 
-# --- the active cohort ---------------------------------------------------------------------------
-if cohort_mask is not None:
+def _cohort(run: Run, X: ModelExplanation, cohort_mask) -> None:
+    """Mean |attribution| on the active cohort's rows beside every test row's."""
     st.subheader("Global importance: cohort")
     rel = X.artifacts.get("attributions") if isinstance(X.artifacts, dict) else None
     try:
@@ -83,61 +69,64 @@ if cohort_mask is not None:
     feats = list(X.features)
     if att is None or X.test_rows != "all" or att.shape != (len(cohort_mask), len(feats)) or not cohort_mask.any():
         not_run("Cohort importance", "needs the attributions of every test row (explain max_rows unset) and a non-empty cohort.")
-    else:
-        both = pd.concat([
-            pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att[cohort_mask]).mean(axis=0), "rows": "cohort"}),
-            pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att).mean(axis=0), "rows": "all test rows"}),
-        ], ignore_index=True)
-        chart(charts.bars_with_ci(both, category="feature", value="mean |attribution|", color="rows",
-                                  title=f"Mean |attribution| on the cohort ({int(cohort_mask.sum()):,} rows) and on every test row"))
+        return
+    both = pd.concat([
+        pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att[cohort_mask]).mean(axis=0), "rows": "cohort"}),
+        pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att).mean(axis=0), "rows": "all test rows"}),
+    ], ignore_index=True)
+    chart(charts.bars_with_ci(both, category="feature", value="mean |attribution|", color="rows",
+                              title=f"Mean |attribution| on the cohort ({int(cohort_mask.sum()):,} rows) and on every test row"))
 
-# --- per-example ---------------------------------------------------------------------------------
-st.subheader("Per-example explanations")
-examples = X.examples
-if not examples:
-    not_run("Per-example explanations")
-else:
-    labels = [example_label(e, task=task, explained_class=explained_class) for e in examples]
+
+def _examples(r: AuditResult, X: ModelExplanation) -> None:
+    st.subheader("Per-example explanations")
+    examples = X.examples
+    if not examples:
+        not_run("Per-example explanations")
+        return
+    labels = [example_label(e, kind=r.kind, explained_class=X.explained_class) for e in examples]
     pick = st.selectbox("Example", range(len(examples)), format_func=lambda i: labels[i], key="ex_example")
     contrib = pd.DataFrame([{"feature": str(c.feature), "value": str(c.value), "attribution": c.attribution}
                             for c in examples[pick].contributions])
     if contrib.empty:
         not_run("Contributions for this example")
-    else:
-        left, right = st.columns([3, 2])
-        chart(where=left, c=charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
-                                             detail="value", title=f"Contribution to the {X.target if X.target is not None else 'score'}"))
-        with right:
-            table(contrib, formats={"attribution": "%.4f"})
+        return
+    left, right = st.columns([3, 2])
+    chart(where=left, c=charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
+                                           detail="value", title=f"Contribution to the {X.target if X.target is not None else 'score'}"))
+    with right:
+        table(contrib, formats={"attribution": "%.4f"})
 
-# --- group reliance --------------------------------------------------------------------------------
-st.subheader("Group reliance and proxies")
-rel = X.group_reliance
-if not rel:
-    not_run("Group reliance")
-for feat, info in rel.items():
-    st.markdown(f"**{md_escape(feat)}**: share of attribution on the feature itself "
-                f"{md_escape(fmt(info.sensitive_feature_share))}")
-    profiles = info.profiles
-    if profiles:
-        prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v} for g, p in profiles.items() for f, v in (p or {}).items()]
-        chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
-                                       title=f"Attribution profile by {feat}"))
-    proxies = info.proxies
-    if proxies:
-        pframe = pd.DataFrame([{"feature": str(p.feature), "proxy AUC": p.proxy_auc,
-                                "mutual information": p.mutual_information, "importance": p.importance} for p in proxies])
-        st.caption(f"Proxies: how well each feature predicts {md_escape(feat)} (AUC), beside how much the model relies on it. "
-                   "A feature high on both carries the sensitive attribute into the decision.")
-        table(pframe.sort_values("proxy AUC", ascending=False), formats={"proxy AUC": "%.3f", "mutual information": "%.4f",
-                                                                          "importance": "%.4f"})
 
-# --- faithfulness ----------------------------------------------------------------------------------
-st.subheader("Faithfulness and sanity checks")
-fa = X.faithfulness
-if fa is None or not fa.to_dict():
-    not_run("Faithfulness checks")
-else:
+def _reliance(X: ModelExplanation) -> None:
+    st.subheader("Group reliance and proxies")
+    rel = X.group_reliance
+    if not rel:
+        not_run("Group reliance")
+    for feat, info in rel.items():
+        st.markdown(f"**{md_escape(feat)}**: share of attribution on the feature itself "
+                    f"{md_escape(fmt(info.sensitive_feature_share))}")
+        profiles = info.profiles
+        if profiles:
+            prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v} for g, p in profiles.items() for f, v in (p or {}).items()]
+            chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
+                                 title=f"Attribution profile by {feat}"))
+        proxies = info.proxies
+        if proxies:
+            pframe = pd.DataFrame([{"feature": str(p.feature), "proxy AUC": p.proxy_auc,
+                                    "mutual information": p.mutual_information, "importance": p.importance} for p in proxies])
+            st.caption(f"Proxies: how well each feature predicts {md_escape(feat)} (AUC), beside how much the model relies on "
+                       "it. A feature high on both carries the sensitive attribute into the decision.")
+            table(pframe.sort_values("proxy AUC", ascending=False), formats={"proxy AUC": "%.3f", "mutual information": "%.4f",
+                                                                              "importance": "%.4f"})
+
+
+def _faithfulness(X: ModelExplanation) -> None:
+    st.subheader("Faithfulness and sanity checks")
+    fa = X.faithfulness
+    if fa is None or not fa.to_dict():
+        not_run("Faithfulness checks")
+        return
     cd = fa.convergence_delta or ConvergenceDelta()
     rt = fa.randomization_test or RandomizationTest()
     c = st.columns(4)
@@ -158,9 +147,11 @@ else:
             parts.append(pd.DataFrame({"k": k, "change": dc.random, "order": "random order"}))
         chart(charts.deletion_curve(pd.concat(parts, ignore_index=True)))
 
-# --- image maps ------------------------------------------------------------------------------------
-maps = X.image_maps
-if maps:
+
+def _maps(run: Run, X: ModelExplanation) -> None:
+    maps = X.image_maps
+    if not maps:
+        return
     st.subheader("Saliency maps")
     cols = st.columns(min(4, len(maps)))
     for i, m in enumerate(maps):
@@ -170,3 +161,45 @@ if maps:
             error(exc)
             continue
         cols[i % len(cols)].image(str(path), caption=str(m.caption or f"{m.method}: label {m.label}, predicted {m.prediction}"))
+
+
+def render() -> None:
+    """The Explainability page of the picked model."""
+    run = require_run()
+    r = run.result
+    st.title("Explainability")
+    ex = r.explainability or {}
+    models = list(ex)
+    if not models and r.is_text:
+        not_applicable("Feature explanations", "A text classifier has no tabular features to attribute to. Its token "
+                       "attributions (the tokens that raise and lower the score, and a deletion check) are on the "
+                       "**Text** page.")
+        return
+    if not models:
+        not_run("Explanations", "This run has no explainability section (set [explain] in the config).")
+        return
+    model = model_picker(models, key="ex_model")
+    _, cohort_mask = cohort_scope(run, key="ex")
+    X = ex[model]
+    base = X.baseline or Baseline()
+    st.caption(f"Method **{md_escape(X.method or '?')}**, baseline {md_escape(base.kind or '?')} "
+               f"({md_escape(base.description or '')}); {fmt(X.n_rows)} rows explained "
+               f"({md_escape(X.test_rows or '')}).")
+    if X.target:
+        st.caption(f"Explained output: **{md_escape(X.target)}**"
+                   + (f" — {md_escape(X.target_description)}" if X.target_description else "") + ".")
+    for w in X.warnings:
+        st.warning(md_escape(w))
+    _global(X)
+    if isinstance(X.per_class_importance, dict) and X.per_class_importance:  # several classes: every class's importance
+        show_per_class_importance(X.per_class_importance, X.explained_class)
+    if cohort_mask is not None:
+        _cohort(run, X, cohort_mask)
+    _examples(r, X)
+    _reliance(X)
+    _faithfulness(X)
+    _maps(run, X)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

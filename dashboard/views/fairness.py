@@ -8,14 +8,32 @@ import streamlit as st
 
 from audit.exceptions import AuditError
 from audit.fairness import rates_at_threshold
+from audit.result import (
+    AuditResult,
+    ConfidenceSettings,
+    FairnessBlock,
+    FourFifthsRule,
+    Metric,
+    ModelFairness,
+)
 from dashboard import _charts as charts
-from audit.result import ConfidenceSettings, FourFifthsRule, Metric
-from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table, task_kind
-from dashboard._task_fairness import show_task_fairness
 from dashboard._cohort_ui import cohort_scope
 from dashboard._cohorts import cohort_metrics
+from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
 from dashboard._state import Run, predictions, threshold_curves
-from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, table
+from dashboard._task_fairness import show_task_fairness
+from dashboard._ui import (
+    chart,
+    error,
+    model_picker,
+    not_applicable,
+    not_run,
+    require_run,
+    table,
+)
+from reports._kinds import kind_view
+
+__all__ = ["render"]
 
 _TABLE_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "balanced_accuracy", "roc_auc", "ece"]
 _HEADLINE_DISPARITIES = {
@@ -25,102 +43,75 @@ _HEADLINE_DISPARITIES = {
 }
 _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_rate"]
 
-run = require_run()
-r = run.result
-st.title("Fairness")
-kind = task_kind(r)
-if kind in ("multiclass", "regression") or (r.fairness is None and r.task_fairness is not None):
-    show_task_fairness(r)  # confusion by group (multiclass), error by group (regression)
-    st.stop()
-if r.fairness is None and kind == "text":
-    not_applicable("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its identity-"
-            "term audits (counterfactual swaps, subgroup AUCs) are on the **Text** page.")
-    st.stop()
-fair = r.fairness.models if r.fairness is not None else {}
-models = [m for m in r.models if fair.get(m) is not None]
-if not models:
-    not_run("Fairness audit", "This run has no fairness section.")
-    st.stop()
 
-model = model_picker(models, key="fair_model")
-F = fair[model]
-by_feature = F.by_feature
-ci_info = F.ci or ConfidenceSettings()
-st.caption(f"Intervals: {md_escape(ci_info.method or 'none')}, level {fmt(ci_info.level)}, "
-           f"{fmt(ci_info.n_boot)} resamples. Groups under {fmt(F.min_group_size)} rows are flagged.")
-if not by_feature:
-    not_run("Group metrics", "No sensitive feature was audited.")
-    st.stop()
+def _small_and_four_fifths(F: ModelFairness, block: FairnessBlock) -> None:
+    small = [g for g in block.groups if g.insufficient_data]
+    if small:
+        st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
+                   + ", ".join(f"**{md_escape(g.group)}** ({fmt(g.count)} rows)" for g in small))
+    ff = block.four_fifths_rule or FourFifthsRule()
+    c1, c2, c3 = st.columns(3)
+    c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.selection_rate_ratio),
+              help="Lowest group selection rate divided by the highest; the rule asks for at least 0.8.")
+    c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.passed, "—"))
+    c3.metric("rows", fmt(F.n))
 
-feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
-_, cohort_mask = cohort_scope(run, key="fair")
-block = by_feature[feature]
-groups = block.groups
 
-# --- small groups and the four-fifths rule -------------------------------------------------------
-small = [g for g in groups if g.insufficient_data]
-if small:
-    st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
-               + ", ".join(f"**{md_escape(g.group)}** ({fmt(g.count)} rows)" for g in small))
-ff = block.four_fifths_rule or FourFifthsRule()
-c1, c2, c3 = st.columns(3)
-c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.selection_rate_ratio),
-          help="Lowest group selection rate divided by the highest; the rule asks for at least 0.8.")
-c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.passed, "—"))
-c3.metric("rows", fmt(F.n))
+def _group_table(block: FairnessBlock) -> None:
+    st.subheader("By group")
+    rows = []
+    for g in block.groups:
+        row = {"group": str(g.group), "count": g.count, "share": g.share, "small group": bool(g.insufficient_data)}
+        for m in _TABLE_METRICS:
+            if m in g.metrics:
+                row[m] = fmt_ci(g.metrics[m])
+        rows.append(row)
+    if rows:
+        table(pd.DataFrame(rows), formats={"share": "%.3f"})
+        st.caption("Each cell: value [interval].")
+    else:
+        not_run("Group table", "The feature has no groups recorded.")
 
-# --- by-group table ------------------------------------------------------------------------------
-st.subheader("By group")
-rows = []
-for g in groups:
-    row = {"group": str(g.group), "count": g.count, "share": g.share, "small group": bool(g.insufficient_data)}
-    for m in _TABLE_METRICS:
-        if m in g.metrics:
-            row[m] = fmt_ci(g.metrics[m])
-    rows.append(row)
-if rows:
-    table(pd.DataFrame(rows), formats={"share": "%.3f"})
-    st.caption("Each cell: value [interval].")
-else:
-    not_run("Group table", "The feature has no groups recorded.")
 
-# --- the active cohort, recomputed --------------------------------------------------------------------
-if cohort_mask is not None:
+def _cohort_groups(run: Run, model: str, feature: str, cohort_mask) -> None:
+    """The groups' rates recomputed on the active cohort's rows."""
     try:
         preds = predictions(run)
         part = preds[preds["model"] == model].reset_index(drop=True)
-        if feature in part.columns:
-            sub = part[cohort_mask]
-            per = cohort_metrics(sub.assign(model=sub[feature].astype("string").fillna("<missing>")))
-            st.subheader("By group: cohort")
-            show = per.rename(columns={"model": "group"})[["group", "rows"]].copy()
-            for k in ("selection rate", "accuracy", "tpr", "fpr"):
-                show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in per[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
-            table(show)
-            g = gaps(per.rename(columns={"selection rate": "selection_rate"}))
-            st.caption(f"Recomputed on the cohort's rows from the model's decisions in predictions.csv (at its decision "
-                       f"threshold; Wilson intervals): demographic parity difference "
-                       f"{fmt(g['demographic_parity_difference'])}, equalized odds difference {fmt(g['equalized_odds_difference'])}.")
-        else:
+        if feature not in part.columns:
             not_run("Cohort view", f"predictions.csv has no column for {md_escape(feature)}.")
+            return
+        sub = part[cohort_mask]
+        per = cohort_metrics(sub.assign(model=sub[feature].astype("string").fillna("<missing>")))
+        st.subheader("By group: cohort")
+        show = per.rename(columns={"model": "group"})[["group", "rows"]].copy()
+        for k in ("selection rate", "accuracy", "tpr", "fpr"):
+            show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in per[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
+        table(show)
+        g = gaps(per.rename(columns={"selection rate": "selection_rate"}))
+        st.caption(f"Recomputed on the cohort's rows from the model's decisions in predictions.csv (at its decision "
+                   f"threshold; Wilson intervals): demographic parity difference "
+                   f"{fmt(g['demographic_parity_difference'])}, equalized odds difference {fmt(g['equalized_odds_difference'])}.")
     except AuditError as exc:
         error(exc)
 
-# --- disparities -----------------------------------------------------------------------------------
-st.subheader("Disparities")
-disp = block.disparities
-if ci_info.disparity_method:
-    st.caption(f"Disparity intervals: {md_escape(ci_info.disparity_method)}.")
-show_all = st.toggle("Show every disparity the engine computed", key="fair_all_disp",
-                     help="By default: the headline disparities of Fairlearn's definitions.")
-drows = []
-for name, entry in disp.items():
-    v, lo, hi = metric_parts(entry)
-    if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
-        drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
-gate_bounds = {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
-               if g.model == model and g.feature == feature and (g.max is not None or g.min is not None)}
-if drows:
+
+def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock, ci_info: ConfidenceSettings) -> None:
+    st.subheader("Disparities")
+    if ci_info.disparity_method:
+        st.caption(f"Disparity intervals: {md_escape(ci_info.disparity_method)}.")
+    show_all = st.toggle("Show every disparity the engine computed", key="fair_all_disp",
+                         help="By default: the headline disparities of Fairlearn's definitions.")
+    drows = []
+    for name, entry in block.disparities.items():
+        v, lo, hi = metric_parts(entry)
+        if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
+            drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
+    gate_bounds = {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
+                   if g.model == model and g.feature == feature and (g.max is not None or g.min is not None)}
+    if not drows:
+        not_run("Disparities", "None were computed for this feature.")
+        return
     dframe = pd.DataFrame(drows)
     dframe["gate bound"] = dframe["disparity"].map(gate_bounds)
     is_ratio = dframe["disparity"].str.contains("ratio")
@@ -128,23 +119,22 @@ if drows:
     left, right = st.columns(2)
     if not diffs.empty:
         chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                title="Differences (0 = parity)", rule_at=0.0, bound="gate bound"))
+                                                  title="Differences (0 = parity)", rule_at=0.0, bound="gate bound"))
     if not ratios.empty:
         chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
-                                                 title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
-                                                 bound="gate bound"))
+                                                   title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
+                                                   bound="gate bound"))
     if gate_bounds:
         st.caption("Red ticks: the gates' bounds on these disparities ("
                    + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in gate_bounds.items()) + ").")
-else:
-    not_run("Disparities", "None were computed for this feature.")
 
-# --- intersectional heatmap ------------------------------------------------------------------------
-inter = [k for k, b in by_feature.items() if len(b.features) == 2]
-st.subheader("Intersections")
-if not inter:
-    not_run("Intersectional analysis", "Needs two sensitive features with intersections = true in the config.")
-else:
+
+def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
+    inter = [k for k, b in by_feature.items() if len(b.features) == 2]
+    st.subheader("Intersections")
+    if not inter:
+        not_run("Intersectional analysis", "Needs two sensitive features with intersections = true in the config.")
+        return
     key = inter[0] if len(inter) == 1 else st.selectbox("Intersection", inter, key="fair_inter")
     ib = by_feature[key]
     fx, fy = ib.features
@@ -158,22 +148,23 @@ else:
     hframe = pd.DataFrame(hrows)
     if hframe.empty or hframe[metric].isna().all():
         not_run(f"{metric} by intersection")
-    else:
-        chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count",
-                                       title=f"{metric} by {fx} × {fy} (hover for counts)"))
-        if hframe["small"].any():
-            st.caption("Cells with fewer rows than the minimum group size: "
-                       + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
+        return
+    chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count", title=f"{metric} by {fx} × {fy} (hover for counts)"))
+    if hframe["small"].any():
+        st.caption("Cells with fewer rows than the minimum group size: "
+                   + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
 
-# --- calibration -----------------------------------------------------------------------------------
-cal = block.calibration
-if cal:
+
+def _calibration(block: FairnessBlock) -> None:
+    cal = block.calibration
+    if not cal:
+        return
     with st.expander("Calibration by group"):
         crows = [{"group": str(grp), "mean score": b.mean_score, "fraction positive": b.fraction_positive, "count": b.count}
                  for grp, c in cal.items() for b in c.bins if b.count]
         if crows:
             chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
-                                         title="Reliability (diagonal = calibrated)"))
+                               title="Reliability (diagonal = calibrated)"))
         table(pd.DataFrame([{"group": str(g), "ECE": c.ece} for g, c in cal.items()]), formats={"ECE": "%.4f"})
 
 
@@ -212,14 +203,12 @@ def threshold_explorer(run: Run, model: str, feature: str) -> None:
     table(tab, formats={"selection_rate": "%.4f", "tpr": "%.4f", "fpr": "%.4f"})
 
 
-threshold_explorer(run, model, feature)
-
-# --- mitigation ------------------------------------------------------------------------------------
-st.subheader("Mitigation: before and after")
-mit = F.mitigation
-if mit is None or not mit.rows:
-    not_run("Mitigation", "Set [fairness] mitigation in the config to compare mitigations.")
-else:
+def _mitigation(F: ModelFairness) -> None:
+    st.subheader("Mitigation: before and after")
+    mit = F.mitigation
+    if mit is None or not mit.rows:
+        not_run("Mitigation", "Set [fairness] mitigation in the config to compare mitigations.")
+        return
     st.caption(f"Constraint {md_escape(mit.constraint)} on {md_escape(mit.sensitive_feature)}.")
     mrows = []
     for row in mit.rows:
@@ -232,8 +221,11 @@ else:
     for note in mit.notes:
         st.caption(md_escape(note))
 
-rep = r.fairness.representation if r.fairness is not None else None
-if rep is not None and rep.features:
+
+def _representation(r: AuditResult) -> None:
+    rep = r.fairness.representation if r.fairness is not None else None
+    if rep is None or not rep.features:
+        return
     with st.expander("Representation: group sizes and base rates, train vs test"):
         rrows = []
         for feat, info in rep.features.items():
@@ -246,3 +238,53 @@ if rep is not None and rep.features:
         table(pd.DataFrame(rrows), formats={"share": "%.3f", "base rate": "%.3f", "missing share": "%.3f"})
         for w in rep.warnings:
             st.warning(md_escape(w))
+
+
+def _binary(run: Run, r: AuditResult, models: list[str]) -> None:
+    """The binary group report of one model and sensitive feature, every part of it."""
+    model = model_picker(models, key="fair_model")
+    F = r.fairness.models[model]
+    by_feature = F.by_feature
+    ci_info = F.ci or ConfidenceSettings()
+    st.caption(f"Intervals: {md_escape(ci_info.method or 'none')}, level {fmt(ci_info.level)}, "
+               f"{fmt(ci_info.n_boot)} resamples. Groups under {fmt(F.min_group_size)} rows are flagged.")
+    if not by_feature:
+        not_run("Group metrics", "No sensitive feature was audited.")
+        return
+    feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
+    _, cohort_mask = cohort_scope(run, key="fair")
+    block = by_feature[feature]
+    _small_and_four_fifths(F, block)
+    _group_table(block)
+    if cohort_mask is not None:
+        _cohort_groups(run, model, feature, cohort_mask)
+    _disparities(r, model, feature, block, ci_info)
+    _intersections(by_feature)
+    _calibration(block)
+    threshold_explorer(run, model, feature)
+    _mitigation(F)
+    _representation(r)
+
+
+def render() -> None:
+    """The Fairness page: the kind's own group report (multiclass, regression), or the binary one."""
+    run = require_run()
+    r = run.result
+    st.title("Fairness")
+    if kind_view(r).own_figures or (r.fairness is None and r.task_fairness is not None):
+        show_task_fairness(r)  # confusion by group (multiclass), error by group (regression)
+        return
+    if r.fairness is None and r.is_text:
+        not_applicable("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its "
+                       "identity-term audits (counterfactual swaps, subgroup AUCs) are on the **Text** page.")
+        return
+    fair = r.fairness.models if r.fairness is not None else {}
+    models = [m for m in r.models if fair.get(m) is not None]
+    if not models:
+        not_run("Fairness audit", "This run has no fairness section.")
+        return
+    _binary(run, r, models)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

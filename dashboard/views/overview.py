@@ -3,61 +3,76 @@ every gate (value [CI] vs bound, outcome, margin), run metadata and provenance."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from audit.verdict.gates import gate_bound_text, gate_number_text, gate_title, with_derived
-from audit.result import Data, Environment
-from dashboard._data import fmt, md_escape, task_kind
+from audit.result import AuditResult, Data, Environment
+from audit.verdict.gates import (
+    gate_bound_text,
+    gate_number_text,
+    gate_title,
+    with_derived,
+)
+from dashboard._data import fmt, md_escape
+from dashboard._state import Run
 from dashboard._tasks import headline_tiles
 from dashboard._ui import not_run, require_run, table
 from reports import build_summary
+from reports._kinds import kind_view
 
-run = require_run()
-r = run.result
-st.title("Overview")
-st.caption(f"Run **{md_escape(run.name)}** · created {md_escape(r.run.created_at or 'unknown')} · "
-           f"task {md_escape((r.task if r.has('task') else None) or 'unknown')}")
+__all__ = ["render"]
 
-verdict = r.verdict if r.has("verdict") else None
-gates = [with_derived(g) for g in r.gates]
-summary = build_summary(r)
-concerns = summary["concerns"]
-serious = summary["n_serious"]
+_MARK = {"critical": ":red[**● CRITICAL**]", "warning": ":orange[**● WARNING**]", "info": ":gray[● info]"}
+_MODEL_FORMATS = {"accuracy": "%.4f", "ROC AUC": "%.4f", "macro F1": "%.4f", "balanced accuracy": "%.4f", "MAE": "%.3f",
+                  "RMSE": "%.3f", "R²": "%.4f", "train time (s)": "%.2f"}
 
-failed_errors = [g for g in gates if g.fails_verdict]
-warnings = [g for g in gates if g.effective_outcome != "pass" and g.severity == "warning"]
-reasons = "".join(f"\n- {md_escape(x)}" for x in summary["verdict_reasons"])
-tail = f" **{serious} concern(s) below: read them first.**" if serious else ""
-if verdict == "pass":
-    st.success(f"**Verdict: PASS** — {len(gates)} gate(s) checked, {len(warnings)} warning(s).{tail}{reasons}")
-elif verdict == "fail":
-    st.error(f"**Verdict: FAIL** — {len(failed_errors)} gate(s) failed or inconclusive, {len(warnings)} warning(s).{tail}{reasons}")
-else:
-    st.warning(f"**Verdict: {md_escape(verdict or 'not recorded')}**{tail}{reasons}")
 
 def _interval(ci) -> str:
     return f"[{fmt(ci[0], digits=3)}, {fmt(ci[1], digits=3)}]" if ci and None not in ci else ""
 
 
-_MARK = {"critical": ":red[**● CRITICAL**]", "warning": ":orange[**● WARNING**]", "info": ":gray[● info]"}
-st.subheader("Concerns: read these first")
-if not concerns:
-    st.caption("No concerns found: no degenerate model, threshold problem, inconclusive gate, interval across a bound, four-fifths failure, "
-               "calibration loss under DP, proxy, data-screening finding or small group.")
-with st.container(border=bool(concerns)):
-    for c in concerns:
-        lines = [f"{_MARK.get(c.get('severity'), md_escape(c.get('severity')))} **{md_escape(c.get('title'))}**"]
-        if c.get("detail"):
-            lines.append(md_escape(c["detail"]))
-        if c.get("where"):
-            lines.append(f"*See: {md_escape(c['where'])}*")
-        st.markdown("  \n".join(lines))
+def _verdict(r: AuditResult, summary: dict[str, Any]) -> None:
+    """The verdict, how many gates decided it, and its reasons."""
+    verdict = r.verdict if r.has("verdict") else None
+    gates = [with_derived(g) for g in r.gates]
+    serious = summary["n_serious"]
+    failed_errors = [g for g in gates if g.fails_verdict]
+    warnings = [g for g in gates if g.effective_outcome != "pass" and g.severity == "warning"]
+    reasons = "".join(f"\n- {md_escape(x)}" for x in summary["verdict_reasons"])
+    tail = f" **{serious} concern(s) below: read them first.**" if serious else ""
+    if verdict == "pass":
+        st.success(f"**Verdict: PASS** — {len(gates)} gate(s) checked, {len(warnings)} warning(s).{tail}{reasons}")
+    elif verdict == "fail":
+        st.error(f"**Verdict: FAIL** — {len(failed_errors)} gate(s) failed or inconclusive, {len(warnings)} warning(s)."
+                 f"{tail}{reasons}")
+    else:
+        st.warning(f"**Verdict: {md_escape(verdict or 'not recorded')}**{tail}{reasons}")
 
-model = summary["audited_model"]
-kind = task_kind(r)
-tiles = summary["tiles"] if kind in ("binary", "image") else headline_tiles(r, model)
-if tiles:
+
+def _concerns(concerns: list[dict[str, Any]]) -> None:
+    st.subheader("Concerns: read these first")
+    if not concerns:
+        st.caption("No concerns found: no degenerate model, threshold problem, inconclusive gate, interval across a "
+                   "bound, four-fifths failure, calibration loss under DP, proxy, data-screening finding or small group.")
+    with st.container(border=bool(concerns)):
+        for c in concerns:
+            lines = [f"{_MARK.get(c.get('severity'), md_escape(c.get('severity')))} **{md_escape(c.get('title'))}**"]
+            if c.get("detail"):
+                lines.append(md_escape(c["detail"]))
+            if c.get("where"):
+                lines.append(f"*See: {md_escape(c['where'])}*")
+            st.markdown("  \n".join(lines))
+
+
+def _tiles(r: AuditResult, summary: dict[str, Any]) -> None:
+    """The audited model's headline figures: the text or kind figures, else the card's summary tiles."""
+    model = summary["audited_model"]
+    tiles = headline_tiles(r, model) or summary["tiles"]
+    if not tiles:
+        st.metric("test rows", fmt(r.data.n_test))
+        return
     st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, with their intervals and "
                "the gate bounds they are judged against.")
     cols = st.columns(len(tiles) + 1)
@@ -68,15 +83,11 @@ if tiles:
         gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
                 if t["bound"] else "no gate")
         col.caption(" · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x))
-else:
-    st.metric("test rows", fmt(r.data.n_test))
 
-st.subheader("Gates")
-if not gates:
-    not_run("Gates", "The config defines no [[gates]]; the verdict then rests on nothing.")
-else:
+
+def _gate_rows(r: AuditResult) -> list[dict[str, Any]]:
     rows = []
-    for g in gates:
+    for g in map(with_derived, r.gates):
         outcome = g.effective_outcome
         if outcome == "pass":
             result = "pass (estimate only)" if g.ci_crosses_bound else "pass"
@@ -92,8 +103,16 @@ else:
             "severity": g.severity, "reason": g.reason or "", "name": g.name,
             "compared": fmt(g.compared, digits=4),
         })  # fmt: skip
+    return rows
+
+
+def _gates(r: AuditResult) -> None:
+    st.subheader("Gates")
+    if not r.gates:
+        not_run("Gates", "The config defines no [[gates]]; the verdict then rests on nothing.")
+        return
     text = st.column_config.TextColumn
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+    st.dataframe(pd.DataFrame(_gate_rows(r)), hide_index=True, column_config={
         "result": text(width=140), "gate": text(width=250), "model": text(width=70), "value [CI]": text(width=150),
         "bound": text(width=85), "margin": text(width=85), "severity": text(width=70), "reason": text(width="large"),
     })
@@ -101,53 +120,50 @@ else:
                "A metric that could not be computed never counts as a pass; an inconclusive gate fails the verdict "
                "unless the gate sets allow_inconclusive. 'pass (estimate only)': the interval crosses the bound.")
 
-st.subheader("Models")
-models = r.models
-if models:
+
+def _models(r: AuditResult) -> None:
+    """Every model's test figures (the kind's columns) and how it was trained."""
+    st.subheader("Models")
+    if not r.models:
+        not_run("Models")
+        return
+    columns = kind_view(r).columns
     model_rows = []
-    for n, i in models.items():
-        row = {"model": n, "private": i.private}
-        if kind == "regression":
-            row |= {"MAE": i.test_mae, "RMSE": i.test_rmse, "R²": i.test_r2}
-        else:
-            row |= {"accuracy": i.test_accuracy}
-            row |= ({"macro F1": i.test_macro_f1, "balanced accuracy": i.test_balanced_accuracy}
-                    if kind == "multiclass" else {"ROC AUC": i.test_roc_auc})
+    for n, i in r.models.items():
+        row = {"model": n, "private": i.private} | {c.name: getattr(i, c.attr, None) for c in columns}
         row |= {"parameters": i.n_parameters, "architecture": str(i.architecture or ""), "epochs": i.epochs,
                 "batch size": i.batch_size, "learning rate": i.learning_rate, "optimizer": i.optimizer,
                 "train time (s)": i.train_wall_s}
         model_rows.append(row)
-    table(pd.DataFrame(model_rows), formats={"accuracy": "%.4f", "ROC AUC": "%.4f", "macro F1": "%.4f",
-                                             "balanced accuracy": "%.4f", "MAE": "%.3f", "RMSE": "%.3f", "R²": "%.4f",
-                                             "train time (s)": "%.2f"})
-else:
-    not_run("Models")
+    table(pd.DataFrame(model_rows), formats=_MODEL_FORMATS)
 
-left, right = st.columns(2)
-with left:
+
+def _data(r: AuditResult) -> None:
     st.subheader("Data")
     data: Data = r.data
     if not data.to_dict():
         not_run("Data summary")
-    else:
-        facts = {k: getattr(data, k) for k in ("source", "test_source", "n_train", "n_test", "task", "target",
-                                               "positive_label", "base_rate_train", "base_rate_test", "text_column",
-                                               "sensitive_used_as_features", "n_encoded_features")}
-        facts = {k: v for k, v in facts.items() if v is not None or k in ("source", "n_train", "n_test", "target")}
-        if data.classes:
-            counts = data.class_counts_train or {}
-            facts["classes (training rows)"] = ", ".join(f"{c} ({fmt(counts.get(c))})" for c in data.classes)
-        for k, v in (data.target_summary or {}).items():
-            facts[f"target {k}"] = v
-        facts["sensitive features"] = ", ".join(map(str, data.sensitive_features))
-        facts["features"] = ", ".join(map(str, data.features))
-        facts["dropped columns"] = ", ".join(map(str, data.dropped_columns))
-        table(pd.DataFrame({"field": list(facts), "value": [fmt(v, digits=4) if v is not None else "—" for v in facts.values()]}))
-        if data.attribution:
-            st.caption(md_escape(data.attribution))
-with right:
+        return
+    facts = {k: getattr(data, k) for k in ("source", "test_source", "n_train", "n_test", "task", "target",
+                                           "positive_label", "base_rate_train", "base_rate_test", "text_column",
+                                           "sensitive_used_as_features", "n_encoded_features")}
+    facts = {k: v for k, v in facts.items() if v is not None or k in ("source", "n_train", "n_test", "target")}
+    if data.classes:
+        counts = data.class_counts_train or {}
+        facts["classes (training rows)"] = ", ".join(f"{c} ({fmt(counts.get(c))})" for c in data.classes)
+    for k, v in (data.target_summary or {}).items():
+        facts[f"target {k}"] = v
+    facts["sensitive features"] = ", ".join(map(str, data.sensitive_features))
+    facts["features"] = ", ".join(map(str, data.features))
+    facts["dropped columns"] = ", ".join(map(str, data.dropped_columns))
+    table(pd.DataFrame({"field": list(facts), "value": [fmt(v, digits=4) if v is not None else "—" for v in facts.values()]}))
+    if data.attribution:
+        st.caption(md_escape(data.attribution))
+
+
+def _provenance(run: Run) -> None:
     st.subheader("Provenance")
-    meta = r.run
+    meta = run.result.run
     prov = {"run name": meta.name, "created (UTC)": meta.created_at, "seed": meta.seed,
             "config sha256": meta.config_sha256, "config file sha256": meta.config_file_sha256,
             "manifest sha256": run.sha}
@@ -163,7 +179,29 @@ with right:
     table(pd.DataFrame({"field": list(prov), "value": [fmt(v) if v is not None else "—" for v in prov.values()]}))
     st.caption("Check these hashes against the files with `rai-audit verify RUN_DIR` (the Review page runs it too).")
 
-config = r.run.config
-if config:
-    with st.expander("Normalised config"):
-        st.json(config, expanded=False)
+
+def render() -> None:
+    """The Overview page of the run picked in the sidebar."""
+    run = require_run()
+    r = run.result
+    st.title("Overview")
+    st.caption(f"Run **{md_escape(run.name)}** · created {md_escape(r.run.created_at or 'unknown')} · "
+               f"task {md_escape((r.task if r.has('task') else None) or 'unknown')}")
+    summary = build_summary(r)
+    _verdict(r, summary)
+    _concerns(summary["concerns"])
+    _tiles(r, summary)
+    _gates(r)
+    _models(r)
+    left, right = st.columns(2)
+    with left:
+        _data(r)
+    with right:
+        _provenance(run)
+    if r.run.config:
+        with st.expander("Normalised config"):
+            st.json(r.run.config, expanded=False)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

@@ -6,24 +6,30 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.result import (
+    AuditResult,
+    CanaryAudit,
+    DPTraining,
+    MembershipInference,
+    Privacy,
+)
 from dashboard import _charts as charts
 from dashboard._data import fmt, md_escape
 from dashboard._ui import chart, not_run, require_run, table
 
-run = require_run()
-r = run.result
-st.title("Privacy")
-priv = r.privacy
-if priv is None:
-    not_run("Privacy audit", "This run has no privacy section (privacy disabled in the config, or the audit predates it).")
-    st.stop()
+__all__ = ["render"]
 
-# --- differential privacy ------------------------------------------------------------------------
-st.subheader("Differential privacy (DP-SGD)")
-dp = priv.dp
-if dp is None:
-    not_run("DP training", "No private model was trained; the reference model carries no formal privacy guarantee.")
-else:
+# With ~500 excluded canaries the ratio's standard error is about 3%; below 0.85 is no sampling accident.
+NOISE_RATIO_FLOOR = 0.85
+
+
+def _dp(priv: Privacy) -> None:
+    """The DP-SGD accounting: ε spent and targeted, δ, the settings, ε per epoch."""
+    st.subheader("Differential privacy (DP-SGD)")
+    dp = priv.dp
+    if dp is None:
+        not_run("DP training", "No private model was trained; the reference model carries no formal privacy guarantee.")
+        return
     c = st.columns(4)
     c[0].metric("ε spent", fmt(dp.epsilon_spent), help="From the accountant, after all training steps.")
     c[1].metric("ε target", fmt(dp.epsilon_target))
@@ -45,12 +51,14 @@ else:
         else:
             not_run("ε per epoch", "The accountant history was not recorded.")
 
-# --- privacy-utility curve -------------------------------------------------------------------------
-st.subheader("Privacy-utility trade-off")
-curve = priv.utility_curve
-if not curve:
-    not_run("Privacy-utility curve", "Set a list of ε values to sweep in the config to see accuracy against ε.")
-else:
+
+def _utility(priv: Privacy) -> None:
+    """Test accuracy (and parity) against ε."""
+    st.subheader("Privacy-utility trade-off")
+    curve = priv.utility_curve
+    if not curve:
+        not_run("Privacy-utility curve", "Set a list of ε values to sweep in the config to see accuracy against ε.")
+        return
     finite = pd.DataFrame([{"ε": p.epsilon, "accuracy": p.accuracy} for p in curve if p.epsilon is not None])
     nonpriv = [p.accuracy for p in curve if p.epsilon is None]
     if not finite.empty:
@@ -70,7 +78,7 @@ else:
         rows.append(row)
     table(pd.DataFrame(rows), formats={c: "%.4f" for c in pd.DataFrame(rows).columns if c not in ("ε", "model")})
 
-# --- membership inference --------------------------------------------------------------------------
+
 def _low_fpr_cell(points, target: float, legacy):
     pt = next((q for q in points if q.target_fpr is not None and abs(q.target_fpr - target) < 1e-12), None)
     if pt is None:
@@ -106,11 +114,8 @@ def _log_roc(frames: list[pd.DataFrame]):
         title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; dashed: guessing)")
 
 
-st.subheader("Membership inference")
-mia = priv.membership_inference
-if not mia:
-    not_run("Membership-inference attack", "Enable [privacy] membership_inference in the config.")
-else:
+def _attack_rows(mia: dict[str, MembershipInference]) -> tuple[list, list, list]:
+    """Each attack's row of the table, its ROC, and its ROC with the TPR's interval band."""
     curves, log_curves, rows = [], [], []
     for model, res in mia.items():
         for attack, a in res.attacks.items():
@@ -127,22 +132,11 @@ else:
                     fps = roc.false_positives if len(roc.false_positives) == len(fpr) else [None] * len(fpr)
                     log_curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "lower": roc.tpr_lower, "upper": roc.tpr_upper,
                                                     "false_positives": fps, "curve": f"{model} · {attack}"}))
-    left, right = st.columns([3, 2])
-    if log_curves:
-        chart(where=left, c=_log_roc(log_curves))
-    elif curves:
-        chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
-    with right:
-        table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "advantage")})
-        threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)
-                              for res in mia.values() for a in res.attacks.values())
-        st.caption(("TPRs with 95% intervals that include the uncertainty of the threshold (estimated from the non-members) "
-                    "and the false positives (FP) actually behind it; a TPR resting on too few FP is not reported. "
-                    if threshold_aware else
-                    "TPRs with 95% Clopper–Pearson intervals at the chosen threshold and the FP behind it; a TPR whose "
-                    "threshold admits too few non-members is not reported. ")
-                   + "'Above chance': the AUC is above 0.5 by a one-sided Mann–Whitney test, Holm-adjusted over the "
-                     "model's attacks; an attack that is not cannot tell members from non-members.")
+    return curves, log_curves, rows
+
+
+def _attack_notes(mia: dict[str, MembershipInference]) -> None:
+    """Which rows were attacked, and the attacks that could not decide or did not run."""
     for model, res in mia.items():
         c, ref = res.nonmember_cleaning, res.reference_models
         if c is not None and c.clean_train_rows is not None:
@@ -163,12 +157,41 @@ else:
         elif ref is not None and ref.skipped:
             st.caption(f"{md_escape(model)}: no reference-model attack: {md_escape(ref.skipped)}.")
 
-# --- run-level statement ----------------------------------------------------------------------------
-st.subheader("What this run directory promises")
-stmt = priv.statement
-if stmt is None:
-    not_run("Privacy statement", "Records written before the statement existed do not have one.")
-else:
+
+def _membership(priv: Privacy) -> None:
+    """The membership-inference attacks: ROC, the table with low-FPR TPRs, and their notes."""
+    st.subheader("Membership inference")
+    mia = priv.membership_inference
+    if not mia:
+        not_run("Membership-inference attack", "Enable [privacy] membership_inference in the config.")
+        return
+    curves, log_curves, rows = _attack_rows(mia)
+    left, right = st.columns([3, 2])
+    if log_curves:
+        chart(where=left, c=_log_roc(log_curves))
+    elif curves:
+        chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
+    with right:
+        table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "advantage")})
+        threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)
+                              for res in mia.values() for a in res.attacks.values())
+        st.caption(("TPRs with 95% intervals that include the uncertainty of the threshold (estimated from the non-members) "
+                    "and the false positives (FP) actually behind it; a TPR resting on too few FP is not reported. "
+                    if threshold_aware else
+                    "TPRs with 95% Clopper–Pearson intervals at the chosen threshold and the FP behind it; a TPR whose "
+                    "threshold admits too few non-members is not reported. ")
+                   + "'Above chance': the AUC is above 0.5 by a one-sided Mann–Whitney test, Holm-adjusted over the "
+                     "model's attacks; an attack that is not cannot tell members from non-members.")
+    _attack_notes(mia)
+
+
+def _statement(priv: Privacy) -> None:
+    """What the run directory promises: the guarantee, what it covers and what not."""
+    st.subheader("What this run directory promises")
+    stmt = priv.statement
+    if stmt is None:
+        not_run("Privacy statement", "Records written before the statement existed do not have one.")
+        return
     if stmt.guarantee:
         st.success(md_escape(stmt.guarantee))
     else:
@@ -184,28 +207,9 @@ else:
     if stmt.publish:
         st.markdown("**To publish with the stated guarantee:** " + "; ".join(md_escape(x) for x in stmt.publish))
 
-# --- canary audit ----------------------------------------------------------------------------------
-# With ~500 excluded canaries the ratio's standard error is about 3%; below 0.85 is no sampling accident.
-NOISE_RATIO_FLOOR = 0.85
-st.subheader("Empirical privacy: canary audit")
-canary = priv.canary_audit
-if canary is None:
-    not_run("Canary audit", "Enable [privacy] canary_audit in the config (one extra training run).")
-else:
-    claimed = canary.epsilon_accountant if canary.has("epsilon_accountant") else (dp.epsilon_spent if dp is not None else None)
-    ratio = canary.score_noise_ratio
-    c = st.columns(4 if isinstance(ratio, (int, float)) else 3)
-    c[0].metric("ε lower bound (measured)", fmt(canary.epsilon_lower_bound),
-                help=f"At confidence {fmt(canary.confidence)}: the training provably leaks at least this much.")
-    c[1].metric("ε claimed (accountant)", fmt(claimed))
-    c[2].metric("guesses correct", f"{fmt(canary.n_correct)} / {fmt(canary.n_guesses)}")
-    if isinstance(ratio, (int, float)):
-        c[3].metric("released noise / claimed", fmt(ratio),
-                    help="Spread of the excluded canaries' scores (pure DP noise) over the spread the accountant's "
-                         "noise multiplier implies. About 1 for a correct implementation.")
-        if ratio < NOISE_RATIO_FLOOR:
-            st.error(f"The noise actually released is {fmt(ratio)}× what the accountant assumed: the claimed ε is not backed "
-                     "by the noise added.")
+
+def _canary_bound(canary: CanaryAudit, claimed: float | None) -> None:
+    """The measured lower bound against the claimed ε, and the f-DP analysis."""
     lb = canary.epsilon_lower_bound
     if isinstance(lb, (int, float)) and isinstance(claimed, (int, float)):
         if lb > claimed:
@@ -223,14 +227,61 @@ else:
                    + md_escape(gdp.assumption or "μ is a privacy level only if the mechanism's trade-off curve is Gaussian")
                    + "; no ε is derived from μ (the ε lower bound above holds for any mechanism).")
 
-# --- identifier scan -------------------------------------------------------------------------------
-st.subheader("Identifier scan of the input data")
-scan = priv.identifier_scan
-if scan is None:
-    scan = r.data.identifier_scan
-if scan is None:
-    not_run("Identifier scan")
-elif not scan:
-    st.success("No column looks like a direct identifier.")
-else:
-    table(pd.DataFrame([{k: getattr(s, k) for k in ("column", "kind", "reason", "recommendation")} for s in scan]))
+
+def _canary(priv: Privacy, dp: DPTraining | None) -> None:
+    """The one-run canary audit: a measured lower bound on ε beside the accountant's."""
+    st.subheader("Empirical privacy: canary audit")
+    canary = priv.canary_audit
+    if canary is None:
+        not_run("Canary audit", "Enable [privacy] canary_audit in the config (one extra training run).")
+        return
+    claimed = canary.epsilon_accountant if canary.has("epsilon_accountant") else (dp.epsilon_spent if dp is not None else None)
+    ratio = canary.score_noise_ratio
+    c = st.columns(4 if isinstance(ratio, (int, float)) else 3)
+    c[0].metric("ε lower bound (measured)", fmt(canary.epsilon_lower_bound),
+                help=f"At confidence {fmt(canary.confidence)}: the training provably leaks at least this much.")
+    c[1].metric("ε claimed (accountant)", fmt(claimed))
+    c[2].metric("guesses correct", f"{fmt(canary.n_correct)} / {fmt(canary.n_guesses)}")
+    if isinstance(ratio, (int, float)):
+        c[3].metric("released noise / claimed", fmt(ratio),
+                    help="Spread of the excluded canaries' scores (pure DP noise) over the spread the accountant's "
+                         "noise multiplier implies. About 1 for a correct implementation.")
+        if ratio < NOISE_RATIO_FLOOR:
+            st.error(f"The noise actually released is {fmt(ratio)}× what the accountant assumed: the claimed ε is not backed "
+                     "by the noise added.")
+    _canary_bound(canary, claimed)
+
+
+def _identifier_scan(r: AuditResult, priv: Privacy) -> None:
+    """Columns of the input data that look like direct identifiers."""
+    st.subheader("Identifier scan of the input data")
+    scan = priv.identifier_scan
+    if scan is None:
+        scan = r.data.identifier_scan
+    if scan is None:
+        not_run("Identifier scan")
+    elif not scan:
+        st.success("No column looks like a direct identifier.")
+    else:
+        table(pd.DataFrame([{k: getattr(s, k) for k in ("column", "kind", "reason", "recommendation")} for s in scan]))
+
+
+def render() -> None:
+    """The Privacy page: DP accounting, the utility curve, membership inference, the statement, canaries, identifiers."""
+    run = require_run()
+    r = run.result
+    st.title("Privacy")
+    priv = r.privacy
+    if priv is None:
+        not_run("Privacy audit", "This run has no privacy section (privacy disabled in the config, or the audit predates it).")
+        return
+    _dp(priv)
+    _utility(priv)
+    _membership(priv)
+    _statement(priv)
+    _canary(priv, priv.dp)
+    _identifier_scan(r, priv)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

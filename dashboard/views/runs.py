@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -11,17 +13,16 @@ from dashboard._data import fmt, md_escape
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root, summaries
 from dashboard._ui import error, table
 
-st.title("Runs")
-root = runs_root()
-names = list_run_names(root) if root.is_dir() else []
-if not names:
-    st.info(f"No complete run under **{md_escape(root)}** yet. A run appears here once `rai-audit run` has finished writing it.")
-    st.stop()
+__all__ = ["render"]
 
-frame, problems = summaries(root, names)
-for p in problems:
-    error(p)
-if not frame.empty:
+
+def _runs_table(root: Path, names: list[str]) -> None:
+    """Every run under the root, newest first, with its task figures beside accuracy."""
+    frame, problems = summaries(root, names)
+    for p in problems:
+        error(p)
+    if frame.empty:
+        return
     st.caption("Newest first. Pick the run to review in the sidebar; every page shows that run. "
                "Disparities are the largest over the sensitive features, for the private model when there is one.")
     shown = frame.drop(columns=[c for c in frame.columns if c.endswith(" feature")])
@@ -33,17 +34,6 @@ if not frame.empty:
         shown = shown.drop(columns=["task figures"], errors="ignore")
     table(shown, formats={"accuracy reference": "%.4f", "accuracy private": "%.4f", "ε spent": "%.3f",
                           "ε target": "%.3f", "max DP difference": "%.4f", "max EO difference": "%.4f"})
-
-st.subheader("Compare two runs")
-st.caption("E.g. a private run against a non-private one, or a run before and after mitigation.")
-if len(names) < 2:
-    st.info("Only one run under the root: write a second run to compare.")
-    st.stop()
-
-left, right = st.columns(2)
-default_a = st.session_state.get(RUN_KEY, names[0])
-a = left.selectbox("Run A", names, index=names.index(default_a) if default_a in names else 0, key="compare_a")
-b = right.selectbox("Run B", names, index=1 if names[0] == a else 0, key="compare_b")
 
 
 def _rows(result: AuditResult) -> dict[str, object]:
@@ -83,26 +73,52 @@ def _rows(result: AuditResult) -> dict[str, object]:
     return out
 
 
-try:
-    ra, rb = load_run(root, a).result, load_run(root, b).result
-except AuditError as exc:
-    error(exc)
-    st.stop()
-fa, fb = _rows(ra), _rows(rb)
-keys = list(dict.fromkeys([*fa, *fb]))
-
-
 def _delta(x: object, y: object) -> str:
     if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) and not isinstance(y, bool):
         return fmt(y - x, digits=4)
     return ""
 
 
-compare = pd.DataFrame({
-    "figure": keys,
-    "A": [fmt(fa.get(k), digits=4) if k in fa else "not in run" for k in keys],
-    "B": [fmt(fb.get(k), digits=4) if k in fb else "not in run" for k in keys],
-    "B − A": [_delta(fa.get(k), fb.get(k)) for k in keys],
-})
-st.caption(f"A = {md_escape(a)}, B = {md_escape(b)}")
-table(compare, height=min(36 * (len(compare) + 1), 700))
+def _compare(root: Path, names: list[str]) -> None:
+    """Two runs side by side: every figure of either, and B − A."""
+    st.subheader("Compare two runs")
+    st.caption("E.g. a private run against a non-private one, or a run before and after mitigation.")
+    if len(names) < 2:
+        st.info("Only one run under the root: write a second run to compare.")
+        return
+    left, right = st.columns(2)
+    default_a = st.session_state.get(RUN_KEY, names[0])
+    a = left.selectbox("Run A", names, index=names.index(default_a) if default_a in names else 0, key="compare_a")
+    b = right.selectbox("Run B", names, index=1 if names[0] == a else 0, key="compare_b")
+    try:
+        ra, rb = load_run(root, a).result, load_run(root, b).result
+    except AuditError as exc:
+        error(exc)
+        return
+    fa, fb = _rows(ra), _rows(rb)
+    keys = list(dict.fromkeys([*fa, *fb]))
+    compare = pd.DataFrame({
+        "figure": keys,
+        "A": [fmt(fa.get(k), digits=4) if k in fa else "not in run" for k in keys],
+        "B": [fmt(fb.get(k), digits=4) if k in fb else "not in run" for k in keys],
+        "B − A": [_delta(fa.get(k), fb.get(k)) for k in keys],
+    })
+    st.caption(f"A = {md_escape(a)}, B = {md_escape(b)}")
+    table(compare, height=min(36 * (len(compare) + 1), 700))
+
+
+def render() -> None:
+    """The Runs page: every run under the root, and two of them compared."""
+    st.title("Runs")
+    root = runs_root()
+    names = list_run_names(root) if root.is_dir() else []
+    if not names:
+        st.info(f"No complete run under **{md_escape(root)}** yet. A run appears here once `rai-audit run` has finished "
+                "writing it.")
+        return
+    _runs_table(root, names)
+    _compare(root, names)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

@@ -14,9 +14,20 @@ import streamlit as st
 from audit.result import AuditResult, TextModelAudit
 from dashboard import _charts as charts
 from dashboard._data import fmt, fmt_ci, md_escape
-from dashboard._text_data import (auc_long, auc_table, category_table, pair_table, swap_context, template_frame,
-                                  template_spreads, token_example, top_tokens)
+from dashboard._text_data import (
+    auc_long,
+    auc_table,
+    category_table,
+    pair_table,
+    swap_context,
+    template_frame,
+    template_spreads,
+    token_example,
+    top_tokens,
+)
 from dashboard._ui import chart, model_picker, not_run, require_run, table
+
+__all__ = ["render"]
 
 
 def _interval(entry: Any) -> str:
@@ -220,14 +231,15 @@ def _aucs(auc: dict[str, Any] | None, r: AuditResult, model: str) -> None:
     table(auc_table(auc))
 
 
-def _page() -> None:
+def render() -> None:
+    """The Text page: a text classifier's token attributions, counterfactual swaps, template spreads and subgroup AUCs."""
     run = require_run()
     r = run.result
     st.title("Text")
     T = r.text
     if T is None:
         not_run("Text audits", "This run is not a text classifier (set [data] text_column in the config).")
-        st.stop()
+        return
     vocab = r.data.text if isinstance(r.data.text, dict) else {}
     st.caption(f"Text column **{md_escape(T.text_column or r.data.text_column or '?')}** · vocabulary "
                f"{fmt(vocab.get('vocabulary_size'))} tokens · {fmt(vocab.get('max_length'))} tokens kept per text "
@@ -239,7 +251,7 @@ def _page() -> None:
     models = [m for m in r.models if m in T.models] or list(T.models)
     if not models:
         not_run("Text audits", "No model was audited.")
-        st.stop()
+        return
     model = model_picker(models, key="tx_model")
     audit: TextModelAudit = T.models[model]
     skipped = audit.extra.get("skipped")
@@ -253,4 +265,6 @@ def _page() -> None:
     _aucs(audit.identity_auc, r, model)
 
 
-_page()
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

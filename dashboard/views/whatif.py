@@ -8,25 +8,28 @@ import pandas as pd
 import streamlit as st
 
 from audit.exceptions import AuditError
+from audit.result import AuditResult
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import cohort_label, cohort_mask, widget_label
-from dashboard._data import md_escape, task_kind
+from dashboard._data import md_escape
 from dashboard._state import Run, active_cohort, predictions
 from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
-from dashboard._whatif import FACTORY_NOTE, attributions_by_feature, load_preprocessor, load_scorer
+from dashboard._whatif import (
+    FACTORY_NOTE,
+    attributions_by_feature,
+    load_preprocessor,
+    load_scorer,
+)
+from reports._kinds import kind_view
+
+__all__ = ["WHATIF_SLICE_KEY", "render"]
 
 WHATIF_SLICE_KEY = "whatif_slice"
-_NOT_FOR_TASK = {
+_NOT_FOR_INPUT = {
     "text": "What-if edits the feature values of a tabular row, and a text classifier reads free text. The **Text** page "
             "shows how the model's score moves when one identity term in a text is swapped for another (the "
             "counterfactual pairs, with example texts) and which tokens raise or lower it.",
-    "multiclass": "What-if rescores edited rows with a binary model's score and its decision at its threshold; it does not rebuild a "
-                  "multiclass model (one score per class). The Explainability page shows the explained class and the "
-                  "per-class importance; Fairness shows the confusion matrices by group.",
-    "regression": "What-if rescores edited rows with a binary model's score and its decision at its threshold; it does not rebuild a "
-                  "regression model. The Explainability page shows what drives the predictions; Fairness shows the "
-                  "error by group.",
     "image": "What-if edits the feature values of a tabular row; this run's model reads images.",
 }
 MAX_LISTED = 300
@@ -74,91 +77,132 @@ def _show(v: object) -> str:
     return "missing" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-run = require_run()
-r = run.result
-st.title("What-if")
-task = task_kind(r)
-if task != "binary":
-    not_applicable("What-if", _NOT_FOR_TASK.get(task, _NOT_FOR_TASK["image"]))
-    st.stop()
-kind = ((r.run.config or {}).get("model") or {}).get("kind", "mlp")
-if kind != "mlp":
-    st.info(FACTORY_NOTE)
-    st.stop()
-if not r.artifacts.weights or r.task != "binary-classification":
-    not_run("What-if", "This run has no saved tabular model weights.")
-    st.stop()
-try:
-    frame = cohort_frame(run)
-    pre, scorers = _scorers(str(run.path), run.sha)
-except (AuditError, OSError, RuntimeError, ValueError) as exc:
-    error(exc)
-    st.stop()
-missing = [c for c in pre.columns_ if c not in frame.columns]
-if missing:
-    not_run("What-if", "This run does not store the raw test features (it was written before the error-analysis "
-            f"stage; lacking {', '.join(md_escape(m) for m in missing[:5])}). Re-run the audit to edit rows.")
-    st.stop()
+def _not_applicable(r: AuditResult) -> str | None:
+    """Why What-if cannot rescore this run's rows (None when it can: a binary model of a table)."""
+    if r.input_kind in _NOT_FOR_INPUT:
+        return _NOT_FOR_INPUT[r.input_kind]
+    return kind_view(r).whatif_note
 
-rows, source = _candidates(run, frame)
-if not len(rows):
-    st.warning("No test row matches. Clear the search or pick another source.")
-    st.stop()
-st.caption(f"{len(rows):,} matching rows ({md_escape(source)}); the first {min(len(rows), MAX_LISTED)} are listed.")
-preds = predictions(run)
-first_model = preds["model"].iloc[0]
-y_true = preds.loc[preds["model"] == first_model, "y_true"].to_numpy()
-listed = rows[:MAX_LISTED]
-shown_cols = list(frame.columns)[:5]
-labels = {int(i): f"row {i} · true {y_true[i]} · " + ", ".join(f"{c}={_show(v)}" for c, v in zip(shown_cols, vals, strict=True))
-          for i, vals in zip(listed, frame.iloc[listed][shown_cols].itertuples(index=False, name=None), strict=True)}
-pick = st.selectbox("Test row", listed, key="wi_row", format_func=lambda i: labels[int(i)])
-original = frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True)
 
-st.subheader("Edit the row")
-edited = original.copy()
-cols = st.columns(3)
-for j, col in enumerate(pre.columns_):
-    where = cols[j % 3]
-    value = original.at[0, col]
-    if col in pre.numeric_:
-        v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
-        whole = bool(np.all(np.mod(frame[col].dropna().to_numpy(np.float64)[:5000], 1) == 0))
-        edited.at[0, col] = where.number_input(widget_label(col), value=int(v) if whole else v, step=1 if whole else None,
-                                               format=None if whole else "%g", key=f"wi_{pick}_{col}")
-    else:
-        options = list(pre.categories_[col])
-        current = str(value) if pd.notna(value) else "<missing>"
-        if current not in options:
-            options.append(current)
-        new = where.selectbox(widget_label(col), options, index=options.index(current), key=f"wi_{pick}_{col}")
-        edited[col] = edited[col].astype(object)
-        edited.at[0, col] = None if new == "<missing>" else new
-changed = [c for c in pre.columns_ if str(original.at[0, c]) != str(edited.at[0, c])]
+def _open(run: Run) -> tuple | None:
+    """The run's rows, preprocessor and rebuilt scorers, or None (and why) when they cannot be had."""
+    r = run.result
+    why = _not_applicable(r)
+    if why is not None:
+        not_applicable("What-if", why)
+        return None
+    if ((r.run.config or {}).get("model") or {}).get("kind", "mlp") != "mlp":
+        st.info(FACTORY_NOTE)
+        return None
+    if not r.artifacts.weights:
+        not_run("What-if", "This run has no saved tabular model weights.")
+        return None
+    try:
+        frame = cohort_frame(run)
+        pre, scorers = _scorers(str(run.path), run.sha)
+    except (AuditError, OSError, RuntimeError, ValueError) as exc:
+        error(exc)
+        return None
+    missing = [c for c in pre.columns_ if c not in frame.columns]
+    if missing:
+        not_run("What-if", "This run does not store the raw test features (it was written before the error-analysis "
+                f"stage; lacking {', '.join(md_escape(m) for m in missing[:5])}). Re-run the audit to edit rows.")
+        return None
+    return frame, pre, scorers
 
-st.subheader("Each model's score")
-X0, X1 = pre.transform(original), pre.transform(edited)
-out = []
-for m, scorer in scorers.items():
-    s0, s1 = float(scorer.score(X0)[0]), float(scorer.score(X1)[0])
-    chosen = r.models[m].decision_threshold if m in r.models else None
-    cut = float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
-    out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0, "threshold": cut,
-                "decision": f"{'positive' if s0 >= cut else 'negative'} → {'positive' if s1 >= cut else 'negative'}"})
-table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
-st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
-           "score the original row (recomputed from the weights).")
 
-st.subheader("Attributions of the edited row")
-ordered = sorted(scorers, key=lambda m: (m != "private", m))  # private first: it is the one that ships
-model = st.radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
-att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
-att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
-left, right = st.columns([3, 2])
-chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
-                                       title=f"Integrated Gradients, {model} model (edited row)"))
-with right:
-    table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
-st.caption("Integrated Gradients of the positive logit, 64 steps, from a baseline with numeric features at their training "
-           "mean and every one-hot column at zero (the training category shares are not stored), summed per feature. "
-           f"Model rebuilt from {md_escape(r.artifacts.weights.get(model))} with weights_only loading; the run is not modified.")
+def _pick_row(run: Run, frame: pd.DataFrame, pre) -> tuple[pd.DataFrame, int] | None:
+    """Choose a test row (search, cohort or slice); returns it with the model's input columns, and its index."""
+    rows, source = _candidates(run, frame)
+    if not len(rows):
+        st.warning("No test row matches. Clear the search or pick another source.")
+        return None
+    st.caption(f"{len(rows):,} matching rows ({md_escape(source)}); the first {min(len(rows), MAX_LISTED)} are listed.")
+    preds = predictions(run)
+    first_model = preds["model"].iloc[0]
+    y_true = preds.loc[preds["model"] == first_model, "y_true"].to_numpy()
+    listed = rows[:MAX_LISTED]
+    shown_cols = list(frame.columns)[:5]
+    labels = {int(i): f"row {i} · true {y_true[i]} · " + ", ".join(f"{c}={_show(v)}" for c, v in zip(shown_cols, vals, strict=True))
+              for i, vals in zip(listed, frame.iloc[listed][shown_cols].itertuples(index=False, name=None), strict=True)}
+    pick = st.selectbox("Test row", listed, key="wi_row", format_func=lambda i: labels[int(i)])
+    return frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True), int(pick)
+
+
+def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int) -> pd.DataFrame:
+    """An input per feature, starting at the row's values; returns the edited row."""
+    st.subheader("Edit the row")
+    edited = original.copy()
+    cols = st.columns(3)
+    for j, col in enumerate(pre.columns_):
+        where = cols[j % 3]
+        value = original.at[0, col]
+        if col in pre.numeric_:
+            v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
+            whole = bool(np.all(np.mod(frame[col].dropna().to_numpy(np.float64)[:5000], 1) == 0))
+            edited.at[0, col] = where.number_input(widget_label(col), value=int(v) if whole else v, step=1 if whole else None,
+                                                   format=None if whole else "%g", key=f"wi_{pick}_{col}")
+        else:
+            options = list(pre.categories_[col])
+            current = str(value) if pd.notna(value) else "<missing>"
+            if current not in options:
+                options.append(current)
+            new = where.selectbox(widget_label(col), options, index=options.index(current), key=f"wi_{pick}_{col}")
+            edited[col] = edited[col].astype(object)
+            edited.at[0, col] = None if new == "<missing>" else new
+    return edited
+
+
+def _scores(r: AuditResult, pre, scorers: dict, original: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """Each model's score of the original and the edited row, and its decisions; returns the edited row encoded."""
+    changed = [c for c in pre.columns_ if str(original.at[0, c]) != str(edited.at[0, c])]
+    st.subheader("Each model's score")
+    X0, X1 = pre.transform(original), pre.transform(edited)
+    out = []
+    for m, scorer in scorers.items():
+        s0, s1 = float(scorer.score(X0)[0]), float(scorer.score(X1)[0])
+        chosen = r.models[m].decision_threshold if m in r.models else None
+        cut = float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
+        out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0, "threshold": cut,
+                    "decision": f"{'positive' if s0 >= cut else 'negative'} → {'positive' if s1 >= cut else 'negative'}"})
+    table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
+    st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
+               "score the original row (recomputed from the weights).")
+    return X1
+
+
+def _attributions(r: AuditResult, pre, scorers: dict, edited: pd.DataFrame, X1: np.ndarray) -> None:
+    st.subheader("Attributions of the edited row")
+    ordered = sorted(scorers, key=lambda m: (m != "private", m))  # private first: it is the one that ships
+    model = st.radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
+    att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
+    att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
+    left, right = st.columns([3, 2])
+    chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
+                                           title=f"Integrated Gradients, {model} model (edited row)"))
+    with right:
+        table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
+    st.caption("Integrated Gradients of the positive logit, 64 steps, from a baseline with numeric features at their training "
+               "mean and every one-hot column at zero (the training category shares are not stored), summed per feature. "
+               f"Model rebuilt from {md_escape(r.artifacts.weights.get(model))} with weights_only loading; the run is not modified.")
+
+
+def render() -> None:
+    """The What-if page: edit a test row of a binary table model and see each model's score and attributions."""
+    run = require_run()
+    st.title("What-if")
+    opened = _open(run)
+    if opened is None:
+        return
+    frame, pre, scorers = opened
+    picked = _pick_row(run, frame, pre)
+    if picked is None:
+        return
+    original, pick = picked
+    edited = _edit(frame, pre, original, pick)
+    X1 = _scores(run.result, pre, scorers, original, edited)
+    _attributions(run.result, pre, scorers, edited, X1)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)
+    render()

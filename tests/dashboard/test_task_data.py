@@ -9,9 +9,22 @@ import pytest
 from audit.exceptions import DataError
 from audit.result import TaskFairnessBlock
 from dashboard._cohorts import task_cohort_metrics
-from dashboard._data import read_predictions, task_kind
-from dashboard._tasks import by_class_frame, confusion_frame, disparity_frame, per_class_rates, wilson
-from dashboard._text_data import auc_table, pair_table, swap_context, template_spreads, top_tokens
+from dashboard._data import as_result, read_predictions
+from dashboard._tasks import (
+    by_class_frame,
+    confusion_frame,
+    disparity_frame,
+    per_class_rates,
+    wilson,
+)
+from dashboard._text_data import (
+    auc_table,
+    pair_table,
+    swap_context,
+    template_spreads,
+    top_tokens,
+)
+from reports._kinds import kind_view
 
 CLASSES = ["a", "b", "c"]
 BLOCK = TaskFairnessBlock.from_dict({
@@ -58,11 +71,16 @@ def test_disparities_keep_the_reason_and_the_by_class_breakdown():
     assert by_class_frame(BLOCK).set_index("class")["recall_difference_ovr"].to_dict() == {"a": 0.25, "b": 0.5, "c": 0.0}
 
 
-def test_task_kind_reads_the_record():
-    assert task_kind({"task": "multiclass-classification"}) == "multiclass"
-    assert task_kind({"task": "regression"}) == "regression"
-    assert task_kind({"task": "binary-classification", "text": {"text_column": "t"}}) == "text"
-    assert task_kind({}) == "binary"
+def test_pages_read_the_kind_and_the_input_from_the_record():
+    def view(record):
+        r = as_result(record)
+        return kind_view(r).name, r.input_kind
+
+    assert view({"task": "multiclass-classification"}) == ("multiclass", "table")
+    assert view({"task": "regression"}) == ("regression", "table")
+    assert view({"task": "binary-classification", "text": {"text_column": "t"}}) == ("binary", "text")
+    assert view({"task": "text-classification", "data": {"task": "multiclass"}}) == ("multiclass", "text")
+    assert view({}) == ("binary", "table")
 
 
 def test_predictions_are_read_per_task(tmp_path):
