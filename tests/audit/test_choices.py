@@ -140,7 +140,13 @@ def test_choices_imports_only_the_standard_library():
 
 def test_tasks_cover_the_result_default_and_the_card_front_matter():
     from audit.result import AuditResult
-    from reports._render import _TASK_TYPES
+    from reports._kinds import pipeline_tag
 
-    assert set(_TASK_TYPES) == set(choices.TASKS)
+    tags = {}
+    for task in choices.TASKS:
+        r = AuditResult.from_dict({"schema_version": "1.2", "task": task, "run": {}, "data": {}, "models": {}})
+        tags[task] = pipeline_tag(r.kind, r.input_kind)  # the card's Hugging Face pipeline tag
+    assert tags == {"binary-classification": "tabular-classification", "image-classification": "image-classification",
+                    "multiclass-classification": "tabular-classification", "regression": "tabular-regression",
+                    "text-classification": "text-classification"}
     assert AuditResult.__dataclass_fields__["task"].default in choices.TASKS
