@@ -1,4 +1,5 @@
-"""Gate metrics of how well a model works: accuracy, ROC AUC, F1, balanced accuracy, errors, what DP costs, slices.
+"""Gate metrics of how well a model works: accuracy, ROC AUC, F1, balanced accuracy, errors, calibration, what DP
+costs, slices.
 
 Examples
 --------
@@ -79,3 +80,19 @@ def _slice_error_rate(r: AuditResult, g: GateSpec) -> Resolved:
         return Resolved(found.max_significant_error_rate, found.max_significant_error_rate_ci)
     worst = next((s for s in found.by_error_rate if s.significant and s.error_rate == found.max_significant_error_rate), None)
     return Resolved(found.max_significant_error_rate, worst.ci if worst is not None else None)
+
+
+@register_gate_metric(
+    "expected_calibration_error",
+    description="expected calibration error of the positive score on the test rows: the row-weighted mean over 10 "
+                "equal-width score bins of |mean score − share of positives| (binned, so biased upward on few rows), "
+                "with the group report's bootstrap interval",
+    title="Expected calibration error", tasks=_SCORED, needs_working_model=True,
+    needs=Needs(lambda c: bool(c.data.sensitive_features), "a sensitive feature (the group report measures calibration)",
+                "list a column in data.sensitive_features"))
+def _calibration_error(r: AuditResult, g: GateSpec) -> Resolved:
+    """The model's overall ECE as the fairness section records it (``overall.metrics.ece``), with its interval."""
+    fair = r.fairness.models.get(g.model) if r.fairness is not None else None
+    entry = fair.overall.metrics.get("ece") if fair is not None and fair.overall is not None else None
+    value = getattr(entry, "value", None)  # a {value, ci} entry, not a bare count
+    return Resolved(value, entry.ci if value is not None else None)

@@ -73,3 +73,48 @@ def test_gate_results_serialise_with_every_key():
     assert list(out) == ["name", "metric", "model", "feature", "severity", "max", "min", "use_ci_bound", "value", "ci",
                          "compared", "passed", "message", "outcome", "reason", "ci_crosses_bound", "margin",
                          "allow_inconclusive", "groups", "detectable"]
+
+
+# ---------------------------------------------------------------- expected_calibration_error (audit/metrics/performance.py)
+def _calibrated(ece, ci, **model):
+    return {**RESULT, "models": {"private": {"test_accuracy": 0.84, **model}},
+            "fairness": {"private": {"overall": {"count": 1000, "metrics": {"ece": {"value": ece, "ci": ci}}},
+                                     "by_feature": {}}}}
+
+
+def test_calibration_gate_reads_the_overall_ece_and_its_interval():
+    gate = GateSpec(metric="expected_calibration_error", max=0.1)
+    (g,) = evaluate_gates([gate], _calibrated(0.094, [0.089, 0.099]))
+    assert (g.outcome, g.value, g.ci, g.ci_crosses_bound) == ("pass", 0.094, [0.089, 0.099], False)
+    assert g.message == "Expected calibration error, private model: 0.094 [0.089, 0.099] ≤ 0.10 — pass, margin 0.006"
+    (g,) = evaluate_gates([GateSpec(metric="expected_calibration_error", max=0.1, use_ci_bound=True)],
+                          _calibrated(0.094, [0.081, 0.112]))
+    assert (g.outcome, g.compared) == ("fail", 0.112)  # the pessimistic end of its interval
+
+
+def test_calibration_gate_is_not_computed_without_the_group_report_and_inconclusive_on_a_degenerate_model():
+    gate = GateSpec(metric="expected_calibration_error", max=0.1)
+    assert evaluate_gates([gate], RESULT)[0].outcome == "fail"  # no overall ECE recorded: never a pass
+    degenerate = {"degenerate": True, "reasons": ["the model predicts 0 for 100.0% of the rows"]}
+    (g,) = evaluate_gates([gate], _calibrated(0.01, [0.0, 0.02], degenerate=degenerate))
+    assert g.outcome == "inconclusive" and "its score says nothing about a working model" in g.reason
+
+
+def test_calibration_gate_exists_where_a_positive_score_does():
+    import pytest
+
+    from audit.config import config_from_dict
+    from audit.exceptions import ConfigError
+    from audit.pipeline.preflight import gate_problems
+
+    data = {"bundled": "adult", "target": "income", "sensitive_features": ["sex"]}
+    gates = [{"metric": "expected_calibration_error", "max": 0.05}]
+    assert config_from_dict({"data": {**data, "positive_label": ">50K"}, "gates": gates}).gates[0].max == 0.05
+    for task in ("multiclass", "regression"):
+        with pytest.raises(ConfigError, match="is computed for \"binary\" tasks"):
+            config_from_dict({"task": task, "data": data, "gates": gates})
+    texts = config_from_dict({"data": {**data, "positive_label": ">50K", "text_column": "text", "sensitive_features": []},
+                              "model": {"kind": "text"}, "gates": [{**gates[0], "model": "reference"}]})
+    assert gate_problems(texts) == [
+        "'gates[0]' (expected_calibration_error@reference): needs a sensitive feature (the group report measures "
+        "calibration), which this config switches off. Fix: list a column in data.sensitive_features, or remove the gate."]
