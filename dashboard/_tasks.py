@@ -26,8 +26,30 @@ __all__ = [
     "group_table",
     "headline_tiles",
     "per_class_rates",
+    "whatif_note",
     "wilson",
 ]
+
+
+_WHATIF_INPUT = {
+    "text": "What-if edits the feature values of a tabular row, and a text classifier reads free text. The **Text** page "
+            "shows how the model's score moves when one identity term in a text is swapped for another (the "
+            "counterfactual pairs, with example texts) and which tokens raise or lower it.",
+    "image": "What-if edits the feature values of a tabular row; this run's model reads images.",
+}
+
+
+def whatif_note(r: AuditResult) -> str | None:
+    """Why What-if cannot rescore this run's rows: its input is not a table, or its kind is not binary
+    (:attr:`reports._kinds.KindView.whatif_note`); None when it can.
+
+    Examples
+    --------
+    >>> from dashboard._data import as_result
+    >>> whatif_note(as_result({})) is None, whatif_note(as_result({"task": "regression"})).startswith("What-if rescores")
+    (True, True)
+    """
+    return _WHATIF_INPUT.get(r.input_kind) or kind_view(r).whatif_note
 
 
 def _num(x: Any) -> float | None:

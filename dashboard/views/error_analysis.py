@@ -17,6 +17,7 @@ from dashboard._cohort_ui import cohort_frame, cohort_scope
 from dashboard._cohorts import cohort_label, cohort_mask, encode, from_slice
 from dashboard._data import fmt, md_escape
 from dashboard._state import Run, load_run, predictions, runs_root, set_cohort
+from dashboard._tasks import whatif_note
 from dashboard._ui import (
     chart,
     error,
@@ -133,7 +134,7 @@ def _chosen(r: AuditResult, chosen: Slice, conds: list, mask) -> None:
         set_cohort(combined, name=chosen.label)
         st.session_state["ea_notice"] = encode(combined)  # shown while this cohort is the active one
         st.rerun()
-    if not kind.has_positive_class or r.input_kind != "table":
+    if whatif_note(r) is not None:
         b.caption("What-if rescores rows of binary tabular models only.")
     elif b.button("Open a row in What-if", key="ea_to_whatif"):
         new = from_slice(chosen.conditions)

@@ -14,6 +14,7 @@ from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import cohort_label, cohort_mask, widget_label
 from dashboard._data import md_escape
 from dashboard._state import Run, active_cohort, predictions
+from dashboard._tasks import whatif_note
 from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
 from dashboard._whatif import (
     FACTORY_NOTE,
@@ -21,17 +22,10 @@ from dashboard._whatif import (
     load_preprocessor,
     load_scorer,
 )
-from reports._kinds import kind_view
 
 __all__ = ["WHATIF_SLICE_KEY", "render"]
 
 WHATIF_SLICE_KEY = "whatif_slice"
-_NOT_FOR_INPUT = {
-    "text": "What-if edits the feature values of a tabular row, and a text classifier reads free text. The **Text** page "
-            "shows how the model's score moves when one identity term in a text is swapped for another (the "
-            "counterfactual pairs, with example texts) and which tokens raise or lower it.",
-    "image": "What-if edits the feature values of a tabular row; this run's model reads images.",
-}
 MAX_LISTED = 300
 
 
@@ -77,17 +71,10 @@ def _show(v: object) -> str:
     return "missing" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-def _not_applicable(r: AuditResult) -> str | None:
-    """Why What-if cannot rescore this run's rows (None when it can: a binary model of a table)."""
-    if r.input_kind in _NOT_FOR_INPUT:
-        return _NOT_FOR_INPUT[r.input_kind]
-    return kind_view(r).whatif_note
-
-
 def _open(run: Run) -> tuple | None:
     """The run's rows, preprocessor and rebuilt scorers, or None (and why) when they cannot be had."""
     r = run.result
-    why = _not_applicable(r)
+    why = whatif_note(r)
     if why is not None:
         not_applicable("What-if", why)
         return None
