@@ -4,8 +4,8 @@ Examples
 --------
 >>> from audit.result import AuditResult
 >>> ctx = CardContext(AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {}, "models": {}}))
->>> model_details(ctx)["task"], intended_use(ctx)["primary"]
-('binary-classification', None)
+>>> model_details(ctx)["task"] == ctx.kind.result_task, intended_use(ctx)["primary"]  # a record without a task: binary
+(True, None)
 """
 
 from __future__ import annotations
