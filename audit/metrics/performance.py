@@ -95,4 +95,4 @@ def _calibration_error(r: AuditResult, g: GateSpec) -> Resolved:
     fair = r.fairness.models.get(g.model) if r.fairness is not None else None
     entry = fair.overall.metrics.get("ece") if fair is not None and fair.overall is not None else None
     value = getattr(entry, "value", None)  # a {value, ci} entry, not a bare count
-    return Resolved(value, entry.ci if value is not None else None)
+    return Resolved(value, getattr(entry, "ci", None) if value is not None else None)

@@ -52,8 +52,20 @@ from audit.verdict._wording import (
 )
 
 __all__ = [
-    "CONSTANT_SHARE", "FAIRNESS_GATE_METRICS", "GATE_METRICS", "GateMetric", "Resolved", "degenerate_reason",
-    "evaluate_gates", "gate_bound_text", "gate_number_text", "gate_line", "gate_title", "verdict", "verdict_reasons", "with_derived",
+    "CONSTANT_SHARE",
+    "FAIRNESS_GATE_METRICS",
+    "GATE_METRICS",
+    "GateMetric",
+    "Resolved",
+    "degenerate_reason",
+    "evaluate_gates",
+    "gate_bound_text",
+    "gate_line",
+    "gate_number_text",
+    "gate_title",
+    "verdict",
+    "verdict_reasons",
+    "with_derived",
 ]  # fmt: skip
 
 #: Share of one predicted class at or above which a model counts as constant when the record has no

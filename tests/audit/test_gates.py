@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from audit.config import GateSpec
-from audit.verdict.gates import GATE_METRICS, evaluate_gates, verdict
 from audit.result import AuditResult, GateResult
+from audit.verdict.gates import GATE_METRICS, evaluate_gates, verdict
 
 RESULT = {"schema_version": "1.1", "run": {"name": "r"}, "data": {},
     "models": {"reference": {"test_accuracy": 0.85}, "private": {"test_accuracy": 0.84, "n_parameters": 100}},
@@ -116,5 +116,6 @@ def test_calibration_gate_exists_where_a_positive_score_does():
     texts = config_from_dict({"data": {**data, "positive_label": ">50K", "text_column": "text", "sensitive_features": []},
                               "model": {"kind": "text"}, "gates": [{**gates[0], "model": "reference"}]})
     assert gate_problems(texts) == [
-        "'gates[0]' (expected_calibration_error@reference): needs a sensitive feature (the group report measures "
-        "calibration), which this config switches off. Fix: list a column in data.sensitive_features, or remove the gate."]
+        ("'gates[0]' (expected_calibration_error@reference): needs a sensitive feature (the group report measures "
+         "calibration), which this config switches off. Fix: list a column in data.sensitive_features, or remove the "
+         "gate.")]
