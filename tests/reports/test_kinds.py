@@ -29,7 +29,7 @@ def test_a_view_is_consistent(name):
     fields = set(ModelSummary.__dataclass_fields__)
     for c in view.columns:
         assert c.attr in fields, f"{name}: {c.attr} is not a ModelSummary field"
-        assert c.digits in (2, 3) and not (c.lower_is_better and not c.target_units and c.key != "mae")
+        assert c.digits in (2, 3) and (c.target_units or not c.lower_is_better)  # errors in target units: lower is better
     assert 0 < view.n_tiles <= len(view.columns)
     assert set(view.headline_disparities) <= set(view.disparities)
     assert view.tile_disparity in view.headline_disparities
