@@ -219,3 +219,65 @@ def test_the_core_never_imports_its_readers():
 def test_the_package_graph_check_sees_a_cycle_between_packages():
     graph = {"audit.a.x": {"audit.b.y"}, "audit.b.y": {"audit.a.z"}, "audit.a.z": set()}
     assert find_cycles(package_graph(graph)) == [["audit.a", "audit.b", "audit.a"]]
+
+
+# The layers, lowest first: a package imports only packages of its own layer or of a layer below it
+# (docs/architecture.md, "Layers"). A new package must be placed here before it can be imported.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("foundation: allowed values and errors", frozenset({"audit.choices", "audit.exceptions"})),
+    ("the record: typed result, files, gate metrics", frozenset({"audit.result", "audit.records", "audit.metrics"})),
+    ("configuration", frozenset({"audit.config"})),
+    ("networks (torch only)", frozenset({"audit.models"})),
+    ("measures over arrays and models, blind to the task", frozenset({"audit.fairness", "audit.explain",
+                                                                       "audit.slices"})),
+    ("tasks", frozenset({"audit.tasks"})),
+    ("data, text inputs and training", frozenset({"audit.data", "audit.text", "audit.training"})),
+    ("privacy, compute, scale-out and the verdict", frozenset({"audit.privacy", "audit.runtime", "audit.scale",
+                                                               "audit.verdict"})),
+    ("the pipeline", frozenset({"audit.pipeline"})),
+    ("readers", frozenset({"reports", "dashboard"})),
+    ("entry points", frozenset({"audit", "audit.cli"})),
+)
+
+
+def _layer_of() -> dict[str, int]:
+    return {package: i for i, (_, packages) in enumerate(LAYERS) for package in packages}
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every module edge that reaches a package of a higher layer, as ``module -> target (layer -> layer)``."""
+    layer = _layer_of()
+    out = []
+    for module, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            a, b = _package(module), _package(target)
+            if a != b and layer[b] > layer[a]:
+                out.append(f"{module} -> {target} ({LAYERS[layer[a]][0]} -> {LAYERS[layer[b]][0]})")
+    return out
+
+
+def test_every_package_has_a_layer():
+    packages = set(package_graph(import_graph()))
+    assert packages <= set(_layer_of()), f"place these packages in LAYERS: {sorted(packages - set(_layer_of()))}"
+
+
+def test_packages_import_only_their_own_layer_or_below():
+    edges = upward_imports(import_graph())
+    assert not edges, "imports that go up a layer:\n" + "\n".join(edges)
+
+
+def test_no_cycle_between_packages():
+    cycles = find_cycles(package_graph(import_graph()))
+    assert not cycles, "cycles between packages:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("importer, imported", [
+    ("audit.models._builtin", "audit.training._loop"),  # the dashboard's model would pull in training
+    ("audit.tasks._binary", "audit.data._prepare"),
+    ("audit.fairness._report", "audit.tasks._binary"),
+    ("audit.config._validate", "audit.verdict.gates"),
+])
+def test_an_upward_import_would_be_caught(importer, imported):
+    graph = import_graph()
+    graph[importer] = graph[importer] | {imported}
+    assert any(edge.startswith(f"{importer} -> {imported} ") for edge in upward_imports(graph))

@@ -5,8 +5,9 @@ The package reads by concept: :mod:`audit.data._read` reads a user's CSV or Parq
 seeded stratified splits, :mod:`audit.data._preprocess` holds the :class:`TabularPreprocessor`,
 :mod:`audit.data._sensitive` the group labels of sensitive columns, and :mod:`audit.data._prepare`
 puts them together into :class:`PreparedData` (:func:`prepare_data`). The data screening
-(:mod:`audit.data.screening`), the text inputs and the bundled datasets (:mod:`audit.data.datasets`)
-sit beside them.
+(:mod:`audit.data.screening`) with its identifier scan (:func:`identifier_scan`), the text
+inputs and their vocabulary (:mod:`audit.data._vocab`) and the bundled datasets
+(:mod:`audit.data.datasets`) sit beside them.
 
 Examples
 --------
@@ -27,6 +28,7 @@ from audit.data._checks import (
     nested_columns,
     nested_problems,
 )
+from audit.data._identifiers import identifier_scan
 from audit.data._prepare import PreparedData, prepare_data, prepared_from_frames
 from audit.data._preprocess import TabularPreprocessor
 from audit.data._read import file_sha256, read_table
@@ -51,6 +53,7 @@ __all__ = [
     "encode_target",
     "file_sha256",
     "fit_sensitive_bins",
+    "identifier_scan",
     "nested_columns",
     "nested_problems",
     "prepare_data",

@@ -26,7 +26,7 @@ _NOT_TEXT = ("text column {column!r} of the {label} holds {what}; expected texts
 class TextFeatures:
     """A fitted vocabulary, with the attributes the pipeline reads from a tabular preprocessor."""
 
-    vocabulary: Any  # audit.text.Vocabulary
+    vocabulary: Any  # audit.data._vocab.Vocabulary
     column: str
     max_length: int
 
@@ -73,7 +73,7 @@ def text_features(section: Any, *, column: str, train: pd.DataFrame, test: pd.Da
 
     ``section`` is the config's :class:`~audit.config.TextSection`.
     """
-    from audit.text import Vocabulary
+    from audit.data._vocab import Vocabulary
 
     _check_texts(train, column, "training data")
     _check_texts(test, column, "test data")

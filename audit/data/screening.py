@@ -1,7 +1,7 @@
 """Data checks before encoding and training: what must not become a feature, and what the split hides.
 
 - **Identifiers, raw dates and free text** among the features (found by
-  :func:`~audit.privacy.identifier_scan`) are excluded before encoding, with the reason,
+  :func:`~audit.data.identifier_scan`) are excluded before encoding, with the reason,
   or refused (``data.identifier_columns = "refuse"``); ``data.keep_columns`` accepts a
   flagged column on purpose. Encoded as categories, such a column becomes one feature
   per distinct value (a raw table with names and timestamps became 41,340 columns).
@@ -167,7 +167,7 @@ def screen_features(
     DataError
         Identifier columns under ``identifier_columns = "refuse"``, and leaking features.
     """
-    from audit.privacy import identifier_scan
+    from audit.data._identifiers import identifier_scan
 
     status = _column_status(list(train.columns), target=target, features=features, dropped=dropped, sensitive=sensitive)
     scan = identifier_scan(train, status=status)

@@ -1,16 +1,14 @@
-"""The models an audit trains and reads: built-in networks, their outputs, the factory, one training loop, decisions.
+"""The networks an audit reads: built-in models, their outputs and losses, safe weights, decisions (torch only).
 
-* ``_builtin``: the built-in MLP (torch only) and its rebuild from a run's saved weights, which the
-  dashboard's What-if imports (nothing here trains);
+* ``_builtin``: the built-in MLP and its rebuild from a run's saved weights, which the dashboard's
+  What-if imports;
 * ``_weights``: the one safe weight loader (file checks, then ``torch.load(weights_only=True)``);
 * ``_outputs``: how a model's output is read (the positive logit, probabilities, output shapes) and
   the losses (binary, class-weighted, regression);
-* ``training``: the model factory (built-in or the user's ``module:function``), seeding, the one
-  non-private training loop with early stopping and automatic epochs;
 * ``decisions``: a binary model's decision threshold, chosen by a stated rule on validation rows.
 
-The private model is trained by :mod:`audit.privacy` with the same factory and losses. Importing
-``audit.models`` imports no training code (``training`` is imported by name where it is needed).
+Nothing here trains: the factory and the one training loop are :mod:`audit.training`, which imports
+this package and never the reverse.
 """
 
 from audit.models._builtin import MLP, rebuild_mlp

@@ -106,7 +106,7 @@ def _membership(run: AuditRun) -> None:
 
 def _reference_trainers(run: AuditRun) -> dict:
     """Name → (train_fn, description): how each audited model was trained, for its reference models."""
-    from audit.models.training import build_model, train_reference
+    from audit.training import build_model, train_reference
 
     cfg, n_features = run.config, run.prepared.X_train.shape[1]
     trainers: dict = {}
@@ -125,7 +125,7 @@ def _reference_trainers(run: AuditRun) -> dict:
     if "private" in run.models and run.dp is not None:
         from audit.privacy._reference_models import private_trainer
 
-        from audit.models.training import model_factory  # unseeded: private_trainer seeds each reference model
+        from audit.training import model_factory  # unseeded: private_trainer seeds each reference model
 
         factory = model_factory(cfg.model, n_features=n_features, base_dir=cfg.base_dir, **run.factory_kwargs())
         trainers["private"] = (private_trainer(factory, run.dp, n_target=len(run.prepared.X_train), loss_fn=loss_fn),

@@ -83,7 +83,7 @@ class AuditRun:
 
     def reference_epochs(self) -> int:
         """``training.epochs``, with ``"auto"`` resolved for this many training rows."""
-        from audit.models.training import auto_epochs
+        from audit.training import auto_epochs
 
         t = self.config.training
         return auto_epochs(len(self.prepared.X_train), t.batch_size) if t.epochs == "auto" else int(t.epochs)
@@ -98,7 +98,7 @@ class AuditRun:
         if self.config is None or not self.config.training.early_stopping or self.prepared.validation is None:
             return None
         if self.kind.classifier:
-            from audit.models.training import ranking_criterion
+            from audit.training import ranking_criterion
 
             return ranking_criterion(*self.prepared.validation, n_classes=max(self.prepared.task.n_outputs, 2))
         return self.prepared.validation
@@ -130,7 +130,7 @@ class AuditRun:
         return {"task": self.prepared.task, "vocab_size": len(vocab) if vocab is not None else None}
 
     def factory_kwargs(self) -> dict[str, Any]:
-        """:func:`audit.models.training.model_factory`'s keywords for this audit's models."""
+        """:func:`audit.training.model_factory`'s keywords for this audit's models."""
         kwargs = self.model_kwargs()
         return {"n_outputs": kwargs["task"].n_outputs, "vocab_size": kwargs["vocab_size"]}
 

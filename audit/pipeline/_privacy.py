@@ -11,7 +11,7 @@ __all__ = ["PRIVACY_STAGES"]
 
 
 def _factory(run: AuditRun):
-    from audit.models.training import model_factory
+    from audit.training import model_factory
 
     cfg = run.config
     return model_factory(cfg.model, n_features=run.prepared.X_train.shape[1], base_dir=cfg.base_dir, **run.factory_kwargs())

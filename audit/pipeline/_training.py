@@ -13,7 +13,7 @@ __all__ = ["TRAINING_STAGES"]
 
 
 def _build(run: AuditRun):
-    from audit.models.training import build_model
+    from audit.training import build_model
 
     cfg = run.config
     return build_model(cfg.model, n_features=run.prepared.X_train.shape[1], seed=cfg.training.seed, base_dir=cfg.base_dir,
@@ -35,7 +35,7 @@ def _reference(run: AuditRun) -> None:
         run.train_info["reference"] = {"trained_by": "user (weights loaded)", "weights_file": str(cfg.model.weights),
                                        "weights_file_sha256": file_sha256(weights_path)}
         return
-    from audit.models.training import train_reference
+    from audit.training import train_reference
 
     t = cfg.training
     run.models["reference"], run.train_info["reference"] = train_reference(

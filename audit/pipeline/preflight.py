@@ -111,7 +111,7 @@ def _canary_kind(config: Any, prepared: Any, problems: list[str]) -> str | None:
     import torch
 
     from audit.privacy._bookkeeping import bookkeeping_problems
-    from audit.models.training import build_model
+    from audit.training import build_model
 
     vocab = getattr(prepared.preprocessor, "vocabulary", None)
     model = build_model(config.model, n_features=prepared.X_train.shape[1], seed=config.training.seed, base_dir=config.base_dir,

@@ -25,7 +25,7 @@ from audit.privacy._reference_models import private_trainer, train_reference_mod
 from audit.privacy._rmia import rmia_scores
 from audit.privacy._statement import privacy_statement
 from audit.privacy._plain import train_non_private
-from audit.privacy._scan import identifier_scan
+from audit.data import identifier_scan
 from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, DPSettings, default_batch_size, default_delta, validate_privacy_settings
 from audit.privacy._prepare import prepare_module, resolve_grad_sample_mode
 from audit.privacy._train import PrivateTrainingResult, train_private, train_with_settings

@@ -1,8 +1,8 @@
-"""The privacy code's non-private models, trained by the one loop of :mod:`audit.models.training`.
+"""The privacy code's non-private models, trained by the one loop of :mod:`audit.training`.
 
 Used where the privacy module itself needs a non-private model: the privacy-utility curve's
 reference point and the canary audit of a non-private model. (The pipeline's reference model is
-trained by :func:`audit.models.training.train_reference`.)
+trained by :func:`audit.training.train_reference`.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from audit.models import binary_loss
-from audit.models.training import train_loop
+from audit.training import train_loop
 from audit.privacy._prepare import as_tensors
 from audit.privacy._settings import DP_DEFAULTS
 
@@ -34,7 +34,7 @@ def train_non_private(
 ) -> nn.Module:
     """Train ``model`` in place without DP, with the DP trainer's defaults and input checks; return it.
 
-    A thin entry to :func:`audit.models.training.train_loop` (the one non-private loop): the
+    A thin entry to :func:`audit.training.train_loop` (the one non-private loop): the
     rows are checked and converted as :func:`train_private` converts them (a DataLoader or Dataset
     is read into memory; float labels stay float, integer labels become class indices), the
     defaults are the DP settings' (:data:`DP_DEFAULTS`: epochs, batch size, learning rate,

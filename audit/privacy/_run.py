@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from audit.exceptions import PrivacyError
-from audit.models.training import make_optimizer
+from audit.training import make_optimizer
 from audit.privacy._bookkeeping import bookkeeping_problems
 from audit.privacy._checkpoint import (
     checkpoint_lock,
@@ -264,7 +264,7 @@ class _History:
     epsilon: list[float] = field(default_factory=list)
     loss: list[float | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-    stopper: Any = None  # audit.models.training.EarlyStopping, with validation rows
+    stopper: Any = None  # audit.training.EarlyStopping, with validation rows
 
 
 def _restore(state: dict | None, t: _Training, plan: _Plan) -> _History:
@@ -286,7 +286,7 @@ def _stopper_from(saved: dict | None) -> Any:
     """The early-stopping state a checkpoint kept (so a resumed run keeps the same best epoch)."""
     if saved is None:
         return None
-    from audit.models.training import EarlyStopping
+    from audit.training import EarlyStopping
 
     stopper = EarlyStopping(int(saved["patience"]))
     stopper.history, stopper.best_epoch = list(saved["history"]), int(saved["best_epoch"])
@@ -318,10 +318,10 @@ def _stop_here(t: _Training, o: _Options, plan: _Plan, h: _History, epoch: int) 
     if o.validation is None:
         return False
     if h.stopper is None:
-        from audit.models.training import EarlyStopping
+        from audit.training import EarlyStopping
 
         h.stopper = EarlyStopping(int(o.patience))
-    from audit.models.training import validation_criterion
+    from audit.training import validation_criterion
 
     module = _unwrapped(t.trainer.plain_module(), plan.distributed)
     return h.stopper.update(module, validation_criterion(o.validation, o.loss_fn)(module), epoch + 1)

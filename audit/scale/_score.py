@@ -92,7 +92,7 @@ class Scorer:
         """The network, untrained: the built-in MLP from the recorded config, or the confirmed factory's model."""
         from audit.config import ModelSection
         from audit.models import MLP
-        from audit.models.training import model_factory
+        from audit.training import model_factory
 
         if self.factory is not None:
             return model_factory(ModelSection(kind="factory", factory=self.factory), n_features=n_features,

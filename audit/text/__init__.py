@@ -23,7 +23,7 @@ from audit.text._counterfactual import counterfactual_fairness, substitute, temp
 from audit.text._identity import CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template
 from audit.text._mentions import SKIP_REASONS, identity_matches, mentions
 from audit.text._model import TextClassifier, embedding_layer, text_predict_fn
-from audit.text._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
+from audit.data._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
 
 __all__ = [
     "CATEGORIES",

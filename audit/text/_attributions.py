@@ -28,7 +28,7 @@ from audit.exceptions import ExplainError
 from audit.models import positive_logit
 from audit.text._model import embedding_layer
 from audit.text._stats import finite
-from audit.text._vocab import PAD_ID, Vocabulary
+from audit.data._vocab import PAD_ID, Vocabulary
 
 __all__ = ["token_attributions"]
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from audit.exceptions import ModelError
 from audit.models import positive_logit
-from audit.text._vocab import PAD_ID, Vocabulary
+from audit.data._vocab import PAD_ID, Vocabulary
 
 __all__ = ["TextClassifier", "embedding_layer", "text_predict_fn"]
 

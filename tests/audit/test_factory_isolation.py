@@ -8,7 +8,7 @@ import pytest
 
 from audit.config import ModelSection
 from audit.exceptions import ModelError
-from audit.models.training import build_model, model_factory
+from audit.training import build_model, model_factory
 
 
 def _section(module: str) -> ModelSection:

@@ -52,12 +52,12 @@ def _config(path: str, **overrides):
 def no_training(monkeypatch):
     """Fail the test if any model trains."""
     import audit.privacy
-    import audit.models.training
+    import audit.training
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was trained before the config was refused")
 
-    monkeypatch.setattr(audit.models.training, "train_reference", refuse)
+    monkeypatch.setattr(audit.training, "train_reference", refuse)
     monkeypatch.setattr(audit.privacy, "train_with_settings", refuse)
 
 

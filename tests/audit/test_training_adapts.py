@@ -9,7 +9,7 @@ import torch
 from audit.models import MLP, WeightedClassLoss, class_weights
 from audit.privacy import DPSettings, train_with_settings
 from audit.privacy._settings import epsilon_after
-from audit.models.training import auto_epochs, ranking_criterion, train_reference
+from audit.training import auto_epochs, ranking_criterion, train_reference
 
 
 def _table(n: int = 1200, seed: int = 0, positives: float = 0.15):

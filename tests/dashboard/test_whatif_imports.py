@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAINING = ("audit.models.training", "audit.privacy", "audit.pipeline", "opacus")
+TRAINING = ("audit.training", "audit.privacy", "audit.pipeline", "opacus")
 
 
 def _imported(path: Path) -> set[str]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.privacy._names import GIVEN_NAMES, SURNAMES
+from audit.data._names import GIVEN_NAMES, SURNAMES
 
 __all__ = ["SCAN_KINDS", "identifier_scan"]
 
