@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (requires-python): the same parser, published as tomli
+    import tomli as tomllib
 
 from audit.config._sections import AuditConfig
 from audit.config._validate import config_from_dict

@@ -263,7 +263,8 @@ class ExplainSection:
                             limits=(Limit(1_000, "examples", "each local explanation is stored in audit.json and drawn in the "
                                           "cards and the dashboard, which a reviewer reads one by one"),),
                             default=8)
-    max_rows: int | None = _spec("an integer >= 10 (attribute at most this many test rows)", check=lambda v: _is_int(v) and v >= 10, default=None)
+    max_rows: int | None = _spec("an integer >= 10 (attribute at most this many test rows)",
+                                 check=lambda v: _is_int(v) and v >= 10, default=None)
     checks: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     delta_tolerance: float = _spec("a number > 0 (mean |completeness delta| in log-odds that raises a warning)",
                                    check=lambda v: _is_num(v) and v > 0, default=0.05)
@@ -321,9 +322,11 @@ class CardSection:
 class GateSpec:
     """One policy gate: a metric, a bound and a severity."""
 
-    metric: str = _spec("a metric name (see audit.metrics.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "", required=True, default="")
+    metric: str = _spec("a metric name (see audit.metrics.GATE_METRICS)", check=lambda v: isinstance(v, str) and v != "",
+                        required=True, default="")
     model: str = _choice("model", MODEL_ROLES, default="private")
-    feature: str | None = _spec("a sensitive feature name (for fairness and reliance metrics)", check=lambda v: isinstance(v, str), default=None)
+    feature: str | None = _spec("a sensitive feature name (for fairness and reliance metrics)",
+                                check=lambda v: isinstance(v, str), default=None)
     max: float | None = _spec("a number (the metric must be <= max)", check=_is_num, default=None)
     min: float | None = _spec("a number (the metric must be >= min)", check=_is_num, default=None)
     severity: str = _choice("severity", GATE_SEVERITIES, fix="Fix: \"error\" fails the audit, \"warning\" is reported only.",

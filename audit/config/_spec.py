@@ -17,11 +17,19 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from audit.choices import one_of
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    _Section = TypeVar("_Section", bound=DataclassInstance)
+else:
+    _Section = TypeVar("_Section")
 
 _UNKNOWN_KEY = "unknown key '{key}'{hint}. Valid keys here: {valid}."
 _WRONG_TYPE = "'{key}': expected {expected}, found {found!r}."
@@ -58,14 +66,14 @@ class Limit:
         return _LIMIT_ENV.format(name=re.sub(r"[^A-Za-z0-9]+", "_", suffix).upper())
 
 
-def _spec(expected: str, *, check=None, fix: str = "", required: bool = False, limits: Sequence[Limit] = (),
-          choices: Sequence[str] | None = None, what: str = "", **kw):
-    """Attach validation metadata to a dataclass field."""
+def _spec(expected: str, *, check: Callable[[Any], bool] | None = None, fix: str = "", required: bool = False,
+          limits: Sequence[Limit] = (), choices: Sequence[str] | None = None, what: str = "", **kw: Any) -> Any:
+    """Attach validation metadata to a dataclass field (typed ``Any``, as :func:`dataclasses.field` is)."""
     return field(metadata={"expected": expected, "check": check, "fix": fix, "required": required,
                            "limits": tuple(limits), "choices": choices, "what": what}, **kw)
 
 
-def _choice(what: str, choices: Sequence[str], *, fix: str = "", **kw):
+def _choice(what: str, choices: Sequence[str], *, fix: str = "", **kw: Any) -> Any:
     """A field whose value must be one of ``choices`` (a tuple from :mod:`audit.choices`)."""
     return _spec(one_of(choices), check=lambda v: v in choices, fix=fix, choices=tuple(choices), what=what, **kw)
 
@@ -90,7 +98,7 @@ def _is_edges(v: Any) -> bool:
     """A table of column name -> increasing bin edges (``data.sensitive_bins``)."""
     return isinstance(v, dict) and all(
         isinstance(k, str) and k and isinstance(e, list) and 1 <= len(e) <= 50 and all(_is_num(x) for x in e)
-        and all(a < b for a, b in zip(e, e[1:])) for k, e in v.items())
+        and all(a < b for a, b in pairwise(e)) for k, e in v.items())
 
 
 def _not_finite(v: Any) -> bool:
@@ -108,7 +116,7 @@ def _unknown(key: str, valid: list[str]) -> str:
     return _UNKNOWN_KEY.format(key=key, hint=hint, valid=", ".join(valid))
 
 
-def _bad_value(key: str, value: Any, meta: Any) -> str:
+def _bad_value(key: str, value: Any, meta: Mapping[str, Any]) -> str:
     choices = meta["choices"]
     if choices is not None and isinstance(value, str):
         close = difflib.get_close_matches(value, choices, n=1)
@@ -166,7 +174,7 @@ def _over_limits(key: str, value: Any, limits: tuple[Limit, ...], problems: list
     return over
 
 
-def _build_section(cls: type, raw: Any, prefix: str, problems: list[str], refused: set[str]) -> Any:
+def _build_section(cls: type[_Section], raw: Any, prefix: str, problems: list[str], refused: set[str]) -> _Section | None:
     """The section built from the keys that passed; every other key is a problem, and its name goes in ``refused``."""
     if not isinstance(raw, dict):
         problems.append(_WRONG_TYPE.format(key=prefix, expected="a table", found=raw))

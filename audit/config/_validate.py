@@ -203,7 +203,7 @@ def _validate_gate_metrics(gates: dict[int, GateSpec], problems: list[str], refu
 
 
 def _task(value: Any, problems: list[str]) -> str:
-    if value in CONFIG_TASKS:
+    if isinstance(value, str) and value in CONFIG_TASKS:
         return value
     close = difflib.get_close_matches(str(value), CONFIG_TASKS, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
