@@ -64,7 +64,8 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return self.net(x)
+        out: torch.Tensor = self.net(x)
+        return out
 
     @property
     def hidden(self) -> tuple[int, ...]:
@@ -92,8 +93,9 @@ def rebuild_mlp(path: str | Path, *, n_features: int, hidden: tuple[int, ...] | 
     """
     state = read_weights(path, fix=fix or _WEIGHTS_FIX)
     layers = sorted({int(k.split(".")[1]) for k in state if k.startswith("net.") and k.split(".")[1].isdigit()})
-    weights = [state.get(f"net.{i}.weight") for i in layers]
-    if not layers or any(w is None or w.ndim != 2 for w in weights):
+    found = [state.get(f"net.{i}.weight") for i in layers]
+    weights = [w for w in found if w is not None and w.ndim == 2]
+    if not layers or len(weights) != len(found):
         raise ModelError(_NOT_MLP.format(path=path, keys=sorted(state)[:5], fix=fix or _WEIGHTS_FIX))
     widths = [int(w.shape[0]) for w in weights[:-1]]
     dropout = 0.5 if len(layers) > 1 and layers[1] - layers[0] == 3 else 0.0  # Linear, ReLU, Dropout per hidden layer

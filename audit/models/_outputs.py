@@ -110,6 +110,8 @@ class WeightedClassLoss(nn.Module):
     1.3863
     """
 
+    weights: torch.Tensor  # a buffer: moves with the module
+
     def __init__(self, weights: torch.Tensor, *, binary: bool, reduction: str = "mean") -> None:
         super().__init__()
         self.register_buffer("weights", torch.as_tensor(weights, dtype=torch.float32))
@@ -142,7 +144,8 @@ def class_weights(y: np.ndarray, mode: str, *, n_classes: int = 2, rare_share: f
     counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes).astype(float)
     if mode == "none" or (mode == "auto" and counts.min() / max(counts.sum(), 1) >= rare_share):
         return None
-    return counts.sum() / (n_classes * np.maximum(counts, 1))
+    weights: np.ndarray = counts.sum() / (n_classes * np.maximum(counts, 1))
+    return weights
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeVar, cast
 
 import torch
 from torch import nn
@@ -26,6 +27,8 @@ from torch import nn
 from audit.exceptions import ModelError
 
 __all__ = ["load_weights", "read_weights"]
+
+_Model = TypeVar("_Model", bound=nn.Module)
 
 _WEIGHTS_FIX = "Fix model.weights (relative to the config file)."
 _CHECKPOINT_KEYS = ("model_state_dict", "state_dict", "model")
@@ -111,10 +114,10 @@ def read_weights(path: str | Path, *, fix: str = _WEIGHTS_FIX) -> dict[str, torc
         first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
         raise ModelError(_WEIGHTS_BAD.format(path=p, error=first[:200])) from None
     _check_state(state, p)
-    return state
+    return cast("dict[str, torch.Tensor]", state)  # _check_state refused anything else
 
 
-def load_state(model: nn.Module, state: dict[str, torch.Tensor], path: str | Path, *, fix: str = _MISMATCH_FIX) -> nn.Module:
+def load_state(model: _Model, state: dict[str, torch.Tensor], path: str | Path, *, fix: str = _MISMATCH_FIX) -> _Model:
     """Load a state dict read by :func:`read_weights` into ``model``; :class:`ModelError` (ending in ``fix``) unless it fits."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
@@ -128,7 +131,7 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor], path: str | Pat
     return model
 
 
-def load_weights(model: nn.Module, path: str | Path, *, fix: str = _WEIGHTS_FIX) -> nn.Module:
+def load_weights(model: _Model, path: str | Path, *, fix: str = _WEIGHTS_FIX) -> _Model:
     """Load a state dict into ``model`` safely (``weights_only=True``), with clear errors.
 
     Raises

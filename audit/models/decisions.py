@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ from audit.exceptions import ConfigError
 __all__ = ["DEFAULT_RULE", "RULE_TEXT", "choose_threshold", "decide", "rule_name"]
 
 DEFAULT_RULE = "base_rate"
+#: A threshold objective over the cumulative true and false positives at each candidate, and the class totals.
+_Objective = Callable[[np.ndarray, np.ndarray, int, int], np.ndarray]
 RULE_TEXT = {
     "base_rate": "the threshold at which the model selects as many validation rows as the training rows' base rate",
     "balanced_accuracy": "the threshold that maximises balanced accuracy (TPR - FPR) on the validation rows",
@@ -87,7 +90,7 @@ def _candidates(scores: np.ndarray) -> np.ndarray:
     return np.unique(scores)
 
 
-def _best(y: np.ndarray, scores: np.ndarray, objective) -> float:
+def _best(y: np.ndarray, scores: np.ndarray, objective: _Objective) -> float:
     """The candidate threshold with the largest objective; ties go to the one closest to 0.5."""
     cands = _candidates(scores)
     order = np.argsort(-scores, kind="stable")
@@ -101,12 +104,12 @@ def _best(y: np.ndarray, scores: np.ndarray, objective) -> float:
     return float(cands[best[np.argmin(np.abs(cands[best] - 0.5))]])
 
 
-def _balanced(tp, fp, p, n):
+def _balanced(tp: np.ndarray, fp: np.ndarray, p: int, n: int) -> np.ndarray:
     return tp / max(p, 1) - fp / max(n, 1)
 
 
-def _f1(tp, fp, p, n):
-    return 2 * tp / np.maximum(tp + fp + p, 1)
+def _f1(tp: np.ndarray, fp: np.ndarray, p: int, n: int) -> np.ndarray:
+    return np.asarray(2 * tp / np.maximum(tp + fp + p, 1))
 
 
 def choose_threshold(y_val: np.ndarray, scores_val: np.ndarray, *, rule: Any = DEFAULT_RULE,
