@@ -18,6 +18,8 @@ import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Literal
 
 import numpy as np
 import torch
@@ -77,16 +79,17 @@ class _Isolated:
         sys.argv = [self.argv0]
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         sys.argv = self.saved_argv
-        if exc_type is None or issubclass(exc_type, (KeyboardInterrupt, ModelError)):
+        if exc is None or isinstance(exc, (KeyboardInterrupt, ModelError)):
             return False
-        if issubclass(exc_type, SystemExit):
+        if isinstance(exc, SystemExit):
             raise ModelError(_FACTORY_EXITED.format(spec=self.spec, where=self.where, code=exc.code, argv0=self.argv0,
                                                     expected=self.expected)) from None
-        if issubclass(exc_type, Exception):
+        if isinstance(exc, Exception):
             return False  # the caller words ordinary exceptions itself
-        raise ModelError(_FACTORY_BASE.format(spec=self.spec, where=self.where, kind=exc_type.__name__, error=exc,
+        raise ModelError(_FACTORY_BASE.format(spec=self.spec, where=self.where, kind=type(exc).__name__, error=exc,
                                               expected=self.expected)) from None
 
 

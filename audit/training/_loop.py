@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -72,10 +72,15 @@ def auto_epochs(n_rows: int, batch_size: int) -> int:
     return int(min(max(-(-AUTO_STEPS // steps_per_epoch), AUTO_EPOCHS[0]), AUTO_EPOCHS[1]))
 
 
-Validation = "tuple[np.ndarray, np.ndarray] | Callable[[nn.Module], float]"
+#: What early stopping minimises: a score of the model, lower is better.
+Criterion = Callable[[nn.Module], float]
+#: Early stopping's validation: rows ``(X, y)`` whose loss is watched, or a criterion.
+Validation = tuple[np.ndarray, np.ndarray] | Criterion
+#: ``loss_fn(output, y) -> scalar`` mean loss.
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def validation_criterion(validation: Any, loss_fn: Callable) -> Callable[[nn.Module], float] | None:
+def validation_criterion(validation: Validation | None, loss_fn: LossFn) -> Criterion | None:
     """What early stopping minimises: a callable as given, or the loss on validation rows ``(X, y)``."""
     if validation is None or callable(validation):
         return validation
@@ -93,7 +98,7 @@ def validation_criterion(validation: Any, loss_fn: Callable) -> Callable[[nn.Mod
     return loss
 
 
-def ranking_criterion(X_val: np.ndarray, y_val: np.ndarray, *, n_classes: int = 2) -> Callable[[nn.Module], float]:
+def ranking_criterion(X_val: np.ndarray, y_val: np.ndarray, *, n_classes: int = 2) -> Criterion:
     """Early stopping for a classifier: 1 − ROC AUC on the validation rows (lower is better).
 
     Binary: the AUC of the positive score; multiclass: the macro one-vs-rest AUC of the class
@@ -147,7 +152,7 @@ class EarlyStopping:
             model.load_state_dict(self.best_state)
 
 
-def make_optimizer(name: str, params: Any, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
     """The optimizer both trainings use: Adam (``"adam"``, the default) or SGD with momentum 0.9 (``"sgd"``).
 
     Examples
@@ -172,8 +177,8 @@ def train_loop(
     seed: int,
     optimizer: str = "adam",
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
-    loss_fn: Callable = binary_loss,
-    validation: tuple[np.ndarray, np.ndarray] | Callable[[nn.Module], float] | None = None,
+    loss_fn: LossFn = binary_loss,
+    validation: Validation | None = None,
     patience: int | None = PATIENCE,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """The one non-private training loop: shuffled minibatches, the task's loss, optional early stopping.
@@ -224,7 +229,7 @@ def train_loop(
         losses.append(_epoch(model, opt, loss_fn, X_t, y_t, generator, batch_size=batch_size, epoch=epoch))
         if progress is not None:
             progress(epoch + 1, epochs, {"loss": losses[-1]})
-        if stopper is not None and stopper.update(model, criterion(model), epoch + 1):
+        if stopper is not None and criterion is not None and stopper.update(model, criterion(model), epoch + 1):
             break
     if stopper is not None:
         stopper.restore(model)
@@ -255,8 +260,8 @@ def train_reference(
     learning_rate: float,
     seed: int,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
-    loss_fn: Callable = binary_loss,
-    validation: tuple[np.ndarray, np.ndarray] | Callable[[nn.Module], float] | None = None,
+    loss_fn: LossFn = binary_loss,
+    validation: Validation | None = None,
     patience: int | None = PATIENCE,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train the non-private reference model with Adam and the task's loss (binary cross-entropy by default).
@@ -278,7 +283,7 @@ def train_reference(
                       progress=progress, loss_fn=loss_fn, validation=validation, patience=patience)
 
 
-def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, X_t: torch.Tensor, y_t: torch.Tensor,
+def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, X_t: torch.Tensor, y_t: torch.Tensor,
            generator: torch.Generator, *, batch_size: int, epoch: int) -> float:
     """One pass over the shuffled rows; the mean training loss."""
     order = torch.randperm(len(X_t), generator=generator)
