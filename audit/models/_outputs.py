@@ -8,6 +8,8 @@ The built-in model is in :mod:`audit.models._builtin`, weight loading in :mod:`a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -15,6 +17,7 @@ from torch import nn
 from audit.exceptions import ModelError
 
 __all__ = [
+    "LossFn",
     "RegressionLoss",
     "WeightedClassLoss",
     "class_weights",
@@ -24,6 +27,9 @@ __all__ = [
     "check_output_shape",
     "count_parameters",
 ]
+
+#: A training loss: ``loss_fn(output, y) -> scalar`` (a function such as :func:`binary_loss`, or a loss module).
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 _BAD_OUTPUT = (
     "The model's output has shape {shape} for a batch of {n} rows. Expected a binary "

@@ -22,13 +22,20 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from audit.choices import CONFIG_TASKS, TASK_KINDS, TaskKind
+from audit.choices import CONFIG_TASKS, TaskKind
 from audit.exceptions import ModelError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from audit.config import FairnessSection
+    from audit.models._outputs import LossFn
 
 __all__ = ["MAX_CLASSES", "TASKS", "TaskSpec", "register_task", "task_class"]
 
@@ -153,11 +160,11 @@ class TaskSpec:
         return None
 
     # ---------------------------------------------------------------- models
-    def loss_fn(self, class_weights: Any = None) -> Any:
+    def loss_fn(self, class_weights: np.ndarray | None = None) -> LossFn:
         """The training loss (weighted by class when ``class_weights`` are given and the task has classes)."""
         raise NotImplementedError
 
-    def check_output(self, output: Any, n: int) -> None:
+    def check_output(self, output: torch.Tensor, n: int) -> None:
         """Raise :class:`ModelError` unless ``output`` has this task's shape for ``n`` rows."""
         k = self.n_outputs
         allowed = {(n, k)} | ({(n,)} if k == 1 else set())
@@ -165,7 +172,7 @@ class TaskSpec:
             expected = f"({n}, {k}): one logit per class" if k > 1 else f"({n},) or ({n}, 1): one number per row"
             raise ModelError(_BAD_OUTPUT.format(shape=tuple(output.shape), n=n, expected=expected, k=k))
 
-    def scores(self, model: Any, X: np.ndarray, *, batch_size: int = 8192) -> np.ndarray:
+    def scores(self, model: nn.Module, X: np.ndarray, *, batch_size: int = 8192) -> np.ndarray:
         """The model's scores on ``X``: its outputs mapped by :meth:`_from_outputs`, batch by batch."""
         import torch
 
@@ -183,7 +190,7 @@ class TaskSpec:
             return np.zeros((0, self.n_outputs) if self.n_outputs > 1 else 0)
         return self._finish_scores(torch.cat(out).numpy())
 
-    def _from_outputs(self, chunk: Any) -> Any:
+    def _from_outputs(self, chunk: torch.Tensor) -> torch.Tensor:
         return chunk.double().reshape(-1)
 
     def _finish_scores(self, values: np.ndarray) -> np.ndarray:
@@ -209,17 +216,17 @@ class TaskSpec:
         raise NotImplementedError
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
-                     common: dict[str, Any], fairness: Any) -> dict[str, Any]:
+                     common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
         """The group report of one model (stored under ``kind.fairness_section``)."""
         raise NotImplementedError
 
     def prediction_values(self, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray,
-                          truth: np.ndarray) -> tuple[Any, Any, Any]:
+                          truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``y_true, y_pred, y_score`` of ``predictions.csv``."""
         return y_true, pred, scores
 
-    def explained(self, model: Any, *, scores: np.ndarray, y_true: np.ndarray,
-                  truth: np.ndarray) -> tuple[Any, np.ndarray, str, int | None]:
+    def explained(self, model: nn.Module, *, scores: np.ndarray, y_true: np.ndarray,
+                  truth: np.ndarray) -> tuple[nn.Module, np.ndarray, str, int | None]:
         """What an explanation explains for this task: (module, labels, output kind, explained class or None).
 
         ``scores``, ``y_true`` and ``truth`` are those of the explained rows. A classifier's positive logit by default.

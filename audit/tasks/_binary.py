@@ -11,7 +11,7 @@ Examples
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,13 @@ import pandas as pd
 from audit.choices import TASK_KINDS
 from audit.tasks._base import TaskSpec, register_task
 from audit.tasks._labels import encode_target, label_matches
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from audit.config import FairnessSection
+    from audit.models._outputs import LossFn
 
 __all__ = ["BinaryTask"]
 
@@ -89,7 +96,7 @@ class BinaryTask(TaskSpec):
             return f"The {split} split has a single class after splitting; it needs both classes. Use more rows."
         return None
 
-    def loss_fn(self, class_weights: Any = None) -> Any:  # noqa: D102
+    def loss_fn(self, class_weights: np.ndarray | None = None) -> LossFn:  # noqa: D102
         from audit.models._outputs import WeightedClassLoss, binary_loss
 
         if class_weights is not None:
@@ -98,12 +105,12 @@ class BinaryTask(TaskSpec):
             return WeightedClassLoss(torch.as_tensor(np.asarray(class_weights)), binary=True)
         return binary_loss
 
-    def check_output(self, output: Any, n: int) -> None:  # noqa: D102
+    def check_output(self, output: torch.Tensor, n: int) -> None:  # noqa: D102
         from audit.models._outputs import check_output_shape
 
         check_output_shape(output, n)
 
-    def scores(self, model: Any, X: np.ndarray, *, batch_size: int = 8192) -> np.ndarray:  # noqa: D102
+    def scores(self, model: nn.Module, X: np.ndarray, *, batch_size: int = 8192) -> np.ndarray:  # noqa: D102
         from audit.models._outputs import predict_proba
 
         return predict_proba(model, X, batch_size=batch_size)
@@ -132,7 +139,7 @@ class BinaryTask(TaskSpec):
                                        min_group_size=min_group_size, threshold=threshold)
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
-                     common: dict[str, Any], fairness: Any) -> dict[str, Any]:
+                     common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
         """Fairlearn's binary metrics and disparities with exact intervals and parity tests."""
         from audit.fairness import fairness_report
 

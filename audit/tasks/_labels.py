@@ -43,7 +43,8 @@ def label_matches(series: pd.Series, positive_label: Any) -> pd.Series:
 
 def encode_target(series: pd.Series, positive_label: Any) -> np.ndarray:
     """Binary labels as int64 0/1, 1 where the value equals ``positive_label``."""
-    return label_matches(series, positive_label).to_numpy(dtype=np.int64)
+    labels: np.ndarray = label_matches(series, positive_label).to_numpy(dtype=np.int64)
+    return labels
 
 
 def class_labels(y: pd.Series) -> pd.Series:

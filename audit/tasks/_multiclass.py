@@ -10,7 +10,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,13 @@ from audit.choices import TASK_KINDS
 from audit.exceptions import DataError
 from audit.tasks._base import MAX_CLASSES, TaskSpec, register_task
 from audit.tasks._labels import class_labels
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from audit.config import FairnessSection
+    from audit.models._outputs import LossFn
 
 __all__ = ["MulticlassTask"]
 
@@ -53,17 +60,19 @@ class MulticlassTask(TaskSpec):
             raise DataError(f"target values {unknown[:5]} do not occur in the training rows, which have classes "
                             f"{self.classes[:20]}. A class the model never saw cannot be predicted; drop those rows "
                             "or add training rows of that class.")
-        return text.map(index).to_numpy(dtype=np.int64)
+        codes: np.ndarray = text.map(index).to_numpy(dtype=np.int64)
+        return codes
 
     @classmethod
     def strata(cls, y: pd.Series, *, positive_label: Any = None) -> np.ndarray:  # noqa: D102
-        return class_labels(y).to_numpy()
+        return np.asarray(class_labels(y))
 
     @classmethod
     def leakage_target(cls, y: pd.Series, *, positive_label: Any = None) -> np.ndarray:
         """Membership of the most frequent class (a column giving the class away scores near 1 against it)."""
         text = class_labels(y)
-        return (text == text.value_counts().index[0]).to_numpy(dtype=np.int64)
+        most: np.ndarray = (text == text.value_counts().index[0]).to_numpy(dtype=np.int64)
+        return most
 
     @classmethod
     def target_problems(cls, y: pd.Series, *, target: str, label: str, positive_label: Any = None) -> list[str]:
@@ -75,7 +84,7 @@ class MulticlassTask(TaskSpec):
         return [f"target column {target!r} has {len(values)} classes in the {label} (found {shown}); a multiclass "
                 f"audit takes 2 to {MAX_CLASSES}. Group rare classes, or use task = \"regression\" for a number."]
 
-    def loss_fn(self, class_weights: Any = None) -> Any:  # noqa: D102
+    def loss_fn(self, class_weights: np.ndarray | None = None) -> LossFn:  # noqa: D102
         from torch import nn
 
         if class_weights is not None:
@@ -86,13 +95,14 @@ class MulticlassTask(TaskSpec):
             return WeightedClassLoss(torch.as_tensor(np.asarray(class_weights)), binary=False)
         return nn.CrossEntropyLoss()
 
-    def _from_outputs(self, chunk: Any) -> Any:
+    def _from_outputs(self, chunk: torch.Tensor) -> torch.Tensor:
         import torch
 
         return torch.softmax(chunk.double(), dim=1)
 
     def decide(self, scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:  # noqa: D102
-        return np.argmax(scores, axis=1).astype(np.int64)
+        decided: np.ndarray = np.argmax(scores, axis=1).astype(np.int64)
+        return decided
 
     def summary(self, y_true: np.ndarray, scores: np.ndarray, *, truth: np.ndarray | None = None,
                 threshold: float = 0.5) -> dict[str, Any]:  # noqa: D102
@@ -107,25 +117,27 @@ class MulticlassTask(TaskSpec):
     def data_summary(self, y_train: np.ndarray, y_test: np.ndarray, train_targets: np.ndarray) -> dict[str, Any]:  # noqa: D102
         counts = np.bincount(y_train, minlength=len(self.classes))
         return {"task": self.task, "classes": list(self.classes),
-                "class_counts_train": dict(zip(self.classes, map(int, counts)))}
+                "class_counts_train": dict(zip(self.classes, map(int, counts), strict=True))}
 
     def degenerate_checks(self, *, y_true: np.ndarray, scores: np.ndarray, pred: np.ndarray, truth: np.ndarray,
                           sensitive: pd.DataFrame | None, min_group_size: int, threshold: float) -> dict[str, Any]:
         """(Near-)constant predictions, or predictions agreeing with the class only by chance."""
         from audit.fairness import multiclass_degenerate_checks
 
-        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred, classes=self.classes)
+        # audit.fairness annotates these as Sequence[int]; it reads any array-like (np.asarray)
+        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred,  # type: ignore[arg-type]
+                                            classes=self.classes)
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
-                     common: dict[str, Any], fairness: Any) -> dict[str, Any]:
+                     common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
         """Accuracy, macro recall and F1, and each class's rates, by group (one-vs-rest disparities)."""
         from audit.fairness import multiclass_fairness_report
 
         return multiclass_fairness_report(y_true=y_true, y_pred=pred, proba=scores, classes=self.classes,
                                           min_group_positives=fairness.min_group_positives, **common)
 
-    def explained(self, model: Any, *, scores: np.ndarray, y_true: np.ndarray,
-                  truth: np.ndarray) -> tuple[Any, np.ndarray, str, int | None]:
+    def explained(self, model: nn.Module, *, scores: np.ndarray, y_true: np.ndarray,
+                  truth: np.ndarray) -> tuple[nn.Module, np.ndarray, str, int | None]:
         """The log-odds of the class predicted most often on these rows (every class's importance is added after)."""
         from audit.explain._classes import ClassLogOdds
 
@@ -133,7 +145,7 @@ class MulticlassTask(TaskSpec):
         return ClassLogOdds(model, k).eval(), (y_true == k).astype(np.int64), "log_odds", k
 
     def prediction_values(self, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray,
-                          truth: np.ndarray) -> tuple[Any, Any, Any]:
+                          truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Class labels; ``y_score`` is the probability of the predicted class."""
         labels = np.asarray(self.classes, dtype=object)
         return labels[y_true], labels[pred], scores[np.arange(len(pred)), pred]

@@ -11,13 +11,19 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from audit.choices import TASK_KINDS
 from audit.tasks._base import TaskSpec, num, register_task
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from audit.config import FairnessSection
+    from audit.models._outputs import LossFn
 
 __all__ = ["RegressionTask"]
 
@@ -41,7 +47,7 @@ class RegressionTask(TaskSpec):
         return cls("regression")
 
     def encode(self, y: pd.Series) -> np.ndarray:  # noqa: D102
-        values = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
+        values: np.ndarray = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
         return ((values - self.target_mean) / self.target_scale).astype(np.float32)
 
     def to_target_units(self, standardised: np.ndarray) -> np.ndarray:  # noqa: D102
@@ -51,13 +57,14 @@ class RegressionTask(TaskSpec):
     def strata(cls, y: pd.Series, *, positive_label: Any = None) -> np.ndarray:
         """The target's quintile."""
         values = pd.to_numeric(y, errors="coerce")
-        return pd.qcut(values.rank(method="first"), q=min(5, max(len(values) // 10, 1)), labels=False).to_numpy()
+        return np.asarray(pd.qcut(values.rank(method="first"), q=min(5, max(len(values) // 10, 1)), labels=False))
 
     @classmethod
     def leakage_target(cls, y: pd.Series, *, positive_label: Any = None) -> np.ndarray:
         """Above the median (a column giving the target away scores near 1 against it)."""
         values = pd.to_numeric(y, errors="coerce")
-        return (values > values.median()).to_numpy(dtype=np.int64)
+        above: np.ndarray = (values > values.median()).to_numpy(dtype=np.int64)
+        return above
 
     @classmethod
     def target_problems(cls, y: pd.Series, *, target: str, label: str, positive_label: Any = None) -> list[str]:
@@ -76,7 +83,7 @@ class RegressionTask(TaskSpec):
                     "target."]
         return []
 
-    def loss_fn(self, class_weights: Any = None) -> Any:
+    def loss_fn(self, class_weights: np.ndarray | None = None) -> LossFn:
         """MSE on the standardised target (class weights do not apply)."""
         from audit.models._outputs import RegressionLoss
 
@@ -110,24 +117,26 @@ class RegressionTask(TaskSpec):
         """Flat predictions, or an MAE not shown below that of predicting the training mean."""
         from audit.fairness import regression_degenerate_checks
 
-        return regression_degenerate_checks(y_true=truth, y_pred=pred, train_mean=self.target_mean)
+        # audit.fairness annotates these as Sequence[float]; it reads any array-like (np.asarray)
+        return regression_degenerate_checks(y_true=truth, y_pred=pred,  # type: ignore[arg-type]
+                                            train_mean=self.target_mean)
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
-                     common: dict[str, Any], fairness: Any) -> dict[str, Any]:
+                     common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
         """MAE, RMSE, mean prediction and mean error by group, with the worst group's error."""
         from audit.fairness import regression_fairness_report
 
         return regression_fairness_report(y_true=truth, y_pred=pred, **common)
 
-    def explained(self, model: Any, *, scores: np.ndarray, y_true: np.ndarray,
-                  truth: np.ndarray) -> tuple[Any, np.ndarray, str, int | None]:
+    def explained(self, model: nn.Module, *, scores: np.ndarray, y_true: np.ndarray,
+                  truth: np.ndarray) -> tuple[nn.Module, np.ndarray, str, int | None]:
         """The prediction in target units."""
         from audit.explain._classes import TargetUnits
 
         return TargetUnits(model, mean=self.target_mean, scale=self.target_scale).eval(), truth, "value", None
 
     def prediction_values(self, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray,
-                          truth: np.ndarray) -> tuple[Any, Any, Any]:
+                          truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The target in its units; ``y_score`` is the prediction."""
         return truth, pred, scores
 

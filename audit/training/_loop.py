@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from audit.exceptions import ModelError
-from audit.models._outputs import binary_loss, count_parameters
+from audit.models._outputs import LossFn, binary_loss, count_parameters
 from audit.training._factory import seed_everything
 
 __all__ = ["AUTO_EPOCHS", "AUTO_STEPS", "PATIENCE", "EarlyStopping", "auto_epochs", "make_optimizer",
@@ -76,8 +76,6 @@ def auto_epochs(n_rows: int, batch_size: int) -> int:
 Criterion = Callable[[nn.Module], float]
 #: Early stopping's validation: rows ``(X, y)`` whose loss is watched, or a criterion.
 Validation = tuple[np.ndarray, np.ndarray] | Criterion
-#: ``loss_fn(output, y) -> scalar`` mean loss.
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def validation_criterion(validation: Validation | None, loss_fn: LossFn) -> Criterion | None:
