@@ -37,13 +37,22 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from filelock import FileLock
 
-from audit.records._manifest import REVIEWS_FILE, REVIEWS_LOCK_FILE, compare_with_manifest, manifest_sha256, read_manifest
 from audit.choices import REVIEW_DECISIONS
 from audit.exceptions import AuditError, RunDirError
+from audit.records._manifest import (
+    REVIEWS_FILE,
+    REVIEWS_LOCK_FILE,
+    compare_with_manifest,
+    manifest_sha256,
+    read_manifest,
+)
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["DECISIONS", "GENESIS_HASH", "add_review", "key_fingerprint", "read_reviews", "verify_reviews"]
 
@@ -64,7 +73,8 @@ _RUN_CHANGED = ("Refusing to review {run}: it no longer matches its manifest ({d
                 "exactly as it was written; re-run the audit, or restore the original files and check with 'rai-audit verify'.")
 _CHAIN_BROKEN = ("Refusing to append to the review record of {run}: it is not intact ({problems}). "
                  "Restore reviews.jsonl from a trusted copy; 'rai-audit verify' lists the problems.")
-_KEY_MISSING = "The signing key {path} does not exist. Expected an Ed25519 private key in PEM format (e.g. 'openssl genpkey -algorithm ed25519 -out key.pem')."
+_KEY_MISSING = ("The signing key {path} does not exist. Expected an Ed25519 private key in PEM format "
+                "(e.g. 'openssl genpkey -algorithm ed25519 -out key.pem').")
 _KEY_FIX = "Expected an Ed25519 private key in PEM format (e.g. 'openssl genpkey -algorithm ed25519 -out key.pem')."
 _KEY_BAD = ("The signing key {path} cannot be used: {why}. Expected an unencrypted Ed25519 private key in PEM format "
             "(create one with 'openssl genpkey -algorithm ed25519 -out key.pem').")
@@ -91,7 +101,7 @@ def key_fingerprint(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
 
-def _load_private_key(path: str | os.PathLike[str]) -> Any:
+def _load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -339,7 +349,7 @@ def add_review(
     return entry
 
 
-def _record_lock(run: Path) -> Any:
+def _record_lock(run: Path) -> FileLock:
     """An exclusive OS lock (``flock`` on POSIX) on ``RUN/reviews.lock``, through filelock.
 
     It blocks until free; the OS releases it if the holder dies (no soft-lock fallback, which
@@ -361,7 +371,8 @@ def _intact(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return report, chain
 
 
-def _append_locked(fh: Any, run: Path, *, reviewer: str, decision: str, comment: str, key: Any) -> dict[str, Any]:
+def _append_locked(fh: IO[str], run: Path, *, reviewer: str, decision: str, comment: str,
+                   key: Ed25519PrivateKey | None) -> dict[str, Any]:
     with fh, _record_lock(run):  # held until close: read-last-entry and append are one step
         report, chain = _intact(run)
         entry: dict[str, Any] = {

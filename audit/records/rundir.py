@@ -32,8 +32,10 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+from audit.exceptions import RunDirError
 from audit.records._manifest import (
     _NOT_A_RUN,
     MANIFEST_FILE,
@@ -43,7 +45,6 @@ from audit.records._manifest import (
     manifest_sha256,
     read_manifest,
 )
-from audit.exceptions import RunDirError
 from audit.records.review import verify_reviews
 
 __all__ = [
@@ -132,11 +133,12 @@ class RunDirWriter:
                     os.fsync(fh.fileno())
         _fsync_dir(self.path)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         assert self.path is not None
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
-            if issubclass(exc_type, OSError) and not issubclass(exc_type, RunDirError):
+            if isinstance(exc, OSError) and not isinstance(exc, RunDirError):
                 # A full disk or a vanished folder while writing files: a clear error, nothing published.
                 raise RunDirError(_UNWRITABLE.format(parent=self.final_path.parent, error=exc.strerror or exc)) from None
             return

@@ -32,7 +32,7 @@ def environment() -> dict[str, Any]:
     """Python, platform, thread count, library versions and the git commit of the working directory."""
     import torch
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for lib in LIBRARIES:
         try:
             versions[lib] = metadata.version(lib)
