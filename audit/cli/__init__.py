@@ -18,6 +18,9 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
+from types import FrameType
+from typing import NoReturn
 
 from audit import __version__
 from audit.cli import card, dashboard, fairness, review, run, score, verify
@@ -56,12 +59,12 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so it unwinds like Ctrl-C: temporary folders removed, nothing published."""
 
 
-def _raise_terminated(signum, frame):  # noqa: ARG001 - signal handler signature
+def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:  # noqa: ARG001 - signal handler signature
     raise Terminated()
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts():
+def _sigterm_interrupts() -> Iterator[None]:
     """While a command runs, SIGTERM interrupts it as Ctrl-C does (the main thread only can take signals)."""
     if threading.current_thread() is not threading.main_thread():
         yield

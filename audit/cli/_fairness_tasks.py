@@ -42,8 +42,10 @@ def infer_task(y_true: pd.Series, y_pred: pd.Series) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> infer_task(pd.Series(["a", "b", "c"]), pd.Series(["a", "a", "c"])), infer_task(pd.Series([0.5, 2.25, 3.1]), pd.Series([1.0, 2.0, 3.0]))
-    ('multiclass', 'regression')
+    >>> infer_task(pd.Series(["a", "b", "c"]), pd.Series(["a", "a", "c"]))
+    'multiclass'
+    >>> infer_task(pd.Series([0.5, 2.25, 3.1]), pd.Series([1.0, 2.0, 3.0]))
+    'regression'
     """
     import pandas as pd
 
@@ -98,7 +100,7 @@ def _numbers(df: pd.DataFrame, column: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float64)
 
 
-def task_report(df: pd.DataFrame, args: argparse.Namespace, task: str, sensitive: pd.DataFrame) -> dict:
+def task_report(df: pd.DataFrame, args: argparse.Namespace, task: str, sensitive: pd.DataFrame) -> dict[str, Any]:
     """The run's multiclass or regression group report of the predictions in ``df``."""
     common = {"sensitive": sensitive, "n_boot": args.n_boot, "ci_level": args.ci_level,
               "min_group_size": args.min_group_size, "seed": args.seed}
@@ -122,7 +124,7 @@ def _cell(entry: Any) -> str:
     return f"{entry['value']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
-def render_task_table(result: dict) -> str:
+def render_task_table(result: dict[str, Any]) -> str:
     """A readable summary of a multiclass or regression report: each group's figures, then the disparities."""
     lines = [f"task = {result['task']}, n = {result.get('n')}"]
     for key, block in result["by_feature"].items():

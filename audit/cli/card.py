@@ -17,9 +17,8 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
-from audit.cli._common import EXIT_OK
+from audit.cli._common import EXIT_OK, Subparsers
 from audit.exceptions import RunDirError
 
 __all__ = ["add_subparser", "default_out", "handler"]
@@ -31,7 +30,7 @@ _OUT_INSIDE = ("--out {out} is inside the sealed run {run}: writing there change
                "(the default is {default}).")
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add ``card`` to the ``rai-audit`` parser."""
     card = subparsers.add_parser(
         "card", help="re-render the model cards from a run's audit.json (written beside the run, never inside it)",
@@ -68,8 +67,8 @@ def handler(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir)
     if args.template is not None:  # a directory, FIFO or device named as such, before the run is read
-        from audit.records.files import check_file
         from audit.exceptions import ConfigError
+        from audit.records.files import check_file
 
         check_file(args.template, what="Card template", fix=_TEMPLATE_FIX, error=ConfigError, limit="CONFIG")
     result = load_result(run_dir)

@@ -17,15 +17,14 @@ Examples
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from audit.cli._common import DEFAULT_HOST, DEFAULT_PORT
+from audit.cli._common import DEFAULT_HOST, DEFAULT_PORT, Subparsers
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_subparser", "handler"]
 
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add ``dashboard [RUNS_ROOT] [--port N] [--host ADDR]`` to the ``rai-audit`` parser."""
     p = subparsers.add_parser(
         "dashboard",

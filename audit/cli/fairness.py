@@ -13,10 +13,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit.choices import TASK_KINDS
-from audit.cli._common import EXIT_OK
+from audit.cli._common import EXIT_OK, Subparsers
 from audit.exceptions import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def _check_n_boot(value: int) -> None:
             f"{allowed}, or raise the limit with the environment variable {limit.env('fairness.n_boot')}={value}.")
 
 
-def add_subparser(subparsers) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add the ``fairness`` subcommand to an argparse ``subparsers`` object.
 
     Examples
@@ -129,7 +129,7 @@ def read_table(path: Path) -> pd.DataFrame:
     return read_user_table(path, what="Predictions file", fix=_FILE_FIX)
 
 
-def _coerce_label(text: str | None, column: pd.Series):
+def _coerce_label(text: str | None, column: pd.Series) -> Any:
     """The --pos-label text as a value of the label column's type."""
     import pandas as pd
 
@@ -150,7 +150,7 @@ def _coerce_label(text: str | None, column: pd.Series):
     return text
 
 
-def _fmt(entry) -> str:
+def _fmt(entry: dict[str, Any] | None) -> str:
     if entry is None or entry.get("value") is None:
         return "n/a"
     s = f"{entry['value']:.3f}"
@@ -159,7 +159,7 @@ def _fmt(entry) -> str:
     return s
 
 
-def render_table(result: dict) -> str:
+def render_table(result: dict[str, Any]) -> str:
     """A readable plain-text summary of :func:`fairness_report`'s result."""
     lines = [
         f"n = {result['n']}, positive label = {result['pos_label']!r}; "
@@ -178,7 +178,7 @@ def render_table(result: dict) -> str:
             rows.append([g["group"] + flag, str(g["count"]), *(_fmt(g["metrics"][m]) for m in TABLE_METRICS)])
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
         for d in TABLE_DISPARITIES + (("roc_auc_difference",) if "roc_auc_difference" in block["disparities"] else ()):
             lines.append(f"  {d}: {_fmt(block['disparities'][d])}")
         if block.get("roc_auc_excluded_groups"):
@@ -258,7 +258,7 @@ def _checked(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     return df
 
 
-def _binary_report(df: pd.DataFrame, args: argparse.Namespace) -> dict:
+def _binary_report(df: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
     """The binary report (Fairlearn's metrics, exact intervals and parity tests) of the rows in ``df``."""
     from audit.fairness._report import fairness_report
 
@@ -293,7 +293,7 @@ def _groups(df: pd.DataFrame, columns: list[str], *, quantiles: int) -> pd.DataF
     return df[columns].assign(**{c: sensitive_frame(df, [c], bins=bins)[c] for c in bins}) if bins else df[columns]
 
 
-def _print(args: argparse.Namespace, result: dict) -> int:
+def _print(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     elif result.get("task") in ("multiclass", "regression"):
@@ -305,7 +305,7 @@ def _print(args: argparse.Namespace, result: dict) -> int:
     return EXIT_OK
 
 
-def _engine_report(args: argparse.Namespace) -> dict:
+def _engine_report(args: argparse.Namespace) -> dict[str, Any]:
     """The report with the rows counted on Dask or Spark (one group-by; the rest on this machine)."""
     from audit.fairness._frames import count_table, read_parquet
     from audit.fairness._from_cells import COUNT, fairness_report_from_counts

@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from audit.choices import REVIEW_DECISIONS
-from audit.cli._common import EXIT_OK
+from audit.cli._common import EXIT_OK, Subparsers
 
 __all__ = ["add_subparser", "handler"]
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add ``review`` to the ``rai-audit`` parser."""
     review = subparsers.add_parser(
         "review", help="append a review (approve/reject) to a run's tamper-evident review record",

@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-from audit.cli._common import EXIT_GATE_FAILED, EXIT_OK
+from audit.cli._common import EXIT_GATE_FAILED, EXIT_OK, Subparsers
 from audit.config import MAX_SEED
+
+if TYPE_CHECKING:
+    from audit.choices import TaskKind
+    from audit.result import Concern, GateResult, ModelSummary
 
 __all__ = ["add_subparser", "handler"]
 
@@ -30,7 +34,7 @@ def _seed(text: str) -> int:
 _seed.__name__ = "int"  # argparse names the type in that message
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add ``run`` to the ``rai-audit`` parser."""
     run = subparsers.add_parser("run", help="run the audit a TOML config describes and write a run directory")
     run.add_argument("config", help="audit TOML file (see examples/adult/audit.toml)")
@@ -48,8 +52,8 @@ def handler(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # validate before importing torch: config errors are instant
     if args.junit:
         _check_junit_path(Path(args.junit))
-    from audit.runtime.progress import Progress
     from audit.pipeline.runner import run_audit
+    from audit.runtime.progress import Progress
 
     progress = Progress(total=0, enabled=not args.quiet)
     outcome = run_audit(config, out=args.out, seed=args.seed, progress=progress)
@@ -75,7 +79,7 @@ def _check_junit_path(path: Path) -> None:
         raise ConfigError(_BAD_JUNIT.format(path=path, why=f"{existing} is a file, so no folder can be made in it"))
 
 
-def _fmt(x) -> str:
+def _fmt(x: object) -> str:
     return "n/a" if x is None else (f"{x:.4f}" if isinstance(x, float) else str(x))
 
 
@@ -83,7 +87,7 @@ _MARKS = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
 _SEVERITY_MARKS = {"critical": "!! CRITICAL", "warning": " ! WARNING ", "info": "   info    "}
 
 
-def _gate_mark(g) -> str:
+def _gate_mark(g: GateResult) -> str:
     outcome = g.effective_outcome
     if outcome == "pass":
         return "PASS*" if g.ci_crosses_bound else "PASS"
@@ -92,7 +96,7 @@ def _gate_mark(g) -> str:
     return _MARKS[outcome]
 
 
-def _print_concerns(out, concerns: list) -> None:
+def _print_concerns(out: TextIO, concerns: list[Concern]) -> None:
     import textwrap
 
     if not concerns:
@@ -105,11 +109,8 @@ def _print_concerns(out, concerns: list) -> None:
             out.write(textwrap.fill(text, width=110, initial_indent=" " * 16, subsequent_indent=" " * 16) + "\n")
 
 
-def _model_line(task: str, info) -> str:
-    """A model's headline test metrics for its task."""
-    from audit.choices import task_kind
-
-    kind = task_kind(task) or task_kind("binary")
+def _model_line(kind: TaskKind, info: ModelSummary) -> str:
+    """A model's headline test metrics for its kind of target."""
     if not kind.classifier:
         return f"MAE {_fmt(info.test_mae)}  RMSE {_fmt(info.test_rmse)}  R² {_fmt(info.test_r2)}"
     if kind.has_classes:
@@ -118,15 +119,15 @@ def _model_line(task: str, info) -> str:
     return f"accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}"
 
 
-def _print_summary(result: dict, run_dir: Path | None, cards: dict[str, str]) -> None:
-    from audit.verdict.concerns import concerns_of
+def _print_summary(result: dict[str, Any], run_dir: Path | None, cards: dict[str, str]) -> None:
     from audit.result import AuditResult
+    from audit.verdict.concerns import concerns_of
 
     typed = AuditResult.from_dict(result)
     out = sys.stdout
     out.write("\n")
     for name, info in typed.models.items():
-        out.write(f"  {name:<10} {_model_line(typed.task, info)}\n")
+        out.write(f"  {name:<10} {_model_line(typed.kind, info)}\n")
     dp = typed.privacy.dp if typed.privacy is not None else None
     if dp is not None:
         delta = f"{dp.delta:.1e}" if dp.delta is not None else "n/a"

@@ -14,12 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-from audit.cli._common import EXIT_OK
+from audit.cli._common import EXIT_OK, Subparsers
 
 __all__ = ["add_subparser", "handler"]
 
 
-def add_subparser(subparsers) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add the ``score`` subcommand to an argparse ``subparsers`` object.
 
     Examples

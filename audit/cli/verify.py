@@ -19,14 +19,14 @@ import json
 import sys
 from typing import Any
 
-from audit.cli._common import EXIT_GATE_FAILED, EXIT_OK
+from audit.cli._common import EXIT_GATE_FAILED, EXIT_OK, Subparsers
 
 __all__ = ["add_subparser", "handler"]
 
 EXIT_DIFFERENT = EXIT_GATE_FAILED
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: Subparsers) -> None:
     """Add ``verify`` to the ``rai-audit`` parser."""
     verify = subparsers.add_parser(
         "verify", help="check a run directory against its manifest and its review record (exit 1 on any difference)",
@@ -53,7 +53,8 @@ def _print_verify(report: dict[str, Any]) -> None:
     if report["ok"]:
         extra = ""
         if reviews and reviews.get("entries"):
-            extra = f"; review record intact ({reviews['entries']} entries, {reviews.get('signed', 0)} signed, head {str(reviews.get('head'))[:16]}…)"
+            extra = (f"; review record intact ({reviews['entries']} entries, {reviews.get('signed', 0)} signed, "
+                     f"head {str(reviews.get('head'))[:16]}…)")
         out.write(f"OK: {report['files_checked']} files match manifest sha256 {report['manifest_sha256'][:16]}…{extra}\n")
     else:
         parts = [f"{n_diff} file difference(s)"] if n_diff else []

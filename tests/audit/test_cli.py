@@ -67,3 +67,15 @@ def test_card_rerenders_from_audit_json(tiny_run_copy, tmp_path):
 def test_card_on_missing_run_is_exit_2(tmp_path, capsys):
     assert main(["card", str(tmp_path / "nope")]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_the_summary_reads_a_text_classifiers_kind_from_the_record(capsys):
+    """A multiclass text audit's record says task "text-classification"; the summary still shows macro F1."""
+    from audit.cli.run import _print_summary
+    from audit.result import AuditResult
+
+    record = AuditResult.from_dict({
+        "schema_version": "1.2", "task": "text-classification", "run": {}, "data": {"task": "multiclass"},
+        "models": {"reference": {"test_accuracy": 0.61, "test_macro_f1": 0.52, "test_balanced_accuracy": 0.5}}})
+    _print_summary(record.to_dict(), None, {})
+    assert "reference  accuracy 0.6100  macro F1 0.5200  balanced accuracy 0.5000" in capsys.readouterr().out
