@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from audit.exceptions import DataError
 
@@ -156,7 +157,8 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, *, level: float = 0.95) -> tup
     >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
     (0.237, 0.763)
     """
-    from statistics import NormalDist  # not scipy: the dashboard calls this per cohort, and scipy.stats takes ~1 s to import
+    # not scipy: the dashboard calls this per cohort, and scipy.stats takes ~1 s to import
+    from statistics import NormalDist
 
     k, n = np.asarray(k, np.float64), np.asarray(n, np.float64)
     z = NormalDist().inv_cdf(0.5 + level / 2)
@@ -168,7 +170,7 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, *, level: float = 0.95) -> tup
     return np.where(k == 0, 0.0, lo), np.where(k == n, 1.0, hi)  # exact ends, not rounding residue
 
 
-def clopper_pearson(k, n, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson(k: ArrayLike, n: ArrayLike, *, level: ArrayLike = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Clopper–Pearson) interval of ``k`` successes in ``n`` trials (vectorised; ``level`` may be an array).
 
     Examples
@@ -200,7 +202,14 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ search
-def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...], weights: dict[str, np.ndarray]):
+#: Row counts (``"n"``) and weighted sums of one combination of features, per cell of its flattened grid.
+_Counts = dict[str, np.ndarray]
+#: A slice family found: the feature columns, each cell's codes (one row per slice), and the cells' counts.
+_Found = tuple[tuple[int, ...], np.ndarray, _Counts]
+
+
+def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...],
+                        weights: dict[str, np.ndarray]) -> tuple[tuple[int, ...], _Counts]:
     shape = tuple(dims[c] for c in cols)
     flat = np.ravel_multi_index(tuple(codes[:, c] for c in cols), shape)
     size = int(np.prod(shape))
@@ -210,11 +219,12 @@ def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...
     return shape, out
 
 
-def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: int, weights: dict[str, np.ndarray]):
+def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: int,
+             weights: dict[str, np.ndarray]) -> tuple[list[_Found], dict[str, int]]:
     """Every non-redundant slice with at least ``min_size`` rows (and not all of them): feature tuples, codes, counts."""
     n_rows = len(codes)
-    counts: dict[tuple[int, ...], tuple[tuple[int, ...], dict[str, np.ndarray]]] = {}
-    found: list[tuple[tuple[int, ...], np.ndarray, dict[str, np.ndarray]]] = []
+    counts: dict[tuple[int, ...], tuple[tuple[int, ...], _Counts]] = {}
+    found: list[_Found] = []
     by_depth: dict[str, int] = {}
     for depth in range(1, max_depth + 1):
         total = 0

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from audit.choices import task_kind
 from audit.exceptions import ConfigError, DataError, ModelError, RunDirError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = ["Scorer", "load_scorer", "score_dataset"]
 
@@ -82,13 +86,13 @@ class Scorer:
             parts.append(out)
         return pd.concat(parts, ignore_index=True)
 
-    def _models(self, n_features: int) -> dict:
+    def _models(self, n_features: int) -> dict[str, nn.Module]:
         key = hashlib.sha256(b"".join(self.weights[k] for k in sorted(self.weights))).hexdigest()
         if key not in _MODEL_CACHE:  # once per worker process
             _MODEL_CACHE[key] = {name: self._build(blob, n_features) for name, blob in self.weights.items()}
         return _MODEL_CACHE[key]
 
-    def build_empty(self, n_features: int):
+    def build_empty(self, n_features: int) -> nn.Module:
         """The network, untrained: the built-in MLP from the recorded config, or the confirmed factory's model."""
         from audit.config import ModelSection
         from audit.models import MLP
@@ -99,7 +103,7 @@ class Scorer:
                                  base_dir=self.base_dir)()
         return MLP(n_features, hidden=tuple(self.hidden), dropout=self.dropout)
 
-    def _build(self, blob: bytes, n_features: int):
+    def _build(self, blob: bytes, n_features: int) -> nn.Module:
         import torch
 
         model = self.build_empty(n_features)
@@ -107,7 +111,7 @@ class Scorer:
         return model.eval()
 
 
-_MODEL_CACHE: dict[str, dict] = {}
+_MODEL_CACHE: dict[str, dict[str, nn.Module]] = {}
 
 
 def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory: str | None = None,
@@ -131,11 +135,11 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
     ModelError
         A factory model without ``factory``; an unknown model name.
     """
+    import torch
+
     from audit.data import TabularPreprocessor
     from audit.models import load_weights
     from audit.records.rundir import load_result
-
-    import torch
 
     run = Path(run_dir)
     record = load_result(run)
@@ -187,7 +191,7 @@ def _check_out(out: Path) -> None:
         raise ConfigError(_OUT_EXISTS.format(out=out))
 
 
-def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: str = "pandas") -> dict:
+def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: str = "pandas") -> dict[str, Any]:
     """Apply ``scorer`` to a Parquet file, folder or glob partition by partition; write Parquet under ``out``.
 
     Returns a summary: engine, rows read, prediction rows written, partitions, output folder.
@@ -222,7 +226,7 @@ def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: 
     return {"engine": "pandas", "rows": len(frame), "predictions": n_out, "partitions": i + 1, "out": str(out)}
 
 
-def _score_dask(scorer: Scorer, frame, out: Path) -> dict:
+def _score_dask(scorer: Scorer, frame: Any, out: Path) -> dict[str, Any]:
     meta = scorer(frame._meta)
     preds = frame.map_partitions(scorer, meta=meta)
     preds.to_parquet(str(out), write_index=False)
@@ -230,7 +234,7 @@ def _score_dask(scorer: Scorer, frame, out: Path) -> dict:
             "out": str(out)}
 
 
-def _score_spark(scorer: Scorer, frame, out: Path) -> dict:
+def _score_spark(scorer: Scorer, frame: Any, out: Path) -> dict[str, Any]:
     from audit.fairness._frames import require_engine
 
     T = require_engine("spark").types  # noqa: N806 - Spark's convention
@@ -241,7 +245,7 @@ def _score_spark(scorer: Scorer, frame, out: Path) -> dict:
     fields += [T.StructField("y_pred", T.LongType()), T.StructField("y_score", T.DoubleType())]
     fields += [frame.schema[c] for c in [*scorer.sensitive, *scorer.keep]]
 
-    def score_batches(batches):
+    def score_batches(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             yield scorer(batch)
 
