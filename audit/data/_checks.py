@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -98,7 +99,7 @@ def check_table(
     target: str,
     positive_label: Any,
     sensitive_features: list[str],
-    drop_columns: list[str] = (),
+    drop_columns: Sequence[str] = (),
     label: str = "data",
     min_group_rows: int = 2,
     intersections: bool = False,

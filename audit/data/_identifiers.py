@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -287,7 +288,7 @@ def _recommendation(advice: str, status: str | None) -> str:
     return "Drop this column before training (and from any shared data); it identifies people and carries no signal a model should use."
 
 
-def identifier_scan(df: pd.DataFrame, *, status: dict[str, str] | None = None) -> list[dict]:
+def identifier_scan(df: pd.DataFrame, *, status: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Flag columns that identify people, or that are raw dates or free text.
 
     Parameters
@@ -311,7 +312,7 @@ def identifier_scan(df: pd.DataFrame, *, status: dict[str, str] | None = None) -
     >>> [(f["kind"], f["status"]) for f in identifier_scan(df, status={"c_jail_in": "dropped"})]
     [('date', 'dropped')]
     """
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for col in df.columns:
         hit = _finding(df[col])
         if hit is None:

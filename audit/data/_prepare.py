@@ -14,7 +14,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,11 @@ from audit.data._split import (
 from audit.exceptions import DataError
 from audit.tasks import TaskSpec, task_class
 
+if TYPE_CHECKING:
+    from audit.config import AuditConfig, DataSection
+    from audit.data._text import TextFeatures
+    from audit.data.screening import Screening
+
 __all__ = ["PreparedData", "prepare_data", "prepared_from_frames"]
 
 
@@ -48,9 +53,10 @@ class PreparedData:
     y_test: np.ndarray
     sensitive_train: pd.DataFrame
     sensitive_test: pd.DataFrame
-    preprocessor: Any  # TabularPreprocessor, or audit.data._text.TextFeatures for a text audit
+    # TabularPreprocessor, or TextFeatures for a text audit (Any: the text stages read TextFeatures' attributes)
+    preprocessor: Any
     summary: dict[str, Any]
-    screening: Any = None  # audit.data.screening.Screening: the identifier scan and the columns left out
+    screening: Screening | None = None  # the identifier scan and the columns left out (None for a text audit)
     task: TaskSpec = field(default_factory=lambda: TaskSpec("binary", positive_label=1))
     target: str | None = None  # the target column of raw_train and raw_test
     # rows held out of training (split.validation_size) to choose the decision threshold and stop early
@@ -64,7 +70,9 @@ class PreparedData:
     @property
     def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(X, y) of the validation rows, or None when the config holds none out."""
-        return None if self.X_val is None or not len(self.X_val) else (self.X_val, self.y_val)
+        if self.X_val is None or self.y_val is None or not len(self.X_val):
+            return None
+        return self.X_val, self.y_val
 
     def target_values(self, split: str = "test") -> np.ndarray:
         """A regression's target as the data holds it (float64; the model learns it standardised in float32)."""
@@ -72,7 +80,7 @@ class PreparedData:
         return pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=np.float64)
 
 
-def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+def _read_sources(config: AuditConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
     """The training table, the test table if the config names one, and sha256 of each file read."""
     d = config.data
     if d.bundled is not None:
@@ -95,11 +103,11 @@ def _read_sources(config: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[
     return train_df, test_df, hashes
 
 
-def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None, task: str = "binary") -> None:
-    binning = {"sensitive_quantiles": d.sensitive_quantiles, "sensitive_bins": d.sensitive_bins}
+def _check_sources(d: DataSection, train_df: pd.DataFrame, test_df: pd.DataFrame | None, task: str = "binary") -> None:
     check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="training data" if test_df is not None else "data",
-                intersections=d.intersections and len(d.sensitive_features) > 1, task=task, **binning)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task,
+                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)
     if test_df is None:
         return
     extra = sorted(set(train_df.columns) ^ set(test_df.columns))
@@ -110,15 +118,16 @@ def _check_sources(d: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None,
         )
     check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="test data",
-                intersections=d.intersections and len(d.sensitive_features) > 1, task=task, **binning)
+                intersections=d.intersections and len(d.sensitive_features) > 1, task=task,
+                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)
 
 
-def _task_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
+def _task_summary(config: AuditConfig, prepared: PreparedData) -> dict[str, Any]:
     """What the summary says about the target (the task's: base rates, classes, or the target's spread)."""
     return prepared.task.data_summary(prepared.y_train, prepared.y_test, prepared.target_values("train"))
 
 
-def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
+def _data_summary(config: AuditConfig, prepared: PreparedData) -> dict[str, Any]:
     from audit.result import to_jsonable
 
     d, split = config.data, config.split
@@ -160,7 +169,7 @@ def _data_summary(config: Any, prepared: PreparedData) -> dict[str, Any]:
 _STRATA_TEXT = {"target": "by target", "groups": "by sensitive group × target, strata too small to split merged"}
 
 
-def _screen(config: Any, train_df: pd.DataFrame) -> Any:
+def _screen(config: AuditConfig, train_df: pd.DataFrame) -> Screening:
     """The feature columns after the data screening (identifiers excluded, leakage refused)."""
     from audit.data.screening import ScreeningPolicy, screen_features
 
@@ -179,7 +188,7 @@ def _screen(config: Any, train_df: pd.DataFrame) -> Any:
     return screening
 
 
-def _leakage_target(config: Any, y: pd.Series) -> np.ndarray:
+def _leakage_target(config: AuditConfig, y: pd.Series) -> np.ndarray:
     """The 0/1 target the single-feature leakage screen scores features against (the task's)."""
     return task_class(getattr(config, "task", "binary")).leakage_target(y, positive_label=config.data.positive_label)
 
@@ -222,7 +231,7 @@ def prepared_from_frames(
     )
 
 
-def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
+def prepare_data(config: AuditConfig) -> tuple[PreparedData, dict[str, str]]:
     """Load, check, split and encode the data an :class:`~audit.config.AuditConfig` names.
 
     The preprocessor is fitted on the training split only.
@@ -241,7 +250,8 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
     """
     d = config.data
     train_df, test_df, hashes = _read_sources(config)
-    dropped, repeated = {}, {}
+    dropped: dict[str, int] = {}
+    repeated: dict[str, int] = {}
     if d.drop_missing_target:
         (train_df, test_df), dropped = _drop_missing_target(d.target, train_df, test_df)
     if d.drop_duplicate_records:
@@ -255,6 +265,7 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
         if problem:
             raise DataError(problem)
     text_summary = None
+    pre: TabularPreprocessor | TextFeatures
     if d.text_column is not None:
         from audit.data._text import text_features
 
@@ -262,8 +273,9 @@ def prepare_data(config: Any) -> tuple[PreparedData, dict[str, str]]:
         pre, text_summary = text_features(config.text, column=d.text_column, train=train_df, test=test_df)
     else:
         screening = _screen(config, train_df)
-        pre = TabularPreprocessor().fit(train_df[screening.features])
-        _check_width(pre, d.max_encoded_features)
+        tabular = TabularPreprocessor().fit(train_df[screening.features])
+        _check_width(tabular, d.max_encoded_features)
+        pre = tabular
     prepared = prepared_from_frames(train_df, test_df, target=d.target, positive_label=d.positive_label,
                                     sensitive_features=list(d.sensitive_features), preprocessor=pre, task=task,
                                     sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)

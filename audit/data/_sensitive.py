@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ def _fmt(x: float) -> str:
 
 
 def _labels(edges: tuple[float, ...]) -> tuple[str, ...]:
-    inner = [f"[{_fmt(a)}, {_fmt(b)})" for a, b in zip(edges, edges[1:])]
+    inner = [f"[{_fmt(a)}, {_fmt(b)})" for a, b in pairwise(edges)]
     return (f"< {_fmt(edges[0])}", *inner, f"≥ {_fmt(edges[-1])}")
 
 
@@ -127,7 +128,7 @@ def _rounded(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
     if np.all(np.equal(np.mod(values, 1), 0)):
         return np.round(edges)
     digits = [3 - 1 - int(math.floor(math.log10(abs(e)))) if e != 0 else 0 for e in edges]
-    return np.array([round(float(e), d) for e, d in zip(edges, digits)])
+    return np.array([round(float(e), d) for e, d in zip(edges, digits, strict=True)])
 
 
 def _quantile_edges(values: np.ndarray, q: int) -> tuple[float, ...]:

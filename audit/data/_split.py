@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ import pandas as pd
 from audit.data._sensitive import fit_sensitive_bins, group_strata, sensitive_frame
 from audit.exceptions import DataError
 from audit.tasks import task_class
+
+if TYPE_CHECKING:
+    from audit.config import AuditConfig
 
 __all__ = ["split_train_test"]
 
@@ -40,7 +43,7 @@ def split_train_test(frame: pd.DataFrame, *, y: np.ndarray, test_size: float, se
     return np.sort(train_idx), np.sort(test_idx)
 
 
-def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _split(config: AuditConfig, train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Subsample to ``data.max_rows`` and split off a stratified test set when the data has none."""
     d, split = config.data, config.split
     if d.max_rows is not None and len(train_df) > d.max_rows:
@@ -54,7 +57,7 @@ def _split(config: Any, train_df: pd.DataFrame, test_df: pd.DataFrame | None) ->
     return train_df.reset_index(drop=True), test_df.reset_index(drop=True)
 
 
-def _validation_split(config: Any, train_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _validation_split(config: AuditConfig, train_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Hold ``split.validation_size`` of the training rows out of training (stratified like the test split)."""
     size = float(getattr(config.split, "validation_size", 0.0) or 0.0)
     if size <= 0:
@@ -68,10 +71,11 @@ def _validation_split(config: Any, train_df: pd.DataFrame) -> tuple[pd.DataFrame
     return train_df.iloc[fit].reset_index(drop=True), train_df.iloc[val].reset_index(drop=True)
 
 
-def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[list, dict[str, int]]:
+def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[list[pd.DataFrame | None], dict[str, int]]:
     """The frames without rows whose target is missing (``data.drop_missing_target``), and how many each lost."""
-    out, dropped = [], {}
-    for name, frame in zip(("training", "test"), frames):
+    out: list[pd.DataFrame | None] = []
+    dropped: dict[str, int] = {}
+    for name, frame in zip(("training", "test"), frames, strict=True):  # the training table and the test table (or None)
         if frame is None or target not in frame.columns:
             out.append(frame)
             continue
@@ -82,12 +86,12 @@ def _drop_missing_target(target: str, *frames: pd.DataFrame | None) -> tuple[lis
     return out, dropped
 
 
-def _strata(config: Any, y: pd.Series) -> np.ndarray:
+def _strata(config: AuditConfig, y: pd.Series) -> np.ndarray:
     """What the split is stratified on: the task's strata (the binary label, the class, the target's quintile)."""
     return task_class(getattr(config, "task", "binary")).strata(y, positive_label=config.data.positive_label)
 
 
-def _split_strata(config: Any, frame: pd.DataFrame, *, size: float) -> np.ndarray:
+def _split_strata(config: AuditConfig, frame: pd.DataFrame, *, size: float) -> np.ndarray:
     """The strata of a split of ``size``: the target (``split.stratify = "target"``), or sensitive group × target.
 
     Grouping by sensitive group bins numeric sensitive columns as the audit will (fitted on the rows being
@@ -103,7 +107,8 @@ def _split_strata(config: Any, frame: pd.DataFrame, *, size: float) -> np.ndarra
     return group_strata(target, [groups[c].to_numpy() for c in d.sensitive_features], size=size)
 
 
-def _drop_duplicate_records(train_df: pd.DataFrame, test_df: pd.DataFrame | None) -> tuple[list, dict[str, int]]:
+def _drop_duplicate_records(train_df: pd.DataFrame,
+                            test_df: pd.DataFrame | None) -> tuple[list[pd.DataFrame | None], dict[str, int]]:
     """The tables without rows repeating an earlier row in every column (``data.drop_duplicate_records``).
 
     Test-file rows repeating a training row are dropped too; the counts say how many each table lost.

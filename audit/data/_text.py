@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from audit.exceptions import DataError
+
+if TYPE_CHECKING:
+    from audit.config import TextSection
+    from audit.data._vocab import Vocabulary
 
 __all__ = ["TextFeatures", "text_features"]
 
@@ -26,7 +30,7 @@ _NOT_TEXT = ("text column {column!r} of the {label} holds {what}; expected texts
 class TextFeatures:
     """A fitted vocabulary, with the attributes the pipeline reads from a tabular preprocessor."""
 
-    vocabulary: Any  # audit.data._vocab.Vocabulary
+    vocabulary: Vocabulary
     column: str
     max_length: int
 
@@ -68,7 +72,8 @@ def _check_texts(frame: pd.DataFrame, column: str, label: str) -> None:
         raise DataError(_NOT_TEXT.format(column=column, label=label, what="no values at all"))
 
 
-def text_features(section: Any, *, column: str, train: pd.DataFrame, test: pd.DataFrame) -> tuple[TextFeatures, dict]:
+def text_features(section: TextSection, *, column: str, train: pd.DataFrame,
+                  test: pd.DataFrame) -> tuple[TextFeatures, dict[str, Any]]:
     """Fit the vocabulary on the training texts; the features and a summary for ``audit.json`` (``data.text``).
 
     ``section`` is the config's :class:`~audit.config.TextSection`.

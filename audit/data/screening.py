@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.config import DEFAULT_LEAKAGE_AUC, DEFAULT_MAX_ENCODED_FEATURES
+from audit.config import DEFAULT_LEAKAGE_AUC, DEFAULT_MAX_ENCODED_FEATURES, DataSection
 from audit.exceptions import DataError
 
 __all__ = ["COARSE_ROWS_PER_VECTOR", "ScreeningPolicy", "Screening", "leaking_features", "screen_features",
@@ -71,7 +71,7 @@ class ScreeningPolicy:
     allow_leakage: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, data: Any) -> ScreeningPolicy:
+    def from_config(cls, data: DataSection) -> ScreeningPolicy:
         """The policy a config's ``[data]`` section states."""
         return cls(identifier_columns=data.identifier_columns, keep_columns=tuple(data.keep_columns),
                    max_encoded_features=data.max_encoded_features, leakage_auc=data.leakage_auc,
@@ -95,9 +95,9 @@ class Screening:
 
 def _column_status(columns: list[str], *, target: str, features: list[str], dropped: list[str],
                    sensitive: list[str]) -> dict[str, str]:
-    status = {c: "dropped" for c in dropped}
+    status = dict.fromkeys(dropped, "dropped")
     status.update({c: "sensitive_feature" for c in sensitive if c not in features})
-    status.update({c: "feature" for c in features})
+    status.update(dict.fromkeys(features, "feature"))
     status[target] = "target"
     return {str(c): status.get(c, "not_used") for c in columns}
 
@@ -139,7 +139,7 @@ def leaking_features(frame: pd.DataFrame, *, y: np.ndarray, features: list[str],
     return sorted(found, key=lambda f: -f["auc"])
 
 
-def _identifier_decisions(scan: list[dict], policy: ScreeningPolicy, problems: list[str]) -> list[dict]:
+def _identifier_decisions(scan: list[dict[str, Any]], policy: ScreeningPolicy, problems: list[str]) -> list[dict[str, Any]]:
     """The flagged feature columns to exclude; refusals go to ``problems``."""
     excluded = []
     for finding in scan:
@@ -224,7 +224,7 @@ def _differing_columns(raw_train: pd.DataFrame, raw_test: pd.DataFrame, columns:
     a = _as_text(raw_test.iloc[rows], columns).to_numpy()
     b = _as_text(raw_train.iloc[partner], columns).to_numpy()
     counts = (a != b).sum(axis=0)
-    return {c: int(n) for c, n in sorted(zip(columns, counts), key=lambda kv: -kv[1]) if n}
+    return {c: int(n) for c, n in sorted(zip(columns, counts, strict=True), key=lambda kv: -kv[1]) if n}
 
 
 def train_test_duplicates(X_train: np.ndarray, X_test: np.ndarray, *, raw_train: pd.DataFrame | None = None,

@@ -37,7 +37,7 @@ _CHECKSUM_MISMATCH = (
 
 def read_bundled_bytes(name: str) -> bytes:
     """Decompress a bundled Adult file and verify it against its published sha256."""
-    blob = resources.files("audit.data.datasets").joinpath("_data", f"{name}.gz").read_bytes()
+    blob = (resources.files("audit.data.datasets") / "_data" / f"{name}.gz").read_bytes()
     raw = gzip.decompress(blob)
     found = hashlib.sha256(raw).hexdigest()
     if found != ADULT_SHA256[name]:
