@@ -14,7 +14,14 @@ Examples
 """
 
 from audit.explain._aggregate import aggregate_groups, bootstrap_mean_ci, global_importance
-from audit.explain._base import EXPLAINERS, IMAGE_METHODS, TABULAR_METHODS, Explainer, make_explainer, reinitialised_copy
+from audit.explain._base import (
+    EXPLAINERS,
+    IMAGE_METHODS,
+    TABULAR_METHODS,
+    Explainer,
+    make_explainer,
+    reinitialised_copy,
+)
 from audit.explain._deeplift import DeepLift
 from audit.explain._faithfulness import (
     convergence_delta,

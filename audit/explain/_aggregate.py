@@ -11,7 +11,8 @@ from audit.exceptions import ExplainError
 
 __all__ = ["aggregate_groups", "check_feature_groups", "global_importance", "bootstrap_mean_ci"]
 
-_BAD_GROUPS = "The feature groups are invalid: {problems}. Fix: map each original feature to the indices of its encoded columns, each column in exactly one group."
+_BAD_GROUPS = ("The feature groups are invalid: {problems}. Fix: map each original feature to the indices of its encoded "
+               "columns, each column in exactly one group.")
 
 
 def check_feature_groups(groups: Mapping[str, Sequence[int]], n_columns: int) -> dict[str, list[int]]:

@@ -252,7 +252,7 @@ class Explainer:
     def _attribute(self, X: torch.Tensor, baselines: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def _forward_fn(self, target: torch.Tensor | None):
+    def _forward_fn(self, target: torch.Tensor | None) -> tuple[nn.Module, torch.Tensor | None]:
         """A forward function for Captum plus the target to pass it."""
         if target is None:
             return _PositiveLogit(self.model), None

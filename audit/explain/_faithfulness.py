@@ -114,7 +114,8 @@ def convergence_summary(delta: np.ndarray, *, tolerance: float = DEFAULT_DELTA_T
     abs_d = np.abs(np.asarray(delta, dtype=np.float64))
     mean_abs = float(abs_d.mean()) if abs_d.size else 0.0
     max_abs = float(abs_d.max()) if abs_d.size else 0.0
-    out = {"mean_abs": mean_abs, "max_abs": max_abs, "tolerance": float(tolerance), "warning": bool(mean_abs > tolerance)}
+    out: dict[str, Any] = {"mean_abs": mean_abs, "max_abs": max_abs, "tolerance": float(tolerance),
+                           "warning": bool(mean_abs > tolerance)}
     if out["warning"]:
         out["message"] = _DELTA_WARNING.format(method=method or "attributions", mean=mean_abs, max=max_abs, tol=tolerance)
     return out
@@ -122,7 +123,7 @@ def convergence_summary(delta: np.ndarray, *, tolerance: float = DEFAULT_DELTA_T
 
 def infidelity_score(
     explainer: Explainer,
-    X: np.ndarray,
+    X: np.ndarray | torch.Tensor,
     attributions: np.ndarray,
     *,
     baseline: Any,
@@ -181,7 +182,7 @@ def infidelity_score(
 
 def sensitivity_score(
     explainer: Explainer,
-    X: np.ndarray,
+    X: np.ndarray | torch.Tensor,
     *,
     baselines: Any,
     feature_groups: Mapping[str, Sequence[int]] | None = None,
@@ -206,12 +207,12 @@ def sensitivity_score(
     X_t = explainer._inputs(X)
     target = explainer._target(X_t)
 
-    def explain(inputs: torch.Tensor) -> torch.Tensor:
+    def explain(inputs: torch.Tensor | tuple[torch.Tensor]) -> torch.Tensor | tuple[torch.Tensor]:
         # Captum calls this on the rows, then on n_perturb_samples noisy copies of each
         # row (repeat_interleave order): per-row class targets are repeated to match.
         # Captum passes its formatted tuple on the first call and expects a tuple back.
         as_tuple = isinstance(inputs, tuple)
-        if as_tuple:
+        if isinstance(inputs, tuple):
             (inputs,) = inputs
         exp = explainer
         if target is not None:
@@ -237,7 +238,7 @@ def _k_grid(n_features: int, max_points: int = 21) -> list[int]:
 
 def deletion_curve(
     explainer: Explainer,
-    X: np.ndarray,
+    X: np.ndarray | torch.Tensor,
     grouped_attributions: np.ndarray,
     *,
     baseline: Any,
@@ -277,7 +278,8 @@ def deletion_curve(
     n, G = len(X_t), len(groups)
     A = np.abs(np.asarray(grouped_attributions, dtype=np.float64)).reshape(n, -1)
     if A.shape[1] != G:
-        A = np.abs(aggregate_groups(np.asarray(grouped_attributions).reshape(n, -1), dict(enumerate(groups))))
+        A = np.abs(aggregate_groups(np.asarray(grouped_attributions).reshape(n, -1),
+                                    {str(g): cols for g, cols in enumerate(groups)}))
     ks = _k_grid(G)
     # One column-membership matrix: a row's removal mask is its chosen groups times this.
     member = torch.zeros((G, _flat(X_t).shape[1]))
@@ -335,7 +337,7 @@ def rowwise_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def randomization_test(
     explainer: Explainer,
-    X: np.ndarray,
+    X: np.ndarray | torch.Tensor,
     *,
     baselines: Any = None,
     feature_groups: Mapping[str, Sequence[int]] | None = None,

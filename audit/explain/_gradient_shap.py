@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -39,7 +41,7 @@ class GradientShap(Explainer):
     name = "gradient_shap"
     needs_gradients = True
 
-    def __init__(self, model: nn.Module, *, n_samples: int = 20, stdevs: float = 0.0, **kwargs) -> None:
+    def __init__(self, model: nn.Module, *, n_samples: int = 20, stdevs: float = 0.0, **kwargs: Any) -> None:
         super().__init__(model, n_samples=n_samples, stdevs=stdevs, **kwargs)
         self.n_samples = int(n_samples)
         self.stdevs = float(stdevs)

@@ -104,7 +104,7 @@ def explain_images(
     n_images: int = 8,
     randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD,
     seed: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Explain an image classifier: maps as PNG, faithfulness per method, per-class accuracy.
 
     Each map explains the model's *predicted* class for that image.

@@ -10,6 +10,10 @@ float32 arithmetic, so results agree with Captum to rounding (tested to 1e-5).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -53,7 +57,7 @@ class IntegratedGradients(Explainer):
     completeness = True
 
     def __init__(self, model: nn.Module, *, n_steps: int = 50, method: str = "gausslegendre",
-                 chunk_rows: int | None = None, **kwargs) -> None:
+                 chunk_rows: int | None = None, **kwargs: Any) -> None:
         super().__init__(model, n_steps=n_steps, method=method, chunk_rows=chunk_rows, **kwargs)
         self.n_steps = int(n_steps)
         self.method = method
@@ -87,7 +91,10 @@ class IntegratedGradients(Explainer):
         return total * (x - b)
 
 
-def integrated_gradients(model: nn.Module, X, *, baselines=None, target=None, n_steps: int = 50, chunk_rows: int | None = None):
+def integrated_gradients(model: nn.Module, X: np.ndarray | torch.Tensor, *,
+                         baselines: np.ndarray | torch.Tensor | float | None = None,
+                         target: int | Sequence[int] | np.ndarray | torch.Tensor | None = None, n_steps: int = 50,
+                         chunk_rows: int | None = None) -> np.ndarray:
     """Functional form of :class:`IntegratedGradients`; returns a NumPy array shaped like ``X``.
 
     Examples

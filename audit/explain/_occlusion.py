@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -31,7 +33,7 @@ class Occlusion(Explainer):
 
     name = "occlusion"
 
-    def __init__(self, model: nn.Module, *, window: int = 2, stride: int = 1, **kwargs) -> None:
+    def __init__(self, model: nn.Module, *, window: int = 2, stride: int = 1, **kwargs: Any) -> None:
         super().__init__(model, window=window, stride=stride, **kwargs)
         self.window = int(window)
         self.stride = int(stride)
@@ -41,6 +43,8 @@ class Occlusion(Explainer):
 
         forward, _ = self._forward_fn(target)
         method = CaptumOcclusion(forward)
+        shape: tuple[int, ...]
+        strides: tuple[int, ...]
         if X.ndim == 4:
             shape, strides = (X.shape[1], self.window, self.window), (X.shape[1], self.stride, self.stride)
         else:

@@ -50,6 +50,7 @@ class FeaturePermutation(Explainer):
         with torch.no_grad():
             # Even chunks: never leave a 1-row remainder, which cannot be permuted.
             for x, t in zip(torch.tensor_split(X, n_chunks),
-                            torch.tensor_split(target, n_chunks) if target is not None else [None] * n_chunks):
+                            torch.tensor_split(target, n_chunks) if target is not None else [None] * n_chunks,
+                            strict=True):  # n_chunks pieces each
                 parts.append(method.attribute(x, target=t, feature_mask=mask, perturbations_per_eval=4))
         return spread_over_groups(torch.cat(parts), self.feature_groups)

@@ -12,7 +12,7 @@ proxy the model relies on, even when ``sex`` itself is excluded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,10 @@ def group_labels(values: pd.Series | np.ndarray | Sequence[Any]) -> np.ndarray:
     return pd.Series(values).astype("string").fillna(_MISSING).astype(object).to_numpy()
 
 
+@overload
+def discretize(train: pd.Series, other: None = None) -> tuple[np.ndarray, None]: ...
+@overload
+def discretize(train: pd.Series, other: pd.Series) -> tuple[np.ndarray, np.ndarray]: ...
 def discretize(train: pd.Series, other: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Discrete labels for a feature: categories as they are, numerics in training-quantile bins.
 
@@ -183,13 +187,14 @@ def group_reliance(
 def _importance(A: np.ndarray, features: Sequence[str]) -> tuple[dict[str, float], dict[str, int], float]:
     """Mean |attribution| per feature, its rank (1 = most important) and the total over features."""
     mean_abs = A.mean(axis=0)
-    importance = dict(zip(features, mean_abs))
+    importance = dict(zip(features, mean_abs, strict=True))  # a column of A per feature
     rank = {f: r + 1 for r, f in enumerate(sorted(features, key=lambda f: -importance[f]))}
     return importance, rank, float(mean_abs.sum())
 
 
 def _proxy_rows(raw_explain: pd.DataFrame, sensitive_explain: pd.DataFrame, raw_train: pd.DataFrame | None,
-                sensitive_train: pd.DataFrame | None, *, seed: int) -> tuple:
+                sensitive_train: pd.DataFrame | None, *,
+                seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """Rows to fit the proxy classifiers on and to score them on, and a phrase naming the fit rows."""
     if raw_train is None or sensitive_train is None:
         perm = np.random.default_rng(seed).permutation(len(raw_explain))
@@ -201,9 +206,9 @@ def _proxy_rows(raw_explain: pd.DataFrame, sensitive_explain: pd.DataFrame, raw_
 
 
 def _proxies(col: Any, features: Sequence[str], importance: dict[str, float], rank: dict[str, int],
-             binned: dict[str, tuple], s_fit: np.ndarray, s_eval: np.ndarray) -> list[dict[str, Any]]:
+             binned: dict[str, tuple[np.ndarray, np.ndarray]], s_fit: np.ndarray, s_eval: np.ndarray) -> list[dict[str, Any]]:
     """How well each other feature predicts ``col``, beside its importance; strongest proxy first."""
-    proxies = []
+    proxies: list[dict[str, Any]] = []
     for f in features:
         if f == col or f not in binned:
             continue
@@ -223,7 +228,7 @@ def _column_block(col: Any, A: np.ndarray, features: Sequence[str], importance: 
         "sensitive_feature_share": share,
         "in_model": bool(in_model),
         "groups": {str(g): int((labels == g).sum()) for g in sorted(set(labels))},
-        "profiles": {str(g): {f: float(v) for f, v in zip(features, A[labels == g].mean(axis=0))}
+        "profiles": {str(g): {f: float(v) for f, v in zip(features, A[labels == g].mean(axis=0), strict=True)}
                      for g in sorted(set(labels))},
         "proxies": proxies,
         "proxy_method": f"frequency-table classifier on one feature, fitted on {fitted_on}; "

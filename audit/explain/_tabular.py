@@ -14,7 +14,7 @@ from torch import nn
 from audit.choices import EXPLAIN_BASELINES as BASELINES
 from audit.exceptions import ExplainError
 from audit.explain._aggregate import aggregate_groups, global_importance
-from audit.explain._base import TABULAR_METHODS, _unwrap, check_feature_groups, make_explainer
+from audit.explain._base import TABULAR_METHODS, Explainer, _unwrap, check_feature_groups, make_explainer
 from audit.explain._faithfulness import (
     DEFAULT_DELTA_TOLERANCE,
     DEFAULT_RANDOMIZATION_THRESHOLD,
@@ -60,9 +60,10 @@ _TOP_CONTRIBUTIONS = 6
 _SAMPLE_BASELINES = 16
 
 
-def _validate(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
-              n_examples, n_boot, delta_tolerance=DEFAULT_DELTA_TOLERANCE,
-              randomization_threshold=DEFAULT_RANDOMIZATION_THRESHOLD, output="log_odds") -> list[str]:
+def _validate(X_explain: np.ndarray, X_train: np.ndarray, feature_names: Sequence[str], raw_explain: pd.DataFrame,
+              y_explain: np.ndarray, sensitive_explain: pd.DataFrame, method: str, baseline: str, n_examples: int,
+              n_boot: int, delta_tolerance: float = DEFAULT_DELTA_TOLERANCE,
+              randomization_threshold: float = DEFAULT_RANDOMIZATION_THRESHOLD, output: str = "log_odds") -> list[str]:
     problems: list[str] = []
     if not isinstance(delta_tolerance, (int, float)) or isinstance(delta_tolerance, bool) or not delta_tolerance > 0:
         problems.append(_BAD_LEVEL.format(name="delta_tolerance", interval="> 0", found=delta_tolerance, example=DEFAULT_DELTA_TOLERANCE))
@@ -99,7 +100,7 @@ def _validate(X_explain, X_train, feature_names, raw_explain, y_explain, sensiti
     return problems
 
 
-def _baselines(kind: str, X_train: np.ndarray, seed: int) -> tuple[np.ndarray, dict[str, str]]:
+def _baselines(kind: str, X_train: np.ndarray, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     if kind == "training_mean":
         return X_train.mean(axis=0, dtype=np.float64).astype(np.float32)[None, :], {
             "kind": kind, "description": _BASELINE_TEXT[kind]}
@@ -170,7 +171,7 @@ def explain_tabular(
     seed: int = 0,
     output: str = "log_odds",
     decision_threshold: float = 0.5,
-) -> tuple[dict, dict[str, np.ndarray]]:
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Explain a binary tabular model (or a regression's prediction): attributions, views, group reliance and faithfulness.
 
     Attributions explain the positive logit (log-odds), are computed on the
@@ -250,9 +251,10 @@ def explain_tabular(
     return {**section, "warnings": warnings, "timing": timing}, arrays
 
 
-def _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain, method, baseline,
-                    n_examples, n_boot, delta_tolerance,
-                    randomization_threshold, output="log_odds") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _checked_inputs(X_explain: np.ndarray, X_train: np.ndarray, feature_names: Sequence[str], raw_explain: pd.DataFrame,
+                    y_explain: np.ndarray, sensitive_explain: pd.DataFrame, method: str, baseline: str,
+                    n_examples: int, n_boot: int, delta_tolerance: float, randomization_threshold: float,
+                    output: str = "log_odds") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Encoded matrices as float32 and labels as int64 (targets as float64), or every problem raised at once."""
     X_explain = np.asarray(X_explain, dtype=np.float32)
     X_train = np.asarray(X_train, dtype=np.float32)
@@ -265,18 +267,19 @@ def _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, s
 
 
 def _explainer(model: nn.Module, method: str, kind: str, X_train: np.ndarray, groups: dict[str, list[int]], *,
-               seed: int) -> tuple[Any, np.ndarray, dict[str, Any]]:
+               seed: int) -> tuple[Explainer, np.ndarray, dict[str, Any]]:
     """The method's explainer, the baseline rows and their description (which says when the method ignores them)."""
     model = _unwrap(model)
     B, info = _baselines(kind, X_train, seed)
     explainer = make_explainer(method, model, feature_groups=groups)
     if method == "permutation":
         info["used_by_method"] = False
-        info["description"] += " (permutation shuffles values across explained rows instead; the baseline is used by the deletion and infidelity checks only)"
+        info["description"] += (" (permutation shuffles values across explained rows instead; the baseline is used by "
+                                "the deletion and infidelity checks only)")
     return explainer, B, info
 
 
-def _attribute(explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[int]], *,
+def _attribute(explainer: Explainer, X: np.ndarray, B: np.ndarray, groups: dict[str, list[int]], *,
                seed: int, output: str = "log_odds") -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Encoded and feature-level attributions, the positive-class probability, and the attribution's timing."""
     torch_threads = torch.get_num_threads()
@@ -310,7 +313,8 @@ def _views(method: str, baseline_info: dict[str, Any], features: list[str], grou
     }
 
 
-def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, checks: bool, delta_tolerance: float,
+def _faithfulness(explainer: Explainer, X: np.ndarray, encoded: np.ndarray, grouped: np.ndarray, B: np.ndarray,
+                  groups: dict[str, list[int]], *, method: str, checks: bool, delta_tolerance: float,
                   randomization_threshold: float, seed: int, warnings: list[str],
                   output: str = "log_odds") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The faithfulness block (appending its warnings) and the big arrays: attributions and completeness deltas."""
@@ -330,7 +334,8 @@ def _faithfulness(explainer, X, encoded, grouped, B, groups, *, method: str, che
     return faith, arrays
 
 
-def _checks(explainer, X, encoded, grouped, B, groups, *, seed: int, warnings: list[str],
+def _checks(explainer: Explainer, X: np.ndarray, encoded: np.ndarray, grouped: np.ndarray, B: np.ndarray,
+            groups: dict[str, list[int]], *, seed: int, warnings: list[str],
             randomization_threshold: float, output: str = "log_odds") -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(_CHECK_ROWS, len(X)), replace=False))
