@@ -17,13 +17,13 @@ Examples
 [True]
 """
 
+from audit.data._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
 from audit.text._attributions import token_attributions
 from audit.text._bias_auc import identity_auc_metrics, power_mean
 from audit.text._counterfactual import counterfactual_fairness, substitute, template_scores
 from audit.text._identity import CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template
 from audit.text._mentions import SKIP_REASONS, identity_matches, mentions
 from audit.text._model import TextClassifier, embedding_layer, text_predict_fn
-from audit.data._vocab import PAD_ID, UNK_ID, Vocabulary, tokenize
 
 __all__ = [
     "CATEGORIES",

@@ -16,19 +16,19 @@ Wilcoxon signed-rank test).
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
 from scipy.stats import wilcoxon
 from torch import nn
 
+from audit.data._vocab import PAD_ID, Vocabulary
 from audit.exceptions import ExplainError
 from audit.models import positive_logit
 from audit.text._model import embedding_layer
 from audit.text._stats import finite
-from audit.data._vocab import PAD_ID, Vocabulary
 
 __all__ = ["token_attributions"]
 
@@ -77,7 +77,8 @@ def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> t
     path = None if layer is None else next((n for n, m in inner.named_modules() if m is layer), None)
     if layer is not None and (path is None or not isinstance(layer, nn.Embedding)):
         raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(layer).__name__}" + ("" if path else " not in the model")))
-    emb = embedding_layer(work) if path is None else work.get_submodule(path)
+    # the copy of ``layer``, an nn.Embedding (checked above)
+    emb = embedding_layer(work) if path is None else cast(nn.Embedding, work.get_submodule(path))
     with torch.no_grad():
         before = work(ids)
         emb.weight[PAD_ID].zero_()
@@ -106,15 +107,20 @@ def _device(model: nn.Module) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
-def _score_fn(model: nn.Module, binary: bool):
+def _score_fn(model: nn.Module, binary: bool) -> Callable[..., np.ndarray]:
     """``score(ids, targets) -> float64 array`` of the target logit, on the model's device, without gradients."""
     device = _device(model)
 
     @torch.no_grad()
     def score(x: Any, t: torch.Tensor | None = None) -> np.ndarray:
         out = model(torch.as_tensor(x).to(device))
-        picked = positive_logit(out) if binary else out.gather(1, t.to(device).reshape(-1, 1)).squeeze(1)
-        return picked.double().cpu().numpy()
+        if binary:
+            picked = positive_logit(out)
+        else:
+            assert t is not None  # a multiclass model's rows come with their class indices (_targets)
+            picked = out.gather(1, t.to(device).reshape(-1, 1)).squeeze(1)
+        scored: np.ndarray = picked.double().cpu().numpy()
+        return scored
     return score
 
 
@@ -145,9 +151,10 @@ def _global_tokens(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, top_k: 
     total = np.bincount(flat_ids, weights=flat_attr, minlength=size)
     total_abs = np.bincount(flat_ids, weights=np.abs(flat_attr), minlength=size)
     kept = np.flatnonzero(count >= min_count)
-    rows = [{"token": vocab.id_to_token(i) if i < len(vocab) else f"<id {i}>", "id": int(i), "count": int(count[i]),
-             "mean_attribution": float(total[i] / count[i]), "mean_abs_attribution": float(total_abs[i] / count[i])}
-            for i in kept]
+    rows: list[dict[str, Any]] = [
+        {"token": vocab.id_to_token(int(i)) if i < len(vocab) else f"<id {i}>", "id": int(i), "count": int(count[i]),
+         "mean_attribution": float(total[i] / count[i]), "mean_abs_attribution": float(total_abs[i] / count[i])}
+        for i in kept]
     by_mean = sorted(rows, key=lambda r: (-r["mean_attribution"], r["token"]))
     return {
         "n_tokens_kept": len(rows),
@@ -164,11 +171,12 @@ def _examples(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, scores: np.n
         keep = ids[row] != PAD_ID
         out.append({"row": row, "target": None if t is None else int(t[row]), "score": finite(scores[row]),
                     "tokens": [{"token": vocab.id_to_token(int(i)), "attribution": finite(a)}
-                               for i, a in zip(ids[row][keep], attr[row][keep])]})
+                               for i, a in zip(ids[row][keep], attr[row][keep], strict=True)]})
     return out
 
 
-def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int, rng: np.random.Generator):
+def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows with at least one token, their top-k deletions, and n_random random deletions per row."""
     rows = np.flatnonzero((ids != PAD_ID).any(axis=1))
     top, rand = ids[rows].copy(), np.repeat(ids[rows][:, None, :], n_random, axis=1)
@@ -182,7 +190,8 @@ def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int, rng: np
     return rows, top, rand.reshape(-1, ids.shape[1])
 
 
-def _deletion_check(score, ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | None, opts: dict[str, Any]) -> dict:
+def _deletion_check(score: Callable[..., np.ndarray], ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | None,
+                    opts: dict[str, Any]) -> dict[str, Any]:
     rows, top, rand = _deletions(ids, attr, opts["deletion_k"], opts["n_random"], np.random.default_rng(opts["seed"]))
     if rows.size == 0:
         return {"k": opts["deletion_k"], "n": 0, "passed": False, "reason": "no row has a token to delete"}

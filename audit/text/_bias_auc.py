@@ -166,7 +166,8 @@ def _bootstrap(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], usabl
     return summ
 
 
-def _check(y_true: Any, scores: Any, subgroup_masks: Any, min_size: int, n_boot: int) -> tuple:
+def _check(y_true: Any, scores: Any, subgroup_masks: Any, min_size: int,
+           n_boot: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     y = np.asarray(y_true)
     n = y.shape[0] if y.ndim == 1 else -1
     if y.ndim != 1 or not np.isin(y, [0, 1]).all():
@@ -176,7 +177,7 @@ def _check(y_true: Any, scores: Any, subgroup_masks: Any, min_size: int, n_boot:
         raise DataError(_BAD_SCORES.format(n=n, what=f"shape {s.shape}" if s.shape != y.shape else "non-finite values"))
     if not isinstance(subgroup_masks, Mapping):
         raise DataError(_BAD_MASK.format(name="subgroup_masks", n=n, what=type(subgroup_masks).__name__))
-    masks = {}
+    masks: dict[str, np.ndarray] = {}
     for name, mask in subgroup_masks.items():
         arr = np.asarray(mask)
         if arr.shape != y.shape or arr.dtype != bool:
@@ -201,10 +202,10 @@ def _entry(value: float, ci: list[float] | None, sides: dict[str, int], min_size
     return {"value": finite(value), "ci": ci, "n": sum(sides.values()), "sides": sides}
 
 
-def _worst(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], subgroups: dict[str, dict],
+def _worst(y: np.ndarray, s: np.ndarray, masks: dict[str, np.ndarray], subgroups: dict[str, dict[str, Any]],
            level: float) -> dict[str, dict[str, Any]]:
     """The lowest AUC of each family over the subgroups, its interval adjusted for the choice (what a gate reads)."""
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for fam in FAMILIES:
         found = [(g, sg[fam]) for g, sg in subgroups.items() if sg[fam]["value"] is not None]
         if not found:
@@ -279,7 +280,7 @@ def identity_auc_metrics(
     point = _point(y, s, masks)
     overall, overall_ci = auc_with_interval(y, s, ci_level)
     summ = _bootstrap(y, s, masks, usable, n_boot, seed) if n_boot else {}
-    subgroups = {}
+    subgroups: dict[str, dict[str, Any]] = {}
     for g, m in masks.items():
         subgroups[g] = {"n": int(m.sum()), "n_positive": int((m & (y == 1)).sum()), "n_negative": int((m & (y == 0)).sum())}
         for fam, sel in _subsets(y, m).items():
@@ -293,5 +294,5 @@ def identity_auc_metrics(
         out[key] = {"value": finite(value), "ci": percentile_interval(summ.get(key, []), ci_level),
                     "n_subgroups": n_used.get(fam, min(n_used.values(), default=0))}
     return {**out, "subgroups": subgroups, "worst": _worst(y, s, masks, subgroups, ci_level), "power": POWER,
-            "weights": {"overall_auc": _WEIGHT, **{f: _WEIGHT for f in FAMILIES}},
+            "weights": {"overall_auc": _WEIGHT, **dict.fromkeys(FAMILIES, _WEIGHT)},
             "min_size": int(min_size), "n_boot": int(n_boot), "ci_level": float(ci_level), "method": dict(_METHOD)}

@@ -50,13 +50,13 @@ def pair_figures(flips: np.ndarray, delta: np.ndarray, level: float) -> dict[str
             "mean_abs_score_change": _abs_share(np.abs(delta), level)}
 
 
-def _adjusted(metric: str, pair: dict, level: float) -> list[float] | None:
+def _adjusted(metric: str, pair: dict[str, Any], level: float) -> list[float] | None:
     if metric == "flip_rate":
         return clopper_pearson(pair["n_flips"], pair["n"], level)
     return _abs_share(np.abs(np.asarray(pair["_delta"], dtype=float)), level)["ci"]
 
 
-def max_entry(pairs: list[dict], metric: str, *, min_pair_size: int, level: float) -> dict[str, Any]:
+def max_entry(pairs: list[dict[str, Any]], metric: str, *, min_pair_size: int, level: float) -> dict[str, Any]:
     """The pair with the largest ``metric`` among those with at least ``min_pair_size`` texts, adjusted for the choice.
 
     Returns ``value`` (the largest observed figure: biased upward, as a maximum is), ``ci`` (the
@@ -77,11 +77,11 @@ def max_entry(pairs: list[dict], metric: str, *, min_pair_size: int, level: floa
                 "reason": f"no term pair has at least min_pair_size={min_pair_size} counterfactuals"}
     each = bonferroni_level(level, len(eligible))
     best = max(eligible, key=lambda p: (p[metric]["value"], p["n"]))
-    uppers = [(_adjusted(metric, p, each) or [None, None])[1] for p in eligible]
+    uppers = [ci[1] for p in eligible if (ci := _adjusted(metric, p, each)) is not None]
     out = {"value": best[metric]["value"], "ci": _adjusted(metric, best, each), "ci_pair": best[metric]["ci"],
            "n": best["n"], "pair": {"category": best["category"], "from": best["from"], "to": best["to"]},
            "n_pairs": len(eligible), "level_each": each, "adjustment": ADJUSTMENT,
-           "upper_bound_all_pairs": max((u for u in uppers if u is not None), default=None)}
+           "upper_bound_all_pairs": max(uppers, default=None)}
     if metric == "flip_rate":
         out["n_flips"] = best["n_flips"]
     return out
@@ -93,7 +93,7 @@ def _per_text(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.bincount(inverse, weights=values.astype(float)), counts.astype(float)
 
 
-def category_summary(rows: np.ndarray, flips: np.ndarray, delta: np.ndarray, pairs: list[dict], *,
+def category_summary(rows: np.ndarray, flips: np.ndarray, delta: np.ndarray, pairs: list[dict[str, Any]], *,
                      min_pair_size: int, level: float) -> dict[str, Any]:
     """One category: flip rate and mean |Δscore| over its counterfactuals (texts as clusters), and its maxima.
 

@@ -18,7 +18,6 @@ of one category.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,7 +244,7 @@ def window(original: str, counterfactual: str, *, context: int = EXAMPLE_CONTEXT
             "truncated": bool(start or len(original) - suffix + context < len(original))}
 
 
-def _trim_examples(pairs: list[dict], min_pair_size: int) -> None:
+def _trim_examples(pairs: list[dict[str, Any]], min_pair_size: int) -> None:
     """All examples for the most telling pairs, one for the rest (the record stays small on long texts)."""
     ranked = sorted(pairs, key=lambda p: (p["n"] >= min_pair_size, p["flip_rate"]["value"] or 0.0,
                                           p["mean_abs_score_change"]["value"] or 0.0), reverse=True)
@@ -253,14 +252,14 @@ def _trim_examples(pairs: list[dict], min_pair_size: int) -> None:
         p["examples"] = p["examples"][:1]
 
 
-def _pairs(cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray, opts: dict[str, Any]) -> list[dict]:
+def _pairs(cf: _Counterfactuals, texts: list[str], base: np.ndarray, new: np.ndarray, opts: dict[str, Any]) -> list[dict[str, Any]]:
     keys: dict[tuple[str, str, str], list[int]] = {}
-    for j, key in enumerate(zip(cf.categories, cf.sources, cf.targets)):
+    for j, key in enumerate(zip(cf.categories, cf.sources, cf.targets, strict=True)):
         keys.setdefault(key, []).append(j)
     return [_pair_entry(np.asarray(keys[key]), cf, texts, base, new, opts) for key in sorted(keys)]
 
 
-def _category(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.ndarray, pairs: list[dict],
+def _category(cat: str, cf: _Counterfactuals, base: np.ndarray, new: np.ndarray, pairs: list[dict[str, Any]],
               opts: dict[str, Any]) -> dict[str, Any]:
     idx = np.asarray([j for j, c in enumerate(cf.categories) if c == cat], dtype=int)
     rows = np.asarray(cf.rows, dtype=int)[idx]
@@ -297,7 +296,7 @@ def template_scores(predict_fn: PredictFn, *, categories: Iterable[str] | None =
               for t_i, (tpl, _) in enumerate(TEMPLATES)]
     scores = _scores(predict_fn, [f[3] for f in filled])
     table: dict[str, dict[str, list[float]]] = {}
-    for (cat, term, _, _), score in zip(filled, scores):
+    for (cat, term, _, _), score in zip(filled, scores, strict=True):  # a score per filled template
         table.setdefault(cat, {}).setdefault(term, []).append(float(score))
     labels = sorted({label for _, label in TEMPLATES})
     out: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 from audit.exceptions import DataError
 
@@ -117,7 +117,7 @@ def _term_regex(term: str) -> str:
     return r"\s+".join(re.escape(part) for part in term.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def category_pattern(category: str) -> re.Pattern[str]:
     """A case-insensitive whole-word regex matching every term of ``category``, longest first.
 

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from audit.data._vocab import PAD_ID, Vocabulary
 from audit.exceptions import ModelError
 from audit.models import positive_logit
-from audit.data._vocab import PAD_ID, Vocabulary
 
 __all__ = ["TextClassifier", "embedding_layer", "text_predict_fn"]
 

@@ -87,7 +87,9 @@ def effective_size_interval(value: float, variance: float, *, n_units: int, leve
         z, t = special.ndtri(0.5 + level / 2), special.stdtrit(n_units - 1, 0.5 + level / 2)
         n_eff = value * (1.0 - value) / variance * (z / t) ** 2
         n_eff = min(max(n_eff, float(n_units)), float(n_max) if n_max is not None else math.inf)
-    low, high = clopper_pearson(value * n_eff, n_eff, level)
+    interval = clopper_pearson(value * n_eff, n_eff, level)
+    assert interval is not None  # n_eff >= n_units > 0
+    low, high = interval
     edge = ((1.0 - level) / 2) ** (1.0 / n_units)  # Clopper-Pearson: n of n gives [edge, 1]; 0 of n gives [0, 1 - edge]
     return [min(low, edge), max(high, 1.0 - edge)]
 
