@@ -14,6 +14,7 @@ Examples
 1024
 """
 
+from audit.data import identifier_scan
 from audit.privacy._canary import canary_audit, epsilon_lower_bound
 from audit.privacy._canary_gradient import gradient_canary_audit
 from audit.privacy._curve import privacy_utility_curve
@@ -21,13 +22,19 @@ from audit.privacy._fdp import gdp_lower_bound
 from audit.privacy._lira import lira_scores
 from audit.privacy._membership import confidence_score, membership_inference, per_example_loss
 from audit.privacy._membership_audit import membership_audit
+from audit.privacy._plain import train_non_private
+from audit.privacy._prepare import prepare_module, resolve_grad_sample_mode
 from audit.privacy._reference_models import private_trainer, train_reference_models
 from audit.privacy._rmia import rmia_scores
+from audit.privacy._settings import (
+    DELTA_RULE,
+    DP_DEFAULTS,
+    DPSettings,
+    default_batch_size,
+    default_delta,
+    validate_privacy_settings,
+)
 from audit.privacy._statement import privacy_statement
-from audit.privacy._plain import train_non_private
-from audit.data import identifier_scan
-from audit.privacy._settings import DELTA_RULE, DP_DEFAULTS, DPSettings, default_batch_size, default_delta, validate_privacy_settings
-from audit.privacy._prepare import prepare_module, resolve_grad_sample_mode
 from audit.privacy._train import PrivateTrainingResult, train_private, train_with_settings
 
 __all__ = [

@@ -24,8 +24,9 @@ to Opacus's grad-sample modes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import cast
 
 import torch
 from torch import nn
@@ -45,6 +46,8 @@ _CONV_OPTIONS = (
     "numeric padding"
 )
 _SUPPORTED = (nn.Linear, nn.Conv2d)
+#: A layer whose per-example gradients book-keeping forms.
+_Layer = nn.Linear | nn.Conv2d
 
 
 def _trainable(sub: nn.Module) -> bool:
@@ -100,7 +103,8 @@ def bookkeeping_problems(module: nn.Module, sample: torch.Tensor | None = None) 
     return problems + [_CALLED_TWICE.format(name=name, count=count) for name, count in calls.items() if count > 1]
 
 
-def _per_example(layer: nn.Module, a: torch.Tensor, b: torch.Tensor, *, weight: bool, bias: bool):
+def _per_example(layer: _Layer, a: torch.Tensor, b: torch.Tensor, *, weight: bool,
+                 bias: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """Per-example weight gradients (batch, out, in) and bias gradients (batch, out), materialised.
 
     Linear over (batch, ..., features): sums over the extra dims. Conv2d: the
@@ -108,7 +112,8 @@ def _per_example(layer: nn.Module, a: torch.Tensor, b: torch.Tensor, *, weight: 
     positions; small for the kernels this is used with.
     """
     if type(layer) is nn.Conv2d:
-        patches = nn.functional.unfold(a, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
+        padding = cast("tuple[int, ...]", layer.padding)  # string padding is refused by bookkeeping_problems
+        patches = nn.functional.unfold(a, layer.kernel_size, dilation=layer.dilation, padding=padding,
                                        stride=layer.stride)  # (batch, in * kh * kw, positions)
         b3 = b.reshape(len(b), b.shape[1], -1)  # (batch, out, positions)
         gw = torch.bmm(b3, patches.transpose(1, 2)) if weight else None
@@ -150,16 +155,16 @@ class BookkeepingClipper:
         if problems:
             raise PrivacyError("Book-keeping clipping cannot train this model:\n- " + "\n- ".join(problems), problems=problems)
         self.max_grad_norm = float(max_grad_norm)
-        self._names = {}
-        self._layers: list[nn.Linear] = []
+        self._names: dict[_Layer, str] = {}
+        self._layers: list[_Layer] = []
         for name, sub in module.named_modules():
             if type(sub) in _SUPPORTED and _trainable(sub):
-                self._layers.append(sub)
+                self._layers.append(cast("_Layer", sub))  # exactly nn.Linear or nn.Conv2d
                 self._names[sub] = name
         self._params = [p for layer in self._layers for p in layer.parameters(recurse=False) if p.requires_grad]
-        self._inputs: dict[nn.Linear, torch.Tensor] = {}
-        self._grads: dict[nn.Linear, torch.Tensor] = {}
-        self._calls: dict[nn.Linear, int] = {}
+        self._inputs: dict[_Layer, torch.Tensor] = {}
+        self._grads: dict[_Layer, torch.Tensor] = {}
+        self._calls: dict[_Layer, int] = {}
         self._sums: dict[torch.Tensor, torch.Tensor] = {}
         self._active = False
         self._handles = [layer.register_forward_hook(self._forward_hook) for layer in self._layers]
@@ -169,7 +174,7 @@ class BookkeepingClipper:
         """The trainable parameters this clipper writes gradients for."""
         return list(self._params)
 
-    def _forward_hook(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor):
+    def _forward_hook(self, layer: _Layer, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> torch.Tensor | None:
         if not self._active:
             return None
         self._calls[layer] = self._calls.get(layer, 0) + 1
@@ -205,7 +210,7 @@ class BookkeepingClipper:
             yield
         finally:
             self._active = False
-            for p, flag in zip(self._params, flags):
+            for p, flag in zip(self._params, flags, strict=True):  # a flag per parameter
                 p.requires_grad_(flag)
 
     def accumulate(self) -> torch.Tensor:
@@ -218,7 +223,7 @@ class BookkeepingClipper:
             if count > 1:
                 raise PrivacyError(_CALLED_TWICE.format(name=self._names[layer], count=count))
         norms2 = None
-        pieces = []
+        pieces: list[tuple[_Layer, torch.Tensor | None, torch.Tensor | None, str | None]] = []
         for layer in self._layers:
             if layer not in self._grads:
                 continue  # unused this pass (or no gradient reached it): zero contribution
@@ -249,17 +254,18 @@ class BookkeepingClipper:
         factor = (self.max_grad_norm / (norms + 1e-6)).clamp(max=1.0)  # Opacus's clip factor
         for layer, first, second, kind in pieces:
             if kind is None:
-                a, b = first, second
-                cb = b * factor[:, None]
+                inputs, grads = first, second
+                assert inputs is not None and grads is not None  # a Linear's inputs and output gradients
+                cb = grads * factor[:, None]
                 if layer.weight.requires_grad:
-                    self._add(layer.weight, cb.T @ a)
+                    self._add(layer.weight, cb.T @ inputs)
                 if layer.bias is not None and layer.bias.requires_grad:
                     self._add(layer.bias, cb.sum(0))
             else:
                 gw, gb = first, second
                 if gw is not None:
                     self._add(layer.weight, torch.einsum("b,boi->oi", factor, gw))
-                if gb is not None:
+                if gb is not None and layer.bias is not None:  # gb only for a trainable bias
                     self._add(layer.bias, factor @ gb)
         self._inputs.clear()
         self._grads.clear()

@@ -18,7 +18,8 @@ the accountant's ε, means something is wrong.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -123,7 +124,7 @@ def best_guesses(
     delta: float,
     confidence: float,
     guess_fractions: tuple[float, ...],
-) -> dict:
+) -> dict[str, float]:
     """Guess "in" for the top-k and "out" for the bottom-k scores; keep the k with the best bound.
 
     The confidence is Bonferroni-corrected over ``guess_fractions``, so trying
@@ -138,7 +139,7 @@ def best_guesses(
     m = len(scores)
     ranked = np.argsort(-np.asarray(scores), kind="stable")
     level = 1.0 - (1.0 - confidence) / len(guess_fractions)
-    best = None
+    best: dict[str, float] | None = None
     for frac in guess_fractions:
         k = max(1, int(round(frac * m / 2)))
         guess_in, guess_out = ranked[:k], ranked[m - k :] if k < m else ranked[:0]
@@ -146,6 +147,7 @@ def best_guesses(
         bound = epsilon_lower_bound(m=m, n_guesses=2 * k, n_correct=v, delta=delta, confidence=level)
         if best is None or bound > best["epsilon_lower_bound"]:
             best = {"k_plus": k, "k_minus": k, "n_guesses": 2 * k, "n_correct": v, "epsilon_lower_bound": bound}
+    assert best is not None  # guess_fractions is not empty (level above divides by its length)
     return best
 
 

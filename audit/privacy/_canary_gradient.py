@@ -26,7 +26,8 @@ noise calibration itself, not only of the final model.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,8 +36,8 @@ from torch import nn
 from audit.exceptions import PrivacyError
 from audit.models import binary_loss
 from audit.privacy._canary import canary_result, resolve_delta
-from audit.privacy._settings import DP_DEFAULTS
 from audit.privacy._prepare import as_tensors
+from audit.privacy._settings import DP_DEFAULTS
 from audit.privacy._train import _train_private
 
 __all__ = ["gradient_canary_audit"]
@@ -83,7 +84,9 @@ class _DiracCanaries:
         self.slot.grad = self.max_grad_norm * sampled.to(self.slot.dtype)
 
     def after_step(self) -> None:
-        self.scores += self.slot.grad.detach().double()
+        grad = self.slot.grad
+        assert grad is not None  # set by before_noise, then noised by the step
+        self.scores += grad.detach().double()
         self.steps += 1
 
 
@@ -151,6 +154,7 @@ def gradient_canary_audit(
     True
     """
     X_t, y_t = _checked_request(X_train, y_train, m=m, epsilon=epsilon, training_kwargs=training_kwargs)
+    assert epsilon is not None  # _checked_request refuses a missing epsilon
     d = resolve_delta(delta, n_train=len(X_t))
     rng = np.random.default_rng(seed)
     included = rng.random(m) < 0.5

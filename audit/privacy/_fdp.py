@@ -26,6 +26,7 @@ separately.)
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -151,7 +152,7 @@ def clt_mu(*, sample_rate: float, steps: int, noise_multiplier: float) -> float:
 
 
 def gdp_from_guesses(scores: np.ndarray, included: np.ndarray, *, delta: float, confidence: float,
-                     guess_fractions: tuple[float, ...]) -> dict:
+                     guess_fractions: tuple[float, ...]) -> dict[str, Any]:
     """The f-DP (Gaussian) analysis of top-k / bottom-k guesses, best k with a Bonferroni correction.
 
     The same guesses as :func:`~audit.privacy._canary.best_guesses`; the level is split over the
@@ -170,7 +171,7 @@ def gdp_from_guesses(scores: np.ndarray, included: np.ndarray, *, delta: float, 
     m = len(scores)
     ranked = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     alpha = (1.0 - confidence) / len(guess_fractions)
-    best = None
+    best: dict[str, float] | None = None
     for frac in guess_fractions:
         k = max(1, int(round(frac * m / 2)))
         guess_in, guess_out = ranked[:k], ranked[m - k :] if k < m else ranked[:0]
@@ -178,6 +179,7 @@ def gdp_from_guesses(scores: np.ndarray, included: np.ndarray, *, delta: float, 
         mu = gdp_lower_bound(m=m, n_guesses=2 * k, n_correct=v, alpha=alpha)
         if best is None or mu > best["mu_lower_bound"]:
             best = {"k": 2 * k, "n_correct": v, "mu_lower_bound": mu}
+    assert best is not None  # guess_fractions is not empty (alpha above divides by its length)
     return {
         "method": "f-DP one-run audit (Mahloujifar, Melis & Chaudhuri 2025), Gaussian trade-off, binary guesses",
         **best,

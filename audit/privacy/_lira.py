@@ -15,7 +15,8 @@ confident predictions do not saturate at p = 1.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from torch import nn

@@ -23,7 +23,8 @@ give (a few hundred rows per side put a chance AUC of 0.55–0.6 within reach).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +32,13 @@ from torch import nn
 
 from audit.exceptions import DataError
 from audit.models import binary_loss, positive_logit
-from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES, LOW_FPR_TARGETS, low_fpr_point, roc_counts, roc_with_intervals
+from audit.privacy._lowfpr import (
+    DEFAULT_MIN_FALSE_POSITIVES,
+    LOW_FPR_TARGETS,
+    low_fpr_point,
+    roc_counts,
+    roc_with_intervals,
+)
 from audit.privacy._prepare import PerSampleLoss, as_tensors
 
 __all__ = ["CHANCE_ALPHA", "attack_summary", "chance_tests", "membership_inference", "per_example_loss",

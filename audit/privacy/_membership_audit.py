@@ -23,16 +23,18 @@ One function the pipeline calls for every audited model:
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from torch import nn
 
+from audit.exceptions import DataError, PrivacyError
+from audit.models import binary_loss
 from audit.privacy._duplicates import DEFAULT_NEAR_DECIMALS, duplicate_mask, table_unique_mask
 from audit.privacy._lira import lira_scores
 from audit.privacy._lowfpr import DEFAULT_MIN_FALSE_POSITIVES
 from audit.privacy._membership import attack_summary, chance_tests, membership_inference
-from audit.exceptions import DataError, PrivacyError
 from audit.privacy._reference_models import MIN_ROWS_PER_REFERENCE, TrainFn, train_reference_models
 from audit.privacy._rmia import DEFAULT_RMIA_A, rmia_scores
 
@@ -193,7 +195,7 @@ def membership_audit(
             section = membership_inference(model, X_members=X_train[mem], y_members=y_train[mem],
                                            X_nonmembers=X_heldout[non], y_nonmembers=y_heldout[non],
                                            min_false_positives=min_false_positives, score_attack=not regression,
-                                           **({"loss_fn": loss_fn} if loss_fn else {}))
+                                           loss_fn=loss_fn or binary_loss)
         section["nonmember_cleaning"] = dict(cleaning)
         section["inconclusive_reason"] = too_few
         trainer = trainers.get(name)

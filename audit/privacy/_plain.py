@@ -13,9 +13,9 @@ from typing import Any
 from torch import nn
 
 from audit.models import binary_loss
-from audit.training import train_loop
 from audit.privacy._prepare import as_tensors
 from audit.privacy._settings import DP_DEFAULTS
+from audit.training import train_loop
 
 __all__ = ["train_non_private"]
 

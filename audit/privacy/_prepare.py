@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Callable
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -16,11 +16,13 @@ from torch import nn
 
 from audit.exceptions import DataError, PrivacyError
 from audit.models import binary_loss, positive_logit
+from audit.models._outputs import LossFn
 from audit.privacy._bookkeeping import bookkeeping_problems
 
 __all__ = ["PerSampleLoss", "as_tensors", "from_dataset", "is_dataset", "prepare_module", "resolve_grad_sample_mode"]
 
-_BAD_X = "X must be a 2-D or higher array of finite numbers with one row per example; found {what}. Fix: encode and impute the features first."
+_BAD_X = ("X must be a 2-D or higher array of finite numbers with one row per example; found {what}. Fix: encode and "
+          "impute the features first.")
 _BAD_Y = "y must have one label per row of X ({n}); found {what}. Fix: pass the training labels aligned with X."
 _UNSUPPORTED = (
     "The model has {count} layer(s) Opacus cannot train privately, even after its automatic "
@@ -41,7 +43,8 @@ _Y_WITH_LOADER = (
     "y was given with a DataLoader or Dataset, which already holds the labels. Fix: pass y=None "
     "(or leave it out), or pass X as an array."
 )
-_NO_PARAMS = "The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with parameters that require gradients."
+_NO_PARAMS = ("The model has no trainable parameters, so there is nothing to train privately. Fix: pass a model with "
+              "parameters that require gradients.")
 _GHOST_LOSS = (
     "grad_sample_mode={mode!r} needs a loss that can return per-example values; found {loss!r}. "
     "Fix: use the default binary_loss, an nn.Module loss with a 'reduction' attribute "
@@ -53,15 +56,23 @@ _BOOKKEEPING = (
 )
 
 
+class _ReducingLoss(Protocol):
+    """A loss module whose ``reduction`` says how it sums its per-example values (``nn.CrossEntropyLoss``)."""
+
+    reduction: str
+
+    def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor: ...
+
+
 class PerSampleLoss:
     """A criterion with a ``reduction`` attribute, as Opacus's ghost clipping requires."""
 
-    def __init__(self, loss_fn: Callable) -> None:
+    def __init__(self, loss_fn: LossFn) -> None:
         self.loss_fn = loss_fn
         self.reduction = "mean"
 
     @staticmethod
-    def supports(loss_fn: Callable) -> bool:
+    def supports(loss_fn: LossFn) -> bool:
         return loss_fn is binary_loss or (isinstance(loss_fn, nn.Module) and hasattr(loss_fn, "reduction"))
 
     def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -70,12 +81,13 @@ class PerSampleLoss:
                 positive_logit(output), y.float().reshape(-1), reduction="none"
             )
         else:
-            old = self.loss_fn.reduction
-            self.loss_fn.reduction = "none"
+            module = cast(_ReducingLoss, self.loss_fn)  # an nn.Module with a reduction (supports)
+            old = module.reduction
+            module.reduction = "none"
             try:
-                per = self.loss_fn(output, y)
+                per = module(output, y)
             finally:
-                self.loss_fn.reduction = old
+                module.reduction = old
         if self.reduction == "none":
             return per
         return per.sum() if self.reduction == "sum" else per.mean()
@@ -190,7 +202,7 @@ def _batchnorm_subclasses(module: nn.Module) -> list[str]:
 
 def resolve_grad_sample_mode(
     mode: str,
-    loss_fn: Callable,
+    loss_fn: LossFn,
     *,
     module: nn.Module | None = None,
     sample: torch.Tensor | None = None,

@@ -17,7 +17,8 @@ no ties), which is the limit of many z; the ROC and the low-FPR figures are thos
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from torch import nn

@@ -22,7 +22,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from audit.exceptions import PrivacyError
-from audit.training import make_optimizer
 from audit.privacy._bookkeeping import bookkeeping_problems
 from audit.privacy._checkpoint import (
     checkpoint_lock,
@@ -46,6 +45,7 @@ from audit.privacy._trainers import (
     RowDataset,
     first_item,
 )
+from audit.training import make_optimizer
 
 ProgressFn = Callable[[int, int, dict], None]
 
@@ -295,13 +295,15 @@ def _stopper_from(saved: dict | None) -> Any:
 
 
 def _save(t: _Training, o: _Options, plan: _Plan, h: _History, *, epoch: int, fingerprint: str | None) -> None:
-    rngs = [t.sample_gen.get_state()]
+    folder = o.checkpoint_dir
+    assert folder is not None  # _save runs only with a checkpoint folder
+    rngs: list[torch.Tensor | None] = [t.sample_gen.get_state()]
     if plan.distributed:
         rngs = [None] * plan.world
         torch.distributed.all_gather_object(rngs, t.sample_gen.get_state())
     # Rank 0 writes for all (the replicas are identical; rank 0 holds the noise);
     # every rank learns whether it worked, so none waits on a failed peer.
-    _all_agree(plan.distributed, lambda: save_checkpoint(o.checkpoint_dir, {
+    _all_agree(plan.distributed, lambda: save_checkpoint(folder, {
         "fingerprint": fingerprint, "epoch": epoch + 1,
         "model": _unwrapped(t.trainer.plain_module(), plan.distributed).state_dict(),
         "optimizer": t.trainer.optimizer.original_optimizer.state_dict(), "accountant": t.engine.accountant.state_dict(),
@@ -320,11 +322,14 @@ def _stop_here(t: _Training, o: _Options, plan: _Plan, h: _History, epoch: int) 
     if h.stopper is None:
         from audit.training import EarlyStopping
 
+        assert o.patience is not None  # validation rows come only with a patience (train_with_settings)
         h.stopper = EarlyStopping(int(o.patience))
     from audit.training import validation_criterion
 
     module = _unwrapped(t.trainer.plain_module(), plan.distributed)
-    return h.stopper.update(module, validation_criterion(o.validation, o.loss_fn)(module), epoch + 1)
+    criterion = validation_criterion(o.validation, o.loss_fn)
+    assert criterion is not None  # o.validation is not None
+    return h.stopper.update(module, criterion(module), epoch + 1)
 
 
 def _run_epochs(t: _Training, s: DPSettings, o: _Options, plan: _Plan, h: _History, fingerprint: str | None) -> None:

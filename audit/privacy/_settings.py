@@ -10,9 +10,13 @@ import dataclasses
 import functools
 import math
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from audit.choices import ACCOUNTANTS, GRAD_SAMPLE_MODES, OPTIMIZERS
 from audit.exceptions import PrivacyError
+
+if TYPE_CHECKING:
+    from audit.config import PrivacySection
 
 __all__ = [
     "ACCOUNTANTS",
@@ -40,7 +44,7 @@ __all__ = [
 #   clips few examples early and keeps the noise (proportional to C) small.
 # - PRV gives the tightest epsilon of Opacus's accountants for the same sigma, hence the
 #   least noise for a target epsilon; RDP remains available and is slightly looser.
-DP_DEFAULTS: dict = {
+DP_DEFAULTS: dict[str, Any] = {
     "epochs": 20,
     "batch_size": 1024,
     "learning_rate": 1e-2,
@@ -374,25 +378,25 @@ class DPSettings:
     secure_rng: bool = DP_DEFAULTS["secure_rng"]
 
     @classmethod
-    def from_config(cls, privacy: object, *, n_train: int) -> DPSettings:
+    def from_config(cls, privacy: PrivacySection, *, n_train: int) -> DPSettings:
         """Settings from a config's ``[privacy]`` section; unset keys take :data:`DP_DEFAULTS`.
 
         An unset ``batch_size`` adapts to the data (:func:`default_batch_size`): a user who
         never chose a batch size is never asked to fix it; so do unset ``epochs``
         (:func:`default_epochs`).
         """
-        def chosen(key: str) -> object:
+        def chosen(key: str) -> Any:
             value = getattr(privacy, key)
             return DP_DEFAULTS[key] if value is None else value
 
-        batch = getattr(privacy, "batch_size")
+        batch = privacy.batch_size
         return cls(
-            epsilon=getattr(privacy, "target_epsilon"), delta=getattr(privacy, "delta"),
+            epsilon=privacy.target_epsilon, delta=privacy.delta,
             max_grad_norm=chosen("max_grad_norm"),
-            epochs=default_epochs(n_train) if getattr(privacy, "epochs") is None else getattr(privacy, "epochs"),
+            epochs=default_epochs(n_train) if privacy.epochs is None else privacy.epochs,
             batch_size=default_batch_size(n_train) if batch is None else batch,
             learning_rate=chosen("learning_rate"), accountant=chosen("accountant"),
-            secure_rng=getattr(privacy, "secure_rng"),
+            secure_rng=privacy.secure_rng,
         )
 
     def problems(self, *, n_train: int, check_reachable: bool = True) -> list[str]:
@@ -414,6 +418,6 @@ class DPSettings:
         """The same settings at another target ε (a point of the privacy-utility curve)."""
         return dataclasses.replace(self, epsilon=float(epsilon))
 
-    def as_kwargs(self) -> dict[str, object]:
+    def as_kwargs(self) -> dict[str, Any]:
         """The settings as keyword arguments of :func:`~audit.privacy.train_private`."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

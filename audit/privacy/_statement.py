@@ -12,7 +12,8 @@ covered. It is a pure function of plain data, so the card and the dashboard read
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["privacy_statement"]
 

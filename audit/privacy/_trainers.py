@@ -6,8 +6,10 @@ Both expose ``optimizer`` (an Opacus ``DPOptimizer``), ``run_epoch()``,
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -108,7 +110,7 @@ class OpacusTrainer:
             warnings.filterwarnings("ignore", message="Full backward hook is firing")
             for xb, yb in batches:
                 if self._first:
-                    loss = _run_first_step(self.mode, lambda: self._step(xb, yb))
+                    loss = _run_first_step(self.mode, functools.partial(self._step, xb, yb))
                     self._first = False
                 else:
                     loss = self._step(xb, yb)
@@ -141,7 +143,7 @@ def _clipped_sum_optimizer(*, secure: SecureRandom | None = None, distributed: b
     from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 
     # Under DPDDP Opacus's distributed variant adds the noise on rank 0 only and sums the gradients.
-    base = DistributedDPOptimizerFastGradientClipping if distributed else DPOptimizerFastGradientClipping
+    base: Any = DistributedDPOptimizerFastGradientClipping if distributed else DPOptimizerFastGradientClipping
 
     class _ClippedSumOptimizer(base):
         def accumulate(self) -> None:
@@ -225,7 +227,7 @@ class BookkeepingTrainer:
         self.batches = (_PoissonBatches(n=n, sample_rate=1 / len(loader), generator=sample_gen, secure=secure,
                                         rank=rank, world=world) if poisson_sampling else None)
         self.loader = loader
-        sample_rate = 1 / (len(self.batches) if poisson_sampling else len(loader))
+        sample_rate = 1 / (len(self.batches) if self.batches is not None else len(loader))  # Poisson: its own count
         # make_private's expected batch size, per process under DPDDP.
         expected = int(n * sample_rate) / world if world > 1 else int(n * sample_rate)
         self.optimizer = _clipped_sum_optimizer(
@@ -265,7 +267,7 @@ class BookkeepingTrainer:
             for start in range(0, len(yb), self.max_physical_batch_size):
                 xs, ys = xb[start : start + self.max_physical_batch_size], yb[start : start + self.max_physical_batch_size]
                 if self._first:
-                    loss_sum += _run_first_step(self.mode, lambda: self._slice(xs, ys))
+                    loss_sum += _run_first_step(self.mode, functools.partial(self._slice, xs, ys))
                     self._first = False
                 else:
                     loss_sum += self._slice(xs, ys)
