@@ -111,7 +111,7 @@ def band_coverage(*, n_groups: int, n_per: int, audits: int, n_boot: int, seed: 
         for key, m, field in (("selection_rate", "selection_rate", "simultaneous_ci"), ("tpr", "tpr", "simultaneous_ci"),
                               ("marginal selection_rate", "selection_rate", "ci")):
             hits[key] += all(x["metrics"][m][field][0] <= truth[m][k] <= x["metrics"][m][field][1]
-                             for k, x in zip(order, groups))
+                             for k, x in zip(order, groups, strict=True))
     return {k: v / audits for k, v in hits.items()}
 
 
@@ -162,13 +162,13 @@ def main() -> None:
     for n in sizes:
         d = make_data(n)
         repeats = 3 if n <= 1_000_000 else 1
-        t_ours = median_time(lambda: ours(d, 0), repeats)
-        t_ours_boot = median_time(lambda: ours(d, 1000), repeats)
+        t_ours = median_time(lambda d=d: ours(d, 0), repeats)
+        t_ours_boot = median_time(lambda d=d: ours(d, 1000), repeats)
         if n <= 1_000_000:
-            t_fl = median_time(lambda: metricframe(d), 1 if (args.quick or n > 100_000) else 3)
+            t_fl = median_time(lambda d=d: metricframe(d), 1 if (args.quick or n > 100_000) else 3)
             fl_point_per_row = t_fl / n
             k = fl_boot_k[n]
-            t_k = median_time(lambda: metricframe(d, k), 1)
+            t_k = median_time(lambda d=d, k=k: metricframe(d, k), 1)
             t_fl_boot = (t_k - t_fl) / k * 1000 + t_fl  # extrapolated to 1000 resamples
             fl_boot_per_resample_row = (t_k - t_fl) / k / n
             fl_note = f"measured; n_boot=1000 extrapolated from n_boot={k}"

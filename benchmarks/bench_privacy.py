@@ -198,7 +198,8 @@ def bench_whole_audit(X, y, Xt, yt):
     epsilon_after.cache_clear()
     t, r = run_whole_audit(X, y, Xt, yt)
     priv, ref_model = r["private"], r["reference"]
-    print(f"private accuracy {accuracy(priv.model, Xt, yt):.4f}, reference {accuracy(ref_model, Xt, yt):.4f}, eps spent {priv.epsilon_spent:.4f}")
+    print(f"private accuracy {accuracy(priv.model, Xt, yt):.4f}, reference {accuracy(ref_model, Xt, yt):.4f}, "
+          f"eps spent {priv.epsilon_spent:.4f}")
     for name, mi in r["mi"].items():
         a = mi["attacks"]
         print(f"MI {name:9s} loss AUC {a['loss_threshold']['auc']:.4f}  score AUC {a['score']['auc']:.4f}  "

@@ -107,12 +107,12 @@ def main() -> None:
         gap = check_same(d)
         assert gap < 1e-12, f"the reports differ from MetricFrame by {gap}"
         times = {
-            "mc": median_time(lambda: ours_multiclass(d, 0), repeats),
-            "mc_fl": median_time(lambda: metricframe_multiclass(d), 1 if n > 100_000 else repeats),
-            "mc_boot": median_time(lambda: ours_multiclass(d, 1000), 1 if n > 100_000 else repeats),
-            "rg": median_time(lambda: ours_regression(d, 0), repeats),
-            "rg_fl": median_time(lambda: metricframe_regression(d), 1 if n > 100_000 else repeats),
-            "rg_boot": median_time(lambda: ours_regression(d, 1000), 1 if n > 100_000 else repeats),
+            "mc": median_time(lambda d=d: ours_multiclass(d, 0), repeats),
+            "mc_fl": median_time(lambda d=d: metricframe_multiclass(d), 1 if n > 100_000 else repeats),
+            "mc_boot": median_time(lambda d=d: ours_multiclass(d, 1000), 1 if n > 100_000 else repeats),
+            "rg": median_time(lambda d=d: ours_regression(d, 0), repeats),
+            "rg_fl": median_time(lambda d=d: metricframe_regression(d), 1 if n > 100_000 else repeats),
+            "rg_boot": median_time(lambda d=d: ours_regression(d, 1000), 1 if n > 100_000 else repeats),
         }
         rows.append((n, gap, times))
         print(f"done {n:>10,} rows", flush=True)

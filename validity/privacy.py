@@ -19,13 +19,13 @@ import torch
 from scipy.stats import norm, poisson
 
 from audit.config import GateSpec
-from audit.verdict.gates import evaluate_gates
 from audit.privacy._canary import canary_result
 from audit.privacy._duplicates import duplicate_mask
 from audit.privacy._fdp import gdp_epsilon
 from audit.privacy._lowfpr import clopper_pearson, low_fpr_point, roc_counts
 from audit.privacy._membership import membership_inference
 from audit.privacy._membership_audit import membership_audit
+from audit.verdict.gates import evaluate_gates
 from validity._harness import Check, Row, bound_row, coverage_row, error_row
 
 ALPHA = 0.05
@@ -85,9 +85,9 @@ def _lowfpr_coverage(*, quick: bool, seed: int) -> list[Row]:
     rows = []
     for ci, (cell, targets) in enumerate(SCORE_CELLS):
         rng = np.random.default_rng([seed, 501, ci])
-        hits = {t: 0 for t in targets}
-        fixed = {t: 0 for t in targets}
-        shown = {t: 0 for t in targets}
+        hits = dict.fromkeys(targets, 0)
+        fixed = dict.fromkeys(targets, 0)
+        shown = dict.fromkeys(targets, 0)
         truths = {t: cell.truth(t) for t in targets}
         for _ in range(reps):
             m, n = cell.draw(rng)
@@ -229,7 +229,7 @@ def _mia_null(*, quick: bool, seed: int) -> list[Row]:
                                        y_heldout=y[n_train:], trainers=trainers, reference_models=2 if trainers else 0,
                                        seed=r)["m"]
             outcomes = _gate_outcomes(section)
-            for g, out in zip(GATES, outcomes):
+            for g, out in zip(GATES, outcomes, strict=True):  # an outcome per gate
                 fails[g.max] += out == "fail"
             inconclusive += outcomes[0] == "inconclusive"
             flagged += any(a["above_chance"] for a in section["attacks"].values())

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from audit.fairness import multiclass_fairness_report, regression_fairness_report
-from audit.fairness._regression_ci import MIN_ROWS_RMSE
 from audit.fairness._proportions import z_vs_rest
+from audit.fairness._regression_ci import MIN_ROWS_RMSE
 from validity._harness import Check, Row, coverage_row, error_row, power_row
 
 LEVEL = 0.95
@@ -334,7 +334,7 @@ def _size_band(n: int) -> str:
 def _tally_regression(tally: _Tally, report: dict, world: ErrorWorld) -> None:
     block = report["by_feature"]["g"]
     truths = [world.truth(int(g["group"][1:])) for g in block["groups"]]
-    for g, truth in zip(block["groups"], truths):
+    for g, truth in zip(block["groups"], truths, strict=True):
         for m in ("mae", "rmse", "mean_error"):
             if m == "rmse" and g["n"] < MIN_ROWS_RMSE:
                 tally.add(("withheld", m, _size_band(g["n"])), g[m]["ci"] is None and bool(g[m].get("ci_reason")))

@@ -21,10 +21,10 @@ import numpy as np
 from scipy import special, stats
 
 from audit.config import GateSpec
-from audit.verdict.gates import evaluate_gates
 from audit.result import AuditResult
 from audit.text import SWAP_GROUPS, counterfactual_fairness, identity_auc_metrics
 from audit.text._stats import clopper_pearson
+from audit.verdict.gates import evaluate_gates
 from validity._harness import Check, Row, coverage_row, error_row
 
 LEVEL = 0.95
