@@ -23,9 +23,9 @@ Examples
 from typing import Any
 
 from audit.fairness._degenerate import CONSTANT_SHARE, DEGENERATE_LEVEL, degenerate_model_checks
+from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
 from audit.fairness._frames import count_table, fairness_report_from_counts, fairness_report_from_frame
 from audit.fairness._inputs import MISSING_GROUP
-from audit.fairness._degenerate_tasks import multiclass_degenerate_checks, regression_degenerate_checks
 from audit.fairness._metrics import RATE_METRICS
 from audit.fairness._multiclass import multiclass_fairness_report
 from audit.fairness._regression import regression_fairness_report

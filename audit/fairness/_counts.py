@@ -62,7 +62,7 @@ def count_cells(y: np.ndarray, p: np.ndarray, features: list[Feature]) -> Cells:
     """Count TN/FP/FN/TP for every observed combination of the sensitive features."""
     sizes = [len(f.groups) for f in features]
     cell = np.zeros(len(y), dtype=np.int64)
-    for f, size in zip(features, sizes):
+    for f, size in zip(features, sizes, strict=True):
         cell *= size
         cell += f.codes
     outcome = (y.astype(np.int64) << 1) | p.astype(np.int64)
@@ -93,7 +93,7 @@ def grouping(cells: Cells, feature_idx: list[int]) -> Grouping:
     uniq, cell_group = np.unique(sub, axis=0, return_inverse=True)
     labels, values = [], []
     for row in uniq:
-        vals = {f.name: f.groups[int(c)] for f, c in zip(feats, row)}
+        vals = {f.name: f.groups[int(c)] for f, c in zip(feats, row, strict=True)}
         values.append(vals)
         labels.append(" & ".join(vals.values()))
     return Grouping(

@@ -34,8 +34,8 @@ from scipy import stats
 from audit.fairness._counts import FN, FP, TN, TP
 from audit.fairness._proportions import clopper_pearson, detectable_difference, sidak_level
 
-__all__ = ["DISPARITY_CI_METHOD", "GROUP_CI_METHOD", "PROPORTIONS", "SIMULTANEOUS_METHOD", "Linear", "disparity_ci", "group_intervals", "linear_form", "mid_p_vs_rest",
-           "parity_tests", "rate_counts"]
+__all__ = ["DISPARITY_CI_METHOD", "GROUP_CI_METHOD", "PROPORTIONS", "SIMULTANEOUS_METHOD", "Linear", "disparity_ci",
+           "group_intervals", "linear_form", "mid_p_vs_rest", "parity_tests", "rate_counts"]
 
 GROUP_CI_METHOD = ("exact (Clopper-Pearson) interval of each rate, conditional on the group's denominator; balanced "
                    "accuracy: the mean of its TPR and TNR intervals, each at sqrt(level)")
@@ -267,7 +267,7 @@ def disparity_ci(name: str, metrics: tuple[str, ...], counts: np.ndarray, level:
     parts = [_single(counts, m, each, kind, to_overall) for m in metrics]
     if len(parts) == 1:
         return parts[0]
-    los, his = zip(*parts)
+    los, his = zip(*parts, strict=True)
     if "_mean" in name:
         return float(np.mean(los)), float(np.mean(his))
     return (max(los), max(his)) if kind == "difference" else (min(los), min(his))

@@ -61,10 +61,10 @@ def require_engine(engine: str) -> Any:
     --------
     >>> require_engine("pandas") is None
     True
-    >>> require_engine("polars")
+    >>> require_engine("polars")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    audit.exceptions.ConfigError: engine = 'polars' is invalid. Expected one of ('pandas', 'dask', 'spark'). Fix: use 'pandas', 'dask' or 'spark'.
+    audit.exceptions.ConfigError: engine = 'polars' is invalid. Expected one of ('pandas', 'dask', 'spark'). Fix: ...
     """
     import importlib
 

@@ -23,11 +23,17 @@ from scipy.special import ndtri
 from audit.exceptions import ConfigError, DataError
 from audit.fairness._counts import Cells, Grouping
 from audit.fairness._entries import json_float, value_ci
+from audit.fairness._group_report import group_cells
 from audit.fairness._inputs import Inputs, check_params, encode_labels, encode_sensitive
 from audit.fairness._metrics import UNDEFINED_MODES
 from audit.fairness._policy import Policy, check_policy
 from audit.fairness._report import (
-    _BAD_UNDEFINED, _assemble, _estimates, _groupings, auc_disparity_sources, ece_intervals, score_group_entries,
+    _BAD_UNDEFINED,
+    _assemble,
+    _estimates,
+    auc_disparity_sources,
+    ece_intervals,
+    score_group_entries,
 )
 from audit.fairness._scores import AUC_CI_METHOD, ECE_CI_METHOD, N_BINS, ece
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
@@ -122,7 +128,7 @@ def fairness_report_from_counts(
         raise ConfigError(_BAD_UNDEFINED.format(value=undefined, modes=list(UNDEFINED_MODES)))
     features, y, p, weights = _encode(table, y_true=y_true, y_pred=y_pred, sensitive=sensitive, pos_label=pos_label)
     cells, row_cell = _weighted_cells(y, p, weights, features)
-    groupings = _groupings(cells, len(features), intersections=intersections)
+    groupings = group_cells(cells, len(features), intersections=intersections)
     policy = Policy(min_group_size=int(min_group_size), min_group_positives=int(min_group_positives),
                     mode=disparity_groups)
     no_rows = Inputs(y=y, p=p, score=None, features=features, labels=[])
@@ -188,7 +194,7 @@ def _weighted_cells(y: np.ndarray, p: np.ndarray, weights: np.ndarray, features)
     """
     sizes = [len(f.groups) for f in features]
     cell = np.zeros(len(y), dtype=np.int64)
-    for f, size in zip(features, sizes):
+    for f, size in zip(features, sizes, strict=True):
         cell = cell * size + f.codes
     observed, row_cell = np.unique(cell, return_inverse=True)
     outcome = (y.astype(np.int64) << 1) | p.astype(np.int64)

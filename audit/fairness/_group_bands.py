@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["holm", "mover_mean", "spread_box"]
+__all__ = ["mover_mean", "spread_box"]
 
 
 def spread_box(lo: np.ndarray, hi: np.ndarray, mask: np.ndarray
@@ -101,22 +101,3 @@ def mover_mean(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, weights: np.ndar
     centre = (wk * est).sum(axis=-1)
     unknown = np.where(known, 0.0, w).sum(axis=-1)
     return centre - np.sqrt(np.maximum(var_down, 0.0)), centre + np.sqrt(np.maximum(var_up, 0.0)) + unknown
-
-
-def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values: family-wise error at most ``alpha`` under any dependence.
-
-    Examples
-    --------
-    >>> holm([0.01, 0.04, 0.03]).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p, dtype=float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adj
-    return out

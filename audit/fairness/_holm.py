@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MULTIPLE_TESTING", "holm"]
+__all__ = ["MULTIPLE_TESTING", "holm", "holm_adjusted"]
 
 MULTIPLE_TESTING = {
     "method": "holm",
@@ -28,20 +28,32 @@ MULTIPLE_TESTING = {
 }
 
 
+def holm_adjusted(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (same order as given): family-wise error at most ``alpha`` under any
+    dependence. Every report's family of parity tests is adjusted here.
+
+    Examples
+    --------
+    >>> holm_adjusted([0.01, 0.04, 0.03]).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    k = len(p)
+    if not k:
+        return p
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
+    out = np.empty(k)
+    out[order] = adj
+    return out
+
+
 def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (same order as given).
+    """Holm's adjusted p-values as the binary report writes them (floats to 15 decimals).
 
     Examples
     --------
     >>> holm([0.01, 0.04, 0.03])
     [0.03, 0.06, 0.06]
     """
-    p = np.asarray(p_values, dtype=float)
-    k = len(p)
-    if not k:
-        return []
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
-    out = np.empty(k)
-    out[order] = adj
-    return [round(float(v), 15) for v in out]
+    return [round(float(v), 15) for v in holm_adjusted(p_values)]

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from audit.choices import UNDEFINED_MODES
+from audit.choices import UNDEFINED_MODES as UNDEFINED_MODES  # re-exported for the reports
 from audit.fairness._counts import FN, FP, TN, TP
 
 RATE_METRICS = (

@@ -28,61 +28,39 @@ import numpy as np
 import pandas as pd
 
 from audit.fairness._counts import Grouping
-from audit.fairness._entries import json_float, value_ci
+from audit.fairness._group_report import (
+    block,
+    blocks,
+    excluded_groups,
+    few_groups,
+    interval_entry,
+    json_floats,
+    report,
+    spread,
+    sufficient,
+    used_groups,
+)
 from audit.fairness._inputs import MISSING_GROUP
 from audit.fairness._multiclass_ci import GroupingCI, class_components, grouping_ci, macro_interval, parity_tests
-from audit.fairness._multiclass_inputs import Layout, _Inputs, group_layout, prepare_inputs
+from audit.fairness._multiclass_inputs import _Inputs, prepare_inputs
+from audit.fairness._specs import (
+    MULTICLASS_CI_METHOD,
+    MULTICLASS_DISPARITIES,
+    MULTICLASS_DISPARITY_METHOD,
+    MULTICLASS_METRICS,
+)
 from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES
 
-# Layout, group_layout and spread are shared with the regression report, which imports them from here.
-__all__ = ["Layout", "group_layout", "multiclass_fairness_report", "spread"]
+__all__ = ["confusion_metrics", "multiclass_fairness_report"]
 
-MULTICLASS_CI_METHOD = (
-    "exact: Clopper-Pearson intervals of every rate (accuracy, each class's selection rate and recall); macro "
-    "averages combine their classes' exact intervals (MOVER; the F1s with their estimated correlations, a class "
-    "with no rows adding its whole range); no resampling"
-)
-DISPARITY_CI_METHOD = (
-    "box of simultaneous group bands: Clopper-Pearson (or MOVER) bands at the Sidak level level^(1/G) over the G "
-    "groups compared (Bonferroni over one group's K selection rates), so every group's true value lies in its band "
-    "with probability >= level; a difference lies in [max(0, max low - min high), max high - min low], a ratio in "
-    "[min low / max high, min high / max low], a worst class takes the largest per-class bounds; this covers the "
-    "selected largest and smallest groups, at parity and at rates of 0 or 1"
-)
-
-_FEW_GROUPS = (
-    "fewer than two groups have enough data for {metric} ({used} of {total}: at least {min_rows} rows); "
-    "a disparity needs two groups to compare"
-)
 _FEW_CLASS_GROUPS = (
     "no class has two groups with enough data for its recall (at least {min_rows} rows and {min_pos} true rows "
     "of the class); a disparity needs two groups to compare"
 )
 _NO_RATIO = "no class is predicted in any group with enough data, so no selection-rate ratio is defined"
-_SMALL_GROUP = "{n} rows < min_group_size = {min_rows}"
-GROUP_SCALARS = ("accuracy", "macro_recall", "macro_f1")
+#: The group metrics with one value per group (the per-class ones are listed per class).
+GROUP_SCALARS = tuple(name for name, m in MULTICLASS_METRICS.items() if not m.per_class)
 OVERALL_METRICS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "balanced_accuracy")
-
-
-def spread(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Max - min, min / max and max over the last axis, among ``mask``-ed defined values.
-
-    NaN where fewer than two values qualify (the ratio also where the max is 0).
-
-    Examples
-    --------
-    >>> d, r, m = spread(np.array([0.2, 0.5, 0.4]), np.array([True, False, True]))
-    >>> round(float(d), 12), float(r), float(m)
-    (0.2, 0.5, 0.4)
-    """
-    valid = mask & ~np.isnan(x)
-    hi = np.where(valid, x, -np.inf).max(axis=-1)
-    lo = np.where(valid, x, np.inf).min(axis=-1)
-    enough = valid.sum(axis=-1) >= 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = np.where(enough, hi - lo, np.nan)
-        ratio = np.where(enough & (hi > 0), lo / np.where(hi > 0, hi, 1.0), np.nan)
-    return diff, ratio, np.where(enough, hi, np.nan)
 
 
 def _fold(x: np.ndarray, how) -> np.ndarray:
@@ -123,31 +101,24 @@ def confusion_metrics(conf: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
-def _grouping_stats(conf: np.ndarray, sufficient: np.ndarray, positives_ok: np.ndarray) -> dict[str, np.ndarray]:
-    """Group metrics (..., G) and disparities (...,) / per class (..., K) from group confusions (..., G, K, K)."""
+def _grouping_stats(conf: np.ndarray, enough: np.ndarray, positives_ok: np.ndarray) -> dict[str, np.ndarray]:
+    """Group metrics (..., G) and disparities (...,) / per class (..., K) from group confusions (..., G, K, K).
+
+    Each disparity of :data:`MULTICLASS_DISPARITIES` is its statistic over the groups with enough rows (a
+    per-class metric's recall also needs the class's true rows): a per-class one is computed per class
+    (``<name>_by_class``) and folded to its worst class.
+    """
     m = confusion_metrics(conf)
     out = {name: m[name] for name in GROUP_SCALARS}
-    for name in GROUP_SCALARS:
-        out[f"{name}_difference"] = spread(m[name], sufficient)[0]
-    diff, ratio, _ = spread(np.swapaxes(m["selection_rate"], -1, -2), sufficient)
-    out["selection_rate_difference_ovr_by_class"] = diff
-    out["selection_rate_ratio_ovr_by_class"] = ratio
-    out["selection_rate_difference_ovr"] = _fold(diff, np.max)
-    out["selection_rate_ratio_ovr"] = _fold(ratio, np.min)
-    diff = spread(np.swapaxes(m["recall"], -1, -2), (sufficient[:, None] & positives_ok).T)[0]
-    out["recall_difference_ovr_by_class"] = diff
-    out["recall_difference_ovr"] = _fold(diff, np.max)
+    for name, d in MULTICLASS_DISPARITIES.items():
+        if not MULTICLASS_METRICS[d.metric].per_class:
+            out[name] = spread(m[d.metric], enough)[d.index]
+            continue
+        mask = enough if not MULTICLASS_METRICS[d.metric].denominators else (enough[:, None] & positives_ok).T
+        by_class = spread(np.swapaxes(m[d.metric], -1, -2), mask)[d.index]
+        out[f"{name}_by_class"] = by_class
+        out[name] = _fold(by_class, np.min if d.lowest else np.max)
     return out
-
-
-DISPARITIES = {  # name: (group metric compared, range)
-    "accuracy_difference": ("accuracy", (0.0, 1.0)),
-    "macro_recall_difference": ("macro_recall", (0.0, 1.0)),
-    "macro_f1_difference": ("macro_f1", (0.0, 1.0)),
-    "selection_rate_difference_ovr": ("selection_rate", (0.0, 1.0)),
-    "selection_rate_ratio_ovr": ("selection_rate", (0.0, 1.0)),
-    "recall_difference_ovr": ("recall", (0.0, 1.0)),
-}
 
 
 def multiclass_fairness_report(
@@ -257,21 +228,22 @@ def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: li
     overall = {"accuracy": acc[1:], "macro_precision": macro_interval(overall_conf, level, "precision"),
                "macro_recall": recall, "macro_f1": macro_interval(overall_conf, level, "f1"),
                "balanced_accuracy": recall}
-    cis = [grouping_ci(c, *m, level) for c, m in zip(group_conf, masks)]
+    cis = [grouping_ci(c, *m, level) for c, m in zip(group_conf, masks, strict=True)]
     rec_masks = [m[0][:, None] & m[1] for m in masks]
-    tests, summary = parity_tests([(c, m[0], r) for c, m, r in zip(group_conf, masks, rec_masks)], level=level)
+    tests, summary = parity_tests([(c, m[0], r) for c, m, r in zip(group_conf, masks, rec_masks, strict=True)],
+                                  level=level)
     return _Inference(overall=overall, groupings=cis, tests=tests, summary=summary)
 
 
 def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list, *, level: float,
               thresholds: tuple[int, int]) -> dict:
     """The report: settings, overall metrics and one block per grouping."""
-    blocks = {g.key: _block(gi, g, point, inference, masks[gi], inp.classes, thresholds=thresholds)
-              for gi, g in enumerate(inp.layout.groupings)}
-    overall = {m: _ci_entry(point[("overall", m)], inference.overall[m] if inference else None)
+    by_feature = blocks(inp.layout.groupings, lambda gi, g: _block(gi, g, point, inference, masks[gi], inp.classes,
+                                                                   thresholds=thresholds))
+    overall = {m: interval_entry(point[("overall", m)], inference.overall[m] if inference else None)
                for m in OVERALL_METRICS}
     overall["n"] = int(len(inp.y))
-    return {
+    settings = {
         "task": "multiclass",
         "classes": list(inp.classes),
         "n": int(len(inp.y)),
@@ -279,18 +251,20 @@ def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: li
         "min_group_positives": thresholds[1],
         "missing_group": MISSING_GROUP,
         "ci": {"method": MULTICLASS_CI_METHOD if inference else None,
-               "disparity_method": DISPARITY_CI_METHOD if inference else None, "exact": True,
+               "disparity_method": MULTICLASS_DISPARITY_METHOD if inference else None, "exact": True,
                "n_boot": 0, "level": level,  # no interval resamples (the n_boot setting only turns them on or off)
                "multiple_testing": inference.summary if inference else None},
-        "overall": overall,
-        "by_feature": blocks,
     }
+    return report(settings, overall=overall, by_feature=by_feature)
 
 
 def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int) -> tuple[np.ndarray, np.ndarray]:
-    """(G,) sufficient groups, and (G, K) groups with enough true rows of each class for its recall."""
+    """(G,) groups with enough rows, and (G, K) groups with enough true rows of each class for its recall."""
     true_sum = group_conf.sum(axis=-1)
-    return true_sum.sum(axis=-1) >= min_group_size, true_sum >= min_group_positives
+    rows = true_sum.sum(axis=-1)
+    return (sufficient(rows, min_group_size=min_group_size),
+            sufficient(rows, MULTICLASS_METRICS["recall"], {"class_rows": true_sum}, min_group_size=0,
+                       min_group_positives=min_group_positives))
 
 
 def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, detail: bool = False) -> dict:
@@ -310,14 +284,6 @@ def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: 
     return out
 
 
-def _ci_entry(value, bounds) -> dict:
-    """``{"value", "ci"}`` with the interval widened to contain the estimate (null without bounds)."""
-    v = json_float(value)
-    if bounds is None or v is None or bounds[0] is None or not np.isfinite(bounds[0]) or not np.isfinite(bounds[1]):
-        return value_ci(value)
-    return value_ci(value, min(float(bounds[0]), v), max(float(bounds[1]), v))
-
-
 def _pair(lo, hi) -> list[float] | None:
     return [float(lo), float(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
 
@@ -325,17 +291,17 @@ def _pair(lo, hi) -> list[float] | None:
 def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
            thresholds: tuple[int, int]) -> dict:
     """One grouping: its groups, disparities and the groups left out of them."""
-    sufficient, positives_ok = masks
+    enough, positives_ok = masks
     counts = point[(gi, "confusion")].astype(np.int64)
     ci = inference.groupings[gi].groups if inference else None
     groups = []
     for j, label in enumerate(g.labels):
         entry = {"group": label, "values": dict(g.values[j]), "n": int(counts[j].sum()),
-                 "sufficient": bool(sufficient[j]),
-                 **{m: _ci_entry(point[(gi, m)][j], (ci[m][0][j], ci[m][1][j]) if ci else None) for m in GROUP_SCALARS},
-                 "selection_rate": {c: json_float(point[(gi, "selection_rate")][j][i]) for i, c in enumerate(classes)},
-                 "recall": {c: json_float(point[(gi, "recall")][j][i]) if positives_ok[j, i] else None
-                            for i, c in enumerate(classes)},
+                 "sufficient": bool(enough[j]),
+                 **{m: interval_entry(point[(gi, m)][j], (ci[m][0][j], ci[m][1][j]) if ci else None)
+                    for m in GROUP_SCALARS},
+                 "selection_rate": json_floats(point[(gi, "selection_rate")][j], classes),
+                 "recall": json_floats(point[(gi, "recall")][j], classes, keep=positives_ok[j]),
                  "confusion": counts[j].tolist()}
         if ci:
             entry["selection_rate_ci"] = {c: _pair(ci["selection_rate"][0][j][i], ci["selection_rate"][1][j][i])
@@ -343,39 +309,32 @@ def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, mask
             entry["recall_ci"] = {c: _pair(ci["recall"][0][j][i], ci["recall"][1][j][i]) if positives_ok[j, i] else None
                                   for i, c in enumerate(classes)}
         groups.append(entry)
-    excluded = [{"group": x["group"], "n": x["n"], "reason": _SMALL_GROUP.format(n=x["n"], min_rows=thresholds[0])}
-                for x in groups if not x["sufficient"]]
-    return {
-        "features": list(g.features),
-        "groups": groups,
-        "disparities": _disparities(gi, g, point, inference, masks, classes, thresholds=thresholds),
-        "excluded_groups": excluded,
-    }
+    return block(g, groups, _disparities(gi, g, point, inference, masks, classes, thresholds=thresholds),
+                 excluded_groups=excluded_groups(groups, min_group_size=thresholds[0]))
 
 
 def _disparities(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
                  thresholds: tuple[int, int]) -> dict:
     """Every disparity of one grouping: value, interval, test, the groups used and why it is null when it is."""
-    sufficient, positives_ok = masks
+    enough, positives_ok = masks
     min_group_size, min_group_positives = thresholds
-    used = [g.labels[j] for j in np.flatnonzero(sufficient)]
-    few = None if len(used) >= 2 else _FEW_GROUPS.format(metric="{metric}", used=len(used), total=len(g.labels),
-                                                         min_rows=min_group_size)
+    used = used_groups(g.labels, enough)
     out = {}
-    for name, (metric, _) in DISPARITIES.items():
-        entry = _ci_entry(point[(gi, name)], inference.groupings[gi].disparities[name] if inference else None)
-        entry.update(groups_used=used if few is None else [], reason=few.format(metric=metric) if few else None)
-        if name.endswith("_ovr"):
+    for name, d in MULTICLASS_DISPARITIES.items():
+        entry = interval_entry(point[(gi, name)], inference.groupings[gi].disparities[name] if inference else None)
+        few = None if len(used) >= 2 else few_groups(len(used), len(g.labels), min_rows=min_group_size, metrics=d.metric)
+        entry.update(groups_used=used if few is None else [], reason=few)
+        if MULTICLASS_METRICS[d.metric].per_class:
             by_class = point[(gi, f"{name}_by_class")]
-            entry["by_class"] = {c: json_float(by_class[ci]) for ci, c in enumerate(classes)}
-            entry["worst_class"] = _worst(by_class, classes, lowest=name.endswith("_ratio_ovr"))
+            entry["by_class"] = json_floats(by_class, classes)
+            entry["worst_class"] = _worst(by_class, classes, lowest=d.lowest)
         test = inference.tests[gi].get(name) if inference and entry["value"] is not None else None
         entry.update(test or {"p_value": None, "p_adjusted": None, "significant": None, "detectable_difference": None})
         out[name] = entry
     ratio = out["selection_rate_ratio_ovr"]
     if ratio["reason"] is None and ratio["value"] is None:
         ratio["reason"] = _NO_RATIO
-    _recall_groups(out["recall_difference_ovr"], g, sufficient[:, None] & positives_ok, classes,
+    _recall_groups(out["recall_difference_ovr"], g, enough[:, None] & positives_ok, classes,
                    min_group_size=min_group_size, min_group_positives=min_group_positives)
     return out
 

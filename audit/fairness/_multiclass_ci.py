@@ -38,19 +38,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audit.fairness._group_bands import holm, mover_mean, spread_box
 from audit.fairness._exact import mid_p_vs_rest
+from audit.fairness._group_bands import mover_mean, spread_box
+from audit.fairness._holm import holm_adjusted
 from audit.fairness._proportions import clopper_pearson, detectable_difference, sidak_level
+from audit.fairness._specs import MULTICLASS_DISPARITIES
 
 __all__ = ["GroupingCI", "class_components", "grouping_ci", "macro_interval", "parity_tests"]
 
-RATE_TESTS = {  # disparity -> the rate its group-vs-rest tests compare
-    "accuracy_difference": "accuracy",
-    "selection_rate_difference_ovr": "selection_rate",
-    "selection_rate_ratio_ovr": "selection_rate",
-    "recall_difference_ovr": "recall",
-}
-UNTESTED = ("macro_recall_difference", "macro_f1_difference")
+#: Disparity -> the rate its group-vs-rest tests compare (the specifications' ``test``); the others are untested.
+RATE_TESTS = {name: d.test for name, d in MULTICLASS_DISPARITIES.items() if d.test is not None}
+UNTESTED = tuple(name for name, d in MULTICLASS_DISPARITIES.items() if d.test is None)
+_TESTED_RATES = tuple(dict.fromkeys(RATE_TESTS.values()))  # accuracy, selection_rate, recall
 
 
 def class_components(conf: np.ndarray, level) -> dict[str, tuple[np.ndarray, ...]]:
@@ -201,12 +200,12 @@ def parity_tests(blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, lev
     alpha = round(1.0 - level, 12)
     family, owners = [], []
     for gi, (conf, sufficient, rec_mask) in enumerate(blocks):
-        for kind in ("accuracy", "selection_rate", "recall"):
+        for kind in _TESTED_RATES:
             mask = sufficient if kind != "recall" else rec_mask
             for t in _tests(kind, conf, mask):
                 family.append(t)
                 owners.append((gi, kind))
-    adjusted = holm([t[0] for t in family]) if family else np.zeros(0)
+    adjusted = holm_adjusted([t[0] for t in family]) if family else np.zeros(0)
     m = max(len(family), 1)
     out: list[dict] = [{} for _ in blocks]
     for gi in range(len(blocks)):

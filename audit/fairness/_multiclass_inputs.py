@@ -1,8 +1,8 @@
 """The inputs of ``multiclass_fairness_report``: parameters, classes, labels and probabilities checked, groups encoded.
 
 Parameters are a :class:`~audit.exceptions.ConfigError`; the data's problems are listed together in one
-:class:`~audit.exceptions.DataError`. The sensitive columns are grouped as the binary report groups them
-(:func:`group_layout`, shared with the regression report).
+:class:`~audit.exceptions.DataError`. The sensitive columns are grouped as every report groups them
+(:func:`audit.fairness._group_report.group_layout`).
 
 Examples
 --------
@@ -22,15 +22,11 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import ConfigError, DataError
-from audit.fairness._counts import Grouping, count_cells, grouping
-from audit.fairness._inputs import check_params, encode_sensitive
+from audit.fairness._group_report import Layout, check_rows, group_layout
+from audit.fairness._inputs import check_params
 
-__all__ = ["Layout", "check_classes", "check_proba", "class_indices", "group_layout", "prepare_inputs"]
+__all__ = ["check_classes", "check_proba", "class_indices", "prepare_inputs"]
 
-_LENGTH_MISMATCH = (
-    "{name} has {found} rows but y_true has {n}. Expected one entry per example in every input. "
-    "Fix: pass arrays (and the sensitive table) built from the same rows, in the same order."
-)
 _EMPTY = "y_true is empty. Expected at least one example. Fix: pass the test-set labels."
 _NOT_1D = "{name} has shape {shape}. Expected a 1-d array of class indices. Fix: pass one value per example."
 _NOT_INDICES = (
@@ -74,31 +70,6 @@ _PROBA_TOL = 1e-3
 
 
 @dataclass(frozen=True)
-class Layout:
-    """Each row's finest sensitive cell, and the groupings reported (cells summed into groups)."""
-
-    row_cell: np.ndarray
-    n_cells: int
-    groupings: list[Grouping]
-
-
-def group_layout(sensitive, *, n: int, intersections: bool, problems: list[str]) -> Layout | None:
-    """Encode the sensitive columns (missing values: ``"<missing>"``) and group rows as the binary report does.
-
-    One grouping per column, then (with ``intersections`` and 2+ columns) all together, key ``"a & b"``.
-    """
-    features = encode_sensitive(sensitive, n=n, problems=problems)
-    if problems or not features:
-        return None
-    none = np.zeros(n, dtype=bool)
-    cells = count_cells(none, none, features)
-    groupings = [grouping(cells, [j]) for j in range(len(features))]
-    if intersections and len(features) > 1:
-        groupings.append(grouping(cells, list(range(len(features)))))
-    return Layout(row_cell=cells.row_cell, n_cells=len(cells.counts), groupings=groupings)
-
-
-@dataclass(frozen=True)
 class _Inputs:
     y: np.ndarray
     p: np.ndarray
@@ -114,14 +85,8 @@ def prepare_inputs(*, y_true, y_pred, proba, sensitive, classes, n_boot, ci_leve
             or min_group_positives < 0):
         raise ConfigError(_BAD_POSITIVES.format(value=min_group_positives))
     labels = check_classes(classes)
-    n = _length(y_true, "y_true")
-    if n == 0:
-        raise DataError(_EMPTY)
-    problems = [_LENGTH_MISMATCH.format(name=name, found=_length(v, name), n=n)
-                for name, v in (("y_pred", y_pred), ("proba", proba), ("sensitive", sensitive))
-                if v is not None and _length(v, name) != n]
-    if problems:  # nothing else is meaningful when rows do not line up
-        raise DataError("\n".join(problems), problems=problems)
+    n = check_rows(y_true, {"y_pred": y_pred, "proba": proba, "sensitive": sensitive}, empty=_EMPTY, not_1d=_NOT_1D)
+    problems: list[str] = []
     y = class_indices(y_true, "y_true", labels, problems=problems)
     p = class_indices(y_pred, "y_pred", labels, problems=problems)
     if proba is not None:
@@ -130,13 +95,6 @@ def prepare_inputs(*, y_true, y_pred, proba, sensitive, classes, n_boot, ci_leve
     if problems:
         raise DataError("\n".join(problems), problems=problems)
     return _Inputs(y=y, p=p, layout=layout, classes=labels)
-
-
-def _length(values, name: str) -> int:
-    try:
-        return len(values)
-    except TypeError:
-        raise DataError(_NOT_1D.format(name=name, shape="()")) from None
 
 
 def check_classes(classes) -> list[str]:

@@ -136,7 +136,7 @@ def _holm_by_key(keys: list, tests: dict) -> tuple[dict, int]:
     """Holm across every elementary test of the family; per test key the smallest adjusted p-value."""
     flat = [(key, float(p)) for key in keys for p in np.atleast_1d(tests[key])]
     adjusted: dict = {}
-    for (key, _), a in zip(flat, holm([p for _, p in flat])):
+    for (key, _), a in zip(flat, holm([p for _, p in flat]), strict=True):
         adjusted[key] = min(adjusted.get(key, 1.0), a)
     return adjusted, len(flat)
 

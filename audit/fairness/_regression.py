@@ -16,17 +16,29 @@ a percentile interval.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from audit.exceptions import DataError
 from audit.fairness._bootstrap import percentile_interval
 from audit.fairness._counts import Grouping
-from audit.fairness._entries import json_float, value_ci
+from audit.fairness._entries import json_float
 from audit.fairness._group_bands import spread_box
+from audit.fairness._group_report import (
+    Layout,
+    block,
+    blocks,
+    check_rows,
+    excluded_groups,
+    few_groups,
+    group_layout,
+    interval_entry,
+    report,
+    spread,
+    sufficient,
+    used_groups,
+)
 from audit.fairness._inputs import MISSING_GROUP, check_params
-from audit.fairness._multiclass import Layout, group_layout, spread
 from audit.fairness._regression_ci import (
     BAND_MIN_ROWS,
     MIN_ROWS,
@@ -37,40 +49,15 @@ from audit.fairness._regression_ci import (
     resampled_cell_sums,
     studentized,
 )
+from audit.fairness._specs import REGRESSION_DISPARITIES, REGRESSION_DISPARITY_METHOD, REGRESSION_METRICS
 
 __all__ = ["regression_fairness_report"]
 
-T_METHOD = (
-    "studentized bootstrap (bootstrap-t) of a mean of per-row terms: rows resampled within each sensitive cell; "
-    "q = the level quantile of |T*| = |m* - m| / se* over the resamples, interval m ± q·se; withheld below "
-    f"{MIN_ROWS} rows"
-)
-LOG_T_METHOD = (
-    "studentized bootstrap on the log scale (the mean is positive and skewed): T* = (log m* - log m) / (se* / m*), "
-    f"interval m·exp(∓ q·se / m); withheld below {MIN_ROWS} rows"
-)
-RMSE_METHOD = (
-    "the square root of the log-scale studentized bootstrap interval of the mean squared error; withheld below "
-    f"{MIN_ROWS_RMSE} rows (squared errors are skewed and heavy-tailed: below that no interval kept 95% over the "
-    "validity suite's error distributions)"
-)
 R2_METHOD = "stratified bootstrap (rows resampled within each sensitive cell), percentile interval"
-DISPARITY_METHOD = (
-    "box of a simultaneous band: the level quantile c of max over the compared groups of |T*| (studentized, "
-    "resampled together) gives every group a band m ± c·se that holds for all groups at once with probability "
-    ">= level; a difference lies in [max(0, max low - min high), max high - min low], a ratio in "
-    "[min low / max high, min high / max low], the worst group in [max low, max high], whatever groups the sample "
-    f"makes look best and worst. Null (with ci_reason) when a compared group has no band or fewer than "
-    f"{BAND_MIN_ROWS} rows"
-)
-INTERVALS = {
-    "mae": LOG_T_METHOD,
-    "mean_prediction": T_METHOD,
-    "mean_target": T_METHOD,
-    "mean_error": T_METHOD,
-    "rmse": RMSE_METHOD,
+INTERVALS = {  # each figure's interval method (the group metrics' from their specifications), and why
+    **{m: REGRESSION_METRICS[m].interval for m in ("mae", "mean_prediction", "mean_target", "mean_error", "rmse")},
     "r2": R2_METHOD,
-    "disparities": DISPARITY_METHOD,
+    "disparities": REGRESSION_DISPARITY_METHOD,
     "detectable_difference": (
         "a difference's smallest true gap between two compared groups whose interval would exclude 0 with 80% "
         "probability: the two widest band half-widths plus 0.84 standard errors of the gap (the worst pair)"
@@ -91,10 +78,6 @@ _WHY_FLOOR = {
     "other": "too few rows for a resampling interval",
 }
 
-_LENGTH_MISMATCH = (
-    "{name} has {found} rows but y_true has {n}. Expected one entry per example in every input. "
-    "Fix: pass arrays (and the sensitive table) built from the same rows, in the same order."
-)
 _EMPTY = "y_true is empty. Expected at least one example. Fix: pass the test-set targets."
 _NOT_1D = "{name} has shape {shape}. Expected a 1-d array of numbers. Fix: pass one value per example."
 _NOT_NUMERIC = (
@@ -104,30 +87,15 @@ _NOT_FINITE = (
     "{name} has {count} missing or infinite value(s). Expected a finite number for every example. "
     "Fix: drop or fill those rows before the audit."
 )
-_FEW_GROUPS = (
-    "fewer than two groups have enough data ({used} of {total}: at least {min_rows} rows); "
-    "a disparity needs two groups to compare"
-)
 _ZERO_MAX = "the largest group {metric} is 0, so the ratio min / max is undefined"
-_SMALL_GROUP = "{n} rows < min_group_size = {min_rows}"
 # per-row columns summed per cell: |e|, e², ŷ, y, e, y - ȳ, (y - ȳ)², then the squared deviations of |e|, e², ŷ
 # and e from their overall means (the studentized intervals' variances; (y - ȳ)² serves y)
 _ABS, _SQ, _PRED, _TARGET, _ERR, _CT, _CT2, _DABS, _DSQ, _DPRED, _DERR = range(11)
-GROUP_METRICS = ("mae", "rmse", "mean_prediction", "mean_target", "mean_error")
+GROUP_METRICS = tuple(REGRESSION_METRICS)  # mae, rmse, mean_prediction, mean_target, mean_error
 # mean statistic: (column of the term, column of its squared deviation, log scale)
 MEANS = {"mae": (_ABS, _DABS, True), "mse": (_SQ, _DSQ, True), "mean_prediction": (_PRED, _DPRED, False),
          "mean_target": (_TARGET, _CT2, False), "mean_error": (_ERR, _DERR, False)}
 _STAT = list(MEANS)
-DISPARITIES = {  # name: (group metric, statistic of spread(), the mean its band comes from)
-    "mae_difference": ("mae", 0, "mae"),
-    "mae_ratio": ("mae", 1, "mae"),
-    "rmse_difference": ("rmse", 0, "mse"),
-    "rmse_ratio": ("rmse", 1, "mse"),
-    "mean_prediction_difference": ("mean_prediction", 0, "mean_prediction"),
-    "mean_error_difference": ("mean_error", 0, "mean_error"),
-    "worst_group_mae": ("mae", 2, "mae"),
-    "worst_group_rmse": ("rmse", 2, "mse"),
-}
 
 
 def regression_fairness_report(
@@ -198,16 +166,16 @@ def regression_fairness_report(
                           for q in range(rows.shape[1])], axis=-1)
     cell_n = np.bincount(layout.row_cell, minlength=layout.n_cells).astype(np.float64)
     sizes = [g.aggregate(cell_n[:, None])[:, 0].astype(np.int64) for g in layout.groupings]
-    sufficient = [size >= min_group_size for size in sizes]
-    point = {key: v[0] for key, v in _evaluate(cell_sums[None], cell_n, layout.groupings, sufficient).items()}
+    enough = [sufficient(size, min_group_size=min_group_size) for size in sizes]
+    point = {key: v[0] for key, v in _evaluate(cell_sums[None], cell_n, layout.groupings, enough).items()}
     point.update(_overall_point(yt, yp))
     ci = None
     if n_boot > 0:
-        ci = _intervals(rows, cell_sums, cell_n, layout, sufficient, n_boot=int(n_boot), level=float(ci_level),
+        ci = _intervals(rows, cell_sums, cell_n, layout, enough, n_boot=int(n_boot), level=float(ci_level),
                         rng=np.random.default_rng(seed))
-    blocks = {g.key: _block(gi, g, point, ci, sizes[gi], min_group_size=min_group_size)
-              for gi, g in enumerate(layout.groupings)}
-    return {
+    by_feature = blocks(layout.groupings, lambda gi, g: _block(gi, g, point, ci, sizes[gi],
+                                                                min_group_size=min_group_size))
+    settings = {
         "task": "regression",
         "n": int(len(yt)),
         "min_group_size": int(min_group_size),
@@ -216,9 +184,8 @@ def regression_fairness_report(
         "ci": {"n_boot": int(n_boot), "level": float(ci_level), "stratified": True, "method": "studentized bootstrap",
                "min_rows": MIN_ROWS, "min_rows_rmse": MIN_ROWS_RMSE, "min_rows_disparity": BAND_MIN_ROWS},
         "intervals": dict(INTERVALS),
-        "overall": _overall(point, ci, n=len(yt)),
-        "by_feature": blocks,
     }
+    return report(settings, overall=_overall(point, ci, n=len(yt)), by_feature=by_feature)
 
 
 def _row_terms(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
@@ -251,13 +218,14 @@ def _evaluate(cell_sums: np.ndarray, cell_n: np.ndarray, groupings: list[Groupin
     total = cell_sums.sum(axis=1)
     n = cell_n.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = {("overall", "rmse"): np.sqrt(total[:, _SQ] / n),
-               ("overall", "r2"): 1.0 - total[:, _SQ] / (total[:, _CT2] - total[:, _CT] ** 2 / n)}
+        out: dict[tuple[str | int, str], np.ndarray] = {
+            ("overall", "rmse"): np.sqrt(total[:, _SQ] / n),
+            ("overall", "r2"): 1.0 - total[:, _SQ] / (total[:, _CT2] - total[:, _CT] ** 2 / n)}
         for gi, g in enumerate(groupings):
             m = _metrics(g.aggregate(cell_sums), g.aggregate(cell_n[:, None])[:, 0])
             out.update({(gi, name): v for name, v in m.items()})
-            for name, (metric, which, _) in DISPARITIES.items():
-                out[(gi, name)] = spread(m[metric], sufficient[gi])[which]
+            for name, d in REGRESSION_DISPARITIES.items():
+                out[(gi, name)] = spread(m[d.metric], sufficient[gi])[d.index]
     return out
 
 
@@ -298,20 +266,19 @@ def _intervals(rows, cell_sums, cell_n, layout: Layout, sufficient: list, *, n_b
         for i, (agg, n) in enumerate(parts):
             t_parts[i].append(_abs_t(agg(sums), n, centres, moments[i][0]))
         r2.append(_evaluate(sums[..., :7], cell_n, [], [])[("overall", "r2")])
-    out = {("overall", "r2"): (*percentile_interval(np.concatenate(r2), level), None)}
+    out: dict[tuple, tuple] = {("overall", "r2"): (*percentile_interval(np.concatenate(r2), level), None)}
     for i, (_, n) in enumerate(parts):
-        key = "overall" if i == 0 else i - 1
         abs_t = np.concatenate(t_parts[i])
-        out.update(_group_intervals(key, abs_t, *moments[i], n, level))
+        out.update(_group_intervals("overall" if i == 0 else i - 1, abs_t, *moments[i], n, level))
         if i > 0:
-            out.update(_band_intervals(key, abs_t, *moments[i], n, sufficient[i - 1], level))
+            out.update(_band_intervals(i - 1, abs_t, *moments[i], n, sufficient[i - 1], level))
     return out
 
 
 def _group_intervals(key, abs_t: np.ndarray, mean: np.ndarray, se: np.ndarray, n: np.ndarray, level: float) -> dict:
     """Each group's marginal interval of every statistic, or the reason it is withheld."""
     q = band_quantile(abs_t, level)
-    out = {}
+    out: dict[tuple, tuple] = {}
     for j, stat in enumerate(_STAT):
         lo, hi = map_interval(mean[:, j], se[:, j], q[:, j], log=MEANS[stat][2])
         floor = MIN_ROWS_RMSE if stat == "mse" else MIN_ROWS
@@ -336,11 +303,12 @@ def _withheld(stat: str, n: int, floor: int, se: float, lo: float) -> str | None
 
 def _band_intervals(gi: int, abs_t, mean, se, n, sufficient: np.ndarray, level: float) -> dict:
     """Every disparity's interval from the simultaneous band over the sufficient groups (max-|T|)."""
-    out = {}
+    out: dict[tuple, tuple | float] = {}
     if sufficient.sum() < 2:
         return out
     critical = band_quantile(abs_t[:, sufficient].max(axis=1), level)
-    for name, (_, which, stat) in DISPARITIES.items():
+    for name, d in REGRESSION_DISPARITIES.items():
+        which, stat = d.index, d.band or d.metric
         j = _STAT.index(stat)
         lo, hi = map_interval(mean[:, j], se[:, j], np.full(len(n), critical[j]), log=MEANS[stat][2])
         bad = [g for g in np.flatnonzero(sufficient) if not (np.isfinite(lo[g]) and n[g] >= BAND_MIN_ROWS)]
@@ -374,20 +342,16 @@ def _detectable(lo: np.ndarray, hi: np.ndarray, se: np.ndarray, sufficient: np.n
 
 def _entry(value, ci: dict | None, key, *, index=None) -> dict:
     """``{"value", "ci"}`` (the interval widened to contain the estimate), with ``ci_reason`` when withheld."""
-    entry = value_ci(value)
-    if ci is None or entry["value"] is None or key not in ci:
-        return entry
+    if ci is None or key not in ci:
+        return interval_entry(value)
     lo, hi, reason = ci[key]
     if index is not None:
         lo, hi, reason = lo[index], hi[index], (reason[index] if isinstance(reason, list) else reason)
-    if reason is not None:
-        return {**entry, "ci_reason": reason}
-    v = entry["value"]
-    return value_ci(value, min(float(lo), v), max(float(hi), v))
+    return interval_entry(value, (lo, hi), reason=reason)
 
 
 def _overall(point: dict, ci: dict | None, *, n: int) -> dict:
-    out = {m: _entry(point[("overall", m)], ci, ("overall", m), index=None if m == "r2" else 0)
+    out: dict[str, dict | int] = {m: _entry(point[("overall", m)], ci, ("overall", m), index=None if m == "r2" else 0)
            for m in ("mae", "rmse", "r2", "mean_prediction", "mean_target", "mean_error")}
     out["n"] = int(n)
     return out
@@ -395,29 +359,24 @@ def _overall(point: dict, ci: dict | None, *, n: int) -> dict:
 
 def _block(gi: int, g: Grouping, point: dict, ci: dict | None, sizes: np.ndarray, *, min_group_size: int) -> dict:
     """One grouping: its groups, disparities and the groups left out of them."""
-    sufficient = sizes >= min_group_size
-    groups = [{"group": label, "values": dict(g.values[j]), "n": int(sizes[j]), "sufficient": bool(sufficient[j]),
+    enough = sufficient(sizes, min_group_size=min_group_size)
+    groups = [{"group": label, "values": dict(g.values[j]), "n": int(sizes[j]), "sufficient": bool(enough[j]),
                **{m: _entry(point[(gi, m)][j], ci, (gi, m), index=j) for m in GROUP_METRICS}}
               for j, label in enumerate(g.labels)]
-    return {
-        "features": list(g.features),
-        "groups": groups,
-        "disparities": _disparities(gi, g, point, ci, sufficient, min_group_size=min_group_size),
-        "excluded_groups": [{"group": x["group"], "n": x["n"],
-                             "reason": _SMALL_GROUP.format(n=x["n"], min_rows=min_group_size)}
-                            for x in groups if not x["sufficient"]],
-    }
+    return block(g, groups, _disparities(gi, g, point, ci, enough, min_group_size=min_group_size),
+                 excluded_groups=excluded_groups(groups, min_group_size=min_group_size))
 
 
 def _disparities(gi: int, g: Grouping, point: dict, ci: dict | None, sufficient: np.ndarray, *,
                  min_group_size: int) -> dict:
     """Every disparity of one grouping: value, interval, the groups used and why it is null when it is."""
-    used = [g.labels[j] for j in np.flatnonzero(sufficient)]
+    used = used_groups(g.labels, sufficient)
     few = None
     if len(used) < 2:
-        few = _FEW_GROUPS.format(used=len(used), total=len(g.labels), min_rows=min_group_size)
+        few = few_groups(len(used), len(g.labels), min_rows=min_group_size)
     out = {}
-    for name, (metric, _, _) in DISPARITIES.items():
+    for name, d in REGRESSION_DISPARITIES.items():
+        metric = d.metric
         entry = _entry(point[(gi, name)], ci, (gi, name))
         reason = few
         if reason is None and entry["value"] is None:
@@ -455,25 +414,13 @@ def _numbers(values, name: str, *, problems: list[str]) -> np.ndarray | None:
     return arr
 
 
-def _length(values, name: str) -> int:
-    try:
-        return len(values)
-    except TypeError:
-        raise DataError(_NOT_1D.format(name=name, shape="()")) from None
-
-
 def _prepare(*, y_true, y_pred, sensitive, intersections: bool) -> tuple[np.ndarray, np.ndarray, Layout]:
     """Check the data, raising one :class:`DataError` listing every problem; encode the groups."""
-    n = _length(y_true, "y_true")
-    if n == 0:
-        raise DataError(_EMPTY)
-    problems = [_LENGTH_MISMATCH.format(name=name, found=_length(v, name), n=n)
-                for name, v in (("y_pred", y_pred), ("sensitive", sensitive)) if _length(v, name) != n]
-    if problems:  # nothing else is meaningful when rows do not line up
-        raise DataError("\n".join(problems), problems=problems)
+    n = check_rows(y_true, {"y_pred": y_pred, "sensitive": sensitive}, empty=_EMPTY, not_1d=_NOT_1D, skip_none=False)
+    problems: list[str] = []
     yt = _numbers(y_true, "y_true", problems=problems)
     yp = _numbers(y_pred, "y_pred", problems=problems)
     layout = group_layout(sensitive, n=n, intersections=intersections, problems=problems)
-    if problems:
+    if problems or yt is None or yp is None or layout is None:
         raise DataError("\n".join(problems), problems=problems)
     return yt, yp, layout

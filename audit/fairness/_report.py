@@ -1,4 +1,9 @@
-"""``fairness_report``: group metrics, disparities and intervals as plain JSON data."""
+"""``fairness_report``: a binary classifier's group metrics, disparities and intervals as plain JSON data.
+
+The binary kind of the group-report engine (:mod:`audit.fairness._group_report`): its groups are laid out,
+its blocks and report assembled there; its metrics are :data:`audit.fairness._specs.BINARY_METRICS`, its exact
+inference ``_engine``/``_exact`` and its small-group policy ``_policy``.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audit.exceptions import ConfigError
 from audit.fairness._bootstrap import draw_counts, percentile_interval
-from audit.fairness._counts import Cells, Grouping, count_cells, grouping
+from audit.fairness._counts import Cells, Grouping, count_cells
 from audit.fairness._engine import Engine
 from audit.fairness._entries import json_float, value_ci
 from audit.fairness._exact import DISPARITY_CI_METHOD, GROUP_CI_METHOD, SIMULTANEOUS_METHOD
+from audit.fairness._group_report import block, blocks, group_cells, report
 from audit.fairness._holm import MULTIPLE_TESTING
-from audit.fairness._policy import (
-    Plan, Policy, Tested, apply_multiple_testing, check_policy, gate_entry, plan_disparities,
-)
-from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, denominator_counts, insufficient_for
 from audit.fairness._inputs import MISSING_GROUP, Inputs, check_params, prepare
 from audit.fairness._metrics import (
     RATE_METRICS,
     UNDEFINED_MODES,
     UNDEFINED_REASONS,
     undefined_mask,
+)
+from audit.fairness._policy import (
+    Plan,
+    Policy,
+    Tested,
+    apply_multiple_testing,
+    check_policy,
+    gate_entry,
+    plan_disparities,
 )
 from audit.fairness._scores import (
     AUC_CI_METHOD,
@@ -35,7 +47,7 @@ from audit.fairness._scores import (
     ece,
     reliability_bins,
 )
-from audit.exceptions import ConfigError
+from audit.fairness._sufficiency import DEFAULT_MIN_GROUP_POSITIVES, denominator_counts, insufficient_for
 
 FOUR_FIFTHS = 0.8
 _UNDEFINED_TEXT = {
@@ -142,25 +154,25 @@ def fairness_report(
         raise ConfigError(_BAD_UNDEFINED.format(value=undefined, modes=list(UNDEFINED_MODES)))
     inp = prepare(y_true=y_true, y_pred=y_pred, sensitive=sensitive, y_score=y_score, pos_label=pos_label)
     cells = count_cells(inp.y, inp.p, inp.features)
-    groupings = _groupings(cells, len(inp.features), intersections=intersections)
+    layout = group_cells(cells, len(inp.features), intersections=intersections)
     policy = Policy(min_group_size=int(min_group_size), min_group_positives=int(min_group_positives),
                     mode=disparity_groups)
-    est = _estimates(inp, cells, groupings, policy=policy, undefined=undefined, n_boot=n_boot,
+    est = _estimates(inp, cells, layout, policy=policy, undefined=undefined, n_boot=n_boot,
                      stratified=stratified, ci_level=ci_level, seed=seed)
-    return _assemble(est, groupings, policy=policy, n=int(len(inp.y)), pos_label=pos_label, n_boot=n_boot,
+    return _assemble(est, layout, policy=policy, n=int(len(inp.y)), pos_label=pos_label, n_boot=n_boot,
                      ci_level=ci_level, stratified=stratified, undefined=undefined)
 
 
-def _assemble(est, groupings: list[Grouping], *, policy: Policy, n: int, pos_label, n_boot: int, ci_level: float,
+def _assemble(est, layout: list[Grouping], *, policy: Policy, n: int, pos_label, n_boot: int, ci_level: float,
               stratified: bool, undefined: str) -> dict:
     """The report: settings, overall metrics and one block per grouping, with the model-wide multiple testing."""
-    blocks = {g.key: _feature_block(gi, g, est, n=n, policy=policy) for gi, g in enumerate(groupings)}
+    by_feature = blocks(layout, lambda gi, g: _feature_block(gi, g, est, n=n, policy=policy))
     ci = _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(est.score_part))
     if est.boot is not None:
         ci["multiple_testing"] = {**MULTIPLE_TESTING, **apply_multiple_testing(
-            blocks, _tested(est, groupings, blocks), est.boot["tests"], level=ci_level,
+            by_feature, _tested(est, layout, by_feature), est.boot["tests"], level=ci_level,
             interval_at=lambda source, d, level: est.engine.disparity_interval(source, d, level, est.point))}
-    return {
+    settings = {
         "ci": ci,
         "min_group_size": policy.min_group_size,
         "min_group_positives": policy.min_group_positives,
@@ -169,9 +181,9 @@ def _assemble(est, groupings: list[Grouping], *, policy: Policy, n: int, pos_lab
         "n": n,
         "missing_group": MISSING_GROUP,
         "undefined_rates": _UNDEFINED_TEXT[undefined],
-        "overall": {"count": n, "metrics": _overall_metrics(est.point, est.boot, est.score_part)},
-        "by_feature": blocks,
     }
+    return report(settings, overall={"count": n, "metrics": _overall_metrics(est.point, est.boot, est.score_part)},
+                  by_feature=by_feature)
 
 
 @dataclass
@@ -197,7 +209,7 @@ def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, policy: 
     if plan.views:
         engine.views = plan.views
         point = engine.evaluate(cells.counts[None])
-    for (gi, name), source in plan.source.items():
+    for (_, name), source in plan.source.items():
         if source is not None:
             engine.gate_sources.setdefault(name, set()).add(source)
     # exact intervals need no resamples; n_boot = 0 still means "no intervals" (and no tests)
@@ -227,14 +239,6 @@ def _tested(est: _Estimates, groupings: list[Grouping], blocks: dict) -> list[Te
                 est.boot["tests"][key] = [entry["p_value"]]
                 out.append(Tested(block=g.key, name=name, source=None, keys=(key,)))
     return out
-
-
-def _groupings(cells: Cells, n_features: int, *, intersections: bool) -> list[Grouping]:
-    """One grouping per sensitive feature, then (with ``intersections`` and 2+ features) all of them together."""
-    groupings = [grouping(cells, [j]) for j in range(n_features)]
-    if intersections and n_features > 1:
-        groupings.append(grouping(cells, list(range(n_features))))
-    return groupings
 
 
 def _ci_description(*, n_boot: int, ci_level: float, stratified: bool, scores: bool) -> dict:
@@ -417,21 +421,12 @@ def _feature_block(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Pol
         for m in x["insufficient_for"]:
             by_metric.setdefault(m, []).append(x["group"])
     sr_ratio = disp["demographic_parity_ratio"]["value"]
-    block = {
-        "features": list(g.features),
-        "groups": groups,
-        "disparities": disp,
-        "disparities_all_groups": disp_all,
-        "four_fifths_rule": {
-            "selection_rate_ratio": sr_ratio,
-            "passed": None if sr_ratio is None else bool(sr_ratio >= FOUR_FIFTHS),
-            "threshold": FOUR_FIFTHS,
-        },
-        "insufficient_groups": [x["group"] for x in groups if x["insufficient_data"]],
-        "insufficient_by_metric": by_metric,
-        "undefined_rates": undefined_list,
-    }
+    four_fifths = {"selection_rate_ratio": sr_ratio, "passed": None if sr_ratio is None else bool(sr_ratio >= FOUR_FIFTHS),
+                   "threshold": FOUR_FIFTHS}
+    out = block(g, groups, disp, disparities_all_groups=disp_all, four_fifths_rule=four_fifths,
+                insufficient_groups=[x["group"] for x in groups if x["insufficient_data"]],
+                insufficient_by_metric=by_metric, undefined_rates=undefined_list)
     if est.score_part:
-        block["calibration"] = {label: est.score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
-        block["roc_auc_excluded_groups"] = auc_excluded  # one class only: AUC undefined (Fairlearn raises)
-    return block
+        out["calibration"] = {label: est.score_part["groups"][gi][k]["calibration"] for k, label in enumerate(g.labels)}
+        out["roc_auc_excluded_groups"] = auc_excluded  # one class only: AUC undefined (Fairlearn raises)
+    return out

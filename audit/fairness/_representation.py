@@ -46,7 +46,7 @@ def _split_summary(df: pd.DataFrame, feature: str, target: str, positive_label) 
             "base_rate": float(y[known].mean()) if known.any() else None,
             "rows_with_missing": int(missing_cells[idx].any(axis=1).sum()),
             "missing_share": float(missing_cells[idx].any(axis=1).mean()) if count else None,
-            "missing_by_column": {str(c): int(m) for c, m in zip(other.columns, miss_by_col) if m},
+            "missing_by_column": {str(c): int(m) for c, m in zip(other.columns, miss_by_col, strict=True) if m},
         }
     return out
 

@@ -2,7 +2,9 @@
 
 A group is *sufficient* for a metric when it has at least ``min_group_size`` rows and,
 for a metric that divides by a subset of the rows, at least ``min_group_positives`` of
-that subset (the metric's *denominator*):
+that subset (the metric's *denominator*, declared with the binary metric specifications,
+:data:`audit.fairness._specs.BINARY_METRICS`; the test is the engine's,
+:func:`audit.fairness._group_report.sufficient`):
 
 ========================  =================================================
 metric                    denominator counted against ``min_group_positives``
@@ -27,12 +29,13 @@ import numpy as np
 from audit.choices import DISPARITY_GROUPS
 from audit.config import DEFAULT_MIN_GROUP_POSITIVES
 from audit.fairness._counts import FN, FP, TN, TP
+from audit.fairness._group_report import few_groups, sufficient
 from audit.fairness._metrics import NAMED_DISPARITIES, RATE_METRICS
+from audit.fairness._specs import BINARY_METRICS
 
 __all__ = [
     "DEFAULT_MIN_GROUP_POSITIVES",
     "DISPARITY_GROUPS_MODES",
-    "INCONCLUSIVE_FEW_GROUPS",
     "METRIC_DENOMINATORS",
     "denominator_counts",
     "disparity_metrics",
@@ -44,25 +47,8 @@ __all__ = [
 DISPARITY_GROUPS_MODES = DISPARITY_GROUPS
 """``fairness_report(disparity_groups=...)``: which groups the gate-facing ``disparities`` use."""
 
-METRIC_DENOMINATORS: dict[str, tuple[str, ...]] = {
-    "selection_rate": (),
-    "accuracy": (),
-    "base_rate": (),
-    "ece": (),
-    "tpr": ("positives",),
-    "fnr": ("positives",),
-    "fpr": ("negatives",),
-    "tnr": ("negatives",),
-    "precision": ("predicted_positives",),
-    "balanced_accuracy": ("positives", "negatives"),
-    "roc_auc": ("positives", "negatives"),
-}
+METRIC_DENOMINATORS: dict[str, tuple[str, ...]] = {name: m.denominators for name, m in BINARY_METRICS.items()}
 """Metric -> the counts (besides rows) it divides by, each needing ``min_group_positives``."""
-
-INCONCLUSIVE_FEW_GROUPS = (
-    "fewer than two groups have enough data for {metrics} ({used} of {total}: at least {min_rows} rows{extra}); "
-    "a disparity needs two groups to compare"
-)
 
 _DENOMINATOR_CELLS = {"positives": (TP, FN), "negatives": (TN, FP), "predicted_positives": (TP, FP)}
 _DENOMINATOR_TEXT = {"positives": "actual positives", "negatives": "actual negatives",
@@ -86,10 +72,11 @@ def denominator_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
 
 def sufficient_mask(den: dict[str, np.ndarray], metrics, *, min_group_size: int, min_group_positives: int) -> np.ndarray:
     """(G,) True where a group is sufficient for every metric in ``metrics``."""
-    mask = den["rows"] >= min_group_size
+    mask = sufficient(den["rows"], min_group_size=min_group_size)
     for m in metrics:
-        for d in METRIC_DENOMINATORS.get(m, ()):
-            mask = mask & (den[d] >= min_group_positives)
+        if m in BINARY_METRICS:
+            mask = mask & sufficient(den["rows"], BINARY_METRICS[m], den, min_group_size=min_group_size,
+                                     min_group_positives=min_group_positives)
     return mask
 
 
@@ -126,5 +113,4 @@ def inconclusive_reason(metrics, *, used: int, total: int, min_group_size: int, 
     """The plain-English reason a disparity over ``metrics`` rests on fewer than two groups."""
     dens = sorted({d for m in metrics for d in METRIC_DENOMINATORS.get(m, ())})
     extra = "".join(f" and {min_group_positives} {_DENOMINATOR_TEXT[d]}" for d in dens)
-    return INCONCLUSIVE_FEW_GROUPS.format(metrics=" and ".join(metrics), used=used, total=total,
-                                          min_rows=min_group_size, extra=extra)
+    return few_groups(used, total, min_rows=min_group_size, metrics=" and ".join(metrics), extra=extra)
