@@ -3,11 +3,15 @@ the identifier scan, membership inference and explanations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from torch import nn
 
 from audit.pipeline._context import AuditRun, Stage
 from audit.pipeline._predict import predict_and_audit
 from audit.pipeline._text import TEXT_STAGES
+from audit.result import IdentifierFinding, MembershipInference, ModelExplanation, Slices
 
 __all__ = ["AUDIT_STAGES", "MITIGATION_FIT_ROWS", "MIA_MAX_ROWS", "SLICE_MAX_DEPTH", "SLICE_MIN_SIZE"]
 
@@ -37,13 +41,13 @@ def _slices(run: AuditRun) -> None:
         run.progress.note(f"{name}: {found['n_significant']} of {found['n_examined']} slices err significantly more often")
     packed, columns = pack_features(raw)
     run.arrays[SLICE_FEATURES_FILE] = packed
-    run.slices = {
+    run.slices = Slices.from_dict({
         "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features in "
                   f"{settings['n_bins']} quantile bins) with at least {settings['min_size']} test rows, counted exhaustively",
         "test": "one-sided exact binomial test: slice error rate above the overall error rate",
         "correction": CORRECTION, "interval": "Wilson score", **settings, "models": models, "features": columns,
         "test_features": SLICE_FEATURES_FILE,
-    }
+    })
 
 
 def _mitigation(run: AuditRun) -> None:
@@ -71,13 +75,15 @@ def _mitigation(run: AuditRun) -> None:
 
 
 def _identifier_scan(run: AuditRun) -> None:
+    """The identifier scan of the training rows: the record's ``data.identifier_scan``, for either entry point."""
     screening = run.prepared.screening
     if screening is not None:  # scanned before encoding, each finding saying what became of the column
-        run.privacy["identifier_scan"] = screening.scan
-        return
-    from audit.privacy import identifier_scan
+        findings = screening.scan
+    else:
+        from audit.data import identifier_scan
 
-    run.privacy["identifier_scan"] = identifier_scan(run.prepared.raw_train)
+        findings = identifier_scan(run.prepared.raw_train)
+    run.identifier_scan = [IdentifierFinding.from_dict(f) for f in findings]
 
 
 def _membership(run: AuditRun) -> None:
@@ -93,7 +99,7 @@ def _membership(run: AuditRun) -> None:
     p, cfg = run.prepared, run.config
     pcfg = cfg.privacy if cfg is not None else None
     k = pcfg.reference_models if pcfg is not None else 2  # audit_model: no trainer, so none are trained (reason recorded)
-    run.privacy["membership_inference"] = membership_audit(
+    found = membership_audit(
         run.models, X_train=p.X_train, y_train=p.y_train, X_heldout=p.X_test, y_heldout=p.y_test,
         trainers=_reference_trainers(run) if k and cfg is not None else {}, reference_models=k, max_rows=MIA_MAX_ROWS,
         min_false_positives=pcfg.min_false_positives if pcfg is not None else 20, seed=run.options.seed,
@@ -102,18 +108,19 @@ def _membership(run: AuditRun) -> None:
                            "the model's weights were loaded from a file: its trainer is not known"),
         progress=run.progress.note, loss_fn=p.task.loss_fn(), regression=not p.task.kind.classifier,
     )
+    run.privacy.membership_inference = {name: MembershipInference.from_dict(block) for name, block in found.items()}
 
 
-def _reference_trainers(run: AuditRun) -> dict:
+def _reference_trainers(run: AuditRun) -> dict[str, tuple[Any, str]]:
     """Name → (train_fn, description): how each audited model was trained, for its reference models."""
     from audit.training import build_model, train_reference
 
-    cfg, n_features = run.config, run.prepared.X_train.shape[1]
-    trainers: dict = {}
+    cfg, n_features = run.cfg, run.prepared.X_train.shape[1]
+    trainers: dict[str, tuple[Any, str]] = {}
     t, loss_fn = cfg.training, run.training_loss()
     if "reference" in run.models and not cfg.model.weights:
         # as long as the audited model trained: the epoch early stopping kept, else every epoch
-        epochs = int(run.train_info.get("reference", {}).get("best_epoch") or run.reference_epochs())
+        epochs = int(run.summaries["reference"].best_epoch or run.reference_epochs())
 
         def plain(X, y, seed):
             model = build_model(cfg.model, n_features=n_features, seed=seed, base_dir=cfg.base_dir, **run.model_kwargs())
@@ -124,25 +131,25 @@ def _reference_trainers(run: AuditRun) -> dict:
                                         f"{t.batch_size}, Adam at {t.learning_rate:g})")
     if "private" in run.models and run.dp is not None:
         from audit.privacy._reference_models import private_trainer
-
         from audit.training import model_factory  # unseeded: private_trainer seeds each reference model
 
+        dp = run.dp
         factory = model_factory(cfg.model, n_features=n_features, base_dir=cfg.base_dir, **run.factory_kwargs())
-        trainers["private"] = (private_trainer(factory, run.dp, n_target=len(run.prepared.X_train), loss_fn=loss_fn),
-                               f"DP-SGD with the audit's settings (ε={run.dp.epsilon:g}, {run.dp.epochs} epochs, "
-                               f"{run.dp.accountant} accountant), batch scaled to the split so q = 1/ceil(n/B) and "
+        trainers["private"] = (private_trainer(factory, dp, n_target=len(run.prepared.X_train), loss_fn=loss_fn),
+                               f"DP-SGD with the audit's settings (ε={dp.epsilon:g}, {dp.epochs} epochs, "
+                               f"{dp.accountant} accountant), batch scaled to the split so q = 1/ceil(n/B) and "
                                "the noise multiplier match")
     return trainers
 
 
-def _explained(run: AuditRun, name: str, model, rows: np.ndarray) -> tuple:
+def _explained(run: AuditRun, name: str, model: nn.Module, rows: np.ndarray) -> tuple[Any, ...]:
     """The model to explain, its labels, the output kind and the explained class (the task's choice)."""
     p = run.prepared
     return p.task.explained(model, scores=run.scores[name][rows], y_true=p.y_test[rows],
                             truth=p.target_values("test")[rows])
 
 
-def _per_class(run: AuditRun, model, rows: np.ndarray, section: dict) -> None:
+def _per_class(run: AuditRun, model: nn.Module, rows: np.ndarray, section: dict[str, Any]) -> None:
     """Every class's global importance (a multiclass model), on the same rows and baseline."""
     from audit.explain._classes import per_class_importance
     from audit.explain._tabular import _baselines
@@ -187,8 +194,8 @@ def _explain(run: AuditRun) -> None:
             rel = f"explanations/{name}_{key}.npy"
             run.arrays[rel] = value
             section["artifacts"][key] = rel
-        run.explain[name] = section
-        run.progress.note(f"{name}: top features {[g['feature'] for g in section['global_importance'][:3]]}")
+        explained_model = run.explain[name] = ModelExplanation.from_dict(section)
+        run.progress.note(f"{name}: top features {[g.feature for g in explained_model.global_importance[:3]]}")
 
 
 AUDIT_STAGES = (

@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from torch import nn
 
-from audit.runtime.compute import StageTimer
 from audit.choices import TASK_KINDS, TaskKind
-from audit.config import ExplainSection, FairnessSection
+from audit.config import AuditConfig, ExplainSection, FairnessSection
 from audit.data import PreparedData
+from audit.result import IdentifierFinding, ModelExplanation, ModelSummary, Privacy, Slices, TextAudit
+from audit.runtime.compute import StageTimer
 from audit.runtime.progress import Progress
+
+if TYPE_CHECKING:
+    from audit.privacy import DPSettings
 
 __all__ = ["AuditOptions", "AuditRun", "Stage", "run_stages"]
 
@@ -37,36 +41,62 @@ class AuditOptions:
     seed: int = 0
 
 
+def _privacy_section() -> Privacy:
+    # read from {"dp": None}: the record always says whether DP training ran (null: it did not); the audits
+    # that run add their parts after it, each written only when it ran
+    return Privacy.from_dict({"dp": None})
+
+
 @dataclass
 class AuditRun:
-    """The state of one audit: its inputs, the trained models and every section found so far."""
+    """The state of one audit: its inputs, the trained models and every typed section found so far.
+
+    Each stage stores what it found once, as the record's typed section (:mod:`audit.result`); later stages
+    and the record's assembly (:mod:`audit.pipeline._record`) read those sections.
+    """
 
     prepared: PreparedData
     options: AuditOptions
     timer: StageTimer
     progress: Progress
-    config: Any = None  # the AuditConfig for run_audit; None for audit_model
-    dp: Any = None  # the DPSettings every private training uses (None without privacy)
+    config: AuditConfig | None = None  # run_audit's config; None for audit_model
+    dp: DPSettings | None = None  # the settings every private training uses (None without privacy)
     canary_kind: str | None = None
     checkpoint_dir: Path | None = None  # private training checkpoints (run_audit writing a run); None: none
     models: dict[str, nn.Module] = field(default_factory=dict)
-    train_info: dict[str, dict[str, Any]] = field(default_factory=dict)
-    model_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # one per model: how it was trained and its decision threshold (training stages), then its test figures and
+    # checks (the prediction stage)
+    summaries: dict[str, ModelSummary] = field(default_factory=dict)
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     fairness: dict[str, Any] = field(default_factory=dict)
-    privacy: dict[str, Any] = field(default_factory=lambda: {"dp": None})
-    explain: dict[str, Any] = field(default_factory=dict)
-    slices: dict[str, Any] | None = None  # error analysis (audit.slices); None until its stage runs
+    privacy: Privacy = field(default_factory=_privacy_section)
+    identifier_scan: list[IdentifierFinding] | None = None  # the record's data.identifier_scan; None: not run
+    explain: dict[str, ModelExplanation] = field(default_factory=dict)
+    slices: Slices | None = None  # error analysis (audit.slices); None until its stage runs
     task_fairness: dict[str, Any] = field(default_factory=dict)  # multiclass / regression group audits, by model
-    text: dict[str, Any] = field(default_factory=dict)  # text audits, by model
+    text: TextAudit | None = None  # the text audits; None until their stage runs
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
-    # binary models: the decision threshold each model's decisions are taken at (audit.models.decisions.choose_threshold)
-    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def cfg(self) -> AuditConfig:
+        """The config of a ``run_audit`` run, for the stages only ``run_audit`` runs (``audit_model`` has none)."""
+        if self.config is None:
+            raise RuntimeError("this stage reads run_audit's config; an audit_model run has none")
+        return self.config
+
+    @property
+    def dp_settings(self) -> DPSettings:
+        """The DP settings of a run that trains a private model (the private stages run only then)."""
+        if self.dp is None:
+            raise RuntimeError("this stage trains with DP-SGD; the run has no DP settings")
+        return self.dp
 
     def threshold(self, name: str) -> float:
-        """The decision threshold of model ``name`` (0.5 where none was chosen: older paths, audit_model)."""
-        return float(self.thresholds.get(name, {}).get("threshold", 0.5))
+        """The decision threshold of model ``name`` (0.5 where none was chosen: tasks without one)."""
+        summary = self.summaries.get(name)
+        chosen = summary.decision_threshold if summary is not None else None
+        return float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
 
     def class_weights(self) -> np.ndarray | None:
         """The loss's class weights (``training.class_weight``), or None: unweighted, or a regression."""
@@ -85,7 +115,7 @@ class AuditRun:
         """``training.epochs``, with ``"auto"`` resolved for this many training rows."""
         from audit.training import auto_epochs
 
-        t = self.config.training
+        t = self.cfg.training
         return auto_epochs(len(self.prepared.X_train), t.batch_size) if t.epochs == "auto" else int(t.epochs)
 
     def validation(self) -> Any:

@@ -8,11 +8,14 @@ probability of the predicted class), target units for a regression (``y_score`` 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from audit.exceptions import ModelError
 from audit.pipeline._context import AuditRun
+from audit.result import ModelSummary
 
 __all__ = ["predict_and_audit"]
 
@@ -47,14 +50,21 @@ def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.nda
     return frame
 
 
-def _note(run: AuditRun, name: str) -> None:
-    info = run.model_info[name]
-    run.progress.note(f"{name}: {run.prepared.task.progress_text(info)}")
-    for reason in info["degenerate"]["reasons"]:
+def _note(run: AuditRun, name: str, figures: dict[str, Any]) -> None:
+    run.progress.note(f"{name}: {run.prepared.task.progress_text(figures)}")
+    degenerate = run.summaries[name].degenerate
+    for reason in degenerate.reasons if degenerate is not None else []:
         run.progress.note(f"{name}: DEGENERATE: {reason}")
-    problem = info["degenerate"].get("threshold_problem")
-    if problem:
-        run.progress.note(f"{name}: THRESHOLD PROBLEM: {problem}")
+    if degenerate is not None and degenerate.threshold_problem:
+        run.progress.note(f"{name}: THRESHOLD PROBLEM: {degenerate.threshold_problem}")
+
+
+def _summary(trained: ModelSummary | None, figures: dict[str, Any], degenerate: dict[str, Any]) -> ModelSummary:
+    """A model's summary: its test figures, decision threshold and checks first, then how it was trained."""
+    earlier = trained.to_dict() if trained is not None else {}
+    threshold = earlier.pop("decision_threshold", None)
+    return ModelSummary.from_dict({**figures, **({"decision_threshold": threshold} if threshold is not None else {}),
+                                   "degenerate": degenerate, **earlier})
 
 
 def predict_and_audit(run: AuditRun) -> None:
@@ -69,16 +79,13 @@ def predict_and_audit(run: AuditRun) -> None:
         threshold = run.threshold(name)  # binary: chosen on the validation rows (audit.models.decisions)
         pred = task.decide(scores, threshold)
         run.scores[name] = scores
-        run.model_info[name] = {**task.summary(p.y_test, scores, truth=p.target_values("test"), threshold=threshold),
-                                "n_parameters": count_parameters(model), "architecture": repr(model)}
-        if name in run.thresholds:
-            chosen = run.thresholds[name]
-            run.model_info[name]["decision_threshold"] = {"value": chosen["threshold"], **{
-                k: chosen[k] for k in ("rule", "rule_text", "validation", "at_0_5")}}
-        run.model_info[name]["degenerate"] = _degenerate(run, p.y_test, scores, pred, threshold)
+        figures = {**task.summary(p.y_test, scores, truth=p.target_values("test"), threshold=threshold),
+                   "n_parameters": count_parameters(model), "architecture": repr(model)}
+        run.summaries[name] = _summary(run.summaries.get(name), figures,
+                                       _degenerate(run, p.y_test, scores, pred, threshold))
         _group_fairness(run, name, scores, pred)
         run.prediction_frames.append(_prediction_frame(run, name, scores, pred))
-        _note(run, name)
+        _note(run, name, figures)
     if task.kind.has_positive_class and len(p.sensitive_test.columns):  # base rates by group need a positive class
         from audit.fairness import representation_report
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from audit.config import TextSection
 from audit.pipeline._context import AuditRun, Stage
+from audit.result import TextAudit
 
 __all__ = ["TEXT_STAGES"]
 
@@ -25,9 +27,7 @@ _BINARY_ONLY = ("computed for binary text classifiers (a positive score to flip 
                 "{k} classes")
 
 
-def _settings(run: AuditRun) -> Any:
-    from audit.config import TextSection
-
+def _settings(run: AuditRun) -> TextSection:
     return run.config.text if run.config is not None else TextSection()
 
 
@@ -86,8 +86,7 @@ def _text_audits(run: AuditRun) -> None:
     p, t = run.prepared, _settings(run)
     texts = p.raw_test[p.preprocessor.column].fillna("").astype(str).tolist()
     subgroups = _subgroups(mentions(texts, categories=list(t.identity_categories)), len(texts))
-    run.text = {"text_column": p.preprocessor.column, "identity_categories": list(t.identity_categories),
-                "mentions": {name: int(mask.sum()) for name, mask in subgroups.items()}, "models": {}}
+    models: dict[str, dict[str, Any]] = {}
     for name, model in run.models.items():
         entry: dict[str, Any] = {}
         if p.task.kind.has_scores_auc:  # counterfactual flips and identity AUCs need a positive score
@@ -99,7 +98,10 @@ def _text_audits(run: AuditRun) -> None:
             entry["tokens"] = _tokens(run, model)
             top = [row["token"] for row in entry["tokens"]["global"]["top_abs"][:5]]
             run.progress.note(f"{name}: tokens that move the score most {top}")
-        run.text["models"][name] = entry
+        models[name] = entry
+    run.text = TextAudit.from_dict({"text_column": p.preprocessor.column, "identity_categories": list(t.identity_categories),
+                                    "mentions": {name: int(mask.sum()) for name, mask in subgroups.items()},
+                                    "models": models})
 
 
 TEXT_STAGES = (

@@ -28,19 +28,26 @@ import pandas as pd
 import torch
 from torch import nn
 
-from audit.data._text import TextFeatures
-from audit.runtime.compute import StageTimer, compute_section
-from audit.config import DEFAULT_SENSITIVE_QUANTILES, AuditConfig, ExplainSection, FairnessSection
+from audit.config import DEFAULT_SENSITIVE_QUANTILES, AuditConfig, ExplainSection, FairnessSection, GateSpec
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
-from audit.verdict.concerns import find_concerns
-from audit.verdict.gates import evaluate_gates, verdict, verdict_reasons
-from audit.pipeline import AUDIT_STAGES, RUN_STAGES, AuditOptions, AuditRun, checkpoint_folder, count_announced, run_stages
+from audit.data._text import TextFeatures
+from audit.pipeline import (
+    AUDIT_STAGES,
+    RUN_STAGES,
+    AuditOptions,
+    AuditRun,
+    checkpoint_folder,
+    count_announced,
+    run_stages,
+)
+from audit.pipeline._record import assemble, compute_record, config_run, external_run
+from audit.pipeline._training import decision_threshold
 from audit.pipeline.preflight import check_before_training, gate_problems, raise_problems
-from audit.runtime.progress import Progress
-from audit.runtime.provenance import environment
-from audit.result import AuditResult, TaskFairness, TextAudit, to_jsonable
-from audit.tasks import TaskSpec, result_task
 from audit.records.rundir import AUDIT_FILE, RunDirWriter
+from audit.result import AuditResult, CardFiles, ModelSummary, to_jsonable
+from audit.runtime.compute import StageTimer
+from audit.runtime.progress import Progress
+from audit.tasks import TaskSpec
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
 
@@ -85,65 +92,20 @@ def _note_data(run: AuditRun) -> None:
 
 def _check(run: AuditRun, target: Path, write: bool) -> None:
     """The pre-training checks, and where private training may checkpoint."""
-    checked = check_before_training(run.config, run.prepared)
+    checked = check_before_training(run.cfg, run.prepared)
     run.dp, run.canary_kind = checked.dp, checked.canary_kind
     for note in checked.notes:
         run.progress.note(note)
-    if not (write and run.config.privacy.enabled):
+    if not (write and run.cfg.privacy.enabled):
         return
     # Private training checkpoints every epoch beside the runs; the same config re-run after a crash resumes
     # from them (never resetting the accountant), and they are removed once the run is published.
-    folder = checkpoint_folder(target.parent, run.config.fingerprint())
+    folder = checkpoint_folder(target.parent, run.cfg.fingerprint())
     if _checkpoint_busy(folder):
         run.progress.note(f"another run of this config is training with {folder}; this run trains without "
                           "checkpoints (same result; no resume after a crash)")
         return
     run.checkpoint_dir = folder
-
-
-def _model_section(run: AuditRun) -> dict[str, Any]:
-    models = run.model_info
-    if run.config is None:  # audit_model: the caller trained the model; nothing to add
-        return models
-    for name in run.models:
-        models[name].update({"private": name == "private", **run.train_info.get(name, {})})
-        if f"train_{name}" in run.timer.stages:
-            models[name]["train_wall_s"] = run.timer.stages[f"train_{name}"]["wall_s"]
-    return models
-
-
-def _assemble(run: AuditRun, *, run_info: dict[str, Any], compute: dict[str, Any], gates: tuple) -> AuditResult:
-    """The audit record from what the stages found, with its gates evaluated."""
-    data = dict(run.prepared.summary)
-    if "identifier_scan" in run.privacy and run.config is not None:
-        data["identifier_scan"] = run.privacy["identifier_scan"]
-    task = run.prepared.task
-    result = AuditResult(run=run_info, data=data, models=_model_section(run), fairness=run.fairness or None,
-                         privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
-                         task=result_task(task.task, text=run.is_text), input="text" if run.is_text else "table")
-    if run.task_fairness:
-        result.task_fairness = TaskFairness(task=task.task, classes=list(task.classes), models=run.task_fairness)
-    if run.text:
-        result.text = TextAudit.from_dict(run.text)
-    result.gates = evaluate_gates(list(gates), result)
-    result.verdict = verdict(result.gates)
-    result.verdict_reasons = verdict_reasons(result.gates)
-    result.concerns = find_concerns(result)
-    return result
-
-
-def _run_info(config: AuditConfig, created: _dt.datetime, data_hashes: dict[str, str]) -> dict[str, Any]:
-    return {
-        "name": config.name,
-        "created_at": created.isoformat(timespec="seconds"),
-        "seed": config.training.seed,
-        "config": config.to_dict(),
-        "config_sha256": config.fingerprint(),
-        "config_file_sha256": file_sha256(config.source_path) if config.source_path else None,
-        "data_sha256": data_hashes,
-        "environment": environment(),
-        "card": config.to_dict()["card"],
-    }
 
 
 def _remove_checkpoints(folder: Path | None) -> None:
@@ -189,7 +151,9 @@ def run_audit(
     progress = progress or Progress(total=0, enabled=False)
     created = _dt.datetime.now(_dt.timezone.utc)
     target = Path(out) if out is not None else Path(runs_root) / f"{config.name}-{created:%Y%m%dT%H%M%SZ}"
-    run = AuditRun(prepared=None, options=_options(config), timer=StageTimer(), progress=progress, config=config)
+    # the data is read by the first counted step; the stages that apply are known from the config before it
+    run = AuditRun(prepared=None, options=_options(config), timer=StageTimer(), progress=progress,  # type: ignore[arg-type]
+                   config=config)
     progress.total = 2 + count_announced(RUN_STAGES, run) + write  # prepare, check, the stages, write
     with progress.stage("load and prepare data"), run.timer.stage("prepare_data"):
         run.prepared, data_hashes = prepare_data(config)
@@ -197,10 +161,9 @@ def run_audit(
     with progress.stage("check settings before training"):
         _check(run, target, write)
     run_stages(RUN_STAGES, run)
-    compute = compute_section(run.timer, run.models, n_features=run.prepared.X_train.shape[1], train_info=run.train_info,
-                              n_train=len(run.prepared.X_train), power_watts=config.compute.power_watts,
-                              carbon_intensity_g_per_kwh=config.compute.carbon_intensity_g_per_kwh)
-    result = _assemble(run, run_info=_run_info(config, created, data_hashes), compute=compute, gates=config.gates)
+    compute = compute_record(run, power_watts=config.compute.power_watts,
+                             carbon_intensity_g_per_kwh=config.compute.carbon_intensity_g_per_kwh)
+    result = assemble(run, run_info=config_run(config, created, data_hashes), compute=compute, gates=config.gates)
     if not write:
         return RunOutcome(result=result, run_dir=None, cards={})
     with progress.stage(f"write run directory {target}"):
@@ -230,6 +193,7 @@ def write_run(
     target = Path(target)
     with RunDirWriter(target) as w:
         root = w.path
+        assert root is not None  # set on entering the writer
         (root / "models").mkdir()
         weights = {}
         for name, model in models.items():
@@ -250,7 +214,7 @@ def write_run(
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             np.save(root / rel, np.asarray(arr), allow_pickle=False)
         files = {fmt: name for r in found for fmt, name in r.files.items()}
-        result.artifacts.cards = dict(files)
+        result.artifacts.cards = CardFiles.from_dict(files)
         result_dict = result.to_dict()
         w.write_json(AUDIT_FILE, result_dict)
         for r in found:
@@ -275,7 +239,7 @@ def audit_model(
     fairness: FairnessSection | None = None,
     explain: ExplainSection | None = None,
     membership_inference: bool = True,
-    gates: tuple = (),
+    gates: Sequence[GateSpec] = (),
     seed: int = 0,
     out: str | Path | None = None,
     progress: Progress | None = None,
@@ -342,17 +306,15 @@ def audit_model(
     if spec.kind.has_threshold:
         from audit.models.decisions import choose_threshold
 
-        run.thresholds["reference"] = choose_threshold([], [], rule=threshold)  # given by the caller: fixed
+        chosen = choose_threshold(np.zeros(0), np.zeros(0), rule=threshold)  # given by the caller: fixed
+        run.summaries["reference"] = ModelSummary.from_dict({})  # test figures and checks: the prediction stage
+        run.summaries["reference"].decision_threshold = decision_threshold(chosen)
     run.progress.total = count_announced(AUDIT_STAGES, run)
     for note in prepared.notes:
         run.progress.note(note)
     run_stages(AUDIT_STAGES, run)
-    compute = compute_section(run.timer, run.models, n_features=prepared.X_test.shape[1], train_info={},
-                              n_train=len(prepared.X_train), power_watts=_DEFAULT_POWER_WATTS,
-                              carbon_intensity_g_per_kwh=_DEFAULT_CARBON)
-    run_info = {"name": name, "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "seed": seed,
-                "config": None, "environment": environment(), "card": {}}
-    result = _assemble(run, run_info=run_info, compute=compute, gates=tuple(gates))
+    compute = compute_record(run, power_watts=_DEFAULT_POWER_WATTS, carbon_intensity_g_per_kwh=_DEFAULT_CARBON)
+    result = assemble(run, run_info=external_run(name, seed), compute=compute, gates=tuple(gates))
     if out is not None:
         write_run(result, out, models=run.models, predictions=run.predictions, arrays=run.arrays,
                   preprocessor=preprocessor if isinstance(preprocessor, TabularPreprocessor) else None)

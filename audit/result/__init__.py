@@ -38,7 +38,9 @@ from audit.result._fairness import (
     MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
 )  # fmt: skip
 from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
-from audit.result._privacy import Attack, CanaryAudit, DPTraining, MembershipInference, Privacy, RocCurve, UtilityPoint
+from audit.result._privacy import (
+    Attack, CanaryAudit, DPTraining, LowFprPoint, MembershipInference, Privacy, PrivacyStatement, RocCurve, UtilityPoint,
+)  # fmt: skip
 from audit.result._tasks import (
     TaskDisparity, TaskFairness, TaskFairnessBlock, TaskModelFairness, TextAudit, TextModelAudit,
 )  # fmt: skip
@@ -53,9 +55,10 @@ __all__ = [
     "CanaryAudit", "Card", "CardFiles", "Compute", "Concern", "ConcernSeverity", "ConfidenceSettings", "Contribution",
     "ConvergenceDelta", "Count", "DPTraining", "Data", "DecisionThreshold", "Degeneracy", "DeletionCurve", "Energy", "Environment",
     "Example", "ExcludedColumn", "Fairness", "FairnessBlock", "Faithfulness", "FeatureImportance", "FourFifthsRule",
-    "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature",
+    "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature", "LowFprPoint",
     "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
-    "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "Probability", "Proxy",
+    "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "PrivacyStatement",
+    "Probability", "Proxy",
     "RandomizationTest", "RelPath", "Representation", "RocCurve", "Run", "Schema", "Screening", "Section", "SensitiveBinning", "Severity",
     "Sha256", "Stage", "Task", "TrainTestDuplicates", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
@@ -167,6 +170,27 @@ class AuditResult(Section):
     def is_text(self) -> bool:
         """Whether the audited model reads texts."""
         return self.input_kind == "text"
+
+    @property
+    def identifier_findings(self) -> list[IdentifierFinding] | None:
+        """The identifier scan's findings (columns that look like direct identifiers); None when it did not run.
+
+        The record keeps them in ``data.identifier_scan``; records written before 2.0 by ``audit_model`` kept them
+        only in ``privacy.identifier_scan`` (which ``run_audit`` repeated), read when the data section has none.
+
+        Examples
+        --------
+        >>> old = AuditResult.from_dict({"schema_version": "1.3", "run": {}, "data": {}, "models": {},
+        ...                              "privacy": {"identifier_scan": [{"column": "email", "kind": "email"}]}})
+        >>> [f.column for f in old.identifier_findings]
+        ['email']
+        >>> AuditResult(run={"name": "r", "created_at": "2024-01-01T00:00"}, data={"identifier_scan": []},
+        ...             models={}).identifier_findings
+        []
+        """
+        if self.data.identifier_scan is not None:
+            return self.data.identifier_scan
+        return self.privacy.identifier_scan if self.privacy is not None else None
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """Serialise to a JSON string; refuses NaN (there is none after :func:`to_jsonable`)."""

@@ -1,4 +1,4 @@
-"""The privacy section: DP training, membership inference, canary audit, identifier scan, utility curve.
+"""The privacy section: DP training, membership inference, canary audit, utility curve, the run's privacy statement.
 
 Examples
 --------
@@ -119,7 +119,8 @@ class NonmemberCleaning(Section):
 
     rule: str | None = field(default=None, metadata=doc("the selection rule, in words"))
     heldout_rows: Count | None = field(default=None, metadata=doc("held-out rows before cleaning"))
-    exact_duplicates_removed: Count | None = field(default=None, metadata=doc("held-out rows whose encoded features equal a training row's"))
+    exact_duplicates_removed: Count | None = field(default=None, metadata=doc(
+        "held-out rows whose encoded features equal a training row's"))
     near_duplicates_removed: Count | None = field(default=None, metadata=doc("held-out rows equal to a training row after rounding"))
     heldout_repeats_removed: Count | None = field(default=None, metadata=doc(
         "held-out rows repeating another held-out row (but no training row)"))
@@ -212,7 +213,8 @@ class UtilityPoint(Section):
     by_group_accuracy: dict[str, dict[str, float | None]] = field(default_factory=dict, metadata=doc("feature → group → accuracy"))
     demographic_parity_difference: dict[str, float | None] = field(default_factory=dict, metadata=doc("feature → DP difference"))
     equalized_odds_difference: dict[str, float | None] = field(default_factory=dict, metadata=doc("feature → EO difference"))
-    accuracy_drop_by_group: dict[str, dict[str, float | None]] = field(default_factory=dict, metadata=doc("feature → group → accuracy lost to DP"))
+    accuracy_drop_by_group: dict[str, dict[str, float | None]] = field(default_factory=dict, metadata=doc(
+        "feature → group → accuracy lost to DP"))
     source: str | None = field(default=None, metadata=doc("where the point's model came from (the audited private model, "
                                                           "or trained for the curve; the non-private point is not the reference model)"))
     threshold: float | None = field(default=None, metadata=doc(
@@ -266,6 +268,8 @@ class Privacy(Section):
     dp: DPTraining | None = field(default=None, metadata=doc("DP training; null when privacy is off"))
     membership_inference: dict[str, MembershipInference] = field(default_factory=dict, metadata=doc("model → attacks"))
     canary_audit: CanaryAudit | None = field(default=None, metadata=doc("canary audit; absent when not run"))
-    identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc("identifier-scan findings; null when not run"))
+    identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc(
+        "records before 2.0 only (kept as read): the identifier scan, now written once in data.identifier_scan "
+        "(read AuditResult.identifier_findings)"))
     utility_curve: list[UtilityPoint] = field(default_factory=list, metadata=doc("privacy–utility curve"))
     statement: PrivacyStatement | None = field(default=None, metadata=doc("what the run directory promises; absent in older records"))

@@ -62,7 +62,8 @@ class Run(Section):
     config_sha256: Sha256 | None = field(default=None, metadata=doc("sha256 of the normalised config"))
     config_file_sha256: Sha256 | None = field(default=None, metadata=doc("sha256 of the config file's bytes"))
     data_sha256: dict[str, Sha256] = field(default_factory=dict, metadata=doc("data file → sha256"))
-    weights_sha256: dict[str, Sha256] = field(default_factory=dict, metadata=doc("model → sha256 of its saved weights (set by the run writer)"))
+    weights_sha256: dict[str, Sha256] = field(default_factory=dict, metadata=doc(
+        "model → sha256 of its saved weights (set by the run writer)"))
     environment: Environment | None = field(default=None, metadata=doc("Python, platform, library versions, git commit"))
     card: Card | None = field(default=None, metadata=doc("model-card text from the config"))
 
@@ -185,7 +186,9 @@ class Data(Section):
     text_column: str | None = field(default=None, metadata=doc("the column of texts a text classifier reads"))
     text: dict[str, Any] = field(default_factory=dict, metadata=doc(
         "text preparation: vocabulary size, maximum length, tokens per text, share of unknown tokens"))
-    identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc("identifier-scan findings; null when not run"))
+    identifier_scan: list[IdentifierFinding] | None = field(default=None, metadata=doc(
+        "identifier-scan findings of the training rows (run_audit and audit_model alike; records before 2.0 of "
+        "audit_model: privacy.identifier_scan); null when not run"))
     screening: Screening | None = field(default=None, metadata=doc("data screening before encoding; null when not run"))
     train_test_duplicates: TrainTestDuplicates | None = field(default=None, metadata=doc(
         "test rows duplicating a training row; null when not counted"))

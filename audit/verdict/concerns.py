@@ -365,7 +365,7 @@ def _data(r: AuditResult) -> list[Concern]:
     for leak in screening.leakage if screening is not None else []:
         out.append(Concern(kind="leakage", severity="critical", title=f"Column {leak.column} leaks the target",
                            detail=f"Single-feature ROC AUC {leak.auc}.", where="audit.json data.screening"))
-    scan = r.data.identifier_scan or (r.privacy.identifier_scan if r.privacy is not None else None) or []
+    scan = r.identifier_findings or []
     inputs = [f for f in scan if f.status == "feature"]
     if inputs:
         out.append(Concern(

@@ -62,11 +62,13 @@ def _utility(priv: Privacy) -> None:
     finite = pd.DataFrame([{"ε": p.epsilon, "accuracy": p.accuracy} for p in curve if p.epsilon is not None])
     nonpriv = [p.accuracy for p in curve if p.epsilon is None]
     if not finite.empty:
-        utility = charts.lines(finite, x="ε", y="accuracy", title="Test accuracy against ε (dashed: non-private with the DP settings, not the reference model)")
+        utility = charts.lines(finite, x="ε", y="accuracy",
+                               title="Test accuracy against ε (dashed: non-private with the DP settings, not the reference model)")
         if nonpriv and nonpriv[0] is not None:
             import altair as alt
 
-            utility = utility + alt.Chart(pd.DataFrame({"accuracy": [nonpriv[0]]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="accuracy:Q")
+            rule = alt.Chart(pd.DataFrame({"accuracy": [nonpriv[0]]})).mark_rule(strokeDash=[4, 4], color="gray")
+            utility = utility + rule.encode(y="accuracy:Q")
         chart(utility)
     rows = []
     for p in curve:
@@ -125,13 +127,14 @@ def _attack_rows(mia: dict[str, MembershipInference]) -> tuple[list, list, list]
                          "TPR at 0.1% FPR": _low_fpr_cell(a.low_fpr, 0.001, a.tpr_at_01pct_fpr), "advantage": a.advantage,
                          "members": res.n_members, "non-members": res.n_nonmembers})
             roc = a.roc
-            fpr, tpr = (roc.fpr, roc.tpr) if roc is not None else ([], [])
-            if fpr and len(fpr) == len(tpr):
-                curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))
-                if len(roc.tpr_lower) == len(fpr) == len(roc.tpr_upper):
-                    fps = roc.false_positives if len(roc.false_positives) == len(fpr) else [None] * len(fpr)
-                    log_curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "lower": roc.tpr_lower, "upper": roc.tpr_upper,
-                                                    "false_positives": fps, "curve": f"{model} · {attack}"}))
+            if roc is None or not roc.fpr or len(roc.fpr) != len(roc.tpr):
+                continue
+            fpr, tpr = roc.fpr, roc.tpr
+            curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))
+            if len(roc.tpr_lower) == len(fpr) == len(roc.tpr_upper):
+                fps = roc.false_positives if len(roc.false_positives) == len(fpr) else [None] * len(fpr)
+                log_curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "lower": roc.tpr_lower, "upper": roc.tpr_upper,
+                                                "false_positives": fps, "curve": f"{model} · {attack}"}))
     return curves, log_curves, rows
 
 
@@ -172,7 +175,7 @@ def _membership(priv: Privacy) -> None:
     elif curves:
         chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
     with right:
-        table(pd.DataFrame(rows), formats={k: "%.4f" for k in ("AUC", "advantage")})
+        table(pd.DataFrame(rows), formats=dict.fromkeys(("AUC", "advantage"), "%.4f"))
         threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)
                               for res in mia.values() for a in res.attacks.values())
         st.caption(("TPRs with 95% intervals that include the uncertainty of the threshold (estimated from the non-members) "
@@ -211,7 +214,7 @@ def _statement(priv: Privacy) -> None:
 def _canary_bound(canary: CanaryAudit, claimed: float | None) -> None:
     """The measured lower bound against the claimed ε, and the f-DP analysis."""
     lb = canary.epsilon_lower_bound
-    if isinstance(lb, (int, float)) and isinstance(claimed, (int, float)):
+    if lb is not None and claimed is not None:
         if lb > claimed:
             st.error("The measured lower bound exceeds the claimed ε: the DP implementation or accounting is broken.")
         else:
@@ -237,12 +240,12 @@ def _canary(priv: Privacy, dp: DPTraining | None) -> None:
         return
     claimed = canary.epsilon_accountant if canary.has("epsilon_accountant") else (dp.epsilon_spent if dp is not None else None)
     ratio = canary.score_noise_ratio
-    c = st.columns(4 if isinstance(ratio, (int, float)) else 3)
+    c = st.columns(4 if ratio is not None else 3)
     c[0].metric("ε lower bound (measured)", fmt(canary.epsilon_lower_bound),
                 help=f"At confidence {fmt(canary.confidence)}: the training provably leaks at least this much.")
     c[1].metric("ε claimed (accountant)", fmt(claimed))
     c[2].metric("guesses correct", f"{fmt(canary.n_correct)} / {fmt(canary.n_guesses)}")
-    if isinstance(ratio, (int, float)):
+    if ratio is not None:
         c[3].metric("released noise / claimed", fmt(ratio),
                     help="Spread of the excluded canaries' scores (pure DP noise) over the spread the accountant's "
                          "noise multiplier implies. About 1 for a correct implementation.")
@@ -252,12 +255,10 @@ def _canary(priv: Privacy, dp: DPTraining | None) -> None:
     _canary_bound(canary, claimed)
 
 
-def _identifier_scan(r: AuditResult, priv: Privacy) -> None:
+def _identifier_scan(r: AuditResult) -> None:
     """Columns of the input data that look like direct identifiers."""
     st.subheader("Identifier scan of the input data")
-    scan = priv.identifier_scan
-    if scan is None:
-        scan = r.data.identifier_scan
+    scan = r.identifier_findings
     if scan is None:
         not_run("Identifier scan")
     elif not scan:
@@ -280,7 +281,7 @@ def render() -> None:
     _membership(priv)
     _statement(priv)
     _canary(priv, priv.dp)
-    _identifier_scan(r, priv)
+    _identifier_scan(r)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)

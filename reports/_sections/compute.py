@@ -14,7 +14,6 @@ from typing import Any
 
 from audit.result import Energy
 from reports._plain import not_run as _not_run
-from reports._plain import number as _num
 from reports._plain import text as _text
 from reports._sections.context import CardContext
 from reports._sections.context import given as _given
@@ -29,13 +28,13 @@ def compute(ctx: CardContext) -> dict[str, Any]:
     c = result.compute
     if c is None or not _given(c):
         return {**_not_run("compute accounting not available"), "stages": [], "models": []}
-    stages = [{"stage": str(k), "wall_s": _num(v.wall_s), "cpu_s": _num(v.cpu_s), "energy_kwh": _num(v.energy_kwh),
-               "co2_kg": _num(v.co2_kg), "energy_measured": v.energy_measured is True}
+    stages = [{"stage": str(k), "wall_s": v.wall_s, "cpu_s": v.cpu_s, "energy_kwh": v.energy_kwh,
+               "co2_kg": v.co2_kg, "energy_measured": v.energy_measured is True}
               for k, v in c.stages.items()]  # fmt: skip
     models = []
     for name in [n for n in ctx.model_names if n in c.models] + [n for n in c.models if n not in result.models]:
         m = c.models[name]
-        models.append({"model": name, **{k: _num(getattr(m, k)) for k in (
+        models.append({"model": name, **{k: getattr(m, k) for k in (
             "n_parameters", "flops_per_example", "training_flops_per_example", "training_flops_estimate",
             "train_wall_s", "train_cpu_s", "energy_kwh", "co2_kg")}, "energy_basis": _text(m.energy_basis),
             "training_flops_basis": _text(m.training_flops_basis)})  # fmt: skip
@@ -53,9 +52,9 @@ def compute(ctx: CardContext) -> dict[str, Any]:
         "stages": stages,
         "models": models,
         "private_vs_reference": comparison,
-        "total_wall_s": _num(c.total_wall_s),
-        "peak_memory_mb": _num(c.peak_memory_mb),
-        "total": {"energy_kwh": _num(total.energy_kwh), "co2_kg": _num(total.co2_kg),
+        "total_wall_s": c.total_wall_s,
+        "peak_memory_mb": c.peak_memory_mb,
+        "total": {"energy_kwh": total.energy_kwh, "co2_kg": total.co2_kg,
                   "energy_measured": total.energy_measured is True, "energy_basis": _text(total.energy_basis),
                   "co2_basis": _text(total.co2_basis)},
         "assumptions": _plain(c.assumptions),

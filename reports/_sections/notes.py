@@ -24,10 +24,8 @@ _AUC_FAMILIES = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
 
 
 def identifier_scan(ctx: CardContext) -> list[IdentifierFinding]:
-    """The columns that look like direct identifiers (the data section's scan, else the privacy section's)."""
-    result = ctx.result
-    privacy_scan = result.privacy.identifier_scan if result.privacy is not None else None
-    return result.data.identifier_scan or privacy_scan or []
+    """The columns that look like direct identifiers (:attr:`audit.result.AuditResult.identifier_findings`)."""
+    return ctx.result.identifier_findings or []
 
 
 def ethical_considerations(ctx: CardContext) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.result import Privacy
+from audit.result import LowFprPoint, Privacy
 from reports._plain import not_run as _not_run
-from reports._plain import number as _num
 from reports._sections.context import CardContext
 from reports._sections.context import given as _given
 from reports._sections.context import plain as _plain
@@ -26,30 +25,33 @@ def privacy(ctx: CardContext) -> dict[str, Any]:
     """What protects the training rows: the DP guarantee, the empirical checks of it, and identifier-like columns."""
     result = ctx.result
     p = result.privacy or Privacy()
-    scan = (p.identifier_scan if result.privacy is not None else None) or result.data.identifier_scan or []
+    found = result.identifier_findings
+    scan = found or []
     mia = []
     for model in ctx.model_names + [m for m in p.membership_inference if m not in result.models]:
         block = p.membership_inference.get(model)
-        for attack, a in (block.attacks if block is not None else {}).items():
+        if block is None:
+            continue
+        for attack, a in block.attacks.items():
             roc = a.roc
             mia.append({
-                "model": model, "attack": str(attack), "n_members": _num(block.n_members),
-                "n_nonmembers": _num(block.n_nonmembers), "auc": _num(a.auc),
-                "tpr_at_1pct_fpr": _num(a.tpr_at_1pct_fpr), "tpr_at_0.1pct_fpr": _num(a.tpr_at_01pct_fpr),
-                "advantage": _num(a.advantage),
+                "model": model, "attack": str(attack), "n_members": block.n_members,
+                "n_nonmembers": block.n_nonmembers, "auc": a.auc,
+                "tpr_at_1pct_fpr": a.tpr_at_1pct_fpr, "tpr_at_0.1pct_fpr": a.tpr_at_01pct_fpr,
+                "advantage": a.advantage,
                 "low_fpr": [_low_fpr(pt) for pt in a.low_fpr],
                 "tpr_at_1pct_fpr_text": _low_fpr_text(a.low_fpr, 0.01, a.tpr_at_1pct_fpr),
                 "tpr_at_0.1pct_fpr_text": _low_fpr_text(a.low_fpr, 0.001, a.tpr_at_01pct_fpr),
-                "roc": {"fpr": [_num(v) for v in roc.fpr], "tpr": [_num(v) for v in roc.tpr]} if roc is not None and _given(roc) else None,
+                "roc": {"fpr": list(roc.fpr), "tpr": list(roc.tpr)} if roc is not None and _given(roc) else None,
             })  # fmt: skip
     canary = p.canary_audit
     curve = []
     for row in p.utility_curve:
         curve.append({
-            "epsilon": _num(row.epsilon),
-            "accuracy": _num(row.accuracy),
-            "demographic_parity_difference": {str(k): _num(v) for k, v in row.demographic_parity_difference.items()},
-            "equalized_odds_difference": {str(k): _num(v) for k, v in row.equalized_odds_difference.items()},
+            "epsilon": row.epsilon,
+            "accuracy": row.accuracy,
+            "demographic_parity_difference": dict(row.demographic_parity_difference),
+            "equalized_odds_difference": dict(row.equalized_odds_difference),
             "by_group_accuracy": _plain(row.by_group_accuracy),
         })  # fmt: skip
     if not _given(result.privacy):
@@ -62,7 +64,7 @@ def privacy(ctx: CardContext) -> dict[str, Any]:
             "epsilon_target", "epsilon_spent", "delta", "delta_rule", "accountant", "max_grad_norm", "noise_multiplier",
             "sample_rate", "epochs", "batch_size", "learning_rate", "optimizer", "poisson_sampling", "grad_sample_mode",
             "n_train", "steps", "module_fixes", "resumed_from_epoch", "secure_rng")}  # fmt: skip
-        dp_out["epsilon_history"] = [_num(v) for v in p.dp.epsilon_history]
+        dp_out["epsilon_history"] = list(p.dp.epsilon_history)
     return {
         "status": "ok",
         "dp": dp_out,
@@ -73,18 +75,18 @@ def privacy(ctx: CardContext) -> dict[str, Any]:
         "statement": _statement(p),
         "canary_audit": _plain(canary) if canary is not None and _given(canary) else None,
         "identifier_scan": [_plain(s) for s in scan],
-        "identifier_scan_run": p.has("identifier_scan") or result.data.has("identifier_scan"),
+        "identifier_scan_run": found is not None,
         "utility_curve": curve,
     }
 
 
-def _low_fpr(pt: Any) -> dict[str, Any]:
-    return {"target_fpr": _num(pt.target_fpr), "tpr": _num(pt.tpr), "tpr_ci": _plain(pt.tpr_ci),
-            "false_positives": _num(pt.false_positives), "false_positive_allowance": _num(pt.false_positive_allowance),
-            "n_nonmembers": _num(pt.n_nonmembers), "not_reported": pt.not_reported}
+def _low_fpr(pt: LowFprPoint) -> dict[str, Any]:
+    return {"target_fpr": pt.target_fpr, "tpr": pt.tpr, "tpr_ci": _plain(pt.tpr_ci),
+            "false_positives": pt.false_positives, "false_positive_allowance": pt.false_positive_allowance,
+            "n_nonmembers": pt.n_nonmembers, "not_reported": pt.not_reported}
 
 
-def _low_fpr_text(points: list, target: float, legacy: Any) -> str | None:
+def _low_fpr_text(points: list[LowFprPoint], target: float, legacy: float | None) -> str | None:
     """``0.021 [0.017, 0.025], 50 FP`` or ``not reported (5 FP allowed, 20 needed)``; older records: the bare value."""
     pt = next((q for q in points if q.target_fpr is not None and abs(q.target_fpr - target) < 1e-12), None)
     if pt is None:
