@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.result import Card, Environment
+from audit.result import Card, Environment, ModelSummary
 from reports._plain import number as _num
 from reports._plain import text as _text
 from reports._sections.context import CardContext
@@ -32,12 +32,12 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
             "name": name,
             "private": bool(m.private) if m.has("private") else name == "private",
             "architecture": _text(m.architecture),
-            "n_parameters": _num(m.n_parameters),
-            "epochs": _num(m.epochs),
-            "batch_size": _num(m.batch_size),
-            "learning_rate": _num(m.learning_rate),
+            "n_parameters": m.n_parameters,
+            "epochs": m.epochs,
+            "batch_size": m.batch_size,
+            "learning_rate": m.learning_rate,
             "optimizer": _text(m.optimizer),
-            "train_wall_s": _num(m.train_wall_s),
+            "train_wall_s": m.train_wall_s,
             "decision": _decision_text(m),
             "training_note": _training_note(m),
         })  # fmt: skip
@@ -50,7 +50,7 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
         "task": _text(result.task) or ctx.kind.result_task,
         "authors": [str(a) for a in card.authors],
         "license": _text(card.license),
-        "seed": _num(run.seed),
+        "seed": run.seed,
         "models": models,
         "provenance": {
             "schema_version": _text(result.schema_version),  # build_card_data shows the version the record states
@@ -66,10 +66,10 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
     }
 
 
-def _decision_text(m: Any) -> str | None:
+def _decision_text(m: ModelSummary) -> str | None:
     """How a model with a decision threshold turns scores into decisions: the threshold, the rule, the validation rows."""
     chosen = m.decision_threshold
-    if chosen is None or _num(chosen.value) is None:
+    if chosen is None or chosen.value is None:
         return None
     text = f"decides positive at score ≥ {chosen.value:.3f}"
     if chosen.rule == "fixed":
@@ -85,7 +85,7 @@ def _decision_text(m: Any) -> str | None:
     return text
 
 
-def _training_note(m: Any) -> str | None:
+def _training_note(m: ModelSummary) -> str | None:
     """Class weights and early stopping, when the model had them."""
     parts = []
     if m.class_weights:
@@ -105,5 +105,6 @@ def intended_use(ctx: CardContext) -> dict[str, Any]:
         "status": "ok",
         "primary": _text(card.intended_use),
         "out_of_scope": out_list,
-        "note": None if _text(card.intended_use) else "The config gives no intended use ([card] intended_use); say who may use this model, for what.",
+        "note": None if _text(card.intended_use) else ("The config gives no intended use ([card] intended_use); say who may "
+                                                         "use this model, for what."),
     }

@@ -88,39 +88,39 @@ def explainability(ctx: CardContext) -> dict[str, Any]:
         for feature, r in x.group_reliance.items():
             reliance.append({
                 "sensitive_feature": str(feature),
-                "sensitive_feature_share": _num(r.sensitive_feature_share),
-                "proxies": [{"feature": str(p.feature), "proxy_auc": _num(p.proxy_auc),
-                             "mutual_information": _num(p.mutual_information),
-                             "importance": _num(p.importance)} for p in r.proxies][:8],
+                "sensitive_feature_share": r.sensitive_feature_share,
+                "proxies": [{"feature": str(p.feature), "proxy_auc": p.proxy_auc,
+                             "mutual_information": p.mutual_information,
+                             "importance": p.importance} for p in r.proxies][:8],
             })  # fmt: skip
         examples = []
         for e in x.examples[:6]:
-            contribs = sorted(e.contributions, key=lambda c: -abs(_num(c.attribution) or 0.0))[:5]
+            contribs = sorted(e.contributions, key=lambda c: -abs(c.attribution or 0.0))[:5]
             y_true = round(e.y_true, 3) if isinstance(e.y_true, float) else _plain(e.y_true)  # a regression's target
             examples.append({"row": _plain(e.row), "kind": _text(e.kind), "y_true": y_true,
-                             "y_score": _num(e.y_score),
+                             "y_score": e.y_score,
                              "contributions": [{"feature": str(c.feature), "value": _plain(c.value),
-                                                "attribution": _num(c.attribution)} for c in contribs]})
+                                                "attribution": c.attribution} for c in contribs]})
         models.append({
             "model": model,
             "method": _text(x.method) or (", ".join(map(str, x.methods)) if x.methods is not None else None),
             "baseline": _baseline_text(x),
-            "n_rows": _num(x.n_rows) if x.n_rows is not None else _num(x.n_images),
+            "n_rows": x.n_rows if x.n_rows is not None else x.n_images,
             "test_rows": _text(x.test_rows),
-            "global_importance": [{"feature": str(g.feature), "mean_abs": _num(g.mean_abs), "ci": _ci(g.ci),
-                                   "mean_signed": _num(g.mean_signed)} for g in x.global_importance],
+            "global_importance": [{"feature": str(g.feature), "mean_abs": g.mean_abs, "ci": _ci(g.ci),
+                                   "mean_signed": g.mean_signed} for g in x.global_importance],
             "faithfulness": {
-                "convergence_delta_mean_abs": _num(conv.mean_abs),
-                "convergence_delta_max_abs": _num(conv.max_abs),
-                "convergence_tolerance": _num(conv.tolerance),
+                "convergence_delta_mean_abs": conv.mean_abs,
+                "convergence_delta_max_abs": conv.max_abs,
+                "convergence_tolerance": conv.tolerance,
                 "convergence_warning": conv.warning,
                 "infidelity": _score(faith.infidelity, faith.extra.get("infidelity")),
                 "sensitivity_max": _score(faith.sensitivity_max, faith.extra.get("sensitivity_max")),
-                "randomization_spearman": _num(rand.spearman),
-                "randomization_threshold": _num(rand.threshold),
+                "randomization_spearman": rand.spearman,
+                "randomization_threshold": rand.threshold,
                 "randomization_flagged": rand.flagged,
-                "deletion_curve": {"k": [_num(v) for v in deletion.k], "top": [_num(v) for v in deletion.top],
-                                   "random": [_num(v) for v in deletion.random]} if deletion is not None and _given(deletion) else None,
+                "deletion_curve": {"k": list(deletion.k), "top": list(deletion.top), "random": list(deletion.random)}
+                if deletion is not None and _given(deletion) else None,
             },
             "group_reliance": reliance,
             "examples": examples,
@@ -137,29 +137,16 @@ def explainability(ctx: CardContext) -> dict[str, Any]:
     return {"status": "ok", "models": models}
 
 
-def _plain_rows(x: Any) -> Any:
-    """Typed sections (a later schema may type these rows) as plain dicts."""
-    if hasattr(x, "to_dict"):
-        return x.to_dict()
-    if isinstance(x, dict):
-        return {k: _plain_rows(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_plain_rows(v) for v in x]
-    return x
-
-
 def _explained_output(src: ModelExplanation) -> dict[str, Any]:
     """Which output was explained, and each class's top features (a model of several classes)."""
-    def field(name: str) -> Any:  # typed in a later schema, kept in extra by this one
-        value = getattr(src, name, None)
-        return value if value is not None else src.extra.get(name)
-
     per_class = []
-    for cls, rows in _dict(_plain_rows(field("per_class_importance"))).items():
-        top = sorted(map(_dict, rows if isinstance(rows, list) else []), key=lambda r: -(_num(r.get("mean_abs")) or 0.0))[:5]
-        per_class.append({"class": str(cls), "top": [{"feature": str(r.get("feature")), "mean_abs": _num(r.get("mean_abs")),
-                                                      "mean_signed": _num(r.get("mean_signed"))} for r in top]})
-    return {"target_description": _text(field("target_description")), "explained_class": _text(field("explained_class")),
+    for cls, rows in src.per_class_importance.items():
+        top = sorted(rows, key=lambda r: -(r.mean_abs or 0.0))[:5]
+        per_class.append({"class": str(cls), "top": [{"feature": str(r.feature), "mean_abs": r.mean_abs,
+                                                      "mean_signed": r.mean_signed} for r in top]})
+    # a class label that is a number is not the str the field declares: the record keeps it in extra
+    explained = src.explained_class if src.explained_class is not None else src.extra.get("explained_class")
+    return {"target_description": _text(src.target_description), "explained_class": _text(explained),
             "per_class_importance": per_class}
 
 
