@@ -96,13 +96,12 @@ class TaskKind(NamedTuple):
     """What a kind of target allows, declared once (the audit.tasks classes, the config checks and the readers
     all read it; readers get it without importing the training code).
 
-    ``result_task`` is the ``AuditResult.task`` of a table audit of this kind; ``fairness_section`` the record
-    section its group report goes to; the flags say which settings and audits apply.
+    ``result_task`` is the ``AuditResult.task`` of a table audit of this kind (every kind's group report goes to
+    the record's ``fairness`` section); the flags say which settings and audits apply.
     """
 
     name: str
     result_task: str
-    fairness_section: str
     classifier: bool = False  # predicts a class: class weights, accuracy, a ranking to stop early on
     has_positive_class: bool = False  # data.positive_label is required (and refused otherwise)
     has_threshold: bool = False  # a decision threshold on a positive score (training.threshold)
@@ -119,13 +118,13 @@ class TaskKind(NamedTuple):
 
 #: Every config task and what it allows (one source: audit.tasks, the config checks, cards and dashboard read it).
 TASK_KINDS: dict[str, TaskKind] = {
-    "binary": TaskKind("binary", "binary-classification", "fairness", classifier=True, has_positive_class=True,
+    "binary": TaskKind("binary", "binary-classification", classifier=True, has_positive_class=True,
                        has_threshold=True,
                        has_scores_auc=True, texts=True, utility_curve=True, mitigation=True, input_canaries=True,
                        disparities_over_all_groups=True, score_command=True, slices=True),
-    "multiclass": TaskKind("multiclass", "multiclass-classification", "task_fairness", classifier=True, has_classes=True,
+    "multiclass": TaskKind("multiclass", "multiclass-classification", classifier=True, has_classes=True,
                            texts=True, input_canaries=True, slices=True),
-    "regression": TaskKind("regression", "regression", "task_fairness"),
+    "regression": TaskKind("regression", "regression"),
 }
 assert tuple(TASK_KINDS) == CONFIG_TASKS
 
@@ -136,8 +135,8 @@ def task_kind(task: str | None) -> TaskKind | None:
 
     Examples
     --------
-    >>> task_kind("multiclass-classification").name, task_kind("regression").fairness_section
-    ('multiclass', 'task_fairness')
+    >>> task_kind("multiclass-classification").name, task_kind("regression").result_task
+    ('multiclass', 'regression')
     """
     if task in TASK_KINDS:
         return TASK_KINDS[task]

@@ -1,9 +1,9 @@
 """Model comparison for the tasks beyond binary tables.
 
 Multiclass and regression: the headline figure (accuracy, macro F1 / MAE, RMSE, R²) of each model against one of its
-group disparities from ``task_fairness``, with intervals. Text: each model's accuracy beside its text audits (worst
-counterfactual flip rate, subgroup AUCs). The binary-only parts (mitigations, the privacy–utility curve's DP and EO
-differences) do not exist for these tasks, and the page says so.
+group disparities from its group audit (``AuditResult.group_audits``), with intervals. Text: each model's accuracy
+beside its text audits (worst counterfactual flip rate, subgroup AUCs). The binary-only parts (mitigations, the
+privacy–utility curve's DP and EO differences) do not exist for these tasks, and the page says so.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ _BINARY_ONLY = ("The mitigations and the privacy–utility curve's demographic-p
 
 def _pair_rows(r: AuditResult, *, y_key: str, metric: str, feature: str) -> list[dict[str, Any]]:
     rows = []
-    for name, M in (r.task_fairness.models.items() if r.task_fairness is not None else []):
+    for name, M in r.group_audits.items():
         block = M.by_feature.get(feature)
         d = block.disparities.get(metric) if block is not None else None
         if d is None:
             continue
-        y, ylo, yhi = metric_parts(M.overall.get(y_key))
+        y, ylo, yhi = metric_parts(M.overall.figure(y_key) if M.overall is not None else None)
         lo, hi = (d.ci[0], d.ci[1]) if d.ci and len(d.ci) == 2 else (None, None)
         rows.append({"model": name, "kind": "audited model", "figure": y, "y lo": ylo, "y hi": yhi,
                      "disparity": d.value, "d lo": lo, "d hi": hi})
@@ -42,13 +42,13 @@ def _pair_rows(r: AuditResult, *, y_key: str, metric: str, feature: str) -> list
 def compare_task_models(r: AuditResult, view: KindView) -> None:
     """A performance figure of the kind (``view.performance``) against a group disparity, per model, for a kind with
     its own figures (multiclass, regression)."""
-    tf = r.task_fairness
-    features = list(dict.fromkeys(f for M in (tf.models.values() if tf is not None else []) for f in M.by_feature))
+    audits = r.group_audits
+    features = list(dict.fromkeys(f for M in audits.values() for f in M.by_feature))
     if not features:
         not_run("Model comparison", "This run has no group audit (no sensitive feature), so there is no disparity to compare.")
         return
     st.caption(_BINARY_ONLY)
-    metrics = list(dict.fromkeys(m for M in tf.models.values() for b in M.by_feature.values() for m in b.disparities))
+    metrics = list(dict.fromkeys(m for M in audits.values() for b in M.by_feature.values() for m in b.disparities))
     gated = [g for g in r.gates if g.metric in metrics and g.feature in features]
     a, b, c = st.columns(3)
     feature = a.selectbox("Sensitive feature", features, key="cmp_feature",

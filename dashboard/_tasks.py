@@ -1,8 +1,9 @@
 """Pure data helpers for the tasks beyond binary tables: multiclass and regression group errors, text audits.
 
-No Streamlit here, so every helper is unit-testable. They read the typed record's ``task_fairness`` and ``text``
-sections (see ``audit/fairness/_multiclass.py``, ``_regression.py`` and ``audit/text/`` for the keys) and return
-display-ready frames; a key the record lacks reads as missing, never as an error.
+No Streamlit here, so every helper is unit-testable. They read the typed record's group audits
+(:attr:`audit.result.AuditResult.group_audits`; see ``audit/fairness/_multiclass.py`` and ``_regression.py``) and
+``text`` section (``audit/text/``) and return display-ready frames; a key the record lacks reads as missing, never
+as an error.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.result import AuditResult, TaskDisparity, TaskFairnessBlock
+from audit.result import AuditResult, Disparity, FairnessBlock, Group
 from audit.verdict.gates import with_derived
 from dashboard._data import fmt_ci, metric_parts
 from reports._kinds import kind_view
@@ -115,7 +116,7 @@ def headline_tiles(r: AuditResult, model: str | None) -> list[dict[str, Any]]:
     run, whose tiles are the card's summary.
 
     Each tile: ``label``, ``value``, ``ci`` ([lo, hi] or None), ``bound`` (a gate's bound as text or None),
-    ``outcome``, ``digits``, ``note``. Values come from the task fairness section's overall metrics (which carry
+    ``outcome``, ``digits``, ``note``. Values come from the model's group audit's overall metrics (which carry
     intervals) and fall back to the model summary.
     """
     if model is None or model not in r.models:
@@ -123,38 +124,38 @@ def headline_tiles(r: AuditResult, model: str | None) -> list[dict[str, Any]]:
     if r.is_text:
         return _text_tiles(r, model)
     summary = r.models[model]
-    tf = r.task_fairness.models.get(model) if r.task_fairness is not None else None
-    overall = tf.overall if tf is not None else {}
+    audit = r.group_audits.get(model)
+    overall = audit.overall.figures if audit is not None and audit.overall is not None else {}
     return [_tile(c.name, overall.get(c.key) or getattr(summary, c.attr, None), _gate(r, c.key, model), digits=c.digits,
                   note="target units" if c.target_units else "") for c in kind_view(r).performance]
 
 
-def group_table(block: TaskFairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
+def group_table(block: FairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
     """One row per group: rows, small-group flag and each metric as ``value [lo, hi]``."""
     rows = []
     for g in block.groups:
-        row = {"group": str(g.get("group")), "rows": g.get("n"), "small group": g.get("sufficient") is False}
+        row = {"group": str(g.group), "rows": g.rows, "small group": g.too_small}
         for m in metrics:
-            if m in g:
-                row[m] = fmt_ci(g[m], digits=4 if m in ("accuracy", "macro_recall", "macro_f1") else 2)
+            if (entry := g.figure(m)) is not None:
+                row[m] = fmt_ci(entry, digits=4 if m in ("accuracy", "macro_recall", "macro_f1") else 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def group_metric_frame(block: TaskFairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
+def group_metric_frame(block: FairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
     """Long frame for charts: group, metric, value, lo, hi, rows."""
     rows = []
     for g in block.groups:
         for m in metrics:
-            value, lo, hi = metric_parts(g.get(m))
+            value, lo, hi = metric_parts(g.figure(m))
             if _num(value) is not None:
-                rows.append({"group": str(g.get("group")), "metric": m, "value": _num(value), "lo": _num(lo),
-                             "hi": _num(hi), "rows": g.get("n")})
+                rows.append({"group": str(g.group), "metric": m, "value": _num(value), "lo": _num(lo),
+                             "hi": _num(hi), "rows": g.rows})
     return pd.DataFrame(rows, columns=["group", "metric", "value", "lo", "hi", "rows"])
 
 
-def _confusion(group: dict[str, Any], k: int) -> np.ndarray | None:
-    c = group.get("confusion")
+def _confusion(group: Group, k: int) -> np.ndarray | None:
+    c = group.confusion
     try:
         m = np.asarray(c, dtype=np.int64)
     except (TypeError, ValueError):
@@ -162,7 +163,7 @@ def _confusion(group: dict[str, Any], k: int) -> np.ndarray | None:
     return m if m.shape == (k, k) else None
 
 
-def confusion_frame(group: dict[str, Any], classes: list[str]) -> pd.DataFrame:
+def confusion_frame(group: Group, classes: list[str]) -> pd.DataFrame:
     """A group's K×K confusion matrix as a long frame: true, predicted, count, share of the true class's rows."""
     m = _confusion(group, len(classes))
     if m is None:
@@ -174,7 +175,7 @@ def confusion_frame(group: dict[str, Any], classes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def per_class_rates(block: TaskFairnessBlock, classes: list[str]) -> pd.DataFrame:
+def per_class_rates(block: FairnessBlock, classes: list[str]) -> pd.DataFrame:
     """Per group and class: selection rate (share of the group predicted as the class) and recall (share of the
     class's true rows predicted as it), each with its recorded exact interval (``selection_rate_ci``, ``recall_ci``;
     a record without them: a Wilson 95% interval from the group's confusion counts).
@@ -188,33 +189,32 @@ def per_class_rates(block: TaskFairnessBlock, classes: list[str]) -> pd.DataFram
         if m is None:
             continue
         n, col, row = int(m.sum()), m.sum(axis=0), m.sum(axis=1)
-        recorded = {"selection rate": g.get("selection_rate_ci") or {}, "recall": g.get("recall_ci") or {}}
+        recorded = {"selection rate": g.selection_rate_ci, "recall": g.recall_ci}
         for i, cls in enumerate(classes):
             for rate, k, d in (("selection rate", int(col[i]), n), ("recall", int(m[i, i]), int(row[i]))):
                 if d:
                     ci = recorded[rate].get(str(cls))
                     lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else wilson(k, d)
-                    rows.append({"group": str(g.get("group")), "class": str(cls), "rate": rate, "value": k / d,
+                    rows.append({"group": str(g.group), "class": str(cls), "rate": rate, "value": k / d,
                                  "lo": lo, "hi": hi, "n": d})
     return pd.DataFrame(rows, columns=["group", "class", "rate", "value", "lo", "hi", "n"])
 
 
-def disparity_frame(block: TaskFairnessBlock) -> pd.DataFrame:
+def disparity_frame(block: FairnessBlock) -> pd.DataFrame:
     """One row per disparity: value, interval, worst class / worst group, groups compared and why a value is null."""
     rows = []
     for name, d in block.disparities.items():
-        d = d if isinstance(d, TaskDisparity) else TaskDisparity.from_dict(d) if isinstance(d, dict) else TaskDisparity()
         lo, hi = (d.ci[0], d.ci[1]) if d.ci and len(d.ci) == 2 else (None, None)
         rows.append({"disparity": name, "value": _num(d.value), "lo": _num(lo), "hi": _num(hi),
                      "worst class": d.worst_class or "", "worst group": d.worst_group or "",
-                     "groups compared": ", ".join(map(str, d.groups_used)), "reason": d.reason or ""})
+                     "groups compared": ", ".join(map(str, d.groups_used or [])), "reason": d.null_reason or ""})
     return pd.DataFrame(rows, columns=["disparity", "value", "lo", "hi", "worst class", "worst group",
                                        "groups compared", "reason"])
 
 
-def by_class_frame(block: TaskFairnessBlock) -> pd.DataFrame:
+def by_class_frame(block: FairnessBlock) -> pd.DataFrame:
     """The one-vs-rest disparities per class (rows: class; columns: each ``*_ovr`` disparity)."""
-    data = {name: d.by_class for name, d in block.disparities.items() if isinstance(d, TaskDisparity) and d.by_class}
+    data = {name: d.by_class for name, d in block.disparities.items() if isinstance(d, Disparity) and d.by_class}
     if not data:
         return pd.DataFrame(columns=["class"])
     frame = pd.DataFrame(data)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from audit.result import Metric, TaskDisparity
+from audit.result import Metric
 
 __all__ = ["as_dict", "interval", "not_run", "number", "text", "value_ci"]
 
@@ -43,8 +43,9 @@ def interval(x: Any) -> list[float] | None:
 
 
 def value_ci(entry: Any) -> dict[str, Any]:
-    """A figure as ``{"value", "ci"}``, whether given as a Metric, a TaskDisparity, a value/CI dict or a number."""
-    if isinstance(entry, (Metric, TaskDisparity)):
+    """A figure as ``{"value", "ci"}``, whether given as a Metric (a group figure or disparity), a value/CI dict or a
+    number."""
+    if isinstance(entry, Metric):
         return {"value": number(entry.value), "ci": interval(entry.ci)}
     if isinstance(entry, dict):
         return {"value": number(entry.get("value")), "ci": interval(entry.get("ci"))}

@@ -1,7 +1,8 @@
 """Gate metrics of fairness: each disparity per sensitive feature, the four-fifths ratio, reliance on the feature.
 
 The disparities are the ones the group reports compute (:data:`audit.choices.FAIRNESS_DISPARITIES` for binary
-models, ``MULTICLASS_DISPARITIES``, ``REGRESSION_DISPARITIES``); a gate on one names its ``feature``. On a
+models, ``MULTICLASS_DISPARITIES``, ``REGRESSION_DISPARITIES``), read from the model's group audit
+(:attr:`audit.result.AuditResult.group_audits`, every kind and record version); a gate on one names its ``feature``. On a
 degenerate model every one of them is inconclusive (parity holds trivially); those of decisions also on a
 threshold problem.
 
@@ -59,7 +60,7 @@ _TITLES = {
 
 
 def _block(r: AuditResult, g: GateSpec) -> FairnessBlock | None:
-    model = r.fairness.models.get(g.model) if r.fairness is not None else None
+    model = r.group_audits.get(g.model)
     return model.by_feature.get(g.feature or "") if model is not None else None
 
 
@@ -75,30 +76,18 @@ def _entry(block: FairnessBlock, name: str, groups: str) -> Metric | None:
 
 
 def _from_entry(entry: Metric | None) -> Resolved:
+    """A disparity's value and interval; a null value carries its reason (``inconclusive_reason``, or ``reason``
+    for a multiclass or regression one), and a binary one what its tests detect."""
     if entry is None:
         return Resolved(None)
     if entry.value is None:
-        return Resolved(None, None, entry.inconclusive_reason or UNDEFINED)
+        return Resolved(None, None, entry.inconclusive_reason or getattr(entry, "reason", None) or UNDEFINED)
     return Resolved(entry.value, entry.ci, detectable=entry.detectable)
-
-
-def _task_disparity(r: AuditResult, g: GateSpec, name: str) -> Resolved:
-    """A multiclass or regression disparity (``task_fairness``); a null value carries its reason."""
-    model = r.task_fairness.models.get(g.model) if r.task_fairness is not None else None
-    block = model.by_feature.get(g.feature or "") if model is not None else None
-    entry = block.disparities.get(name) if block is not None else None
-    if entry is None:
-        return Resolved(None)
-    if entry.value is None:
-        return Resolved(None, None, entry.reason or UNDEFINED)
-    return Resolved(entry.value, entry.ci)
 
 
 def _disparity(name: str) -> Resolver:
     def resolve(r: AuditResult, g: GateSpec) -> Resolved:
         block = _block(r, g)
-        if block is None and name in (*MULTICLASS_DISPARITIES, *REGRESSION_DISPARITIES):
-            return _task_disparity(r, g, name)
         return _from_entry(_entry(block, name, g.groups)) if block is not None else Resolved(None)
 
     return resolve

@@ -73,7 +73,6 @@ class AuditRun:
     identifier_scan: list[IdentifierFinding] | None = None  # the record's data.identifier_scan; None: not run
     explain: dict[str, ModelExplanation] = field(default_factory=dict)
     slices: Slices | None = None  # error analysis (audit.slices); None until its stage runs
-    task_fairness: dict[str, Any] = field(default_factory=dict)  # multiclass / regression group audits, by model
     text: TextAudit | None = None  # the text audits; None until their stage runs
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """The prediction stage, by task: scores, decisions, test metrics, degenerate-model checks, group fairness.
 
-Binary models get Fairlearn's binary metrics with the representation audit (``fairness``);
-multiclass and regression models get their group metrics (``task_fairness``). Every model's
+Every model's group audit goes to ``fairness`` (binary models: Fairlearn's binary metrics, with the
+representation audit; multiclass and regression models: their own group metrics). Every model's
 rows go to ``predictions.csv``: class labels for a multiclass model (``y_score`` is the
 probability of the predicted class), target units for a regression (``y_score`` is the prediction).
 """
@@ -28,7 +28,7 @@ def _degenerate(run: AuditRun, y_true: np.ndarray, scores: np.ndarray, pred: np.
 
 
 def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> None:
-    """The group audit of one model, stored in the section its task reports to (``fairness`` or ``task_fairness``)."""
+    """The group audit of one model (its task's group report), stored under its name in ``fairness``."""
     p, f, task = run.prepared, run.options.fairness, run.prepared.task
     if not len(p.sensitive_test.columns):
         return  # a text audit without group columns: the identity-term audits stand in
@@ -36,7 +36,7 @@ def _group_fairness(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarr
               "intersections": run.options.intersections, "seed": run.options.seed}
     report = task.group_report(y_true=p.y_test, pred=pred, scores=scores, truth=p.target_values("test"), common=common,
                                fairness=f)
-    getattr(run, task.kind.fairness_section)[name] = report
+    run.fairness[name] = report
 
 
 def _prediction_frame(run: AuditRun, name: str, scores: np.ndarray, pred: np.ndarray) -> pd.DataFrame:

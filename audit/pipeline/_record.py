@@ -14,7 +14,7 @@ from typing import Any
 from audit.config import AuditConfig, GateSpec
 from audit.data import file_sha256
 from audit.pipeline._context import AuditRun
-from audit.result import AuditResult, Compute, Data, ModelSummary, Run, TaskFairness
+from audit.result import AuditResult, Compute, Data, ModelSummary, Run
 from audit.runtime.compute import compute_section
 from audit.runtime.provenance import environment
 from audit.tasks import result_task
@@ -78,8 +78,6 @@ def assemble(run: AuditRun, *, run_info: Run, compute: Compute, gates: Sequence[
                          privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
                          text=run.text, task=result_task(task.task, text=run.is_text),
                          input="text" if run.is_text else "table")
-    if run.task_fairness:
-        result.task_fairness = TaskFairness(task=task.task, classes=list(task.classes), models=run.task_fairness)
     result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)
     result.verdict_reasons = verdict_reasons(result.gates)

@@ -6,8 +6,9 @@ its own section (a dataclass in this package, documented field by field in
 generated from these classes); a section that was not run is ``None`` and
 renders as "not run", never as an error.
 
-Reading is tolerant (any 1.x record; unknown keys are kept in each section's
-``extra``) and writing is lossless (``AuditResult.from_dict(d).to_dict() == d``).
+Reading is tolerant (any 1.x or 2.x record; unknown keys are kept in each section's
+``extra``) and writing is lossless (``AuditResult.from_dict(d).to_dict() == d``). Every model's
+group audit is read through :attr:`AuditResult.group_audits`, whichever section a record keeps it in.
 
 Examples
 --------
@@ -34,16 +35,15 @@ from audit.result._explain import (
     ImageMap, ModelExplanation, Proxy, RandomizationTest,
 )  # fmt: skip
 from audit.result._fairness import (
-    CalibrationBin, CalibrationCurve, ConfidenceSettings, Fairness, FairnessBlock, FourFifthsRule, Group, Mitigation,
-    MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
+    CalibrationBin, CalibrationCurve, ConfidenceSettings, Disparity, ExcludedGroup, Fairness, FairnessBlock, Figure,
+    FourFifthsRule, Group, Mitigation, MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
+    TaskFairness,
 )  # fmt: skip
 from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
 from audit.result._privacy import (
     Attack, CanaryAudit, DPTraining, LowFprPoint, MembershipInference, Privacy, PrivacyStatement, RocCurve, UtilityPoint,
 )  # fmt: skip
-from audit.result._tasks import (
-    TaskDisparity, TaskFairness, TaskFairnessBlock, TaskModelFairness, TextAudit, TextModelAudit,
-)  # fmt: skip
+from audit.result._tasks import TextAudit, TextModelAudit
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._run import (
     Artifacts, Card, CardFiles, Data, DecisionThreshold, Degeneracy, Environment, ExcludedColumn, IdentifierFinding,
@@ -63,16 +63,16 @@ __all__ = [
     "Sha256", "Stage", "Task", "TrainTestDuplicates", "UtilityPoint", "ValueCI", "Verdict", "as_metric", "doc", "to_jsonable",
 ]  # fmt: skip
 
-__all__ += ["TaskDisparity", "TaskFairness", "TaskFairnessBlock", "TaskModelFairness", "TextAudit", "TextModelAudit"]
+__all__ += ["Disparity", "ExcludedGroup", "Figure", "TaskFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "2.0"
 
 Task = Literal[TASKS]
 Verdict = Literal[VERDICTS]
 
-_MISMATCH = ("audit.json has schema_version {found!r}; this rai-audit reads {major}.x ({version}). "
-             "Re-run the audit or use a matching rai-audit version.")
+_MISMATCH = ("audit.json has schema_version {found!r}; this rai-audit reads schema 1.x to {major}.x ({version}). "
+             "Read it with a newer rai-audit, or re-run the audit with this one.")
 
 
 @dataclass
@@ -112,14 +112,17 @@ class AuditResult(Section):
     run: Run = field(metadata=doc("provenance of the run"))
     data: Data = field(metadata=doc("the dataset"))
     models: dict[str, ModelSummary] = field(metadata=doc("model name (reference, private) → summary"))
-    fairness: Fairness | None = field(default=None, metadata=doc("fairness audits; null when not run"))
+    fairness: Fairness | None = field(default=None, metadata=doc(
+        "group audits of every model (binary, multiclass, regression) and the representation audit; null when not "
+        "run (schema 1.x: binary models only; read AuditResult.group_audits)"))
     privacy: Privacy | None = field(default=None, metadata=doc("privacy audits; null when not run"))
     explainability: dict[str, ModelExplanation] | None = field(default=None, metadata=doc("model → explanations; null when not run"))
     compute: Compute | None = field(default=None, metadata=doc("compute and environmental cost; null when not run"))
     slices: Slices | None = field(default=None, metadata=doc(
         "error analysis: the test-set slices where each model errs most (audit.slices); null when not run"))
     task_fairness: TaskFairness | None = field(default=None, metadata=doc(
-        "fairness of a multiclass or regression model (per-class and per-group errors); null for binary tasks"))
+        "schema 1.x only: the group audits of a multiclass or regression model, kept as read; 2.0 writes them to "
+        "fairness and never writes this key (read AuditResult.group_audits)"))
     text: TextAudit | None = field(default=None, metadata=doc(
         "text audits (identity-term counterfactuals, identity-subgroup AUCs, token attributions); null without text"))
     gates: list[GateResult] = field(default_factory=list, metadata=doc("evaluated policy gates", required=True))
@@ -135,7 +138,8 @@ class AuditResult(Section):
         "what the model reads: table, text or image (the target's kind is data.task); null in records before 1.3"))
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null
 
-    schema_version: str = field(default=SCHEMA_VERSION, metadata=doc("schema version, major.minor", pattern="^1\\.[0-9]+$", required=True))
+    schema_version: str = field(default=SCHEMA_VERSION, metadata=doc(
+        "schema version, major.minor (records of 1.x are read too)", pattern="^[12]\\.[0-9]+$", required=True))
 
     @property
     def kind(self) -> TaskKind:
@@ -150,12 +154,34 @@ class AuditResult(Section):
         ...                        "models": {}}).kind.name
         'regression'
         """
-        for name in (self.data.task, self.task,
+        audits = self.group_audits.values()
+        for name in (self.data.task, self.task, *(a.task for a in audits),
                      self.task_fairness.task if self.task_fairness is not None else None):
             found = task_kind(name) if isinstance(name, str) else None
             if found is not None and (name in TASK_KINDS or found.name != "binary" or name == found.result_task):
                 return found
         return TASK_KINDS["binary"]
+
+    @property
+    def group_audits(self) -> dict[str, ModelFairness]:
+        """Every model's group audit, whatever its kind and the record's version: ``{model: ModelFairness}``.
+
+        Schema 2.x (and a binary model's in 1.x) keeps them in ``fairness``; a 1.x record of a multiclass or
+        regression model in ``task_fairness``, whose audits read as the same class with the same figures.
+
+        Examples
+        --------
+        >>> old = AuditResult.from_dict({"schema_version": "1.3", "run": {}, "data": {}, "models": {},
+        ...     "task_fairness": {"task": "regression", "models": {"private": {"n": 40, "by_feature": {}}}}})
+        >>> new = AuditResult.from_dict({"schema_version": "2.0", "run": {}, "data": {}, "models": {},
+        ...     "fairness": {"private": {"n": 40, "by_feature": {}}}})
+        >>> old.group_audits["private"].to_dict() == new.group_audits["private"].to_dict() == {"n": 40, "by_feature": {}}
+        True
+        """
+        out = {k: v for k, v in self.fairness.models.items() if v is not None} if self.fairness is not None else {}
+        if self.task_fairness is not None:
+            out.update((k, v) for k, v in self.task_fairness.models.items() if v is not None and k not in out)
+        return out
 
     @property
     def input_kind(self) -> str:
@@ -192,18 +218,27 @@ class AuditResult(Section):
             return self.data.identifier_scan
         return self.privacy.identifier_scan if self.privacy is not None else None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (see :meth:`Section.to_dict`); the 1.x ``task_fairness`` only where a record read has it."""
+        out = super().to_dict()
+        if self.task_fairness is None and not self.has("task_fairness"):
+            out.pop("task_fairness", None)
+        return out
+
     def to_json(self, *, indent: int | None = 1) -> str:
         """Serialise to a JSON string; refuses NaN (there is none after :func:`to_jsonable`)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditResult:
-        """Read any schema 1.x record (``audit.json`` as a dict); unknown keys are kept in ``extra``.
+        """Read any record of schema 1.x up to this version's major (``audit.json`` as a dict); unknown keys are kept
+        in ``extra``.
 
         Raises
         ------
         RunDirError
-            When ``data`` is not an object, lacks ``run``/``data``/``models``, or has another major version.
+            When ``data`` is not an object, lacks ``run``/``data``/``models``, or has a major version this code does
+            not read (newer than its own, or not a version).
         """
         if not isinstance(data, dict):
             raise RunDirError(f"An audit result must be a JSON object, found {type(data).__name__}.")
@@ -211,7 +246,8 @@ class AuditResult(Section):
         if missing:
             raise RunDirError(f"audit.json does not match schema {SCHEMA_VERSION}: missing keys {missing}.")
         major = SCHEMA_VERSION.split(".")[0]
-        if str(data.get("schema_version", "")).split(".")[0] != major:
+        found = str(data.get("schema_version", "")).split(".")[0]
+        if not (found.isdigit() and 1 <= int(found) <= int(major)):
             raise RunDirError(_MISMATCH.format(found=data.get("schema_version"), major=major, version=SCHEMA_VERSION))
         try:
             return super().from_dict(data)

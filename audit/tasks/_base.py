@@ -217,7 +217,7 @@ class TaskSpec:
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
                      common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
-        """The group report of one model (stored under ``kind.fairness_section``)."""
+        """The group report of one model (stored under its name in the record's ``fairness`` section)."""
         raise NotImplementedError
 
     def prediction_values(self, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray,

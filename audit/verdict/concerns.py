@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 
 from audit.verdict.gates import degenerate_reason, gate_line, gate_title, with_derived
-from audit.result import AuditResult, Concern, FairnessBlock, Metric, TrainTestDuplicates
+from audit.result import AuditResult, Concern, Disparity, FairnessBlock, Metric, TrainTestDuplicates
 
 __all__ = [
     "CALIBRATION_ABSOLUTE", "CALIBRATION_RATIO", "CANARY_CLOSE", "DUPLICATE_SHARE", "audited_model", "concerns_of",
@@ -200,7 +200,7 @@ def _gates(r: AuditResult) -> list[Concern]:
 
 
 def _blocks(r: AuditResult, model: str | None) -> dict[str, FairnessBlock]:
-    fair = r.fairness.models.get(model or "") if r.fairness is not None else None
+    fair = r.group_audits.get(model or "")
     return fair.by_feature if fair is not None else {}
 
 
@@ -378,20 +378,16 @@ def _data(r: AuditResult) -> list[Concern]:
 
 
 def _small_groups(r: AuditResult) -> list[Concern]:
-    """Groups below the size floor and disparities left undecided, in the binary or the multiclass/regression audit."""
+    """Groups below the size floor and disparities left undecided, in the audited model's group audit (any kind)."""
     model = audited_model(r)
     small, undecided = [], []
     for feature, block in _blocks(r, model).items():
-        small += [f"{feature} = {g.group} (n={g.count})" for g in block.groups if g.insufficient_data]
+        small += [f"{feature} = {g.group} (n={g.rows})" for g in block.groups if g.too_small]
         undecided += [f"{name} ({feature})" for name, e in block.disparities.items()
-                      if isinstance(e, Metric) and e.value is None and e.inconclusive_reason]
-    task = r.task_fairness.models.get(model or "") if r.task_fairness is not None else None
-    for feature, task_block in (task.by_feature if task is not None else {}).items():
-        small += [f"{feature} = {g.get('group')} (n={g.get('n')})" for g in task_block.groups if g.get("sufficient") is False]
-        undecided += [f"{name} ({feature})" for name, d in task_block.disparities.items() if d.value is None and d.reason]
+                      if isinstance(e, Disparity) and e.value is None and e.null_reason]
     out = []
     if small:
-        fair = r.fairness.models.get(model or "") if r.fairness is not None else task
+        fair = r.group_audits.get(model or "")
         floor = f" (fewer than {fair.min_group_size} test rows)" if fair is not None and fair.min_group_size else ""
         out.append(Concern(kind="small_groups", severity="info", model=model,
                            title=f"{len(small)} group(s) have too little data{floor}: " + ", ".join(small[:6])

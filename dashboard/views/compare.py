@@ -56,7 +56,7 @@ def _with_interval(values: pd.DataFrame) -> list[str]:
 
 def _binary(r: AuditResult) -> None:
     """Accuracy against a binary disparity, per model, mitigation and ε point, with the gates' bounds."""
-    fair = r.fairness.models if r.fairness is not None else {}
+    fair = r.group_audits
     features = list(dict.fromkeys(f for m in fair.values() if m is not None for f, b in m.by_feature.items() if len(b.features) <= 1))
     if not features:
         not_run("Model comparison", "This run has no fairness section, so there is no disparity to compare.")
@@ -98,7 +98,7 @@ def render() -> None:
     view = kind_view(r)
     if view.own_figures:
         compare_task_models(r, view)
-    elif r.is_text and r.fairness is None:
+    elif r.is_text and not r.group_audits:
         compare_text_models(r)
     else:
         _binary(r)

@@ -20,8 +20,8 @@ from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_scope
 from dashboard._cohorts import cohort_metrics
 from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
+from dashboard._group_errors import show_group_errors
 from dashboard._state import Run, predictions, threshold_curves
-from dashboard._task_fairness import show_task_fairness
 from dashboard._ui import (
     chart,
     error,
@@ -243,7 +243,7 @@ def _representation(r: AuditResult) -> None:
 def _binary(run: Run, r: AuditResult, models: list[str]) -> None:
     """The binary group report of one model and sensitive feature, every part of it."""
     model = model_picker(models, key="fair_model")
-    F = r.fairness.models[model]
+    F = r.group_audits[model]
     by_feature = F.by_feature
     ci_info = F.ci or ConfidenceSettings()
     st.caption(f"Intervals: {md_escape(ci_info.method or 'none')}, level {fmt(ci_info.level)}, "
@@ -271,15 +271,15 @@ def render() -> None:
     run = require_run()
     r = run.result
     st.title("Fairness")
-    if kind_view(r).own_figures or (r.fairness is None and r.task_fairness is not None):
-        show_task_fairness(r)  # confusion by group (multiclass), error by group (regression)
+    if kind_view(r).own_figures:
+        show_group_errors(r)  # confusion by group (multiclass), error by group (regression)
         return
-    if r.fairness is None and r.is_text:
+    fair = r.group_audits
+    if not fair and r.is_text:
         not_applicable("Group fairness", "This text run has no sensitive column, so there are no groups to compare. Its "
                        "identity-term audits (counterfactual swaps, subgroup AUCs) are on the **Text** page.")
         return
-    fair = r.fairness.models if r.fairness is not None else {}
-    models = [m for m in r.models if fair.get(m) is not None]
+    models = [m for m in r.models if m in fair]
     if not models:
         not_run("Fairness audit", "This run has no fairness section.")
         return

@@ -12,6 +12,7 @@ from audit.result import AuditResult
 from dashboard._data import fmt, md_escape
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root, summaries
 from dashboard._ui import error, table
+from reports._kinds import kind_view
 
 __all__ = ["render"]
 
@@ -40,7 +41,8 @@ def _rows(result: AuditResult) -> dict[str, object]:
     """The figures compared side by side (None where the run lacks them)."""
     out: dict[str, object] = {"verdict": result.verdict if result.has("verdict") else None, "created": result.run.created_at,
                               "seed": result.run.seed, "test rows": result.data.n_test}
-    fairness = result.fairness.models if result.fairness is not None else {}
+    fairness = result.group_audits
+    compared = [d for d in ("demographic_parity_difference", "equalized_odds_difference") if d in kind_view(result).disparities]
     privacy = result.privacy
     dp = privacy.dp if privacy is not None else None
     canary = privacy.canary_audit if privacy is not None else None
@@ -54,7 +56,7 @@ def _rows(result: AuditResult) -> dict[str, object]:
         out[f"{model}: parameters"] = info.n_parameters
         F = fairness.get(model)
         for feature, block in (F.by_feature if F is not None else {}).items():
-            for d in ("demographic_parity_difference", "equalized_odds_difference"):
+            for d in compared:
                 entry = block.disparities.get(d)
                 out[f"{model}: {d} ({feature})"] = entry.value if entry is not None else None
         found = result.slices.models.get(model) if result.slices is not None else None

@@ -1,8 +1,9 @@
 """The Bias section: headline disparities per model and feature, small groups, mitigations.
 
 The headline disparities are the kind's (:attr:`reports._kinds.KindView.headline_disparities`), read from its
-group report: the binary report (``fairness``), with Fairlearn's mitigations, or the kind's own
-(``task_fairness``), where a disparity also names its worst class or group. A text classifier without a
+group report (:attr:`audit.result.AuditResult.group_audits`): a binary model's, with Fairlearn's mitigations,
+or a multiclass or regression model's, where a disparity also names its worst class or group. A text classifier
+without a
 sensitive column is audited by the identity terms its texts mention (the ``text_audits`` section).
 
 Examples
@@ -18,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from audit.result import ConfidenceSettings, Metric
-from reports._plain import as_dict as _dict
 from reports._plain import not_run as _not_run
 from reports._plain import number as _num
 from reports._plain import text as _text
@@ -115,7 +115,7 @@ def _task_bias(ctx: CardContext) -> dict[str, Any]:
                 row["by_model"][model] = {**_vci(d), "inconclusive_reason": why, "worst_class": _text(d.worst_class),
                                           "worst_group": _text(d.worst_group)}
     ci = interval_settings(ctx) or {}
-    small = [{"feature": str(feature), "group": str(_dict(x).get("group")), "count": _num(_dict(x).get("n"))}
+    small = [{"feature": str(feature), "group": str(x.group), "count": _num(x.n)}
              for feature, block in models[names[0]].by_feature.items() for x in block.excluded_groups]
     return {"status": "ok", "ci_method": ci.get("method"), "disparity_ci_method": ci.get("disparity_method"),
             "ci_level": ci.get("level"), "n_boot": ci.get("n_boot"), "min_group_size": ctx.min_group_size(),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from audit.result import AuditResult, Metric, ModelFairness, Section, TaskModelFairness
+from audit.result import AuditResult, Metric, ModelFairness, Section
 from audit.verdict.concerns import audited_model
 from audit.verdict.gates import gate_bound_text, with_derived
 from reports._kinds import KindView, kind_view
@@ -38,11 +38,11 @@ class CardContext:
         #: Whether the card carries a ``task`` section: a kind with its own figures, or a text classifier.
         self.describes_task = self.view.own_figures or self.is_text
         self.audited = audited_model(result)
-        fair = result.fairness
-        #: The binary group report per model (``fairness``), and the kind's own (``task_fairness``).
-        self.fairness: dict[str, ModelFairness] = {k: v for k, v in fair.models.items() if v is not None} if fair else {}
-        tf = result.task_fairness if self.view.own_figures else None
-        self.task_models: dict[str, TaskModelFairness] = {k: v for k, v in tf.models.items() if v is not None} if tf else {}
+        #: Every model's group audit (:attr:`AuditResult.group_audits`, any record version), shown as the binary
+        #: group tables (``fairness``) or, for a kind with its own figures, as its group errors (``task_models``).
+        audits = result.group_audits
+        self.fairness: dict[str, ModelFairness] = {} if self.view.own_figures else audits
+        self.task_models: dict[str, ModelFairness] = audits if self.view.own_figures else {}
 
     @property
     def model_names(self) -> list[str]:

@@ -1,8 +1,8 @@
 """Factors, metrics, evaluation data and training data (Mitchell et al. 2019, sections 3 to 6), in the kind's terms.
 
-A binary model's groups and metrics come from the binary group report (``fairness``); a kind with its own
-figures (multiclass, regression) reads its own group report (``task_fairness``) and describes its classes or
-its target; a text classifier's data sections say where its texts are.
+A binary model's groups and metrics come from its group report; a kind with its own figures (multiclass,
+regression) reads its own (both from :attr:`audit.result.AuditResult.group_audits`) and describes its classes
+or its target; a text classifier's data sections say where its texts are.
 
 Examples
 --------
@@ -38,9 +38,9 @@ def factors(ctx: CardContext) -> dict[str, Any]:
         first = ctx.task_models[model_order(ctx.task_models)[0]]
         total = _num(first.extra.get("n"))
         groups = [{"feature": str(feature), "intersectional": " & " in str(feature),
-                   "groups": [{"group": str(g.get("group")), "count": _num(g.get("n")),
-                               "share": _num(g.get("n")) / total if total and _num(g.get("n")) is not None else None,
-                               "insufficient_data": g.get("sufficient") is False} for g in map(_dict, block.groups)]}
+                   "groups": [{"group": str(g.group), "count": _num(g.n),
+                               "share": _num(g.n) / total if total and _num(g.n) is not None else None,
+                               "insufficient_data": g.sufficient is False} for g in block.groups]}
                   for feature, block in first.by_feature.items()]
         min_size = ctx.min_group_size()
     else:
@@ -140,7 +140,9 @@ def evaluation_data(ctx: CardContext) -> dict[str, Any]:
         out.update(_task_facts(ctx))
         if ctx.view.target_units:
             first = ctx.task_models[model_order(ctx.task_models)[0]] if ctx.task_models else None
-            out["target_mean"] = _vci(first.overall.get("mean_target")) if first is not None else None
+            overall = first.overall if first is not None else None
+            mean = overall.figure("mean_target") if overall is not None else None
+            out["target_mean"] = _vci(mean) if first is not None else None
     return out
 
 

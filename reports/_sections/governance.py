@@ -120,11 +120,11 @@ def _own_tiles(ctx: CardContext) -> list[dict[str, Any]]:
         return []
     info = ctx.result.models.get(model)
     fair = ctx.task_models.get(model)
-    overall = fair.overall if fair is not None else {}
+    overall = fair.overall.figures if fair is not None and fair.overall is not None else {}
     shown = view.performance[:view.n_tiles]
     tiles = []
     for c in shown:
-        entry = overall.get(c.key) if isinstance(overall.get(c.key), dict) else getattr(info, c.attr, None)
+        entry = overall.get(c.key) if c.key in overall else getattr(info, c.attr, None)
         tiles.append({**_tile(c.name, entry, _gate(ctx, c.key)), "digits": c.digits})
     tiles += _epsilon_tile(ctx)
     name = view.tile_disparity

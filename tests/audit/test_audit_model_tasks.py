@@ -48,9 +48,9 @@ def test_a_multiclass_model_is_audited_with_its_own_class_order(table):
     assert result.models["reference"].test_accuracy == pytest.approx(accuracy_score(test.label, pred), abs=1e-12)
     assert result.models["reference"].test_accuracy > 0.8
     frame = MetricFrame(metrics=accuracy_score, y_true=test.label, y_pred=pred, sensitive_features=test.sex)
-    block = result.task_fairness.models["reference"].by_feature["sex"]
+    block = result.group_audits["reference"].by_feature["sex"]
     for g in block.groups:
-        assert g["accuracy"]["value"] == pytest.approx(frame.by_group[g["group"]], abs=1e-12)
+        assert g.figures["accuracy"].value == pytest.approx(frame.by_group[g.group], abs=1e-12)
     assert block.disparities["accuracy_difference"].value == pytest.approx(frame.difference(), abs=1e-12)
 
 
@@ -65,7 +65,7 @@ def test_a_regression_predicting_in_target_units_is_audited_in_those_units(table
     pred = model(torch.as_tensor(pre.transform(test[["x1", "x2"]]))).detach().numpy().reshape(-1)
     assert result.models["reference"].test_mae == pytest.approx(mean_absolute_error(test.value, pred), rel=1e-6)
     frame = MetricFrame(metrics=mean_absolute_error, y_true=test.value, y_pred=pred, sensitive_features=test.sex)
-    groups = {g["group"]: g["mae"]["value"] for g in result.task_fairness.models["reference"].by_feature["sex"].groups}
+    groups = {g.group: g.figures["mae"].value for g in result.group_audits["reference"].by_feature["sex"].groups}
     assert groups == pytest.approx(frame.by_group.to_dict(), rel=1e-6)
     assert result.explainability["reference"].target == "prediction"
     saved = json.loads((tmp_path / "run" / "audit.json").read_text())

@@ -105,8 +105,9 @@ def test_multiclass_run_completes_and_its_record_validates(multiclass_run):
     assert 0 < data["data"]["class_counts_train"]["7"] < 20  # the tiny class is kept, not dropped
     assert data["data"]["rows_dropped_missing_target"] == {"training": 8}
     assert data["data"]["n_train"] + data["data"]["n_validation"] + data["data"]["n_test"] == 480 - 8
-    assert data["task_fairness"]["classes"] == data["data"]["classes"]
-    assert set(data["task_fairness"]["models"]) == set(MODELS)
+    assert "task_fairness" not in data  # schema 2.0: every model's group audit is in fairness
+    assert set(data["fairness"]) == set(MODELS)
+    assert all(data["fairness"][m]["classes"] == data["data"]["classes"] for m in MODELS)
     assert result.verdict == data["verdict"]
 
 
@@ -114,7 +115,7 @@ def test_multiclass_missing_group_is_its_own_group(multiclass_run):
     _, run_dir, _ = multiclass_run
     data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))
     preds = _predictions(run_dir, "reference")
-    groups = {g["group"]: g for g in data["task_fairness"]["models"]["reference"]["by_feature"]["region"]["groups"]}
+    groups = {g["group"]: g for g in data["fairness"]["reference"]["by_feature"]["region"]["groups"]}
     assert set(groups) == {"<missing>", "north", "south"}
     assert groups["<missing>"]["n"] == int((preds["region"] == "<missing>").sum()) > 0
 
@@ -146,7 +147,7 @@ def test_multiclass_group_metrics_equal_fairlearn_metricframe(multiclass_run, mo
     _, run_dir, _ = multiclass_run
     data = json.loads((run_dir / "audit.json").read_text(encoding="utf-8"))
     p = _predictions(run_dir, model)
-    block = data["task_fairness"]["models"][model]["by_feature"]["region"]
+    block = data["fairness"][model]["by_feature"]["region"]
     mf = MetricFrame(metrics={"accuracy": accuracy_score, "macro_recall": _macro_recall, "macro_f1": _macro_f1},
                      y_true=p["y_true"], y_pred=p["y_pred"], sensitive_features=p["region"])
     for group in block["groups"]:
@@ -172,7 +173,7 @@ def test_multiclass_group_metrics_equal_fairlearn_metricframe(multiclass_run, mo
         rates = (rows["y_pred"] == cls).groupby(rows["region"]).mean()
         assert value == pytest.approx(rates.max() - rates.min(), abs=1e-12), cls
     assert srd["value"] == max(srd["by_class"].values()) == srd["by_class"][srd["worst_class"]]
-    site = data["task_fairness"]["models"][model]["by_feature"]["site"]
+    site = data["fairness"][model]["by_feature"]["site"]
     assert sum(g["sufficient"] for g in site["groups"]) < 2 and site["disparities"]["accuracy_difference"]["value"] is None
 
 
@@ -278,7 +279,7 @@ def test_regression_summary_and_group_errors_equal_fairlearn_metricframe(regress
     y, yhat = p["y_true"].astype(float), p["y_pred"].astype(float)
     assert result.models[model].test_mae == pytest.approx(mean_absolute_error(y, yhat), rel=1e-9)
     assert result.models[model].test_rmse == pytest.approx(mean_squared_error(y, yhat) ** 0.5, rel=1e-9)
-    block = data["task_fairness"]["models"][model]["by_feature"]["area"]
+    block = data["fairness"][model]["by_feature"]["area"]
     mf = MetricFrame(metrics={"mae": mean_absolute_error, "rmse": lambda a, b: mean_squared_error(a, b) ** 0.5},
                      y_true=y, y_pred=yhat, sensitive_features=p["area"])
     groups = {g["group"]: g for g in block["groups"]}
@@ -536,7 +537,7 @@ def test_three_class_text_audit(tmp_path):
     assert audit.get("counterfactual") is None and audit.get("identity_auc") is None
     assert "binary" in json.dumps(audit.get("skipped"))  # says why the binary-only audits were skipped
     assert audit["tokens"]["global"]["top_abs"]
-    assert "region" in data["task_fairness"]["models"]["reference"]["by_feature"]
+    assert "region" in data["fairness"]["reference"]["by_feature"]
     assert {g.name: g.outcome for g in result.gates} == {"t3-f1": "pass", "t3-accdiff": "pass"}
 
 
@@ -591,8 +592,8 @@ def _cli_report(run_dir: Path, config, model: str, *extra: str) -> dict:
 @pytest.mark.parametrize("model", MODELS)
 def test_the_fairness_command_reproduces_a_multiclass_runs_group_figures(multiclass_run, model):
     result, run_dir, config = multiclass_run
-    recorded = result.to_dict()["task_fairness"]["models"][model]
-    got = _cli_report(run_dir, config, model, "--classes", *result.task_fairness.classes)  # --task inferred
+    recorded = result.to_dict()["fairness"][model]
+    got = _cli_report(run_dir, config, model, "--classes", *result.data.classes)  # --task inferred
     assert got["task"] == "multiclass" and got["by_feature"] == recorded["by_feature"]
     p = _predictions(run_dir, model)
     mf = MetricFrame(metrics={"accuracy": accuracy_score, "macro_f1": _macro_f1}, y_true=p["y_true"], y_pred=p["y_pred"],
@@ -605,7 +606,7 @@ def test_the_fairness_command_reproduces_a_multiclass_runs_group_figures(multicl
 @pytest.mark.parametrize("model", MODELS)
 def test_the_fairness_command_reproduces_a_regression_runs_group_figures(regression_run, model):
     result, run_dir, config = regression_run
-    recorded = result.to_dict()["task_fairness"]["models"][model]
+    recorded = result.to_dict()["fairness"][model]
     got = _cli_report(run_dir, config, model)  # numbers with decimals: --task regression inferred
     assert got["task"] == "regression" and got["by_feature"] == recorded["by_feature"]
     p = _predictions(run_dir, model)

@@ -88,14 +88,16 @@ def test_missing_optional_fields_default_to_none_or_empty():
     assert r.fairness is None and r.gates == [] and r.verdict == "pass"
 
 
-def test_any_1x_minor_version_is_read():
-    r = AuditResult.from_dict({"schema_version": "1.7", "run": {"name": "r"}, "data": {}, "models": {}})
-    assert r.schema_version == "1.7"
+def test_any_1x_and_2x_minor_version_is_read():
+    for version in ("1.7", "2.0", "2.9"):
+        r = AuditResult.from_dict({"schema_version": version, "run": {"name": "r"}, "data": {}, "models": {}})
+        assert r.schema_version == version
 
 
-def test_another_major_version_is_refused_with_both_versions_named():
-    with pytest.raises(RunDirError, match=r"schema_version '2.0'; this rai-audit reads 1.x"):
-        AuditResult.from_dict({"schema_version": "2.0", "run": {}, "data": {}, "models": {}})
+@pytest.mark.parametrize("version", ["3.0", "0.9", "", "two", None])
+def test_a_newer_major_version_or_none_is_refused_with_both_versions_named(version):
+    with pytest.raises(RunDirError, match=rf"schema_version {version!r}; this rai-audit reads schema 1.x to 2.x"):
+        AuditResult.from_dict({"schema_version": version, "run": {}, "data": {}, "models": {}})
 
 
 def test_missing_core_sections_are_refused():
@@ -120,7 +122,7 @@ def test_the_constructor_accepts_plain_dict_sections_with_numpy_values():
     assert r.run.seed == 3 and type(r.run.seed) is int
     assert r.models["reference"].test_accuracy == 0.8
     assert r.privacy.dp is None
-    assert r.schema_version == SCHEMA_VERSION == "1.3"
+    assert r.schema_version == SCHEMA_VERSION == "2.0"
 
 
 def test_a_built_section_leaves_unset_optional_fields_out_but_lists_every_section():
@@ -128,6 +130,7 @@ def test_a_built_section_leaves_unset_optional_fields_out_but_lists_every_sectio
     d = r.to_dict()
     assert d["run"] == {"name": "r", "created_at": "2024-01-01T00:00:00+00:00", "data_sha256": {}, "weights_sha256": {}}
     assert d["fairness"] is None and d["explainability"] is None
+    assert "task_fairness" not in d  # schema 1.x only: never written from 2.0
     assert Metric(value=None).to_dict() == {"value": None}  # required keys are always written
 
 
@@ -198,7 +201,9 @@ def test_has_tells_an_absent_key_from_a_null_one():
     assert Data(identifier_scan=[]).has("identifier_scan") and not Data().has("identifier_scan")
 
 
-def test_a_built_result_is_valid_under_the_1_0_schema_too():
+def test_a_built_result_keeps_the_1_0_schema_but_for_its_major_version():
+    # 2.0 widened what fairness.<model> may hold (every kind's group audit); a binary record keeps every key 1.0
+    # promised, so the 1.0 schema refuses only its version.
     jsonschema = pytest.importorskip("jsonschema")
     import subprocess
 
@@ -218,4 +223,5 @@ def test_a_built_result_is_valid_under_the_1_0_schema_too():
                     explainability={"reference": ModelExplanation(method="ig")}, compute=Compute(stages={"a": Stage(wall_s=1.0)}),
                     gates=[GateResult(name="g", metric="accuracy", severity="error", value=None, passed=False, message="m")])
     r.artifacts.weights["reference"] = "models/reference.pt"
-    assert list(jsonschema.Draft202012Validator(old).iter_errors(r.to_dict())) == []
+    errors = list(jsonschema.Draft202012Validator(old).iter_errors(r.to_dict()))
+    assert [list(e.absolute_path) for e in errors] == [["schema_version"]]

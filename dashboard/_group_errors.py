@@ -1,9 +1,9 @@
 """The Fairness page of a multiclass or regression run: confusion by group, and error by group.
 
-Reads ``AuditResult.task_fairness`` (``audit/fairness/_multiclass.py``, ``_regression.py``). Every figure is the
-run's recorded whole-test-set figure with its recorded interval (exact or studentized bootstrap), the per-class
-selection rates and recalls included (``selection_rate_ci`` / ``recall_ci``; for a record written before them, Wilson
-intervals computed here from each group's confusion counts).
+Reads each model's group audit (``AuditResult.group_audits``; ``audit/fairness/_multiclass.py``, ``_regression.py``).
+Every figure is the run's recorded whole-test-set figure with its recorded interval (exact or studentized
+bootstrap), the per-class selection rates and recalls included (``selection_rate_ci`` / ``recall_ci``; for a
+record written before them, Wilson intervals computed here from each group's confusion counts).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.result import AuditResult, TaskFairnessBlock, TaskModelFairness
+from audit.result import AuditResult, ConfidenceSettings, FairnessBlock, ModelFairness
 from dashboard import _charts as charts
 from dashboard._cohorts import widget_label
 from dashboard._data import fmt, fmt_ci, md_escape
@@ -26,7 +26,7 @@ from dashboard._tasks import (
 from dashboard._ui import chart, model_picker, not_run, table
 from reports._kinds import kind_view
 
-__all__ = ["show_task_fairness"]
+__all__ = ["show_group_errors"]
 
 _CONFUSION_MAX_CLASSES = 30
 _REGRESSION_CI = "studentized bootstrap for MAE, RMSE and the means; simultaneous bands for the disparities"
@@ -37,7 +37,7 @@ def _gate_bounds(r: AuditResult, model: str, feature: str) -> dict[str, float]:
             if g.feature == feature and g.model in (model, None) and (g.max is not None or g.min is not None)}
 
 
-def _disparities(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock, *, units: str) -> None:
+def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock, *, units: str) -> None:
     """Every disparity with its interval (chart and table), the gates' bounds as red ticks."""
     st.subheader("Disparities")
     frame = disparity_frame(block)
@@ -52,9 +52,9 @@ def _disparities(r: AuditResult, model: str, feature: str, block: TaskFairnessBl
     diffs, ratios = shown[~is_ratio], shown[is_ratio]
     regression = units != "proportions"
     if not diffs.empty:
+        title = f"Differences{' and worst groups' if regression else ''} (0 = parity; {units})"
         chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                  title=f"Differences{' and worst groups' if regression else ''} (0 = parity; {units})", rule_at=0.0,
-                                                  bound="gate bound"))
+                                                  title=title, rule_at=0.0, bound="gate bound"))
     if not ratios.empty:
         chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
                                                    title="Ratios (1 = parity)", rule_at=1.0, bound="gate bound"))
@@ -66,19 +66,21 @@ def _disparities(r: AuditResult, model: str, feature: str, block: TaskFairnessBl
         st.caption("Red ticks: the gates' bounds on these disparities ("
                    + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in bounds.items()) + ").")
     if block.excluded_groups:
-        st.caption("Left out of the disparities: " + "; ".join(md_escape(x) for x in block.excluded_groups))
+        st.caption("Left out of the disparities: " + "; ".join(
+            f"{md_escape(x.group)} ({md_escape(x.reason)})" if x.reason else md_escape(x.group)
+            for x in block.excluded_groups))
 
 
-def _confusion(block: TaskFairnessBlock, classes: list[str], feature: str) -> None:
+def _confusion(block: FairnessBlock, classes: list[str], feature: str) -> None:
     st.subheader("Confusion by group")
-    groups = [str(g.get("group")) for g in block.groups if g.get("confusion") is not None]
+    groups = [str(g.group) for g in block.groups if g.confusion]
     if not groups or not classes:
         not_run("Confusion matrices", "The record holds no confusion counts for this feature.")
         return
     group = st.selectbox(f"Group of {widget_label(feature)}", groups, key="tf_conf_group", format_func=str)  # labels are Markdown
-    entry = next(g for g in block.groups if str(g.get("group")) == group)
+    entry = next(g for g in block.groups if str(g.group) == group)
     frame = confusion_frame(entry, classes)
-    st.caption(f"{fmt(entry.get('n'))} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
+    st.caption(f"{fmt(entry.rows)} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
                "Colour: share of the true class's rows (its recall on the diagonal); numbers: row counts.")
     if len(classes) <= _CONFUSION_MAX_CLASSES:
         st.altair_chart(charts.confusion_heatmap(frame, classes=[str(c) for c in classes],
@@ -88,7 +90,7 @@ def _confusion(block: TaskFairnessBlock, classes: list[str], feature: str) -> No
             index=[str(c) for c in classes], columns=[str(c) for c in classes]))
 
 
-def _per_class(block: TaskFairnessBlock, classes: list[str]) -> None:
+def _per_class(block: FairnessBlock, classes: list[str]) -> None:
     st.subheader("Per-class selection rate and recall by group")
     rates = per_class_rates(block, classes)
     if rates.empty:
@@ -109,7 +111,7 @@ def _per_class(block: TaskFairnessBlock, classes: list[str]) -> None:
                "group has no recall there.")
 
 
-def _by_class(block: TaskFairnessBlock) -> None:
+def _by_class(block: FairnessBlock) -> None:
     frame = by_class_frame(block)
     if len(frame.columns) <= 1:
         return
@@ -120,10 +122,10 @@ def _by_class(block: TaskFairnessBlock) -> None:
     if not part.empty:
         chart(charts.bars_with_ci(part, category="class", value="value", value_title=name,
                                   title=f"{name}, one class against the rest (a class with no value is undefined there)"))
-    table(frame, formats={c: "%.4f" for c in names})
+    table(frame, formats=dict.fromkeys(names, "%.4f"))
 
 
-def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock, classes: list[str]) -> None:
+def _multiclass(r: AuditResult, model: str, feature: str, block: FairnessBlock, classes: list[str]) -> None:
     st.subheader("By group")
     metrics = kind_view(r).group_metrics
     table(group_table(block, metrics))
@@ -137,7 +139,7 @@ def _multiclass(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
     _by_class(block)
 
 
-def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlock) -> None:
+def _regression(r: AuditResult, model: str, feature: str, block: FairnessBlock) -> None:
     st.subheader("Error by group")
     metrics = kind_view(r).group_metrics
     table(group_table(block, metrics))
@@ -161,22 +163,22 @@ def _regression(r: AuditResult, model: str, feature: str, block: TaskFairnessBlo
     _disparities(r, model, feature, block, units=str(units))
 
 
-def show_task_fairness(r: AuditResult) -> None:
+def show_group_errors(r: AuditResult) -> None:
     """The Fairness page body of a multiclass or regression run."""
-    tf = r.task_fairness
-    models = [m for m in r.models if tf is not None and m in tf.models] or list(tf.models if tf is not None else [])
+    audits = r.group_audits
+    models = [m for m in r.models if m in audits] or list(audits)
     if not models:
         not_run("Fairness audit", "This run has no group audit (no sensitive feature).")
         return
     model = model_picker(models, key="fair_model")
-    M: TaskModelFairness = tf.models[model]
+    M: ModelFairness = audits[model]
     kind = r.kind
-    ci = M.ci if isinstance(M.ci, dict) else {}
+    ci = M.ci or ConfidenceSettings()
     st.caption(f"{kind.name.capitalize()} model, {fmt(M.n)} test rows. Intervals: "
-               f"{md_escape(ci.get('method') or (_REGRESSION_CI if not kind.classifier else 'see the record'))}, level "
-               f"{fmt(ci.get('level'))}. Groups under {fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
-    overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in M.overall.items()
-                            if isinstance(v, dict)])
+               f"{md_escape(ci.method or (_REGRESSION_CI if not kind.classifier else 'see the record'))}, level "
+               f"{fmt(ci.level)}. Groups under {fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
+    figures = M.overall.figures if M.overall is not None else {}
+    overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in figures.items()])
     if not overall.empty:
         with st.expander("Overall (every test row)"):
             table(overall)
@@ -185,11 +187,11 @@ def show_task_fairness(r: AuditResult) -> None:
         return
     feature = st.selectbox("Sensitive feature", list(M.by_feature), key="fair_feature")
     block = M.by_feature[feature]
-    small = [g for g in block.groups if g.get("sufficient") is False]
+    small = [g for g in block.groups if g.too_small]
     if small:
         st.warning("Small groups (too few rows for stable estimates; read their intervals, not their values): "
-                   + ", ".join(f"**{md_escape(g.get('group'))}** ({fmt(g.get('n'))} rows)" for g in small))
+                   + ", ".join(f"**{md_escape(g.group)}** ({fmt(g.rows)} rows)" for g in small))
     if kind.has_classes:
-        _multiclass(r, model, feature, block, [str(c) for c in (tf.classes or r.data.classes)])
+        _multiclass(r, model, feature, block, [str(c) for c in (M.classes or r.data.classes)])
     else:
         _regression(r, model, feature, block)
