@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.result import ModelFairness
+from audit.result import Group, ModelFairness
 from reports._plain import as_dict as _dict
 from reports._plain import number as _num
 from reports._plain import text as _text
@@ -30,6 +30,13 @@ _PREPROCESSING = ("The preprocessing fitted on the training split only (categori
                   "is applied unchanged.")
 
 
+def _task_group(g: Group, total: float | None) -> dict[str, Any]:
+    """A multiclass or regression group's size, share of ``total`` test rows, and whether it is too small."""
+    count = _num(g.n)
+    return {"group": str(g.group), "count": count, "share": count / total if total and count is not None else None,
+            "insufficient_data": g.sufficient is False}
+
+
 def factors(ctx: CardContext) -> dict[str, Any]:
     """The sensitive features audited and their groups (sizes, and which are too small to read)."""
     data = ctx.result.data
@@ -37,10 +44,9 @@ def factors(ctx: CardContext) -> dict[str, Any]:
     if ctx.task_models:
         first = ctx.task_models[model_order(ctx.task_models)[0]]
         total = _num(first.extra.get("n"))
+        min_size: float | int | None
         groups = [{"feature": str(feature), "intersectional": " & " in str(feature),
-                   "groups": [{"group": str(g.group), "count": _num(g.n),
-                               "share": _num(g.n) / total if total and _num(g.n) is not None else None,
-                               "insufficient_data": g.sufficient is False} for g in block.groups]}
+                   "groups": [_task_group(g, total) for g in block.groups]}
                   for feature, block in first.by_feature.items()]
         min_size = ctx.min_group_size()
     else:

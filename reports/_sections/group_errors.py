@@ -44,7 +44,7 @@ def _disparity_rows(block: FairnessBlock, order: tuple[str, ...]) -> list[dict[s
             continue
         rows.append({"name": name, **_vci(d), "inconclusive_reason": _text(d.reason) if d.value is None else None,
                      "worst_class": _text(d.worst_class), "worst_group": _text(d.worst_group),
-                     "groups_used": [str(g) for g in d.groups_used]})
+                     "groups_used": [str(g) for g in d.groups_used or []]})
     return rows
 
 
