@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from audit.choices import TASK_KINDS
 from audit.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def task_report(df: pd.DataFrame, args: argparse.Namespace, task: str, sensitive
     """The run's multiclass or regression group report of the predictions in ``df``."""
     common = {"sensitive": sensitive, "n_boot": args.n_boot, "ci_level": args.ci_level,
               "min_group_size": args.min_group_size, "seed": args.seed}
-    if task == "multiclass":
+    if TASK_KINDS[task].has_classes:
         from audit.fairness import multiclass_fairness_report
 
         classes, y_true, y_pred = _classes(df, args)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit.choices import TASK_KINDS
+from audit.choices import TASK_KINDS, task_kind
 from audit.cli._common import EXIT_OK, Subparsers
 from audit.exceptions import ConfigError, DataError
 
@@ -296,7 +296,7 @@ def _groups(df: pd.DataFrame, columns: list[str], *, quantiles: int) -> pd.DataF
 def _print(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
-    elif result.get("task") in ("multiclass", "regression"):
+    elif (kind := task_kind(result.get("task"))) is not None and not kind.has_positive_class:
         from audit.cli._fairness_tasks import render_task_table
 
         print(render_task_table(result))
