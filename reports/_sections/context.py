@@ -22,7 +22,7 @@ from audit.result import AuditResult, Metric, ModelFairness, Section
 from audit.verdict.concerns import audited_model
 from audit.verdict.gates import gate_bound_text, with_derived
 from reports._kinds import KindView, kind_view
-from reports._plain import number, text, value_ci
+from reports._plain import text, value_ci
 
 __all__ = ["CardContext", "given", "model_order", "plain", "reason", "tile"]
 
@@ -56,10 +56,7 @@ class CardContext:
 
     def min_group_size(self) -> int | None:
         """The smallest group the kind's own group report counts (the first model that states it)."""
-        for m in self.task_models.values():
-            if number(m.extra.get("min_group_size")) is not None:
-                return m.extra["min_group_size"]
-        return None
+        return next((m.min_group_size for m in self.task_models.values() if m.min_group_size is not None), None)
 
     def representation_warnings(self) -> list[str]:
         """The data's representation warnings (group shares that differ between train and test)."""

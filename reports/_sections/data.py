@@ -43,7 +43,7 @@ def factors(ctx: CardContext) -> dict[str, Any]:
     sensitive = [str(s) for s in data.sensitive_features]
     if ctx.task_models:
         first = ctx.task_models[model_order(ctx.task_models)[0]]
-        total = _num(first.extra.get("n"))
+        total = _num(first.n)
         min_size: float | int | None
         groups = [{"feature": str(feature), "intersectional": " & " in str(feature),
                    "groups": [_task_group(g, total) for g in block.groups]}
@@ -83,15 +83,15 @@ def _present(ctx: CardContext) -> tuple[set[str], set[str]]:
 def interval_settings(ctx: CardContext) -> dict[str, Any] | None:
     """How the kind's own group report computed its intervals, in words (None when it states nothing)."""
     for m in ctx.task_models.values():
-        ci = _dict(m.extra.get("ci"))
-        if not ci:
+        ci = m.ci
+        if ci is None or not given(ci):
             continue
-        method = _text(ci.get("method"))
+        method = _text(ci.method)
         if ctx.view.interval_methods is not None:
-            method = ctx.view.interval_methods[0 if ci.get("method") else 1]
-        return {"method": method, "level": _num(ci.get("level")), "n_boot": _num(ci.get("n_boot")),
-                "stratified": ci.get("stratified"), "vanished_groups": None,
-                "disparity_method": _text(ci.get("disparity_method")) or _text(_dict(m.extra.get("intervals")).get("disparities"))}
+            method = ctx.view.interval_methods[0 if ci.method else 1]
+        return {"method": method, "level": _num(ci.level), "n_boot": _num(ci.n_boot), "stratified": ci.stratified,
+                "vanished_groups": None,
+                "disparity_method": _text(ci.disparity_method) or _text(m.intervals.get("disparities"))}
     return None
 
 

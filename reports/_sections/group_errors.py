@@ -129,6 +129,6 @@ def group_errors(ctx: CardContext) -> dict[str, Any]:
         "status": "ok", "kind": ctx.view.name, "classes": classes, "audited_model": main, "column_labels": dict(COLUMN_LABELS),
         "overall": {m: _overall(models[m]) for m in model_order(models)},
         "analyses": analyses, "uncertainty": interval_settings(ctx), "min_group_size": ctx.min_group_size(),
-        "min_group_positives": _num(first.extra.get("min_group_positives")),
+        "min_group_positives": _num(first.min_group_positives),
         "error_sign": _text(first.error), "units": _text(result.data.target) if ctx.view.target_units else None,
     }

@@ -157,6 +157,34 @@ def test_regression_card_shows_errors_in_target_units(regression):
     assert eval_results["mae"] == pytest.approx(46.58) and eval_results["r2"] == pytest.approx(0.4363)
 
 
+# ---------------------------------------------------------------- both kinds with their own group report
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_task_card_states_interval_settings_min_group_size_and_group_shares(kind, request):
+    """The typed group audit's ci, n, min_group_size and min_group_positives reach the card (they were read from
+    ``extra``, where a typed record never keeps them, so the card said "n/a" for each and no share)."""
+    record = request.getfixturevalue(kind)
+    audit = record["task_fairness"]["models"]["private"]
+    card = build_card_data(record)
+    (sex,) = card["factors"]["groupings"]
+    counts = {g["group"]: g["count"] for g in sex["groups"]}
+    assert sum(counts.values()) == audit["n"] == 400
+    assert {g["group"]: g["share"] for g in sex["groups"]} == {k: pytest.approx(c / 400) for k, c in counts.items()}
+    for section in (card["factors"], card["bias"], card["group_errors"]):
+        assert section["min_group_size"] == audit["min_group_size"] == 30
+    uncertainty = card["metrics"]["uncertainty"]
+    assert uncertainty is not None and uncertainty == card["group_errors"]["uncertainty"]
+    assert uncertainty["level"] == card["bias"]["ci_level"] == audit["ci"]["level"] == 0.95
+    assert uncertainty["method"] and card["bias"]["ci_method"] == uncertainty["method"]
+    assert card["bias"]["disparity_ci_method"] == (audit["ci"].get("disparity_method") or audit["intervals"]["disparities"])
+    if kind == "multiclass":
+        assert card["group_errors"]["min_group_positives"] == audit["min_group_positives"] is not None
+    md, html = render_markdown(record), render_html(record)
+    for text in (md, html):
+        assert "n/a resamples" not in text and "level n/a" not in text and "minimum size of n/a" not in text
+        assert "fewer than n/a" not in text and "smaller than n/a" not in text and "needs n/a" not in text
+        assert "minimum size of 30" in text and "level 95%" in text
+
+
 # ---------------------------------------------------------------- text
 def test_text_card_shows_counterfactuals_subgroup_aucs_and_tokens(text):
     card = build_card_data(text)
