@@ -25,30 +25,75 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from audit.choices import INPUT_KINDS, TASK_KINDS, TASKS, VERDICTS, TaskKind, task_kind
+from audit.choices import TASK_KINDS, TaskKind, task_kind
 from audit.exceptions import RunDirError
 from audit.result._base import Schema, Section, doc, to_jsonable
 from audit.result._common import CI, Count, Metric, MetricOrCount, Probability, RelPath, Sha256, ValueCI, as_metric
 from audit.result._compute import Compute, Energy, ModelCompute, Stage
 from audit.result._explain import (
-    Baseline, Contribution, ConvergenceDelta, DeletionCurve, Example, Faithfulness, FeatureImportance, GroupReliance,
-    ImageMap, ModelExplanation, Proxy, RandomizationTest,
-)  # fmt: skip
+    Baseline,
+    Contribution,
+    ConvergenceDelta,
+    DeletionCurve,
+    Example,
+    Faithfulness,
+    FeatureImportance,
+    GroupReliance,
+    ImageMap,
+    ModelExplanation,
+    Proxy,
+    RandomizationTest,
+)
 from audit.result._fairness import (
-    CalibrationBin, CalibrationCurve, ConfidenceSettings, Disparity, ExcludedGroup, Fairness, FairnessBlock, Figure,
-    FourFifthsRule, Group, Mitigation, MitigationMetrics, MitigationRow, ModelFairness, Overall, Representation,
+    CalibrationBin,
+    CalibrationCurve,
+    ConfidenceSettings,
+    Disparity,
+    ExcludedGroup,
+    Fairness,
+    FairnessBlock,
+    Figure,
+    FourFifthsRule,
+    Group,
+    Mitigation,
+    MitigationMetrics,
+    MitigationRow,
+    ModelFairness,
+    Overall,
+    Representation,
     TaskFairness,
-)  # fmt: skip
+)
 from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
 from audit.result._privacy import (
-    Attack, CanaryAudit, DPTraining, LowFprPoint, MembershipInference, Privacy, PrivacyStatement, RocCurve, UtilityPoint,
-)  # fmt: skip
-from audit.result._tasks import TextAudit, TextModelAudit
-from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
+    Attack,
+    CanaryAudit,
+    DPTraining,
+    LowFprPoint,
+    MembershipInference,
+    Privacy,
+    PrivacyStatement,
+    RocCurve,
+    UtilityPoint,
+)
 from audit.result._run import (
-    Artifacts, Card, CardFiles, Data, DecisionThreshold, Degeneracy, Environment, ExcludedColumn, IdentifierFinding,
-    LeakingFeature, ModelSummary, Run, Screening, SensitiveBinning, TrainTestDuplicates,
-)  # fmt: skip
+    Artifacts,
+    Card,
+    CardFiles,
+    Data,
+    DecisionThreshold,
+    Degeneracy,
+    Environment,
+    ExcludedColumn,
+    IdentifierFinding,
+    LeakingFeature,
+    ModelSummary,
+    Run,
+    Screening,
+    SensitiveBinning,
+    TrainTestDuplicates,
+)
+from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
+from audit.result._tasks import TextAudit, TextModelAudit
 
 __all__ = [
     "CI", "SCHEMA_VERSION", "Artifacts", "Attack", "AuditResult", "Baseline", "CalibrationBin", "CalibrationCurve",
@@ -68,8 +113,11 @@ __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]
 
 SCHEMA_VERSION = "2.0"
 
-Task = Literal[TASKS]
-Verdict = Literal[VERDICTS]
+# audit.choices' TASKS and VERDICTS (and INPUT_KINDS below), spelled out so that a type checker reads them (a Literal
+# of a tuple constant is not static); tests/audit/test_result.py holds them equal.
+Task = Literal["binary-classification", "image-classification", "multiclass-classification", "regression",
+               "text-classification"]
+Verdict = Literal["pass", "fail"]
 
 _MISMATCH = ("audit.json has schema_version {found!r}; this rai-audit reads schema 1.x to {major}.x ({version}). "
              "Read it with a newer rai-audit, or re-run the audit with this one.")
@@ -134,7 +182,7 @@ class AuditResult(Section):
         "what a reviewer must see first, most severe first (audit.verdict.concerns); null in records written before concerns"))
     artifacts: Artifacts = field(default_factory=Artifacts, metadata=doc("files beside audit.json (set by the run writer)"))
     task: Task = field(default="binary-classification", metadata=doc("the model's task"))
-    input: Literal[INPUT_KINDS] | None = field(default=None, metadata=doc(
+    input: Literal["table", "text", "image"] | None = field(default=None, metadata=doc(
         "what the model reads: table, text or image (the target's kind is data.task); null in records before 1.3"))
     _omit_none: ClassVar[bool] = False  # every section key is written; a section not run is null
 

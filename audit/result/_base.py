@@ -32,20 +32,32 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from audit.result._convert import (
-    _MISSING, Schema, _absent_value, _convert, _converted, _field_names, _hints, _Mismatch, doc, json_key, to_jsonable,
-)  # fmt: skip
+    _MISSING,
+    Schema,
+    _absent_value,
+    _convert,
+    _converted,
+    _field_names,
+    _hints,
+    _Mismatch,
+    doc,
+    json_key,
+    to_jsonable,
+)
 from audit.result._legacy import DictAccess
 
 
-def _required(f: dataclasses.Field) -> bool:
+def _required(f: dataclasses.Field[Any]) -> bool:
     """A field the schema requires: no default, or marked ``required``."""
     no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     return no_default or bool(f.metadata.get("required"))
 
 __all__ = ["Schema", "Section", "doc", "to_jsonable"]
+
+_S = TypeVar("_S", bound="Section")
 
 
 @dataclass(kw_only=True)
@@ -93,11 +105,11 @@ class Section(DictAccess):
         object.__setattr__(self, name, value)
 
     @classmethod
-    def _typed_fields(cls) -> list[dataclasses.Field]:
+    def _typed_fields(cls) -> list[dataclasses.Field[Any]]:
         return [f for f in dataclasses.fields(cls) if f.name != "extra"]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Any:
+    def from_dict(cls: type[_S], data: dict[str, Any]) -> _S:
         """Read a section from plain JSON data; unknown keys go to ``extra``.
 
         Missing fields take their default (``None`` or empty); a required field
@@ -121,7 +133,7 @@ class Section(DictAccess):
             if f.name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 kwargs[f.name] = None
         obj = cls(**kwargs, extra=extra)
-        obj._read_keys = tuple(data)
+        object.__setattr__(obj, "_read_keys", tuple(data))  # this instance's keys shadow the class's None
         return obj
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,5 +184,5 @@ class Section(DictAccess):
             return f is not None and value != _absent_value(f)
         return value is not None
 
-    def _field_for(self, key: str) -> dataclasses.Field | None:
+    def _field_for(self, key: str) -> dataclasses.Field[Any] | None:
         return next((f for f in self._typed_fields() if json_key(f) == key and not f.metadata.get("flatten")), None)

@@ -36,7 +36,8 @@ class Metric(Section):
 
     value: float | None = field(metadata=doc("the estimate; null when undefined"))
     ci: CI | None = field(default=None, metadata=doc("confidence interval [lo, hi]; null when not computed"))
-    ci_method: str | None = field(default=None, metadata=doc("how the interval was computed when it differs from the section's (e.g. DeLong)"))
+    ci_method: str | None = field(default=None, metadata=doc(
+        "how the interval was computed when it differs from the section's (e.g. DeLong)"))
     simultaneous_ci: CI | None = field(default=None, metadata=doc(
         "simultaneous interval: covers this estimate's truth together with the others of its family"))
     groups_used: list[str] | None = field(default=None, metadata=doc(

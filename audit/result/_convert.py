@@ -17,6 +17,7 @@ import functools
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,19 +102,23 @@ class _Mismatch(Exception):
 _MISSING = object()
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 
-@functools.cache
-def _field_names(cls: type) -> frozenset[str]:
+def _declared_names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.name != "extra")
 
 
-def json_key(f: dataclasses.Field) -> str:
+# Cached per class. Typed as plain callables: mypy does not count a dataclass's type as Hashable (its instances are
+# not, with eq=True), although every class object is.
+_hints: Callable[[type], dict[str, Any]] = functools.cache(_type_hints)
+_field_names: Callable[[type], frozenset[str]] = functools.cache(_declared_names)
+
+
+def json_key(f: dataclasses.Field[Any]) -> str:
     """The JSON key of a dataclass field (``metadata["key"]`` or its name)."""
-    return f.metadata.get("key", f.name)
+    return typing.cast(str, f.metadata.get("key", f.name))
 
 
 def _convert(tp: Any, value: Any) -> Any:
@@ -199,7 +204,7 @@ def _allows_none(tp: Any) -> bool:
     return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
 
 
-def _absent_value(f: dataclasses.Field) -> Any:
+def _absent_value(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:

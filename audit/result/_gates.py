@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from audit.choices import CONCERN_SEVERITIES, GATE_GROUPS, GATE_OUTCOMES, GATE_SEVERITIES
 from audit.result._base import Section, doc
 from audit.result._common import CI
 
 __all__ = ["Concern", "ConcernSeverity", "GateOutcome", "GateResult", "Severity"]
 
-Severity = Literal[GATE_SEVERITIES]
-GateOutcome = Literal[GATE_OUTCOMES]
-ConcernSeverity = Literal[CONCERN_SEVERITIES]
+# audit.choices' GATE_SEVERITIES, GATE_OUTCOMES, CONCERN_SEVERITIES and GATE_GROUPS, spelled out so that a type
+# checker reads them (a Literal of a tuple constant is not static); tests/audit/test_result.py holds them equal.
+Severity = Literal["error", "warning"]
+GateOutcome = Literal["pass", "fail", "inconclusive"]
+ConcernSeverity = Literal["critical", "warning", "info"]
 
 
 @dataclass(kw_only=True)
@@ -52,7 +53,7 @@ class GateResult(Section):
     margin: float | None = field(default=None, metadata=doc(
         "distance from the compared number to the bound, positive when within it"))
     allow_inconclusive: bool = field(default=False, metadata=doc("an inconclusive outcome does not fail the verdict"))
-    groups: Literal[GATE_GROUPS] | None = field(default=None, metadata=doc(
+    groups: Literal["sufficient", "all"] | None = field(default=None, metadata=doc(
         "disparity gates: the groups compared (sufficient: those with enough data; all: every group)"))
     detectable: float | None = field(default=None, metadata=doc(
         "disparity gates: the smallest disparity of this kind the audit's parity tests detect with 80% power "

@@ -7,8 +7,9 @@ attributes (issue 12); new code must use attributes. Delete this module, its bas
 
 from __future__ import annotations
 
+import dataclasses
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.result._convert import _absent_value, _convert, _hints, _Mismatch
 
@@ -17,6 +18,14 @@ __all__ = ["DictAccess"]
 
 class DictAccess:
     """Mapping-style reads and writes on a section's JSON keys (temporary; use attributes)."""
+
+    if TYPE_CHECKING:  # what it reads of the Section it is mixed into
+        extra: dict[str, Any]
+
+        @classmethod
+        def _typed_fields(cls) -> list[dataclasses.Field[Any]]: ...
+
+        def _field_for(self, key: str) -> dataclasses.Field[Any] | None: ...
 
     def _flat(self) -> dict[str, Any] | None:
         f = next((f for f in self._typed_fields() if f.metadata.get("flatten")), None)

@@ -89,7 +89,8 @@ class Slices(Section):
 
     method: str | None = field(default=None, metadata=doc("how slices were searched"))
     test: str | None = field(default=None, metadata=doc("the significance test"))
-    correction: Literal["holm", "bonferroni"] | None = field(default=None, metadata=doc("multiple-testing correction over all slices examined"))
+    correction: Literal["holm", "bonferroni"] | None = field(default=None, metadata=doc(
+        "multiple-testing correction over all slices examined"))
     interval: str | None = field(default=None, metadata=doc("interval of each slice's error rate"))
     alpha: Probability | None = field(default=None, metadata=doc("family-wise error rate"))
     level: Probability | None = field(default=None, metadata=doc("interval level"))
