@@ -10,7 +10,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-__all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves", "scatter_with_ci", "signed_bars"]
+__all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves",
+           "scatter_with_ci", "signed_bars"]
 
 # Per-group charts size by a step per row (alt.Step): a fixed pixel height collapsed the rows in Streamlit.
 _PASS, _FAIL = "#2e7d32", "#c62828"

@@ -31,7 +31,7 @@ def example_label(e: Any, *, kind: TaskKind, explained_class: Any = None) -> str
     if not kind.classifier:
         return f"{head} · target {fmt(e.y_true)} · prediction {fmt(e.y_score)} (standardised)"
     if kind.has_classes and explained_class is not None:
-        is_class = {1: "yes", 0: "no", True: "yes", False: "no"}.get(e.y_true, e.y_true)
+        is_class = {1: "yes", 0: "no"}.get(e.y_true, e.y_true)  # True and False are the keys 1 and 0
         return f"{head} · true class is {explained_class}: {is_class} · P({explained_class}) {fmt(e.y_score)}"
     return f"{head} · true {e.y_true} · score {fmt(e.y_score)}"
 
@@ -73,4 +73,4 @@ def show_per_class_importance(per_class: dict[str, Any], explained_class: Any) -
                                             title=f"Mean signed effect on the log-odds of {pick}"))
     with st.expander("As a table"):
         table(frame.pivot(index="feature", columns="class", values="mean |attribution|").reset_index(),
-              formats={c: "%.3f" for c in classes})
+              formats=dict.fromkeys(classes, "%.3f"))

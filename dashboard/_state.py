@@ -38,7 +38,8 @@ RUN_KEY = "run"
 COHORTS_KEY = "cohorts"  # name → conditions, saved for this session
 _ACTIVE_KEY = "cohort_active"  # the conditions every scoped page uses (mirrored in ?cohort=)
 
-_NO_ROOT = "The runs root {root} is not a directory. Fix: start the dashboard with 'rai-audit dashboard PATH' naming the folder that holds your run directories."
+_NO_ROOT = ("The runs root {root} is not a directory. Fix: start the dashboard with 'rai-audit dashboard PATH' naming the "
+            "folder that holds your run directories.")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,13 @@ Examples
 
 from reports._card_data import CARD_DATA_VERSION, SECTION_ORDER, SECTION_TITLES, build_card_data, build_summary
 from reports._render import (
-    CARD_FILES, CARD_RENDERER, TEMPLATE_DIR, front_matter, render_html, render_markdown, write_cards,
+    CARD_FILES,
+    CARD_RENDERER,
+    TEMPLATE_DIR,
+    front_matter,
+    render_html,
+    render_markdown,
+    write_cards,
 )
 from reports._schema import SCHEMA_PATH, load_schema, schema_problems, validate_result
 

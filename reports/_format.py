@@ -19,7 +19,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci", "fmt_vci", "label", "md_cell", "md_escape", "md_inert", "short_hash"]
+__all__ = ["FILTERS", "fmt_bytes", "fmt_ci", "fmt_energy", "fmt_g", "fmt_int", "fmt_mass", "fmt_num", "fmt_pct", "fmt_sci",
+           "fmt_vci", "label", "md_cell", "md_escape", "md_inert", "short_hash"]
 
 NA = "n/a"
 

@@ -169,14 +169,14 @@ def _bias_charts(card: dict[str, Any]) -> dict[str, Markup]:
                   "color": 0 if a["model"] == "reference" else 1} for g in a["groups"]]
         overall = (a.get("overall") or {}).get("selection_rate", {}).get("value")
         charts[f"sel:{a['model']}:{a['feature']}"] = bar_chart(
-            items, title=f"Selection rate by {a['feature']} ({a['model']} model)", value_label="selection rate (CI error bars; hatched: small group)",
-            reference=overall, reference_label="overall", width=560)
+            items, title=f"Selection rate by {a['feature']} ({a['model']} model)",
+            value_label="selection rate (CI error bars; hatched: small group)", reference=overall, reference_label="overall", width=560)
     by_model: dict[str, list] = {}
     for h in (card.get("bias") or {}).get("headline", []) or []:
         if h["disparity"].endswith(("_difference", "_difference_ovr")):  # _ovr: multiclass, worst class
             by_model.setdefault(h["model"], []).append(
-                {"label": f"{h['disparity'].replace('_difference', '').replace('_', ' ')} · {h['feature']}", "value": h["value"], "ci": h["ci"],
-                 "color": 0 if h["model"] == "reference" else 1,
+                {"label": f"{h['disparity'].replace('_difference', '').replace('_', ' ')} · {h['feature']}",
+                 "value": h["value"], "ci": h["ci"], "color": 0 if h["model"] == "reference" else 1,
                  "missing": "inconclusive: too few groups with enough data" if h.get("inconclusive_reason") else None,
                  "missing_reason": h.get("inconclusive_reason")})
     for model, items in by_model.items():

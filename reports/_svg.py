@@ -215,7 +215,7 @@ def bar_chart(
     if value_label:
         out.append(_x_label(value_label, left + plot_w / 2, base + 32))
     zero = sx(0.0) if d0 <= 0 <= d1 else sx(d0)
-    for i, (it, vals) in enumerate(zip(items, values)):
+    for i, (it, vals) in enumerate(zip(items, values, strict=True)):
         out += _bar_row(it, vals, sx, y=top + i * row_h, row_h=row_h, left=left, zero=zero)
     if ref is not None:
         out += _reference_line(sx(ref), top=top, bottom=base, label=reference_label)
@@ -238,7 +238,7 @@ def _clean_series(series: Sequence[dict[str, Any]]) -> list[tuple[str, list[floa
     """(name, xs, ys) of each series with at least one finite point, thinned; the others are dropped."""
     clean = []
     for s in series:
-        pts = [(_finite(x), _finite(y)) for x, y in zip(list(s.get("x") or []), list(s.get("y") or []))]
+        pts = [(_finite(x), _finite(y)) for x, y in zip(list(s.get("x") or []), list(s.get("y") or []), strict=False)]
         pts = [(x, y) for x, y in pts if x is not None and y is not None]
         if pts:
             xs, ys = _thin([p[0] for p in pts], [p[1] for p in pts])
@@ -271,11 +271,12 @@ def _polylines(clean: list[tuple], sx: Callable[[float], float], sy: Callable[[f
     for i, (name, xs, ys) in enumerate(clean):
         color = PALETTE[i % len(PALETTE)]
         dash = "" if i < len(PALETTE) else ' stroke-dasharray="6 3"'  # past the palette, colours repeat: dash them
-        pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys))
+        pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys, strict=True))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{dash}><title>{escape(name)}</title></polyline>')
         if markers:
-            out.extend(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}"><title>{escape(name)}: ({_fmt(x)}, {_fmt(y)})</title></circle>'
-                       for x, y in zip(xs, ys))
+            out.extend(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
+                       f'<title>{escape(name)}: ({_fmt(x)}, {_fmt(y)})</title></circle>'
+                       for x, y in zip(xs, ys, strict=True))
     return out
 
 

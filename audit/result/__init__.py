@@ -63,7 +63,7 @@ from audit.result._fairness import (
     Representation,
     TaskFairness,
 )
-from audit.result._gates import Concern, ConcernSeverity, GateOutcome, GateResult, Severity
+from audit.result._gates import Concern, ConcernSeverity, GateGroups, GateOutcome, GateResult, Severity
 from audit.result._privacy import (
     Attack,
     CanaryAudit,
@@ -100,7 +100,7 @@ __all__ = [
     "CanaryAudit", "Card", "CardFiles", "Compute", "Concern", "ConcernSeverity", "ConfidenceSettings", "Contribution",
     "ConvergenceDelta", "Count", "DPTraining", "Data", "DecisionThreshold", "Degeneracy", "DeletionCurve", "Energy", "Environment",
     "Example", "ExcludedColumn", "Fairness", "FairnessBlock", "Faithfulness", "FeatureImportance", "FourFifthsRule",
-    "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature", "LowFprPoint",
+    "GateGroups", "GateOutcome", "GateResult", "Group", "GroupReliance", "IdentifierFinding", "ImageMap", "LeakingFeature", "LowFprPoint",
     "MembershipInference", "Metric", "MetricOrCount", "Mitigation", "MitigationMetrics", "MitigationRow",
     "ModelCompute", "ModelExplanation", "ModelFairness", "ModelSummary", "Overall", "Privacy", "PrivacyStatement",
     "Probability", "Proxy",

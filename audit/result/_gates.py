@@ -15,13 +15,14 @@ from typing import ClassVar, Literal
 from audit.result._base import Section, doc
 from audit.result._common import CI
 
-__all__ = ["Concern", "ConcernSeverity", "GateOutcome", "GateResult", "Severity"]
+__all__ = ["Concern", "ConcernSeverity", "GateGroups", "GateOutcome", "GateResult", "Severity"]
 
 # audit.choices' GATE_SEVERITIES, GATE_OUTCOMES, CONCERN_SEVERITIES and GATE_GROUPS, spelled out so that a type
 # checker reads them (a Literal of a tuple constant is not static); tests/audit/test_result.py holds them equal.
 Severity = Literal["error", "warning"]
 GateOutcome = Literal["pass", "fail", "inconclusive"]
 ConcernSeverity = Literal["critical", "warning", "info"]
+GateGroups = Literal["sufficient", "all"]
 
 
 @dataclass(kw_only=True)
@@ -53,7 +54,7 @@ class GateResult(Section):
     margin: float | None = field(default=None, metadata=doc(
         "distance from the compared number to the bound, positive when within it"))
     allow_inconclusive: bool = field(default=False, metadata=doc("an inconclusive outcome does not fail the verdict"))
-    groups: Literal["sufficient", "all"] | None = field(default=None, metadata=doc(
+    groups: GateGroups | None = field(default=None, metadata=doc(
         "disparity gates: the groups compared (sufficient: those with enough data; all: every group)"))
     detectable: float | None = field(default=None, metadata=doc(
         "disparity gates: the smallest disparity of this kind the audit's parity tests detect with 80% power "

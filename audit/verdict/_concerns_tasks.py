@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 from audit.result import AuditResult, Concern
 
 __all__ = ["text_concerns"]
@@ -24,7 +26,7 @@ AUC_GAP_CONCERN = 0.05
 _WHERE_TEXT = "Text audits (card), dashboard Text"
 
 
-def _flips(model: str, counterfactual: dict) -> list[Concern]:
+def _flips(model: str | None, counterfactual: dict[str, Any]) -> list[Concern]:
     best = counterfactual.get("max_flip_rate") or {}
     value, pair = best.get("value"), best.get("pair") or {}
     if value is None or value < FLIP_RATE_CONCERN:
@@ -41,7 +43,7 @@ def _flips(model: str, counterfactual: dict) -> list[Concern]:
                     where=_WHERE_TEXT)]
 
 
-def _auc_gaps(model: str, identity: dict) -> list[Concern]:
+def _auc_gaps(model: str | None, identity: dict[str, Any]) -> list[Concern]:
     overall = (identity.get("overall_auc") or {}).get("value")
     out = []
     for family, meaning in (("bpsn_auc", "scores its negative texts above other texts' positives"),

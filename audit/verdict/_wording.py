@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from audit.config import GateSpec
 from audit.metrics import GATE_METRICS, readable_name
@@ -190,7 +191,7 @@ def crosses(ci: list[float | None] | None, limits: list[tuple[str, float]]) -> b
     return any((lo <= b < hi) if op == "≤" else (lo < b <= hi) for op, b in limits)
 
 
-def typed_gates(gate_results: Sequence[GateResult | dict]) -> list[GateResult]:
+def typed_gates(gate_results: Sequence[GateResult | dict[str, Any]]) -> list[GateResult]:
     """The gate results as :class:`~audit.result.GateResult` (a plain dict, as ``audit.json`` holds it, is read).
 
     Examples

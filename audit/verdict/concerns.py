@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
+from audit.result import AuditResult, Concern, Disparity, FairnessBlock, GateResult, Metric, TrainTestDuplicates
 from audit.verdict.gates import degenerate_reason, gate_line, gate_title, with_derived
-from audit.result import AuditResult, Concern, Disparity, FairnessBlock, Metric, TrainTestDuplicates
 
 __all__ = [
     "CALIBRATION_ABSOLUTE", "CALIBRATION_RATIO", "CANARY_CLOSE", "DUPLICATE_SHARE", "audited_model", "concerns_of",
@@ -124,7 +125,8 @@ _FEW_ROWS = "enough data"  # the reason of a disparity left undecided by small g
 def _group_size_advice(r: AuditResult, *, positives: bool = False) -> str:
     """The keys that give small groups enough test rows, with their values in this run's config."""
     cfg = r.run.config if isinstance(r.run.config, dict) else {}
-    fair, split, data = (cfg.get(k) if isinstance(cfg.get(k), dict) else {} for k in ("fairness", "split", "data"))
+    sections: list[dict[str, Any]] = [cfg[k] if isinstance(cfg.get(k), dict) else {} for k in ("fairness", "split", "data")]
+    fair, split, data = sections
     floors = "min_group_size" + (" or min_group_positives" if positives else "")
     if not cfg:  # audit_model: no config, no split
         return (f"Fix: audit on more test rows of the small groups, or pass a FairnessSection with a lower {floors} "
@@ -157,9 +159,9 @@ def _inconclusive_tail(reason: str, blocking: bool, one: bool, r: AuditResult | 
             "undecided result).")
 
 
-def _inconclusive(gates: list, r: AuditResult | None = None) -> list[Concern]:
+def _inconclusive(gates: list[GateResult], r: AuditResult | None = None) -> list[Concern]:
     """One concern per reason (a degenerate model makes several gates inconclusive for one reason)."""
-    by_reason: dict[tuple[str, bool], list] = {}
+    by_reason: dict[tuple[str, bool], list[GateResult]] = {}
     for g in gates:
         by_reason.setdefault((g.reason or "the evidence cannot decide", g.fails_verdict), []).append(g)
     out = []

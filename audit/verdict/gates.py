@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from audit.config import GateSpec
 from audit.metrics import FAIRNESS_GATE_METRICS, GATE_METRICS, GateMetric, Resolved
-from audit.result import AuditResult, GateResult, Metric
+from audit.result import AuditResult, GateGroups, GateOutcome, GateResult, Metric, Severity
 from audit.verdict._wording import (
     NOT_COMPUTED,
     bounds_of,
@@ -166,7 +166,7 @@ def _caveat_text(gate: GateSpec, spec: GateMetric, caveat: _Caveat, *, failed: b
 
 
 def _decide(gate: GateSpec, spec: GateMetric, got: Resolved, compared: float | None, within: bool,
-            caveat: _Caveat | None) -> tuple[str, str | None]:
+            caveat: _Caveat | None) -> tuple[GateOutcome, str | None]:
     """The outcome and its reason: a figure that would pass on a model without signal is inconclusive; one that
     fails stays a failure, with the caveat as context (the words never call a failure trivially satisfied)."""
     if compared is None:
@@ -191,11 +191,14 @@ def _evaluate(gate: GateSpec, typed: AuditResult) -> GateResult:
     margin = min((b - compared if op == "≤" else compared - b) for op, b in bounds) if compared is not None else None
     outcome, reason = _decide(gate, spec, got, compared, within, _caveat(typed, gate, spec))
     passed = outcome == "pass" or (outcome == "inconclusive" and gate.allow_inconclusive)
+    # GateSpec holds its severity and groups as plain strings that its config checks allow only from
+    # GATE_SEVERITIES and GATE_GROUPS, the record's Literals
+    severity, groups = cast(Severity, gate.severity), cast(GateGroups, gate.groups)
     out = GateResult(
-        name=gate.label, metric=gate.metric, model=gate.model, feature=gate.feature, severity=gate.severity,
+        name=gate.label, metric=gate.metric, model=gate.model, feature=gate.feature, severity=severity,
         max=gate.max, min=gate.min, use_ci_bound=gate.use_ci_bound, value=value, ci=ci, compared=compared,
         passed=bool(passed), message="", outcome=outcome, reason=reason, ci_crosses_bound=crosses(ci, bounds),
-        margin=margin, allow_inconclusive=gate.allow_inconclusive, groups=gate.groups if spec.groups_apply else None,
+        margin=margin, allow_inconclusive=gate.allow_inconclusive, groups=groups if spec.groups_apply else None,
         detectable=got.detectable,
     )  # fmt: skip
     out.message = gate_line(out)

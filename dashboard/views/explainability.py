@@ -108,7 +108,8 @@ def _reliance(X: ModelExplanation) -> None:
                     f"{md_escape(fmt(info.sensitive_feature_share))}")
         profiles = info.profiles
         if profiles:
-            prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v} for g, p in profiles.items() for f, v in (p or {}).items()]
+            prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v}
+                    for g, p in profiles.items() for f, v in (p or {}).items()]
             chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
                                  title=f"Attribution profile by {feat}"))
         proxies = info.proxies

@@ -78,7 +78,7 @@ def _tiles(r: AuditResult, summary: dict[str, Any]) -> None:
     cols = st.columns(len(tiles) + 1)
     cols[-1].metric("test rows", fmt(r.data.n_test))
     cols[-1].caption("rows every figure rests on")
-    for col, t in zip(cols, tiles):
+    for col, t in zip(cols, tiles, strict=False):  # the last column holds the test rows
         col.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)))
         gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
                 if t["bound"] else "no gate")

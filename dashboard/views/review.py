@@ -79,7 +79,8 @@ def _history(run: Run, report: dict | None, read_reviews) -> None:
             st.warning("This decision is **unsigned**: the hash chain shows the record was not edited, but not who wrote it; "
                        "anyone with write access to the run could have added it. Treat an unsigned decision as weak evidence "
                        "and ask for one signed with `rai-audit review ... --key KEY.pem`.")
-        frame = pd.DataFrame([{"#": int(e.get("index")) + 1 if isinstance(e.get("index"), int) else None, "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
+        frame = pd.DataFrame([{"#": int(e.get("index")) + 1 if isinstance(e.get("index"), int) else None,
+                               "time (UTC)": e.get("created_at"), "reviewer": e.get("reviewer"),
                                "decision": e.get("decision"), "comment": e.get("comment"),
                                "signed": bool(e.get("signature")), "reviewed manifest": str(e.get("manifest_sha256"))[:16],
                                "entry hash": str(e.get("entry_hash"))[:16]} for e in history])

@@ -207,7 +207,7 @@ def _aucs(auc: dict[str, Any] | None, r: AuditResult, model: str) -> None:
     c = st.columns(5)
     for col, (key, label) in zip(c, [("overall_auc", "overall AUC"), ("power_mean_subgroup_auc", "subgroup (power mean)"),
                                      ("power_mean_bpsn_auc", "BPSN (power mean)"), ("power_mean_bnsp_auc", "BNSP (power mean)"),
-                                     ("final_score", "final score")]):
+                                     ("final_score", "final score")], strict=True):
         entry = auc.get(key) or {}
         col.metric(label, fmt(entry.get("value")))
         col.caption(md_escape(_interval(entry)))

@@ -61,7 +61,7 @@ def _swap_span(a: list[str], b: list[str], i: int) -> tuple[int, int]:
 def _window(original: str, counterfactual: str) -> tuple[list[str], list[str]]:
     """The words around the first swapped term as (before, term, after), so a long text shows what changed."""
     a, b = original.split(), counterfactual.split()
-    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     m, n = _swap_span(a, b, i) if i < min(len(a), len(b)) else (0, 0)
     lo = max(0, i - EXAMPLE_WINDOW)
 
@@ -100,8 +100,9 @@ def _counterfactual(cf: Any, skipped: dict) -> dict[str, Any]:
                          key=lambda kv: -(kv[1] if kv[1] is not None else -1.0))
         templates.append({"category": str(cat), "spread": _num(spread.get("value")), "max_term": _text(spread.get("max_term")),
                           "min_term": _text(spread.get("min_term")), "terms": [{"term": k, "score": v} for k, v in by_term]})
-    categories = [{"category": str(c), "n_texts": _num(_dict(v).get("n_texts")), "n_counterfactuals": _num(_dict(v).get("n_counterfactuals")),
-                   "flip_rate": _vci(_dict(v).get("flip_rate")), "mean_abs_score_change": _vci(_dict(v).get("mean_abs_score_change"))}
+    categories = [{"category": str(c), "n_texts": _num(_dict(v).get("n_texts")),
+                   "n_counterfactuals": _num(_dict(v).get("n_counterfactuals")), "flip_rate": _vci(_dict(v).get("flip_rate")),
+                   "mean_abs_score_change": _vci(_dict(v).get("mean_abs_score_change"))}
                   for c, v in _dict(cf.get("categories")).items()]
     seen: set[str] = set()
     for p in pairs[:N_PAIRS]:  # one text can carry many pairs: quote each original once

@@ -231,12 +231,12 @@ def test_the_record_literals_are_the_allowed_values_of_audit_choices():
     import typing
 
     from audit import choices
-    from audit.result import ConcernSeverity, GateOutcome, Severity, Task, Verdict
+    from audit.result import ConcernSeverity, GateGroups, GateOutcome, Severity, Task, Verdict
 
     hints = typing.get_type_hints(AuditResult)
-    gate_hints = typing.get_type_hints(GateResult)
     assert typing.get_args(Task) == choices.TASKS and typing.get_args(Verdict) == choices.VERDICTS
     assert typing.get_args(Severity) == choices.GATE_SEVERITIES and typing.get_args(GateOutcome) == choices.GATE_OUTCOMES
     assert typing.get_args(ConcernSeverity) == choices.CONCERN_SEVERITIES
     assert typing.get_args(typing.get_args(hints["input"])[0]) == choices.INPUT_KINDS
-    assert typing.get_args(typing.get_args(gate_hints["groups"])[0]) == choices.GATE_GROUPS
+    assert typing.get_args(GateGroups) == choices.GATE_GROUPS
+    assert typing.get_type_hints(GateResult)["groups"] == GateGroups | None
