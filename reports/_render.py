@@ -110,7 +110,8 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     0.8
     """
     details = card.get("model_details") or {}
-    data = result.get("data") if isinstance(result.get("data"), dict) else {}
+    raw_data = result.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     view = card_view(card)
     task = pipeline_tag(view.kind, _read(result)[0].input_kind)
     source = str(data.get("source") or "unknown")

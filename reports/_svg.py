@@ -117,7 +117,8 @@ _HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpac
 def _bar_values(item: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
     """(value, ci low, ci high) of one bar, each None unless a finite number."""
     v = _finite(item.get("value"))
-    ci = item.get("ci") if isinstance(item.get("ci"), (list, tuple)) and len(item.get("ci")) == 2 else None
+    raw = item.get("ci")
+    ci = raw if isinstance(raw, (list, tuple)) and len(raw) == 2 else None
     lo, hi = (_finite(ci[0]), _finite(ci[1])) if ci else (None, None)
     return v, lo, hi
 
@@ -238,8 +239,8 @@ def _clean_series(series: Sequence[dict[str, Any]]) -> list[tuple[str, list[floa
     """(name, xs, ys) of each series with at least one finite point, thinned; the others are dropped."""
     clean = []
     for s in series:
-        pts = [(_finite(x), _finite(y)) for x, y in zip(list(s.get("x") or []), list(s.get("y") or []), strict=False)]
-        pts = [(x, y) for x, y in pts if x is not None and y is not None]
+        pairs = [(_finite(x), _finite(y)) for x, y in zip(list(s.get("x") or []), list(s.get("y") or []), strict=False)]
+        pts = [(x, y) for x, y in pairs if x is not None and y is not None]
         if pts:
             xs, ys = _thin([p[0] for p in pts], [p[1] for p in pts])
             clean.append((str(s.get("name", "")), xs, ys))

@@ -60,7 +60,8 @@ def junit_xml(result: dict[str, Any]) -> str:
     >>> junit_xml({"gates": [], "verdict": "pass"}).count("<testcase")
     0
     """
-    run = result.get("run") if isinstance(result.get("run"), dict) else {}
+    raw_run = result.get("run")
+    run: dict[str, Any] = raw_run if isinstance(raw_run, dict) else {}
     gates = [g for g in result.get("gates") or [] if isinstance(g, dict)]
     failures = [g for g in gates if not g.get("passed") and g.get("severity", "error") == "error"]
     suite_name = f"rai-audit gates: {_clean(run.get('name') or 'audit')}"

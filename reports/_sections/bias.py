@@ -51,13 +51,13 @@ def _mitigation(ctx: CardContext) -> list[dict[str, Any]]:
         mit = ctx.fairness[model].mitigation
         if mit is None or not given(mit):
             continue
-        rows = []
+        rows: list[dict[str, Any]] = []
         for row in mit.rows:
             rows.append({"method": _text(row.method), "description": _text(row.description),
                          # per-group breakdowns ride along in "metrics"; the table shows the metric-shaped entries
                          "metrics": {str(k): _vci(v) for k, v in row.metrics.entries.items()
                                      if (v.has("value") if isinstance(v, Metric) else _num(v) is not None)}})
-        columns = []
+        columns: list[str] = []
         for r in rows:
             columns += [k for k in r["metrics"] if k not in columns]
         mitigation.append({"model": model, "constraint": _text(mit.constraint),
@@ -102,7 +102,8 @@ def _binary_bias(ctx: CardContext) -> dict[str, Any]:
 def _task_bias(ctx: CardContext) -> dict[str, Any]:
     models = ctx.task_models
     names = model_order(models)
-    headline, pivot = [], {}
+    headline: list[dict[str, Any]] = []
+    pivot: dict[tuple[str, str], dict[str, Any]] = {}
     for model in names:
         for feature, block in models[model].by_feature.items():
             for name in ctx.view.headline_disparities:

@@ -106,7 +106,12 @@ def _counterfactual(cf: Any, skipped: dict) -> dict[str, Any]:
                   for c, v in _dict(cf.get("categories")).items()]
     seen: set[str] = set()
     for p in pairs[:N_PAIRS]:  # one text can carry many pairs: quote each original once
-        p["examples"] = [e for e in p["examples"] if not (e["_text"] in seen or seen.add(e["_text"]))]
+        kept = []
+        for e in p["examples"]:
+            if e["_text"] not in seen:
+                seen.add(e["_text"])
+                kept.append(e)
+        p["examples"] = kept
     for p in pairs:
         for e in p["examples"]:
             del e["_text"]
@@ -147,7 +152,7 @@ def _matching(m: Any) -> dict[str, Any] | None:
 def _identity_auc(ia: Any, skipped: dict) -> dict[str, Any]:
     if not isinstance(ia, dict):
         return _not_run(_text(skipped.get("identity_auc")) or "the identity-subgroup AUCs did not run for this model")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, sg in _dict(ia.get("subgroups")).items():
         sg = _dict(sg)
         rows.append({"subgroup": str(name), "n": _num(sg.get("n")), "n_positive": _num(sg.get("n_positive")),
