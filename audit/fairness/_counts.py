@@ -18,6 +18,20 @@ from audit.fairness._inputs import Feature
 # Outcome index within a cell: 2 * y_true + y_pred.
 TN, FP, FN, TP = 0, 1, 2, 3
 
+
+def outcome_sum(counts: np.ndarray, outcomes: tuple[int, ...]) -> np.ndarray:
+    """The sum of the ``outcomes`` columns of ``counts`` (..., 4), added left to right from 0 as ``sum`` adds.
+
+    Examples
+    --------
+    >>> outcome_sum(np.array([[5, 1, 2, 3]]), (FN, TP)).tolist()
+    [5]
+    """
+    total = np.zeros_like(counts[..., 0])
+    for i in outcomes:
+        total = total + counts[..., i]
+    return total
+
 # Above this many possible cells, compress the observed ones with np.unique
 # instead of allocating a dense bincount.
 _DENSE_LIMIT = 4_000_000

@@ -251,7 +251,7 @@ def _verdict(checks: dict, *, scored: bool, at: str) -> tuple[list[str], str | N
     if scored:
         for key in ("constant_predictions", "decisions_informative"):
             checks[key]["role"] = "threshold"
-        order = ("constant_predictions", "constant_scores", "roc_auc_chance")
+        order: tuple[str, ...] = ("constant_predictions", "constant_scores", "roc_auc_chance")
         degenerate = bool(checks["constant_scores"]["flagged"] or checks["roc_auc_chance"]["flagged"])
         if degenerate:
             return [checks[k]["reason"] for k in order if checks[k]["flagged"]], None
@@ -322,11 +322,12 @@ def degenerate_model_checks(
     y, p, labels = encode_labels(y_true, y_pred, pos_label=pos_label, problems=problems)
     score = encode_scores(y_score, problems=problems) if y_score is not None else None
     n = 0 if y is None else len(y)
-    if y is not None and (len(p) != n or (score is not None and len(score) != n)):
+    if y is not None and p is not None and (len(p) != n or (score is not None and len(score) != n)):
         problems.append(f"y_pred and y_score must have one entry per row of y_true ({n}). Fix: pass the same rows.")
     features = encode_sensitive(sensitive, n=n, problems=problems, require_two=False) if sensitive is not None else []
     if problems:
         raise DataError("\n".join(problems), problems=problems)
+    assert y is not None and p is not None  # encode_labels leaves one None only beside a problem
     negative = next((_json(v) for v in labels if v != pos_label), f"not {pos_label!r}")
     names = (negative, _json(pos_label))
     checks = {

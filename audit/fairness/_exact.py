@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from audit.fairness._counts import FN, FP, TN, TP
+from audit.fairness._counts import FN, FP, TN, TP, outcome_sum
 from audit.fairness._proportions import clopper_pearson, detectable_difference, sidak_level
 
 __all__ = ["DISPARITY_CI_METHOD", "GROUP_CI_METHOD", "PROPORTIONS", "SIMULTANEOUS_METHOD", "Linear", "disparity_ci",
@@ -74,7 +74,7 @@ def rate_counts(counts: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray
     """
     num, den = PROPORTIONS[metric]
     c = np.asarray(counts, dtype=np.int64)
-    return sum(c[..., i] for i in num), sum(c[..., i] for i in den)
+    return outcome_sum(c, num), outcome_sum(c, den)
 
 
 _BOXES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}

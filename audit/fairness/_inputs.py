@@ -127,7 +127,8 @@ def check_params(*, n_boot: int, ci_level: float, min_group_size: int) -> None:
         raise ConfigError("\n".join(problems), problems=problems)
 
 
-def encode_labels(y_true, y_pred, *, pos_label, problems: list[str]) -> tuple[np.ndarray, np.ndarray | None, list]:
+def encode_labels(y_true, y_pred, *, pos_label,
+                  problems: list[str]) -> tuple[np.ndarray | None, np.ndarray | None, list]:
     """Boolean "is positive" arrays for ``y_true`` and ``y_pred`` (``y_pred`` may be None).
 
     Problems are appended to ``problems``; arrays are None where they could not be encoded.
@@ -282,4 +283,5 @@ def prepare(*, y_true, y_pred, sensitive, y_score=None, pos_label=1) -> Inputs:
     features = encode_sensitive(sensitive, n=n, problems=problems)
     if problems:
         raise DataError("\n".join(problems), problems=problems)
+    assert y is not None and p is not None  # encode_labels leaves one None only beside a problem
     return Inputs(y=y, p=p, score=score, features=features, labels=labels)

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from audit.choices import UNDEFINED_MODES as UNDEFINED_MODES  # re-exported for the reports
-from audit.fairness._counts import FN, FP, TN, TP
+from audit.fairness._counts import FN, FP, TN, TP, outcome_sum
 
 RATE_METRICS = (
     "selection_rate",
@@ -77,8 +77,8 @@ def rates(counts: np.ndarray, *, undefined: str = "zero") -> dict[str, np.ndarra
         "base_rate": _div(c[..., FN] + c[..., TP], n),
     }
     for name, (num_idx, den_idx, _) in _RATIO_DEFS.items():
-        den = sum(c[..., i] for i in den_idx)
-        val = _div(sum(c[..., i] for i in num_idx), den)
+        den = outcome_sum(c, den_idx)
+        val = _div(outcome_sum(c, num_idx), den)
         if undefined == "zero":
             val = np.where(present & (den == 0), 0.0, val)
         out[name] = val

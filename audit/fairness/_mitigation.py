@@ -14,6 +14,8 @@ numbers and intervals are the same engine's as the rest of the audit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -195,7 +197,11 @@ def mitigation_report(
     }
 
 
-def _checked_splits(*, constraint: str, pos_label, fit: tuple, test: tuple) -> tuple[tuple, tuple]:
+# one split as the caller passes it: (y, scores, sensitive, X or None)
+_RawSplit = tuple[Any, Any, Any, Any]
+
+
+def _checked_splits(*, constraint: str, pos_label, fit: _RawSplit, test: _RawSplit) -> tuple[tuple, tuple]:
     """Each split's (labels 0/1, scores, sensitive groups as strings), or every problem of both raised at once."""
     if constraint not in CONSTRAINTS:
         raise ConfigError(_BAD_CONSTRAINT.format(value=constraint, valid=sorted(CONSTRAINTS)))

@@ -213,19 +213,24 @@ def multiclass_fairness_report(
                      thresholds=(int(min_group_size), int(min_group_positives)))
 
 
+# (G,) groups with enough rows; (G, K) groups with enough true rows of each class for its recall
+_Masks = tuple[np.ndarray, np.ndarray]
+
+
 @dataclass(frozen=True)
 class _Inference:
-    overall: dict[str, tuple[float, float]]
+    overall: dict[str, tuple[np.ndarray, np.ndarray]]
     groupings: list[GroupingCI]
     tests: list[dict]
     summary: dict
 
 
-def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: list, *, level: float) -> _Inference:
+def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: list[_Masks], *,
+               level: float) -> _Inference:
     """Every interval and test of the report (``_multiclass_ci``)."""
     acc = class_components(overall_conf, level)["accuracy"]
     recall = macro_interval(overall_conf, level, "recall")
-    overall = {"accuracy": acc[1:], "macro_precision": macro_interval(overall_conf, level, "precision"),
+    overall = {"accuracy": (acc[1], acc[2]), "macro_precision": macro_interval(overall_conf, level, "precision"),
                "macro_recall": recall, "macro_f1": macro_interval(overall_conf, level, "f1"),
                "balanced_accuracy": recall}
     cis = [grouping_ci(c, *m, level) for c, m in zip(group_conf, masks, strict=True)]
@@ -235,12 +240,12 @@ def _inference(overall_conf: np.ndarray, group_conf: list[np.ndarray], masks: li
     return _Inference(overall=overall, groupings=cis, tests=tests, summary=summary)
 
 
-def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list, *, level: float,
+def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: list[_Masks], *, level: float,
               thresholds: tuple[int, int]) -> dict:
     """The report: settings, overall metrics and one block per grouping."""
     by_feature = blocks(inp.layout.groupings, lambda gi, g: _block(gi, g, point, inference, masks[gi], inp.classes,
                                                                    thresholds=thresholds))
-    overall = {m: interval_entry(point[("overall", m)], inference.overall[m] if inference else None)
+    overall: dict[str, dict | int] = {m: interval_entry(point[("overall", m)], inference.overall[m] if inference else None)
                for m in OVERALL_METRICS}
     overall["n"] = int(len(inp.y))
     settings = {
@@ -258,7 +263,7 @@ def _assemble(inp: _Inputs, point: dict, inference: _Inference | None, masks: li
     return report(settings, overall=overall, by_feature=by_feature)
 
 
-def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int) -> tuple[np.ndarray, np.ndarray]:
+def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int) -> _Masks:
     """(G,) groups with enough rows, and (G, K) groups with enough true rows of each class for its recall."""
     true_sum = group_conf.sum(axis=-1)
     rows = true_sum.sum(axis=-1)
@@ -267,11 +272,12 @@ def _masks(group_conf: np.ndarray, min_group_size: int, min_group_positives: int
                        min_group_positives=min_group_positives))
 
 
-def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list, k: int, *, detail: bool = False) -> dict:
+def _evaluate(cell_conf: np.ndarray, groupings: list[Grouping], masks: list[_Masks], k: int, *,
+              detail: bool = False) -> dict:
     """Every reported figure, from cell confusions (b, C, K*K): keys ("overall", m) and (gi, name)."""
     b = cell_conf.shape[0]
     m = confusion_metrics(cell_conf.sum(axis=1).reshape(b, k, k))
-    out = {("overall", name): m[name] for name in OVERALL_METRICS}
+    out: dict[tuple[str | int, str], np.ndarray] = {("overall", name): m[name] for name in OVERALL_METRICS}
     for gi, g in enumerate(groupings):
         group_conf = g.aggregate(cell_conf)
         stats = _grouping_stats(group_conf.reshape(b, -1, k, k), *masks[gi])
@@ -288,7 +294,7 @@ def _pair(lo, hi) -> list[float] | None:
     return [float(lo), float(hi)] if np.isfinite(lo) and np.isfinite(hi) else None
 
 
-def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
+def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks: _Masks, classes: list[str], *,
            thresholds: tuple[int, int]) -> dict:
     """One grouping: its groups, disparities and the groups left out of them."""
     enough, positives_ok = masks
@@ -313,7 +319,7 @@ def _block(gi: int, g: Grouping, point: dict, inference: _Inference | None, mask
                  excluded_groups=excluded_groups(groups, min_group_size=thresholds[0]))
 
 
-def _disparities(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks, classes: list[str], *,
+def _disparities(gi: int, g: Grouping, point: dict, inference: _Inference | None, masks: _Masks, classes: list[str], *,
                  thresholds: tuple[int, int]) -> dict:
     """Every disparity of one grouping: value, interval, test, the groups used and why it is null when it is."""
     enough, positives_ok = masks

@@ -110,10 +110,10 @@ def f1_correlation(conf: np.ndarray) -> np.ndarray:
 
 def macro_interval(conf: np.ndarray, level, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Interval of a macro average over all K classes (``recall``, ``precision`` or ``f1``)."""
-    comps = class_components(conf, level)[metric]
+    est, low, high, known = class_components(conf, level)[metric]
     k = np.shape(conf)[-1]
     corr = f1_correlation(conf) if metric == "f1" else None
-    lo, hi = mover_mean(*comps[:3], np.full(k, 1.0 / k), corr=corr, known=comps[3])
+    lo, hi = mover_mean(est, low, high, np.full(k, 1.0 / k), corr=corr, known=known)
     return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
 
 
@@ -123,6 +123,11 @@ class GroupingCI:
 
     groups: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     disparities: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
+
+
+def _bounds(component: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of one of :func:`class_components`' (estimate, low, high[, known])."""
+    return component[1], component[2]
 
 
 def _box_over_classes(lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, which: int, *, lowest: bool):
@@ -145,9 +150,9 @@ def grouping_ci(conf: np.ndarray, sufficient: np.ndarray, positives_ok: np.ndarr
     g, k = conf.shape[0], conf.shape[-1]
     out = GroupingCI()
     marg = class_components(conf, level)
-    out.groups = {"accuracy": marg["accuracy"][1:], "macro_recall": macro_interval(conf, level, "recall"),
+    out.groups = {"accuracy": _bounds(marg["accuracy"]), "macro_recall": macro_interval(conf, level, "recall"),
                   "macro_f1": macro_interval(conf, level, "f1"),
-                  "selection_rate": marg["selection_rate"][1:3], "recall": marg["recall"][1:3]}
+                  "selection_rate": _bounds(marg["selection_rate"]), "recall": _bounds(marg["recall"])}
     used = int(sufficient.sum())
     band = float(sidak_level(level, max(used, 1)))
     acc = class_components(conf, band)["accuracy"]

@@ -94,6 +94,7 @@ def prepare_inputs(*, y_true, y_pred, proba, sensitive, classes, n_boot, ci_leve
     layout = group_layout(sensitive, n=n, intersections=intersections, problems=problems)
     if problems:
         raise DataError("\n".join(problems), problems=problems)
+    assert y is not None and p is not None and layout is not None  # None only beside a problem
     return _Inputs(y=y, p=p, layout=layout, classes=labels)
 
 

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def clopper_pearson(k, n, level: float) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson(k, n, level: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Clopper–Pearson) interval of ``k`` successes in ``n`` trials, elementwise.
 
     ``n = 0`` (no data) gives ``[0, 1]``. ``level`` may be an array broadcast against ``k``.

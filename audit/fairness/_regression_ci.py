@@ -78,7 +78,7 @@ def studentized(mean_b: np.ndarray, se_b: np.ndarray, mean: np.ndarray, *, log: 
     return np.where(np.isnan(t), np.inf, t)
 
 
-def band_quantile(abs_t: np.ndarray, level: float) -> float:
+def band_quantile(abs_t: np.ndarray, level: float) -> np.ndarray:
     """The ``level`` quantile of ``|T*|`` (…, resamples first); inf when it is unbounded."""
     q = np.quantile(abs_t, level, axis=0, method="higher")
     return np.where(np.isfinite(q), q, np.inf)

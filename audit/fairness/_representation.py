@@ -29,6 +29,8 @@ SHIFT_FACTOR = 1.5
 def _split_summary(df: pd.DataFrame, feature: str, target: str, positive_label) -> dict:
     problems: list[str] = []
     feat = encode_feature(df[feature], feature, problems=problems, require_two=False)
+    if feat is None:  # two values print as one group name: say so, as the other reports do
+        raise DataError("\n".join(problems), problems=problems)
     n = len(df)
     y = (df[target] == positive_label).to_numpy(dtype=bool, na_value=False)
     target_na = df[target].isna().to_numpy()
