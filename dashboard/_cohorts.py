@@ -109,7 +109,7 @@ def condition_label(c: dict[str, Any]) -> str:
     lo, hi = c.get("lo"), c.get("hi")
     if lo is not None and hi is not None:
         return f"{f} = {_fmt(lo)}" if lo == hi else f"{f} {_fmt(lo)}–{_fmt(hi)}"
-    return f"{f} ≥ {_fmt(lo)}" if lo is not None else f"{f} ≤ {_fmt(hi)}"
+    return f"{f} ≥ {_fmt(lo)}" if lo is not None else f"{f} ≤ {_fmt(c['hi'])}"  # a cleaned range has lo or hi
 
 
 def cohort_label(conditions: list[dict[str, Any]] | None) -> str:
@@ -195,9 +195,9 @@ def task_cohort_metrics(preds: pd.DataFrame, *, kind: str | TaskKind) -> pd.Data
                 row[f"{name} lo"], row[f"{name} hi"] = _t_interval(x)
         else:
             right = int((part["y_true"].astype(str) == part["y_pred"].astype(str)).sum())
-            for name, k in (("accuracy", right), ("error rate", len(part) - right)):
-                row[name] = k / len(part) if len(part) else None
-                row[f"{name} lo"], row[f"{name} hi"] = _wilson(k, len(part))
+            for name, count in (("accuracy", right), ("error rate", len(part) - right)):
+                row[name] = count / len(part) if len(part) else None
+                row[f"{name} lo"], row[f"{name} hi"] = _wilson(count, len(part))
         rows.append(row)
     return pd.DataFrame(rows)
 
