@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from audit.fairness._degenerate import CONSTANT_SHARE, DEGENERATE_LEVEL
 
@@ -103,7 +104,7 @@ def _versus_majority(y: np.ndarray, p: np.ndarray, classes: Sequence[str], *, al
                                                                  p=pval, alpha=alpha)}
 
 
-def multiclass_degenerate_checks(*, y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[str],
+def multiclass_degenerate_checks(*, y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: Sequence[str],
                                  constant_share: float = CONSTANT_SHARE, level: float = DEGENERATE_LEVEL) -> dict:
     """Whether a multiclass model is degenerate: (near-)constant, or agreeing with the true class only by chance.
 
@@ -151,7 +152,7 @@ def _error_vs_mean(y: np.ndarray, p: np.ndarray, train_mean: float, *, level: fl
             "p_value": pval, "reason": text}
 
 
-def regression_degenerate_checks(*, y_true: Sequence[float], y_pred: Sequence[float], train_mean: float,
+def regression_degenerate_checks(*, y_true: npt.ArrayLike, y_pred: npt.ArrayLike, train_mean: float,
                                  level: float = DEGENERATE_LEVEL) -> dict:
     """Whether a regression model is degenerate: flat predictions, or an MAE not shown below the training mean's.
 

@@ -86,7 +86,8 @@ class Plan:
 
 def plan_disparities(point: dict, dens: list[dict], policy: Policy) -> Plan:
     """Decide, for every disparity of every grouping, which groups it rests on."""
-    plan, view_of = Plan(), {}
+    plan = Plan()
+    view_of: dict[tuple[int, bytes], int] = {}  # (grouping, groups used) -> its view's index
     names_of: dict[tuple, list[str]] = {}
     for key in point:
         if len(key) == 3 and key[1] == "disparity" and isinstance(key[0], int):
@@ -108,7 +109,7 @@ def plan_disparities(point: dict, dens: list[dict], policy: Policy) -> Plan:
                 names_of[vk].append(name)
                 plan.source[(gi, name)] = ("view", view_of[vk])
     plan.views = [View(gi=vk[0], idx=np.flatnonzero(np.frombuffer(vk[1], dtype=bool)), names=tuple(names_of[vk]))
-                  for vk in sorted(view_of, key=view_of.get)]
+                  for vk in sorted(view_of, key=view_of.__getitem__)]
     return plan
 
 

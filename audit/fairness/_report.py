@@ -163,14 +163,15 @@ def fairness_report(
                      ci_level=ci_level, stratified=stratified, undefined=undefined)
 
 
-def _assemble(est, layout: list[Grouping], *, policy: Policy, n: int, pos_label, n_boot: int, ci_level: float,
+def _assemble(est: _Estimates, layout: list[Grouping], *, policy: Policy, n: int, pos_label, n_boot: int, ci_level: float,
               stratified: bool, undefined: str) -> dict:
     """The report: settings, overall metrics and one block per grouping, with the model-wide multiple testing."""
     by_feature = blocks(layout, lambda gi, g: _feature_block(gi, g, est, n=n, policy=policy))
     ci = _ci_description(n_boot=n_boot, ci_level=ci_level, stratified=stratified, scores=bool(est.score_part))
-    if est.boot is not None:
+    boot = est.boot
+    if boot is not None:
         ci["multiple_testing"] = {**MULTIPLE_TESTING, **apply_multiple_testing(
-            by_feature, _tested(est, layout, by_feature), est.boot["tests"], level=ci_level,
+            by_feature, _tested(est, boot, layout, by_feature), boot["tests"], level=ci_level,
             interval_at=lambda source, d, level: est.engine.disparity_interval(source, d, level, est.point))}
     settings = {
         "ci": ci,
@@ -223,20 +224,23 @@ def _estimates(inp: Inputs, cells: Cells, groupings: list[Grouping], *, policy: 
                       dens=dens)
 
 
-def _tested(est: _Estimates, groupings: list[Grouping], blocks: dict) -> list[Tested]:
-    """Every conclusive gate-facing disparity with its elementary tests (rates; ROC AUC: one test each grouping)."""
+def _tested(est: _Estimates, boot: dict, groupings: list[Grouping], blocks: dict) -> list[Tested]:
+    """Every conclusive gate-facing disparity with its elementary tests (rates; ROC AUC: one test each grouping).
+
+    ``boot`` is ``est.boot``, the intervals and tests the report has when ``n_boot > 0``.
+    """
     out = []
     for (gi, name), source in est.plan.source.items():
-        keys = est.boot.get((source, "tests", name)) if source is not None else None
+        keys = boot.get((source, "tests", name)) if source is not None else None
         if keys:
             out.append(Tested(block=groupings[gi].key, name=name, source=source, keys=tuple(keys),
-                              detect=tuple(est.boot[(source, "detect", name)])))
+                              detect=tuple(boot[(source, "detect", name)])))
     for gi, g in enumerate(groupings):
         for name in ("roc_auc_difference", "roc_auc_ratio"):
             entry = blocks[g.key]["disparities"].get(name)
             if entry is not None and entry.get("p_value") is not None:
                 key = (gi, "roc_auc")
-                est.boot["tests"][key] = [entry["p_value"]]
+                boot["tests"][key] = [entry["p_value"]]
                 out.append(Tested(block=g.key, name=name, source=None, keys=(key,)))
     return out
 
@@ -283,7 +287,8 @@ def ece_intervals(cal_counts: np.ndarray, cal_sums: np.ndarray, groupings: list[
         cal_means = np.where(cal_counts > 0, cal_sums / np.maximum(cal_counts, 1), 0.0)
     # a separate stream so adding scores never changes the confusion-count intervals
     rng = np.random.default_rng([seed, 1])
-    samples_o, samples_g = [], [[] for _ in groupings]
+    samples_o: list[np.ndarray] = []
+    samples_g: list[list[np.ndarray]] = [[] for _ in groupings]
     for draw in draw_counts(cal_counts, n_boot=n_boot, stratified=stratified, rng=rng):
         sums = draw * cal_means
         samples_o.append(ece(draw.sum(axis=-2), sums.sum(axis=-2)))
@@ -349,14 +354,14 @@ def _group_entries(gi: int, g: Grouping, est: _Estimates, *, n: int, policy: Pol
                                min_group_positives=policy.min_group_positives)
     groups, undefined_list = [], []
     for k, label in enumerate(g.labels):
-        metrics = {m: _pick(point, boot, (gi, "group", m), index=k) for m in RATE_METRICS}
+        rates = {m: _pick(point, boot, (gi, "group", m), index=k) for m in RATE_METRICS}
         if boot is not None:
             for m in RATE_METRICS:
                 lo, hi = boot["group_band"][(gi, m)]
-                if metrics[m]["value"] is not None and np.isfinite(lo[k]) and np.isfinite(hi[k]):
-                    metrics[m]["simultaneous_ci"] = [float(np.clip(lo[k], 0, 1)), float(np.clip(hi[k], 0, 1))]
+                if rates[m]["value"] is not None and np.isfinite(lo[k]) and np.isfinite(hi[k]):
+                    rates[m]["simultaneous_ci"] = [float(np.clip(lo[k], 0, 1)), float(np.clip(hi[k], 0, 1))]
         count = int(den["rows"][k])
-        metrics["count"] = count
+        metrics: dict[str, object] = {**rates, "count": count}
         for m, reason in UNDEFINED_REASONS.items():
             if undefined_mask(group_counts[k], m):
                 undefined_list.append({"group": label, "metric": m, "reason": reason})
@@ -402,7 +407,9 @@ def _disparity_blocks(gi: int, g: Grouping, est: _Estimates, policy: Policy) -> 
 
 def _local_p(boot: dict | None, source, d: str) -> float | None:
     """A disparity's own p-value of parity: its elementary tests combined by Bonferroni."""
-    keys = boot.get((source, "tests", d)) if boot is not None and source is not None else None
+    if boot is None or source is None:
+        return None
+    keys = boot.get((source, "tests", d))
     if not keys:
         return None
     p = np.concatenate([np.atleast_1d(boot["tests"][k]) for k in keys])

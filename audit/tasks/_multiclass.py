@@ -124,9 +124,7 @@ class MulticlassTask(TaskSpec):
         """(Near-)constant predictions, or predictions agreeing with the class only by chance."""
         from audit.fairness import multiclass_degenerate_checks
 
-        # audit.fairness annotates these as Sequence[int]; it reads any array-like (np.asarray)
-        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred,  # type: ignore[arg-type]
-                                            classes=self.classes)
+        return multiclass_degenerate_checks(y_true=y_true, y_pred=pred, classes=self.classes)
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
                      common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:

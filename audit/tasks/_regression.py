@@ -117,9 +117,7 @@ class RegressionTask(TaskSpec):
         """Flat predictions, or an MAE not shown below that of predicting the training mean."""
         from audit.fairness import regression_degenerate_checks
 
-        # audit.fairness annotates these as Sequence[float]; it reads any array-like (np.asarray)
-        return regression_degenerate_checks(y_true=truth, y_pred=pred,  # type: ignore[arg-type]
-                                            train_mean=self.target_mean)
+        return regression_degenerate_checks(y_true=truth, y_pred=pred, train_mean=self.target_mean)
 
     def group_report(self, *, y_true: np.ndarray, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
                      common: dict[str, Any], fairness: FairnessSection) -> dict[str, Any]:
