@@ -14,7 +14,7 @@ from typing import Any
 from audit.config import AuditConfig, GateSpec
 from audit.data import file_sha256
 from audit.pipeline._context import AuditRun
-from audit.result import AuditResult, Compute, Data, ModelSummary, Run
+from audit.result import AuditResult, Compute, Data, Fairness, ModelSummary, Run
 from audit.runtime.compute import compute_section
 from audit.runtime.provenance import environment
 from audit.tasks import result_task
@@ -74,7 +74,8 @@ def _data(run: AuditRun) -> Data:
 def assemble(run: AuditRun, *, run_info: Run, compute: Compute, gates: Sequence[GateSpec]) -> AuditResult:
     """The audit record from what the stages found, with its gates evaluated."""
     task = run.prepared.task
-    result = AuditResult(run=run_info, data=_data(run), models=_models(run), fairness=run.fairness or None,
+    fairness = Fairness.from_dict(run.fairness) if run.fairness else None  # as AuditResult would convert the dict
+    result = AuditResult(run=run_info, data=_data(run), models=_models(run), fairness=fairness,
                          privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
                          text=run.text, task=result_task(task.task, text=run.is_text),
                          input="text" if run.is_text else "table")

@@ -17,6 +17,9 @@ Examples
 [0.0]
 """
 
+from typing import cast
+
+from audit.result import Task
 from audit.tasks._base import MAX_CLASSES, TASKS, TaskSpec, register_task, task_class
 from audit.tasks._binary import BinaryTask
 from audit.tasks._labels import class_labels, encode_target, label_matches
@@ -39,7 +42,7 @@ __all__ = [
 ]
 
 
-def result_task(task: str, *, text: bool) -> str:
+def result_task(task: str, *, text: bool) -> Task:
     """The ``AuditResult.task`` of a config task (:data:`audit.choices.TASKS`).
 
     Examples
@@ -47,4 +50,5 @@ def result_task(task: str, *, text: bool) -> str:
     >>> result_task("multiclass", text=False), result_task("binary", text=True)
     ('multiclass-classification', 'text-classification')
     """
-    return "text-classification" if text else task_class(task).kind.result_task
+    # every TaskKind.result_task is one of audit.choices.TASKS, which tests/audit/test_result.py holds equal to Task
+    return "text-classification" if text else cast(Task, task_class(task).kind.result_task)

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple, cast
 
 from audit.config import GateSpec
 from audit.metrics import FAIRNESS_GATE_METRICS, GATE_METRICS, GateMetric, Resolved
-from audit.result import AuditResult, GateGroups, GateOutcome, GateResult, Metric, Severity
+from audit.result import AuditResult, GateGroups, GateOutcome, GateResult, Metric, Severity, Verdict
 from audit.verdict._wording import (
     NOT_COMPUTED,
     bounds_of,
@@ -232,7 +232,7 @@ def evaluate_gates(gates: Sequence[GateSpec], result: AuditResult | dict[str, An
     return [_evaluate(gate, typed) for gate in gates]
 
 
-def verdict(gate_results: Sequence[GateResult]) -> str:
+def verdict(gate_results: Sequence[GateResult]) -> Verdict:
     """``"pass"`` unless an ``error`` gate failed or is inconclusive without ``allow_inconclusive``.
 
     Warning gates never fail the verdict.
