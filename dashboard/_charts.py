@@ -7,6 +7,8 @@ Each builder takes a tidy DataFrame and returns an ``alt.Chart``; pages pass it 
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import altair as alt
 import pandas as pd
 
@@ -15,6 +17,8 @@ __all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "li
 
 # Per-group charts size by a step per row (alt.Step): a fixed pixel height collapsed the rows in Streamlit.
 _PASS, _FAIL = "#2e7d32", "#c62828"
+#: The Vega colour schemes a heatmap may take (a subset of the names Altair types as a Literal; add one here to use it).
+ColorScheme = Literal["blues", "greens", "greys", "oranges", "reds", "blueorange", "redblue", "viridis"]
 
 
 def _x_domain(frame: pd.DataFrame, cols: list[str | None], extra: list[float], *, from_zero: bool = True) -> list[float]:
@@ -34,7 +38,7 @@ def _bound_rules(bounds: list[dict] | None, *, orient: str = "x", scale: alt.Sca
     if not bounds:
         return []
     data = pd.DataFrame([{"bound": float(b["value"]), "label": str(b.get("label") or f"bound {b['value']:g}")} for b in bounds])
-    kw = {"scale": scale} if scale is not None else {}
+    kw: dict[str, Any] = {"scale": scale} if scale is not None else {}
     enc = {orient: alt.X("bound:Q", **kw) if orient == "x" else alt.Y("bound:Q", **kw)}
     rule = alt.Chart(data).mark_rule(strokeDash=[6, 3], color=_FAIL, strokeWidth=2).encode(
         tooltip=[alt.Tooltip("label:N"), alt.Tooltip("bound:Q", format=".4f")], **enc)
@@ -125,7 +129,7 @@ def points_with_ci(frame: pd.DataFrame, *, category: str, value: str, lo: str, h
 
 
 def heatmap(frame: pd.DataFrame, *, x: str, y: str, value: str, text: str | None = None, title: str = "",
-            scheme: str = "blues", domain_mid: float | None = None) -> alt.Chart:
+            scheme: ColorScheme = "blues", domain_mid: float | None = None) -> alt.Chart:
     """Cells coloured by ``value`` with the value written in; missing cells stay blank."""
     scale = alt.Scale(scheme=scheme, domainMid=domain_mid) if domain_mid is not None else alt.Scale(scheme=scheme)
     tooltip = [alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{value}:Q", format=".4f")]

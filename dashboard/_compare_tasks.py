@@ -16,7 +16,7 @@ import streamlit as st
 from audit.result import AuditResult
 from dashboard import _charts as charts
 from dashboard._data import fmt, fmt_ci, md_escape, metric_parts
-from dashboard._ui import chart, not_applicable, not_run, table
+from dashboard._ui import chart, not_applicable, not_run, selectbox, table
 from reports._kinds import KindView
 
 __all__ = ["compare_task_models", "compare_text_models"]
@@ -51,11 +51,11 @@ def compare_task_models(r: AuditResult, view: KindView) -> None:
     metrics = list(dict.fromkeys(m for M in audits.values() for b in M.by_feature.values() for m in b.disparities))
     gated = [g for g in r.gates if g.metric in metrics and g.feature in features]
     a, b, c = st.columns(3)
-    feature = a.selectbox("Sensitive feature", features, key="cmp_feature",
-                          index=features.index(gated[0].feature) if gated else 0)
-    metric = b.selectbox("Disparity", metrics, key="cmp_metric", index=metrics.index(gated[0].metric) if gated else 0)
+    feature = selectbox("Sensitive feature", features, where=a, key="cmp_feature",
+                        index=features.index(str(gated[0].feature)) if gated else 0)  # a gated feature is one of them
+    metric = selectbox("Disparity", metrics, where=b, key="cmp_metric", index=metrics.index(gated[0].metric) if gated else 0)
     figures = {col.name: col for col in view.performance}
-    y_label = c.selectbox("Figure", list(figures), key="cmp_y")
+    y_label = selectbox("Figure", list(figures), where=c, key="cmp_y")
     column = figures[y_label]
     frame = pd.DataFrame(_pair_rows(r, y_key=column.key, metric=metric, feature=feature),
                          columns=["model", "kind", "figure", "y lo", "y hi", "disparity", "d lo", "d hi"])

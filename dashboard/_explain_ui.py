@@ -11,7 +11,7 @@ import streamlit as st
 from audit.choices import TaskKind
 from dashboard import _charts as charts
 from dashboard._data import fmt, md_escape
-from dashboard._ui import chart, table
+from dashboard._ui import chart, selectbox, table
 
 __all__ = ["example_label", "per_class_frame", "show_per_class_importance"]
 
@@ -43,7 +43,8 @@ def per_class_frame(per_class: dict[str, Any]) -> pd.DataFrame:
         for g in entries or []:
             g = g.to_dict() if hasattr(g, "to_dict") else g  # FeatureImportance, or a plain dict
             if isinstance(g, dict):
-                ci = g.get("ci") if isinstance(g.get("ci"), list) and len(g["ci"]) == 2 else [None, None]
+                raw_ci = g.get("ci")
+                ci = raw_ci if isinstance(raw_ci, list) and len(raw_ci) == 2 else [None, None]
                 rows.append({"class": str(cls), "feature": str(g.get("feature")), "mean |attribution|": g.get("mean_abs"),
                              "lo": ci[0], "hi": ci[1], "mean signed": g.get("mean_signed")})
     return pd.DataFrame(rows, columns=["class", "feature", "mean |attribution|", "lo", "hi", "mean signed"])
@@ -61,8 +62,8 @@ def show_per_class_importance(per_class: dict[str, Any], explained_class: Any) -
     chart(charts.heatmap(frame, x="feature", y="class", value="mean |attribution|",
                          title="Mean |attribution| per class and feature"))
     classes = list(dict.fromkeys(frame["class"]))
-    pick = st.selectbox("Class", classes, key="ex_class",
-                        index=classes.index(str(explained_class)) if str(explained_class) in classes else 0)
+    pick = selectbox("Class", classes, key="ex_class",
+                     index=classes.index(str(explained_class)) if str(explained_class) in classes else 0)
     part = frame[frame["class"] == pick]
     left, right = st.columns(2)
     has_ci = part[["lo", "hi"]].notna().all(axis=None) and not part.empty

@@ -23,7 +23,7 @@ from dashboard._tasks import (
     group_table,
     per_class_rates,
 )
-from dashboard._ui import chart, model_picker, not_run, table
+from dashboard._ui import chart, model_picker, not_run, radio, selectbox, table
 from reports._kinds import kind_view
 
 __all__ = ["show_group_errors"]
@@ -33,8 +33,12 @@ _REGRESSION_CI = "studentized bootstrap for MAE, RMSE and the means; simultaneou
 
 
 def _gate_bounds(r: AuditResult, model: str, feature: str) -> dict[str, float]:
-    return {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
-            if g.feature == feature and g.model in (model, None) and (g.max is not None or g.min is not None)}
+    bounds: dict[str, float] = {}
+    for g in r.gates:
+        bound = g.max if g.max is not None else g.min
+        if g.feature == feature and g.model in (model, None) and bound is not None:
+            bounds[g.metric] = bound
+    return bounds
 
 
 def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock, *, units: str) -> None:
@@ -77,7 +81,7 @@ def _confusion(block: FairnessBlock, classes: list[str], feature: str) -> None:
     if not groups or not classes:
         not_run("Confusion matrices", "The record holds no confusion counts for this feature.")
         return
-    group = st.selectbox(f"Group of {widget_label(feature)}", groups, key="tf_conf_group", format_func=str)  # labels are Markdown
+    group = selectbox(f"Group of {widget_label(feature)}", groups, key="tf_conf_group", format_func=str)  # labels are Markdown
     entry = next(g for g in block.groups if str(g.group) == group)
     frame = confusion_frame(entry, classes)
     st.caption(f"{fmt(entry.rows)} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
@@ -96,9 +100,9 @@ def _per_class(block: FairnessBlock, classes: list[str]) -> None:
     if rates.empty:
         not_run("Per-class rates", "The record holds no confusion counts for this feature.")
         return
-    rate = st.radio("Rate", ["selection rate", "recall"], horizontal=True, key="tf_rate",
-                    help="Selection rate: share of the group predicted as the class. Recall: share of the group's "
-                         "rows of that class predicted as it.")
+    rate = radio("Rate", ["selection rate", "recall"], horizontal=True, key="tf_rate",
+                 help="Selection rate: share of the group predicted as the class. Recall: share of the group's "
+                      "rows of that class predicted as it.")
     part = rates[rates["rate"] == rate]
     chart(charts.bars_with_ci(part, category="class", value="value", lo="lo", hi="hi", color="group",
                               value_title=rate, title=f"{rate} per class and group (95% intervals)"))
@@ -117,7 +121,7 @@ def _by_class(block: FairnessBlock) -> None:
         return
     st.markdown("**One-vs-rest disparities by class**")
     names = [c for c in frame.columns if c != "class"]
-    name = st.selectbox("Disparity", names, key="tf_by_class")
+    name = selectbox("Disparity", names, key="tf_by_class")
     part = frame[["class", name]].dropna().rename(columns={name: "value"})
     if not part.empty:
         chart(charts.bars_with_ci(part, category="class", value="value", value_title=name,
@@ -185,7 +189,7 @@ def show_group_errors(r: AuditResult) -> None:
     if not M.by_feature:
         not_run("Group metrics", "No sensitive feature was audited.")
         return
-    feature = st.selectbox("Sensitive feature", list(M.by_feature), key="fair_feature")
+    feature = selectbox("Sensitive feature", list(M.by_feature), key="fair_feature")
     block = M.by_feature[feature]
     small = [g for g in block.groups if g.too_small]
     if small:

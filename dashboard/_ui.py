@@ -6,7 +6,8 @@ and never with ``unsafe_allow_html``; tables and charts render values as text.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +16,12 @@ from audit.exceptions import AuditError
 from dashboard._data import md_escape
 from dashboard._state import Run, current_run
 
-__all__ = ["chart", "error", "model_picker", "not_applicable", "not_run", "require_run", "table"]
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+__all__ = ["chart", "error", "model_picker", "not_applicable", "not_run", "radio", "require_run", "selectbox", "table"]
+
+T = TypeVar("T")
 
 NOT_RUN = "**{what}: not run.** {why}"
 NOT_APPLICABLE = "**{what}: does not apply to this run.** {why}"
@@ -62,12 +68,29 @@ def require_run() -> Run:
     return run
 
 
+def selectbox(label: str, options: Iterable[T], *, where: DeltaGenerator | None = None, **kwargs: Any) -> T:
+    """``st.selectbox`` (or ``where.selectbox``, a column's or the sidebar's) over non-empty ``options``: the chosen one.
+
+    Typed for mypy only: with the project's ``python_version = "3.10"`` Streamlit's ``typing.Never`` (3.11+) reads
+    as ``Any``, so its overload for empty options (``-> None``) matches every call. Options given here are never
+    empty and the index never None, so Streamlit returns one of them; the call and its arguments are unchanged.
+    """
+    widget = where.selectbox if where is not None else st.selectbox
+    return cast(T, widget(label, options, **kwargs))
+
+
+def radio(label: str, options: Iterable[T], *, where: DeltaGenerator | None = None, **kwargs: Any) -> T:
+    """``st.radio`` over non-empty ``options``: the chosen one (typed as :func:`selectbox` says why)."""
+    widget = where.radio if where is not None else st.radio
+    return cast(T, widget(label, options, **kwargs))
+
+
 def model_picker(models: list[str], *, key: str, label: str = "Model") -> str:
     """Pick one of the run's models (reference / private), private first as it is the one that ships."""
     ordered = sorted(models, key=lambda m: (m != "private", m))
     if len(ordered) == 1:
         return ordered[0]
-    return st.radio(label, ordered, key=key, horizontal=True)
+    return radio(label, ordered, key=key, horizontal=True)
 
 
 def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, height: int | None = None) -> None:

@@ -10,6 +10,7 @@ embedded document would share the app's origin.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -60,13 +61,14 @@ def _files(run: Run) -> dict:
 def _render_now(run: Run) -> None:
     """No Markdown card in the run: offer to render one from audit.json."""
     not_run("Model card", "The run has no Markdown card; re-render it with `rai-audit card RUN_DIR`.")
+    to_markdown: Callable[..., str] | None
     try:
-        from reports import render_markdown
+        from reports import render_markdown as to_markdown
     except ImportError:
-        render_markdown = None
-    if render_markdown is not None and st.button("Render a card from audit.json now", key="card_render"):
+        to_markdown = None
+    if to_markdown is not None and st.button("Render a card from audit.json now", key="card_render"):
         try:
-            st.markdown(_readable(render_markdown(run.result.to_dict())))
+            st.markdown(_readable(to_markdown(run.result.to_dict())))
         except Exception as exc:  # the card renderer is another part; its failure must not break the page
             error(f"The card could not be rendered: {exc}")
 

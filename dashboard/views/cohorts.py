@@ -3,6 +3,8 @@ cohorts side by side, every proportion with its Wilson interval, recomputed from
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -18,7 +20,7 @@ from dashboard._cohorts import (
 )
 from dashboard._data import fmt, md_escape
 from dashboard._state import Run, active_cohort, predictions, saved_cohorts, set_cohort
-from dashboard._ui import chart, error, not_applicable, require_run, table
+from dashboard._ui import chart, error, not_applicable, radio, require_run, selectbox, table
 from reports._kinds import KindView, kind_view
 
 __all__ = ["render"]
@@ -49,11 +51,11 @@ def _builder(frame: pd.DataFrame) -> None:
     mask = cohort_mask(frame, conds)
     st.write(f"**{md_escape(cohort_label(conds))}**: {int(mask.sum()):,} of {len(mask):,} test rows.")
     name = st.text_input("Name", key="co_name", placeholder=cohort_label(conds) if conds else "e.g. young women")
-    a, b = st.columns(2)
-    if a.button("Save and use this cohort", key="co_use", type="primary", disabled=not conds):
+    save_col, clear_col = st.columns(2)
+    if save_col.button("Save and use this cohort", key="co_use", type="primary", disabled=not conds):
         set_cohort(conds, name=name.strip() or cohort_label(conds))
         st.rerun()
-    if b.button("Use the whole test set", key="co_clear"):
+    if clear_col.button("Use the whole test set", key="co_clear"):
         set_cohort([])
         st.rerun()
 
@@ -79,14 +81,14 @@ def _metrics(run: Run, frame: pd.DataFrame, picked: list[tuple[str, str]], optio
 def _compare(run: Run, frame: pd.DataFrame, view: KindView) -> None:
     """Two cohorts (or one against the whole test set) side by side, the kind's cohort metrics with intervals."""
     st.subheader("Compare two cohorts")
-    options = {WHOLE: []}
+    options: dict[str, list[dict[str, Any]]] = {WHOLE: []}
     if active_cohort():
         options[f"active: {cohort_label(active_cohort())}"] = active_cohort()
     options |= saved_cohorts()
     names = list(options)
     left, right = st.columns(2)
-    ca = left.selectbox("Cohort A", names, index=len(names) - 1, key="co_a")
-    cb = right.selectbox("Cohort B", names, index=0, key="co_b")
+    ca = selectbox("Cohort A", names, where=left, index=len(names) - 1, key="co_a")
+    cb = selectbox("Cohort B", names, where=right, index=0, key="co_b")
     picked = [("A", ca), ("B", cb)] if ca != cb else [("A = B", ca)]  # the same cohort twice would stack its bars
     both = _metrics(run, frame, picked, options)
     if both is None:
@@ -95,7 +97,7 @@ def _compare(run: Run, frame: pd.DataFrame, view: KindView) -> None:
         st.info("Both cohorts are empty.")
         return
     metrics = list(view.cohort_metrics)
-    metric = st.radio("Metric", metrics, horizontal=True, key="co_metric")
+    metric = radio("Metric", metrics, horizontal=True, key="co_metric")
     chart(charts.bars_with_ci(both.assign(who=both["cohort"] + " · " + both["model"].astype(str)), category="who", value=metric,
                               lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({view.cohort_interval})"))
     show = both[["cohort", "model", "rows"]].copy()

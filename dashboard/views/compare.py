@@ -13,7 +13,7 @@ from audit.result import AuditResult, ModelFairness
 from dashboard import _charts as charts
 from dashboard._compare_tasks import compare_task_models, compare_text_models
 from dashboard._data import fmt, md_escape, metric_parts
-from dashboard._ui import chart, not_run, require_run, table
+from dashboard._ui import chart, not_run, require_run, selectbox, table
 from reports._kinds import kind_view
 
 __all__ = ["render"]
@@ -63,10 +63,10 @@ def _binary(r: AuditResult) -> None:
         return
     left, right = st.columns(2)
     gated = [g for g in r.gates if g.metric in FAIRNESS_DISPARITIES and g.feature in features]
-    feature = left.selectbox("Sensitive feature", features, key="cmp_feature",
-                             index=features.index(gated[0].feature) if gated else 0)
-    metric = right.selectbox("Disparity", _METRICS, key="cmp_metric",
-                             index=_METRICS.index(gated[0].metric) if gated and gated[0].metric in _METRICS else 0)
+    feature = selectbox("Sensitive feature", features, where=left, key="cmp_feature",
+                        index=features.index(str(gated[0].feature)) if gated else 0)  # a gated feature is one of them
+    metric = selectbox("Disparity", _METRICS, where=right, key="cmp_metric",
+                       index=_METRICS.index(gated[0].metric) if gated and gated[0].metric in _METRICS else 0)
     frame = pd.DataFrame(_points(r, fair, feature, metric)).dropna(subset=["accuracy", "disparity"])
     if frame.empty:
         not_run("Model comparison", f"No accuracy and {md_escape(metric)} pair was recorded for {md_escape(feature)}.")

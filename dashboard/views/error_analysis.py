@@ -18,14 +18,7 @@ from dashboard._cohorts import cohort_label, cohort_mask, encode, from_slice
 from dashboard._data import fmt, md_escape
 from dashboard._state import Run, load_run, predictions, runs_root, set_cohort
 from dashboard._tasks import whatif_note
-from dashboard._ui import (
-    chart,
-    error,
-    model_picker,
-    not_applicable,
-    not_run,
-    require_run,
-)
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, radio, require_run, selectbox
 
 __all__ = ["WHATIF_SLICE_KEY", "render"]
 
@@ -115,7 +108,7 @@ def _pick(event, slices: list[Slice], slice_key: str) -> Slice:
         st.session_state[slice_key] = picked[0]
     if st.session_state.get(slice_key, 0) >= len(slices):
         st.session_state[slice_key] = 0
-    i = st.selectbox("Slice", range(len(slices)), format_func=lambda k: f"{k + 1}. {slices[k].label}", key=slice_key)
+    i = selectbox("Slice", range(len(slices)), format_func=lambda k: f"{k + 1}. {slices[k].label}", key=slice_key)
     return slices[i]
 
 
@@ -166,9 +159,9 @@ def render() -> None:
         st.success(f"Cohort set: **{md_escape(cohort_label(conds))}**. Fairness, Explainability, Error analysis "
                    "and Cohorts are now scoped to it.")
     gate = _headline(r, model, found, scope)
-    ranking = st.radio("Rank by", list(_RANKINGS), horizontal=True, key="ea_rank",
-                       help="Error rate: where the model is most often wrong. Gap: slice error rate minus the rest's, "
-                            "the disparity between the slice and everyone else.")
+    ranking = radio("Rank by", list(_RANKINGS), horizontal=True, key="ea_rank",
+                    help="Error rate: where the model is most often wrong. Gap: slice error rate minus the rest's, "
+                         "the disparity between the slice and everyone else.")
     slices = getattr(found, _RANKINGS[ranking])
     if not slices:
         not_run("Slices", f"No slice of at least {fmt(S.min_size)} rows (and fewer than all) in the {scope} of "

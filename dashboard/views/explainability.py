@@ -23,15 +23,7 @@ from dashboard._cohort_ui import cohort_scope
 from dashboard._data import fmt, md_escape, run_file
 from dashboard._explain_ui import example_label, show_per_class_importance
 from dashboard._state import Run
-from dashboard._ui import (
-    chart,
-    error,
-    model_picker,
-    not_applicable,
-    not_run,
-    require_run,
-    table,
-)
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, selectbox, table
 
 __all__ = ["render"]
 
@@ -85,7 +77,7 @@ def _examples(r: AuditResult, X: ModelExplanation) -> None:
         not_run("Per-example explanations")
         return
     labels = [example_label(e, kind=r.kind, explained_class=X.explained_class) for e in examples]
-    pick = st.selectbox("Example", range(len(examples)), format_func=lambda i: labels[i], key="ex_example")
+    pick = selectbox("Example", range(len(examples)), format_func=lambda i: labels[i], key="ex_example")
     contrib = pd.DataFrame([{"feature": str(c.feature), "value": str(c.value), "attribution": c.attribution}
                             for c in examples[pick].contributions])
     if contrib.empty:

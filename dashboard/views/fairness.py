@@ -22,15 +22,7 @@ from dashboard._cohorts import cohort_metrics
 from dashboard._data import fmt, fmt_ci, gaps, md_escape, metric_parts, rates_table
 from dashboard._group_errors import show_group_errors
 from dashboard._state import Run, predictions, threshold_curves
-from dashboard._ui import (
-    chart,
-    error,
-    model_picker,
-    not_applicable,
-    not_run,
-    require_run,
-    table,
-)
+from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, selectbox, table
 from reports._kinds import kind_view
 
 __all__ = ["render"]
@@ -53,7 +45,7 @@ def _small_and_four_fifths(F: ModelFairness, block: FairnessBlock) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric("selection-rate ratio (four-fifths rule)", fmt(ff.selection_rate_ratio),
               help="Lowest group selection rate divided by the highest; the rule asks for at least 0.8.")
-    c2.metric("four-fifths rule", {True: "passed", False: "failed"}.get(ff.passed, "—"))
+    c2.metric("four-fifths rule", "—" if ff.passed is None else "passed" if ff.passed else "failed")
     c3.metric("rows", fmt(F.n))
 
 
@@ -135,10 +127,10 @@ def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
     if not inter:
         not_run("Intersectional analysis", "Needs two sensitive features with intersections = true in the config.")
         return
-    key = inter[0] if len(inter) == 1 else st.selectbox("Intersection", inter, key="fair_inter")
+    key = inter[0] if len(inter) == 1 else selectbox("Intersection", inter, key="fair_inter")
     ib = by_feature[key]
     fx, fy = ib.features
-    metric = st.selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric")
+    metric = selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric")
     hrows = []
     for g in ib.groups:
         entry = g.metrics.get(metric)
@@ -251,7 +243,7 @@ def _binary(run: Run, r: AuditResult, models: list[str]) -> None:
     if not by_feature:
         not_run("Group metrics", "No sensitive feature was audited.")
         return
-    feature = st.selectbox("Sensitive feature", list(by_feature), key="fair_feature")
+    feature = selectbox("Sensitive feature", list(by_feature), key="fair_feature")
     _, cohort_mask = cohort_scope(run, key="fair")
     block = by_feature[feature]
     _small_and_four_fifths(F, block)

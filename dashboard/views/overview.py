@@ -58,7 +58,7 @@ def _concerns(concerns: list[dict[str, Any]]) -> None:
                    "bound, four-fifths failure, calibration loss under DP, proxy, data-screening finding or small group.")
     with st.container(border=bool(concerns)):
         for c in concerns:
-            lines = [f"{_MARK.get(c.get('severity'), md_escape(c.get('severity')))} **{md_escape(c.get('title'))}**"]
+            lines = [f"{_MARK.get(str(c.get('severity')), md_escape(c.get('severity')))} **{md_escape(c.get('title'))}**"]
             if c.get("detail"):
                 lines.append(md_escape(c["detail"]))
             if c.get("where"):
@@ -150,7 +150,7 @@ def _data(r: AuditResult) -> None:
     facts = {k: v for k, v in facts.items() if v is not None or k in ("source", "n_train", "n_test", "target")}
     if data.classes:
         counts = data.class_counts_train or {}
-        facts["classes (training rows)"] = ", ".join(f"{c} ({fmt(counts.get(c))})" for c in data.classes)
+        facts["classes (training rows)"] = ", ".join(f"{c} ({fmt(counts.get(str(c)))})" for c in data.classes)
     for k, v in (data.target_summary or {}).items():
         facts[f"target {k}"] = v
     facts["sensitive features"] = ", ".join(map(str, data.sensitive_features))

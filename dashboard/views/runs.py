@@ -11,7 +11,7 @@ from audit.exceptions import AuditError
 from audit.result import AuditResult
 from dashboard._data import fmt, md_escape
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root, summaries
-from dashboard._ui import error, table
+from dashboard._ui import error, selectbox, table
 from reports._kinds import kind_view
 
 __all__ = ["render"]
@@ -90,8 +90,8 @@ def _compare(root: Path, names: list[str]) -> None:
         return
     left, right = st.columns(2)
     default_a = st.session_state.get(RUN_KEY, names[0])
-    a = left.selectbox("Run A", names, index=names.index(default_a) if default_a in names else 0, key="compare_a")
-    b = right.selectbox("Run B", names, index=1 if names[0] == a else 0, key="compare_b")
+    a = selectbox("Run A", names, where=left, index=names.index(default_a) if default_a in names else 0, key="compare_a")
+    b = selectbox("Run B", names, where=right, index=1 if names[0] == a else 0, key="compare_b")
     try:
         ra, rb = load_run(root, a).result, load_run(root, b).result
     except AuditError as exc:

@@ -25,7 +25,7 @@ from dashboard._text_data import (
     token_example,
     top_tokens,
 )
-from dashboard._ui import chart, model_picker, not_run, require_run, table
+from dashboard._ui import chart, model_picker, not_run, require_run, selectbox, table
 
 __all__ = ["render"]
 
@@ -39,7 +39,7 @@ def _interval(entry: Any) -> str:
 def _tokens(tokens: dict[str, Any] | None) -> None:
     st.subheader("Top tokens")
     top = top_tokens(tokens)
-    if top.empty:
+    if tokens is None or top.empty:  # no tokens give an empty frame
         not_run("Token attributions", "Set [explain] in the config to attribute the model's scores to tokens.")
         return
     st.caption(f"Mean attribution per token over {fmt(tokens.get('n_texts'))} test texts (Captum LayerIntegratedGradients "
@@ -50,8 +50,9 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
                                            title="Tokens that raise and lower the score most"))
     with right:
         table(top, formats={"mean attribution": "%.4f"})
-    deletion = tokens.get("deletion") if isinstance(tokens.get("deletion"), dict) else {}
-    delta = tokens.get("convergence_delta") if isinstance(tokens.get("convergence_delta"), dict) else {}
+    raw_deletion, raw_delta = tokens.get("deletion"), tokens.get("convergence_delta")
+    deletion = raw_deletion if isinstance(raw_deletion, dict) else {}
+    delta = raw_delta if isinstance(raw_delta, dict) else {}
     if deletion:
         verdict = "passed" if deletion.get("passed") else "**failed**"
         st.caption(f"Deletion check {verdict}: deleting each text's top {fmt(deletion.get('k'))} tokens lowers the score by "
@@ -61,8 +62,8 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
     examples = [e for e in (tokens.get("examples") or []) if isinstance(e, dict)]
     if examples:
         with st.expander("One explained text, token by token"):
-            i = st.selectbox("Text", range(len(examples)), key="tx_token_example",
-                             format_func=lambda k: f"test row {examples[k].get('row')} · logit {fmt(examples[k].get('score'))}")
+            i = selectbox("Text", range(len(examples)), key="tx_token_example",
+                          format_func=lambda k: f"test row {examples[k].get('row')} · logit {fmt(examples[k].get('score'))}")
             frame = token_example(examples[i])
             strongest = frame.dropna(subset=["attribution"]).reindex(
                 frame["attribution"].abs().sort_values(ascending=False).index).head(25)
@@ -87,7 +88,7 @@ def _pair_examples(pair: dict[str, Any]) -> None:
     st.caption("Examples kept by the audit: the largest score changes. Pick one to read the texts.")
     table(pd.DataFrame(rows).reset_index(names="example"), formats={"score": "%.4f", "counterfactual score": "%.4f",
                                                                      "change": "%+.4f"})
-    k = st.selectbox("Example", range(len(examples)), key="tx_example", format_func=lambda j: f"example {j}")
+    k = selectbox("Example", range(len(examples)), key="tx_example", format_func=lambda j: f"example {j}")
     e = examples[k]
     for before, after in swap_context(str(e.get("original", "")), str(e.get("counterfactual", ""))):
         left, right = st.columns(2)
@@ -134,7 +135,7 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
     if pairs.empty:
         return
     cats = ["all"] + sorted(pairs["category"].unique().tolist())
-    cat = st.selectbox("Category", cats, key="tx_pair_cat")
+    cat = selectbox("Category", cats, key="tx_pair_cat")
     shown = pairs if cat == "all" else pairs[pairs["category"] == cat].reset_index(drop=True)
     top = shown[shown["eligible"]].head(20).assign(pair=lambda f: f["from"] + " → " + f["to"])
     if not top.empty:
@@ -153,8 +154,8 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
         st.session_state[key] = picked[0]
     if st.session_state.get(key, 0) >= len(shown):
         st.session_state[key] = 0
-    i = st.selectbox("Pair", range(len(shown)), key=key,
-                     format_func=lambda j: f"{shown.at[j, 'from']} → {shown.at[j, 'to']} ({shown.at[j, 'category']})")
+    i = selectbox("Pair", range(len(shown)), key=key,
+                  format_func=lambda j: f"{shown.at[j, 'from']} → {shown.at[j, 'to']} ({shown.at[j, 'category']})")
     _pair_examples(cf["pairs"][int(shown.at[i, "index"])])
 
 
@@ -179,7 +180,7 @@ def _matching(matching: Any) -> None:
 def _templates(cf: dict[str, Any] | None) -> None:
     st.subheader("Template spreads")
     spreads = template_spreads(cf)
-    if spreads.empty:
+    if cf is None or spreads.empty:  # no counterfactual section gives an empty frame
         not_run("Template scores", "The run scored no identity templates.")
         return
     st.caption("Every template sentence filled with each identity term of a category; spread = highest minus lowest mean "
@@ -187,7 +188,7 @@ def _templates(cf: dict[str, Any] | None) -> None:
     left, right = st.columns([2, 3])
     with left:
         table(spreads, formats={"spread": "%.4f"})
-    cat = right.selectbox("Category", spreads["category"].tolist(), key="tx_template_cat")
+    cat = selectbox("Category", spreads["category"].tolist(), where=right, key="tx_template_cat")
     frame = template_frame(cf, cat)
     if not frame.empty:
         chart(where=right, c=charts.bars_with_ci(frame, category="term", value="mean score", color="templates",

@@ -15,7 +15,7 @@ from dashboard._cohorts import cohort_label, cohort_mask, widget_label
 from dashboard._data import md_escape
 from dashboard._state import Run, active_cohort, predictions
 from dashboard._tasks import whatif_note
-from dashboard._ui import chart, error, not_applicable, not_run, require_run, table
+from dashboard._ui import chart, error, not_applicable, not_run, radio, require_run, selectbox, table
 from dashboard._whatif import (
     FACTORY_NOTE,
     attributions_by_feature,
@@ -51,7 +51,7 @@ def _candidates(run: Run, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
         sources.insert(0, f"slice: {cohort_label(slice_conds)}")
     if active_cohort():
         sources.insert(0 if not slice_conds else 1, f"cohort: {cohort_label(active_cohort())}")
-    source = st.radio("Rows from", sources, key="wi_source", horizontal=True, format_func=md_escape)  # options render as Markdown
+    source = radio("Rows from", sources, key="wi_source", horizontal=True, format_func=md_escape)  # options render as Markdown
     conds = slice_conds if source.startswith("slice:") else active_cohort() if source.startswith("cohort:") else []
     mask = cohort_mask(frame, conds)
     query = st.text_input("Search rows", key="wi_search", placeholder="a value to look for, e.g. Sales or 45",
@@ -112,7 +112,7 @@ def _pick_row(run: Run, frame: pd.DataFrame, pre) -> tuple[pd.DataFrame, int] | 
     shown_cols = list(frame.columns)[:5]
     labels = {int(i): f"row {i} · true {y_true[i]} · " + ", ".join(f"{c}={_show(v)}" for c, v in zip(shown_cols, vals, strict=True))
               for i, vals in zip(listed, frame.iloc[listed][shown_cols].itertuples(index=False, name=None), strict=True)}
-    pick = st.selectbox("Test row", listed, key="wi_row", format_func=lambda i: labels[int(i)])
+    pick = selectbox("Test row", listed, key="wi_row", format_func=lambda i: labels[int(i)])
     return frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True), int(pick)
 
 
@@ -134,7 +134,7 @@ def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int) -> pd.Dat
             current = str(value) if pd.notna(value) else "<missing>"
             if current not in options:
                 options.append(current)
-            new = where.selectbox(widget_label(col), options, index=options.index(current), key=f"wi_{pick}_{col}")
+            new = selectbox(widget_label(col), options, where=where, index=options.index(current), key=f"wi_{pick}_{col}")
             edited[col] = edited[col].astype(object)
             edited.at[0, col] = None if new == "<missing>" else new
     return edited
@@ -161,7 +161,7 @@ def _scores(r: AuditResult, pre, scorers: dict, original: pd.DataFrame, edited: 
 def _attributions(r: AuditResult, pre, scorers: dict, edited: pd.DataFrame, X1: np.ndarray) -> None:
     st.subheader("Attributions of the edited row")
     ordered = sorted(scorers, key=lambda m: (m != "private", m))  # private first: it is the one that ships
-    model = st.radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
+    model = radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
     att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
     att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
     left, right = st.columns([3, 2])
