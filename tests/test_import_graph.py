@@ -185,7 +185,8 @@ def test_the_graph_sees_lazy_and_relative_imports(tmp_path):
 
 
 @pytest.mark.parametrize("importer, imported", [
-    ("audit.config", "audit.verdict.gates"), ("audit.records.review", "audit.records.rundir"), ("audit.explain._aggregate", "audit.explain._base"),
+    ("audit.config", "audit.verdict.gates"), ("audit.records.review", "audit.records.rundir"),
+    ("audit.explain._aggregate", "audit.explain._base"),
 ])
 def test_the_former_cycles_would_be_caught(importer, imported):
     graph = import_graph()

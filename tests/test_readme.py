@@ -1,8 +1,9 @@
 """The README's config example is a valid config (a newcomer copies it first)."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from audit.config import config_from_dict
 

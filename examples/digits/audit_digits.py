@@ -28,10 +28,10 @@ from torch import nn
 
 from audit.config import GateSpec
 from audit.explain import explain_images
-from audit.verdict.gates import evaluate_gates, verdict
 from audit.models import count_parameters
-from audit.result import AuditResult
 from audit.records.rundir import AUDIT_FILE, RunDirWriter
+from audit.result import AuditResult
+from audit.verdict.gates import evaluate_gates, verdict
 from reports import CARD_FILES, write_cards
 
 # Measured: at epsilon=4 these reach ~0.90 accuracy (30 epochs, batch 256, Adam 1e-2);

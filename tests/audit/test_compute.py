@@ -7,6 +7,7 @@ import time
 import pytest
 from torch import nn
 
+from audit.models import MLP
 from audit.runtime.compute import (
     StageTimer,
     dp_step_flops_per_example,
@@ -15,11 +16,10 @@ from audit.runtime.compute import (
     peak_memory_mb,
     training_flops_per_example,
 )
-from audit.models import MLP
 
 
 def _linear_flops(sizes):
-    return sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
 
 
 def test_forward_flops_match_hand_count():
@@ -48,7 +48,7 @@ def test_training_flops_leave_the_model_untouched():
     before = [p.detach().clone() for p in m.parameters()]
     training_flops_per_example(m, 5)
     assert all(p.grad is None for p in m.parameters())
-    assert all((a == b).all() for a, b in zip(before, m.parameters()))
+    assert all((a == b).all() for a, b in zip(before, m.parameters(), strict=True))
 
 
 def test_untraceable_model_reports_none():

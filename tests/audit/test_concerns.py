@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.verdict.concerns import audited_model, concerns_of, find_concerns
 from audit.config import GateSpec
-from audit.verdict.gates import evaluate_gates, verdict
 from audit.result import AuditResult
+from audit.verdict.concerns import audited_model, concerns_of, find_concerns
+from audit.verdict.gates import evaluate_gates, verdict
 
 _DPD = "demographic_parity_difference"
 

@@ -109,10 +109,12 @@ def test_gate_metric_of_wrong_type_is_not_also_an_unknown_metric():
 
 
 @pytest.mark.parametrize("section, key, value, needle", [
-    ("fairness", "mitigation", "equalised_odds", "'fairness.mitigation': unknown mitigation 'equalised_odds' (did you mean 'equalized_odds'?)"),
+    ("fairness", "mitigation", "equalised_odds",
+     "'fairness.mitigation': unknown mitigation 'equalised_odds' (did you mean 'equalized_odds'?)"),
     ("privacy", "accountant", "gpd", "'privacy.accountant': unknown accountant 'gpd'"),
     ("explain", "method", "shap", "'explain.method': unknown attribution method 'shap'"),
-    ("data", "bundled", "adlt", "'data.bundled': unknown bundled dataset 'adlt' (did you mean 'adult'?). Expected \"adult\", \"diabetes\" or \"farm_ads\"."),
+    ("data", "bundled", "adlt",
+     "'data.bundled': unknown bundled dataset 'adlt' (did you mean 'adult'?). Expected \"adult\", \"diabetes\" or \"farm_ads\"."),
 ])
 def test_unknown_choices_name_the_valid_ones(section, key, value, needle):
     raw = {section: {**BASE.get(section, {}), key: value}}

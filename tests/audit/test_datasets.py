@@ -6,8 +6,7 @@ import gzip
 
 import pytest
 
-from audit.data.datasets import ADULT_COLUMNS, load_adult, load_bundled
-from audit.data.datasets import _adult
+from audit.data.datasets import ADULT_COLUMNS, _adult, load_adult, load_bundled
 from audit.exceptions import DataError
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.verdict.concerns import find_concerns
 from audit.config import config_from_dict
 from audit.data import prepare_data
-from audit.result import AuditResult
 from audit.data.screening import COARSE_ROWS_PER_VECTOR, train_test_duplicates
+from audit.result import AuditResult
+from audit.verdict.concerns import find_concerns
 
 from .._real_like import arrests_table
 

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from audit.records import files
 from audit.exceptions import DataError, ModelError, RunDirError
+from audit.records import files
 
 
 @pytest.mark.parametrize("make, kind", [

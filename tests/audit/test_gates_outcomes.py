@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from audit.config import GateSpec
-from audit.verdict.gates import degenerate_reason, evaluate_gates, gate_line, verdict, verdict_reasons
 from audit.result import AuditResult
+from audit.verdict.gates import degenerate_reason, evaluate_gates, gate_line, verdict, verdict_reasons
 
 _DPD = "demographic_parity_difference"
 
@@ -48,7 +48,8 @@ def test_allow_inconclusive_passes_the_verdict_and_keeps_the_outcome():
 
 def test_a_constant_model_without_stored_checks_is_found_from_its_selection_rate():
     record = _record(selection_rate=1.0)
-    assert degenerate_reason(AuditResult.from_dict(record), "private") == "the model predicts the positive class for 100.0% of the test rows"
+    reason = degenerate_reason(AuditResult.from_dict(record), "private")
+    assert reason == "the model predicts the positive class for 100.0% of the test rows"
     (g,) = evaluate_gates([DPD_GATE], record)
     assert g.outcome == "inconclusive" and verdict([g]) == "fail"
 

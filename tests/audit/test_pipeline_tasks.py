@@ -17,16 +17,32 @@ import numpy as np
 import pandas as pd
 import pytest
 from fairlearn.metrics import MetricFrame
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, mean_absolute_error, mean_squared_error,
-                             recall_score, roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    recall_score,
+    roc_auc_score,
+)
 
 from audit.config import load_config
-from audit.result import AuditResult
 from audit.pipeline.runner import run_audit
 from audit.records.rundir import verify_run
+from audit.result import AuditResult
 from reports._schema import load_schema, schema_problems
-from tests.audit._task_tables import (GENDER_TERMS, IGNORE_INPUT_FACTORY, base_config, integer_class_table, merge,
-                                      multiclass_table, regression_table, review_table, write_config)
+from tests.audit._task_tables import (
+    GENDER_TERMS,
+    IGNORE_INPUT_FACTORY,
+    base_config,
+    integer_class_table,
+    merge,
+    multiclass_table,
+    regression_table,
+    review_table,
+    write_config,
+)
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -11,7 +11,16 @@ import pytest
 
 from audit.exceptions import RunDirError
 from audit.result import (
-    SCHEMA_VERSION, Artifacts, AuditResult, CardFiles, GateResult, Metric, ModelSummary, Run, as_metric, to_jsonable,
+    SCHEMA_VERSION,
+    Artifacts,
+    AuditResult,
+    CardFiles,
+    GateResult,
+    Metric,
+    ModelSummary,
+    Run,
+    as_metric,
+    to_jsonable,
 )  # fmt: skip
 from tests.reports._card_fixtures import make_result
 
@@ -42,7 +51,8 @@ def test_round_trip_is_lossless_on_the_dashboard_synthetic_run(tmp_path):
 
 # Records written by the examples, when present on this machine (make them with the commands in the reasons).
 _EXAMPLE_RECORDS = [
-    pytest.param(DEMO, marks=pytest.mark.skipif(not DEMO.exists(), reason="rai-audit run examples/adult/audit.toml --out /tmp/baseline-demo"), id="demo"),
+    pytest.param(DEMO, id="demo", marks=pytest.mark.skipif(
+        not DEMO.exists(), reason="rai-audit run examples/adult/audit.toml --out /tmp/baseline-demo")),
     pytest.param(Path("/tmp/digits-run/audit.json"), id="digits", marks=pytest.mark.skipif(
         not Path("/tmp/digits-run/audit.json").exists(), reason="examples/digits/audit_digits.py --out /tmp/digits-run")),
     pytest.param(Path("/tmp/external-run/audit.json"), id="external", marks=pytest.mark.skipif(
@@ -213,7 +223,15 @@ def test_a_built_result_keeps_the_1_0_schema_but_for_its_major_version():
     except (subprocess.CalledProcessError, FileNotFoundError):
         pytest.skip("the 1.0 schema is not in this checkout's history")
     from audit.result import (
-        Card, Compute, Data, Environment, Fairness, ModelExplanation, ModelFairness, Privacy, Stage,
+        Card,
+        Compute,
+        Data,
+        Environment,
+        Fairness,
+        ModelExplanation,
+        ModelFairness,
+        Privacy,
+        Stage,
     )  # fmt: skip
 
     r = AuditResult(run=Run(name="r", created_at="2024-01-01T00:00:00+00:00", environment=Environment(python="3.11"),

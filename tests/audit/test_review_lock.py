@@ -29,4 +29,5 @@ def test_processes_appending_at_once_keep_one_chain(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     report = verify_reviews(run)
     assert report["ok"] and report["entries"] == 120, report["problems"]
-    assert verify_run(run)["ok"] and sorted(p.name for p in run.iterdir()) == ["audit.json", "manifest.json", "reviews.jsonl", "reviews.lock"]
+    assert verify_run(run)["ok"]
+    assert sorted(p.name for p in run.iterdir()) == ["audit.json", "manifest.json", "reviews.jsonl", "reviews.lock"]

@@ -14,8 +14,8 @@ from sklearn.metrics import accuracy_score
 from audit.config import load_config
 from audit.data import TabularPreprocessor
 from audit.models import MLP, predict_proba
-from audit.result import SCHEMA_VERSION, AuditResult
 from audit.records.rundir import verify_run
+from audit.result import SCHEMA_VERSION, AuditResult
 
 pytestmark = pytest.mark.slow
 
@@ -98,9 +98,9 @@ def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny
     # the first's checkpoint, and its numbers are those of an ordinary run.
     import io
 
+    from audit.pipeline.runner import run_audit
     from audit.privacy._checkpoint import checkpoint_lock
     from audit.runtime.progress import Progress
-    from audit.pipeline.runner import run_audit
 
     config = load_config(tiny_config_path)
     busy = tmp_path / ".checkpoints" / config.fingerprint()[:16]
@@ -118,9 +118,8 @@ def test_a_second_run_of_a_config_being_trained_goes_on_without_checkpoints(tiny
 @pytest.mark.parametrize("kind", ["auto", "input"])
 def test_canary_audits_and_secure_randomness_through_the_cli(tmp_path, kind):
     # The privacy options a release audit turns on, end to end: config -> run -> audit.json -> card -> gates.
-    from tests.conftest import TINY_CONFIG
-
     from audit.cli import main
+    from tests.conftest import TINY_CONFIG
 
     extra = f'canary_audit = true\ncanaries = 200\ncanary_kind = "{kind}"\nsecure_rng = {str(kind == "auto").lower()}\n'
     text = TINY_CONFIG.replace("membership_inference = true\n", "membership_inference = true\n" + extra)

@@ -30,7 +30,7 @@ def raw_table(n: int = 2000, seed: int = 3) -> pd.DataFrame:
     jail_in = pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 700 * 24 * 60, n), unit="min")
     return pd.DataFrame({
         "id": np.arange(1, n + 1),
-        "name": [f"{a} {b}" for a, b in zip(first, last)], "first": first, "last": last,
+        "name": [f"{a} {b}" for a, b in zip(first, last, strict=True)], "first": first, "last": last,
         "dob": (pd.Timestamp("1945-01-01") + pd.to_timedelta(rng.integers(0, 20000, n), unit="D")).strftime("%Y-%m-%d"),
         "c_case_number": [f"{13000000 + i}CF10A" for i in rng.permutation(n)],
         "c_jail_in": jail_in.strftime("%Y-%m-%d %H:%M:%S"),

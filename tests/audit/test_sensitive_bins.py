@@ -177,8 +177,8 @@ def test_the_fairness_cli_bins_a_numeric_column_and_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_a_run_says_how_age_was_binned_and_counts_groups_not_ages(mortgage_csv, tmp_path):
-    from audit.runtime.progress import Progress
     from audit.pipeline.runner import run_audit
+    from audit.runtime.progress import Progress
     from reports import build_card_data, render_html, render_markdown
 
     stream = io.StringIO()

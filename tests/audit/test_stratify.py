@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.data._sensitive import group_strata, min_stratum_rows
 from audit.config import config_from_dict
 from audit.data import prepare_data
+from audit.data._sensitive import group_strata, min_stratum_rows
 from audit.exceptions import ConfigError
 from audit.pipeline.runner import run_audit
 
@@ -115,8 +115,8 @@ def test_following_the_small_group_advice_makes_the_gate_decide(few_women):
 
 
 def test_a_test_file_is_advised_instead_of_split_keys():
-    from audit.verdict.concerns import _group_size_advice
     from audit.result import AuditResult
+    from audit.verdict.concerns import _group_size_advice
 
     record = {"schema_version": "1.1", "run": {"config": {"data": {"test_path": "t.csv"}, "fairness": {"min_group_size": 30},
                                                           "split": {"test_size": 0.3}}}, "data": {}, "models": {}}

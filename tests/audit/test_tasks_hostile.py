@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.audit._task_tables import (base_config, merge, multiclass_table, regression_table, review_table,
-                                      write_config)
+from tests.audit._task_tables import base_config, merge, multiclass_table, regression_table, review_table, write_config
 
 # ---------------------------------------------------------------- harness
 

@@ -77,7 +77,7 @@ def test_a_resumed_dp_training_stops_where_the_uninterrupted_one_does(tmp_path):
     resumed = train_with_settings(model(), X[:1600], y[:1600].astype(np.float32), checkpoint_dir=tmp_path, **kw)
     assert resumed.resumed_from_epoch == 2
     assert (resumed.best_epoch, resumed.epochs_run) == (whole.best_epoch, whole.epochs_run)
-    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values()):
+    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
 
 

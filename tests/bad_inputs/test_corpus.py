@@ -19,10 +19,10 @@ import json
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from tests.bad_inputs._generators import GENERATORS, PAYLOAD_MARKER
 

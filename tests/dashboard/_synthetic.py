@@ -74,9 +74,10 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
             frame[col] = sens[col].to_numpy()
         frames.append(frame)
     if "fairness" in sections:
+        female = {"train": {"count": 10771, "share": 0.33, "base_rate": 0.11},
+                  "test": {"count": 5421, "share": 0.33, "base_rate": 0.11}}
         fairness["representation"] = {"target": "income", "positive_label": ">50K", "min_share": 0.02, "shift_factor": 2.0,
-                                      "features": {"sex": {"groups": {"Female": {"train": {"count": 10771, "share": 0.33, "base_rate": 0.11},
-                                                                                 "test": {"count": 5421, "share": 0.33, "base_rate": 0.11}}}}},
+                                      "features": {"sex": {"groups": {"Female": female}}},
                                       "warnings": ["race group 'Other' is under 2% of the training rows."]}
 
     run_name = f"{name} {SCRIPT}" if hostile else name
@@ -85,7 +86,7 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
         "task": "binary-classification",
         "run": {"name": run_name, "created_at": "2025-01-01T00:00:00Z", "seed": seed, "config": {"name": run_name},
                 "config_sha256": "ab" * 32, "config_file_sha256": "cd" * 32, "data_sha256": {"adult.data.gz": "ef" * 32},
-                "weights_sha256": {m: "01" * 32 for m in model_names},
+                "weights_sha256": dict.fromkeys(model_names, "01" * 32),
                 "environment": {"python": "3.11", "platform": "linux", "machine": "x86_64", "torch_threads": 2,
                                 "libraries": {"torch": "2.13.0"}, "git_commit": None},
                 "card": {"model_name": SCRIPT if hostile else "Synthetic Adult MLP", "description": "test run",
@@ -144,7 +145,8 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
             att = rng.normal(0, 1, (50, len(feats)))
             arrays[f"explanations/{m}_attributions.npy"] = att
             expl[m] = {
-                "method": "integrated_gradients", "target": 0, "baseline": {"kind": "training_mean", "description": "mean of the training rows"},
+                "method": "integrated_gradients", "target": 0,
+                "baseline": {"kind": "training_mean", "description": "mean of the training rows"},
                 "n_rows": 50, "test_rows": "random sample of 50",
                 "global_importance": [{"feature": f, "mean_abs": float(np.abs(att[:, i]).mean()), "ci": [0.0, 2.0],
                                        "mean_signed": float(att[:, i].mean())} for i, f in enumerate(feats)],
@@ -156,8 +158,10 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
                 "group_reliance": {"sex": {"sensitive_feature_share": 0.07,
                                            "profiles": {"Female": {f: 0.1 * (j + 1) for j, f in enumerate(feats)},
                                                         "Male": {f: 0.12 * (j + 1) for j, f in enumerate(feats)}},
-                                           "proxies": [{"feature": "relationship", "proxy_auc": 0.92, "mutual_information": 0.35, "importance": 0.4},
-                                                       {"feature": "age", "proxy_auc": 0.55, "mutual_information": 0.01, "importance": 0.2}]}},
+                                           "proxies": [{"feature": "relationship", "proxy_auc": 0.92, "mutual_information": 0.35,
+                                                        "importance": 0.4},
+                                                       {"feature": "age", "proxy_auc": 0.55, "mutual_information": 0.01,
+                                                        "importance": 0.2}]}},
                 "faithfulness": {"convergence_delta": {"mean_abs": 1e-4, "max_abs": 3e-3, "tolerance": 0.01, "warning": False},
                                  "infidelity": 0.002, "sensitivity_max": 0.05,
                                  "deletion_curve": {"k": [0, 1, 2, 3], "top": [0.0, 0.2, 0.3, 0.35], "random": [0.0, 0.05, 0.1, 0.15]},
@@ -167,14 +171,15 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
             }
         result["explainability"] = expl
     if "compute" in sections:
-        stage = {"wall_s": 1.5, "cpu_s": 2.9, "energy_j_measured": None, "energy_kwh": 2.7e-5, "energy_basis": "estimated: 65 W x wall time",
-                 "energy_measured": False, "co2_kg": 1.3e-5, "co2_basis": "475 g/kWh"}
+        stage = {"wall_s": 1.5, "cpu_s": 2.9, "energy_j_measured": None, "energy_kwh": 2.7e-5,
+                 "energy_basis": "estimated: 65 W x wall time", "energy_measured": False, "co2_kg": 1.3e-5, "co2_basis": "475 g/kWh"}
         result["compute"] = {"stages": {s: dict(stage) for s in ("prepare_data", "train_reference", "train_private", "audit_fairness")},
                              "models": {m: {"n_parameters": 7681, "flops_per_example": 15296, "training_flops_estimate": 1.5e10,
                                             "train_wall_s": 3.2, "train_cpu_s": 6.0, "energy_kwh": 5.8e-5, "co2_kg": 2.7e-5,
                                             "energy_basis": "estimated"} for m in model_names},
                              "total_wall_s": 6.0, "peak_memory_mb": 612.0, "total": dict(stage),
-                             "assumptions": {"power_watts": 65.0, "carbon_intensity_g_per_kwh": 475.0, "energy_source": "estimate (RAPL not readable)"}}
+                             "assumptions": {"power_watts": 65.0, "carbon_intensity_g_per_kwh": 475.0,
+                                             "energy_source": "estimate (RAPL not readable)"}}
     if "slices" in sections:
         arrays.update(_slices(result, test, preds, y))
     weights = _weights(result, test, model_names) if "weights" in sections else {}
@@ -189,7 +194,8 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
             np.save(w.path / rel, arr, allow_pickle=False)
         if "cards" in sections:
             title = SCRIPT if hostile else "Synthetic Adult MLP"
-            (w.path / "model_card.md").write_text(f"---\nlicense: apache-2.0\n---\n# Model card: {title}\n\n## Intended use\n\ntesting\n", encoding="utf-8")
+            card_md = f"---\nlicense: apache-2.0\n---\n# Model card: {title}\n\n## Intended use\n\ntesting\n"
+            (w.path / "model_card.md").write_text(card_md, encoding="utf-8")
             (w.path / "model_card.html").write_text("<!doctype html><html><body><h1>card</h1></body></html>", encoding="utf-8")
             (w.path / "model_card.json").write_text(json.dumps({"model_name": title}), encoding="utf-8")
             result["artifacts"]["cards"] = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}

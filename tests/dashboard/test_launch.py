@@ -36,7 +36,7 @@ def test_launcher_has_no_parser_or_defaults_of_its_own():
 def test_command_runs_the_installed_app_headless_without_stats(tmp_path):
     cmd = launch.build_command(tmp_path, port=8600, host="127.0.0.1")
     assert cmd[1:5] == ["-m", "streamlit", "run", str(launch.APP_PATH)] and launch.APP_PATH.is_file()
-    opts = dict(zip(cmd[5:cmd.index("--"):2], cmd[6:cmd.index("--"):2]))
+    opts = dict(zip(cmd[5:cmd.index("--"):2], cmd[6:cmd.index("--"):2], strict=True))
     assert opts == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
                     "--browser.gatherUsageStats": "false", "--server.runOnSave": "false"}
     assert cmd[cmd.index("--") + 1:] == ["--runs-root", str(tmp_path.resolve())]

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from tests.dashboard._synthetic import SCRIPT, make_run
 from audit.exceptions import RunDirError
-from tests.dashboard.conftest import PAGES, texts
 from dashboard._data import md_escape, run_file
+from tests.dashboard._synthetic import SCRIPT, make_run
+from tests.dashboard.conftest import PAGES, texts
 
 HOSTILE_DIR = "<img src=x onerror=alert(1)> run"  # a directory name cannot hold '/', so no closing tags
 _UNESCAPED_TAG = re.compile(r"(?<!\\)<\s*(script|img|svg|iframe)", re.I)

@@ -91,5 +91,5 @@ def test_killed_private_training_resumes_with_its_accounting(mode, kill_epoch, r
     assert resumed.epsilon_spent <= SETTINGS["epsilon"] + 1e-9
     # ε after the kill is larger than at the kill: accounting continued, it did not restart from zero.
     assert resumed.epsilon_spent > resumed.epsilon_history[resumes_from - 1]
-    for (name, a), b in zip(resumed.model.state_dict().items(), uninterrupted.model.state_dict().values()):
+    for (name, a), b in zip(resumed.model.state_dict().items(), uninterrupted.model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=f"weights differ at {name}")

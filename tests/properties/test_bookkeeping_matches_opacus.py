@@ -80,5 +80,5 @@ def test_clipped_sums_equal_opacus(case):
     clipper.write_grads()
     clipper.close()
     torch.testing.assert_close(ours_norms, norms, rtol=1e-4, atol=1e-6)
-    for ours, ref in zip([p.grad for p in model.parameters() if p.requires_grad], expected):
+    for ours, ref in zip([p.grad for p in model.parameters() if p.requires_grad], expected, strict=True):
         torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-6)

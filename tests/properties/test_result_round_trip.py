@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.result import AuditResult, to_jsonable
 from audit.records.rundir import RunDirWriter, is_complete_run, load_result, verify_run
+from audit.result import AuditResult, to_jsonable
 
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False), _text)

@@ -6,6 +6,7 @@ Integration tests use ``tiny_run`` from tests/conftest.py (a real small pipeline
 from __future__ import annotations
 
 import pytest
+
 from tests.reports._card_fixtures import make_result
 
 

@@ -71,7 +71,7 @@ def test_quantitative_values_are_the_audit_values(synthetic_result):
     card = build_card_data(synthetic_result)
     src = synthetic_result["fairness"]["private"]["by_feature"]["sex"]
     got = next(a for a in card["quantitative_analyses"]["unitary"] if a["feature"] == "sex" and a["model"] == "private")
-    for g_src, g_card in zip(src["groups"], got["groups"]):
+    for g_src, g_card in zip(src["groups"], got["groups"], strict=True):
         assert g_card["metrics"]["tpr"] == {"value": g_src["metrics"]["tpr"]["value"], "ci": g_src["metrics"]["tpr"]["ci"]}
     dpd = next(d for d in got["disparities"] if d["name"] == "demographic_parity_difference")
     assert dpd["value"] == src["disparities"]["demographic_parity_difference"]["value"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from audit.config import GateSpec
-from audit.verdict.gates import evaluate_gates
 from audit.result import AuditResult
+from audit.verdict.gates import evaluate_gates
 from reports import build_card_data, build_summary, render_html, render_markdown
 from tests.reports._card_fixtures import make_result
 

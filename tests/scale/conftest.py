@@ -38,7 +38,7 @@ def parquet_folder(predictions, tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("preds") / "preds"
     folder.mkdir()
     bounds = [0, 700, 2500, 4100, len(predictions)]
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
         predictions.iloc[a:b].to_parquet(folder / f"part-{i}.parquet", index=False)
     return str(folder)
 

@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from audit.exceptions import DataError
-from audit.fairness._from_cells import AUC_APPROXIMATE, AUC_EXACT, COUNT, auc_from_histogram, fairness_report_from_counts
 from audit.fairness._frames import count_table
+from audit.fairness._from_cells import (
+    AUC_APPROXIMATE,
+    AUC_EXACT,
+    COUNT,
+    auc_from_histogram,
+    fairness_report_from_counts,
+)
 from audit.fairness._scores import auc_and_se
 
 from .conftest import OPTIONS, SENSITIVE, differences, in_memory, make_predictions, without_counting
@@ -54,7 +60,7 @@ def test_approximate_auc_is_labelled_with_its_bin_width_and_a_bound_that_holds()
     assert report["ci"]["score_metrics"]["roc_auc_counting"] == AUC_APPROXIMATE.format(width=1e-4)
     labelled = 0
     for key, block in report["by_feature"].items():
-        for got, want in zip(block["groups"], exact["by_feature"][key]["groups"]):
+        for got, want in zip(block["groups"], exact["by_feature"][key]["groups"], strict=True):
             auc = got["metrics"]["roc_auc"]
             # a group whose bins never mix the classes' distinct scores is exact and carries no label
             approx = auc.get("approximation", {"bin_width": 1e-4, "max_abs_error": 0.0})

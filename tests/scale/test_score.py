@@ -12,8 +12,8 @@ import torch
 from audit.cli import main
 from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
-from audit.models import MLP, predict_proba
 from audit.fairness import fairness_report
+from audit.models import MLP, predict_proba
 from audit.scale import load_scorer, score_dataset
 
 from .._tolerances import FLOAT32_OUTPUT_ATOL

@@ -93,8 +93,8 @@ def test_digits_example_writes_a_verifiable_run_directory(tmp_path):
     assert result["privacy"]["dp"]["epsilon_spent"] <= 4.0 + 1e-9
     assert len(section["image_maps"]) == 4
     assert all((run / m["path"]).is_file() for m in section["image_maps"])
-    from audit.result import AuditResult
     from audit.records.rundir import verify_run
+    from audit.result import AuditResult
 
     AuditResult.from_dict(result)
     assert verify_run(run)["ok"]

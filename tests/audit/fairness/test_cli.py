@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audit.cli.fairness import add_subparser
 from audit.exceptions import DataError
 from audit.fairness import fairness_report
-from audit.cli.fairness import add_subparser
 
 
 @pytest.fixture

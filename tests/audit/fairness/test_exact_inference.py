@@ -62,7 +62,7 @@ def test_a_disparity_interval_contains_every_value_the_box_allows():
     counts = np.array([[80, 20, 10, 40], [60, 30, 25, 35], [30, 5, 5, 10]])
     lo, hi = disparity_ci("demographic_parity_difference", ("selection_rate",), counts, 0.95)
     box_lo, box_hi = group_intervals(counts, "selection_rate", 0.95, simultaneous=True)
-    for corner in itertools.product(*zip(box_lo, box_hi)):
+    for corner in itertools.product(*zip(box_lo, box_hi, strict=True)):
         assert lo - 1e-12 <= max(corner) - min(corner) <= hi + 1e-12
 
 
@@ -110,7 +110,7 @@ def test_every_interval_contains_its_estimate_and_the_band_the_marginal_interval
     p = (rng.random(n) < 0.3 + 0.02 * (s.g.to_numpy() < "e")).astype(int)
     block = fairness_report(y_true=y, y_pred=p, sensitive=s, n_boot=1)["by_feature"]["g"]
     for g in block["groups"]:
-        for m, e in g["metrics"].items():
+        for _m, e in g["metrics"].items():
             if isinstance(e, dict) and e.get("ci"):
                 assert 0 <= e["simultaneous_ci"][0] <= e["ci"][0] <= e["value"] <= e["ci"][1] <= e["simultaneous_ci"][1] <= 1
     for name, e in block["disparities"].items():
@@ -124,7 +124,7 @@ def test_detectable_difference_matches_a_simulated_power_of_eighty_percent():
     delta = detectable_difference(0.3, 250, 2750, alpha=0.05 / 12)
     k_rest = rng.binomial(2750, 0.3, 4000)
     k_small = rng.binomial(250, 0.3 + delta, 4000)
-    hits = np.mean([mid_p_vs_rest(np.array([a, b]), np.array([250, 2750]))[0] < 0.05 / 12 for a, b in zip(k_small, k_rest)])
+    hits = np.mean([mid_p_vs_rest(np.array([a, b]), np.array([250, 2750]))[0] < 0.05 / 12 for a, b in zip(k_small, k_rest, strict=True)])
     assert 0.75 <= hits <= 0.86
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import roc_auc_score
 

@@ -29,7 +29,7 @@ def test_bound_for_all_correct_guesses_matches_the_closed_form():
 
 def test_bound_is_monotone_and_zero_at_chance():
     b = [epsilon_lower_bound(m=1000, n_guesses=200, n_correct=v, delta=1e-5) for v in range(100, 201, 10)]
-    assert b[0] == 0.0 and all(x <= y for x, y in zip(b, b[1:])) and b[-1] > 3
+    assert b[0] == 0.0 and all(x <= y for x, y in zip(b, b[1:], strict=False)) and b[-1] > 3
     more_delta = epsilon_lower_bound(m=1000, n_guesses=200, n_correct=180, delta=1e-3)
     assert more_delta < epsilon_lower_bound(m=1000, n_guesses=200, n_correct=180, delta=0.0)
     assert epsilon_lower_bound(m=1000, n_guesses=200, n_correct=180, delta=0, confidence=0.99) < epsilon_lower_bound(

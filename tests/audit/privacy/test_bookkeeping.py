@@ -79,7 +79,7 @@ def test_norms_and_clipped_sums_equal_opacus(name, slices):
     assert 0 < int((norms > clip).sum()) < len(x)
     torch.testing.assert_close(norms, ref_norms, rtol=1e-5, atol=1e-6)
     assert len(sums) == len(ref_sums)
-    for ours, ref in zip(sums, ref_sums):
+    for ours, ref in zip(sums, ref_sums, strict=True):
         torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
 
 
@@ -102,7 +102,7 @@ def test_sequence_inputs_equal_opacus():
     ref_norms, ref_sums = _opacus_clipped(theirs, x, _bce_sum(y))
     norms, sums = _ours(ours, x, _bce_rows(y))
     torch.testing.assert_close(norms, ref_norms, rtol=1e-5, atol=1e-6)
-    for a, b in zip(sums, ref_sums):
+    for a, b in zip(sums, ref_sums, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -133,7 +133,7 @@ def test_convolutions_equal_opacus(bias):
     ref_norms, ref_sums = _opacus_clipped(theirs, x, _bce_sum(y), clip=float(unclipped.median()))
     norms, sums = _ours(ours, x, _bce_rows(y), slices=2, clip=float(unclipped.median()))
     torch.testing.assert_close(norms, ref_norms, rtol=1e-5, atol=1e-6)
-    for a, b in zip(sums, ref_sums):
+    for a, b in zip(sums, ref_sums, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -169,7 +169,7 @@ def test_training_equals_opacus_ghost_clipping_step_for_step(synthetic):
     assert b.grad_sample_mode == "bookkeeping" and a.grad_sample_mode == "ghost"
     assert a.epsilon_history == b.epsilon_history and a.noise_multiplier == b.noise_multiplier
     np.testing.assert_allclose(b.loss_history, a.loss_history, rtol=1e-4)
-    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+    for pa, pb in zip(a.model.parameters(), b.model.parameters(), strict=True):
         torch.testing.assert_close(pb, pa, rtol=1e-4, atol=1e-5)
     assert all(not m._forward_hooks for m in b.model.modules())  # the returned model is clean
 
@@ -181,7 +181,7 @@ def test_physical_batches_do_not_change_the_result(synthetic):
     whole = train_private(MLP(6, hidden=(8,)), X, y, **kw)
     torch.manual_seed(0)
     sliced = train_private(MLP(6, hidden=(8,)), X, y, max_physical_batch_size=30, **kw)
-    for pa, pb in zip(whole.model.parameters(), sliced.model.parameters()):
+    for pa, pb in zip(whole.model.parameters(), sliced.model.parameters(), strict=True):
         torch.testing.assert_close(pb, pa, rtol=1e-4, atol=1e-5)
 
 

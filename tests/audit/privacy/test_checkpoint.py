@@ -43,7 +43,7 @@ def test_killed_run_resumes_with_the_same_epsilon_and_model(tmp_path):
     assert resumed.epsilon_spent == straight.epsilon_spent
     assert resumed.epsilon_history == straight.epsilon_history
     assert resumed.steps == straight.steps
-    for a, b in zip(resumed.model.parameters(), straight.model.parameters()):
+    for a, b in zip(resumed.model.parameters(), straight.model.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
 
 

@@ -79,7 +79,7 @@ def test_killed_two_process_run_resumes_with_the_same_epsilon_and_weights(tmp_pa
     assert [p.wait(timeout=180) for p in resumed] == [0, 0]
     straight = _launch(tmp_path / "straight", str(tmp_path / "fresh-ckpt"), epochs)
     assert [p.wait(timeout=180) for p in straight] == [0, 0]
-    for a, b in zip(_results(tmp_path / "resumed"), _results(tmp_path / "straight")):
+    for a, b in zip(_results(tmp_path / "resumed"), _results(tmp_path / "straight"), strict=True):
         assert a["result"]["resumed_from_epoch"] == killed_at and b["result"]["resumed_from_epoch"] is None
         assert a["result"]["epsilon_history"] == b["result"]["epsilon_history"]
         assert a["result"]["steps"] == b["result"]["steps"]
@@ -107,7 +107,7 @@ def test_bookkeeping_under_dpddp_equals_opacus_ghost_clipping_step_for_step(tmp_
         procs = _launch(tmp_path / mode, "-", "2", mode)
         assert [p.wait(timeout=180) for p in procs] == [0, 0]
     ghost, book = _results(tmp_path / "ghost"), _results(tmp_path / "bookkeeping")
-    for a, b in zip(ghost, book):
+    for a, b in zip(ghost, book, strict=True):
         assert (a["result"]["grad_sample_mode"], b["result"]["grad_sample_mode"]) == ("ghost", "bookkeeping")
         assert a["result"]["epsilon_history"] == b["result"]["epsilon_history"]
         assert b["weights"] == pytest.approx(a["weights"], abs=1e-5)

@@ -38,7 +38,7 @@ def test_intervals_are_clopper_pearson_and_contain_the_estimate():
         assert p["fpr"] <= p["target_fpr"] and p["false_positives"] <= p["false_positive_allowance"]
         assert p["tpr"] == p["true_positives"] / p["n_members"]
     roc = s["roc"]
-    assert all(lo <= t <= hi for lo, t, hi in zip(roc["tpr_lower"], roc["tpr"], roc["tpr_upper"]))
+    assert all(lo <= t <= hi for lo, t, hi in zip(roc["tpr_lower"], roc["tpr"], roc["tpr_upper"], strict=True))
 
 
 def test_ties_are_admitted_together_never_split():

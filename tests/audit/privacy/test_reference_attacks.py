@@ -61,7 +61,7 @@ def test_reference_attack_under_dp_stays_within_what_epsilon_allows():
     for name in ("loss_threshold", "score", "rmia", "lira"):
         roc = res["attacks"][name]["roc"]
         n_non = res["n_nonmembers"]
-        for lo_tpr, fp in zip(roc["tpr_lower"], roc["false_positives"]):
+        for lo_tpr, fp in zip(roc["tpr_lower"], roc["false_positives"], strict=True):
             fpr_hi = clopper_pearson(fp, n_non)[1]
             assert lo_tpr <= math.exp(eps) * fpr_hi + 1e-5, (name, lo_tpr, fp)
 

@@ -21,10 +21,10 @@ FAMILY = ["hernandez", "Smith", "Nguyen", "Garcia", "Khan", "Muller", "Kowalski"
 
 IDENTIFYING = {
     # column: (values, expected kind)
-    "name": ([f"{a} {b}" for a, b in zip(_pick(GIVEN), _pick(FAMILY))], "name"),
+    "name": ([f"{a} {b}" for a, b in zip(_pick(GIVEN), _pick(FAMILY), strict=True)], "name"),
     "first": (list(_pick(GIVEN)), "name"),
     "last": (list(_pick(FAMILY)), "name"),
-    "customer_name": ([f"{b}, {a}" for a, b in zip(_pick(GIVEN), _pick(FAMILY))], "name"),
+    "customer_name": ([f"{b}, {a}" for a, b in zip(_pick(GIVEN), _pick(FAMILY), strict=True)], "name"),
     "c_case_number": ([f"{13000000 + i}CF10A" for i in range(N)], "record_number"),
     "docket": ([f"CR-2019-{i:05d}" for i in range(N)], "record_number"),
     "dob": (list(pd.date_range("1950-01-01", periods=N, freq="20D").strftime("%Y-%m-%d")), "date_of_birth"),

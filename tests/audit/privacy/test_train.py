@@ -6,9 +6,8 @@ import torch
 from torch import nn
 
 from audit.exceptions import PrivacyError
-from audit.models import MLP
+from audit.models import MLP, binary_loss
 from audit.privacy import prepare_module, resolve_grad_sample_mode, train_private
-from audit.models import binary_loss
 
 FAST = dict(epochs=3, batch_size=64, accountant="rdp")  # RDP: the fastest accountant, for unit tests
 

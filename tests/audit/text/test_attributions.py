@@ -31,7 +31,7 @@ def test_global_ranking_finds_the_sentiment_words(corpus, trained):
     assert {r["token"] for r in out["global"]["top_negative"]} == {"bad", "awful", "terrible", "boring", "poor"}
     assert all(r["count"] >= 5 for r in out["global"]["top_abs"])
     assert len(out["examples"]) == 8 and out["target"] == "positive logit"
-    json.dumps({k: v for k, v in out.items()}, allow_nan=False)
+    json.dumps(dict(out), allow_nan=False)
 
 
 def test_deletion_check_passes_for_the_trained_model(corpus, trained):

@@ -123,8 +123,8 @@ def test_the_largest_flip_rate_has_an_interval_adjusted_for_choosing_it():
 
 def _gate(out, bound):
     from audit.config import GateSpec
-    from audit.verdict.gates import evaluate_gates
     from audit.result import AuditResult
+    from audit.verdict.gates import evaluate_gates
 
     record = AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {}, "models": {"private": {}},
                                     "text": {"models": {"private": {"counterfactual": out}}}})

@@ -1,4 +1,5 @@
 import torch.nn as nn
 
+
 def make(n_features):
     return nn.Linear(n_features, 3)
