@@ -114,7 +114,7 @@ __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]
 SCHEMA_VERSION = "2.0"
 
 # audit.choices' TASKS and VERDICTS (and INPUT_KINDS below), spelled out so that a type checker reads them (a Literal
-# of a tuple constant is not static); tests/audit/test_result.py holds them equal.
+# of a tuple constant is not static); tests/audit/result/test_result.py holds them equal.
 Task = Literal["binary-classification", "image-classification", "multiclass-classification", "regression",
                "text-classification"]
 Verdict = Literal["pass", "fail"]

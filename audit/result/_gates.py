@@ -18,7 +18,7 @@ from audit.result._common import CI
 __all__ = ["Concern", "ConcernSeverity", "GateGroups", "GateOutcome", "GateResult", "Severity"]
 
 # audit.choices' GATE_SEVERITIES, GATE_OUTCOMES, CONCERN_SEVERITIES and GATE_GROUPS, spelled out so that a type
-# checker reads them (a Literal of a tuple constant is not static); tests/audit/test_result.py holds them equal.
+# checker reads them (a Literal of a tuple constant is not static); tests/audit/result/test_result.py holds them equal.
 Severity = Literal["error", "warning"]
 GateOutcome = Literal["pass", "fail", "inconclusive"]
 ConcernSeverity = Literal["critical", "warning", "info"]

@@ -1,6 +1,6 @@
 """Temporary dict-style access to result sections (``result.run["name"]``, ``artifacts.setdefault(...)``).
 
-Kept only until ``audit/pipeline/runner.py``, ``examples/`` and ``tests/audit/test_runner.py`` read and set
+Kept only until ``audit/pipeline/runner.py``, ``examples/`` and ``tests/audit/pipeline/test_runner.py`` read and set
 attributes (issue 12); new code must use attributes. Delete this module, its base in
 :class:`audit.result._base.Section` and ``test_transitional_dict_style_mutation_still_works``.
 """

@@ -50,5 +50,6 @@ def result_task(task: str, *, text: bool) -> Task:
     >>> result_task("multiclass", text=False), result_task("binary", text=True)
     ('multiclass-classification', 'text-classification')
     """
-    # every TaskKind.result_task is one of audit.choices.TASKS, which tests/audit/test_result.py holds equal to Task
+    # every TaskKind.result_task is one of audit.choices.TASKS, which tests/audit/result/test_result.py holds
+    # equal to Task
     return "text-classification" if text else cast(Task, task_class(task).kind.result_task)

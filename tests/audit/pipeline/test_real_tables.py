@@ -13,8 +13,7 @@ import pytest
 
 from audit.config import load_config
 from audit.pipeline.runner import run_audit
-
-from .._real_like import arrests_table, mortgage_table
+from tests._real_like import arrests_table, mortgage_table
 
 TABLES = {
     "mortgage": (mortgage_table, "approved", "yes", ["sex", "race"]),

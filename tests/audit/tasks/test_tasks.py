@@ -16,8 +16,7 @@ from torch import nn
 
 from audit.exceptions import DataError, ModelError
 from audit.tasks import MAX_CLASSES, TaskSpec, result_task
-
-from .._tolerances import FLOAT32_OUTPUT_ATOL
+from tests._tolerances import FLOAT32_OUTPUT_ATOL
 
 
 class _Fixed(nn.Module):

@@ -10,7 +10,7 @@ from pathlib import Path
 import audit
 from audit.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_version_prints_name_and_version(capsys):

@@ -17,8 +17,7 @@ from audit.data import prepare_data
 from audit.data._sensitive import group_strata, min_stratum_rows
 from audit.exceptions import ConfigError
 from audit.pipeline.runner import run_audit
-
-from .._real_like import mortgage_table
+from tests._real_like import mortgage_table
 
 _DPD = "demographic_parity_difference"
 

@@ -23,7 +23,7 @@ from audit.metrics._reference import DOC_PATH, reference_markdown
 from audit.pipeline.preflight import gate_problems
 from audit.verdict.gates import evaluate_gates, gate_number_text, gate_title
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = {"data": {"bundled": "adult", "target": "income", "positive_label": ">50K", "sensitive_features": ["sex"]}}
 
 

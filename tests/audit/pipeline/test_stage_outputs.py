@@ -24,8 +24,7 @@ from audit.result import (
     Slices,
 )  # fmt: skip
 from audit.verdict.concerns import find_concerns
-
-from .._real_like import mortgage_table
+from tests._real_like import mortgage_table
 
 _SCAN = [{"column": "email", "kind": "email", "reason": "e-mail addresses", "recommendation": "drop it",
           "status": "feature"}]

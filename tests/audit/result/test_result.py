@@ -219,7 +219,7 @@ def test_a_built_result_keeps_the_1_0_schema_but_for_its_major_version():
 
     try:
         old = json.loads(subprocess.run(["git", "show", "3262d19:reports/schema/audit.schema.json"], capture_output=True,
-                                        check=True, text=True, cwd=Path(__file__).resolve().parents[2]).stdout)
+                                        check=True, text=True, cwd=Path(__file__).resolve().parents[3]).stdout)
     except (subprocess.CalledProcessError, FileNotFoundError):
         pytest.skip("the 1.0 schema is not in this checkout's history")
     from audit.result import (

@@ -20,8 +20,7 @@ import pytest
 from audit.config import config_from_dict
 from audit.data import MISSING_CATEGORY, check_table, fit_sensitive_bins, prepare_data, prepared_from_frames
 from audit.exceptions import ConfigError, DataError
-
-from .._real_like import mortgage_table
+from tests._real_like import mortgage_table
 
 
 def _config(path, *, data=None, **sections):

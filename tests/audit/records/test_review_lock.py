@@ -12,7 +12,7 @@ from pathlib import Path
 from audit.records.review import verify_reviews
 from audit.records.rundir import RunDirWriter, verify_run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 _APPEND = (
     "import sys\nfrom audit.records.review import add_review\n"
     "for i in range(int(sys.argv[2])):\n"

@@ -18,8 +18,7 @@ from audit.data import prepare_data
 from audit.data.screening import COARSE_ROWS_PER_VECTOR, train_test_duplicates
 from audit.result import AuditResult
 from audit.verdict.concerns import find_concerns
-
-from .._real_like import arrests_table
+from tests._real_like import arrests_table
 
 
 def _config(path, target, positive, sensitive, **data):

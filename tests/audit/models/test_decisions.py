@@ -65,8 +65,7 @@ def test_audit_model_decides_at_the_threshold_its_owner_gives(tmp_path):
     from audit.config import ExplainSection, FairnessSection
     from audit.data import TabularPreprocessor
     from audit.pipeline.runner import audit_model
-
-    from .._real_like import mortgage_table
+    from tests._real_like import mortgage_table
 
     frame = mortgage_table()
     train, test = frame.iloc[:1400], frame.iloc[1400:]
