@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import sys
 from collections.abc import Callable
@@ -93,12 +94,34 @@ class _Isolated:
                                               expected=self.expected)) from None
 
 
+def _forget_shadowed(module_name: str, search_dirs: list[str]) -> None:
+    """Drop a cached module of that name imported from elsewhere when a search folder holds its own.
+
+    Two configs in one process (a notebook, a test session) may each keep a ``models.py`` beside
+    them; without this the second audit would silently build the first one's model.
+    """
+    top = module_name.split(".")[0]
+    cached = sys.modules.get(top)
+    cached_file = getattr(cached, "__file__", None)
+    if cached is None or cached_file is None:
+        return
+    for folder in search_dirs:
+        candidates = (os.path.join(folder, f"{top}.py"), os.path.join(folder, top, "__init__.py"))
+        local = next((c for c in candidates if os.path.isfile(c)), None)
+        if local is not None:
+            if os.path.realpath(local) != os.path.realpath(cached_file):
+                for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+                    del sys.modules[name]
+            return
+
+
 def _import_user_module(module_name: str, search_dirs: list[str]) -> object:
     """Import the factory's module, looking first in the config's folder and the working directory.
 
     Under the ``rai-audit`` console script neither is on ``sys.path``; a model module kept
     next to the config is the common case. The caller isolates the import (:class:`_Isolated`).
     """
+    _forget_shadowed(module_name, search_dirs)
     added = [d for d in search_dirs if d not in sys.path]
     sys.path[:0] = added
     try:

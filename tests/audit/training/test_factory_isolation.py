@@ -63,3 +63,29 @@ def test_final_sigmoid_is_refused_but_a_sigmoid_inside_is_fine(module_dir):
                           "    return torch.nn.Sequential(torch.nn.Linear(n_features, 1), torch.nn.Sigmoid())\n")
     with pytest.raises(ModelError, match="outputs probabilities"):
         build_model(_section(name), n_features=3, base_dir=str(folder))
+
+
+def test_two_configs_with_their_own_models_module_each_build_their_own(tmp_path, monkeypatch):
+    # a notebook auditing two projects: each keeps a models.py beside its config, under one name
+    monkeypatch.delitem(sys.modules, "shared_name_models", raising=False)
+    widths = {}
+    for width in (2, 5):
+        folder = tmp_path / f"project{width}"
+        folder.mkdir()
+        (folder / "shared_name_models.py").write_text(
+            f"import torch\n\ndef make(n_features):\n    return torch.nn.Linear(n_features, {width})\n", encoding="utf-8")
+        factory = model_factory(_section("shared_name_models"), n_features=3, base_dir=str(folder))
+        widths[width] = factory().out_features
+    assert widths == {2: 2, 5: 5}
+    sys.modules.pop("shared_name_models", None)
+
+
+def test_an_installed_module_is_kept_when_no_folder_holds_one_of_that_name(tmp_path):
+    import json
+
+    before = sys.modules["json"]
+    (tmp_path / "json_like.py").write_text("", encoding="utf-8")
+    from audit.training._factory import _forget_shadowed
+
+    _forget_shadowed("json", [str(tmp_path)])
+    assert sys.modules["json"] is before is json
