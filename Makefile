@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # torch first, from the CPU wheel; otherwise pip resolves a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: setup demo test test-fast bench clean browser-deps
+.PHONY: setup demo lint test test-fast bench clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ demo: setup
 browser-deps:
 	@bash .ci/browser-deps.sh
 
-test: setup browser-deps
+# ruff (style and bug patterns) and mypy (types; strict on the core packages): configured in pyproject.toml
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup browser-deps lint
 	$(PY) -m pytest -q
 
 test-fast: setup
