@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from markupsafe import Markup
@@ -114,18 +115,22 @@ def fmt_mass(kg: Any) -> str:
     return f"{f * 1000:.3g} g" if f < 1 else f"{f:.3g} kg"
 
 
-_MD_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "\\": "\\\\"})
+# CommonMark (the Hugging Face Hub, GitHub, Streamlit) lets any ASCII punctuation be backslash-escaped, so markup
+# is made literal without HTML entities (which a reader of the raw file, or a code span, shows as "&amp;").
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|[]`<>"})
+# '&' starts markup only as a character reference ("&amp;", "&#60;"): only then is it escaped.
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 def md_escape(x: Any) -> str:
-    """Text made inert in Markdown: no raw HTML, no links, no table breaks.
+    """Text made inert in Markdown: no raw HTML, no links, no table breaks; shown as written, without HTML entities.
 
     Examples
     --------
-    >>> md_escape("<script>alert(1)</script>")
-    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    >>> print(md_escape("<script>alert(1)</script> sex & race"))
+    \\<script\\>alert(1)\\</script\\> sex & race
     """
-    return "" if x is None else str(x).translate(_MD_SPECIAL)
+    return "" if x is None else _MD_ENTITY.sub(r"\\&", str(x).translate(_MD_SPECIAL))
 
 
 def md_cell(x: Any) -> Markup:
@@ -142,7 +147,7 @@ def md_inert(x: Any) -> Markup:
     Examples
     --------
     >>> print(md_inert("| a | **b** <i>"))
-    \\| a \\| \\*\\*b\\*\\* &lt;i&gt;
+    \\| a \\| \\*\\*b\\*\\* \\<i\\>
     """
     return Markup(" ".join(md_escape(x).translate(_MD_EMPHASIS).split()))
 

@@ -30,6 +30,11 @@ _PREPROCESSING = ("The preprocessing fitted on the training split only (categori
                   "is applied unchanged.")
 
 
+_NO_FACTORS = "no sensitive feature was named (data.sensitive_features), so no group was audited"
+_NO_FACTORS_TEXT = ("the texts have no sensitive feature column; the identity terms they mention are the factors, "
+                    "audited under Text audits")
+
+
 def _task_group(g: Group, total: float | None) -> dict[str, Any]:
     """A multiclass or regression group's size, share of ``total`` test rows, and whether it is too small."""
     count = _num(g.n)
@@ -58,6 +63,7 @@ def factors(ctx: CardContext) -> dict[str, Any]:
         min_size = _num(ctx.fairness[models[0]].min_group_size) if models else None
     return {
         "status": "ok" if sensitive else "not run",
+        "reason": None if sensitive else (_NO_FACTORS_TEXT if ctx.is_text else _NO_FACTORS),
         "sensitive_features": sensitive,
         "sensitive_used_as_features": data.sensitive_used_as_features,
         "groupings": groups,

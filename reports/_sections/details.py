@@ -40,6 +40,7 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
             "train_wall_s": m.train_wall_s,
             "decision": _decision_text(m),
             "training_note": _training_note(m),
+            "trained_elsewhere": all(x is None for x in (m.epochs, m.batch_size, m.learning_rate, _text(m.optimizer))),
         })  # fmt: skip
     return {
         "status": "ok",
@@ -50,6 +51,7 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
         "task": _text(result.task) or ctx.kind.result_task,
         "authors": [str(a) for a in card.authors],
         "license": _text(card.license),
+        "missing": _missing(ctx, models),
         "seed": run.seed,
         "models": models,
         "provenance": {
@@ -63,6 +65,23 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
             "platform": _text(env.platform),
             "libraries": {str(k): (None if v is None else str(v)) for k, v in env.libraries.items()},
         },
+    }
+
+
+def _missing(ctx: CardContext, models: list[dict[str, Any]]) -> dict[str, str]:
+    """Why a setting the card shows is absent, in words (never a bare "n/a"): a run audited from Python with
+    ``audit_model`` has no config file and no [card] table, and its models were trained outside rai-audit."""
+    run = ctx.result.run
+    from_config = run.config is not None or _text(run.config_sha256) is not None
+    where = "the config's [card] table" if from_config else "audited with audit_model(), which takes no [card] table"
+    elsewhere = [m["name"] for m in models if m["trained_elsewhere"]]
+    return {
+        "authors": f"not stated ({where}{' gives no authors' if from_config else ''})",
+        "license": f"not stated ({where}{' gives no license' if from_config else ''})",
+        "config": "none (audited with audit_model() from Python, without a config file)" if not from_config
+                  else "not recorded",
+        "training": (", ".join(elsewhere) + (" was" if len(elsewhere) == 1 else " were") + " trained outside rai-audit: "
+                     "epochs, batch size, learning rate and optimizer are not recorded") if elsewhere else "",
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from huggingface_hub import ModelCard
 
@@ -39,9 +41,19 @@ def test_script_in_user_text_and_names_is_inert(synthetic_result):
     synthetic_result["data"]["features"].append("<script>col</script>")
     text = render_markdown(synthetic_result)
     body = text.split("---", 2)[2]
-    assert "<script>" not in body
-    assert "&lt;script&gt;alert('use')&lt;/script&gt;" in body
-    assert "&lt;script&gt;col&lt;/script&gt;" in body
+    # Inert by CommonMark backslash escapes, not HTML entities (which a raw reader sees as "&lt;"): no '<' unescaped.
+    assert "<script>" not in body and not re.search(r"(?<!\\)<", body)
+    assert "\\<script\\>alert('use')\\</script\\>" in body
+    assert "\\<script\\>col\\</script\\>" in body
+    assert "&lt;" not in body
+
+
+def test_markdown_escaping_keeps_ampersands_and_angle_brackets_readable(synthetic_result):
+    # A grouping "sex & race" and a category "<missing>" read as written: no "&amp;" or "&lt;missing&gt;" in the file.
+    synthetic_result["run"]["card"]["intended_use"] = "Screening & triage of <missing> rows; not &amp; literal"
+    body = render_markdown(synthetic_result).split("---", 2)[2]
+    assert "Screening & triage of \\<missing\\> rows; not \\&amp; literal" in body
+    assert "&lt;missing&gt;" not in body
 
 
 def test_pipes_and_links_cannot_break_tables(synthetic_result):
