@@ -99,9 +99,9 @@ def _version() -> str:
 def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     """The YAML metadata block of the Markdown card (Hugging Face model-card format).
 
-    ``model-index`` carries one result per evaluated model with its test accuracy,
-    ROC AUC and the headline disparities, so ``huggingface_hub.ModelCard`` reads
-    them back as ``card.data.eval_results``.
+    ``model-index`` carries one result per evaluated model, the audited one first, with its test
+    accuracy, ROC AUC and the headline disparities (each once), so ``huggingface_hub.ModelCard``
+    reads them back as ``card.data.eval_results``.
 
     Examples
     --------
@@ -118,7 +118,9 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
     dataset = {"type": source.split(":", 1)[-1] if source.startswith("bundled:") else Path(source).stem or "custom",
                "name": ("UCI Adult (bundled)" if source == "bundled:adult" else source), "split": "test"}
     results = []
-    for perf in (card.get("quantitative_analyses") or {}).get("performance", []) or []:
+    audited = (card.get("summary") or {}).get("audited_model")
+    rows = (card.get("quantitative_analyses") or {}).get("performance", []) or []
+    for perf in sorted(rows, key=lambda r: r["model"] != audited):  # the audited model first: a Hub reader shows it
         model = perf["model"]
         metrics = []
         for key in (c.key for c in BASE_COLUMNS):
@@ -134,6 +136,7 @@ def front_matter(card: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]
         dp = (card.get("privacy") or {}).get("dp") or {}
         if model == "private" and dp.get("epsilon_spent") is not None:
             metrics.append({"type": "epsilon", "value": dp["epsilon_spent"], "name": f"DP ε spent (δ={dp.get('delta')})"})
+        metrics = [m for i, m in enumerate(metrics) if (m["type"], m["name"]) not in {(x["type"], x["name"]) for x in metrics[:i]}]
         if metrics:
             results.append({"task": {"type": task, "name": f"{details.get('task', 'classification')} ({model} model)"},
                             "dataset": dict(dataset), "metrics": metrics})  # a copy: shared dicts become YAML anchors
