@@ -182,7 +182,7 @@ def _bias_charts(card: dict[str, Any]) -> dict[str, Markup]:
                 {"label": f"{h['disparity'].replace('_difference', '').replace('_', ' ')} · {h['feature']}",
                  "value": h["value"], "ci": h["ci"], "color": 0 if h["model"] == "reference" else 1,
                  "missing": "inconclusive: too few groups with enough data" if h.get("inconclusive_reason") else None,
-                 "missing_reason": h.get("inconclusive_reason")})
+                 "missing_reason": h.get("inconclusive_reason"), "bound": h.get("gate_max")})
     for model, items in by_model.items():
         charts[f"disp:{model}"] = bar_chart(items, title=f"Disparities, differences between groups ({model} model)",
                                             value_label="difference (0 = parity), with CI")

@@ -123,11 +123,12 @@ def _bar_values(item: dict[str, Any]) -> tuple[float | None, float | None, float
     return v, lo, hi
 
 
-def _bar_domain(values: list[tuple], reference: float | None, domain: tuple[float, float] | None) -> tuple[float, float]:
-    """The caller's domain, else one covering 0, every value, every CI end and the reference."""
+def _bar_domain(values: list[tuple], reference: float | None, domain: tuple[float, float] | None,
+                bounds: Sequence[float] = ()) -> tuple[float, float]:
+    """The caller's domain, else one covering 0, every value, every CI end, the reference and every gate bound."""
     if domain is not None:
         return domain
-    nums = [x for tup in values for x in tup if x is not None] + [0.0]
+    nums = [x for tup in values for x in tup if x is not None] + [0.0] + list(bounds)
     if reference is not None:
         nums.append(reference)
     return _opened(min(nums), max(nums), above=1.0)
@@ -156,7 +157,20 @@ def _bar_row(item: dict[str, Any], values: tuple, sx: Callable[[float], float], 
                    f'stroke="#222" stroke-width="1.3" fill="none"/>')
     tx = (sx(hi) if hi is not None else x1) + 4
     out.append(f'<text x="{tx:.1f}" y="{y + 15}" font-size="10" fill="#444">{_fmt(v)}</text>')
-    return out
+    return out + _bound_mark(item, sx, y=y, row_h=row_h)
+
+
+_BOUND = "#A50026"  # dark red: distinct from both bar colours (blue, orange) and the vermilion reference line
+
+
+def _bound_mark(item: dict[str, Any], sx: Callable[[float], float], *, y: float, row_h: int) -> list[str]:
+    """The gate's bound on this bar's row: a thick vermilion tick the bar and its interval are read against."""
+    bound = _finite(item.get("bound"))
+    if bound is None:
+        return []
+    x = sx(bound)
+    return [f'<line class="gate-bound" x1="{x:.1f}" y1="{y + 1}" x2="{x:.1f}" y2="{y + row_h - 1}" stroke="{_BOUND}" '
+            f'stroke-width="3"><title>gate bound ≤ {_fmt(bound)}</title></line>']
 
 
 def _reference_line(x: float, *, top: int, bottom: int, label: str) -> list[str]:
@@ -181,8 +195,9 @@ def bar_chart(
     Parameters
     ----------
     items : sequence of dict
-        Each ``{"label": str, "value": float | None, "ci": [lo, hi] | None, "flag": bool}``.
-        A missing value draws no bar and says "n/a"; ``flag`` hatches the bar (small groups).
+        Each ``{"label": str, "value": float | None, "ci": [lo, hi] | None, "flag": bool, "bound": float | None}``.
+        A missing value draws no bar and says "n/a"; ``flag`` hatches the bar (small groups); ``bound`` draws the
+        gate's upper bound on the bar's row (the axis widens to show it).
     title, value_label : str
         Chart title and axis label.
     reference : float, optional
@@ -203,10 +218,11 @@ def bar_chart(
     items = list(items)
     left, right, top, row_h = 215, 60, 26, 22
     base = top + row_h * max(len(items), 1)
-    height, plot_w = base + 42, width - left - right
+    bounds = [b for b in (_finite(it.get("bound")) for it in items) if b is not None]
+    height, plot_w = base + (58 if bounds else 42), width - left - right
     values = [_bar_values(it) for it in items]
     ref = _finite(reference)  # a reference that is not a finite number draws no line
-    d0, d1, ticks = _ticked(*_bar_domain(values, ref, domain), widen=True)
+    d0, d1, ticks = _ticked(*_bar_domain(values, ref, domain, bounds), widen=True)
     span = (d1 - d0) or 1.0
 
     def sx(x: float) -> float:
@@ -220,6 +236,9 @@ def bar_chart(
         out += _bar_row(it, vals, sx, y=top + i * row_h, row_h=row_h, left=left, zero=zero)
     if ref is not None:
         out += _reference_line(sx(ref), top=top, bottom=base, label=reference_label)
+    if bounds:  # say what the tick is, below the axis label
+        out.append(f'<text x="{left}" y="{base + 50}" font-size="10" fill="{_BOUND}">'
+                   "▮ gate bound: the value must stay at or below it</text>")
     out.insert(3, _HATCH)
     out.append("</svg>")
     return Markup("".join(out))

@@ -45,6 +45,13 @@ def small_groups(ctx: CardContext) -> list[dict[str, Any]]:
     return out
 
 
+def _gate_max(ctx: CardContext, model: str, feature: str, disparity: str) -> float | None:
+    """The upper bound a gate holds this disparity to (the tightest, when several do), drawn on the card's charts."""
+    bounds = [_num(g.max) for g in ctx.result.gates
+              if g.metric == disparity and g.model == model and str(g.feature) == feature and _num(g.max) is not None]
+    return min((float(b) for b in bounds if b is not None), default=None)
+
+
 def _mitigation(ctx: CardContext) -> list[dict[str, Any]]:
     mitigation = []
     for model in ctx.fairness_models:
@@ -76,11 +83,13 @@ def _binary_bias(ctx: CardContext) -> dict[str, Any]:
             for name in ctx.view.headline_disparities:
                 if name in block.disparities:
                     headline.append({"model": model, "feature": str(feature), "disparity": name, **_vci(block.disparities[name]),
-                                     "inconclusive_reason": reason(block.disparities[name])})
+                                     "inconclusive_reason": reason(block.disparities[name]),
+                                     "gate_max": _gate_max(ctx, model, str(feature), name)})
     pivot: dict[tuple[str, str], dict[str, Any]] = {}
     for h in headline:
         row = pivot.setdefault((h["feature"], h["disparity"]), {"feature": h["feature"], "disparity": h["disparity"], "by_model": {}})
-        row["by_model"][h["model"]] = {"value": h["value"], "ci": h["ci"], "inconclusive_reason": h["inconclusive_reason"]}
+        row["by_model"][h["model"]] = {"value": h["value"], "ci": h["ci"], "inconclusive_reason": h["inconclusive_reason"],
+                                       "gate_max": h["gate_max"]}
     first = ctx.fairness[models[0]]
     ci = first.ci or ConfidenceSettings()
     return {
@@ -111,10 +120,12 @@ def _task_bias(ctx: CardContext) -> dict[str, Any]:
                 if d is None:
                     continue
                 why = _text(d.reason) if d.value is None else None
-                headline.append({"model": model, "feature": str(feature), "disparity": name, **_vci(d), "inconclusive_reason": why})
+                bound = _gate_max(ctx, model, str(feature), name)
+                headline.append({"model": model, "feature": str(feature), "disparity": name, **_vci(d), "inconclusive_reason": why,
+                                 "gate_max": bound})
                 row = pivot.setdefault((str(feature), name), {"feature": str(feature), "disparity": name, "by_model": {}})
                 row["by_model"][model] = {**_vci(d), "inconclusive_reason": why, "worst_class": _text(d.worst_class),
-                                          "worst_group": _text(d.worst_group)}
+                                          "worst_group": _text(d.worst_group), "gate_max": bound}
     ci = interval_settings(ctx) or {}
     small = [{"feature": str(feature), "group": str(x.group), "count": _num(x.n)}
              for feature, block in models[names[0]].by_feature.items() for x in block.excluded_groups]
