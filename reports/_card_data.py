@@ -32,6 +32,7 @@ from typing import Any
 
 from audit.result import SCHEMA_VERSION, AuditResult
 from reports._definitions import METRIC_DEFINITIONS
+from reports._headline import headline_summary
 from reports._plain import text as _text
 from reports._sections.analyses import quantitative_analyses
 from reports._sections.bias import bias
@@ -40,7 +41,7 @@ from reports._sections.context import CardContext, plain
 from reports._sections.data import evaluation_data, factors, metrics, training_data
 from reports._sections.details import intended_use, model_details
 from reports._sections.explain import explainability
-from reports._sections.governance import governance, summary
+from reports._sections.governance import governance
 from reports._sections.group_errors import group_errors
 from reports._sections.notes import caveats, ethical_considerations
 from reports._sections.privacy import privacy
@@ -121,7 +122,7 @@ def _task(ctx: CardContext) -> dict[str, Any]:
 
 def _sections(ctx: CardContext, reviews: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Every section of the card, each built once by its builder (a failing one marked ``"error"``)."""
-    builders = {**_BUILDERS, "governance": lambda c: governance(c, reviews), "summary": summary}
+    builders = {**_BUILDERS, "governance": lambda c: governance(c, reviews), "summary": headline_summary}
     out = {key: _section(build, ctx) for key, build in builders.items()}
     if ctx.describes_task:
         out["task"] = _task(ctx)
@@ -173,9 +174,10 @@ def build_card_data(result: AuditResult | dict[str, Any], *, reviews: list[dict[
 
 
 def build_summary(result: AuditResult | dict[str, Any]) -> dict[str, Any]:
-    """What a reader sees first: the verdict's reasons, the concerns, the audited model's headline figures.
+    """What a reader sees first: the verdict's reasons, the concerns, the headline figures chosen by what threatens
+    the verdict, and the counts of gates and concerns as every reader prints them (:mod:`reports._headline`).
 
-    The card shows it under the verdict; the dashboard's Overview shows the same.
+    The card shows it under the verdict; the dashboard's Overview and the CLI's summary show the same.
 
     Examples
     --------
@@ -183,4 +185,4 @@ def build_summary(result: AuditResult | dict[str, Any]) -> dict[str, Any]:
     >>> s["audited_model"], s["tiles"][0]["label"], s["verdict_reasons"]
     ('private', 'accuracy', ['no gates are configured: the verdict rests on nothing'])
     """
-    return plain(summary(CardContext(_read(result)[0])))
+    return plain(headline_summary(CardContext(_read(result)[0])))

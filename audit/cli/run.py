@@ -137,10 +137,12 @@ def _print_summary(result: dict[str, Any], run_dir: Path | None, cards: dict[str
         out.write("\nGates (value [interval] vs bound; PASS* = passes on the estimate, the interval crosses the bound):\n")
         for g in typed.gates:
             out.write(f"  [{_gate_mark(g)}] {g.message}\n")
+    from reports._headline import count_text, verdict_counts
+
     concerns = concerns_of(typed)
-    serious = sum(c.severity != "info" for c in concerns)
-    note = f" — {serious} concern(s) to read below" if serious else ""
-    out.write(f"\nVerdict: {(typed.verdict or '?').upper()}{note}\n")
+    counts = count_text(verdict_counts(typed))  # worded as the card's header and the dashboard's Overview word them
+    below = " below" if concerns else ""
+    out.write(f"\nVerdict: {(typed.verdict or '?').upper()} — {counts['gates']} · {counts['concerns']}{below}\n")
     for reason in typed.verdict_reasons:
         out.write(f"  - {reason}\n")
     out.write("\n")
