@@ -217,8 +217,9 @@ def explain_tabular(
     -------
     (dict, dict of str to ndarray)
         The JSON-ready section, and big arrays: ``attributions`` (rows x
-        original features, float32) and, for methods with a completeness
-        property, ``convergence_delta`` (rows).
+        original features, float32), for methods with a completeness
+        property, ``convergence_delta`` (rows), and for the ``training_mean``
+        baseline, ``baseline`` (its one encoded row, shape (1, encoded columns)).
 
     Examples
     --------
@@ -248,6 +249,8 @@ def explain_tabular(
     section["faithfulness"], arrays = _faithfulness(
         explainer, X_explain, encoded, grouped, B, groups, method=method, checks=checks, delta_tolerance=delta_tolerance,
         randomization_threshold=randomization_threshold, seed=seed, warnings=warnings, output=output)
+    if baseline == "training_mean":  # a training statistic, like the preprocessor's means; a sample would be training rows
+        arrays["baseline"] = B.astype(np.float32)  # so readers (What-if) attribute from the same baseline
     return {**section, "warnings": warnings, "timing": timing}, arrays
 
 

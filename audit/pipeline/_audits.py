@@ -32,6 +32,11 @@ def _slices(run: AuditRun) -> None:
     for col in p.sensitive_test.columns:  # sensitive columns not used as features still define cohorts
         if col not in raw.columns:
             raw[col] = p.sensitive_test[col].to_numpy()
+    packed, columns = pack_features(raw)
+    run.arrays[SLICE_FEATURES_FILE] = packed
+    if not run.kind.slices:  # no label mismatches to search (a regression); cohorts and What-if still read the rows
+        run.slices = Slices.from_dict({"features": columns, "test_features": SLICE_FEATURES_FILE})
+        return
     models, settings = {}, {}
     for name in run.models:
         found = find_slices(raw, y_true=p.y_test, y_pred=p.task.decide(run.scores[name], run.threshold(name)),
@@ -39,8 +44,6 @@ def _slices(run: AuditRun) -> None:
         settings = found.pop("settings")
         models[name] = found
         run.progress.note(f"{name}: {found['n_significant']} of {found['n_examined']} slices err significantly more often")
-    packed, columns = pack_features(raw)
-    run.arrays[SLICE_FEATURES_FILE] = packed
     run.slices = Slices.from_dict({
         "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features in "
                   f"{settings['n_bins']} quantile bins) with at least {settings['min_size']} test rows, counted exhaustively",
@@ -203,8 +206,8 @@ AUDIT_STAGES = (
     Stage(title=lambda run: f"fairness mitigation ({run.options.fairness.mitigation})", run=_mitigation,
           timer_key="audit_mitigation", applies=lambda run: run.options.fairness.mitigation != "none"
           and run.kind.mitigation and run.has_groups),
-    Stage(title=lambda run: "error analysis (slices)", run=_slices, timer_key="audit_slices",
-          applies=lambda run: run.kind.slices and not run.is_text),
+    Stage(title=lambda run: "error analysis (slices)" if run.kind.slices else "raw test features (cohorts, What-if)",
+          run=_slices, timer_key="audit_slices", applies=lambda run: not run.is_text),
     Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
     Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
           applies=lambda run: run.options.membership_inference),
