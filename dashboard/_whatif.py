@@ -1,21 +1,27 @@
-"""What-if: rebuild a run's built-in MLP from its saved weights, score edited rows and attribute them.
+"""What-if: rebuild a run's built-in MLP from its saved weights, score edited rows and attribute them, for every task.
 
 Read-only and safe: the model is the audit's own :class:`audit.models.MLP`, rebuilt by
 :func:`audit.models.rebuild_mlp`, whose weights go through the one safe loader
 (:func:`audit.models.read_weights`: file checks, then ``torch.load(..., weights_only=True)``, so no
 pickle code runs); the layer shapes must fit ``models/preprocessor.json`` and the recorded config
-(``[model] kind = "mlp"``, its ``hidden`` widths). No training code is imported. A user factory model
-is never rebuilt: that would mean importing and running code named by the run.
+(``[model] kind = "mlp"``, its ``hidden`` widths; one output per class for a multiclass model). No
+training code is imported. A user factory model is never rebuilt here: that would mean importing and
+running code named by the run (``rai-audit score --factory`` asks for that confirmation).
 
-Attributions are the audit's Integrated Gradients (:class:`audit.explain.IntegratedGradients`, Riemann
-midpoints, 64 steps) from a baseline of the encoded zero vector: numeric features at their training
-mean (they are standardised), categorical one-hot columns all zero (the training category shares are
-not in ``preprocessor.json``). They are summed over each feature's one-hot columns, like the audit's
-aggregation.
+What a model gives (:class:`Scorer`): a binary model P(positive), decided at its recorded threshold;
+a multiclass model every class's probability, decided by the most probable class; a regression model
+its prediction in the target's units (the recorded target mean and standard deviation).
+
+Attributions explain what the run's explanation explained (the positive logit, the explained class's
+log-odds, the prediction in target units) with the recorded method, from the **recorded baseline**
+(``explanations/<model>_baseline.npy``, listed in the explanation's artifacts), so the same row gives
+the same attributions here and on the Explainability page. A run written before that file existed gets
+the nearest stand-in, and says so (:func:`explanation_baseline`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,41 +30,80 @@ import pandas as pd
 
 from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
+from audit.result import AuditResult
 from dashboard._data import run_file
 
-__all__ = ["FACTORY_NOTE", "MlpScorer", "load_preprocessor", "load_scorer"]
+__all__ = ["FACTORY_NOTE", "Scorer", "attributions_by_feature", "explanation_baseline", "load_preprocessor",
+           "load_scorer", "scorer_for"]
 
-FACTORY_NOTE = ("This run's model comes from a user factory (`[model] kind = \"factory\"`). The dashboard cannot rebuild it "
-                "safely: that would mean importing and running the factory's code from the run. What-if works for the "
-                "built-in MLP; for a factory model, score edited rows in Python with your own code and `audit.models`.")
-_BAD_STATE = "What-if rebuilds the built-in MLP ({n_features} encoded inputs, hidden widths {hidden}, one output). {error}"
+FACTORY_NOTE = ("This run's model comes from a user factory (`[model] kind = \"factory\"`, `{spec}`). Its weights verify, "
+                "but the dashboard does not rebuild it: rebuilding means importing and running the factory's code, "
+                "which a page must not do on its own. Score edited rows with `rai-audit score --factory {spec}` (that "
+                "flag is the confirmation that you trust the code), or in Python with `audit.scale.load_scorer`.")
+_BAD_STATE = "What-if rebuilds the built-in MLP ({n_features} encoded inputs, hidden widths {hidden}, {outputs}). {error}"
 _RUN_FIX = "Fix: re-run the audit, or run 'rai-audit verify' on the run."
+#: Per-row attribution methods What-if can run on one row; others (permutation) fall back to Integrated Gradients.
+ROW_METHODS = ("integrated_gradients", "saliency", "deeplift", "gradient_shap", "feature_ablation", "occlusion")
+BASELINE_FALLBACK = ("This run does not store its explanation baseline (it was written before runs kept "
+                     "`explanations/<model>_baseline.npy`). What-if stands in {stand_in}, so attributions can differ "
+                     "slightly from the Explainability page's; re-run the audit for the same baseline on both pages.")
 
 
-class MlpScorer:
-    """A run's rebuilt built-in MLP: ``score`` gives P(positive) per encoded row, ``integrated_gradients`` attributes one."""
+@dataclass
+class Scorer:
+    """A run's rebuilt built-in MLP and how its outputs read for the run's task.
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
+    ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``; ``classes`` the multiclass labels;
+    ``target`` the regression's (mean, standard deviation); ``threshold`` a binary model's decision threshold.
+    """
 
-    def logits(self, X: Any) -> Any:
-        """The positive logit of each row of a float tensor, shape ``(n,)``."""
-        from audit.models import positive_logit
+    model: Any
+    task: str = "binary"
+    classes: list[str] = field(default_factory=list)
+    target: tuple[float, float] = (0.0, 1.0)
+    threshold: float = 0.5
 
-        return positive_logit(self.model(X))
+    def outputs(self, X: np.ndarray) -> np.ndarray:
+        """P(positive) per row (binary), every class's probability (multiclass, (n, K)) or the prediction in target units."""
+        import torch
 
-    def score(self, X: np.ndarray) -> np.ndarray:
-        """P(positive) of each encoded row (float64)."""
         from audit.models import predict_proba
 
-        return predict_proba(self.model, np.asarray(X, np.float32))
+        X = np.asarray(X, np.float32)
+        if self.task == "binary":
+            return predict_proba(self.model, X)
+        with torch.no_grad():
+            out = self.model(torch.from_numpy(X)).double()
+        if self.task == "multiclass":
+            return torch.softmax(out, dim=1).numpy()
+        return out.reshape(len(X)).numpy() * self.target[1] + self.target[0]
 
-    def integrated_gradients(self, x: np.ndarray, *, steps: int = 64) -> np.ndarray:
-        """IG of the positive logit for one encoded row against the zero baseline (Riemann midpoints)."""
-        from audit.explain import IntegratedGradients
+    def decisions(self, out: np.ndarray) -> list[str]:
+        """The decision of each row's output: positive/negative, the most probable class, or the prediction itself."""
+        if self.task == "binary":
+            return ["positive" if s >= self.threshold else "negative" for s in out]
+        if self.task == "multiclass":
+            return [str(self.classes[int(k)]) for k in np.argmax(out, axis=1)]
+        return [f"{v:.4g}" for v in out]
 
-        ig = IntegratedGradients(self.model, n_steps=steps, method="riemann_middle")
-        return ig.attribute(np.asarray(x, np.float32).reshape(1, -1))[0].astype(np.float64)
+    def explained(self, k: int | None = None) -> Any:
+        """The module the run's explanation attributes: the positive logit, class ``k``'s log-odds, or the prediction."""
+        from audit.explain._classes import ClassLogOdds, TargetUnits
+
+        if self.task == "multiclass":
+            return ClassLogOdds(self.model, int(k or 0)).eval()
+        if self.task == "regression":
+            return TargetUnits(self.model, mean=self.target[0], scale=self.target[1]).eval()
+        return self.model
+
+    def attribute(self, X: np.ndarray, *, baseline: np.ndarray, method: str = "integrated_gradients",
+                  k: int | None = None, seed: int = 0) -> np.ndarray:
+        """Encoded attributions of each row of ``X`` from ``baseline``, with the run's method (the audit's explainer)."""
+        from audit.explain._base import make_explainer
+
+        explainer = make_explainer(method if method in ROW_METHODS else "integrated_gradients", self.explained(k))
+        X = np.asarray(X, np.float32).reshape(len(X), -1)
+        return np.asarray(explainer.attribute(X, baselines=np.asarray(baseline, np.float32), seed=seed), np.float64)
 
 
 def load_preprocessor(run_path: Path, rel: str | None) -> TabularPreprocessor:
@@ -66,11 +111,11 @@ def load_preprocessor(run_path: Path, rel: str | None) -> TabularPreprocessor:
     return TabularPreprocessor.load(run_file(run_path, rel or "models/preprocessor.json"))
 
 
-def load_scorer(run_path: Path, rel: str, *, n_features: int, hidden: list[int] | None) -> MlpScorer:
-    """Rebuild the built-in MLP whose weights are at ``rel`` (:func:`audit.models.rebuild_mlp`).
+def load_scorer(run_path: Path, rel: str, *, n_features: int, hidden: list[int] | None, n_outputs: int = 1) -> Scorer:
+    """Rebuild the built-in MLP whose weights are at ``rel`` (:func:`audit.models.rebuild_mlp`) as a binary :class:`Scorer`.
 
-    ``hidden`` (the recorded config's widths; None: the widths the weights hold) and ``n_features``
-    (the preprocessor's encoded columns) must fit the weights, which end in one output.
+    ``hidden`` (the recorded config's widths; None: the widths the weights hold), ``n_features`` (the
+    preprocessor's encoded columns) and ``n_outputs`` (1, or the number of classes) must fit the weights.
 
     Raises
     ------
@@ -78,18 +123,71 @@ def load_scorer(run_path: Path, rel: str, *, n_features: int, hidden: list[int] 
         When the weights are not the built-in MLP's, or their shapes do not fit the preprocessor and config.
     UnsafeFileError
         When the file holds a pickle payload (never executed).
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from audit.models import MLP
+    >>> run = Path(tempfile.mkdtemp())
+    >>> torch.save(MLP(3, hidden=(4,)).state_dict(), run / "w.pt")
+    >>> load_scorer(run, "w.pt", n_features=3, hidden=[4]).outputs(np.zeros((1, 3))).shape
+    (1,)
     """
     from audit.models import rebuild_mlp
 
     path = run_file(run_path, rel)
     try:
-        model = rebuild_mlp(path, n_features=n_features, hidden=hidden, n_outputs=1, fix=_RUN_FIX)
+        model = rebuild_mlp(path, n_features=n_features, hidden=hidden, n_outputs=n_outputs, fix=_RUN_FIX)
     except ModelError as exc:
         shown = "read from the weights" if hidden is None else list(hidden)
-        raise ModelError(_BAD_STATE.format(n_features=n_features, hidden=shown, error=exc)) from None
-    return MlpScorer(model)
+        outputs = "one output" if n_outputs == 1 else f"{n_outputs} outputs, one per class"
+        raise ModelError(_BAD_STATE.format(n_features=n_features, hidden=shown, outputs=outputs, error=exc)) from None
+    return Scorer(model)
+
+
+def scorer_for(r: AuditResult, run_path: Path, model: str, *, pre: TabularPreprocessor) -> Scorer:
+    """The :class:`Scorer` of one model of a built-in-MLP run, its task read from the record (classes, target scale,
+    decision threshold). Raises as :func:`load_scorer`.
+    """
+    task = "multiclass" if r.kind.has_classes else "binary" if r.kind.classifier else "regression"
+    classes = [str(c) for c in (r.data.classes or [])] if task == "multiclass" else []
+    hidden = ((r.run.config or {}).get("model") or {}).get("hidden")
+    scorer = load_scorer(run_path, r.artifacts.weights[model], n_features=len(pre.feature_names_), hidden=hidden,
+                         n_outputs=len(classes) if classes else 1)
+    scorer.task, scorer.classes = task, classes
+    if task == "regression":
+        summary = r.data.target_summary or {}
+        summary = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+        std = float(summary.get("std") or 1.0)
+        scorer.target = (float(summary.get("mean") or 0.0), std if std > 0 else 1.0)
+    chosen = r.models[model].decision_threshold if model in r.models else None
+    if task == "binary" and chosen is not None and chosen.value is not None:
+        scorer.threshold = float(chosen.value)
+    return scorer
+
+
+def explanation_baseline(r: AuditResult, run_path: Path, model: str, *, pre: TabularPreprocessor,
+                         rows: pd.DataFrame) -> tuple[np.ndarray, str | None]:
+    """The encoded baseline the run's explanation of ``model`` used, and None; or a stated stand-in and why.
+
+    The recorded one is ``explanations/<model>_baseline.npy`` (the training mean, written by the audit). Without it
+    (older runs, or a ``training_sample`` baseline, whose rows are training data and are not saved): the mean of the
+    encoded ``rows`` (the test rows), the nearest stand-in for the training mean.
+    """
+    X = (r.explainability or {}).get(model)
+    rel = X.artifacts.get("baseline") if X is not None and isinstance(X.artifacts, dict) else None
+    if rel:
+        base = np.load(run_file(run_path, rel), allow_pickle=False)
+        return np.asarray(base, np.float32).reshape(-1, len(pre.feature_names_)), None
+    kind = X.baseline.kind if X is not None and X.baseline is not None else None
+    stand_in = "the mean of the encoded test rows for the training mean"
+    if kind == "training_sample":
+        stand_in = "the mean of the encoded test rows for the run's sample of training rows (never saved: they are training data)"
+    return pre.transform(rows).mean(axis=0, dtype=np.float64).astype(np.float32)[None, :], BASELINE_FALLBACK.format(
+        stand_in=stand_in)
 
 
 def attributions_by_feature(pre: TabularPreprocessor, encoded: np.ndarray) -> pd.DataFrame:
     """Per original feature: the sum of its encoded columns' attributions."""
+    encoded = np.asarray(encoded).reshape(-1)
     return pd.DataFrame([{"feature": f, "attribution": float(encoded[cols].sum())} for f, cols in pre.feature_groups_.items()])

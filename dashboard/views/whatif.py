@@ -12,16 +12,20 @@ from audit.result import AuditResult
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import cohort_label, cohort_mask, widget_label
+from dashboard._counterfactual import Feasibility, feasibility
 from dashboard._data import md_escape
 from dashboard._state import Run, active_cohort, predictions
 from dashboard._tasks import whatif_note
 from dashboard._ui import chart, error, not_applicable, not_run, radio, require_run, selectbox, table
 from dashboard._whatif import (
     FACTORY_NOTE,
+    Scorer,
     attributions_by_feature,
+    explanation_baseline,
     load_preprocessor,
-    load_scorer,
+    scorer_for,
 )
+from dashboard._whatif_search import show_counterfactual, show_sensitive_flips
 
 __all__ = ["WHATIF_SLICE_KEY", "render"]
 
@@ -38,10 +42,19 @@ def _scorers(path: str, sha: str) -> tuple:
     run = load_run(runs_root(), Path(path).name)
     r = run.result
     pre = load_preprocessor(run.path, r.artifacts.preprocessor)
-    hidden = ((r.run.config or {}).get("model") or {}).get("hidden")
-    scorers = {m: load_scorer(run.path, rel, n_features=len(pre.feature_names_), hidden=hidden)
-               for m, rel in r.artifacts.weights.items()}
-    return pre, scorers
+    return pre, {m: scorer_for(r, run.path, m, pre=pre) for m in r.artifacts.weights}
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _feasibility(path: str, sha: str) -> Feasibility:
+    from pathlib import Path
+
+    from dashboard._state import load_run, runs_root
+
+    run = load_run(runs_root(), Path(path).name)
+    pre, _ = _scorers(path, sha)
+    frame = cohort_frame(run)
+    return feasibility(frame, numeric=list(pre.numeric_), categories={c: list(v) for c, v in pre.categories_.items()})
 
 
 def _candidates(run: Run, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
@@ -74,12 +87,13 @@ def _show(v: object) -> str:
 def _open(run: Run) -> tuple | None:
     """The run's rows, preprocessor and rebuilt scorers, or None (and why) when they cannot be had."""
     r = run.result
-    why = whatif_note(r)
-    if why is not None:
-        not_applicable("What-if", why)
+    if r.input_kind != "table":
+        not_applicable("What-if", whatif_note(r) or "What-if edits the feature values of a tabular row.")
         return None
-    if ((r.run.config or {}).get("model") or {}).get("kind", "mlp") != "mlp":
-        st.info(FACTORY_NOTE)
+    spec = (r.run.config or {}).get("model") or {}
+    if spec.get("kind", "mlp") != "mlp":
+        # shown in code spans, where Markdown escapes would print; a backtick could end the span, so none is kept
+        st.info(FACTORY_NOTE.format(spec=str(spec.get("factory") or "module:function").replace("`", "'")))
         return None
     if not r.artifacts.weights:
         not_run("What-if", "This run has no saved tabular model weights.")
@@ -116,8 +130,8 @@ def _pick_row(run: Run, frame: pd.DataFrame, pre) -> tuple[pd.DataFrame, int] | 
     return frame.iloc[[int(pick)]][pre.columns_].reset_index(drop=True), int(pick)
 
 
-def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int) -> pd.DataFrame:
-    """An input per feature, starting at the row's values; returns the edited row."""
+def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int, feas: Feasibility) -> pd.DataFrame:
+    """An input per feature, starting at the row's values, kept to the data's values; returns the edited row."""
     st.subheader("Edit the row")
     edited = original.copy()
     cols = st.columns(3)
@@ -127,8 +141,12 @@ def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int) -> pd.Dat
         if col in pre.numeric_:
             v = float(value) if pd.notna(value) else float(pre.numeric_[col]["median"])
             whole = bool(np.all(np.mod(frame[col].dropna().to_numpy(np.float64)[:5000], 1) == 0))
-            edited.at[0, col] = where.number_input(widget_label(col), value=int(v) if whole else v, step=1 if whole else None,
-                                                   format=None if whole else "%g", key=f"wi_{pick}_{col}")
+            lo, hi = feas.ranges.get(col, (min(v, 0.0), max(v, 0.0)))
+            lo, hi = min(lo, v), max(hi, v)  # the rows' range: an edit cannot leave it
+            edited.at[0, col] = where.number_input(
+                widget_label(col), value=int(v) if whole else v, step=1 if whole else None, format=None if whole else "%g",
+                min_value=int(lo) if whole else lo, max_value=int(hi) if whole else hi, key=f"wi_{pick}_{col}",
+                help=f"Between {lo:g} and {hi:g}, the range of the {feas.n_rows:,} test rows.")
         else:
             options = list(pre.categories_[col])
             current = str(value) if pd.notna(value) else "<missing>"
@@ -137,45 +155,90 @@ def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int) -> pd.Dat
             new = selectbox(widget_label(col), options, where=where, index=options.index(current), key=f"wi_{pick}_{col}")
             edited[col] = edited[col].astype(object)
             edited.at[0, col] = None if new == "<missing>" else new
+    for problem in feas.problems(edited.iloc[0].to_dict()):
+        st.warning(f"Impossible combination: {md_escape(problem)}. The scores below are for a row the data does not hold.")
     return edited
 
 
-def _scores(r: AuditResult, pre, scorers: dict, original: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
-    """Each model's score of the original and the edited row, and its decisions; returns the edited row encoded."""
+def _score_row(scorer: Scorer, out: np.ndarray) -> tuple[float, str]:
+    """The figure shown for one row: P(positive), P(predicted class) or the prediction, and its decision."""
+    decision = scorer.decisions(out[None] if scorer.task == "multiclass" else out[:1])[0]
+    return (float(np.max(out)) if scorer.task == "multiclass" else float(out[0])), decision
+
+
+def _scores(pre, scorers: dict[str, Scorer], original: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """Each model's output for the original and the edited row, and its decisions; returns the edited row encoded."""
     changed = [c for c in pre.columns_ if str(original.at[0, c]) != str(edited.at[0, c])]
-    st.subheader("Each model's score")
+    st.subheader("Each model's output")
     X0, X1 = pre.transform(original), pre.transform(edited)
     out = []
     for m, scorer in scorers.items():
-        s0, s1 = float(scorer.score(X0)[0]), float(scorer.score(X1)[0])
-        chosen = r.models[m].decision_threshold if m in r.models else None
-        cut = float(chosen.value) if chosen is not None and chosen.value is not None else 0.5
-        out.append({"model": m, "original score": s0, "edited score": s1, "change": s1 - s0, "threshold": cut,
-                    "decision": f"{'positive' if s0 >= cut else 'negative'} → {'positive' if s1 >= cut else 'negative'}"})
-    table(pd.DataFrame(out), formats={"original score": "%.4f", "edited score": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
+        (s0, d0), (s1, d1) = (_score_row(scorer, scorer.outputs(X)[0 if scorer.task == "multiclass" else slice(0, 1)])
+                              for X in (X0, X1))
+        row = {"model": m, "original": s0, "edited": s1, "change": s1 - s0, "decision": f"{d0} → {d1}"}
+        if scorer.task == "binary":
+            row["threshold"] = scorer.threshold
+        out.append(row)
+    task = next(iter(scorers.values())).task
+    what = {"binary": "P(positive)", "multiclass": "P(predicted class)", "regression": "prediction (target units)"}[task]
+    table(pd.DataFrame(out).rename(columns={"original": f"original {what}", "edited": f"edited {what}"}),
+          formats={f"original {what}": "%.4f", f"edited {what}": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
+    if task == "multiclass":
+        _class_probabilities(scorers, X0, X1)
     st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
                "score the original row (recomputed from the weights).")
     return X1
 
 
-def _attributions(r: AuditResult, pre, scorers: dict, edited: pd.DataFrame, X1: np.ndarray) -> None:
+def _class_probabilities(scorers: dict[str, Scorer], X0: np.ndarray, X1: np.ndarray) -> None:
+    """A multiclass model's probability of every class, original and edited (the most probable first)."""
+    frames = []
+    for m, scorer in scorers.items():
+        p0, p1 = scorer.outputs(X0)[0], scorer.outputs(X1)[0]
+        frames.append(pd.DataFrame({"model": m, "class": scorer.classes, "original": p0, "edited": p1}))
+    probs = pd.concat(frames, ignore_index=True).sort_values(["model", "edited"], ascending=[True, False])
+    with st.expander("Every class's probability"):
+        table(probs, formats={"original": "%.4f", "edited": "%.4f"})
+
+
+def _explained_class(r: AuditResult, model: str, scorer: Scorer) -> int | None:
+    X = (r.explainability or {}).get(model)
+    cls = X.explained_class if X is not None else None
+    return scorer.classes.index(str(cls)) if scorer.task == "multiclass" and str(cls) in scorer.classes else None
+
+
+def _attributions(run: Run, frame: pd.DataFrame, pre, scorers: dict[str, Scorer], edited: pd.DataFrame,
+                  X1: np.ndarray) -> None:
+    r = run.result
     st.subheader("Attributions of the edited row")
     ordered = sorted(scorers, key=lambda m: (m != "private", m))  # private first: it is the one that ships
     model = radio("Model", ordered, horizontal=True, key="wi_model") if len(ordered) > 1 else ordered[0]
-    att = attributions_by_feature(pre, scorers[model].integrated_gradients(X1[0]))
+    X = (r.explainability or {}).get(model)
+    baseline, note = explanation_baseline(r, run.path, model, pre=pre, rows=frame[pre.columns_])
+    method = (X.method if X is not None else None) or "integrated_gradients"
+    k = _explained_class(r, model, scorers[model])
+    seed = int(r.run.seed or 0)  # the audit's seed: a sampling method draws what the audit drew
+    att = attributions_by_feature(pre, scorers[model].attribute(X1, baseline=baseline, method=method, k=k, seed=seed))
     att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
+    target = X.target if X is not None and X.target else "the model's output"
     left, right = st.columns([3, 2])
     chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
-                                           title=f"Integrated Gradients, {model} model (edited row)"))
+                                           title=f"{method.replace('_', ' ').capitalize()}, {model} model (edited row)"))
     with right:
         table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
-    st.caption("Integrated Gradients of the positive logit, 64 steps, from a baseline with numeric features at their training "
-               "mean and every one-hot column at zero (the training category shares are not stored), summed per feature. "
-               f"Model rebuilt from {md_escape(r.artifacts.weights.get(model))} with weights_only loading; the run is not modified.")
+    base = X.baseline if X is not None and X.baseline is not None else None
+    st.caption(f"Attributions of {md_escape(target)} with the run's explanation settings ({md_escape(method)}, baseline "
+               f"{md_escape(base.kind if base else 'training_mean')}: {md_escape(base.description if base else '')}), "
+               "summed per feature: an unedited row gets the attributions the Explainability page shows for it. "
+               f"Model rebuilt from {md_escape(r.artifacts.weights.get(model))} with weights_only loading; the run is "
+               "not modified.")
+    if note:
+        st.info(note)
 
 
 def render() -> None:
-    """The What-if page: edit a test row of a binary table model and see each model's score and attributions."""
+    """The What-if page: edit a test row of a built-in table model (any task) and see each model's output, the nearest
+    change that flips its decision, the sensitive-value flips and the attributions."""
     run = require_run()
     st.title("What-if")
     opened = _open(run)
@@ -186,9 +249,12 @@ def render() -> None:
     if picked is None:
         return
     original, pick = picked
-    edited = _edit(frame, pre, original, pick)
-    X1 = _scores(run.result, pre, scorers, original, edited)
-    _attributions(run.result, pre, scorers, edited, X1)
+    feas = _feasibility(str(run.path), run.sha)
+    edited = _edit(frame, pre, original, pick, feas)
+    X1 = _scores(pre, scorers, original, edited)
+    show_counterfactual(run.result, pre, scorers, edited, feas)
+    show_sensitive_flips(run.result, pre, scorers, edited, feas)
+    _attributions(run, frame, pre, scorers, edited, X1)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)

@@ -120,7 +120,8 @@ def test_whatif_says_a_factory_model_cannot_be_rebuilt(app, tmp_path):
         w.write_json("audit.json", data)
     at = app(tmp_path, run="factory", page="whatif")
     _ok(at)
-    assert "cannot rebuild it safely" in texts(at)
+    # The note names the factory and the confirmed way to score with it (it used to say only "cannot rebuild it safely").
+    assert "does not rebuild it" in texts(at) and "rai-audit score --factory mymodule:build" in texts(at)
 
 
 def test_model_comparison_charts_every_point_and_the_gate_bound(app, synthetic_root):

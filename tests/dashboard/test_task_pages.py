@@ -225,8 +225,7 @@ def test_text_page_shows_tokens_pairs_examples_templates_and_aucs(app, task_root
     ("text", "fairness", "Text"),
     ("text", "explainability", "Text"),
     ("regression", "error_analysis", "Error analysis: does not apply"),
-    ("regression", "whatif", "What-if: does not apply"),
-    ("multiclass", "whatif", "What-if: does not apply"),
+    # What-if now rebuilds multiclass and regression models too (tests/dashboard/test_whatif_tasks.py)
 ])
 def test_pages_that_cannot_apply_say_why(app, task_root, run, page, says):
     at = app(task_root, run=run, page=page)

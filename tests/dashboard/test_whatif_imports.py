@@ -47,8 +47,8 @@ torch.save(MLP(4, hidden=(5, 3), dropout=0.1).state_dict(), run / "models" / "re
 pre = load_preprocessor(run, None)
 scorer = load_scorer(run, "models/reference.pt", n_features=len(pre.feature_names_), hidden=[5, 3])
 X = pre.transform(frame)
-scores = scorer.score(X)
-att = attributions_by_feature(pre, scorer.integrated_gradients(X[0]))
+scores = scorer.outputs(X)
+att = attributions_by_feature(pre, scorer.attribute(X[:1], baseline=np.zeros_like(X[:1])))
 loaded = sorted(m for m in sys.modules if m.startswith(tuple(sys.argv[2:])))
 print(json.dumps({"n_scores": len(scores), "features": att["feature"].tolist(), "loaded": loaded}))
 """

@@ -31,18 +31,21 @@ def test_rebuilt_models_reproduce_the_recorded_scores(real):
     for model, rel in r.artifacts.weights.items():
         scorer = load_scorer(path, rel, n_features=len(pre.feature_names_), hidden=r.run.config["model"]["hidden"])
         recorded = preds.loc[preds["model"] == model, "y_score"].to_numpy()
-        assert np.allclose(scorer.score(pre.transform(X[pre.columns_])), recorded, atol=1e-6)
+        assert np.allclose(scorer.outputs(pre.transform(X[pre.columns_])), recorded, atol=1e-6)
 
 
 def test_integrated_gradients_are_complete(real):
     import torch
 
+    from audit.models import positive_logit
+
     path, r, pre, X = real
     scorer = load_scorer(path, r.artifacts.weights["reference"], n_features=len(pre.feature_names_), hidden=None)
-    x = pre.transform(X[pre.columns_].head(1))[0]
-    att = scorer.integrated_gradients(x, steps=256)
+    x = pre.transform(X[pre.columns_].head(1))
+    zero = np.zeros_like(x)
+    att = scorer.attribute(x, baseline=zero)[0]  # the audit's Integrated Gradients (its steps and rule)
     with torch.no_grad():
-        gap = float(scorer.logits(torch.as_tensor(x[None])) - scorer.logits(torch.zeros(1, len(x))))
+        gap = float(positive_logit(scorer.model(torch.as_tensor(x))) - positive_logit(scorer.model(torch.as_tensor(zero))))
     assert att.sum() == pytest.approx(gap, abs=0.02 * max(1.0, abs(gap)))
 
 
