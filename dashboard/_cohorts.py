@@ -24,7 +24,8 @@ import pandas as pd
 from audit.choices import TASK_KINDS, TaskKind
 from audit.slices import slice_mask
 
-__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "task_cohort_metrics", "widget_label"]
+__all__ = ["COHORT_PARAM", "cohort_label", "cohort_mask", "decode", "encode", "from_slice", "small_cohorts",
+           "task_cohort_metrics", "widget_label"]
 
 COHORT_PARAM = "cohort"
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-]*")
@@ -129,17 +130,34 @@ def cohort_mask(features: pd.DataFrame, conditions: list[dict[str, Any]] | None)
 
 
 def _wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    """The exact (Clopper–Pearson) 95% interval the run's fairness report gives a group's proportion (the name is kept
+    for its callers); None for no rows. Exact keeps its coverage on a 12-row cohort, where Wilson's can fall short."""
     if n <= 0:
         return None, None
-    from audit.slices import wilson_interval
+    from audit.fairness._proportions import clopper_pearson
 
-    lo, hi = wilson_interval(np.array([k]), np.array([n]))
+    lo, hi = clopper_pearson(np.array([k]), np.array([n]), 0.95)
     return float(lo[0]), float(hi[0])
+
+
+def small_cohorts(metrics: pd.DataFrame, *, min_group_size: int | None) -> pd.DataFrame:
+    """``metrics`` with an ``insufficient`` column: True where a cohort has fewer rows than the run's ``min_group_size``
+    (the fairness report's small-group policy: its figures are shown but not to be relied on).
+
+    Examples
+    --------
+    >>> small_cohorts(pd.DataFrame({"rows": [12, 400]}), min_group_size=30)["insufficient"].tolist()
+    [True, False]
+    """
+    out = metrics.copy()
+    out["insufficient"] = (out["rows"] < int(min_group_size)) if min_group_size else False
+    return out
 
 
 def cohort_metrics(preds: pd.DataFrame) -> pd.DataFrame:
     """Per model: rows, accuracy, error rate, selection rate, TPR and FPR of ``preds`` (a slice of predictions.csv),
-    each proportion with its Wilson 95% interval (columns ``<metric>``, ``<metric> lo``, ``<metric> hi``).
+    each proportion with its exact (Clopper–Pearson) 95% interval, as the fairness report's
+    (columns ``<metric>``, ``<metric> lo``, ``<metric> hi``).
 
     Examples
     --------
@@ -173,7 +191,7 @@ def _t_interval(x: np.ndarray) -> tuple[float | None, float | None]:
 def task_cohort_metrics(preds: pd.DataFrame, *, kind: str | TaskKind) -> pd.DataFrame:
     """:func:`cohort_metrics` for any kind of target (the record's ``AuditResult.kind``, or its name), the columns of
     its ``reports._kinds.KindView.cohort_metrics``: a positive class as there; several classes: accuracy and error
-    rate (Wilson 95%); a number: MAE, mean error (prediction − target), mean prediction and mean target, each with a
+    rate (exact 95%); a number: MAE, mean error (prediction − target), mean prediction and mean target, each with a
     t 95% interval.
 
     Examples

@@ -1,5 +1,6 @@
 """Cohorts: build a cohort from filters on the raw test features (saved in the session and the URL), and compare two
-cohorts side by side, every proportion with its Wilson interval, recomputed from predictions.csv."""
+cohorts side by side, every proportion with its exact interval and cohorts under the run's min_group_size marked
+insufficient (the fairness report's small-group policy), recomputed from predictions.csv."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dashboard._cohort_ui import cohort_frame
 from dashboard._cohorts import (
     cohort_label,
     cohort_mask,
+    small_cohorts,
     task_cohort_metrics,
     widget_label,
 )
@@ -96,15 +98,33 @@ def _compare(run: Run, frame: pd.DataFrame, view: KindView) -> None:
     if both.empty:
         st.info("Both cohorts are empty.")
         return
+    floor = _min_group_size(run)
+    both = small_cohorts(both, min_group_size=floor)
+    for label in both.loc[both["insufficient"], "cohort"].unique():
+        st.warning(f"**{md_escape(label)}** has fewer than {floor} test rows (the run's fairness min_group_size): its "
+                   "figures are shown with their intervals but, as in the fairness report, are not to be relied on.")
     metrics = list(view.cohort_metrics)
     metric = radio("Metric", metrics, horizontal=True, key="co_metric")
-    chart(charts.bars_with_ci(both.assign(who=both["cohort"] + " · " + both["model"].astype(str)), category="who", value=metric,
-                              lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({view.cohort_interval})"))
-    show = both[["cohort", "model", "rows"]].copy()
+    interval = view.cohort_interval.replace("Wilson", "exact")
+    who = both["cohort"] + " · " + both["model"].astype(str) + np.where(both["insufficient"], " (insufficient)", "")
+    chart(charts.bars_with_ci(both.assign(who=who), category="who", value=metric,
+                              lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({interval})"))
+    show = both[["cohort", "model", "rows", "insufficient"]].copy()
     for k in metrics:
         show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in both[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]
     table(show)
-    st.caption(view.cohort_note)
+    note = view.cohort_note if not view.kind.classifier else (
+        "Recomputed from predictions.csv on each cohort's rows, from each model's decisions; proportions carry exact "
+        "(Clopper–Pearson) 95% intervals, as the run's fairness report's groups do.")
+    st.caption(note + (f" Cohorts under {floor} rows are marked insufficient (the run's min_group_size)." if floor else ""))
+
+
+def _min_group_size(run: Run) -> int | None:
+    """The run's fairness small-group floor (the first model's; every model's report uses the config's one)."""
+    for audit in run.result.group_audits.values():
+        if audit.min_group_size:
+            return int(audit.min_group_size)
+    return None
 
 
 def render() -> None:
