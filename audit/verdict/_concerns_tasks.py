@@ -26,20 +26,55 @@ AUC_GAP_CONCERN = 0.05
 _WHERE_TEXT = "Text audits (card), dashboard Text"
 
 
+def _excerpt(example: dict[str, Any], words: int = 6) -> str | None:
+    """The words around the first swapped term of an example, the swap shown as [original → counterfactual]."""
+    a, b = str(example.get("original") or "").split(), str(example.get("counterfactual") or "").split()
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if i is None:
+        return None
+    tail = len(a) - i - 1  # the counterfactual term may differ in length only at the swap itself
+    lo, hi = max(0, i - words), min(len(a), i + 1 + words)
+    swap = f"[{a[i]} → {' '.join(b[i:len(b) - tail])}]"
+    return " ".join((["…"] if lo else []) + a[lo:i] + [swap] + a[i + 1:hi] + (["…"] if hi < len(a) else []))
+
+
+def _flip_example(counterfactual: dict[str, Any], pair: dict[str, Any]) -> str | None:
+    """A quoted example of the pair whose decision changed (else the one whose score moved most), cut to a window."""
+    t = counterfactual.get("threshold")
+    for p in counterfactual.get("pairs") or []:
+        if not isinstance(p, dict) or (p.get("from"), p.get("to")) != (pair.get("from"), pair.get("to")):
+            continue
+        examples = [e for e in p.get("examples") or [] if isinstance(e, dict)
+                    and isinstance(e.get("score"), (int, float)) and isinstance(e.get("counterfactual_score"), (int, float))]
+        flipped = [e for e in examples if isinstance(t, (int, float)) and (e["score"] >= t) != (e["counterfactual_score"] >= t)]
+        chosen = max(flipped or examples, key=lambda e: abs(e["counterfactual_score"] - e["score"]), default=None)
+        text = _excerpt(chosen) if chosen is not None else None
+        if chosen is not None and text:
+            note = "" if flipped else "; its decision did not change: the record quotes no text whose decision did"
+            return f"\u201c{text}\u201d (score {chosen['score']:.3f} → {chosen['counterfactual_score']:.3f}{note})"
+    return None
+
+
 def _flips(model: str | None, counterfactual: dict[str, Any]) -> list[Concern]:
     best = counterfactual.get("max_flip_rate") or {}
     value, pair = best.get("value"), best.get("pair") or {}
     if value is None or value < FLIP_RATE_CONCERN:
         return []
+    n, flips = best.get("n"), best.get("n_flips")
     ci = best.get("ci") or [None, None]
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else ""
-    adjusted = f" (the interval is adjusted for choosing the largest of {best['n_pairs']} pairs)" \
+    interval = f" [{ci[0]:.1%}, {ci[1]:.1%}]" if None not in ci else ""
+    adjusted = f", the interval adjusted for choosing the largest of {best['n_pairs']} pairs" \
         if interval and best.get("n_pairs") else ""
+    count = f"{flips} of {n} texts" if flips is not None and n else f"{value:.1%} of {n} texts"
+    example = _flip_example(counterfactual, pair)
     return [Concern(kind="identity_term_flips", severity="warning", model=model,
-                    title=f"Swapping '{pair.get('from')}' for '{pair.get('to')}' ({pair.get('category')}) changes "
-                          f"{value:.1%}{interval} of the decisions on {best.get('n')} test texts{adjusted}",
-                    detail="Only the identity term differs between the two texts, so the model's decision depends on "
-                           "which identity a text mentions (counterfactual token fairness, Garg et al. 2019).",
+                    title=f"The model's decision changed when '{pair.get('from')}' was swapped for '{pair.get('to')}' "
+                          f"({pair.get('category')}) in {count}: flip rate {value:.1%}{interval}{adjusted}",
+                    detail="Only the term differs between the two texts (counterfactual token fairness, Garg et al. "
+                           f"2019). The evidence is {count}; it shows that swapping this term can change a decision, "
+                           "not that decisions depend on which identity a text mentions in general, nor that the term "
+                           "refers to a person in these texts: read the example"
+                           + (f": {example}." if example else "s in the card's Text audits."),
                     where=_WHERE_TEXT)]
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from audit.result import AuditResult, Concern, Disparity, FairnessBlock, GateResult, Metric, TrainTestDuplicates
+from audit.verdict._concerns_explain import explanation_concerns
 from audit.verdict.gates import degenerate_reason, gate_line, gate_title, with_derived
 
 __all__ = [
@@ -430,7 +431,7 @@ def _text(r: AuditResult) -> list[Concern]:
 
 
 _FINDERS: tuple[Callable[[AuditResult], list[Concern]], ...] = (
-    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, _small_groups, _text,
+    _degenerate, _gates, _canary, _data, _four_fifths, _calibration, _proxies, explanation_concerns, _small_groups, _text,
 )
 
 
