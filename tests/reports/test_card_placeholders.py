@@ -60,3 +60,9 @@ def test_model_index_lists_the_audited_model_first_each_metric_once(synthetic_re
     for res in results:
         keys = [(m["type"], m["name"]) for m in res["metrics"]]
         assert len(keys) == len(set(keys))
+
+
+def test_model_details_table_has_one_row_per_model(synthetic_result):
+    md = render_markdown(synthetic_result)
+    rows = [line for line in md.splitlines() if line.startswith(("| reference | no |", "| private | yes |"))]
+    assert len(rows) == 2 and all(line.count("|") == 8 for line in rows)
