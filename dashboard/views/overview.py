@@ -17,7 +17,6 @@ from audit.verdict.gates import (
 )
 from dashboard._data import fmt, md_escape
 from dashboard._state import Run
-from dashboard._tasks import headline_tiles
 from dashboard._ui import not_run, require_run, table
 from reports import build_summary
 from reports._kinds import kind_view
@@ -34,21 +33,13 @@ def _interval(ci) -> str:
 
 
 def _verdict(r: AuditResult, summary: dict[str, Any]) -> None:
-    """The verdict, how many gates decided it, and its reasons."""
+    """The verdict, the gates and concerns counted as the card and the CLI count them, and the verdict's reasons."""
     verdict = r.verdict if r.has("verdict") else None
-    gates = [with_derived(g) for g in r.gates]
-    serious = summary["n_serious"]
-    failed_errors = [g for g in gates if g.fails_verdict]
-    warnings = [g for g in gates if g.effective_outcome != "pass" and g.severity == "warning"]
+    counts = summary["count_text"]
     reasons = "".join(f"\n- {md_escape(x)}" for x in summary["verdict_reasons"])
-    tail = f" **{serious} concern(s) below: read them first.**" if serious else ""
-    if verdict == "pass":
-        st.success(f"**Verdict: PASS** — {len(gates)} gate(s) checked, {len(warnings)} warning(s).{tail}{reasons}")
-    elif verdict == "fail":
-        st.error(f"**Verdict: FAIL** — {len(failed_errors)} gate(s) failed or inconclusive, {len(warnings)} warning(s)."
-                 f"{tail}{reasons}")
-    else:
-        st.warning(f"**Verdict: {md_escape(verdict or 'not recorded')}**{tail}{reasons}")
+    tail = f" · **{md_escape(counts['concerns'])}{' below: read them first' if summary['concerns'] else ''}.**"
+    line = f"**Verdict: {md_escape((verdict or 'not recorded').upper())}** — {md_escape(counts['gates'])}{tail}{reasons}"
+    {"pass": st.success, "fail": st.error}.get(verdict or "", st.warning)(line)
 
 
 def _concerns(concerns: list[dict[str, Any]]) -> None:
@@ -66,23 +57,33 @@ def _concerns(concerns: list[dict[str, Any]]) -> None:
             st.markdown("  \n".join(lines))
 
 
+_PER_ROW = 4  # tiles per row: eight figures stay legible at 1,400 px
+
+
+def _tile_caption(t: dict[str, Any]) -> str:
+    gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
+            if t["bound"] else "no gate")
+    return " · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x)
+
+
 def _tiles(r: AuditResult, summary: dict[str, Any]) -> None:
-    """The audited model's headline figures: the text or kind figures, else the card's summary tiles."""
-    model = summary["audited_model"]
-    tiles = headline_tiles(r, model) or summary["tiles"]
+    """The headline figures the card shows (:func:`reports.build_summary`): what threatens the verdict first (a gate
+    that fails or passes on its estimate only, marked), the audited model's figures, the worst disparity."""
+    model, tiles = summary["audited_model"], summary["tiles"]
+    st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, on {fmt(r.data.n_test)} test rows: "
+               "first what threatens the verdict (gates that fail or pass on the estimate only), then its figures and "
+               "its worst disparity over every grouping, with their intervals and the gate bounds they are judged "
+               "against.")
     if not tiles:
         st.metric("test rows", fmt(r.data.n_test))
         return
-    st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, with their intervals and "
-               "the gate bounds they are judged against.")
-    cols = st.columns(len(tiles) + 1)
-    cols[-1].metric("test rows", fmt(r.data.n_test))
-    cols[-1].caption("rows every figure rests on")
-    for col, t in zip(cols, tiles, strict=False):  # the last column holds the test rows
-        col.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)))
-        gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
-                if t["bound"] else "no gate")
-        col.caption(" · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x))
+    for start in range(0, len(tiles), _PER_ROW):
+        cols = st.columns(_PER_ROW, border=True)
+        for col, t in zip(cols, tiles[start:start + _PER_ROW], strict=False):  # the last row may be short
+            if t.get("threat"):
+                col.markdown(f":red[**{md_escape(t['threat'])}**]")
+            col.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)))
+            col.caption(_tile_caption(t))
 
 
 def _gate_rows(r: AuditResult) -> list[dict[str, Any]]:
