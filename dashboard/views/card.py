@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 import streamlit as st
 
@@ -34,6 +36,11 @@ def _readable(markdown: str) -> str:
     return _TAG_START.sub(r"\\<", body)
 
 
+def _read(run_dir: Path, rel: str) -> bytes:
+    """A card file's bytes when its download button is clicked (confined to the run again)."""
+    return run_file(run_dir, rel).read_bytes()
+
+
 def _files(run: Run) -> dict:
     """The card files the run lists, each confined to the run, with a download button per format."""
     listed = run.result.artifacts.cards
@@ -50,9 +57,11 @@ def _files(run: Run) -> dict:
     for i, fmt_name in enumerate(("markdown", "html", "json")):
         mime, ext = _MIME[fmt_name]
         if fmt_name in files:
+            # Read on click, not on every page load (the HTML and JSON cards are ~100-200 KB each); the path is
+            # confined again then, in case the run changed since the page was drawn.
             cols[i].download_button(f"Download {fmt_name.upper() if fmt_name != 'markdown' else 'Markdown'}",
-                                    data=files[fmt_name].read_bytes(), file_name=f"model_card.{ext}", mime=mime,
-                                    key=f"dl_{fmt_name}")
+                                    data=partial(_read, run.path, files[fmt_name].relative_to(run.path).as_posix()),
+                                    file_name=f"model_card.{ext}", mime=mime, key=f"dl_{fmt_name}")
         else:
             cols[i].caption(f"No {fmt_name} card in this run.")
     return files

@@ -154,8 +154,10 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
         st.session_state[key] = picked[0]
     if st.session_state.get(key, 0) >= len(shown):
         st.session_state[key] = 0
-    i = selectbox("Pair", range(len(shown)), key=key,
-                  format_func=lambda j: f"{shown.at[j, 'from']} → {shown.at[j, 'to']} ({shown.at[j, 'category']})")
+    # Labels built once: a format_func reading the frame cell by cell cost ~0.3 ms per option (hundreds of pairs).
+    labels = [f"{a} → {b} ({c})" for a, b, c in zip(shown["from"].tolist(), shown["to"].tolist(),
+                                                     shown["category"].tolist(), strict=True)]
+    i = selectbox("Pair", range(len(shown)), key=key, format_func=labels.__getitem__)
     _pair_examples(cf["pairs"][int(shown.at[i, "index"])])
 
 
