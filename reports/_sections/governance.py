@@ -37,7 +37,7 @@ from reports._sections.context import CardContext
 from reports._sections.context import plain as _plain
 from reports._sections.context import tile as _tile
 
-__all__ = ["governance", "summary"]
+__all__ = ["governance", "latest_review", "summary"]
 
 _MAX_TILES = 6
 
@@ -156,16 +156,43 @@ def summary(ctx: CardContext) -> dict[str, Any]:
     }  # fmt: skip
 
 
+_DECIDED = {"approve": "APPROVED", "reject": "REJECTED"}
+
+
+def _review_rows(reviews: list[dict] | None) -> list[dict[str, Any]]:
+    """The reviews, oldest first; ``number`` counts from 1 as the dashboard does (``index`` is the record's, from 0)."""
+    revs = []
+    for i, r in enumerate(map(_dict, reviews or [])):
+        index = r.get("index")
+        revs.append({"index": _num(index), "number": index + 1 if isinstance(index, int) and not isinstance(index, bool) else i + 1,
+                     "reviewer": _text(r.get("reviewer")), "decision": _text(r.get("decision")),
+                     "comment": _text(r.get("comment")), "created_at": _text(r.get("created_at")),
+                     "signed": isinstance(r.get("signature"), dict), "entry_hash": _text(r.get("entry_hash"))})
+    return revs
+
+
+def latest_review(revs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The decision the card states first: the latest review (it decides), or None when none was recorded.
+
+    Examples
+    --------
+    >>> latest_review([{"number": 1, "decision": "approve"}, {"number": 2, "decision": "reject"}])["label"]
+    'REJECTED'
+    """
+    if not revs:
+        return None
+    last = revs[-1]
+    decision = last.get("decision")
+    return {**last, "of": len(revs), "label": _DECIDED.get(str(decision), str(decision or "n/a").upper())}
+
+
 def governance(ctx: CardContext, reviews: list[dict] | None = None) -> dict[str, Any]:
-    """Every gate (value [CI] vs bound, outcome, margin), the verdict, and the reviews recorded."""
+    """Every gate (value [CI] vs bound, outcome, margin), the verdict, the reviews recorded (oldest first, numbered
+    from 1) and the latest one, which the card states before its verdict."""
     result = ctx.result
     gates = [_gate_row(g) for g in result.gates]
     verdict = _text(result.verdict) if result.has("verdict") else None
-    revs = []
-    for r in map(_dict, reviews or []):
-        revs.append({"index": _num(r.get("index")), "reviewer": _text(r.get("reviewer")), "decision": _text(r.get("decision")),
-                     "comment": _text(r.get("comment")), "created_at": _text(r.get("created_at")),
-                     "signed": isinstance(r.get("signature"), dict), "entry_hash": _text(r.get("entry_hash"))})
+    revs = _review_rows(reviews)
     return {
         "status": "ok",
         "verdict": verdict if verdict in VERDICTS else None,
@@ -174,6 +201,7 @@ def governance(ctx: CardContext, reviews: list[dict] | None = None) -> dict[str,
         "n_failed_warnings": sum(1 for g in gates if g["outcome"] != "pass" and g["severity"] != "error"),
         "n_inconclusive": sum(1 for g in gates if g["outcome"] == "inconclusive"),
         "reviews": revs,
+        "latest_review": latest_review(revs),
         "reviews_note": None if revs else "No review recorded when this card was rendered. Record one with "
                                           "'rai-audit review RUN_DIR --reviewer NAME --decision approve|reject'.",
     }
