@@ -58,6 +58,7 @@ __all__ = [
     "load_result",
     "manifest_sha256",
     "read_manifest",
+    "run_created",
     "verify_run",
 ]
 
@@ -179,12 +180,66 @@ def is_complete_run(path: Path) -> bool:
 
 
 def list_runs(root: str | Path) -> list[Path]:
-    """Complete runs directly under ``root`` (temporary and partial folders skipped), newest first."""
+    """Complete runs directly under ``root`` (temporary and partial folders skipped), newest first.
+
+    Ordered by :func:`run_created` (ties by name), never by the folder's modification time: recording a
+    review writes into the run's folder and must not move it to the top of a reviewer's list.
+    """
     r = Path(root)
     if not r.is_dir():
         return []
     runs = [p for p in r.iterdir() if is_complete_run(p)]
-    return sorted(runs, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+    return sorted(runs, key=lambda p: (-run_created(p), p.name))
+
+
+_CREATED: dict[tuple[str, int, int], float] = {}  # (audit.json, size, mtime_ns) -> created; bounded below
+
+
+def run_created(run_dir: str | Path) -> float:
+    """When a run was created, as a POSIX timestamp: its ``run.created_at``, else the time ``manifest.json`` was sealed.
+
+    ``audit.json`` is read through the bounded reader once per file version (cached by size and modification
+    time), so listing a root of many runs on every dashboard rerun stays cheap. A run whose record is unreadable
+    or has no parseable ``created_at`` falls back to its manifest's modification time (written once, when the run
+    is sealed; the review record lives beside it and leaves it untouched), then to 0.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / "audit.json").write_text('{"schema_version": "1.0", "run": {"created_at": "2025-01-01T00:00:00Z"}}')
+    >>> run_created(run)
+    1735689600.0
+    """
+    import datetime as _dt
+
+    audit = Path(run_dir) / AUDIT_FILE
+    try:
+        st = audit.stat()
+        key = (str(audit), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _CREATED:
+        return _CREATED[key]
+    created = None
+    try:
+        raw = load_result(run_dir).get("run")
+        text = raw.get("created_at") if isinstance(raw, dict) else None
+        if isinstance(text, str):
+            when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            created = (when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)).timestamp()
+    except (RunDirError, ValueError):
+        created = None
+    if created is None:
+        try:
+            created = (Path(run_dir) / MANIFEST_FILE).stat().st_mtime
+        except OSError:
+            created = 0.0
+    if key is not None:
+        if len(_CREATED) > 4096:
+            _CREATED.clear()
+        _CREATED[key] = created
+    return created
 
 
 def load_result(run_dir: str | Path, *, root: str | Path | None = None) -> dict[str, Any]:
