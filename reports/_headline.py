@@ -225,6 +225,8 @@ def _disparity_tiles(ctx: CardContext) -> list[dict[str, Any]]:
 def headline_tiles(ctx: CardContext) -> list[dict[str, Any]]:
     """The headline figures in the module's order, each once (a figure shown as a gate is not repeated)."""
     tiles = _gate_tiles(ctx)
+    for t in tiles:  # 'crosses' reads as 'pass on the estimate only': a failing gate's interval may cross its bound too
+        t["ci_crosses_bound"] = t["ci_crosses_bound"] and t["outcome"] == "pass"
     seen = {(t["metric"], t["feature"], t["model"]) for t in tiles}
     for t in _performance(ctx) + _disparity_tiles(ctx):
         if (t["metric"], t["feature"], t["model"]) not in seen:

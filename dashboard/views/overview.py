@@ -61,29 +61,33 @@ _PER_ROW = 4  # tiles per row: eight figures stay legible at 1,400 px
 
 
 def _tile_caption(t: dict[str, Any]) -> str:
-    gate = (f"gate {t['bound']}: {'pass on the estimate only' if t.get('ci_crosses_bound') else t['outcome']}"
+    crosses = t.get("ci_crosses_bound") and t["outcome"] == "pass"  # a failing gate's interval may cross it too
+    gate = (f"gate {t['bound']}: {'pass on the estimate only' if crosses else t['outcome']}"
             if t["bound"] else "no gate")
     return " · ".join(md_escape(x) for x in (_interval(t["ci"]), gate, t["note"] or "") if x)
 
 
 def _tiles(r: AuditResult, summary: dict[str, Any]) -> None:
     """The headline figures the card shows (:func:`reports.build_summary`): what threatens the verdict first (a gate
-    that fails or passes on its estimate only, marked), the audited model's figures, the worst disparity."""
+    that fails or passes on its estimate only, marked), the audited model's figures, the worst disparity; then the
+    test rows they rest on."""
     model, tiles = summary["audited_model"], summary["tiles"]
-    st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited, on {fmt(r.data.n_test)} test rows: "
-               "first what threatens the verdict (gates that fail or pass on the estimate only), then its figures and "
-               "its worst disparity over every grouping, with their intervals and the gate bounds they are judged "
-               "against.")
-    if not tiles:
-        st.metric("test rows", fmt(r.data.n_test))
-        return
-    for start in range(0, len(tiles), _PER_ROW):
-        cols = st.columns(_PER_ROW, border=True)
-        for col, t in zip(cols, tiles[start:start + _PER_ROW], strict=False):  # the last row may be short
+    st.caption(f"Headline figures of the **{md_escape(model)}** model, the one audited: first what threatens the "
+               "verdict (gates that fail or pass on the estimate only), then its figures and its worst disparity over "
+               "every grouping, with their intervals and the gate bounds they are judged against.")
+    items: list[dict[str, Any] | None] = [*tiles, None]  # None: the test rows
+    for start in range(0, len(items), _PER_ROW):
+        for col, t in zip(st.columns(_PER_ROW), items[start:start + _PER_ROW], strict=False):  # the last row may be short
+            box = col.container(border=True)
+            if t is None:
+                box.metric("test rows", fmt(r.data.n_test))
+                box.caption("rows every figure rests on")
+                continue
             if t.get("threat"):
-                col.markdown(f":red[**{md_escape(t['threat'])}**]")
-            col.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)))
-            col.caption(_tile_caption(t))
+                box.markdown(f":red[**{md_escape(t['threat'])}**]")
+            box.markdown(f"**{md_escape(t['label'])}**")  # wraps; a metric's own label is cut to one line
+            box.metric(md_escape(t["label"]), fmt(t["value"], digits=t.get("digits", 3)), label_visibility="collapsed")
+            box.caption(_tile_caption(t))
 
 
 def _gate_rows(r: AuditResult) -> list[dict[str, Any]]:

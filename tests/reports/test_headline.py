@@ -116,3 +116,13 @@ def test_cli_and_both_cards_print_the_same_counts_with_an_info_concern(capsys):
     md, html = render_markdown(result), render_html(result)
     assert f"{text['gates']} · **{text['concerns']} below**" in md
     assert text["gates"] in html and f"{text['concerns']} below" in html
+
+
+def test_a_failing_gate_whose_interval_crosses_its_bound_is_not_called_a_pass():
+    result = make_result()
+    result["fairness"]["private"]["by_feature"]["race"]["disparities"][_EO].update(value=0.222, ci=[0.021, 0.711])
+    result = _with_gates(result, GateSpec(metric=_EO, feature="race", max=0.2, severity="warning"))
+    first = build_summary(result)["tiles"][0]
+    assert first["outcome"] == "fail" and first["ci_crosses_bound"] is False  # it read "pass on the estimate only"
+    row = next(line for line in render_markdown(result).splitlines() if line.startswith("| Equalized odds difference (race)"))
+    assert row.endswith("| fail |")
