@@ -28,13 +28,16 @@ from audit.result import AuditResult
 from dashboard._data import as_result, read_predictions, run_file, run_summary
 
 __all__ = [
-    "COHORTS_KEY", "ROOT_ENV", "Run", "active_cohort", "current_run", "list_run_names", "load_run", "predictions",
-    "runs_root", "set_cohort", "summaries", "test_features", "threshold_curves",
+    "COHORTS_KEY", "ROOT_ENV", "RUN_KEY", "RUN_PARAM", "Run", "active_cohort", "current_run", "list_run_names", "load_run",
+    "predictions", "run_picker", "runs_root", "select_run", "set_cohort", "summaries", "test_features", "threshold_curves",
 ]
 
 ROOT_ENV = "RAI_AUDIT_RUNS_ROOT"
 _ROOT_KEY = "_runs_root"
-RUN_KEY = "run"
+RUN_KEY = "run"  # the selected run's name: plain session state, never a widget's key (see select_run)
+RUN_PARAM = "run"  # ...and in every page's URL, ?run=NAME
+_PICKER_KEY = "_run_picker"  # the sidebar selectbox's own key
+_REFUSED_KEY = "_run_refused"  # a name a link gave that is not a run under the root
 COHORTS_KEY = "cohorts"  # name → conditions, saved for this session
 _ACTIVE_KEY = "cohort_active"  # the conditions every scoped page uses (mirrored in ?cohort=)
 
@@ -69,6 +72,43 @@ def runs_root() -> Path:
 def list_run_names(root: Path) -> list[str]:
     """Names of the complete runs directly under ``root``, newest first."""
     return [p.name for p in list_runs(root)]
+
+
+def select_run(names: list[str]) -> tuple[str, str | None]:
+    """The run every page shows, kept in the session and in the URL; and a name the link gave that is not a run.
+
+    The URL's ``?run=`` wins (a shared link opens the run it names), then the session's choice, and only
+    when neither names a listed run the newest one. The choice lives under a plain session key rather than the
+    sidebar widget's: Streamlit drops a widget's state when a page switch (``st.switch_page``) skips it,
+    which fell back to the newest run. The URL is set again on every rerun, because a page switch drops it.
+
+    Examples
+    --------
+    >>> chosen, unknown = select_run(["newest", "alpha"])  # doctest: +SKIP (inside a Streamlit script run)
+    """
+    wanted = st.query_params.get(RUN_PARAM)
+    current = st.session_state.get(RUN_KEY)
+    chosen = wanted if wanted in names else current if current in names else names[0]
+    st.session_state[RUN_KEY] = chosen
+    if wanted is not None and wanted not in names:
+        st.session_state[_REFUSED_KEY] = wanted  # said on every page until a run is picked (the URL names the run shown)
+    if st.query_params.get(RUN_PARAM) != chosen:
+        st.query_params[RUN_PARAM] = chosen
+    return chosen, st.session_state.get(_REFUSED_KEY)
+
+
+def _picked() -> None:
+    """The sidebar picker changed: the session and the URL follow it (before the rerun reads them)."""
+    st.session_state[RUN_KEY] = st.session_state[_PICKER_KEY]
+    st.session_state.pop(_REFUSED_KEY, None)
+    st.query_params[RUN_PARAM] = st.session_state[_PICKER_KEY]
+
+
+def run_picker(names: list[str], chosen: str) -> None:
+    """The sidebar's run selectbox, showing ``chosen`` (from :func:`select_run`)."""
+    st.session_state[_PICKER_KEY] = chosen
+    st.selectbox("Run", names, key=_PICKER_KEY, on_change=_picked,
+                 help="Runs under the runs root, newest first (by creation time). The run is kept in the page's link.")
 
 
 def _open(root: Path, name: str) -> tuple[Path, str]:

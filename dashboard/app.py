@@ -17,7 +17,8 @@ import streamlit as st
 
 from audit.exceptions import AuditError
 from dashboard._data import md_escape
-from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root
+from dashboard._review_status import review_status
+from dashboard._state import RUN_KEY, list_run_names, load_run, run_picker, runs_root, select_run
 
 _PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py
 
@@ -36,14 +37,12 @@ with st.sidebar:
         st.warning(f"No complete run under **{md_escape(root)}**. Create one with `rai-audit run CONFIG --out "
                    f"{md_escape(root)}/NAME`.")
     else:
-        # A deep link ?run=NAME preselects a run; it must be one of the listed runs (no paths).
-        wanted = st.query_params.get("run")
-        if RUN_KEY not in st.session_state or st.session_state[RUN_KEY] not in names:
-            st.session_state[RUN_KEY] = wanted if wanted in names else names[0]
-        st.selectbox("Run", names, key=RUN_KEY, help="Runs under the runs root, newest first.")
-        if wanted is not None and wanted not in names:
-            st.error(f"The run **{md_escape(wanted)}** from the link is not a run under the runs root; showing "
-                     f"**{md_escape(st.session_state[RUN_KEY])}** instead.")
+        # ?run=NAME picks the run (one of the listed runs, no paths) and is kept in every page's URL.
+        chosen, unknown = select_run(names)
+        run_picker(names, chosen)
+        if unknown is not None:
+            st.error(f"The run **{md_escape(unknown)}** from the link is not a run under the runs root; showing "
+                     f"**{md_escape(chosen)}** instead.")
     st.caption(f"Runs root: {md_escape(root)}")
 
 
@@ -73,4 +72,21 @@ pages = [
     st.Page(_PAGES / "card.py", title="Model card"),
     st.Page(_PAGES / "review.py", title="Review"),
 ]
-st.navigation(pages, expanded=True).run()  # every page listed (a text run has 13)
+
+
+def _run_caption(name: str | None) -> None:
+    """Which run the page shows, when it was created and its review status (Runs, Overview and Review say it themselves)."""
+    if not name or name not in names:
+        return
+    try:
+        created = load_run(root, name).result.run.created_at
+    except AuditError:
+        created = None  # the page says what is wrong with the run
+    st.caption(f"Run **{md_escape(name)}** · created {md_escape(created or 'unknown')} · review: "
+               f"**{md_escape(review_status(root / name).text)}**")
+
+
+page = st.navigation(pages, expanded=True)  # every page listed (a text run has 13)
+if page.title not in ("Runs", "Overview", "Review"):
+    _run_caption(st.session_state.get(RUN_KEY))
+page.run()

@@ -83,6 +83,7 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.runOnSave", "false",
+        "--client.toolbarMode", "viewer",  # reviewers see no Deploy button or developer options
         "--",
         "--runs-root", str(root.resolve()),
     ]

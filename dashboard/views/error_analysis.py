@@ -132,7 +132,7 @@ def _chosen(r: AuditResult, chosen: Slice, conds: list, mask) -> None:
     elif b.button("Open a row in What-if", key="ea_to_whatif"):
         new = from_slice(chosen.conditions)
         st.session_state[WHATIF_SLICE_KEY] = conds + [c for c in new if c not in conds] if mask is not None else new
-        st.switch_page("views/whatif.py")
+        st.switch_page("views/whatif.py", query_params=st.query_params.to_dict())  # the run and cohort stay in the link
 
 
 def render() -> None:

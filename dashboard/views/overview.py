@@ -16,6 +16,7 @@ from audit.verdict.gates import (
     with_derived,
 )
 from dashboard._data import fmt, md_escape
+from dashboard._review_status import review_banner
 from dashboard._state import Run
 from dashboard._ui import not_run, require_run, table
 from reports import build_summary
@@ -192,6 +193,7 @@ def render() -> None:
     st.title("Overview")
     st.caption(f"Run **{md_escape(run.name)}** · created {md_escape(r.run.created_at or 'unknown')} · "
                f"task {md_escape((r.task if r.has('task') else None) or 'unknown')}")
+    review_banner(run.path)  # the decision first, above the verdict
     summary = build_summary(r)
     _verdict(r, summary)
     _concerns(summary["concerns"])

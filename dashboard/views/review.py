@@ -98,7 +98,7 @@ def _form(run: Run, add_review, max_comment: int, max_reviewer: int) -> None:
     st.subheader("Add a review")
     with st.form("review_form", clear_on_submit=True):
         reviewer = st.text_input("Reviewer", max_chars=max_reviewer, placeholder="your name")
-        decision = st.radio("Decision", list(REVIEW_DECISIONS), horizontal=True)
+        decision = st.radio("Decision", list(REVIEW_DECISIONS), horizontal=True, index=None)  # no default: a choice
         comment = st.text_area("Comment", max_chars=max_comment, placeholder="what you checked and why you decided so")
         submitted = st.form_submit_button("Record review", type="primary")
     st.caption("Reviews recorded here are hash-chained but unsigned; sign one with "
@@ -106,6 +106,8 @@ def _form(run: Run, add_review, max_comment: int, max_reviewer: int) -> None:
     if submitted:
         if not reviewer.strip():
             st.error("Enter the reviewer's name: a review without one cannot be attributed.")
+        elif decision is None:
+            st.error("Choose a decision, approve or reject: nothing was recorded.")
         else:
             try:
                 entry = add_review(run.path, reviewer=reviewer.strip(), decision=decision, comment=comment)

@@ -10,11 +10,23 @@ import streamlit as st
 from audit.exceptions import AuditError
 from audit.result import AuditResult
 from dashboard._data import fmt, md_escape
+from dashboard._review_status import review_status
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root, summaries
 from dashboard._ui import error, selectbox, table
 from reports._kinds import kind_view
 
 __all__ = ["render"]
+
+
+# What a reviewer decides from, first (visible at 1,400 px without scrolling); the figures follow.
+_FIRST = ["run", "verdict", "review", "gates failed", "gates inconclusive", "serious concerns", "task", "created"]
+
+
+def _short_time(text: object) -> object:
+    """``2025-06-01T00:00:00+00:00`` as ``2025-06-01 00:00`` (the clock time as recorded), so the column fits at 1,400 px."""
+    if not isinstance(text, str) or len(text) < 16 or text[10] != "T":
+        return text
+    return f"{text[:10]} {text[11:16]}"
 
 
 def _runs_table(root: Path, names: list[str]) -> None:
@@ -24,8 +36,15 @@ def _runs_table(root: Path, names: list[str]) -> None:
         error(p)
     if frame.empty:
         return
-    st.caption("Newest first. Pick the run to review in the sidebar; every page shows that run. "
-               "Disparities are the largest over the sensitive features, for the private model when there is one.")
+    st.caption("Newest first (by creation time; recording a review does not reorder). Pick the run to review in the "
+               "sidebar; every page shows that run. Review: the latest decision recorded. Disparities are the largest "
+               "over the sensitive features, for the private model when there is one.")
+    frame = frame.rename(columns={"concerns": "serious concerns"})
+    frame.insert(2, "review", [review_status(root / n).text for n in frame["run"]])
+    if "created" in frame:
+        frame["created"] = [_short_time(t) for t in frame["created"]]
+    first = [c for c in _FIRST if c in frame.columns]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
     shown = frame.drop(columns=[c for c in frame.columns if c.endswith(" feature")])
     if "task figures" in shown and shown["task figures"].notna().any():  # beside accuracy, where a reader looks
         cols = [c for c in shown.columns if c != "task figures"]
@@ -114,6 +133,8 @@ def render() -> None:
     st.title("Runs")
     root = runs_root()
     names = list_run_names(root) if root.is_dir() else []
+    if st.session_state.get(RUN_KEY) in names:
+        st.caption(f"Selected run: **{md_escape(st.session_state[RUN_KEY])}** (every other page shows it).")
     if not names:
         st.info(f"No complete run under **{md_escape(root)}** yet. A run appears here once `rai-audit run` has finished "
                 "writing it.")

@@ -39,7 +39,8 @@ def _ci(v: float, w: float = 0.02) -> dict[str, Any]:
 
 
 def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, hostile: bool = False,
-             sections: tuple[str, ...] = ALL_SECTIONS, private: bool = True) -> Path:
+             sections: tuple[str, ...] = ALL_SECTIONS, private: bool = True,
+             created_at: str = "2025-01-01T00:00:00Z") -> Path:
     """Write a run directory ``root/name`` and return its path."""
     rng = np.random.default_rng(seed)
     _, test = load_adult()
@@ -84,7 +85,7 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
     result: dict[str, Any] = {
         "schema_version": "1.0",
         "task": "binary-classification",
-        "run": {"name": run_name, "created_at": "2025-01-01T00:00:00Z", "seed": seed, "config": {"name": run_name},
+        "run": {"name": run_name, "created_at": created_at, "seed": seed, "config": {"name": run_name},
                 "config_sha256": "ab" * 32, "config_file_sha256": "cd" * 32, "data_sha256": {"adult.data.gz": "ef" * 32},
                 "weights_sha256": dict.fromkeys(model_names, "01" * 32),
                 "environment": {"python": "3.11", "platform": "linux", "machine": "x86_64", "torch_threads": 2,
