@@ -61,7 +61,10 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
                    f"error at most {fmt(delta.get('max_relative'))} of the score change.")
     examples = [e for e in (tokens.get("examples") or []) if isinstance(e, dict)]
     if examples:
-        with st.expander("One explained text, token by token"):
+        # Lazy: its chart is built only while the expander is open (a rerun on opening), not on every first render.
+        with st.expander("One explained text, token by token", key="tx_token_open", on_change="rerun") as shown:
+            if not shown.open:
+                return
             i = selectbox("Text", range(len(examples)), key="tx_token_example",
                           format_func=lambda k: f"test row {examples[k].get('row')} · logit {fmt(examples[k].get('score'))}")
             frame = token_example(examples[i])
