@@ -12,11 +12,14 @@ from typing import Any, Literal
 import altair as alt
 import pandas as pd
 
-__all__ = ["bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "lines", "points_with_ci", "roc_curves",
-           "scatter_with_ci", "signed_bars"]
+__all__ = ["PALETTE", "bars_with_ci", "confusion_heatmap", "deletion_curve", "heatmap", "lines", "points_with_ci",
+           "reliability", "roc_curves", "roc_panels", "scatter_with_ci", "signed_bars", "utility_curve"]
 
 # Per-group charts size by a step per row (alt.Step): a fixed pixel height collapsed the rows in Streamlit.
 _PASS, _FAIL = "#2e7d32", "#c62828"
+#: A categorical palette of strong, distinct hues (Tableau 10's darker eight): curves told apart at a glance, so a
+#: chart shows at most eight of them (more go to small multiples).
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 #: The Vega colour schemes a heatmap may take (a subset of the names Altair types as a Literal; add one here to use it).
 ColorScheme = Literal["blues", "greens", "greys", "oranges", "reds", "blueorange", "redblue", "viridis"]
 
@@ -157,17 +160,117 @@ def lines(frame: pd.DataFrame, *, x: str, y: str, color: str | None = None, titl
     return alt.Chart(frame).mark_line(point=points).encode(**enc).properties(title=title, height=260)
 
 
+def _categorical(frame: pd.DataFrame, column: str) -> alt.Scale:
+    """The strong palette over a column's values in frame order (at most eight are told apart)."""
+    domain = list(dict.fromkeys(frame[column].astype(str)))
+    return alt.Scale(domain=domain, range=PALETTE[:max(1, min(len(domain), len(PALETTE)))])
+
+
 def roc_curves(frame: pd.DataFrame, *, color: str = "curve", title: str = "ROC") -> alt.Chart:
-    """ROC curves (columns ``fpr``, ``tpr``, ``color``) with the chance diagonal."""
+    """ROC curves (columns ``fpr``, ``tpr``, ``color``) in the strong palette, with the chance diagonal.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"fpr": [0, 1, 0, 1], "tpr": [0, 1, 0, 1], "curve": ["a", "a", "b", "b"]})
+    >>> roc_curves(f).to_dict()["layer"][1]["encoding"]["color"]["scale"]["range"]
+    ['#1f77b4', '#d62728']
+    """
     diag = alt.Chart(pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
         x="fpr:Q", y="tpr:Q")
-    curves = alt.Chart(frame).mark_line().encode(
+    curves = alt.Chart(frame).mark_line(strokeWidth=2).encode(
         x=alt.X("fpr:Q", title="false positive rate", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("tpr:Q", title="true positive rate", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color(f"{color}:N", title=color),
+        color=alt.Color(f"{color}:N", title=color, scale=_categorical(frame, color)),
         tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip("fpr:Q", format=".4f"), alt.Tooltip("tpr:Q", format=".4f")],
     )
     return alt.layer(diag, curves).properties(title=title, height=320)
+
+
+def roc_panels(frame: pd.DataFrame, *, panel: str, color: str, title: str = "") -> alt.HConcatChart:
+    """Log-log ROC curves as small multiples: one panel per ``panel`` value (a model), one strong colour per ``color``
+    value (an attack, the same colour in every panel), each with its TPR band (``lower``, ``upper``) and the guessing
+    diagonal. Columns: ``fpr``, ``tpr``, ``lower``, ``upper``, ``panel``, ``color``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"fpr": [0.01, 1.0] * 2, "tpr": [0.02, 1.0] * 2, "lower": [0.01, 0.9] * 2,
+    ...                   "upper": [0.03, 1.0] * 2, "model": ["a", "a", "b", "b"], "attack": ["x", "x", "y", "y"]})
+    >>> len(roc_panels(f, panel="model", color="attack").to_dict()["hconcat"])
+    2
+    """
+    data = frame[(frame["fpr"] > 0) & (frame["tpr"] > 0)]
+    floor = max(1e-5, float(data["fpr"].min()) / 2) if not data.empty else 1e-5
+    data = data.assign(lower=data["lower"].clip(lower=floor))
+    scale = alt.Scale(type="log", domain=[floor, 1], clamp=True)
+    palette = _categorical(data, color)
+    colors = alt.Color(f"{color}:N", title=color, scale=palette)
+    panels = []
+    for name, part in data.groupby(panel, sort=False):
+        base = alt.Chart(part)
+        band = base.mark_area(opacity=0.12).encode(x=alt.X("fpr:Q", scale=scale, title="false positive rate (log)"),
+                                                   y=alt.Y("lower:Q", scale=scale, title="true positive rate (log)"),
+                                                   y2="upper:Q", color=alt.Color(f"{color}:N", scale=palette,
+                                                                                 legend=None))  # the lines' legend
+        line = base.mark_line(strokeWidth=2).encode(
+            x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale), color=colors,
+            tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip("fpr:Q", format=".4g"), alt.Tooltip("tpr:Q", format=".4g"),
+                     alt.Tooltip("lower:Q", format=".4g"), alt.Tooltip("upper:Q", format=".4g")])
+        diag = alt.Chart(pd.DataFrame({"fpr": [floor, 1.0], "tpr": [floor, 1.0]})).mark_line(
+            strokeDash=[4, 4], color="gray").encode(x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale))
+        panels.append(alt.layer(band, line, diag).properties(title=f"{panel} {name}", width=260, height=260))
+    return alt.hconcat(*panels).properties(title=title)
+
+
+def reliability(frame: pd.DataFrame, *, x: str, y: str, color: str, title: str = "") -> alt.Chart:
+    """A reliability diagram: ``y`` (fraction positive) against ``x`` (mean score) per ``color`` on [0, 1] axes, with
+    the diagonal a calibrated model lies on drawn.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"s": [0.2, 0.8], "p": [0.1, 0.9], "g": ["a", "a"]})
+    >>> spec = reliability(f, x="s", y="p", color="g").to_dict()  # the first layer: the diagonal, dashed
+    >>> spec["layer"][0]["mark"]["strokeDash"], [{"x": 0.0, "y": 0.0}, {"x": 1.0, "y": 1.0}] in spec["datasets"].values()
+    ([4, 4], True)
+    """
+    diag = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 1])))
+    curves = alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X(f"{x}:Q", title=x, scale=alt.Scale(domain=[0, 1])), y=alt.Y(f"{y}:Q", title=y, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color(f"{color}:N", title=color, scale=_categorical(frame, color)),
+        tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=".3f")])
+    return alt.layer(diag, curves).properties(title=title, height=320)
+
+
+def utility_curve(frame: pd.DataFrame, *, baseline: float | None, baseline_label: str, lines_at: list[dict] | None = None,
+                  title: str = "") -> alt.Chart:
+    """Test accuracy against ε (columns ``ε``, ``accuracy``, ``lo``, ``hi``) with each point's interval, on a y axis
+    from a meaningful ``baseline`` (always predicting the majority class; drawn and labelled) so a 0.001 step does
+    not read as a trend; ``lines_at`` adds labelled reference lines (``{"value", "label"}``: the non-private model).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"ε": [1.0, 2.0], "accuracy": [0.855, 0.856], "lo": [0.85, 0.851], "hi": [0.86, 0.861]})
+    >>> utility_curve(f, baseline=0.76, baseline_label="majority").to_dict()["layer"][0]["encoding"]["y"]["scale"]["domain"][0] < 0.76
+    True
+    """
+    refs = [(float(baseline), baseline_label, -6)] if baseline is not None else []  # label above the baseline
+    refs += [(float(r["value"]), str(r["label"]), 12) for r in lines_at or []]  # below a line near the points
+    ys = alt.Scale(domain=_tight(frame, ["accuracy", "lo", "hi"], [v for v, _, _ in refs]), nice=False)
+    base = alt.Chart(frame)
+    tooltip = [alt.Tooltip("ε:Q", format=".3g"), alt.Tooltip("accuracy:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
+               alt.Tooltip("hi:Q", format=".4f")]
+    layers = [
+        base.mark_line(point=True).encode(x=alt.X("ε:Q", title="ε"), y=alt.Y("accuracy:Q", title="test accuracy", scale=ys),
+                                          tooltip=tooltip),
+        base.mark_errorbar(ticks=True).encode(x="ε:Q", y=alt.Y("lo:Q", scale=ys, title="test accuracy"), y2="hi:Q"),
+    ]
+    for value, label, dy in refs:
+        data = pd.DataFrame({"y": [value], "label": [label]})
+        rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.Y("y:Q", scale=ys))
+        text = alt.Chart(data).mark_text(align="right", dx=-4, dy=dy, color="gray", fontSize=11).encode(
+            y=alt.Y("y:Q", scale=ys), x=alt.value("width"), text="label:N")
+        layers += [rule, text]
+    return alt.layer(*layers).properties(title=title, height=300)
 
 
 def signed_bars(frame: pd.DataFrame, *, category: str, value: str, title: str = "", detail: str | None = None) -> alt.Chart:

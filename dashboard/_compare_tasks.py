@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.result import AuditResult
+from audit.verdict.gates import gate_title
 from dashboard import _charts as charts
 from dashboard._data import fmt, fmt_ci, md_escape, metric_parts
 from dashboard._ui import chart, not_applicable, not_run, selectbox, table
@@ -53,7 +54,9 @@ def compare_task_models(r: AuditResult, view: KindView) -> None:
     a, b, c = st.columns(3)
     feature = selectbox("Sensitive feature", features, where=a, key="cmp_feature",
                         index=features.index(str(gated[0].feature)) if gated else 0)  # a gated feature is one of them
-    metric = selectbox("Disparity", metrics, where=b, key="cmp_metric", index=metrics.index(gated[0].metric) if gated else 0)
+    metric = selectbox("Disparity", metrics, where=b, key="cmp_metric", format_func=gate_title,
+                       index=metrics.index(gated[0].metric) if gated else 0)
+    title = gate_title(metric)
     figures = {col.name: col for col in view.performance}
     y_label = selectbox("Figure", list(figures), where=c, key="cmp_y")
     column = figures[y_label]
@@ -61,7 +64,8 @@ def compare_task_models(r: AuditResult, view: KindView) -> None:
                          columns=["model", "kind", "figure", "y lo", "y hi", "disparity", "d lo", "d hi"])
     frame = frame.dropna(subset=["figure", "disparity"])
     if frame.empty:
-        not_run("Model comparison", f"No {md_escape(y_label)} and {md_escape(metric)} pair was recorded for {md_escape(feature)}.")
+        not_run("Model comparison", f"No {md_escape(y_label)} and {md_escape(title.lower())} pair was recorded for "
+                f"{md_escape(feature)}.")
         return
     x_bounds = [{"value": g.max, "label": f"gate {g.severity}: ≤ {fmt(g.max)} ({g.model})"} for g in r.gates
                 if g.metric == metric and g.feature == feature and g.max is not None]
@@ -73,13 +77,13 @@ def compare_task_models(r: AuditResult, view: KindView) -> None:
     better = "down" if column.lower_is_better else "up"
     chart(charts.scatter_with_ci(frame, x="disparity", y="figure", label="model", kind="kind", x_lo="d lo", x_hi="d hi",
                                  y_lo="y lo", y_hi="y hi", x_bounds=x_bounds, y_bounds=y_bounds,
-                                 x_title=f"{metric} ({feature})", y_title=f"test {y_label}",
-                                 title=f"{y_label} against {metric} ({feature}): {better} and left is better"))
+                                 x_title=f"{title} ({feature})", y_title=f"test {y_label}",
+                                 title=f"{y_label} against {title.lower()} ({feature}): {better} and left is better"))
     show = frame.assign(**{y_label: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in
                                      frame[["figure", "y lo", "y hi"]].itertuples(index=False)],
-                           metric: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in
-                                    frame[["disparity", "d lo", "d hi"]].itertuples(index=False)]})
-    table(show[["model", y_label, metric]])
+                           title: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in
+                                   frame[["disparity", "d lo", "d hi"]].itertuples(index=False)]})
+    table(show[["model", y_label, title]])
     st.caption("Bars: the recorded intervals. Dashed red lines: the gates' bounds on these figures.")
 
 

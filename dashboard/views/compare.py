@@ -10,6 +10,7 @@ import streamlit as st
 
 from audit.choices import FAIRNESS_DISPARITIES
 from audit.result import AuditResult, ModelFairness
+from audit.verdict.gates import gate_title
 from dashboard import _charts as charts
 from dashboard._compare_tasks import compare_task_models, compare_text_models
 from dashboard._data import fmt, md_escape, metric_parts
@@ -65,11 +66,12 @@ def _binary(r: AuditResult) -> None:
     gated = [g for g in r.gates if g.metric in FAIRNESS_DISPARITIES and g.feature in features]
     feature = selectbox("Sensitive feature", features, where=left, key="cmp_feature",
                         index=features.index(str(gated[0].feature)) if gated else 0)  # a gated feature is one of them
-    metric = selectbox("Disparity", _METRICS, where=right, key="cmp_metric",
+    metric = selectbox("Disparity", _METRICS, where=right, key="cmp_metric", format_func=gate_title,
                        index=_METRICS.index(gated[0].metric) if gated and gated[0].metric in _METRICS else 0)
+    title = gate_title(metric)
     frame = pd.DataFrame(_points(r, fair, feature, metric)).dropna(subset=["accuracy", "disparity"])
     if frame.empty:
-        not_run("Model comparison", f"No accuracy and {md_escape(metric)} pair was recorded for {md_escape(feature)}.")
+        not_run("Model comparison", f"No accuracy and {md_escape(title.lower())} pair was recorded for {md_escape(feature)}.")
         return
     x_bounds = [{"value": g.max, "label": f"gate {g.severity}: ≤ {fmt(g.max)} ({g.model})"} for g in r.gates
                 if g.metric == metric and g.feature == feature and g.max is not None]
@@ -77,17 +79,17 @@ def _binary(r: AuditResult) -> None:
                 if g.metric == "accuracy" and g.min is not None]
     chart(charts.scatter_with_ci(frame, x="disparity", y="accuracy", label="point", kind="kind", x_lo="d lo", x_hi="d hi",
                                  y_lo="acc lo", y_hi="acc hi", x_bounds=x_bounds, y_bounds=y_bounds,
-                                 x_title=f"{metric} ({feature})", y_title="test accuracy",
+                                 x_title=f"{title} ({feature})", y_title="test accuracy",
                                  labelled=["audited model", "mitigation"], path="utility curve",
-                                 title=f"Accuracy against {metric} ({feature}): up and left is better"))
+                                 title=f"Accuracy against {title.lower()} ({feature}): up and left is better"))
     st.caption("Hover a point for its name; the utility curve's ε points are joined in order of ε and listed in the table. "
                "Bars: the recorded intervals (bootstrap for the models and mitigations; the utility curve's points have none). "
                "Dashed red lines: the gates' bounds on these metrics."
-               + ("" if x_bounds else f" No gate bounds {md_escape(metric)} on {md_escape(feature)}."))
+               + ("" if x_bounds else f" No gate bounds the {md_escape(title.lower())} on {md_escape(feature)}."))
     show = frame.copy()
     show["accuracy"] = _with_interval(frame[["accuracy", "acc lo", "acc hi"]])
     show["disparity"] = _with_interval(frame[["disparity", "d lo", "d hi"]])
-    table(show[["point", "kind", "accuracy", "disparity"]].rename(columns={"disparity": metric}))
+    table(show[["point", "kind", "accuracy", "disparity"]].rename(columns={"disparity": title}))
 
 
 def render() -> None:

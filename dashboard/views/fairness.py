@@ -16,6 +16,7 @@ from audit.result import (
     Metric,
     ModelFairness,
 )
+from audit.verdict.gates import gate_title
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_scope
 from dashboard._cohorts import cohort_metrics
@@ -34,6 +35,10 @@ _HEADLINE_DISPARITIES = {
     "accuracy_difference", "roc_auc_difference", "roc_auc_ratio",
 }
 _HEAT_METRICS = ["selection_rate", "accuracy", "tpr", "fpr", "precision", "base_rate"]
+#: A group figure's name in words (the record's keys are snake_case).
+_READABLE = {"selection_rate": "selection rate", "accuracy": "accuracy", "tpr": "true positive rate",
+             "fpr": "false positive rate", "precision": "precision", "balanced_accuracy": "balanced accuracy",
+             "roc_auc": "ROC AUC", "ece": "calibration error (ECE)", "base_rate": "base rate"}
 
 
 def _small_and_four_fifths(F: ModelFairness, block: FairnessBlock) -> None:
@@ -56,7 +61,7 @@ def _group_table(block: FairnessBlock) -> None:
         row = {"group": str(g.group), "count": g.count, "share": g.share, "small group": bool(g.insufficient_data)}
         for m in _TABLE_METRICS:
             if m in g.metrics:
-                row[m] = fmt_ci(g.metrics[m])
+                row[_READABLE.get(m, m)] = fmt_ci(g.metrics[m])
         rows.append(row)
     if rows:
         table(pd.DataFrame(rows), formats={"share": "%.3f"})
@@ -98,27 +103,28 @@ def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock,
     for name, entry in block.disparities.items():
         v, lo, hi = metric_parts(entry)
         if v is not None and (show_all or name in _HEADLINE_DISPARITIES):
-            drows.append({"disparity": name, "value": v, "lo": lo, "hi": hi})
+            drows.append({"name": name, "disparity": gate_title(name), "value": v, "lo": lo, "hi": hi})
     gate_bounds = {g.metric: (g.max if g.max is not None else g.min) for g in r.gates
                    if g.model == model and g.feature == feature and (g.max is not None or g.min is not None)}
     if not drows:
         not_run("Disparities", "None were computed for this feature.")
         return
     dframe = pd.DataFrame(drows)
-    dframe["gate bound"] = dframe["disparity"].map(gate_bounds)
-    is_ratio = dframe["disparity"].str.contains("ratio")
+    dframe["gate bound"] = dframe["name"].map(gate_bounds)
+    is_ratio = dframe["name"].str.contains("ratio")
     diffs, ratios = dframe[~is_ratio], dframe[is_ratio]
     left, right = st.columns(2)
     if not diffs.empty:
         chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                  title="Differences (0 = parity)", rule_at=0.0, bound="gate bound"))
+                                                  title="Differences (0 = parity; red tick: the gate's bound)", rule_at=0.0,
+                                                  bound="gate bound"))
     if not ratios.empty:
         chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
                                                    title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
                                                    bound="gate bound"))
     if gate_bounds:
         st.caption("Red ticks: the gates' bounds on these disparities ("
-                   + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in gate_bounds.items()) + ").")
+                   + ", ".join(f"{md_escape(gate_title(k))} {fmt(v)}" for k, v in gate_bounds.items()) + ").")
 
 
 def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
@@ -130,7 +136,7 @@ def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
     key = inter[0] if len(inter) == 1 else selectbox("Intersection", inter, key="fair_inter")
     ib = by_feature[key]
     fx, fy = ib.features
-    metric = selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric")
+    metric = selectbox("Metric", _HEAT_METRICS, key="fair_heat_metric", format_func=lambda m: _READABLE.get(m, m))
     hrows = []
     for g in ib.groups:
         entry = g.metrics.get(metric)
@@ -141,7 +147,9 @@ def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
     if hframe.empty or hframe[metric].isna().all():
         not_run(f"{metric} by intersection")
         return
-    chart(charts.heatmap(hframe, x=fx, y=fy, value=metric, text="count", title=f"{metric} by {fx} × {fy} (hover for counts)"))
+    label = _READABLE.get(metric, metric)
+    chart(charts.heatmap(hframe.rename(columns={metric: label}), x=fx, y=fy, value=label, text="count",
+                         title=f"{label} by {fx} × {fy} (hover for counts)"))
     if hframe["small"].any():
         st.caption("Cells with fewer rows than the minimum group size: "
                    + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
@@ -155,8 +163,8 @@ def _calibration(block: FairnessBlock) -> None:
         crows = [{"group": str(grp), "mean score": b.mean_score, "fraction positive": b.fraction_positive, "count": b.count}
                  for grp, c in cal.items() for b in c.bins if b.count]
         if crows:
-            chart(charts.lines(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
-                               title="Reliability (diagonal = calibrated)"))
+            chart(charts.reliability(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
+                                     title="Reliability (dashed diagonal = calibrated)"))
         table(pd.DataFrame([{"group": str(g), "ECE": c.ece} for g, c in cal.items()]), formats={"ECE": "%.4f"})
 
 
@@ -189,10 +197,44 @@ def threshold_explorer(run: Run, model: str, feature: str) -> None:
     a, b = st.columns(2)
     a.metric("demographic parity difference", fmt(g["demographic_parity_difference"], digits=4))
     b.metric("equalized odds difference", fmt(g["equalized_odds_difference"], digits=4))
-    long = tab.melt(id_vars=["group"], value_vars=["selection_rate", "tpr", "fpr"], var_name="rate", value_name="value")
+    shown = tab.rename(columns=_READABLE)
+    rate_cols = [_READABLE[k] for k in ("selection_rate", "tpr", "fpr")]
+    long = shown.melt(id_vars=["group"], value_vars=rate_cols, var_name="rate", value_name="value")
     chart(charts.bars_with_ci(long.dropna(), category="group", value="value", color="rate",
-                                        title=f"Rates at threshold {t:.2f}"))
-    table(tab, formats={"selection_rate": "%.4f", "tpr": "%.4f", "fpr": "%.4f"})
+                              title=f"Rates at threshold {t:.2f}"))
+    table(shown, formats=dict.fromkeys(rate_cols, "%.4f"))
+
+
+#: The mitigation table's columns, the trade-off first: accuracy beside the disparities a mitigation moves.
+_MITIGATION_FIRST = ("accuracy", "demographic_parity_difference", "equalized_odds_difference",
+                     "equal_opportunity_difference")
+
+
+def mitigation_frame(F: ModelFairness) -> pd.DataFrame:
+    """One row per mitigation: accuracy and the disparities first (readable names, value [interval]), the target
+    disparity among them, then the other figures; the methods' descriptions are said under the table.
+
+    Examples
+    --------
+    >>> from audit.result import ModelFairness
+    >>> F = ModelFairness.from_dict({"mitigation": {"constraint": "demographic_parity", "rows": [{"method": "none",
+    ...     "metrics": {"selection_rate": {"value": 0.2, "ci": None}, "accuracy": {"value": 0.85, "ci": [0.84, 0.86]}}}]}})
+    >>> list(mitigation_frame(F).columns)
+    ['method', 'Test accuracy', 'Selection rate']
+    """
+    mit = F.mitigation
+    rows: list[dict[str, str]] = []
+    names: list[str] = []
+    for row in (mit.rows if mit is not None else []):
+        figures = {n: e for n, e in row.metrics.entries.items() if isinstance(e, Metric)}
+        names += [n for n in figures if n not in names]
+        rows.append({"method": str(row.method), **{n: fmt_ci(e, digits=3) for n, e in figures.items()}})
+    target = mit.target_disparity if mit is not None else None
+    order = [n for n in _MITIGATION_FIRST if n in names] + [n for n in names if n not in _MITIGATION_FIRST]
+    if target in order:  # the disparity the mitigation targets right after accuracy
+        order.insert(1 if "accuracy" in order else 0, order.pop(order.index(target)))
+    frame = pd.DataFrame(rows, columns=["method", *order])
+    return frame.rename(columns={n: gate_title(n) for n in order})
 
 
 def _mitigation(F: ModelFairness) -> None:
@@ -201,15 +243,12 @@ def _mitigation(F: ModelFairness) -> None:
     if mit is None or not mit.rows:
         not_run("Mitigation", "Set [fairness] mitigation in the config to compare mitigations.")
         return
-    st.caption(f"Constraint {md_escape(mit.constraint)} on {md_escape(mit.sensitive_feature)}.")
-    mrows = []
-    for row in mit.rows:
-        m = {"method": row.method, "description": row.description}
-        for name, entry in row.metrics.entries.items():
-            if isinstance(entry, Metric):
-                m[name] = fmt_ci(entry, digits=4)
-        mrows.append(m)
-    table(pd.DataFrame(mrows))
+    st.caption(f"Constraint {md_escape(mit.constraint)} on {md_escape(mit.sensitive_feature)}: accuracy beside the "
+               "disparities, so what a mitigation gains on one and costs on another reads in one row. Each cell: value "
+               "[interval].")
+    table(mitigation_frame(F))
+    st.caption("  \n".join(f"**{md_escape(row.method)}**: {md_escape(row.description)}" for row in mit.rows
+                            if row.description))
     for note in mit.notes:
         st.caption(md_escape(note))
 

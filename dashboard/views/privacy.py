@@ -15,6 +15,7 @@ from audit.result import (
 )
 from dashboard import _charts as charts
 from dashboard._data import fmt, md_escape
+from dashboard._tasks import wilson
 from dashboard._ui import chart, not_run, require_run, table
 
 __all__ = ["render"]
@@ -52,24 +53,43 @@ def _dp(priv: Privacy) -> None:
             not_run("ε per epoch", "The accountant history was not recorded.")
 
 
-def _utility(priv: Privacy) -> None:
+def _utility_chart(curve: list, r: AuditResult) -> None:
+    """Test accuracy against ε with each point's 95% interval (Wilson, on the test rows), on an axis from the
+    majority-class baseline, so differences within the intervals do not read as a trend."""
+    n = r.data.n_test or 0
+    rows = []
+    for p in curve:
+        if p.epsilon is not None and p.accuracy is not None:
+            lo, hi = wilson(round(p.accuracy * n), n) if n else (None, None)
+            rows.append({"ε": p.epsilon, "accuracy": p.accuracy, "lo": lo, "hi": hi})
+    if not rows:
+        return
+    base = r.data.base_rate_test
+    baseline = max(base, 1 - base) if base is not None else None
+    nonpriv = next((p.accuracy for p in curve if p.epsilon is None and p.accuracy is not None), None)
+    lines = [{"value": nonpriv, "label": f"non-private, DP settings: {nonpriv:.4f}"}] if nonpriv is not None else []
+    chart(charts.utility_curve(pd.DataFrame(rows), baseline=baseline, lines_at=lines,
+                               baseline_label=f"always the majority class: {baseline:.3f}" if baseline is not None else "",
+                               title="Test accuracy against ε, with 95% intervals"))
+    frame = pd.DataFrame(rows)
+    spread = float(frame["accuracy"].max() - frame["accuracy"].min())
+    half = float((frame["hi"] - frame["lo"]).max() / 2) if frame["lo"].notna().all() else None
+    st.caption(f"Bars: 95% Wilson intervals of each accuracy on the {fmt(n)} test rows"
+               + (f" (about ± {half:.3f}); the points differ by at most {spread:.3f}, "
+                  + ("within that: the differences between them are noise, not a trend." if spread <= 2 * half
+                     else "more than the intervals: a real difference.") if half is not None else "")
+               + " The axis starts at the accuracy of always predicting the majority class. The non-private point is "
+                 "trained with the DP settings, not the reference model.")
+
+
+def _utility(priv: Privacy, r: AuditResult) -> None:
     """Test accuracy (and parity) against ε."""
     st.subheader("Privacy-utility trade-off")
     curve = priv.utility_curve
     if not curve:
         not_run("Privacy-utility curve", "Set a list of ε values to sweep in the config to see accuracy against ε.")
         return
-    finite = pd.DataFrame([{"ε": p.epsilon, "accuracy": p.accuracy} for p in curve if p.epsilon is not None])
-    nonpriv = [p.accuracy for p in curve if p.epsilon is None]
-    if not finite.empty:
-        utility = charts.lines(finite, x="ε", y="accuracy",
-                               title="Test accuracy against ε (dashed: non-private with the DP settings, not the reference model)")
-        if nonpriv and nonpriv[0] is not None:
-            import altair as alt
-
-            rule = alt.Chart(pd.DataFrame({"accuracy": [nonpriv[0]]})).mark_rule(strokeDash=[4, 4], color="gray")
-            utility = utility + rule.encode(y="accuracy:Q")
-        chart(utility)
+    _utility_chart(curve, r)
     rows = []
     for p in curve:
         row = {"ε": "non-private" if p.epsilon is None else fmt(p.epsilon), "accuracy": p.accuracy, "model": p.source or ""}
@@ -95,27 +115,6 @@ def _low_fpr_cell(points, target: float, legacy):
     return f"{pt.tpr:.3f}{band} · {fmt(pt.false_positives)} FP of {fmt(pt.n_nonmembers)}"
 
 
-def _log_roc(frames: list[pd.DataFrame]):
-    """ROC on log-log axes with the TPR's Clopper–Pearson band; the diagonal is a guessing attack."""
-    import altair as alt
-
-    data = pd.concat(frames, ignore_index=True)
-    data = data[(data["fpr"] > 0) & (data["tpr"] > 0)]
-    floor = max(1e-5, float(data["fpr"].min()) / 2) if not data.empty else 1e-5
-    data = data.assign(lower=data["lower"].clip(lower=floor))
-    scale = alt.Scale(type="log", domain=[floor, 1], clamp=True)
-    base = alt.Chart(data)
-    band = base.mark_area(opacity=0.15).encode(x=alt.X("fpr:Q", scale=scale, title="false positive rate (log)"),
-                                               y=alt.Y("lower:Q", scale=scale, title="true positive rate (log)"), y2="upper:Q",
-                                               color="curve:N")
-    line = base.mark_line().encode(x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale), color="curve:N",
-                                   tooltip=["curve", "fpr", "tpr", "lower", "upper", "false_positives"])
-    diag = alt.Chart(pd.DataFrame({"fpr": [floor, 1.0], "tpr": [floor, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(
-        x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale))
-    return (band + line + diag).properties(
-        title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; dashed: guessing)")
-
-
 def _attack_rows(mia: dict[str, MembershipInference]) -> tuple[list, list, list]:
     """Each attack's row of the table, its ROC, and its ROC with the TPR's interval band."""
     curves, log_curves, rows = [], [], []
@@ -130,11 +129,11 @@ def _attack_rows(mia: dict[str, MembershipInference]) -> tuple[list, list, list]
             if roc is None or not roc.fpr or len(roc.fpr) != len(roc.tpr):
                 continue
             fpr, tpr = roc.fpr, roc.tpr
-            curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))
+            curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "curve": f"{model} · {attack}"}))  # one chart: ≤ 8
             if len(roc.tpr_lower) == len(fpr) == len(roc.tpr_upper):
                 fps = roc.false_positives if len(roc.false_positives) == len(fpr) else [None] * len(fpr)
                 log_curves.append(pd.DataFrame({"fpr": fpr, "tpr": tpr, "lower": roc.tpr_lower, "upper": roc.tpr_upper,
-                                                "false_positives": fps, "curve": f"{model} · {attack}"}))
+                                                "false_positives": fps, "model": model, "attack": attack}))
     return curves, log_curves, rows
 
 
@@ -169,12 +168,13 @@ def _membership(priv: Privacy) -> None:
         not_run("Membership-inference attack", "Enable [privacy] membership_inference in the config.")
         return
     curves, log_curves, rows = _attack_rows(mia)
-    left, right = st.columns([3, 2])
-    if log_curves:
-        chart(where=left, c=_log_roc(log_curves))
+    if log_curves:  # small multiples: one panel per model, one strong colour per attack
+        chart(charts.roc_panels(pd.concat(log_curves, ignore_index=True), panel="model", color="attack",
+                                title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; "
+                                      "dashed: guessing)"))
     elif curves:
-        chart(where=left, c=charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
-    with right:
+        chart(charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
+    with st.container():
         table(pd.DataFrame(rows), formats=dict.fromkeys(("AUC", "advantage"), "%.4f"))
         threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)
                               for res in mia.values() for a in res.attacks.values())
@@ -277,7 +277,7 @@ def render() -> None:
         not_run("Privacy audit", "This run has no privacy section (privacy disabled in the config, or the audit predates it).")
         return
     _dp(priv)
-    _utility(priv)
+    _utility(priv, r)
     _membership(priv)
     _statement(priv)
     _canary(priv, priv.dp)

@@ -54,7 +54,7 @@ def test_fairness_page_has_group_table_charts_heatmap_and_slider(app, synthetic_
     assert len(at.get("vega_lite_chart")) >= 4  # disparities (2), heatmap, calibration, threshold rates
     groups = at.dataframe[0].value
     assert set(groups["group"]) == {"Female", "Male"}
-    assert groups["selection_rate"].str.match(r"^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]$").all()
+    assert groups["selection rate"].str.match(r"^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]$").all()  # readable headers (was selection_rate)
     assert "Mitigation" in texts(at)
     at.selectbox(key="fair_feature").set_value("race").run()
     assert not at.exception

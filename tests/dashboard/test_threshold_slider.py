@@ -35,9 +35,10 @@ def test_slider_rates_match_fairlearn(app, synthetic_root, t):
     assert shown["demographic parity difference"] == pytest.approx(dp, abs=5e-5)
     assert shown["equalized odds difference"] == pytest.approx(eo, abs=5e-5)
     table = next(d.value for d in at.dataframe if "selected" in d.value.columns).set_index("group")
-    for metric in ("selection_rate", "tpr", "fpr"):
+    readable = {"selection_rate": "selection rate", "tpr": "true positive rate", "fpr": "false positive rate"}
+    for metric, header in readable.items():  # the table's readable headers (were the snake_case keys)
         for group, value in by_group[metric].items():
-            assert table.loc[group, metric] == pytest.approx(value, abs=1e-12), (metric, group)
+            assert table.loc[group, header] == pytest.approx(value, abs=1e-12), (metric, group)
 
 
 def test_slider_on_intersection_and_other_model(app, synthetic_root):
@@ -51,7 +52,7 @@ def test_slider_on_intersection_and_other_model(app, synthetic_root):
     pred = pd.read_csv(synthetic_root / "full" / "predictions.csv", dtype={"sex": "string", "race": "string"})
     part = pred[pred["model"] == "reference"]
     expected = (part["y_score"] >= 0.4).groupby(part["sex"] + " & " + part["race"]).mean()
-    got = table.set_index("group")["selection_rate"]
+    got = table.set_index("group")["selection rate"]  # readable headers (was selection_rate)
     assert got.to_dict() == pytest.approx({str(k): v for k, v in expected.items()}, abs=1e-12)
 
 
