@@ -203,14 +203,15 @@ def roc_panels(frame: pd.DataFrame, *, panel: str, color: str, title: str = "") 
     data = data.assign(lower=data["lower"].clip(lower=floor))
     scale = alt.Scale(type="log", domain=[floor, 1], clamp=True)
     palette = _categorical(data, color)
-    colors = alt.Color(f"{color}:N", title=color, scale=palette)
+    # one legend for band and line, drawn as full-strength strokes (the band's opacity made it pastel)
+    colors = alt.Color(f"{color}:N", title=color, scale=palette,
+                       legend=alt.Legend(symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3))
     panels = []
     for name, part in data.groupby(panel, sort=False):
         base = alt.Chart(part)
         band = base.mark_area(opacity=0.12).encode(x=alt.X("fpr:Q", scale=scale, title="false positive rate (log)"),
                                                    y=alt.Y("lower:Q", scale=scale, title="true positive rate (log)"),
-                                                   y2="upper:Q", color=alt.Color(f"{color}:N", scale=palette,
-                                                                                 legend=None))  # the lines' legend
+                                                   y2="upper:Q", color=colors)
         line = base.mark_line(strokeWidth=2).encode(
             x=alt.X("fpr:Q", scale=scale), y=alt.Y("tpr:Q", scale=scale), color=colors,
             tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip("fpr:Q", format=".4g"), alt.Tooltip("tpr:Q", format=".4g"),
