@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.choices import TASK_KINDS, TaskKind
 from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
 from audit.result import AuditResult
@@ -53,12 +54,13 @@ BASELINE_FALLBACK = ("This run does not store its explanation baseline (it was w
 class Scorer:
     """A run's rebuilt built-in MLP and how its outputs read for the run's task.
 
-    ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``; ``classes`` the multiclass labels;
+    ``kind`` is the run's :class:`~audit.choices.TaskKind` (its flags decide how outputs read); ``classes`` the
+    multiclass labels;
     ``target`` the regression's (mean, standard deviation); ``threshold`` a binary model's decision threshold.
     """
 
     model: Any
-    task: str = "binary"
+    kind: TaskKind = TASK_KINDS["binary"]
     classes: list[str] = field(default_factory=list)
     target: tuple[float, float] = (0.0, 1.0)
     threshold: float = 0.5
@@ -70,19 +72,19 @@ class Scorer:
         from audit.models import predict_proba
 
         X = np.asarray(X, np.float32)
-        if self.task == "binary":
+        if self.kind.has_threshold:
             return predict_proba(self.model, X)
         with torch.no_grad():
             out = self.model(torch.from_numpy(X)).double()
-        if self.task == "multiclass":
+        if self.kind.has_classes:
             return torch.softmax(out, dim=1).numpy()
         return out.reshape(len(X)).numpy() * self.target[1] + self.target[0]
 
     def decisions(self, out: np.ndarray) -> list[str]:
         """The decision of each row's output: positive/negative, the most probable class, or the prediction itself."""
-        if self.task == "binary":
+        if self.kind.has_threshold:
             return ["positive" if s >= self.threshold else "negative" for s in out]
-        if self.task == "multiclass":
+        if self.kind.has_classes:
             return [str(self.classes[int(k)]) for k in np.argmax(out, axis=1)]
         return [f"{v:.4g}" for v in out]
 
@@ -90,9 +92,9 @@ class Scorer:
         """The module the run's explanation attributes: the positive logit, class ``k``'s log-odds, or the prediction."""
         from audit.explain._classes import ClassLogOdds, TargetUnits
 
-        if self.task == "multiclass":
+        if self.kind.has_classes:
             return ClassLogOdds(self.model, int(k or 0)).eval()
-        if self.task == "regression":
+        if not self.kind.classifier:
             return TargetUnits(self.model, mean=self.target[0], scale=self.target[1]).eval()
         return self.model
 
@@ -149,19 +151,19 @@ def scorer_for(r: AuditResult, run_path: Path, model: str, *, pre: TabularPrepro
     """The :class:`Scorer` of one model of a built-in-MLP run, its task read from the record (classes, target scale,
     decision threshold). Raises as :func:`load_scorer`.
     """
-    task = "multiclass" if r.kind.has_classes else "binary" if r.kind.classifier else "regression"
-    classes = [str(c) for c in (r.data.classes or [])] if task == "multiclass" else []
+    kind = r.kind
+    classes = [str(c) for c in (r.data.classes or [])] if kind.has_classes else []
     hidden = ((r.run.config or {}).get("model") or {}).get("hidden")
     scorer = load_scorer(run_path, r.artifacts.weights[model], n_features=len(pre.feature_names_), hidden=hidden,
                          n_outputs=len(classes) if classes else 1)
-    scorer.task, scorer.classes = task, classes
-    if task == "regression":
+    scorer.kind, scorer.classes = kind, classes
+    if not kind.classifier:
         summary = r.data.target_summary or {}
         summary = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
         std = float(summary.get("std") or 1.0)
         scorer.target = (float(summary.get("mean") or 0.0), std if std > 0 else 1.0)
     chosen = r.models[model].decision_threshold if model in r.models else None
-    if task == "binary" and chosen is not None and chosen.value is not None:
+    if kind.has_threshold and chosen is not None and chosen.value is not None:
         scorer.threshold = float(chosen.value)
     return scorer
 

@@ -37,7 +37,7 @@ def goal_margin(scorer: Scorer, pre: Any, *, original: pd.DataFrame,
     >>> [bool(v >= 0) for v in m(pd.DataFrame({"x": [-2.0, 1.0]}))]
     [False, True]
     """
-    if scorer.task == "multiclass":
+    if scorer.kind.has_classes:
         k = scorer.classes.index(str(target))
 
         def multiclass(rows: pd.DataFrame) -> np.ndarray:
@@ -72,7 +72,7 @@ def show_counterfactual(r: AuditResult, pre: Any, scorers: dict[str, Scorer], ro
     st.subheader("Nearest change that flips the decision")
     ordered = sorted(scorers, key=lambda m: (m != "private", m))
     first = scorers[ordered[0]]
-    if first.task == "regression":
+    if not first.kind.classifier:
         st.info("A regression model has no decision to flip: edit the row above to see how the prediction moves, and "
                 "see below how it moves with each sensitive value.")
         return
@@ -80,7 +80,7 @@ def show_counterfactual(r: AuditResult, pre: Any, scorers: dict[str, Scorer], ro
     model = selectbox("Model", ordered, where=cols[0], key="wi_cf_model")
     scorer = scorers[model]
     target = None
-    if scorer.task == "multiclass":
+    if scorer.kind.has_classes:
         current = scorer.decisions(scorer.outputs(pre.transform(row)))[0]
         others = [c for c in scorer.classes if c != current]
         target = selectbox("Reach the class", others, where=cols[1], key="wi_cf_class")
@@ -124,12 +124,12 @@ def show_sensitive_flips(r: AuditResult, pre: Any, scorers: dict[str, Scorer], r
     if out.empty:
         st.info("The sensitive features have no other observed value.")
         return
-    kind = next(iter(scorers.values())).task
+    regression = not next(iter(scorers.values())).kind.classifier
     flipped = out[out["flips"] & (out["feasible"] == "yes")]
     verdict = (f"{len(flipped)} feasible change(s) of a sensitive value alone change the decision: "
                + "; ".join(f"{m}: {f} = {v}" for m, f, v in flipped[["model", "feature", "value"]].itertuples(index=False, name=None))
                if len(flipped) else "No feasible change of a sensitive value alone changes the decision.")
-    if kind == "regression":
+    if regression:
         verdict = "A regression has no decision: the output column is the prediction with the value changed."
-    (st.warning if len(flipped) and kind != "regression" else st.caption)(md_escape(verdict))
+    (st.warning if len(flipped) and not regression else st.caption)(md_escape(verdict))
     table(out[["model", "feature", "value", "output", "decision", "flips", "feasible"]], formats={"output": "%.4f"})

@@ -174,8 +174,7 @@ def explain_tabular(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Explain a binary tabular model (or a regression's prediction): attributions, views, group reliance and faithfulness.
 
-    Attributions explain the positive logit (log-odds), are computed on the
-    encoded columns and summed back to original features (one-hot groups).
+    Attributions explain the positive logit (log-odds), on the encoded columns summed back to original features.
 
     Parameters
     ----------
@@ -216,10 +215,9 @@ def explain_tabular(
     Returns
     -------
     (dict, dict of str to ndarray)
-        The JSON-ready section, and big arrays: ``attributions`` (rows x
-        original features, float32), for methods with a completeness
-        property, ``convergence_delta`` (rows), and for the ``training_mean``
-        baseline, ``baseline`` (its one encoded row, shape (1, encoded columns)).
+        The JSON-ready section, and big arrays: ``attributions`` (rows x original features, float32), for methods
+        with a completeness property ``convergence_delta`` (rows), and for the ``training_mean`` baseline
+        ``baseline`` (its one encoded row, shape (1, encoded columns)).
 
     Examples
     --------
@@ -235,8 +233,7 @@ def explain_tabular(
     ((40, 3), 'positive_logit')
     """
     X_explain, X_train, y = _checked_inputs(X_explain, X_train, feature_names, raw_explain, y_explain, sensitive_explain,
-                                            method, baseline, n_examples, n_boot, delta_tolerance, randomization_threshold,
-                                            output)
+                                            method, baseline, n_examples, n_boot, delta_tolerance, randomization_threshold, output)
     groups = check_feature_groups(feature_groups, X_explain.shape[1])
     features = list(groups)
     explainer, B, baseline_info = _explainer(model, method, baseline, X_train, groups, seed=seed)
@@ -249,8 +246,8 @@ def explain_tabular(
     section["faithfulness"], arrays = _faithfulness(
         explainer, X_explain, encoded, grouped, B, groups, method=method, checks=checks, delta_tolerance=delta_tolerance,
         randomization_threshold=randomization_threshold, seed=seed, warnings=warnings, output=output)
-    if baseline == "training_mean":  # a training statistic, like the preprocessor's means; a sample would be training rows
-        arrays["baseline"] = B.astype(np.float32)  # so readers (What-if) attribute from the same baseline
+    if baseline == "training_mean":  # saved so What-if attributes from it; a training statistic, not training rows
+        arrays["baseline"] = B.astype(np.float32)
     return {**section, "warnings": warnings, "timing": timing}, arrays
 
 

@@ -162,8 +162,8 @@ def _edit(frame: pd.DataFrame, pre, original: pd.DataFrame, pick: int, feas: Fea
 
 def _score_row(scorer: Scorer, out: np.ndarray) -> tuple[float, str]:
     """The figure shown for one row: P(positive), P(predicted class) or the prediction, and its decision."""
-    decision = scorer.decisions(out[None] if scorer.task == "multiclass" else out[:1])[0]
-    return (float(np.max(out)) if scorer.task == "multiclass" else float(out[0])), decision
+    decision = scorer.decisions(out[None] if scorer.kind.has_classes else out[:1])[0]
+    return (float(np.max(out)) if scorer.kind.has_classes else float(out[0])), decision
 
 
 def _scores(pre, scorers: dict[str, Scorer], original: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
@@ -173,17 +173,18 @@ def _scores(pre, scorers: dict[str, Scorer], original: pd.DataFrame, edited: pd.
     X0, X1 = pre.transform(original), pre.transform(edited)
     out = []
     for m, scorer in scorers.items():
-        (s0, d0), (s1, d1) = (_score_row(scorer, scorer.outputs(X)[0 if scorer.task == "multiclass" else slice(0, 1)])
+        (s0, d0), (s1, d1) = (_score_row(scorer, scorer.outputs(X)[0 if scorer.kind.has_classes else slice(0, 1)])
                               for X in (X0, X1))
         row = {"model": m, "original": s0, "edited": s1, "change": s1 - s0, "decision": f"{d0} → {d1}"}
-        if scorer.task == "binary":
+        if scorer.kind.has_threshold:
             row["threshold"] = scorer.threshold
         out.append(row)
-    task = next(iter(scorers.values())).task
-    what = {"binary": "P(positive)", "multiclass": "P(predicted class)", "regression": "prediction (target units)"}[task]
+    kind = next(iter(scorers.values())).kind
+    what = ("P(predicted class)" if kind.has_classes else "P(positive)" if kind.classifier
+            else "prediction (target units)")
     table(pd.DataFrame(out).rename(columns={"original": f"original {what}", "edited": f"edited {what}"}),
           formats={f"original {what}": "%.4f", f"edited {what}": "%.4f", "change": "%+.4f", "threshold": "%.3f"})
-    if task == "multiclass":
+    if kind.has_classes:
         _class_probabilities(scorers, X0, X1)
     st.caption(("Edited: " + ", ".join(md_escape(c) for c in changed)) if changed else "No value edited yet: both columns "
                "score the original row (recomputed from the weights).")
@@ -204,7 +205,7 @@ def _class_probabilities(scorers: dict[str, Scorer], X0: np.ndarray, X1: np.ndar
 def _explained_class(r: AuditResult, model: str, scorer: Scorer) -> int | None:
     X = (r.explainability or {}).get(model)
     cls = X.explained_class if X is not None else None
-    return scorer.classes.index(str(cls)) if scorer.task == "multiclass" and str(cls) in scorer.classes else None
+    return scorer.classes.index(str(cls)) if scorer.kind.has_classes and str(cls) in scorer.classes else None
 
 
 def _attributions(run: Run, frame: pd.DataFrame, pre, scorers: dict[str, Scorer], edited: pd.DataFrame,
