@@ -43,7 +43,7 @@ MAX_TILES = 8
 
 _WHY = {
     "fails": "fails the verdict",
-    "warning": "warning gate: did not pass (does not fail the verdict)",
+    "warning": "warning gate not passed: does not fail the verdict",
     "allowed": "inconclusive (allowed by the gate)",
     "crosses": "passes on the estimate only: the interval crosses the bound",
 }

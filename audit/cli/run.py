@@ -119,6 +119,24 @@ def _model_line(kind: TaskKind, info: ModelSummary) -> str:
     return f"accuracy {_fmt(info.test_accuracy)}  ROC AUC {_fmt(info.test_roc_auc)}"
 
 
+def _print_headline(out: TextIO, result: dict[str, Any]) -> None:
+    """The card's headline figures (reports._headline): what threatens the verdict first, then the audited model's
+    figures and its worst disparity over every grouping."""
+    from reports import build_summary
+
+    summary = build_summary(result)
+    if not summary["tiles"]:
+        return
+    out.write(f"\nHeadline figures ({summary['audited_model']} model; what threatens the verdict first):\n")
+    for t in summary["tiles"]:
+        digits = t.get("digits") or 3
+        ci = f" [{t['ci'][0]:.{digits}f}, {t['ci'][1]:.{digits}f}]" if t["ci"] else ""
+        value = f"{t['value']:.{digits}f}" if t["value"] is not None else "n/a"
+        gate = f"gate {t['bound']}: {t['outcome']}" if t["bound"] else "no gate"
+        why = t.get("threat") or t.get("note")
+        out.write(f"  {t['label']}: {value}{ci} — {gate}" + (f" ({why})" if why else "") + "\n")
+
+
 def _print_summary(result: dict[str, Any], run_dir: Path | None, cards: dict[str, str]) -> None:
     from audit.result import AuditResult
     from audit.verdict.concerns import concerns_of
@@ -133,6 +151,7 @@ def _print_summary(result: dict[str, Any], run_dir: Path | None, cards: dict[str
         delta = f"{dp.delta:.1e}" if dp.delta is not None else "n/a"
         out.write(f"  privacy    ε spent {_fmt(dp.epsilon_spent)} (target {dp.epsilon_target}, δ={delta}, "
                   f"{dp.accountant} accountant)\n")
+    _print_headline(out, result)
     if typed.gates:
         out.write("\nGates (value [interval] vs bound; PASS* = passes on the estimate, the interval crosses the bound):\n")
         for g in typed.gates:

@@ -49,7 +49,7 @@ def test_a_failing_gate_comes_before_a_warning_and_an_estimate_only_pass():
                          GateSpec(metric="accuracy", min=0.99, severity="warning"),
                          GateSpec(metric="demographic_parity_difference", feature="sex", max=0.2))
     threats = [t["threat"] for t in build_summary(result)["tiles"][:3]]
-    assert threats == ["fails the verdict", "warning gate: did not pass (does not fail the verdict)",
+    assert threats == ["fails the verdict", "warning gate not passed: does not fail the verdict",
                        "passes on the estimate only: the interval crosses the bound"]
 
 
@@ -126,3 +126,14 @@ def test_a_failing_gate_whose_interval_crosses_its_bound_is_not_called_a_pass():
     assert first["outcome"] == "fail" and first["ci_crosses_bound"] is False  # it read "pass on the estimate only"
     row = next(line for line in render_markdown(result).splitlines() if line.startswith("| Equalized odds difference (race)"))
     assert row.endswith("| fail |")
+
+
+def test_the_cli_lists_the_headline_figures_threats_first(capsys):
+    result = make_result()
+    result["fairness"]["private"]["by_feature"]["race"]["disparities"][_EO].update(value=0.177, ci=[0.0, 0.436])
+    result = _with_gates(result, GateSpec(metric=_EO, feature="race", max=0.2))
+    cli_run._print_summary(result, None, {})
+    lines = capsys.readouterr().out.splitlines()
+    first = lines[lines.index(next(x for x in lines if x.startswith("Headline figures"))) + 1]
+    assert first.startswith("  Equalized odds difference (race): 0.177 [0.000, 0.436] — gate ≤ 0.20: pass")
+    assert "passes on the estimate only" in first
