@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from audit.result import AuditResult, Disparity, FairnessBlock, Group
-from audit.verdict.gates import with_derived
 from dashboard._data import fmt_ci, metric_parts
 from reports._kinds import kind_view
 
@@ -25,7 +24,6 @@ __all__ = [
     "disparity_frame",
     "group_metric_frame",
     "group_table",
-    "headline_tiles",
     "per_class_rates",
     "whatif_note",
     "wilson",
@@ -75,59 +73,6 @@ def wilson(k: int, n: int, *, z: float = 1.959963984540054) -> tuple[float | Non
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _gate(r: AuditResult, metric: str, model: str | None, feature: str | None = None) -> Any:
-    return next((g for g in r.gates if g.metric == metric and g.feature == feature
-                 and (g.model == model or g.model is None)), None)
-
-
-def _tile(label: str, entry: Any, gate: Any = None, *, digits: int = 3, note: str = "") -> dict[str, Any]:
-    value, lo, hi = metric_parts(entry)
-    bound = None
-    if gate is not None:
-        bound = f"≥ {gate.min:g}" if gate.min is not None else f"≤ {gate.max:g}" if gate.max is not None else None
-    return {"label": label, "value": _num(value), "ci": [lo, hi] if lo is not None and hi is not None else None,
-            "bound": bound, "outcome": with_derived(gate).effective_outcome if gate is not None else None, "digits": digits,
-            "note": note, "ci_crosses_bound": gate is not None and with_derived(gate).ci_crosses_bound is True}
-
-
-def _text_tiles(r: AuditResult, model: str) -> list[dict[str, Any]]:
-    summary = r.models.get(model)
-    tiles = [_tile("accuracy", summary.test_accuracy if summary else None, _gate(r, "accuracy", model))]
-    if summary is not None and summary.test_roc_auc is not None:
-        tiles.append(_tile("ROC AUC", summary.test_roc_auc, _gate(r, "roc_auc", model)))
-    audit = r.text.models.get(model) if r.text is not None else None
-    cf = (audit.counterfactual if audit is not None else None) or {}
-    worst = cf.get("max_flip_rate") if isinstance(cf.get("max_flip_rate"), dict) else None
-    if worst is not None:
-        pair = worst.get("pair") or {}
-        note = f"{pair.get('from')} → {pair.get('to')} ({pair.get('category')})" if pair else ""
-        tiles.append(_tile("worst counterfactual flip rate", worst, _gate(r, "counterfactual_flip_rate", model), note=note))
-    auc = (audit.identity_auc if audit is not None else None) or {}
-    if isinstance(auc.get("power_mean_bpsn_auc"), dict):
-        tiles.append(_tile("BPSN AUC (power mean)", auc["power_mean_bpsn_auc"], _gate(r, "bpsn_auc_min", model)))
-    return tiles
-
-
-def headline_tiles(r: AuditResult, model: str | None) -> list[dict[str, Any]]:
-    """The Overview's headline figures of ``model`` for a text run or a kind with its own figures (multiclass,
-    regression: every performance column of its :class:`reports._kinds.KindView`); empty for a binary table or image
-    run, whose tiles are the card's summary.
-
-    Each tile: ``label``, ``value``, ``ci`` ([lo, hi] or None), ``bound`` (a gate's bound as text or None),
-    ``outcome``, ``digits``, ``note``. Values come from the model's group audit's overall metrics (which carry
-    intervals) and fall back to the model summary.
-    """
-    if model is None or model not in r.models:
-        return []
-    if r.is_text:
-        return _text_tiles(r, model)
-    summary = r.models[model]
-    audit = r.group_audits.get(model)
-    overall = audit.overall.figures if audit is not None and audit.overall is not None else {}
-    return [_tile(c.name, overall.get(c.key) or getattr(summary, c.attr, None), _gate(r, c.key, model), digits=c.digits,
-                  note="target units" if c.target_units else "") for c in kind_view(r).performance]
 
 
 def group_table(block: FairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:

@@ -20,8 +20,8 @@ from audit.config import GateSpec
 from audit.result import SCHEMA_VERSION, AuditResult, ModelFairness
 from audit.verdict.concerns import find_concerns
 from audit.verdict.gates import evaluate_gates
-from dashboard._tasks import disparity_frame, group_table, headline_tiles
-from reports import build_card_data, render_html, render_markdown
+from dashboard._tasks import disparity_frame, group_table
+from reports import build_card_data, build_summary, render_html, render_markdown
 from reports._kinds import kind_view
 
 FOLDER = Path(__file__).parent / "old_records"
@@ -122,8 +122,9 @@ def test_cards_are_the_same_but_for_the_schema_version(pair):
 def test_dashboard_helpers_read_the_same_figures(pair):
     _, old, new = pair
     a, b = AuditResult.from_dict(old), AuditResult.from_dict(new)
-    assert headline_tiles(a, "private") == headline_tiles(b, "private")
-    assert any(t["ci"] is not None for t in headline_tiles(b, "private"))  # the figures with their intervals
+    # the Overview's tiles are the card's summary tiles (reports._headline; dashboard._tasks.headline_tiles is gone)
+    assert build_summary(old)["tiles"] == build_summary(new)["tiles"]
+    assert any(t["ci"] is not None for t in build_summary(new)["tiles"])  # the figures with their intervals
     metrics = kind_view(b).group_metrics
     for model in ("reference", "private"):
         for feature in b.group_audits[model].by_feature:
