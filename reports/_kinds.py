@@ -81,9 +81,8 @@ class KindView:
     disparities: tuple[str, ...]
     #: The disparities of the Bias section's headline table.
     headline_disparities: tuple[str, ...]
-    #: The disparity shown as a headline tile per sensitive feature, and the tile's label.
+    #: The disparity shown as a headline tile (the worst over every grouping; labelled by its metric title).
     tile_disparity: str
-    tile_label: str
     #: Disparities carried into the Hugging Face model-index.
     model_index_disparities: tuple[str, ...]
     #: Metric definitions, and definitions listed beyond the columns (per-class rates).
@@ -152,7 +151,7 @@ KIND_VIEWS: dict[str, KindView] = {
         headline_disparities=("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
                               "equal_opportunity_difference", "predictive_parity_difference", "accuracy_difference",
                               "roc_auc_difference"),
-        tile_disparity="demographic_parity_difference", tile_label="DP difference",
+        tile_disparity="demographic_parity_difference",
         model_index_disparities=("demographic_parity_difference", "equalized_odds_difference"),
         definitions=METRIC_DEFINITIONS,
         cohort_metrics=("error rate", "accuracy", "selection rate", "tpr", "fpr"),
@@ -168,7 +167,7 @@ KIND_VIEWS: dict[str, KindView] = {
                      "selection_rate_difference_ovr", "selection_rate_ratio_ovr", "recall_difference_ovr"),
         headline_disparities=("accuracy_difference", "macro_f1_difference", "selection_rate_difference_ovr",
                               "recall_difference_ovr"),
-        tile_disparity="selection_rate_difference_ovr", tile_label="selection rate difference ovr",
+        tile_disparity="selection_rate_difference_ovr",
         model_index_disparities=("selection_rate_difference_ovr", "recall_difference_ovr"),
         definitions=TASK_METRIC_DEFINITIONS, extra_definitions=("selection_rate", "recall"),
         decision_rule=_MULTICLASS_RULE, group_title="Confusion by group",
@@ -184,7 +183,7 @@ KIND_VIEWS: dict[str, KindView] = {
         disparities=("mae_difference", "mae_ratio", "rmse_difference", "rmse_ratio", "mean_prediction_difference",
                      "mean_error_difference", "worst_group_mae", "worst_group_rmse"),
         headline_disparities=("mae_difference", "rmse_difference", "mean_error_difference", "worst_group_mae"),
-        tile_disparity="mae_difference", tile_label="mae difference",
+        tile_disparity="mae_difference",
         model_index_disparities=("mae_difference", "worst_group_mae"),
         definitions=TASK_METRIC_DEFINITIONS, decision_rule=_REGRESSION_RULE, interval_methods=_REGRESSION_INTERVALS,
         digits=2, target_units=True, group_title="Error by group",

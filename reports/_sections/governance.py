@@ -1,17 +1,15 @@
-"""The Governance section (gates, verdict, reviews) and the summary the card shows first.
+"""The Governance section: every gate, the verdict and the reviews (the latest stated first).
 
-The summary's headline tiles are the audited model's figures: the kind's performance figures
-(:attr:`reports._kinds.KindView.columns`, the first ``n_tiles`` of them), ε for a private model, and the
-kind's tile disparity per sensitive feature, each with its interval and the gate it is judged against; a text
-classifier adds its largest identity-swap flip rate and lowest BPSN AUC.
+The summary the card shows first (headline figures, counts) is built by :mod:`reports._headline`.
 
 Examples
 --------
 >>> from audit.result import AuditResult
 >>> ctx = CardContext(AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {},
-...                                          "models": {"private": {"test_accuracy": 0.84}}, "gates": []}))
->>> [t["label"] for t in summary(ctx)["tiles"]], governance(ctx)["verdict"]
-(['accuracy'], None)
+...                                          "models": {"private": {"test_accuracy": 0.84}}, "gates": [],
+...                                          "verdict": "pass"}))
+>>> governance(ctx)["verdict"], governance(ctx)["reviews_note"][:20]
+('pass', 'No review recorded w')
 """
 
 from __future__ import annotations
@@ -19,14 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from audit.choices import VERDICTS
-from audit.result import Metric
-from audit.verdict.concerns import concerns_of
 from audit.verdict.gates import (
     gate_bound_text,
     gate_line,
     gate_number_text,
     gate_title,
-    verdict_reasons,
     with_derived,
 )
 from reports._plain import as_dict as _dict
@@ -34,12 +29,8 @@ from reports._plain import interval as _ci
 from reports._plain import number as _num
 from reports._plain import text as _text
 from reports._sections.context import CardContext
-from reports._sections.context import plain as _plain
-from reports._sections.context import tile as _tile
 
-__all__ = ["governance", "latest_review", "summary"]
-
-_MAX_TILES = 6
+__all__ = ["governance", "latest_review"]
 
 
 def _gate_row(g: Any) -> dict[str, Any]:
@@ -54,105 +45,6 @@ def _gate_row(g: Any) -> dict[str, Any]:
         "allow_inconclusive": g.allow_inconclusive is True, "fails_verdict": g.fails_verdict, "line": gate_line(g),
         "value_text": gate_number_text(g.metric, _num(g.value)), "margin_text": gate_number_text(g.metric, _num(g.margin)),
         "detectable": _num(g.detectable),
-    }  # fmt: skip
-
-
-def _gate(ctx: CardContext, metric: str, feature: str | None = None) -> Any:
-    """The audited model's gate on ``metric`` (and ``feature``), or None."""
-    return next((g for g in ctx.result.gates if g.metric == metric and g.model == ctx.audited and g.feature == feature), None)
-
-
-def _epsilon_tile(ctx: CardContext) -> list[dict[str, Any]]:
-    dp = ctx.result.privacy.dp if ctx.result.privacy is not None else None
-    if dp is None or ctx.audited != "private":
-        return []
-    target = f"target {dp.epsilon_target:g}, " if dp.epsilon_target is not None else ""
-    delta = f"δ = {dp.delta:.0e}" if dp.delta is not None else "δ n/a"
-    return [_tile("ε spent", dp.epsilon_spent, _gate(ctx, "epsilon_spent"), note=target + delta)]
-
-
-def _binary_tiles(ctx: CardContext) -> list[dict[str, Any]]:
-    """Accuracy and ROC AUC (with the binary report's intervals), ε, and the tile disparity per feature."""
-    view, model = ctx.view, ctx.audited
-    fair = ctx.fairness.get(model or "")
-    overall = fair.overall.metrics if fair is not None and fair.overall is not None else {}
-    info = ctx.result.models.get(model or "")
-    tiles = []
-    if info is not None:
-        for c in view.columns:
-            value = getattr(info, c.attr, None)
-            if c.key == "accuracy" or value is not None:
-                tiles.append(_tile(c.name, overall.get(c.key) or value, _gate(ctx, c.key)))
-    tiles += _epsilon_tile(ctx)
-    for feature, block in (fair.by_feature.items() if fair is not None else []):
-        if len(block.features) <= 1 and view.tile_disparity in block.disparities:
-            entry = block.disparities[view.tile_disparity]
-            tiles.append(_tile(f"{view.tile_label} · {feature}", entry, _gate(ctx, view.tile_disparity, feature),
-                               note=_text(entry.inconclusive_reason) if isinstance(entry, Metric) else None))
-    return tiles[:_MAX_TILES]
-
-
-def _text_tiles(ctx: CardContext) -> list[dict[str, Any]]:
-    """The audited text model's largest identity-swap flip rate and lowest BPSN AUC."""
-    m = ctx.result.text.models.get(ctx.audited) if ctx.result.text is not None and ctx.audited else None
-    if m is None:
-        return []
-
-    def gate(metric: str) -> Any:
-        return next((g for g in ctx.result.gates if g.metric == metric and g.model == ctx.audited), None)
-
-    best, worst = _dict(_dict(m.counterfactual).get("max_flip_rate")), _dict(_dict(_dict(m.identity_auc).get("worst")).get("bpsn_auc"))
-    pair = _dict(best.get("pair"))
-    tiles = []
-    if m.counterfactual is not None:
-        tiles.append(_tile("largest identity-swap flip rate", best, gate("counterfactual_flip_rate"),
-                           note=f"{pair.get('from')} → {pair.get('to')}" if pair else _text(best.get("reason"))))
-    if m.identity_auc is not None:
-        tiles.append(_tile("lowest BPSN AUC", worst, gate("bpsn_auc_min"),
-                           note=_text(worst.get("subgroup")) or _text(worst.get("reason"))))
-    return tiles
-
-
-def _own_tiles(ctx: CardContext) -> list[dict[str, Any]]:
-    """The first ``n_tiles`` of the kind's own figures, ε, and the kind's tile disparity per sensitive feature."""
-    view, model = ctx.view, ctx.audited
-    if model is None:
-        return []
-    info = ctx.result.models.get(model)
-    fair = ctx.task_models.get(model)
-    overall = fair.overall.figures if fair is not None and fair.overall is not None else {}
-    shown = view.performance[:view.n_tiles]
-    tiles = []
-    for c in shown:
-        entry = overall.get(c.key) if c.key in overall else getattr(info, c.attr, None)
-        tiles.append({**_tile(c.name, entry, _gate(ctx, c.key)), "digits": c.digits})
-    tiles += _epsilon_tile(ctx)
-    name = view.tile_disparity
-    for feature, b in (fair.by_feature.items() if fair is not None else []):
-        if " & " not in feature and name in b.disparities:
-            d = b.disparities[name]
-            tiles.append({**_tile(f"{view.tile_label} · {feature}", d, _gate(ctx, name, feature),
-                                  note=_text(d.reason) or (f"worst class {d.worst_class}" if d.worst_class else None)),
-                          "digits": view.digits})
-    return tiles[:_MAX_TILES]
-
-
-def summary(ctx: CardContext) -> dict[str, Any]:
-    """What the card shows first: the verdict's reasons, the concerns, and the audited model's headline figures."""
-    result = ctx.result
-    if ctx.view.own_figures:
-        tiles = _own_tiles(ctx)
-    else:
-        tiles = (_binary_tiles(ctx) + (_text_tiles(ctx) if ctx.is_text else []))[:_MAX_TILES]
-    concerns = [_plain(c) for c in concerns_of(result)]
-    counts = {o: sum(1 for g in result.gates if g.effective_outcome == o) for o in ("pass", "fail", "inconclusive")}
-    counts["crosses"] = sum(1 for g in map(with_derived, result.gates) if g.effective_outcome == "pass" and g.ci_crosses_bound)
-    return {
-        "status": "ok", "audited_model": ctx.audited, "tiles": tiles, "gate_counts": counts,
-        "verdict_reasons": [str(r) for r in (result.verdict_reasons if result.has("verdict_reasons")
-                                             else verdict_reasons(result.gates))],
-        "concerns": concerns,
-        "n_serious": sum(1 for c in concerns if c.get("severity") != "info"),
     }  # fmt: skip
 
 
