@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.result import AuditResult, ConfidenceSettings, FairnessBlock, ModelFairness
+from audit.verdict.gates import gate_title
 from dashboard import _charts as charts
 from dashboard._cohorts import widget_label
 from dashboard._data import fmt, fmt_ci, md_escape
@@ -52,6 +53,7 @@ def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock,
     frame["gate bound"] = frame["disparity"].map(bounds)
     shown = frame.dropna(subset=["value"])
     is_ratio = shown["disparity"].str.contains("ratio")
+    shown = shown.assign(disparity=shown["disparity"].map(gate_title))  # readable names, as on the binary page
     left, right = st.columns(2)
     diffs, ratios = shown[~is_ratio], shown[is_ratio]
     regression = units != "proportions"
@@ -62,13 +64,13 @@ def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock,
     if not ratios.empty:
         chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
                                                    title="Ratios (1 = parity)", rule_at=1.0, bound="gate bound"))
-    show = frame.assign(**{"value [CI]": [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4)
+    show = frame.assign(disparity=frame["disparity"].map(gate_title), **{"value [CI]": [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4)
                                           for v, lo, hi in frame[["value", "lo", "hi"]].itertuples(index=False)]})
     cols = ["disparity", "value [CI]", "gate bound", "worst class", "worst group", "groups compared", "reason"]
     table(show[[c for c in cols if c in show and (c in ("disparity", "value [CI]") or show[c].astype(str).str.len().gt(0).any())]])
     if bounds:
         st.caption("Red ticks: the gates' bounds on these disparities ("
-                   + ", ".join(f"{md_escape(k)} {fmt(v)}" for k, v in bounds.items()) + ").")
+                   + ", ".join(f"{md_escape(gate_title(k))} {fmt(v)}" for k, v in bounds.items()) + ").")
     if block.excluded_groups:
         st.caption("Left out of the disparities: " + "; ".join(
             f"{md_escape(x.group)} ({md_escape(x.reason)})" if x.reason else md_escape(x.group)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audit.verdict.gates import gate_title
 from tests.dashboard.conftest import PAGES, texts
 
 MULTICLASS = """
@@ -187,7 +188,9 @@ def test_multiclass_fairness_shows_confusion_by_group_and_per_class_rates(app, t
     at.radio(key="tf_rate").set_value("recall").run()
     _ok(at)
     disparities = next(d.value for d in at.dataframe if "disparity" in d.value.columns)
-    assert "selection_rate_difference_ovr" in set(disparities["disparity"])
+    # readable names, as the binary page and the card show them (they were the metric keys)
+    assert "Largest per-class selection-rate difference (one-vs-rest)" in set(disparities["disparity"])
+    assert not any("_" in name for name in disparities["disparity"])
     by_class = next(d.value for d in at.dataframe if "selection_rate_difference_ovr" in d.value.columns)
     assert set(by_class["class"]) == {"ant", "bee", "cat"}
 
@@ -200,7 +203,7 @@ def test_regression_fairness_shows_error_by_group_and_the_worst_group(app, task_
     assert {"mae", "rmse", "mean_prediction", "mean_error"} <= set(groups.columns)
     assert groups["mae"].str.contains(r"\[").all()
     disparities = next(d.value for d in at.dataframe if "disparity" in d.value.columns)
-    worst = disparities.set_index("disparity").loc["worst_group_mae"]
+    worst = disparities.set_index("disparity").loc[gate_title("worst_group_mae")]  # readable names
     assert worst["worst group"] in set(groups["group"])
     assert len(at.get("vega_lite_chart")) >= 3
 
