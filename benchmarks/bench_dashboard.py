@@ -11,14 +11,18 @@ meets after that. Prints a table (page × run: median, min, max) and writes a JS
 ``--apptest`` also times each page with Streamlit's ``AppTest`` (no browser, no websocket: the script run
 alone, caches cleared before the first of each page), which locates the cost in Python.
 
-Runs root: ``--runs-root`` (default: the examples' fresh runs under /tmp/cmp24/head2 are not read in
-place; copy run directories into a folder of your own and name it). Debian's Chromium only
-(``/usr/bin/chromium``; never ``playwright install``).
+Runs root (``--runs-root``, required): a folder of run directories, e.g. copies of the examples' runs
+(``rai-audit run examples/adult/audit.toml --out RUNS/adult`` ...); the dashboard only reads it. Debian's
+Chromium only (``/usr/bin/chromium``; never ``playwright install``). The same measure on a one-line Streamlit app
+(a title) is printed first: the floor no page can beat on this machine.
 
 Run::
 
-    .venv/bin/python benchmarks/bench_dashboard.py --runs-root RUNS [--sessions 5] [--quick] [--apptest]
-        [--json test-artifacts/bench_dashboard.json]
+    .venv/bin/python benchmarks/bench_dashboard.py --runs-root RUNS [--sessions 5] [--quick] [--tabs] [--apptest]
+        [--runs NAME ...] [--pages PAGE ...] [--json test-artifacts/bench_dashboard.json]
+
+``--tabs``: also measure each session as a new tab of one browser profile (the front end's files cached, as in
+a reviewer's browser after the first visit).
 
 ``--quick``: 2 sessions, the first run only (< 2 min).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import socket
@@ -225,8 +230,10 @@ def _is_text(run_dir: Path) -> bool:
 def apptest_timings(root: Path, runs: list[str], pages: list[str], sessions: int) -> dict:
     """``{run: {page: {"cold", "median"}}}``: the script run alone (Streamlit's AppTest, no browser)."""
     import streamlit as st
+    from streamlit import logger
     from streamlit.testing.v1 import AppTest
 
+    logger.set_log_level("error")
     os.environ["RAI_AUDIT_RUNS_ROOT"] = str(root)
     out: dict[str, dict] = {}
     for run in runs:
@@ -236,6 +243,8 @@ def apptest_timings(root: Path, runs: list[str], pages: list[str], sessions: int
                 continue
             st.cache_data.clear()
             st.cache_resource.clear()
+            for name in [n for n in logging.Logger.manager.loggerDict if n.startswith("streamlit")]:
+                logging.getLogger(name).setLevel(logging.ERROR)  # AppTest's "missing ScriptRunContext" is expected
             samples = []
             for _ in range(sessions + 1):
                 at = AppTest.from_file(str(APP), default_timeout=120)
