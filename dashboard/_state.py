@@ -3,9 +3,11 @@
 Caching: a sealed run is identified by its path and the sha256 of its
 ``manifest.json`` (which covers every file but the review record), so a run
 re-written under the same name is loaded afresh while page switches and slider
-moves reuse what is in memory. Large objects (the predictions frame, threshold
-curves) use ``st.cache_resource`` so a cache hit does not copy them; pages
-treat them as read-only.
+moves reuse what is in memory. The typed record and the large objects (the
+predictions frame, threshold curves) use ``st.cache_resource`` so a cache hit does
+not copy them (st.cache_data unpickled the whole record 3-8 times per page view,
+6-75 ms each); pages treat them as read-only (tests/dashboard/test_pages.py checks
+that rendering every page leaves the record unchanged).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _open(root: Path, name: str) -> tuple[Path, str]:
     return path, manifest_sha256(path)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)  # shared, not copied: pages only read the record
 def _load_result(path: str, sha: str) -> AuditResult:
     return as_result(load_result(path))
 

@@ -18,6 +18,7 @@ import streamlit as st
 
 from audit.exceptions import AuditError
 from dashboard._data import md_escape, run_file
+from dashboard._review_status import review_banner, review_status
 from dashboard._state import Run
 from dashboard._ui import error, not_run, require_run
 
@@ -82,10 +83,21 @@ def _render_now(run: Run) -> None:
             error(f"The card could not be rendered: {exc}")
 
 
+def _sealed_before_review(run: Run) -> None:
+    """A reviewed run's current decision above its card, which was sealed with the run before any review."""
+    status = review_status(run.path)
+    if status.decision is None and status.problem is None:
+        return
+    review_banner(run.path)
+    st.caption("The card below was rendered when the run was written, before this review, so it states none; "
+               f"`rai-audit card {md_escape(run.path.name)}` renders one that states it (beside the run, never inside).")
+
+
 def render() -> None:
     """The Model card page: the run's card (from its Markdown file) and its downloads."""
     run = require_run()
     st.title("Model card")
+    _sealed_before_review(run)
     files = _files(run)
     if "markdown" not in files:
         _render_now(run)

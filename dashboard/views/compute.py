@@ -16,7 +16,7 @@ def _totals(comp: Compute) -> None:
     total = comp.total or Energy()
     c = st.columns(4)
     c[0].metric("total wall time (s)", fmt(comp.total_wall_s, digits=2))
-    c[1].metric("peak memory (MB)", fmt(comp.peak_memory_mb, digits=1))
+    c[1].metric("peak memory (MiB)", fmt(comp.peak_memory_mb, digits=1))
     c[2].metric("energy (kWh)", fmt(total.energy_kwh),
                 help="measured from RAPL counters" if total.energy_measured else "estimated from the stated power")
     c[3].metric("CO2 (kg)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")

@@ -111,3 +111,17 @@ def test_page_renders_on_a_real_pipeline_run(app, real_root, page):
     _ok(at)
     assert at.title
     assert not at.error, [e.value for e in at.error]
+
+
+def test_rendering_every_page_leaves_the_shared_record_unchanged(app, synthetic_root):
+    # the typed record is cached with st.cache_resource (shared by every session, not copied): pages only read it
+    from audit.records.rundir import manifest_sha256
+    from dashboard._state import _load_result, load_run
+
+    path = synthetic_root / "full"
+    fresh = load_run(synthetic_root, "full").result.to_dict()
+    for page in PAGES:
+        _ok(app(synthetic_root, run="full", page=page))
+    cached = _load_result(str(path.resolve()), manifest_sha256(path))
+    assert cached is _load_result(str(path.resolve()), manifest_sha256(path))  # shared: the same object
+    assert cached.to_dict() == fresh

@@ -64,3 +64,15 @@ def test_a_rejection_shows_on_overview_first_and_on_runs(app, runs_root):
     assert row["review"].startswith("REJECTED by Rita") and frame.set_index("run").loc["bare", "review"] == "not reviewed"
     at = app(runs_root, run="full", page="compute")
     assert "review: **REJECTED by Rita" in "\n".join(c.value for c in at.caption)  # every page
+
+
+def test_the_model_card_page_states_a_review_the_sealed_card_predates(app, runs_root):
+    # the card in the run was rendered when the run was written: without this banner the page opened with
+    # the sealed card's verdict after a rejection
+    at = app(runs_root, run="full", page="card")
+    assert not [e.value for e in at.error if "Review:" in e.value]
+    review.add_review(runs_root / "full", reviewer="Rita", decision="reject", comment="DP gap")
+    at = app(runs_root, run="full", page="card")
+    banner = [e.value for e in at.error if "Review: REJECTED" in e.value]
+    assert banner and "Rita" in banner[0], [e.value for e in at.error]
+    assert any("before this review" in c.value for c in at.caption)
