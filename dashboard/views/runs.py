@@ -19,7 +19,8 @@ __all__ = ["render"]
 
 
 # What a reviewer decides from, first (visible at 1,400 px without scrolling); the figures follow.
-_FIRST = ["run", "verdict", "review", "gates failed", "gates inconclusive", "serious concerns", "task", "created"]
+_FIRST = ["run", "verdict", "review", "gates failing the verdict",
+          "warning gates not passed", "gates inconclusive", "serious concerns", "task", "created"]
 
 
 def _short_time(text: object) -> object:

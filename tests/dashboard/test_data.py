@@ -110,5 +110,17 @@ def test_run_summary_counts_inconclusive_gates_and_concerns():
                          "passed": False, "message": "m", "outcome": "inconclusive", "reason": "degenerate"}],
               "verdict": "fail"}
     row = run_summary(result, name="r")
-    assert row["gates inconclusive"] == 1 and row["gates failed"] == 1
+    assert row["gates inconclusive"] == 1 and row["gates failing the verdict"] == 1
+    assert row["warning gates not passed"] == 0
     assert row["concerns"] == 2  # the degenerate model, and the inconclusive gate
+
+
+def test_run_summary_counts_a_failed_warning_gate_apart_from_those_that_fail_the_verdict():
+    # the Runs table said 'gates failed 1' beside a PASS verdict when only a warning gate had not passed
+    gate = {"name": "g", "metric": "accuracy", "model": "private", "value": 0.75, "passed": False, "message": "m",
+            "outcome": "fail"}
+    result = {"models": {"private": {"test_accuracy": 0.75}}, "verdict": "pass",
+              "gates": [{**gate, "severity": "warning"}, {**gate, "name": "h", "severity": "error", "passed": True,
+                                                         "outcome": "pass"}]}
+    row = run_summary(result, name="r")
+    assert row["gates failing the verdict"] == 0 and row["warning gates not passed"] == 1

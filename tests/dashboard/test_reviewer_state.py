@@ -58,8 +58,8 @@ def test_a_rejection_shows_on_overview_first_and_on_runs(app, runs_root):
     assert banner and "Rita" in banner[0] and "review #2" in banner[0], [e.value for e in at.error]
     at = app(runs_root, run="full", page="runs")
     frame = at.dataframe[0].value
-    assert list(frame.columns[:8]) == ["run", "verdict", "review", "gates failed", "gates inconclusive", "serious concerns",
-                                       "task", "created"]
+    assert list(frame.columns[:9]) == ["run", "verdict", "review", "gates failing the verdict", "warning gates not passed",
+                                       "gates inconclusive", "serious concerns", "task", "created"]
     row = frame.set_index("run").loc["full"]
     assert row["review"].startswith("REJECTED by Rita") and frame.set_index("run").loc["bare", "review"] == "not reviewed"
     at = app(runs_root, run="full", page="compute")
