@@ -125,7 +125,7 @@ def test_a_failing_gate_whose_interval_crosses_its_bound_is_not_called_a_pass():
     first = build_summary(result)["tiles"][0]
     assert first["outcome"] == "fail" and first["ci_crosses_bound"] is False  # it read "pass on the estimate only"
     row = next(line for line in render_markdown(result).splitlines() if line.startswith("| Equalized odds difference (race)"))
-    assert row.endswith("| fail |")
+    assert row.split(" | ")[-1].startswith("fail (") and "estimate only" not in row  # the outcome, then why it leads
 
 
 def test_the_cli_lists_the_headline_figures_threats_first(capsys):
@@ -137,3 +137,16 @@ def test_the_cli_lists_the_headline_figures_threats_first(capsys):
     first = lines[lines.index(next(x for x in lines if x.startswith("Headline figures"))) + 1]
     assert first.startswith("  Equalized odds difference (race): 0.177 [0.000, 0.436] — gate ≤ 0.20: pass")
     assert "passes on the estimate only" in first
+
+
+def test_both_cards_say_why_each_threatening_figure_leads():
+    # the Markdown card showed the outcome only; a reviewer could not tell why a figure was first
+    result = make_result()
+    result["fairness"]["private"]["by_feature"]["race"]["disparities"][_EO].update(value=0.222, ci=[0.021, 0.711])
+    result = _with_gates(result, GateSpec(metric=_EO, feature="race", max=0.2, severity="warning"))
+    tile = build_summary(result)["tiles"][0]
+    assert tile["threat"]
+    md_row = next(line for line in render_markdown(result).splitlines()
+                  if line.startswith("| Equalized odds difference (race)"))
+    assert f"({tile['threat']})" in md_row.replace("\\", "")
+    assert tile["threat"] in render_html(result)
