@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from audit.exceptions import DataError
 from audit.fairness._counts import Cells, Grouping, count_cells, grouping
@@ -55,6 +56,7 @@ __all__ = [
     "block",
     "blocks",
     "check_rows",
+    "one_d_floats",
     "excluded_groups",
     "few_groups",
     "group_cells",
@@ -162,6 +164,35 @@ def row_count(values, name: str, *, not_1d: str) -> int:
         return len(values)
     except TypeError:
         raise DataError(not_1d.format(name=name, shape="()")) from None
+
+
+def one_d_floats(values, name: str, *, not_1d: str, not_numeric: str, problems: list[str],
+                 **details: Any) -> np.ndarray | None:
+    """One input as 1-d float64 (a single column or row flattened; nullable or object numbers coerced, missing
+    ones NaN). Problems are appended, and None returned: ``not_1d`` (with ``{name}``, ``{shape}``) or
+    ``not_numeric`` (with ``{name}``, ``{dtype}`` and ``details``).
+
+    Examples
+    --------
+    >>> one_d_floats([[1], [2]], "y", not_1d="", not_numeric="", problems=[])
+    array([1., 2.])
+    >>> problems = []
+    >>> one_d_floats(["a"], "y", not_1d="", not_numeric="{name}: {dtype}", problems=problems), problems
+    (None, ['y: <U1'])
+    """
+    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        problems.append(not_1d.format(name=name, shape=arr.shape))
+        return None
+    if arr.dtype.kind not in "biuf":
+        try:  # e.g. nullable numbers or object arrays holding numbers
+            arr = pd.to_numeric(pd.Series(arr)).to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            problems.append(not_numeric.format(name=name, dtype=arr.dtype, **details))
+            return None
+    return arr.astype(np.float64)
 
 
 def check_rows(y_true, others: Mapping[str, Any], *, empty: str, not_1d: str, skip_none: bool = True) -> int:

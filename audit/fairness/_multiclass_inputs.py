@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import ConfigError, DataError
-from audit.fairness._group_report import Layout, check_rows, group_layout
+from audit.fairness._group_report import Layout, check_rows, group_layout, one_d_floats
 from audit.fairness._inputs import check_params
 
 __all__ = ["check_classes", "check_proba", "class_indices", "prepare_inputs"]
@@ -113,20 +113,10 @@ def check_classes(classes) -> list[str]:
 
 def class_indices(values, name: str, classes: list[str], *, problems: list[str]) -> np.ndarray | None:
     """int64 class indices in ``0 .. K-1``; problems are appended (and None returned) otherwise."""
-    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else np.asarray(values)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
     last = len(classes) - 1
-    if arr.ndim != 1:
-        problems.append(_NOT_1D.format(name=name, shape=arr.shape))
+    arr = one_d_floats(values, name, not_1d=_NOT_1D, not_numeric=_NOT_INDICES, problems=problems, last=last)
+    if arr is None:
         return None
-    if arr.dtype.kind not in "biuf":
-        try:  # e.g. nullable integers or object arrays holding numbers
-            arr = pd.to_numeric(pd.Series(arr)).to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            problems.append(_NOT_INDICES.format(name=name, dtype=arr.dtype, last=last))
-            return None
-    arr = arr.astype(np.float64)
     nan = np.isnan(arr)
     if nan.any():
         problems.append(_NAN_LABELS.format(name=name, count=int(nan.sum())))

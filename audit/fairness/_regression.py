@@ -33,6 +33,7 @@ from audit.fairness._group_report import (
     few_groups,
     group_layout,
     interval_entry,
+    one_d_floats,
     report,
     spread,
     sufficient,
@@ -394,19 +395,9 @@ def _disparities(gi: int, g: Grouping, point: dict, ci: dict | None, sufficient:
 
 def _numbers(values, name: str, *, problems: list[str]) -> np.ndarray | None:
     """Finite float64 values of one 1-d input; problems are appended (and None returned) otherwise."""
-    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else np.asarray(values)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    if arr.ndim != 1:
-        problems.append(_NOT_1D.format(name=name, shape=arr.shape))
+    arr = one_d_floats(values, name, not_1d=_NOT_1D, not_numeric=_NOT_NUMERIC, problems=problems)
+    if arr is None:
         return None
-    if arr.dtype.kind not in "biuf":
-        try:  # e.g. nullable numbers or object arrays holding numbers
-            arr = pd.to_numeric(pd.Series(arr)).to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            problems.append(_NOT_NUMERIC.format(name=name, dtype=arr.dtype))
-            return None
-    arr = arr.astype(np.float64)
     bad = ~np.isfinite(arr)
     if bad.any():
         problems.append(_NOT_FINITE.format(name=name, count=int(bad.sum())))
