@@ -53,6 +53,7 @@ __all__ = [
     "OPTIMIZERS",
     "REGRESSION_DISPARITIES",
     "REVIEW_DECISIONS",
+    "REVIEW_DECISION_LABELS",
     "SPLIT_STRATIFY",
     "TABULAR_METHODS",
     "TASKS",
@@ -204,6 +205,8 @@ VERDICTS = ("pass", "fail")
 CONCERN_SEVERITIES = ("critical", "warning", "info")
 #: A reviewer's decision on a run.
 REVIEW_DECISIONS = ("approve", "reject")
+#: How the cards and the dashboard state a decision (one key per REVIEW_DECISIONS entry).
+REVIEW_DECISION_LABELS = {"approve": "APPROVED", "reject": "REJECTED"}
 #: Where ``rai-audit dashboard`` listens by default (this machine only); the CLI and the dashboard read them here.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from audit.choices import REVIEW_DECISION_LABELS
 from audit.exceptions import AuditError
 from audit.records.rundir import REVIEWS_FILE
 from dashboard._data import md_escape
 
 __all__ = ["ReviewStatus", "review_banner", "review_status"]
-
-_DECIDED = {"approve": "APPROVED", "reject": "REJECTED"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class ReviewStatus:
             return "record unreadable"
         if self.decision is None:
             return "not reviewed"
-        return _DECIDED.get(self.decision, self.decision.upper())
+        return REVIEW_DECISION_LABELS.get(self.decision, self.decision.upper())
 
     @property
     def text(self) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.choices import VERDICTS
+from audit.choices import REVIEW_DECISION_LABELS, VERDICTS
 from audit.verdict.gates import (
     gate_bound_text,
     gate_line,
@@ -48,8 +48,6 @@ def _gate_row(g: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-_DECIDED = {"approve": "APPROVED", "reject": "REJECTED"}
-
 
 def _review_rows(reviews: list[dict] | None) -> list[dict[str, Any]]:
     """The reviews, oldest first; ``number`` counts from 1 as the dashboard does (``index`` is the record's, from 0)."""
@@ -75,7 +73,7 @@ def latest_review(revs: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     last = revs[-1]
     decision = last.get("decision")
-    return {**last, "of": len(revs), "label": _DECIDED.get(str(decision), str(decision or "n/a").upper())}
+    return {**last, "of": len(revs), "label": REVIEW_DECISION_LABELS.get(str(decision), str(decision or "n/a").upper())}
 
 
 def governance(ctx: CardContext, reviews: list[dict] | None = None) -> dict[str, Any]:

@@ -87,6 +87,7 @@ def test_review_decisions_match_the_review_record():
     from audit.records.review import DECISIONS
 
     assert tuple(DECISIONS) == choices.REVIEW_DECISIONS
+    assert tuple(choices.REVIEW_DECISION_LABELS) == choices.REVIEW_DECISIONS  # every decision has its label
 
 
 @pytest.mark.parametrize("section, key, values", [
