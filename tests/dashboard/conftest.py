@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard._serve import APP, CHROMIUM, CHROMIUM_FLAGS
 from tests.dashboard._synthetic import ALL_SECTIONS, make_run
 
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "privacy", "explainability",
          "compute", "card", "review"]
 
@@ -68,13 +68,3 @@ def texts(at) -> str:
     for m in at.get("metric"):
         parts += [str(m.label), str(m.value)]
     return "\n".join(parts)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright (skipped without Playwright), one per test module."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield b
-        b.close()

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests.dashboard._serve import CHROMIUM
-from tests.dashboard.test_browser import ARTIFACTS, _navigate, _open, _settled, server  # noqa: F401 (a fixture)
+from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _navigate, _open, _settled, browser, server  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard._serve import CHROMIUM, free_port, serving
 from tests.dashboard._synthetic import make_run
-from tests.dashboard.test_browser import ARTIFACTS, _navigate, _open, _settled
+from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _free_port, _navigate, _open, _settled, browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,11 +37,30 @@ def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("reviewer-runs")
     make_run(root, SHARED, n=1500, created_at="2025-01-01T00:00:00Z")
     make_run(root, NEWEST, n=400, seed=1, created_at="2025-06-01T00:00:00Z")
-    port = free_port()
+    port = _free_port()
     cmd = build_command(root, port=port)
     cmd[cmd.index("--"):cmd.index("--")] = ["--server.fileWatcherType", "none"]
-    with serving(cmd, port, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
-        yield url, root
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
+    yield url, root
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
 
 
 def _selected_run(page) -> str:
