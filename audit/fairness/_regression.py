@@ -44,6 +44,7 @@ from audit.fairness._regression_ci import (
     BAND_MIN_ROWS,
     MIN_ROWS,
     MIN_ROWS_RMSE,
+    NORMAL_MIN_ROWS,
     band_quantile,
     group_moments,
     map_interval,
@@ -54,6 +55,8 @@ from audit.fairness._specs import REGRESSION_DISPARITIES, REGRESSION_DISPARITY_M
 
 __all__ = ["regression_fairness_report"]
 
+_BOOT_APPROX = (f"studentized bootstrap, resampled cell sums drawn from their normal approximation (every sensitive "
+                f"cell has at least {NORMAL_MIN_ROWS} rows; exact resampling below)")
 R2_METHOD = "stratified bootstrap (rows resampled within each sensitive cell), percentile interval"
 INTERVALS = {  # each figure's interval method (the group metrics' from their specifications), and why
     **{m: REGRESSION_METRICS[m].interval for m in ("mae", "mean_prediction", "mean_target", "mean_error", "rmse")},
@@ -171,9 +174,10 @@ def regression_fairness_report(
     point = {key: v[0] for key, v in _evaluate(cell_sums[None], cell_n, layout.groupings, enough).items()}
     point.update(_overall_point(yt, yp))
     ci = None
+    approximate = bool(cell_n.any() and cell_n[cell_n > 0].min() >= NORMAL_MIN_ROWS)  # every cell large: normal cell sums
     if n_boot > 0:
         ci = _intervals(rows, cell_sums, cell_n, layout, enough, n_boot=int(n_boot), level=float(ci_level),
-                        rng=np.random.default_rng(seed))
+                        rng=np.random.default_rng(seed), approximate=approximate)
     by_feature = blocks(layout.groupings, lambda gi, g: _block(gi, g, point, ci, sizes[gi],
                                                                 min_group_size=min_group_size))
     settings = {
@@ -182,8 +186,9 @@ def regression_fairness_report(
         "min_group_size": int(min_group_size),
         "missing_group": MISSING_GROUP,
         "error": "y_pred - y_true",
-        "ci": {"n_boot": int(n_boot), "level": float(ci_level), "stratified": True, "method": "studentized bootstrap",
-               "min_rows": MIN_ROWS, "min_rows_rmse": MIN_ROWS_RMSE, "min_rows_disparity": BAND_MIN_ROWS},
+        "ci": {"n_boot": int(n_boot), "level": float(ci_level), "stratified": True,
+               "method": _BOOT_APPROX if approximate else "studentized bootstrap", "min_rows": MIN_ROWS,
+               "min_rows_rmse": MIN_ROWS_RMSE, "min_rows_disparity": BAND_MIN_ROWS},
         "intervals": dict(INTERVALS),
     }
     return report(settings, overall=_overall(point, ci, n=len(yt)), by_feature=by_feature)
@@ -255,7 +260,7 @@ def _abs_t(sums: np.ndarray, n: np.ndarray, centres: np.ndarray, mean: np.ndarra
 
 
 def _intervals(rows, cell_sums, cell_n, layout: Layout, sufficient: list, *, n_boot: int, level: float,
-               rng: np.random.Generator) -> dict:
+               rng: np.random.Generator, approximate: bool) -> dict:
     """Every interval of the report: ``("overall" | gi, statistic) -> (lo, hi, reason)``."""
     centres = _centres(rows)
     parts = [(lambda s: s.sum(axis=-2, keepdims=True), np.array([cell_n.sum()]))]
@@ -263,7 +268,8 @@ def _intervals(rows, cell_sums, cell_n, layout: Layout, sufficient: list, *, n_b
     moments = [_moments(agg(cell_sums), n, centres) for agg, n in parts]
     t_parts: list[list[np.ndarray]] = [[] for _ in parts]
     r2 = []
-    for sums in resampled_cell_sums(rows, layout.row_cell, layout.n_cells, n_boot=n_boot, rng=rng):
+    for sums in resampled_cell_sums(rows, layout.row_cell, layout.n_cells, n_boot=n_boot, rng=rng,
+                                    approximate=approximate):
         for i, (agg, n) in enumerate(parts):
             t_parts[i].append(_abs_t(agg(sums), n, centres, moments[i][0]))
         r2.append(_evaluate(sums[..., :7], cell_n, [], [])[("overall", "r2")])

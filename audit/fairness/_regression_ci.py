@@ -23,6 +23,12 @@ skewed: the validity suite measures where each keeps 95%), a disparity with a co
 below :data:`BAND_MIN_ROWS` rows, a group whose terms are all equal (a standard error of 0), a
 resampled ``|T|`` that is unbounded.
 
+Resamples are drawn as counts (``resampled_cell_sums``): a count per row, drawn in cache-sized blocks,
+times the rows in one float32 matrix product, the same distribution as drawing rows one by one
+(1,000 resamples of 1M rows: about 6 s of CPU, 94 s row by row). Where every cell has at least
+:data:`NORMAL_MIN_ROWS` rows the cell sums are drawn from their normal approximation instead
+(0.1-0.3 s); the validity suite checks the intervals keep 95% there.
+
 Examples
 --------
 >>> rows = np.column_stack([np.arange(10.0), np.arange(10.0) ** 2])
@@ -38,8 +44,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["BAND_MIN_ROWS", "MIN_ROWS", "MIN_ROWS_RMSE", "band_quantile", "group_moments", "map_interval", "resampled_cell_sums",
-           "studentized"]
+__all__ = ["BAND_MIN_ROWS", "MIN_ROWS", "MIN_ROWS_RMSE", "NORMAL_MIN_ROWS", "band_quantile", "group_moments",
+           "map_interval", "resampled_cell_sums", "studentized"]
 
 MIN_ROWS = 8
 """Fewest rows for an interval of a group's MAE or mean (the validity suite's smallest groups)."""
@@ -47,7 +53,11 @@ MIN_ROWS_RMSE = 200
 """Fewest rows for an interval of a group's RMSE: below it skewed or heavy-tailed squared errors undercover."""
 BAND_MIN_ROWS = 30
 """Fewest rows of every compared group for a disparity interval (the validity suite's smallest compared groups)."""
-_CHUNK_CELLS = 4_000_000  # resampled row weights drawn at once
+NORMAL_MIN_ROWS = 10_000
+"""Fewest rows of every cell for the normal approximation of the resampled cell sums (validity suite: coverage kept
+at this size for skewed, heavy-tailed and mixed errors)."""
+_BLOCK = 65_536  # rows whose resampled counts are drawn and summed together (cache-sized)
+_CHUNK_COUNTS = 1 << 21  # resampled row counts held at once (resamples x rows of one block)
 
 
 def group_moments(sums: np.ndarray, sq_dev: np.ndarray, n: np.ndarray, centre: np.ndarray
@@ -97,26 +107,119 @@ def map_interval(mean, se, q, *, log: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def resampled_cell_sums(rows: np.ndarray, row_cell: np.ndarray, n_cells: int, *, n_boot: int,
-                        rng: np.random.Generator) -> Iterator[np.ndarray]:
+                        rng: np.random.Generator, approximate: bool = False) -> Iterator[np.ndarray]:
     """Yield (b, C, Q) per-cell sums of ``rows`` over bootstrap resamples drawn within each cell.
 
-    Each resample draws every cell's rows with replacement (the cell keeps its size): the draw is
-    a count per row (``np.bincount`` of the drawn positions) and the sums one matrix product per cell.
+    Each resample draws every cell's rows with replacement (the cell keeps its size). Exact
+    (default): the draw is a count per row and the sums a float32 matrix product of the counts
+    with the rows centred on their cell's mean (the mean times the cell's size is added back in
+    float64). Cells up to ``_BLOCK`` rows draw their rows as one bundle; a larger cell first splits
+    its draws among blocks of ``_BLOCK`` rows (a multinomial of the block sizes), then draws within
+    each block: the same distribution, with counts that stay in cache. ``approximate=True`` draws
+    the sums from their normal approximation instead (mean ``n·μ``, covariance ``n·Σ`` of the
+    cell's rows), O(cells) a resample: only valid where every cell is large
+    (:data:`NORMAL_MIN_ROWS`, measured by the validity suite).
+
+    Examples
+    --------
+    >>> rows, cell = np.arange(12.0).reshape(6, 2), np.array([0, 0, 0, 1, 1, 1])
+    >>> sums = np.concatenate(list(resampled_cell_sums(rows, cell, 2, n_boot=3, rng=np.random.default_rng(0))))
+    >>> sums.shape, bool(np.all(sums[:, 0, 0] % 2 == 0))
+    ((3, 2, 2), True)
     """
     order = np.argsort(row_cell, kind="stable")
-    sorted_rows = rows[order]
     sizes = np.bincount(row_cell, minlength=n_cells)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    row_start, row_size = np.repeat(starts, sizes), np.repeat(sizes, sizes)
-    n = len(rows)
-    chunk = max(1, _CHUNK_CELLS // max(n, 1))
+    centred = np.asarray(rows, dtype=np.float64)[order]
+    means = np.zeros((n_cells, rows.shape[1]))
+    for c, (a, k) in enumerate(zip(starts, sizes, strict=True)):
+        if k:
+            means[c] = centred[a:a + k].mean(axis=0)
+            centred[a:a + k] -= means[c]
+    base = sizes[:, None] * means  # the sum of the centred rows is 0: the resampled sum is this plus W @ centred
+    if approximate:
+        yield from _normal_sums(centred, sizes, starts, base, n_boot=n_boot, rng=rng)
+        return
+    x32 = centred.astype(np.float32)
+    segments = _segments(sizes, starts)
+    chunk = int(np.clip(_CHUNK_COUNTS // max(1, min(len(rows), _BLOCK)), 1, max(n_boot, 1)))
     for first in range(0, n_boot, chunk):
         b = min(chunk, n_boot - first)
-        drawn = row_start + np.minimum((rng.random((b, n)) * row_size).astype(np.int64), row_size - 1)
-        weights = np.bincount((drawn + (np.arange(b) * n)[:, None]).ravel(), minlength=b * n).reshape(b, n)
-        weights = weights.astype(np.float64)
-        out = np.empty((b, n_cells, rows.shape[1]))
-        for c in range(n_cells):
-            s = slice(starts[c], starts[c] + sizes[c])
-            out[:, c] = weights[:, s] @ sorted_rows[s]
-        yield out
+        out = np.zeros((b, n_cells, rows.shape[1]))
+        for cells, pieces in segments:
+            if pieces is None:
+                _bundle_sums(out, x32, cells, sizes, starts, b=b, rng=rng)
+            else:
+                _piece_sums(out, x32, cells[0], pieces, int(sizes[cells[0]]), b=b, rng=rng)
+        yield out + base
+
+
+def _segments(sizes: np.ndarray, starts: np.ndarray) -> list[tuple[list[int], list[tuple[int, int]] | None]]:
+    """Cells grouped for drawing: bundles of whole cells up to ``_BLOCK`` rows, or one large cell's blocks."""
+    out: list[tuple[list[int], list[tuple[int, int]] | None]] = []
+    bundle: list[int] = []
+    total = 0
+    for c, k in enumerate(sizes.tolist()):
+        if k == 0:
+            continue
+        if k > _BLOCK:  # its own blocks; a bundle holds consecutive cells only
+            if bundle:
+                out.append((bundle, None))
+                bundle, total = [], 0
+            edges = np.linspace(starts[c], starts[c] + k, -(-k // _BLOCK) + 1).round().astype(int)
+            out.append(([c], list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))))
+            continue
+        if total + k > _BLOCK and bundle:
+            out.append((bundle, None))
+            bundle, total = [], 0
+        bundle.append(c)
+        total += k
+    if bundle:
+        out.append((bundle, None))
+    return out
+
+
+def _bundle_sums(out: np.ndarray, x32: np.ndarray, cells: list[int], sizes: np.ndarray, starts: np.ndarray, *,
+                 b: int, rng: np.random.Generator) -> None:
+    """Add the resampled sums of whole small cells (each row draws a row of its own cell)."""
+    first, stop = int(starts[cells[0]]), int(starts[cells[-1]] + sizes[cells[-1]])
+    k = sizes[cells]
+    local_start = np.repeat(starts[cells] - first, k)
+    size = np.repeat(k, k)
+    n = stop - first
+    drawn = local_start + np.minimum((rng.random((b, n)) * size).astype(np.int64), size - 1)
+    counts = np.bincount((drawn + (np.arange(b) * n)[:, None]).ravel(), minlength=b * n).reshape(b, n)
+    w = counts.astype(np.float32)
+    for c in cells:
+        s = slice(int(starts[c]) - first, int(starts[c] + sizes[c]) - first)
+        out[:, c] += w[:, s] @ x32[first + s.start:first + s.stop]
+
+
+def _piece_sums(out: np.ndarray, x32: np.ndarray, cell: int, pieces: list[tuple[int, int]], size: int, *, b: int,
+                rng: np.random.Generator) -> None:
+    """Add the resampled sums of one large cell: its draws split among its blocks, then drawn within each."""
+    lengths = np.array([hi - lo for lo, hi in pieces])
+    per_piece = rng.multinomial(size, lengths / size, size=b)
+    for (lo, hi), m in zip(pieces, per_piece.T, strict=True):
+        k = hi - lo
+        w = np.empty((b, k), dtype=np.float32)
+        for i in range(b):  # one resample at a time: its counts (k of them) stay in cache, 2x faster than all at once
+            w[i] = np.bincount(rng.integers(0, k, size=int(m[i])), minlength=k)
+        out[:, cell] += w @ x32[lo:hi]
+
+
+def _normal_sums(centred: np.ndarray, sizes: np.ndarray, starts: np.ndarray, base: np.ndarray, *, n_boot: int,
+                 rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Cell sums from their normal approximation: ``n·μ + √n · A z`` with ``A Aᵀ`` the rows' covariance."""
+    q = centred.shape[1]
+    roots = np.zeros((len(sizes), q, q))
+    for c, (a, k) in enumerate(zip(starts, sizes, strict=True)):
+        if k:
+            x = centred[a:a + k]
+            vals, vecs = np.linalg.eigh(x.T @ x / k)  # the resampling distribution's covariance (divisor n)
+            roots[c] = vecs * np.sqrt(np.maximum(vals, 0.0)) * np.sqrt(k)
+    chunk = max(1, _CHUNK_COUNTS // max(1, len(sizes) * q))
+    for first in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - first)
+        z = rng.standard_normal((b, len(sizes), q))
+        yield base + np.einsum("bcj,cqj->bcq", z, roots)
