@@ -11,6 +11,11 @@ A deletion check tests whether the attributions are faithful to the model:
 replacing each row's top-k attributed tokens by padding should lower the target
 output more than replacing k random tokens of the same row (paired one-sided
 Wilcoxon signed-rank test).
+
+Every step runs over bounded chunks of rows (:data:`CHUNK_FLOATS` activation
+floats a pass), so peak memory does not grow with the number of texts; each
+row's numbers do not depend on the chunk it is in (the random deletions are
+drawn row by row in the same order).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ _PADDING_USED = (
     "The model's output changes when the padding embedding (row {pad}) is set to zero, so padding is not masked "
     "and the all-padding baseline is not a neutral input. Fix: mask padding positions in forward (as TextClassifier does)."
 )
+#: Activation floats one pass may hold (float32: 64 MiB). An integrated-gradients pass over r rows holds
+#: n_steps × r × max_len × embedding_dim of them (the path's embeddings, and their gradient as much again).
+CHUNK_FLOATS = 2**24
 METHOD = {
     "attribution": "Captum LayerIntegratedGradients on the token-embedding layer, baseline all padding ids; "
                    "attributions summed over the embedding dimension.",
@@ -79,12 +87,29 @@ def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> t
         raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(layer).__name__}" + ("" if path else " not in the model")))
     # the copy of ``layer``, an nn.Embedding (checked above)
     emb = embedding_layer(work) if path is None else cast(nn.Embedding, work.get_submodule(path))
+    rows = _rows_per_pass(ids, emb, 1)
+    before = _forward(work, ids, rows)
     with torch.no_grad():
-        before = work(ids)
         emb.weight[PAD_ID].zero_()
-        if not torch.allclose(before, work(ids), rtol=1e-5, atol=1e-6):
-            raise ExplainError(_PADDING_USED.format(pad=PAD_ID))
+    if not torch.allclose(before, _forward(work, ids, rows), rtol=1e-5, atol=1e-6):
+        raise ExplainError(_PADDING_USED.format(pad=PAD_ID))
     return work, emb
+
+
+def _rows_per_pass(ids: torch.Tensor, emb: nn.Embedding, copies: int) -> int:
+    """Rows whose ``copies`` × (max_len × embedding_dim) activations fit in :data:`CHUNK_FLOATS` (at least 1)."""
+    per_row = copies * max(1, ids.shape[1]) * int(emb.embedding_dim)
+    return max(1, CHUNK_FLOATS // per_row)
+
+
+def _chunks(n: int, rows: int) -> list[slice]:
+    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+@torch.no_grad()
+def _forward(model: nn.Module, ids: torch.Tensor, rows: int) -> torch.Tensor:
+    """The model's outputs for ``ids``, ``rows`` at a time."""
+    return torch.cat([model(ids[part]) for part in _chunks(len(ids), rows)])
 
 
 def _targets(out: torch.Tensor, target: int | Sequence[int] | None) -> tuple[torch.Tensor | None, bool]:
@@ -107,13 +132,13 @@ def _device(model: nn.Module) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
-def _score_fn(model: nn.Module, binary: bool) -> Callable[..., np.ndarray]:
-    """``score(ids, targets) -> float64 array`` of the target logit, on the model's device, without gradients."""
+def _score_fn(model: nn.Module, binary: bool, rows: int) -> Callable[..., np.ndarray]:
+    """``score(ids, targets) -> float64 array`` of the target logit, on the model's device, without gradients,
+    ``rows`` at a time."""
     device = _device(model)
 
-    @torch.no_grad()
     def score(x: Any, t: torch.Tensor | None = None) -> np.ndarray:
-        out = model(torch.as_tensor(x).to(device))
+        out = _forward(model, torch.as_tensor(x).to(device), rows)
         if binary:
             picked = positive_logit(out)
         else:
@@ -130,12 +155,17 @@ def _integrated(model: nn.Module, emb: nn.Module, ids: torch.Tensor, t: torch.Te
 
     forward = (lambda x: positive_logit(model(x))) if binary else model
     lig = LayerIntegratedGradients(forward, emb)
-    attr, delta = lig.attribute(ids, baselines=torch.zeros_like(ids), target=None if binary else t,
-                                n_steps=opts["n_steps"], method=opts["method"],
-                                internal_batch_size=opts["internal_batch_size"], return_convergence_delta=True)
-    per_token = attr.sum(dim=-1).detach().double().cpu().numpy()
+    tokens, deltas = [], []
+    for part in _chunks(len(ids), opts["batch_size"]):  # rows are independent: one bounded pass per chunk
+        attr, delta = lig.attribute(ids[part], baselines=torch.zeros_like(ids[part]),
+                                    target=None if t is None else t[part], n_steps=opts["n_steps"],
+                                    method=opts["method"], internal_batch_size=opts["internal_batch_size"],
+                                    return_convergence_delta=True)
+        tokens.append(attr.sum(dim=-1).detach().double().cpu().numpy())
+        deltas.append(delta.detach().double().cpu().numpy().reshape(-1))
+    per_token = np.concatenate(tokens)
     per_token[ids.cpu().numpy() == PAD_ID] = 0.0
-    return per_token, delta.detach().double().cpu().numpy().reshape(-1)
+    return per_token, np.concatenate(deltas)
 
 
 def _delta_summary(delta: np.ndarray, gap: np.ndarray) -> dict[str, Any]:
@@ -190,22 +220,50 @@ def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int,
     return rows, top, rand.reshape(-1, ids.shape[1])
 
 
+def _deletion_drops(score: Callable[..., np.ndarray], ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | None,
+                    opts: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The top-k and mean random-deletion drops of the rows with a token, a chunk of rows at a time.
+
+    The random positions are drawn row by row in order, so the chunks draw what one pass would.
+    """
+    tops, rands = [], []
+    rows_per_pass = max(1, opts["forward_rows"] // (opts["n_random"] + 2))
+    for part in _chunks(len(ids), rows_per_pass):
+        rows, top, rand = _deletions(ids[part], attr[part], opts["deletion_k"], opts["n_random"], rng)
+        if rows.size == 0:
+            continue
+        tr = None if t is None else t.cpu()[part][torch.as_tensor(rows)]
+        base = score(ids[part][rows], tr)
+        tops.append(base - score(top, tr))
+        t_rand = None if tr is None else tr.repeat_interleave(opts["n_random"])
+        rands.append(base - score(rand, t_rand).reshape(len(rows), -1).mean(axis=1))
+    return (np.concatenate(tops), np.concatenate(rands)) if tops else (np.zeros(0), np.zeros(0))
+
+
 def _deletion_check(score: Callable[..., np.ndarray], ids: np.ndarray, attr: np.ndarray, t: torch.Tensor | None,
                     opts: dict[str, Any]) -> dict[str, Any]:
-    rows, top, rand = _deletions(ids, attr, opts["deletion_k"], opts["n_random"], np.random.default_rng(opts["seed"]))
-    if rows.size == 0:
+    drop_top, drop_rand = _deletion_drops(score, ids, attr, t, opts, np.random.default_rng(opts["seed"]))
+    if drop_top.size == 0:
         return {"k": opts["deletion_k"], "n": 0, "passed": False, "reason": "no row has a token to delete"}
-    tr = None if t is None else t.cpu()[torch.as_tensor(rows)]
-    base = score(ids[rows], tr)
-    drop_top = base - score(top, tr)
-    t_rand = None if tr is None else tr.repeat_interleave(opts["n_random"])
-    drop_rand = base - score(rand, t_rand).reshape(len(rows), -1).mean(axis=1)
     diff = drop_top - drop_rand
     p = 1.0 if np.allclose(diff, 0.0, atol=1e-9) else float(wilcoxon(drop_top, drop_rand, alternative="greater").pvalue)
     passed = bool(diff.mean() > 0 and p < opts["alpha"])
-    return {"k": opts["deletion_k"], "n": int(rows.size), "n_random": opts["n_random"],
+    return {"k": opts["deletion_k"], "n": int(drop_top.size), "n_random": opts["n_random"],
             "mean_drop_top_k": finite(drop_top.mean()), "mean_drop_random": finite(drop_rand.mean()),
             "mean_difference": finite(diff.mean()), "p_value": finite(p), "alpha": opts["alpha"], "passed": passed}
+
+
+def _options(ids: torch.Tensor, emb: nn.Embedding, *, n_steps: Any, method: str, internal_batch_size: int | None,
+             batch_size: Any, deletion_k: Any, n_random: Any, alpha: float, seed: int) -> dict[str, Any]:
+    """The checked settings, with the rows a forward pass and an integrated-gradients pass take."""
+    steps = _int_param("n_steps", n_steps, 1)
+    return {
+        "n_steps": steps, "method": method, "internal_batch_size": internal_batch_size,
+        "deletion_k": _int_param("deletion_k", deletion_k, 1), "n_random": _int_param("n_random", n_random, 1),
+        "alpha": float(alpha), "seed": int(seed), "forward_rows": _rows_per_pass(ids, emb, 1),
+        # a pass holds the path's embeddings and their gradient: 2 × n_steps copies of each row's activations
+        "batch_size": _rows_per_pass(ids, emb, 2 * steps) if batch_size is None else _int_param("batch_size", batch_size, 1),
+    }
 
 
 def token_attributions(
@@ -217,6 +275,7 @@ def token_attributions(
     n_steps: int = 50,
     method: str = "gausslegendre",
     internal_batch_size: int | None = None,
+    batch_size: int | None = None,
     top_k: int = 20,
     n_examples: int = 8,
     min_count: int = 5,
@@ -243,6 +302,9 @@ def token_attributions(
         ``None`` explains a binary model's positive logit.
     n_steps, method, internal_batch_size
         Passed to Captum's ``LayerIntegratedGradients.attribute``.
+    batch_size : int, optional
+        Rows attributed per pass (default: as many as keep a pass's activations within
+        :data:`CHUNK_FLOATS`); the results do not depend on it, the peak memory does.
     top_k : int
         Tokens listed in each global ranking.
     n_examples : int
@@ -277,15 +339,14 @@ def token_attributions(
     if not isinstance(emb0, nn.Embedding):
         raise ExplainError(_NOT_A_LAYER.format(what=f"a {type(emb0).__name__}"))
     ids_t = _check_ids(ids, int(emb0.num_embeddings))
-    opts = {"n_steps": _int_param("n_steps", n_steps, 1), "method": method, "internal_batch_size": internal_batch_size,
-            "deletion_k": _int_param("deletion_k", deletion_k, 1), "n_random": _int_param("n_random", n_random, 1),
-            "alpha": float(alpha), "seed": int(seed)}
+    opts = _options(ids_t, emb0, n_steps=n_steps, method=method, internal_batch_size=internal_batch_size,
+                    batch_size=batch_size, deletion_k=deletion_k, n_random=n_random, alpha=alpha, seed=seed)
     work, emb = _prepared(model, layer, ids_t)
     ids_t = ids_t.to(_device(work))
-    with torch.no_grad():
-        t, binary = _targets(work(ids_t), target)
+    forward_rows = opts["forward_rows"]
+    t, binary = _targets(_forward(work, ids_t, forward_rows), target)
     t = None if t is None else t.to(ids_t.device)
-    score = _score_fn(work, binary)
+    score = _score_fn(work, binary, forward_rows)
     attr, delta = _integrated(work, emb, ids_t, t, binary, opts)
     fx = score(ids_t, t)
     gap = fx - score(torch.zeros_like(ids_t), t)

@@ -86,3 +86,32 @@ def test_a_model_that_reads_the_padding_embedding_is_refused(corpus):
 def test_ids_outside_the_vocabulary_are_refused(corpus, trained):
     with pytest.raises(ExplainError, match="integer token ids"):
         token_attributions(trained, np.full((2, 3), 10**6), vocab=corpus.vocab)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_chunked_passes_give_the_one_pass_results(corpus, trained, n_outputs, monkeypatch):
+    # Peak memory is bounded by attributing a chunk of rows per pass (issue 27): every figure equals one pass's.
+    import audit.text._attributions as attributions
+
+    torch.manual_seed(0)
+    model = trained if n_outputs == 1 else TextClassifier(len(corpus.vocab), embedding_dim=8, n_outputs=3)
+    ids = corpus.X_test[:61]
+    one = token_attributions(model, ids, vocab=corpus.vocab, n_steps=12, batch_size=len(ids), return_attributions=True)
+    monkeypatch.setattr(attributions, "CHUNK_FLOATS", 3 * ids.shape[1] * 16)  # forward passes of a few rows too
+    chunked = token_attributions(model, ids, vocab=corpus.vocab, n_steps=12, batch_size=7, return_attributions=True)
+    np.testing.assert_allclose(chunked.pop("attributions"), one.pop("attributions"), rtol=1e-6, atol=1e-7)
+    assert chunked["deletion"]["n"] == one["deletion"]["n"] and chunked["deletion"]["passed"] == one["deletion"]["passed"]
+    for key in ("mean_drop_top_k", "mean_drop_random", "p_value"):
+        assert chunked["deletion"][key] == pytest.approx(one["deletion"][key], rel=1e-6, abs=1e-9)
+    assert [r["token"] for r in chunked["global"]["top_abs"]] == [r["token"] for r in one["global"]["top_abs"]]
+    assert [r["mean_attribution"] for r in chunked["global"]["top_abs"]] == \
+        pytest.approx([r["mean_attribution"] for r in one["global"]["top_abs"]], rel=1e-6, abs=1e-9)
+    assert [e["target"] for e in chunked["examples"]] == [e["target"] for e in one["examples"]]
+    # the completeness error is float32 rounding (~1e-6) and moves with the batch shape by as much
+    for key in ("max_abs", "mean_abs", "mean_abs_output_change"):
+        assert chunked["convergence_delta"][key] == pytest.approx(one["convergence_delta"][key], abs=2e-6)
+
+
+def test_batch_size_must_be_a_positive_integer(corpus, trained):
+    with pytest.raises(ExplainError, match="batch_size must be an integer >= 1"):
+        token_attributions(trained, corpus.X_test[:5], vocab=corpus.vocab, n_steps=4, batch_size=0)
