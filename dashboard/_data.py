@@ -17,6 +17,7 @@ import pandas as pd
 
 from audit.choices import TASK_KINDS, TaskKind
 from audit.exceptions import DataError, RunDirError
+from audit.records.files import load_npy, read_bytes
 from audit.records.rundir import confine
 from audit.result import SCHEMA_VERSION, AuditResult, Metric, ModelFairness
 from audit.verdict.concerns import concerns_of
@@ -32,12 +33,13 @@ __all__ = [
     "metric_parts",
     "rates_table",
     "read_predictions",
+    "run_array",
+    "run_bytes",
     "run_file",
     "run_summary",
 ]
 
 PREDICTION_COLUMNS = ("model", "y_true", "y_pred", "y_score")
-MAX_PREDICTION_BYTES = 512 * 1024 * 1024
 
 _PRED_MISSING = (
     "{path}: predictions.csv lacks the column(s) {missing}. Expected {expected} and the sensitive "
@@ -52,7 +54,8 @@ _PRED_BAD_TASK = (
     "probability in y_score (multiclass), or numbers in target units (regression). Fix: re-run the audit; the file "
     "may have been edited (run 'rai-audit verify')."
 )
-_PRED_TOO_BIG = "{path}: predictions.csv is {size} bytes, more than the {limit} the dashboard reads. Fix: audit a sample of the test set."
+_PRED_FIX = "Fix: audit a sample of the test set, or re-run the audit (run 'rai-audit verify' to see what changed)."
+_RUN_FIX = "Fix: re-run the audit, or run 'rai-audit verify' on the run to see what changed."
 _NOT_IN_RUN = "The run lists {rel!r} as an artifact, but {why}. Fix: re-run the audit, or run 'rai-audit verify' to see what changed."
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; escaping all of the characters
@@ -260,6 +263,34 @@ def run_file(run_dir: Path, rel: Any) -> Path:
     return path
 
 
+def run_bytes(run_dir: Path, rel: Any, *, limit: str) -> bytes:
+    """The bytes of a run's artifact ``rel`` (confined, :func:`run_file`), read by the one bounded reader.
+
+    ``limit`` is the kind of file (``"CARD"``, ``"IMAGE"``...; :func:`audit.records.files.limit_bytes`).
+
+    Raises
+    ------
+    RunDirError
+        As :func:`run_file`; or the file is not a regular file, or over its size limit.
+    """
+    return read_bytes(run_file(run_dir, rel), what="Run file", fix=_RUN_FIX, error=RunDirError, limit=limit)
+
+
+def run_array(run_dir: Path, rel: Any) -> np.ndarray:
+    """A run's ``.npy`` artifact ``rel`` (confined), read by the one bounded reader: no pickle, no array larger than
+    the file (:func:`audit.records.files.load_npy`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp())
+    >>> np.save(run / "a.npy", np.ones(2))
+    >>> run_array(run, "a.npy").tolist()
+    [1.0, 1.0]
+    """
+    return np.asarray(load_npy(run_file(run_dir, rel), what="Run file", fix=_RUN_FIX, error=RunDirError))
+
+
 def _check_task_columns(frame: pd.DataFrame, kind: TaskKind) -> list[str]:
     """Convert y_true/y_pred/y_score of a file of class labels or of numbers in place; the problems found."""
     problems = []
@@ -281,6 +312,17 @@ def _check_task_columns(frame: pd.DataFrame, kind: TaskKind) -> list[str]:
     return problems
 
 
+def _csv(path: Path, data: bytes, **options: Any) -> pd.DataFrame:
+    """``data`` (the bytes of ``path``, already read within the limit) parsed as CSV; a parse error is a DataError."""
+    import io
+
+    try:
+        return pd.read_csv(io.BytesIO(data), **options)
+    except Exception as exc:  # pandas' and pyarrow's parse errors share no base class
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(f"{path}: predictions.csv is not a readable CSV table ({first}). {_PRED_FIX}") from None
+
+
 def read_predictions(path: Path, *, task: str | TaskKind = "binary") -> pd.DataFrame:
     """Read and check ``predictions.csv``: one row per test example and model.
 
@@ -294,23 +336,22 @@ def read_predictions(path: Path, *, task: str | TaskKind = "binary") -> pd.DataF
     DataError
         When a required column is missing or labels/scores are out of range; every problem is listed.
     """
-    size = path.stat().st_size
-    if size > MAX_PREDICTION_BYTES:
-        raise DataError(_PRED_TOO_BIG.format(path=path, size=size, limit=MAX_PREDICTION_BYTES))
-    header = pd.read_csv(path, nrows=0).columns.tolist()
+    # One bounded read (a regular file, at most RAI_AUDIT_MAX_PREDICTIONS_BYTES), parsed from memory twice.
+    data = read_bytes(path, what="Predictions file", fix=_PRED_FIX, error=DataError, limit="PREDICTIONS")
+    header = _csv(path, data, nrows=0).columns.tolist()
     missing = [c for c in PREDICTION_COLUMNS if c not in header]
     if missing:
         raise DataError(_PRED_MISSING.format(path=path, missing=missing, expected=list(PREDICTION_COLUMNS)))
     kind = task if isinstance(task, TaskKind) else TASK_KINDS.get(str(task), TASK_KINDS["binary"])
     if not kind.has_positive_class:
         dtypes = {c: "string" for c in header if c not in ("y_score",)}
-        frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
+        frame = _csv(path, data, dtype=dtypes, engine="pyarrow")
         problems = _check_task_columns(frame, kind)
         if problems:
             raise DataError(_PRED_BAD_TASK.format(path=path, problem="; ".join(problems), task=kind.name), problems=problems)
         return frame
     dtypes = {c: "string" for c in header if c not in PREDICTION_COLUMNS[1:]}
-    frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
+    frame = _csv(path, data, dtype=dtypes, engine="pyarrow")
     problems = []
     for col in ("y_true", "y_pred"):
         values = pd.to_numeric(frame[col], errors="coerce")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -27,7 +26,7 @@ from audit.exceptions import AuditError, RunDirError
 from audit.fairness import MISSING_GROUP, threshold_analysis
 from audit.records.rundir import confine, list_runs, load_result, manifest_sha256
 from audit.result import AuditResult
-from dashboard._data import as_result, read_predictions, run_file, run_summary
+from dashboard._data import as_result, read_predictions, run_array, run_file, run_summary
 
 __all__ = [
     "COHORTS_KEY", "ROOT_ENV", "RUN_KEY", "RUN_PARAM", "Run", "active_cohort", "current_run", "list_run_names", "load_run",
@@ -198,7 +197,7 @@ def _features(path: str, sha: str) -> pd.DataFrame | None:
     section = result.slices
     if section is None or not section.test_features:
         return None
-    array = np.load(run_file(Path(path), section.test_features), allow_pickle=False)
+    array = run_array(Path(path), section.test_features)
     return unpack_features(array, [c.to_dict() for c in section.features])
 
 

@@ -32,7 +32,7 @@ from audit.choices import TASK_KINDS, TaskKind
 from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
 from audit.result import AuditResult
-from dashboard._data import run_file
+from dashboard._data import run_array, run_file
 
 __all__ = ["FACTORY_NOTE", "Scorer", "attributions_by_feature", "explanation_baseline", "load_preprocessor",
            "load_scorer", "scorer_for"]
@@ -179,7 +179,7 @@ def explanation_baseline(r: AuditResult, run_path: Path, model: str, *, pre: Tab
     X = (r.explainability or {}).get(model)
     rel = X.artifacts.get("baseline") if X is not None and isinstance(X.artifacts, dict) else None
     if rel:
-        base = np.load(run_file(run_path, rel), allow_pickle=False)
+        base = run_array(run_path, rel)
         return np.asarray(base, np.float32).reshape(-1, len(pre.feature_names_)), None
     kind = X.baseline.kind if X is not None and X.baseline is not None else None
     stand_in = "the mean of the encoded test rows for the training mean"

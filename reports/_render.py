@@ -34,6 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from audit.exceptions import ConfigError, RunDirError
+from audit.records.files import limit_bytes, read_bytes
 from reports._card_data import METRIC_DEFINITIONS, _read, build_card_data
 from reports._format import FILTERS, md_escape
 from reports._kinds import BASE_COLUMNS, card_view, pipeline_tag
@@ -52,7 +53,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 HTML_TEMPLATE = "model_card.html.j2"
 MD_TEMPLATE = "model_card.md.j2"
 CARD_FILES = {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_BYTES = limit_bytes("IMAGE")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 _TEMPLATE_MISSING = "Card template {path} does not exist. Expected a Jinja2 HTML template file; check the path or omit --template."
@@ -255,9 +256,12 @@ def _images(card: dict[str, Any], directory: Path | None) -> dict[str, str | Non
                 continue
             root = directory.resolve()
             p = (root / rel).resolve()
-            if root not in p.parents or not p.is_file() or p.stat().st_size > MAX_IMAGE_BYTES:
-                continue  # outside the run, missing or huge: the card says "image not available"
-            data = p.read_bytes()
+            if root not in p.parents:
+                continue  # outside the run: the card says "image not available"
+            try:  # the one bounded reader: a regular file within the image limit
+                data = read_bytes(p, what="Image", fix="", error=RunDirError, limit="IMAGE")
+            except RunDirError:
+                continue  # missing, not a regular file or huge: "image not available"
             if data.startswith(_PNG_MAGIC):
                 out[rel] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     return out

@@ -26,6 +26,8 @@ from audit.models._weights import _MISMATCH_FIX, _WEIGHTS_FIX, load_state, read_
 
 __all__ = ["MLP", "rebuild_mlp"]
 
+_SHAPES = ("{path}: the weights hold layers of shapes {held} (outputs, inputs), the model described needs {needed}; "
+           "nothing was built. {fix}")
 _NOT_MLP = ("{path}: the weights do not describe the built-in MLP (expected net.<i>.weight / net.<i>.bias pairs of Linear "
             "layers; found keys {keys}). {fix}")
 
@@ -98,6 +100,11 @@ def rebuild_mlp(path: str | Path, *, n_features: int, hidden: tuple[int, ...] | 
     if not layers or len(weights) != len(found):
         raise ModelError(_NOT_MLP.format(path=path, keys=sorted(state)[:5], fix=fix or _WEIGHTS_FIX))
     widths = [int(w.shape[0]) for w in weights[:-1]]
+    wanted = list(widths if hidden is None else hidden)
+    held = [tuple(int(d) for d in w.shape) for w in weights]
+    needed = list(zip([*wanted, n_outputs], [n_features, *wanted], strict=True))
+    if held != needed:  # before building: a recorded width of 200,000 must not allocate a network the weights lack
+        raise ModelError(_SHAPES.format(path=path, held=held, needed=needed, fix=fix or _MISMATCH_FIX))
     dropout = 0.5 if len(layers) > 1 and layers[1] - layers[0] == 3 else 0.0  # Linear, ReLU, Dropout per hidden layer
     model = MLP(n_features, hidden=tuple(widths if hidden is None else hidden), dropout=dropout, n_outputs=n_outputs)
     return load_state(model, state, Path(path), fix=fix or _MISMATCH_FIX).eval()

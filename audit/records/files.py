@@ -13,7 +13,10 @@ file and the fix:
 - **JSON nesting depth** (:data:`MAX_JSON_DEPTH`): a record nested thousands deep would
   otherwise crash the parser or the card renderer with ``RecursionError``;
 - **zip decompression** (weights saved by ``torch.save`` are zip files): the members'
-  declared sizes are checked before ``torch.load`` inflates anything, so a zip bomb is refused.
+  declared sizes are checked before ``torch.load`` inflates anything, so a zip bomb is refused
+  (one big member, or thousands of small ones);
+- **arrays** (:func:`load_npy`): parsed from the bounded bytes, never from the path; a ``.npy``
+  header declaring more data than the file holds is refused before numpy allocates it.
 
 Errors are raised as the caller's :class:`~audit.exceptions.AuditError` family, so each
 command keeps its exit code.
@@ -51,6 +54,7 @@ __all__ = [
     "json_depth",
     "limit_bytes",
     "load_json",
+    "load_npy",
     "parse_json",
     "read_bytes",
     "read_text",
@@ -69,6 +73,10 @@ _LIMITS = {
     "MANIFEST": 64 << 20,
     "REVIEWS": 64 << 20,
     "KEY": 64 << 10,  # a PEM private key is a few hundred bytes
+    "PREDICTIONS": 512 << 20,  # a run's predictions.csv, read whole by the dashboard
+    "ARRAY": 1 << 30,  # a run's .npy arrays (test features, explanation baselines)
+    "CARD": 64 << 20,  # a run's model card files (Markdown, HTML, JSON)
+    "IMAGE": 5 << 20,  # a run's saliency map PNGs
 }
 _LIMIT_ENV = "RAI_AUDIT_MAX_{kind}_BYTES"
 # A member of a torch zip inflating more than this many times its stored size, beyond 1 MiB, is a bomb
@@ -95,6 +103,7 @@ _TOO_DEEP = ("{where} is nested more than {limit} levels deep{found}; no file ra
              "not read. {fix}")
 _ZIP_BOMB = ("{what} {path} would inflate to {size:,} bytes{why}; it was not loaded (a zip bomb, or not a file "
              "torch.save wrote). {fix}")
+_NOT_NPY = "{what} {path} is not a plain .npy array ({error}); it was not loaded. {fix}"
 
 
 def limit_bytes(kind: str) -> int:
@@ -278,5 +287,49 @@ def check_zip(path: str | os.PathLike[str], *, what: str, fix: str, error: type[
             if i.file_size > _ZIP_SMALL and i.file_size > _MAX_ZIP_RATIO * max(i.compress_size, 1):
                 why = f": member {i.filename!r} declares {i.file_size:,} bytes stored in {i.compress_size:,}"
                 break
+        stored = sum(i.compress_size for i in infos)
+        if not why and total > _ZIP_SMALL and total > _MAX_ZIP_RATIO * max(stored, 1):
+            # many members each under _ZIP_SMALL add up to a bomb as surely as one big member
+            why = f": {len(infos):,} members declare {total:,} bytes stored in {stored:,}"
     if why:
         raise error(_ZIP_BOMB.format(what=what, path=p, size=total, why=why, fix=fix))
+
+
+def load_npy(path: str | os.PathLike[str], *, what: str, fix: str, error: type[AuditError], limit: str = "ARRAY") -> Any:
+    """A numpy array from the bounded bytes of a ``.npy`` file: no pickles, and no more data than the file holds.
+
+    The header's shape and dtype are checked against the bytes read before numpy allocates the array,
+    so a 100-byte file declaring a terabyte is refused, not allocated.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from audit.exceptions import DataError
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.npy"
+    >>> np.save(path, np.arange(3))
+    >>> load_npy(path, what="Array", fix="", error=DataError).tolist()
+    [0, 1, 2]
+    """
+    import io
+    import math
+
+    import numpy as np
+
+    data = read_bytes(path, what=what, fix=fix, error=error, limit=limit)
+    buf = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(buf)
+        header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if header is None:
+            raise ValueError(f"format version {version} (numpy writes 1.0 or 2.0 for plain arrays)")
+        shape, _, dtype = header(buf)
+        if dtype.hasobject:
+            raise ValueError("it holds Python objects (a pickle)")
+        need = math.prod(shape) * dtype.itemsize
+        if need > len(data) - buf.tell():
+            raise ValueError(f"its header declares {need:,} bytes of data, the file holds {len(data) - buf.tell():,}")
+        buf.seek(0)
+        return np.load(buf, allow_pickle=False)
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise error(_NOT_NPY.format(what=what, path=path, error=first, fix=fix)) from None

@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from audit.exceptions import AuditError
-from dashboard._data import md_escape, run_file
+from dashboard._data import md_escape, run_bytes, run_file
 from dashboard._review_status import review_banner, review_status
 from dashboard._state import Run
 from dashboard._ui import error, not_run, require_run
@@ -39,7 +39,7 @@ def _readable(markdown: str) -> str:
 
 def _read(run_dir: Path, rel: str) -> bytes:
     """A card file's bytes when its download button is clicked (confined to the run again)."""
-    return run_file(run_dir, rel).read_bytes()
+    return run_bytes(run_dir, rel, limit="CARD")
 
 
 def _files(run: Run) -> dict:
@@ -102,7 +102,11 @@ def render() -> None:
     if "markdown" not in files:
         _render_now(run)
         return
-    text = files["markdown"].read_text(encoding="utf-8", errors="replace")
+    try:
+        text = run_bytes(run.path, getattr(run.result.artifacts.cards, "markdown", None), limit="CARD").decode("utf-8", errors="replace")
+    except AuditError as exc:
+        error(exc)
+        return
     meta = _FRONT_MATTER.match(text)
     if meta:
         with st.expander("Hugging Face metadata (YAML front matter)"):

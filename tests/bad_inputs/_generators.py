@@ -517,3 +517,119 @@ def runs_root_with_symlinked_audit(target: Path, work: Path) -> None:
 
 
 GENERATORS["runs_root_with_symlinked_audit"] = runs_root_with_symlinked_audit
+
+
+def weights_zip_bomb_many_members(target: Path, work: Path) -> None:
+    """A real torch state dict of 64 tensors of 1 MiB of zeros, re-zipped deflated: every member is at most
+    1 MiB (under the one-member ratio check) but together they inflate 64 MiB from about 70 KiB."""
+    import io
+    import zipfile
+
+    import torch
+
+    raw = io.BytesIO()
+    torch.save({f"t{i}": torch.zeros(1 << 18) for i in range(64)}, raw)
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+
+
+def npy_header_lies(target: Path, work: Path) -> None:
+    """A 100-byte .npy whose header declares 10**12 float64 values (8 TB)."""
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    target.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin1") + b"\0" * 16)
+
+
+def predictions_over_the_limit(target: Path, work: Path) -> None:
+    """A sparse predictions.csv one byte over the dashboard's 512 MiB limit (no disk used), with a valid header."""
+    with open(target, "wb") as fh:
+        fh.write(b"model,y_true,y_pred,y_score,sex\n")
+        fh.truncate((512 << 20) + 1)
+
+
+GENERATORS.update({f.__name__: f for f in (weights_zip_bomb_many_members, npy_header_lies, predictions_over_the_limit)})
+
+
+from tests.bad_inputs._score_generators import SCORE_GENERATORS  # noqa: E402 - needs real_run above
+
+GENERATORS.update(SCORE_GENERATORS)
+
+
+# --- rai-audit fairness on Parquet parts (a folder read on pandas, Dask or Spark): one frame, one flaw each ---
+def _preds_frame(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(26)
+    score = np.round(rng.random(n), 3)
+    return pd.DataFrame({"sex": rng.choice(["F", "M"], n), "race": rng.choice(["a", "b", "c"], n),
+                         "y": rng.integers(0, 2, n), "p": (score >= 0.5).astype(int), "s": score})
+
+
+def _preds_parts(flaw: Callable[[pd.DataFrame], pd.DataFrame] | None = None, *, n: int = 400,
+                 extra: Callable[[Path], None] | None = None) -> Callable[[Path, Path], None]:
+    """A folder of two Parquet parts of ``_preds_frame(n)`` changed by ``flaw``, plus whatever ``extra`` adds."""
+    def generate(target: Path, work: Path) -> None:
+        frame = _preds_frame(n) if flaw is None else flaw(_preds_frame(n))
+        target.mkdir()
+        half = len(frame) // 2
+        frame.iloc[:half].to_parquet(target / "part-00000.parquet", index=False)
+        frame.iloc[half:].to_parquet(target / "part-00001.parquet", index=False)
+        if extra is not None:
+            extra(target)
+    return generate
+
+
+def _with(column: str, values: Callable[[pd.DataFrame], object]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def flaw(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = values(frame)
+        return frame
+    return flaw
+
+
+def _one_score(value: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return _with("s", lambda f: [value if i == len(f) - 3 else v for i, v in enumerate(f["s"])])
+
+
+def _ampersands(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.loc[frame.index % 10 == 1, ["sex", "race"]] = ["F & a", "b"]  # ("F & a", "b") and ("F", "a & b")
+    frame.loc[frame.index % 10 == 2, ["sex", "race"]] = ["F", "a & b"]  # both print "F & a & b"
+    return frame
+
+
+def _fifo_part(folder: Path) -> None:
+    os.mkfifo(folder / "part-00002.parquet")
+
+
+def _notes(folder: Path) -> None:
+    (folder / "notes.txt").write_text("scored on Monday\n", encoding="utf-8")
+
+
+def _csv_as_parquet(folder: Path) -> None:
+    (folder / "part-00002.parquet").write_text("sex,race,y,p,s\nF,a,1,1,0.9\n", encoding="utf-8")
+
+
+def _subfolders(folder: Path) -> None:
+    (folder / "lib" / "deeper").mkdir(parents=True)  # as /usr: folders of folders, never walked
+    (folder / "lib" / "deeper" / "x.parquet").write_bytes(b"PAR1")
+
+
+def preds_csv_identifier(target: Path, work: Path) -> None:
+    """100,000 predictions whose 'user' column is an identifier (one value per row)."""
+    frame = _preds_frame(100_000)
+    frame["user"] = [f"u{i:06d}" for i in range(len(frame))]
+    frame.to_csv(target, index=False)
+
+
+GENERATORS.update({
+    "preds_parts": _preds_parts(),
+    "preds_parts_nan_score": _preds_parts(_one_score(float("nan"))),
+    "preds_parts_inf_score": _preds_parts(_one_score(float("inf"))),
+    "preds_parts_ampersand_groups": _preds_parts(_ampersands),
+    "preds_parts_identifier": _preds_parts(_with("user", lambda f: [f"u{i:06d}" for i in range(len(f))]), n=100_000),
+    "preds_parts_million_ids": _preds_parts(_with("user", lambda f: np.arange(len(f)).astype(str)), n=1_000_000),
+    "preds_parts_list_sex": _preds_parts(_with("sex", lambda f: [[v] for v in f["sex"]])),
+    "preds_parts_with_fifo": _preds_parts(extra=_fifo_part),
+    "preds_parts_with_notes": _preds_parts(extra=_notes),
+    "preds_parts_csv_named_parquet": _preds_parts(extra=_csv_as_parquet),
+    "preds_parts_with_subfolders": _preds_parts(extra=_subfolders),
+    "preds_csv_identifier": preds_csv_identifier,
+})

@@ -21,19 +21,21 @@ from tests.dashboard.test_browser import CHROMIUM, _free_port, _open
 
 
 def test_card_page_reads_no_card_file_until_a_download_is_clicked(app, synthetic_root, monkeypatch):
+    from dashboard import _data
+
     read: list[str] = []
-    original = Path.read_bytes
+    original = _data.run_bytes
 
-    def spy(self: Path) -> bytes:
-        if self.name.startswith("model_card."):
-            read.append(self.name)
-        return original(self)
+    def spy(run_dir: Path, rel: str, *, limit: str) -> bytes:
+        read.append(rel)
+        return original(run_dir, rel, limit=limit)
 
-    monkeypatch.setattr(Path, "read_bytes", spy)
+    # the page reads run files through the bounded reader (dashboard._data.run_bytes), no longer Path.read_bytes
+    monkeypatch.setattr(_data, "run_bytes", spy)  # the page script imports it from dashboard._data when it runs
     at = app(synthetic_root, run="full", page="card")
     assert not at.exception
     assert len(at.get("download_button")) == 3
-    assert read == []  # before: model_card.md, .html and .json read on every page load
+    assert read == ["model_card.md"]  # the card shown; before: .md, .html and .json read on every page load
 
 
 def test_card_download_is_confined_to_the_run_when_clicked(synthetic_root):
