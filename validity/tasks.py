@@ -14,7 +14,9 @@ for regression).
   gamma, skewness 1), heavy-tailed (Student t₁₀, Laplace) or a scale mixture (10% of rows at
   twice the noise), ε standardised (mean 0, variance 1) so the true mean error is ``bias`` and
   the true RMSE ``sqrt(bias² + scale²)``; the true MAE comes from 4 million draws of ε. Groups of 8
-  to 1,000 rows; parity (every group alike) and unequal groups, 2 to 20 of them.
+  to 1,000 rows; parity (every group alike) and unequal groups, 2 to 20 of them. Where every cell
+  has at least ``NORMAL_MIN_ROWS`` rows the report draws the resampled cell sums from their normal
+  approximation: its own check runs groups of exactly that size (the hardest cells it is used on).
 
 The multiclass parity tests are also run at parity (family-wise error) and against a z-test
 baseline with a shifted group (power).
@@ -31,7 +33,7 @@ import pandas as pd
 
 from audit.fairness import multiclass_fairness_report, regression_fairness_report
 from audit.fairness._proportions import z_vs_rest
-from audit.fairness._regression_ci import MIN_ROWS_RMSE
+from audit.fairness._regression_ci import MIN_ROWS_RMSE, NORMAL_MIN_ROWS
 from validity._harness import Check, Row, coverage_row, error_row, power_row
 
 LEVEL = 0.95
@@ -321,10 +323,33 @@ DISPARITY_WORLDS = (
 )
 
 
+APPROX_WORLDS = tuple(ErrorWorld(f"{d}, 2 groups x {NORMAL_MIN_ROWS}, one biased by 0.05, scales 1 and 1.5", d,
+                                  (NORMAL_MIN_ROWS,) * 2, (0.0, 0.05), (1.0, 1.5)) for d in DISTS) + (
+    ErrorWorld(f"parity: 6 groups x {NORMAL_MIN_ROWS}, skewed errors", "skewed (gamma, skewness 1)",
+               (NORMAL_MIN_ROWS,) * 6, null=True),)
+
+
 def _regression_report(world: ErrorWorld, rng: np.random.Generator, seed: int) -> dict:
     y, p, frame = world.draw(rng)
     return regression_fairness_report(y_true=y, y_pred=p, sensitive=frame, ci_level=LEVEL, n_boot=1000,
                                       min_group_size=MIN_GROUP_SIZE, intersections=False, seed=seed)
+
+
+def _run_regression_approximation(*, quick: bool, seed: int) -> list[Row]:
+    rows = []
+    worlds = (APPROX_WORLDS[1], APPROX_WORLDS[4], APPROX_WORLDS[5]) if quick else APPROX_WORLDS
+    for world in worlds:
+        rng, tally = np.random.default_rng([seed, 27, zlib.crc32(world.label.encode())]), _Tally()
+        for r in range(_reps(quick, 1000, 60)):
+            report = _regression_report(world, rng, seed=r)
+            if "normal approximation" not in report["ci"]["method"]:
+                raise AssertionError(f"{world.label}: the normal approximation was not used ({report['ci']['method']})")
+            _tally_regression(tally, report, world)
+        for (kind, what, _), hits in sorted(tally.hits.items()):
+            of = f"{kind} {what}" if kind in ("overall", "disparity") else what
+            rows.append(coverage_row("regression_normal_approximation", {"world": world.label, "of": of}, hits=hits,
+                                     reps=tally.trials[(kind, what, _)], quick=quick))
+    return rows
 
 
 def _size_band(n: int) -> str:
@@ -430,4 +455,9 @@ CHECKS = [
           "Each disparity's interval (box of the max-|T| band over the compared groups) covers the true difference, "
           "ratio or worst-group value, at parity and away from it, with 2 to 20 groups of 30 to 1,000 rows.",
           _run_regression_disparities),
+    Check("regression_normal_approximation", "Regression: intervals from the normal approximation of the cell sums",
+          f"Where every sensitive cell has at least {NORMAL_MIN_ROWS} rows the resampled cell sums are drawn from "
+          "their normal approximation; at exactly that size, for every error shape, each group's MAE, RMSE and mean "
+          "error interval, the overall ones, R² and every disparity (also at parity over 6 groups) keep 95%.",
+          _run_regression_approximation),
 ]
