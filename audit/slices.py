@@ -44,12 +44,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from audit._slice_cuts import adaptive_ranges, candidate_ranges, family_size, quantile_bins
 from audit.exceptions import DataError
 
 __all__ = [
@@ -87,28 +89,23 @@ def _fmt_num(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
 
 
-def _numeric_items(x: np.ndarray, name: str, n_bins: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Codes and conditions of a numeric column: quantile bins (a dominant value gets a bin of its own)."""
+def _numeric_items(x: np.ndarray, name: str, n_bins: int, rows: _Rows) -> tuple[np.ndarray, list[dict[str, Any]], int]:
+    """Codes, conditions and candidate conditions of a numeric column: adaptive (or quantile) ranges, and missing."""
     codes = np.full(len(x), -1, dtype=np.int64)
     finite = np.isfinite(x)
     values = x[finite]
     items: list[dict[str, Any]] = []
+    candidates = 0
     if len(values):
-        distinct, counts = np.unique(values, return_counts=True)
-        if len(distinct) <= n_bins:
-            bins = [(v, v) for v in distinct]
+        if rows.cuts == "quantile":
+            bins = quantile_bins(np.repeat(values, rows.weights[finite].astype(np.int64)), n_bins)  # rows, not distinct
         else:
-            mode = distinct[np.argmax(counts)]
-            point = counts.max() / len(values) >= 1.0 / n_bins  # e.g. capital-gain = 0 for 92% of rows
-            rest = values[values != mode] if point else values
-            qs = np.unique(np.quantile(rest, np.linspace(0, 1, (n_bins - 1 if point else n_bins) + 1)[1:-1], method="lower"))
-            # a bin is (previous edge, edge]; with a point bin, a bin spanning the mode is split below/above it, so
-            # every bin is an interval [min, max] of the values inside it and no two intervals overlap
-            group = np.searchsorted(qs, rest, side="left") * 2 + (rest > mode if point else 0)
-            bins = [(rest[group == g].min(), rest[group == g].max()) for g in np.unique(group)]
-            if point:
-                bins.append((mode, mode))
-            bins.sort()
+            order = np.argsort(values, kind="stable")
+            v, w = values[order], rows.weights[finite][order]
+            ranges = adaptive_ranges(v, rows.errors[finite][order], w, n_bins=n_bins, min_size=rows.min_size,
+                                     strata=[c[finite][order] for c in rows.strata])
+            bins = [(v[a], v[b - 1]) for a, b in ranges]
+            candidates = candidate_ranges(v, w, min_size=rows.min_size, total=rows.total)
         lows = np.array([b[0] for b in bins])
         codes[finite] = np.searchsorted(lows, values, side="right") - 1
         for lo, hi in bins:
@@ -117,7 +114,8 @@ def _numeric_items(x: np.ndarray, name: str, n_bins: int) -> tuple[np.ndarray, l
     if not finite.all():
         codes[~finite] = len(items)
         items.append({"feature": name, "missing": True, "label": f"{name} missing"})
-    return codes, items
+        candidates += rows.candidate(float(rows.weights[~finite].sum()))
+    return codes, items, candidates
 
 
 def _categorical_items(s: pd.Series, name: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -136,15 +134,53 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
-def _items(features: pd.DataFrame, n_bins: int) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
-    codes, items = [], []
+@dataclass(frozen=True)
+class _Rows:
+    """What binning needs of the (deduplicated) rows: each one's errors and count, the slice floor, the cut method."""
+
+    errors: np.ndarray
+    weights: np.ndarray
+    min_size: int
+    cuts: str
+    strata: list[np.ndarray] = field(default_factory=list)  # codes of the categorical features
+
+    @property
+    def total(self) -> float:
+        return float(self.weights.sum())
+
+    def candidate(self, rows: float) -> int:
+        """1 when a condition holding ``rows`` rows could be a slice (at least min_size, not every row)."""
+        return int(self.min_size <= rows < self.total)
+
+
+def _items(features: pd.DataFrame, n_bins: int, rows: _Rows) -> tuple[np.ndarray, list[list[dict[str, Any]]], list[int]]:
+    """Codes (one column per feature), each feature's conditions, and how many candidate conditions each has."""
+    cat = {name: _categorical_items(features[name], str(name)) for name in features.columns if not _is_numeric(features[name])}
+    rows.strata.extend(c for c, _ in cat.values())
+    codes, items, candidates = [], [], []
     for name in features.columns:
-        s = features[name]
-        c, it = (_numeric_items(s.to_numpy(dtype=np.float64, na_value=np.nan), str(name), n_bins) if _is_numeric(s)
-                 else _categorical_items(s, str(name)))
+        if name in cat:
+            c, it = cat[name]
+            k = sum(rows.candidate(r) for r in np.bincount(c, weights=rows.weights, minlength=len(it)))
+        else:
+            c, it, k = _numeric_items(features[name].to_numpy(dtype=np.float64, na_value=np.nan), str(name), n_bins, rows)
         codes.append(c)
         items.append(it)
-    return np.column_stack(codes) if codes else np.zeros((len(features), 0), np.int64), items
+        candidates.append(k)
+    return (np.column_stack(codes) if codes else np.zeros((len(features), 0), np.int64)), items, candidates
+
+
+def _dedupe(features: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows that repeat (same features, label and prediction) counted once with their count as weight."""
+    ones = np.ones(len(y))
+    if not len(y) or not features.shape[1]:
+        return features, y, p, ones
+    key = features.assign(__y=y, __p=p)
+    group = key.groupby(list(key.columns), dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    if group.max() + 1 == len(y):
+        return features, y, p, ones
+    first = np.unique(group, return_index=True)[1]
+    return features.iloc[first].reset_index(drop=True), y[first], p[first], np.bincount(group).astype(np.float64)
 
 
 # ------------------------------------------------------------------ statistics
@@ -189,14 +225,14 @@ def clopper_pearson(k: ArrayLike, n: ArrayLike, *, level: ArrayLike = 0.95) -> t
     return np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 1.0)
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (family-wise error rate over all of ``p``)."""
-    m = len(p)
-    if m == 0:
+def _holm(p: np.ndarray, family: int = 0) -> np.ndarray:
+    """Holm step-down adjusted p-values (family-wise error rate over ``p`` and ``family - len(p)`` untested)."""
+    m = max(len(p), family)  # a family larger than the slices tested (adaptive cuts) steps down from its size
+    if len(p) == 0:
         return p
     order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(len(p))) * p[order]))
+    out = np.empty(len(p))
     out[order] = adj
     return out
 
@@ -213,16 +249,13 @@ def _combination_counts(codes: np.ndarray, dims: list[int], cols: tuple[int, ...
     shape = tuple(dims[c] for c in cols)
     flat = np.ravel_multi_index(tuple(codes[:, c] for c in cols), shape)
     size = int(np.prod(shape))
-    out = {"n": np.bincount(flat, minlength=size)}
-    for key, w in weights.items():
-        out[key] = np.bincount(flat, weights=w, minlength=size)
-    return shape, out
+    return shape, {key: np.bincount(flat, weights=w, minlength=size) for key, w in weights.items()}
 
 
 def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: int,
              weights: dict[str, np.ndarray]) -> tuple[list[_Found], dict[str, int]]:
     """Every non-redundant slice with at least ``min_size`` rows (and not all of them): feature tuples, codes, counts."""
-    n_rows = len(codes)
+    n_rows = weights["n"].sum()
     counts: dict[tuple[int, ...], tuple[tuple[int, ...], _Counts]] = {}
     found: list[_Found] = []
     by_depth: dict[str, int] = {}
@@ -250,12 +283,26 @@ def _examine(codes: np.ndarray, dims: list[int], *, max_depth: int, min_size: in
     return found, by_depth
 
 
-def _check(features: pd.DataFrame, y_true: Any, y_pred: Any, max_depth: int) -> tuple[np.ndarray, np.ndarray]:
+def _search(features: pd.DataFrame, y: np.ndarray, p: np.ndarray, *, max_depth: int, min_size: int, n_bins: int,
+            cuts: str) -> tuple[list[_Found], dict[str, int], list[list[dict[str, Any]]], int]:
+    """The slices examined (over deduplicated rows), by depth, each feature's conditions and the family's size."""
+    features, y, p, w = _dedupe(features, y, p)
+    err = (y != p).astype(np.float64)
+    codes, items, candidates = _items(features, n_bins, _Rows(err, w, min_size, cuts))
+    dims = [max(len(it), 1) for it in items]
+    weights = {"n": w, "errors": err * w, "fp": ((p == 1) & (y == 0)) * w, "fn": ((p == 0) & (y == 1)) * w}
+    found, by_depth = _examine(codes, dims, max_depth=max_depth, min_size=min_size, weights=weights)
+    return found, by_depth, items, family_size(candidates, max_depth) if cuts == "adaptive" else 0
+
+
+def _check(features: pd.DataFrame, y_true: Any, y_pred: Any, max_depth: int, cuts: str) -> tuple[np.ndarray, np.ndarray]:
     y, p = np.asarray(y_true).astype(np.int64).ravel(), np.asarray(y_pred).astype(np.int64).ravel()
     if not (len(features) == len(y) == len(p)):
         raise DataError(_BAD_LENGTHS.format(n=len(features), y=len(y), p=len(p)))
     if max_depth not in (1, 2, 3):
         raise DataError(_BAD_DEPTH.format(depth=max_depth))
+    if cuts not in ("adaptive", "quantile"):
+        raise DataError(f"find_slices: cuts must be 'adaptive' or 'quantile', found {cuts!r}.")
     return y, p
 
 
@@ -270,6 +317,7 @@ def find_slices(
     alpha: float = 0.05,
     level: float = 0.95,
     top_k: int = 20,
+    cuts: str = "adaptive",
 ) -> dict[str, Any]:
     """Search slices (feature conjunctions) of ``features`` where ``y_pred`` disagrees with ``y_true`` most.
 
@@ -284,7 +332,7 @@ def find_slices(
     min_size : int
         Fewest rows a slice must hold to be examined (and counted in the correction).
     n_bins : int
-        Quantile bins per numeric feature.
+        Most ranges per numeric feature.
     alpha : float
         Family-wise error rate of the Holm-adjusted test.
     level : float
@@ -292,6 +340,10 @@ def find_slices(
         (``ci_marginal``).
     top_k : int
         Slices kept in each ranking.
+    cuts : {"adaptive", "quantile"}
+        Numeric ranges from the fine bins that best separate the error rate (``audit._slice_cuts``; the
+        correction then counts every slice such cuts could form, ``n_family``), or quantile bins (the family is
+        the slices examined).
 
     Returns
     -------
@@ -313,24 +365,22 @@ def find_slices(
     """
     from scipy.special import bdtrc  # the binomial upper tail; scipy.stats would cost the dashboard ~1 s to import
 
-    y, p = _check(features, y_true, y_pred, max_depth)
-    codes, items = _items(features, n_bins)
-    dims = [max(len(it), 1) for it in items]
-    err = (y != p).astype(np.float64)
-    weights = {"errors": err, "fp": ((p == 1) & (y == 0)).astype(np.float64), "fn": ((p == 0) & (y == 1)).astype(np.float64)}
-    found, by_depth = _examine(codes, dims, max_depth=max_depth, min_size=min_size, weights=weights)
-    N, E = len(y), float(err.sum())
+    y, p = _check(features, y_true, y_pred, max_depth, cuts)
+    found, by_depth, items, family = _search(features, y, p, max_depth=max_depth, min_size=min_size, n_bins=n_bins,
+                                             cuts=cuts)
+    N, E = len(y), float((y != p).sum())
     p0 = E / N if N else 0.0
     n = np.concatenate([f[2]["n"] for f in found]).astype(np.float64) if found else np.zeros(0)
     e = np.concatenate([f[2]["errors"] for f in found]) if found else np.zeros(0)
     # P(X ≥ e) under the overall error rate: bdtrc(k, n, p) = P(X > k)
     pvals = bdtrc(e.astype(np.int64) - 1, n.astype(np.int64), p0) if len(n) else np.zeros(0)
-    padj = _holm(pvals)
+    family = max(family, len(n))
+    padj = _holm(pvals, family)
     rate = np.divide(e, n, out=np.zeros_like(e), where=n > 0)
     rest_n = N - n
     rest = np.divide(E - e, rest_n, out=np.full_like(e, np.nan), where=rest_n > 0)
     score = _SLICELINE_ALPHA * (rate / p0 - 1) - (1 - _SLICELINE_ALPHA) * (N / n - 1) if p0 > 0 else np.zeros_like(n)
-    lo, hi = clopper_pearson(e, n, level=1.0 - (1.0 - level) / max(len(n), 1))
+    lo, hi = clopper_pearson(e, n, level=1.0 - (1.0 - level) / max(family, 1))
     m_lo, m_hi = clopper_pearson(e, n, level=level)
     stats = {"n": n, "e": e, "rate": rate, "rest": rest, "gap": rate - rest, "score": score, "p": pvals, "padj": padj,
              "lo": lo, "hi": hi, "m_lo": m_lo, "m_hi": m_hi,
@@ -346,11 +396,12 @@ def find_slices(
 
     return {
         "n": int(N), "errors": int(E), "overall_error_rate": p0,
-        "n_examined": int(len(n)), "examined_by_depth": by_depth, "n_significant": int(significant.sum()),
+        "n_examined": int(len(n)), "examined_by_depth": by_depth, "n_family": int(family),
+        "n_significant": int(significant.sum()),
         "max_significant_error_rate": float(rate[significant].max()) if significant.any() else p0,
         "max_significant_error_rate_ci": _max_ci(stats, significant, e=E, n=N, level=level),
         "by_error_rate": ranked(rate), "by_gap": ranked(gap_key),
-        "settings": {"max_depth": max_depth, "min_size": min_size, "n_bins": n_bins, "alpha": alpha, "level": level,
+        "settings": {"max_depth": max_depth, "min_size": min_size, "n_bins": n_bins, "cuts": cuts, "alpha": alpha, "level": level,
                      "top_k": top_k, "interval": INTERVAL, "test": TEST},
     }  # fmt: skip
 

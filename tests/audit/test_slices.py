@@ -54,11 +54,14 @@ def test_counts_intervals_and_gap_match_the_rows():
         assert s["gap"] == pytest.approx(s["error_rate"] - rest)
 
 
-def test_holm_is_over_every_slice_examined():
+def test_holm_is_over_every_slice_the_cuts_could_form():
+    # issue 27: the numeric cut points are chosen from the errors, so the family is every slice they could form
+    # (n_family), not only the slices examined (it was n_examined while the bins were fixed quantiles)
     X, y, p = _planted()
     found = find_slices(X, y_true=y, y_pred=p, max_depth=2, min_size=30)
-    m = found["n_examined"]
-    assert m == sum(found["examined_by_depth"].values()) and found["examined_by_depth"]["2"] > 0
+    assert found["n_examined"] == sum(found["examined_by_depth"].values()) and found["examined_by_depth"]["2"] > 0
+    m = found["n_family"]
+    assert m > found["n_examined"]
     for s in found["by_error_rate"]:
         assert s["p_adjusted"] >= min(1.0, s["p_value"])  # never below the raw p-value
         assert s["p_adjusted"] <= min(1.0, m * s["p_value"]) + 1e-12  # never above Bonferroni
@@ -88,16 +91,22 @@ def test_redundant_children_are_not_examined():
 def test_dominant_numeric_value_gets_its_own_bin_and_bins_do_not_overlap():
     x = np.r_[np.zeros(900), np.arange(1, 101, dtype=float)]
     X = pd.DataFrame({"gain": x})
-    found = find_slices(X, y_true=np.zeros(1000), y_pred=np.zeros(1000), max_depth=1, min_size=1, top_k=50)
+    found = find_slices(X, y_true=np.zeros(1000), y_pred=np.zeros(1000), max_depth=1, min_size=1, top_k=50,
+                        cuts="quantile")  # adaptive cuts keep one range when the error rate does not vary (below)
     labels = {s["label"] for s in found["by_error_rate"]}
     assert "gain = 0" in labels
     assert sum(s["size"] for s in found["by_error_rate"]) == 1000
+    wrong = np.r_[np.zeros(900), (np.arange(100) % 2).astype(float)]  # errors only where gain > 0
+    adaptive = find_slices(X, y_true=np.zeros(1000), y_pred=wrong, max_depth=1, min_size=1, top_k=50, n_bins=2)
+    assert {s["label"] for s in adaptive["by_error_rate"]} == {"gain = 0", "gain 1–100"}
 
 
-def test_slice_intervals_are_simultaneous_over_every_examined_slice():
+def test_slice_intervals_are_simultaneous_over_every_slice_of_the_family():
     X, y, p = _planted()
     found = find_slices(X, y_true=y, y_pred=p, max_depth=2, min_size=30)
-    m = found["n_examined"]
+    m = found["n_family"]  # issue 27: adaptive cuts; n_examined with quantile bins (below)
+    quantile = find_slices(X, y_true=y, y_pred=p, max_depth=2, min_size=30, cuts="quantile")
+    assert quantile["n_family"] == quantile["n_examined"]
     for s in found["by_error_rate"]:
         lo, hi = clopper_pearson(s["errors"], s["size"], level=1 - 0.05 / m)
         assert s["ci"] == pytest.approx([float(lo), float(hi)])
