@@ -1,7 +1,7 @@
 """Altair chart builders used by every page (one charting library, one look).
 
 Each builder takes a tidy DataFrame and returns an ``alt.Chart``; pages pass it to
-``st.altair_chart``. Tooltips carry the exact numbers, so hovering answers
+``dashboard._ui.chart`` (drawn unvalidated; the tests validate). Tooltips carry the exact numbers, so hovering answers
 "what is the value and its interval" without a table lookup.
 """
 

@@ -75,10 +75,10 @@ def compare_task_models(r: AuditResult, view: KindView) -> None:
                 for g in r.gates if g.metric == column.key and g.feature is None
                 and (g.min is not None or g.max is not None)]
     better = "down" if column.lower_is_better else "up"
-    chart(charts.scatter_with_ci(frame, x="disparity", y="figure", label="model", kind="kind", x_lo="d lo", x_hi="d hi",
-                                 y_lo="y lo", y_hi="y hi", x_bounds=x_bounds, y_bounds=y_bounds,
-                                 x_title=f"{title} ({feature})", y_title=f"test {y_label}",
-                                 title=f"{y_label} against {title.lower()} ({feature}): {better} and left is better"))
+    chart(charts.scatter_with_ci, frame, x="disparity", y="figure", label="model", kind="kind", x_lo="d lo", x_hi="d hi",
+          y_lo="y lo", y_hi="y hi", x_bounds=x_bounds, y_bounds=y_bounds,
+          x_title=f"{title} ({feature})", y_title=f"test {y_label}",
+          title=f"{y_label} against {title.lower()} ({feature}): {better} and left is better")
     show = frame.assign(**{y_label: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in
                                      frame[["figure", "y lo", "y hi"]].itertuples(index=False)],
                            title: [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4) for v, lo, hi in

@@ -59,19 +59,19 @@ def show_per_class_importance(per_class: dict[str, Any], explained_class: Any) -
     st.caption(f"The figures above, the examples and the checks explain **{md_escape(explained_class)}** (one class "
                "against the rest, in log-odds). Here each class's own log-odds are attributed the same way, so a feature "
                "that drives one occupation and not another shows up.")
-    chart(charts.heatmap(frame, x="feature", y="class", value="mean |attribution|",
-                         title="Mean |attribution| per class and feature"))
+    chart(charts.heatmap, frame, x="feature", y="class", value="mean |attribution|",
+          title="Mean |attribution| per class and feature")
     classes = list(dict.fromkeys(frame["class"]))
     pick = selectbox("Class", classes, key="ex_class",
                      index=classes.index(str(explained_class)) if str(explained_class) in classes else 0)
     part = frame[frame["class"] == pick]
     left, right = st.columns(2)
     has_ci = part[["lo", "hi"]].notna().all(axis=None) and not part.empty
-    chart(where=left, c=charts.bars_with_ci(part, category="feature", value="mean |attribution|",
-                                            lo="lo" if has_ci else None, hi="hi" if has_ci else None,
-                                            title=f"Mean |attribution| for {pick}" + (" with interval" if has_ci else "")))
-    chart(where=right, c=charts.signed_bars(part.dropna(subset=["mean signed"]), category="feature", value="mean signed",
-                                            title=f"Mean signed effect on the log-odds of {pick}"))
+    chart(charts.bars_with_ci, part, category="feature", value="mean |attribution|",
+          lo="lo" if has_ci else None, hi="hi" if has_ci else None,
+          title=f"Mean |attribution| for {pick}" + (" with interval" if has_ci else ""), where=left)
+    chart(charts.signed_bars, part.dropna(subset=["mean signed"]), category="feature", value="mean signed",
+          title=f"Mean signed effect on the log-odds of {pick}", where=right)
     with st.expander("As a table"):
         table(frame.pivot(index="feature", columns="class", values="mean |attribution|").reset_index(),
               formats=dict.fromkeys(classes, "%.3f"))

@@ -59,11 +59,11 @@ def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock,
     regression = units != "proportions"
     if not diffs.empty:
         title = f"Differences{' and worst groups' if regression else ''} (0 = parity; {units})"
-        chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                  title=title, rule_at=0.0, bound="gate bound"))
+        chart(charts.points_with_ci, diffs, category="disparity", value="value", lo="lo", hi="hi",
+              title=title, rule_at=0.0, bound="gate bound", where=left)
     if not ratios.empty:
-        chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
-                                                   title="Ratios (1 = parity)", rule_at=1.0, bound="gate bound"))
+        chart(charts.points_with_ci, ratios, category="disparity", value="value", lo="lo", hi="hi",
+              title="Ratios (1 = parity)", rule_at=1.0, bound="gate bound", where=right)
     show = frame.assign(disparity=frame["disparity"].map(gate_title), **{"value [CI]": [fmt_ci({"value": v, "ci": [lo, hi]}, digits=4)
                                           for v, lo, hi in frame[["value", "lo", "hi"]].itertuples(index=False)]})
     cols = ["disparity", "value [CI]", "gate bound", "worst class", "worst group", "groups compared", "reason"]
@@ -89,8 +89,8 @@ def _confusion(block: FairnessBlock, classes: list[str], feature: str) -> None:
     st.caption(f"{fmt(entry.rows)} test rows of **{md_escape(group)}**; rows: true class, columns: predicted class. "
                "Colour: share of the true class's rows (its recall on the diagonal); numbers: row counts.")
     if len(classes) <= _CONFUSION_MAX_CLASSES:
-        st.altair_chart(charts.confusion_heatmap(frame, classes=[str(c) for c in classes],
-                                                 title=f"Confusion matrix: {feature} = {group}"), width="content")
+        chart(charts.confusion_heatmap, frame, classes=[str(c) for c in classes],
+              title=f"Confusion matrix: {feature} = {group}", width="content")
     with st.expander("Confusion counts as a table"):
         st.dataframe(frame.pivot(index="true", columns="predicted", values="count").reindex(
             index=[str(c) for c in classes], columns=[str(c) for c in classes]))
@@ -106,8 +106,8 @@ def _per_class(block: FairnessBlock, classes: list[str]) -> None:
                  help="Selection rate: share of the group predicted as the class. Recall: share of the group's "
                       "rows of that class predicted as it.")
     part = rates[rates["rate"] == rate]
-    chart(charts.bars_with_ci(part, category="class", value="value", lo="lo", hi="hi", color="group",
-                              value_title=rate, title=f"{rate} per class and group (95% intervals)"))
+    chart(charts.bars_with_ci, part, category="class", value="value", lo="lo", hi="hi", color="group",
+          value_title=rate, title=f"{rate} per class and group (95% intervals)")
     wide = part.assign(cell=[f"{v:.3f} [{lo:.3f}, {hi:.3f}] (n={d:,})" for v, lo, hi, d in
                              part[["value", "lo", "hi", "n"]].itertuples(index=False)])
     table(wide.pivot(index="class", columns="group", values="cell").reindex([str(c) for c in classes]).dropna(how="all")
@@ -126,8 +126,8 @@ def _by_class(block: FairnessBlock) -> None:
     name = selectbox("Disparity", names, key="tf_by_class")
     part = frame[["class", name]].dropna().rename(columns={name: "value"})
     if not part.empty:
-        chart(charts.bars_with_ci(part, category="class", value="value", value_title=name,
-                                  title=f"{name}, one class against the rest (a class with no value is undefined there)"))
+        chart(charts.bars_with_ci, part, category="class", value="value", value_title=name,
+              title=f"{name}, one class against the rest (a class with no value is undefined there)")
     table(frame, formats=dict.fromkeys(names, "%.4f"))
 
 
@@ -137,8 +137,8 @@ def _multiclass(r: AuditResult, model: str, feature: str, block: FairnessBlock, 
     table(group_table(block, metrics))
     long = group_metric_frame(block, metrics)
     if not long.empty:
-        chart(charts.bars_with_ci(long, category="metric", value="value", lo="lo", hi="hi", color="group",
-                                  title="Accuracy, macro recall and macro F1 by group (95% intervals)"))
+        chart(charts.bars_with_ci, long, category="metric", value="value", lo="lo", hi="hi", color="group",
+              title="Accuracy, macro recall and macro F1 by group (95% intervals)")
     _confusion(block, classes, feature)
     _per_class(block, classes)
     _disparities(r, model, feature, block, units="proportions")
@@ -153,17 +153,17 @@ def _regression(r: AuditResult, model: str, feature: str, block: FairnessBlock) 
     units = (r.data.target_summary or {}).get("units") or "target units"
     if not long.empty:
         left, right = st.columns(2)
-        chart(where=left, c=charts.bars_with_ci(long[long["metric"].isin(["mae", "rmse"])], category="group",
-                                                value="value", lo="lo", hi="hi", color="metric", value_title="error",
-                                                title="MAE and RMSE by group (lower is better)"))
+        chart(charts.bars_with_ci, long[long["metric"].isin(["mae", "rmse"])], category="group",
+              value="value", lo="lo", hi="hi", color="metric", value_title="error",
+              title="MAE and RMSE by group (lower is better)", where=left)
         means = long[long["metric"].isin(["mean_prediction", "mean_target"])]
-        chart(where=right, c=charts.points_with_ci(means, category="group", value="value", lo="lo", hi="hi",
-                                                   color="metric", title="Mean prediction beside mean target",
-                                                   from_zero=False))
+        chart(charts.points_with_ci, means, category="group", value="value", lo="lo", hi="hi",
+              color="metric", title="Mean prediction beside mean target",
+              from_zero=False, where=right)
         err = long[long["metric"] == "mean_error"]
         if not err.empty:
-            chart(charts.points_with_ci(err, category="group", value="value", lo="lo", hi="hi", rule_at=0.0,
-                                        title="Mean error (prediction − target): above 0 over-predicts the group"))
+            chart(charts.points_with_ci, err, category="group", value="value", lo="lo", hi="hi", rule_at=0.0,
+                  title="Mean error (prediction − target): above 0 over-predicts the group")
     st.caption(f"Values in {md_escape(units)}. Intervals: studentized bootstrap (the record's `intervals` block); "
                "an interval withheld in a small group says why in the record (`ci_reason`).")
     _disparities(r, model, feature, block, units=str(units))

@@ -6,11 +6,15 @@ and never with ``unsafe_allow_html``; tables and charts render values as text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from audit.exceptions import AuditError
 from dashboard._data import md_escape
@@ -19,22 +23,55 @@ from dashboard._state import Run, current_run
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-__all__ = ["chart", "error", "model_picker", "not_applicable", "not_run", "radio", "require_run", "selectbox", "table"]
+__all__ = ["chart", "error", "model_picker", "not_applicable", "not_run", "radio", "require_run", "selectbox", "table", "vega_lite_spec"]
 
 T = TypeVar("T")
 
+VALIDATE_CHARTS_ENV = "RAI_AUDIT_VALIDATE_CHARTS"
+_ALTAIR_SETTINGS = threading.Lock()
 NOT_RUN = "**{what}: not run.** {why}"
 NOT_APPLICABLE = "**{what}: does not apply to this run.** {why}"
 _NO_RUN = "No run selected. Pick one in the sidebar (runs are read from **{root}**)."
 
 
-def chart(c: Any, *, where: Any = None) -> None:
-    """Show an Altair chart full width (one place, so every page charts the same way).
+def chart(build: Callable[..., Any], *args: Any, where: Any = None, width: str = "stretch", **kwargs: Any) -> None:
+    """Draw ``build(*args, **kwargs)``, a chart builder of :mod:`dashboard._charts` (one place, so every page charts
+    the same way).
 
-    Charts size themselves (``alt.Step`` per row on band axes); Altair's schema validation
-    (25-45 ms per chart) is the main server-side cost of a page.
+    The chart's spec is cached by the builder and the *contents* of its arguments (``st.cache_data`` hashes data
+    frames by value), so a page drawn again (another session, a return to the page) skips building and converting
+    the chart, 30-80 ms each and the main server-side cost of a page; a change in any argument draws afresh.
+    Charts size themselves (``alt.Step`` per row on band axes); ``width="content"`` keeps a chart's own width.
+
+    Examples
+    --------
+    >>> chart(charts.lines, frame, x="epoch", y="ε spent", title="ε spent after each epoch")  # doctest: +SKIP
     """
-    (where or st).altair_chart(c, width="stretch")
+    spec = _cached_spec(build, f"{build.__module__}.{build.__qualname__}", args, kwargs)
+    (where or st).vega_lite_chart(spec, width=width)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_spec(_build: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    # ``_build`` is not hashed (leading underscore); ``name`` stands for it in the key. The data sets are kept as the
+    # Arrow bytes Streamlit would make of them on every draw (it passes bytes through as they are).
+    spec = vega_lite_spec(_build(*args, **kwargs))
+    for name_, values in (spec.get("datasets") or {}).items():
+        spec["datasets"][name_] = dataframe_util.convert_anything_to_arrow_bytes(values)
+    return spec
+
+
+def vega_lite_spec(c: Any) -> dict[str, Any]:
+    """The chart's Vega-Lite spec as Streamlit draws it: no Altair theme, data inline, not validated.
+
+    Altair's schema validation costs 25-45 ms a chart; the tests validate every chart instead
+    (``RAI_AUDIT_VALIDATE_CHARTS=1``, set by ``tests/dashboard/conftest.py``, validates here). Altair's theme and
+    data transformer are process-wide settings, hence the lock (sessions render in threads); Streamlit sends the
+    inline datasets to the browser as Arrow.
+    """
+    with _ALTAIR_SETTINGS, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
+        spec: dict[str, Any] = c.to_dict(validate=os.environ.get(VALIDATE_CHARTS_ENV) == "1")
+    return spec
 
 
 def error(exc: BaseException | str) -> None:

@@ -107,8 +107,8 @@ def _compare(run: Run, frame: pd.DataFrame, view: KindView) -> None:
     metric = radio("Metric", metrics, horizontal=True, key="co_metric")
     interval = view.cohort_interval.replace("Wilson", "exact")
     who = both["cohort"] + " · " + both["model"].astype(str) + np.where(both["insufficient"], " (insufficient)", "")
-    chart(charts.bars_with_ci(both.assign(who=who), category="who", value=metric,
-                              lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({interval})"))
+    chart(charts.bars_with_ci, both.assign(who=who), category="who", value=metric,
+          lo=f"{metric} lo", hi=f"{metric} hi", title=f"{metric} by cohort and model ({interval})")
     show = both[["cohort", "model", "rows", "insufficient"]].copy()
     for k in metrics:
         show[k] = [f"{fmt(v)} [{fmt(lo)}, {fmt(hi)}]" for v, lo, hi in both[[k, f"{k} lo", f"{k} hi"]].itertuples(index=False)]

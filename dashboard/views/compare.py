@@ -77,11 +77,11 @@ def _binary(r: AuditResult) -> None:
                 if g.metric == metric and g.feature == feature and g.max is not None]
     y_bounds = [{"value": g.min, "label": f"gate {g.severity}: accuracy ≥ {fmt(g.min)} ({g.model})"} for g in r.gates
                 if g.metric == "accuracy" and g.min is not None]
-    chart(charts.scatter_with_ci(frame, x="disparity", y="accuracy", label="point", kind="kind", x_lo="d lo", x_hi="d hi",
-                                 y_lo="acc lo", y_hi="acc hi", x_bounds=x_bounds, y_bounds=y_bounds,
-                                 x_title=f"{title} ({feature})", y_title="test accuracy",
-                                 labelled=["audited model", "mitigation"], path="utility curve",
-                                 title=f"Accuracy against {title.lower()} ({feature}): up and left is better"))
+    chart(charts.scatter_with_ci, frame, x="disparity", y="accuracy", label="point", kind="kind", x_lo="d lo", x_hi="d hi",
+          y_lo="acc lo", y_hi="acc hi", x_bounds=x_bounds, y_bounds=y_bounds,
+          x_title=f"{title} ({feature})", y_title="test accuracy",
+          labelled=["audited model", "mitigation"], path="utility curve",
+          title=f"Accuracy against {title.lower()} ({feature}): up and left is better")
     st.caption("Hover a point for its name; the utility curve's ε points are joined in order of ε and listed in the table. "
                "Bars: the recorded intervals (bootstrap for the models and mitigations; the utility curve's points have none). "
                "Dashed red lines: the gates' bounds on these metrics."

@@ -92,9 +92,9 @@ def _slice_table(slices: list[Slice], found: ModelSlices, gate, scope: str, rank
     if gate is not None and gate.max is not None:
         bounds.append({"value": gate.max, "label": f"gate ≤ {fmt(gate.max)}"})
     top = rows.head(12)
-    chart(charts.bars_with_ci(top.assign(slice=[f"{i + 1}. {t}" for i, t in enumerate(top["slice"])]), category="slice",
-                              value="error rate", lo="lo", hi="hi", title=f"Top slices by {ranking} ({scope}), with intervals",
-                              bounds=bounds))
+    chart(charts.bars_with_ci, top.assign(slice=[f"{i + 1}. {t}" for i, t in enumerate(top["slice"])]), category="slice",
+          value="error rate", lo="lo", hi="hi", title=f"Top slices by {ranking} ({scope}), with intervals",
+          bounds=bounds)
     st.caption("Click a row to pick the slice (or choose it below), then make it a cohort or open one of its rows in What-if.")
     return st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key=key,
                         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("error rate", "lo", "hi", "gap")}

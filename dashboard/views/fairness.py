@@ -115,13 +115,13 @@ def _disparities(r: AuditResult, model: str, feature: str, block: FairnessBlock,
     diffs, ratios = dframe[~is_ratio], dframe[is_ratio]
     left, right = st.columns(2)
     if not diffs.empty:
-        chart(where=left, c=charts.points_with_ci(diffs, category="disparity", value="value", lo="lo", hi="hi",
-                                                  title="Differences (0 = parity; red tick: the gate's bound)", rule_at=0.0,
-                                                  bound="gate bound"))
+        chart(charts.points_with_ci, diffs, category="disparity", value="value", lo="lo", hi="hi",
+              title="Differences (0 = parity; red tick: the gate's bound)", rule_at=0.0,
+              bound="gate bound", where=left)
     if not ratios.empty:
-        chart(where=right, c=charts.points_with_ci(ratios, category="disparity", value="value", lo="lo", hi="hi",
-                                                   title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
-                                                   bound="gate bound"))
+        chart(charts.points_with_ci, ratios, category="disparity", value="value", lo="lo", hi="hi",
+              title="Ratios (1 = parity; 0.8 = four-fifths)", rule_at=0.8,
+              bound="gate bound", where=right)
     if gate_bounds:
         st.caption("Red ticks: the gates' bounds on these disparities ("
                    + ", ".join(f"{md_escape(gate_title(k))} {fmt(v)}" for k, v in gate_bounds.items()) + ").")
@@ -148,8 +148,8 @@ def _intersections(by_feature: dict[str, FairnessBlock]) -> None:
         not_run(f"{metric} by intersection")
         return
     label = _READABLE.get(metric, metric)
-    chart(charts.heatmap(hframe.rename(columns={metric: label}), x=fx, y=fy, value=label, text="count",
-                         title=f"{label} by {fx} × {fy} (hover for counts)"))
+    chart(charts.heatmap, hframe.rename(columns={metric: label}), x=fx, y=fy, value=label, text="count",
+          title=f"{label} by {fx} × {fy} (hover for counts)")
     if hframe["small"].any():
         st.caption("Cells with fewer rows than the minimum group size: "
                    + ", ".join(md_escape(f"{a} & {b}") for a, b in hframe.loc[hframe["small"], [fx, fy]].itertuples(index=False)))
@@ -163,8 +163,8 @@ def _calibration(block: FairnessBlock) -> None:
         crows = [{"group": str(grp), "mean score": b.mean_score, "fraction positive": b.fraction_positive, "count": b.count}
                  for grp, c in cal.items() for b in c.bins if b.count]
         if crows:
-            chart(charts.reliability(pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
-                                     title="Reliability (dashed diagonal = calibrated)"))
+            chart(charts.reliability, pd.DataFrame(crows), x="mean score", y="fraction positive", color="group",
+                  title="Reliability (dashed diagonal = calibrated)")
         table(pd.DataFrame([{"group": str(g), "ECE": c.ece} for g, c in cal.items()]), formats={"ECE": "%.4f"})
 
 
@@ -200,8 +200,8 @@ def threshold_explorer(run: Run, model: str, feature: str) -> None:
     shown = tab.rename(columns=_READABLE)
     rate_cols = [_READABLE[k] for k in ("selection_rate", "tpr", "fpr")]
     long = shown.melt(id_vars=["group"], value_vars=rate_cols, var_name="rate", value_name="value")
-    chart(charts.bars_with_ci(long.dropna(), category="group", value="value", color="rate",
-                              title=f"Rates at threshold {t:.2f}"))
+    chart(charts.bars_with_ci, long.dropna(), category="group", value="value", color="rate",
+          title=f"Rates at threshold {t:.2f}")
     table(shown, formats=dict.fromkeys(rate_cols, "%.4f"))
 
 

@@ -48,7 +48,7 @@ def _dp(priv: Privacy) -> None:
         hist = dp.epsilon_history
         if hist:
             eps = pd.DataFrame({"epoch": range(1, len(hist) + 1), "ε spent": hist})
-            chart(charts.lines(eps, x="epoch", y="ε spent", title="ε spent after each epoch"))
+            chart(charts.lines, eps, x="epoch", y="ε spent", title="ε spent after each epoch")
         else:
             not_run("ε per epoch", "The accountant history was not recorded.")
 
@@ -68,9 +68,9 @@ def _utility_chart(curve: list, r: AuditResult) -> None:
     baseline = max(base, 1 - base) if base is not None else None
     nonpriv = next((p.accuracy for p in curve if p.epsilon is None and p.accuracy is not None), None)
     lines = [{"value": nonpriv, "label": f"non-private, DP settings: {nonpriv:.4f}"}] if nonpriv is not None else []
-    chart(charts.utility_curve(pd.DataFrame(rows), baseline=baseline, lines_at=lines,
-                               baseline_label=f"always the majority class: {baseline:.3f}" if baseline is not None else "",
-                               title="Test accuracy against ε, with 95% intervals"))
+    chart(charts.utility_curve, pd.DataFrame(rows), baseline=baseline, lines_at=lines,
+          baseline_label=f"always the majority class: {baseline:.3f}" if baseline is not None else "",
+          title="Test accuracy against ε, with 95% intervals")
     frame = pd.DataFrame(rows)
     spread = float(frame["accuracy"].max() - frame["accuracy"].min())
     half = float((frame["hi"] - frame["lo"]).max() / 2) if frame["lo"].notna().all() else None
@@ -169,11 +169,10 @@ def _membership(priv: Privacy) -> None:
         return
     curves, log_curves, rows = _attack_rows(mia)
     if log_curves:  # small multiples: one panel per model, one strong colour per attack
-        chart(charts.roc_panels(pd.concat(log_curves, ignore_index=True), panel="model", color="attack",
-                                title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; "
-                                      "dashed: guessing)"))
+        chart(charts.roc_panels, pd.concat(log_curves, ignore_index=True), panel="model", color="attack",
+              title="Attack ROC, log axes (band: 95% Clopper–Pearson of each threshold's TPR; dashed: guessing)")
     elif curves:
-        chart(charts.roc_curves(pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)"))
+        chart(charts.roc_curves, pd.concat(curves, ignore_index=True), title="Attack ROC (diagonal = guessing)")
     with st.container():
         table(pd.DataFrame(rows), formats=dict.fromkeys(("AUC", "advantage"), "%.4f"))
         threshold_aware = any(a.auc_p_value is not None or any(pt.tpr_ci_method for pt in a.low_fpr)

@@ -46,8 +46,8 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
                f"on the embedding, target {md_escape(tokens.get('target') or '?')}); tokens seen fewer times than the "
                "vocabulary's minimum are left out.")
     left, right = st.columns([3, 2])
-    chart(where=left, c=charts.signed_bars(top, category="token", value="mean attribution", detail="count",
-                                           title="Tokens that raise and lower the score most"))
+    chart(charts.signed_bars, top, category="token", value="mean attribution", detail="count",
+          title="Tokens that raise and lower the score most", where=left)
     with right:
         table(top, formats={"mean attribution": "%.4f"})
     raw_deletion, raw_delta = tokens.get("deletion"), tokens.get("convergence_delta")
@@ -70,9 +70,9 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
             frame = token_example(examples[i])
             strongest = frame.dropna(subset=["attribution"]).reindex(
                 frame["attribution"].abs().sort_values(ascending=False).index).head(25)
-            chart(charts.signed_bars(strongest.assign(token=[f"{t} @{p}" for t, p in strongest[["token", "position"]]
-                                                             .itertuples(index=False)]),
-                                     category="token", value="attribution", title="The 25 strongest tokens (token @position)"))
+            chart(charts.signed_bars, strongest.assign(token=[f"{t} @{p}" for t, p in strongest[["token", "position"]]
+                                                              .itertuples(index=False)]),
+                  category="token", value="attribution", title="The 25 strongest tokens (token @position)")
             st.text(" ".join(frame["token"].astype(str)))
 
 
@@ -142,9 +142,9 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
     shown = pairs if cat == "all" else pairs[pairs["category"] == cat].reset_index(drop=True)
     top = shown[shown["eligible"]].head(20).assign(pair=lambda f: f["from"] + " → " + f["to"])
     if not top.empty:
-        chart(charts.bars_with_ci(top, category="pair", value="flip rate", lo="lo", hi="hi",
-                                  title=f"Flip rate per term pair (highest 20 with at least {fmt(cf.get('min_pair_size'))} "
-                                        "counterfactuals; Clopper–Pearson 95% intervals)"))
+        chart(charts.bars_with_ci, top, category="pair", value="flip rate", lo="lo", hi="hi",
+              title=f"Flip rate per term pair (highest 20 with at least {fmt(cf.get('min_pair_size'))} counterfactuals; "
+                    "Clopper–Pearson 95% intervals)")
     st.caption("Every pair, those with enough counterfactuals first (eligible). Click a row to see its example texts "
                "(or choose the pair below).")
     event = st.dataframe(shown.drop(columns=["index"]), hide_index=True, on_select="rerun", selection_mode="single-row",
@@ -196,8 +196,8 @@ def _templates(cf: dict[str, Any] | None) -> None:
     cat = selectbox("Category", spreads["category"].tolist(), where=right, key="tx_template_cat")
     frame = template_frame(cf, cat)
     if not frame.empty:
-        chart(where=right, c=charts.bars_with_ci(frame, category="term", value="mean score", color="templates",
-                                                 title=f"Mean template score per {cat} term, overall and by template label"))
+        chart(charts.bars_with_ci, frame, category="term", value="mean score", color="templates",
+              title=f"Mean template score per {cat} term, overall and by template label", where=right)
     templates = (cf.get("templates") or {}).get("templates") or []
     if templates:
         with st.expander("The templates"):
@@ -231,9 +231,9 @@ def _aucs(auc: dict[str, Any] | None, r: AuditResult, model: str) -> None:
     bounds = [{"value": g.min, "label": f"gate ≥ {fmt(g.min)}"} for g in r.gates
               if g.metric == "bpsn_auc_min" and g.model in (model, None) and g.min is not None]
     if not long.empty:
-        chart(charts.points_with_ci(long, category="subgroup", value="value", lo="lo", hi="hi", color="AUC",
-                                    title="Subgroup, BPSN and BNSP AUC per identity subgroup", bounds=bounds,
-                                    from_zero=False))
+        chart(charts.points_with_ci, long, category="subgroup", value="value", lo="lo", hi="hi", color="AUC",
+              title="Subgroup, BPSN and BNSP AUC per identity subgroup", bounds=bounds,
+              from_zero=False)
     table(auc_table(auc))
 
 

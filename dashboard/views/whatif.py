@@ -223,8 +223,8 @@ def _attributions(run: Run, frame: pd.DataFrame, pre, scorers: dict[str, Scorer]
     att["value"] = [_show(edited.at[0, f]) for f in att["feature"]]
     target = X.target if X is not None and X.target else "the model's output"
     left, right = st.columns([3, 2])
-    chart(where=left, c=charts.signed_bars(att, category="feature", value="attribution", detail="value",
-                                           title=f"{method.replace('_', ' ').capitalize()}, {model} model (edited row)"))
+    chart(charts.signed_bars, att, category="feature", value="attribution", detail="value",
+          title=f"{method.replace('_', ' ').capitalize()}, {model} model (edited row)", where=left)
     with right:
         table(att.sort_values("attribution", key=abs, ascending=False), formats={"attribution": "%.4f"})
     base = X.baseline if X is not None and X.baseline is not None else None

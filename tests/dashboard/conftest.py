@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard._synthetic import ALL_SECTIONS, make_run
+
+# Pages draw charts unvalidated (the cost of a page); under test every chart is validated against Vega-Lite's schema.
+os.environ["RAI_AUDIT_VALIDATE_CHARTS"] = "1"
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "privacy", "explainability",
