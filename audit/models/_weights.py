@@ -46,6 +46,24 @@ _WEIGHTS_UNSAFE = (
     "rai-audit only loads plain state dicts with torch.load(weights_only=True), because a pickle can run code. "
     "Save the weights with torch.save(model.state_dict(), path)."
 )
+# Tensors may share storage (tied weights); ones that hold far more values than the file stores are views of a few
+# values (torch.zeros(1).expand(200000, 200000) saves in 1 KiB), and a model built to fit them would allocate it all.
+_MAX_VIEW_RATIO = 100
+_WEIGHTS_VIEWS = (
+    "{path} holds tensors of {held:,} bytes in all, stored in a file of {size:,} bytes (views repeating a few stored "
+    "values); it was not used, since a model built to fit it would allocate that much. Expected the state dict of a "
+    "trained model; save it with torch.save(model.state_dict(), path)."
+)
+_WEIGHTS_NOT_SAFETENSORS = (
+    "{path} is named .safetensors but is not a valid safetensors file ({found}); it was not loaded, and nothing in it "
+    "was run. rai-audit loads PyTorch state dicts: save the weights with torch.save(model.state_dict(), 'model.pt') "
+    "and point at the .pt file. {fix}"
+)
+_WEIGHTS_SAFETENSORS = (
+    "{path} is a safetensors file; rai-audit loads PyTorch state dicts saved by torch.save (it does not depend on the "
+    "safetensors package), so it was not loaded. Convert it once: torch.save(safetensors.torch.load_file('{name}'), "
+    "'model.pt'), and point at model.pt. {fix}"
+)
 _WEIGHTS_BAD = "Cannot read {path} as a torch state dict: {error}. The file may be truncated or not a .pt file; save it again."
 _WEIGHTS_MISMATCH = (
     "The weights in {path} do not fit the configured model: missing keys {missing}, unexpected keys {unexpected}"
@@ -66,6 +84,40 @@ def _check_state(state: object, p: Path) -> None:
     meta = sorted(k for k, v in state.items() if v.is_meta)
     if meta:
         raise ModelError(_WEIGHTS_META.format(path=p, keys=meta[:3], n=len(meta)))
+    from audit.records.files import limit_bytes
+
+    held, size = sum(v.numel() * v.element_size() for v in state.values()), p.stat().st_size
+    if held > limit_bytes("WEIGHTS") or held > _MAX_VIEW_RATIO * size + (1 << 20):  # a model of that size would be built
+        raise ModelError(_WEIGHTS_VIEWS.format(path=p, held=held, size=size))
+
+
+def _safetensors_found(head: bytes, size: int) -> str | None:
+    """None when ``head`` (the file's first bytes) starts a safetensors file, else what it starts like instead."""
+    n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
+    if 2 <= n <= size - 8 and head[8:9] == b"{":  # an 8-byte header length, then the JSON header
+        return None
+    if head[:1] == b"\x80":
+        return "it holds a pickle stream"
+    if head[:4] == b"PK\x03\x04":
+        return "it is a zip archive, as torch.save writes; if it is one, name it .pt"
+    return "its first 8 bytes are not the length of a JSON header within the file"
+
+
+def _refuse_safetensors(p: Path, *, fix: str) -> None:
+    """A file named ``.safetensors``, or one that is safetensors by its first bytes, is refused with what it is.
+
+    Never handed to torch.load: torch answers a ``.safetensors`` name by importing the optional safetensors
+    package ("not installed"), which rai-audit does not declare; a pickle under that name is never unpickled.
+    """
+    with p.open("rb") as fh:  # check_file has seen a regular file
+        head = fh.read(9)
+    found = _safetensors_found(head, p.stat().st_size)
+    if p.suffix.lower() == ".safetensors":
+        if found is None:
+            raise ModelError(_WEIGHTS_SAFETENSORS.format(path=p, name=p.name, fix=fix))
+        raise ModelError(_WEIGHTS_NOT_SAFETENSORS.format(path=p, found=found, fix=fix))
+    if found is None:  # safetensors under another name: torch would call it a bad pickle
+        raise ModelError(_WEIGHTS_SAFETENSORS.format(path=p, name=p.name, fix=fix))
 
 
 def read_weights(path: str | Path, *, fix: str = _WEIGHTS_FIX) -> dict[str, torch.Tensor]:
@@ -83,7 +135,8 @@ def read_weights(path: str | Path, *, fix: str = _WEIGHTS_FIX) -> dict[str, torc
     UnsafeFileError
         The file holds a pickle payload (arbitrary objects); it is never executed.
     ModelError
-        A missing, empty, truncated or oversized file; a training checkpoint; meta-device tensors.
+        A missing, empty, truncated or oversized file; a training checkpoint; meta-device tensors; a safetensors
+        file, or a file named ``.safetensors`` that is not one (never handed to torch.load).
     """
     import pickle
     import warnings
@@ -96,6 +149,7 @@ def read_weights(path: str | Path, *, fix: str = _WEIGHTS_FIX) -> dict[str, torc
     if p.stat().st_size == 0:
         raise ModelError(_WEIGHTS_BAD.format(path=p, error="the file is empty"))
     check_zip(p, what="Weights file", fix=fix, error=ModelError, limit="WEIGHTS")
+    _refuse_safetensors(p, fix=fix)
     try:
         with warnings.catch_warnings():
             # torch warns about pickle protocols of hostile files; the error below says all the user needs.
