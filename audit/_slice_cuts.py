@@ -31,10 +31,14 @@ Examples
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["FINE_BINS", "adaptive_ranges", "candidate_ranges", "family_size", "fine_bins", "quantile_bins"]
+__all__ = ["FINE_BINS", "Rows", "adaptive_ranges", "candidate_ranges", "dedupe", "family_size", "fine_bins", "fmt_num",
+           "numeric_items", "quantile_bins"]
 
 FINE_BINS = 64
 """Most fine bins per numeric feature: the resolution of the adaptive cut points."""
@@ -169,3 +173,83 @@ def family_size(per_feature: list[int], max_depth: int) -> int:
         for d in range(max_depth, 0, -1):
             e[d] += e[d - 1] * c
     return int(math.fsum(e[1:]))
+
+
+def fmt_num(x: float) -> str:
+    """A bound as a label shows it (integers without decimals)."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What binning needs of the (deduplicated) rows: each one's errors and count, the slice floor, the cut method."""
+
+    errors: np.ndarray
+    weights: np.ndarray
+    min_size: int
+    cuts: str
+    strata: list[np.ndarray] = field(default_factory=list)  # codes of the categorical features
+
+    @property
+    def total(self) -> float:
+        return float(self.weights.sum())
+
+    def candidate(self, rows: float) -> int:
+        """1 when a condition holding ``rows`` rows could be a slice (at least min_size, not every row)."""
+        return int(self.min_size <= rows < self.total)
+
+
+def numeric_items(x: np.ndarray, name: str, n_bins: int, rows: Rows) -> tuple[np.ndarray, list[dict[str, Any]], int]:
+    """Codes, conditions and candidate conditions of a numeric column: adaptive (or quantile) ranges, and missing.
+
+    Examples
+    --------
+    >>> rows = Rows(np.array([0.0, 0, 1, 1]), np.ones(4), 1, "quantile")
+    >>> numeric_items(np.array([1.0, 2, 3, np.nan]), "x", 4, rows)[0].tolist()
+    [0, 1, 2, 3]
+    """
+    codes = np.full(len(x), -1, dtype=np.int64)
+    finite = np.isfinite(x)
+    values = x[finite]
+    items: list[dict[str, Any]] = []
+    candidates = 0
+    if len(values):
+        if rows.cuts == "quantile":
+            bins = quantile_bins(np.repeat(values, rows.weights[finite].astype(np.int64)), n_bins)  # rows, not distinct
+        else:
+            order = np.argsort(values, kind="stable")
+            v, w = values[order], rows.weights[finite][order]
+            ranges = adaptive_ranges(v, rows.errors[finite][order], w, n_bins=n_bins, min_size=rows.min_size,
+                                     strata=[c[finite][order] for c in rows.strata])
+            bins = [(v[a], v[b - 1]) for a, b in ranges]
+            candidates = candidate_ranges(v, w, min_size=rows.min_size, total=rows.total)
+        lows = np.array([b[0] for b in bins])
+        codes[finite] = np.searchsorted(lows, values, side="right") - 1
+        for lo, hi in bins:
+            label = f"{name} = {fmt_num(lo)}" if lo == hi else f"{name} {fmt_num(lo)}–{fmt_num(hi)}"
+            items.append({"feature": name, "lo": float(lo), "hi": float(hi), "label": label})
+    if not finite.all():
+        codes[~finite] = len(items)
+        items.append({"feature": name, "missing": True, "label": f"{name} missing"})
+        candidates += rows.candidate(float(rows.weights[~finite].sum()))
+    return codes, items, candidates
+
+
+def dedupe(features: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows that repeat (same features, label and prediction) counted once, with their count as weight.
+
+    Examples
+    --------
+    >>> f, y, p, w = dedupe(pd.DataFrame({"a": ["u", "u", "v"]}), np.array([1, 1, 0]), np.array([1, 1, 1]))
+    >>> f["a"].tolist(), w.tolist()
+    (['u', 'v'], [2.0, 1.0])
+    """
+    ones = np.ones(len(y))
+    if not len(y) or not features.shape[1]:
+        return features, y, p, ones
+    key = features.assign(__y=y, __p=p)
+    group = key.groupby(list(key.columns), dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    if group.max() + 1 == len(y):
+        return features, y, p, ones
+    first = np.unique(group, return_index=True)[1]
+    return features.iloc[first].reset_index(drop=True), y[first], p[first], np.bincount(group).astype(np.float64)

@@ -44,14 +44,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from audit._slice_cuts import adaptive_ranges, candidate_ranges, family_size, quantile_bins
+from audit._slice_cuts import Rows, family_size, numeric_items
+from audit._slice_cuts import dedupe as _dedupe
 from audit.exceptions import DataError
 
 __all__ = [
@@ -85,39 +85,6 @@ _BAD_DEPTH = "find_slices: max_depth must be 1, 2 or 3, found {depth}. Deeper co
 
 
 # ------------------------------------------------------------------ items: one integer code per row and feature
-def _fmt_num(x: float) -> str:
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
-
-
-def _numeric_items(x: np.ndarray, name: str, n_bins: int, rows: _Rows) -> tuple[np.ndarray, list[dict[str, Any]], int]:
-    """Codes, conditions and candidate conditions of a numeric column: adaptive (or quantile) ranges, and missing."""
-    codes = np.full(len(x), -1, dtype=np.int64)
-    finite = np.isfinite(x)
-    values = x[finite]
-    items: list[dict[str, Any]] = []
-    candidates = 0
-    if len(values):
-        if rows.cuts == "quantile":
-            bins = quantile_bins(np.repeat(values, rows.weights[finite].astype(np.int64)), n_bins)  # rows, not distinct
-        else:
-            order = np.argsort(values, kind="stable")
-            v, w = values[order], rows.weights[finite][order]
-            ranges = adaptive_ranges(v, rows.errors[finite][order], w, n_bins=n_bins, min_size=rows.min_size,
-                                     strata=[c[finite][order] for c in rows.strata])
-            bins = [(v[a], v[b - 1]) for a, b in ranges]
-            candidates = candidate_ranges(v, w, min_size=rows.min_size, total=rows.total)
-        lows = np.array([b[0] for b in bins])
-        codes[finite] = np.searchsorted(lows, values, side="right") - 1
-        for lo, hi in bins:
-            label = f"{name} = {_fmt_num(lo)}" if lo == hi else f"{name} {_fmt_num(lo)}–{_fmt_num(hi)}"
-            items.append({"feature": name, "lo": float(lo), "hi": float(hi), "label": label})
-    if not finite.all():
-        codes[~finite] = len(items)
-        items.append({"feature": name, "missing": True, "label": f"{name} missing"})
-        candidates += rows.candidate(float(rows.weights[~finite].sum()))
-    return codes, items, candidates
-
-
 def _categorical_items(s: pd.Series, name: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
     text = s.astype("string")
     cat = pd.Categorical(text.fillna(MISSING_LABEL).astype(object))
@@ -134,26 +101,7 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """What binning needs of the (deduplicated) rows: each one's errors and count, the slice floor, the cut method."""
-
-    errors: np.ndarray
-    weights: np.ndarray
-    min_size: int
-    cuts: str
-    strata: list[np.ndarray] = field(default_factory=list)  # codes of the categorical features
-
-    @property
-    def total(self) -> float:
-        return float(self.weights.sum())
-
-    def candidate(self, rows: float) -> int:
-        """1 when a condition holding ``rows`` rows could be a slice (at least min_size, not every row)."""
-        return int(self.min_size <= rows < self.total)
-
-
-def _items(features: pd.DataFrame, n_bins: int, rows: _Rows) -> tuple[np.ndarray, list[list[dict[str, Any]]], list[int]]:
+def _items(features: pd.DataFrame, n_bins: int, rows: Rows) -> tuple[np.ndarray, list[list[dict[str, Any]]], list[int]]:
     """Codes (one column per feature), each feature's conditions, and how many candidate conditions each has."""
     cat = {name: _categorical_items(features[name], str(name)) for name in features.columns if not _is_numeric(features[name])}
     rows.strata.extend(c for c, _ in cat.values())
@@ -163,24 +111,11 @@ def _items(features: pd.DataFrame, n_bins: int, rows: _Rows) -> tuple[np.ndarray
             c, it = cat[name]
             k = sum(rows.candidate(r) for r in np.bincount(c, weights=rows.weights, minlength=len(it)))
         else:
-            c, it, k = _numeric_items(features[name].to_numpy(dtype=np.float64, na_value=np.nan), str(name), n_bins, rows)
+            c, it, k = numeric_items(features[name].to_numpy(dtype=np.float64, na_value=np.nan), str(name), n_bins, rows)
         codes.append(c)
         items.append(it)
         candidates.append(k)
     return (np.column_stack(codes) if codes else np.zeros((len(features), 0), np.int64)), items, candidates
-
-
-def _dedupe(features: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows that repeat (same features, label and prediction) counted once with their count as weight."""
-    ones = np.ones(len(y))
-    if not len(y) or not features.shape[1]:
-        return features, y, p, ones
-    key = features.assign(__y=y, __p=p)
-    group = key.groupby(list(key.columns), dropna=False, sort=False, observed=True).ngroup().to_numpy()
-    if group.max() + 1 == len(y):
-        return features, y, p, ones
-    first = np.unique(group, return_index=True)[1]
-    return features.iloc[first].reset_index(drop=True), y[first], p[first], np.bincount(group).astype(np.float64)
 
 
 # ------------------------------------------------------------------ statistics
@@ -288,7 +223,7 @@ def _search(features: pd.DataFrame, y: np.ndarray, p: np.ndarray, *, max_depth: 
     """The slices examined (over deduplicated rows), by depth, each feature's conditions and the family's size."""
     features, y, p, w = _dedupe(features, y, p)
     err = (y != p).astype(np.float64)
-    codes, items, candidates = _items(features, n_bins, _Rows(err, w, min_size, cuts))
+    codes, items, candidates = _items(features, n_bins, Rows(err, w, min_size, cuts))
     dims = [max(len(it), 1) for it in items]
     weights = {"n": w, "errors": err * w, "fp": ((p == 1) & (y == 0)) * w, "fn": ((p == 0) & (y == 1)) * w}
     found, by_depth = _examine(codes, dims, max_depth=max_depth, min_size=min_size, weights=weights)

@@ -230,7 +230,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("configuration", frozenset({"audit.config"})),
     ("networks (torch only)", frozenset({"audit.models"})),
     ("measures over arrays and models, blind to the task", frozenset({"audit.fairness", "audit.explain",
-                                                                       "audit.slices"})),
+                                                                       "audit.slices", "audit._slice_cuts"})),
     ("tasks", frozenset({"audit.tasks"})),
     ("data, text inputs and training", frozenset({"audit.data", "audit.text", "audit.training"})),
     ("privacy, compute, scale-out and the verdict", frozenset({"audit.privacy", "audit.runtime", "audit.scale",

@@ -101,7 +101,7 @@ def test_ranges_separate_the_error_rate_and_never_split_equal_values():
     err = ((x >= 20) & (x <= 24)).astype(float)
     ranges = adaptive_ranges(x, err, np.ones(2000), n_bins=4, min_size=30)
     assert ranges[0][0] == 0 and ranges[-1][1] == 2000
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     assert all(x[a - 1] != x[a] for a, _ in ranges[1:])  # a cut between two distinct values
     assert any(x[a] == 20 and x[b - 1] == 24 for a, b in ranges)
 
