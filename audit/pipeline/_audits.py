@@ -192,6 +192,8 @@ def _explain(run: AuditRun) -> None:
             section["explained_class"] = p.task.classes[k]
             _per_class(run, model, rows, section)
         section["test_rows"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
+        for example in section.get("examples") or []:  # positions among the explained rows -> test-row indices
+            example["row"] = int(rows[example["row"]])
         section.setdefault("artifacts", {})
         for key, value in arrays.items():
             rel = f"explanations/{name}_{key}.npy"

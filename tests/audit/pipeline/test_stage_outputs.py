@@ -129,3 +129,17 @@ def test_the_card_says_whether_the_scan_ran():
     not_run = AuditResult.from_dict({"schema_version": "1.2", "run": {}, "data": {}, "models": {}, "privacy": {"dp": None}})
     assert privacy(CardContext(ran))["identifier_scan_run"] is True
     assert privacy(CardContext(not_run))["identifier_scan_run"] is False
+
+
+def test_explained_examples_name_their_test_row_when_the_rows_are_a_sample(audited):
+    """With ``explain.max_rows`` below the test size, an example's ``row`` is the test-row index (the record's
+    definition, and the row What-if lists), not its position among the sampled rows."""
+    result, run, _ = audited
+    explained = run.explain_rows()
+    assert len(explained) == 50 < len(run.prepared.X_test)
+    scores = run.predictions.query("model == 'reference'")["y_score"].to_numpy()
+    examples = run.explain["reference"].examples
+    assert examples
+    for e in examples:
+        assert e.row in set(explained.tolist())
+        assert e.y_score == pytest.approx(scores[e.row], abs=1e-6)
