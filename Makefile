@@ -29,7 +29,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 test: setup browser-deps lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser and not spark"
