@@ -1,8 +1,11 @@
 """Error analysis: find the slices of the test set where a model fails (SliceLine-style search).
 
 A *slice* is a conjunction of one to ``max_depth`` conditions on the raw features, one per
-feature: a category (``occupation = Sales``), a numeric range (``age 17–27``, bins from the
-test set's quantiles, bounds inclusive and taken from the values in the bin) or "missing".
+feature: a category (``occupation = Sales``), a numeric range (``age 17–27``, bounds inclusive and
+taken from the values in it) or "missing". Numeric ranges are cut adaptively (``audit._slice_cuts``):
+up to 64 fine bins from the feature's values, merged into at most ``n_bins`` ranges that best
+separate the error rate, over all rows and within each categorical feature's levels (``cuts=
+"quantile"``: ``n_bins`` quantile bins, as before). Rows that repeat are counted once, with their count.
 Every slice of every depth with at least ``min_size`` rows is examined, by counting: the
 conditions are integer codes, a conjunction is one ``np.ravel_multi_index`` and its counts one
 ``np.bincount`` per feature combination, so Adult's 16,281 test rows take well under a second
@@ -12,15 +15,16 @@ is redundant and not examined.
 Each examined slice gets its error rate, the error rate of the rest of the test set and the gap
 between them (the "disparity" ranking), the SliceLine score (α = 0.95) and a one-sided exact
 binomial test of "this slice errs more often than the whole test set". The p-values are adjusted
-with **Holm's step-down method over every slice examined** (all depths together), which controls
-the family-wise error rate at ``alpha`` (uniformly more powerful than Bonferroni, same
-guarantee); a slice is *significant* when its adjusted p-value is at most ``alpha``.
+with **Holm's step-down method over the family** (all depths together): every slice the adaptive
+cuts could have formed (``n_family``; the cuts look at the errors, so the slices examined are a
+selection from it), or every slice examined with quantile bins. It controls the family-wise error
+rate at ``alpha``; a slice is *significant* when its adjusted p-value is at most ``alpha``.
 
 Intervals. The slices shown are *selected* (the highest error rates of hundreds), and the highest
 of many noisy rates is biased upward: the winner's own interval misses its true rate. So a
 slice's ``ci`` is **simultaneous**: exact (Clopper–Pearson) at the Bonferroni level
-``1 - (1 - level) / n_examined``, so that every examined slice's interval covers its true error
-rate at once with probability ``level``, and with it the interval of whichever slice the ranking
+``1 - (1 - level) / n_family``, so that every slice of the family has an interval covering its true
+error rate at once with probability ``level``, and with it the interval of whichever slice the ranking
 or the gate ``max_significant_slice_error_rate`` selects. ``ci_marginal`` is the exact interval
 at ``level`` itself, right only for a slice chosen before looking (a cohort).
 
@@ -70,7 +74,7 @@ __all__ = [
 #: The multiple-testing correction applied over every examined slice.
 CORRECTION = "holm"
 #: How a slice's interval is computed (the record's ``interval``).
-INTERVAL = ("simultaneous over every examined slice: exact Clopper-Pearson at level 1 - (1 - level) / n_examined "
+INTERVAL = ("simultaneous over the family: exact Clopper-Pearson at level 1 - (1 - level) / n_family "
             "(Bonferroni), so it covers the true error rate of whichever slice the ranking selects; ci_marginal: "
             "Clopper-Pearson at level, for a slice chosen in advance")
 #: The test of each slice (the record's ``test``).

@@ -45,8 +45,9 @@ def _slices(run: AuditRun) -> None:
         models[name] = found
         run.progress.note(f"{name}: {found['n_significant']} of {found['n_examined']} slices err significantly more often")
     run.slices = Slices.from_dict({
-        "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features in "
-                  f"{settings['n_bins']} quantile bins) with at least {settings['min_size']} test rows, counted exhaustively",
+        "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features cut "
+                  f"into at most {settings['n_bins']} ranges that best separate the error rate; the correction counts "
+                  f"every slice such cuts could form) with at least {settings['min_size']} test rows, counted exhaustively",
         "test": "one-sided exact binomial test: slice error rate above the overall error rate",
         "correction": CORRECTION, "interval": "Wilson score", **settings, "models": models, "features": columns,
         "test_features": SLICE_FEATURES_FILE,
