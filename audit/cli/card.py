@@ -25,9 +25,6 @@ __all__ = ["add_subparser", "default_out", "handler"]
 
 _OUT_IS_FILE = "--out {out} is a file, not a folder. Expected a folder for the cards (created if absent); choose another --out."
 _TEMPLATE_FIX = "Expected a Jinja2 HTML template file; check the path or omit --template."
-_OUT_INSIDE = ("--out {out} is inside the sealed run {run}: writing there changes files its manifest covers, so "
-               "'rai-audit verify' would fail and new reviews would be refused. Choose a folder outside the run "
-               "(the default is {default}).")
 
 
 def add_subparser(subparsers: Subparsers) -> None:
@@ -53,9 +50,10 @@ def _out_dir(run_dir: Path, out: str | None) -> Path:
     target = Path(out) if out else default_out(run_dir)
     if target.exists() and not target.is_dir():
         raise RunDirError(_OUT_IS_FILE.format(out=target))
-    run_r, target_r = run_dir.resolve(), target.resolve()
-    if target_r == run_r or run_r in target_r.parents:
-        raise RunDirError(_OUT_INSIDE.format(out=target, run=run_dir, default=default_out(run_dir)))
+    from audit.records.rundir import refuse_inside_run
+
+    # this run or any other: a folder inside a run directory, at any depth, is refused
+    refuse_inside_run(target, instead=f"Choose a folder outside the run (the default is {default_out(run_dir)})")
     return target
 
 

@@ -50,6 +50,10 @@ def handler(args: argparse.Namespace) -> int:
     from audit.config import load_config
 
     config = load_config(args.config)  # validate before importing torch: config errors are instant
+    if args.out:  # a new run inside a sealed one would break it (verify fails, reviews refused): refused before training
+        from audit.records.rundir import refuse_inside_run
+
+        refuse_inside_run(args.out, instead="Choose a --out outside every run directory (e.g. runs/NAME)")
     if args.junit:
         _check_junit_path(Path(args.junit))
     from audit.pipeline.runner import run_audit

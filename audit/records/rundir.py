@@ -53,11 +53,13 @@ __all__ = [
     "REVIEWS_FILE",
     "RunDirWriter",
     "confine",
+    "enclosing_run",
     "is_complete_run",
     "list_runs",
     "load_result",
     "manifest_sha256",
     "read_manifest",
+    "refuse_inside_run",
     "run_created",
     "verify_run",
 ]
@@ -68,6 +70,8 @@ _EXISTS = "Run directory {path} already exists. Choose another --out, or remove 
 _UNWRITABLE = "Cannot write the run under {parent}: {error}. Choose a writable --out directory."
 _CORRUPT_FIX = "The run is corrupt; re-run the audit."
 _ESCAPES = "{path} is outside the runs root {root}. Only runs under the root can be opened."
+_OUT_INSIDE = ("{flag} {out} is inside the sealed run {run}: writing there changes files its manifest covers, so "
+               "'rai-audit verify' would fail and new reviews would be refused. {instead}.")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -172,6 +176,40 @@ def confine(path: str | Path, root: str | Path) -> Path:
     if resolved != root_r and root_r not in resolved.parents:
         raise RunDirError(_ESCAPES.format(path=path, root=root_r))
     return resolved
+
+
+def enclosing_run(path: str | Path) -> Path | None:
+    """The run directory ``path`` lies in (or is), at any depth, or None: the nearest folder holding a run's
+    ``audit.json``, or its ``manifest.json`` beside ``models/`` (a web project's manifest.json alone is no run),
+    links resolved. Writing there would change a sealed run.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / "audit.json").write_text("{}")
+    >>> enclosing_run(run / "models" / "new") == run.resolve(), enclosing_run(run.parent / "elsewhere")
+    (True, None)
+    """
+    resolved = Path(path).resolve()
+    for folder in (resolved, *resolved.parents):
+        try:
+            if (folder / AUDIT_FILE).is_file() or ((folder / MANIFEST_FILE).is_file() and (folder / "models").is_dir()):
+                return folder
+        except OSError:  # an unreadable ancestor holds no run we could have written
+            continue
+    return None
+
+
+def refuse_inside_run(out: str | Path, *, flag: str = "--out", instead: str = "Choose a folder outside the run") -> None:
+    """Raise :class:`RunDirError` when the output folder ``out`` lies inside a run directory (see :func:`enclosing_run`).
+
+    ``instead`` ends the message (what to write to instead). ``card``, ``score`` and ``run`` call it on their
+    ``--out`` before anything is written.
+    """
+    run = enclosing_run(out)
+    if run is not None:
+        raise RunDirError(_OUT_INSIDE.format(flag=flag, out=out, run=run, instead=instead))
 
 
 def is_complete_run(path: Path) -> bool:
