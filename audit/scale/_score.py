@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import re
+import secrets
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,21 +64,34 @@ class Scorer:
     sensitive: list[str] = field(default_factory=list)
     keep: list[str] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)  # each model's decision threshold (the run's record)
+    source: str = "the data"  # the data's name in messages
 
     @property
     def input_columns(self) -> list[str]:
         """The columns a partition must hold (the target is optional)."""
         return [*dict.fromkeys([*self.preprocessor["columns"], *self.sensitive, *self.keep])]
 
-    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def __call__(self, frame: pd.DataFrame, partition_info: dict[str, Any] | None = None, *,
+                 first_row: int | None = None) -> pd.DataFrame:
+        """Score one partition; ``partition_info`` (Dask's) or ``first_row`` (pandas) locate a bad row in messages."""
         from audit.data import TabularPreprocessor, encode_target
         from audit.models import predict_proba
+        from audit.scale._score_inputs import check_features, non_finite_scores
+
+        def where(row: int) -> str:
+            if first_row is not None:
+                return f"row {first_row + row} (counted from 0 in file order)"
+            part = f" of partition {partition_info['number']}" if partition_info else " of a partition"
+            return f"row {row}{part}"
 
         pre = TabularPreprocessor.from_dict(self.preprocessor)
-        X = pre.transform(frame) if len(frame) else np.zeros((0, len(pre.feature_names_)), dtype=np.float32)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused just below with its row
+            X = pre.transform(frame) if len(frame) else np.zeros((0, len(pre.feature_names_)), dtype=np.float32)
+        check_features(X, frame, pre.feature_groups_, where=where, data=self.source)
         parts = []
         for name, model in self._models(len(pre.feature_names_)).items():
             score = predict_proba(model, X)
+            non_finite_scores(score, name=name, where=where, data=self.source)
             part = {"model": pd.Series([name] * len(frame), dtype=str)}
             if self.target is not None and self.target in frame.columns:
                 part["y_true"] = encode_target(frame[self.target], self.positive_label)
@@ -135,13 +152,13 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
     ModelError
         A factory model without ``factory``; an unknown model name.
     """
-    import torch
-
     from audit.data import TabularPreprocessor
-    from audit.models import load_weights
     from audit.records.rundir import load_result
+    from audit.scale._score_inputs import check_keep, check_verified
 
+    keep = check_keep(list(keep or []))
     run = Path(run_dir)
+    sealed = check_verified(run)  # before anything of the run is trusted: its weights, its record
     record = load_result(run)
     config = (record.get("run") or {}).get("config") or {}
     section, data = config.get("model") or {}, config.get("data") or {}
@@ -161,24 +178,49 @@ def load_scorer(run_dir: str | Path, *, models: list[str] | None = None, factory
     for name in models or []:
         if name not in paths:
             raise ModelError(_NO_MODEL.format(name=name, names=sorted(paths)))
-    pre_path = run / (artifacts.get("preprocessor") or "models/preprocessor.json")
-    if not pre_path.is_file():
-        raise RunDirError(f"{pre_path} is missing. {_RUN_FIX}")
-    pre = TabularPreprocessor.load(pre_path)
+    pre_rel = artifacts.get("preprocessor") or "models/preprocessor.json"
+    for rel in [pre_rel, *(paths[n] for n in models or paths)]:
+        if rel not in sealed:  # a file of the sealed run, never one outside it
+            raise RunDirError(_NOT_SEALED.format(rel=rel, run=run))
+    pre = TabularPreprocessor.load(run / pre_rel)
     scorer = Scorer(preprocessor=pre.to_dict(), weights={}, hidden=list(section.get("hidden") or [64, 32]),
                     dropout=float(section.get("dropout") or 0.0), factory=spec, base_dir=str(Path.cwd()),
                     target=data.get("target"), positive_label=data.get("positive_label"),
-                    sensitive=list(data.get("sensitive_features") or []), keep=list(keep or []))
+                    sensitive=list(data.get("sensitive_features") or []), keep=keep)
     for name in models or sorted(paths):
         # decisions at the run's threshold for this model (records before thresholds: 0.5)
         chosen = ((record.get("models") or {}).get(name) or {}).get("decision_threshold") or {}
         scorer.thresholds[name] = float(chosen.get("value", 0.5))
-        # load_weights checks the file (size, zip bomb, weights_only, shapes) against the rebuilt network
-        model = load_weights(scorer.build_empty(len(pre.feature_names_)), run / paths[name])
-        buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        scorer.weights[name] = buffer.getvalue()
+        _add_weights(scorer, name, run / paths[name], n_features=len(pre.feature_names_))
     return scorer
+
+
+def _add_weights(scorer: Scorer, name: str, path: Path, *, n_features: int) -> None:
+    """Read one model's weights into ``scorer``: the built-in MLP's shapes come from its state dict, never the record."""
+    import torch
+    from torch import nn
+
+    from audit.models import load_weights, rebuild_mlp
+
+    if scorer.factory is not None:  # the confirmed factory builds the network; the file must fit it
+        model = load_weights(scorer.build_empty(n_features), path)
+    else:
+        # widths from the weights (checked against each other and n_features before anything is built)
+        model = rebuild_mlp(path, n_features=n_features, fix=_RECORD_FIX)
+        if list(model.hidden) != list(scorer.hidden):
+            raise ModelError(_HIDDEN_DIFFERS.format(path=path, held=list(model.hidden), recorded=scorer.hidden,
+                                                    fix=_RECORD_FIX))
+        scorer.dropout = 0.5 if any(isinstance(m, nn.Dropout) for m in model.net) else 0.0  # eval: layout only
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    scorer.weights[name] = buffer.getvalue()
+
+
+_RECORD_FIX = "The run's record does not describe its weights; re-run the audit."
+_HIDDEN_DIFFERS = ("{path} holds an MLP of hidden widths {held}, but the run's audit.json records model.hidden = "
+                   "{recorded}; nothing was built. {fix}")
+_NOT_SEALED = ("{run}: audit.json names {rel!r}, which is not a file of the sealed run (its manifest); it was not read. "
+               + _RUN_FIX)
 
 
 _NOT_BINARY = ("{run} audits a {task} model; rai-audit score applies binary classifiers over tables (the preprocessor, "
@@ -187,6 +229,9 @@ _NOT_BINARY = ("{run} audits a {task} model; rai-audit score applies binary clas
 
 
 def _check_out(out: Path) -> None:
+    from audit.records.rundir import refuse_inside_run
+
+    refuse_inside_run(out, instead="Choose a folder for the predictions outside every run directory")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(_OUT_EXISTS.format(out=out))
 
@@ -194,13 +239,17 @@ def _check_out(out: Path) -> None:
 def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: str = "pandas") -> dict[str, Any]:
     """Apply ``scorer`` to a Parquet file, folder or glob partition by partition; write Parquet under ``out``.
 
-    Returns a summary: engine, rows read, prediction rows written, partitions, output folder.
+    The predictions are written into a hidden sibling of ``out`` renamed to ``out`` once complete: an error or a
+    signal leaves no partial folder a reader could take for the whole set. Returns a summary: engine, rows read,
+    prediction rows written, partitions, output folder.
 
     Examples
     --------
     >>> score_dataset(scorer, "data/*.parquet", "preds/", engine="dask")  # doctest: +SKIP
     {'engine': 'dask', 'rows': 10000000, 'predictions': 20000000, 'partitions': 80, 'out': 'preds'}
     """
+    import dataclasses
+
     from audit.fairness._frames import read_parquet
 
     out = Path(out)
@@ -212,26 +261,60 @@ def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: 
     missing = [c for c in scorer.input_columns if c not in names]
     if missing:
         raise DataError(_MISSING_COLUMNS.format(data=data, missing=missing, columns=names[:30]))
-    if engine == "dask":
-        return {**_score_dask(scorer, frame[wanted], out), "rows": rows}
-    if engine == "spark":
-        return {**_score_spark(scorer, frame.select(*wanted), out), "rows": rows}
-    frame = frame[wanted]
-    out.mkdir(parents=True, exist_ok=True)
+    scorer = dataclasses.replace(scorer, source=str(data))
+    if scorer.target in names:
+        _check_target(scorer, frame, engine=engine)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        if engine == "dask":
+            summary = {**_score_dask(scorer, frame[wanted], tmp), "rows": rows}
+        elif engine == "spark":
+            summary = {**_score_spark(scorer, frame.select(*wanted), tmp), "rows": rows}
+        else:
+            summary = _score_pandas(scorer, frame[wanted], tmp)
+        if out.exists():
+            out.rmdir()  # the empty folder _check_out accepted; a file that appeared since makes this fail
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {**summary, "out": str(out)}
+
+
+def _score_pandas(scorer: Scorer, frame: pd.DataFrame, out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True)
     n_out = 0
     for i, start in enumerate(range(0, max(len(frame), 1), PANDAS_CHUNK_ROWS)):
-        preds = scorer(frame.iloc[start:start + PANDAS_CHUNK_ROWS])
+        preds = scorer(frame.iloc[start:start + PANDAS_CHUNK_ROWS], first_row=start)
         preds.to_parquet(out / f"part-{i:05d}.parquet", index=False)
         n_out += len(preds)
-    return {"engine": "pandas", "rows": len(frame), "predictions": n_out, "partitions": i + 1, "out": str(out)}
+    return {"engine": "pandas", "rows": len(frame), "predictions": n_out, "partitions": i + 1}
+
+
+def _check_target(scorer: Scorer, frame: Any, *, engine: str) -> None:
+    """The target's labels over the whole dataset (one column read), before anything is scored."""
+    from audit.scale._score_inputs import check_target_labels
+
+    target = scorer.target
+    assert target is not None
+    if engine == "dask":
+        column = frame[target]
+        n_missing, labels = int(column.isna().sum().compute()), column.dropna().drop_duplicates().head(3, npartitions=-1)
+    elif engine == "spark":
+        column = frame.select(target)
+        n_missing = int(column.filter(column[target].isNull()).count())
+        labels = pd.Series([r[0] for r in column.dropna().distinct().limit(3).collect()])
+    else:
+        n_missing, labels = int(frame[target].isna().sum()), frame[target].dropna().drop_duplicates()
+    check_target_labels(pd.Series(labels), n_missing, target=target, positive_label=scorer.positive_label,
+                        data=scorer.source)
 
 
 def _score_dask(scorer: Scorer, frame: Any, out: Path) -> dict[str, Any]:
     meta = scorer(frame._meta)
     preds = frame.map_partitions(scorer, meta=meta)
     preds.to_parquet(str(out), write_index=False)
-    return {"engine": "dask", "predictions": count_rows(out), "partitions": frame.npartitions,
-            "out": str(out)}
+    return {"engine": "dask", "predictions": count_rows(out), "partitions": frame.npartitions}
 
 
 def _score_spark(scorer: Scorer, frame: Any, out: Path) -> dict[str, Any]:
@@ -250,9 +333,14 @@ def _score_spark(scorer: Scorer, frame: Any, out: Path) -> dict[str, Any]:
             yield scorer(batch)
 
     preds = frame.mapInPandas(score_batches, schema=T.StructType(fields))
-    preds.write.parquet(str(out))
-    return {"engine": "spark", "predictions": count_rows(out),
-            "partitions": frame.rdd.getNumPartitions(), "out": str(out)}
+    try:
+        preds.write.parquet(str(out))
+    except Exception as exc:  # a worker's refusal arrives wrapped in Spark's exception: give its message back
+        found = re.search(r"audit\.exceptions\.(DataError|ModelError): ([^\n]+)", str(exc))
+        if found is None:
+            raise
+        raise (DataError if found.group(1) == "DataError" else ModelError)(found.group(2).strip()) from None
+    return {"engine": "spark", "predictions": count_rows(out), "partitions": frame.rdd.getNumPartitions()}
 
 
 def count_rows(source: str | Path) -> int:

@@ -14,6 +14,7 @@ from audit.data import TabularPreprocessor
 from audit.exceptions import ModelError
 from audit.fairness import fairness_report
 from audit.models import MLP, predict_proba
+from audit.records.rundir import RunDirWriter
 from audit.scale import load_scorer, score_dataset
 
 from .._tolerances import FLOAT32_OUTPUT_ATOL
@@ -35,24 +36,36 @@ def _rows(n: int = 900, seed: int = 0) -> pd.DataFrame:
                          "id": np.arange(n)})
 
 
-def _write_run(root, *, factory: str | None = None):
-    """A run directory as rai-audit run writes it: audit.json (config, artifacts), weights, preprocessor."""
+def _write_run(final, *, factory: str | None = None):
+    """A sealed run directory as rai-audit run writes it: audit.json (config, artifacts), weights, preprocessor,
+    manifest."""
     rows = _rows()
     pre = TabularPreprocessor().fit(rows[["age", "hours", "sex", "race"]])
     torch.manual_seed(0)
     model = MLP(len(pre.feature_names_), hidden=(8,)) if factory is None else \
         torch.nn.Sequential(torch.nn.Linear(len(pre.feature_names_), 4), torch.nn.ReLU(),
                                           torch.nn.Linear(4, 1))
-    (root / "models").mkdir(parents=True)
-    torch.save(model.state_dict(), root / "models/reference.pt")
-    pre.save(root / "models/preprocessor.json")
-    section = {"kind": "factory", "factory": factory} if factory else {"kind": "mlp", "hidden": [8], "dropout": 0.0}
-    record = {"schema_version": "1.1",
-              "run": {"config": {"model": section, "data": {"target": "income", "positive_label": ">50K",
-                                                            "sensitive_features": ["sex", "race"]}}},
-              "artifacts": {"weights": {"reference": "models/reference.pt"}, "preprocessor": "models/preprocessor.json"}}
-    (root / "audit.json").write_text(json.dumps(record), encoding="utf-8")
+    with RunDirWriter(final) as writer:
+        root = writer.path
+        (root / "models").mkdir(parents=True)
+        torch.save(model.state_dict(), root / "models/reference.pt")
+        pre.save(root / "models/preprocessor.json")
+        section = {"kind": "factory", "factory": factory} if factory else {"kind": "mlp", "hidden": [8], "dropout": 0.0}
+        record = {"schema_version": "1.1",
+                  "run": {"config": {"model": section, "data": {"target": "income", "positive_label": ">50K",
+                                                                "sensitive_features": ["sex", "race"]}}},
+                  "artifacts": {"weights": {"reference": "models/reference.pt"},
+                                "preprocessor": "models/preprocessor.json"}}
+        (root / "audit.json").write_text(json.dumps(record), encoding="utf-8")
     return model.eval(), pre
+
+
+def _reseal(run) -> None:
+    """Rewrite the manifest after changing a file: the run verifies again (as a forger would make it)."""
+    from audit.records._manifest import MANIFEST_FILE, _build_manifest
+
+    (run / MANIFEST_FILE).unlink()
+    (run / MANIFEST_FILE).write_text(json.dumps(_build_manifest(run)), encoding="utf-8")
 
 
 @pytest.fixture
@@ -106,6 +119,7 @@ def test_the_partitioned_comparison_still_catches_a_changed_weight(run_and_data)
     first = next(k for k in state if k.endswith("weight"))
     state[first][0, 0] += 1e-3
     torch.save(state, tmp / "run/models/reference.pt")
+    _reseal(tmp / "run")  # changed and sealed again: the comparison, not the manifest, must catch it
     score_dataset(load_scorer(tmp / "run", keep=["id"]), tmp / "data", tmp / "preds", engine="pandas")
     with pytest.raises(AssertionError, match="Mismatched elements"):
         np.testing.assert_allclose(_read(tmp / "preds")["y_score"], want, rtol=0, atol=FLOAT32_OUTPUT_ATOL)
@@ -117,6 +131,7 @@ def test_the_partitioned_comparison_catches_a_different_model(run_and_data):
     other = torch.load(tmp / "run/models/reference.pt", weights_only=True)
     other = {k: torch.randn_like(v) * 0.1 for k, v in other.items()}
     torch.save(other, tmp / "run/models/reference.pt")
+    _reseal(tmp / "run")
     score_dataset(load_scorer(tmp / "run", keep=["id"]), tmp / "data", tmp / "preds", engine="pandas")
     assert np.abs(_read(tmp / "preds")["y_score"].to_numpy() - want).max() > 100 * FLOAT32_OUTPUT_ATOL
 
