@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RegressionTask"]
 
+_MAX_TARGET = 1e150
+_HUGE_TARGET = ("target column {target!r} has {n} value(s) of magnitude above {limit:.0e} (largest {largest:.3g}) in the "
+                "{label}: their squared errors overflow float64, so no error, variance or R² could be computed. Expected "
+                "a target of a sane scale; rescale it (other units, or a log), or fix those rows.")
+
 
 @register_task
 class RegressionTask(TaskSpec):
@@ -77,6 +82,10 @@ class RegressionTask(TaskSpec):
                     "\"multiclass\" for class labels."]
         if len(numbers) and not np.isfinite(numbers.to_numpy(dtype=np.float64)).all():
             return [f"target column {target!r} holds infinite values in the {label}. Drop or fix those rows."]
+        huge = numbers[numbers.abs() > _MAX_TARGET]
+        if len(huge):  # squared errors, variances and R² overflow float64 beyond it (the features' limit too)
+            return [_HUGE_TARGET.format(target=target, n=len(huge), limit=_MAX_TARGET, largest=float(huge.abs().max()),
+                                        label=label)]
         if len(numbers) and numbers.nunique() < 2:
             return [f"target column {target!r} is constant in the {label} (every value is {numbers.iloc[0]!r}); a "
                     "regression needs a target that varies. Fix: check the column is the one you mean, or choose another "
