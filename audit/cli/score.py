@@ -1,6 +1,7 @@
 """``rai-audit score RUN_DIR DATA --out PREDS/``: apply a saved run's models to a Parquet dataset.
 
-The data (a Parquet file, folder or glob) is scored partition by partition: in chunks on pandas,
+The run is verified against its manifest first, and the data held to run's input contract (docs/reliability.md,
+"### score"). The data (a Parquet file, folder or glob) is scored partition by partition: in chunks on pandas,
 with ``map_partitions`` on Dask, ``mapInPandas`` on Spark. The predictions (Parquet, one row per
 example and model: ``model``, ``y_true`` when the target column is present, ``y_pred``, ``y_score``
 and the sensitive columns) are what ``rai-audit fairness PREDS --engine ...`` audits. torch and the
@@ -32,19 +33,23 @@ def add_subparser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "score",
         help="apply a run's models to a Parquet dataset, partition by partition (pandas, Dask or Spark)",
-        description="Score a Parquet file, folder or glob with a saved run's models (weights loaded with "
-        "weights_only=True, the built-in MLP rebuilt from the recorded config) and write the predictions as "
-        "Parquet, ready for `rai-audit fairness PREDS --engine ...`.",
+        description="Score a Parquet file, folder or glob with a saved run's models (the run verified against its "
+        "manifest first, weights loaded with weights_only=True, the built-in MLP rebuilt with the shapes its weights "
+        "hold) and write the predictions as Parquet, ready for `rai-audit fairness PREDS --engine ...`. Target labels "
+        "the run never saw, missing labels and non-finite features are refused, naming the column and row.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by rai-audit run")
     p.add_argument("data", help="Parquet file, folder or glob with the training columns")
-    p.add_argument("--out", required=True, type=Path, help="new folder for the predictions (Parquet)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="new folder for the predictions (Parquet), outside every run directory; it appears complete "
+                        "or not at all")
     p.add_argument("--engine", choices=("pandas", "dask", "spark"), default="pandas",
                    help="pandas (chunks in this process, default), dask or spark (pip install \"rai-audit[dask]\" / "
                         "\"rai-audit[spark]\")")
     p.add_argument("--model", action="append", metavar="NAME", dest="models",
                    help="score only this model (repeatable; default: every model of the run)")
-    p.add_argument("--keep", nargs="+", default=[], metavar="COL", help="input columns copied to the predictions")
+    p.add_argument("--keep", nargs="+", default=[], metavar="COL",
+                   help="input columns copied to the predictions (never model, y_true, y_pred or y_score)")
     p.add_argument("--factory", metavar="MODULE:FUNCTION",
                    help="confirm the user factory the run recorded (needed to rebuild a factory model: runs its code)")
     p.set_defaults(func=handler)
