@@ -2,8 +2,9 @@
 
 A :class:`Scorer` holds everything a worker needs, as plain data: the fitted preprocessor
 (``models/preprocessor.json``), each model's state dict as bytes (read with
-``torch.load(weights_only=True)``: no pickled code) and how to rebuild the network (the built-in
-MLP from the config recorded in ``audit.json``). It is shipped to Dask or Spark workers, which
+``torch.load(weights_only=True)`` from a run verified against its manifest: no pickled code, no file
+changed since sealing) and how to rebuild the network (the built-in MLP with the widths its state
+dict holds, which must agree with ``audit.json``). It is shipped to Dask or Spark workers, which
 rebuild the models once per process and score each partition: ``map_partitions`` on Dask,
 ``mapInPandas`` on Spark, fixed-size chunks on pandas. A model built by the user's factory is
 refused unless the caller names that factory explicitly: rebuilding it runs the user's code.
