@@ -47,6 +47,7 @@ _NO_WEIGHTS = "{run} holds no model weights (artifacts.weights is empty). Fix: s
 _MISSING_COLUMNS = ("{data} lacks the column(s) {missing} the model was trained on (or the sensitive features). "
                     "Its columns are {columns}. Fix: score data with the training columns.")
 _OUT_EXISTS = "{out} exists and is not empty. Fix: choose a new folder for the predictions (nothing is overwritten)."
+_UNWRITABLE = "Cannot write the predictions to {out}: {error}; nothing was written. Choose a writable --out."
 _RUN_FIX = "Give the folder rai-audit run wrote (it holds audit.json and models/)."
 
 
@@ -266,6 +267,7 @@ def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: 
     if scorer.target in names:
         _check_target(scorer, frame, engine=engine)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    made = [a for a in (out.parent, *out.parent.parents) if not a.exists()]  # folders this call creates
     try:
         if engine == "dask":
             summary = {**_score_dask(scorer, frame[wanted], tmp), "rows": rows}
@@ -276,8 +278,10 @@ def score_dataset(scorer: Scorer, data: str | Path, out: str | Path, *, engine: 
         if out.exists():
             out.rmdir()  # the empty folder _check_out accepted; a file that appeared since makes this fail
         os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        shutil.rmtree(made[-1] if made else tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, RunDirError):  # a full disk, a file in the way
+            raise RunDirError(_UNWRITABLE.format(out=out, error=exc.strerror or exc)) from None
         raise
     return {**summary, "out": str(out)}
 

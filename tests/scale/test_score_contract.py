@@ -205,6 +205,14 @@ def test_predictions_appear_whole_or_not_at_all(run_and_data, monkeypatch):
     assert _leftovers(tmp) == []
 
 
+def test_a_failed_score_removes_the_folders_it_created(run_and_data):
+    tmp, rows = run_and_data
+    rows.assign(age=rows["age"].where(rows.index != 899, np.inf)).to_parquet(tmp / "bad.pq")  # the last row
+    with pytest.raises(DataError, match="holds inf at row 899"):
+        score_dataset(load_scorer(tmp / "run"), tmp / "bad.pq", tmp / "new" / "deeper" / "preds")
+    assert not (tmp / "new").exists()
+
+
 def test_an_empty_output_folder_is_replaced_by_the_predictions(run_and_data):
     tmp, rows = run_and_data
     (tmp / "preds").mkdir()
