@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit._visible import visible
 from audit.choices import TASK_KINDS, TaskKind
 from audit.exceptions import DataError, RunDirError
 from audit.records.files import load_npy, read_bytes
@@ -37,6 +38,8 @@ __all__ = [
     "run_bytes",
     "run_file",
     "run_summary",
+    "visible",
+    "visible_frame",
 ]
 
 PREDICTION_COLUMNS = ("model", "y_true", "y_pred", "y_score")
@@ -71,8 +74,30 @@ def md_escape(value: Any) -> str:
     >>> md_escape("<script>alert(1)</script>")
     '\\\\<script\\\\>alert\\\\(1\\\\)\\\\</script\\\\>'
     """
-    text = "" if value is None else str(value)
+    text = visible(value, keep="\n\r")  # bidi overrides, zero-width and control characters shown as ⟨U+XXXX⟩
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+
+
+def visible_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names and text cells made visible (:func:`audit._visible.visible`), for tables.
+
+    A table cell shows bidi overrides and zero-width characters as ``⟨U+XXXX⟩``: group names that look alike stay
+    told apart and a name cannot reorder its row. Frames without hidden characters are returned as they are.
+
+    Examples
+    --------
+    >>> visible_frame(pd.DataFrame({"group\u200b": ["F\u202eM", 1]})).to_dict("list")
+    {'group⟨U+200B⟩': ['F⟨U+202E⟩M', 1]}
+    """
+    names = {c: visible(c, keep="") for c in frame.columns if isinstance(c, str)}
+    texts = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    if all(k == v for k, v in names.items()) and not any(
+            frame[c].map(lambda v: isinstance(v, str) and not v.isprintable()).any() for c in texts):
+        return frame
+    out = frame.copy()
+    for c in texts:
+        out[c] = out[c].map(lambda v: visible(v, keep="") if isinstance(v, str) else v)
+    return out.rename(columns=names)
 
 
 def as_result(data: AuditResult | dict[str, Any]) -> AuditResult:

@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit import dataframe_util
 
 from audit.exceptions import AuditError
-from dashboard._data import md_escape
+from dashboard._data import md_escape, visible_frame
 from dashboard._state import Run, current_run
 
 if TYPE_CHECKING:
@@ -136,4 +136,4 @@ def table(frame: pd.DataFrame, *, formats: dict[str, str] | None = None, height:
     kwargs: dict[str, Any] = {"hide_index": True, "column_config": config}
     if height is not None:
         kwargs["height"] = height
-    st.dataframe(frame, **kwargs)
+    st.dataframe(visible_frame(frame), **kwargs)  # bidi, zero-width and control characters shown as ⟨U+XXXX⟩

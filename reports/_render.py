@@ -33,6 +33,7 @@ from jinja2 import ChainableUndefined, FileSystemLoader, TemplateError, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from audit._visible import visible
 from audit.exceptions import ConfigError, RunDirError
 from audit.records.files import limit_bytes, read_bytes
 from reports._card_data import METRIC_DEFINITIONS, _read, build_card_data
@@ -289,7 +290,9 @@ def render_markdown(result: dict[str, Any], *, reviews: list[dict[str, Any]] | N
     meta = yaml.safe_dump(front_matter(card, result), sort_keys=False, allow_unicode=True, width=1000)
     env = _environment("markdown")
     template = _load(env, MD_TEMPLATE, MD_TEMPLATE)
-    return str(template.render(card=card, view=card_view(card), front_matter=Markup(meta), generator=f"rai-audit {_version()}"))
+    # bidi overrides, zero-width and control characters from the data shown as ⟨U+XXXX⟩ (templates hold none)
+    return visible(template.render(card=card, view=card_view(card), front_matter=Markup(meta),
+                                   generator=f"rai-audit {_version()}"))
 
 
 def render_html(
@@ -327,8 +330,8 @@ def render_html(
         tmpl = _load(env, HTML_TEMPLATE, HTML_TEMPLATE)
     charts = {**_bias_charts(card), **_privacy_charts(card), **_explain_charts(card), **_compute_charts(card)}
     try:
-        return tmpl.render(card=card, view=card_view(card), charts=charts, images=_images(card, directory),
-                           generator=f"rai-audit {_version()}")
+        return visible(tmpl.render(card=card, view=card_view(card), charts=charts, images=_images(card, directory),
+                                   generator=f"rai-audit {_version()}"))  # as the Markdown card: ⟨U+XXXX⟩
     except TemplateError as exc:
         if template is None:
             raise  # the shipped template failing is a bug, not bad input

@@ -285,11 +285,11 @@ def _validate(reviewer: Any, decision: Any, comment: Any) -> list[str]:
 
 
 def _control_characters(text: str, allowed: str) -> list[str]:
-    """Control characters (terminal escapes, NUL...) in ``text``, as escapes; the record is shown in terminals."""
-    import unicodedata
+    """Control characters (terminal escapes, NUL, bidi overrides, zero-width...) in ``text``, as escapes; the record is
+    shown in terminals and cards. The set is the one cards and the dashboard make visible (:mod:`audit._visible`)."""
+    from audit._visible import control_characters
 
-    found = {c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in allowed}
-    return sorted(repr(c)[1:-1] for c in found)
+    return control_characters(text, allowed=allowed)
 
 
 def add_review(

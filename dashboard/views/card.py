@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from audit.exceptions import AuditError
-from dashboard._data import md_escape, run_bytes, run_file
+from dashboard._data import md_escape, run_bytes, run_file, visible
 from dashboard._review_status import review_banner, review_status
 from dashboard._state import Run
 from dashboard._ui import error, not_run, require_run
@@ -34,7 +34,7 @@ def _readable(markdown: str) -> str:
     """The card body for display: front matter dropped (shown separately), images as their alt text,
     and any raw HTML tag shown as text (the card renderer escapes data; a card edited by hand may not)."""
     body = _IMAGE.sub(lambda m: f"[image: {md_escape(m.group(1))}]", _FRONT_MATTER.sub("", markdown, count=1))
-    return _TAG_START.sub(r"\\<", body)
+    return _TAG_START.sub(r"\\<", visible(body))  # a card edited by hand may hold bidi or zero-width characters
 
 
 def _read(run_dir: Path, rel: str) -> bytes:

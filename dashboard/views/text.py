@@ -13,7 +13,7 @@ import streamlit as st
 
 from audit.result import AuditResult, TextModelAudit
 from dashboard import _charts as charts
-from dashboard._data import fmt, fmt_ci, md_escape
+from dashboard._data import fmt, fmt_ci, md_escape, visible, visible_frame
 from dashboard._text_data import (
     auc_long,
     auc_table,
@@ -73,7 +73,7 @@ def _tokens(tokens: dict[str, Any] | None) -> None:
             chart(charts.signed_bars, strongest.assign(token=[f"{t} @{p}" for t, p in strongest[["token", "position"]]
                                                               .itertuples(index=False)]),
                   category="token", value="attribution", title="The 25 strongest tokens (token @position)")
-            st.text(" ".join(frame["token"].astype(str)))
+            st.text(visible(" ".join(frame["token"].astype(str))))
 
 
 def _pair_examples(pair: dict[str, Any]) -> None:
@@ -101,9 +101,9 @@ def _pair_examples(pair: dict[str, Any]) -> None:
         right.text(after)
     with st.expander("Whole texts"):
         st.caption(f"Original (score {fmt(pd.to_numeric(e.get('score'), errors='coerce'))})")
-        st.text(str(e.get("original", "")))
+        st.text(visible(e.get("original", "")))
         st.caption(f"Counterfactual (score {fmt(pd.to_numeric(e.get('counterfactual_score'), errors='coerce'))})")
-        st.text(str(e.get("counterfactual", "")))
+        st.text(visible(e.get("counterfactual", "")))
 
 
 def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> None:
@@ -147,7 +147,7 @@ def _counterfactuals(cf: dict[str, Any] | None, r: AuditResult, model: str) -> N
                     "Clopper–Pearson 95% intervals)")
     st.caption("Every pair, those with enough counterfactuals first (eligible). Click a row to see its example texts "
                "(or choose the pair below).")
-    event = st.dataframe(shown.drop(columns=["index"]), hide_index=True, on_select="rerun", selection_mode="single-row",
+    event = st.dataframe(visible_frame(shown.drop(columns=["index"])), hide_index=True, on_select="rerun", selection_mode="single-row",
                          key=f"tx_pairs_{cat}", column_config={c: st.column_config.NumberColumn(format="%.4f")
                                                                for c in ("flip rate", "lo", "hi")})
     picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
