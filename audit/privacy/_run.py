@@ -70,9 +70,13 @@ _RESUMED_SIGMA = (
 )
 
 
+def _account(engine: Any) -> tuple:
+    """The accountant's history now, hashable: ((σ, q, steps), ...)."""
+    return tuple(tuple(entry) for entry in engine.accountant.history)  # entries reloaded from a checkpoint may be lists
+
+
 def _epsilon(engine: Any, delta: float) -> float:
-    history = tuple(tuple(entry) for entry in engine.accountant.history)  # entries reloaded from a checkpoint may be lists
-    return epsilon_after(engine.accountant.mechanism(), history, float(delta))
+    return epsilon_after(engine.accountant.mechanism(), _account(engine), float(delta))
 
 
 def _all_agree(distributed: bool, action: Callable[[], Any]) -> Any:
@@ -262,6 +266,9 @@ def _build_trainer(module: nn.Module, s: DPSettings, o: _Options, plan: _Plan) -
 class _History:
     start_epoch: int = 0
     epsilon: list[float] = field(default_factory=list)
+    # The accountant's history after each epoch whose ε nobody needed during training (no progress callback, no
+    # checkpoint): ε is computed from them only if the per-epoch record is read (PrivateTrainingResult.epsilon_history).
+    accounts: list[tuple] = field(default_factory=list)
     loss: list[float | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stopper: Any = None  # audit.training.EarlyStopping, with validation rows
@@ -341,7 +348,10 @@ def _run_epochs(t: _Training, s: DPSettings, o: _Options, plan: _Plan, h: _Histo
             t0 = time.perf_counter()
             loss_sum, count = t.trainer.run_epoch()
             h.seconds.append(time.perf_counter() - t0)  # training only; accounting is timed apart
-            h.epsilon.append(_epsilon(t.engine, plan.delta))
+            if o.progress is not None or o.checkpoint_dir is not None:  # shown or saved now
+                h.epsilon.append(_epsilon(t.engine, plan.delta))
+            else:  # ε once, at the end; the per-epoch values only if the record is read
+                h.accounts.append(_account(t.engine))
             h.loss.append(loss_sum / count if count else None)
             stop = _stop_here(t, o, plan, h, epoch)
             if o.checkpoint_dir is not None:

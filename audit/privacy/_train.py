@@ -34,7 +34,7 @@ from audit.privacy._run import (
     _run_epochs,
     _unwrapped,
 )
-from audit.privacy._settings import DP_DEFAULTS, DPSettings
+from audit.privacy._settings import DP_DEFAULTS, DPSettings, epsilon_after
 
 __all__ = ["PrivateTrainingResult", "train_private", "train_with_settings"]
 
@@ -52,6 +52,11 @@ class PrivateTrainingResult:
     ``model`` is a plain ``nn.Module`` (the caller's architecture after the
     replacements listed in ``module_fixes``), unwrapped from Opacus. Everything
     else is plain data; :meth:`to_dict` gives the JSON-serialisable record.
+    ``epsilon_history`` (ε after each epoch) is computed when first read if the
+    training did not need it per epoch (no progress callback, no checkpoints): the
+    same accountant on the same steps, so the same values, paid for only by a
+    caller that reads them (the audited model's record; not the curve's or the
+    canary run's trainings, which keep only the model and the final ε).
     """
 
     model: nn.Module
@@ -72,7 +77,8 @@ class PrivateTrainingResult:
     grad_sample_mode: str
     n_train: int
     steps: int
-    epsilon_history: list[float] = field(default_factory=list)
+    epsilon_known: list[float] = field(default_factory=list, repr=False)
+    epsilon_pending: tuple = field(default=(), repr=False)  # (accountant, δ, ((σ, q, steps), ...) after each later epoch)
     loss_history: list[float | None] = field(default_factory=list)
     resumed_from_epoch: int | None = None
     seconds_per_epoch: list[float] = field(default_factory=list)
@@ -80,6 +86,16 @@ class PrivateTrainingResult:
     epochs_run: int | None = None
     best_epoch: int | None = None
     validation_history: list[float] = field(default_factory=list)
+
+    @property
+    def epsilon_history(self) -> list[float]:
+        """ε after each epoch (Opacus's accountant on the steps taken by then)."""
+        if self.epsilon_pending:
+            mechanism, delta, accounts = self.epsilon_pending
+            known = self.epsilon_known + [epsilon_after(mechanism, account, delta) for account in accounts]
+            object.__setattr__(self, "epsilon_known", known)  # computed once; frozen otherwise
+            object.__setattr__(self, "epsilon_pending", ())
+        return self.epsilon_known
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the private training (no model weights).
@@ -277,21 +293,23 @@ def _train(model: nn.Module, X: Any, y: Any, *, settings: DPSettings, options: _
         t = _build_trainer(module, s, o, plan)
         h = _restore(state, t, plan)
         _run_epochs(t, s, o, plan, h, fingerprint)
-    spent = _epsilon(t.engine, plan.delta) if h.epsilon else 0.0
+    spent = _epsilon(t.engine, plan.delta) if h.epsilon or h.accounts else 0.0
     if spent > s.epsilon * (1 + 1e-6):
         raise PrivacyError(_OVERSPENT.format(spent=spent, target=s.epsilon, delta=plan.delta))
     trained = _unwrapped(t.trainer.plain_module(), plan.distributed)
     if h.stopper is not None:
         h.stopper.restore(trained)
     trained.eval()
-    epochs_run = len(h.epsilon)
+    epochs_run = len(h.epsilon) + len(h.accounts)
     return PrivateTrainingResult(
         model=trained, module_fixes=plan.fixes, epsilon_target=float(s.epsilon), epsilon_spent=spent, delta=plan.delta,
         delta_rule=plan.delta_rule, accountant=s.accountant, max_grad_norm=float(s.max_grad_norm),
         noise_multiplier=plan.sigma, sample_rate=float(plan.sample_rate), epochs=int(s.epochs), batch_size=int(s.batch_size),
         learning_rate=float(s.learning_rate), optimizer=s.optimizer, poisson_sampling=bool(s.poisson_sampling),
         grad_sample_mode=plan.mode, n_train=len(plan.X), steps=int(epochs_run * plan.steps_per_epoch),
-        epsilon_history=h.epsilon, loss_history=h.loss, resumed_from_epoch=h.start_epoch if state is not None else None,
+        epsilon_known=h.epsilon,
+        epsilon_pending=(t.engine.accountant.mechanism(), float(plan.delta), tuple(h.accounts)) if h.accounts else (),
+        loss_history=h.loss, resumed_from_epoch=h.start_epoch if state is not None else None,
         seconds_per_epoch=h.seconds, secure_rng=bool(s.secure_rng),
         epochs_run=epochs_run if h.stopper is not None else None,
         best_epoch=h.stopper.best_epoch if h.stopper is not None else None,

@@ -82,3 +82,22 @@ def test_training_records_opacus_epsilon_per_epoch_and_runs_the_rdp_series_once(
     assert res.epsilon_history == expected
     assert res.epsilon_spent == expected[-1] <= 2.0
     assert np.all(np.diff(res.epsilon_history) > 0)
+
+
+def test_a_training_without_progress_asks_the_accountant_once_and_its_history_is_the_same(synthetic, monkeypatch):
+    """Before: ε after every epoch of every training (the curve's and the canary run's too, which keep only the model)."""
+    from audit.privacy import _run
+
+    X, y = synthetic
+    kwargs = dict(epsilon=2.0, epochs=4, batch_size=64, accountant="prv")
+    progress = []
+    eager = train_private(MLP(6, hidden=(8,)), X, y, progress=lambda *a: progress.append(a[2]["epsilon"]), **kwargs)
+    asked = []
+    real = _run.epsilon_after
+    monkeypatch.setattr(_run, "epsilon_after", lambda *a: asked.append(a) or real(*a))
+    lazy = train_private(MLP(6, hidden=(8,)), X, y, **kwargs)
+    assert len(asked) == 1  # the final ε: the budget check
+    assert lazy.epsilon_spent == eager.epsilon_spent
+    assert lazy.epsilon_history == eager.epsilon_history == progress  # computed on reading, same values
+    assert lazy.to_dict()["epsilon_history"] == eager.to_dict()["epsilon_history"]
+    assert len(asked) == 1  # the record's values come from the result, not the trainer
