@@ -19,6 +19,9 @@ import torch
 from torch import nn
 
 from audit.exceptions import DataError
+from audit.fairness._counts import count_cells, grouping
+from audit.fairness._engine import Engine
+from audit.fairness._inputs import Feature
 from audit.models import predict_proba
 from audit.privacy._plain import train_non_private
 from audit.privacy._train import train_private
@@ -28,6 +31,10 @@ __all__ = ["privacy_utility_curve"]
 _SENSITIVE = (
     "sensitive_test must be a DataFrame with one row per test example ({n}); found {what}. "
     "Fix: pass the test split's sensitive columns, e.g. test[['sex', 'race']]."
+)
+_LABELS = (
+    "y_test must hold binary labels 0 and 1 (the curve scores binary decisions); found {found}. "
+    "Fix: encode the positive class as 1 and the other as 0."
 )
 _EPSILONS = "epsilons must be a non-empty sequence of numbers > 0; found {value!r}. Fix: use e.g. (0.5, 1, 2, 4, 8)."
 
@@ -43,20 +50,34 @@ def _group_keys(col: pd.Series) -> np.ndarray:
     return col.astype(object).where(col.notna(), "<missing>").astype(str).to_numpy()
 
 
-def _point(epsilon: float | None, y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.DataFrame) -> dict:
-    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
-
-    by_group, dpd, eod = {}, {}, {}
+def _features(sensitive: pd.DataFrame) -> list[Feature]:
+    """Each sensitive column's groups (sorted names, missing values named) and every row's group code."""
+    out = []
     for feature in sensitive.columns:
-        groups = _group_keys(sensitive[feature])
-        by_group[str(feature)] = {
-            str(g): float((y_pred[groups == g] == y_true[groups == g]).mean()) for g in sorted(set(groups))
-        }
-        dpd[str(feature)] = float(demographic_parity_difference(y_true, y_pred, sensitive_features=groups))
-        eod[str(feature)] = float(equalized_odds_difference(y_true, y_pred, sensitive_features=groups))
+        groups, codes = np.unique(_group_keys(sensitive[feature]), return_inverse=True)
+        out.append(Feature(name=str(feature), codes=codes.reshape(-1).astype(np.int64), groups=[str(g) for g in groups]))
+    return out
+
+
+def _point(epsilon: float | None, y_true: np.ndarray, y_pred: np.ndarray, features: list[Feature]) -> dict:
+    """One point's figures from the confusion counts of every cell (the engine of the run's fairness report).
+
+    Accuracy by group, demographic parity and equalized odds differences as Fairlearn's MetricFrame
+    defines them (tests compare them with it); one ``bincount`` over the rows instead of a
+    MetricFrame per feature and metric.
+    """
+    cells = count_cells(y_true, y_pred, features)
+    groupings = [grouping(cells, [j]) for j in range(len(features))]
+    figures = Engine(cells, groupings, undefined="zero").evaluate(cells.counts)
+    by_group, dpd, eod = {}, {}, {}
+    for gi, (feature, g) in enumerate(zip(features, groupings, strict=True)):
+        accuracy = figures[(gi, "group", "accuracy")]
+        by_group[feature.name] = {label: float(a) for label, a in zip(g.labels, accuracy, strict=True)}
+        dpd[feature.name] = float(figures[(gi, "disparity", "demographic_parity_difference")])
+        eod[feature.name] = float(figures[(gi, "disparity", "equalized_odds_difference")])
     return {
         "epsilon": None if epsilon is None else float(epsilon),
-        "accuracy": float((y_pred == y_true).mean()),
+        "accuracy": float(figures[("overall", "accuracy")]),
         "by_group_accuracy": by_group,
         "demographic_parity_difference": dpd,
         "equalized_odds_difference": eod,
@@ -124,10 +145,12 @@ def privacy_utility_curve(
     if not isinstance(sensitive_test, pd.DataFrame) or len(sensitive_test) != len(y_true) or sensitive_test.shape[1] == 0:
         what = type(sensitive_test).__name__ if not isinstance(sensitive_test, pd.DataFrame) else f"shape {sensitive_test.shape}"
         raise DataError(_SENSITIVE.format(n=len(y_true), what=what))
+    if len(y_true) and not np.isin(y_true, (0, 1)).all():
+        raise DataError(_LABELS.format(found=sorted(set(np.unique(y_true).tolist()))[:10]))
     eps_list = list(epsilons) if not isinstance(epsilons, (int, float)) else None
     if not eps_list or not all(isinstance(e, (int, float)) and not isinstance(e, bool) and e > 0 for e in eps_list):
         raise DataError(_EPSILONS.format(value=epsilons))
-    sensitive = sensitive_test.reset_index(drop=True)
+    features = _features(sensitive_test.reset_index(drop=True))
     plain_keys = ("epochs", "batch_size", "learning_rate", "optimizer", "loss_fn")
     private_only = ("validation", "patience")  # early stopping: the private trainer's, as for the audited model
     points = []
@@ -148,7 +171,7 @@ def privacy_utility_curve(
                 model = train_private(model, X_train, y_train, epsilon=float(eps), seed=seed, **training_kwargs).model
         cut = threshold(model) if callable(threshold) else threshold
         y_pred = (predict_proba(model, X_test) >= cut).astype(np.int64)
-        points.append({**_point(eps, y_true, y_pred, sensitive), "source": source, "threshold": float(cut)})
+        points.append({**_point(eps, y_true, y_pred, features), "source": source, "threshold": float(cut)})
         if progress is not None:
             label = ("non-private" if eps is None else f"ε={eps:g}") + (
                 ", the audited private model" if source == _SOURCE_REUSED else "")
