@@ -150,7 +150,8 @@ def render() -> None:
                 "Re-run the audit with this rai-audit to find where the models fail.")
         return
     st.caption(f"Slices: {md_escape(S.method or '')}. Test: {md_escape(S.test or '')}; **{md_escape(S.correction or '?')}** "
-               f"correction over every slice examined (family-wise error rate {fmt(S.alpha)}); intervals: "
+               f"correction over every slice examined, or with adaptive numeric cuts every slice they could form "
+               f"(family-wise error rate {fmt(S.alpha)}); intervals: "
                f"{md_escape(S.interval or '')} at level {fmt(S.level)}.")
     model = model_picker(list(S.models), key="ea_model")
     conds, mask = cohort_scope(run, key="ea")
