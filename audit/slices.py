@@ -82,6 +82,7 @@ TEST = "one-sided exact binomial test: slice error rate above the overall error 
 MISSING_LABEL = "<missing>"
 _SLICELINE_ALPHA = 0.95
 _MAX_CELLS = 5_000_000
+_MAX_STRATA = 64  # most levels of a categorical feature within which numeric cuts are also judged
 
 _BAD_LENGTHS = ("find_slices: features has {n} rows but y_true has {y} and y_pred has {p}. "
                 "Expected one label and one prediction per row. Fix: pass the rows the predictions were made on.")
@@ -108,7 +109,7 @@ def _is_numeric(s: pd.Series) -> bool:
 def _items(features: pd.DataFrame, n_bins: int, rows: Rows) -> tuple[np.ndarray, list[list[dict[str, Any]]], list[int]]:
     """Codes (one column per feature), each feature's conditions, and how many candidate conditions each has."""
     cat = {name: _categorical_items(features[name], str(name)) for name in features.columns if not _is_numeric(features[name])}
-    rows.strata.extend(c for c, _ in cat.values())
+    rows.strata.extend(c for c, it in cat.values() if len(it) <= _MAX_STRATA)  # an ID-like column: no context
     codes, items, candidates = [], [], []
     for name in features.columns:
         if name in cat:
