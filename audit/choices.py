@@ -45,6 +45,7 @@ __all__ = [
     "IDENTIFIER_POLICIES",
     "IMAGE_METHODS",
     "INPUT_KINDS",
+    "MAX_SENSITIVE_GROUPS",
     "MITIGATIONS",
     "MITIGATION_CONSTRAINTS",
     "MODEL_KINDS",
@@ -198,6 +199,9 @@ GATE_OUTCOMES = ("pass", "fail", "inconclusive")
 #: ``[fairness] disparity_groups`` and ``[[gates]] groups``: disparities over the groups with enough data for the
 #: metric (default) or over every group.
 DISPARITY_GROUPS = ("sufficient", "all")
+#: Most groups of one sensitive feature, in ``rai-audit run`` and ``rai-audit fairness`` alike (more is an
+#: identifier or free text, and would build that many groups before any report).
+MAX_SENSITIVE_GROUPS = 100
 GATE_GROUPS = DISPARITY_GROUPS
 #: The verdict of an audit.
 VERDICTS = ("pass", "fail")

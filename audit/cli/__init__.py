@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -76,16 +77,40 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _stdout_to_devnull() -> None:
+    """The reader of stdout went away (``| head``): point stdout at /dev/null so the flush at exit stays quiet."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor (captured in tests)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _flushed() -> bool:
+    """Flush stdout now, so a closed pipe shows here and not as a message at the interpreter's exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rai-audit`` console script; returns the exit code."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors are bad input
-        return EXIT_ERROR if exc.code not in (0, None) else EXIT_OK
+        return (EXIT_ERROR if exc.code not in (0, None) else EXIT_OK) if _flushed() else EXIT_ERROR
+    except BrokenPipeError:  # --help into a closed pipe
+        _stdout_to_devnull()
+        return EXIT_ERROR
     try:
         with _sigterm_interrupts():
-            return int(args.func(args))
+            code = int(args.func(args))
+        return code if _flushed() else EXIT_ERROR
+    except BrokenPipeError:  # the reader closed the pipe (rai-audit ... --json | head): quiet, as Unix tools are
+        _stdout_to_devnull()
+        return EXIT_ERROR
     except AuditError as exc:
         if args.debug:
             traceback.print_exc()

@@ -222,29 +222,33 @@ class _NotBinary(Exception):
 def _engine_rows(args: argparse.Namespace) -> pd.DataFrame:
     """The needed columns of a Parquet dataset, read on the engine and brought here (multiclass, regression)."""
     from audit.cli._fairness_tasks import task_rows
+    from audit.fairness._contract import check_columns
     from audit.fairness._frames import read_parquet
 
     columns = [*dict.fromkeys([args.y_true, args.y_pred, *args.sensitive, *(["model"] if args.model is not None else [])])]
-    return task_rows(read_parquet(args.file, engine=args.engine, columns=columns), args.engine)
+    frame = read_parquet(args.file, engine=args.engine, columns=columns)
+    # checked on the engine before the rows come here: an identifier column is refused, not brought over
+    check_columns(frame, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive), source=_source(args),
+                  quantiles=args.sensitive_quantiles)
+    return task_rows(frame, args.engine)
+
+
+def _source(args: argparse.Namespace) -> str:
+    return f"predictions file {args.file}"
 
 
 def _checked(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
-    """The rows to audit: columns present, no nested values, unambiguous intersections, one model's rows."""
+    """The rows to audit: columns present, the input contract (types, scores, group caps, intersections), one model's rows."""
     wanted = [args.y_true, args.y_pred, *([args.y_score] if args.y_score else []), *args.sensitive]
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise DataError(_MISSING_COLS.format(missing=missing, path=args.file, columns=[str(c) for c in df.columns][:30]))
-    from audit.data import nested_problems
+    from audit.fairness._contract import check_columns, check_intersections
 
-    nested = nested_problems(df, wanted, f"predictions file {args.file}")
-    if nested:
-        raise DataError(" ".join(nested))
-    if len(args.sensitive) > 1:  # the intersection is reported too: its group labels must not clash
-        from audit.data import ambiguous_intersections
-
-        clash = ambiguous_intersections(df, list(args.sensitive), f"predictions file {args.file}")
-        if clash:
-            raise DataError(clash[0].replace("), or set data.intersections = false.", ") in the predictions file."))
+    # the one input contract of every engine (audit.fairness._contract): the same checks and messages
+    check_columns(df, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive), y_score=args.y_score,
+                  source=_source(args), quantiles=args.sensitive_quantiles)
+    check_intersections(df, list(args.sensitive), source=_source(args))
     if args.model is not None:
         if "model" not in df.columns:
             raise DataError(_MISSING_COLS.format(missing=["model"], path=args.file, columns=list(map(str, df.columns))[:30]))
@@ -307,6 +311,7 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> int:
 
 def _engine_report(args: argparse.Namespace) -> dict[str, Any]:
     """The report with the rows counted on Dask or Spark (one group-by; the rest on this machine)."""
+    from audit.fairness._contract import check_intersections
     from audit.fairness._frames import count_table, read_parquet
     from audit.fairness._from_cells import COUNT, fairness_report_from_counts
 
@@ -317,13 +322,14 @@ def _engine_report(args: argparse.Namespace) -> dict[str, Any]:
                                *(["model"] if args.model is not None else [])])]
     frame = read_parquet(args.file, engine=args.engine, columns=columns)
     table = count_table(frame, y_true=args.y_true, y_pred=args.y_pred, sensitive=list(args.sensitive),
-                        y_score=args.y_score, auc_bins=args.auc_bins, model=args.model)
+                        y_score=args.y_score, auc_bins=args.auc_bins, model=args.model, source=_source(args))
     if args.model is not None and table[COUNT].sum() == 0:
         raise DataError(f"--model {args.model!r} matches no row of column 'model' in {args.file}. "
                         "Fix: pick one of that column's values.")
     labels = set(table[args.y_true].dropna()) | set(table[args.y_pred].dropna())
     if args.task is None and len(labels) > 2:
         raise _NotBinary()
+    check_intersections(table, list(args.sensitive), source=_source(args))
     pos_label = _coerce_label(args.pos_label, table[args.y_true])
     if pos_label is None:
         values = sorted(map(str, table[args.y_true].dropna().unique()))[:10]

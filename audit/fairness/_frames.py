@@ -14,6 +14,7 @@ columns are read). Dask and Spark are optional extras; a missing one is named wi
 from __future__ import annotations
 
 import glob as _glob
+import itertools
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from audit.exceptions import ConfigError, DataError
+from audit.fairness._contract import check_columns, check_intersections
 from audit.fairness._from_cells import (
     AUC_BINS,
     CAL_BIN,
@@ -52,6 +54,21 @@ _MISSING_COLS = ("Column(s) {missing} not found in {source}. Its columns are {co
 _SCORE_NUMERIC = ("y_score column {col!r} has type {dtype}. Expected probabilities of the positive class as numbers "
                   "in [0, 1]. Fix: pass the predicted probability column.")
 _DASK_MOVING = "Dask support is moving out of Narwhals"
+MAX_PARTS = 10_000
+"""Most files (or folder entries) one Parquet dataset may list; a folder is never walked recursively."""
+_MAGIC = b"PAR1"
+_PART_FIX = "Fix: point at a folder of Parquet files, a Parquet file or a glob such as 'preds/*.parquet'."
+_SUBFOLDER = ("{path} holds a folder {name!r}; a folder is read as the Parquet files directly inside it (subfolders are "
+              "never searched). Fix: point at the folder that holds the part files, or use a glob such as "
+              "'{path}/*/*.parquet'.")
+_NOT_A_PART = ("{path} holds {name!r}, which is not a Parquet file (a folder is read as its *.parquet files; names "
+               "starting with '.' or '_' are skipped). Fix: move it out of the folder, or name the parts with a glob "
+               "such as '{path}/*.parquet'.")
+_TOO_MANY_PARTS = ("{path} lists more than {limit:,} files or folder entries; a Parquet dataset is read as at most "
+                   "{limit:,} part files. Fix: point at the folder of the predictions' part files, or write them as "
+                   "fewer, larger parts.")
+_NOT_PARQUET = ("{path} is not a Parquet file ({size:,} bytes, without Parquet's 'PAR1' at both ends); it was not read. "
+                "Fix: write the predictions as Parquet (or pass a CSV file with --engine pandas).")
 
 
 def require_engine(engine: str) -> Any:
@@ -107,28 +124,88 @@ def spark_session() -> Any:
     return builder.master(master).getOrCreate()
 
 
-def read_parquet(path: str | Path, *, engine: str, columns: list[str] | None = None) -> Any:
-    """A lazy frame over a Parquet file, folder or glob (pandas reads it eagerly, only ``columns``)."""
-    mod = require_engine(engine)
+def parquet_parts(path: str | Path) -> list[str]:
+    """The Parquet files a file, folder or glob names, looked at without reading any data.
+
+    A folder is read as the Parquet files directly inside it (``*.parquet`` or ``*.pq``; names starting
+    with ``.`` or ``_`` are skipped, such as Spark's ``_SUCCESS``); it is never walked recursively, so
+    a subfolder or any other file is refused, and at most :data:`MAX_PARTS` entries are listed. Every
+    part must be a regular file that begins and ends with Parquet's magic bytes.
+
+    Examples
+    --------
+    >>> parquet_parts("no/such/*.parquet")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    audit.exceptions.DataError: no/such/*.parquet matches no Parquet file. ...
+    """
+    import os
+
     text = str(path)
-    is_glob = any(ch in text for ch in "*?[")
-    files = sorted(_glob.glob(text)) if is_glob else ([text] if Path(text).exists() else [])
+    if any(ch in text for ch in "*?["):
+        files = [f for f in itertools.islice(_glob.iglob(text), MAX_PARTS + 1)
+                 if not Path(f).name.startswith((".", "_"))]
+        where = text
+    elif Path(text).is_dir():
+        with os.scandir(text) as entries:
+            listed = list(itertools.islice(entries, MAX_PARTS + 1))
+        for entry in listed:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir():
+                raise DataError(_SUBFOLDER.format(path=text, name=entry.name))
+            if not entry.name.lower().endswith((".parquet", ".pq")):
+                raise DataError(_NOT_A_PART.format(path=text, name=entry.name))
+        files = sorted(e.path for e in listed if not e.name.startswith((".", "_")))
+        where = text
+        if not files and len(listed) <= MAX_PARTS:
+            raise DataError(_EMPTY_FOLDER.format(path=text))
+    else:
+        files, where = ([text] if os.path.lexists(text) else []), text
     if not files:
         raise DataError(_NO_FILES.format(path=text))
-    if not is_glob and Path(text).is_dir() and not any(
-            f.is_file() and not f.name.startswith((".", "_")) for f in Path(text).rglob("*")):
-        raise DataError(_EMPTY_FOLDER.format(path=text))
+    if len(files) > MAX_PARTS:
+        raise DataError(_TOO_MANY_PARTS.format(path=where, limit=MAX_PARTS))
+    for f in files:
+        _check_part(f)
+    return sorted(files)
+
+
+def _check_part(path: str) -> None:
+    """A regular file (never opened otherwise: a FIFO would block) with Parquet's magic at both ends."""
+    from audit.records.files import check_file
+
+    check_file(path, what="Parquet file", fix=_PART_FIX, error=DataError)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        size = fh.seek(0, 2)
+        fh.seek(max(size - 4, 0))
+        tail = fh.read(4)
+    if size < 12 or head != _MAGIC or tail != _MAGIC:
+        raise DataError(_NOT_PARQUET.format(path=path, size=size))
+
+
+def read_parquet(path: str | Path, *, engine: str, columns: list[str] | None = None) -> Any:
+    """A lazy frame over a Parquet file, folder or glob (pandas reads it eagerly, only ``columns``).
+
+    The files are listed by :func:`parquet_parts` (bounded, never recursive) and handed to the
+    engine by name, so no engine walks a folder on its own.
+    """
+    mod = require_engine(engine)
+    files = parquet_parts(path)
+    text = str(path)
     if engine == "dask":
-        frame = mod.read_parquet(text)  # lazy: the optimiser reads only the columns the group-by uses
+        frame = mod.read_parquet(files)  # lazy: the optimiser reads only the columns the group-by uses
         names = list(frame.columns)
     elif engine == "spark":
-        frame = spark_session().read.parquet(text)
+        # absolute: the JVM keeps the working folder it started in, whatever Python's is now
+        frame = spark_session().read.parquet(*(str(Path(f).absolute()) for f in files))
         names = list(frame.columns)
     else:
         import pyarrow.dataset as ds
 
         frame = None
-        names = list(ds.dataset(files if is_glob else text, format="parquet").schema.names)
+        names = list(ds.dataset(files, format="parquet").schema.names)
     missing = [c for c in columns or [] if c not in names]
     if missing:
         raise DataError(_MISSING_COLS.format(missing=missing, source=text, columns=names[:30]))
@@ -149,8 +226,12 @@ def _engine_of(frame: Any) -> str:
 
 
 def count_table(frame: Any, *, y_true: str, y_pred: str, sensitive: list[str], y_score: str | None = None,
-                auc_bins: int = AUC_BINS, model: str | None = None) -> pd.DataFrame:
+                auc_bins: int = AUC_BINS, model: str | None = None, source: str | None = None) -> pd.DataFrame:
     """Count the rows of ``frame`` per key combination, on the frame's engine; a small pandas table back.
+
+    The columns are checked first, on the engine, by the one input contract
+    (:func:`~audit.fairness._contract.check_columns`: no nested values, scores finite in [0, 1],
+    at most ``MAX_SENSITIVE_GROUPS`` groups per sensitive column), so nothing is counted on bad input.
 
     Parameters
     ----------
@@ -160,6 +241,8 @@ def count_table(frame: Any, *, y_true: str, y_pred: str, sensitive: list[str], y
         Equal-width score bins of the ROC AUC histogram.
     model : str, optional
         Keep only rows whose ``model`` column, as text, equals this.
+    source : str, optional
+        How messages name the input (default: "<engine> frame").
 
     Examples
     --------
@@ -184,6 +267,8 @@ def count_table(frame: Any, *, y_true: str, y_pred: str, sensitive: list[str], y
                                                  columns=list(schema)[:30]))
         if model is not None:
             lazy = lazy.filter(nw.col("model").cast(nw.String) == str(model))
+        check_columns(lazy.to_native(), y_true=y_true, y_pred=y_pred, sensitive=sensitive, y_score=y_score,
+                      source=source or f"{_engine_of(frame)} frame")
         keys = [*dict.fromkeys([*sensitive, y_true, y_pred])]
         aggs = [nw.len().alias(COUNT)]
         if y_score:
@@ -265,5 +350,7 @@ def fairness_report_from_frame(
                         auc_bins=auc_bins, model=model)
     if model is not None and table[COUNT].sum() == 0:
         raise DataError(f"model = {model!r} matches no row of column 'model'. Fix: pick one of its values.")
+    if options.get("intersections", True):
+        check_intersections(table, sensitive, source=f"{_engine_of(frame)} frame")
     return fairness_report_from_counts(table, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
                                        auc_bins=auc_bins, **options)
