@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.choices import MAX_SENSITIVE_GROUPS  # one cap for run and fairness
 from audit.config import DEFAULT_SENSITIVE_QUANTILES
 from audit.data._read import _is_numeric
 from audit.data._sensitive import MISSING_CATEGORY
@@ -31,7 +32,6 @@ __all__ = [
     "nested_problems",
 ]
 
-MAX_SENSITIVE_GROUPS = 100
 #: Joins the values of an intersectional group's label ("Female & Black").
 INTERSECTION_SEPARATOR = " & "
 _AMBIGUOUS_GROUP = (
