@@ -55,7 +55,7 @@ def handler(args: argparse.Namespace) -> int:
 
         refuse_inside_run(args.out, instead="Choose a --out outside every run directory (e.g. runs/NAME)")
     if args.junit:
-        _check_junit_path(Path(args.junit))
+        _check_junit_path(Path(args.junit), out=args.out)
     from audit.pipeline.runner import run_audit
     from audit.runtime.progress import Progress
 
@@ -70,9 +70,16 @@ def handler(args: argparse.Namespace) -> int:
     return EXIT_OK if result.verdict == "pass" else EXIT_GATE_FAILED
 
 
-def _check_junit_path(path: Path) -> None:
-    """Refuse a --junit path that cannot be written, before the audit runs (not after it published a run)."""
+def _check_junit_path(path: Path, *, out: str | None = None) -> None:
+    """Refuse a --junit path that cannot be written, or would be written into a sealed run (another one, or this run's
+    own --out, sealed before the report is written), before the audit runs (not after it published a run)."""
     from audit.exceptions import ConfigError
+    from audit.records.rundir import refuse_inside_run
+
+    if out is not None and path.resolve().is_relative_to(Path(out).resolve()):
+        raise ConfigError(_BAD_JUNIT.format(path=path, why=f"it is inside this run's --out {out}, which is sealed before "
+                                            "the report is written (verify would then fail)") + " Write it beside the run.")
+    refuse_inside_run(path.parent, flag="--junit", instead="Write the JUnit report outside every run directory")
 
     if path.is_dir():
         raise ConfigError(_BAD_JUNIT.format(path=path, why="it is a directory"))
