@@ -20,7 +20,7 @@ from audit.result import (
 )
 from dashboard import _charts as charts
 from dashboard._cohort_ui import cohort_scope
-from dashboard._data import fmt, md_escape, run_file
+from dashboard._data import fmt, md_escape, run_array, run_bytes
 from dashboard._explain_ui import example_label, show_per_class_importance
 from dashboard._state import Run
 from dashboard._ui import chart, error, model_picker, not_applicable, not_run, require_run, selectbox, table
@@ -30,7 +30,7 @@ __all__ = ["render"]
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _attributions(path: str, sha: str, rel: str) -> np.ndarray:
-    return np.load(run_file(Path(path), rel), allow_pickle=False)
+    return run_array(Path(path), rel)
 
 
 def _global(X: ModelExplanation) -> None:
@@ -43,10 +43,10 @@ def _global(X: ModelExplanation) -> None:
                            "lo": (g.ci or [None, None])[0], "hi": (g.ci or [None, None])[1],
                            "mean signed": g.mean_signed} for g in imp])
     left, right = st.columns(2)
-    chart(where=left, c=charts.bars_with_ci(frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
-                                            title="Mean |attribution| with interval"))
-    chart(where=right, c=charts.signed_bars(frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
-                                            title="Mean signed effect"))
+    chart(charts.bars_with_ci, frame, category="feature", value="mean |attribution|", lo="lo", hi="hi",
+          title="Mean |attribution| with interval", where=left)
+    chart(charts.signed_bars, frame.dropna(subset=["mean signed"]), category="feature", value="mean signed",
+          title="Mean signed effect", where=right)
 
 
 def _cohort(run: Run, X: ModelExplanation, cohort_mask) -> None:
@@ -66,8 +66,8 @@ def _cohort(run: Run, X: ModelExplanation, cohort_mask) -> None:
         pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att[cohort_mask]).mean(axis=0), "rows": "cohort"}),
         pd.DataFrame({"feature": feats, "mean |attribution|": np.abs(att).mean(axis=0), "rows": "all test rows"}),
     ], ignore_index=True)
-    chart(charts.bars_with_ci(both, category="feature", value="mean |attribution|", color="rows",
-                              title=f"Mean |attribution| on the cohort ({int(cohort_mask.sum()):,} rows) and on every test row"))
+    chart(charts.bars_with_ci, both, category="feature", value="mean |attribution|", color="rows",
+          title=f"Mean |attribution| on the cohort ({int(cohort_mask.sum()):,} rows) and on every test row")
 
 
 def _examples(r: AuditResult, X: ModelExplanation) -> None:
@@ -84,8 +84,8 @@ def _examples(r: AuditResult, X: ModelExplanation) -> None:
         not_run("Contributions for this example")
         return
     left, right = st.columns([3, 2])
-    chart(where=left, c=charts.signed_bars(contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
-                                           detail="value", title=f"Contribution to the {X.target if X.target is not None else 'score'}"))
+    chart(charts.signed_bars, contrib.dropna(subset=["attribution"]), category="feature", value="attribution",
+          detail="value", title=f"Contribution to the {X.target if X.target is not None else 'score'}", where=left)
     with right:
         table(contrib, formats={"attribution": "%.4f"})
 
@@ -102,8 +102,8 @@ def _reliance(X: ModelExplanation) -> None:
         if profiles:
             prow = [{"group": str(g), "feature": str(f), "mean |attribution|": v}
                     for g, p in profiles.items() for f, v in (p or {}).items()]
-            chart(charts.heatmap(pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
-                                 title=f"Attribution profile by {feat}"))
+            chart(charts.heatmap, pd.DataFrame(prow), x="feature", y="group", value="mean |attribution|",
+                  title=f"Attribution profile by {feat}")
         proxies = info.proxies
         if proxies:
             pframe = pd.DataFrame([{"feature": str(p.feature), "proxy AUC": p.proxy_auc,
@@ -138,7 +138,7 @@ def _faithfulness(X: ModelExplanation) -> None:
         parts = [pd.DataFrame({"k": k, "change": dc.top, "order": "top features first"})]
         if len(dc.random) == len(k):
             parts.append(pd.DataFrame({"k": k, "change": dc.random, "order": "random order"}))
-        chart(charts.deletion_curve(pd.concat(parts, ignore_index=True)))
+        chart(charts.deletion_curve, pd.concat(parts, ignore_index=True))
 
 
 def _maps(run: Run, X: ModelExplanation) -> None:
@@ -149,11 +149,11 @@ def _maps(run: Run, X: ModelExplanation) -> None:
     cols = st.columns(min(4, len(maps)))
     for i, m in enumerate(maps):
         try:
-            path = run_file(run.path, m.path)
+            png = run_bytes(run.path, m.path, limit="IMAGE")
         except AuditError as exc:
             error(exc)
             continue
-        cols[i % len(cols)].image(str(path), caption=str(m.caption or f"{m.method}: label {m.label}, predicted {m.prediction}"))
+        cols[i % len(cols)].image(png, caption=str(m.caption or f"{m.method}: label {m.label}, predicted {m.prediction}"))
 
 
 def render() -> None:
