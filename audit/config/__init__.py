@@ -40,7 +40,7 @@ from audit.config._sections import (
     TextSection,
     TrainingSection,
 )
-from audit.config._spec import MAX_SEED, Limit, limit_for
+from audit.config._spec import MAX_SEED, Limit, limit_for, named_columns
 from audit.config._validate import config_from_dict
 
 __all__ = [
@@ -67,4 +67,5 @@ __all__ = [
     "config_from_dict",
     "limit_for",
     "load_config",
+    "named_columns",
 ]

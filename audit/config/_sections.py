@@ -84,13 +84,13 @@ class DataSection:
                                 check=lambda v: isinstance(v, (str, int, float, bool)), default=None)
     sensitive_features: list[str] = _spec("a list of column names (non-empty for a table; a text audit may leave it empty "
                                           "and audit identity terms in the texts instead)", check=_is_str_list,
-                                          required=True, default_factory=list)
+                                          required=True, columns=True, default_factory=list)
     drop_missing_target: bool = _spec("true or false (rows whose target is missing are dropped and counted, instead of "
                                       "refused)", check=lambda v: isinstance(v, bool), default=False)
     text_column: str | None = _spec("the name of the column of texts (a text classifier reads only that column)",
-                                    check=lambda v: isinstance(v, str) and v != "", default=None)
+                                    check=lambda v: isinstance(v, str) and v != "", columns=True, default=None)
     intersections: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
-    drop_columns: list[str] = _spec("a list of column names", check=_is_str_list, default_factory=list)
+    drop_columns: list[str] = _spec("a list of column names", check=_is_str_list, columns=True, default_factory=list)
     use_sensitive_as_features: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
     max_rows: int | None = _spec("a positive integer (subsample the training rows, for quick runs)",
                                  check=lambda v: _is_int(v) and v >= 100, fix="Use at least 100 rows or remove the key.", default=None)
@@ -98,13 +98,13 @@ class DataSection:
                                       fix="\"exclude\" leaves names, IDs, raw dates and free text out of the features with a "
                                           "warning; \"refuse\" stops; \"keep\" uses them.", default="exclude")
     keep_columns: list[str] = _spec("a list of column names (flagged as identifier-like, but features on purpose)",
-                                    check=_is_str_list, default_factory=list)
+                                    check=_is_str_list, columns=True, default_factory=list)
     max_encoded_features: int = _spec("an integer >= 1 (the most columns one-hot encoding may produce)",
                                       check=lambda v: _is_int(v) and v >= 1, default=DEFAULT_MAX_ENCODED_FEATURES)
     leakage_auc: float = _spec("a number in (0.5, 1] (a single feature at this ROC AUC for the target is target leakage)",
                                check=lambda v: _is_num(v) and 0.5 < v <= 1, default=DEFAULT_LEAKAGE_AUC)
     allow_leakage: list[str] = _spec("a list of column names (features allowed to predict the target on their own)",
-                                     check=_is_str_list, default_factory=list)
+                                     check=_is_str_list, columns=True, default_factory=list)
     sensitive_quantiles: int = _spec(f"an integer from 2 to 20 (a numeric sensitive column with more than "
                                      f"{SENSITIVE_MAX_VALUES} distinct values in the training rows is cut into this many "
                                      "groups at the training rows' quantiles), or 0 (never: one group per distinct value)",

@@ -67,10 +67,32 @@ class Limit:
 
 
 def _spec(expected: str, *, check: Callable[[Any], bool] | None = None, fix: str = "", required: bool = False,
-          limits: Sequence[Limit] = (), choices: Sequence[str] | None = None, what: str = "", **kw: Any) -> Any:
-    """Attach validation metadata to a dataclass field (typed ``Any``, as :func:`dataclasses.field` is)."""
+          limits: Sequence[Limit] = (), choices: Sequence[str] | None = None, what: str = "", columns: bool = False,
+          **kw: Any) -> Any:
+    """Attach validation metadata to a dataclass field (typed ``Any``, as :func:`dataclasses.field` is).
+
+    ``columns=True`` marks a key whose value names columns of the data (one name or a list): every name is checked
+    against the table's columns by one data check (:func:`named_columns`, ``audit.data.check_table``).
+    """
     return field(metadata={"expected": expected, "check": check, "fix": fix, "required": required,
-                           "limits": tuple(limits), "choices": choices, "what": what}, **kw)
+                           "limits": tuple(limits), "choices": choices, "what": what, "columns": columns}, **kw)
+
+
+def named_columns(section: Any, prefix: str) -> dict[str, list[str]]:
+    """Every key of ``section`` marked ``columns=True``, as ``"prefix.key"``, with the column names it gives.
+
+    Examples
+    --------
+    >>> from audit.config import DataSection
+    >>> named_columns(DataSection(target="y", keep_columns=["id"]), "data")["data.keep_columns"]
+    ['id']
+    """
+    out = {}
+    for f in fields(section):
+        if f.metadata.get("columns"):
+            value = getattr(section, f.name)
+            out[f"{prefix}.{f.name}"] = [value] if isinstance(value, str) else [str(v) for v in value or ()]
+    return out
 
 
 def _choice(what: str, choices: Sequence[str], *, fix: str = "", **kw: Any) -> Any:

@@ -10,7 +10,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,10 @@ __all__ = [
     "MAX_SENSITIVE_GROUPS",
     "ambiguous_intersections",
     "check_table",
+    "column_hint",
     "nested_columns",
     "nested_problems",
+    "unknown_column_problems",
 ]
 
 #: Joins the values of an intersectional group's label ("Female & Black").
@@ -93,6 +96,37 @@ def nested_problems(frame: pd.DataFrame, columns: list[str], label: str) -> list
     return [_NESTED.format(column=c, example=example, label=label) for c, example in nested_columns(frame, columns).items()]
 
 
+def column_hint(name: str, columns: Sequence[str]) -> str:
+    """What ``name``, not a column, was probably meant to be: the same name in another case, or a close spelling.
+
+    Examples
+    --------
+    >>> column_hint("Sex", ["sex", "age"]), column_hint("agee", ["sex", "age"]), column_hint("zz", ["sex"])
+    (" (a column 'sex' exists: names are case-sensitive)", " (did you mean 'age'?)", '')
+    """
+    same = [c for c in columns if str(c).lower() == name.lower()]
+    if same:
+        return f" (a column {str(same[0])!r} exists: names are case-sensitive)"
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_column_problems(named: Mapping[str, Sequence[str]], columns: Sequence[str], label: str) -> list[str]:
+    """One problem per name a config key lists that is not a column of the table, with :func:`column_hint`.
+
+    ``named`` maps each column-naming key to its names (``audit.config._spec.named_columns``): one check for every
+    such key, so a typo in ``data.keep_columns`` is refused as one in ``data.drop_columns`` is.
+
+    Examples
+    --------
+    >>> unknown_column_problems({"data.keep_columns": ["agee"]}, ["age", "sex"], "data")
+    ["data.keep_columns names 'agee', which is not a column of the data (did you mean 'age'?)."]
+    """
+    present = set(columns)
+    return [f"{key} names {name!r}, which is not a column of the {label}{column_hint(name, columns)}."
+            for key, names in named.items() for name in names if name not in present]
+
+
 def check_table(
     frame: pd.DataFrame,
     *,
@@ -106,12 +140,14 @@ def check_table(
     task: str = "binary",
     sensitive_quantiles: int = DEFAULT_SENSITIVE_QUANTILES,
     sensitive_bins: dict[str, list[float]] | None = None,
+    named_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Check a table against the config before any work; report every problem at once.
 
     A numeric sensitive column that will be binned (``sensitive_quantiles`` > 0, or edges in
     ``sensitive_bins``; see :func:`fit_sensitive_bins`) is not refused for its many distinct values:
-    the group count that matters is the binned one.
+    the group count that matters is the binned one. ``named_columns`` gives every config key that names columns
+    (``audit.config._spec.named_columns``; by default only ``data.drop_columns``): each name must be a column.
 
     Raises
     ------
@@ -128,12 +164,11 @@ def check_table(
     cols = set(frame.columns)
     for name, what in [(target, "target"), *[(s, "sensitive feature") for s in sensitive_features]]:
         if name not in cols:
-            close = [c for c in frame.columns if c.lower() == name.lower()]
-            hint = f" (a column {close[0]!r} exists: names are case-sensitive)" if close else ""
+            hint = column_hint(name, list(frame.columns))
             problems.append(f"{what} column {name!r} is missing from the {label}{hint}. Columns found: {list(frame.columns)[:30]}.")
-    for name in drop_columns:
-        if name not in cols:
-            problems.append(f"data.drop_columns names {name!r}, which is not a column of the {label}.")
+    named = dict(named_columns) if named_columns is not None else {"data.drop_columns": list(drop_columns)}
+    named.pop("data.sensitive_features", None)  # reported above, with the columns found
+    problems += unknown_column_problems(named, list(frame.columns), label)
     n_nan = int(frame[target].isna().sum()) if target in cols else 0
     if n_nan:  # every task: a row without a target cannot be scored
         problems.append(f"target column {target!r} has {n_nan} missing value(s) in the {label}. Drop or fill those rows first.")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from audit.config import DEFAULT_SENSITIVE_QUANTILES
+from audit.config import DEFAULT_SENSITIVE_QUANTILES, named_columns
 from audit.data._checks import check_table
 from audit.data._preprocess import TabularPreprocessor
 from audit.data._read import _TEST_PATH_FIX, file_sha256, read_table
@@ -107,7 +107,8 @@ def _check_sources(d: DataSection, train_df: pd.DataFrame, test_df: pd.DataFrame
     check_table(train_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="training data" if test_df is not None else "data",
                 intersections=d.intersections and len(d.sensitive_features) > 1, task=task,
-                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)
+                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins,
+                named_columns=named_columns(d, "data"))
     if test_df is None:
         return
     extra = sorted(set(train_df.columns) ^ set(test_df.columns))
@@ -119,7 +120,8 @@ def _check_sources(d: DataSection, train_df: pd.DataFrame, test_df: pd.DataFrame
     check_table(test_df, target=d.target, positive_label=d.positive_label, sensitive_features=d.sensitive_features,
                 drop_columns=d.drop_columns, label="test data",
                 intersections=d.intersections and len(d.sensitive_features) > 1, task=task,
-                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins)
+                sensitive_quantiles=d.sensitive_quantiles, sensitive_bins=d.sensitive_bins,
+                named_columns=named_columns(d, "data"))
 
 
 def _task_summary(config: AuditConfig, prepared: PreparedData) -> dict[str, Any]:
