@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -293,15 +294,44 @@ class TextSection:
                             check=lambda v: _is_int(v) and 0 <= v <= 100, default=5)
 
 
+@lru_cache(maxsize=1)
+def _grid_places() -> tuple[frozenset[str], frozenset[str]]:
+    """The countries (ISO 3166-1 alpha-3) and the regions (US states, Canadian provinces) codecarbon has intensities for."""
+    from codecarbon.input import DataSource  # only when a config names a place: codecarbon's import is slow
+
+    data = DataSource()
+    regions = {k for country in ("usa", "can") for k in (data.get_country_emissions_data(country) if country == "usa"
+                                                         else data.get_country_energy_mix_data(country))
+               if not k.startswith("_")}
+    return frozenset(data.get_global_energy_mix_data()), frozenset(regions)
+
+
+def _is_country(v: Any) -> bool:
+    return isinstance(v, str) and re.fullmatch(r"[A-Z]{3}", v) is not None and v in _grid_places()[0]
+
+
+def _is_region(v: Any) -> bool:
+    return isinstance(v, str) and v in _grid_places()[1]
+
+
 @dataclass(frozen=True)
 class ComputeSection:
-    """Stated figures for the energy and CO2 estimate when nothing can be measured."""
+    """Where the run's electricity comes from, for codecarbon's energy and CO2 figures (audit.runtime.compute)."""
 
     # Upper bounds: a figure no machine or grid reaches is a typo (and would overflow the estimate).
-    power_watts: float = _spec("a number > 0 and at most 1000000 (average machine power draw in W)",
-                               check=lambda v: _is_num(v) and 0 < v <= 1e6, default=65.0)
-    carbon_intensity_g_per_kwh: float = _spec("a number from 0 to 10000 (grid carbon intensity, gCO2e/kWh; coal-fired "
-                                              "power is about 1000)", check=lambda v: _is_num(v) and 0 <= v <= 1e4, default=475.0)
+    country_iso_code: str = _spec("a three-letter ISO 3166-1 alpha-3 country code codecarbon knows (e.g. \"USA\", "
+                                  "\"FRA\", \"DEU\", \"IND\"): its grid intensity gives the CO2",
+                                  check=_is_country, fix="Use the code of the country the machine runs in.",
+                                  default="USA")
+    region: str | None = _spec("a US state or Canadian province in lower case, as codecarbon names it (e.g. "
+                               "\"california\", \"quebec\"), with country_iso_code \"USA\" or \"CAN\"",
+                               check=_is_region, default=None)
+    power_watts: float | None = _spec("a number > 0 and at most 1000000 (CPU power in W for codecarbon's estimate "
+                                      "where RAPL counters are unreadable; default: the CPU's TDP from codecarbon)",
+                                      check=lambda v: _is_num(v) and 0 < v <= 1e6, default=None)
+    carbon_intensity_g_per_kwh: float | None = _spec(
+        "a number from 0 to 10000 (grid carbon intensity, gCO2e/kWh, instead of codecarbon's figure for the "
+        "country; coal-fired power is about 1000)", check=lambda v: _is_num(v) and 0 <= v <= 1e4, default=None)
 
 
 @dataclass(frozen=True)

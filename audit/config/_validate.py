@@ -25,6 +25,7 @@ from audit.config._sections import (
     _SECTIONS,
     PREDICTION_COLUMNS,
     AuditConfig,
+    ComputeSection,
     DataSection,
     ExplainSection,
     FairnessSection,
@@ -122,6 +123,12 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
                            ("utility_curve", "it trains DP models at each ε")):
             if getattr(priv, key):
                 problems.append(f"'privacy.{key}' needs privacy.enabled = true ({needs}). Fix: enable privacy or remove the key.")
+    compute = cfg.get("compute")
+    if isinstance(compute, ComputeSection) and compute.region and compute.country_iso_code not in ("USA", "CAN") \
+            and "compute.country_iso_code" not in refused:
+        problems.append(f"'compute.region' = \"{compute.region}\" is a US state or Canadian province, but "
+                        f"compute.country_iso_code is \"{compute.country_iso_code}\". Fix: set country_iso_code to "
+                        "\"USA\" or \"CAN\", or remove region.")
     for i, gate in (cfg.get("gates") or {}).items():
         if {f"gates[{i}].min", f"gates[{i}].max"} & refused:
             continue

@@ -45,13 +45,12 @@ def external_run(name: str, seed: int) -> Run:
                           "seed": seed, "config": None, "environment": environment(), "card": {}})
 
 
-def compute_record(run: AuditRun, *, power_watts: float, carbon_intensity_g_per_kwh: float) -> Compute:
+def compute_record(run: AuditRun) -> Compute:
     """The compute section: every stage's time and energy, each model's footprint (its training read from its summary)."""
     p = run.prepared
     trained: dict[str, Any] = {name: summary.to_dict() for name, summary in run.summaries.items()}
     return Compute.from_dict(compute_section(
-        run.timer, run.models, n_features=p.X_train.shape[1], train_info=trained, n_train=len(p.X_train),
-        power_watts=power_watts, carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh))
+        run.timer, run.models, n_features=p.X_train.shape[1], train_info=trained, n_train=len(p.X_train)))
 
 
 def _models(run: AuditRun) -> dict[str, ModelSummary]:

@@ -51,11 +51,6 @@ from audit.tasks import TaskSpec
 
 __all__ = ["RunOutcome", "audit_model", "prepare_data", "run_audit", "write_run"]
 
-# Figures stated for the energy estimate of audit_model, which has no config (the config's defaults).
-_DEFAULT_POWER_WATTS = 65.0
-_DEFAULT_CARBON = 475.0
-
-
 @dataclass
 class RunOutcome:
     """What :func:`run_audit` returns: the result and where it was written."""
@@ -152,7 +147,7 @@ def run_audit(
     created = _dt.datetime.now(_dt.timezone.utc)
     target = Path(out) if out is not None else Path(runs_root) / f"{config.name}-{created:%Y%m%dT%H%M%SZ}"
     # the data is read by the first counted step; the stages that apply are known from the config before it
-    run = AuditRun(prepared=None, options=_options(config), timer=StageTimer(), progress=progress,  # type: ignore[arg-type]
+    run = AuditRun(prepared=None, options=_options(config), timer=StageTimer(config.compute), progress=progress,  # type: ignore[arg-type]
                    config=config)
     progress.total = 2 + count_announced(RUN_STAGES, run) + write  # prepare, check, the stages, write
     with progress.stage("load and prepare data"), run.timer.stage("prepare_data"):
@@ -161,8 +156,7 @@ def run_audit(
     with progress.stage("check settings before training"):
         _check(run, target, write)
     run_stages(RUN_STAGES, run)
-    compute = compute_record(run, power_watts=config.compute.power_watts,
-                             carbon_intensity_g_per_kwh=config.compute.carbon_intensity_g_per_kwh)
+    compute = compute_record(run)
     result = assemble(run, run_info=config_run(config, created, data_hashes), compute=compute, gates=config.gates)
     if not write:
         return RunOutcome(result=result, run_dir=None, cards={})
@@ -313,7 +307,7 @@ def audit_model(
     for note in prepared.notes:
         run.progress.note(note)
     run_stages(AUDIT_STAGES, run)
-    compute = compute_record(run, power_watts=_DEFAULT_POWER_WATTS, carbon_intensity_g_per_kwh=_DEFAULT_CARBON)
+    compute = compute_record(run)  # energy on the [compute] defaults: audit_model has no config
     result = assemble(run, run_info=external_run(name, seed), compute=compute, gates=tuple(gates))
     if out is not None:
         write_run(result, out, models=run.models, predictions=run.predictions, arrays=run.arrays,

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from audit.result._base import Schema, Section, doc
 
-__all__ = ["Compute", "Energy", "ModelCompute", "Stage"]
+__all__ = ["Compute", "Energy", "EnergyTracking", "ModelCompute", "Stage"]
 
 _NonNegative = Annotated[float, Schema(minimum=0)]
 _Count = Annotated[int, Schema(minimum=0)]
@@ -26,7 +26,9 @@ class Energy(Section):
 
     energy_kwh: _NonNegative | None = field(default=None, metadata=doc("energy, kWh"))
     energy_basis: str | None = field(default=None, metadata=doc("how energy was obtained"))
-    energy_measured: bool | None = field(default=None, metadata=doc("measured (RAPL), not estimated"))
+    energy_measured: bool | None = field(default=None, metadata=doc("every component measured, none estimated"))
+    energy_label: str | None = field(default=None, metadata=doc(
+        "as codecarbon tracked it: measured, estimated or partly measured (e.g. CPU by RAPL, RAM estimated)"))
     co2_kg: _NonNegative | None = field(default=None, metadata=doc("CO2e, kg"))
     co2_basis: str | None = field(default=None, metadata=doc("how CO2 was obtained"))
 
@@ -37,7 +39,8 @@ class Stage(Energy):
 
     wall_s: _NonNegative = field(metadata=doc("wall time, seconds"))
     cpu_s: _NonNegative | None = field(default=None, metadata=doc("CPU time, seconds"))
-    energy_j_measured: _NonNegative | None = field(default=None, metadata=doc("measured energy, joules"))
+    energy_j_measured: _NonNegative | None = field(default=None, metadata=doc("measured energy, joules (records "
+                                                                              "before codecarbon: RAPL counters)"))
 
 
 @dataclass(kw_only=True)
@@ -54,6 +57,23 @@ class ModelCompute(Section):
     energy_kwh: float | None = field(default=None, metadata=doc("training energy, kWh"))
     co2_kg: float | None = field(default=None, metadata=doc("training CO2e, kg"))
     energy_basis: str | None = field(default=None, metadata=doc("how energy was obtained"))
+    energy_label: str | None = field(default=None, metadata=doc("measured, estimated or partly measured"))
+
+
+@dataclass(kw_only=True)
+class EnergyTracking(Section):
+    """How codecarbon obtained the run's energy and CO2."""
+
+    label: str | None = field(default=None, metadata=doc("measured, estimated or partly measured; null: not tracked"))
+    error: str | None = field(default=None, metadata=doc("why energy was not tracked"))
+    codecarbon_version: str | None = field(default=None, metadata=doc("codecarbon's version"))
+    tracking_mode: str | None = field(default=None, metadata=doc("codecarbon's tracking mode (process or machine)"))
+    country_iso_code: str | None = field(default=None, metadata=doc("the grid's country (compute.country_iso_code)"))
+    region: str | None = field(default=None, metadata=doc("the grid's region (compute.region)"))
+    carbon_intensity_g_per_kwh: _NonNegative | None = field(default=None, metadata=doc("grid intensity used, gCO2e/kWh"))
+    components: dict[str, str] = field(default_factory=dict, metadata=doc("cpu/gpu/ram → measured or estimated, and how"))
+    energy_basis: str | None = field(default=None, metadata=doc("how energy was obtained"))
+    co2_basis: str | None = field(default=None, metadata=doc("how CO2 was obtained"))
 
 
 @dataclass(kw_only=True)
@@ -65,4 +85,6 @@ class Compute(Section):
     total_wall_s: _NonNegative | None = field(default=None, metadata=doc("whole run wall time, seconds"))
     peak_memory_mb: _NonNegative | None = field(default=None, metadata=doc("peak resident memory, MB"))
     total: Energy | None = field(default=None, metadata=doc("energy and CO2 over all stages"))
+    energy_tracking: EnergyTracking | None = field(default=None, metadata=doc("codecarbon's tracking: mode, grid, "
+                                                                               "each component's basis"))
     assumptions: dict[str, Any] = field(default_factory=dict, metadata=doc("power draw, carbon intensity, energy source"))

@@ -1,13 +1,15 @@
 """Compute footprint: time per stage, FLOPs, memory, energy and CO2, honestly labelled.
 
-Energy is *measured* only when Intel RAPL counters are readable
-(``/sys/class/powercap/intel-rapl:*/energy_uj``); otherwise it is *estimated*
-as stated power × wall time and labelled so. CO2 is energy × a configurable
-grid carbon intensity and is always an estimate.
+Energy and CO2 come from codecarbon's ``OfflineEmissionsTracker`` (one task per
+stage; no network, no files, no threads left behind): it *measures* the CPU
+through RAPL and GPUs through NVML where it can, else *estimates* the CPU from
+its TDP × load, and always estimates RAM from its size. CO2 is energy × the grid
+intensity codecarbon knows for ``[compute] country_iso_code`` (and ``region``),
+or the stated ``carbon_intensity_g_per_kwh``. Each figure says which.
 
 Examples
 --------
->>> timer = StageTimer()
+>>> timer = StageTimer(energy=False)
 >>> with timer.stage("work"):
 ...     _ = sum(range(1000))
 >>> "work" in timer.to_dict()
@@ -21,65 +23,55 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from audit.config import ComputeSection
+from audit.runtime._energy import EnergyMeter
+
 __all__ = [
-    "StageTimer", "RaplReader", "flops_per_example", "training_flops_per_example", "dp_step_flops_per_example",
-    "peak_memory_mb", "energy_and_co2", "compute_section",
+    "StageTimer", "EnergyMeter", "flops_per_example", "training_flops_per_example", "dp_step_flops_per_example",
+    "peak_memory_mb", "compute_section",
 ]
-
-_RAPL_ROOT = Path("/sys/class/powercap")
-
-
-class RaplReader:
-    """Reads package energy counters when the kernel exposes them and they are readable."""
-
-    def __init__(self, root: Path = _RAPL_ROOT) -> None:
-        self.files = sorted(p / "energy_uj" for p in root.glob("intel-rapl:[0-9]*") if (p / "energy_uj").is_file()) if root.is_dir() else []
-        self.available = bool(self.files) and self.read() is not None
-
-    def read(self) -> float | None:
-        """Total energy in joules across packages, or None when unreadable."""
-        try:
-            return sum(int(f.read_text().strip()) for f in self.files) / 1e6
-        except (OSError, ValueError):
-            return None
 
 
 class StageTimer:
-    """Wall time, CPU time and (where readable) RAPL energy per named stage."""
+    """Wall time, CPU time and energy (codecarbon, one task per stage) per named stage.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    settings : ComputeSection, optional
+        The ``[compute]`` section (country, region, stated intensity and power); default: its defaults.
+    energy : bool
+        Track energy with codecarbon (``False``: time only, energy left unknown).
+    """
+
+    def __init__(self, settings: ComputeSection | None = None, *, energy: bool = True) -> None:
         self.stages: dict[str, dict[str, Any]] = {}
-        self._rapl = RaplReader()
+        self.energy = EnergyMeter(settings or ComputeSection()) if energy else None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the enclosed block under ``name`` (repeated names accumulate)."""
+        task = self.energy.start(name) if self.energy is not None else None
         w0, c0 = time.perf_counter(), time.process_time()
-        e0 = self._rapl.read() if self._rapl.available else None
         try:
             yield
         finally:
-            e1 = self._rapl.read() if e0 is not None else None
-            entry = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "energy_j_measured": None})
-            entry["wall_s"] += time.perf_counter() - w0
-            entry["cpu_s"] += time.process_time() - c0
-            if e0 is not None and e1 is not None and e1 >= e0:  # counters wrap; a wrap leaves it unmeasured
-                entry["energy_j_measured"] = (entry["energy_j_measured"] or 0.0) + (e1 - e0)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            used = self.energy.stop(task) if self.energy is not None else None
+            entry = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "energy_kwh": None, "co2_kg": None})
+            entry["wall_s"] += wall
+            entry["cpu_s"] += cpu
+            if used is not None:
+                entry["energy_kwh"] = (entry["energy_kwh"] or 0.0) + used["energy_kwh"]
+                entry["co2_kg"] = (entry["co2_kg"] or 0.0) + used["co2_kg"]
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Per-stage timings as plain data."""
         return {k: dict(v) for k, v in self.stages.items()}
-
-    @property
-    def rapl_available(self) -> bool:
-        """Whether energy is measured rather than estimated."""
-        return self._rapl.available
 
 
 def flops_per_example(model: nn.Module, n_features: int) -> int | None:
@@ -182,27 +174,6 @@ def peak_memory_mb() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
-def energy_and_co2(*, wall_s: float, measured_j: float | None, power_watts: float, carbon_intensity_g_per_kwh: float) -> dict[str, Any]:
-    """Energy (kWh) and CO2 (kg) for a stage, with the basis stated.
-
-    Examples
-    --------
-    >>> energy_and_co2(wall_s=3600, measured_j=None, power_watts=100, carbon_intensity_g_per_kwh=500)["co2_kg"]
-    0.05
-    """
-    if measured_j is not None:
-        kwh, basis = measured_j / 3.6e6, "measured (RAPL package counters)"
-    else:
-        kwh, basis = power_watts * wall_s / 3.6e6, f"estimated ({power_watts:g} W × wall time)"
-    return {
-        "energy_kwh": kwh,
-        "energy_basis": basis,
-        "energy_measured": measured_j is not None,
-        "co2_kg": kwh * carbon_intensity_g_per_kwh / 1000.0,
-        "co2_basis": f"estimated ({carbon_intensity_g_per_kwh:g} gCO2e/kWh grid intensity)",
-    }
-
-
 _DP_FLOPS_BASIS = ("counted on one book-keeping DP-SGD step: its matrix products (forward, backward, clipped sums); "
                    "the element-wise work (per-example norms, clip factors, noise) is small and not counted")
 _OPACUS_FLOPS_BASIS = ("counted on one non-private step (forward + backward); DP training with Opacus's {mode!r} mode "
@@ -237,41 +208,60 @@ def _model_footprint(model: nn.Module, n_features: int, info: dict[str, Any], st
         "energy_kwh": stage.get("energy_kwh"),
         "co2_kg": stage.get("co2_kg"),
         "energy_basis": stage.get("energy_basis"),
+        "energy_label": stage.get("energy_label"),
     }
 
 
 def compute_section(
     timer: StageTimer, models: dict[str, nn.Module], *, n_features: int, train_info: dict[str, Any], n_train: int,
-    power_watts: float, carbon_intensity_g_per_kwh: float,
 ) -> dict[str, Any]:
     """The audit record's compute section: every stage's time and energy, each model's footprint, totals.
 
     Examples
     --------
-    >>> timer = StageTimer()
+    >>> timer = StageTimer(energy=False)
     >>> with timer.stage("train_reference"):
     ...     pass
-    >>> section = compute_section(timer, {"reference": nn.Linear(3, 1)}, n_features=3, train_info={}, n_train=10,
-    ...                           power_watts=65.0, carbon_intensity_g_per_kwh=475.0)
+    >>> section = compute_section(timer, {"reference": nn.Linear(3, 1)}, n_features=3, train_info={}, n_train=10)
     >>> section["models"]["reference"]["n_parameters"]
     4
     """
-    carbon = carbon_intensity_g_per_kwh
+    basis = timer.energy.basis() if timer.energy is not None else None
+    labels = _labels(basis)
     stages = timer.to_dict()
     for entry in stages.values():
-        entry.update(energy_and_co2(wall_s=entry["wall_s"], measured_j=entry["energy_j_measured"],
-                                    power_watts=power_watts, carbon_intensity_g_per_kwh=carbon))
+        entry.update(labels)
     per_model = {name: _model_footprint(model, n_features, train_info.get(name, {}), stages.get(f"train_{name}", {}), n_train)
                  for name, model in models.items()}
-    total_wall = sum(s["wall_s"] for s in stages.values())
-    measured = sum(s["energy_j_measured"] or 0.0 for s in stages.values()) if timer.rapl_available else None
-    total = energy_and_co2(wall_s=total_wall, measured_j=measured, power_watts=power_watts, carbon_intensity_g_per_kwh=carbon)
+    energies = [s["energy_kwh"] for s in stages.values()]
+    known = bool(energies) and all(e is not None for e in energies)
+    total = {"energy_kwh": sum(energies) if known else None,
+             "co2_kg": sum(s["co2_kg"] for s in stages.values()) if known else None, **labels}
+    if timer.energy is not None:
+        timer.energy.close()
     return {
         "stages": stages,
         "models": per_model,
-        "total_wall_s": total_wall,
+        "total_wall_s": sum(s["wall_s"] for s in stages.values()),
         "peak_memory_mb": peak_memory_mb(),
         "total": total,
-        "assumptions": {"power_watts": power_watts, "carbon_intensity_g_per_kwh": carbon,
-                        "energy_source": "RAPL counters" if timer.rapl_available else "estimate (RAPL not readable)"},
+        "energy_tracking": basis,
+        "assumptions": _assumptions(basis),
     }
+
+
+def _labels(basis: dict[str, Any] | None) -> dict[str, Any]:
+    """What each stage's and the total's energy and CO2 rest on, as the record's ``Energy`` fields."""
+    if basis is None or basis.get("label") is None:
+        why = "energy not tracked" if basis is None else f"energy not tracked: {basis.get('error')}"
+        return {"energy_basis": why, "energy_measured": None, "energy_label": None, "co2_basis": why}
+    return {"energy_basis": basis["energy_basis"], "energy_measured": basis["label"] == "measured",
+            "energy_label": basis["label"], "co2_basis": basis["co2_basis"]}
+
+
+def _assumptions(basis: dict[str, Any] | None) -> dict[str, Any]:
+    if basis is None or basis.get("label") is None:
+        return {"energy_source": "not tracked"}
+    return {"energy_source": f"codecarbon {basis['codecarbon_version']} ({basis['label']})",
+            "country_iso_code": basis["country_iso_code"], "region": basis["region"],
+            "carbon_intensity_g_per_kwh": basis["carbon_intensity_g_per_kwh"], "tracking_mode": basis["tracking_mode"]}

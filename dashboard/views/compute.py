@@ -12,16 +12,40 @@ from dashboard._ui import chart, not_run, require_run, table
 
 __all__ = ["render"]
 
+def _label(e: Energy) -> str:
+    """measured / estimated / partly measured, as codecarbon tracked it (older records: from the RAPL flag)."""
+    if e.energy_label:
+        return e.energy_label
+    return "not tracked" if e.energy_measured is None else ("measured" if e.energy_measured else "estimated")
+
+
 def _totals(comp: Compute) -> None:
     total = comp.total or Energy()
+    label = _label(total)
     c = st.columns(4)
     c[0].metric("total wall time (s)", fmt(comp.total_wall_s, digits=2))
     c[1].metric("peak memory (MiB)", fmt(comp.peak_memory_mb, digits=1))
-    c[2].metric("energy (kWh)", fmt(total.energy_kwh),
-                help="measured from RAPL counters" if total.energy_measured else "estimated from the stated power")
-    c[3].metric("CO2 (kg)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")
-    basis = "measured (RAPL counters)" if total.energy_measured else "estimated"
-    st.caption(f"Energy is **{basis}**: {md_escape(total.energy_basis or '')}. CO2 basis: {md_escape(total.co2_basis or '')}.")
+    c[2].metric(f"energy (kWh, {label})", fmt(total.energy_kwh), help=total.energy_basis or None)
+    c[3].metric("CO2 (kg, estimated)", fmt(total.co2_kg), help="always an estimate: energy × grid carbon intensity")
+    st.caption(f"Energy is **{label}**: {md_escape(total.energy_basis or '')}. CO2 basis: {md_escape(total.co2_basis or '')}.")
+    _tracking(comp)
+
+
+def _tracking(comp: Compute) -> None:
+    """Each component's basis and the grid, as codecarbon reported them."""
+    t = comp.energy_tracking
+    if t is None:
+        return
+    if t.label is None:
+        st.caption(f"Energy was not tracked: {md_escape(t.error or 'no reason recorded')}.")
+        return
+    rows = [{"part": name.upper(), "energy": how.split(" (")[0], "how": how.split(" (", 1)[1].rstrip(")") if " (" in how else ""}
+            for name, how in t.components.items()]
+    grid = (t.country_iso_code or "n/a") + (f", {t.region}" if t.region else "")
+    intensity = f"{t.carbon_intensity_g_per_kwh:.0f} gCO2e/kWh" if t.carbon_intensity_g_per_kwh is not None else "n/a"
+    rows.append({"part": "grid", "energy": "estimated", "how": f"{grid}: {intensity}"})
+    st.markdown(f"**Energy basis**: codecarbon {md_escape(t.codecarbon_version or '')} ({md_escape(t.tracking_mode or '')} mode)")
+    table(pd.DataFrame(rows))
 
 
 def _stages(comp: Compute) -> None:
@@ -31,11 +55,11 @@ def _stages(comp: Compute) -> None:
         not_run("Per-stage timing")
         return
     frame = pd.DataFrame([{"stage": name, "wall (s)": s.wall_s, "CPU (s)": s.cpu_s, "energy (kWh)": s.energy_kwh,
-                           "energy": "measured" if s.energy_measured else "estimated",
+                           "energy": _label(s),
                            "CO2 (kg)": s.co2_kg} for name, s in stages.items()])
     left, right = st.columns([2, 3])
-    chart(where=left, c=charts.bars_with_ci(frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
-                                            title="Wall time per stage"))
+    chart(charts.bars_with_ci, frame.dropna(subset=["wall (s)"]), category="stage", value="wall (s)",
+          title="Wall time per stage", where=left)
     with right:
         table(frame, formats={"wall (s)": "%.2f", "CPU (s)": "%.2f", "energy (kWh)": "%.2e", "CO2 (kg)": "%.2e"})
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.result import Energy
+from audit.result._compute import EnergyTracking
 from reports._plain import not_run as _not_run
 from reports._plain import text as _text
 from reports._sections.context import CardContext
@@ -20,6 +21,19 @@ from reports._sections.context import given as _given
 from reports._sections.context import plain as _plain
 
 __all__ = ["compute"]
+
+
+def _tracking(t: EnergyTracking | None) -> dict[str, Any] | None:
+    """How codecarbon obtained the figures: one line per component and the grid (None for older records)."""
+    if t is None:
+        return None
+    if t.label is None:
+        return {"label": "not tracked", "lines": [_text(t.error) or "energy was not tracked"]}
+    grid = t.country_iso_code + (f", {t.region}" if t.region else "") if t.country_iso_code else "n/a"
+    intensity = f"{t.carbon_intensity_g_per_kwh:.0f} gCO2e/kWh" if t.carbon_intensity_g_per_kwh is not None else "n/a"
+    lines = [f"{name.upper()}: {_text(how)}" for name, how in t.components.items()]
+    lines.append(f"grid: {grid}, {intensity}")
+    return {"label": t.label, "tool": f"codecarbon {t.codecarbon_version} ({t.tracking_mode} mode)", "lines": lines}
 
 
 def compute(ctx: CardContext) -> dict[str, Any]:
@@ -47,6 +61,8 @@ def compute(ctx: CardContext) -> dict[str, Any]:
 
         comparison = {k: ratio(k) for k in ("train_wall_s", "train_cpu_s", "training_flops_estimate", "energy_kwh", "co2_kg")}
     total = c.total or Energy()
+    label = total.energy_label or (None if total.energy_measured is None else
+                                   "measured" if total.energy_measured else "estimated")
     return {
         "status": "ok",
         "stages": stages,
@@ -55,7 +71,8 @@ def compute(ctx: CardContext) -> dict[str, Any]:
         "total_wall_s": c.total_wall_s,
         "peak_memory_mb": c.peak_memory_mb,
         "total": {"energy_kwh": total.energy_kwh, "co2_kg": total.co2_kg,
-                  "energy_measured": total.energy_measured is True, "energy_basis": _text(total.energy_basis),
-                  "co2_basis": _text(total.co2_basis)},
+                  "energy_measured": total.energy_measured is True, "energy_label": label or "not tracked",
+                  "energy_basis": _text(total.energy_basis), "co2_basis": _text(total.co2_basis)},
+        "tracking": _tracking(c.energy_tracking),
         "assumptions": _plain(c.assumptions),
     }
