@@ -23,6 +23,7 @@ from torch import nn
 from audit.data._vocab import PAD_ID, Vocabulary
 from audit.exceptions import ModelError
 from audit.models import positive_logit
+from audit.text._grad_sample import register_embedding_norm_sampler
 
 __all__ = ["TextClassifier", "embedding_layer", "text_predict_fn"]
 
@@ -35,6 +36,8 @@ _NO_EMBEDDING = (
     "The model has no nn.Embedding layer to attribute to (found layers: {found}). "
     "Fix: pass layer=<the model's token-embedding layer>."
 )
+# [True] once audit.text._grad_sample's exact, cheaper embedding norms are registered with Opacus
+_FAST_NORMS: list[bool] = []
 # float32 represents every integer up to 2**24 exactly; a larger vocabulary would garble ids passed as floats.
 MAX_FLOAT_EXACT_ID = 2**24
 
@@ -78,6 +81,9 @@ class TextClassifier(nn.Module):
         if x.ndim != 2:
             raise ModelError(_BAD_INPUT.format(shape=tuple(x.shape)))
         ids = x if x.dtype == torch.long else x.round().long()
+        # DP training runs with Opacus loaded: from then on its ghost clipping uses the exact, cheaper embedding norms
+        if self.training and not _FAST_NORMS and register_embedding_norm_sampler():
+            _FAST_NORMS.append(True)
         emb = self.embedding(ids)
         mask = (ids != PAD_ID).unsqueeze(-1).to(emb.dtype)
         pooled = (emb * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
