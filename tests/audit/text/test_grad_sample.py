@@ -54,3 +54,20 @@ def test_someone_elses_sampler_is_kept(monkeypatch):
     monkeypatch.setitem(GradSampleHooksFastGradientClipping.NORM_SAMPLERS, nn.Embedding, custom)
     assert register_embedding_norm_sampler() is False
     assert GradSampleHooksFastGradientClipping.NORM_SAMPLERS[nn.Embedding] is custom
+
+
+def test_dp_training_with_it_gives_the_weights_opacus_own_sampler_gives(corpus, monkeypatch):
+    from audit.privacy import train_private
+
+    def train(sampler):
+        monkeypatch.setitem(GradSampleHooksFastGradientClipping.NORM_SAMPLERS, nn.Embedding, sampler)
+        monkeypatch.setattr("audit.text._model._FAST_NORMS", [True])  # keep the sampler set above
+        torch.manual_seed(0)
+        result = train_private(TextClassifier(len(corpus.vocab), embedding_dim=8), corpus.X_train[:400],
+                               corpus.y_train[:400], epsilon=3.0, epochs=2, batch_size=100, learning_rate=0.05,
+                               grad_sample_mode="ghost", accountant="rdp", seed=0)
+        return [p.detach().clone() for p in result.model.parameters()]
+
+    for ours, theirs in zip(train(embedding_norm_sample), train(opacus_embedding.compute_embedding_norm_sample),
+                            strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
