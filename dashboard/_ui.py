@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
 
+from audit._visible import visible
 from audit.exceptions import AuditError
 from dashboard._data import md_escape, visible_frame
 from dashboard._state import Run, current_run
@@ -55,10 +56,24 @@ def chart(build: Callable[..., Any], *args: Any, where: Any = None, width: str =
 def _cached_spec(_build: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     # ``_build`` is not hashed (leading underscore); ``name`` stands for it in the key. The data sets are kept as the
     # Arrow bytes Streamlit would make of them on every draw (it passes bytes through as they are).
-    spec = vega_lite_spec(_build(*args, **kwargs))
+    spec = vega_lite_spec(_build(*_shown(args), **_shown(kwargs)))
     for name_, values in (spec.get("datasets") or {}).items():
         spec["datasets"][name_] = dataframe_util.convert_anything_to_arrow_bytes(values)
     return spec
+
+
+def _shown(value: Any) -> Any:
+    """A chart's arguments with hidden characters made visible, as tables show them (a group name's bidi override
+    would reorder an axis label): frames through :func:`visible_frame`, texts (titles, column names) alike."""
+    if isinstance(value, pd.DataFrame):
+        return visible_frame(value)
+    if isinstance(value, str):
+        return visible(value, keep="")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
 
 
 def vega_lite_spec(c: Any) -> dict[str, Any]:

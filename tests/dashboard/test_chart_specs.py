@@ -61,3 +61,36 @@ def test_a_chart_is_built_once_per_content_and_afresh_when_any_argument_changes(
     assert not at.exception
     assert _BUILT == ["t", "t", "u"]
     assert len(at.get("vega_lite_chart")) == 4
+
+
+def _group_bars(frame: pd.DataFrame, *, category: str, title: str) -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(x=f"{category}:N", y="v:Q").properties(title=title)
+
+
+def test_chart_labels_show_hidden_characters_as_tables_do():
+    """A group named with a bidi override or a zero-width space would reorder or hide itself on an axis."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import pandas as pd
+
+        from dashboard._ui import chart
+        from tests.dashboard.test_chart_specs import _group_bars
+
+        frame = pd.DataFrame({"sex\u200b": ["Fe\u202emale", "Male"], "v": [0.1, 0.2]})
+        chart(_group_bars, frame, category="sex\u200b", title="Rate by sex\u200b")
+
+    at = AppTest.from_function(page)
+    at.run()
+    assert not at.exception
+    import json
+
+    import pyarrow as pa
+
+    proto = at.get("vega_lite_chart")[0].proto
+    spec = json.loads(proto.spec)
+    rows = [r for d in proto.datasets for r in pa.ipc.open_stream(d.data.data).read_all().to_pylist()]
+    text = json.dumps([spec, rows], ensure_ascii=False)
+    assert "\u202e" not in text and "\u200b" not in text
+    assert spec["encoding"]["x"]["field"] == "sex⟨U+200B⟩" and spec["title"] == "Rate by sex⟨U+200B⟩"
+    assert {"sex⟨U+200B⟩": "Fe⟨U+202E⟩male", "v": 0.1} in rows
