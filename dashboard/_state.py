@@ -30,10 +30,12 @@ from dashboard._data import as_result, read_predictions, run_array, run_file, ru
 
 __all__ = [
     "COHORTS_KEY", "ROOT_ENV", "RUN_KEY", "RUN_PARAM", "Run", "active_cohort", "current_run", "list_run_names", "load_run",
-    "predictions", "run_picker", "runs_root", "select_run", "set_cohort", "summaries", "test_features", "threshold_curves",
+    "TRUST_ENV", "predictions", "run_picker", "runs_root", "select_run", "set_cohort", "summaries", "test_features",
+    "threshold_curves", "trusted_factories",
 ]
 
 ROOT_ENV = "RAI_AUDIT_RUNS_ROOT"
+TRUST_ENV = "RAI_AUDIT_TRUST_FACTORIES"  # comma-separated module:function, as --trust-factory
 _ROOT_KEY = "_runs_root"
 RUN_KEY = "run"  # the selected run's name: plain session state, never a widget's key (see select_run)
 RUN_PARAM = "run"  # ...and in every page's URL, ?run=NAME
@@ -68,6 +70,19 @@ def runs_root() -> Path:
         root = known.runs_root or os.environ.get(ROOT_ENV) or "runs"
         st.session_state[_ROOT_KEY] = str(Path(root).resolve())
     return Path(st.session_state[_ROOT_KEY])
+
+
+def trusted_factories() -> frozenset[str]:
+    """The model factories What-if may import and run to rebuild a run's model: ``--trust-factory`` after ``--`` on
+    the command line (``rai-audit dashboard --trust-factory M:F``), else $RAI_AUDIT_TRUST_FACTORIES (comma-separated).
+
+    Only the person who starts the server can trust a factory; nothing in a run or the UI can add one.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--trust-factory", action="append", default=[])
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    named = known.trust_factory or [f for f in os.environ.get(TRUST_ENV, "").split(",") if f.strip()]
+    return frozenset(f.strip() for f in named)
 
 
 def list_run_names(root: Path) -> list[str]:

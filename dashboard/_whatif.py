@@ -5,8 +5,10 @@ Read-only and safe: the model is the audit's own :class:`audit.models.MLP`, rebu
 (:func:`audit.models.read_weights`: file checks, then ``torch.load(..., weights_only=True)``, so no
 pickle code runs); the layer shapes must fit ``models/preprocessor.json`` and the recorded config
 (``[model] kind = "mlp"``, its ``hidden`` widths; one output per class for a multiclass model). No
-training code is imported. A user factory model is never rebuilt here: that would mean importing and
-running code named by the run (``rai-audit score --factory`` asks for that confirmation).
+training code is imported. A user factory model is rebuilt only when the person who started the dashboard trusted
+that factory (``rai-audit dashboard --trust-factory module:function``, as ``rai-audit score --factory`` asks for
+the same confirmation): rebuilding imports and runs the factory's code, which a run alone must never cause. Its
+weights then come from the verified run through :func:`audit.scale.load_scorer` (manifest checked first).
 
 What a model gives (:class:`Scorer`): a binary model P(positive), decided at its recorded threshold;
 a multiclass model every class's probability, decided by the most probable class; a regression model
@@ -39,8 +41,9 @@ __all__ = ["FACTORY_NOTE", "Scorer", "attributions_by_feature", "explanation_bas
 
 FACTORY_NOTE = ("This run's model comes from a user factory (`[model] kind = \"factory\"`, `{spec}`). Its weights verify, "
                 "but the dashboard does not rebuild it: rebuilding means importing and running the factory's code, "
-                "which a page must not do on its own. Score edited rows with `rai-audit score --factory {spec}` (that "
-                "flag is the confirmation that you trust the code), or in Python with `audit.scale.load_scorer`.")
+                "which a page must not do on its own. To edit rows here, start the dashboard with "
+                "`rai-audit dashboard --trust-factory {spec}` (that flag is the confirmation that you trust the code); "
+                "or score edited rows with `rai-audit score --factory {spec}`.")
 _BAD_STATE = "What-if rebuilds the built-in MLP ({n_features} encoded inputs, hidden widths {hidden}, {outputs}). {error}"
 _RUN_FIX = "Fix: re-run the audit, or run 'rai-audit verify' on the run."
 #: Per-row attribution methods What-if can run on one row; others (permutation) fall back to Integrated Gradients.
@@ -147,15 +150,22 @@ def load_scorer(run_path: Path, rel: str, *, n_features: int, hidden: list[int] 
     return Scorer(model)
 
 
-def scorer_for(r: AuditResult, run_path: Path, model: str, *, pre: TabularPreprocessor) -> Scorer:
-    """The :class:`Scorer` of one model of a built-in-MLP run, its task read from the record (classes, target scale,
-    decision threshold). Raises as :func:`load_scorer`.
+def scorer_for(r: AuditResult, run_path: Path, model: str, *, pre: TabularPreprocessor,
+               factory: str | None = None) -> Scorer:
+    """The :class:`Scorer` of one model of a run, its task read from the record (classes, target scale, decision
+    threshold): the built-in MLP, or with ``factory`` (a factory the dashboard's operator trusted, equal to the run's)
+    the factory's model through :func:`audit.scale.load_scorer`. Raises as those two.
     """
     kind = r.kind
     classes = [str(c) for c in (r.data.classes or [])] if kind.has_classes else []
-    hidden = ((r.run.config or {}).get("model") or {}).get("hidden")
-    scorer = load_scorer(run_path, r.artifacts.weights[model], n_features=len(pre.feature_names_), hidden=hidden,
-                         n_outputs=len(classes) if classes else 1)
+    section = (r.run.config or {}).get("model") or {}
+    if factory is not None:  # trusted by whoever started the dashboard; the run's own files verified first
+        from audit.scale import load_scorer as load_run_scorer
+
+        scorer = Scorer(load_run_scorer(run_path, models=[model], factory=factory).modules()[model])
+    else:
+        scorer = load_scorer(run_path, r.artifacts.weights[model], n_features=len(pre.feature_names_),
+                             hidden=section.get("hidden"), n_outputs=len(classes) if classes else 1)
     scorer.kind, scorer.classes = kind, classes
     if not kind.classifier:
         summary = r.data.target_summary or {}

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from audit.choices import DASHBOARD_HOST as DEFAULT_HOST
@@ -38,9 +40,13 @@ _NO_ROOT = (
     "(written by 'rai-audit run --out RUNS_ROOT/NAME'). Fix: create it or name an existing folder."
 )
 _BAD_PORT = "--port {port} is out of range. Expected an integer from 1 to 65535. Fix: e.g. --port 8501."
+_BAD_FACTORY = ("--trust-factory {spec!r} is not a factory. Expected module:function, as the run's [model] factory "
+                "names it (e.g. mymodels:build). Fix: copy the factory from the run's config.")
+_FACTORY_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
-def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> list[str]:
+def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST,
+                  trust_factories: Sequence[str] = ()) -> list[str]:
     """The command line that serves the dashboard for ``runs_root``.
 
     Parameters
@@ -51,6 +57,9 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
         TCP port to listen on.
     host : str
         Address to bind; the default keeps the app private to this machine.
+    trust_factories : sequence of str
+        ``module:function`` factories What-if may import and run to rebuild a run's model (the confirmation,
+        as ``rai-audit score --factory`` asks for it); fixed for the server's life.
 
     Returns
     -------
@@ -62,7 +71,7 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
     RunDirError
         When ``runs_root`` is not a directory.
     ConfigError
-        When ``port`` is not in 1..65535.
+        When ``port`` is not in 1..65535, or a factory is not ``module:function``.
 
     Examples
     --------
@@ -76,6 +85,9 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
         raise RunDirError(_NO_ROOT.format(root=root))
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ConfigError(_BAD_PORT.format(port=port))
+    bad = [f for f in trust_factories if not _FACTORY_SPEC.fullmatch(f)]
+    if bad:
+        raise ConfigError(_BAD_FACTORY.format(spec=bad[0]))
     return [
         sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.port", str(port),
@@ -86,6 +98,7 @@ def build_command(runs_root: str | Path, *, port: int = DEFAULT_PORT, host: str 
         "--client.toolbarMode", "viewer",  # reviewers see no Deploy button or developer options
         "--",
         "--runs-root", str(root.resolve()),
+        *[arg for spec in trust_factories for arg in ("--trust-factory", spec)],
     ]
 
 
@@ -113,7 +126,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
     SIGTERM and SIGINT are forwarded to the server's process group and the launcher waits for it:
     0 when it stopped on a forwarded signal, otherwise its own exit code.
     """
-    cmd = build_command(args.runs_root, port=args.port, host=args.host)
+    cmd = build_command(args.runs_root, port=args.port, host=args.host,
+                        trust_factories=getattr(args, "trust_factory", None) or ())
     sys.stderr.write(f"Serving runs under {Path(args.runs_root).resolve()} at http://{args.host}:{args.port} (Ctrl-C stops)\n")
     proc = subprocess.Popen(cmd, start_new_session=True)  # its own process group: we decide what reaches it
     forwarded: dict[str, float] = {}

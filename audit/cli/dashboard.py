@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_subparser", "handler"]
 
 
 def add_subparser(subparsers: Subparsers) -> None:
-    """Add ``dashboard [RUNS_ROOT] [--port N] [--host ADDR]`` to the ``rai-audit`` parser."""
+    """Add ``dashboard [RUNS_ROOT] [--port N] [--host ADDR] [--trust-factory M:F ...]`` to the ``rai-audit`` parser."""
     p = subparsers.add_parser(
         "dashboard",
         help="open the review dashboard (Streamlit) on the runs under RUNS_ROOT",
@@ -38,6 +38,9 @@ def add_subparser(subparsers: Subparsers) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to bind (default {DEFAULT_HOST}: this machine only; 0.0.0.0 exposes it to the network)")
+    p.add_argument("--trust-factory", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="let What-if rebuild runs whose model this factory built: the dashboard then imports and runs "
+                        "its code, so name only factories you trust (repeatable)")
     p.set_defaults(func=handler)
 
 

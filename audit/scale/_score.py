@@ -105,6 +105,12 @@ class Scorer:
             parts.append(out)
         return pd.concat(parts, ignore_index=True)
 
+    def modules(self) -> dict[str, nn.Module]:
+        """Each model's network with its sealed weights, in eval mode (built once per process); read-only."""
+        from audit.data import TabularPreprocessor
+
+        return self._models(len(TabularPreprocessor.from_dict(self.preprocessor).feature_names_))
+
     def _models(self, n_features: int) -> dict[str, nn.Module]:
         key = hashlib.sha256(b"".join(self.weights[k] for k in sorted(self.weights))).hexdigest()
         if key not in _MODEL_CACHE:  # once per worker process

@@ -42,7 +42,17 @@ def _scorers(path: str, sha: str) -> tuple:
     run = load_run(runs_root(), Path(path).name)
     r = run.result
     pre = load_preprocessor(run.path, r.artifacts.preprocessor)
-    return pre, {m: scorer_for(r, run.path, m, pre=pre) for m in r.artifacts.weights}
+    factory = _trusted_factory(r)
+    return pre, {m: scorer_for(r, run.path, m, pre=pre, factory=factory) for m in r.artifacts.weights}
+
+
+def _trusted_factory(r) -> str | None:
+    """The run's factory when whoever started the dashboard trusted it (``--trust-factory``), else None."""
+    from dashboard._state import trusted_factories
+
+    spec = (r.run.config or {}).get("model") or {}
+    factory = str(spec.get("factory") or "") if spec.get("kind") == "factory" else ""
+    return factory if factory and factory in trusted_factories() else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -91,7 +101,7 @@ def _open(run: Run) -> tuple | None:
         not_applicable("What-if", whatif_note(r) or "What-if edits the feature values of a tabular row.")
         return None
     spec = (r.run.config or {}).get("model") or {}
-    if spec.get("kind", "mlp") != "mlp":
+    if spec.get("kind", "mlp") != "mlp" and _trusted_factory(r) is None:
         # shown in code spans, where Markdown escapes would print; a backtick could end the span, so none is kept
         st.info(FACTORY_NOTE.format(spec=str(spec.get("factory") or "module:function").replace("`", "'")))
         return None
