@@ -39,11 +39,12 @@ def _tracking(comp: Compute) -> None:
     if t.label is None:
         st.caption(f"Energy was not tracked: {md_escape(t.error or 'no reason recorded')}.")
         return
-    rows = [{"part": name.upper(), "energy": how.split(" (")[0], "how": how.split(" (", 1)[1].rstrip(")") if " (" in how else ""}
+    # each component reads "measured (how)" or "estimated (how)"
+    rows = [{"part": name.upper(), "energy": how.split(" (", 1)[0], "how": how.split(" (", 1)[1][:-1] if " (" in how else ""}
             for name, how in t.components.items()]
     grid = (t.country_iso_code or "n/a") + (f", {t.region}" if t.region else "")
     intensity = f"{t.carbon_intensity_g_per_kwh:.0f} gCO2e/kWh" if t.carbon_intensity_g_per_kwh is not None else "n/a"
-    rows.append({"part": "grid", "energy": "estimated", "how": f"{grid}: {intensity}"})
+    rows.append({"part": "grid (CO2)", "energy": "", "how": f"{grid}: {intensity}"})
     st.markdown(f"**Energy basis**: codecarbon {md_escape(t.codecarbon_version or '')} ({md_escape(t.tracking_mode or '')} mode)")
     table(pd.DataFrame(rows))
 
