@@ -56,7 +56,7 @@ def _truncated(prv: Any, t_min: float, t_max: float) -> Any:
     """Opacus's ``TruncatedPrivacyRandomVariable`` whose scalar ``cdf`` (what ``quad`` calls) does less work.
 
     The values are the same expressions on the same numbers: ``cdf(t_min)`` is computed once
-    instead of at every call, and a scalar takes only the branch ``np.where`` would select.
+    instead of at every call, and only the branch ``np.where`` would select is evaluated.
     """
     from opacus.accountants.analysis.prv import TruncatedPrivacyRandomVariable
     from opacus.accountants.analysis.prv.prvs import SQRT2
@@ -77,10 +77,20 @@ def _truncated(prv: Any, t_min: float, t_max: float) -> Any:
             return (-q * erfc((2 * z * sigma**2 - 1) / (2 * SQRT2 * sigma)) / 2
                     - (1 - q) * erfc((2 * z * sigma**2 + 1) / (2 * SQRT2 * sigma)) / 2 + 1.0)
 
+        def _array_cdf(self, t: np.ndarray) -> np.ndarray:
+            # The same on an array, the formula evaluated only where np.where would keep it (about half the domain).
+            q, sigma = self._prv.sample_rate, self._prv.noise_multiplier
+            out = np.zeros(np.shape(t))
+            keep = t > self._cut
+            z = np.log((np.exp(t[keep]) + q - 1) / q)
+            out[keep] = (-q * erfc((2 * z * sigma**2 - 1) / (2 * SQRT2 * sigma)) / 2
+                         - (1 - q) * erfc((2 * z * sigma**2 + 1) / (2 * SQRT2 * sigma)) / 2 + 1.0)
+            return out
+
         def cdf(self, t: Any) -> Any:
             if np.ndim(t) != 0:
                 return np.where(t < self.t_min, 0.0, np.where(
-                    t < self.t_max, (self._prv.cdf(t) - self._cdf_min) / self._remaining_mass, 1.0))
+                    t < self.t_max, (self._array_cdf(np.asarray(t)) - self._cdf_min) / self._remaining_mass, 1.0))
             if t < self.t_min:
                 return 0.0
             if t < self.t_max:
