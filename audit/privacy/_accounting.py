@@ -31,12 +31,71 @@ def _alphas() -> list[float]:
     return list(RDPAccountant.DEFAULT_ALPHAS)
 
 
+def _log_a_int(q: float, sigma: float, alpha: int) -> float:
+    """Opacus's ``_compute_log_a_for_int_alpha``: the same terms (see :func:`_log_a_frac`), summed in the same order."""
+    from opacus.accountants.analysis.rdp import _log_add
+    from scipy import special
+
+    i = np.arange(alpha + 1, dtype=np.float64)
+    log_coef = np.array([math.log(c) for c in special.binom(alpha, i).tolist()]) + i * math.log(q) + (alpha - i) * math.log(1 - q)
+    log_a = -np.inf
+    for term in (log_coef + (i * i - i) / (2 * (sigma**2))).tolist():
+        log_a = _log_add(log_a, term)
+    return float(log_a)
+
+
+def _log_a_frac(q: float, sigma: float, alpha: float, chunk: int = 64) -> float:
+    """Opacus's ``_compute_log_a_for_frac_alpha``, term for term, the terms formed a chunk at a time.
+
+    ``binom`` and ``log_ndtr`` are ufuncs (one call on an array gives each element what a call on
+    that element gives), and NumPy's + - * / round as Python's do, so each term is Opacus's; the
+    logs are ``math.log`` and the running sums Opacus's own ``_log_add`` / ``_log_sub`` in order.
+    """
+    from opacus.accountants.analysis.rdp import _log_add, _log_sub
+    from scipy import special
+
+    log_a0, log_a1 = -np.inf, -np.inf
+    z0 = sigma**2 * math.log(1 / q - 1) + 0.5
+    start = 0
+    while True:
+        i = np.arange(start, start + chunk, dtype=np.float64)
+        coef = special.binom(alpha, i)
+        log_coef = np.array([math.log(abs(c)) for c in coef.tolist()])
+        j = alpha - i
+        log_t0 = log_coef + i * math.log(q) + j * math.log(1 - q)
+        log_t1 = log_coef + j * math.log(q) + i * math.log(1 - q)
+        log_e0 = math.log(0.5) + (math.log(2) + special.log_ndtr(-((i - z0) / (math.sqrt(2) * sigma)) * 2**0.5))
+        log_e1 = math.log(0.5) + (math.log(2) + special.log_ndtr(-((z0 - j) / (math.sqrt(2) * sigma)) * 2**0.5))
+        s0 = (log_t0 + (i * i - i) / (2 * (sigma**2)) + log_e0).tolist()
+        s1 = (log_t1 + (j * j - j) / (2 * (sigma**2)) + log_e1).tolist()
+        for c, log_s0, log_s1 in zip(coef.tolist(), s0, s1, strict=True):
+            if c > 0:
+                log_a0, log_a1 = _log_add(log_a0, log_s0), _log_add(log_a1, log_s1)
+            else:
+                log_a0, log_a1 = _log_sub(log_a0, log_s0), _log_sub(log_a1, log_s1)
+            if max(log_s0, log_s1) < -30:
+                return _log_add(log_a0, log_a1)
+        start += chunk
+
+
+def _rdp_order(q: float, sigma: float, alpha: float) -> float:
+    """Opacus's ``_compute_rdp``."""
+    from opacus.accountants.analysis.rdp import _compute_rdp
+
+    if q == 0 or sigma == 0 or q == 1.0 or np.isinf(alpha):
+        return _compute_rdp(q, sigma, alpha)
+    if float(alpha).is_integer():
+        return _log_a_int(q, sigma, int(alpha)) / (alpha - 1)
+    return _log_a_frac(q, sigma, alpha) / (alpha - 1)
+
+
 @functools.lru_cache(maxsize=4096)
 def _rdp_curve(sigma: float, q: float) -> np.ndarray:
-    """RDP of one step at Opacus's default orders; ``compute_rdp`` of ``steps`` is this times ``steps``."""
-    from opacus.accountants.analysis.rdp import compute_rdp
+    """RDP of one step at Opacus's default orders: ``compute_rdp`` of ``steps`` is this times ``steps``.
 
-    curve = compute_rdp(q=q, noise_multiplier=sigma, steps=1, orders=_alphas())
+    Opacus's ``compute_rdp(steps=1)``, value for value (tests compare them), about 4x faster.
+    """
+    curve = np.array([_rdp_order(q, sigma, order) for order in _alphas()]) * 1
     curve.flags.writeable = False  # shared by every caller of the cache
     return curve
 

@@ -63,20 +63,22 @@ def test_noise_search_equals_opacus_get_noise_multiplier():
 
 def test_training_records_opacus_epsilon_per_epoch_and_runs_the_rdp_series_once(synthetic, monkeypatch):
     """Before: Opacus's PRV accountant ran its pure-Python RDP series twice per epoch (and per search step)."""
-    from opacus.accountants.analysis import rdp
+    from opacus.accountants import RDPAccountant
+
+    from audit.privacy import _accounting
 
     X, y = synthetic
     calls = []
-    real = rdp.compute_rdp
-    monkeypatch.setattr(rdp, "compute_rdp", lambda **kw: calls.append(kw["noise_multiplier"]) or real(**kw))
+    real = _accounting._rdp_order
+    monkeypatch.setattr(_accounting, "_rdp_order", lambda q, s, a: calls.append(s) or real(q, s, a))
     noise_multiplier_for.cache_clear()
     epsilon_after.cache_clear()
     _rdp_curve.cache_clear()
     res = train_private(MLP(6, hidden=(8,)), X, y, epsilon=2.0, epochs=4, batch_size=64, accountant="prv")
-    # One series per noise multiplier the search tried (the trained one included), none per epoch.
-    assert len(calls) == len(set(calls)) and res.noise_multiplier in calls
+    res.epsilon_history  # noqa: B018 - the per-epoch record, computed on reading
+    # One series (every order once) per noise multiplier the search tried (the trained one included), none per epoch.
+    assert len(calls) == len(RDPAccountant.DEFAULT_ALPHAS) * len(set(calls)) and res.noise_multiplier in calls
     steps = res.steps // len(res.epsilon_history)
-    monkeypatch.setattr(rdp, "compute_rdp", real)
     expected = [_opacus_epsilon("prv", ((res.noise_multiplier, res.sample_rate, steps * k),), res.delta)
                 for k in range(1, len(res.epsilon_history) + 1)]
     assert res.epsilon_history == expected
@@ -101,3 +103,13 @@ def test_a_training_without_progress_asks_the_accountant_once_and_its_history_is
     assert lazy.epsilon_history == eager.epsilon_history == progress  # computed on reading, same values
     assert lazy.to_dict()["epsilon_history"] == eager.to_dict()["epsilon_history"]
     assert len(asked) == 1  # the record's values come from the result, not the trainer
+
+
+def test_rdp_curve_equals_opacus_compute_rdp_value_for_value():
+    from opacus.accountants import RDPAccountant
+    from opacus.accountants.analysis.rdp import compute_rdp
+
+    for sigma, q in itertools.product((0.3, 0.8588, 1.25, 3.90625, 20, 1e4), (0.001, 1 / 32, 0.2, 0.5, 1.0)):
+        _rdp_curve.cache_clear()
+        expected = compute_rdp(q=q, noise_multiplier=sigma, steps=1, orders=RDPAccountant.DEFAULT_ALPHAS)
+        assert np.array_equal(_rdp_curve(sigma, q), expected, equal_nan=True), (sigma, q)
