@@ -48,8 +48,7 @@ def _slices(run: AuditRun) -> None:
         "method": f"every conjunction of up to {settings['max_depth']} raw-feature conditions (numeric features cut "
                   f"into at most {settings['n_bins']} ranges that best separate the error rate; the correction counts "
                   f"every slice such cuts could form) with at least {settings['min_size']} test rows, counted exhaustively",
-        "test": "one-sided exact binomial test: slice error rate above the overall error rate",
-        "correction": CORRECTION, "interval": "Wilson score", **settings, "models": models, "features": columns,
+        "correction": CORRECTION, **settings, "models": models, "features": columns,  # settings: test, interval
         "test_features": SLICE_FEATURES_FILE,
     })
 

@@ -63,7 +63,10 @@ class ModelSlices(Section):
     n: Count | None = field(default=None, metadata=doc("test rows"))
     errors: Count | None = field(default=None, metadata=doc("test rows the model gets wrong"))
     overall_error_rate: Probability | None = field(default=None, metadata=doc("errors / n"))
-    n_examined: Count | None = field(default=None, metadata=doc("slices examined (the size of the multiple-testing family)"))
+    n_examined: Count | None = field(default=None, metadata=doc("slices examined"))
+    n_family: Count | None = field(default=None, metadata=doc(
+        "size of the multiple-testing family: every slice the numeric cuts could form (adaptive cuts look at the "
+        "errors, so it exceeds n_examined); n_examined with quantile bins and in records before adaptive cuts"))
     examined_by_depth: dict[str, Count] = field(default_factory=dict, metadata=doc("depth → slices examined"))
     n_significant: Count | None = field(default=None, metadata=doc("slices significant after the correction"))
     max_significant_error_rate: Probability | None = field(
@@ -96,7 +99,11 @@ class Slices(Section):
     level: Probability | None = field(default=None, metadata=doc("interval level"))
     max_depth: Count | None = field(default=None, metadata=doc("most conditions per slice"))
     min_size: Count | None = field(default=None, metadata=doc("fewest rows of a slice examined"))
-    n_bins: Count | None = field(default=None, metadata=doc("quantile bins per numeric feature"))
+    n_bins: Count | None = field(default=None, metadata=doc("most ranges per numeric feature"))
+    cuts: Literal["adaptive", "quantile"] | None = field(default=None, metadata=doc(
+        "how numeric features are cut: ranges that best separate the error rate, or quantile bins (records before "
+        "adaptive cuts: quantile)"))
+    top_k: Count | None = field(default=None, metadata=doc("slices listed per ranking"))
     models: dict[str, ModelSlices] = field(default_factory=dict, metadata=doc("model → slices"))
     features: list[FeatureColumn] = field(default_factory=list, metadata=doc("layout of test_features"))
     test_features: RelPath | None = field(default=None, metadata=doc(
