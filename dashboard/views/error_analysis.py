@@ -73,8 +73,10 @@ def _headline(r: AuditResult, model: str, found: ModelSlices, scope: str) -> obj
     gate = next((g for g in r.gates if g.metric == "max_significant_slice_error_rate" and g.model == model), None)
     c = st.columns(4)
     c[0].metric(f"error rate ({scope})", fmt(found.overall_error_rate), help=f"{fmt(found.errors)} of {fmt(found.n)} rows wrong")
+    family = (f" The correction counts {fmt(found.n_family)} slices: every slice the numeric cuts could form, since "
+              "the cuts look at the errors." if found.n_family and found.n_family != found.n_examined else "")
     c[1].metric("slices examined", fmt(found.n_examined), help="By depth: " + ", ".join(
-        f"{d}: {fmt(n)}" for d, n in found.examined_by_depth.items()))
+        f"{d}: {fmt(n)}" for d, n in found.examined_by_depth.items()) + "." + family)
     c[2].metric("significantly worse slices", fmt(found.n_significant))
     c[3].metric("max significant slice error rate", fmt(found.max_significant_error_rate),
                 help="The gate metric max_significant_slice_error_rate: the overall error rate when no slice is significant.")
