@@ -124,3 +124,40 @@ def test_bad_inputs_are_refused():
         identity_auc_metrics([0, 1], [0.1, 0.2], {"g": [1, 0]})
     with pytest.raises(DataError, match="finite"):
         identity_auc_metrics([0, 1], [0.1, np.nan], {})
+
+
+def _row_by_row_bootstrap(y, s, masks, usable, n_boot, seed):
+    """The previous resampler (each resample's rows ranked afresh), kept as the reference."""
+    from audit.text._bias_auc import _point, _summary, auc
+
+    rng = np.random.default_rng(seed)
+    summ: dict[str, list[float]] = {}
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), size=len(y))
+        yb, sb = y[idx], s[idx]
+        vals = _point(yb, sb, {g: m[idx] for g, m in masks.items()})
+        overall = auc(yb, sb)
+        summ.setdefault("overall_auc", []).append(overall)
+        for key, value in _summary(vals, overall, usable).items():
+            summ.setdefault(key, []).append(value)
+    return summ
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_counted_bootstrap_equals_ranking_each_resample(seed):
+    """Ties (scores rounded to 0.1), a subgroup of 6 rows whose resamples often lack a class, and one usable flag off."""
+    from audit.text._bias_auc import _bootstrap
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    y = (rng.random(n) < 0.3).astype(int)
+    s = np.round(np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1), 1)
+    masks = {"a": rng.random(n) < 0.2, "b": rng.random(n) < 0.5, "tiny": np.arange(n) < 6}
+    usable = {"a": dict.fromkeys(("subgroup_auc", "bpsn_auc", "bnsp_auc"), True),
+              "b": {"subgroup_auc": True, "bpsn_auc": False, "bnsp_auc": True},
+              "tiny": dict.fromkeys(("subgroup_auc", "bpsn_auc", "bnsp_auc"), True)}
+    new = _bootstrap(y, s, masks, usable, 150, seed)
+    old = _row_by_row_bootstrap(y, s, masks, usable, 150, seed)
+    assert new.keys() == old.keys()
+    for key in old:
+        np.testing.assert_allclose(new[key], old[key], rtol=0, atol=1e-12, equal_nan=True, err_msg=key)
