@@ -1,13 +1,20 @@
 """Privacy benchmark on Adult: DP vs non-private epoch time per grad-sample mode, accuracy per ε, audit time.
 
 Run: .venv/bin/python benchmarks/bench_privacy.py [--quick] [--attacks-only] [--reference-models 1 2 4]
+     .venv/bin/python benchmarks/bench_privacy.py --costs [--repeats 3] [--curve-rows 300000]
 Ratios are of medians over epochs; the non-private loop is the same minibatch Adam loop
 without per-example gradients, clipping or noise, at the same batch size.
+
+``--costs``: CPU seconds on one torch thread, medians of interleaved runs, each against its
+anchor measured in the same run: a default ``train_private`` against the same epochs without privacy, our
+accounting against Opacus's accountants, the utility curve's scoring against Fairlearn's MetricFrame and the
+whole curve stage against the same stage with Opacus's accounting per epoch and MetricFrame scoring.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -64,7 +71,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer epochs and ε values")
     ap.add_argument("--attacks-only", action="store_true", help="only the membership attacks' cost (RMIA, LiRA)")
     ap.add_argument("--reference-models", type=int, nargs="+", default=[1, 2, 4], help="reference models to time")
+    ap.add_argument("--costs", action="store_true", help="only the accounting, training-ratio and curve-stage costs")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats for --costs")
+    ap.add_argument("--curve-rows", type=int, default=300_000, help="test rows of the curve benchmarks (--costs)")
     args = ap.parse_args()
+    if args.costs:
+        bench_costs(repeats=args.repeats, curve_rows=args.curve_rows)
+        return
     torch.set_num_threads(2)
     X, y, Xt, yt, sens = encode_adult()
     print(f"Adult: {X.shape[0]} train x {X.shape[1]} features, {len(Xt)} test; torch threads {torch.get_num_threads()}")
@@ -241,6 +254,182 @@ def run_whole_audit(X, y, Xt, yt):
         t[name] = time.perf_counter() - t1
     t["total"] = time.perf_counter() - t0
     return t, r
+
+
+# ---------------------------------------------------------------- --costs: each against its anchor, CPU seconds
+def _cpu(fn):
+    gc.collect()
+    t = time.process_time()
+    out = fn()
+    return time.process_time() - t, out
+
+
+def _forget_accounting():
+    """Cold: no noise calibration, ε or RDP curve remembered from an earlier training."""
+    from audit.privacy._accounting import _rdp_curve
+    from audit.privacy._settings import epsilon_after, noise_multiplier_for
+
+    noise_multiplier_for.cache_clear()
+    epsilon_after.cache_clear()
+    _rdp_curve.cache_clear()
+
+
+def _opacus_epsilon(mechanism, history, delta):
+    from opacus.accountants import create_accountant
+
+    accountant = create_accountant(mechanism=mechanism)
+    accountant.history = list(history)
+    return float(accountant.get_epsilon(delta=delta))
+
+
+def bench_costs(*, repeats, curve_rows):
+    torch.set_num_threads(1)
+    X, y, Xt, yt, sens = encode_adult()
+    print(f"Adult: {X.shape[0]} train x {X.shape[1]} features; CPU seconds, 1 torch thread, medians of {repeats} "
+          "interleaved runs")
+    bench_train_ratio(X, y, repeats=repeats)
+    bench_accounting_cost(len(X), repeats=repeats)
+    bench_curve_scoring(yt, sens, rows=curve_rows, repeats=repeats)
+    bench_curve_stage(X, y, Xt, yt, sens, rows=curve_rows, repeats=max(1, repeats - 1))
+
+
+def bench_train_ratio(X, y, *, repeats):
+    """A default train_private (ε = 1, cold: its noise search included) against the same epochs without privacy."""
+    from audit.privacy._settings import noise_multiplier_for
+
+    print("\n## train_private (defaults, ε=1) / the same epochs without privacy (train_non_private, DP defaults)")
+    t = {"non-private": [], "private, cold": [], "private, noise known": [], "+ reading ε per epoch": []}
+    for _ in range(repeats):
+        torch.manual_seed(0)
+        t["non-private"].append(_cpu(lambda: train_non_private(MLP(X.shape[1]), X, y))[0])
+        _forget_accounting()
+        torch.manual_seed(0)
+        cold, res = _cpu(lambda: train_private(MLP(X.shape[1]), X, y, epsilon=1.0))
+        t["private, cold"].append(cold)
+        t["+ reading ε per epoch"].append(cold + _cpu(lambda r=res: r.epsilon_history)[0])
+        sigma = res.noise_multiplier
+        _forget_accounting()  # as in a run: the settings check found the noise before training
+        q, per = 1 / int(np.ceil(len(X) / DP_DEFAULTS["batch_size"])), int(np.ceil(len(X) / DP_DEFAULTS["batch_size"]))
+        assert noise_multiplier_for(epsilon=1.0, delta=res.delta, sample_rate=q, steps=DP_DEFAULTS["epochs"] * per,
+                                    accountant="prv") == sigma
+        torch.manual_seed(0)
+        t["private, noise known"].append(_cpu(lambda: train_private(MLP(X.shape[1]), X, y, epsilon=1.0))[0])
+    base = statistics.median(t["non-private"])
+    for name, values in t.items():
+        med = statistics.median(values)
+        print(f"{name:24s} {med:6.2f} s  ratio {med / base:5.2f}x  (runs: {', '.join(f'{v:.2f}' for v in values)})")
+
+
+def bench_accounting_cost(n_rows, *, repeats):
+    """One ε evaluation, a training's per-epoch ε and the noise search: Opacus's accountant against ours."""
+    from opacus.accountants.utils import get_noise_multiplier
+
+    from audit.privacy._accounting import accountant_epsilon, search_noise_multiplier
+
+    print("\n## Accounting (PRV, default settings): Opacus's accountant / ours (the same numbers, compared)")
+    per = int(np.ceil(n_rows / DP_DEFAULTS["batch_size"]))
+    q, steps, delta = 1 / per, per * DP_DEFAULTS["epochs"], 1e-6
+    for eps in (1.0, 8.0):
+        sigma = get_noise_multiplier(target_epsilon=eps, target_delta=delta, sample_rate=q, steps=steps, accountant="prv")
+        jobs = {
+            "one ε (final)": (lambda s=sigma: _opacus_epsilon("prv", ((s, q, steps),), delta),
+                              lambda s=sigma: accountant_epsilon("prv", ((s, q, steps),), delta)),
+            "ε after each epoch": (
+                lambda s=sigma: [_opacus_epsilon("prv", ((s, q, per * k),), delta) for k in range(1, 21)],
+                lambda s=sigma: [accountant_epsilon("prv", ((s, q, per * k),), delta) for k in range(1, 21)]),
+            "noise search": (
+                lambda e=eps: get_noise_multiplier(target_epsilon=e, target_delta=delta, sample_rate=q, steps=steps,
+                                                   accountant="prv"),
+                lambda e=eps: search_noise_multiplier(
+                    target_epsilon=e, epsilon_of=lambda s: accountant_epsilon("prv", ((s, q, steps),), delta))),
+        }
+        for name, (anchor, ours) in jobs.items():
+            a, o = [], []
+            for _ in range(repeats):
+                _forget_accounting()
+                ta, va = _cpu(anchor)
+                _forget_accounting()
+                to, vo = _cpu(ours)
+                assert va == vo, (name, va, vo)
+                a.append(ta)
+                o.append(to)
+            ma, mo = statistics.median(a), statistics.median(o)
+            print(f"ε={eps:g} (σ={sigma:.4g}) {name:20s} Opacus {ma:6.3f} s  ours {mo:6.3f} s  ratio {ma / mo:5.2f}x")
+
+
+def _resampled_test(yt, sens, rows, seed=0):
+    idx = np.random.default_rng(seed).integers(0, len(yt), rows)
+    return np.asarray(yt)[idx].astype(np.int64), sens.iloc[idx].reset_index(drop=True)
+
+
+def bench_curve_scoring(yt, sens, *, rows, repeats):
+    """Scoring the curve's six points (5 ε and the non-private one) at ``rows`` test rows: MetricFrame / the engine."""
+    from audit.privacy._curve import _features, _point
+    from tests.audit.privacy.test_curve_scoring import _metricframe_point
+
+    print(f"\n## Utility-curve scoring, 6 points at {rows:,} test rows (sex, race): MetricFrame / the engine")
+    y_true, sensitive = _resampled_test(yt, sens, rows)
+    rng = np.random.default_rng(1)
+    preds = [np.where(rng.random(rows) < 0.85, y_true, 1 - y_true) for _ in range(6)]
+    a, o = [], []
+    for _ in range(repeats):
+        ta, old = _cpu(lambda: [_metricframe_point(1.0, y_true, p, sensitive) for p in preds])
+        to, new = _cpu(lambda: (lambda f: [_point(1.0, y_true, p, f) for p in preds])(_features(sensitive)))
+        assert old == new
+        a.append(ta)
+        o.append(to)
+    ma, mo = statistics.median(a), statistics.median(o)
+    print(f"MetricFrame {ma:6.3f} s  engine {mo:6.3f} s  ratio {ma / mo:6.1f}x  (the same numbers, compared)")
+
+
+def bench_curve_stage(X, y, Xt, yt, sens, *, rows, repeats):
+    """The demo's curve stage (ε 0.5, 2, 4, 8 trained, ε=1 the audited model, non-private) at ``rows`` test rows.
+
+    The anchor is the same stage as it was: Opacus's accountants (ε after every epoch, the noise search
+    by ``get_noise_multiplier``) and MetricFrame scoring, swapped in here.
+    """
+    import contextlib
+    from unittest import mock
+
+    from audit.privacy import _accounting, _curve
+    from tests.audit.privacy.test_curve_scoring import _metricframe_point
+
+    print(f"\n## Utility-curve stage, demo grid, {len(X):,} training rows, {rows:,} test rows: before / now")
+    y_true, sensitive = _resampled_test(yt, sens, rows)
+    X_test = Xt[np.random.default_rng(0).integers(0, len(Xt), rows)]
+    torch.manual_seed(0)
+    audited = train_private(MLP(X.shape[1]), X, y, epsilon=1.0).model
+
+    def stage():
+        return privacy_utility_curve(model_factory=lambda: MLP(X.shape[1]), X_train=X, y_train=y, X_test=X_test,
+                                     y_test=y_true, sensitive_test=sensitive, epsilons=(0.5, 1, 2, 4, 8),
+                                     trained={1.0: audited})
+
+    def per_epoch(*args, **kwargs):
+        res = train_private(*args, **kwargs)
+        res.epsilon_history  # noqa: B018 - the old trainer asked for ε after every epoch
+        return res
+
+    @contextlib.contextmanager
+    def before():
+        with mock.patch.object(_accounting, "accountant_epsilon", _opacus_epsilon), \
+                mock.patch.object(_curve, "train_private", per_epoch), \
+                mock.patch.object(_curve, "_point", lambda e, yt_, yp, _f: _metricframe_point(e, yt_, yp, sensitive)):
+            yield
+
+    a, o = [], []
+    for _ in range(repeats):
+        _forget_accounting()
+        with before():
+            ta, old = _cpu(stage)
+        _forget_accounting()
+        to, new = _cpu(stage)
+        assert [p["accuracy"] for p in old] == [p["accuracy"] for p in new]
+        a.append(ta)
+        o.append(to)
+    ma, mo = statistics.median(a), statistics.median(o)
+    print(f"before {ma:6.2f} s  now {mo:6.2f} s  ratio {ma / mo:5.2f}x  (runs before: {', '.join(f'{v:.1f}' for v in a)}; "
+          f"now: {', '.join(f'{v:.1f}' for v in o)})")
 
 
 if __name__ == "__main__":
