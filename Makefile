@@ -39,6 +39,7 @@ bench: setup
 	$(PY) benchmarks/bench_explain.py
 	$(PY) benchmarks/bench_privacy.py
 	$(PY) benchmarks/bench_tasks.py --quick
+	$(PY) benchmarks/bench_bootstrap.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
