@@ -119,12 +119,21 @@ def unknown_column_problems(named: Mapping[str, Sequence[str]], columns: Sequenc
 
     Examples
     --------
-    >>> unknown_column_problems({"data.keep_columns": ["agee"]}, ["age", "sex"], "data")
-    ["data.keep_columns names 'agee', which is not a column of the data (did you mean 'age'?)."]
+    >>> (problem,) = unknown_column_problems({"data.keep_columns": ["agee"]}, ["age", "sex"], "data")
+    >>> for sentence in problem.split(". "):
+    ...     print(sentence)
+    data.keep_columns names 'agee', which is not a column of the data (did you mean 'age'?)
+    Columns found: ['age', 'sex']
+    Fix: set data.keep_columns to columns of the data.
     """
     present = set(columns)
-    return [f"{key} names {name!r}, which is not a column of the {label}{column_hint(name, columns)}."
+    shown = [str(c) for c in list(columns)[:_COLUMNS_SHOWN]] + (["..."] if len(columns) > _COLUMNS_SHOWN else [])
+    return [f"{key} names {name!r}, which is not a column of the {label}{column_hint(name, columns)}. Columns found: "
+            f"{shown}. Fix: set {key} to columns of the {label}."
             for key, names in named.items() for name in names if name not in present]
+
+
+_COLUMNS_SHOWN = 12  # enough to spot the meant one; a wide table is not printed whole
 
 
 def check_table(

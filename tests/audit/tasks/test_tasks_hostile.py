@@ -167,7 +167,8 @@ def test_task_misspelt(tmp_path, monkeypatch, capsys):
 def test_text_column_missing_from_the_table(tmp_path, monkeypatch, capsys):
     raw, tables = _text(data={"text_column": "comment"})
     msg = _refused(tmp_path, raw, tables, monkeypatch, capsys)
-    _has(msg, "expected a column 'comment' of texts", "found none", "columns found: ['review'",
+    # One check for every column-naming key (issue 26) words it as for drop_columns: the name, what was found, the fix.
+    _has(msg, "data.text_column names 'comment', which is not a column", "columns found: ['review'",
          "fix: set data.text_column")
 
 
