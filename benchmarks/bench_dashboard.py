@@ -86,10 +86,11 @@ def _free_port() -> int:
 
 def start_server(root: Path, log: Path, *, app: Path = APP) -> tuple[subprocess.Popen, str]:
     """``streamlit run`` on a free localhost port; returns once its health check answers."""
+    from dashboard.launch import build_command
+
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--server.address",
-           "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--", "--runs-root", str(root)]
+    cmd = build_command(root, port=port)  # the server `rai-audit dashboard` starts (the floor app: the same options)
+    cmd[cmd.index("run") + 1] = str(app)
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=str(REPO))
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120

@@ -39,7 +39,8 @@ def test_command_runs_the_installed_app_headless_without_stats(tmp_path):
     opts = dict(zip(cmd[5:cmd.index("--"):2], cmd[6:cmd.index("--"):2], strict=True))
     assert opts == {"--server.port": "8600", "--server.address": "127.0.0.1", "--server.headless": "true",
                     "--browser.gatherUsageStats": "false", "--server.runOnSave": "false",
-                    "--client.toolbarMode": "viewer"}  # issue 25: reviewers see no Deploy button
+                    "--client.toolbarMode": "viewer",  # issue 25: reviewers see no Deploy button
+                    "--server.fileWatcherType": "none", "--runner.postScriptGC": "false"}  # no per-view gc.collect()
     assert cmd[cmd.index("--") + 1:] == ["--runs-root", str(tmp_path.resolve())]
 
 
