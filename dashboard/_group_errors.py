@@ -25,6 +25,7 @@ from dashboard._tasks import (
     per_class_rates,
 )
 from dashboard._ui import chart, model_picker, not_run, radio, selectbox, table
+from reports._definitions import COLUMN_LABELS
 from reports._kinds import kind_view
 
 __all__ = ["show_group_errors"]
@@ -137,7 +138,7 @@ def _multiclass(r: AuditResult, model: str, feature: str, block: FairnessBlock, 
     table(group_table(block, metrics))
     long = group_metric_frame(block, metrics)
     if not long.empty:
-        chart(charts.bars_with_ci, long, category="metric", value="value", lo="lo", hi="hi", color="group",
+        chart(charts.bars_with_ci, long, category="figure", value="value", lo="lo", hi="hi", color="group",
               title="Accuracy, macro recall and macro F1 by group (95% intervals)")
     _confusion(block, classes, feature)
     _per_class(block, classes)
@@ -154,11 +155,11 @@ def _regression(r: AuditResult, model: str, feature: str, block: FairnessBlock) 
     if not long.empty:
         left, right = st.columns(2)
         chart(charts.bars_with_ci, long[long["metric"].isin(["mae", "rmse"])], category="group",
-              value="value", lo="lo", hi="hi", color="metric", value_title="error",
+              value="value", lo="lo", hi="hi", color="figure", value_title="error",
               title="MAE and RMSE by group (lower is better)", where=left)
         means = long[long["metric"].isin(["mean_prediction", "mean_target"])]
         chart(charts.points_with_ci, means, category="group", value="value", lo="lo", hi="hi",
-              color="metric", title="Mean prediction beside mean target",
+              color="figure", title="Mean prediction beside mean target",
               from_zero=False, where=right)
         err = long[long["metric"] == "mean_error"]
         if not err.empty:
@@ -184,7 +185,7 @@ def show_group_errors(r: AuditResult) -> None:
                f"{md_escape(ci.method or (_REGRESSION_CI if not kind.classifier else 'see the record'))}, level "
                f"{fmt(ci.level)}. Groups under {fmt(M.min_group_size)} rows are flagged and left out of the disparities.")
     figures = M.overall.figures if M.overall is not None else {}
-    overall = pd.DataFrame([{"metric": k, "value [CI]": fmt_ci(v, digits=4)} for k, v in figures.items()])
+    overall = pd.DataFrame([{"figure": COLUMN_LABELS.get(k, k), "value [CI]": fmt_ci(v, digits=4)} for k, v in figures.items()])
     if not overall.empty:
         with st.expander("Overall (every test row)"):
             table(overall)

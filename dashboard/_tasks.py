@@ -16,6 +16,7 @@ import pandas as pd
 
 from audit.result import AuditResult, Disparity, FairnessBlock, Group
 from dashboard._data import fmt_ci, metric_parts
+from reports._definitions import COLUMN_LABELS
 from reports._kinds import kind_view
 
 __all__ = [
@@ -82,21 +83,21 @@ def group_table(block: FairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
         row = {"group": str(g.group), "rows": g.rows, "small group": g.too_small}
         for m in metrics:
             if (entry := g.figure(m)) is not None:
-                row[m] = fmt_ci(entry, digits=4 if m in ("accuracy", "macro_recall", "macro_f1") else 2)
+                row[COLUMN_LABELS.get(m, m)] = fmt_ci(entry, digits=4 if m in ("accuracy", "macro_recall", "macro_f1") else 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def group_metric_frame(block: FairnessBlock, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """Long frame for charts: group, metric, value, lo, hi, rows."""
+    """Long frame for charts: group, metric (the record's key), figure (its readable name), value, lo, hi, rows."""
     rows = []
     for g in block.groups:
         for m in metrics:
             value, lo, hi = metric_parts(g.figure(m))
             if _num(value) is not None:
-                rows.append({"group": str(g.group), "metric": m, "value": _num(value), "lo": _num(lo),
-                             "hi": _num(hi), "rows": g.rows})
-    return pd.DataFrame(rows, columns=["group", "metric", "value", "lo", "hi", "rows"])
+                rows.append({"group": str(g.group), "metric": m, "figure": COLUMN_LABELS.get(m, m), "value": _num(value),
+                             "lo": _num(lo), "hi": _num(hi), "rows": g.rows})
+    return pd.DataFrame(rows, columns=["group", "metric", "figure", "value", "lo", "hi", "rows"])
 
 
 def _confusion(group: Group, k: int) -> np.ndarray | None:
