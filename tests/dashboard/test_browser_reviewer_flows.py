@@ -39,7 +39,6 @@ def two_runs(tmp_path_factory):
     make_run(root, NEWEST, n=400, seed=1, created_at="2025-06-01T00:00:00Z")
     port = _free_port()
     cmd = build_command(root, port=port)
-    cmd[cmd.index("--"):cmd.index("--")] = ["--server.fileWatcherType", "none"]
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]))
     url = f"http://127.0.0.1:{port}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,20 +29,27 @@ def build(n_features):
 '''
 
 
-@pytest.fixture
-def factory_root(tmp_path, monkeypatch):
-    """A runs root with one sealed binary run whose model came from ``trusted_mod:build``, importable from the cwd."""
-    src = make_run(tmp_path / "src", "factory", n=300)
+def make_factory_run(folder: Path) -> Path:
+    """``folder/runs/factory``: a sealed binary run whose model came from ``trusted_mod:build``, and
+    ``folder/trusted_mod.py`` (importable from ``folder``); returns the runs root."""
+    src = make_run(folder / "src", "factory", n=300)
     data = json.loads((src / "audit.json").read_text())
     data["run"]["config"]["model"] = {"kind": "factory", "factory": "trusted_mod:build"}
-    root = tmp_path / "runs"
+    root = folder / "runs"
     with RunDirWriter(root / "factory") as w:
         for f in src.rglob("*"):
             if f.is_file() and f.name not in {"manifest.json", "audit.json"}:
                 (w.path / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(f, w.path / f.relative_to(src))
         w.write_json("audit.json", data)
-    (tmp_path / "trusted_mod.py").write_text(_FACTORY)
+    (folder / "trusted_mod.py").write_text(_FACTORY)
+    return root
+
+
+@pytest.fixture
+def factory_root(tmp_path, monkeypatch):
+    """The runs root of :func:`make_factory_run`, with the working folder where ``trusted_mod`` imports from."""
+    root = make_factory_run(tmp_path)
     monkeypatch.chdir(tmp_path)
     yield root
     sys.modules.pop("trusted_mod", None)
