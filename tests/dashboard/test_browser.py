@@ -9,16 +9,13 @@ and prints the timings. Skipped when /usr/bin/chromium or Playwright is absent.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.dashboard._serve import free_port, serving
 from tests.dashboard._synthetic import make_run
 from tests.dashboard.conftest import APP
 
@@ -35,41 +32,16 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The dashboard, started as ``rai-audit dashboard`` starts it, over one run of the whole Adult test split."""
+    from dashboard.launch import build_command
+
     root = tmp_path_factory.mktemp("browser-runs")
     make_run(root, "adult-full", n=None)  # the whole Adult test split, both models
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--", "--runs-root", str(root)]
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(APP.parents[1]))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
-    yield url, root
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with serving(build_command(root, port=free_port()), cwd=APP.parents[1], log_path=log) as url:
+        yield url, root
 
 
 @pytest.fixture(scope="module")

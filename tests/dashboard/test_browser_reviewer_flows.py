@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.dashboard._serve import free_port, serving
 from tests.dashboard._synthetic import make_run
-from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _free_port, _navigate, _open, _settled, browser  # noqa: F401
+from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _navigate, _open, _settled, browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,29 +36,9 @@ def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("reviewer-runs")
     make_run(root, SHARED, n=1500, created_at="2025-01-01T00:00:00Z")
     make_run(root, NEWEST, n=400, seed=1, created_at="2025-06-01T00:00:00Z")
-    port = _free_port()
-    cmd = build_command(root, port=port)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
-    yield url, root
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with serving(build_command(root, port=free_port()), cwd=Path(__file__).resolve().parents[2], log_path=log) as url:
+        yield url, root
 
 
 def _selected_run(page) -> str:

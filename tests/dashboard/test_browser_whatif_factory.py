@@ -7,13 +7,10 @@ line). Screenshot: ``test-artifacts/dashboard/whatif-factory.png``.
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
-
 import pytest
 
-from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _free_port, _open, browser  # noqa: F401
+from tests.dashboard._serve import free_port, serving
+from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, _open, browser  # noqa: F401
 from tests.dashboard.test_whatif_factory import make_factory_run
 
 pytestmark = [
@@ -29,29 +26,9 @@ def trusted_server(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("factory-runs")
     root = make_factory_run(folder)
-    port = _free_port()
-    log = open(folder / "streamlit.log", "w+")
-    proc = subprocess.Popen(build_command(root, port=port, trust_factories=["trusted_mod:build"]), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=str(folder))  # trusted_mod.py imports from here
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    cmd = build_command(root, port=free_port(), trust_factories=["trusted_mod:build"])
+    with serving(cmd, cwd=folder, log_path=folder / "streamlit.log") as url:  # trusted_mod.py imports from here
+        yield url
 
 
 def test_whatif_scores_a_trusted_factory_model(trusted_server, browser):  # noqa: F811

@@ -7,17 +7,14 @@ was part of its first render. The AppTest checks that loading the page reads no 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from audit.exceptions import RunDirError
+from tests.dashboard._serve import free_port, serving
 from tests.dashboard.conftest import APP
-from tests.dashboard.test_browser import CHROMIUM, _free_port, _open
+from tests.dashboard.test_browser import CHROMIUM, _open
 
 
 def test_card_page_reads_no_card_file_until_a_download_is_clicked(app, synthetic_root, monkeypatch):
@@ -52,32 +49,17 @@ def test_card_download_is_confined_to_the_run_when_clicked(synthetic_root):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed")
 def test_card_download_button_delivers_the_file_in_chromium(synthetic_root, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--", "--runs-root", str(synthetic_root)]
-    with (tmp_path / "streamlit.log").open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(APP.parents[1]))
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.3)
-            with sync_api.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync"])
-                page = browser.new_context(accept_downloads=True).new_page()
-                _open(page, f"{url}/card?run=full", "Model card")
-                with page.expect_download(timeout=30_000) as info:
-                    page.get_by_role("button", name="Download Markdown").click()
-                got = Path(info.value.path()).read_bytes()
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    from dashboard.launch import build_command
+
+    with serving(build_command(synthetic_root, port=free_port()), cwd=APP.parents[1], log_path=tmp_path / "streamlit.log") as url:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            page = browser.new_context(accept_downloads=True).new_page()
+            _open(page, f"{url}/card?run=full", "Model card")
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name="Download Markdown").click()
+            got = Path(info.value.path()).read_bytes()
+            browser.close()
     assert got == (synthetic_root / "full" / "model_card.md").read_bytes()
