@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from tests.dashboard._synthetic import make_run
 from tests.dashboard.conftest import texts
 
 
@@ -102,26 +101,14 @@ def test_whatif_search_narrows_the_rows(app, synthetic_root):
 
 
 def test_whatif_says_a_factory_model_cannot_be_rebuilt(app, tmp_path):
-    path = make_run(tmp_path, "factory", n=300)
-    data = json.loads((path / "audit.json").read_text())
-    data["run"]["config"]["model"] = {"kind": "factory", "factory": "mymodule:build"}
-    # re-seal: the dashboard reads audit.json through the manifest, so write a fresh run with the factory config
-    import shutil
+    from tests.dashboard.test_whatif_factory import make_factory_run
 
-    shutil.rmtree(path)
-    from audit.records.rundir import RunDirWriter
-
-    src = make_run(tmp_path / "src", "factory", n=300)
-    with RunDirWriter(tmp_path / "factory") as w:
-        for f in src.rglob("*"):
-            if f.is_file() and f.name not in {"manifest.json", "audit.json"}:
-                (w.path / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(f, w.path / f.relative_to(src))
-        w.write_json("audit.json", data)
-    at = app(tmp_path, run="factory", page="whatif")
+    root = make_factory_run(tmp_path)  # nothing trusts trusted_mod:build here
+    at = app(root, run="factory", page="whatif")
     _ok(at)
-    # The note names the factory and the confirmed way to score with it (it used to say only "cannot rebuild it safely").
-    assert "does not rebuild it" in texts(at) and "rai-audit score --factory mymodule:build" in texts(at)
+    # The note names the factory and the confirmed ways to use it (it used to say only "cannot rebuild it safely").
+    assert "does not rebuild it" in texts(at) and "rai-audit score --factory trusted_mod:build" in texts(at)
+    assert "rai-audit dashboard --trust-factory trusted_mod:build" in texts(at)
 
 
 def test_model_comparison_charts_every_point_and_the_gate_bound(app, synthetic_root):
