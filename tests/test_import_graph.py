@@ -225,7 +225,8 @@ def test_the_package_graph_check_sees_a_cycle_between_packages():
 # The layers, lowest first: a package imports only packages of its own layer or of a layer below it
 # (docs/architecture.md, "Layers"). A new package must be placed here before it can be imported.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("foundation: allowed values, errors, visible text", frozenset({"audit.choices", "audit.exceptions", "audit._visible"})),
+    ("foundation: allowed values, errors, visible text, group labels",
+     frozenset({"audit.choices", "audit.exceptions", "audit._visible", "audit._groups"})),
     ("the record: typed result, files, gate metrics", frozenset({"audit.result", "audit.records", "audit.metrics"})),
     ("configuration", frozenset({"audit.config"})),
     ("networks (torch only)", frozenset({"audit.models"})),

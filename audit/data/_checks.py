@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit._groups import INTERSECTION_SEPARATOR, clashing_intersections, nested_columns
 from audit.choices import MAX_SENSITIVE_GROUPS  # one cap for run and fairness
 from audit.config import DEFAULT_SENSITIVE_QUANTILES
 from audit.data._read import _is_numeric
@@ -35,8 +36,6 @@ __all__ = [
     "unknown_column_problems",
 ]
 
-#: Joins the values of an intersectional group's label ("Female & Black").
-INTERSECTION_SEPARATOR = " & "
 _AMBIGUOUS_GROUP = (
     "sensitive features {columns} have values containing {sep!r} that make different intersectional groups {groups} "
     "share the label {joined!r} in the {label} (labels join values with {sep!r}). Rename those values (e.g. 'and' for "
@@ -68,27 +67,6 @@ _DECIMAL_COMMAS = (
 # A text column whose values are at least this share numbers is taken for a numeric column with typos:
 # encoding it as categories would silently turn every distinct number into its own feature.
 _NUMERIC_SHARE = 0.9
-
-
-def nested_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, str]:
-    """Columns among ``columns`` holding nested values (lists, arrays, dicts: Parquet list/struct columns).
-
-    Returns each one with an example value, shortened.
-
-    Examples
-    --------
-    >>> nested_columns(pd.DataFrame({"a": [1, 2], "b": [[1], [2, 3]]}), ["a", "b"])
-    {'b': '[1]'}
-    """
-    out = {}
-    for c in columns:
-        if c not in frame.columns or frame[c].dtype != object:
-            continue
-        for value in frame[c].head(1000):
-            if isinstance(value, (list, tuple, dict, set, np.ndarray)):
-                out[c] = repr(value.tolist() if isinstance(value, np.ndarray) else value)[:60]
-                break
-    return out
 
 
 def nested_problems(frame: pd.DataFrame, columns: list[str], label: str) -> list[str]:
@@ -238,14 +216,11 @@ def ambiguous_intersections(frame: pd.DataFrame, columns: list[str], label: str)
     >>> len(ambiguous_intersections(frame, ["a", "b"], "data"))
     1
     """
-    combos = frame[columns].astype("string").fillna(MISSING_CATEGORY).drop_duplicates()
-    labels = combos.apply(lambda row: INTERSECTION_SEPARATOR.join(row), axis=1)
-    clash = combos[labels.duplicated(keep=False)]
-    if clash.empty:
+    found = clashing_intersections(frame, columns, missing=MISSING_CATEGORY)
+    if found is None:
         return []
-    shown = [tuple(r) for r in clash.head(2).itertuples(index=False)]
-    return [_AMBIGUOUS_GROUP.format(columns=columns, groups=shown, joined=labels[clash.index[0]], sep=INTERSECTION_SEPARATOR,
-                                    label=label)]
+    shown, joined = found
+    return [_AMBIGUOUS_GROUP.format(columns=columns, groups=shown, joined=joined, sep=INTERSECTION_SEPARATOR, label=label)]
 
 
 def _numeric_problem(series: pd.Series, column: str, label: str) -> str | None:

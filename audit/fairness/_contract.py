@@ -31,19 +31,15 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from audit._groups import INTERSECTION_SEPARATOR, SAMPLE_ROWS, clashing_intersections, nested_columns
 from audit.choices import MAX_SENSITIVE_GROUPS
 from audit.exceptions import DataError
 from audit.fairness._inputs import MISSING_GROUP
 
 __all__ = ["INTERSECTION_SEPARATOR", "SAMPLE_ROWS", "check_columns", "check_intersections", "column_problems"]
 
-#: Joins the values of an intersectional group's label ("F & Black"), as :mod:`audit.fairness._counts` does.
-INTERSECTION_SEPARATOR = " & "
-#: Rows of each non-numeric column looked at for nested values (a Parquet column has one type for all rows).
-SAMPLE_ROWS = 1000
 
 _NESTED = ("column {column!r} holds nested values (lists or structs, e.g. {example}) in the {source}; rai-audit "
            "fairness needs one plain value per cell. Fix: flatten it into plain columns, or pass another column.")
@@ -71,16 +67,8 @@ def _native(frame: Any) -> pd.DataFrame:
 
 
 def _nested(sample: pd.DataFrame, source: str) -> list[str]:
-    out = []
-    for c in sample.columns:
-        if sample[c].dtype != object:
-            continue
-        for value in sample[c]:
-            if isinstance(value, (list, tuple, dict, set, np.ndarray)):
-                example = repr(value.tolist() if isinstance(value, np.ndarray) else value)[:60]
-                out.append(_NESTED.format(column=c, example=example, source=source))
-                break
-    return out
+    return [_NESTED.format(column=c, example=example, source=source)
+            for c, example in nested_columns(sample, list(sample.columns)).items()]
 
 
 def _group_fix(numeric: bool, quantiles: int | None) -> str:
@@ -181,16 +169,9 @@ def check_intersections(groups: pd.DataFrame, sensitive: list[str], *, source: s
     ...
     audit.exceptions.DataError: sensitive features ['a', 'b'] have values containing ' & ' that make ...
     """
-    if len(sensitive) < 2:
+    found = clashing_intersections(groups, sensitive, missing=MISSING_GROUP) if len(sensitive) >= 2 else None
+    if found is None:
         return
-    combos = groups[sensitive].drop_duplicates()
-    text = combos.astype("string").fillna(MISSING_GROUP)
-    if not any(text[c].str.contains(INTERSECTION_SEPARATOR, regex=False).any() for c in sensitive):
-        return  # no value holds the separator: labels cannot clash
-    labels = text.apply(lambda row: INTERSECTION_SEPARATOR.join(row), axis=1)
-    clash = text[labels.duplicated(keep=False)]
-    if clash.empty:
-        return
-    shown = [tuple(r) for r in clash.head(2).itertuples(index=False)]
-    raise DataError(_CLASH.format(columns=sensitive, groups=shown, joined=labels[clash.index[0]],
+    shown, joined = found
+    raise DataError(_CLASH.format(columns=sensitive, groups=shown, joined=joined,
                                   sep=INTERSECTION_SEPARATOR, source=source))
