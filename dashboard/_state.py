@@ -64,12 +64,18 @@ def runs_root() -> Path:
     Read once per session and kept; nothing in the UI can change it.
     """
     if _ROOT_KEY not in st.session_state:
-        parser = argparse.ArgumentParser(add_help=False)
-        parser.add_argument("--runs-root")
-        known, _ = parser.parse_known_args(sys.argv[1:])
-        root = known.runs_root or os.environ.get(ROOT_ENV) or "runs"
+        given = _launch_values("--runs-root")
+        root = (given[-1] if given else None) or os.environ.get(ROOT_ENV) or "runs"
         st.session_state[_ROOT_KEY] = str(Path(root).resolve())
     return Path(st.session_state[_ROOT_KEY])
+
+
+def _launch_values(flag: str) -> list[str]:
+    """Every value of ``flag`` among the app's own arguments (what the launcher passes after ``--``), in order."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(flag, action="append", default=[], dest="values")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return list(known.values)
 
 
 def trusted_factories() -> frozenset[str]:
@@ -78,10 +84,7 @@ def trusted_factories() -> frozenset[str]:
 
     Only the person who starts the server can trust a factory; nothing in a run or the UI can add one.
     """
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--trust-factory", action="append", default=[])
-    known, _ = parser.parse_known_args(sys.argv[1:])
-    named = known.trust_factory or [f for f in os.environ.get(TRUST_ENV, "").split(",") if f.strip()]
+    named = _launch_values("--trust-factory") or [f for f in os.environ.get(TRUST_ENV, "").split(",") if f.strip()]
     return frozenset(f.strip() for f in named)
 
 
