@@ -60,21 +60,43 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so it unwinds like Ctrl-C: temporary folders removed, nothing published."""
 
 
+_SIGNALLED: list[int] = []  # the signal that interrupted this process, once one has
+
+
+def _ignore_further_signals(signum: int) -> None:
+    """From the first interruption on, SIGINT and SIGTERM are ignored, so the unwinding (temporary folders
+    removed, nothing published) finishes: a second Ctrl-C or a supervisor's repeated SIGTERM would otherwise
+    cut the clean-up short and end the process by the signal (exit -2) instead of exit 2."""
+    _SIGNALLED.append(signum)
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, signal.SIG_IGN)
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:  # noqa: ARG001 - signal handler signature
+    _ignore_further_signals(signum)
     raise Terminated()
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> NoReturn:  # noqa: ARG001 - signal handler signature
+    _ignore_further_signals(signum)
+    raise KeyboardInterrupt()
 
 
 @contextlib.contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
-    """While a command runs, SIGTERM interrupts it as Ctrl-C does (the main thread only can take signals)."""
+    """While a command runs, SIGTERM interrupts it as Ctrl-C does, and the first of either is the only one
+    (the main thread only can take signals)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {signum: signal.signal(signum, handler) for signum, handler in
+                ((signal.SIGTERM, _raise_terminated), (signal.SIGINT, _raise_interrupted))}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not _SIGNALLED:  # after a signal they stay ignored until the process exits
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _stdout_to_devnull() -> None:

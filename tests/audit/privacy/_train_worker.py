@@ -58,6 +58,9 @@ def run_distributed(rank: int, world: int, port: int, out: str, ckpt: str | None
     weights = torch.cat([p.flatten() for p in res.model.parameters()]).tolist()
     with open(f"{out}/rank{rank}.json", "w") as fh:
         json.dump({"result": res.to_dict(), "weights": weights}, fh)
+    # Both ranks reach here before either tears down: gloo aborts ("terminate called without an active
+    # exception", exit -6) when a peer closes its connection while the other is still in destroy.
+    dist.barrier()
     dist.destroy_process_group()
 
 
