@@ -49,6 +49,7 @@ __all__ = [
     "MITIGATIONS",
     "MITIGATION_CONSTRAINTS",
     "MODEL_KINDS",
+    "TEXT_MODEL_KINDS",
     "MODEL_ROLES",
     "MULTICLASS_DISPARITIES",
     "OPTIMIZERS",
@@ -73,9 +74,11 @@ __all__ = [
 #: UCI Adult (binary, and occupation for multiclass), scikit-learn's diabetes data (regression) and UCI Farm Ads
 #: from the ``dmba`` wheel (texts; the ``text`` extra). audit.data.datasets.BUNDLED_DATASETS loads them.
 BUNDLED_DATASETS = ("adult", "diabetes", "farm_ads")
-#: ``[model] kind``: the built-in MLP, a user factory returning an nn.Module, or the built-in bag-of-embeddings
-#: text classifier (for ``data.text_column``).
-MODEL_KINDS = ("mlp", "factory", "text")
+#: ``[model] kind``: the built-in MLP, a user factory returning an nn.Module, the built-in bag-of-embeddings
+#: text classifier, or a Hugging Face sequence classifier saved in a local folder (the last two for ``data.text_column``).
+MODEL_KINDS = ("mlp", "factory", "text", "transformers")
+#: The model kinds that read texts (``data.text_column``) rather than a table's encoded features.
+TEXT_MODEL_KINDS = ("text", "transformers")
 #: ``[data] identifier_columns``: what to do with identifier-like, raw-date and free-text feature columns.
 IDENTIFIER_POLICIES = ("exclude", "refuse", "keep")
 #: ``[split] stratify``: what the test split (and the validation split) keeps in proportion: the target alone, or

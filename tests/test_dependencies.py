@@ -23,7 +23,11 @@ def _normalise(name: str) -> str:
 
 
 def _requirements() -> list[str]:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    """The core dependencies and those of the user-facing extras (an extra's import says how to install it when
+    missing, e.g. ``pip install 'rai-audit[transformers]'``); the dev extra declares nothing the package imports."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project.get("optional-dependencies", {})
+    return [*project["dependencies"], *(req for name, reqs in extras.items() if name != "dev" for req in reqs)]
 
 
 def _declared() -> set[str]:

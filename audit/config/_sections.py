@@ -155,6 +155,15 @@ class ModelSection:
     factory: str | None = _spec("\"package.module:function\" returning an nn.Module; it is called with n_features=<int>",
                                 check=lambda v: isinstance(v, str) and re.fullmatch(r"[\w.]+:\w+", v) is not None,
                                 fix="Write it as module:function, e.g. mymodels:make_model.", default=None)
+    path: str | None = _spec("a local folder (relative to the config) holding a Hugging Face sequence classifier and its "
+                             "tokenizer, as save_pretrained writes them (model.kind = \"transformers\")",
+                             check=lambda v: isinstance(v, str) and v != "", default=None)
+    lora_rank: int = _spec("an integer from 0 to 256 (rank of the LoRA adapters fine-tuned on a transformer; 0: fine-tune "
+                           "every weight)", check=lambda v: _is_int(v) and 0 <= v <= 256, default=8)
+    lora_targets: list[str] | None = _spec("a list of module names to adapt with LoRA (e.g. [\"query\", \"value\"]); "
+                                           "leave it out for peft's choice for the architecture",
+                                           check=lambda v: isinstance(v, list) and bool(v) and all(
+                                               isinstance(x, str) and x for x in v), default=None)
 
 
 def _is_threshold(v: Any) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from audit.choices import (
     CONFIG_TASKS,
     TASK_KINDS,
+    TEXT_MODEL_KINDS,
     TaskKind,
     one_of,
 )
@@ -114,8 +115,17 @@ def _cross_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) -
     if isinstance(model, ModelSection):
         if model.kind == "factory" and not model.factory:
             problems.append("'model.factory' is required when model.kind = \"factory\": \"module:function\" returning an nn.Module.")
-        if model.kind in ("mlp", "text") and model.factory:
+        if model.kind in ("mlp", "text", "transformers") and model.factory:
             problems.append(f"'model.factory' is set but model.kind is \"{model.kind}\"; set kind = \"factory\" to use it.")
+        if model.kind == "transformers" and not model.path:
+            problems.append("'model.path' is required when model.kind = \"transformers\": a local folder holding the "
+                            "model and its tokenizer, as save_pretrained writes them (relative to the config).")
+        if model.kind != "transformers" and model.path:
+            problems.append(f"'model.path' is set but model.kind is \"{model.kind}\". Fix: set kind = \"transformers\" to "
+                            "audit the Hugging Face checkpoint in that folder, or remove model.path.")
+        if model.kind == "transformers" and model.weights:
+            problems.append("'model.weights' loads a state dict into a built model; a transformer's weights come from "
+                            "its folder (model.path). Fix: remove model.weights.")
     priv = cfg.get("privacy")
     if isinstance(priv, PrivacySection) and not priv.enabled:
         # Settings of the DP training that would silently do nothing without it.
@@ -168,8 +178,8 @@ def _task_checks(cfg: dict[str, Any], problems: list[str], refused: set[str]) ->
                             "column. Fix: name the column of texts only there.")
     text = isinstance(data, DataSection) and data.text_column is not None
     if isinstance(model, ModelSection):
-        if model.kind == "text" and not text and isinstance(data, DataSection):
-            problems.append(_TEXT_MODEL.format(kind="text", why="reads texts, but data.text_column is not set",
+        if model.kind in TEXT_MODEL_KINDS and not text and isinstance(data, DataSection):
+            problems.append(_TEXT_MODEL.format(kind=model.kind, why="reads texts, but data.text_column is not set",
                                                fix="name the column of texts in data.text_column, or use kind = \"mlp\"."))
         if model.kind == "mlp" and text:
             problems.append(_TEXT_MODEL.format(kind="mlp", why="is the tabular model, but data.text_column is set",

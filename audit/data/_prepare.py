@@ -233,6 +233,22 @@ def prepared_from_frames(
     )
 
 
+def _model_tokenizer(config: AuditConfig, n_outputs: int) -> tuple[Any, dict[str, Any] | None]:
+    """A transformer checkpoint's tokenizer (its folder checked first, every problem at once) and what the record
+    keeps of the checkpoint (its files' SHA-256); (None, None) for other models."""
+    model = config.model
+    if model.kind != "transformers" or model.path is None:
+        return None, None
+    from audit.data._tokenizer import TokenizerVocabulary, check_checkpoint, load_tokenizer
+
+    path = config.resolve(model.path)
+    info = check_checkpoint(path, n_outputs=n_outputs, shown=model.path)
+    vocab = TokenizerVocabulary(load_tokenizer(path), name=model.path)
+    names = sorted(f.name for f in path.iterdir() if f.is_file() and (f.suffix in (".json", ".safetensors", ".txt", ".model")))
+    return vocab, {"path": model.path, "model_type": info.model_type, "num_labels": info.num_labels,
+                   "tokenizer": vocab.to_dict(), "files_sha256": {n: file_sha256(path / n) for n in names}}
+
+
 def prepare_data(config: AuditConfig) -> tuple[PreparedData, dict[str, str]]:
     """Load, check, split and encode the data an :class:`~audit.config.AuditConfig` names.
 
@@ -272,7 +288,11 @@ def prepare_data(config: AuditConfig) -> tuple[PreparedData, dict[str, str]]:
         from audit.data._text import text_features
 
         screening = None  # the model reads the texts only; the identifier scan runs on the raw table
-        pre, text_summary = text_features(config.text, column=d.text_column, train=train_df, test=test_df)
+        tokenizer, checkpoint = _model_tokenizer(config, task.n_outputs)
+        pre, text_summary = text_features(config.text, column=d.text_column, train=train_df, test=test_df,
+                                          vocabulary=tokenizer)
+        if checkpoint is not None:
+            text_summary["checkpoint"] = checkpoint
     else:
         screening = _screen(config, train_df)
         tabular = TabularPreprocessor().fit(train_df[screening.features])

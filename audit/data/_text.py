@@ -72,27 +72,32 @@ def _check_texts(frame: pd.DataFrame, column: str, label: str) -> None:
         raise DataError(_NOT_TEXT.format(column=column, label=label, what="no values at all"))
 
 
-def text_features(section: TextSection, *, column: str, train: pd.DataFrame,
-                  test: pd.DataFrame) -> tuple[TextFeatures, dict[str, Any]]:
+def text_features(section: TextSection, *, column: str, train: pd.DataFrame, test: pd.DataFrame,
+                  vocabulary: Any = None) -> tuple[TextFeatures, dict[str, Any]]:
     """Fit the vocabulary on the training texts; the features and a summary for ``audit.json`` (``data.text``).
 
-    ``section`` is the config's :class:`~audit.config.TextSection`.
+    ``section`` is the config's :class:`~audit.config.TextSection`. ``vocabulary`` is a model's own
+    (a transformer's tokenizer, :class:`audit.text.TokenizerVocabulary`): used as it is, fitted on nothing.
     """
     from audit.data._vocab import Vocabulary
 
     _check_texts(train, column, "training data")
     _check_texts(test, column, "test data")
     texts = train[column].fillna("").astype(str).tolist()
-    vocab = Vocabulary().fit(texts, min_count=section.min_count, max_size=section.max_vocabulary)
+    vocab = vocabulary if vocabulary is not None else \
+        Vocabulary().fit(texts, min_count=section.min_count, max_size=section.max_vocabulary)
     features = TextFeatures(vocab, column, section.max_length)
     lengths = np.array([len(vocab.tokens(t)) for t in texts])
     ids = features.transform(test)
     kept = ids[ids > 0]
+    unknown = getattr(vocab, "unknown_id", 1)  # the built-in vocabulary's unknown id is 1; a tokenizer says its own
     summary = {
         "vocabulary_size": len(vocab), "max_length": section.max_length, "min_count": section.min_count,
         "tokens_per_text_median": float(np.median(lengths)) if len(lengths) else 0.0,
         "texts_truncated_share": float((lengths > section.max_length).mean()) if len(lengths) else 0.0,
-        "test_unknown_token_share": float((kept == 1).mean()) if kept.size else None,
+        "test_unknown_token_share": float((kept == unknown).mean()) if kept.size and unknown is not None else None,
         "empty_test_texts": int((ids.max(axis=1) == 0).sum()) if len(ids) else 0,
     }
+    if vocabulary is not None:  # a model's own tokenizer: min_count fitted nothing
+        del summary["min_count"]
     return features, summary

@@ -91,6 +91,7 @@ def _statement(run: AuditRun) -> None:
     privacy.statement = PrivacyStatement.from_dict(privacy_statement(
         dp=privacy.dp.to_dict() if privacy.dp is not None else None, models=list(run.models),
         preprocessor=run.prepared.preprocessor is not None, vocabulary=run.is_text,
+        checkpoint=run.cfg.model.path if run.cfg.model.kind == "transformers" else None,
         explanations=[name for name, section in run.explain.items() if section.artifacts],
         reference_models=max(((s.reference_models.k or 0) if s.reference_models is not None else 0 for s in mia),
                              default=0),

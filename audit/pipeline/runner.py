@@ -192,7 +192,8 @@ def write_run(
         weights = {}
         for name, model in models.items():
             rel = f"models/{name}.pt"
-            torch.save(model.state_dict(), root / rel)
+            # a transformer saves what training changed (adapters and head); its base weights stay in the checkpoint
+            torch.save(getattr(model, "trained_state_dict", model.state_dict)(), root / rel)
             weights[name] = file_sha256(root / rel)
             result.artifacts.weights[name] = rel
         result.run.weights_sha256 = weights

@@ -35,16 +35,23 @@ def _artefact(path: str, private: bool, why: str) -> dict:
 
 
 def _saved(dp: dict | None, models: Iterable[str], *, preprocessor: bool, explanations: Iterable[str],
-           vocabulary: bool = False) -> list[dict]:
+           vocabulary: bool = False, checkpoint: str | None = None) -> list[dict]:
     out = []
     eps = f"(ε = {dp['epsilon_spent']:.4g}, δ = {dp['delta']:.0e})" if dp else ""
+    held = f"its LoRA adapters and head, the weights training changed (the base weights are {checkpoint}'s)" \
+        if checkpoint else "the weights"
     for name in models:
         if name == "private" and dp:
-            out.append(_artefact("models/private.pt", True, f"DP-SGD {eps}: the weights are the only output of the "
+            out.append(_artefact("models/private.pt", True, f"DP-SGD {eps}: {held} are the only output of the "
                                  "private training; anything computed from them alone (without the training rows) is too"))
         else:
-            out.append(_artefact(f"models/{name}.pt", False, "trained without DP on the training rows"))
-    if vocabulary:
+            out.append(_artefact(f"models/{name}.pt", False, "trained without DP on the training rows"
+                                 + (f": {held}" if checkpoint else "")))
+    if checkpoint:
+        out.append(_artefact("models/vocabulary.json", True, f"names the tokenizer of the checkpoint {checkpoint} and "
+                             "lists no token: this run fitted nothing on the training texts. What the checkpoint and its "
+                             "tokenizer learnt from their own training data is outside this statement"))
+    elif vocabulary:
         out.append(_artefact("models/vocabulary.json", False, "fitted on the training texts without noise: it lists "
                              "every token used often enough in them (data.text_column's min_count), which can include "
                              "names or rare words of individual texts"))
@@ -89,6 +96,7 @@ def privacy_statement(
     explanations: Iterable[str] = (),
     reference_models: int = 0,
     vocabulary: bool = False,
+    checkpoint: str | None = None,
     canary: dict[str, Any] | None = None,
     utility_curve: Iterable[float] = (),
 ) -> dict[str, Any]:
@@ -105,6 +113,9 @@ def privacy_statement(
         Whether ``models/preprocessor.json`` is written; the models with saved attributions.
     reference_models, canary, utility_curve
         Reference models per audited model; the canary section (or None); the curve's ε values.
+    checkpoint : str or None
+        A transformer audit's checkpoint folder: the saved weights are its adapters and head, the
+        vocabulary file names its tokenizer.
 
     Returns
     -------
@@ -128,7 +139,8 @@ def privacy_statement(
     statement: dict[str, Any] = {
         "guarantee": None, "epsilon": None, "delta": None, "accountant": None, "sample_rate": None, "sampling": None,
         "neighbouring": "add or remove one training row",
-        "artefacts": _saved(dp, models, preprocessor=preprocessor, explanations=list(explanations), vocabulary=vocabulary),
+        "artefacts": _saved(dp, models, preprocessor=preprocessor, explanations=list(explanations), vocabulary=vocabulary,
+                            checkpoint=checkpoint),
         "not_saved": _not_saved(reference_models=reference_models, canary=canary, utility_curve=curve),
         "dp_trainings_on_training_rows": trainings,
     }

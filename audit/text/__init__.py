@@ -6,7 +6,10 @@
   :func:`identity_matches` (which matches are identity mentions: not names, ambiguous words only about people);
 - :func:`counterfactual_fairness` (Garg et al. 2019): swap identity terms, measure flips;
 - :func:`identity_auc_metrics` (Borkan et al. 2019): subgroup, BPSN and BNSP AUCs, the Jigsaw score;
-- :func:`token_attributions`: layer integrated gradients per token, with a deletion check.
+- :func:`token_attributions`: layer integrated gradients per token, with a deletion check;
+- Hugging Face classifiers (``[model] kind = "transformers"``): :func:`check_checkpoint` (a local folder, safetensors
+  only, checked before anything loads), :func:`load_tokenizer` and :class:`TokenizerVocabulary`,
+  :func:`load_transformer` (LoRA adapters) and :class:`TransformerClassifier`.
 
 Examples
 --------
@@ -24,6 +27,13 @@ from audit.text._counterfactual import counterfactual_fairness, substitute, temp
 from audit.text._identity import CATEGORIES, IDENTITY_TERMS, SWAP_GROUPS, TEMPLATE_TERMS, TEMPLATES, fill_template
 from audit.text._mentions import SKIP_REASONS, identity_matches, mentions
 from audit.text._model import TextClassifier, embedding_layer, text_predict_fn
+from audit.text._transformer import (
+    TokenizerVocabulary,
+    TransformerClassifier,
+    check_checkpoint,
+    load_tokenizer,
+    load_transformer,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -34,13 +44,18 @@ __all__ = [
     "TEMPLATES",
     "TEMPLATE_TERMS",
     "TextClassifier",
+    "TokenizerVocabulary",
+    "TransformerClassifier",
     "UNK_ID",
     "Vocabulary",
+    "check_checkpoint",
     "counterfactual_fairness",
     "embedding_layer",
     "fill_template",
     "identity_auc_metrics",
     "identity_matches",
+    "load_tokenizer",
+    "load_transformer",
     "mentions",
     "power_mean",
     "substitute",

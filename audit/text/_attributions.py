@@ -107,10 +107,11 @@ def _prepared(model: nn.Module, layer: nn.Module | None, ids: torch.Tensor) -> t
     emb = embedding_layer(work) if path is None else cast(nn.Embedding, work.get_submodule(path))
     rows = _rows_per_pass(ids, emb, 1)
     before = _forward(work, ids, rows)
+    row = int(getattr(work, "pad_token_id", PAD_ID))  # the embedding row of padding (a transformer's tokenizer says which)
     with torch.no_grad():
-        emb.weight[PAD_ID].zero_()
+        emb.weight[row].zero_()
     if not torch.allclose(before, _forward(work, ids, rows), rtol=1e-5, atol=1e-6):
-        raise ExplainError(_PADDING_USED.format(pad=PAD_ID))
+        raise ExplainError(_PADDING_USED.format(pad=row))
     return work, emb
 
 
@@ -195,11 +196,19 @@ def _integrated(model: nn.Module, emb: nn.Module, ids: torch.Tensor, t: torch.Te
                 opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     from captum.attr import LayerIntegratedGradients
 
-    forward = (lambda x: positive_logit(model(x))) if binary else model
+    masked = _takes_attention_mask(model)
+
+    def forward(x: torch.Tensor, *mask: torch.Tensor) -> torch.Tensor:
+        out = model(x, attention_mask=mask[0]) if mask else model(x)
+        return positive_logit(out) if binary else out
+
     lig = LayerIntegratedGradients(forward, emb)
     tokens, deltas = [], []
     for part in _chunks(len(ids), opts["batch_size"]):  # rows are independent: one bounded pass per chunk
-        attr, delta = lig.attribute(ids[part], baselines=torch.zeros_like(ids[part]),
+        # A transformer attends to the input's tokens all along the path, baseline included: without the input's
+        # mask the all-padding baseline would be a text with nothing to attend to, off the integration path.
+        extra = (ids[part] != PAD_ID,) if masked else None
+        attr, delta = lig.attribute(ids[part], baselines=torch.zeros_like(ids[part]), additional_forward_args=extra,
                                     target=None if t is None else t[part], n_steps=opts["n_steps"],
                                     method=opts["method"], internal_batch_size=opts["internal_batch_size"],
                                     return_convergence_delta=True)
@@ -210,6 +219,16 @@ def _integrated(model: nn.Module, emb: nn.Module, ids: torch.Tensor, t: torch.Te
     per_token = np.concatenate(tokens)
     per_token[ids.cpu().numpy() == PAD_ID] = 0.0
     return per_token, np.concatenate(deltas)
+
+
+def _takes_attention_mask(model: nn.Module) -> bool:
+    """Whether ``model``'s forward takes an ``attention_mask`` (a transformer's; the built-in model masks padding itself)."""
+    import inspect
+
+    try:
+        return "attention_mask" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _delta_summary(delta: np.ndarray, gap: np.ndarray) -> dict[str, Any]:

@@ -148,6 +148,8 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
         from audit.text import TextClassifier
 
         return lambda: TextClassifier(int(vocab_size or 2), embedding_dim=section.embedding_dim, n_outputs=n_outputs)
+    if section.kind == "transformers":
+        return _transformer_factory(section, base_dir=base_dir, n_outputs=n_outputs)
     extra = {"n_outputs": n_outputs} if n_outputs != 1 else {}  # a factory for several classes is told how many
     spec = section.factory or ""
     module_name, _, func_name = spec.partition(":")
@@ -175,6 +177,18 @@ def model_factory(section: ModelSection | None, *, n_features: int, base_dir: st
         return model
 
     return build
+
+
+def _transformer_factory(section: ModelSection, *, base_dir: str | None, n_outputs: int) -> Callable[[], nn.Module]:
+    """Each call loads the checkpoint afresh (checked once first: every problem before any training) with new adapters."""
+    from audit.data._tokenizer import check_checkpoint, load_tokenizer
+    from audit.text._transformer import load_transformer
+
+    path = Path(base_dir or ".") / str(section.path)
+    check_checkpoint(path, n_outputs=n_outputs, shown=section.path)
+    pad = int(load_tokenizer(path).pad_token_id)
+    return lambda: load_transformer(path, pad_token_id=pad, lora_rank=section.lora_rank,
+                                    lora_targets=section.lora_targets)
 
 
 _NO_PARAMETERS = (
