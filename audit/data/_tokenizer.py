@@ -33,7 +33,7 @@ from audit.data._vocab import PAD_ID
 from audit.exceptions import ModelError
 
 __all__ = ["GET_FILES", "CheckpointInfo", "TokenizerVocabulary", "check_checkpoint", "checkpoint_problems",
-           "load_tokenizer", "need_transformers", "offline"]
+           "load_tokenizer", "need_transformers", "offline", "require_folder"]
 
 #: How to get a checkpoint's files onto the machine, said with every refusal of ``model.path``.
 GET_FILES = (
@@ -189,8 +189,21 @@ def need_transformers() -> None:
                          "Fix: pip install 'rai-audit[transformers]'.") from None
 
 
+def require_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a folder, or the :class:`ModelError` that says it is none (a name is never looked up online).
+
+    The loaders check this themselves: ``HF_HUB_OFFLINE`` is read once, when huggingface_hub is imported, so
+    setting it around a call does not stop a name from being resolved on the Hub.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelError(_inspect(folder, n_outputs=None, shown=None)[1][0])
+    return folder
+
+
 def load_tokenizer(path: str | os.PathLike[str]) -> Any:
     """The checkpoint's fast tokenizer, loaded offline from its folder (checked first by :func:`check_checkpoint`)."""
+    path = require_folder(path)
     need_transformers()
     from transformers import AutoTokenizer
 

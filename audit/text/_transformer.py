@@ -25,6 +25,7 @@ from audit.data._tokenizer import (
     load_tokenizer,
     need_transformers,
     offline,
+    require_folder,
 )
 from audit.data._vocab import PAD_ID
 from audit.exceptions import ModelError
@@ -96,6 +97,7 @@ def load_transformer(path: str | os.PathLike[str], *, pad_token_id: int, lora_ra
     With adapters only they and the classification head train; with ``lora_rank = 0`` every weight does. The
     adapters' initial values come from torch's random state (seed it first, as ``build_model`` does).
     """
+    path = require_folder(path)
     need_transformers()
     from transformers import AutoModelForSequenceClassification
 
