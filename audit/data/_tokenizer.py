@@ -82,7 +82,7 @@ def _num_labels(config: Mapping[str, Any]) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else 2
 
 
-def _labels_problem(path: Path, num_labels: int, n_outputs: int | None) -> str | None:
+def _labels_problem(path: str, num_labels: int, n_outputs: int | None) -> str | None:
     if n_outputs is None:
         return None
     wanted = (1, 2) if n_outputs == 1 else (n_outputs,)
@@ -94,7 +94,7 @@ def _labels_problem(path: Path, num_labels: int, n_outputs: int | None) -> str |
             f"from_pretrained(DIR, num_labels={max(wanted)}, ignore_mismatched_sizes=True) and save_pretrained it.")
 
 
-def _weight_problems(path: Path, files: list[Path]) -> tuple[list[str], tuple[str, ...], int]:
+def _weight_problems(path: str, files: list[Path]) -> tuple[list[str], tuple[str, ...], int]:
     safe = sorted(f.name for f in files if f.name.endswith(".safetensors"))
     pickles = sorted(f.name for f in files if f.suffix.lower() in _PICKLE_SUFFIXES)
     size = sum(f.stat().st_size for f in files if f.name.endswith(".safetensors"))
@@ -133,7 +133,7 @@ def _inspect(path: Path, *, n_outputs: int | None, shown: str | None) -> tuple[C
         problems.append(f"{label}: the model is a {architectures[0]}, not a sequence classifier (expected an "
                         "*ForSequenceClassification architecture in config.json). Fix: save the fine-tuned classifier "
                         "(AutoModelForSequenceClassification) rather than its base model.")
-    weight_problems, weights, size = _weight_problems(path, files)
+    weight_problems, weights, size = _weight_problems(label, files)
     problems += weight_problems
     names = {f.name for f in files}
     if not any(name in names for name in _TOKENIZER_FILES):
@@ -141,9 +141,9 @@ def _inspect(path: Path, *, n_outputs: int | None, shown: str | None) -> tuple[C
                         "save_pretrained). Fix: tokenizer = AutoTokenizer.from_pretrained(...); "
                         "tokenizer.save_pretrained(DIR) into the model's folder.")
     num_labels = _num_labels(config or {})
-    problem = _labels_problem(path, num_labels, n_outputs) if config is not None else None
+    problem = _labels_problem(label, num_labels, n_outputs) if config is not None else None
     if problem:
-        problems.append(problem.replace(str(path), label, 1))
+        problems.append(problem)
     if problems or config is None:
         return None, problems
     return CheckpointInfo(path, str(config.get("model_type", "unknown")), num_labels, weights, size), []
@@ -270,6 +270,43 @@ class TokenizerVocabulary:
         pad, zero = ids == self.pad_token_id, ids == PAD_ID
         ids[pad], ids[zero] = PAD_ID, self.pad_token_id
         return ids
+
+    @property
+    def special_tokens(self) -> frozenset[str]:
+        """The tokenizer's special tokens ([CLS], [SEP], <s>, ...)."""
+        return frozenset(str(t) for t in self.tokenizer.all_special_tokens)
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        """The audit ids of the special tokens, padding excluded."""
+        return frozenset(self.swap(int(i)) for i in self.tokenizer.all_special_ids) - {PAD_ID}
+
+    def words(self, ids: np.ndarray, values: np.ndarray) -> list[tuple[str, float]]:
+        """The words of one encoded text with the sum of their sub-words' ``values``, padding left out.
+
+        A sub-word starts a new word when the tokenizer joins it to the previous one with a space (WordPiece
+        ``##``, byte-level ``Ġ`` and SentencePiece ``▁`` conventions alike); a special token is a word of its own.
+
+        Examples
+        --------
+        For a WordPiece tokenizer, ids of ``["[CLS]", "play", "##ing", "[SEP]"]`` give
+        ``[("[CLS]", a0), ("playing", a1 + a2), ("[SEP]", a3)]``.
+        """
+        keep = np.flatnonzero(np.asarray(ids) != PAD_ID)
+        pieces = self.tokenizer.convert_ids_to_tokens([self.swap(int(i)) for i in np.asarray(ids)[keep]])
+        special = self.special_tokens
+        groups: list[tuple[list[str], float]] = []
+        for j, piece in enumerate(pieces):
+            value = float(values[keep[j]])
+            joined = j > 0 and piece not in special and pieces[j - 1] not in special and \
+                " " not in self.tokenizer.convert_tokens_to_string([pieces[j - 1], piece]).strip()
+            if joined:
+                groups[-1][0].append(piece)
+                groups[-1] = (groups[-1][0], groups[-1][1] + value)
+            else:
+                groups.append(([piece], value))
+        return [(p[0] if p[0] in special else str(self.tokenizer.convert_tokens_to_string(p)).strip(), v)
+                for p, v in groups]
 
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         kept = [self.swap(int(i)) for i in np.asarray(ids).reshape(-1) if int(i) != PAD_ID]

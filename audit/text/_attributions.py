@@ -76,7 +76,10 @@ METHOD = {
     "delta": "Completeness error |sum of attributions - (f(x) - f(baseline))|, also relative to |f(x) - f(baseline)|.",
     "deletion": "Top-k attributed tokens of each row replaced by padding versus k random tokens of the same row "
                 "(averaged over n_random draws); drop = f(x) - f(x with deletions) on the target logit; "
-                "one-sided paired Wilcoxon signed-rank test, pass when the top-k drop is larger at p < alpha.",
+                "one-sided paired Wilcoxon signed-rank test, pass when the top-k drop is larger at p < alpha. "
+                "A transformer's special tokens are never deleted.",
+    "words": "A transformer's sub-word attributions are summed to words (as its tokenizer joins them); special "
+             "tokens are shown in the examples and left out of the global rankings.",
 }
 
 
@@ -150,9 +153,11 @@ def _chunks(n: int, rows: int) -> list[slice]:
 
 
 @torch.no_grad()
-def _forward(model: nn.Module, ids: torch.Tensor, rows: int) -> torch.Tensor:
-    """The model's outputs for ``ids``, ``rows`` at a time."""
-    return torch.cat([model(ids[part]) for part in _chunks(len(ids), rows)])
+def _forward(model: nn.Module, ids: torch.Tensor, rows: int, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The model's outputs for ``ids`` (with ``mask`` as its attention mask when given), ``rows`` at a time."""
+    if mask is None:
+        return torch.cat([model(ids[part]) for part in _chunks(len(ids), rows)])
+    return torch.cat([model(ids[part], attention_mask=mask[part]) for part in _chunks(len(ids), rows)])
 
 
 def _targets(out: torch.Tensor, target: int | Sequence[int] | None) -> tuple[torch.Tensor | None, bool]:
@@ -180,8 +185,8 @@ def _score_fn(model: nn.Module, binary: bool, rows: int) -> Callable[..., np.nda
     ``rows`` at a time."""
     device = _device(model)
 
-    def score(x: Any, t: torch.Tensor | None = None) -> np.ndarray:
-        out = _forward(model, torch.as_tensor(x).to(device), rows)
+    def score(x: Any, t: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> np.ndarray:
+        out = _forward(model, torch.as_tensor(x).to(device), rows, None if mask is None else mask.to(device))
         if binary:
             picked = positive_logit(out)
         else:
@@ -237,7 +242,41 @@ def _delta_summary(delta: np.ndarray, gap: np.ndarray) -> dict[str, Any]:
             "max_relative": finite(rel.max()), "mean_abs_output_change": finite(np.abs(gap).mean())}
 
 
+def _word_rows(ids: np.ndarray, attr: np.ndarray, vocab: Any) -> list[list[tuple[str, float]]]:
+    """Each row's (word, attribution) pairs: a tokenizer's sub-words summed to words (``vocab.words``)."""
+    return [vocab.words(ids[row], attr[row]) for row in range(len(ids))]
+
+
+def _global_words(ids: np.ndarray, attr: np.ndarray, vocab: Any, top_k: int, min_count: int) -> dict[str, Any]:
+    """The global rankings over words (sub-word attributions summed), special tokens left out."""
+    count: dict[str, int] = {}
+    total: dict[str, float] = {}
+    total_abs: dict[str, float] = {}
+    for words in _word_rows(ids, attr, vocab):
+        for word, a in words:
+            if word in vocab.special_tokens:
+                continue
+            count[word] = count.get(word, 0) + 1
+            total[word] = total.get(word, 0.0) + a
+            total_abs[word] = total_abs.get(word, 0.0) + abs(a)
+    rows = [{"token": w, "count": c, "mean_attribution": total[w] / c, "mean_abs_attribution": total_abs[w] / c}
+            for w, c in count.items() if c >= min_count]
+    return _rankings(rows, top_k)
+
+
+def _rankings(rows: list[dict[str, Any]], top_k: int) -> dict[str, Any]:
+    by_mean = sorted(rows, key=lambda r: (-r["mean_attribution"], r["token"]))
+    return {
+        "n_tokens_kept": len(rows),
+        "top_positive": [r for r in by_mean if r["mean_attribution"] > 0][:top_k],
+        "top_negative": [r for r in reversed(by_mean) if r["mean_attribution"] < 0][:top_k],
+        "top_abs": sorted(rows, key=lambda r: (-r["mean_abs_attribution"], r["token"]))[:top_k],
+    }
+
+
 def _global_tokens(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, top_k: int, min_count: int) -> dict[str, Any]:
+    if hasattr(vocab, "words"):
+        return _global_words(ids, attr, vocab, top_k, min_count)
     flat_ids, flat_attr = ids[ids != PAD_ID], attr[ids != PAD_ID]
     size = max(len(vocab), int(flat_ids.max()) + 1 if flat_ids.size else 1)
     count = np.bincount(flat_ids, minlength=size)
@@ -248,13 +287,7 @@ def _global_tokens(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, top_k: 
         {"token": vocab.id_to_token(int(i)) if i < len(vocab) else f"<id {i}>", "id": int(i), "count": int(count[i]),
          "mean_attribution": float(total[i] / count[i]), "mean_abs_attribution": float(total_abs[i] / count[i])}
         for i in kept]
-    by_mean = sorted(rows, key=lambda r: (-r["mean_attribution"], r["token"]))
-    return {
-        "n_tokens_kept": len(rows),
-        "top_positive": [r for r in by_mean if r["mean_attribution"] > 0][:top_k],
-        "top_negative": [r for r in reversed(by_mean) if r["mean_attribution"] < 0][:top_k],
-        "top_abs": sorted(rows, key=lambda r: (-r["mean_abs_attribution"], r["token"]))[:top_k],
-    }
+    return _rankings(rows, top_k)
 
 
 def _examples(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, scores: np.ndarray, t: torch.Tensor | None,
@@ -262,19 +295,24 @@ def _examples(ids: np.ndarray, attr: np.ndarray, vocab: Vocabulary, scores: np.n
     out = []
     for row in range(min(n_examples, len(ids))):
         keep = ids[row] != PAD_ID
+        pairs = vocab.words(ids[row], attr[row]) if hasattr(vocab, "words") else \
+            [(vocab.id_to_token(int(i)), a) for i, a in zip(ids[row][keep], attr[row][keep], strict=True)]
         out.append({"row": row, "target": None if t is None else int(t[row]), "score": finite(scores[row]),
-                    "tokens": [{"token": vocab.id_to_token(int(i)), "attribution": finite(a)}
-                               for i, a in zip(ids[row][keep], attr[row][keep], strict=True)]})
+                    "tokens": [{"token": token, "attribution": finite(a)} for token, a in pairs]})
     return out
 
 
 def _deletions(ids: np.ndarray, attr: np.ndarray, k: int, n_random: int,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows with at least one token, their top-k deletions, and n_random random deletions per row."""
-    rows = np.flatnonzero((ids != PAD_ID).any(axis=1))
+               rng: np.random.Generator, kept: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with at least one token, their top-k deletions, and n_random random deletions per row.
+
+    ``kept`` lists ids never deleted (a transformer's special tokens: [CLS] is where it reads the text from).
+    """
+    deletable = (ids != PAD_ID) if kept is None or not kept.size else (ids != PAD_ID) & ~np.isin(ids, kept)
+    rows = np.flatnonzero(deletable.any(axis=1))
     top, rand = ids[rows].copy(), np.repeat(ids[rows][:, None, :], n_random, axis=1)
     for j, row in enumerate(rows):
-        pos = np.flatnonzero(ids[row] != PAD_ID)
+        pos = np.flatnonzero(deletable[row])
         kk = min(k, pos.size)
         order = pos[np.lexsort((pos, -attr[row][pos]))]
         top[j, order[:kk]] = PAD_ID
@@ -292,7 +330,7 @@ def _deletion_drops(score: Callable[..., np.ndarray], ids: np.ndarray, attr: np.
     tops, rands = [], []
     rows_per_pass = max(1, opts["forward_rows"] // (opts["n_random"] + 2))
     for part in _chunks(len(ids), rows_per_pass):
-        rows, top, rand = _deletions(ids[part], attr[part], opts["deletion_k"], opts["n_random"], rng)
+        rows, top, rand = _deletions(ids[part], attr[part], opts["deletion_k"], opts["n_random"], rng, opts["kept_ids"])
         if rows.size == 0:
             continue
         tr = None if t is None else t.cpu()[part][torch.as_tensor(rows)]
@@ -413,7 +451,8 @@ def token_attributions(
     score = _score_fn(work, binary, forward_rows)
     attr, delta = _integrated(work, emb, ids_t, t, binary, opts)
     fx = score(ids_t, t)
-    gap = fx - score(torch.zeros_like(ids_t), t)
+    # the integration starts from the baseline with the input's attention mask (a transformer's): so does the gap
+    gap = fx - score(torch.zeros_like(ids_t), t, mask=(ids_t != PAD_ID) if _takes_attention_mask(work) else None)
     arr = ids_t.cpu().numpy()
     out = {
         "target": "positive logit" if binary else ("predicted class" if target is None else "given class"),
@@ -421,7 +460,8 @@ def token_attributions(
         "global": _global_tokens(arr, attr, vocab, _int_param("top_k", top_k, 1), _int_param("min_count", min_count, 1)),
         "examples": _examples(arr, attr, vocab, fx, t, _int_param("n_examples", n_examples, 0)),
         "convergence_delta": _delta_summary(delta, gap),
-        "deletion": _deletion_check(score, arr, attr, t, opts),
+        "deletion": _deletion_check(score, arr, attr, t, {**opts, "kept_ids": np.asarray(
+            sorted(getattr(vocab, "special_ids", ())), dtype=np.int64)}),
         "method": dict(METHOD),
     }
     if return_attributions:

@@ -198,6 +198,13 @@ def test_every_problem_is_reported_at_once(tmp_path, no_unpickling):
     assert text.count("\n  - ") == 4
 
 
+def test_every_problem_names_the_folder_as_the_config_does(tmp_path):
+    path = build_checkpoint(tmp_path / "ckpt", pickle_weights=True, tokenizer=False, num_labels=3, hidden=16, layers=1)
+    problems = checkpoint_problems(path, n_outputs=1, shown="models/mine")
+    assert len(problems) == 3
+    assert all(p.startswith("models/mine: ") and str(tmp_path) not in p for p in problems), problems
+
+
 def test_a_broken_config_is_a_problem_not_a_crash(tmp_path):
     path = build_checkpoint(tmp_path / "ckpt", hidden=16, layers=1)
     (path / "config.json").write_text("[1, 2]", encoding="utf-8")
