@@ -338,6 +338,30 @@ def test_token_attributions_equal_a_direct_captum_call(case, bert, roberta, robe
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in kept.items())
 
 
+@pytest.mark.parametrize("style", [
+    "bert",
+    pytest.param("roberta", marks=pytest.mark.xfail(strict=True, reason=(
+        "RoBERTa derives position ids from input_ids != pad: the all-padding baseline is run with padding positions "
+        "while the integration path keeps the input's, so Captum's convergence delta (and f(baseline)) miss the "
+        "path's start by ~50% of the gap though the attributions are exact"))),
+])
+def test_attributions_are_complete_against_the_baseline_with_the_inputs_mask(style, bert, roberta):
+    from audit.models import positive_logit
+    from audit.text import token_attributions
+
+    model, vocab = _classifier(bert if style == "bert" else roberta)
+    ids = vocab.encode(make_corpus(12, seed=3)[0], max_len=18)
+    out = token_attributions(model, ids, vocab=vocab, n_steps=32, min_count=1, return_attributions=True)
+    x = torch.as_tensor(ids)
+    with torch.no_grad():
+        work = copy.deepcopy(model)
+        work.embedding.weight[vocab.pad_token_id].zero_()
+        gap = (positive_logit(work(x)) - positive_logit(work(torch.zeros_like(x), attention_mask=x != 0))).double()
+    assert out["convergence_delta"]["mean_abs_output_change"] == pytest.approx(gap.abs().mean().item(), rel=1e-6)
+    np.testing.assert_allclose(out["attributions"].sum(axis=1), gap.numpy(), atol=1e-5)
+    assert out["convergence_delta"]["max_relative"] < 1e-3
+
+
 # --- DP fine-tuning with LoRA -------------------------------------------------------------------------------------
 
 
