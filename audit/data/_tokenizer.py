@@ -310,7 +310,7 @@ class TokenizerVocabulary:
 
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         kept = [self.swap(int(i)) for i in np.asarray(ids).reshape(-1) if int(i) != PAD_ID]
-        return str(self.tokenizer.decode(kept, skip_special_tokens=True))
+        return str(self.tokenizer.decode(kept, skip_special_tokens=True)).strip()
 
     def to_dict(self) -> dict[str, Any]:
         """What a record keeps: the tokenizer's identity, not its files (they stay in the checkpoint folder)."""

@@ -67,13 +67,20 @@ class TransformerClassifier(nn.Module):
         """Logits ``(n, num_labels)`` for audit ids ``x`` ``(n, max_len)``; padding (0) is not attended to.
 
         ``attention_mask`` overrides the mask (token attributions keep the input's mask on their baseline).
+        With it, the token embeddings are passed as ``inputs_embeds``: some models (RoBERTa) number positions from
+        the ids, skipping padding, so the all-padding baseline would otherwise sit at other positions than the
+        text it is compared with; from embeddings every model numbers positions by place alone (padding comes
+        last, so the text's tokens keep their positions).
         """
         ids = x if x.dtype == torch.long else x.round().long()
         mask = (ids != PAD_ID) if attention_mask is None else attention_mask
         if self.pad_token_id != PAD_ID:
             pad, zero = ids == PAD_ID, ids == self.pad_token_id
             ids = ids.masked_fill(pad, self.pad_token_id).masked_fill(zero, PAD_ID)
-        out = self.model(input_ids=ids, attention_mask=mask.long())
+        if attention_mask is None:
+            out = self.model(input_ids=ids, attention_mask=mask.long())
+        else:
+            out = self.model(inputs_embeds=self.embedding(ids), attention_mask=mask.long())
         logits: torch.Tensor = out.logits if hasattr(out, "logits") else out[0]
         return logits
 

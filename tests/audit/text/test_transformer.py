@@ -340,10 +340,9 @@ def test_token_attributions_equal_a_direct_captum_call(case, bert, roberta, robe
 
 @pytest.mark.parametrize("style", [
     "bert",
-    pytest.param("roberta", marks=pytest.mark.xfail(strict=True, reason=(
-        "RoBERTa derives position ids from input_ids != pad: the all-padding baseline is run with padding positions "
-        "while the integration path keeps the input's, so Captum's convergence delta (and f(baseline)) miss the "
-        "path's start by ~50% of the gap though the attributions are exact"))),
+    # RoBERTa numbers positions from input_ids != pad: the model reads embeddings when given a mask (as attributions
+    # do), so the all-padding baseline sits at the text's positions
+    "roberta",
 ])
 def test_attributions_are_complete_against_the_baseline_with_the_inputs_mask(style, bert, roberta):
     from audit.models import positive_logit
