@@ -79,18 +79,28 @@ model_name = "My tiny transformer"
 """
 
 
-def _project(folder: Path, *, checkpoint: str = "model", **broken) -> Path:
-    """A user's folder: ``model/`` written by save_pretrained, ``texts.csv`` and ``audit.toml``."""
+def _project(folder: Path, *, checkpoint: str = "model", multiclass: bool = False, **build) -> Path:
+    """A user's folder: ``model/`` written by save_pretrained, ``texts.csv`` and ``audit.toml``.
+
+    ``multiclass``: three labels (positive, negative, mixed) and ``task = "multiclass"``; ``build`` goes to
+    :func:`build_checkpoint` (its style, or how to break it).
+    """
+    import numpy as np
     import pandas as pd
 
     folder.mkdir(parents=True, exist_ok=True)
-    build_checkpoint(folder / "model", hidden=16, layers=1, **broken)
+    build_checkpoint(folder / "model", hidden=16, layers=1, **build)
     texts, y = make_corpus(300, seed=0)
-    pd.DataFrame({"text": texts, "label": ["positive" if v else "negative" for v in y]}).to_csv(
-        folder / "texts.csv", index=False)
-    config = folder / "audit.toml"
-    config.write_text(CONFIG.format(checkpoint=checkpoint, epsilon=EPSILON), encoding="utf-8")
-    return config
+    labels = np.where(y == 1, "positive", "negative")
+    config = CONFIG.format(checkpoint=checkpoint, epsilon=EPSILON)
+    if multiclass:
+        labels[(y == 0) & (np.random.default_rng(0).random(len(y)) < 0.5)] = "mixed"
+        config = config.replace('positive_label = "positive"\n', "").replace(
+            'name = "my-transformer"\n', 'name = "my-transformer"\ntask = "multiclass"\n')
+        config = config.replace('lora_targets = ["query", "value"]\n', "")  # peft's choice for RoBERTa
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(folder / "texts.csv", index=False)
+    (folder / "audit.toml").write_text(config, encoding="utf-8")
+    return folder / "audit.toml"
 
 
 def _run(config: Path, out: Path) -> subprocess.CompletedProcess:
@@ -111,8 +121,11 @@ def _schema_errors(data: dict) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)] + schema_problems(data)
 
 
-def test_a_users_own_checkpoint_audits_through_the_cli(tmp_path):
-    config = _project(tmp_path / "project")
+@pytest.mark.parametrize(("style", "multiclass"), [("bert", False), ("roberta", True)], ids=["bert-binary",
+                                                                                         "roberta-3-classes"])
+def test_a_users_own_checkpoint_audits_through_the_cli(tmp_path, style, multiclass):
+    # RoBERTa's padding id is 1, not 0: the audit's ids swap it with 0 all the way through the run
+    config = _project(tmp_path / "project", style=style, multiclass=multiclass, num_labels=3 if multiclass else 2)
     out = tmp_path / "runs" / "out"
     proc = _run(config, out)
     shown = _shown(proc)
@@ -126,7 +139,8 @@ def test_a_users_own_checkpoint_audits_through_the_cli(tmp_path):
     assert _schema_errors(data) == []
     assert AuditResult.from_dict(data).to_dict() == data
     assert (proc.returncode == 0) == (data["verdict"] == "pass"), shown
-    assert data["task"] == "text-classification"
+    assert (data["task"], data["input"]) == ("text-classification", "text")
+    assert data["data"]["task"] == ("multiclass" if multiclass else "binary")
     for card in data["artifacts"]["cards"].values():
         assert (out / card).is_file() and (out / card).stat().st_size > 0
     assert data["models"]["private"]["private"] is True
@@ -136,7 +150,8 @@ def test_a_users_own_checkpoint_audits_through_the_cli(tmp_path):
     tokens = data["text"]["models"]["private"]["tokens"]  # token attributions with the checkpoint's tokenizer
     assert tokens["n_texts"] == 20 and tokens["examples"] and "deletion" in tokens
     checkpoint = data["data"]["text"]["checkpoint"]
-    assert checkpoint["path"] == "model" and checkpoint["model_type"] == "bert"
+    assert checkpoint["path"] == "model" and checkpoint["model_type"] == style
+    assert checkpoint["tokenizer"]["pad_token_id"] == (1 if style == "roberta" else 0)
     assert "model.safetensors" in checkpoint["files_sha256"]
     assert "LoRA adapters" in (out / "model_card.md").read_text(encoding="utf-8")
 
