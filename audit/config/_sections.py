@@ -159,7 +159,7 @@ class ModelSection:
                              "tokenizer, as save_pretrained writes them (model.kind = \"transformers\")",
                              check=lambda v: isinstance(v, str) and v != "", default=None)
     lora_rank: int = _spec("an integer from 0 to 256 (rank of the LoRA adapters fine-tuned on a transformer; 0: fine-tune "
-                           "every weight)", check=lambda v: _is_int(v) and 0 <= v <= 256, default=8)
+                           "every weight but the embeddings)", check=lambda v: _is_int(v) and 0 <= v <= 256, default=8)
     lora_targets: list[str] | None = _spec("a list of module names to adapt with LoRA (e.g. [\"query\", \"value\"]); "
                                            "leave it out for peft's choice for the architecture",
                                            check=lambda v: isinstance(v, list) and bool(v) and all(

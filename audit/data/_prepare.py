@@ -242,7 +242,8 @@ def _model_tokenizer(config: AuditConfig, n_outputs: int) -> tuple[Any, dict[str
     from audit.data._tokenizer import TokenizerVocabulary, check_checkpoint, load_tokenizer
 
     path = config.resolve(model.path)
-    info = check_checkpoint(path, n_outputs=n_outputs, shown=model.path)
+    info = check_checkpoint(path, n_outputs=n_outputs, shown=model.path, max_length=config.text.max_length,
+                            lora_targets=model.lora_targets if model.lora_rank > 0 else None)
     vocab = TokenizerVocabulary(load_tokenizer(path), name=model.path)
     names = sorted(f.name for f in path.iterdir() if f.is_file() and (f.suffix in (".json", ".safetensors", ".txt", ".model")))
     return vocab, {"path": model.path, "model_type": info.model_type, "num_labels": info.num_labels,

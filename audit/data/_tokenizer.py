@@ -39,7 +39,8 @@ __all__ = ["GET_FILES", "CheckpointInfo", "TokenizerVocabulary", "check_checkpoi
 GET_FILES = (
     "Fix: point model.path (relative to the config) at a folder written by model.save_pretrained(DIR) and "
     "tokenizer.save_pretrained(DIR); to audit a model from the Hub, download it once yourself "
-    "(huggingface-cli download NAME --local-dir DIR); rai-audit never downloads."
+    "(hf download NAME --local-dir DIR; huggingface-cli download with huggingface_hub before 1.0); rai-audit never "
+    "downloads."
 )
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _TOKENIZER_FILES = ("tokenizer.json",)
@@ -116,7 +117,48 @@ def checkpoint_problems(path: str | os.PathLike[str], *, n_outputs: int | None, 
     return _inspect(Path(path), n_outputs=n_outputs, shown=shown)[1]
 
 
-def _inspect(path: Path, *, n_outputs: int | None, shown: str | None) -> tuple[CheckpointInfo | None, list[str]]:
+def _positions(config: Mapping[str, Any]) -> int | None:
+    """The longest input the model numbers positions for (RoBERTa-style models start after the padding id)."""
+    most = config.get("max_position_embeddings")
+    if not isinstance(most, int) or isinstance(most, bool):
+        return None
+    if "roberta" in str(config.get("model_type", "")) or config.get("model_type") == "camembert":
+        most -= int(config.get("pad_token_id") or 1) + 1
+    return most
+
+
+def _module_names(path: Path, weights: tuple[str, ...]) -> set[str]:
+    """The names of the modules holding weights, from the safetensors headers only (nothing is loaded)."""
+    from safetensors import safe_open
+
+    names: set[str] = set()
+    for name in weights:
+        with safe_open(str(path / name), framework="pt") as fh:
+            names.update(key.rsplit(".", 1)[0] for key in fh.keys())
+    return names
+
+
+def _fit_problems(path: Path, label: str, config: Mapping[str, Any], weights: tuple[str, ...], *,
+                  max_length: int | None, lora_targets: list[str] | None) -> list[str]:
+    """What of the audit's settings the checkpoint cannot take: a text longer than its positions, unknown targets."""
+    problems = []
+    most = _positions(config)
+    if max_length is not None and most is not None and max_length > most:
+        problems.append(f"text.max_length = {max_length} is more than the {most} token positions the model {label} has "
+                        f"(config.json's max_position_embeddings). Fix: set text.max_length to at most {most}.")
+    if lora_targets:
+        modules = _module_names(path, weights)
+        unknown = [t for t in lora_targets if not any(m == t or m.endswith("." + t) for m in modules)]
+        if unknown:
+            leaves = sorted({m.rsplit(".", 1)[-1] for m in modules if not m.rsplit(".", 1)[-1].isdigit()})
+            problems.append(f"model.lora_targets names {unknown}, which no module of {label} is called. Modules "
+                            f"found: {leaves[:20]}. Fix: name the attention projections (e.g. query, value for BERT; "
+                            "q_lin, v_lin for DistilBERT), or leave lora_targets out for peft's choice.")
+    return problems
+
+
+def _inspect(path: Path, *, n_outputs: int | None, shown: str | None, max_length: int | None = None,
+             lora_targets: list[str] | None = None) -> tuple[CheckpointInfo | None, list[str]]:
     label = shown or str(path)
     if not path.is_dir():
         what = "is a file, not a folder" if path.exists() else "does not exist"
@@ -144,14 +186,22 @@ def _inspect(path: Path, *, n_outputs: int | None, shown: str | None) -> tuple[C
     problem = _labels_problem(label, num_labels, n_outputs) if config is not None else None
     if problem:
         problems.append(problem)
+    if config is not None and not weight_problems:
+        problems += _fit_problems(path, label, config, weights, max_length=max_length, lora_targets=lora_targets)
     if problems or config is None:
         return None, problems
     return CheckpointInfo(path, str(config.get("model_type", "unknown")), num_labels, weights, size), []
 
 
-def check_checkpoint(path: str | os.PathLike[str], *, n_outputs: int | None = None, shown: str | None = None) -> CheckpointInfo:
-    """What the checkpoint folder holds, or one :class:`ModelError` listing every problem found."""
-    info, problems = _inspect(Path(path), n_outputs=n_outputs, shown=shown)
+def check_checkpoint(path: str | os.PathLike[str], *, n_outputs: int | None = None, shown: str | None = None,
+                     max_length: int | None = None, lora_targets: list[str] | None = None) -> CheckpointInfo:
+    """What the checkpoint folder holds, or one :class:`ModelError` listing every problem found.
+
+    ``max_length`` (the audit's tokens per text) and ``lora_targets`` (module names to adapt) are checked
+    against the model's positions and modules, read from config.json and the safetensors headers.
+    """
+    info, problems = _inspect(Path(path), n_outputs=n_outputs, shown=shown, max_length=max_length,
+                              lora_targets=lora_targets)
     if problems or info is None:
         body = "\n".join(f"  - {p}" for p in problems)
         raise ModelError(f"The transformer checkpoint cannot be audited ({len(problems)} problem"

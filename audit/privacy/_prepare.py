@@ -145,7 +145,7 @@ def as_tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
         raise DataError(_BAD_X.format(what=f"shape {tuple(X_t.shape)}"))
     if not torch.isfinite(X_t).all():
         raise DataError(_BAD_X.format(what=f"{int((~torch.isfinite(X_t)).sum())} NaN or infinite values"))
-    y_t = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y)
+    y_t = torch.as_tensor(np.array(y) if not torch.is_tensor(y) else y)  # a copy: a read-only array warns in torch
     if y_t.ndim != 1 or len(y_t) != len(X_t):
         raise DataError(_BAD_Y.format(n=len(X_t), what=f"shape {tuple(y_t.shape)}"))
     # Float labels stay float (binary loss); integer labels become long (cross-entropy).

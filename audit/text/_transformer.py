@@ -101,7 +101,8 @@ def load_transformer(path: str | os.PathLike[str], *, pad_token_id: int, lora_ra
                      lora_targets: list[str] | None = None) -> TransformerClassifier:
     """The checkpoint's classifier, offline, safetensors only, with LoRA adapters of rank ``lora_rank`` (0: none).
 
-    With adapters only they and the classification head train; with ``lora_rank = 0`` every weight does. The
+    With adapters only they and the classification head train; with ``lora_rank = 0`` every weight but the
+    embeddings does. The
     adapters' initial values come from torch's random state (seed it first, as ``build_model`` does).
     """
     path = require_folder(path)
@@ -117,4 +118,9 @@ def load_transformer(path: str | os.PathLike[str], *, pad_token_id: int, lora_ra
     model.config.pad_token_id = int(pad_token_id)  # models that need it to find the last token (GPT-style heads)
     if lora_rank > 0:
         model = _lora(model, lora_rank, lora_targets)
+    else:  # every weight but the embeddings: per-example gradients of BERT's position and token-type tables (shared
+        # buffers of batch 1) break every Opacus mode, and DP fine-tuning leaves embeddings frozen anyway
+        for module in model.modules():
+            if isinstance(module, nn.Embedding):
+                module.weight.requires_grad_(False)
     return TransformerClassifier(model, pad_token_id).train()

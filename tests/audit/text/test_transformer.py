@@ -26,7 +26,7 @@ from audit.text._transformer import (  # noqa: E402
     load_transformer,
 )
 
-from ._tiny_hf import build_checkpoint  # noqa: E402
+from ._tiny_hf import MAX_POSITIONS, build_checkpoint  # noqa: E402
 from .conftest import make_corpus  # noqa: E402
 
 TEXTS = ["good film", "a wonderful story about the women", "terrible acting by a man and it was boring",
@@ -394,15 +394,10 @@ def test_dp_lora_epsilon_is_opacus_accountants_and_only_adapters_and_head_change
     assert all(torch.equal(before[n], after[n]) for n in frozen)  # bit-identical base weights
 
 
-@pytest.mark.parametrize("style", [
-    pytest.param("bert", marks=pytest.mark.xfail(strict=True, reason=(
-        "lora_rank = 0 (full fine-tune) under DP fails on BERT in every mode: ghost: Opacus's embedding norm sampler "
-        "calls input_ids.view(-1, 1) on BERT's expanded (stride-0) token_type_ids buffer; hooks: position_ids of "
-        "batch 1 give the position embeddings one per-sample gradient for the whole batch; bookkeeping: embeddings "
-        "unsupported"))),
-    "roberta",
-])
-def test_dp_full_fine_tuning_trains_every_weight(style, bert, roberta):
+# lora_rank = 0 under DP failed on BERT in every Opacus mode (the position and token-type tables are shared buffers of
+# batch 1): the embeddings stay frozen, as DP fine-tuning leaves them, and every other weight trains.
+@pytest.mark.parametrize("style", ["bert", "roberta"])
+def test_dp_full_fine_tuning_trains_every_weight_but_the_embeddings(style, bert, roberta):
     from audit.privacy import train_private
 
     model, vocab = _classifier(bert if style == "bert" else roberta, lora_rank=0)
@@ -411,4 +406,19 @@ def test_dp_full_fine_tuning_trains_every_weight(style, bert, roberta):
     res = train_private(model, vocab.encode(texts, max_len=16).astype(np.float32), y, epsilon=4.0, epochs=1,
                         batch_size=50, seed=0)
     assert 0 < res.epsilon_spent <= 4.0
-    assert all(p.requires_grad for p in res.model.parameters())
+    embeddings = {id(m.weight) for m in res.model.modules() if isinstance(m, torch.nn.Embedding)}
+    assert all(p.requires_grad == (id(p) not in embeddings) for p in res.model.parameters())
+
+
+def test_settings_the_checkpoint_cannot_take_are_refused_before_anything_loads(bert, roberta):
+    # Before: a max_length past the model's positions failed in training ("Expected forward(x) with x of shape ..."),
+    # and unknown LoRA targets only when the first model was built.
+    with pytest.raises(ModelError) as info:
+        check_checkpoint(bert, n_outputs=1, shown="ckpt", max_length=500, lora_targets=["query", "q_proj"])
+    text = str(info.value)
+    assert f"text.max_length = 500 is more than the {MAX_POSITIONS} token positions" in text
+    assert "['q_proj']" in text and "'query'" in text and "Modules found" in text
+    check_checkpoint(bert, n_outputs=1, max_length=MAX_POSITIONS, lora_targets=["query", "value"])
+    # RoBERTa numbers positions after its padding id: two fewer
+    with pytest.raises(ModelError, match=f"at most {MAX_POSITIONS - 2}"):
+        check_checkpoint(roberta, n_outputs=1, max_length=MAX_POSITIONS)
