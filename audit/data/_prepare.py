@@ -247,6 +247,7 @@ def _model_tokenizer(config: AuditConfig, n_outputs: int) -> tuple[Any, dict[str
     vocab = TokenizerVocabulary(load_tokenizer(path), name=model.path)
     names = sorted(f.name for f in path.iterdir() if f.is_file() and (f.suffix in (".json", ".safetensors", ".txt", ".model")))
     return vocab, {"path": model.path, "model_type": info.model_type, "num_labels": info.num_labels,
+                   "n_parameters": info.n_parameters, "lora_rank": model.lora_rank, "lora_targets": model.lora_targets,
                    "tokenizer": vocab.to_dict(), "files_sha256": {n: file_sha256(path / n) for n in names}}
 
 

@@ -57,6 +57,7 @@ class CheckpointInfo:
     num_labels: int
     weights: tuple[str, ...]
     weights_bytes: int
+    n_parameters: int | None = None
 
 
 def _looks_like_a_name(text: str) -> bool:
@@ -127,15 +128,15 @@ def _positions(config: Mapping[str, Any]) -> int | None:
     return most
 
 
-def _module_names(path: Path, weights: tuple[str, ...]) -> set[str]:
-    """The names of the modules holding weights, from the safetensors headers only (nothing is loaded)."""
+def _tensor_shapes(path: Path, weights: tuple[str, ...]) -> dict[str, list[int]]:
+    """Every tensor's name and shape, from the safetensors headers only (nothing is loaded)."""
     from safetensors import safe_open
 
-    names: set[str] = set()
+    shapes: dict[str, list[int]] = {}
     for name in weights:
         with safe_open(str(path / name), framework="pt") as fh:
-            names.update(key.rsplit(".", 1)[0] for key in fh.keys())
-    return names
+            shapes.update({key: list(fh.get_slice(key).get_shape()) for key in fh.keys()})
+    return shapes
 
 
 def _fit_problems(path: Path, label: str, config: Mapping[str, Any], weights: tuple[str, ...], *,
@@ -147,7 +148,7 @@ def _fit_problems(path: Path, label: str, config: Mapping[str, Any], weights: tu
         problems.append(f"text.max_length = {max_length} is more than the {most} token positions the model {label} has "
                         f"(config.json's max_position_embeddings). Fix: set text.max_length to at most {most}.")
     if lora_targets:
-        modules = _module_names(path, weights)
+        modules = {key.rsplit(".", 1)[0] for key in _tensor_shapes(path, weights)}
         unknown = [t for t in lora_targets if not any(m == t or m.endswith("." + t) for m in modules)]
         if unknown:
             leaves = sorted({m.rsplit(".", 1)[-1] for m in modules if not m.rsplit(".", 1)[-1].isdigit()})
@@ -190,7 +191,8 @@ def _inspect(path: Path, *, n_outputs: int | None, shown: str | None, max_length
         problems += _fit_problems(path, label, config, weights, max_length=max_length, lora_targets=lora_targets)
     if problems or config is None:
         return None, problems
-    return CheckpointInfo(path, str(config.get("model_type", "unknown")), num_labels, weights, size), []
+    n_parameters = sum(int(np.prod(shape)) for shape in _tensor_shapes(path, weights).values())
+    return CheckpointInfo(path, str(config.get("model_type", "unknown")), num_labels, weights, size, n_parameters), []
 
 
 def check_checkpoint(path: str | os.PathLike[str], *, n_outputs: int | None = None, shown: str | None = None,

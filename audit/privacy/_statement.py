@@ -38,7 +38,7 @@ def _saved(dp: dict | None, models: Iterable[str], *, preprocessor: bool, explan
            vocabulary: bool = False, checkpoint: str | None = None) -> list[dict]:
     out = []
     eps = f"(ε = {dp['epsilon_spent']:.4g}, δ = {dp['delta']:.0e})" if dp else ""
-    held = f"its LoRA adapters and head, the weights training changed (the base weights are {checkpoint}'s)" \
+    held = f"its LoRA adapters and head, the weights training changed; the base weights are {checkpoint}'s" \
         if checkpoint else "the weights"
     for name in models:
         if name == "private" and dp:

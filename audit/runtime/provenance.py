@@ -18,6 +18,8 @@ from typing import Any
 __all__ = ["LIBRARIES", "environment"]
 
 LIBRARIES = ("torch", "captum", "fairlearn", "opacus", "pandas", "numpy", "scikit-learn", "streamlit", "rai-audit")
+#: Libraries of an extra, listed when the run used them (imported by the time the record is written).
+USED_LIBRARIES = ("transformers", "peft", "tokenizers", "safetensors")
 
 
 def _git_commit() -> str | None:
@@ -30,10 +32,12 @@ def _git_commit() -> str | None:
 
 def environment() -> dict[str, Any]:
     """Python, platform, thread count, library versions and the git commit of the working directory."""
+    import sys
+
     import torch
 
     versions: dict[str, str | None] = {}
-    for lib in LIBRARIES:
+    for lib in (*LIBRARIES, *(name for name in USED_LIBRARIES if name in sys.modules)):
         try:
             versions[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:

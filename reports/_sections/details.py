@@ -64,8 +64,23 @@ def model_details(ctx: CardContext) -> dict[str, Any]:
             "python": _text(env.python),
             "platform": _text(env.platform),
             "libraries": {str(k): (None if v is None else str(v)) for k, v in env.libraries.items()},
+            "checkpoint": _checkpoint(result),
         },
     }
+
+
+def _checkpoint(result: Any) -> dict[str, Any] | None:
+    """A transformer's checkpoint folder as the record keeps it: what it is, what trained, its files' hashes."""
+    found = (getattr(result.data, "text", None) or {}).get("checkpoint")
+    if not isinstance(found, dict):
+        return None
+    rank, targets = found.get("lora_rank"), found.get("lora_targets")
+    trained = ("every weight but the embeddings" if rank == 0 else
+               f"LoRA adapters of rank {rank} on {', '.join(map(str, targets)) if targets else 'peft’s choice of modules'} "
+               "and the head")
+    return {"path": _text(found.get("path")), "model_type": _text(found.get("model_type")),
+            "n_parameters": found.get("n_parameters"), "trained": trained if rank is not None else None,
+            "files_sha256": {str(k): str(v) for k, v in (found.get("files_sha256") or {}).items()}}
 
 
 def _missing(ctx: CardContext, models: list[dict[str, Any]]) -> dict[str, str]:

@@ -153,7 +153,12 @@ def test_a_users_own_checkpoint_audits_through_the_cli(tmp_path, style, multicla
     assert checkpoint["path"] == "model" and checkpoint["model_type"] == style
     assert checkpoint["tokenizer"]["pad_token_id"] == (1 if style == "roberta" else 0)
     assert "model.safetensors" in checkpoint["files_sha256"]
-    assert "LoRA adapters" in (out / "model_card.md").read_text(encoding="utf-8")
+    card = (out / "model_card.md").read_text(encoding="utf-8")
+    # the card's provenance names the checkpoint, what trained and its files' hashes; the libraries the run used
+    assert "- checkpoint `model` (" in card and "trained: LoRA adapters of rank" in card
+    assert f"`model.safetensors` sha256 `{checkpoint['files_sha256']['model.safetensors'][:16]}`" in card
+    assert "transformers " in card.split("- libraries:", 1)[1].split("\n", 1)[0]
+    assert 0 < checkpoint["n_parameters"] and data["models"]["private"]["n_parameters"] < checkpoint["n_parameters"]
 
 
 def test_a_bad_checkpoint_exits_2_before_training_and_writes_no_run(tmp_path):
