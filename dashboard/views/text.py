@@ -247,7 +247,10 @@ def render() -> None:
         not_run("Text audits", "This run is not a text classifier (set [data] text_column in the config).")
         return
     vocab = r.data.text if isinstance(r.data.text, dict) else {}
-    st.caption(f"Text column **{md_escape(T.text_column or r.data.text_column or '?')}** · vocabulary "
+    checkpoint = vocab.get("checkpoint") if isinstance(vocab.get("checkpoint"), dict) else None
+    source = (f"the tokenizer of checkpoint **{md_escape(str(checkpoint.get('path')))}** "
+              f"({md_escape(str(checkpoint.get('model_type')))}), " if checkpoint else "vocabulary ")
+    st.caption(f"Text column **{md_escape(T.text_column or r.data.text_column or '?')}** · {source}"
                f"{fmt(vocab.get('vocabulary_size'))} tokens · {fmt(vocab.get('max_length'))} tokens kept per text "
                f"({fmt(vocab.get('texts_truncated_share'))} of texts truncated) · identity categories "
                f"{md_escape(', '.join(T.identity_categories) or 'none')}")
