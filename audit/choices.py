@@ -35,6 +35,7 @@ __all__ = [
     "DASHBOARD_PORT",
     "CONCERN_SEVERITIES",
     "DISPARITY_GROUPS",
+    "EVIDENCE_FRAMEWORKS",
     "EXPLAIN_BASELINES",
     "FAIRNESS_DISPARITIES",
     "GATE_GROUPS",
@@ -214,6 +215,8 @@ CONCERN_SEVERITIES = ("critical", "warning", "info")
 REVIEW_DECISIONS = ("approve", "reject")
 #: How the cards and the dashboard state a decision (one key per REVIEW_DECISIONS entry).
 REVIEW_DECISION_LABELS = {"approve": "APPROVED", "reject": "REJECTED"}
+#: ``rai-audit evidence --framework``: the governance frameworks an evidence pack maps a run to (audit.evidence).
+EVIDENCE_FRAMEWORKS = ("eu-ai-act", "nist-ai-rmf", "iso-42001")
 #: Where ``rai-audit dashboard`` listens by default (this machine only); the CLI and the dashboard read them here.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501

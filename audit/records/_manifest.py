@@ -15,7 +15,8 @@ from typing import Any
 
 from audit.exceptions import RunDirError
 
-__all__ = ["MANIFEST_FILE", "REVIEWS_FILE", "REVIEWS_LOCK_FILE", "compare_with_manifest", "manifest_sha256", "read_manifest"]
+__all__ = ["MANIFEST_FILE", "REVIEWS_FILE", "REVIEWS_LOCK_FILE", "build_manifest", "compare_with_manifest", "manifest_sha256",
+           "read_manifest"]
 
 MANIFEST_FILE = "manifest.json"
 REVIEWS_FILE = "reviews.jsonl"
@@ -62,6 +63,13 @@ def _sealed_files(directory: Path) -> dict[str, Path]:
 def _build_manifest(directory: Path) -> dict[str, Any]:
     files = {rel: {"sha256": _sha256(p), "bytes": p.stat().st_size} for rel, p in _sealed_files(directory).items()}
     return {"manifest_version": 1, "algorithm": "sha256", "files": files}
+
+
+def build_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of a folder as :class:`~audit.records.rundir.RunDirWriter` seals it (every regular file but the
+    manifest and the review record, with its sha256 and size); other sealed outputs (evidence packs) reuse it, so
+    ``rai-audit verify`` checks them the same way."""
+    return _build_manifest(Path(directory))
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
