@@ -237,6 +237,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("privacy, compute, scale-out and the verdict", frozenset({"audit.privacy", "audit.runtime", "audit.scale",
                                                                "audit.verdict"})),
     ("the pipeline", frozenset({"audit.pipeline"})),
+    ("evidence packs: a sealed run mapped to governance frameworks", frozenset({"audit.evidence"})),
     ("readers", frozenset({"reports", "dashboard"})),
     ("entry points", frozenset({"audit", "audit.cli"})),
 )

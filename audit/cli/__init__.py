@@ -24,14 +24,14 @@ from types import FrameType
 from typing import NoReturn
 
 from audit import __version__
-from audit.cli import card, dashboard, fairness, review, run, score, verify
+from audit.cli import card, dashboard, evidence, fairness, review, run, score, verify
 from audit.cli._common import EXIT_ERROR, EXIT_GATE_FAILED, EXIT_OK
 from audit.exceptions import AuditError
 
 __all__ = ["EXIT_ERROR", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
 # In the order `rai-audit --help` lists them.
-_SUBCOMMANDS = (run, card, fairness, score, verify, review, dashboard)
+_SUBCOMMANDS = (run, card, fairness, score, verify, review, evidence, dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:
