@@ -235,7 +235,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("tasks", frozenset({"audit.tasks"})),
     ("data, text inputs and training", frozenset({"audit.data", "audit.text", "audit.training"})),
     ("privacy, compute, scale-out and the verdict", frozenset({"audit.privacy", "audit.runtime", "audit.scale",
-                                                               "audit.verdict"})),
+                                                               "audit.verdict", "audit.compare"})),
     ("the pipeline", frozenset({"audit.pipeline"})),
     ("evidence packs: a sealed run mapped to governance frameworks", frozenset({"audit.evidence"})),
     ("readers", frozenset({"reports", "dashboard"})),

@@ -4,7 +4,7 @@ Exit codes: 0 every gate passed (or the command succeeded), 1 a gate failed
 (or ``verify`` found a difference), 2 bad input or an error. Errors print one
 paragraph and no traceback unless ``--debug`` is given.
 
-Subcommands, one module each: ``run``, ``card``, ``fairness``, ``verify``,
+Subcommands, one module each: ``run``, ``card``, ``fairness``, ``score``, ``verify``, ``compare``,
 ``review``, ``dashboard``. Each module adds its parser with ``add_subparser``
 and imports what its command needs only when the command runs, so
 ``rai-audit --help`` imports neither torch nor pandas.
@@ -24,14 +24,14 @@ from types import FrameType
 from typing import NoReturn
 
 from audit import __version__
-from audit.cli import card, dashboard, evidence, fairness, review, run, score, verify
+from audit.cli import card, compare, dashboard, evidence, fairness, review, run, score, verify
 from audit.cli._common import EXIT_ERROR, EXIT_GATE_FAILED, EXIT_OK
 from audit.exceptions import AuditError
 
 __all__ = ["EXIT_ERROR", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
 # In the order `rai-audit --help` lists them.
-_SUBCOMMANDS = (run, card, fairness, score, verify, review, evidence, dashboard)
+_SUBCOMMANDS = (run, card, fairness, score, verify, compare, review, evidence, dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:

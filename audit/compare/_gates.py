@@ -1,0 +1,103 @@
+"""Regression gates for CI: "no figure got worse by more than δ", decided by an interval.
+
+A gate ``METRIC=DELTA`` reads the figure's worsening ``w`` (A − B for a figure where higher is better,
+B − A where lower is better, |B − A| for a selection rate) and its interval ``w ± z·se``, simultaneous
+over the gates given (Šidák, so every gate's promise holds at once):
+
+- **fail** when the interval lies past δ (the data show a worsening larger than δ);
+- **pass** when the interval lies below δ (the data show any worsening is smaller than δ);
+- **inconclusive** otherwise: the test rows cannot tell.
+
+A figure without sampling error (ε spent) is compared as is.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from audit.compare._changes import Change, sidak_z
+from audit.exceptions import ConfigError
+
+__all__ = ["evaluate_gates", "parse_max_drop"]
+
+_BAD_SPEC = ("--max-drop {spec!r}: expected METRIC=DELTA with DELTA a number ≥ 0, e.g. accuracy=0.02 or "
+             "'tpr[sex=Female]=0.05' (a figure of the comparison; the model defaults to {model}).")
+_UNKNOWN = ("--max-drop {spec!r}: no compared figure is called {key!r}{hint}. Fix: name one of the figures the "
+            "comparison lists (rai-audit compare A B --json shows every key).")
+
+
+def parse_max_drop(specs: list[str], keys: list[str], *, default_model: str) -> list[tuple[str, float]]:
+    """``["accuracy=0.02"]`` → ``[("accuracy@private", 0.02)]``; every problem raised at once.
+
+    Examples
+    --------
+    >>> parse_max_drop(["accuracy=0.02"], ["accuracy@private"], default_model="private")
+    [('accuracy@private', 0.02)]
+    """
+    out, problems = [], []
+    for spec in specs:
+        name, sep, value = spec.rpartition("=")
+        try:
+            delta = float(value)
+        except ValueError:
+            delta = -1.0
+        if not sep or not name or not delta >= 0:
+            problems.append(_BAD_SPEC.format(spec=spec, model=default_model))
+            continue
+        key = name.strip() if "@" in name else f"{name.strip()}@{default_model}"
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            problems.append(_UNKNOWN.format(spec=spec, key=key, hint=hint))
+            continue
+        out.append((key, delta))
+    if problems:
+        raise ConfigError(" ".join(problems))
+    return out
+
+
+def _worsening(c: Change, z: float) -> tuple[float, float, float]:
+    d = float(c.delta or 0.0)
+    w = -c.direction * d if c.direction else abs(d)
+    half = z * float(c.se) if c.se is not None else 0.0
+    if c.direction:
+        return w, w - half, w + half
+    lo, hi = d - half, d + half  # either way: the interval of |Δ|
+    return w, (0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))), max(abs(lo), abs(hi))
+
+
+def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
+    w, lo, hi = _worsening(c, z)
+    if lo > delta:
+        outcome, reason = "fail", f"the worsening is at least {lo:.4f} (interval [{lo:.4f}, {hi:.4f}]), more than {delta:g}"
+    elif hi <= delta:
+        outcome, reason = "pass", f"the worsening is at most {hi:.4f} (interval [{lo:.4f}, {hi:.4f}]), within {delta:g}"
+    else:
+        outcome, reason = "inconclusive", (f"the interval of the worsening [{lo:.4f}, {hi:.4f}] contains {delta:g}: the "
+                                           f"test rows cannot tell whether it exceeds {delta:g} (more test rows, or a "
+                                           f"paired comparison on the same rows, would narrow it)")
+    return {"name": f"max_drop:{c.key}", "metric": c.metric, "model": c.model, "feature": c.feature, "group": c.group,
+            "severity": "error", "value": w, "interval": [lo, hi], "max": delta, "min": None,
+            "compared": lo if outcome == "fail" else hi, "outcome": outcome, "passed": outcome == "pass",
+            "reason": reason, "message": f"worsening of {c.key}: {w:+.4f}; {reason}"}
+
+
+def evaluate_gates(changes: list[Change], gates: list[tuple[str, float]], *, level: float) -> dict[str, Any]:
+    """Each gate's outcome and the verdict: fail if any fails, else inconclusive if any is, else pass.
+
+    Examples
+    --------
+    >>> c = Change("accuracy@private", "accuracy", "private", None, None, 0.85, 0.80, -0.05, se=0.004, direction=1)
+    >>> evaluate_gates([c], [("accuracy@private", 0.02)], level=0.95)["verdict"]
+    'fail'
+    """
+    by_key = {c.key: c for c in changes}
+    tested = sum(1 for key, _ in gates if by_key[key].se is not None)
+    z = sidak_z(tested, level)
+    results = [_decide(by_key[key], delta, z) for key, delta in gates]
+    outcomes = {g["outcome"] for g in results}
+    verdict = ("fail" if "fail" in outcomes else "inconclusive" if "inconclusive" in outcomes
+               else "pass" if results else "no gates")
+    return {"verdict": verdict, "gates": results, "level": level,
+            "intervals": f"simultaneous over the {tested} gated figure(s) with a sampling error (Šidák, level {level:g})"}
