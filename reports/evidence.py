@@ -46,10 +46,22 @@ def figure_value(value: Any) -> str:
     return str(value)
 
 
+def _bound(x: float) -> str:
+    # a limit like 7.6e-31 is 0 at the precision shown; scientific notation there only distracts
+    return "0" if abs(x) < 1e-6 else figure_value(x)
+
+
 def _interval(ci: Any) -> str:
+    """An interval as ``[lo, hi]``, its limits to 4 significant digits.
+
+    Examples
+    --------
+    >>> _interval([7.6e-31, 0.54671]), _interval(None)
+    ('[0, 0.5467]', '')
+    """
     if not isinstance(ci, list) or len(ci) != 2:
         return ""
-    return f"[{figure_value(float(ci[0]))}, {figure_value(float(ci[1]))}]"
+    return f"[{_bound(float(ci[0]))}, {_bound(float(ci[1]))}]"
 
 
 def render_evidence(doc: dict[str, Any]) -> dict[str, str]:

@@ -73,13 +73,13 @@ def _pieces(view: RunView, framework: Framework, run: Path) -> dict[str, dict[st
     return out
 
 
-def _rows(framework: Framework, pieces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows(framework: Framework, pieces: dict[str, dict[str, Any]], view: RunView) -> list[dict[str, Any]]:
     rows = []
     for row in framework.rows:
         cited = [s for s in row.sources if s in pieces]
+        missing = [{"id": s, "title": SOURCES[s].title} for s in row.sources if s not in pieces and SOURCES[s].applies(view)]
         rows.append({"id": row.id, "title": row.title, "gist": row.gist, "coverage": row.coverage if cited else "none",
-                     "evidence": cited, "not_in_this_run": [{"id": s, "title": SOURCES[s].title} for s in row.sources if s not in pieces],
-                     "gap": row.gap})
+                     "evidence": cited, "not_in_this_run": missing, "gap": row.gap})
     return rows
 
 
@@ -115,7 +115,7 @@ def build_evidence(run_dir: str | Path, *, framework: str) -> dict[str, Any]:
     reviews = read_reviews(run) if (run / REVIEWS_FILE).exists() else []
     view = RunView(result=result, manifest_files=manifest["files"], reviews=reviews)
     pieces = _pieces(view, fw, run)
-    rows = _rows(fw, pieces)
+    rows = _rows(fw, pieces, view)
     card = result.get("run", {}).get("card") if isinstance(result.get("run"), dict) else None
     return {
         "evidence_version": EVIDENCE_VERSION,

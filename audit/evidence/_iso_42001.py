@@ -83,10 +83,10 @@ _SUPPLY = (
            ("A.2.2", "A.2.3", "A.2.4")),
     Supply("AI roles and responsibilities, and a process to report concerns", "Organisational design.", ("A.3.2", "A.3.3")),
     Supply("The AI risk assessment, risk treatment (with residual-risk acceptance) and Statement of Applicability",
-           "Management-system clauses no measurement replaces.", ("6.1.2", "6.1.3")),
+           "Management-system clauses no measurement replaces.", ("clause 6.1.2", "clause 6.1.3")),
     Supply("The AI system impact assessment process and its documentation, societal impacts included",
            "The run measures some impacts on groups; the assessment is a person's.",
-           ("6.1.4", "A.5.2", "A.5.3", "A.5.5")),
+           ("clause 6.1.4", "A.5.2", "A.5.3", "A.5.5")),
     Supply("Objectives and processes for responsible development, and the system's requirements and specification",
            "What the system must do and why.", ("A.6.1.2", "A.6.1.3", "A.6.2.2")),
     Supply("Data management beyond the audited table: processes, acquisition terms, quality requirements, provenance "

@@ -60,19 +60,25 @@ class Source:
     shows: str
     does_not_show: str
     find: Callable[[RunView], Found]
+    input_kind: str | None = None
+
+    def applies(self, view: RunView) -> bool:
+        """Whether the run's input kind can hold this evidence (a table run has no text audit to miss)."""
+        return self.input_kind is None or view.result.get("input", "table") == self.input_kind
 
 
 #: Every evidence source by name.
 SOURCES: dict[str, Source] = {}
 
 
-def source(name: str, *, title: str, shows: str, does_not_show: str) -> Callable[[Callable[[RunView], Found]], Callable[[RunView], Found]]:
-    """Register the decorated finder as the evidence source ``name``."""
+def source(name: str, *, title: str, shows: str, does_not_show: str,
+           input_kind: str | None = None) -> Callable[[Callable[[RunView], Found]], Callable[[RunView], Found]]:
+    """Register the decorated finder as the evidence source ``name`` (for runs of ``input_kind`` only, when given)."""
 
     def register(find: Callable[[RunView], Found]) -> Callable[[RunView], Found]:
         if name in SOURCES:
             raise ValueError(f"evidence source {name!r} is registered twice")
-        SOURCES[name] = Source(name, title, shows, does_not_show, find)
+        SOURCES[name] = Source(name, title, shows, does_not_show, find, input_kind)
         return find
 
     return register
@@ -328,15 +334,18 @@ def _robustness(view: RunView) -> Found:
 @source("text_audits", title="Text audits: identity terms (counterfactual flips, subgroup AUCs)",
         shows="How a text model's decisions change when identity terms are swapped, and its AUC on texts mentioning "
               "each identity subgroup, with intervals.",
-        does_not_show="Identity terms outside the audited lists, other languages or dialects, and harms beyond the scores.")
+        does_not_show="Identity terms outside the audited lists, other languages or dialects, and harms beyond the scores.",
+        input_kind="text")
 def _text_audits(view: RunView) -> Found:
     found = Found()
     models = _get(view.result, "text", "models")
-    for model, entry in models.items() if isinstance(models, dict) else []:
+    models = models if isinstance(models, dict) else {}
+    for model in sorted(models, key=lambda m: m != view.audited_model):  # the audited model first: the cap cuts the others
+        entry = models[model]
         for part in ("counterfactual", "identity_auc"):  # token attributions are explanations, not group figures
             node = entry.get(part) if isinstance(entry, dict) else None
             for path in _value_ci_paths(node, ("text", "models", model, part)):
-                label = " · ".join(str(p) for p in path[3:]).replace("_", " ")
+                label = " · ".join(str(p) for p in path[3:] if p != "categories").replace("_", " ")
                 collect(found, [figure(view, f"{label} ({model} model)", (*path, "value"), ci=(*path, "ci"))], where="/text/models")
     return found
 

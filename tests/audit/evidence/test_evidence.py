@@ -40,7 +40,7 @@ REQUIRED = {
 REQUIRED_SUPPLY = {
     "eu-ai-act": ["Art. 13(3)(b)(i)", "Art. 9(5)", "Art. 14(1)–(3)", "Art. 72(1)–(3)", "Art. 17", "Art. 10(2)(a)–(e)"],
     "nist-ai-rmf": ["MAP 1.1", "MANAGE 1.4", "MAP 3.5", "MEASURE 2.4", "GOVERN 1.2", "MAP 2.3"],
-    "iso-42001": ["A.9.4", "6.1.3", "A.9.2", "A.6.2.6", "A.2.2", "A.7.2"],
+    "iso-42001": ["A.9.4", "clause 6.1.3", "A.9.2", "A.6.2.6", "A.2.2", "A.7.2"],
 }
 
 
