@@ -54,8 +54,8 @@ class Change:
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready values."""
-        out = asdict(self)
-        out["ci"] = list(self.ci) if self.ci is not None else None
+        out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        out["ci"] = list(self.ci) if self.ci is not None else None  # JSON has no NaN: an undefined figure is null
         return out
 
 

@@ -74,9 +74,9 @@ def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
     elif hi <= delta:
         outcome, reason = "pass", f"the worsening is at most {hi:.4f} (interval [{lo:.4f}, {hi:.4f}]), within {delta:g}"
     else:
+        more = "more test rows" + ("" if c.paired or c.paired is None else ", or both runs scoring the same rows,")
         outcome, reason = "inconclusive", (f"the interval of the worsening [{lo:.4f}, {hi:.4f}] contains {delta:g}: the "
-                                           f"test rows cannot tell whether it exceeds {delta:g} (more test rows, or a "
-                                           f"paired comparison on the same rows, would narrow it)")
+                                           f"test rows cannot tell whether it exceeds {delta:g} ({more} would narrow it)")
     return {"name": f"max_drop:{c.key}", "metric": c.metric, "model": c.model, "feature": c.feature, "group": c.group,
             "severity": "error", "value": w, "interval": [lo, hi], "max": delta, "min": None,
             "compared": lo if outcome == "fail" else hi, "outcome": outcome, "passed": outcome == "pass",

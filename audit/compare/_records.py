@@ -44,7 +44,7 @@ def record_changes(a: AuditResult, b: AuditResult, models: list[str]) -> list[Ch
 
     Examples
     --------
-    >>> r = AuditResult.from_dict({"run": {}, "data": {}, "models": {}})
+    >>> r = AuditResult.from_dict({"schema_version": "2.0", "run": {}, "data": {}, "models": {}})
     >>> record_changes(r, r, ["private"])
     []
     """
@@ -73,7 +73,7 @@ def gate_flips(a: AuditResult, b: AuditResult) -> list[dict[str, Any]]:
 
     Examples
     --------
-    >>> r = AuditResult.from_dict({"run": {}, "data": {}, "models": {}})
+    >>> r = AuditResult.from_dict({"schema_version": "2.0", "run": {}, "data": {}, "models": {}})
     >>> gate_flips(r, r)
     []
     """
@@ -100,7 +100,7 @@ def concern_changes(a: AuditResult, b: AuditResult) -> dict[str, list[dict[str, 
 
     Examples
     --------
-    >>> r = AuditResult.from_dict({"run": {}, "data": {}, "models": {}})
+    >>> r = AuditResult.from_dict({"schema_version": "2.0", "run": {}, "data": {}, "models": {}})
     >>> concern_changes(r, r)
     {'new': [], 'resolved': []}
     """

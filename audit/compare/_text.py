@@ -75,6 +75,9 @@ def format_comparison(comp: Comparison, *, all_changes: bool = False) -> str:
     out.append(f"\nComparison: {'PAIRED' if comp.paired else 'INDEPENDENT'} ({comp.pairing}). {fam['family_size']} "
                f"figures tested for a change: {fam['tests']}, {fam['tests_adjustment']}-adjusted; intervals "
                f"{fam['intervals']}.\n")
+    if comp.paired:
+        out.append("  Paired: a change is a difference between these two models on these rows; the randomness of "
+                   "training (a seed) is not in the intervals, so two trainings of one config can differ significantly.\n")
     significant = [c for c in comp.changes if c.significant]
     out.append(f"\nSignificant changes ({len(significant)}):\n" if significant else "\nNo significant change.\n")
     out += [_line(c) for c in sorted(significant, key=lambda c: c.p_holm or 0.0)]

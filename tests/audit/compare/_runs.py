@@ -44,9 +44,16 @@ def record(**over: Any) -> dict[str, Any]:
     return base
 
 
-def write_run(folder: Path, preds: pd.DataFrame, **over: Any) -> Path:
-    """A run directory with audit.json and predictions.csv."""
+def write_run(folder: Path, preds: pd.DataFrame, *, features: pd.DataFrame | None = None, **over: Any) -> Path:
+    """A run directory with audit.json and predictions.csv (and the raw test features, when given)."""
     folder.mkdir(parents=True)
+    if features is not None:
+        from audit.slices import pack_features
+
+        packed, columns = pack_features(features)
+        (folder / "slices").mkdir()
+        np.save(folder / "slices" / "test_features.npy", packed)
+        over["slices"] = {"features": columns, "test_features": "slices/test_features.npy"}
     (folder / "audit.json").write_text(AuditResult.from_dict(record(**over)).to_json(), encoding="utf-8")
     preds.to_csv(folder / "predictions.csv", index=False)
     return folder

@@ -50,6 +50,21 @@ def test_different_rows_are_compared_independently_with_drift_over_the_sensitive
     assert comp.verdict == "no gates"
 
 
+def test_drift_covers_every_stored_feature_with_effect_sizes(tmp_path, base):
+    rng = np.random.default_rng(5)
+    n = len(base) // 2
+    other = table(np.random.default_rng(1))
+    feats_a = pd.DataFrame({"age": rng.normal(40, 10, n), "job": rng.choice(["a", "b"], n)})
+    feats_b = pd.DataFrame({"age": rng.normal(45, 10, n), "job": rng.choice(["a", "b"], n)})
+    comp = compare_runs(write_run(tmp_path / "a", base, features=feats_a),
+                        write_run(tmp_path / "b", other, features=feats_b), n_boot=50)
+    drift = {t["feature"]: t for t in comp.drift}
+    assert drift["age"]["significant"] and drift["age"]["smd"] == pytest.approx(0.5, abs=0.1)
+    assert drift["age"]["effect_name"] == "KS distance" and drift["job"]["effect_name"] == "Cramér's V"
+    assert not drift["job"]["significant"] and set(drift["sex"]["shares"]) == {"Female", "Male"}
+    assert "every raw test feature" in comp.drift_scope
+
+
 def test_runs_of_different_groups_are_refused_naming_the_difference(tmp_path, base):
     a = write_run(tmp_path / "a", base)
     b = write_run(tmp_path / "b", base, data={"sensitive_features": ["sex"], "positive_label": "<=50K"})
