@@ -99,6 +99,19 @@ def _sigterm_interrupts() -> Iterator[None]:
                 signal.signal(signum, handler)
 
 
+def _leave_now(code: int) -> NoReturn:
+    """End the process with ``code`` once an interrupted command has unwound (its clean-up done, its message written).
+
+    Nothing after this point may turn exit 2 into death by the signal: a loaded CI machine once saw a run
+    interrupted twice exit -2 after it had unwound and said so, though further signals are ignored.
+    Only a real signal leads here, so a command called in-process (tests) returns instead.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def _stdout_to_devnull() -> None:
     """The reader of stdout went away (``| head``): point stdout at /dev/null so the flush at exit stays quiet."""
     with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor (captured in tests)
@@ -140,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt as exc:
         sys.stderr.write(_INTERRUPTED.format(how=" by SIGTERM" if isinstance(exc, Terminated) else ""))
+        if _SIGNALLED:
+            _leave_now(EXIT_ERROR)
         return EXIT_ERROR
     except Exception as exc:  # a bug or an unexpected environment problem: still one paragraph
         if args.debug:
