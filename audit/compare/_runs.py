@@ -16,7 +16,7 @@ import pandas as pd
 
 from audit.exceptions import DataError, RunDirError
 from audit.records.files import load_npy, read_bytes, read_text
-from audit.records.rundir import confine
+from audit.records.rundir import MANIFEST_FILE, confine, require_intact_run
 from audit.result import AuditResult
 
 __all__ = ["ModelRows", "RunData", "check_comparable", "read_run", "same_rows"]
@@ -106,6 +106,8 @@ def read_run(path: str | Path) -> RunData:
     RunDirError: Run record /no/such/run/audit.json does not exist.
     """
     root = Path(path)
+    if (root / MANIFEST_FILE).is_file():  # a run is compared as it was sealed (hand-made tables have no manifest)
+        require_intact_run(root, use="compare")
     text = read_text(root / "audit.json", what="Run record", fix=_RUN_FIX, error=RunDirError, limit="AUDIT")
     result = AuditResult.from_json(text)
     if not result.kind.has_positive_class:  # labels, decisions and scores of one positive class

@@ -18,10 +18,6 @@ DISCLAIMER = ("This document maps evidence recorded in one audit run to the prov
               "whether it is met is for the provider, the deployer and the competent authorities to decide. Each piece "
               "of evidence says what it does not show; the last section lists what a person must still supply.")
 
-_CHANGED = ("Refusing to build evidence from {run}: it no longer matches its manifest ({diff}). Evidence must cite the run "
-            "exactly as it was sealed; restore the original files (check with 'rai-audit verify {run}') or re-run the audit.")
-_REVIEWS_BROKEN = ("Refusing to build evidence from {run}: its review record is not intact ({problems}). Restore reviews.jsonl "
-                   "from a trusted copy; 'rai-audit verify' lists the problems.")
 _UNKNOWN = "Unknown framework {name!r}. Expected one of {known}; pass --framework with one of them."
 
 
@@ -33,17 +29,9 @@ def _framework(name: str) -> Framework:
 
 def _verified(run: Path) -> dict[str, Any]:
     """The run's verification report; a changed run or a broken review record is refused (exit 2)."""
-    from audit.records.rundir import verify_run
+    from audit.records.rundir import require_intact_run
 
-    report = verify_run(run)
-    diff = [f"{kind}: {', '.join(report[kind][:5])}{' …' if len(report[kind]) > 5 else ''}"
-            for kind in ("changed", "added", "removed") if report.get(kind)]
-    if diff:
-        raise RunDirError(_CHANGED.format(run=run, diff="; ".join(diff)))
-    reviews = report.get("reviews")
-    if reviews and not reviews.get("ok"):
-        raise RunDirError(_REVIEWS_BROKEN.format(run=run, problems="; ".join(map(str, reviews.get("problems", [])[:3]))))
-    return report
+    return require_intact_run(run, use="build evidence from")
 
 
 def _reviews_file(run: Path, reviews: list[dict[str, Any]]) -> dict[str, Any] | None:

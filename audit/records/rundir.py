@@ -60,6 +60,7 @@ __all__ = [
     "manifest_sha256",
     "read_manifest",
     "refuse_inside_run",
+    "require_intact_run",
     "run_created",
     "verify_run",
 ]
@@ -323,4 +324,32 @@ def verify_run(run_dir: str | Path) -> dict[str, Any]:
         report["reviews"] = verify_reviews(path)
         ok = ok and report["reviews"]["ok"]
     report["ok"] = ok
+    return report
+
+
+_CHANGED = ("Refusing to {use} {run}: it no longer matches its manifest ({diff}). It must be read exactly as it was "
+            "sealed; restore the original files (check with 'rai-audit verify {run}') or re-run the audit.")
+_REVIEWS_BROKEN = ("Refusing to {use} {run}: its review record is not intact ({problems}). Restore reviews.jsonl "
+                   "from a trusted copy; 'rai-audit verify' lists the problems.")
+
+
+def require_intact_run(run_dir: str | Path, *, use: str) -> dict[str, Any]:
+    """:func:`verify_run`'s report, or a :class:`RunDirError` naming what changed (``use``: what was to be done).
+
+    Examples
+    --------
+    >>> require_intact_run("/no/such/run", use="compare")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    RunDirError: ...
+    """
+    run = Path(run_dir)
+    report = verify_run(run)
+    diff = [f"{kind}: {', '.join(report[kind][:5])}{' …' if len(report[kind]) > 5 else ''}"
+            for kind in ("changed", "added", "removed") if report.get(kind)]
+    if diff:
+        raise RunDirError(_CHANGED.format(use=use, run=run, diff="; ".join(diff)))
+    reviews = report.get("reviews")
+    if reviews and not reviews.get("ok"):
+        raise RunDirError(_REVIEWS_BROKEN.format(use=use, run=run,
+                                                 problems="; ".join(map(str, reviews.get("problems", [])[:3]))))
     return report

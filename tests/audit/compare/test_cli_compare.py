@@ -21,7 +21,25 @@ def _planted(tiny_run, tmp_path):
     preds.loc[hit, "y_pred"] = 0
     preds.loc[hit, "y_score"] = np.minimum(preds.loc[hit, "y_score"], 0.3)
     preds.to_csv(copy / "predictions.csv", index=False)
+    _reseal(copy)  # another release is another sealed run
     return copy
+
+
+def _reseal(run) -> None:
+    from audit.records._manifest import MANIFEST_FILE, build_manifest
+
+    (run / MANIFEST_FILE).unlink()
+    (run / MANIFEST_FILE).write_text(json.dumps(build_manifest(run)), encoding="utf-8")
+
+
+def test_a_run_changed_since_it_was_sealed_is_refused(tiny_run, tmp_path, capsys):
+    copy = tmp_path / "tampered"
+    shutil.copytree(tiny_run, copy)
+    with open(copy / "predictions.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    assert main(["compare", str(tiny_run), str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "Refusing to compare" in err and "changed: predictions.csv" in err
 
 
 def test_a_run_against_itself_passes_with_json_and_junit(tiny_run, tmp_path, capsys):
