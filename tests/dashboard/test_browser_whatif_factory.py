@@ -40,6 +40,7 @@ def test_whatif_scores_a_trusted_factory_model(trusted_server, browser):  # noqa
     text = main.inner_text()
     assert "--trust-factory" not in text  # the note for an untrusted factory is not shown
     assert "Each model's output" in text and "Nearest change that flips the decision" in text  # scored and searched
-    assert page.get_by_test_id("stDataFrame").count() >= 1
+    # the text is drawn first, the data grid after (it loads its Arrow data on its own): wait for it
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "whatif-factory.png"), full_page=True)
