@@ -139,7 +139,7 @@ def _tensor_shapes(path: Path, weights: tuple[str, ...]) -> dict[str, list[int]]
     return shapes
 
 
-def _fit_problems(path: Path, label: str, config: Mapping[str, Any], weights: tuple[str, ...], *,
+def _fit_problems(label: str, config: Mapping[str, Any], shapes: dict[str, list[int]], *,
                   max_length: int | None, lora_targets: list[str] | None) -> list[str]:
     """What of the audit's settings the checkpoint cannot take: a text longer than its positions, unknown targets."""
     problems = []
@@ -148,7 +148,7 @@ def _fit_problems(path: Path, label: str, config: Mapping[str, Any], weights: tu
         problems.append(f"text.max_length = {max_length} is more than the {most} token positions the model {label} has "
                         f"(config.json's max_position_embeddings). Fix: set text.max_length to at most {most}.")
     if lora_targets:
-        modules = {key.rsplit(".", 1)[0] for key in _tensor_shapes(path, weights)}
+        modules = {key.rsplit(".", 1)[0] for key in shapes}
         unknown = [t for t in lora_targets if not any(m == t or m.endswith("." + t) for m in modules)]
         if unknown:
             leaves = sorted({m.rsplit(".", 1)[-1] for m in modules if not m.rsplit(".", 1)[-1].isdigit()})
@@ -187,11 +187,14 @@ def _inspect(path: Path, *, n_outputs: int | None, shown: str | None, max_length
     problem = _labels_problem(label, num_labels, n_outputs) if config is not None else None
     if problem:
         problems.append(problem)
+    # the headers are read once, when the targets need checking or the parameters counting (as before: not otherwise)
+    readable = config is not None and not weight_problems
+    shapes = _tensor_shapes(path, weights) if readable and (lora_targets or not problems) else {}
     if config is not None and not weight_problems:
-        problems += _fit_problems(path, label, config, weights, max_length=max_length, lora_targets=lora_targets)
+        problems += _fit_problems(label, config, shapes, max_length=max_length, lora_targets=lora_targets)
     if problems or config is None:
         return None, problems
-    n_parameters = sum(int(np.prod(shape)) for shape in _tensor_shapes(path, weights).values())
+    n_parameters = sum(int(np.prod(shape)) for shape in shapes.values())
     return CheckpointInfo(path, str(config.get("model_type", "unknown")), num_labels, weights, size, n_parameters), []
 
 
