@@ -15,8 +15,8 @@ from tests.dashboard._synthetic import ALL_SECTIONS, make_run
 os.environ["RAI_AUDIT_VALIDATE_CHARTS"] = "1"
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "privacy", "explainability",
-         "compute", "card", "review"]
+PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "releases", "privacy",
+         "explainability", "compute", "card", "evidence", "review"]
 
 
 @pytest.fixture(scope="session")
