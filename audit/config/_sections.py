@@ -303,6 +303,34 @@ class TextSection:
                             check=lambda v: _is_int(v) and 0 <= v <= 100, default=5)
 
 
+def _is_rate(v: Any) -> bool:
+    return _is_num(v) and 0 <= v <= 0.5
+
+
+@dataclass(frozen=True)
+class RobustnessSection:
+    """The robustness audit (``audit.robustness``): how decisions change when the test rows are perturbed."""
+
+    enabled: bool = _spec("true or false", check=lambda v: isinstance(v, bool), default=True)
+    noise_scales: list[float] = _spec(
+        "a list of up to 5 numbers in (0, 10] (Gaussian noise on every numeric feature, in multiples of its training "
+        "standard deviation; [] turns it off)",
+        check=lambda v: isinstance(v, list) and len(v) <= 5 and all(_is_num(x) and 0 < x <= 10 for x in v),
+        default_factory=lambda: [0.1, 0.25])
+    missing_rate: float = _spec("a number from 0 to 0.5 (each feature value made missing with this probability; 0 "
+                                "turns it off)", check=_is_rate, default=0.1)
+    remap_rate: float = _spec("a number from 0 to 0.5 (each categorical value replaced by another training value with "
+                              "this probability; 0 turns it off)", check=_is_rate, default=0.1)
+    typo_rate: float = _spec("a number from 0 to 0.5 (texts: each word gets a typo with this probability; 0 turns it "
+                             "off)", check=_is_rate, default=0.05)
+    filler_rate: float = _spec("a number from 0 to 0.5 (texts: a neutral filler word inserted after each word with "
+                               "this probability; 0 turns it off)", check=_is_rate, default=0.05)
+    max_rows: int = _spec("an integer >= 100 (perturb at most this many test rows, a seeded sample)",
+                          check=lambda v: _is_int(v) and v >= 100,
+                          limits=(Limit(1_000_000, "rows", "each row is encoded and scored once per setting and model"),),
+                          default=20_000)
+
+
 @lru_cache(maxsize=1)
 def _grid_places() -> tuple[frozenset[str], frozenset[str]]:
     """The countries (ISO 3166-1 alpha-3) and the regions (US states, Canadian provinces) codecarbon has intensities for."""
@@ -403,6 +431,7 @@ class AuditConfig:
     explain: ExplainSection = field(default_factory=ExplainSection)
     compute: ComputeSection = field(default_factory=ComputeSection)
     text: TextSection = field(default_factory=TextSection)
+    robustness: RobustnessSection = field(default_factory=RobustnessSection)
     card: CardSection = field(default_factory=CardSection)
     gates: tuple[GateSpec, ...] = ()
     source_path: str | None = None
@@ -436,6 +465,7 @@ _SECTIONS: dict[str, type] = {
     "explain": ExplainSection,
     "compute": ComputeSection,
     "text": TextSection,
+    "robustness": RobustnessSection,
     "card": CardSection,
 }
 

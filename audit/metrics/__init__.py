@@ -22,7 +22,7 @@ True
 
 from __future__ import annotations
 
-from audit.metrics import fairness, performance, privacy, resources, text  # noqa: F401  (each registers its family)
+from audit.metrics import fairness, performance, privacy, resources, robustness, text  # noqa: F401  (each registers its family)
 from audit.metrics._registry import (
     FAMILIES,
     GATE_METRICS,

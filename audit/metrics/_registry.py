@@ -40,7 +40,7 @@ __all__ = [
 #: How a metric's numbers are shown: "" (the number as is), "points" (percentage points), "count", "s" (seconds).
 UNITS = ("", "points", "count", "s")
 #: The families the metrics are grouped in, one module of :mod:`audit.metrics` each, in the order they register.
-FAMILIES = ("performance", "privacy", "fairness", "resources", "text")
+FAMILIES = ("performance", "privacy", "fairness", "resources", "text", "robustness")
 #: Why a metric's value is null when its entry says nothing more.
 UNDEFINED = "the value is undefined (null in the record): fewer than two groups have data for it"
 

@@ -10,6 +10,7 @@ from torch import nn
 
 from audit.pipeline._context import AuditRun, Stage
 from audit.pipeline._predict import predict_and_audit
+from audit.pipeline._robustness import ROBUSTNESS_STAGE
 from audit.pipeline._text import TEXT_STAGES
 from audit.result import IdentifierFinding, MembershipInference, ModelExplanation, Slices
 
@@ -210,6 +211,7 @@ AUDIT_STAGES = (
           and run.kind.mitigation and run.has_groups),
     Stage(title=lambda run: "error analysis (slices)" if run.kind.slices else "raw test features (cohorts, What-if)",
           run=_slices, timer_key="audit_slices", applies=lambda run: not run.is_text),
+    ROBUSTNESS_STAGE,
     Stage(title=None, run=_identifier_scan, applies=lambda run: run.options.identifier_scan),
     Stage(title=lambda run: "membership-inference attack", run=_membership, timer_key="audit_membership_inference",
           applies=lambda run: run.options.membership_inference),

@@ -17,9 +17,9 @@ import pandas as pd
 from torch import nn
 
 from audit.choices import TASK_KINDS, TaskKind
-from audit.config import AuditConfig, ExplainSection, FairnessSection
+from audit.config import AuditConfig, ExplainSection, FairnessSection, RobustnessSection
 from audit.data import PreparedData
-from audit.result import IdentifierFinding, ModelExplanation, ModelSummary, Privacy, Slices, TextAudit
+from audit.result import IdentifierFinding, ModelExplanation, ModelSummary, Privacy, Robustness, Slices, TextAudit
 from audit.runtime.compute import StageTimer
 from audit.runtime.progress import Progress
 
@@ -35,6 +35,7 @@ class AuditOptions:
 
     fairness: FairnessSection = field(default_factory=FairnessSection)
     explain: ExplainSection = field(default_factory=ExplainSection)
+    robustness: RobustnessSection = field(default_factory=RobustnessSection)
     intersections: bool = True
     membership_inference: bool = True
     identifier_scan: bool = True
@@ -74,6 +75,7 @@ class AuditRun:
     explain: dict[str, ModelExplanation] = field(default_factory=dict)
     slices: Slices | None = None  # error analysis (audit.slices); None until its stage runs
     text: TextAudit | None = None  # the text audits; None until their stage runs
+    robustness: Robustness | None = None  # decisions under perturbed rows (audit.robustness); None until its stage runs
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
 

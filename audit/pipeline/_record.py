@@ -76,7 +76,7 @@ def assemble(run: AuditRun, *, run_info: Run, compute: Compute, gates: Sequence[
     fairness = Fairness.from_dict(run.fairness) if run.fairness else None  # as AuditResult would convert the dict
     result = AuditResult(run=run_info, data=_data(run), models=_models(run), fairness=fairness,
                          privacy=run.privacy, explainability=run.explain or None, compute=compute, slices=run.slices,
-                         text=run.text, task=result_task(task.task, text=run.is_text),
+                         text=run.text, robustness=run.robustness, task=result_task(task.task, text=run.is_text),
                          input="text" if run.is_text else "table")
     result.gates = evaluate_gates(list(gates), result)
     result.verdict = verdict(result.gates)

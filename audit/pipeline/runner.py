@@ -28,7 +28,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from audit.config import DEFAULT_SENSITIVE_QUANTILES, AuditConfig, ExplainSection, FairnessSection, GateSpec
+from audit.config import (
+    DEFAULT_SENSITIVE_QUANTILES,
+    AuditConfig,
+    ExplainSection,
+    FairnessSection,
+    GateSpec,
+    RobustnessSection,
+)
 from audit.data import TabularPreprocessor, check_table, file_sha256, prepare_data, prepared_from_frames
 from audit.data._text import TextFeatures
 from audit.pipeline import (
@@ -62,7 +69,8 @@ class RunOutcome:
 
 def _options(config: AuditConfig) -> AuditOptions:
     p = config.privacy
-    return AuditOptions(fairness=config.fairness, explain=config.explain, intersections=config.data.intersections,
+    return AuditOptions(fairness=config.fairness, explain=config.explain, robustness=config.robustness,
+                        intersections=config.data.intersections,
                         membership_inference=p.membership_inference, identifier_scan=p.identifier_scan,
                         seed=config.training.seed)
 
@@ -232,7 +240,7 @@ def audit_model(
     sensitive_bins: dict[str, list[float]] | None = None,
     name: str = "external-model",
     fairness: FairnessSection | None = None,
-    explain: ExplainSection | None = None,
+    explain: ExplainSection | None = None, robustness: RobustnessSection | None = None,
     membership_inference: bool = True,
     gates: Sequence[GateSpec] = (),
     seed: int = 0,
@@ -268,6 +276,8 @@ def audit_model(
         When given, a run directory is written there (same layout as ``rai-audit run``).
     threshold : float
         A binary model's decision threshold, as its owner uses it (recorded as a fixed threshold).
+    robustness : RobustnessSection, optional
+        The robustness audit's perturbations, as a config's ``[robustness]`` (default: its defaults).
 
     Examples
     --------
@@ -295,6 +305,7 @@ def audit_model(
         "training_rows_given": train is not None,
     }
     options = AuditOptions(fairness=fairness or FairnessSection(), explain=explain or ExplainSection(), seed=seed,
+                           robustness=robustness or RobustnessSection(),
                            membership_inference=membership_inference and train is not None, identifier_scan=train is not None)
     run = AuditRun(prepared=prepared, options=options, timer=StageTimer(), progress=progress or Progress(total=0, enabled=False))
     run.models["reference"] = model.eval()

@@ -92,6 +92,14 @@ from audit.result._run import (
     SensitiveBinning,
     TrainTestDuplicates,
 )
+from audit.result._robustness import (
+    GroupRobustness,
+    ModelRobustness,
+    PerturbationResult,
+    Robustness,
+    RobustnessCell,
+    WorstCell,
+)
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._tasks import TextAudit, TextModelAudit
 
@@ -110,6 +118,7 @@ __all__ = [
 
 __all__ += ["Disparity", "ExcludedGroup", "Figure", "TaskFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
+__all__ += ["GroupRobustness", "ModelRobustness", "PerturbationResult", "Robustness", "RobustnessCell", "WorstCell"]
 
 SCHEMA_VERSION = "2.0"
 
@@ -168,6 +177,8 @@ class AuditResult(Section):
     compute: Compute | None = field(default=None, metadata=doc("compute and environmental cost; null when not run"))
     slices: Slices | None = field(default=None, metadata=doc(
         "error analysis: the test-set slices where each model errs most (audit.slices); null when not run"))
+    robustness: Robustness | None = field(default=None, metadata=doc(
+        "decisions under perturbed test rows (audit.robustness), overall and by group; null when not run"))
     task_fairness: TaskFairness | None = field(default=None, metadata=doc(
         "schema 1.x only: the group audits of a multiclass or regression model, kept as read; 2.0 writes them to "
         "fairness and never writes this key (read AuditResult.group_audits)"))
