@@ -75,6 +75,14 @@ from audit.result._privacy import (
     RocCurve,
     UtilityPoint,
 )
+from audit.result._robustness import (
+    GroupRobustness,
+    ModelRobustness,
+    PerturbationResult,
+    Robustness,
+    RobustnessCell,
+    WorstCell,
+)
 from audit.result._run import (
     Artifacts,
     Card,
@@ -91,14 +99,6 @@ from audit.result._run import (
     Screening,
     SensitiveBinning,
     TrainTestDuplicates,
-)
-from audit.result._robustness import (
-    GroupRobustness,
-    ModelRobustness,
-    PerturbationResult,
-    Robustness,
-    RobustnessCell,
-    WorstCell,
 )
 from audit.result._slices import FeatureColumn, ModelSlices, Slice, SliceCondition, Slices
 from audit.result._tasks import TextAudit, TextModelAudit
