@@ -53,7 +53,7 @@ def settings_for(input_kind: str, values: Mapping[str, Any]) -> list[Setting]:
     >>> [s.perturbation for s in settings_for("table", {"noise_scales": [0.1], "missing_rate": 0.1, "remap_rate": 0})]
     ['numeric_noise', 'missing_values']
     """
-    out = []
+    out: list[Setting] = []
     for name, p in PERTURBATIONS.items():
         if p.input_kind != input_kind:
             continue
@@ -90,7 +90,7 @@ def columns_for(train: pd.DataFrame, features: Iterable[str], *, sensitive: Iter
 
 
 def _groups(sensitive: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
-    out = []
+    out: list[tuple[str, str, np.ndarray]] = []
     for col in sensitive.columns:
         values = sensitive[col].astype(str).to_numpy()
         out.extend((str(col), str(g), values == g) for g in sorted(set(values)))

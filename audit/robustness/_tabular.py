@@ -56,7 +56,7 @@ def missing_values(rows: pd.DataFrame, rate: float, columns: Columns, rng: np.ra
 
 
 def _same(a: object, b: object) -> bool:
-    return not pd.isna(b) and bool(a == b)  # type: ignore[call-overload]
+    return not pd.isna(b) and bool(a == b)
 
 
 @register_perturbation(
