@@ -51,6 +51,7 @@ class Change:
     direction: int = 0
     paired: bool | None = None
     note: str | None = None
+    class_label: str | None = None  # a multiclass run's per-class figure: its class
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready values."""

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from audit.compare._changes import Change, bootstrap_changes, family_adjust
-from audit.compare._design import Figure, build_layout, design_matrix, figures_from_sums, row_figures, weighted_auc
 from audit.compare._drift import drift_tests
 from audit.compare._gates import evaluate_gates, parse_max_drop
 from audit.compare._records import concern_changes, gate_flips, record_changes
-from audit.compare._runs import ModelRows, RunData, check_comparable, read_run, same_rows
+from audit.compare._runs import RunData, check_comparable, read_run, same_rows
+from audit.compare._tasks import ModelRows, comparison_for
 
 __all__ = ["Comparison", "compare_rows", "compare_runs"]
 
@@ -34,6 +34,7 @@ class Comparison:
     concerns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     drift: list[dict[str, Any]] = field(default_factory=list)
     drift_scope: str = ""
+    task: str = "binary"  # the config task of both runs (audit.choices.TASK_KINDS)
 
     @property
     def verdict(self) -> str:
@@ -42,26 +43,21 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
-        return {"run_a": self.run_a, "run_b": self.run_b, "verdict": self.verdict, "paired": self.paired,
+        return {"run_a": self.run_a, "run_b": self.run_b, "task": self.task, "verdict": self.verdict, "paired": self.paired,
                 "pairing": self.pairing, "family": self.family, "gates": self.gates,
                 "changes": [c.to_dict() for c in self.changes], "gate_flips": self.gate_flips,
                 "concerns": self.concerns, "drift": self.drift, "drift_scope": self.drift_scope}
 
 
-def _stat(figs: Any, layout: Any, m: np.ndarray, rows: ModelRows, auc: bool) -> Any:
-    def stat(w: np.ndarray) -> np.ndarray:
-        values = figures_from_sums(layout, w @ m)
-        return np.column_stack([values, weighted_auc(rows.y_score, rows.y_true, w)]) if auc else values
-    return stat
-
-
 def compare_rows(side_a: tuple[pd.DataFrame, dict[str, ModelRows]], side_b: tuple[pd.DataFrame, dict[str, ModelRows]],
                  *, groupings: dict[str, list[str]], models: list[str], paired: bool, n_boot: int = 1000,
-                 seed: int = 0, min_rows: int = 30, min_per_class: int = 10, auc: bool = True) -> list[Change]:
-    """The change of every row-based figure of ``models`` (accuracy, ROC AUC, group rates, disparities).
+                 seed: int = 0, min_rows: int = 30, min_per_class: int = 10, auc: bool = True,
+                 task: str = "binary") -> list[Change]:
+    """The change of every row-based figure of ``models`` (the figures of ``task``'s comparison).
 
-    ``side_a`` is run A's sensitive columns and each model's rows. The changes are not yet adjusted for the
-    family (:func:`audit.compare._changes.family_adjust`).
+    ``side_a`` is run A's sensitive columns and each model's rows. Binary: accuracy, ROC AUC (``auc``), group
+    rates, disparities; multiclass and regression: the figures of their group reports (``docs/compare.md``).
+    The changes are not yet adjusted for the family (:func:`audit.compare._changes.family_adjust`).
 
     Examples
     --------
@@ -72,20 +68,22 @@ def compare_rows(side_a: tuple[pd.DataFrame, dict[str, ModelRows]], side_b: tupl
     >>> out[0].key, out[0].delta
     ('accuracy@m', 0.0)
     """
+    kind = comparison_for(task)
     (sa, ma), (sb, mb) = side_a, side_b
     out: list[Change] = []
     for k, model in enumerate(models):
-        layout = build_layout(groupings, [(sa, ma[model].y_true), (sb, mb[model].y_true)],
-                              min_rows=min_rows, min_per_class=min_per_class)
-        figs: list[Figure] = row_figures(layout, model) + ([Figure("roc_auc", model)] if auc else [])
-        stats = [_stat(figs, layout, design_matrix(layout, groupings, s, r.y_true, r.y_pred), r, auc)
-                 for s, r in ((sa, ma[model]), (sb, mb[model]))]
+        layout = kind.layout(groupings, [(sa, ma[model]), (sb, mb[model])], min_rows=min_rows,
+                             min_per_class=min_per_class)
+        figs = kind.figures(layout, model, scores=auc)
+        stats = [kind.statistic(layout, groupings, s, r, figs) for s, r in ((sa, ma[model]), (sb, mb[model]))]
         one_a, one_b = np.ones((1, len(sa)), np.float32), np.ones((1, len(sb)), np.float32)
         va, vb = stats[0](one_a)[0], stats[1](one_b)[0]
         delta, se = bootstrap_changes(stats[0], stats[1], len(sa), len(sb), paired=paired, n_boot=n_boot, seed=seed + k)
         for f, x, y, d, e in zip(figs, va, vb, delta, se, strict=True):
+            tested = np.isfinite(e) and f.withheld is None
             out.append(Change(f.key, f.metric, f.model, f.feature, f.group, float(x), float(y), float(d),
-                              se=float(e) if np.isfinite(e) else None, direction=f.direction, paired=paired))
+                              se=float(e) if tested else None, direction=f.direction, paired=paired, note=f.withheld,
+                              class_label=f.class_label))
     return out
 
 
@@ -97,11 +95,17 @@ def _groupings(run: RunData) -> dict[str, list[str]]:
     return {f: [f] for f in run.sensitive.columns}
 
 
+def _label(run: RunData) -> np.ndarray:
+    """The test labels as drift reads them: a class's label rather than its index."""
+    rows = next(iter(run.models.values()))
+    return np.asarray(rows.classes, dtype=object)[rows.y_true] if rows.classes else rows.y_true
+
+
 def _drift(a: RunData, b: RunData, paired: bool) -> tuple[list[dict[str, Any]], str]:
     if paired:
         return [], "not tested: both runs scored the same test rows, so their distributions are identical"
     sens = list(a.sensitive.columns)
-    label = {"y_true (label)": next(iter(a.models.values())).y_true}, {"y_true (label)": next(iter(b.models.values())).y_true}
+    label = {"y_true (label)": _label(a)}, {"y_true (label)": _label(b)}
     if a.features is not None and b.features is not None:
         fa = a.features.assign(**{c: a.sensitive[c] for c in sens}, **label[0])
         fb = b.features.assign(**{c: b.sensitive[c] for c in sens}, **label[1])
@@ -111,6 +115,8 @@ def _drift(a: RunData, b: RunData, paired: bool) -> tuple[list[dict[str, Any]], 
     else:
         fa, fb, numeric = a.sensitive.assign(**label[0]), b.sensitive.assign(**label[1]), set()
         scope = "the sensitive columns and the label only: a run stored no raw test features (slices/test_features.npy)"
+    if comparison_for(a.task).numeric_label:  # a regression's target: KS and the standardised mean difference
+        numeric.add("y_true (label)")
     return drift_tests(fa, fb, numeric=numeric, sensitive=sens), scope
 
 
@@ -145,13 +151,13 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, max_drop: list[str] | 
         paired, why = False, why + "; treated as independent (--independent)"
     audit = a.result.group_audits.get(models[-1])
     changes = compare_rows((a.sensitive, a.models), (b.sensitive, b.models), groupings=_groupings(a), models=models,
-                           paired=paired, n_boot=n_boot, seed=seed,
+                           paired=paired, n_boot=n_boot, seed=seed, task=a.task,
                            min_rows=int(audit.min_group_size or 30) if audit is not None else 30,
                            min_per_class=int(audit.min_group_positives or 10) if audit is not None else 10)
     changes += record_changes(a.result, b.result, models)
     family = family_adjust(changes, level=level)
     default_model = "private" if "private" in models else models[0]
-    gates = parse_max_drop(list(max_drop or []), [c.key for c in changes], default_model=default_model)
+    gates = parse_max_drop(list(max_drop or []), [c.key for c in changes], default_model=default_model, task=a.task)
     drift, scope = _drift(a, b, paired)
     return Comparison(str(run_a), str(run_b), paired, why, family, changes, evaluate_gates(changes, gates, level=level),
-                      gate_flips(a.result, b.result), concern_changes(a.result, b.result), drift, scope)
+                      gate_flips(a.result, b.result), concern_changes(a.result, b.result), drift, scope, a.task)

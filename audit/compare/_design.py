@@ -14,38 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Figure", "Layout", "build_layout", "design_matrix", "figures_from_sums", "weighted_auc"]
+from audit.compare._tasks import Figure, group_labels
+from audit.compare._tasks import ratio as _ratio
+
+__all__ = ["Figure", "Layout", "build_layout", "design_matrix", "figures_from_sums", "group_labels", "weighted_auc"]
 
 # Per group: rows, positives, negatives, selected, true positives, false positives.
 _PER_GROUP = ("n", "pos", "neg", "sel", "tp", "fp")
 _RATES = {"selection_rate": ("sel", "n"), "tpr": ("tp", "pos"), "fpr": ("fp", "neg")}
-# +1: higher is better, -1: lower is better, 0: no better direction (a selection rate).
-DIRECTION = {"accuracy": 1, "roc_auc": 1, "selection_rate": 0, "tpr": 1, "fpr": -1,
-             "demographic_parity_difference": -1, "equal_opportunity_difference": -1,
-             "equalized_odds_difference": -1, "epsilon_spent": -1, "membership_inference_auc": -1}
 _DISPARITIES = {"demographic_parity_difference": ("selection_rate",), "equal_opportunity_difference": ("tpr",),
                 "equalized_odds_difference": ("tpr", "fpr")}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One compared figure: ``metric[feature=group]@model`` (feature and group only where they apply)."""
-
-    metric: str
-    model: str
-    feature: str | None = None
-    group: str | None = None
-
-    @property
-    def key(self) -> str:
-        """The figure's name, as ``--max-drop`` takes it, e.g. ``tpr[sex=Female]@private``."""
-        where = f"[{self.feature}={self.group}]" if self.group is not None else f"[{self.feature}]" if self.feature else ""
-        return f"{self.metric}{where}@{self.model}"
-
-    @property
-    def direction(self) -> int:
-        """+1 when higher is better, -1 when lower is better, 0 when neither (a change either way counts)."""
-        return DIRECTION.get(self.metric, 0)
 
 
 @dataclass(frozen=True)
@@ -53,14 +31,6 @@ class Layout:
     """Which groups are compared: ``{feature key: [(group label, rates compared)]}``, the same for both runs."""
 
     groupings: dict[str, list[tuple[str, tuple[str, ...]]]]
-
-
-def group_labels(sensitive: pd.DataFrame, features: list[str]) -> np.ndarray:
-    """Each row's group label for a grouping (one feature, or an intersection joined by ' & ')."""
-    labels = sensitive[features[0]].astype(str)
-    for f in features[1:]:  # column-wise string concatenation: a row-wise join is a Python call per row
-        labels = labels + " & " + sensitive[f].astype(str)
-    return labels.to_numpy(dtype=object)
 
 
 def _counts(labels: np.ndarray, y: np.ndarray, group: str) -> tuple[int, int, int]:
@@ -119,11 +89,6 @@ def row_figures(layout: Layout, model: str) -> list[Figure]:
             if sum(all(r in rates for r in needs) for _, rates in groups) >= 2:
                 out.append(Figure(name, model, key))
     return out
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
 def figures_from_sums(layout: Layout, sums: np.ndarray) -> np.ndarray:

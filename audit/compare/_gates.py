@@ -14,26 +14,38 @@ A figure without sampling error (ε spent) is compared as is.
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from typing import Any
 
 from audit.compare._changes import Change, sidak_z
+from audit.compare._metrics import gate_metrics
 from audit.exceptions import ConfigError
 
 __all__ = ["evaluate_gates", "parse_max_drop"]
 
 _BAD_SPEC = ("--max-drop {spec!r}: expected METRIC=DELTA with DELTA a number ≥ 0, e.g. accuracy=0.02 or "
              "'tpr[sex=Female]=0.05' (a figure of the comparison; the model defaults to {model}).")
+_NOT_FOR_TASK = ("--max-drop {spec!r}: {metric!r} is not a figure of a {task} comparison{hint}. Fix: gate one of the "
+                 "{task} figures: {allowed}.")
 _UNKNOWN = ("--max-drop {spec!r}: no compared figure is called {key!r}{hint}. Fix: name one of the figures the "
             "comparison lists (rai-audit compare A B --json shows every key).")
 
 
-def parse_max_drop(specs: list[str], keys: list[str], *, default_model: str) -> list[tuple[str, float]]:
+def parse_max_drop(specs: list[str], keys: list[str], *, default_model: str,
+                   task: str = "binary") -> list[tuple[str, float]]:
     """``["accuracy=0.02"]`` → ``[("accuracy@private", 0.02)]``; every problem raised at once.
+
+    A metric that ``task``'s comparison does not have (:func:`audit.compare._metrics.gate_metrics`) is refused
+    with the metrics it has; a figure the comparison does not hold (a group too small) with the closest keys.
 
     Examples
     --------
     >>> parse_max_drop(["accuracy=0.02"], ["accuracy@private"], default_model="private")
     [('accuracy@private', 0.02)]
+    >>> parse_max_drop(["roc_auc=0.02"], [], default_model="m", task="regression")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    audit.exceptions.ConfigError: --max-drop 'roc_auc=0.02': 'roc_auc' is not a figure of a regression comparison...
     """
     out, problems = [], []
     for spec in specs:
@@ -46,9 +58,14 @@ def parse_max_drop(specs: list[str], keys: list[str], *, default_model: str) -> 
             problems.append(_BAD_SPEC.format(spec=spec, model=default_model))
             continue
         key = name.strip() if "@" in name else f"{name.strip()}@{default_model}"
+        metric = re.split(r"[:\[@]", key, maxsplit=1)[0]
+        close = difflib.get_close_matches(key, keys, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        if metric not in gate_metrics(task):
+            problems.append(_NOT_FOR_TASK.format(spec=spec, metric=metric, task=task, hint=hint,
+                                                 allowed=", ".join(gate_metrics(task))))
+            continue
         if key not in keys:
-            close = difflib.get_close_matches(key, keys, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             problems.append(_UNKNOWN.format(spec=spec, key=key, hint=hint))
             continue
         out.append((key, delta))
@@ -69,7 +86,11 @@ def _worsening(c: Change, z: float) -> tuple[float, float, float]:
 
 def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
     w, lo, hi = _worsening(c, z)
-    if lo > delta:
+    withheld = c.se is None and c.paired is not None  # a row figure without an interval (withheld, or undefined)
+    if withheld:
+        why = c.note or "the figure's change has no interval (undefined in a resample)"
+        outcome, reason = "inconclusive", f"no interval for this figure, so no decision: {why}"
+    elif lo > delta:
         outcome, reason = "fail", f"the worsening is at least {lo:.4f} (interval [{lo:.4f}, {hi:.4f}]), more than {delta:g}"
     elif hi <= delta:
         outcome, reason = "pass", f"the worsening is at most {hi:.4f} (interval [{lo:.4f}, {hi:.4f}]), within {delta:g}"
@@ -77,10 +98,11 @@ def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
         more = "more test rows" + ("" if c.paired or c.paired is None else ", or both runs scoring the same rows,")
         outcome, reason = "inconclusive", (f"the interval of the worsening [{lo:.4f}, {hi:.4f}] contains {delta:g}: the "
                                            f"test rows cannot tell whether it exceeds {delta:g} ({more} would narrow it)")
+    value = w if math.isfinite(w) else None  # JSON has no NaN
     return {"name": f"max_drop:{c.key}", "metric": c.metric, "model": c.model, "feature": c.feature, "group": c.group,
-            "severity": "error", "value": w, "interval": [lo, hi], "max": delta, "min": None,
-            "compared": lo if outcome == "fail" else hi, "outcome": outcome, "passed": outcome == "pass",
-            "reason": reason, "message": f"worsening of {c.key}: {w:+.4f}; {reason}"}
+            "severity": "error", "value": value, "interval": None if withheld else [lo, hi], "max": delta, "min": None,
+            "compared": None if withheld else lo if outcome == "fail" else hi, "outcome": outcome,
+            "passed": outcome == "pass", "reason": reason, "message": f"worsening of {c.key}: {w:+.4f}; {reason}"}
 
 
 def evaluate_gates(changes: list[Change], gates: list[tuple[str, float]], *, level: float) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from audit.compare._changes import Change
-from audit.compare._design import DIRECTION
+from audit.compare._metrics import DIRECTION
 from audit.result import AuditResult
 
 __all__ = ["concern_changes", "gate_flips", "record_changes"]

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audit.compare._tasks import PRED_FIX as _PRED_FIX
+from audit.compare._tasks import ModelRows, TaskComparison, comparison_for
 from audit.exceptions import DataError, RunDirError
 from audit.records.files import load_npy, read_bytes, read_text
 from audit.records.rundir import MANIFEST_FILE, confine, require_intact_run
@@ -23,21 +25,9 @@ __all__ = ["ModelRows", "RunData", "check_comparable", "read_run", "same_rows"]
 
 MISSING_GROUP = "<missing>"
 _RUN_FIX = "Pass the folder `rai-audit run` wrote (it holds audit.json and predictions.csv)."
-_PRED_FIX = "Re-run the audit: the predictions file of this run is incomplete or was replaced."
 _NOT_COMPARABLE = ("The runs cannot be compared: {problems}. A comparison needs the same task, target, positive label "
                    "and sensitive features in both runs (run A: {a}; run B: {b}). Fix: compare runs of the same audit "
                    "config (change only the model, the training settings or the data rows between them).")
-_BINARY_ONLY = ("run {which} is a {kind} run; `compare` supports binary classification runs (a positive class, "
-                "decisions and scores). Fix: compare two binary runs.")
-
-
-@dataclass(frozen=True)
-class ModelRows:
-    """One model's test rows: labels, decisions and scores (0/1 labels and decisions, scores in [0, 1])."""
-
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    y_score: np.ndarray
 
 
 @dataclass
@@ -52,33 +42,27 @@ class RunData:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def task(self) -> str:
+        """The config task of the run's target (``binary``, ``multiclass``, ``regression``)."""
+        return self.result.kind.name
+
+    @property
     def name(self) -> str:
         """The run's name as recorded, else its folder name."""
         return str(self.result.run.name or self.path.name)
 
 
-def _predictions(path: Path, sensitive: list[str]) -> pd.DataFrame:
+def _predictions(path: Path, sensitive: list[str], kind: TaskComparison) -> pd.DataFrame:
     data = read_bytes(path, what="Predictions file", fix=_PRED_FIX, error=DataError, limit="PREDICTIONS")
+    text = [*sensitive, "model", *(("y_true", "y_pred") if kind.text_labels else ())]
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys([*sensitive, "model"], "string"))
+        frame = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(text, "string"))
     except Exception as exc:  # pandas' parse errors share no base class
         raise DataError(f"{path} is not a readable CSV table ({str(exc)[:200]}). {_PRED_FIX}") from None
     missing = [c for c in ("model", "y_true", "y_pred", "y_score", *sensitive) if c not in frame.columns]
     if missing:
         raise DataError(f"{path} lacks the column(s) {missing}. {_PRED_FIX}")
     return frame
-
-
-def _model_rows(frame: pd.DataFrame, path: Path) -> dict[str, ModelRows]:
-    out = {}
-    for name, rows in frame.groupby("model", sort=False):
-        y = pd.to_numeric(rows["y_true"], errors="coerce").to_numpy()
-        d = pd.to_numeric(rows["y_pred"], errors="coerce").to_numpy()
-        s = pd.to_numeric(rows["y_score"], errors="coerce").to_numpy(dtype=np.float64)
-        if not (np.isin(y, (0, 1)).all() and np.isin(d, (0, 1)).all() and np.isfinite(s).all()):
-            raise DataError(f"{path}: model {name!r} has labels or decisions other than 0/1, or scores missing. {_PRED_FIX}")
-        out[str(name)] = ModelRows(y.astype(np.int8), d.astype(np.int8), s)
-    return out
 
 
 def _features(result: AuditResult, root: Path) -> pd.DataFrame | None:
@@ -110,11 +94,10 @@ def read_run(path: str | Path) -> RunData:
         require_intact_run(root, use="compare")
     text = read_text(root / "audit.json", what="Run record", fix=_RUN_FIX, error=RunDirError, limit="AUDIT")
     result = AuditResult.from_json(text)
-    if not result.kind.has_positive_class:  # labels, decisions and scores of one positive class
-        raise DataError(_BINARY_ONLY.format(which=root, kind=result.kind.name))
+    kind = comparison_for(result.kind.name, which=root)
     sensitive = list(result.data.sensitive_features or [])
-    frame = _predictions(confine(result.artifacts.predictions or "predictions.csv", root), sensitive)
-    models = _model_rows(frame, root)
+    frame = _predictions(confine(result.artifacts.predictions or "predictions.csv", root), sensitive, kind)
+    models = kind.model_rows(frame, where=root, result=result)
     first = frame[frame["model"] == frame["model"].iloc[0]] if len(frame) else frame
     groups = first[sensitive].reset_index(drop=True).fillna(MISSING_GROUP).astype(str)
     features = _features(result, root)
@@ -146,6 +129,8 @@ def check_comparable(a: RunData, b: RunData) -> list[str]:
         ("positive label", ra.data.positive_label, rb.data.positive_label),
         ("sensitive features", list(ra.data.sensitive_features or []), list(rb.data.sensitive_features or [])),
     ) if x != y]
+    if not problems:  # the same task: what else its kind needs the same (a multiclass run's classes)
+        problems += comparison_for(a.task).problems(ra, rb)
     common = [m for m in a.models if m in b.models]
     if not common:
         problems.append(f"no model in common (A: {list(a.models)}, B: {list(b.models)})")
