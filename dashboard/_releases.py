@@ -17,7 +17,7 @@ import streamlit as st
 if TYPE_CHECKING:
     from audit.compare import Change, Comparison
 
-__all__ = ["change_frame", "compare_pair", "drift_frame", "gate_frame", "record_frames", "verdict_words"]
+__all__ = ["change_frame", "compare_pair", "drift_frame", "gate_lines", "record_frames", "verdict_words"]
 
 #: The words of the verdict as ``rai-audit compare`` prints them (the first line of ``format_comparison``).
 _KINDS = {"pass": "success", "fail": "error", "inconclusive": "warning", "no gates": "info"}
@@ -91,12 +91,20 @@ def change_frame(changes: list[Change]) -> pd.DataFrame:
                                        "Holm p", "significant", "reading", "note"])
 
 
-def gate_frame(comp: Comparison) -> pd.DataFrame:
-    """The ``max drop`` gates: outcome, figure, δ, the worsening and its interval, and the reason in the CLI's words."""
-    rows = [{"outcome": g["outcome"].upper(), "figure": str(g["name"]).removeprefix("max_drop:"), "max drop δ": g["max"],
-             "worsening": g["value"], "interval of the worsening": f"[{g['interval'][0]:.4f}, {g['interval'][1]:.4f}]",
-             "reason": g["reason"]} for g in comp.gates["gates"]]
-    return pd.DataFrame(rows, columns=["outcome", "figure", "max drop δ", "worsening", "interval of the worsening", "reason"])
+def gate_lines(comp: Comparison) -> list[str]:
+    """Each ``max drop`` gate as a Markdown line in the CLI's words, failed first: outcome, figure, δ and the reason.
+
+    Examples
+    --------
+    >>> gate_lines(comparison)[0]  # doctest: +SKIP
+    '**FAIL** accuracy@private (δ = 0.02): the worsening is at least 0.0350 (interval [0.0350, 0.0470]), more than 0.02'
+    """
+    from dashboard._data import md_escape
+
+    order = {"fail": 0, "inconclusive": 1, "pass": 2}
+    gates = sorted(comp.gates["gates"], key=lambda g: order.get(g["outcome"], 3))
+    return [f"**{g['outcome'].upper()}** {md_escape(str(g['name']).removeprefix('max_drop:'))} (δ = {g['max']:g}): "
+            f"{md_escape(g['reason'])}" for g in gates]
 
 
 def record_frames(comp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,6 +31,7 @@ __all__ = ["evidence_zip", "render"]
 FRAMEWORK_PARAM = "framework"
 _KEY = "evidence_framework"
 _SECTION = re.compile(r"^## ", re.M)
+_H3 = re.compile(r"^### ", re.M)  # a provision's heading one step smaller: Streamlit draws h3 as large as a page heading
 
 
 @st.cache_data(max_entries=16, show_spinner="Building the evidence document (the run is verified first)…")
@@ -134,7 +135,7 @@ def render() -> None:
         st.markdown(head.split("\n", 1)[1] if head.startswith("# ") else head)  # the page's title says the first line
     tabs = st.tabs([md_escape(title) for title, _ in sections])
     for tab, (_, body) in zip(tabs, sections, strict=True):
-        tab.markdown(body)
+        tab.markdown(_H3.sub("#### ", body))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation (dashboard/app.py)

@@ -16,7 +16,7 @@ import streamlit as st
 from audit.compare import Comparison
 from audit.exceptions import AuditError
 from dashboard._data import md_escape
-from dashboard._releases import change_frame, compare_pair, drift_frame, gate_frame, record_frames, verdict_words
+from dashboard._releases import change_frame, compare_pair, drift_frame, gate_lines, record_frames, verdict_words
 from dashboard._state import RUN_KEY, list_run_names, load_run, runs_root
 from dashboard._ui import table
 
@@ -26,8 +26,8 @@ PARAMS = {"baseline": "baseline", "candidate": "candidate"}  # role → URL para
 GATE_PARAM = "gate"
 _GATES_KEY = "_releases_gates"  # key → δ, plain session state (a page switch drops widget state)
 _DEFAULT_DELTA = 0.02
-_FLOAT = {"A": "%.4f", "B": "%.4f", "Δ (B − A)": "%+.4f", "Holm p": "%.2g", "effect": "%.3f", "SMD": "%+.3f",
-          "max drop δ": "%g", "worsening": "%+.4f"}
+_KEYED = ("model", "metric")  # named by the figure's key (accuracy@private): filtered on, not shown
+_FLOAT = {"A": "%.4f", "B": "%.4f", "Δ (B − A)": "%+.4f", "Holm p": "%.2g", "effect": "%.3f", "SMD": "%+.3f"}
 
 
 def _picked(role: str) -> None:
@@ -84,7 +84,7 @@ def _gate_inputs(keys: list[str]) -> tuple[tuple[str, float], ...]:
     gates = {k: d for k, d in gates.items() if k in keys}
     if "releases_gate_keys" not in st.session_state:
         st.session_state["releases_gate_keys"] = list(gates)
-    chosen = st.multiselect("Gate these figures (release gates: fail when the figure got worse by more than δ)", keys,
+    chosen = st.multiselect("Figures to gate", keys,
                             key="releases_gate_keys", placeholder="No gates: the comparison only reports",
                             help="The figures --max-drop accepts. Worse: lower accuracy, ROC AUC and TPR; higher FPR and "
                                  "disparities; a selection rate changed either way.")
@@ -94,7 +94,7 @@ def _gate_inputs(keys: list[str]) -> tuple[tuple[str, float], ...]:
         widget = f"releases_delta_{key}"
         if widget not in st.session_state:
             st.session_state[widget] = gates.get(key, _DEFAULT_DELTA)
-        out[key] = float(columns[i % 4].number_input(f"max drop δ: {key}", min_value=0.0, max_value=1.0, step=0.005,
+        out[key] = float(columns[i % 4].number_input(f"δ for {key}", min_value=0.0, max_value=1.0, step=0.005,
                                                      format="%.3f", key=widget))
     st.session_state[_GATES_KEY] = out
     specs = [f"{k}={d:g}" for k, d in out.items()]
@@ -106,17 +106,18 @@ def _gate_inputs(keys: list[str]) -> tuple[tuple[str, float], ...]:
 
 
 def _verdict(comp: Comparison, baseline: str, candidate: str) -> None:
-    """The verdict first, in ``rai-audit compare``'s words, with each gate's reason."""
+    """The verdict first, in ``rai-audit compare``'s words, with each gate's reason (failed gates first)."""
     words, kind = verdict_words(comp)  # the tool's own words (no text from a run): shown as Markdown
+    reasons = "".join(f"\n- {line}" for line in gate_lines(comp))
     getattr(st, kind)(f"**{words}**  \nA (baseline): **{md_escape(baseline)}** · B (candidate): "
-                      f"**{md_escape(candidate)}**")
-    gates = gate_frame(comp)
-    if not gates.empty:
-        table(gates, formats=_FLOAT)
+                      f"**{md_escape(candidate)}**{reasons}")
+    if not comp.gates["gates"]:
+        st.caption("Pick the figures to gate and their δ under **Release gates** below.")
+    else:
         st.caption(f"Gate intervals: {md_escape(comp.gates['intervals'])}. Pass: the data show any worsening is within "
                    "δ; fail: they show it exceeds δ; inconclusive: the test rows cannot tell.")
     fam = comp.family
-    st.caption(f"**{'Paired' if comp.paired else 'Independent'}** ({md_escape(comp.pairing)}). {fam['family_size']} "
+    st.caption(f"**{'Paired' if comp.paired else 'Independent'}**: {md_escape(comp.pairing)}. {fam['family_size']} "
                f"figures tested for a change: {md_escape(fam['tests'])}, {md_escape(fam['tests_adjustment'])}-adjusted; "
                f"intervals {md_escape(fam['intervals'])}."
                + (" Paired: a change is a difference between these two models on these rows; the randomness of training "
@@ -127,12 +128,12 @@ def _verdict(comp: Comparison, baseline: str, candidate: str) -> None:
 def _changes(comp: Comparison) -> None:
     """Significant changes first (Holm), then gates flipped and concerns, then every change with filters."""
     frame = change_frame(comp.changes)
-    significant = frame[frame["significant"]].sort_values("Holm p").drop(columns=["significant"])
+    significant = frame[frame["significant"]].sort_values("Holm p").drop(columns=["significant", *_KEYED])
     st.subheader(f"Significant changes ({len(significant)})")
     if significant.empty:
         st.success("No figure changed significantly (Holm-adjusted over the whole comparison).")
     else:
-        table(significant, formats=_FLOAT)
+        table(significant, formats=_FLOAT, height=min(36 * (len(significant) + 1), 560))
     st.subheader("Gates flipped and concerns (from the records)")
     flips, concerns = record_frames(comp)
     if flips.empty and concerns.empty:
@@ -154,7 +155,7 @@ def _changes(comp: Comparison) -> None:
     if only:
         shown = shown[shown["significant"]]
     st.caption(f"{len(shown)} of {len(frame)} figures.")
-    table(shown, formats=_FLOAT, height=min(36 * (len(shown) + 1), 560))
+    table(shown.drop(columns=list(_KEYED)), formats=_FLOAT, height=min(36 * (len(shown) + 1), 560))
 
 
 def _drift(comp: Comparison) -> None:
@@ -182,15 +183,18 @@ def render() -> None:
     if baseline == candidate:
         st.info("Pick two different runs: a run compared with itself has changed nothing.")
         return
+    verdict = st.container()  # the verdict is drawn here, above the gates that decide it
     try:
         a, b = load_run(root, baseline), load_run(root, candidate)
         keys = [c.key for c in compare_pair(str(a.path), a.sha, str(b.path), b.sha).changes]
-        gates = _gate_inputs(sorted(keys, key=lambda k: ("[" in k, k)))  # headline figures first
+        with st.expander("Release gates: fail when a figure got worse by more than δ (`--max-drop`)"):
+            gates = _gate_inputs(sorted(keys, key=lambda k: ("[" in k, k)))  # headline figures first
         comp = compare_pair(str(a.path), a.sha, str(b.path), b.sha, gates=gates)
     except AuditError as exc:
-        st.error(f"**These runs cannot be compared.** {md_escape(exc)}")
+        verdict.error(f"**These runs cannot be compared.** {md_escape(exc)}")
         return
-    _verdict(comp, baseline, candidate)
+    with verdict:
+        _verdict(comp, baseline, candidate)
     _changes(comp)
     _drift(comp)
 
