@@ -28,16 +28,18 @@ def add_subparser(subparsers: Subparsers) -> None:
     """Add ``compare`` to the ``rai-audit`` parser."""
     cmp = subparsers.add_parser(
         "compare", help="compare two runs: the change of every figure with intervals, gates for CI (exit 1 on a regression)",
-        description="Compare run B (candidate) against run A (baseline) of the same task and groups: the change of every "
-                    "headline and group figure with family-wise intervals (paired when both scored the same test rows), "
-                    "gates and concerns that changed, data drift between the test sets, and a verdict from --max-drop gates. "
-                    "Exit 0 pass, 1 a gate failed (or was inconclusive), 2 bad input.",
+        description="Compare run B (candidate) against run A (baseline) of the same task (binary, multiclass or regression) "
+                    "and groups: the change of every headline and group figure with family-wise intervals (paired when both "
+                    "scored the same test rows), gates and concerns that changed, data drift between the test sets, and a "
+                    "verdict from --max-drop gates. Exit 0 pass, 1 a gate failed (or was inconclusive), 2 bad input.",
     )
     cmp.add_argument("run_a", help="the baseline run directory")
     cmp.add_argument("run_b", help="the candidate run directory")
     cmp.add_argument("--max-drop", action="append", default=[], metavar="METRIC=DELTA",
                      help="fail when the figure got worse by more than DELTA (repeatable), e.g. accuracy=0.02, "
-                          "'tpr[sex=Female]=0.05', 'equalized_odds_difference[race]@reference=0.05'")
+                          "'tpr[sex=Female]=0.05', 'equalized_odds_difference[race]@reference=0.05'; multiclass "
+                          "'recall:Sales[sex=Female]=0.05', macro_f1=0.02; regression 'mae[sex=Female]=5' (target "
+                          "units); the metrics each task gates are listed in docs/compare.md")
     cmp.add_argument("--allow-inconclusive", action="store_true", help="exit 0 when gates are inconclusive (none failed)")
     cmp.add_argument("--level", type=float, default=0.95, help="family-wise confidence level (default 0.95)")
     cmp.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (default 1000)")

@@ -72,7 +72,8 @@ def format_comparison(comp: Comparison, *, all_changes: bool = False) -> str:
     out = [_VERDICT.get(comp.verdict, comp.verdict) + "\n", f"  A: {visible(comp.run_a)}\n  B: {visible(comp.run_b)}\n"]
     out += _gates(comp)
     fam = comp.family
-    out.append(f"\nComparison: {'PAIRED' if comp.paired else 'INDEPENDENT'} ({comp.pairing}). {fam['family_size']} "
+    out.append(f"\nComparison of {comp.task} runs: {'PAIRED' if comp.paired else 'INDEPENDENT'} ({comp.pairing}). "
+               f"{fam['family_size']} "
                f"figures tested for a change: {fam['tests']}, {fam['tests_adjustment']}-adjusted; intervals "
                f"{fam['intervals']}.\n")
     if comp.paired:
