@@ -45,6 +45,7 @@ from reports._sections.governance import governance
 from reports._sections.group_errors import group_errors
 from reports._sections.notes import caveats, ethical_considerations
 from reports._sections.privacy import privacy
+from reports._sections.robustness import robustness
 from reports._sections.text import text_audits
 
 __all__ = ["CARD_DATA_VERSION", "METRIC_DEFINITIONS", "SECTION_ORDER", "SECTION_TITLES", "build_card_data", "build_summary"]
@@ -54,7 +55,7 @@ CARD_DATA_VERSION = "1.1"
 SECTION_ORDER = [
     "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",
     "quantitative_analyses", "ethical_considerations", "caveats",
-    "privacy", "bias", "explainability", "compute", "governance",
+    "privacy", "bias", "explainability", "robustness", "compute", "governance",
 ]  # fmt: skip
 SECTION_TITLES = {
     "model_details": "Model details",
@@ -69,6 +70,7 @@ SECTION_TITLES = {
     "privacy": "Data privacy",
     "bias": "Bias",
     "explainability": "Explainability",
+    "robustness": "Robustness",
     "compute": "Compute and environmental impact",
     "governance": "Governance",
 }
@@ -88,6 +90,7 @@ _BUILDERS: dict[str, Callable[[CardContext], dict]] = {
     "privacy": privacy,
     "bias": bias,
     "explainability": explainability,
+    "robustness": robustness,
     "compute": compute,
 }
 

@@ -34,7 +34,7 @@ COVERAGE_FLOOR = 0.93
 """Least coverage a nominal 95% interval must keep in every cell."""
 ALPHA = 0.05
 """Nominal error rate of every test and flag at the null."""
-AREAS = ("fairness", "degenerate", "tasks", "slices", "privacy", "text", "compare")
+AREAS = ("fairness", "degenerate", "tasks", "slices", "privacy", "text", "compare", "robustness")
 """The suite's modules, in the order docs/validity.md shows them."""
 
 

@@ -321,13 +321,29 @@ def _slices(view: RunView) -> Found:
 
 
 @source("robustness", title="Robustness under perturbations of the test rows",
-        shows="How decisions and accuracy change under the perturbations the robustness audit applied, with intervals.",
-        does_not_show="Perturbations, shifts or attacks the audit did not apply; robustness of the deployed system.")
+        shows="How often each model's decisions change (flip rate) and how much accuracy it loses when its test rows "
+              "are perturbed (numeric noise at stated scales, missing values, remapped categories; typos and filler "
+              "words for texts), overall and in each group, with exact intervals simultaneous over every cell.",
+        does_not_show="Perturbations, shifts or attacks the audit did not apply (adversarial examples, drift over "
+                      "time, data poisoning); changes to sensitive attributes; robustness of the deployed system.")
 def _robustness(view: RunView) -> Found:
     found = Found()
-    for path in _value_ci_paths(view.result.get("robustness"), ("robustness",)):
-        label = " · ".join(str(p) for p in path[1:]).replace("_", " ")
-        collect(found, [figure(view, label, (*path, "value"), ci=(*path, "ci"))], where="/robustness")
+    models = _get(view.result, "robustness", "models")
+    models = models if isinstance(models, dict) else {}
+    for model in sorted(models, key=lambda m: m != view.audited_model):
+        base = ("robustness", "models", model)
+        worst = _get(view.result, *base, "worst")
+        for key in worst if isinstance(worst, dict) else {}:
+            entry = worst[key] if isinstance(worst[key], dict) else {}
+            where = ", ".join(str(x) for x in (entry.get("perturbation"), entry.get("group") and
+                                              f"{entry.get('feature')} = {entry.get('group')}") if x)
+            collect(found, [figure(view, f"largest {key.replace('_', ' ')} ({model} model)", (*base, "worst", key, "value"),
+                                   ci=(*base, "worst", key, "ci"), note=where or None)], where="/robustness")
+        results = _get(view.result, *base, "results")
+        for i, result in enumerate(results if isinstance(results, list) else []):
+            label = result.get("label") if isinstance(result, dict) else None
+            collect(found, [figure(view, f"flip rate, {label} ({model} model)", (*base, "results", i, "overall", "flip_rate"),
+                                   ci=(*base, "results", i, "overall", "flip_rate_ci"))], where="/robustness")
     return found
 
 

@@ -50,7 +50,7 @@ DUPLICATE_SHARE = 0.01
 CANARY_CLOSE = 0.8
 
 _ORDER = {"critical": 0, "warning": 1, "info": 2}
-_WHERE_GATES = "Governance (card §14), dashboard Overview, audit.json gates"
+_WHERE_GATES = "Governance (card §15), dashboard Overview, audit.json gates"
 _WHERE_BIAS = "Bias and Quantitative analyses (card §11, §7), dashboard Fairness"
 
 

@@ -119,6 +119,7 @@ def make_result(*, n: int = 600, seed: int = 0, group_name: str = "Other", colum
                     "total_wall_s": 10.0, "peak_memory_mb": 512.0,
                     "total": {k: stage[k] for k in ("energy_kwh", "energy_basis", "energy_measured", "co2_kg", "co2_basis")},
                     "assumptions": {"power_watts": 65.0, "carbon_intensity_g_per_kwh": 475.0}},
+        "robustness": _robustness(seed),
         "gates": [
             {"name": "accuracy (private) >= 0.8", "metric": "accuracy", "model": "private", "feature": None, "severity": "error",
              "max": None, "min": 0.8, "use_ci_bound": False, "value": 0.84, "ci": None, "compared": 0.84, "passed": True,
@@ -132,3 +133,18 @@ def make_result(*, n: int = 600, seed: int = 0, group_name: str = "Other", colum
                       "cards": {"markdown": "model_card.md", "html": "model_card.html", "json": "model_card.json"}},
     }
     return to_jsonable(result)
+
+
+def _robustness(seed: int) -> dict:
+    """The robustness section as the audit writes it, for two threshold models on 400 synthetic rows."""
+    from audit.robustness import columns_for, robustness_audit, settings_for
+
+    rng = np.random.default_rng(seed)
+    rows = pd.DataFrame({"age": rng.normal(40, 12, 400), "job": rng.choice(["a", "b"], 400),
+                         "sex": rng.choice(["Female", "Male"], 400)})
+    y = (rows["age"] > 40).astype(int).to_numpy()
+    decide = {m: (lambda f, t=t: (pd.to_numeric(f["age"]).fillna(40.0) > t).astype(int).to_numpy())
+              for m, t in (("reference", 40.0), ("private", 42.0))}
+    return robustness_audit(decide, rows, y, rows[["sex"]], columns=columns_for(rows, ["age", "job"], sensitive=["sex"]),
+                            settings=settings_for("table", {"noise_scales": [0.1, 0.25], "missing_rate": 0.1,
+                                                            "remap_rate": 0.1}), seed=seed)

@@ -103,3 +103,17 @@ def test_the_card_shows_the_schema_version_the_record_states(synthetic_result):
     synthetic_result["schema_version"] = "1.4"
     card = build_card_data(synthetic_result)
     assert card["schema_version"] == card["model_details"]["provenance"]["schema_version"] == "1.4"
+
+
+def test_every_card_section_number_a_concern_cites_names_that_section():
+    """Concerns point readers at "card §N"; a section added to the card renumbers the ones after it."""
+    import re
+    from pathlib import Path
+
+    from reports import SECTION_TITLES
+
+    source = (Path(__file__).resolve().parents[2] / "audit" / "verdict" / "concerns.py").read_text(encoding="utf-8")
+    cited = re.findall(r"([A-Z][A-Za-z ]+?) \(card §(\d+)", source)
+    assert cited
+    for title, number in cited:
+        assert SECTION_TITLES[SECTION_ORDER[int(number) - 1]].startswith(title.split(" and ")[0]), (title, number)

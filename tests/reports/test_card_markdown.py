@@ -26,7 +26,7 @@ def test_saved_card_loads_back(synthetic_result, tmp_path):
     paths = write_cards(synthetic_result, tmp_path)
     card = ModelCard.load(paths["markdown"])
     assert len(card.data.eval_results) >= 4
-    assert "## 14. Governance" in card.text
+    assert "## 15. Governance" in card.text
 
 
 def test_card_without_metrics_has_no_model_index():
