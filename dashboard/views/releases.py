@@ -94,7 +94,7 @@ def _gate_inputs(keys: list[str]) -> tuple[tuple[str, float], ...]:
         widget = f"releases_delta_{key}"
         if widget not in st.session_state:
             st.session_state[widget] = gates.get(key, _DEFAULT_DELTA)
-        out[key] = float(columns[i % 4].number_input(f"δ for {key}", min_value=0.0, max_value=1.0, step=0.005,
+        out[key] = float(columns[i % 4].number_input(f"δ for {md_escape(key)}", min_value=0.0, max_value=1.0, step=0.005,
                                                      format="%.3f", key=widget))
     st.session_state[_GATES_KEY] = out
     specs = [f"{k}={d:g}" for k, d in out.items()]

@@ -170,3 +170,18 @@ def test_the_evidence_zip_holds_a_pack_whose_manifest_verifies(synthetic_root, t
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["built_from"]["manifest_sha256"] == manifest_sha256(synthetic_root / "full")
     assert sorted((p.relative_to(synthetic_root), p.stat().st_mtime_ns) for p in synthetic_root.rglob("*")) == before
+
+
+def test_html_in_run_and_group_names_stays_text_on_both_pages(tmp_path, monkeypatch):
+    from tests.dashboard._synthetic import make_run
+    from tests.dashboard.test_security import _UNESCAPED_TAG, HOSTILE_DIR
+
+    make_run(tmp_path, HOSTILE_DIR, n=400, hostile=True)
+    make_run(tmp_path, "next", n=400, hostile=True, seed=1)  # other rows: drift lists the hostile group's share
+    at = _releases(tmp_path, monkeypatch, baseline=HOSTILE_DIR, candidate="next", gates=("accuracy@private=0.1",))
+    labels = "\n".join(str(w.label) for w in at.number_input)
+    assert not _UNESCAPED_TAG.search(texts(at) + labels), _UNESCAPED_TAG.search(texts(at) + labels)
+    assert any("<script" in str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())  # cells: shown as text
+    at.switch_page("views/evidence.py")
+    at.run()
+    assert not at.exception and not _UNESCAPED_TAG.search(texts(at))
