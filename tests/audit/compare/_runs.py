@@ -62,12 +62,14 @@ def write_run(folder: Path, preds: pd.DataFrame, *, features: pd.DataFrame | Non
 CLASSES = ["craft", "sales", "tech"]
 
 
-def class_table(rng: np.random.Generator, n: int = 3000, *, noise: float = 0.6,
-                drop_female_sales_recall: float = 0.0) -> pd.DataFrame:
+def class_table(rng: np.random.Generator, n: int = 3000, *, noise: float = 0.6, drop_female_sales_recall: float = 0.0,
+                training_seed: int | None = None) -> pd.DataFrame:
     """Predictions of two multiclass models (reference, private) on n rows with sex; ``noise`` sets how often
-    a model errs at random. ``drop_female_sales_recall`` moves that share of women's right 'sales' to 'craft'."""
+    a model errs at random. ``drop_female_sales_recall`` moves that share of women's right 'sales' to 'craft';
+    ``training_seed`` draws the models' own errors apart from the rows (another training on the same rows)."""
     sex = np.where(rng.random(n) < 0.4, "Female", "Male")
     y = rng.choice(3, n, p=[0.4, 0.35, 0.25])
+    rng = rng if training_seed is None else np.random.default_rng(training_seed)
     frames = []
     for model in ("reference", "private"):
         logits = 2.0 * np.eye(3)[y] + rng.normal(0, noise * 2, (n, 3))

@@ -114,6 +114,15 @@ def test_runs_of_another_seed_on_other_rows_show_no_significant_change_and_label
     assert label["effect_name"] == "KS distance" and not label["significant"]
 
 
+def test_two_trainings_of_one_multiclass_config_on_the_same_rows_pass_without_significant_change(tmp_path):
+    a = _run(tmp_path / "a", "multiclass", class_table(np.random.default_rng(0), training_seed=1))
+    b = _run(tmp_path / "b", "multiclass", class_table(np.random.default_rng(0), training_seed=2))
+    comp = compare_runs(a, b, max_drop=["accuracy=0.05", "macro_f1=0.05"], n_boot=200)
+    assert comp.paired and comp.verdict == "pass"
+    assert not any(c.significant for c in comp.changes)
+    assert any(c.delta != 0 for c in comp.changes)  # two different models, not one
+
+
 def test_multiclass_runs_of_other_classes_are_refused(tmp_path):
     preds = class_table(np.random.default_rng(0))
     a = _run(tmp_path / "a", "multiclass", preds)
