@@ -41,8 +41,8 @@ __all__ = ["RegressionComparison"]
 OVERALL = ("mae", "rmse", "r2", "mean_prediction", "mean_error")
 GROUP = ("mae", "rmse", "mean_prediction", "mean_error")
 _TERMS = 5  # per group: rows, |e|, e², prediction, e
-_WITHHELD = (f"no interval: RMSE over fewer than {MIN_ROWS_RMSE} rows in a run (squared errors are too skewed for "
-             "its interval to keep its level; the record withholds it too)")
+_WITHHELD = (f"no interval: an RMSE over fewer than {MIN_ROWS_RMSE} rows (squared errors too skewed; the record "
+             "withholds it too)")
 
 
 @dataclass(frozen=True)
