@@ -88,8 +88,8 @@ def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
     w, lo, hi = _worsening(c, z)
     withheld = c.se is None and c.paired is not None  # a row figure without an interval (withheld, or undefined)
     if withheld:
-        why = c.note or "the figure's change has no interval (undefined in a resample)"
-        outcome, reason = "inconclusive", f"no interval for this figure, so no decision: {why}"
+        why = c.note or "no interval: the figure is undefined in some resamples"
+        outcome, reason = "inconclusive", f"no decision, {why}"
     elif lo > delta:
         outcome, reason = "fail", f"the worsening is at least {lo:.4f} (interval [{lo:.4f}, {hi:.4f}]), more than {delta:g}"
     elif hi <= delta:
