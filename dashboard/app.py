@@ -69,6 +69,7 @@ pages = [
     st.Page(_PAGES / "privacy.py", title="Privacy"),
     st.Page(_PAGES / "explainability.py", title="Explainability"),
     *([st.Page(_PAGES / "text.py", title="Text")] if _has_text(st.session_state.get(RUN_KEY)) else []),
+    st.Page(_PAGES / "robustness.py", title="Robustness"),
     st.Page(_PAGES / "compute.py", title="Compute"),
     st.Page(_PAGES / "card.py", title="Model card"),
     st.Page(_PAGES / "evidence.py", title="Evidence"),
@@ -88,7 +89,7 @@ def _run_caption(name: str | None) -> None:
                f"**{md_escape(review_status(root / name).text)}**")
 
 
-page = st.navigation(pages, expanded=True)  # every page listed (a text run has 15)
+page = st.navigation(pages, expanded=True)  # every page listed (a text run has 16)
 if page.title not in ("Runs", "Overview", "Review"):
     _run_caption(st.session_state.get(RUN_KEY))
 page.run()

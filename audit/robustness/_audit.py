@@ -109,7 +109,9 @@ def _worst(results: Sequence[dict[str, Any]], figure: str, over_groups: bool, n_
             if best is None or (value, cell["n"]) > (best["value"], best["n"]):
                 best = {"value": value, "ci": cell[f"{figure}_ci"], "perturbation": result["label"],
                         "feature": cell.get("feature"), "group": cell.get("group"), "n": cell["n"]}
-    return {**(best or {"value": None, "reason": "no cell has rows"}), "n_family": n_family}
+    none = ("the run has no sensitive feature, so no group" if over_groups and not any(r["groups"] for r in results)
+            else "no cell has rows")
+    return {**(best or {"value": None, "reason": none}), "n_family": n_family}
 
 
 def robustness_audit(decide: Mapping[str, Callable[[pd.DataFrame], np.ndarray]], rows: pd.DataFrame,

@@ -22,7 +22,7 @@ from audit.fairness import fairness_report
 from audit.records.rundir import RunDirWriter
 
 SCRIPT = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=1\">"
-ALL_SECTIONS = ("fairness", "privacy", "explainability", "compute", "cards", "slices", "weights")
+ALL_SECTIONS = ("fairness", "privacy", "explainability", "compute", "cards", "slices", "weights", "robustness")
 
 
 def _scores(test: pd.DataFrame, rng: np.random.Generator, *, noise: float) -> np.ndarray:
@@ -183,6 +183,8 @@ def make_run(root: Path, name: str, *, n: int | None = 2000, seed: int = 0, host
                                              "energy_source": "estimate (RAPL not readable)"}}
     if "slices" in sections:
         arrays.update(_slices(result, test, preds, y))
+    if "robustness" in sections:
+        result["robustness"] = _robustness(test, y, sens, model_names)
     weights = _weights(result, test, model_names) if "weights" in sections else {}
     root.mkdir(parents=True, exist_ok=True)
     with RunDirWriter(root / name) as w:
@@ -219,6 +221,25 @@ def _slices(result: dict[str, Any], test: pd.DataFrame, preds: dict[str, np.ndar
                         "interval": "Wilson score", **settings, "models": models, "features": columns,
                         "test_features": "slices/test_features.npy"}
     return {"slices/test_features.npy": packed}
+
+
+def _robustness(test: pd.DataFrame, y: np.ndarray, sens: pd.DataFrame, model_names: list[str]) -> dict[str, Any]:
+    """The robustness section from the real audit (audit.robustness) for threshold rules on age and hours."""
+    from audit.robustness import columns_for, robustness_audit, settings_for
+
+    features = ["age", "hours-per-week", "occupation"]
+
+    def rule(cut: float):
+        def decide(frame: pd.DataFrame) -> np.ndarray:
+            age = pd.to_numeric(frame["age"]).fillna(38.0)
+            hours = pd.to_numeric(frame["hours-per-week"]).fillna(40.0)
+            return ((age / 40 + hours / 45) > cut).astype(np.int64).to_numpy()
+        return decide
+
+    return robustness_audit({m: rule(2.2 + 0.05 * i) for i, m in enumerate(model_names)}, test[features], y, sens,
+                            settings=settings_for("table", {"noise_scales": [0.1, 0.25], "missing_rate": 0.1,
+                                                            "remap_rate": 0.1}),
+                            columns=columns_for(test, features, sensitive=list(sens.columns)), seed=0)
 
 
 def _weights(result: dict[str, Any], test: pd.DataFrame, model_names: list[str]) -> dict[str, Any]:

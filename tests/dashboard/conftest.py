@@ -16,7 +16,7 @@ os.environ["RAI_AUDIT_VALIDATE_CHARTS"] = "1"
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ["runs", "overview", "fairness", "error_analysis", "cohorts", "whatif", "compare", "releases", "privacy",
-         "explainability", "compute", "card", "evidence", "review"]
+         "explainability", "robustness", "compute", "card", "evidence", "review"]
 
 
 @pytest.fixture(scope="session")

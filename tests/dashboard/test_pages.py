@@ -77,6 +77,18 @@ def test_explainability_page_picks_an_example(app, synthetic_root):
     assert "relationship" in set(at.dataframe[1].value["feature"])  # proxies table
 
 
+def test_robustness_page_shows_the_worst_cells_every_setting_and_groups(app, synthetic_root):
+    at = app(synthetic_root, run="full", page="robustness")
+    _ok(at)
+    assert [m.label for m in at.metric][:2] == ["largest flip rate", "largest accuracy drop"]
+    settings = at.dataframe[0].value
+    assert list(settings["perturbation"]) == ["numeric noise ×0.1 SD", "numeric noise ×0.25 SD", "missing values 10%",
+                                              "category remap 10%"]
+    assert settings["flip rate"].between(0, 1).all()
+    groups = at.dataframe[1].value
+    assert groups["group"].str.startswith(("sex = ", "race = ")).all()
+
+
 def test_card_page_offers_three_downloads(app, synthetic_root):
     at = app(synthetic_root, run="full", page="card")
     assert len(at.get("download_button")) == 3
@@ -88,7 +100,7 @@ def test_card_page_offers_three_downloads(app, synthetic_root):
 def test_page_says_not_run_for_missing_sections(app, synthetic_root, page):
     at = app(synthetic_root, run="bare", page=page)
     _ok(at)
-    if page in {"fairness", "privacy", "explainability", "compute", "card"}:
+    if page in {"fairness", "privacy", "explainability", "robustness", "compute", "card"}:
         assert "not run" in texts(at)
 
 
