@@ -45,6 +45,13 @@ def add_subparser(subparsers: Subparsers) -> None:
     cmp.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (default 1000)")
     cmp.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     cmp.add_argument("--independent", action="store_true", help="treat the test rows as independent even when they match")
+    cmp.add_argument("--baseline-rerun", action="append", default=[], metavar="RUN",
+                     help="a run of A's config with another training seed (repeatable): each change is then judged "
+                          "against the spread of the baseline's trainings, so two seeds of one config are not called "
+                          "significantly different (4 or more reruns give the test its power; with 2 the intervals are wide)")
+    cmp.add_argument("--candidate-rerun", action="append", default=[], metavar="RUN",
+                     help="a run of B's config with another training seed (repeatable, with --baseline-rerun): B's "
+                          "side becomes the mean of its trainings, so a change the size of the seed spread can be found")
     cmp.add_argument("--all", action="store_true", help="list every group's change, not only the headline figures")
     cmp.add_argument("--json", action="store_true", help="print the comparison as JSON")
     cmp.add_argument("--junit", help="also write the --max-drop gates as JUnit XML to this file (outside every run)")
@@ -69,7 +76,8 @@ def handler(args: argparse.Namespace) -> int:
     if args.junit:
         _check_junit_path(Path(args.junit))
     comp = compare_runs(args.run_a, args.run_b, max_drop=args.max_drop, level=args.level, n_boot=args.n_boot,
-                        seed=args.seed, independent=args.independent)
+                        seed=args.seed, independent=args.independent, baseline_reruns=args.baseline_rerun,
+                        candidate_reruns=args.candidate_rerun)
     if args.junit:
         from reports.junit import write_junit
 

@@ -52,6 +52,7 @@ class Change:
     paired: bool | None = None
     note: str | None = None
     class_label: str | None = None  # a multiclass run's per-class figure: its class
+    df: int | None = None  # Student's t degrees of freedom when the baseline's reruns give the spread (else normal)
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready values."""
@@ -96,21 +97,22 @@ def bootstrap_changes(stat_a: Callable[[np.ndarray], np.ndarray], stat_b: Callab
     return delta, se
 
 
-def sidak_z(m: int, level: float) -> float:
-    """The two-sided normal quantile of Šidák's simultaneous intervals over ``m`` estimates.
+def sidak_z(m: int, level: float, df: int | None = None) -> float:
+    """The two-sided quantile of Šidák's simultaneous intervals over ``m`` estimates (normal, or Student's t).
 
     Examples
     --------
-    >>> round(sidak_z(1, 0.95), 3), round(sidak_z(20, 0.95), 3)
-    (1.96, 3.016)
+    >>> round(sidak_z(1, 0.95), 3), round(sidak_z(20, 0.95), 3), round(sidak_z(1, 0.95, df=4), 3)
+    (1.96, 3.016, 2.776)
     """
     alpha_each = 1.0 - level ** (1.0 / max(m, 1))
-    return float(stats.norm.isf(alpha_each / 2))
+    return float(stats.norm.isf(alpha_each / 2) if df is None else stats.t.isf(alpha_each / 2, df))
 
 
-def _p_value(delta: float, se: float) -> float:
+def _p_value(delta: float, se: float, df: int | None = None) -> float:
     if se > 0:
-        return float(2 * stats.norm.sf(abs(delta) / se))
+        tail = stats.norm.sf(abs(delta) / se) if df is None else stats.t.sf(abs(delta) / se, df)
+        return float(2 * tail)
     return 1.0 if delta == 0 else 0.0  # no replicate varied: the rows decide it exactly
 
 
@@ -121,13 +123,16 @@ def family_adjust(changes: list[Change], *, level: float) -> dict[str, object]:
     """
     tested = [c for c in changes if c.se is not None and c.delta is not None and math.isfinite(c.se)]
     for c in tested:
-        c.p_value = _p_value(float(c.delta or 0.0), float(c.se or 0.0))
+        c.p_value = _p_value(float(c.delta or 0.0), float(c.se or 0.0), c.df)
     m = len(tested)
-    z = sidak_z(m, level)
     for c, p in zip(tested, holm_adjusted([c.p_value for c in tested]), strict=True):
+        z = sidak_z(m, level, c.df)
         c.p_holm = float(p)
         c.significant = bool(p < 1 - level)
         c.ci = (float(c.delta or 0.0) - z * float(c.se or 0.0), float(c.delta or 0.0) + z * float(c.se or 0.0))
-    return {"tests": "two-sided z-test of no change (Δ / bootstrap se)", "tests_adjustment": "holm",
+    seeds = any(c.df is not None for c in tested)
+    z = sidak_z(m, level, next((c.df for c in tested if c.df is not None), None))
+    return {"tests": ("two-sided t-test of no change (Δ from the baseline's seed mean / se with the seed spread)" if seeds
+                      else "two-sided z-test of no change (Δ / bootstrap se)"), "tests_adjustment": "holm",
             "intervals": f"simultaneous: Δ ± {z:.3f}·se (Šidák, level {level:g} over {m} figures)",
             "family_size": m, "level": level, "alpha": round(1 - level, 12)}

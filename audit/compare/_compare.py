@@ -14,6 +14,7 @@ from audit.compare._drift import drift_tests
 from audit.compare._gates import evaluate_gates, parse_max_drop
 from audit.compare._records import concern_changes, gate_flips, record_changes
 from audit.compare._runs import RunData, check_comparable, read_run, same_rows
+from audit.compare._seeds import with_seeds
 from audit.compare._tasks import ModelRows, comparison_for
 
 __all__ = ["Comparison", "compare_rows", "compare_runs"]
@@ -120,8 +121,42 @@ def _drift(a: RunData, b: RunData, paired: bool) -> tuple[list[dict[str, Any]], 
     return drift_tests(fa, fb, numeric=numeric, sensitive=sens), scope
 
 
+def _config_without_seeds(run: RunData) -> dict[str, Any] | None:
+    config = run.result.run.config
+    if not isinstance(config, dict):
+        return None
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items() if k != "name"}
+    out.get("training", {}).pop("seed", None)
+    return out
+
+
+def _rerun_values(a: RunData, paths: list[str | Path], *, side: str = "A",
+                  **kw: Any) -> list[dict[str, float | None]]:
+    """Each rerun of ``a``'s config: its value of every figure, by key (checked to be a rerun of ``a``)."""
+    from audit.exceptions import DataError
+
+    out = []
+    for path in paths:
+        r = read_run(path)
+        check_comparable(a, r)
+        paired, why = same_rows(a, r)
+        base = _config_without_seeds(a)
+        problems = [] if paired else [f"it must score {side}'s test rows ({why})"]
+        if base is None or _config_without_seeds(r) != base:
+            problems.append(f"its config must be {side}'s with another training seed only (rai-audit run on that "
+                            "config with [training] seed changed)")
+        if problems:
+            flag = "--baseline-rerun" if side == "A" else "--candidate-rerun"
+            raise DataError(f"{flag} {path}: " + "; ".join(problems) + ".")
+        rows = compare_rows((a.sensitive, a.models), (r.sensitive, r.models), paired=True, n_boot=2, **kw)
+        out.append({c.key: c.b for c in rows + record_changes(a.result, r.result, kw["models"])})
+    return out
+
+
 def compare_runs(run_a: str | Path, run_b: str | Path, *, max_drop: list[str] | None = None, level: float = 0.95,
-                 n_boot: int = 1000, seed: int = 0, independent: bool = False) -> Comparison:
+                 n_boot: int = 1000, seed: int = 0, independent: bool = False,
+                 baseline_reruns: list[str | Path] | None = None,
+                 candidate_reruns: list[str | Path] | None = None) -> Comparison:
     """Compare run B against run A: did this release get worse?
 
     Parameters
@@ -134,6 +169,12 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, max_drop: list[str] | 
         Family-wise confidence level of the intervals and tests.
     independent : bool
         Treat the test rows as independent samples even when they are the same rows.
+    baseline_reruns : list of path, optional
+        Runs of A's config with other training seeds (same test rows): each change is then judged against the
+        spread of the baseline's trainings, so training randomness is in the intervals (:mod:`audit.compare._seeds`).
+    candidate_reruns : list of path, optional
+        Runs of B's config with other training seeds: B's side becomes the mean of its trainings too (with
+        ``baseline_reruns`` only), which gives the test power against changes as small as the seed spread.
 
     Raises
     ------
@@ -150,12 +191,20 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, max_drop: list[str] | 
     if paired and independent:
         paired, why = False, why + "; treated as independent (--independent)"
     audit = a.result.group_audits.get(models[-1])
-    changes = compare_rows((a.sensitive, a.models), (b.sensitive, b.models), groupings=_groupings(a), models=models,
-                           paired=paired, n_boot=n_boot, seed=seed, task=a.task,
-                           min_rows=int(audit.min_group_size or 30) if audit is not None else 30,
-                           min_per_class=int(audit.min_group_positives or 10) if audit is not None else 10)
+    kw: dict[str, Any] = {"groupings": _groupings(a), "models": models, "seed": seed, "task": a.task,
+                          "min_rows": int(audit.min_group_size or 30) if audit is not None else 30,
+                          "min_per_class": int(audit.min_group_positives or 10) if audit is not None else 10}
+    changes = compare_rows((a.sensitive, a.models), (b.sensitive, b.models), paired=paired, n_boot=n_boot, **kw)
     changes += record_changes(a.result, b.result, models)
-    family = family_adjust(changes, level=level)
+    if candidate_reruns and not baseline_reruns:
+        from audit.exceptions import ConfigError
+
+        raise ConfigError("--candidate-rerun needs --baseline-rerun too: the seed spread is pooled from both configs' "
+                          "trainings. Fix: rerun the baseline config with other seeds and pass those runs as well.")
+    seeds = with_seeds(changes, _rerun_values(a, list(baseline_reruns), **kw),
+                       _rerun_values(b, list(candidate_reruns or []), side="B", **kw)) \
+        if baseline_reruns else {}
+    family = {**family_adjust(changes, level=level), **seeds}
     default_model = "private" if "private" in models else models[0]
     gates = parse_max_drop(list(max_drop or []), [c.key for c in changes], default_model=default_model, task=a.task)
     drift, scope = _drift(a, b, paired)

@@ -96,6 +96,8 @@ def _decide(c: Change, delta: float, z: float) -> dict[str, Any]:
         outcome, reason = "pass", f"the worsening is at most {hi:.4f} (interval [{lo:.4f}, {hi:.4f}]), within {delta:g}"
     else:
         more = "more test rows" + ("" if c.paired or c.paired is None else ", or both runs scoring the same rows,")
+        if c.df is not None:  # the baseline's reruns give most of the width: more of them narrow it
+            more = f"more reruns of the baseline than its {c.df + 1} trainings"
         outcome, reason = "inconclusive", (f"the interval of the worsening [{lo:.4f}, {hi:.4f}] contains {delta:g}: the "
                                            f"test rows cannot tell whether it exceeds {delta:g} ({more} would narrow it)")
     value = w if math.isfinite(w) else None  # JSON has no NaN
@@ -117,7 +119,9 @@ def evaluate_gates(changes: list[Change], gates: list[tuple[str, float]], *, lev
     by_key = {c.key: c for c in changes}
     tested = sum(1 for key, _ in gates if by_key[key].se is not None)
     z = sidak_z(tested, level)
-    results = [_decide(by_key[key], delta, z) for key, delta in gates]
+    # a change judged against the baseline's reruns (Student's t) gets its own quantile
+    results = [_decide(by_key[key], delta, z if by_key[key].df is None else sidak_z(tested, level, by_key[key].df))
+               for key, delta in gates]
     outcomes = {g["outcome"] for g in results}
     verdict = ("fail" if "fail" in outcomes else "inconclusive" if "inconclusive" in outcomes
                else "pass" if results else "no gates")

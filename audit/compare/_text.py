@@ -76,9 +76,12 @@ def format_comparison(comp: Comparison, *, all_changes: bool = False) -> str:
                f"{fam['family_size']} "
                f"figures tested for a change: {fam['tests']}, {fam['tests_adjustment']}-adjusted; intervals "
                f"{fam['intervals']}.\n")
-    if comp.paired:
+    if fam.get("baseline"):
+        out.append(f"  Baseline: {fam['baseline']}.\n")
+    elif comp.paired:
         out.append("  Paired: a change is a difference between these two models on these rows; the randomness of "
-                   "training (a seed) is not in the intervals, so two trainings of one config can differ significantly.\n")
+                   "training (a seed) is not in the intervals, so two trainings of one config can differ significantly "
+                   "(give --baseline-rerun RUN, A's config trained with other seeds, to judge changes against it).\n")
     significant = [c for c in comp.changes if c.significant]
     out.append(f"\nSignificant changes ({len(significant)}):\n" if significant else "\nNo significant change.\n")
     out += [_line(c) for c in sorted(significant, key=lambda c: c.p_holm or 0.0)]
