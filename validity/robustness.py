@@ -79,9 +79,9 @@ def _audit(_world: World, rows: pd.DataFrame, rng_seed: int) -> dict:
 _COLUMNS = columns_for(pd.DataFrame({"x": np.random.default_rng(0).normal(0, 1, 100_000)}), ["x"])
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)
 def _truth(world: World) -> dict[tuple[int, str], float]:
-    """Each (setting, group)'s flip rate over 1,000,000 population rows perturbed as the audit perturbs them."""
+    """Each (setting, group)'s flip rate over 500,000 population rows perturbed as the audit perturbs them."""
     rows = world.draw(np.random.default_rng(12345), scale=max(1, 500_000 // sum(world.sizes)))
     found = _audit(world, rows, 999)
     return {(i, g.get("group", "all")): g["flip_rate"] for i, r in enumerate(found["results"])
