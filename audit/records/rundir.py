@@ -89,12 +89,19 @@ def _fsync_dir(path: Path) -> None:
 
 
 class RunDirWriter:
-    """Context manager that builds a run directory in a temporary folder and renames it into place.
+    """Context manager that builds a sealed folder (a run directory) in a temporary folder and renames it into place.
 
     Parameters
     ----------
     final_path : Path
-        Where the complete run will appear. Must not exist yet.
+        Where the complete folder will appear. Must not exist yet (or be an empty folder, with
+        ``replace_empty``).
+    required : str or None
+        A file the folder must hold to be published (a run's ``audit.json``; None: any content).
+    manifest_extra : dict, optional
+        Keys added to the manifest (an evidence pack's ``built_from``).
+    replace_empty : bool
+        An existing empty folder at ``final_path`` is replaced by the complete one.
 
     Notes
     -----
@@ -103,12 +110,20 @@ class RunDirWriter:
     one filesystem). On any exception the temporary folder is removed.
     """
 
-    def __init__(self, final_path: str | Path) -> None:
+    def __init__(self, final_path: str | Path, *, required: str | None = AUDIT_FILE,
+                 manifest_extra: dict[str, Any] | None = None, replace_empty: bool = False) -> None:
         self.final_path = Path(final_path)
         self.path: Path | None = None
+        self.required, self.manifest_extra, self.replace_empty = required, manifest_extra or {}, replace_empty
+
+    def _taken(self) -> bool:
+        """Whether ``final_path`` holds something the writer may not replace."""
+        if not self.final_path.exists():
+            return False
+        return not (self.replace_empty and self.final_path.is_dir() and not any(self.final_path.iterdir()))
 
     def __enter__(self) -> RunDirWriter:
-        if self.final_path.exists():
+        if self._taken():
             raise RunDirError(_EXISTS.format(path=self.final_path))
         parent = self.final_path.parent
         try:
@@ -131,13 +146,25 @@ class RunDirWriter:
     def seal(self) -> None:
         """Write the manifest and fsync everything; called on successful exit."""
         assert self.path is not None
-        manifest = _build_manifest(self.path)
+        manifest = {**_build_manifest(self.path), **self.manifest_extra}
         (self.path / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         for p in self.path.rglob("*"):
             if p.is_file():
                 with open(p, "rb") as fh:
                     os.fsync(fh.fileno())
         _fsync_dir(self.path)
+
+    def _publish(self) -> None:
+        assert self.path is not None
+        if self.required is not None and not (self.path / self.required).is_file():
+            raise RunDirError(f"Internal error: the run in {self.path} has no {self.required}; nothing was published.")
+        self.seal()
+        if self._taken():
+            raise RunDirError(_EXISTS.format(path=self.final_path))
+        if self.final_path.is_dir():  # an empty folder given as --out: replaced by the complete one
+            self.final_path.rmdir()
+        os.rename(self.path, self.final_path)
+        _fsync_dir(self.final_path.parent)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -149,13 +176,7 @@ class RunDirWriter:
                 raise RunDirError(_UNWRITABLE.format(parent=self.final_path.parent, error=exc.strerror or exc)) from None
             return
         try:
-            if not (self.path / AUDIT_FILE).is_file():
-                raise RunDirError(f"Internal error: the run in {self.path} has no {AUDIT_FILE}; nothing was published.")
-            self.seal()
-            if self.final_path.exists():
-                raise RunDirError(_EXISTS.format(path=self.final_path))
-            os.rename(self.path, self.final_path)
-            _fsync_dir(self.final_path.parent)
+            self._publish()
         except OSError as exc:
             shutil.rmtree(self.path, ignore_errors=True)
             if isinstance(exc, RunDirError):
