@@ -23,17 +23,26 @@ __all__ = ["change_frame", "compare_pair", "drift_frame", "gate_lines", "record_
 _KINDS = {"pass": "success", "fail": "error", "inconclusive": "warning", "no gates": "info"}
 
 
+Reruns = tuple[tuple[str, str], ...]  # (path, manifest sha256) of each rerun of a config
+
+
 @st.cache_data(max_entries=32, show_spinner="Comparing the two runs (a bootstrap over every test row)…")
-def _compare(path_a: str, sha_a: str, path_b: str, sha_b: str, gates: tuple[tuple[str, float], ...]) -> Comparison:
-    # sha_a and sha_b are in the key only: a run re-written under the same name is compared afresh
+def _compare(path_a: str, sha_a: str, path_b: str, sha_b: str, gates: tuple[tuple[str, float], ...],
+             reruns_a: Reruns = (), reruns_b: Reruns = ()) -> Comparison:
+    # the manifests' sha256 are in the key only: a run re-written under the same name is compared afresh
     from audit.compare import compare_runs
 
-    return compare_runs(path_a, path_b, max_drop=[f"{key}={delta!r}" for key, delta in gates])
+    return compare_runs(path_a, path_b, max_drop=[f"{key}={delta!r}" for key, delta in gates],
+                        baseline_reruns=[p for p, _ in reruns_a] or None,
+                        candidate_reruns=[p for p, _ in reruns_b] or None)
 
 
-def compare_pair(path_a: str, sha_a: str, path_b: str, sha_b: str, *,
-                 gates: tuple[tuple[str, float], ...] = ()) -> Comparison:
+def compare_pair(path_a: str, sha_a: str, path_b: str, sha_b: str, *, gates: tuple[tuple[str, float], ...] = (),
+                 reruns_a: Reruns = (), reruns_b: Reruns = ()) -> Comparison:
     """The comparison of run B (candidate) against run A (baseline) with ``--max-drop`` gates ``(key, δ)``, cached.
+
+    ``reruns_a`` (``reruns_b``): runs of A's (B's) config with other training seeds, as ``--baseline-rerun``
+    (``--candidate-rerun``), so the changes are judged against the spread of training.
 
     Raises
     ------
@@ -44,7 +53,7 @@ def compare_pair(path_a: str, sha_a: str, path_b: str, sha_b: str, *,
     --------
     >>> c = compare_pair("runs/v1", sha1, "runs/v2", sha2, gates=(("accuracy@private", 0.02),))  # doctest: +SKIP
     """
-    return _compare(path_a, sha_a, path_b, sha_b, tuple(gates))
+    return _compare(path_a, sha_a, path_b, sha_b, tuple(gates), tuple(reruns_a), tuple(reruns_b))
 
 
 def verdict_words(comp: Comparison) -> tuple[str, str]:

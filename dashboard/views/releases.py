@@ -24,6 +24,7 @@ __all__ = ["render"]
 
 PARAMS = {"baseline": "baseline", "candidate": "candidate"}  # role → URL parameter
 GATE_PARAM = "gate"
+RERUN_PARAMS = {"baseline": "rerun_a", "candidate": "rerun_b"}  # reruns of each config, kept in the URL
 _GATES_KEY = "_releases_gates"  # key → δ, plain session state (a page switch drops widget state)
 _DEFAULT_DELTA = 0.02
 _KEYED = ("model", "metric")  # named by the figure's key (accuracy@private): filtered on, not shown
@@ -78,6 +79,26 @@ def _url_gates(keys: list[str]) -> dict[str, float]:
     return out
 
 
+def _rerun_inputs(names: list[str], baseline: str, candidate: str) -> dict[str, list[str]]:
+    """Runs of each config with other training seeds (``--baseline-rerun`` / ``--candidate-rerun``), from the URL too."""
+    others = [n for n in names if n not in (baseline, candidate)]
+    out: dict[str, list[str]] = {}
+    left, right = st.columns(2)
+    for role, where in (("baseline", left), ("candidate", right)):
+        param, key = RERUN_PARAMS[role], f"releases_reruns_{role}"
+        if key not in st.session_state:
+            st.session_state[key] = [n for n in st.query_params.get_all(param) if n in others]
+        st.session_state[key] = [n for n in st.session_state[key] if n in others]
+        chosen = where.multiselect(f"Reruns of the {role}'s config (other training seeds)", others, key=key,
+                                   help="Runs of the same config with only [training] seed changed, on the same test "
+                                        "rows. With reruns, each change is judged against the spread of training, "
+                                        "so two seeds of one config show no significant change.")
+        if st.query_params.get_all(param) != chosen:
+            st.query_params[param] = chosen
+        out[role] = chosen
+    return out
+
+
 def _gate_inputs(keys: list[str]) -> tuple[tuple[str, float], ...]:
     """``max drop`` gates: figures among ``keys`` (the comparison's, as ``--max-drop`` accepts them) and their δ."""
     gates: dict[str, float] = st.session_state.get(_GATES_KEY) or _url_gates(keys)
@@ -120,9 +141,10 @@ def _verdict(comp: Comparison, baseline: str, candidate: str) -> None:
     st.caption(f"**{'Paired' if comp.paired else 'Independent'}**: {md_escape(comp.pairing)}. {fam['family_size']} "
                f"figures tested for a change: {md_escape(fam['tests'])}, {md_escape(fam['tests_adjustment'])}-adjusted; "
                f"intervals {md_escape(fam['intervals'])}."
-               + (" Paired: a change is a difference between these two models on these rows; the randomness of training "
-                  "(a seed) is not in the intervals, so two trainings of one config can differ significantly."
-                  if comp.paired else ""))
+               + (f" Baseline: {md_escape(fam['baseline'])}." if fam.get("baseline") else
+                  " Paired: a change is a difference between these two models on these rows; the randomness of training "
+                  "(a seed) is not in the intervals, so two trainings of one config can differ significantly (add "
+                  "reruns of each config under **Training randomness** below)." if comp.paired else ""))
 
 
 def _changes(comp: Comparison) -> None:
@@ -189,7 +211,12 @@ def render() -> None:
         keys = [c.key for c in compare_pair(str(a.path), a.sha, str(b.path), b.sha).changes]
         with st.expander("Release gates: fail when a figure got worse by more than δ (`--max-drop`)"):
             gates = _gate_inputs(sorted(keys, key=lambda k: ("[" in k, k)))  # headline figures first
-        comp = compare_pair(str(a.path), a.sha, str(b.path), b.sha, gates=gates)
+        with st.expander("Training randomness: reruns of each config (`--baseline-rerun`, `--candidate-rerun`)"):
+            reruns = _rerun_inputs(names, baseline, candidate)
+        loaded = {role: tuple((str(r.path), r.sha) for r in (load_run(root, n) for n in reruns[role]))
+                  for role in reruns}
+        comp = compare_pair(str(a.path), a.sha, str(b.path), b.sha, gates=gates, reruns_a=loaded["baseline"],
+                            reruns_b=loaded["candidate"])
     except AuditError as exc:
         verdict.error(f"**These runs cannot be compared.** {md_escape(exc)}")
         return

@@ -121,6 +121,22 @@ def test_a_tampered_run_is_refused_with_the_reason_not_a_traceback(releases_root
     assert not at.dataframe
 
 
+def test_reruns_named_in_the_link_reach_the_comparison(releases_root, monkeypatch):
+    """?rerun_a= names a rerun of the baseline's config (here a copy of it): the changes are judged against it."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RAI_AUDIT_RUNS_ROOT", str(releases_root))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"run": "worse", "baseline": "full", "candidate": "worse", "rerun_a": ["same"]})
+    at.run()
+    at.switch_page("views/releases.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.multiselect(key="releases_reruns_baseline").value == ["same"]
+    assert not at.error
+    assert "A and 1 rerun(s)" in " ".join(c.value for c in at.caption).replace("\\", "")
+
+
 def test_the_comparison_is_cached_per_pair_and_gates(releases_root, monkeypatch):
     import audit.compare
 
