@@ -42,6 +42,28 @@ def _protected_terms(run: AuditRun) -> list[str]:
     return [word for terms in IDENTITY_TERMS.values() for term in terms for word in term.split()]
 
 
+def _groups(run: AuditRun, rows: np.ndarray) -> pd.DataFrame:
+    """The groups of the perturbed rows: the sensitive columns, and for texts which identities each text mentions.
+
+    A text model's groups are often the identities its texts mention (a text run may have no sensitive column):
+    ``mentions gender = yes`` holds the texts with a gender mention (:func:`audit.text.mentions`).
+    """
+    p = run.prepared
+    groups = p.sensitive_test.iloc[rows].reset_index(drop=True)
+    if not run.is_text:
+        return groups
+    from audit.text import mentions
+
+    column = p.summary["text_column"]
+    texts = p.raw_test[column].iloc[rows].fillna("").astype(str).tolist()
+    categories = list(run.config.text.identity_categories) if run.config is not None else None
+    for category, terms in mentions(texts, categories=categories).items():
+        any_term = np.any(np.stack(list(terms.values())), axis=0) if terms else np.zeros(len(texts), dtype=bool)
+        if any_term.any():
+            groups[f"mentions {category}"] = np.where(any_term, "yes", "no")
+    return groups
+
+
 def _robustness(run: AuditRun) -> None:
     from audit.robustness import columns_for, robustness_audit, settings_for
 
@@ -53,7 +75,7 @@ def _robustness(run: AuditRun) -> None:
                           protected_terms=_protected_terms(run))
     settings = settings_for("text" if run.is_text else "table", asdict(options.robustness))
     found = robustness_audit({name: _decider(run, name, features) for name in run.models},
-                             p.raw_test.iloc[rows][features], p.y_test[rows], p.sensitive_test.iloc[rows],
+                             p.raw_test.iloc[rows][features], p.y_test[rows], _groups(run, rows),
                              settings=settings, columns=columns, level=options.fairness.ci_level, seed=options.seed)
     found["sample"] = "all" if len(rows) == len(p.X_test) else f"random sample of {len(rows)}"
     run.robustness = Robustness.from_dict(found)

@@ -128,7 +128,8 @@ def robustness_audit(decide: Mapping[str, Callable[[pd.DataFrame], np.ndarray]],
     y_true : ndarray
         Their labels, encoded as the decisions are.
     sensitive : DataFrame
-        One column per sensitive feature, aligned with ``rows``: the groups.
+        One column per grouping (a sensitive feature; for texts also which identities a text mentions), aligned
+        with ``rows``: the groups. Those that are columns of ``rows`` are never perturbed.
     settings, columns : see :func:`settings_for`, :func:`columns_for`.
     level : float
         The family-wise coverage of the ``*_ci`` intervals (and the level of each ``*_ci_marginal``).
@@ -162,5 +163,5 @@ def robustness_audit(decide: Mapping[str, Callable[[pd.DataFrame], np.ndarray]],
     for block in models.values():
         block["worst"] = {key: _worst(block["results"], figure, over, n_family) for key, figure, over in WORST}
     return {"method": METHOD, "interval": INTERVAL, "level": level, "n_family": n_family, "rows": int(len(rows)),
-            "perturbed_columns": columns.names, "excluded_columns": [str(c) for c in sensitive.columns],
+            "perturbed_columns": columns.names, "excluded_columns": [str(c) for c in sensitive.columns if c in rows.columns],
             "models": models}

@@ -92,3 +92,17 @@ def test_the_pipeline_records_robustness_and_the_card_shows_it(tiny_run):
                                                             if g.feature == f}) for f in ("sex", "race")))
     card = build_card_data(result)
     assert card["robustness"]["status"] == "ok" and len(card["robustness"]["models"][0]["rows"]) == 4
+
+
+def test_a_text_run_is_grouped_by_the_identities_its_texts_mention():
+    from types import SimpleNamespace as NS
+
+    from audit.pipeline._robustness import _groups
+
+    texts = ["my sister is a nurse", "an old house", "great product", "a muslim family", "fine"]
+    prepared = NS(sensitive_test=pd.DataFrame(index=range(5)), summary={"text_column": "t"},
+                  raw_test=pd.DataFrame({"t": texts}))
+    groups = _groups(NS(prepared=prepared, is_text=True, config=None), np.arange(5))
+    assert groups["mentions gender"].tolist() == ["yes", "no", "no", "no", "no"]
+    assert groups["mentions religion"].tolist() == ["no", "no", "no", "yes", "no"]
+    assert "mentions age" not in groups  # "old" of a house is not an age group: no text mentions one, no group
