@@ -140,6 +140,15 @@ def robustness_audit(decide: Mapping[str, Callable[[pd.DataFrame], np.ndarray]],
     -------
     dict
         The record's ``robustness`` section (:class:`audit.result.Robustness`) as plain data.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"x": np.linspace(-1, 1, 200), "g": ["a", "b"] * 100})
+    >>> found = robustness_audit({"m": lambda f: (f["x"].fillna(0) > 0).astype(int).to_numpy()}, rows,
+    ...                          (rows["x"] > 0).astype(int).to_numpy(), rows[["g"]],
+    ...                          settings=[Setting("missing_values", 0.2)], columns=columns_for(rows, ["x"]))
+    >>> found["n_family"], found["models"]["m"]["results"][0]["label"]
+    (3, 'missing values 20%')
     """
     y_true = np.asarray(y_true)
     groups = _groups(sensitive.reset_index(drop=True))

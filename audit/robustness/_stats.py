@@ -74,7 +74,15 @@ def drop_interval(n10: int, n01: int, n: int, level: float) -> list[float | None
 
 def cell_figures(before: np.ndarray, after: np.ndarray, y_true: np.ndarray, *, level: float,
                  n_family: int) -> dict[str, Any]:
-    """Flip rate and accuracy drop of one cell, each with its simultaneous and marginal interval."""
+    """Flip rate and accuracy drop of one cell, each with its simultaneous and marginal interval.
+
+    Examples
+    --------
+    >>> cell = cell_figures(np.array([1, 0, 1, 1]), np.array([1, 1, 1, 0]), np.array([1, 0, 1, 1]), level=0.95,
+    ...                     n_family=3)
+    >>> cell["flips"], cell["right_to_wrong"], cell["accuracy_drop"]
+    (2, 2, 0.5)
+    """
     n = int(len(before))
     flips = int(np.count_nonzero(before != after))
     right_before, right_after = before == y_true, after == y_true
