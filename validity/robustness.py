@@ -89,7 +89,7 @@ def _truth(world: World) -> dict[tuple[int, str], float]:
 
 
 def _run_worst(*, quick: bool, seed: int) -> list[Row]:
-    reps = 60 if quick else 1000
+    reps = 40 if quick else 1000
     worlds = (World("2 groups: 20 beside 1,000", (1000, 20)), World("20 groups of 20 to 1,000", (1000,) + (20,) * 19),
               World("half the rows share one vector", (600, 200, 40), shared=0.5))
     rows = []
