@@ -33,7 +33,7 @@ _REGRESSION = {"mae": -1, "rmse": -1, "r2": 1, "mean_prediction": 0, "mean_error
                "worst_group_rmse": -1}
 
 #: Figures read from the records rather than the prediction rows (every kind, where both records hold them).
-RECORD_METRICS = {"epsilon_spent": -1, "membership_inference_auc": -1}
+RECORD_METRICS = {"epsilon_spent": -1, "membership_inference_auc": -1, "flip_rate": -1}
 #: Config task → the row figures its comparison computes, with their directions.
 TASK_METRICS: dict[str, dict[str, int]] = {"binary": _BINARY, "multiclass": _MULTICLASS, "regression": _REGRESSION}
 

@@ -38,9 +38,41 @@ def _epsilon(result: AuditResult, model: str) -> float | None:
     return float(dp.epsilon_spent) if model == "private" and dp is not None and dp.epsilon_spent is not None else None
 
 
+def _flip_rates(result: AuditResult, model: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(perturbation, setting) → (flips, rows) of the model's robustness audit, on all perturbed rows."""
+    block = result.robustness.models.get(model) if result.robustness is not None else None
+    out = {}
+    for r in block.results if block is not None else []:
+        if r.overall is not None and r.overall.flips is not None and r.overall.n:
+            out[(r.perturbation, f"{r.setting:g}" if r.setting is not None else "")] = (r.overall.flips, r.overall.n)
+    return out
+
+
+def _robustness_changes(a: AuditResult, b: AuditResult, model: str) -> list[Change]:
+    """The flip rate under each perturbation setting both runs applied (``flip_rate[numeric_noise=0.25]@private``).
+
+    The standard error treats the two runs' flips as independent; with the same seed and rows the perturbed rows
+    are the same and the flips positively correlated, so the interval is conservative.
+    """
+    fa, fb = _flip_rates(a, model), _flip_rates(b, model)
+    out = []
+    for (name, setting), (ka, na) in fa.items():
+        if (name, setting) not in fb:
+            continue
+        kb, nb = fb[(name, setting)]
+        pa, pb = ka / na, kb / nb
+        se = math.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+        out.append(Change(f"flip_rate[{name}={setting}]@{model}", "flip_rate", model, name, setting, pa, pb, pb - pa,
+                          se=se if se > 0 else None, direction=DIRECTION["flip_rate"], paired=None,
+                          note="robustness audit's decisions flipped under this perturbation; independent binomial "
+                               "standard errors (conservative for runs perturbed with the same seed)"))
+    return out
+
+
 def record_changes(a: AuditResult, b: AuditResult, models: list[str]) -> list[Change]:
-    """ε spent (an accounting figure: exact, no sampling error) and the strongest membership-inference AUC
-    (independent trainings and attacks: Hanley–McNeil standard errors combined) of each model in both runs.
+    """ε spent (an accounting figure: exact, no sampling error), the strongest membership-inference AUC
+    (independent trainings and attacks: Hanley–McNeil standard errors combined) and the robustness audit's flip
+    rate under each perturbation setting of each model in both runs.
 
     Examples
     --------
@@ -61,6 +93,7 @@ def record_changes(a: AuditResult, b: AuditResult, models: list[str]) -> list[Ch
             out.append(Change(f"membership_inference_auc@{model}", "membership_inference_auc", model, None, None,
                               ma[0], mb[0], mb[0] - ma[0], se=se, direction=DIRECTION["membership_inference_auc"],
                               paired=False, note="strongest attack; independent attacks, Hanley-McNeil standard errors"))
+        out += _robustness_changes(a, b, model)
     return out
 
 

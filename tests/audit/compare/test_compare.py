@@ -125,3 +125,18 @@ def test_weighted_auc_equals_scikit_learn_with_ties_and_weights():
     s, y = np.round(rng.random(500), 1), (rng.random(500) < 0.4).astype(int)
     w = rng.integers(0, 3, 500).astype(float)
     assert weighted_auc(s, y, w[None, :])[0] == pytest.approx(roc_auc_score(y, s, sample_weight=w))
+
+
+def _robustness(flips: int, n: int = 4000) -> dict:
+    cell = {"n": n, "flips": flips, "flip_rate": flips / n}
+    return {"models": {"private": {"results": [{"perturbation": "numeric_noise", "setting": 0.25, "label": "noise",
+                                                 "overall": cell}]}}}
+
+
+def test_the_robustness_flip_rate_is_compared_and_gated(tmp_path, base):
+    a = write_run(tmp_path / "a", base, robustness=_robustness(120))
+    b = write_run(tmp_path / "b", base, robustness=_robustness(400))
+    comp = compare_runs(a, b, n_boot=50, max_drop=["flip_rate[numeric_noise=0.25]=0.02"])
+    change = {c.key: c for c in comp.changes}["flip_rate[numeric_noise=0.25]@private"]
+    assert change.delta == pytest.approx(0.07) and change.significant and change.direction == -1
+    assert comp.verdict == "fail"
