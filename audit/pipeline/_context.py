@@ -76,6 +76,9 @@ class AuditRun:
     slices: Slices | None = None  # error analysis (audit.slices); None until its stage runs
     text: TextAudit | None = None  # the text audits; None until their stage runs
     robustness: Robustness | None = None  # decisions under perturbed rows (audit.robustness); None until its stage runs
+    # which test texts mention each identity term ({category: {term: mask}}, audit.text.mentions): computed once, read
+    # by the robustness and text stages (audit.pipeline._text.test_mentions)
+    identity_mentions: dict[str, dict[str, np.ndarray]] | None = None
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     prediction_frames: list[pd.DataFrame] = field(default_factory=list)
 
@@ -165,13 +168,18 @@ class AuditRun:
         kwargs = self.model_kwargs()
         return {"n_outputs": kwargs["task"].n_outputs, "vocab_size": kwargs["vocab_size"]}
 
+    def test_rows(self, cap: int | None, *stream: int) -> np.ndarray:
+        """All test rows, or a sample of ``cap`` of them (sorted), seeded by the run's seed (and ``stream``, so
+        two audits sampling the same number of rows need not sample the same ones)."""
+        rows = np.arange(len(self.prepared.X_test))
+        if cap is not None and len(rows) > cap:
+            rng = np.random.default_rng([self.options.seed, *stream] if stream else self.options.seed)
+            rows = np.sort(rng.choice(rows, size=cap, replace=False))
+        return rows
+
     def explain_rows(self) -> np.ndarray:
         """The test rows explained: all, or a seeded sample of ``explain.max_rows`` (sorted)."""
-        rows = np.arange(len(self.prepared.X_test))
-        cap = self.options.explain.max_rows
-        if cap is not None and len(rows) > cap:
-            rows = np.sort(np.random.default_rng(self.options.seed).choice(rows, size=cap, replace=False))
-        return rows
+        return self.test_rows(self.options.explain.max_rows)
 
     @property
     def predictions(self) -> pd.DataFrame:

@@ -14,15 +14,6 @@ from audit.result import Robustness
 __all__ = ["ROBUSTNESS_STAGE"]
 
 
-def _rows(run: AuditRun) -> np.ndarray:
-    """The test rows perturbed: all, or a seeded sample of ``robustness.max_rows`` (sorted)."""
-    rows = np.arange(len(run.prepared.X_test))
-    cap = run.options.robustness.max_rows
-    if len(rows) > cap:
-        rows = np.sort(np.random.default_rng([run.options.seed, 17]).choice(rows, size=cap, replace=False))
-    return rows
-
-
 def _decider(run: AuditRun, name: str, features: list[str]) -> Callable[[pd.DataFrame], np.ndarray]:
     """Raw rows → the model's decisions, through the run's own preprocessing and decision threshold."""
     p, model, threshold = run.prepared, run.models[name], run.threshold(name)
@@ -48,19 +39,17 @@ def _groups(run: AuditRun, rows: np.ndarray) -> pd.DataFrame:
     A text model's groups are often the identities its texts mention (a text run may have no sensitive column):
     ``mentions gender = yes`` holds the texts with a gender mention (:func:`audit.text.mentions`).
     """
-    p = run.prepared
-    groups = p.sensitive_test.iloc[rows].reset_index(drop=True)
+    from audit.pipeline._text import _subgroups, test_mentions
+
+    groups = run.prepared.sensitive_test.iloc[rows].reset_index(drop=True)
     if not run.is_text:
         return groups
-    from audit.text import mentions
-
-    column = p.summary["text_column"]
-    texts = p.raw_test[column].iloc[rows].fillna("").astype(str).tolist()
-    categories = list(run.config.text.identity_categories) if run.config is not None else None
-    for category, terms in mentions(texts, categories=categories).items():
-        any_term = np.any(np.stack(list(terms.values())), axis=0) if terms else np.zeros(len(texts), dtype=bool)
-        if any_term.any():
-            groups[f"mentions {category}"] = np.where(any_term, "yes", "no")
+    masks = test_mentions(run)
+    categories = _subgroups(masks, len(run.prepared.X_test))  # a category: any of its terms
+    for category in masks:
+        mentioned = categories[category][rows]
+        if mentioned.any():
+            groups[f"mentions {category}"] = np.where(mentioned, "yes", "no")
     return groups
 
 
@@ -69,7 +58,7 @@ def _robustness(run: AuditRun) -> None:
 
     p, options = run.prepared, run.options
     features = [c for c in p.summary.get("features") or p.preprocessor.columns_ if c in p.raw_test.columns]
-    rows = _rows(run)
+    rows = run.test_rows(options.robustness.max_rows, 17)  # a stream of its own: not the explained rows
     text_column = p.summary.get("text_column")
     columns = columns_for(p.raw_train, features, sensitive=list(p.sensitive_test.columns), text_column=text_column,
                           protected_terms=_protected_terms(run))

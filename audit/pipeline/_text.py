@@ -31,6 +31,18 @@ def _settings(run: AuditRun) -> TextSection:
     return run.config.text if run.config is not None else TextSection()
 
 
+def test_mentions(run: AuditRun) -> dict[str, dict[str, np.ndarray]]:
+    """Which test texts mention each identity term of ``text.identity_categories`` (:func:`audit.text.mentions`),
+    computed once per run: the robustness stage groups by them, the text audits use them."""
+    if run.identity_mentions is None:
+        from audit.text import mentions
+
+        p = run.prepared
+        texts = p.raw_test[p.preprocessor.column].fillna("").astype(str).tolist()
+        run.identity_mentions = mentions(texts, categories=list(_settings(run).identity_categories))
+    return run.identity_mentions
+
+
 def _subgroups(masks: dict[str, dict[str, np.ndarray]], n: int) -> dict[str, np.ndarray]:
     """Each category (any of its terms), and each term mentioned often enough, as a mask over the test texts."""
     out = {}
@@ -81,11 +93,9 @@ def _tokens(run: AuditRun, model) -> dict:
 
 
 def _text_audits(run: AuditRun) -> None:
-    from audit.text import mentions
-
     p, t = run.prepared, _settings(run)
     texts = p.raw_test[p.preprocessor.column].fillna("").astype(str).tolist()
-    subgroups = _subgroups(mentions(texts, categories=list(t.identity_categories)), len(texts))
+    subgroups = _subgroups(test_mentions(run), len(texts))
     models: dict[str, dict[str, Any]] = {}
     for name, model in run.models.items():
         entry: dict[str, Any] = {}

@@ -100,9 +100,9 @@ def test_a_text_run_is_grouped_by_the_identities_its_texts_mention():
     from audit.pipeline._robustness import _groups
 
     texts = ["my sister is a nurse", "an old house", "great product", "a muslim family", "fine"]
-    prepared = NS(sensitive_test=pd.DataFrame(index=range(5)), summary={"text_column": "t"},
-                  raw_test=pd.DataFrame({"t": texts}))
-    groups = _groups(NS(prepared=prepared, is_text=True, config=None), np.arange(5))
+    prepared = NS(sensitive_test=pd.DataFrame(index=range(5)), preprocessor=NS(column="t"),
+                  raw_test=pd.DataFrame({"t": texts}), X_test=np.zeros((5, 1)))
+    groups = _groups(NS(prepared=prepared, is_text=True, config=None, identity_mentions=None), np.arange(5))
     assert groups["mentions gender"].tolist() == ["yes", "no", "no", "no", "no"]
     assert groups["mentions religion"].tolist() == ["no", "no", "no", "yes", "no"]
     assert "mentions age" not in groups  # "old" of a house is not an age group: no text mentions one, no group
