@@ -76,6 +76,7 @@ from audit.result._privacy import (
     UtilityPoint,
 )
 from audit.result._robustness import (
+    WORST_CELLS,
     GroupRobustness,
     ModelRobustness,
     PerturbationResult,
@@ -118,7 +119,8 @@ __all__ = [
 
 __all__ += ["Disparity", "ExcludedGroup", "Figure", "TaskFairness", "TextAudit", "TextModelAudit"]
 __all__ += ["FeatureColumn", "ModelSlices", "Slice", "SliceCondition", "Slices"]  # error analysis (audit.slices)
-__all__ += ["GroupRobustness", "ModelRobustness", "PerturbationResult", "Robustness", "RobustnessCell", "WorstCell"]
+__all__ += ["WORST_CELLS", "GroupRobustness", "ModelRobustness", "PerturbationResult", "Robustness", "RobustnessCell",
+            "WorstCell"]
 
 SCHEMA_VERSION = "2.0"
 

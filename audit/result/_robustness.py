@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from audit.result._base import Section, doc
 from audit.result._common import CI, Count, Probability
 
-__all__ = ["GroupRobustness", "ModelRobustness", "PerturbationResult", "Robustness", "RobustnessCell", "WorstCell"]
+__all__ = ["WORST_CELLS", "GroupRobustness", "ModelRobustness", "PerturbationResult", "Robustness", "RobustnessCell",
+           "WorstCell"]
+
+#: The worst cells of each model's robustness, key → label: the largest ``flip_rate`` or ``accuracy_drop`` over the
+#: settings (all rows), and, ``group_``-prefixed, over the settings and every group.
+WORST_CELLS = {"flip_rate": "largest flip rate", "accuracy_drop": "largest accuracy drop",
+               "group_flip_rate": "largest group flip rate", "group_accuracy_drop": "largest group accuracy drop"}
 
 
 @dataclass(kw_only=True)

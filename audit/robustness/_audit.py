@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.result import WORST_CELLS
 from audit.robustness._registry import PERTURBATIONS, Columns
 from audit.robustness._stats import INTERVAL, cell_figures
 
@@ -32,9 +33,6 @@ __all__ = ["Setting", "columns_for", "robustness_audit", "settings_for"]
 
 METHOD = ("each perturbation applied once to every test row (seeded), sensitive columns left as they are; a flip is "
           "a decision that differs from the model's decision on the original row")
-#: Figures whose largest value over the family the record keeps, as (key, figure, over groups).
-WORST = (("flip_rate", "flip_rate", False), ("accuracy_drop", "accuracy_drop", False),
-         ("group_flip_rate", "flip_rate", True), ("group_accuracy_drop", "accuracy_drop", True))
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,9 @@ def robustness_audit(decide: Mapping[str, Callable[[pd.DataFrame], np.ndarray]],
                                                                       n_family=n_family)} for col, g, m in groups],
             })
     for block in models.values():
-        block["worst"] = {key: _worst(block["results"], figure, over, n_family) for key, figure, over in WORST}
+        # WORST_CELLS: flip_rate and accuracy_drop over the settings; group_*: over the settings and the groups
+        block["worst"] = {key: _worst(block["results"], key.removeprefix("group_"), key.startswith("group_"), n_family)
+                          for key in WORST_CELLS}
     return {"method": METHOD, "interval": INTERVAL, "level": level, "n_family": n_family, "rows": int(len(rows)),
             "perturbed_columns": columns.names, "excluded_columns": [str(c) for c in sensitive.columns if c in rows.columns],
             "models": models}

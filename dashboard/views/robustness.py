@@ -5,21 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.result import AuditResult, ModelRobustness, PerturbationResult
+from audit.result import WORST_CELLS, AuditResult, ModelRobustness, PerturbationResult
 from dashboard import _charts as charts
-from dashboard._data import fmt, md_escape
+from dashboard._data import fmt, fmt_interval, md_escape
 from dashboard._ui import chart, model_picker, not_run, require_run, selectbox, table
 
 __all__ = ["render"]
 
-_WORST = (("flip_rate", "largest flip rate"), ("accuracy_drop", "largest accuracy drop"),
-          ("group_flip_rate", "largest group flip rate"), ("group_accuracy_drop", "largest group accuracy drop"))
 _NOT_RUN = ("This run has no robustness section: it was switched off (robustness.enabled = false), the model is a "
             "regression (no decision to flip), or the run was written before the robustness audit existed.")
 
 
 def _ci(ci: list[float | None] | None) -> str:
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci and ci[0] is not None and ci[1] is not None else ""
+    return fmt_interval(ci, number="{:.3f}".format)  # fixed decimals: fmt writes small ends in e-notation
 
 
 def _gates(r: AuditResult, model: str) -> list[dict]:
@@ -35,8 +33,8 @@ def _gates(r: AuditResult, model: str) -> list[dict]:
 
 
 def _worst(block: ModelRobustness) -> None:
-    cols = st.columns(len(_WORST))
-    for col, (key, label) in zip(cols, _WORST, strict=True):
+    cols = st.columns(len(WORST_CELLS))
+    for col, (key, label) in zip(cols, WORST_CELLS.items(), strict=True):
         w = block.worst.get(key)
         if w is None or w.value is None:
             col.metric(label, "—", help=(w.reason if w is not None else None) or "no cell has rows")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.result import ModelRobustness, PerturbationResult, RobustnessCell
+from audit.result import WORST_CELLS, ModelRobustness, PerturbationResult, RobustnessCell
 from reports._plain import interval as _interval
 from reports._plain import not_run as _not_run
 from reports._plain import number as _num
@@ -27,9 +27,6 @@ __all__ = ["robustness"]
 
 _NOT_RUN = ("the robustness audit did not run (robustness.enabled = false, a regression model, or a record written "
             "before the robustness audit existed)")
-#: The worst cells the gates read, with their labels.
-WORST = (("flip_rate", "Largest flip rate"), ("accuracy_drop", "Largest accuracy drop"),
-         ("group_flip_rate", "Largest group flip rate"), ("group_accuracy_drop", "Largest group accuracy drop"))
 
 
 def _cell(cell: RobustnessCell | None) -> dict[str, Any]:
@@ -52,11 +49,11 @@ def _row(result: PerturbationResult) -> dict[str, Any]:
 
 def _model(name: str, block: ModelRobustness) -> dict[str, Any]:
     worst = []
-    for key, label in WORST:
+    for key, label in WORST_CELLS.items():
         w = block.worst.get(key)
         if w is not None and w.value is not None:
             where = ", ".join(x for x in (w.perturbation, f"{w.feature} = {w.group}" if w.group else None) if x)
-            worst.append({"key": key, "label": label, "value": _num(w.value), "ci": _interval(w.ci), "where": where,
+            worst.append({"key": key, "label": label.capitalize(), "value": _num(w.value), "ci": _interval(w.ci), "where": where,
                           "n": _num(w.n)})
     return {"model": name, "rows": [_row(r) for r in block.results], "worst": worst}
 
