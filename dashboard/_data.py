@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "as_result",
     "fmt",
     "fmt_ci",
+    "fmt_interval",
     "gaps",
     "md_escape",
     "metric_parts",
@@ -168,6 +170,19 @@ def metric_parts(entry: Any) -> tuple[Any, Any, Any]:
         return entry, None, None
     lo, hi = (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
     return value, lo, hi
+
+
+def fmt_interval(ci: Any, *, number: Callable[[float], str] = fmt, missing: str = "") -> str:
+    """An interval alone as ``[lo, hi]``, each end written by ``number``; ``missing`` without both ends.
+
+    Examples
+    --------
+    >>> fmt_interval([0.0123, 0.2]), fmt_interval((-0.01, 0.02), number="{:+.4f}".format), fmt_interval(None, missing="—")
+    ('[0.012, 0.200]', '[-0.0100, +0.0200]', '—')
+    """
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2 or ci[0] is None or ci[1] is None:
+        return missing
+    return f"[{number(ci[0])}, {number(ci[1])}]"
 
 
 def fmt_ci(entry: Any, *, digits: int = 3) -> str:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from dashboard._data import fmt_interval
+
 if TYPE_CHECKING:
     from audit.compare import Change, Comparison
 
@@ -79,7 +81,7 @@ def _worse(c: Change) -> str:
 
 
 def _ci(ci: tuple[float, float] | None) -> str:
-    return f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci is not None else "—"
+    return fmt_interval(ci, number="{:+.4f}".format, missing="—")
 
 
 def change_frame(changes: list[Change]) -> pd.DataFrame:

@@ -71,7 +71,7 @@ def _decide(frame: pd.DataFrame) -> np.ndarray:
     return (pd.to_numeric(frame["x"]).fillna(0.0) > 2.05).astype(int).to_numpy()  # about 2% positive decisions
 
 
-def _audit(_world: World, rows: pd.DataFrame, rng_seed: int) -> dict:
+def _audit(rows: pd.DataFrame, rng_seed: int) -> dict:
     return robustness_audit({"m": _decide}, rows[["x"]], _decide(rows), rows[["g"]], settings=_SETTINGS,
                             columns=_COLUMNS, seed=rng_seed)["models"]["m"]
 
@@ -83,7 +83,7 @@ _COLUMNS = columns_for(pd.DataFrame({"x": np.random.default_rng(0).normal(0, 1, 
 def _truth(world: World) -> dict[tuple[int, str], float]:
     """Each (setting, group)'s flip rate over 500,000 population rows perturbed as the audit perturbs them."""
     rows = world.draw(np.random.default_rng(12345), scale=max(1, 500_000 // sum(world.sizes)))
-    found = _audit(world, rows, 999)
+    found = _audit(rows, 999)
     return {(i, g.get("group", "all")): g["flip_rate"] for i, r in enumerate(found["results"])
             for g in [r["overall"], *r["groups"]]}
 
@@ -98,7 +98,7 @@ def _run_worst(*, quick: bool, seed: int) -> list[Row]:
         rng = np.random.default_rng([seed, len(world.sizes), int(world.shared * 10)])
         worst_hits = all_hits = 0
         for rep in range(reps):
-            found = _audit(world, world.draw(rng), rep)
+            found = _audit(world.draw(rng), rep)
             w = found["worst"]["group_flip_rate"]
             setting = next(i for i, r in enumerate(found["results"]) if r["label"] == w["perturbation"])
             lo, hi = w["ci"]

@@ -15,7 +15,7 @@ from audit.verdict.gates import (
     gate_title,
     with_derived,
 )
-from dashboard._data import fmt, md_escape
+from dashboard._data import fmt, fmt_interval, md_escape
 from dashboard._review_status import review_banner
 from dashboard._state import Run
 from dashboard._ui import not_run, require_run, table
@@ -30,7 +30,7 @@ _MODEL_FORMATS = {"accuracy": "%.4f", "ROC AUC": "%.4f", "macro F1": "%.4f", "ba
 
 
 def _interval(ci) -> str:
-    return f"[{fmt(ci[0], digits=3)}, {fmt(ci[1], digits=3)}]" if ci and None not in ci else ""
+    return fmt_interval(ci)
 
 
 def _verdict(r: AuditResult, summary: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from audit.result import AuditResult, TextModelAudit
 from dashboard import _charts as charts
-from dashboard._data import fmt, fmt_ci, md_escape, visible, visible_frame
+from dashboard._data import fmt, fmt_ci, fmt_interval, md_escape, visible, visible_frame
 from dashboard._text_data import (
     auc_long,
     auc_table,
@@ -32,8 +32,7 @@ __all__ = ["render"]
 
 def _interval(entry: Any) -> str:
     """``[lo, hi]`` of a ``{value, ci}`` entry, or "" (the value is shown beside it)."""
-    ci = entry.get("ci") if isinstance(entry, dict) else None
-    return f"[{fmt(ci[0])}, {fmt(ci[1])}]" if isinstance(ci, list) and len(ci) == 2 and None not in ci else ""
+    return fmt_interval(entry.get("ci") if isinstance(entry, dict) else None)
 
 
 def _tokens(tokens: dict[str, Any] | None) -> None:
